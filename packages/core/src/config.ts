@@ -1,0 +1,51 @@
+import * as v from 'valibot';
+
+const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
+
+/** Environment the core needs, validated once at start-up. */
+export const ConfigSchema = v.object({
+  TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), 'rapport'),
+  AWS_REGION: v.optional(v.pipe(v.string(), v.minLength(1)), 'us-east-1'),
+  /** DynamoDB Local; unset on AWS. */
+  DYNAMODB_ENDPOINT: optionalUrl,
+  /** The local SES server; unset on AWS. */
+  SES_ENDPOINT: optionalUrl,
+  /** Where recipients reach the public pages; links in emails start with it. */
+  PUBLIC_URL: v.optional(v.pipe(v.string(), v.url()), 'http://localhost:3000'),
+  MAIL_FROM: v.optional(v.pipe(v.string(), v.email()), 'surveys@rapport.local'),
+});
+
+export type RawConfig = v.InferOutput<typeof ConfigSchema>;
+
+export interface Config {
+  table: string;
+  region: string;
+  dynamoEndpoint: string | undefined;
+  sesEndpoint: string | undefined;
+  publicUrl: string;
+  mailFrom: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates configuration; a bad value stops start-up with one sentence naming it. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked = Object.fromEntries(
+    Object.keys(ConfigSchema.entries).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const result = v.safeParse(ConfigSchema, picked);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const key = issue.path?.map((p) => String(p.key)).join('.') ?? 'configuration';
+    throw new ConfigError(`Invalid configuration: ${key}: ${issue.message}`);
+  }
+  const c = result.output;
+  return {
+    table: c.TABLE_NAME,
+    region: c.AWS_REGION,
+    dynamoEndpoint: c.DYNAMODB_ENDPOINT,
+    sesEndpoint: c.SES_ENDPOINT,
+    publicUrl: c.PUBLIC_URL.replace(/\/$/, ''),
+    mailFrom: c.MAIL_FROM,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './config';
+export * from './db/client';
+export * from './db/table';

@@ -1,0 +1,2 @@
+export * from './api/app';
+export * from './deps';
