@@ -1,0 +1,121 @@
+import * as v from 'valibot';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { isConditionFailed } from '../db/conditions';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { defaultSettings, SettingsSchema, TimeZoneSchema, type Settings, type SettingsPatch } from './settings';
+
+export const AgencyInputSchema = v.object({
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200)),
+  timezone: v.optional(TimeZoneSchema, 'UTC'),
+});
+
+export type Agency = Settings & {
+  agencyId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic-lock counter for settings updates. */
+  version: number;
+};
+
+export async function createAgency(db: Db, input: unknown, now: Date): Promise<Agency> {
+  const { name, timezone } = parseInput(AgencyInputSchema, input);
+  const agency: Agency = {
+    agencyId: newId('ag'),
+    name,
+    ...defaultSettings(timezone),
+    createdAt: iso(now),
+    updatedAt: iso(now),
+    version: 1,
+  };
+  await db.doc.send(
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...keys.agency(agency.agencyId), type: 'agency', ...agency },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    }),
+  );
+  return agency;
+}
+
+export async function getAgency(db: Db, agencyId: string): Promise<Agency> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.agency(agencyId) }));
+  if (!Item) throw new NotFoundError('agency');
+  return withoutKeys<Agency>(Item);
+}
+
+function merge(agency: Agency, patch: SettingsPatch): Settings & { name: string } {
+  return {
+    name: patch.name ?? agency.name,
+    timezone: patch.timezone ?? agency.timezone,
+    anonymityThreshold: patch.anonymityThreshold ?? agency.anonymityThreshold,
+    throttle: { ...agency.throttle, ...patch.throttle },
+    reminders: { ...agency.reminders, ...patch.reminders },
+    surveyExpiryDays: patch.surveyExpiryDays ?? agency.surveyExpiryDays,
+    summary: { ...agency.summary, ...patch.summary },
+    earlyWarnings: patch.earlyWarnings ?? agency.earlyWarnings,
+  };
+}
+
+/** Rules that span fields: a reminder must go out before the round closes. */
+function checkConsistency(settings: Settings): void {
+  for (const audience of ['reporterDays', 'colleagueDays', 'clientDays'] as const) {
+    const late = settings.reminders[audience].find((d) => d >= settings.surveyExpiryDays);
+    if (late !== undefined) {
+      throw ValidationError.field(
+        `reminders.${audience}`,
+        `day ${late} is not before the survey expiry (${settings.surveyExpiryDays} days)`,
+      );
+    }
+  }
+}
+
+/**
+ * Applies a validated patch. The write is conditional on the version read, so two concurrent
+ * patches cannot silently undo each other; a lost race is retried on the fresh state.
+ */
+export async function updateSettings(db: Db, agencyId: string, patch: SettingsPatch, now: Date): Promise<Agency> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await getAgency(db, agencyId);
+    const { name, ...settings } = merge(current, patch);
+    checkConsistency(parseInput(SettingsSchema, settings));
+    try {
+      const { Attributes } = await db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.agency(agencyId),
+          UpdateExpression:
+            'SET #name = :name, timezone = :timezone, anonymityThreshold = :k, throttle = :throttle, ' +
+            'reminders = :reminders, surveyExpiryDays = :expiry, summary = :summary, earlyWarnings = :ew, ' +
+            'updatedAt = :now, version = version + :one',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: {
+            ':name': name,
+            ':timezone': settings.timezone,
+            ':k': settings.anonymityThreshold,
+            ':throttle': settings.throttle,
+            ':reminders': settings.reminders,
+            ':expiry': settings.surveyExpiryDays,
+            ':summary': settings.summary,
+            ':ew': settings.earlyWarnings,
+            ':now': iso(now),
+            ':one': 1,
+            ':version': current.version,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return withoutKeys<Agency>(Attributes!);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+  throw new ConflictError('The settings changed concurrently; try again');
+}

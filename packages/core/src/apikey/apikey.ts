@@ -1,0 +1,150 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as v from 'valibot';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { failedConditions } from '../db/conditions';
+import { queryPage, type PageRequest } from '../db/page';
+import { NotFoundError, UnauthorizedError } from '../shared/errors';
+import { isId, newId } from '../shared/ids';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+
+export const ROLES = ['admin', 'read'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ApiKeyInputSchema = v.object({
+  role: v.picklist(ROLES, 'must be admin or read'),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100)), ''),
+});
+
+export interface ApiKey {
+  keyId: string;
+  agencyId: string;
+  role: Role;
+  name: string;
+  /** The key's last four characters, to tell keys apart without storing the secret. */
+  hint: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** The identity a valid key gives a request. */
+export interface Principal {
+  agencyId: string;
+  keyId: string;
+  role: Role;
+}
+
+// `rpk_` lets secret scanners recognise a leaked key; 32 random bytes make it unguessable.
+const KEY_PATTERN = /^rpk_[A-Za-z0-9_-]{43}$/;
+const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+type StoredKey = ApiKey & { secretHash: string };
+const toApiKey = (item: Record<string, unknown>): ApiKey => {
+  const { secretHash: _hidden, ...key } = withoutKeys<StoredKey>(item);
+  return key;
+};
+
+/** Creates a key. The secret is returned here once; only its hash is stored. */
+export async function createApiKey(
+  db: Db,
+  agencyId: string,
+  input: unknown,
+  now: Date,
+): Promise<{ apiKey: ApiKey; secret: string }> {
+  const { role, name } = parseInput(ApiKeyInputSchema, input);
+  const secret = `rpk_${randomBytes(32).toString('base64url')}`;
+  const secretHash = hashSecret(secret);
+  const apiKey: ApiKey = {
+    keyId: newId('key'),
+    agencyId,
+    role,
+    name,
+    hint: secret.slice(-4),
+    createdAt: iso(now),
+    revokedAt: null,
+  };
+  await db.doc.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: db.table,
+            Item: { ...keys.apiKeyLookup(secretHash), type: 'apiKeyLookup', agencyId, keyId: apiKey.keyId, role },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        {
+          Put: {
+            TableName: db.table,
+            Item: { ...keys.apiKey(agencyId, apiKey.keyId), type: 'apiKey', ...apiKey, secretHash },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+      ],
+    }),
+  );
+  return { apiKey, secret };
+}
+
+/** One GetItem per request; a malformed key is refused before any read. */
+export async function authenticate(db: Db, secret: string): Promise<Principal> {
+  if (!KEY_PATTERN.test(secret)) throw new UnauthorizedError('The API key is not valid');
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: keys.apiKeyLookup(hashSecret(secret)) }),
+  );
+  if (!Item) throw new UnauthorizedError('The API key is not valid or has been revoked');
+  return { agencyId: Item.agencyId as string, keyId: Item.keyId as string, role: Item.role as Role };
+}
+
+export function listApiKeys(db: Db, agencyId: string, page: PageRequest) {
+  const { PK } = keys.agency(agencyId);
+  return queryPage(
+    db,
+    {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'KEY#' },
+    },
+    { PK },
+    page,
+    toApiKey,
+  );
+}
+
+/**
+ * Revokes a key: the lookup item goes (so the key stops authenticating at once) and the record
+ * keeps `revokedAt` for the audit trail. Revoking twice answers with the same record.
+ */
+export async function revokeApiKey(db: Db, agencyId: string, keyId: string, now: Date): Promise<ApiKey> {
+  if (!isId('key', keyId)) throw new NotFoundError('API key');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.apiKey(agencyId, keyId) }));
+  if (!Item) throw new NotFoundError('API key');
+  const stored = withoutKeys<StoredKey>(Item);
+  if (stored.revokedAt) return toApiKey(Item);
+  const revokedAt = iso(now);
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: db.table, Key: keys.apiKeyLookup(stored.secretHash) } },
+          {
+            Update: {
+              TableName: db.table,
+              Key: keys.apiKey(agencyId, keyId),
+              UpdateExpression: 'SET revokedAt = :now',
+              ConditionExpression: 'attribute_exists(PK) AND revokedAt = :null',
+              ExpressionAttributeValues: { ':now': revokedAt, ':null': null },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    // A concurrent revoke won the race: the key is revoked either way.
+    if (!failedConditions(error)?.length) throw error;
+    return revokeApiKey(db, agencyId, keyId, now);
+  }
+  return toApiKey({ ...Item, revokedAt });
+}

@@ -1,0 +1,119 @@
+import * as v from 'valibot';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { failedConditions } from '../db/conditions';
+import { queryPage, type PageRequest } from '../db/page';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { isId, newId } from '../shared/ids';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { DateSchema, NameSchema } from '../shared/schemas';
+
+const TagSchema = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(50, 'must be at most 50 characters'));
+
+export const CampaignInputSchema = v.pipe(
+  v.object({
+    proId: v.pipe(v.string(), v.description('The pro who ran the campaign.')),
+    name: NameSchema,
+    startsOn: v.optional(DateSchema),
+    endsOn: v.optional(DateSchema),
+    tags: v.optional(v.pipe(v.array(TagSchema), v.maxLength(20, 'allows at most 20 tags')), []),
+  }),
+  v.forward(
+    v.check((c) => !c.startsOn || !c.endsOn || c.endsOn >= c.startsOn, 'must not be before startsOn'),
+    ['endsOn'],
+  ),
+);
+
+export interface Campaign {
+  campaignId: string;
+  agencyId: string;
+  proId: string;
+  name: string;
+  startsOn: string | null;
+  endsOn: string | null;
+  tags: string[];
+  createdAt: string;
+}
+
+const unknownPro = () => ValidationError.field('proId', 'is not a pro of this agency');
+
+export async function createCampaign(db: Db, agencyId: string, input: unknown, now: Date): Promise<Campaign> {
+  const data = parseInput(CampaignInputSchema, input);
+  if (!isId('pro', data.proId)) throw unknownPro();
+  const campaign: Campaign = {
+    campaignId: newId('cmp'),
+    agencyId,
+    proId: data.proId,
+    name: data.name,
+    startsOn: data.startsOn ?? null,
+    endsOn: data.endsOn ?? null,
+    tags: [...new Set(data.tags)],
+    createdAt: iso(now),
+  };
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          // The pro must exist at the moment the campaign is written, not just when it was read.
+          { ConditionCheck: { TableName: db.table, Key: keys.pro(agencyId, data.proId), ConditionExpression: 'attribute_exists(PK)' } },
+          {
+            Put: {
+              TableName: db.table,
+              Item: {
+                ...keys.campaign(agencyId, campaign.campaignId),
+                ...keys.campaignByPro(agencyId, campaign.proId, campaign.campaignId),
+                type: 'campaign',
+                ...campaign,
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (failedConditions(error)?.includes(0)) throw unknownPro();
+    throw error;
+  }
+  return campaign;
+}
+
+export async function getCampaign(db: Db, agencyId: string, campaignId: string): Promise<Campaign> {
+  if (!isId('cmp', campaignId)) throw new NotFoundError('campaign');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.campaign(agencyId, campaignId) }));
+  if (!Item) throw new NotFoundError('campaign');
+  return withoutKeys<Campaign>(Item);
+}
+
+/** Lists the agency's campaigns, or one pro's through GSI1; newest last (ids are time-ordered). */
+export function listCampaigns(db: Db, agencyId: string, filter: { proId?: string | undefined }, page: PageRequest) {
+  const toCampaign = (item: Record<string, unknown>) => withoutKeys<Campaign>(item);
+  if (filter.proId !== undefined) {
+    const { GSI1PK } = keys.campaignByPro(agencyId, filter.proId, '');
+    return queryPage(
+      db,
+      {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': GSI1PK, ':prefix': 'CMP#' },
+      },
+      { GSI1PK },
+      page,
+      toCampaign,
+    );
+  }
+  const { PK } = keys.agency(agencyId);
+  return queryPage(
+    db,
+    {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'CMP#' },
+    },
+    { PK },
+    page,
+    toCampaign,
+  );
+}

@@ -1,0 +1,31 @@
+/**
+ * Key shapes of the single table. Every request path uses only the access patterns below:
+ * a GetItem, a TransactWrite over known keys, or a Query on one partition. No Scan.
+ *
+ * | # | access pattern                         | operation                                                 |
+ * |---|----------------------------------------|-----------------------------------------------------------|
+ * | 1 | authenticate an API key                | Get  PK=KEY#<sha256(secret)> SK=KEY                       |
+ * | 2 | read / update an agency                | Get/Update PK=AG#<a> SK=AG                                |
+ * | 3 | list an agency's API keys              | Query PK=AG#<a> SK begins_with KEY#                       |
+ * | 4 | get / list / update pros               | Get PK=AG#<a> SK=PRO#<p>; Query SK begins_with PRO#       |
+ * | 5 | keep a pro's email unique in an agency | Put PK=AG#<a> SK=PROEMAIL#<email> (condition: absent)     |
+ * | 6 | get / list an agency's campaigns       | Get PK=AG#<a> SK=CMP#<c>; Query SK begins_with CMP#       |
+ * | 7 | list a pro's campaigns                 | Query GSI1 GSI1PK=AG#<a>#PRO#<p> GSI1SK begins_with CMP#  |
+ * | 8 | replay an idempotent POST              | Get/Put PK=IDEM#<a>#<sha256(key)> SK=IDEM (TTL)           |
+ */
+export const keys = {
+  apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
+  agency: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'AG' }),
+  apiKey: (agencyId: string, keyId: string) => ({ PK: `AG#${agencyId}`, SK: `KEY#${keyId}` }),
+  pro: (agencyId: string, proId: string) => ({ PK: `AG#${agencyId}`, SK: `PRO#${proId}` }),
+  proEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `PROEMAIL#${email.toLowerCase()}` }),
+  campaign: (agencyId: string, campaignId: string) => ({ PK: `AG#${agencyId}`, SK: `CMP#${campaignId}` }),
+  campaignByPro: (agencyId: string, proId: string, campaignId: string) => ({
+    GSI1PK: `AG#${agencyId}#PRO#${proId}`,
+    GSI1SK: `CMP#${campaignId}`,
+  }),
+  idempotency: (agencyId: string, keyHash: string) => ({ PK: `IDEM#${agencyId}#${keyHash}`, SK: 'IDEM' }),
+} as const;
+
+/** Attributes that are keys, not data: stripped before an item becomes a domain object. */
+export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'expiresAt', 'type'] as const;

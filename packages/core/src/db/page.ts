@@ -1,0 +1,73 @@
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from './client';
+import { ValidationError } from '../shared/errors';
+import { tableDefinition, type IndexName } from './table';
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Cursors are the query's LastEvaluatedKey, base64url-encoded. On the way back in they must
+ * name the same partition the caller may read, so a crafted cursor cannot reach another tenant;
+ * anything else is a 400 on `cursor`, never a query error.
+ */
+function decodeCursor(cursor: string, partition: Record<string, string>): Record<string, string> {
+  const invalid = ValidationError.field('cursor', 'is not a cursor returned by this list');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw invalid;
+  const entries = Object.entries(decoded);
+  if (entries.length > 4 || !entries.every(([, value]) => typeof value === 'string')) throw invalid;
+  for (const [name, value] of Object.entries(partition)) {
+    if ((decoded as Record<string, unknown>)[name] !== value) throw invalid;
+  }
+  return decoded as Record<string, string>;
+}
+
+const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const keyAttributesOf = (indexName: string | undefined): string[] => {
+  const table = [tableDefinition.partitionKey, tableDefinition.sortKey];
+  if (!indexName) return table;
+  const index = tableDefinition.globalIndexes[indexName as IndexName];
+  return [...table, index.partitionKey, index.sortKey];
+};
+
+/**
+ * Reads one page of a single-partition query. `partition` names the partition-key attribute and
+ * value the query is bound to (checked against incoming cursors). It reads one item more than
+ * asked, so a cursor is returned only when another page really exists.
+ */
+export async function queryPage<T>(
+  db: Db,
+  input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+  partition: Record<string, string>,
+  page: PageRequest,
+  toItem: (raw: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const startKey = page.cursor ? decodeCursor(page.cursor, partition) : undefined;
+  const result = await db.doc.send(
+    new QueryCommand({ ...input, TableName: db.table, Limit: page.limit + 1, ExclusiveStartKey: startKey }),
+  );
+  const raw = result.Items ?? [];
+  const more = raw.length > page.limit;
+  const shown = more ? raw.slice(0, page.limit) : raw;
+  const last = shown.at(-1);
+  const nextCursor =
+    more && last ? encodeCursor(Object.fromEntries(keyAttributesOf(input.IndexName).map((k) => [k, last[k]]))) : null;
+  return { items: shown.map(toItem), nextCursor };
+}

@@ -1,0 +1,121 @@
+import * as v from 'valibot';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { failedConditions, isConditionFailed } from '../db/conditions';
+import { queryPage, type PageRequest } from '../db/page';
+import { ConflictError, NotFoundError } from '../shared/errors';
+import { isId, newId } from '../shared/ids';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { EmailSchema, NameSchema } from '../shared/schemas';
+
+export const ProInputSchema = v.object({ name: NameSchema, email: EmailSchema });
+export const ProPatchSchema = v.strictObject({ name: v.optional(NameSchema), email: v.optional(EmailSchema) });
+
+export interface Pro {
+  proId: string;
+  agencyId: string;
+  name: string;
+  email: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const emailTaken = () => new ConflictError('Another pro of this agency already has this email', 'email');
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+const claimEmail = (db: Db, agencyId: string, email: string, proId: string): TransactItem => ({
+  Put: {
+    TableName: db.table,
+    Item: { ...keys.proEmail(agencyId, email), type: 'proEmail', proId },
+    ConditionExpression: 'attribute_not_exists(PK)',
+  },
+});
+
+export async function createPro(db: Db, agencyId: string, input: unknown, now: Date): Promise<Pro> {
+  const { name, email } = parseInput(ProInputSchema, input);
+  const pro: Pro = { proId: newId('pro'), agencyId, name, email, createdAt: iso(now), updatedAt: iso(now) };
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          claimEmail(db, agencyId, email, pro.proId),
+          {
+            Put: {
+              TableName: db.table,
+              Item: { ...keys.pro(agencyId, pro.proId), type: 'pro', ...pro },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (failedConditions(error)?.includes(0)) throw emailTaken();
+    throw error;
+  }
+  return pro;
+}
+
+export async function getPro(db: Db, agencyId: string, proId: string): Promise<Pro> {
+  if (!isId('pro', proId)) throw new NotFoundError('pro');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(agencyId, proId) }));
+  if (!Item) throw new NotFoundError('pro');
+  return withoutKeys<Pro>(Item);
+}
+
+export function listPros(db: Db, agencyId: string, page: PageRequest) {
+  const { PK } = keys.agency(agencyId);
+  return queryPage(
+    db,
+    {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'PRO#' },
+    },
+    { PK },
+    page,
+    (item) => withoutKeys<Pro>(item),
+  );
+}
+
+/**
+ * Updates a pro. A new email moves the uniqueness claim in the same transaction, conditional on
+ * the email read, so two concurrent renames cannot both keep a claim.
+ */
+export async function updatePro(db: Db, agencyId: string, proId: string, input: unknown, now: Date): Promise<Pro> {
+  const patch = parseInput(ProPatchSchema, input);
+  const current = await getPro(db, agencyId, proId);
+  const next: Pro = { ...current, ...patch, updatedAt: iso(now) };
+  const update = {
+    TableName: db.table,
+    Key: keys.pro(agencyId, proId),
+    UpdateExpression: 'SET #name = :name, email = :email, updatedAt = :now',
+    ConditionExpression: 'email = :oldEmail',
+    ExpressionAttributeNames: { '#name': 'name' },
+    ExpressionAttributeValues: { ':name': next.name, ':email': next.email, ':now': next.updatedAt, ':oldEmail': current.email },
+  };
+  const emailChanges = next.email.toLowerCase() !== current.email.toLowerCase();
+  try {
+    if (!emailChanges) {
+      await db.doc.send(new UpdateCommand(update));
+    } else {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            claimEmail(db, agencyId, next.email, proId),
+            { Delete: { TableName: db.table, Key: keys.proEmail(agencyId, current.email) } },
+            { Update: update },
+          ],
+        }),
+      );
+    }
+  } catch (error) {
+    const failed = failedConditions(error);
+    if (failed?.includes(0)) throw emailTaken();
+    if (failed?.length || isConditionFailed(error)) throw new ConflictError('The pro changed concurrently; try again');
+    throw error;
+  }
+  return next;
+}
