@@ -6,11 +6,12 @@ export interface FieldIssue {
 
 /** Base of the errors the domain raises on purpose; the HTTP layer maps each kind to a status. */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'validation' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden' | 'precondition';
+  override get name(): string {
+    return this.constructor.name;
+  }
 }
 
 export class ValidationError extends DomainError {
-  readonly kind = 'validation';
   constructor(readonly issues: FieldIssue[]) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
   }
@@ -20,7 +21,6 @@ export class ValidationError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  readonly kind = 'not-found';
   constructor(readonly entity: string) {
     super(`${entity} not found`);
   }
@@ -28,7 +28,6 @@ export class NotFoundError extends DomainError {
 
 /** The request clashes with existing state (a unique field, a state that forbids the change). */
 export class ConflictError extends DomainError {
-  readonly kind = 'conflict';
   constructor(
     message: string,
     readonly field?: string,
@@ -38,14 +37,12 @@ export class ConflictError extends DomainError {
 }
 
 export class UnauthorizedError extends DomainError {
-  readonly kind = 'unauthorized';
   constructor(message = 'A valid API key is required') {
     super(message);
   }
 }
 
 export class ForbiddenError extends DomainError {
-  readonly kind = 'forbidden';
   constructor(message: string) {
     super(message);
   }

@@ -1,8 +1,51 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { secureHeaders } from 'hono/secure-headers';
 import type { Deps } from '../deps';
+import type { ApiEnv } from './env';
+import { requireApiKey } from './auth';
+import { errorToResponse, problem } from './problem';
+import { mountDocs, mountOpenApi } from './openapi';
+import { settingsRoutes } from './routes/settings';
+import { apiKeyRoutes } from './routes/api-keys';
+import { proRoutes } from './routes/pros';
+import { campaignRoutes } from './routes/campaigns';
 
-export function createApp(_deps: Deps) {
+/** Largest JSON body the API accepts; survey rounds will raise it for their route. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
+/** A body that is not JSON is refused up front rather than read as an empty object. */
+const requireJsonBody = createMiddleware(async (c, next) => {
+  const hasBody = Number(c.req.header('Content-Length') ?? 0) > 0 || c.req.header('Transfer-Encoding') !== undefined;
+  if (hasBody && !JSON_TYPE.test(c.req.header('Content-Type') ?? '')) {
+    return problem(c, 'unsupported-media-type', 'Send the body as application/json');
+  }
+  await next();
+});
+
+function v1(deps: Deps) {
+  return new Hono<ApiEnv>()
+    .use(requireApiKey(deps.db))
+    .use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => problem(c, 'payload-too-large', `The limit is ${MAX_BODY_BYTES} bytes`) }))
+    .use(requireJsonBody)
+    .route('/settings', settingsRoutes(deps))
+    .route('/api-keys', apiKeyRoutes(deps))
+    .route('/pros', proRoutes(deps))
+    .route('/campaigns', campaignRoutes(deps));
+}
+
+/** The one Hono app, served by the local runner and by Lambda alike. */
+export function createApp(deps: Deps) {
   const app = new Hono();
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.onError(errorToResponse);
+  app.notFound((c) => problem(c, 'not-found', `Nothing at ${c.req.method} ${c.req.path}`));
+  app.use(secureHeaders());
+  app.get('/health', (c) => c.json({ status: 'ok', time: deps.now().toISOString() }));
+  app.route('/v1', v1(deps));
+  mountOpenApi(app);
+  mountDocs(app);
   return app;
 }

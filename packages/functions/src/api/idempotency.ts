@@ -1,0 +1,55 @@
+import { createMiddleware } from 'hono/factory';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  fingerprint,
+  releaseIdempotencyKey,
+  ValidationError,
+  type Db,
+} from '@rapport/core';
+import type { ApiEnv } from './env';
+import { problem } from './problem';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Makes a creating POST safe to retry: with an `Idempotency-Key`, the first answer (any status
+ * below 500) is stored and replayed for the same key and body; the key with another body is a 422.
+ * A 5xx releases the key so the retry runs for real.
+ */
+export const idempotent = (db: Db, now: () => Date) =>
+  createMiddleware<ApiEnv>(async (c, next) => {
+    const key = c.req.header('Idempotency-Key');
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw ValidationError.field('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+    }
+    const { agencyId, keyId } = c.get('principal');
+    const requestHash = fingerprint(c.req.method, c.req.path, keyId, await c.req.text());
+    const claim = await claimIdempotencyKey(db, agencyId, key, requestHash, now());
+    switch (claim.outcome) {
+      case 'replay':
+        return c.body(claim.response.body, claim.response.status as 200, {
+          'Content-Type': claim.response.contentType,
+          'Idempotent-Replayed': 'true',
+        });
+      case 'mismatch':
+        return problem(c, 'idempotency-key-reused', 'Use a new Idempotency-Key for a different request');
+      case 'in-progress':
+        c.header('Retry-After', '1');
+        return problem(c, 'idempotency-in-progress');
+      case 'claimed':
+        break;
+    }
+    // Hono's compose turns a thrown error into c.res through onError, so next() does not throw.
+    await next();
+    if (c.res.status >= 500) {
+      await releaseIdempotencyKey(db, agencyId, key);
+      return;
+    }
+    await completeIdempotencyKey(db, agencyId, key, {
+      status: c.res.status,
+      body: await c.res.clone().text(),
+      contentType: c.res.headers.get('Content-Type') ?? 'application/json',
+    });
+  });

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Hono } from 'hono';
+import { openAPIRouteHandler } from 'hono-openapi';
+import { html } from 'hono/html';
+
+const description = `Rapport closes the feedback loop for PR professionals: surveys about a pro's responsiveness go to
+the reporters, colleagues and clients they worked with, and the answers come back as scores and tips.
+
+Authenticate with \`Authorization: Bearer <API key>\`. Errors are \`application/problem+json\` (RFC 9457)
+with a stable \`type\`; validation errors list each bad field in \`errors\`. Lists are paged with
+\`limit\` (at most 100) and the opaque \`cursor\` from \`next_cursor\`. Creating POSTs accept an
+\`Idempotency-Key\` header. Times are ISO 8601 in UTC.`;
+
+/** Serves the OpenAPI 3.1 document, generated from the routes' valibot schemas. */
+export function mountOpenApi(app: Hono<any>) {
+  app.get(
+    '/openapi.json',
+    openAPIRouteHandler(app, {
+      documentation: {
+        info: { title: 'Rapport API', version: '1.0.0', description },
+        components: {
+          securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: rpk_…' } },
+        },
+      },
+      exclude: ['/health', '/openapi.json', /^\/docs/],
+    }),
+  );
+}
+
+// Swagger UI is served from the installed package, so /docs works offline and under a strict CSP.
+const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const assets: Record<string, { file: string; type: string }> = {
+  'swagger-ui.css': { file: 'swagger-ui.css', type: 'text/css; charset=utf-8' },
+  'swagger-ui-bundle.js': { file: 'swagger-ui-bundle.js', type: 'text/javascript; charset=utf-8' },
+};
+const cache = new Map<string, string>();
+const asset = (name: string) => {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const text = readFileSync(join(swaggerDir, assets[name]!.file), 'utf8');
+  cache.set(name, text);
+  return text;
+};
+
+const initScript = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true });`;
+
+/** Renders the API reference at /docs. */
+export function mountDocs(app: Hono<any>) {
+  app.get('/docs', (c) =>
+    c.html(html`<!doctype html>
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>Rapport API reference</title>
+          <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
+        </head>
+        <body>
+          <main id="docs"></main>
+          <script src="/docs/assets/swagger-ui-bundle.js"></script>
+          <script src="/docs/assets/init.js"></script>
+        </body>
+      </html>`),
+  );
+  app.get('/docs/assets/init.js', (c) => c.body(initScript, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/docs/assets/:name', (c) => {
+    const name = c.req.param('name');
+    if (!assets[name]) return c.notFound();
+    return c.body(asset(name), 200, { 'Content-Type': assets[name].type, 'Cache-Control': 'public, max-age=86400' });
+  });
+}

@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { createApiKey, listApiKeys, revokeApiKey, ApiKeyInputSchema, type ApiKey } from '@rapport/core';
+import type { Deps } from '../../deps';
+import type { ApiEnv } from '../env';
+import { requireRole } from '../auth';
+import { idempotent } from '../idempotency';
+import { validate } from '../validate';
+import { doc } from '../route-docs';
+import { ApiKeyCreatedOut, ApiKeyOut, PageQuery, pageOf } from '../schemas';
+
+const present = ({ agencyId: _agencyId, ...key }: ApiKey) => key;
+const tags = ['API keys'];
+
+export const apiKeyRoutes = ({ db, now }: Deps) =>
+  new Hono<ApiEnv>()
+    .use(requireRole('admin'))
+    .post(
+      '/',
+      doc({
+        summary: 'Create an API key',
+        description: 'The response holds the key itself; it is stored only as a hash and never shown again.',
+        tags,
+        role: 'admin',
+        idempotent: true,
+        ok: [201, ApiKeyCreatedOut, 'The new key, with its secret'],
+        problems: ['validation', 'idempotency-key-reused'],
+      }),
+      idempotent(db, now),
+      validate('json', ApiKeyInputSchema),
+      async (c) => {
+        const { apiKey, secret } = await createApiKey(db, c.get('principal').agencyId, c.req.valid('json'), now());
+        return c.json({ ...present(apiKey), secret }, 201);
+      },
+    )
+    .get(
+      '/',
+      doc({ summary: 'List API keys', tags, role: 'admin', ok: [200, pageOf(ApiKeyOut), 'A page of keys, without secrets'], problems: ['validation'] }),
+      validate('query', PageQuery),
+      async (c) => {
+        const page = await listApiKeys(db, c.get('principal').agencyId, c.req.valid('query'));
+        return c.json({ data: page.items.map(present), next_cursor: page.nextCursor });
+      },
+    )
+    .delete(
+      '/:keyId',
+      doc({
+        summary: 'Revoke an API key',
+        description: 'The key stops working at once. Revoking a revoked key answers the same.',
+        tags,
+        role: 'admin',
+        ok: [200, ApiKeyOut, 'The revoked key'],
+        problems: ['not-found'],
+      }),
+      validate('param', v.object({ keyId: v.string() })),
+      async (c) => c.json(present(await revokeApiKey(db, c.get('principal').agencyId, c.req.valid('param').keyId, now()))),
+    );

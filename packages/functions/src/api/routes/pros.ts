@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { createPro, getPro, listPros, updatePro, ProInputSchema, ProPatchSchema, type Pro } from '@rapport/core';
+import type { Deps } from '../../deps';
+import type { ApiEnv } from '../env';
+import { requireRole } from '../auth';
+import { idempotent } from '../idempotency';
+import { validate } from '../validate';
+import { doc } from '../route-docs';
+import { PageQuery, pageOf, ProOut } from '../schemas';
+
+const present = ({ agencyId: _agencyId, ...pro }: Pro) => pro;
+const tags = ['Pros'];
+const ProParam = v.object({ proId: v.string() });
+
+export const proRoutes = ({ db, now }: Deps) =>
+  new Hono<ApiEnv>()
+    .post(
+      '/',
+      requireRole('admin'),
+      doc({
+        summary: 'Register a pro',
+        description: 'A PR professional of the agency. Emails are unique within the agency.',
+        tags,
+        role: 'admin',
+        idempotent: true,
+        ok: [201, ProOut, 'The new pro'],
+        problems: ['validation', 'conflict', 'idempotency-key-reused'],
+      }),
+      idempotent(db, now),
+      validate('json', ProInputSchema),
+      async (c) => c.json(present(await createPro(db, c.get('principal').agencyId, c.req.valid('json'), now())), 201),
+    )
+    .get(
+      '/',
+      doc({ summary: 'List pros', tags, role: 'read', ok: [200, pageOf(ProOut), 'A page of pros, oldest first'], problems: ['validation'] }),
+      validate('query', PageQuery),
+      async (c) => {
+        const page = await listPros(db, c.get('principal').agencyId, c.req.valid('query'));
+        return c.json({ data: page.items.map(present), next_cursor: page.nextCursor });
+      },
+    )
+    .get(
+      '/:proId',
+      doc({ summary: 'Get a pro', tags, role: 'read', ok: [200, ProOut, 'The pro'], problems: ['not-found'] }),
+      validate('param', ProParam),
+      async (c) => c.json(present(await getPro(db, c.get('principal').agencyId, c.req.valid('param').proId))),
+    )
+    .patch(
+      '/:proId',
+      requireRole('admin'),
+      doc({
+        summary: 'Update a pro',
+        tags,
+        role: 'admin',
+        ok: [200, ProOut, 'The pro after the change'],
+        problems: ['validation', 'not-found', 'conflict'],
+      }),
+      validate('param', ProParam),
+      validate('json', ProPatchSchema),
+      async (c) => {
+        const { agencyId } = c.get('principal');
+        return c.json(present(await updatePro(db, agencyId, c.req.valid('param').proId, c.req.valid('json'), now())));
+      },
+    );
