@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { withoutKeys } from '../db/items';
+import { setAttributes, withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
@@ -86,29 +86,15 @@ export async function updateSettings(db: Db, agencyId: string, patch: SettingsPa
     const { name, ...settings } = merge(current, patch);
     checkConsistency(parseInput(SettingsSchema, settings));
     try {
+      const update = setAttributes({ name, ...settings, updatedAt: iso(now), version: current.version + 1 });
       const { Attributes } = await db.doc.send(
         new UpdateCommand({
           TableName: db.table,
           Key: keys.agency(agencyId),
-          UpdateExpression:
-            'SET #name = :name, timezone = :timezone, anonymityThreshold = :k, throttle = :throttle, ' +
-            'reminders = :reminders, surveyExpiryDays = :expiry, summary = :summary, earlyWarnings = :ew, ' +
-            'updatedAt = :now, version = version + :one',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: {
-            ':name': name,
-            ':timezone': settings.timezone,
-            ':k': settings.anonymityThreshold,
-            ':throttle': settings.throttle,
-            ':reminders': settings.reminders,
-            ':expiry': settings.surveyExpiryDays,
-            ':summary': settings.summary,
-            ':ew': settings.earlyWarnings,
-            ':now': iso(now),
-            ':one': 1,
-            ':version': current.version,
-          },
+          ...update,
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#version': 'version' },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':version': current.version },
           ReturnValues: 'ALL_NEW',
         }),
       );

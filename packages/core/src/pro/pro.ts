@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { withoutKeys } from '../db/items';
+import { setAttributes, withoutKeys } from '../db/items';
 import { failedConditions, isConditionFailed } from '../db/conditions';
 import { queryPage, type PageRequest } from '../db/page';
 import { ConflictError, NotFoundError } from '../shared/errors';
@@ -88,13 +88,15 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
   const patch = parseInput(ProPatchSchema, input);
   const current = await getPro(db, agencyId, proId);
   const next: Pro = { ...current, ...patch, updatedAt: iso(now) };
+  const set = setAttributes({ name: next.name, email: next.email, updatedAt: next.updatedAt });
   const update = {
     TableName: db.table,
     Key: keys.pro(agencyId, proId),
-    UpdateExpression: 'SET #name = :name, email = :email, updatedAt = :now',
-    ConditionExpression: 'email = :oldEmail',
-    ExpressionAttributeNames: { '#name': 'name' },
-    ExpressionAttributeValues: { ':name': next.name, ':email': next.email, ':now': next.updatedAt, ':oldEmail': current.email },
+    ...set,
+    // Conditional on the email read, so a concurrent change of it cannot strand a claim.
+    ConditionExpression: '#email = :oldEmail',
+    ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#email': 'email' },
+    ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':oldEmail': current.email },
   };
   const emailChanges = next.email.toLowerCase() !== current.email.toLowerCase();
   try {

@@ -19,9 +19,10 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 /** A body that is not JSON is refused up front rather than read as an empty object. */
 const requireJsonBody = createMiddleware(async (c, next) => {
-  const hasBody = Number(c.req.header('Content-Length') ?? 0) > 0 || c.req.header('Transfer-Encoding') !== undefined;
-  if (hasBody && !JSON_TYPE.test(c.req.header('Content-Type') ?? '')) {
-    return problem(c, 'unsupported-media-type', 'Send the body as application/json');
+  if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    const type = c.req.header('Content-Type');
+    const notJson = type ? !JSON_TYPE.test(type) : (await c.req.text()).length > 0;
+    if (notJson) return problem(c, 'unsupported-media-type', 'Send the body as application/json');
   }
   await next();
 });

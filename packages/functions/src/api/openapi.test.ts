@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { createApp } from '../index';
+import { testDeps } from '@rapport/testing';
+
+const app = createApp(testDeps());
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const res = await app.request('/openapi.json');
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as any;
+    expect(document.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents every v1 route with its schemas, security and problems', async () => {
+    const document = (await (await app.request("/openapi.json")).json()) as any;
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/v1/api-keys',
+      '/v1/api-keys/{keyId}',
+      '/v1/campaigns',
+      '/v1/campaigns/{campaignId}',
+      '/v1/pros',
+      '/v1/pros/{proId}',
+      '/v1/settings',
+    ]);
+    const createPro = document.paths['/v1/pros'].post;
+    expect(createPro.security).toEqual([{ apiKey: [] }]);
+    expect(createPro.requestBody.content['application/json'].schema.required).toEqual(['name', 'email']);
+    expect(Object.keys(createPro.responses).sort()).toEqual(['201', '400', '401', '403', '409', '422']);
+    expect(createPro.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
+    const patchSettings = document.paths['/v1/settings'].patch;
+    const schema = patchSettings.requestBody.content['application/json'].schema;
+    expect(schema.properties.anonymityThreshold).toMatchObject({ minimum: 3, maximum: 10 });
+  });
+
+  it('serves the reference page and its assets locally', async () => {
+    const page = await app.request('/docs');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/docs/assets/swagger-ui-bundle.js');
+    for (const asset of ['swagger-ui-bundle.js', 'swagger-ui.css', 'init.js']) {
+      const res = await app.request(`/docs/assets/${asset}`);
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBeGreaterThan(10);
+    }
+    expect((await app.request('/docs/assets/../../package.json')).status).toBe(404);
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { agencyFixture, testDeps } from '@rapport/testing';
+
+const deps = testDeps();
+
+describe('API keys', () => {
+  it('shows a new key once, stores only its hash, and lists keys without secrets', async () => {
+    const { call, agencyId } = await agencyFixture(deps);
+    const created = await call('POST', '/v1/api-keys', { body: { role: 'read', name: 'dashboard' } });
+    expect(created.status).toBe(201);
+    const { secret, keyId } = created.body;
+    expect(secret).toMatch(/^rpk_[A-Za-z0-9_-]{43}$/);
+    expect(created.body).toMatchObject({ role: 'read', name: 'dashboard', hint: secret.slice(-4), revokedAt: null });
+
+    const lookup = await deps.db.doc.send(
+      new GetCommand({ TableName: deps.db.table, Key: { PK: `KEY#${createHash('sha256').update(secret).digest('hex')}`, SK: 'KEY' } }),
+    );
+    expect(lookup.Item).toMatchObject({ agencyId, keyId, role: 'read' });
+    const record = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: { PK: `AG#${agencyId}`, SK: `KEY#${keyId}` } }));
+    expect(JSON.stringify(record.Item)).not.toContain(secret);
+
+    const list = await call('GET', '/v1/api-keys');
+    expect(list.status).toBe(200);
+    expect(list.body.data).toHaveLength(3);
+    expect(JSON.stringify(list.body)).not.toMatch(/rpk_|secret/i);
+    expect((await call('GET', '/v1/pros', { key: secret })).status).toBe(200);
+  });
+
+  it('refuses an unknown role, naming the field', async () => {
+    const { call } = await agencyFixture(deps);
+    const res = await call('POST', '/v1/api-keys', { body: { role: 'owner' } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'role', message: 'must be admin or read' }]);
+  });
+
+  it("revokes idempotently, and answers 404 for another agency's key", async () => {
+    const mine = await agencyFixture(deps);
+    const theirs = await agencyFixture(deps);
+    expect((await mine.call('DELETE', `/v1/api-keys/${theirs.readKeyId}`)).status).toBe(404);
+    expect((await theirs.call('GET', '/v1/pros', { key: theirs.readKey })).status).toBe(200);
+    const first = await mine.call('DELETE', `/v1/api-keys/${mine.readKeyId}`);
+    const second = await mine.call('DELETE', `/v1/api-keys/${mine.readKeyId}`);
+    expect(second.status).toBe(200);
+    expect(second.body.revokedAt).toBe(first.body.revokedAt);
+  });
+});

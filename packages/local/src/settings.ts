@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import * as v from 'valibot';
+
+/** A bad `npm start` setting or argument; the message is one sentence naming it. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+const port = (name: string, fallback: number) => {
+  const message = (issue: { input: unknown }) =>
+    `${name} must be a port number from 1 to 65535 (got "${String(issue.input)}").`;
+  return v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,5}$/, message),
+      v.transform(Number),
+      v.minValue(1, message),
+      v.maxValue(65535, message),
+    ),
+    String(fallback),
+  );
+};
+
+const SettingsSchema = v.object({
+  PORT: port('PORT', 3000),
+  DYNAMODB_PORT: port('DYNAMODB_PORT', 8000),
+  SES_PORT: port('SES_PORT', 8005),
+  DATA_DIR: v.optional(v.string(), '.data'),
+});
+
+export interface LocalSettings {
+  port: number;
+  dynamoDbPort: number;
+  sesPort: number;
+  /** Absolute; undefined with `--in-memory`. */
+  dataDir: string | undefined;
+}
+
+export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, DATA_DIR)';
+
+/**
+ * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005) and DATA_DIR
+ * (`.data`, relative to `cwd`), and the one flag `--in-memory`. Empty variables count as unset.
+ */
+export function readLocalSettings(
+  env: Record<string, string | undefined>,
+  args: readonly string[],
+  cwd: string = process.cwd(),
+): LocalSettings {
+  const unknown = args.find((a) => a !== '--in-memory');
+  if (unknown !== undefined) throw new SettingsError(`Unknown argument "${unknown}"; the only option is --in-memory.`);
+
+  const picked = Object.fromEntries(
+    Object.keys(SettingsSchema.entries).map((k) => [k, env[k]?.trim() === '' ? undefined : env[k]?.trim()]),
+  );
+  const result = v.safeParse(SettingsSchema, picked);
+  if (!result.success) throw new SettingsError(result.issues[0].message);
+  const s = result.output;
+  return {
+    port: s.PORT,
+    dynamoDbPort: s.DYNAMODB_PORT,
+    sesPort: s.SES_PORT,
+    dataDir: args.includes('--in-memory') ? undefined : resolve(cwd, s.DATA_DIR),
+  };
+}

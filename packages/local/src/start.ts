@@ -1,0 +1,81 @@
+/**
+ * `npm start [-- --in-memory]`: the whole system on this machine. A thin CLI around startLocalSystem:
+ * settings from the environment, a banner, clean shutdown on Ctrl-C / SIGTERM, and one sentence
+ * (no stack trace) and exit code 1 when something cannot start.
+ */
+import { ConfigError } from '@rapport/core';
+import { EngineError } from './engines/errors';
+import { readLocalSettings, SettingsError, USAGE } from './settings';
+import { startLocalSystem, type LocalSystem } from './system';
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function sentence(error: unknown): string {
+  if (error instanceof EngineError || error instanceof ConfigError || error instanceof SettingsError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return `Rapport could not start: ${message.split('\n')[0]}`;
+}
+
+function banner(system: LocalSystem): string {
+  const { urls, config, dataDir } = system;
+  const adminEnv = [`DYNAMODB_ENDPOINT=${urls.dynamodb}`, ...(config.table !== 'rapport' ? [`TABLE_NAME=${config.table}`] : [])];
+  return [
+    `Rapport is running (data ${dataDir ? `in ${dataDir}` : 'in memory; gone when you stop'}).`,
+    `  API       ${urls.api}`,
+    `  Docs      ${urls.docs}`,
+    `  OpenAPI   ${urls.openapi}`,
+    `  Inbox     ${urls.inbox}   (every email the app sends)`,
+    `  DynamoDB  ${urls.dynamodb}`,
+    `Create an agency and its first API key from another terminal:`,
+    `  ${adminEnv.join(' ')} npm run admin -- create-agency --name "Acme PR"`,
+    `Press Ctrl-C to stop.`,
+  ].join('\n');
+}
+
+let system: LocalSystem | undefined;
+let exiting = false;
+
+async function shutdown(code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  try {
+    await system?.stop();
+  } catch (error) {
+    console.error(`Rapport did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
+    code = 1;
+  }
+  process.exit(code);
+}
+
+// A signal during start-up is handled once the start has finished (or failed and cleaned up).
+let signalled = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    signalled = true;
+    if (system) {
+      console.log('\nStopping Rapport…');
+      void shutdown(0);
+    }
+  });
+}
+
+try {
+  const settings = readLocalSettings(process.env, args);
+  system = await startLocalSystem({
+    ...settings,
+    onFailure: (error) => {
+      console.error(`${error.message.replace(/\.$/, '')}; stopping Rapport.`);
+      void shutdown(1);
+    },
+  });
+} catch (error) {
+  console.error(sentence(error));
+  process.exit(1);
+}
+
+if (signalled) await shutdown(0);
+else console.log(banner(system));

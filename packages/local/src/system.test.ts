@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort, isPortFree } from './engines/ports';
+import { startLocalSystem } from './system';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Java processes running DynamoDB Local on `port` (Linux: read from /proc). */
+function dynamoDbLocalPids(port: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.some((a) => a.includes('DynamoDBLocal')) && args[args.indexOf('-port') + 1] === String(port);
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
+
+async function ports() {
+  return { port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() };
+}
+
+describe('startLocalSystem', () => {
+  it('serves the app and the inbox, and stop() leaves nothing running', async () => {
+    const p = await ports();
+    const system = await startLocalSystem({ ...p, env: {} });
+    let stopped = false;
+    try {
+      expect(system.dataDir).toBeUndefined();
+      expect(system.table).toBe('created');
+      expect(system.config.publicUrl).toBe(`http://localhost:${p.port}`);
+      expect(dynamoDbLocalPids(p.dynamoDbPort)).toEqual([system.dynamoDbPid]);
+
+      const health = await fetch(`${system.urls.api}/health`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('content-type')).toMatch(/application\/json/);
+      await health.json();
+      expect((await fetch(system.urls.inbox)).status).toBe(200);
+
+      await system.stop();
+      stopped = true;
+    } finally {
+      if (!stopped) await system.stop();
+    }
+    expect(isAlive(system.dynamoDbPid)).toBe(false);
+    for (const port of Object.values(p)) expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('stops what it started when a later step fails', async () => {
+    const p = await ports();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(p.dynamoDbPort, '127.0.0.1', resolve));
+    try {
+      await expect(startLocalSystem({ ...p, env: {} })).rejects.toThrow(
+        `Port ${p.dynamoDbPort} is already in use (set DYNAMODB_PORT to another port).`,
+      );
+      expect(await isPortFree(p.sesPort)).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});
+
+describe('npm start (the CLI)', () => {
+  /** Runs the root `npm start` script, in its own process group so a failed test can kill all of it. */
+  function runCli(env: Record<string, string>, args: string[] = ['--in-memory']) {
+    const child = spawn('npm', ['start', '--silent', '--', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, killGroup, output: () => ({ stdout, stderr }) };
+  }
+
+  it('starts, answers /health, and exits 0 on SIGTERM without leaving Java behind', async () => {
+    const p = await ports();
+    const cli = runCli({ PORT: String(p.port), DYNAMODB_PORT: String(p.dynamoDbPort), SES_PORT: String(p.sesPort) });
+    try {
+      const deadline = Date.now() + 45_000;
+      let healthy = false;
+      while (!healthy && Date.now() < deadline && cli.child.exitCode === null) {
+        healthy = await fetch(`http://localhost:${p.port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (!healthy) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(healthy, cli.output().stderr).toBe(true);
+      expect(cli.output().stdout).toContain(`http://localhost:${p.port}/docs`);
+      expect(cli.output().stdout).toContain('in memory');
+      expect(dynamoDbLocalPids(p.dynamoDbPort)).toHaveLength(1);
+
+      // To npm only, as a process manager or `docker stop` would send it.
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      cli.killGroup();
+    }
+    expect(dynamoDbLocalPids(p.dynamoDbPort)).toEqual([]);
+    for (const port of Object.values(p)) expect(await isPortFree(port)).toBe(true);
+  }, 60_000);
+
+  it('exits 1 with one sentence on a bad setting', async () => {
+    const cli = runCli({ DYNAMODB_PORT: 'eight' });
+    expect(await cli.exited).toBe(1);
+    expect(cli.output().stderr).toContain('DYNAMODB_PORT must be a port number from 1 to 65535 (got "eight").');
+    expect(cli.output().stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 1 with one sentence when PORT is taken, before starting anything', async () => {
+    const p = await ports();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(p.port, '127.0.0.1', resolve));
+    try {
+      const cli = runCli({ PORT: String(p.port), DYNAMODB_PORT: String(p.dynamoDbPort), SES_PORT: String(p.sesPort) });
+      expect(await cli.exited).toBe(1);
+      expect(cli.output().stderr).toContain(`Port ${p.port} is already in use (set PORT to another port).`);
+      expect(dynamoDbLocalPids(p.dynamoDbPort)).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});

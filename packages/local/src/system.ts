@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { ensureTable, loadConfig, type Config } from '@rapport/core';
+import { createApp, createDeps, type Deps } from '@rapport/functions';
+import { startDynamoDbLocal } from './engines/dynamodb';
+import { EngineError, portInUseError } from './engines/errors';
+import type { JavaOptions } from './engines/java';
+import { assertPortFree } from './engines/ports';
+import { startSesLocal } from './engines/ses';
+
+/**
+ * Something that runs inside the local Node process next to the HTTP app, started once the table
+ * is ready and stopped before the engines. The send worker and the scheduler plug in here (on AWS
+ * they are Lambdas fed by SQS and cron instead).
+ */
+export type LocalService = (context: { config: Config; deps: Deps }) => Promise<{ stop(): Promise<void> }>;
+
+export interface LocalSystemOptions {
+  /** HTTP port of the app (setting `PORT`). */
+  port: number;
+  /** DynamoDB Local's port (setting `DYNAMODB_PORT`). */
+  dynamoDbPort: number;
+  /** The SES server's port (setting `SES_PORT`). */
+  sesPort: number;
+  /** Absolute folder for persisted data; DynamoDB Local keeps its file in `<dataDir>/dynamodb`. Undefined = in memory. */
+  dataDir?: string;
+  /** Source of the remaining configuration (TABLE_NAME, AWS_REGION, PUBLIC_URL, MAIL_FROM). Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** In-process services; see {@link LocalService}. */
+  services?: readonly LocalService[];
+  /** Called at most once if DynamoDB Local dies while the system runs (never during `stop()`). */
+  onFailure?: (error: EngineError) => void;
+  /** Which Java runs DynamoDB Local. */
+  java?: JavaOptions;
+}
+
+export interface LocalSystem {
+  config: Config;
+  urls: {
+    /** The app; also the default PUBLIC_URL. */
+    api: string;
+    docs: string;
+    openapi: string;
+    /** The SES server's inbox UI. */
+    inbox: string;
+    /** DYNAMODB_ENDPOINT for other processes (e.g. `npm run admin`). */
+    dynamodb: string;
+    /** SES_ENDPOINT for other processes. */
+    ses: string;
+  };
+  /** Where the data persists, or undefined when in memory. */
+  dataDir: string | undefined;
+  /** What `ensureTable` did at start. */
+  table: 'created' | 'migrated' | 'unchanged';
+  /** DynamoDB Local's Java process. */
+  dynamoDbPid: number;
+  /** Stops the HTTP server, the services, DynamoDB Local and the SES server, in that order. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up the whole system on this machine: DynamoDB Local, the SES server, the table, the
+ * in-process services and the Hono app on Node. If any step fails, whatever had started is stopped
+ * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
+ */
+export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
+  const { port, dynamoDbPort, sesPort, dataDir, env = process.env, services = [], onFailure, java } = options;
+  const api = `http://localhost:${port}`;
+  const config = loadConfig({
+    ...env,
+    DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoDbPort}`,
+    SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
+    PUBLIC_URL: env.PUBLIC_URL || api,
+  });
+  // Fail before the slow part if the app's own port is taken.
+  await assertPortFree(port, 'PORT');
+
+  // Undo steps for whatever has started, run in reverse by stop() or on a failed start.
+  const undo: Array<() => Promise<void>> = [];
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      stopping = true;
+      let firstError: unknown;
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch (error) {
+          firstError ??= error;
+        }
+      }
+      if (firstError !== undefined) throw firstError;
+    })());
+
+  try {
+    const ses = await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' });
+    undo.push(ses.stop);
+
+    const dynamo = await startDynamoDbLocal({
+      port: dynamoDbPort,
+      portEnvVar: 'DYNAMODB_PORT',
+      ...(dataDir !== undefined ? { dataDir: join(dataDir, 'dynamodb') } : {}),
+      ...java,
+    });
+    undo.push(dynamo.stop);
+    void dynamo.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      const how = signal ? `signal ${signal}` : `exit code ${code}`;
+      onFailure?.(new EngineError(`DynamoDB Local stopped unexpectedly (${how}).`));
+    });
+
+    const deps = createDeps(config);
+    undo.push(async () => deps.db.client.destroy());
+    const table = await ensureTable(deps.db.client, config.table);
+
+    for (const service of services) {
+      const running = await service({ config, deps });
+      undo.push(running.stop);
+    }
+
+    const server = createAdaptorServer({ fetch: createApp(deps).fetch }) as Server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? portInUseError(port, 'PORT') : error),
+      );
+      server.listen(port, () => resolve());
+    });
+    undo.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+
+    return {
+      config,
+      urls: {
+        api,
+        docs: `${api}/docs`,
+        openapi: `${api}/openapi.json`,
+        inbox: `${ses.endpoint}/`,
+        dynamodb: dynamo.endpoint,
+        ses: ses.endpoint,
+      },
+      dataDir,
+      table,
+      dynamoDbPid: dynamo.pid,
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Helpers for tests that talk to the engines the global setup started (DynamoDB Local and the SES
+ * server). Use only inside vitest test files: they read the run's endpoints with `inject`.
+ */
+import { loadConfig, type Config } from '@rapport/core';
+import { createDeps, type Deps } from '@rapport/functions';
+import { inject } from 'vitest';
+import './context';
+
+export { TEST_TABLE_NAME } from './context';
+export { freePort, isPortFree } from '@rapport/local';
+
+/** A core Config pointed at this run's DynamoDB Local, SES server and table. */
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
+    AWS_REGION: 'us-east-1',
+    PUBLIC_URL: 'http://localhost:3000',
+    ...env,
+    TABLE_NAME: inject('tableName'),
+    DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+    SES_ENDPOINT: inject('sesEndpoint'),
+  });
+}
+
+/** The app's Deps on the test engines; override e.g. `now` for a fixed clock. */
+export function testDeps(overrides: Parameters<typeof createDeps>[1] = {}): Deps {
+  return createDeps(testConfig(), overrides);
+}
+
+/** An email as the local SES server stored it (the fields tests look at). */
+export interface SesEmail {
+  messageId: string;
+  from: string;
+  replyTo: string[];
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+  /** Epoch seconds. */
+  at: number;
+}
+
+/**
+ * The emails the SES server received in this run, oldest first. Test files run in parallel against
+ * the same server, so pass `to` (a recipient address) rather than relying on `clearSes()`.
+ */
+export async function sesEmails(filter: { to?: string } = {}): Promise<SesEmail[]> {
+  const response = await fetch(`${inject('sesEndpoint')}/store`);
+  if (!response.ok) throw new Error(`The SES server answered ${response.status} to GET /store`);
+  const { emails } = (await response.json()) as { emails: SesEmail[] };
+  const to = filter.to?.toLowerCase();
+  return to === undefined
+    ? emails
+    : emails.filter((e) =>
+        [...e.destination.to, ...e.destination.cc, ...e.destination.bcc].some((address) =>
+          address.toLowerCase().includes(to),
+        ),
+      );
+}
+
+/** Empties the SES server's store (affects every test file running at the same time). */
+export async function clearSes(): Promise<void> {
+  const response = await fetch(`${inject('sesEndpoint')}/clear-store`, { method: 'POST' });
+  if (!response.ok) throw new Error(`The SES server answered ${response.status} to POST /clear-store`);
+}
+
+export * from './api';
+export * from './browser';
