@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { authenticate, getAgency, UnauthorizedError } from '@rapport/core';
+import { testConfig, testDeps } from '@rapport/testing';
+import { freePort } from './engines/ports';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const deps = testDeps();
+
+/** Runs the real CLI against this run's DynamoDB Local; never throws, returns what a person sees. */
+async function admin(args: string[], env: Record<string, string> = {}) {
+  const config = testConfig();
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/local/src/admin.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, DYNAMODB_ENDPOINT: config.dynamoEndpoint!, TABLE_NAME: config.table, ...env },
+    });
+    return { code: 0, stdout, stderr, result: JSON.parse(stdout.trim().split('\n').at(-1)!) };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, result: undefined };
+  }
+}
+
+describe('admin CLI', () => {
+  it('creates an agency with a working admin key, then a read key, then revokes it', async () => {
+    const created = await admin(['create-agency', '--name', 'Acme PR', '--timezone', 'Europe/Madrid']);
+    expect(created.code).toBe(0);
+    const { agencyId, apiKey } = created.result;
+    expect(await getAgency(deps.db, agencyId)).toMatchObject({ name: 'Acme PR', timezone: 'Europe/Madrid' });
+    expect(await authenticate(deps.db, apiKey)).toMatchObject({ agencyId, role: 'admin' });
+
+    const read = await admin(['create-key', '--agency', agencyId, '--role', 'read']);
+    expect(read.result).toMatchObject({ agencyId, role: 'read', apiKey: expect.stringMatching(/^rpk_/) });
+    expect(await authenticate(deps.db, read.result.apiKey)).toMatchObject({ role: 'read' });
+
+    const revoked = await admin(['revoke-key', '--agency', agencyId, '--key', read.result.keyId]);
+    expect(revoked.result).toMatchObject({ keyId: read.result.keyId, revokedAt: expect.any(String) });
+    await expect(authenticate(deps.db, read.result.apiKey)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('explains bad input in one sentence and exits non-zero', async () => {
+    const noName = await admin(['create-agency']);
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toMatch(/^--name is required\./);
+    const badZone = await admin(['create-agency', '--name', 'X', '--timezone', 'Mars/Base']);
+    expect(badZone.code).toBe(1);
+    expect(badZone.stderr.trim()).toBe('timezone: must be an IANA time zone such as Europe/Madrid');
+    const unknownAgency = await admin(['create-key', '--agency', 'ag_01JAAAAAAAAAAAAAAAAAAAAAAA', '--role', 'read']);
+    expect(unknownAgency.stderr.trim()).toBe('agency not found');
+    expect(noName.stdout + badZone.stdout + unknownAgency.stdout).toBe('');
+  });
+
+  it('says where it looked when DynamoDB is not running', async () => {
+    const port = await freePort();
+    const res = await admin(['create-agency', '--name', 'X'], { DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe(`Cannot reach DynamoDB at http://127.0.0.1:${port}: is \`npm start\` running?`);
+  });
+});
