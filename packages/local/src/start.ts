@@ -56,7 +56,7 @@ let signalled = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     signalled = true;
-    if (system) {
+    if (system && !exiting) {
       console.log('\nStopping Rapport…');
       void shutdown(0);
     }
