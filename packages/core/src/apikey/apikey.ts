@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { failedConditions } from '../db/conditions';
-import { queryPage, type PageRequest } from '../db/page';
+import { queryPrefix, type PageRequest } from '../db/page';
 import { NotFoundError, UnauthorizedError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
@@ -100,17 +100,7 @@ export async function authenticate(db: Db, secret: string): Promise<Principal> {
 }
 
 export function listApiKeys(db: Db, agencyId: string, page: PageRequest) {
-  const { PK } = keys.agency(agencyId);
-  return queryPage(
-    db,
-    {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'KEY#' },
-    },
-    { PK },
-    page,
-    toApiKey,
-  );
+  return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'KEY#' }, page, toApiKey);
 }
 
 /**

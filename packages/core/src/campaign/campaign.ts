@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { failedConditions } from '../db/conditions';
-import { queryPage, type PageRequest } from '../db/page';
+import { queryPrefix, type PageRequest } from '../db/page';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
@@ -88,32 +88,12 @@ export async function getCampaign(db: Db, agencyId: string, campaignId: string):
   return withoutKeys<Campaign>(Item);
 }
 
-/** Lists the agency's campaigns, or one pro's through GSI1; newest last (ids are time-ordered). */
+/** Lists the agency's campaigns, or one pro's through GSI1; oldest first (ids are time-ordered). */
 export function listCampaigns(db: Db, agencyId: string, filter: { proId?: string | undefined }, page: PageRequest) {
   const toCampaign = (item: Record<string, unknown>) => withoutKeys<Campaign>(item);
-  if (filter.proId !== undefined) {
-    const { GSI1PK } = keys.campaignByPro(agencyId, filter.proId, '');
-    return queryPage(
-      db,
-      {
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': GSI1PK, ':prefix': 'CMP#' },
-      },
-      { GSI1PK },
-      page,
-      toCampaign,
-    );
-  }
-  const { PK } = keys.agency(agencyId);
-  return queryPage(
-    db,
-    {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'CMP#' },
-    },
-    { PK },
-    page,
-    toCampaign,
-  );
+  const where =
+    filter.proId === undefined
+      ? { partition: keys.agency(agencyId).PK, prefix: 'CMP#' }
+      : { partition: keys.campaignByPro(agencyId, filter.proId, '').GSI1PK, prefix: 'CMP#', index: 'GSI1' as const };
+  return queryPrefix(db, where, page, toCampaign);
 }

@@ -52,7 +52,7 @@ const keyAttributesOf = (indexName: string | undefined): string[] => {
  * value the query is bound to (checked against incoming cursors). It reads one item more than
  * asked, so a cursor is returned only when another page really exists.
  */
-export async function queryPage<T>(
+async function queryPage<T>(
   db: Db,
   input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
   partition: Record<string, string>,
@@ -70,4 +70,26 @@ export async function queryPage<T>(
   const nextCursor =
     more && last ? encodeCursor(Object.fromEntries(keyAttributesOf(input.IndexName).map((k) => [k, last[k]]))) : null;
   return { items: shown.map(toItem), nextCursor };
+}
+
+/** One page of the items of a partition whose sort key starts with `prefix`, on the table or an index. */
+export function queryPrefix<T>(
+  db: Db,
+  where: { partition: string; prefix: string; index?: IndexName },
+  page: PageRequest,
+  toItem: (raw: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const names = where.index ? tableDefinition.globalIndexes[where.index] : tableDefinition;
+  return queryPage(
+    db,
+    {
+      ...(where.index ? { IndexName: where.index } : {}),
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': names.partitionKey, '#sk': names.sortKey },
+      ExpressionAttributeValues: { ':pk': where.partition, ':prefix': where.prefix },
+    },
+    { [names.partitionKey]: where.partition },
+    page,
+    toItem,
+  );
 }

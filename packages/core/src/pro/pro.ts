@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, withoutKeys } from '../db/items';
 import { failedConditions, isConditionFailed } from '../db/conditions';
-import { queryPage, type PageRequest } from '../db/page';
+import { queryPrefix, type PageRequest } from '../db/page';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
@@ -67,17 +67,7 @@ export async function getPro(db: Db, agencyId: string, proId: string): Promise<P
 }
 
 export function listPros(db: Db, agencyId: string, page: PageRequest) {
-  const { PK } = keys.agency(agencyId);
-  return queryPage(
-    db,
-    {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': PK, ':prefix': 'PRO#' },
-    },
-    { PK },
-    page,
-    (item) => withoutKeys<Pro>(item),
-  );
+  return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'PRO#' }, page, (item) => withoutKeys<Pro>(item));
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ROLES, SettingsSchema, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '@rapport/core';
+import { ROLES, SettingsSchema, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type Page } from '@rapport/core';
 
 /** Response shapes, for the OpenAPI document. Inputs come from the core's own schemas. */
 const Timestamp = v.pipe(v.string(), v.isoTimestamp(), v.metadata({ examples: ['2026-11-24T09:00:00.000Z'] }));
@@ -70,4 +70,10 @@ export const PageQuery = v.object({
     String(DEFAULT_PAGE_SIZE),
   ),
   cursor: v.optional(v.pipe(v.string(), v.maxLength(2048, 'is not a cursor returned by this list'))),
+});
+
+/** The wire form of a page: `{ data, next_cursor }`. */
+export const pageBody = <T, U>(page: Page<T>, present: (item: T) => U) => ({
+  data: page.items.map(present),
+  next_cursor: page.nextCursor,
 });

@@ -7,7 +7,7 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { ApiKeyCreatedOut, ApiKeyOut, PageQuery, pageOf } from '../schemas';
+import { ApiKeyCreatedOut, ApiKeyOut, PageQuery, pageBody, pageOf } from '../schemas';
 
 const present = ({ agencyId: _agencyId, ...key }: ApiKey) => key;
 const tags = ['API keys'];
@@ -39,7 +39,7 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
       validate('query', PageQuery),
       async (c) => {
         const page = await listApiKeys(db, c.get('principal').agencyId, c.req.valid('query'));
-        return c.json({ data: page.items.map(present), next_cursor: page.nextCursor });
+        return c.json(pageBody(page, present));
       },
     )
     .delete(

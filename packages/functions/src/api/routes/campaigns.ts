@@ -7,7 +7,7 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { CampaignOut, PageQuery, pageOf } from '../schemas';
+import { CampaignOut, PageQuery, pageBody, pageOf } from '../schemas';
 
 const present = ({ agencyId: _agencyId, ...campaign }: Campaign) => campaign;
 const tags = ['Campaigns'];
@@ -44,7 +44,7 @@ export const campaignRoutes = ({ db, now }: Deps) =>
       async (c) => {
         const { proId, ...page } = c.req.valid('query');
         const result = await listCampaigns(db, c.get('principal').agencyId, { proId }, page);
-        return c.json({ data: result.items.map(present), next_cursor: result.nextCursor });
+        return c.json(pageBody(result, present));
       },
     )
     .get(

@@ -7,7 +7,7 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, pageOf, ProOut } from '../schemas';
+import { PageQuery, pageBody, pageOf, ProOut } from '../schemas';
 
 const present = ({ agencyId: _agencyId, ...pro }: Pro) => pro;
 const tags = ['Pros'];
@@ -37,7 +37,7 @@ export const proRoutes = ({ db, now }: Deps) =>
       validate('query', PageQuery),
       async (c) => {
         const page = await listPros(db, c.get('principal').agencyId, c.req.valid('query'));
-        return c.json({ data: page.items.map(present), next_cursor: page.nextCursor });
+        return c.json(pageBody(page, present));
       },
     )
     .get(
