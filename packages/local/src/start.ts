@@ -22,7 +22,12 @@ function sentence(error: unknown): string {
 
 function banner(system: LocalSystem): string {
   const { urls, config, dataDir } = system;
-  const adminEnv = [`DYNAMODB_ENDPOINT=${urls.dynamodb}`, ...(config.table !== 'rapport' ? [`TABLE_NAME=${config.table}`] : [])];
+  // The admin CLI finds DynamoDB Local on DYNAMODB_PORT (8000) by itself; name only what differs.
+  const dynamoPort = new URL(urls.dynamodb).port;
+  const adminEnv = [
+    ...(dynamoPort !== '8000' ? [`DYNAMODB_PORT=${dynamoPort}`] : []),
+    ...(config.table !== 'rapport' ? [`TABLE_NAME=${config.table}`] : []),
+  ];
   return [
     `Rapport is running (data ${dataDir ? `in ${dataDir}` : 'in memory; gone when you stop'}).`,
     `  API       ${urls.api}`,
@@ -31,7 +36,7 @@ function banner(system: LocalSystem): string {
     `  Inbox     ${urls.inbox}   (every email the app sends)`,
     `  DynamoDB  ${urls.dynamodb}`,
     `Create an agency and its first API key from another terminal:`,
-    `  ${adminEnv.join(' ')} npm run admin -- create-agency --name "Acme PR"`,
+    `  ${[...adminEnv, 'npm run admin -- create-agency --name "Acme PR"'].join(' ')}`,
     `Press Ctrl-C to stop.`,
   ].join('\n');
 }
