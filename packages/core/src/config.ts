@@ -13,6 +13,8 @@ export const ConfigSchema = v.object({
   /** Where recipients reach the public pages; links in emails start with it. */
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.url()), 'http://localhost:3000'),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.email()), 'surveys@rapport.local'),
+  /** Signs survey and unsubscribe links. The app needs it; the admin CLI does not. */
+  LINK_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -24,6 +26,7 @@ export interface Config {
   sesEndpoint: string | undefined;
   publicUrl: string;
   mailFrom: string;
+  linkSecret: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -47,5 +50,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sesEndpoint: c.SES_ENDPOINT,
     publicUrl: c.PUBLIC_URL.replace(/\/$/, ''),
     mailFrom: c.MAIL_FROM,
+    linkSecret: c.LINK_SECRET,
   };
 }

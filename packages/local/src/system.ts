@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { ensureTable, loadConfig, type Config } from '@rapport/core';
@@ -60,6 +62,20 @@ export interface LocalSystem {
 }
 
 /**
+ * The secret that signs survey links: kept under the data folder so links in sent emails keep
+ * working after a restart; a fresh one per run when in memory.
+ */
+function localLinkSecret(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'link-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/**
  * Brings up the whole system on this machine: DynamoDB Local, the SES server, the table, the
  * in-process services and the Hono app on Node. If any step fails, whatever had started is stopped
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
@@ -72,6 +88,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoDbPort}`,
     SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
     PUBLIC_URL: env.PUBLIC_URL || api,
+    LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
   });
   // Fail before the slow part if the app's own port is taken.
   await assertPortFree(port, 'PORT');

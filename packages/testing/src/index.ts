@@ -15,6 +15,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
   return loadConfig({
     AWS_REGION: 'us-east-1',
     PUBLIC_URL: 'http://localhost:3000',
+    LINK_SECRET: 'test-link-secret-that-is-long-enough-0123456789',
     ...env,
     TABLE_NAME: inject('tableName'),
     DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
