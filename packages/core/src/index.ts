@@ -11,3 +11,8 @@ export * from './apikey/apikey';
 export * from './pro/pro';
 export * from './campaign/campaign';
 export * from './idempotency/idempotency';
+export * from './survey/instrument';
+export * from './survey/token';
+export * from './survey/address';
+export * from './survey/suppression';
+export * from './survey/round';

@@ -12,6 +12,12 @@
  * | 6 | get / list an agency's campaigns       | Get PK=AG#<a> SK=CMP#<c>; Query SK begins_with CMP#       |
  * | 7 | list a pro's campaigns                 | Query GSI1 GSI1PK=AG#<a>#PRO#<p> GSI1SK begins_with CMP#  |
  * | 8 | replay an idempotent POST              | Get/Put PK=IDEM#<a>#<sha256(key)> SK=IDEM (TTL)           |
+ * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
+ * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
+ * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>                                  |
+ *
+ * `<h>` is the SHA-256 of the lower-cased address: suppression and throttling never need the
+ * address itself as a key.
  */
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
@@ -25,6 +31,12 @@ export const keys = {
     GSI1SK: `CMP#${campaignId}`,
   }),
   idempotency: (agencyId: string, keyHash: string) => ({ PK: `IDEM#${agencyId}#${keyHash}`, SK: 'IDEM' }),
+  round: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'RND' }),
+  invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
+  response: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `RSP#${invitationId}` }),
+  recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
+  globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
+  agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),
 } as const;
 
 /** Attributes that are keys, not data: stripped before an item becomes a domain object. */

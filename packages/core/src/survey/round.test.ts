@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { testDeps } from '@rapport/testing';
+import { createAgency } from '../agency/agency';
+import { createPro } from '../pro/pro';
+import { createCampaign } from '../campaign/campaign';
+import { ValidationError, NotFoundError } from '../shared/errors';
+import { createRound, getRound, listInvitations, responseRate } from './round';
+import { suppress } from './suppression';
+
+const { db } = testDeps();
+const t0 = new Date('2026-03-02T10:00:00.000Z');
+const later = (days: number, hours = 0) => new Date(t0.getTime() + days * 86_400_000 + hours * 3_600_000);
+
+let n = 0;
+async function campaignFixture() {
+  const agency = await createAgency(db, { name: `Round test ${++n}` }, t0);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane${n}@acme.example` }, t0);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, t0);
+  return { agencyId: agency.agencyId, campaignId: campaign.campaignId };
+}
+
+const storedInvitations = async (roundId: string) =>
+  (
+    await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :p)',
+        ExpressionAttributeValues: { ':pk': `RND#${roundId}`, ':p': 'INV#' },
+      }),
+    )
+  ).Items ?? [];
+
+describe('creating a survey round', () => {
+  it('accepts valid recipients and skips each other one with its reason', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const u = `r${n}`;
+    await suppress(db, `gone-${u}@x.example`, 'bounced', { global: true }, t0);
+    await suppress(db, `angry-${u}@x.example`, 'complained', { global: true }, t0);
+    await suppress(db, `nope-${u}@x.example`, 'unsubscribed', { agencyId }, t0);
+    const { round, accepted, skipped } = await createRound(
+      db,
+      agencyId,
+      campaignId,
+      {
+        recipients: [
+          { email: `ana-${u}@news.example`, name: 'Ana', audience: 'reporter', outlet: 'The Daily' },
+          { email: 'not an address', audience: 'client' },
+          { email: ` ANA-${u}@news.example `, audience: 'colleague' },
+          { email: `gone-${u}@x.example`, audience: 'client' },
+          { email: `Angry-${u}@x.example`, audience: 'client' },
+          { email: `nope-${u}@x.example`, audience: 'colleague' },
+          { email: `bo-${u}@client.example`, audience: 'client' },
+        ],
+      },
+      t0,
+    );
+    expect(accepted.map((i) => [i.email, i.audience, i.name, i.outlet, i.status])).toEqual([
+      [`ana-${u}@news.example`, 'reporter', 'Ana', 'The Daily', 'pending'],
+      [`bo-${u}@client.example`, 'client', null, null, 'pending'],
+    ]);
+    expect(skipped).toEqual([
+      { index: 1, email: 'not an address', reason: 'invalid' },
+      { index: 2, email: `ANA-${u}@news.example`, reason: 'duplicate' },
+      { index: 3, email: `gone-${u}@x.example`, reason: 'bounced' },
+      { index: 4, email: `Angry-${u}@x.example`, reason: 'complained' },
+      { index: 5, email: `nope-${u}@x.example`, reason: 'unsubscribed' },
+    ]);
+    expect(round).toMatchObject({ attribution: 'anonymous', status: 'open', proName: 'Jane Doe', campaignName: 'Spring Launch' });
+    expect(round.closesAt).toBe('2026-03-16T10:00:00.000Z');
+    expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ counts: { pending: 2, sent: 0, responded: 0 } });
+    expect((await storedInvitations(round.roundId)).map((i) => i.email).sort()).toEqual([`ana-${u}@news.example`, `bo-${u}@client.example`]);
+  });
+
+  it('throttles per audience window and never twice within 24 hours, across rounds', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const u = `t${n}`;
+    const send = (audience: string, when: Date) =>
+      createRound(db, agencyId, campaignId, { recipients: [{ email: `pat-${u}@x.example`, audience }] }, when);
+    expect((await send('colleague', t0)).accepted).toHaveLength(1);
+    // Within 24 hours: refused for any audience.
+    expect((await send('client', later(0, 23))).skipped).toEqual([{ index: 0, email: `pat-${u}@x.example`, reason: 'throttled' }]);
+    // After a day, a client survey is fine (the client window has not started), a colleague one is not (30 days).
+    expect((await send('client', later(2))).accepted).toHaveLength(1);
+    expect((await send('colleague', later(20))).skipped[0]?.reason).toBe('throttled');
+    expect((await send('colleague', later(31))).accepted).toHaveLength(1);
+    expect((await send('client', later(60))).skipped[0]?.reason).toBe('throttled');
+    expect((await send('client', later(93))).accepted).toHaveLength(1);
+  });
+
+  it('lets only one of two concurrent rounds take an address', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const recipients = [{ email: `race-${n}@x.example`, audience: 'reporter' }];
+    const results = await Promise.all([1, 2, 3].map(() => createRound(db, agencyId, campaignId, { recipients }, t0)));
+    expect(results.map((r) => r.accepted.length).sort()).toEqual([0, 0, 1]);
+    expect(results.flatMap((r) => r.skipped.map((s) => s.reason))).toEqual(['throttled', 'throttled']);
+  });
+
+  it('refuses a bad audience or too many recipients naming the field, and writes nothing', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const bad = createRound(db, agencyId, campaignId, { recipients: [{ email: 'a@x.example', audience: 'reporter' }, { email: 'b@x.example', audience: 'editor' }] }, t0);
+    await expect(bad).rejects.toMatchObject({ issues: [{ field: 'recipients.1.audience', message: 'must be reporter, colleague or client' }] });
+    const many = Array.from({ length: 2001 }, (_, i) => ({ email: `m${i}@x.example`, audience: 'client' }));
+    await expect(createRound(db, agencyId, campaignId, { recipients: many }, t0)).rejects.toBeInstanceOf(ValidationError);
+    await expect(createRound(db, agencyId, 'cmp_01JAAAAAAAAAAAAAAAAAAAAAAA', { recipients: [{ email: 'a@x.example', audience: 'client' }] }, t0)).rejects.toBeInstanceOf(NotFoundError);
+    // The first recipient was never taken: a valid round for it is still accepted.
+    expect((await createRound(db, agencyId, campaignId, { recipients: [{ email: 'a@x.example', audience: 'reporter' }] }, t0)).accepted).toHaveLength(1);
+  });
+
+  it("hides another agency's round and pages invitations", async () => {
+    const mine = await campaignFixture();
+    const theirs = await campaignFixture();
+    const recipients = Array.from({ length: 5 }, (_, i) => ({ email: `p${i}-${n}@x.example`, audience: 'client' }));
+    const { round } = await createRound(db, mine.agencyId, mine.campaignId, { recipients }, t0);
+    await expect(getRound(db, theirs.agencyId, round.roundId)).rejects.toBeInstanceOf(NotFoundError);
+    const first = await listInvitations(db, round.roundId, { limit: 3 });
+    const second = await listInvitations(db, round.roundId, { limit: 3, cursor: first.nextCursor! });
+    expect([...first.items, ...second.items].map((i) => i.email).sort()).toEqual(recipients.map((r) => r.email).sort());
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it('computes the response rate over delivered invitations only', () => {
+    const counts = { pending: 4, sending: 0, sent: 6, responded: 3, bounced: 5, failed: 1, expired: 1, skipped: 2 };
+    expect(responseRate(counts)).toBe(3 / 10);
+    expect(responseRate({ ...counts, sent: 0, responded: 0, expired: 0 })).toBeNull();
+  });
+});

@@ -1,0 +1,253 @@
+import * as v from 'valibot';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { batchGet, itemKey, mapConcurrent } from '../db/batch';
+import { failedConditions } from '../db/conditions';
+import { queryPrefix, type PageRequest } from '../db/page';
+import { getAgency, type Agency } from '../agency/agency';
+import { getCampaign } from '../campaign/campaign';
+import { getPro } from '../pro/pro';
+import { NotFoundError } from '../shared/errors';
+import { isId, newId } from '../shared/ids';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { AUDIENCES, type Audience } from './instrument';
+import { addressHash, isValidAddress, normalizeAddress } from './address';
+
+export const MAX_RECIPIENTS = 2000;
+
+const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.trim(), v.maxLength(max, `must be at most ${max} characters`)));
+
+export const RecipientSchema = v.object({
+  // Checked per recipient, not here: an invalid address is skipped with its reason, not a 400.
+  email: v.pipe(v.string(), v.maxLength(320, 'must be at most 320 characters')),
+  name: optionalText(200),
+  audience: v.picklist(AUDIENCES, 'must be reporter, colleague or client'),
+  outlet: optionalText(200),
+});
+
+export const RoundInputSchema = v.object({
+  recipients: v.pipe(
+    v.array(RecipientSchema),
+    v.minLength(1, 'must list at least one recipient'),
+    v.maxLength(MAX_RECIPIENTS, `must list at most ${MAX_RECIPIENTS} recipients`),
+  ),
+  attribution: v.optional(
+    v.pipe(v.picklist(['anonymous', 'named']), v.description('`named` shares the respondent\'s name with the pro; the survey page says so.')),
+    'anonymous',
+  ),
+});
+
+export type RoundInput = v.InferOutput<typeof RoundInputSchema>;
+
+export const SKIP_REASONS = ['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'throttled'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export const INVITATION_STATUSES = ['pending', 'sending', 'sent', 'responded', 'bounced', 'failed', 'expired', 'skipped'] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+export type StatusCounts = Record<InvitationStatus, number>;
+
+export interface Round {
+  roundId: string;
+  agencyId: string;
+  campaignId: string;
+  campaignName: string;
+  proId: string;
+  proName: string;
+  proEmail: string;
+  attribution: 'anonymous' | 'named';
+  status: 'open' | 'cancelled' | 'closed';
+  counts: StatusCounts;
+  createdAt: string;
+  closesAt: string;
+}
+
+export interface Invitation {
+  invitationId: string;
+  roundId: string;
+  agencyId: string;
+  email: string;
+  name: string | null;
+  audience: Audience;
+  outlet: string | null;
+  status: InvitationStatus;
+  createdAt: string;
+  sentAt: string | null;
+  respondedAt: string | null;
+  remindersSent: number;
+}
+
+export interface Skipped {
+  index: number;
+  email: string;
+  reason: SkipReason;
+}
+
+const zeroCounts = (): StatusCounts => Object.fromEntries(INVITATION_STATUSES.map((s) => [s, 0])) as StatusCounts;
+
+const DAY_MS = 86_400_000;
+const throttleDays = (agency: Agency, audience: Audience) => agency.throttle[`${audience}Days`];
+
+/**
+ * Creates a survey round for a campaign: sorts the recipients into accepted and skipped (with the
+ * reason), then writes each accepted invitation together with the recipient's throttle state in
+ * one transaction. The throttle condition is checked in that write, so two rounds racing for one
+ * address cannot both take it.
+ */
+export async function createRound(
+  db: Db,
+  agencyId: string,
+  campaignId: string,
+  input: unknown,
+  now: Date,
+): Promise<{ round: Round; accepted: Invitation[]; skipped: Skipped[] }> {
+  const { recipients, attribution } = parseInput(RoundInputSchema, input);
+  const campaign = await getCampaign(db, agencyId, campaignId);
+  const [pro, agency] = await Promise.all([getPro(db, agencyId, campaign.proId), getAgency(db, agencyId)]);
+
+  const skipped: Skipped[] = [];
+  const seen = new Set<string>();
+  const candidates: { index: number; recipient: (typeof recipients)[number]; hash: string }[] = [];
+  recipients.forEach((recipient, index) => {
+    const email = recipient.email.trim();
+    if (!isValidAddress(email)) return skipped.push({ index, email, reason: 'invalid' });
+    const normalized = normalizeAddress(email);
+    if (seen.has(normalized)) return skipped.push({ index, email, reason: 'duplicate' });
+    seen.add(normalized);
+    candidates.push({ index, recipient: { ...recipient, email }, hash: addressHash(email) });
+  });
+
+  const states = await batchGet(
+    db,
+    candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
+  );
+  const anyCutoff = iso(new Date(now.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
+  const audienceCutoff = (audience: Audience) => iso(new Date(now.getTime() - throttleDays(agency, audience) * DAY_MS));
+
+  const eligible = candidates.filter(({ index, recipient, hash }) => {
+    const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
+    if (suppression) {
+      skipped.push({ index, email: recipient.email, reason: suppression.reason as SkipReason });
+      return false;
+    }
+    const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
+    const lastAny = state?.lastAny as string | undefined;
+    const lastForAudience = state?.[recipient.audience] as string | undefined;
+    const tooSoon = (lastAny !== undefined && lastAny >= anyCutoff) ||
+      (lastForAudience !== undefined && lastForAudience >= audienceCutoff(recipient.audience));
+    if (tooSoon) {
+      skipped.push({ index, email: recipient.email, reason: 'throttled' });
+      return false;
+    }
+    return true;
+  });
+
+  const round: Round = {
+    roundId: newId('rnd'),
+    agencyId,
+    campaignId,
+    campaignName: campaign.name,
+    proId: pro.proId,
+    proName: pro.name,
+    proEmail: pro.email,
+    attribution,
+    status: 'open',
+    counts: zeroCounts(),
+    createdAt: iso(now),
+    closesAt: iso(new Date(now.getTime() + agency.surveyExpiryDays * DAY_MS)),
+  };
+  await db.doc.send(
+    new PutCommand({ TableName: db.table, Item: { ...keys.round(round.roundId), type: 'round', ...round }, ConditionExpression: 'attribute_not_exists(PK)' }),
+  );
+
+  const written = await mapConcurrent(eligible, 8, async ({ index, recipient, hash }) => {
+    const invitation: Invitation = {
+      invitationId: newId('inv'),
+      roundId: round.roundId,
+      agencyId,
+      email: recipient.email,
+      name: recipient.name || null,
+      audience: recipient.audience,
+      outlet: recipient.outlet || null,
+      status: 'pending',
+      createdAt: iso(now),
+      sentAt: null,
+      respondedAt: null,
+      remindersSent: 0,
+    };
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.recipientState(agencyId, hash),
+                UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now',
+                // Absent, or last surveyed before both windows: the same rule as above, now atomic.
+                ConditionExpression:
+                  'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
+                ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
+                ExpressionAttributeValues: {
+                  ':type': 'recipientState',
+                  ':now': iso(now),
+                  ':anyCutoff': anyCutoff,
+                  ':audienceCutoff': audienceCutoff(recipient.audience),
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: db.table,
+                Item: { ...keys.invitation(round.roundId, invitation.invitationId), type: 'invitation', ...invitation },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+          ],
+        }),
+      );
+      return invitation;
+    } catch (error) {
+      if (!failedConditions(error)?.includes(0)) throw error;
+      skipped.push({ index, email: recipient.email, reason: 'throttled' });
+      return null;
+    }
+  });
+  const accepted = written.filter((i): i is Invitation => i !== null);
+
+  round.counts.pending = accepted.length;
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.round(round.roundId),
+      UpdateExpression: 'SET #counts.#pending = :n',
+      ExpressionAttributeNames: { '#counts': 'counts', '#pending': 'pending' },
+      ExpressionAttributeValues: { ':n': accepted.length },
+    }),
+  );
+  skipped.sort((a, b) => a.index - b.index);
+  return { round, accepted, skipped };
+}
+
+/** A round of the agency's; another agency's round is "not found", like a missing one. */
+export async function getRound(db: Db, agencyId: string, roundId: string): Promise<Round> {
+  if (!isId('rnd', roundId)) throw new NotFoundError('survey');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
+  if (!Item || Item.agencyId !== agencyId) throw new NotFoundError('survey');
+  return withoutKeys<Round>(Item);
+}
+
+export function listInvitations(db: Db, roundId: string, page: PageRequest) {
+  return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'INV#' }, page, (item) => withoutKeys<Invitation>(item));
+}
+
+/**
+ * Response rate: responses over invitations delivered. Bounced, failed, skipped and still-pending
+ * invitations reached no one, so they do not count against the pro.
+ */
+export function responseRate(counts: StatusCounts): number | null {
+  const delivered = counts.sent + counts.responded + counts.expired;
+  return delivered === 0 ? null : counts.responded / delivered;
+}
