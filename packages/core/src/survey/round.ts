@@ -4,12 +4,12 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
-import { failedConditions } from '../db/conditions';
+import { failedConditions, isConditionFailed } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { getAgency, type Agency } from '../agency/agency';
 import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
-import { NotFoundError } from '../shared/errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -250,4 +250,32 @@ export function listInvitations(db: Db, roundId: string, page: PageRequest) {
 export function responseRate(counts: StatusCounts): number | null {
   const delivered = counts.sent + counts.responded + counts.expired;
   return delivered === 0 ? null : counts.responded / delivered;
+}
+
+/**
+ * Cancels an open round: nothing more is sent for it (the sender checks the round before each
+ * email) and no reminder goes out. Cancelling a cancelled round answers the same; a closed one
+ * is a conflict.
+ */
+export async function cancelRound(db: Db, agencyId: string, roundId: string): Promise<Round> {
+  const round = await getRound(db, agencyId, roundId);
+  if (round.status === 'cancelled') return round;
+  if (round.status === 'closed') throw new ConflictError('The survey has already closed');
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.round(roundId),
+        UpdateExpression: 'SET #status = :cancelled',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':open': 'open' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return withoutKeys<Round>(Attributes!);
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return cancelRound(db, agencyId, roundId);
+  }
 }

@@ -11,9 +11,18 @@ import { settingsRoutes } from './routes/settings';
 import { apiKeyRoutes } from './routes/api-keys';
 import { proRoutes } from './routes/pros';
 import { campaignRoutes } from './routes/campaigns';
+import { createSurveyRoute, surveyRoutes } from './routes/surveys';
 
-/** Largest JSON body the API accepts; survey rounds will raise it for their route. */
+/** Largest JSON body the API accepts, but for a survey round's recipient list. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** 2,000 recipients with names and outlets fit well within this. */
+export const MAX_ROUND_BODY_BYTES = 1024 * 1024;
+
+const limitBody = (maxSize: number) =>
+  bodyLimit({ maxSize, onError: (c) => problem(c, 'payload-too-large', `The limit is ${maxSize} bytes`) });
+const defaultLimit = limitBody(MAX_BODY_BYTES);
+const roundLimit = limitBody(MAX_ROUND_BODY_BYTES);
+const ROUND_PATH = /^\/v1\/campaigns\/[^/]+\/surveys$/;
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -30,12 +39,14 @@ const requireJsonBody = createMiddleware(async (c, next) => {
 function v1(deps: Deps) {
   return new Hono<ApiEnv>()
     .use(requireApiKey(deps.db))
-    .use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => problem(c, 'payload-too-large', `The limit is ${MAX_BODY_BYTES} bytes`) }))
+    .use((c, next) => (ROUND_PATH.test(c.req.path) ? roundLimit : defaultLimit)(c, next))
     .use(requireJsonBody)
     .route('/settings', settingsRoutes(deps))
     .route('/api-keys', apiKeyRoutes(deps))
     .route('/pros', proRoutes(deps))
-    .route('/campaigns', campaignRoutes(deps));
+    .route('/campaigns', campaignRoutes(deps))
+    .route('/campaigns', createSurveyRoute(deps))
+    .route('/surveys', surveyRoutes(deps));
 }
 
 /** The one Hono app, served by the local runner and by Lambda alike. */

@@ -24,9 +24,13 @@ describe('OpenAPI document', () => {
       '/v1/api-keys/{keyId}',
       '/v1/campaigns',
       '/v1/campaigns/{campaignId}',
+      '/v1/campaigns/{campaignId}/surveys',
       '/v1/pros',
       '/v1/pros/{proId}',
       '/v1/settings',
+      '/v1/surveys/{surveyId}',
+      '/v1/surveys/{surveyId}/cancel',
+      '/v1/surveys/{surveyId}/invitations',
     ]);
     const createPro = document.paths['/v1/pros'].post;
     expect(createPro.security).toEqual([{ apiKey: [] }]);

@@ -1,5 +1,15 @@
 import * as v from 'valibot';
-import { ROLES, SettingsSchema, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type Page } from '@rapport/core';
+import {
+  AUDIENCES,
+  DEFAULT_PAGE_SIZE,
+  INVITATION_STATUSES,
+  MAX_PAGE_SIZE,
+  ROLES,
+  SettingsSchema,
+  SKIP_REASONS,
+  type InvitationStatus,
+  type Page,
+} from '@rapport/core';
 
 /** Response shapes, for the OpenAPI document. Inputs come from the core's own schemas. */
 const Timestamp = v.pipe(v.string(), v.isoTimestamp(), v.metadata({ examples: ['2026-11-24T09:00:00.000Z'] }));
@@ -76,4 +86,37 @@ export const PageQuery = v.object({
 export const pageBody = <T, U>(page: Page<T>, present: (item: T) => U) => ({
   data: page.items.map(present),
   next_cursor: page.nextCursor,
+});
+
+const counts = v.object(Object.fromEntries(INVITATION_STATUSES.map((s) => [s, v.number()])) as Record<InvitationStatus, v.NumberSchema<undefined>>);
+
+export const RoundOut = v.object({
+  surveyId: v.string(),
+  campaignId: v.string(),
+  proId: v.string(),
+  attribution: v.picklist(['anonymous', 'named']),
+  status: v.picklist(['open', 'cancelled', 'closed']),
+  counts,
+  responseRate: v.pipe(v.nullable(v.number()), v.description('Responses over delivered invitations; null before any delivery.')),
+  createdAt: Timestamp,
+  closesAt: Timestamp,
+});
+
+export const RoundCreatedOut = v.object({
+  ...RoundOut.entries,
+  accepted: v.number(),
+  skipped: v.array(v.object({ index: v.number(), email: v.string(), reason: v.picklist(SKIP_REASONS) })),
+});
+
+export const InvitationOut = v.object({
+  invitationId: v.string(),
+  email: v.string(),
+  name: v.nullable(v.string()),
+  audience: v.picklist(AUDIENCES),
+  outlet: v.nullable(v.string()),
+  status: v.picklist(INVITATION_STATUSES),
+  createdAt: Timestamp,
+  sentAt: v.nullable(Timestamp),
+  respondedAt: v.nullable(Timestamp),
+  remindersSent: v.number(),
 });

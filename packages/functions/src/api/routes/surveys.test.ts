@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
+
+const deps = testDeps();
+
+async function campaign(f: AgencyFixture) {
+  const { proId } = (await f.call('POST', '/v1/pros', { body: { name: 'Jane Doe', email: `jane-${f.agencyId}@acme.example` } })).body;
+  return (await f.call('POST', '/v1/campaigns', { body: { proId, name: 'Spring Launch' } })).body.campaignId as string;
+}
+
+describe('survey rounds over the API', () => {
+  it('answers 202 with the accepted count and each skipped recipient, then reports status counts', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const u = f.agencyId.slice(-8).toLowerCase();
+    const res = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, {
+      body: {
+        attribution: 'named',
+        recipients: [
+          { email: `a-${u}@news.example`, audience: 'reporter', outlet: 'Daily' },
+          { email: `b-${u}@corp.example`, audience: 'colleague' },
+          { email: `A-${u}@news.example`, audience: 'client' },
+          { email: 'nope', audience: 'client' },
+        ],
+      },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      surveyId: expect.stringMatching(/^rnd_/),
+      campaignId,
+      attribution: 'named',
+      status: 'open',
+      accepted: 2,
+      skipped: [
+        { index: 2, email: `A-${u}@news.example`, reason: 'duplicate' },
+        { index: 3, email: 'nope', reason: 'invalid' },
+      ],
+      responseRate: null,
+    });
+    const round = await f.call('GET', `/v1/surveys/${res.body.surveyId}`, { key: f.readKey });
+    expect(round.body.counts).toEqual({ pending: 2, sending: 0, sent: 0, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 });
+    const invitations = await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations?limit=1`);
+    expect(invitations.body.data).toHaveLength(1);
+    expect(invitations.body.next_cursor).toEqual(expect.any(String));
+  });
+
+  it('refuses invalid bodies naming the field, and accepts 2,000 recipients in one request', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const bad = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [{ email: 'x@y.example', audience: 'editor' }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ field: 'recipients.0.audience', message: 'must be reporter, colleague or client' }]);
+    const empty = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [] } });
+    expect(empty.body.errors[0].field).toBe('recipients');
+    const u = f.agencyId.slice(-8).toLowerCase();
+    const recipients = Array.from({ length: 2000 }, (_, i) => ({ email: `r${i}-${u}@bulk.example`, name: `Recipient number ${i}`, audience: 'client', outlet: 'Some Outlet Name' }));
+    const big = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients } });
+    expect(big.status).toBe(202);
+    expect(big.body.accepted).toBe(2000);
+  }, 60_000);
+
+  it("answers 404 for another agency's campaign or round, and 403 to a read key", async () => {
+    const mine = await agencyFixture(deps);
+    const theirs = await agencyFixture(deps);
+    const theirCampaign = await campaign(theirs);
+    const body = { recipients: [{ email: 'x@y.example', audience: 'client' }] };
+    expect((await mine.call('POST', `/v1/campaigns/${theirCampaign}/surveys`, { body })).status).toBe(404);
+    expect((await theirs.call('POST', `/v1/campaigns/${theirCampaign}/surveys`, { body, key: theirs.readKey })).status).toBe(403);
+    const { surveyId } = (await theirs.call('POST', `/v1/campaigns/${theirCampaign}/surveys`, { body })).body;
+    expect((await mine.call('GET', `/v1/surveys/${surveyId}`)).status).toBe(404);
+    expect((await mine.call('GET', `/v1/surveys/${surveyId}/invitations`)).status).toBe(404);
+    expect((await mine.call('POST', `/v1/surveys/${surveyId}/cancel`)).status).toBe(404);
+    expect((await theirs.call('GET', `/v1/surveys/${surveyId}`)).body.status).toBe('open');
+  });
+
+  it('cancels a round, idempotently', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const { surveyId } = (await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [{ email: 'c@y.example', audience: 'client' }] } })).body;
+    const first = await f.call('POST', `/v1/surveys/${surveyId}/cancel`);
+    expect(first.status).toBe(200);
+    expect(first.body.status).toBe('cancelled');
+    expect((await f.call('POST', `/v1/surveys/${surveyId}/cancel`)).body.status).toBe('cancelled');
+  });
+});

@@ -1,0 +1,87 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import {
+  cancelRound,
+  createRound,
+  getRound,
+  listInvitations,
+  responseRate,
+  RoundInputSchema,
+  type Invitation,
+  type Round,
+} from '@rapport/core';
+import type { Deps } from '../../deps';
+import type { ApiEnv } from '../env';
+import { requireRole } from '../auth';
+import { idempotent } from '../idempotency';
+import { validate } from '../validate';
+import { doc } from '../route-docs';
+import { InvitationOut, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut } from '../schemas';
+
+const tags = ['Surveys'];
+const SurveyParam = v.object({ surveyId: v.string() });
+
+export const presentRound = (round: Round) => ({
+  surveyId: round.roundId,
+  campaignId: round.campaignId,
+  proId: round.proId,
+  attribution: round.attribution,
+  status: round.status,
+  counts: round.counts,
+  responseRate: responseRate(round.counts),
+  createdAt: round.createdAt,
+  closesAt: round.closesAt,
+});
+
+const presentInvitation = ({ agencyId: _a, roundId: _r, ...invitation }: Invitation) => invitation;
+
+/** `POST /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
+export const createSurveyRoute = ({ db, now }: Deps) =>
+  new Hono<ApiEnv>().post(
+    '/:campaignId/surveys',
+    requireRole('admin'),
+    doc({
+      summary: 'Send a survey round',
+      description:
+        'Sends the survey of a campaign to up to 2,000 recipients. Answers at once with the recipients accepted and every one skipped, with the reason: `invalid` address, `duplicate` in the request, `unsubscribed`, `bounced`, `complained`, or `throttled` (surveyed too recently, per the agency settings).',
+      tags,
+      role: 'admin',
+      idempotent: true,
+      ok: [202, RoundCreatedOut, 'The round, what was accepted and what was skipped'],
+      problems: ['validation', 'not-found', 'payload-too-large', 'idempotency-key-reused'],
+    }),
+    idempotent(db, now),
+    validate('param', v.object({ campaignId: v.string() })),
+    validate('json', RoundInputSchema),
+    async (c) => {
+      const { agencyId } = c.get('principal');
+      const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now());
+      return c.json({ ...presentRound(round), accepted: accepted.length, skipped }, 202);
+    },
+  );
+
+export const surveyRoutes = ({ db }: Deps) =>
+  new Hono<ApiEnv>()
+    .get(
+      '/:surveyId',
+      doc({ summary: 'Get a survey round', description: 'Status counts and the response rate.', tags, role: 'read', ok: [200, RoundOut, 'The round'], problems: ['not-found'] }),
+      validate('param', SurveyParam),
+      async (c) => c.json(presentRound(await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
+    )
+    .get(
+      '/:surveyId/invitations',
+      doc({ summary: "List a round's invitations", tags, role: 'read', ok: [200, pageOf(InvitationOut), 'A page of invitations with their status'], problems: ['not-found', 'validation'] }),
+      validate('param', SurveyParam),
+      validate('query', PageQuery),
+      async (c) => {
+        const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
+        return c.json(pageBody(await listInvitations(db, round.roundId, c.req.valid('query')), presentInvitation));
+      },
+    )
+    .post(
+      '/:surveyId/cancel',
+      requireRole('admin'),
+      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], problems: ['not-found', 'conflict'] }),
+      validate('param', SurveyParam),
+      async (c) => c.json(presentRound(await cancelRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
+    );
