@@ -16,3 +16,4 @@ export * from './survey/token';
 export * from './survey/address';
 export * from './survey/suppression';
 export * from './survey/round';
+export * from './survey/response';

@@ -1,0 +1,146 @@
+import * as v from 'valibot';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { batchGet, itemKey } from '../db/batch';
+import { failedConditions } from '../db/conditions';
+import { ConflictError, NotFoundError } from '../shared/errors';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audience, type Dimension } from './instrument';
+import type { Invitation, InvitationStatus, Round } from './round';
+import type { InvitationRef } from './token';
+
+const score = (min: number, max: number) =>
+  v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
+
+/**
+ * The answers of one audience: the headline item is required (it is what the email asked), the
+ * rest may be left out — a short survey half-answered beats one abandoned.
+ */
+export const answersSchema = (audience: Audience) =>
+  v.strictObject({
+    responsiveness: score(1, 5),
+    recommend: v.optional(score(0, 10)),
+    ...(Object.fromEntries(AUDIENCE_DIMENSIONS[audience].map((d) => [d, v.optional(score(1, 5))])) as Record<Dimension, v.OptionalSchema<ReturnType<typeof score>, undefined>>),
+    improve: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(IMPROVE_MAX_LENGTH, `must be at most ${IMPROVE_MAX_LENGTH} characters`))),
+    quoteConsent: v.optional(v.boolean(), false),
+  });
+
+export type Answers = { responsiveness: number; recommend?: number; improve?: string; quoteConsent: boolean } & Partial<Record<Dimension, number>>;
+
+export interface SurveyResponse {
+  roundId: string;
+  invitationId: string;
+  agencyId: string;
+  proId: string;
+  campaignId: string;
+  audience: Audience;
+  instrumentVersion: number;
+  answers: Answers;
+  firstSubmittedAt: string;
+  submittedAt: string;
+  revision: number;
+}
+
+export class SurveyClosedError extends ConflictError {
+  constructor() {
+    super('This survey has closed');
+  }
+}
+
+/** What a link leads to: the round, the invitation and any answer already given. */
+export async function openInvitation(db: Db, ref: InvitationRef) {
+  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)]);
+  const round = found.get(itemKey(keys.round(ref.roundId)));
+  const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
+  if (!round || !invitation) throw new NotFoundError('invitation');
+  const response = found.get(itemKey(keys.response(ref.roundId, ref.invitationId)));
+  return {
+    round: withoutKeys<Round>(round),
+    invitation: withoutKeys<Invitation>(invitation),
+    response: response ? withoutKeys<SurveyResponse>(response) : null,
+  };
+}
+
+export const isOpen = (round: Round, now: Date) => round.status === 'open' && iso(now) < round.closesAt;
+
+/**
+ * Stores the answer to an invitation: at most one response per invitation (its key is the
+ * invitation's), revisable until the round closes, the latest answer winning. The response, the
+ * invitation's status and the round's counts change in one transaction, conditional on the status
+ * read, so a double submit counts once.
+ */
+export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { round, invitation, response: previous } = await openInvitation(db, ref);
+    if (!isOpen(round, now)) throw new SurveyClosedError();
+    const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
+    const response: SurveyResponse = {
+      roundId: round.roundId,
+      invitationId: invitation.invitationId,
+      agencyId: round.agencyId,
+      proId: round.proId,
+      campaignId: round.campaignId,
+      audience: invitation.audience,
+      instrumentVersion: INSTRUMENT_VERSION,
+      answers,
+      firstSubmittedAt: previous?.firstSubmittedAt ?? iso(now),
+      submittedAt: iso(now),
+      revision: (previous?.revision ?? 0) + 1,
+    };
+    const from: InvitationStatus = invitation.status;
+    const firstAnswer = from !== 'responded';
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: db.table,
+                Item: { ...keys.response(round.roundId, invitation.invitationId), type: 'response', ...response },
+                // The revision read must still be the stored one: concurrent submits cannot both win.
+                ConditionExpression: previous ? 'revision = :previous' : 'attribute_not_exists(PK)',
+                ...(previous ? { ExpressionAttributeValues: { ':previous': previous.revision } } : {}),
+              },
+            },
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.invitation(round.roundId, invitation.invitationId),
+                UpdateExpression: 'SET #status = :responded, respondedAt = :now',
+                ConditionExpression: '#status = :from',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from },
+              },
+            },
+            ...(firstAnswer
+              ? [
+                  {
+                    Update: {
+                      TableName: db.table,
+                      Key: keys.round(round.roundId),
+                      UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one',
+                      ConditionExpression: '#status = :open',
+                      ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status' },
+                      ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':open': 'open' },
+                    },
+                  },
+                ]
+              : []),
+          ],
+        }),
+      );
+      return response;
+    } catch (error) {
+      if (!failedConditions(error)?.length) throw error;
+    }
+  }
+  throw new ConflictError('The answer changed concurrently; try again');
+}
+
+export async function getResponse(db: Db, ref: InvitationRef): Promise<SurveyResponse | null> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(ref.roundId, ref.invitationId) }));
+  return Item ? withoutKeys<SurveyResponse>(Item) : null;
+}
