@@ -7,6 +7,7 @@ import type { ApiEnv } from './env';
 import { requireApiKey } from './auth';
 import { errorToResponse, problem } from './problem';
 import { mountDocs, mountOpenApi } from './openapi';
+import { pageRoutes } from '../pages/routes';
 import { settingsRoutes } from './routes/settings';
 import { apiKeyRoutes } from './routes/api-keys';
 import { proRoutes } from './routes/pros';
@@ -54,9 +55,11 @@ export function createApp(deps: Deps) {
   const app = new Hono();
   app.onError(errorToResponse);
   app.notFound((c) => problem(c, 'not-found', `Nothing at ${c.req.method} ${c.req.path}`));
-  app.use(secureHeaders());
+  // Nothing of Rapport is meant to be framed; pages add a strict CSP of their own.
+  app.use(secureHeaders({ xFrameOptions: 'DENY' }));
   app.get('/health', (c) => c.json({ status: 'ok', time: deps.now().toISOString() }));
   app.route('/v1', v1(deps));
+  app.route('/', pageRoutes(deps));
   mountOpenApi(app);
   mountDocs(app);
   return app;

@@ -1,0 +1,24 @@
+import type { Child } from 'hono/jsx';
+
+/** The shell of every public page: no script at all, one stylesheet, readable on a phone. */
+export const Layout = ({ title, children }: { title: string; children: Child }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="robots" content="noindex" />
+      <title>{title}</title>
+      <link rel="stylesheet" href="/assets/pages.css" />
+    </head>
+    <body>
+      <main>{children}</main>
+    </body>
+  </html>
+);
+
+export const Notice = ({ title, children }: { title: string; children: Child }) => (
+  <Layout title={title}>
+    <h1>{title}</h1>
+    {children}
+  </Layout>
+);

@@ -1,0 +1,145 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import {
+  AUDIENCE_DIMENSIONS,
+  NotFoundError,
+  openInvitation,
+  submitResponse,
+  SurveyClosedError,
+  ValidationError,
+  verifyInvitationToken,
+  isOpen,
+  type Audience,
+  type InvitationRef,
+  type SurveyResponse,
+} from '@rapport/core';
+import type { Deps } from '../deps';
+import { Notice } from './layout';
+import { PAGES_CSS } from './pages.css';
+import { SurveyForm, type FormValues } from './survey-form';
+
+/**
+ * The token sits in the URL, so no referrer may carry it away; no script runs at all, and the
+ * pages cannot be framed (clickjacking a one-click form).
+ */
+const pageHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  referrerPolicy: 'no-referrer',
+  xFrameOptions: 'DENY',
+});
+
+const invalidLink = (c: Context) =>
+  c.html(
+    <Notice title="This link is not valid">
+      <p>The link may be incomplete. Please open it again from the email you received, or copy the whole address.</p>
+    </Notice>,
+    404,
+  );
+
+const closed = (c: Context) =>
+  c.html(
+    <Notice title="This survey has closed">
+      <p>Thank you for your interest. The survey is no longer taking answers.</p>
+    </Notice>,
+    410,
+  );
+
+/** The fields a form of this audience may send, in the answers' own shape. */
+const answerFields = (audience: Audience) => ['responsiveness', 'recommend', ...AUDIENCE_DIMENSIONS[audience]];
+
+const valuesOf = (response: SurveyResponse | null): FormValues =>
+  response
+    ? {
+        ...Object.fromEntries(Object.entries(response.answers).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'yes' : undefined) : String(v)])),
+      }
+    : {};
+
+/** Form strings to answers: numbers where a number was sent, text left for validation to name. */
+function answersFrom(form: Record<string, unknown>, audience: Audience) {
+  const answers: Record<string, unknown> = {};
+  for (const field of answerFields(audience)) {
+    const raw = form[field];
+    if (typeof raw === 'string' && raw !== '') answers[field] = /^\d+$/.test(raw) ? Number(raw) : raw;
+  }
+  if (typeof form.improve === 'string' && form.improve.trim() !== '') answers.improve = form.improve;
+  answers.quoteConsent = form.quoteConsent === 'yes';
+  return answers;
+}
+
+export function pageRoutes({ db, now, linkSecret }: Deps) {
+  const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
+
+  return new Hono()
+    .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
+    .use('/s/*', pageHeaders)
+    // Answers are short: 2,000 characters of comment and a few numbers.
+    .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
+    .get('/s/:token', async (c) => {
+      const ref = refOf(c);
+      if (!ref) return invalidLink(c);
+      const opened = await openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
+      if (!opened) return invalidLink(c);
+      const { round, invitation, response } = opened;
+      if (!isOpen(round, now())) return closed(c);
+      // A GET never records anything: mail scanners follow every link. The clicked score is only preselected.
+      const values = valuesOf(response);
+      const clicked = c.req.query('score');
+      if (clicked && /^[1-5]$/.test(clicked)) values.responsiveness = clicked;
+      return c.html(
+        <SurveyForm
+          action={c.req.path}
+          proName={round.proName}
+          campaignName={round.campaignName}
+          audience={invitation.audience}
+          attribution={round.attribution}
+          closesAt={round.closesAt}
+          values={values}
+          errors={[]}
+          revising={response !== null}
+        />,
+      );
+    })
+    .post('/s/:token', async (c) => {
+      const ref = refOf(c);
+      if (!ref) return invalidLink(c);
+      const opened = await openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
+      if (!opened) return invalidLink(c);
+      const { round, invitation, response } = opened;
+      const form = await c.req.parseBody();
+      try {
+        await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
+      } catch (error) {
+        if (error instanceof SurveyClosedError) return closed(c);
+        if (!(error instanceof ValidationError)) throw error;
+        const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+        return c.html(
+          <SurveyForm
+            action={c.req.path}
+            proName={round.proName}
+            campaignName={round.campaignName}
+            audience={invitation.audience}
+            attribution={round.attribution}
+            closesAt={round.closesAt}
+            values={values}
+            errors={error.issues}
+            revising={response !== null}
+          />,
+          400,
+        );
+      }
+      return c.html(
+        <Notice title="Thank you">
+          <p>Your answers reached {round.proName}. They help them become more responsive to you and others.</p>
+          <p class="note">You can change them with the same link until {round.closesAt.slice(0, 10)}.</p>
+        </Notice>,
+      );
+    });
+}

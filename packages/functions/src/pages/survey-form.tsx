@@ -1,0 +1,120 @@
+import {
+  AGREE_LABELS,
+  AUDIENCE_DIMENSIONS,
+  IMPROVE_MAX_LENGTH,
+  RESPONSIVENESS_LABELS,
+  word,
+  type Audience,
+  type FieldIssue,
+} from '@rapport/core';
+import { Layout } from './layout';
+
+/** What the form shows selected: stored answers, a clicked score, or what was just submitted. */
+export type FormValues = Record<string, string | undefined>;
+
+interface ScaleProps {
+  name: string;
+  legend: string;
+  values: FormValues;
+  options: { value: number; label: string }[];
+  ends?: [string, string];
+  error?: string | undefined;
+  wide?: boolean;
+}
+
+const Scale = ({ name, legend, values, options, ends, error, wide }: ScaleProps) => (
+  <fieldset aria-describedby={error ? `${name}-error` : undefined}>
+    <legend>{legend}</legend>
+    {error && (
+      <p class="error" id={`${name}-error`}>
+        {error}
+      </p>
+    )}
+    <div class={wide ? 'scale wide' : 'scale'}>
+      {options.map((o) => (
+        <label>
+          <input type="radio" name={name} value={String(o.value)} checked={values[name] === String(o.value)} />
+          <span>{o.label}</span>
+        </label>
+      ))}
+    </div>
+    {ends && (
+      <div class="ends" aria-hidden="true">
+        <span>{ends[0]}</span>
+        <span>{ends[1]}</span>
+      </div>
+    )}
+  </fieldset>
+);
+
+export interface SurveyFormProps {
+  action: string;
+  proName: string;
+  campaignName: string;
+  audience: Audience;
+  attribution: 'anonymous' | 'named';
+  closesAt: string;
+  values: FormValues;
+  errors: FieldIssue[];
+  revising: boolean;
+}
+
+export const SurveyForm = (p: SurveyFormProps) => {
+  const errorOf = (field: string) => p.errors.find((e) => e.field === field)?.message;
+  const agree = AGREE_LABELS.map((label, i) => ({ value: i + 1, label }));
+  return (
+    <Layout title={`Feedback on ${p.proName}`}>
+      <h1>
+        How was working with {p.proName} on the {p.campaignName}?
+      </h1>
+      <p>It takes a minute. {p.proName} asked for this feedback to get better at helping you.</p>
+      <p class="note">
+        {p.attribution === 'named'
+          ? `Your answers will be shared with ${p.proName}'s team together with your name.`
+          : `Your answers are anonymous: ${p.proName} sees them only pooled with others, never your name.`}
+        {p.revising ? ' You answered already; sending again replaces your earlier answers.' : ''}
+      </p>
+      {p.errors.length > 0 && (
+        <div class="errors" role="alert">
+          <p class="error">Please check the marked questions.</p>
+        </div>
+      )}
+      <form method="post" action={p.action}>
+        <Scale
+          name="responsiveness"
+          legend={word('responsiveness', p.proName)}
+          values={p.values}
+          options={RESPONSIVENESS_LABELS.map((label, i) => ({ value: i + 1, label: `${i + 1} · ${label}` }))}
+          error={errorOf('responsiveness')}
+        />
+        <Scale
+          name="recommend"
+          legend={word('recommend', p.proName)}
+          values={p.values}
+          options={Array.from({ length: 11 }, (_, i) => ({ value: i, label: String(i) }))}
+          ends={['0 · Not at all likely', '10 · Extremely likely']}
+          error={errorOf('recommend')}
+          wide
+        />
+        {AUDIENCE_DIMENSIONS[p.audience].map((dimension) => (
+          <Scale name={dimension} legend={word(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} />
+        ))}
+        <fieldset>
+          <legend>
+            <label for="improve">{word('improve', p.proName)}</label>
+          </legend>
+          {errorOf('improve') && <p class="error">{errorOf('improve')}</p>}
+          <textarea id="improve" name="improve" maxlength={IMPROVE_MAX_LENGTH}>
+            {p.values.improve ?? ''}
+          </textarea>
+          <p class="check">
+            <input type="checkbox" id="quoteConsent" name="quoteConsent" value="yes" checked={p.values.quoteConsent === 'yes'} />
+            <label for="quoteConsent">{word('quoteConsent', p.proName)}</label>
+          </p>
+        </fieldset>
+        <button type="submit">{p.revising ? 'Update my answers' : 'Send my answers'}</button>
+        <p class="note">Only the first question is required. You can change your answers with the same link until {p.closesAt.slice(0, 10)}.</p>
+      </form>
+    </Layout>
+  );
+};
