@@ -17,3 +17,4 @@ export * from './survey/address';
 export * from './survey/suppression';
 export * from './survey/round';
 export * from './survey/response';
+export * from './email';

@@ -1,0 +1,19 @@
+export { composeMime, EmailCompositionError, type Address, type OutgoingEmail } from './compose';
+export {
+  createSesMailer,
+  MailerError,
+  toMailerError,
+  type Mailer,
+  type SesMailer,
+  type SesMailerOptions,
+} from './mailer';
+export {
+  listUnsubscribeHeaders,
+  renderInvitation,
+  SCORE_LINK_NOTE,
+  SUBJECT_MAX_LENGTH,
+  UNSUBSCRIBE_TEXT,
+  type InvitationInput,
+  type RenderedEmail,
+} from './invitation';
+export { escapeHtml } from './text';

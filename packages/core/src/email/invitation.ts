@@ -1,0 +1,185 @@
+import { RESPONSIVENESS_LABELS, WORDING, type Audience } from '../survey/instrument';
+import { escapeHtml, oneLine, truncate } from './text';
+
+export interface InvitationInput {
+  proName: string;
+  campaignName: string;
+  recipientName?: string | undefined;
+  audience: Audience;
+  /** `named`: the answer is shared with the pro's team with the respondent's name. */
+  attribution: 'anonymous' | 'named';
+  /** The invitation's personal link, without a query; score links add `?score=1..5`. */
+  surveyUrl: string;
+  /** The visible unsubscribe link (the page at `/u/{token}`). */
+  unsubscribeUrl: string;
+  kind: 'invitation' | 'reminder';
+  /** What the pro said they will change after the last round, if anything. */
+  commitment?: string | undefined;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Subjects are capped here (in characters, the ellipsis included) so that clients show them whole. */
+export const SUBJECT_MAX_LENGTH = 150;
+
+export const SCORE_LINK_NOTE = 'Clicking a score opens the survey with it selected; nothing is recorded until you submit.';
+export const UNSUBSCRIBE_TEXT = 'Unsubscribe from these surveys';
+
+/**
+ * `List-Unsubscribe` with a one-click URL and `List-Unsubscribe-Post` (RFC 8058): mailbox
+ * providers show an unsubscribe button and POST `List-Unsubscribe=One-Click` to the URL.
+ */
+export function listUnsubscribeHeaders(oneClickUrl: string): { 'List-Unsubscribe': string; 'List-Unsubscribe-Post': string } {
+  const url = httpUrl('oneClickUrl', oneClickUrl);
+  return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+}
+
+/**
+ * The invitation (or reminder) email: the headline question with five one-click score links, a
+ * plain-text part with the same content, and a visible unsubscribe link. A click only opens the
+ * survey with the score selected (link scanners click everything); the answer is stored on submit.
+ *
+ * Every input is treated as untrusted: names, campaign and commitment become one line (control
+ * characters and line breaks are collapsed) and are HTML-escaped, URLs are checked to be absolute
+ * http(s) and escaped in attributes. The subject is a single line of at most 150 characters.
+ */
+export function renderInvitation(input: InvitationInput): RenderedEmail {
+  const pro = oneLine(input.proName);
+  const campaign = oneLine(input.campaignName);
+  const recipient = oneLine(input.recipientName ?? '');
+  const commitment = oneLine(input.commitment ?? '');
+  const surveyUrl = httpUrl('surveyUrl', input.surveyUrl);
+  if (/[?#]/.test(surveyUrl)) throw new TypeError('surveyUrl: must not carry a query or a fragment');
+  const unsubscribeUrl = httpUrl('unsubscribeUrl', input.unsubscribeUrl);
+
+  const prefix = input.kind === 'reminder' ? 'Reminder: ' : '';
+  const subject = truncate(oneLine(`${prefix}How responsive was ${pro} on the ${campaign}?`), SUBJECT_MAX_LENGTH);
+
+  const greeting = recipient ? `Hi ${recipient},` : 'Hello,';
+  const privacy =
+    input.attribution === 'named'
+      ? `your answer will be shared with ${pro}'s team, with your name`
+      : 'your answer is anonymous';
+  const why = `${input.kind === 'reminder' ? 'A quick reminder: ' : ''}${pro} wants to improve and would value your view of working together on the ${campaign}; it takes a minute, and ${privacy}.`;
+  // split/join rather than String.replace: a name containing `$&` or `$'` must stay literal.
+  const question = WORDING.responsiveness.split('{pro}').join(pro);
+  const scores = RESPONSIVENESS_LABELS.map((label, i) => ({
+    label: `${i + 1} – ${label}`,
+    url: `${surveyUrl}?score=${i + 1}`,
+  }));
+  const commitmentLine = commitment
+    ? `Last time you told us what could be better; here is what ${pro} is changing: “${commitment}”.`
+    : '';
+  const footer = `You are receiving this because you worked with ${pro} on the ${campaign}.`;
+
+  const text = [
+    greeting,
+    '',
+    why,
+    '',
+    question,
+    '',
+    ...scores.map((s) => `${s.label}: ${s.url}`),
+    '',
+    SCORE_LINK_NOTE,
+    ...(commitmentLine ? ['', commitmentLine] : []),
+    '',
+    '--',
+    footer,
+    `${UNSUBSCRIBE_TEXT}: ${unsubscribeUrl}`,
+    '',
+  ].join('\n');
+
+  const html = renderHtml({ subject, greeting, why, question, scores, commitmentLine, footer, unsubscribeUrl });
+  return { subject, text, html };
+}
+
+const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
+
+interface HtmlParts {
+  subject: string;
+  greeting: string;
+  why: string;
+  question: string;
+  scores: { label: string; url: string }[];
+  commitmentLine: string;
+  footer: string;
+  unsubscribeUrl: string;
+}
+
+/**
+ * Table-based layout with inline styles only (what every mail client renders): one centred column
+ * of at most 600px (a fixed 600px table for Outlook's Word engine), full-width score buttons at
+ * least 48px tall, no images, no remote resources. All values are escaped here.
+ */
+function renderHtml(p: HtmlParts): string {
+  const e = escapeHtml;
+  const paragraph = (content: string, style = '') =>
+    `<tr><td style="padding:0 0 16px 0;${FONT}font-size:16px;line-height:24px;color:#1f2937;${style}">${content}</td></tr>`;
+  const button = (s: { label: string; url: string }) =>
+    `<tr><td style="padding:0 0 10px 0;">` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:separate;">` +
+    `<tr><td bgcolor="#eef2ff" style="background-color:#eef2ff;border:1px solid #c7d2fe;border-radius:8px;">` +
+    `<a href="${e(s.url)}" target="_blank" style="display:block;padding:14px 18px;${FONT}font-size:17px;line-height:22px;font-weight:600;color:#1e3a8a;text-decoration:none;border-radius:8px;">${e(s.label)}</a>` +
+    `</td></tr></table></td></tr>`;
+
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="x-apple-disable-message-reformatting">',
+    `<title>${e(p.subject)}</title>`,
+    '</head>',
+    '<body style="margin:0;padding:0;background-color:#f3f4f6;">',
+    `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;" aria-hidden="true">${e(p.question)}</div>`,
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6" style="background-color:#f3f4f6;">',
+    '<tr><td align="center" style="padding:24px 12px;">',
+    '<!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="max-width:600px;background-color:#ffffff;border-radius:12px;">',
+    '<tr><td style="padding:28px 24px 12px 24px;">',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">',
+    paragraph(e(p.greeting)),
+    paragraph(e(p.why)),
+    `<tr><td style="padding:8px 0 16px 0;${FONT}font-size:20px;line-height:28px;font-weight:700;color:#111827;">${e(p.question)}</td></tr>`,
+    ...p.scores.map(button),
+    paragraph(e(SCORE_LINK_NOTE), 'padding-top:6px;font-size:14px;line-height:20px;color:#4b5563;'),
+    ...(p.commitmentLine
+      ? [
+          `<tr><td style="padding:0 0 16px 0;"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
+            `<td style="padding:12px 16px;border-left:4px solid #6366f1;background-color:#f9fafb;${FONT}font-size:15px;line-height:22px;color:#1f2937;">${e(p.commitmentLine)}</td>` +
+            `</tr></table></td></tr>`,
+        ]
+      : []),
+    '</table>',
+    '</td></tr>',
+    `<tr><td style="padding:16px 24px 24px 24px;border-top:1px solid #e5e7eb;${FONT}font-size:13px;line-height:20px;color:#6b7280;">`,
+    `${e(p.footer)}<br>`,
+    `<a href="${e(p.unsubscribeUrl)}" target="_blank" style="color:#374151;text-decoration:underline;">${e(UNSUBSCRIBE_TEXT)}</a>`,
+    '</td></tr>',
+    '</table>',
+    '<!--[if mso]></td></tr></table><![endif]-->',
+    '</td></tr>',
+    '</table>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+}
+
+/** An absolute http(s) URL with nothing that could break out of `<…>` or an attribute. */
+function httpUrl(field: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new TypeError(`${field}: not an absolute URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError(`${field}: must be http(s)`);
+  if (/[\s\u0000-\u001f\u007f<>"]/.test(value)) throw new TypeError(`${field}: contains characters a URL may not`);
+  return value;
+}
