@@ -63,4 +63,5 @@ export const AUDIENCE_DIMENSIONS: Record<Audience, readonly [Dimension, Dimensio
 
 export const IMPROVE_MAX_LENGTH = 2000;
 
-export const word = (item: keyof typeof WORDING, proName: string): string => WORDING[item].replaceAll('{pro}', proName);
+// A replacer function: a name such as "$&Co" must not be read as a replacement pattern.
+export const word = (item: keyof typeof WORDING, proName: string): string => WORDING[item].replaceAll('{pro}', () => proName);
