@@ -18,3 +18,4 @@ export * from './survey/suppression';
 export * from './survey/round';
 export * from './survey/response';
 export * from './email';
+export * from './sending';

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { sesEmails, testConfig, testDeps } from '@rapport/testing';
+import { createAgency } from '../agency/agency';
+import { createPro } from '../pro/pro';
+import { createCampaign } from '../campaign/campaign';
+import { createSesMailer, MailerError, type Mailer } from '../email/mailer';
+import { cancelRound, createRound, getRound } from '../survey/round';
+import { openInvitation } from '../survey/response';
+import { suppress } from '../survey/suppression';
+import { verifyInvitationToken } from '../survey/token';
+import { deliverInvitation, type DeliveryDeps } from './deliver';
+
+const config = testConfig();
+const { db, linkSecret } = testDeps();
+const sesMailer = createSesMailer({ region: config.region, endpoint: config.sesEndpoint });
+const deliveryDeps = (mailer: Mailer = sesMailer, extra: Partial<DeliveryDeps> = {}): DeliveryDeps => ({
+  db,
+  mailer,
+  linkSecret,
+  publicUrl: config.publicUrl,
+  mailFrom: config.mailFrom,
+  now: () => new Date(),
+  ...extra,
+});
+
+let n = 0;
+async function roundFixture(count = 2) {
+  const now = new Date();
+  const tag = `${++n}-${now.getTime()}`;
+  const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+  const recipients = Array.from({ length: count }, (_, i) => ({ email: `rcpt${i}-${tag}@news.example`, name: `Reporter ${i}`, audience: 'reporter' }));
+  const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+  const jobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+  return { agencyId: agency.agencyId, pro, round, jobs, emails: recipients.map((r) => r.email) };
+}
+
+describe('delivering invitations', () => {
+  it('emails each person once through SES, however often and however concurrently the job runs', async () => {
+    const { agencyId, pro, round, jobs, emails } = await roundFixture(3);
+    const deps = deliveryDeps();
+    const firstRun = await Promise.all(jobs.flatMap((job) => [deliverInvitation(deps, job), deliverInvitation(deps, job)]));
+    expect(firstRun.filter((o) => o === 'sent')).toHaveLength(3);
+    expect(firstRun.filter((o) => o === 'not-due')).toHaveLength(3);
+    expect(await Promise.all(jobs.map((job) => deliverInvitation(deps, job)))).toEqual(['not-due', 'not-due', 'not-due']);
+
+    for (const [i, email] of emails.entries()) {
+      const inbox = await sesEmails({ to: email });
+      expect(inbox).toHaveLength(1);
+      const mail = inbox[0]!;
+      expect(mail.subject).toBe('How responsive was Jane Doe on the Spring Launch?');
+      expect(mail.replyTo.join()).toContain(pro.email);
+      const links = [...mail.body.text!.matchAll(/http:\/\/localhost:3000\/s\/([^?\s]+)\?score=(\d)/g)];
+      expect(links.map((l) => l[2])).toEqual(['1', '2', '3', '4', '5']);
+      expect(verifyInvitationToken(linkSecret, links[0]![1]!)).toEqual({ roundId: round.roundId, invitationId: jobs[i]!.invitationId });
+    }
+    const stored = await openInvitation(db, jobs[0]!);
+    expect(stored.invitation).toMatchObject({ status: 'sent', sentAt: expect.any(String), messageId: expect.any(String) });
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 3 });
+  });
+
+  it('sends nothing for a cancelled round or an address suppressed since the round began', async () => {
+    const cancelled = await roundFixture(1);
+    await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);
+    expect(await deliverInvitation(deliveryDeps(), cancelled.jobs[0]!)).toBe('skipped');
+    expect(await sesEmails({ to: cancelled.emails[0]! })).toEqual([]);
+
+    const suppressed = await roundFixture(1);
+    await suppress(db, suppressed.emails[0]!, 'unsubscribed', { agencyId: suppressed.agencyId }, new Date());
+    expect(await deliverInvitation(deliveryDeps(), suppressed.jobs[0]!)).toBe('skipped');
+    expect(await sesEmails({ to: suppressed.emails[0]! })).toEqual([]);
+    expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
+  });
+
+  // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
+  it('backs off and retries on SES throttling (stubbed fault), then sends once', async () => {
+    const { jobs, emails } = await roundFixture(1);
+    let calls = 0;
+    const throttling: Mailer = {
+      send: async (message) => {
+        if (++calls <= 2) throw new MailerError('Rate exceeded', 'Throttling', true);
+        return sesMailer.send(message);
+      },
+    };
+    const delays: number[] = [];
+    const outcome = await deliverInvitation(deliveryDeps(throttling, { retry: { attempts: 4, baseDelayMs: 100 }, sleep: async (ms) => void delays.push(ms) }), jobs[0]!);
+    expect(outcome).toBe('sent');
+    expect(delays).toEqual([100, 200]);
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+  });
+
+  it('marks the invitation failed after the last attempt, and at once on a permanent rejection (stubbed faults)', async () => {
+    const { agencyId, round, jobs } = await roundFixture(2);
+    const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true)) };
+    const delays: number[] = [];
+    const sleep = async (ms: number) => void delays.push(ms);
+    expect(await deliverInvitation(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep }), jobs[0]!)).toBe('failed');
+    expect(delays).toEqual([50, 100]);
+    const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false)) };
+    expect(await deliverInvitation(deliveryDeps(rejecting, { sleep }), jobs[1]!)).toBe('failed');
+    expect(delays).toHaveLength(2);
+    expect((await openInvitation(db, jobs[1]!)).invitation).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, failed: 2 });
+    // A failed invitation is not retried by a later run of the same job.
+    expect(await deliverInvitation(deliveryDeps(), jobs[0]!)).toBe('not-due');
+  });
+});

@@ -1,0 +1,60 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { failedConditions } from '../db/conditions';
+import type { InvitationStatus } from '../survey/round';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Moves an invitation from one status to another, and the round's counts with it, in one
+ * transaction conditional on the status being `from`. Returns false when it was not (someone else
+ * moved it first): the caller then does nothing, which is what makes a duplicate job harmless.
+ * Transactions touching the same round may conflict; those are retried.
+ */
+export async function transitionInvitation(
+  db: Db,
+  roundId: string,
+  invitationId: string,
+  from: InvitationStatus,
+  to: InvitationStatus,
+  set: Record<string, unknown> = {},
+): Promise<boolean> {
+  const extra = Object.keys(set);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.invitation(roundId, invitationId),
+                UpdateExpression: ['SET #status = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', '),
+                ConditionExpression: '#status = :from',
+                ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])) },
+                ExpressionAttributeValues: { ':to': to, ':from': from, ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
+              },
+            },
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.round(roundId),
+                UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
+                ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
+                ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === undefined) throw error;
+      if (failed.includes(0)) return false;
+      if (attempt >= 8) throw error;
+      await sleep(10 * 2 ** attempt + Math.random() * 20);
+    }
+  }
+}
