@@ -6,6 +6,7 @@ import {
   NotFoundError,
   openInvitation,
   submitResponse,
+  suppress,
   SurveyClosedError,
   ValidationError,
   verifyInvitationToken,
@@ -76,17 +77,23 @@ function answersFrom(form: Record<string, unknown>, audience: Audience) {
 
 export function pageRoutes({ db, now, linkSecret }: Deps) {
   const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
+  /** The invitation a verified link leads to, or null: forged and unknown links look the same. */
+  const openRef = async (ref: InvitationRef | null) => {
+    if (!ref) return null;
+    return openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
+  };
 
   return new Hono()
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
     .use('/s/*', pageHeaders)
+    .use('/u/*', pageHeaders)
+    .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
     // Answers are short: 2,000 characters of comment and a few numbers.
     .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
     .get('/s/:token', async (c) => {
       const ref = refOf(c);
-      if (!ref) return invalidLink(c);
-      const opened = await openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
-      if (!opened) return invalidLink(c);
+      const opened = await openRef(ref);
+      if (!ref || !opened) return invalidLink(c);
       const { round, invitation, response } = opened;
       if (!isOpen(round, now())) return closed(c);
       // A GET never records anything: mail scanners follow every link. The clicked score is only preselected.
@@ -109,9 +116,8 @@ export function pageRoutes({ db, now, linkSecret }: Deps) {
     })
     .post('/s/:token', async (c) => {
       const ref = refOf(c);
-      if (!ref) return invalidLink(c);
-      const opened = await openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
-      if (!opened) return invalidLink(c);
+      const opened = await openRef(ref);
+      if (!ref || !opened) return invalidLink(c);
       const { round, invitation, response } = opened;
       const form = await c.req.parseBody();
       try {
@@ -139,6 +145,42 @@ export function pageRoutes({ db, now, linkSecret }: Deps) {
         <Notice title="Thank you">
           <p>Your answers reached {round.proName}. They help them become more responsive to you and others.</p>
           <p class="note">You can change them with the same link until {round.closesAt.slice(0, 10)}.</p>
+        </Notice>,
+      );
+    })
+    .get('/u/:token', async (c) => {
+      const opened = await openRef(refOf(c));
+      if (!opened) return invalidLink(c);
+      // Confirm first: a scanner following the link must not unsubscribe anyone.
+      return c.html(
+        <Notice title="Stop these surveys?">
+          <form method="post" action={c.req.path}>
+            <fieldset>
+              <legend>Which surveys should stop?</legend>
+              <p class="check">
+                <input type="radio" id="scope-agency" name="scope" value="agency" checked />
+                <label for="scope-agency">Surveys about {opened.round.proName}'s team</label>
+              </p>
+              <p class="check">
+                <input type="radio" id="scope-all" name="scope" value="all" />
+                <label for="scope-all">All surveys sent through Rapport, from any agency</label>
+              </p>
+            </fieldset>
+            <button type="submit">Unsubscribe</button>
+          </form>
+        </Notice>,
+      );
+    })
+    .post('/u/:token', async (c) => {
+      const opened = await openRef(refOf(c));
+      if (!opened) return invalidLink(c);
+      // Also the RFC 8058 one-click POST (body `List-Unsubscribe=One-Click`): that one stops the agency's surveys.
+      const form = await c.req.parseBody();
+      const everywhere = form.scope === 'all';
+      await suppress(db, opened.invitation.email, 'unsubscribed', everywhere ? { global: true } : { agencyId: opened.round.agencyId }, now());
+      return c.html(
+        <Notice title="You are unsubscribed">
+          <p>{everywhere ? 'You will get no more surveys through Rapport.' : `You will get no more surveys about ${opened.round.proName}'s team.`}</p>
         </Notice>,
       );
     });

@@ -36,7 +36,7 @@ export const presentRound = (round: Round) => ({
 const presentInvitation = ({ agencyId: _a, roundId: _r, ...invitation }: Invitation) => invitation;
 
 /** `POST /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
-export const createSurveyRoute = ({ db, now }: Deps) =>
+export const createSurveyRoute = ({ db, now, queue }: Deps) =>
   new Hono<ApiEnv>().post(
     '/:campaignId/surveys',
     requireRole('admin'),
@@ -56,6 +56,7 @@ export const createSurveyRoute = ({ db, now }: Deps) =>
     async (c) => {
       const { agencyId } = c.get('principal');
       const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now());
+      await queue.enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
       return c.json({ ...presentRound(round), accepted: accepted.length, skipped }, 202);
     },
   );

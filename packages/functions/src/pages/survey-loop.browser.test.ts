@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { deliverInvitation, getResponse, openInvitation, verifyInvitationToken } from '@rapport/core';
+import { agencyFixture, launchBrowser, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
+import { createInProcessQueue } from '../adapters/in-process-queue';
+import { deliveryDeps, type Deps } from '../deps';
+
+/** The real worker behind an in-process queue we can drain, so the test knows when mail is out. */
+const base = testDeps();
+const queue = createInProcessQueue((job) => deliverInvitation(deliveryDeps(deps), job), { ratePerSecond: 50 });
+const deps: Deps = { ...base, queue };
+
+describe('the survey loop, end to end', () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof serveOnFreePort>>;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await queue.stop();
+  });
+
+  it('API round → email in the SES store → link opened in Chromium → answers stored once', async () => {
+    const f = await agencyFixture(deps);
+    const { createApp } = await import('../api/app');
+    server = await serveOnFreePort(createApp(deps).fetch);
+    // Links in the emails must point at this server.
+    Object.assign(deps.config, { publicUrl: server.url });
+
+    const tag = f.agencyId.slice(-10).toLowerCase();
+    const { proId } = (await f.call('POST', '/v1/pros', { body: { name: 'Jane Doe', email: `jane-${tag}@acme.example` } })).body;
+    const { campaignId } = (await f.call('POST', '/v1/campaigns', { body: { proId, name: 'Spring Launch' } })).body;
+    const addresses = ['ana', 'ben', 'cy'].map((who) => `${who}-${tag}@news.example`);
+    const created = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, {
+      body: { recipients: addresses.map((email) => ({ email, audience: 'reporter' })) },
+    });
+    expect(created.status).toBe(202);
+    await queue.drain();
+
+    const [mail, ...others] = await sesEmails({ to: addresses[0]! });
+    expect(others).toEqual([]);
+    expect(mail!.subject).toBe('How responsive was Jane Doe on the Spring Launch?');
+    for (const address of addresses.slice(1)) expect(await sesEmails({ to: address })).toHaveLength(1);
+
+    // Every link in the email, fetched plainly as a mail scanner would: nothing is recorded.
+    const links = [...new Set([...mail!.body.html!.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&')))];
+    expect(links.filter((l) => l.includes('/s/'))).toHaveLength(5);
+    for (const link of links) expect((await fetch(link)).status).toBe(200);
+    const token = new URL(links.find((l) => l.endsWith('score=4'))!).pathname.split('/')[2]!;
+    const ref = verifyInvitationToken(deps.linkSecret, token)!;
+    expect(await getResponse(deps.db, ref)).toBeNull();
+    expect((await openInvitation(deps.db, ref)).invitation.status).toBe('sent');
+
+    const page = await browser.newPage();
+    await page.goto(links.find((l) => l.endsWith('score=4'))!);
+    expect(await page.locator('input[name=responsiveness][value="4"]').isChecked()).toBe(true);
+    await page.locator('input[name=recommend][value="10"]').check();
+    await page.locator('input[name=followThrough][value="4"]').check();
+    await page.getByRole('button', { name: 'Send my answers' }).click();
+    await expect(page.locator('h1').innerText()).resolves.toBe('Thank you');
+    await page.close();
+
+    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 1, answers: { responsiveness: 4, recommend: 10, followThrough: 4 } });
+    const survey = await f.call('GET', `/v1/surveys/${created.body.surveyId}`);
+    expect(survey.body.counts).toMatchObject({ pending: 0, sent: 2, responded: 1 });
+    expect(survey.body.responseRate).toBeCloseTo(1 / 3, 10);
+  });
+});
