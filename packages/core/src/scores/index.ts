@@ -1,0 +1,18 @@
+export {
+  intervalsSeparate,
+  meanWithInterval,
+  nps,
+  percentResponsive,
+  tCritical95,
+  wilson,
+  Z95,
+  type Histogram,
+  type Interval,
+  type ItemCounter,
+  type MeanWithInterval,
+  type Nps,
+  type PercentResponsive,
+  type Proportion,
+  type Scale,
+} from './stats';
+export { applyAnonymity, type AnonymityGroup, type Anonymised } from './anonymity';
