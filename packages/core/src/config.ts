@@ -15,6 +15,11 @@ export const ConfigSchema = v.object({
   MAIL_FROM: v.optional(v.pipe(v.string(), v.email()), 'surveys@rapport.local'),
   /** Signs survey and unsubscribe links. The app needs it; the admin CLI does not. */
   LINK_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  /** Emails a second the sender starts at most: the account's SES sending rate (14 is a common quota). */
+  SEND_RATE_PER_SECOND: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(1000, 'must be at most 1000')),
+    '14',
+  ),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -27,6 +32,7 @@ export interface Config {
   publicUrl: string;
   mailFrom: string;
   linkSecret: string | undefined;
+  sendRatePerSecond: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +57,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.PUBLIC_URL.replace(/\/$/, ''),
     mailFrom: c.MAIL_FROM,
     linkSecret: c.LINK_SECRET,
+    sendRatePerSecond: c.SEND_RATE_PER_SECOND,
   };
 }

@@ -19,3 +19,4 @@ export * from './survey/round';
 export * from './survey/response';
 export * from './email';
 export * from './sending';
+export * from './jobs';

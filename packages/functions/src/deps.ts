@@ -1,5 +1,5 @@
-import { ConfigError, createDb, createSesMailer, deliverInvitation, type Config, type Db, type JobQueue, type Mailer } from '@rapport/core';
-import { createInProcessQueue } from './adapters/in-process-queue';
+import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type JobQueue, type Mailer } from '@rapport/core';
+import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
 export interface Deps {
@@ -22,10 +22,17 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
     db: overrides.db ?? createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table }),
     now: overrides.now ?? (() => new Date()),
     mailer: overrides.mailer ?? createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
-    // The in-process worker reads the finished deps when a job runs.
-    queue: overrides.queue ?? createInProcessQueue((job) => deliverInvitation(deliveryDeps(deps), job)),
+    queue: overrides.queue ?? inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }),
   };
   return deps;
+}
+
+/**
+ * A queue whose jobs the send worker runs in this process. It reads the deps when a job runs, so
+ * it can be made before them (they hold it).
+ */
+export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions): InProcessQueue {
+  return createInProcessQueue((job) => deliver(deliveryDeps(deps()), job), options);
 }
 
 /** The worker's view of the deps. */

@@ -3,15 +3,16 @@ import { readLocalSettings } from './settings';
 
 describe('readLocalSettings', () => {
   it('has defaults and resolves DATA_DIR against the working directory', () => {
-    expect(readLocalSettings({}, [], '/repo')).toEqual({ port: 3000, dynamoDbPort: 8000, sesPort: 8005, dataDir: '/repo/.data' });
+    expect(readLocalSettings({}, [], '/repo')).toEqual({ port: 3000, dynamoDbPort: 8000, sesPort: 8005, dataDir: '/repo/.data', jobsIntervalMs: 60_000 });
   });
 
   it('reads the variables, treating empty ones as unset', () => {
-    expect(readLocalSettings({ PORT: '4000', DYNAMODB_PORT: ' 9000 ', SES_PORT: '', DATA_DIR: '/var/rapport' }, [], '/repo')).toEqual({
+    expect(readLocalSettings({ PORT: '4000', DYNAMODB_PORT: ' 9000 ', SES_PORT: '', DATA_DIR: '/var/rapport', JOBS_INTERVAL_SECONDS: '5' }, [], '/repo')).toEqual({
       port: 4000,
       dynamoDbPort: 9000,
       sesPort: 8005,
       dataDir: '/var/rapport',
+      jobsIntervalMs: 5000,
     });
   });
 
@@ -25,6 +26,9 @@ describe('readLocalSettings', () => {
     );
     expect(() => readLocalSettings({ PORT: '70000' }, [])).toThrow('PORT must be a port number from 1 to 65535 (got "70000").');
     expect(() => readLocalSettings({ SES_PORT: '0' }, [])).toThrow('SES_PORT must be a port number from 1 to 65535 (got "0").');
+    expect(() => readLocalSettings({ JOBS_INTERVAL_SECONDS: '1m' }, [])).toThrow(
+      'JOBS_INTERVAL_SECONDS must be a whole number of seconds from 1 to 86400 (got "1m").',
+    );
   });
 
   it('refuses unknown arguments', () => {

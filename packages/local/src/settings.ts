@@ -26,6 +26,16 @@ const SettingsSchema = v.object({
   DYNAMODB_PORT: port('DYNAMODB_PORT', 8000),
   SES_PORT: port('SES_PORT', 8005),
   DATA_DIR: v.optional(v.string(), '.data'),
+  JOBS_INTERVAL_SECONDS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,5}$/, (issue) => `JOBS_INTERVAL_SECONDS must be a whole number of seconds from 1 to 86400 (got "${String(issue.input)}").`),
+      v.transform(Number),
+      v.minValue(1, 'JOBS_INTERVAL_SECONDS must be a whole number of seconds from 1 to 86400.'),
+      v.maxValue(86400, 'JOBS_INTERVAL_SECONDS must be a whole number of seconds from 1 to 86400.'),
+    ),
+    '60',
+  ),
 });
 
 export interface LocalSettings {
@@ -34,13 +44,15 @@ export interface LocalSettings {
   sesPort: number;
   /** Absolute; undefined with `--in-memory`. */
   dataDir: string | undefined;
+  /** How often reminders, round closing and lost jobs are looked at. */
+  jobsIntervalMs: number;
 }
 
-export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, DATA_DIR)';
+export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, DATA_DIR, JOBS_INTERVAL_SECONDS)';
 
 /**
- * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005) and DATA_DIR
- * (`.data`, relative to `cwd`), and the one flag `--in-memory`. Empty variables count as unset.
+ * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), DATA_DIR
+ * (`.data`, relative to `cwd`) and JOBS_INTERVAL_SECONDS (60), and the one flag `--in-memory`. Empty variables count as unset.
  */
 export function readLocalSettings(
   env: Record<string, string | undefined>,
@@ -61,5 +73,6 @@ export function readLocalSettings(
     dynamoDbPort: s.DYNAMODB_PORT,
     sesPort: s.SES_PORT,
     dataDir: args.includes('--in-memory') ? undefined : resolve(cwd, s.DATA_DIR),
+    jobsIntervalMs: s.JOBS_INTERVAL_SECONDS * 1000,
   };
 }

@@ -3,20 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { ensureTable, loadConfig, type Config } from '@rapport/core';
-import { createApp, createDeps, type Deps } from '@rapport/functions';
+import { ensureTable, loadConfig, runScheduledJobs, type Config } from '@rapport/core';
+import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
 import { assertPortFree } from './engines/ports';
 import { startSesLocal } from './engines/ses';
-
-/**
- * Something that runs inside the local Node process next to the HTTP app, started once the table
- * is ready and stopped before the engines. The send worker and the scheduler plug in here (on AWS
- * they are Lambdas fed by SQS and cron instead).
- */
-export type LocalService = (context: { config: Config; deps: Deps }) => Promise<{ stop(): Promise<void> }>;
 
 export interface LocalSystemOptions {
   /** HTTP port of the app (setting `PORT`). */
@@ -29,8 +22,11 @@ export interface LocalSystemOptions {
   dataDir?: string;
   /** Source of the remaining configuration (TABLE_NAME, AWS_REGION, PUBLIC_URL, MAIL_FROM). Default `process.env`. */
   env?: Record<string, string | undefined>;
-  /** In-process services; see {@link LocalService}. */
-  services?: readonly LocalService[];
+  /**
+   * How often the scheduled job (reminders due, rounds to close) runs in process, in
+   * milliseconds (setting `JOBS_INTERVAL_SECONDS`). Default one minute.
+   */
+  jobsIntervalMs?: number;
   /** Called at most once if DynamoDB Local dies while the system runs (never during `stop()`). */
   onFailure?: (error: EngineError) => void;
   /** Which Java runs DynamoDB Local. */
@@ -57,7 +53,10 @@ export interface LocalSystem {
   table: 'created' | 'migrated' | 'unchanged';
   /** DynamoDB Local's Java process. */
   dynamoDbPid: number;
-  /** Stops the HTTP server, the services, DynamoDB Local and the SES server, in that order. Safe to call twice. */
+  /**
+   * Stops the HTTP server, the scheduler, the sender (emails being sent finish; queued ones stay
+   * `pending`), DynamoDB Local and the SES server, in that order. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -81,7 +80,7 @@ function localLinkSecret(dataDir: string | undefined): string {
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
-  const { port, dynamoDbPort, sesPort, dataDir, env = process.env, services = [], onFailure, java } = options;
+  const { port, dynamoDbPort, sesPort, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
   const api = `http://localhost:${port}`;
   const config = loadConfig({
     ...env,
@@ -128,14 +127,14 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       onFailure?.(new EngineError(`DynamoDB Local stopped unexpectedly (${how}).`));
     });
 
-    const deps = createDeps(config);
+    // On AWS, SQS feeds the sender and a schedule runs the job; here both run in this process.
+    const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
+    const deps = createDeps(config, { queue });
     undo.push(async () => deps.db.client.destroy());
     const table = await ensureTable(deps.db.client, config.table);
-
-    for (const service of services) {
-      const running = await service({ config, deps });
-      undo.push(running.stop);
-    }
+    undo.push(queue.stop);
+    const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
+    undo.push(scheduler.stop);
 
     const server = createAdaptorServer({ fetch: createApp(deps).fetch }) as Server;
     await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,8 @@
  * Helpers for tests that talk to the engines the global setup started (DynamoDB Local and the SES
  * server). Use only inside vitest test files: they read the run's endpoints with `inject`.
  */
-import { loadConfig, type Config } from '@rapport/core';
+import { randomUUID } from 'node:crypto';
+import { ensureTable, loadConfig, type Config } from '@rapport/core';
 import { createDeps, type Deps } from '@rapport/functions';
 import { inject } from 'vitest';
 import './context';
@@ -26,6 +27,17 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 /** The app's Deps on the test engines; override e.g. `now` for a fixed clock. */
 export function testDeps(overrides: Parameters<typeof createDeps>[1] = {}): Deps {
   return createDeps(testConfig(), overrides);
+}
+
+/**
+ * Deps on a fresh table of their own. For tests of the scheduled jobs, which sweep whole indexes:
+ * on the shared table they would also close and remind the rounds of test files running alongside.
+ */
+export async function isolatedTestDeps(overrides: Parameters<typeof createDeps>[1] = {}): Promise<Deps> {
+  const config = { ...testConfig(), table: `rapport-test-${randomUUID().slice(0, 8)}` };
+  const deps = createDeps(config, overrides);
+  await ensureTable(deps.db.client, config.table);
+  return deps;
 }
 
 /** An email as the local SES server stored it (the fields tests look at). */

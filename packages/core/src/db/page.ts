@@ -93,3 +93,19 @@ export function queryPrefix<T>(
     toItem,
   );
 }
+
+/**
+ * Every item of one query, page after page, for jobs (never for a request path: it is unbounded).
+ * Yields pages so the caller can work on one while holding no more than it in memory.
+ */
+export async function* queryAll(
+  db: Db,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): AsyncGenerator<Record<string, unknown>[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await db.doc.send(new QueryCommand({ ...input, TableName: db.table, ExclusiveStartKey: startKey }));
+    if (result.Items?.length) yield result.Items;
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+}

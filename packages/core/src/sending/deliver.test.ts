@@ -8,7 +8,7 @@ import { cancelRound, createRound, getRound } from '../survey/round';
 import { openInvitation } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
-import { deliverInvitation, type DeliveryDeps } from './deliver';
+import { deliver, type DeliveryDeps } from './deliver';
 
 const config = testConfig();
 const { db, linkSecret } = testDeps();
@@ -40,10 +40,10 @@ describe('delivering invitations', () => {
   it('emails each person once through SES, however often and however concurrently the job runs', async () => {
     const { agencyId, pro, round, jobs, emails } = await roundFixture(3);
     const deps = deliveryDeps();
-    const firstRun = await Promise.all(jobs.flatMap((job) => [deliverInvitation(deps, job), deliverInvitation(deps, job)]));
+    const firstRun = await Promise.all(jobs.flatMap((job) => [deliver(deps, job), deliver(deps, job)]));
     expect(firstRun.filter((o) => o === 'sent')).toHaveLength(3);
     expect(firstRun.filter((o) => o === 'not-due')).toHaveLength(3);
-    expect(await Promise.all(jobs.map((job) => deliverInvitation(deps, job)))).toEqual(['not-due', 'not-due', 'not-due']);
+    expect(await Promise.all(jobs.map((job) => deliver(deps, job)))).toEqual(['not-due', 'not-due', 'not-due']);
 
     for (const [i, email] of emails.entries()) {
       const inbox = await sesEmails({ to: email });
@@ -63,12 +63,12 @@ describe('delivering invitations', () => {
   it('sends nothing for a cancelled round or an address suppressed since the round began', async () => {
     const cancelled = await roundFixture(1);
     await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);
-    expect(await deliverInvitation(deliveryDeps(), cancelled.jobs[0]!)).toBe('skipped');
+    expect(await deliver(deliveryDeps(), cancelled.jobs[0]!)).toBe('skipped');
     expect(await sesEmails({ to: cancelled.emails[0]! })).toEqual([]);
 
     const suppressed = await roundFixture(1);
     await suppress(db, suppressed.emails[0]!, 'unsubscribed', { agencyId: suppressed.agencyId }, new Date());
-    expect(await deliverInvitation(deliveryDeps(), suppressed.jobs[0]!)).toBe('skipped');
+    expect(await deliver(deliveryDeps(), suppressed.jobs[0]!)).toBe('skipped');
     expect(await sesEmails({ to: suppressed.emails[0]! })).toEqual([]);
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
   });
@@ -84,7 +84,7 @@ describe('delivering invitations', () => {
       },
     };
     const delays: number[] = [];
-    const outcome = await deliverInvitation(deliveryDeps(throttling, { retry: { attempts: 4, baseDelayMs: 100 }, sleep: async (ms) => void delays.push(ms) }), jobs[0]!);
+    const outcome = await deliver(deliveryDeps(throttling, { retry: { attempts: 4, baseDelayMs: 100 }, sleep: async (ms) => void delays.push(ms) }), jobs[0]!);
     expect(outcome).toBe('sent');
     expect(delays).toEqual([100, 200]);
     expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
@@ -95,14 +95,14 @@ describe('delivering invitations', () => {
     const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true)) };
     const delays: number[] = [];
     const sleep = async (ms: number) => void delays.push(ms);
-    expect(await deliverInvitation(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep }), jobs[0]!)).toBe('failed');
+    expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep }), jobs[0]!)).toBe('failed');
     expect(delays).toEqual([50, 100]);
     const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false)) };
-    expect(await deliverInvitation(deliveryDeps(rejecting, { sleep }), jobs[1]!)).toBe('failed');
+    expect(await deliver(deliveryDeps(rejecting, { sleep }), jobs[1]!)).toBe('failed');
     expect(delays).toHaveLength(2);
     expect((await openInvitation(db, jobs[1]!)).invitation).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, failed: 2 });
     // A failed invitation is not retried by a later run of the same job.
-    expect(await deliverInvitation(deliveryDeps(), jobs[0]!)).toBe('not-due');
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('not-due');
   });
 });

@@ -1,12 +1,14 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet } from '../db/batch';
-import { iso } from '../shared/time';
+import { isConditionFailed } from '../db/conditions';
+import { addDays, iso } from '../shared/time';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import { toMailerError, type MailerError, type Mailer } from '../email/mailer';
 import { addressHash } from '../survey/address';
 import { openInvitation, isOpen } from '../survey/response';
+import type { Invitation, Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
 import type { SendJob } from './queue';
 import { transitionInvitation } from './transition';
@@ -27,29 +29,149 @@ export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due';
 
 const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 500 };
 
+/** The send worker: one job, one email at most. */
+export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
+  return job.kind === 'invitation' ? deliverInvitation(deps, job) : deliverReminder(deps, job);
+}
+
 /**
- * Sends one invitation email, exactly once toward the person however often the job runs:
+ * When the reminder after the first `sent` ones is due: days after the invitation went out, per
+ * the round's plan, and only if that is before the round closes.
+ */
+export function nextReminderAt(round: Round, invitation: Pick<Invitation, 'audience'>, sentAt: string, sent: number): string | null {
+  const day = round.reminderDays[invitation.audience][sent];
+  if (day === undefined) return null;
+  const due = iso(addDays(sentAt, day));
+  return due < round.closesAt ? due : null;
+}
+
+/** The attributes that put an invitation in the reminder index, or take it out. */
+function reminderIndex(round: Round, invitation: Invitation, dueAt: string | null) {
+  return dueAt
+    ? { set: { nextReminderAt: dueAt, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] }
+    : { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
+}
+
+async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
+  const hash = addressHash(invitation.email);
+  return (await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)])).size > 0;
+}
+
+/**
+ * Sends an invitation's first email, exactly once toward the person however often the job runs:
  * the invitation is claimed (pending → sending) by a conditional write before SES is called, so
  * a second run finds it taken and does nothing. An email whose sender died after the claim stays
  * `sending` and is never re-sent: a possible lost email is better than a duplicate.
  */
-export async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
+async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
   const { db } = deps;
   const { round, invitation } = await openInvitation(db, job);
   if (invitation.status !== 'pending') return 'not-due';
 
-  const hash = addressHash(invitation.email);
-  const suppressed = await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)]);
-  if (!isOpen(round, deps.now()) || suppressed.size > 0) {
+  if (!isOpen(round, deps.now()) || (await isSuppressed(db, round, invitation))) {
     // Cancelled or closed since, or the address said no since the round was created.
     await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped');
     return 'skipped';
   }
-  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { sendingAt: iso(deps.now()) }))) {
+  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(deps.now()) } }))) {
     return 'not-due';
   }
 
-  const token = signInvitationToken(deps.linkSecret, job);
+  const sent = await send(deps, round, invitation, 'invitation');
+  if ('error' in sent) {
+    await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', {
+      set: { failedAt: iso(deps.now()), failure: sent.error.code },
+    });
+    return 'failed';
+  }
+  const sentAt = iso(deps.now());
+  const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
+  await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', {
+    set: { sentAt, messageId: sent.messageId, ...index.set },
+  });
+  return 'sent';
+}
+
+/**
+ * Sends the reminder due at `job.dueAt` to someone who has not answered. The claim is one
+ * conditional update: still `sent` (a response would have made it `responded`) and still due at
+ * that time (the claim moves it on to the next reminder or out of the index), so a reminder job
+ * found twice by the scheduler, or run twice, reminds once.
+ */
+async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'reminder' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const { round, invitation } = await openInvitation(db, job);
+  if (invitation.status !== 'sent' || invitation.nextReminderAt !== job.dueAt) return 'not-due';
+
+  const stop = !isOpen(round, deps.now()) || (await isSuppressed(db, round, invitation));
+  const index = reminderIndex(round, invitation, stop ? null : nextReminderAt(round, invitation, invitation.sentAt!, invitation.remindersSent + 1));
+  const claimed = await claimReminder(db, invitation, job.dueAt, {
+    set: { ...index.set, ...(stop ? {} : { lastReminderAt: iso(deps.now()) }) },
+    remove: index.remove,
+    remindersAdded: stop ? 0 : 1,
+  });
+  if (!claimed) return 'not-due';
+  if (stop) return 'skipped';
+
+  const sent = await send(deps, round, invitation, 'reminder');
+  if ('error' in sent) {
+    // The invitation itself was delivered; only this reminder is lost, and it says why.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(invitation.roundId, invitation.invitationId),
+        UpdateExpression: 'SET reminderFailure = :code',
+        ExpressionAttributeValues: { ':code': sent.error.code },
+      }),
+    );
+    return 'failed';
+  }
+  return 'sent';
+}
+
+/**
+ * Claims the reminder due at `dueAt` of a `sent` invitation with one conditional update; false
+ * when another run claimed it first or a response came in.
+ */
+async function claimReminder(
+  db: Db,
+  invitation: Invitation,
+  dueAt: string,
+  change: { set: Record<string, unknown>; remove: readonly string[]; remindersAdded: number },
+): Promise<boolean> {
+  const names = Object.keys(change.set);
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(invitation.roundId, invitation.invitationId),
+        UpdateExpression:
+          `SET remindersSent = remindersSent + :added${names.map((_, i) => `, #s${i} = :s${i}`).join('')}` +
+          (change.remove.length ? ` REMOVE ${change.remove.join(', ')}` : ''),
+        ConditionExpression: '#status = :sent AND nextReminderAt = :due',
+        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(names.map((n, i) => [`#s${i}`, n])) },
+        ExpressionAttributeValues: {
+          ':sent': 'sent',
+          ':due': dueAt,
+          ':added': change.remindersAdded,
+          ...Object.fromEntries(names.map((n, i) => [`:s${i}`, change.set[n]])),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Composes the email for an invitation and hands it to SES, retrying throttling and 5xx with
+ * exponential backoff. On success it records which invitation the SES message id belongs to:
+ * bounce and complaint notifications name only that id.
+ */
+async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, kind: SendJob['kind']): Promise<{ messageId: string } | { error: MailerError }> {
+  const token = signInvitationToken(deps.linkSecret, invitation);
   const unsubscribeUrl = `${deps.publicUrl}/u/${token}`;
   const content = renderInvitation({
     proName: round.proName,
@@ -59,7 +181,7 @@ export async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promi
     attribution: round.attribution,
     surveyUrl: `${deps.publicUrl}/s/${token}`,
     unsubscribeUrl,
-    kind: 'invitation',
+    kind,
   });
   const message = {
     from: { name: `${round.proName} via Rapport`, address: deps.mailFrom },
@@ -71,29 +193,22 @@ export async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promi
 
   const { attempts, baseDelayMs } = deps.retry ?? DEFAULT_RETRY;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let lastError: MailerError | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  let messageId: string | undefined;
+  for (let attempt = 1; messageId === undefined; attempt++) {
     try {
-      const { messageId } = await deps.mailer.send(message);
-      const sentAt = iso(deps.now());
-      await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { sentAt, messageId });
-      // Bounce and complaint notifications name the SES message id; this finds the invitation.
-      await db.doc.send(
-        new PutCommand({
-          TableName: db.table,
-          Item: { PK: `MSG#${messageId}`, SK: 'MSG', type: 'messageRef', roundId: round.roundId, invitationId: invitation.invitationId },
-        }),
-      );
-      return 'sent';
+      ({ messageId } = await deps.mailer.send(message));
     } catch (error) {
-      lastError = toMailerError(error);
-      if (!lastError.retryable || attempt === attempts) break;
+      const mailerError = toMailerError(error);
+      if (!mailerError.retryable || attempt >= attempts) return { error: mailerError };
       await sleep(baseDelayMs * 2 ** (attempt - 1));
     }
   }
-  await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', {
-    failedAt: iso(deps.now()),
-    failure: lastError?.code ?? 'Unknown',
-  });
-  return 'failed';
+  // Outside the retry loop: a failure to record this must never send the email again.
+  await deps.db.doc.send(
+    new PutCommand({
+      TableName: deps.db.table,
+      Item: { ...keys.sesMessage(messageId), type: 'messageRef', roundId: round.roundId, invitationId: invitation.invitationId, kind },
+    }),
+  );
+  return { messageId };
 }

@@ -1,3 +1,4 @@
 export * from './queue';
 export * from './transition';
 export * from './deliver';
+export * from './notifications';

@@ -1,9 +1,10 @@
-/** One email to send: an invitation's first email or a reminder. */
-export interface SendJob {
-  kind: 'invitation' | 'reminder';
-  roundId: string;
-  invitationId: string;
-}
+/**
+ * One email to send: an invitation's first email, or the reminder due at `dueAt` (the worker sends
+ * it only if that reminder is still the one due, so a job found twice sends once).
+ */
+export type SendJob =
+  | { kind: 'invitation'; roundId: string; invitationId: string }
+  | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string };
 
 /**
  * Where send jobs go. Locally an in-process queue feeds the worker; on AWS, SQS (with a dead-letter

@@ -18,9 +18,10 @@ export async function transitionInvitation(
   invitationId: string,
   from: InvitationStatus,
   to: InvitationStatus,
-  set: Record<string, unknown> = {},
+  { set = {}, remove = [] }: { set?: Record<string, unknown>; remove?: readonly string[] } = {},
 ): Promise<boolean> {
   const extra = Object.keys(set);
+  const removeClause = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
   for (let attempt = 0; ; attempt++) {
     try {
       await db.doc.send(
@@ -30,9 +31,13 @@ export async function transitionInvitation(
               Update: {
                 TableName: db.table,
                 Key: keys.invitation(roundId, invitationId),
-                UpdateExpression: ['SET #status = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', '),
+                UpdateExpression: ['SET #status = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', ') + removeClause,
                 ConditionExpression: '#status = :from',
-                ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])) },
+                ExpressionAttributeNames: {
+                  '#status': 'status',
+                  ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])),
+                  ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])),
+                },
                 ExpressionAttributeValues: { ':to': to, ':from': from, ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
               },
             },

@@ -3,3 +3,7 @@ export const iso = (date: Date): string => date.toISOString();
 
 /** Epoch seconds, the unit DynamoDB's TTL expects. */
 export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+export const DAY_MS = 86_400_000;
+
+export const addDays = (date: Date | string, days: number): Date => new Date(new Date(date).getTime() + days * DAY_MS);

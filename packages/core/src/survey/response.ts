@@ -109,10 +109,11 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
               Update: {
                 TableName: db.table,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
-                UpdateExpression: 'SET #status = :responded, respondedAt = :now',
+                // Leaving the reminder index here is what cancels the reminders.
+                UpdateExpression: 'SET #status = :responded, respondedAt = :now, nextReminderAt = :none REMOVE GSI1PK, GSI1SK',
                 ConditionExpression: '#status = :from',
                 ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from },
+                ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
             },
             ...(firstAnswer

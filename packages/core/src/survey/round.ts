@@ -11,7 +11,7 @@ import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
-import { iso } from '../shared/time';
+import { addDays, iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
@@ -60,8 +60,11 @@ export interface Round {
   attribution: 'anonymous' | 'named';
   status: 'open' | 'cancelled' | 'closed';
   counts: StatusCounts;
+  /** Days after its invitation that each reminder is due, per audience: the agency's settings when the round began. */
+  reminderDays: Record<Audience, number[]>;
   createdAt: string;
   closesAt: string;
+  closedAt?: string;
 }
 
 export interface Invitation {
@@ -77,6 +80,10 @@ export interface Invitation {
   sentAt: string | null;
   respondedAt: string | null;
   remindersSent: number;
+  /** The SES message id of the first email, once sent: bounces name it. */
+  messageId?: string;
+  /** When the next reminder is due; null when none is (responded, all sent, or the round closes first). */
+  nextReminderAt: string | null;
 }
 
 export interface Skipped {
@@ -87,7 +94,6 @@ export interface Skipped {
 
 const zeroCounts = (): StatusCounts => Object.fromEntries(INVITATION_STATUSES.map((s) => [s, 0])) as StatusCounts;
 
-const DAY_MS = 86_400_000;
 const throttleDays = (agency: Agency, audience: Audience) => agency.throttle[`${audience}Days`];
 
 /**
@@ -124,7 +130,7 @@ export async function createRound(
     candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
   );
   const anyCutoff = iso(new Date(now.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
-  const audienceCutoff = (audience: Audience) => iso(new Date(now.getTime() - throttleDays(agency, audience) * DAY_MS));
+  const audienceCutoff = (audience: Audience) => iso(addDays(now, -throttleDays(agency, audience)));
 
   const eligible = candidates.filter(({ index, recipient, hash }) => {
     const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
@@ -155,11 +161,16 @@ export async function createRound(
     attribution,
     status: 'open',
     counts: zeroCounts(),
+    reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
     createdAt: iso(now),
-    closesAt: iso(new Date(now.getTime() + agency.surveyExpiryDays * DAY_MS)),
+    closesAt: iso(addDays(now, agency.surveyExpiryDays)),
   };
   await db.doc.send(
-    new PutCommand({ TableName: db.table, Item: { ...keys.round(round.roundId), type: 'round', ...round }, ConditionExpression: 'attribute_not_exists(PK)' }),
+    new PutCommand({
+      TableName: db.table,
+      Item: { ...keys.round(round.roundId), ...keys.roundCloseDue(round.roundId, round.closesAt), type: 'round', ...round },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    }),
   );
 
   const written = await mapConcurrent(eligible, 8, async ({ index, recipient, hash }) => {
@@ -176,6 +187,7 @@ export async function createRound(
       sentAt: null,
       respondedAt: null,
       remindersSent: 0,
+      nextReminderAt: null,
     };
     try {
       await db.doc.send(

@@ -1,5 +1,11 @@
 import type { JobQueue, SendJob } from '@rapport/core';
 
+export interface InProcessQueueOptions {
+  /** Jobs started per second at most: SES's sending rate. */
+  ratePerSecond: number;
+  concurrency?: number;
+}
+
 export interface InProcessQueue extends JobQueue {
   /** Resolves once every job enqueued so far has been handled. */
   drain(): Promise<void>;
@@ -14,7 +20,7 @@ export interface InProcessQueue extends JobQueue {
  */
 export function createInProcessQueue(
   handle: (job: SendJob) => Promise<unknown>,
-  { ratePerSecond = 14, concurrency = 4 }: { ratePerSecond?: number; concurrency?: number } = {},
+  { ratePerSecond, concurrency = 4 }: InProcessQueueOptions,
 ): InProcessQueue {
   const waiting: SendJob[] = [];
   const idle: Array<() => void> = [];

@@ -119,4 +119,5 @@ export const InvitationOut = v.object({
   sentAt: v.nullable(Timestamp),
   respondedAt: v.nullable(Timestamp),
   remindersSent: v.number(),
+  nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('When the next reminder goes out unless they answer first; null when none will.')),
 });

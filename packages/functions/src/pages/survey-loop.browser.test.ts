@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { deliverInvitation, getResponse, openInvitation, verifyInvitationToken } from '@rapport/core';
+import { deliver, getResponse, openInvitation, verifyInvitationToken } from '@rapport/core';
 import { agencyFixture, launchBrowser, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
 import { createInProcessQueue } from '../adapters/in-process-queue';
 import { deliveryDeps, type Deps } from '../deps';
 
 /** The real worker behind an in-process queue we can drain, so the test knows when mail is out. */
 const base = testDeps();
-const queue = createInProcessQueue((job) => deliverInvitation(deliveryDeps(deps), job), { ratePerSecond: 50 });
+const queue = createInProcessQueue((job) => deliver(deliveryDeps(deps), job), { ratePerSecond: 50 });
 const deps: Deps = { ...base, queue };
 
 describe('the survey loop, end to end', () => {

@@ -33,7 +33,19 @@ export const presentRound = (round: Round) => ({
   closesAt: round.closesAt,
 });
 
-const presentInvitation = ({ agencyId: _a, roundId: _r, ...invitation }: Invitation) => invitation;
+const presentInvitation = (i: Invitation) => ({
+  invitationId: i.invitationId,
+  email: i.email,
+  name: i.name,
+  audience: i.audience,
+  outlet: i.outlet,
+  status: i.status,
+  createdAt: i.createdAt,
+  sentAt: i.sentAt,
+  respondedAt: i.respondedAt,
+  remindersSent: i.remindersSent,
+  nextReminderAt: i.nextReminderAt,
+});
 
 /** `POST /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
 export const createSurveyRoute = ({ db, now, queue }: Deps) =>

@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedTestDeps, sesEmails } from '@rapport/testing';
+import type { Db } from '../db/client';
+import { createAgency, updateSettings } from '../agency/agency';
+import { createPro } from '../pro/pro';
+import { createCampaign } from '../campaign/campaign';
+import type { Mailer } from '../email/mailer';
+import { addDays } from '../shared/time';
+import { cancelRound, createRound, getRound, listInvitations, type Invitation } from '../survey/round';
+import { openInvitation, submitResponse } from '../survey/response';
+import { suppress } from '../survey/suppression';
+import { deliver, type DeliveryDeps } from '../sending/deliver';
+import type { JobQueue, SendJob } from '../sending/queue';
+import { runScheduledJobs } from './index';
+
+/**
+ * The jobs sweep whole indexes, so these tests run on a table of their own and move the clock
+ * instead of waiting days.
+ */
+let db: Db;
+let linkSecret: string;
+let mailer: Mailer;
+beforeAll(async () => {
+  ({ db, linkSecret, mailer } = await isolatedTestDeps());
+});
+afterAll(() => db.client.destroy());
+
+/** A queue that keeps what it is given, so the test decides when (and how often) jobs run. */
+function collectingQueue(): JobQueue & { jobs: SendJob[] } {
+  const jobs: SendJob[] = [];
+  return { jobs, enqueue: async (added) => void jobs.push(...added) };
+}
+
+const deliveryAt = (at: Date): DeliveryDeps => ({
+  db,
+  mailer,
+  linkSecret,
+  publicUrl: 'http://localhost:3000',
+  mailFrom: 'surveys@rapport.example',
+  now: () => at,
+});
+
+/** Runs the scheduler at `at`, then every job it queued (twice, to show a duplicate is harmless). */
+async function runJobsAt(at: Date) {
+  const queue = collectingQueue();
+  const summary = await runScheduledJobs({ db, queue }, at);
+  const outcomes = [];
+  for (const job of [...queue.jobs, ...queue.jobs]) outcomes.push(await deliver(deliveryAt(at), job));
+  return { ...summary, jobs: queue.jobs, outcomes };
+}
+
+let n = 0;
+async function sentRound(recipients: { who: string; audience: 'reporter' | 'colleague' | 'client' }[], t0: Date) {
+  const tag = `${++n}-${t0.getTime()}`;
+  const agency = await createAgency(db, { name: `Jobs ${tag}` }, t0);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, t0);
+  const emails = Object.fromEntries(recipients.map(({ who }) => [who, `${who}-${tag}@news.example`]));
+  const { round, accepted } = await createRound(
+    db,
+    agency.agencyId,
+    campaign.campaignId,
+    { recipients: recipients.map(({ who, audience }) => ({ email: emails[who], audience })) },
+    t0,
+  );
+  for (const i of accepted) expect(await deliver(deliveryAt(t0), { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })).toBe('sent');
+  const refs = Object.fromEntries(recipients.map(({ who }, k) => [who, { roundId: round.roundId, invitationId: accepted[k]!.invitationId }]));
+  return { agencyId: agency.agencyId, round, emails, refs };
+}
+
+const invitationOf = async (ref: { roundId: string; invitationId: string }): Promise<Invitation> => (await openInvitation(db, ref)).invitation;
+
+describe('reminders and expiry', () => {
+  it('reminds only non-respondents, once per reminder, on the default days, and closes the round after 14 days', async () => {
+    const t0 = new Date('2031-03-03T09:00:00.000Z');
+    const { agencyId, round, emails, refs } = await sentRound(
+      [
+        { who: 'rita', audience: 'reporter' },
+        { who: 'cole', audience: 'colleague' },
+        { who: 'carl', audience: 'colleague' },
+      ],
+      t0,
+    );
+    expect((await invitationOf(refs.rita!)).nextReminderAt).toBe('2031-03-06T09:00:00.000Z');
+    expect((await invitationOf(refs.cole!)).nextReminderAt).toBe('2031-03-06T09:00:00.000Z');
+    await submitResponse(db, refs.cole!, { responsiveness: 4 }, addDays(t0, 1));
+    expect((await invitationOf(refs.cole!)).nextReminderAt).toBeNull();
+
+    const day2 = await runJobsAt(addDays(t0, 2));
+    expect(day2).toMatchObject({ roundsClosed: 0, remindersQueued: 0 });
+
+    // Day 3: the reporter and the colleague who has not answered; never the one who has.
+    const day3 = await runJobsAt(addDays(t0, 3.01));
+    expect(day3.jobs.map((j) => j.invitationId).sort()).toEqual([refs.rita!.invitationId, refs.carl!.invitationId].sort());
+    expect(day3.outcomes).toEqual(['sent', 'sent', 'not-due', 'not-due']);
+    const ritaMail = await sesEmails({ to: emails.rita! });
+    expect(ritaMail.map((m) => m.subject)).toEqual([
+      'How responsive was Jane Doe on the Spring Launch?',
+      'Reminder: How responsive was Jane Doe on the Spring Launch?',
+    ]);
+    // The reminder embeds the headline question as its five one-click links too.
+    expect([...ritaMail[1]!.body.text!.matchAll(/\/s\/[^?\s]+\?score=(\d)/g)].map((m) => m[1])).toEqual(['1', '2', '3', '4', '5']);
+    expect(await invitationOf(refs.rita!)).toMatchObject({ remindersSent: 1, nextReminderAt: null });
+    expect(await invitationOf(refs.carl!)).toMatchObject({ remindersSent: 1, nextReminderAt: '2031-03-10T09:00:00.000Z' });
+
+    // Found again at the same time: nothing is due any more.
+    expect(await runJobsAt(addDays(t0, 3.02))).toMatchObject({ remindersQueued: 0 });
+
+    // Day 7: the second reminder, for the colleague only (reporters get one).
+    const day7 = await runJobsAt(addDays(t0, 7.01));
+    expect(day7.jobs.map((j) => j.invitationId)).toEqual([refs.carl!.invitationId]);
+    expect(day7.outcomes).toEqual(['sent', 'not-due']);
+    expect(await sesEmails({ to: emails.carl! })).toHaveLength(3);
+    expect(await sesEmails({ to: emails.rita! })).toHaveLength(2);
+    expect(await sesEmails({ to: emails.cole! })).toHaveLength(1);
+
+    expect(await runJobsAt(addDays(t0, 13.9))).toMatchObject({ roundsClosed: 0, remindersQueued: 0 });
+    const day14 = await runJobsAt(addDays(t0, 14.01));
+    expect(day14).toMatchObject({ roundsClosed: 1, remindersQueued: 0 });
+    const closed = await getRound(db, agencyId, round.roundId);
+    expect(closed).toMatchObject({ status: 'closed', closedAt: addDays(t0, 14.01).toISOString() });
+    expect(closed.counts).toMatchObject({ pending: 0, sending: 0, sent: 0, responded: 1, expired: 2 });
+    expect(await invitationOf(refs.carl!)).toMatchObject({ status: 'expired', remindersSent: 2, nextReminderAt: null });
+    // Closing twice changes nothing.
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 0 });
+    expect((await getRound(db, agencyId, round.roundId)).counts).toEqual(closed.counts);
+  });
+
+  it('follows the agency\'s reminder days and expiry, and drops a reminder that would fall after the close', async () => {
+    const t0 = new Date('2031-05-05T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Short rounds' }, t0);
+    await updateSettings(db, agency.agencyId, { reminders: { clientDays: [2, 6], colleagueDays: [3] }, surveyExpiryDays: 7 }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo Bloggs', email: 'jo-short@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Autumn' }, t0);
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'client-short@brand.example', audience: 'client' }] }, t0);
+    const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    // Sent a day and a half late (a long queue): reminders count from the sending.
+    await deliver(deliveryAt(addDays(t0, 1.5)), { kind: 'invitation', ...ref });
+    expect((await invitationOf(ref)).nextReminderAt).toBe('2031-05-08T21:00:00.000Z');
+    expect((await runJobsAt(addDays(t0, 3.4))).remindersQueued).toBe(0);
+    expect((await runJobsAt(addDays(t0, 3.6))).outcomes).toEqual(['sent', 'not-due']);
+    // Day 1.5 + 6 is after the 7-day close: there is no second reminder.
+    expect(await invitationOf(ref)).toMatchObject({ remindersSent: 1, nextReminderAt: null });
+    expect(await runJobsAt(addDays(t0, 7.01))).toMatchObject({ roundsClosed: 1, remindersQueued: 0 });
+    expect(await sesEmails({ to: 'client-short@brand.example' })).toHaveLength(2);
+  });
+
+  it('sends no reminder for an answer, cancel or unsubscribe that comes after the reminder was queued', async () => {
+    const t0 = new Date('2031-07-07T09:00:00.000Z');
+    const answered = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
+    const cancelled = await sentRound([{ who: 'cid', audience: 'reporter' }], t0);
+    const unsubscribed = await sentRound([{ who: 'uma', audience: 'reporter' }], t0);
+
+    const queue = collectingQueue();
+    await runScheduledJobs({ db, queue }, addDays(t0, 3.01));
+    expect(queue.jobs).toHaveLength(3);
+    await submitResponse(db, answered.refs.ann!, { responsiveness: 2 }, addDays(t0, 3.01));
+    await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);
+    await suppress(db, unsubscribed.emails.uma!, 'unsubscribed', { agencyId: unsubscribed.agencyId }, addDays(t0, 3.01));
+
+    const outcome = (ref: { invitationId: string }) => deliver(deliveryAt(addDays(t0, 3.02)), queue.jobs.find((j) => j.invitationId === ref.invitationId)!);
+    expect(await outcome(answered.refs.ann!)).toBe('not-due');
+    expect(await outcome(cancelled.refs.cid!)).toBe('skipped');
+    expect(await outcome(unsubscribed.refs.uma!)).toBe('skipped');
+    for (const round of [answered, cancelled, unsubscribed]) expect(await sesEmails({ to: Object.values(round.emails)[0]! })).toHaveLength(1);
+    // Skipped reminders leave the index: the next run finds nothing.
+    expect(await runJobsAt(addDays(t0, 3.03))).toMatchObject({ remindersQueued: 0 });
+    expect(await invitationOf(cancelled.refs.cid!)).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
+    expect(await runJobsAt(addDays(t0, 14.01))).toMatchObject({ roundsClosed: 3 });
+  });
+
+  it('closes a cancelled round without reopening it, and marks invitations never sent as skipped', async () => {
+    const t0 = new Date('2031-09-09T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Cancelled' }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-cancel@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Winter' }, t0);
+    const { round, accepted } = await createRound(
+      db,
+      agency.agencyId,
+      campaign.campaignId,
+      { recipients: ['a', 'b'].map((who) => ({ email: `${who}-cancel@news.example`, audience: 'reporter' })) },
+      t0,
+    );
+    await deliver(deliveryAt(t0), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId });
+    await cancelRound(db, agency.agencyId, round.roundId);
+
+    expect(await runJobsAt(addDays(t0, 14.5))).toMatchObject({ roundsClosed: 1 });
+    const after = await getRound(db, agency.agencyId, round.roundId);
+    expect(after.status).toBe('cancelled');
+    expect(after.counts).toMatchObject({ pending: 0, sent: 0, expired: 1, skipped: 1 });
+    const { items } = await listInvitations(db, round.roundId, { limit: 10 });
+    expect(items.map((i) => i.status).sort()).toEqual(['expired', 'skipped']);
+  });
+
+  it('queues again invitations whose send jobs were lost, once they have waited 15 minutes', async () => {
+    const t0 = new Date('2031-11-11T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Lost jobs' }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-lost@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
+    const emails = ['sent-lost@news.example', 'lost-lost@news.example'];
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, t0);
+    // The first job ran; the second was lost (say the runner stopped with it queued).
+    await deliver(deliveryAt(t0), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId });
+
+    expect(await runJobsAt(new Date(t0.getTime() + 10 * 60_000))).toMatchObject({ invitationsRequeued: 0 });
+    const later = await runJobsAt(new Date(t0.getTime() + 16 * 60_000));
+    expect(later).toMatchObject({ invitationsRequeued: 1, jobs: [{ kind: 'invitation', invitationId: accepted[1]!.invitationId }] });
+    expect(later.outcomes).toEqual(['sent', 'not-due']);
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+    expect(await sesEmails({ to: emails[1]! })).toHaveLength(1);
+    expect(await runJobsAt(new Date(t0.getTime() + 30 * 60_000))).toMatchObject({ invitationsRequeued: 0 });
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1 });
+  });
+});

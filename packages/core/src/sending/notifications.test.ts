@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { testDeps } from '@rapport/testing';
+import { createAgency } from '../agency/agency';
+import { createPro } from '../pro/pro';
+import { createCampaign } from '../campaign/campaign';
+import { ValidationError } from '../shared/errors';
+import { createRound, getRound } from '../survey/round';
+import { openInvitation } from '../survey/response';
+import { batchGet } from '../db/batch';
+import { keys } from '../db/keys';
+import { addressHash } from '../survey/address';
+import { deliver } from './deliver';
+import { handleSesNotification } from './notifications';
+
+const deps = testDeps();
+const { db } = deps;
+const delivery = { db, mailer: deps.mailer, linkSecret: deps.linkSecret, publicUrl: deps.config.publicUrl, mailFrom: deps.config.mailFrom, now: deps.now };
+
+let n = 0;
+async function sentTo(email: string) {
+  const now = new Date();
+  const agency = await createAgency(db, { name: `Notifications ${++n}` }, now);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${n}-${now.getTime()}@acme.example` }, now);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+  const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }] }, now);
+  const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+  expect(await deliver(delivery, { kind: 'invitation', ...ref })).toBe('sent');
+  const { invitation } = await openInvitation(db, ref);
+  return { agencyId: agency.agencyId, campaignId: campaign.campaignId, ref, messageId: invitation.messageId! };
+}
+
+/** The SNS `Message` SES publishes, shaped as in the SES developer guide's examples. */
+const bounce = (messageId: string, email: string, bounceType = 'Permanent') =>
+  JSON.stringify({
+    notificationType: 'Bounce',
+    bounce: {
+      bounceType,
+      bounceSubType: bounceType === 'Permanent' ? 'General' : 'MailboxFull',
+      bouncedRecipients: [{ emailAddress: email, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+      timestamp: '2026-11-24T10:00:00.000Z',
+      feedbackId: '0100017c-feedback',
+      reportingMTA: 'dsn; a8-70.smtp-out.amazonses.com',
+    },
+    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email] },
+  });
+
+const complaint = (messageId: string, email: string) =>
+  JSON.stringify({
+    eventType: 'Complaint',
+    complaint: { complainedRecipients: [{ emailAddress: email }], timestamp: '2026-11-24T10:00:00.000Z', feedbackId: 'f', complaintFeedbackType: 'abuse' },
+    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email] },
+  });
+
+const suppressionOf = async (email: string) => [...(await batchGet(db, [keys.globalSuppression(addressHash(email))])).values()][0];
+
+describe('SES bounce and complaint notifications', () => {
+  it('a permanent bounce suppresses the address everywhere and marks the invitation bounced, once', async () => {
+    const email = `gone-${Date.now()}@news.example`;
+    const { agencyId, ref, messageId } = await sentTo(email);
+    const outcome = await handleSesNotification(db, bounce(messageId, email), new Date());
+    expect(outcome).toEqual({ kind: 'bounce', suppressed: [email], invitation: { ...ref, status: 'bounced' } });
+    expect(await suppressionOf(email)).toMatchObject({ reason: 'bounced' });
+    expect((await openInvitation(db, ref)).invitation).toMatchObject({ status: 'bounced', nextReminderAt: null });
+    const round = await getRound(db, agencyId, ref.roundId);
+    expect(round.counts).toMatchObject({ sent: 0, bounced: 1 });
+
+    // SNS delivers at least once: the same notification again changes nothing.
+    expect((await handleSesNotification(db, bounce(messageId, email), new Date())).invitation).toBeNull();
+    expect((await getRound(db, agencyId, ref.roundId)).counts).toEqual(round.counts);
+
+    // Another agency's next round skips the address with the reason.
+    const other = await sentTo(`other-${Date.now()}@news.example`);
+    const again = await createRound(db, other.agencyId, other.campaignId, { recipients: [{ email, audience: 'client' }] }, new Date());
+    expect(again.skipped).toEqual([{ index: 0, email, reason: 'bounced' }]);
+  });
+
+  it('a complaint suppresses the address; the invitation stays delivered', async () => {
+    const email = `angry-${Date.now()}@news.example`;
+    const { ref, messageId } = await sentTo(email);
+    expect(await handleSesNotification(db, complaint(messageId, email), new Date())).toEqual({ kind: 'complaint', suppressed: [email], invitation: null });
+    expect(await suppressionOf(email)).toMatchObject({ reason: 'complained' });
+    expect((await openInvitation(db, ref)).invitation.status).toBe('sent');
+  });
+
+  it('a transient bounce and a delivery notification change nothing', async () => {
+    const email = `full-${Date.now()}@news.example`;
+    const { ref, messageId } = await sentTo(email);
+    expect((await handleSesNotification(db, bounce(messageId, email, 'Transient'), new Date())).kind).toBe('ignored');
+    const delivery = JSON.stringify({ notificationType: 'Delivery', mail: { messageId }, delivery: { recipients: [email] } });
+    expect((await handleSesNotification(db, delivery, new Date())).kind).toBe('ignored');
+    expect(await suppressionOf(email)).toBeUndefined();
+    expect((await openInvitation(db, ref)).invitation.status).toBe('sent');
+  });
+
+  it('a bounce of mail that is not ours still suppresses the address', async () => {
+    const email = `stranger-${Date.now()}@news.example`;
+    expect(await handleSesNotification(db, bounce('0000-not-ours', email), new Date())).toEqual({ kind: 'bounce', suppressed: [email], invitation: null });
+    expect(await suppressionOf(email)).toMatchObject({ reason: 'bounced' });
+  });
+
+  it('rejects a malformed notification naming what is wrong, and changes nothing', async () => {
+    await expect(handleSesNotification(db, 'not json', new Date())).rejects.toMatchObject({ issues: [{ field: 'Message' }] });
+    const error = await handleSesNotification(db, JSON.stringify({ notificationType: 'Bounce', mail: {} }), new Date()).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues).toEqual([expect.objectContaining({ field: 'mail.messageId' })]);
+  });
+});

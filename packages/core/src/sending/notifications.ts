@@ -1,0 +1,75 @@
+import * as v from 'valibot';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { ValidationError } from '../shared/errors';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { suppress } from '../survey/suppression';
+import { transitionInvitation } from './transition';
+
+const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
+
+/**
+ * The parts of an SES notification we act on. SES sends `notificationType` to an identity's SNS
+ * topic and `eventType` through a configuration set's event destination; both are accepted.
+ * Loose objects: SES adds fields over time and those must not make a notification fail.
+ */
+const SesNotificationSchema = v.looseObject({
+  notificationType: v.optional(v.string()),
+  eventType: v.optional(v.string()),
+  mail: v.looseObject({ messageId: v.string() }),
+  bounce: v.optional(v.looseObject({ bounceType: v.string(), bouncedRecipients: recipients })),
+  complaint: v.optional(v.looseObject({ complainedRecipients: recipients })),
+});
+
+export interface NotificationOutcome {
+  kind: 'bounce' | 'complaint' | 'ignored';
+  /** Addresses now suppressed for every agency. */
+  suppressed: string[];
+  /** The invitation the message was, when it was one of ours and it changed. */
+  invitation: { roundId: string; invitationId: string; status: 'bounced' } | null;
+}
+
+/**
+ * Acts on one SES bounce or complaint notification (the `Message` of the SNS notification, a JSON
+ * string). A permanent bounce suppresses the address for every agency and marks the invitation
+ * `bounced` (out of the response rate, no reminders). A complaint suppresses the address too; its
+ * invitation stays delivered, and the sender skips its reminders since the address is suppressed.
+ * Transient bounces and other notification types change nothing: SES itself retried those.
+ * Handling the same notification twice (SNS delivers at least once) changes nothing more.
+ */
+export async function handleSesNotification(db: Db, snsMessage: string, now: Date): Promise<NotificationOutcome> {
+  let json: unknown;
+  try {
+    json = JSON.parse(snsMessage);
+  } catch {
+    throw ValidationError.field('Message', 'is not JSON');
+  }
+  const notification = parseInput(SesNotificationSchema, json);
+  const type = notification.notificationType ?? notification.eventType;
+
+  if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
+    const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true }, now)));
+    return { kind: 'bounce', suppressed, invitation: await markBounced(db, notification.mail.messageId, now) };
+  }
+  if (type === 'Complaint' && notification.complaint) {
+    const suppressed = notification.complaint.complainedRecipients.map((r) => r.emailAddress);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true }, now)));
+    return { kind: 'complaint', suppressed, invitation: null };
+  }
+  return { kind: 'ignored', suppressed: [], invitation: null };
+}
+
+async function markBounced(db: Db, messageId: string, now: Date): Promise<NotificationOutcome['invitation']> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
+  if (!Item) return null; // Not an email of ours, or one sent before message ids were recorded.
+  const ref = { roundId: Item.roundId as string, invitationId: Item.invitationId as string };
+  const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
+  // A fast bounce can arrive before the sender has recorded the email as sent.
+  for (const from of ['sent', 'sending'] as const) {
+    if (await transitionInvitation(db, ref.roundId, ref.invitationId, from, 'bounced', change)) return { ...ref, status: 'bounced' };
+  }
+  return null;
+}
