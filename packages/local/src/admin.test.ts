@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { authenticate, getAgency, UnauthorizedError } from '@rapport/core';
-import { testConfig, testDeps } from '@rapport/testing';
+import { runTool, testConfig, testDeps } from '@rapport/testing';
 import { freePort } from './engines/ports';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const deps = testDeps();
 
-/** Runs the real CLI against this run's DynamoDB Local; never throws, returns what a person sees. */
-async function admin(args: string[], env: Record<string, string> = {}) {
+/** Runs the real CLI against this run's DynamoDB Local. */
+function admin(args: string[], env: Record<string, string> = {}) {
   const config = testConfig();
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'packages/local/src/admin.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, DYNAMODB_ENDPOINT: config.dynamoEndpoint!, TABLE_NAME: config.table, ...env },
-    });
-    return { code: 0, stdout, stderr, result: JSON.parse(stdout.trim().split('\n').at(-1)!) };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr, result: undefined };
-  }
+  return runTool('packages/local/src/admin.ts', args, { DYNAMODB_ENDPOINT: config.dynamoEndpoint!, TABLE_NAME: config.table, ...env });
 }
 
 describe('admin CLI', () => {

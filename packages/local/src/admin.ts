@@ -9,13 +9,12 @@ import {
   createAgency,
   createApiKey,
   createDb,
-  DomainError,
   getAgency,
   loadConfig,
-  ConfigError,
   revokeApiKey,
   type Db,
 } from '@rapport/core';
+import { explain, required, toolEnv, UsageError } from './cli';
 
 const usage = `Usage: npm run admin -- <command> [options]
 
@@ -27,14 +26,6 @@ Commands:
 Options:
   --aws     use DynamoDB on AWS (default: DynamoDB Local on DYNAMODB_PORT, 8000)
   --help    show this help`;
-
-class UsageError extends Error {}
-
-const required = (values: Record<string, unknown>, name: string): string => {
-  const value = values[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-};
 
 async function run(db: Db, command: string | undefined, values: Record<string, string | boolean | undefined>) {
   const now = new Date();
@@ -58,16 +49,6 @@ async function run(db: Db, command: string | undefined, values: Record<string, s
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }
-}
-
-/** Turns any failure into the one sentence a person needs. */
-function explain(error: unknown, endpoint: string | undefined): string {
-  if (error instanceof UsageError) return `${error.message}.\n\n${usage}`;
-  if (error instanceof DomainError || error instanceof ConfigError) return error.message;
-  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
-  if (code === 'ECONNREFUSED' && endpoint) return `Cannot reach DynamoDB at ${endpoint}: is \`npm start\` running?`;
-  if ((error as Error)?.name === 'ResourceNotFoundException') return 'The table does not exist: start the system once with `npm start` (or deploy it) first.';
-  return `Failed: ${(error as Error)?.message ?? String(error)}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -95,8 +76,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(usage);
     return values.help ? 0 : 2;
   }
-  const env = { ...process.env };
-  if (!values.aws) env.DYNAMODB_ENDPOINT ??= `http://localhost:${env.DYNAMODB_PORT ?? '8000'}`;
+  const env = toolEnv(values.aws);
   try {
     const config = loadConfig(env);
     const db = createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table });
@@ -104,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(result));
     return 0;
   } catch (error) {
-    console.error(explain(error, env.DYNAMODB_ENDPOINT));
+    console.error(explain(error, usage, env.DYNAMODB_ENDPOINT));
     return error instanceof UsageError ? 2 : 1;
   }
 }

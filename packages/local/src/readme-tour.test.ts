@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,21 +16,34 @@ const tourScript = () =>
 
 describe("the README's five-minute tour", () => {
   let system: LocalSystem;
+  // A data folder, as `npm start` has: the job CLI signs its links with the secret kept there.
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-tour-'));
   beforeAll(async () => {
-    system = await startLocalSystem({ port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() });
+    system = await startLocalSystem({ port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort(), dataDir });
   });
-  afterAll(() => system?.stop());
+  afterAll(async () => {
+    await system?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('works as written against `npm start`', async () => {
     const script = tourScript();
     expect(script).toContain('create-agency');
     const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', script], {
       cwd: root,
-      env: { ...process.env, API: system.urls.api, DYNAMODB_PORT: new URL(system.urls.dynamodb).port },
+      env: {
+        ...process.env,
+        API: system.urls.api,
+        INBOX: system.urls.ses,
+        PORT: new URL(system.urls.api).port,
+        DYNAMODB_PORT: new URL(system.urls.dynamodb).port,
+        SES_PORT: new URL(system.urls.ses).port,
+        DATA_DIR: dataDir,
+      },
       timeout: 60_000,
     });
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
-    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused] = lines;
+    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job] = lines;
     expect(agency).toMatchObject({ name: 'Acme PR', timezone: 'Europe/Madrid', apiKey: expect.stringMatching(/^rpk_/) });
     expect(health.status).toBe('ok');
     expect(settings.anonymityThreshold).toBe(5);
@@ -38,6 +53,19 @@ describe("the README's five-minute tour", () => {
     expect(campaigns).toEqual({ data: [campaign], next_cursor: null });
     expect(readKey).toMatchObject({ role: 'read', name: 'dashboard', secret: expect.stringMatching(/^rpk_/) });
     expect(refused).toMatchObject({ status: 400, errors: [{ field: 'anonymityThreshold' }] });
-    expect(lines).toHaveLength(9);
+    expect(round).toMatchObject({ accepted: 3, skipped: [{ index: 3, email: 'not an address', reason: 'invalid' }] });
+    expect(answered).toBe('200');
+    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 2, responded: 1 }, responseRate: 1 / 3 });
+    expect(invitations.data.map((i: { email: string; status: string }) => [i.email, i.status]).sort()).toEqual([
+      ['ana@news.example', 'responded'],
+      ['ben@acme.example', 'sent'],
+      ['cleo@brand.example', 'sent'],
+    ]);
+    expect(job).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsClosed: 0 });
+    const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+    const subjects = (who: string) => inbox.emails.filter((e) => e.destination.to.join().includes(who)).map((e) => e.subject);
+    expect(subjects('ana@news.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?']);
+    expect(subjects('ben@acme.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?', 'Reminder: How responsive was Jane Doe on the Spring Launch?']);
+    expect(lines).toHaveLength(14);
   });
 });

@@ -60,17 +60,24 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
+/** The secret a data folder keeps for signing links, if it has one yet. */
+export function storedLinkSecret(dataDir: string): string | undefined {
+  const file = join(dataDir, 'link-secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
 /**
  * The secret that signs survey links: kept under the data folder so links in sent emails keep
- * working after a restart; a fresh one per run when in memory.
+ * working after a restart (and `npm run job` signs the same links); a fresh one per run when in
+ * memory.
  */
 function localLinkSecret(dataDir: string | undefined): string {
   if (!dataDir) return randomBytes(32).toString('base64url');
-  const file = join(dataDir, 'link-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const stored = storedLinkSecret(dataDir);
+  if (stored) return stored;
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
+  writeFileSync(join(dataDir, 'link-secret'), secret, { mode: 0o600 });
   return secret;
 }
 

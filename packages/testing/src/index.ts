@@ -79,3 +79,4 @@ export async function clearSes(): Promise<void> {
 
 export * from './api';
 export * from './browser';
+export * from './cli';

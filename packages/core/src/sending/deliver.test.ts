@@ -60,6 +60,24 @@ describe('delivering invitations', () => {
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 3 });
   });
 
+  it('lets no CR/LF in the pro, campaign or recipient name inject a header, end to end through SES', async () => {
+    const now = new Date();
+    const tag = `inject-${++n}-${now.getTime()}`;
+    const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+    const pro = await createPro(db, agency.agencyId, { name: `Jane\r\nBcc: pro-${tag}@evil.example`, email: `jane-${tag}@acme.example` }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: `Launch\r\nBcc: cmp-${tag}@evil.example` }, now);
+    const email = `rcpt-${tag}@news.example`;
+    const recipients = [{ email, name: `Ann\nBcc: rcpt-${tag}@evil.example\r\nX-Injected: yes`, audience: 'reporter' }];
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    expect(await deliver(deliveryDeps(), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId })).toBe('sent');
+
+    const [mail, ...more] = await sesEmails({ to: email });
+    expect(more).toEqual([]);
+    // The line breaks became spaces inside a quoted display name: one recipient, no Bcc.
+    expect(mail!.destination).toEqual({ to: [`"Ann Bcc: rcpt-${tag}@evil.example X-Injected: yes" <${email}>`], cc: [], bcc: [] });
+    expect(mail!.subject).toBe(`How responsive was Jane Bcc: pro-${tag}@evil.example on the Launch Bcc: cmp-${tag}@evil.example?`);
+  });
+
   it('sends nothing for a cancelled round or an address suppressed since the round began', async () => {
     const cancelled = await roundFixture(1);
     await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);

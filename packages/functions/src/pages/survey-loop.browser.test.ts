@@ -1,28 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { deliver, getResponse, openInvitation, verifyInvitationToken } from '@rapport/core';
-import { agencyFixture, launchBrowser, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
-import { createInProcessQueue } from '../adapters/in-process-queue';
-import { deliveryDeps, type Deps } from '../deps';
+import { addDays, getResponse, openInvitation, runScheduledJobs, verifyInvitationToken } from '@rapport/core';
+import { agencyFixture, isolatedTestDeps, launchBrowser, serveOnFreePort, sesEmails } from '@rapport/testing';
+import { inProcessSendQueue, type Deps } from '../deps';
 
-/** The real worker behind an in-process queue we can drain, so the test knows when mail is out. */
-const base = testDeps();
-const queue = createInProcessQueue((job) => deliver(deliveryDeps(deps), job), { ratePerSecond: 50 });
-const deps: Deps = { ...base, queue };
+/**
+ * The real worker behind an in-process queue we can drain, so the test knows when mail is out; on
+ * a table of its own, because the scheduled job it runs sweeps the whole reminder index.
+ */
+const queue = inProcessSendQueue(() => deps, { ratePerSecond: 50 });
+let deps: Deps;
 
 describe('the survey loop, end to end', () => {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof serveOnFreePort>>;
   beforeAll(async () => {
+    deps = { ...(await isolatedTestDeps()), queue };
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
     await queue.stop();
+    deps?.db.client.destroy();
   });
 
-  it('API round → email in the SES store → link opened in Chromium → answers stored once', async () => {
+  it('API round → email in the SES store → link opened in Chromium → answers stored once → no reminder → a revision', async () => {
     const f = await agencyFixture(deps);
     const { createApp } = await import('../api/app');
     server = await serveOnFreePort(createApp(deps).fetch);
@@ -66,5 +69,27 @@ describe('the survey loop, end to end', () => {
     const survey = await f.call('GET', `/v1/surveys/${created.body.surveyId}`);
     expect(survey.body.counts).toMatchObject({ pending: 0, sent: 2, responded: 1 });
     expect(survey.body.responseRate).toBeCloseTo(1 / 3, 10);
+
+    // Three days on, the scheduled job reminds the two who have not answered, not the one who has.
+    expect(await runScheduledJobs(deps, addDays(deps.now(), 3.01))).toMatchObject({ remindersQueued: 2 });
+    await queue.drain();
+    expect(await sesEmails({ to: addresses[0]! })).toHaveLength(1);
+    for (const address of addresses.slice(1)) {
+      expect((await sesEmails({ to: address })).map((m) => m.subject)).toEqual([
+        'How responsive was Jane Doe on the Spring Launch?',
+        'Reminder: How responsive was Jane Doe on the Spring Launch?',
+      ]);
+    }
+
+    // The same link again: the page shows the stored answer, and a second submit revises it.
+    const again = await browser.newPage();
+    await again.goto(links.find((l) => l.endsWith('score=4'))!.replace('?score=4', ''));
+    expect(await again.locator('input[name=recommend][value="10"]').isChecked()).toBe(true);
+    await again.locator('input[name=responsiveness][value="5"]').check();
+    await again.getByRole('button', { name: 'Update my answers' }).click();
+    await expect(again.locator('h1').innerText()).resolves.toBe('Thank you');
+    await again.close();
+    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2, answers: { responsiveness: 5, recommend: 10, followThrough: 4 } });
+    expect((await f.call('GET', `/v1/surveys/${created.body.surveyId}`)).body.counts).toMatchObject({ sent: 2, responded: 1 });
   });
 });

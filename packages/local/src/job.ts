@@ -1,0 +1,69 @@
+/**
+ * `npm run job -- <job> [options]`: runs a scheduled job once, by hand, against the system
+ * `npm start` runs (or AWS with `--aws`), sends what it queues, and prints a JSON summary on the
+ * last line of stdout. `--at` runs it as if at another time, e.g. to see reminders go out without
+ * waiting three days.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, runScheduledJobs } from '@rapport/core';
+import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
+import { explain, toolEnv, UsageError } from './cli';
+import { storedLinkSecret } from './system';
+
+const usage = `Usage: npm run job -- <job> [options]
+
+Jobs:
+  scheduled   closes rounds whose time is up, sends the reminders due and any invitation
+              whose send job was lost (the local runner does this every minute by itself)
+
+Options:
+  --at <ISO 8601 time>   run as if it were then (default: now)
+  --aws                  use AWS (default: the local system on DYNAMODB_PORT, SES_PORT, PORT)
+  --help                 show this help
+
+Links in the emails are signed with LINK_SECRET, or the secret kept in DATA_DIR (.data).`;
+
+function parseAt(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time such as 2026-12-01T09:00:00Z (got "${value}")`);
+  return at;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { at: { type: 'string' }, aws: { type: 'boolean' }, help: { type: 'boolean' } } });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    console.error(usage);
+    return values.help ? 0 : 2;
+  }
+  const env = toolEnv(values.aws);
+  if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
+  try {
+    if (positionals[0] !== 'scheduled') throw new UsageError(`Unknown job "${positionals[0]}"`);
+    const at = parseAt(values.at);
+    const config = loadConfig(env);
+    const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
+    const deps: Deps = createDeps(config, { queue });
+    try {
+      const summary = await runScheduledJobs(deps, at);
+      await queue.drain();
+      console.log(JSON.stringify({ job: 'scheduled', at: at.toISOString(), ...summary }));
+    } finally {
+      deps.db.client.destroy();
+    }
+    return 0;
+  } catch (error) {
+    console.error(explain(error, usage, env.DYNAMODB_ENDPOINT));
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
