@@ -4,7 +4,6 @@
  * It reaches DynamoDB Local (the `npm start` one) unless `--aws` is given; DYNAMODB_ENDPOINT,
  * TABLE_NAME and AWS_REGION override.
  */
-import { parseArgs } from 'node:util';
 import {
   createAgency,
   createApiKey,
@@ -14,7 +13,7 @@ import {
   revokeApiKey,
   type Db,
 } from '@rapport/core';
-import { explain, required, toolEnv, UsageError } from './cli';
+import { required, toolMain, UsageError } from './cli';
 
 const usage = `Usage: npm run admin -- <command> [options]
 
@@ -51,42 +50,12 @@ async function run(db: Db, command: string | undefined, values: Record<string, s
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        timezone: { type: 'string' },
-        agency: { type: 'string' },
-        role: { type: 'string' },
-        key: { type: 'string' },
-        aws: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    console.error(usage);
-    return values.help ? 0 : 2;
-  }
-  const env = toolEnv(values.aws);
-  try {
+process.exitCode = await toolMain(
+  process.argv.slice(2),
+  usage,
+  { name: { type: 'string' }, timezone: { type: 'string' }, agency: { type: 'string' }, role: { type: 'string' }, key: { type: 'string' } },
+  async (command, values, env) => {
     const config = loadConfig(env);
-    const db = createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table });
-    const result = await run(db, positionals[0], values);
-    console.log(JSON.stringify(result));
-    return 0;
-  } catch (error) {
-    console.error(explain(error, usage, env.DYNAMODB_ENDPOINT));
-    return error instanceof UsageError ? 2 : 1;
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+    return run(createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table }), command, values);
+  },
+);

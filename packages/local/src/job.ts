@@ -5,10 +5,9 @@
  * waiting three days.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig, runScheduledJobs } from '@rapport/core';
 import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
-import { explain, toolEnv, UsageError } from './cli';
+import { toolMain, UsageError } from './cli';
 import { storedLinkSecret } from './system';
 
 const usage = `Usage: npm run job -- <job> [options]
@@ -31,39 +30,18 @@ function parseAt(value: string | undefined): Date {
   return at;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { at: { type: 'string' }, aws: { type: 'boolean' }, help: { type: 'boolean' } } });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    console.error(usage);
-    return values.help ? 0 : 2;
-  }
-  const env = toolEnv(values.aws);
+process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 'string' } }, async (command, values, env) => {
+  if (command !== 'scheduled') throw new UsageError(`Unknown job "${command}"`);
+  const at = parseAt(values.at as string | undefined);
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
+  const config = loadConfig(env);
+  const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
+  const deps: Deps = createDeps(config, { queue });
   try {
-    if (positionals[0] !== 'scheduled') throw new UsageError(`Unknown job "${positionals[0]}"`);
-    const at = parseAt(values.at);
-    const config = loadConfig(env);
-    const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
-    const deps: Deps = createDeps(config, { queue });
-    try {
-      const summary = await runScheduledJobs(deps, at);
-      await queue.drain();
-      console.log(JSON.stringify({ job: 'scheduled', at: at.toISOString(), ...summary }));
-    } finally {
-      deps.db.client.destroy();
-    }
-    return 0;
-  } catch (error) {
-    console.error(explain(error, usage, env.DYNAMODB_ENDPOINT));
-    return error instanceof UsageError ? 2 : 1;
+    const summary = await runScheduledJobs(deps, at);
+    await queue.drain();
+    return { job: 'scheduled', at: at.toISOString(), ...summary };
+  } finally {
+    deps.db.client.destroy();
   }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+});
