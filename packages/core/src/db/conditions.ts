@@ -12,3 +12,8 @@ export function failedConditions(error: unknown): number[] | undefined {
   const reasons = error.CancellationReasons ?? [];
   return reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []));
 }
+
+/** A transaction cancelled because another one touched the same item at the same time: retry it. */
+export function isTransactionConflict(error: unknown): boolean {
+  return error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+}

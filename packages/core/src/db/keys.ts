@@ -18,10 +18,19 @@
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
+ * | 15| scores of a pro, by month and audience  | Query PK=AG#<a>#PRO#<p>#AGG SK between <from> and <to>~    |
+ * | 16| scores of a campaign, by audience       | Query PK=AG#<a>#CMP#<c>#AGG                                |
+ * | 17| scores of an agency, by month, audience | Query PK=AG#<a>#AGG SK between <from> and <to>~            |
+ * | 18| an agency's responses by time           | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
+ * | 19| a pro's responses by time               | Query GSI2 GSI2PK=AG#<a>#PRO#<p>#RSP GSI2SK between …      |
+ * | 20| an agency's testimonials by time        | Query PK=AG#<a>#TST                                        |
  *
  * 13 and 14 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), a round only until it is closed. Reminders
  * spread over four partitions so a busy sending hour does not write one index partition hot.
+ *
+ * 15–17 are counters (n, Σx, Σx², histogram per item) that the response transaction updates, so
+ * reading a year of scores reads at most 36 small items however many responses there are.
  *
  * `<h>` is the SHA-256 of the lower-cased address: suppression and throttling never need the
  * address itself as a key.
@@ -51,6 +60,18 @@ export const keys = {
     GSI1PK: reminderPartition(invitationId),
     GSI1SK: `${dueAt}#${roundId}#${invitationId}`,
   }),
+  proCounter: (agencyId: string, proId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#AGG`, SK: `${period}#${audience}` }),
+  campaignCounter: (agencyId: string, campaignId: string, audience: string) => ({ PK: `AG#${agencyId}#CMP#${campaignId}#AGG`, SK: audience }),
+  agencyCounter: (agencyId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#AGG`, SK: `${period}#${audience}` }),
+  responseByAgency: (agencyId: string, firstSubmittedAt: string, invitationId: string) => ({
+    GSI1PK: `AG#${agencyId}#RSP`,
+    GSI1SK: `${firstSubmittedAt}#${invitationId}`,
+  }),
+  responseByPro: (agencyId: string, proId: string, firstSubmittedAt: string, invitationId: string) => ({
+    GSI2PK: `AG#${agencyId}#PRO#${proId}#RSP`,
+    GSI2SK: `${firstSubmittedAt}#${invitationId}`,
+  }),
+  testimonial: (agencyId: string, firstSubmittedAt: string, invitationId: string) => ({ PK: `AG#${agencyId}#TST`, SK: `${firstSubmittedAt}#${invitationId}` }),
   roundCloseDue: (roundId: string, closesAt: string) => ({ GSI1PK: ROUND_CLOSE_PARTITION, GSI1SK: `${closesAt}#${roundId}` }),
 } as const;
 
@@ -62,4 +83,4 @@ function reminderPartition(invitationId: string): string {
 }
 
 /** Attributes that are keys, not data: stripped before an item becomes a domain object. */
-export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'expiresAt', 'type'] as const;
+export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type'] as const;

@@ -8,8 +8,10 @@ export const tableDefinition = {
   sortKey: 'SK',
   ttlAttribute: 'expiresAt',
   globalIndexes: {
-    /** Overloaded secondary access path (e.g. a pro's campaigns). */
+    /** Overloaded secondary access path (a pro's campaigns, due work, an agency's responses by time). */
     GSI1: { partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    /** A second path for items GSI1 already serves another way (a pro's responses by time). */
+    GSI2: { partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
   },
 } as const;
 

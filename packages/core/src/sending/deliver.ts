@@ -10,6 +10,7 @@ import { addressHash } from '../survey/address';
 import { openInvitation, isOpen } from '../survey/response';
 import type { Invitation, Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
+import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
 import { transitionInvitation } from './transition';
 
@@ -88,6 +89,8 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
   await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', {
     set: { sentAt, messageId: sent.messageId, ...index.set },
+    // Delivered invitations are the response rate's denominator.
+    also: counterUpdates(db, counterScope(round, invitation), deliveredDelta(1)),
   });
   return 'sent';
 }

@@ -6,6 +6,8 @@ import { ValidationError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { suppress } from '../survey/suppression';
+import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
+import { openInvitation } from '../survey/response';
 import { transitionInvitation } from './transition';
 
 const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
@@ -66,10 +68,12 @@ async function markBounced(db: Db, messageId: string, now: Date): Promise<Notifi
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
   if (!Item) return null; // Not an email of ours, or one sent before message ids were recorded.
   const ref = { roundId: Item.roundId as string, invitationId: Item.invitationId as string };
+  const { round, invitation } = await openInvitation(db, ref);
   const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
-  // A fast bounce can arrive before the sender has recorded the email as sent.
-  for (const from of ['sent', 'sending'] as const) {
-    if (await transitionInvitation(db, ref.roundId, ref.invitationId, from, 'bounced', change)) return { ...ref, status: 'bounced' };
-  }
+  // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
+  const undeliver = counterUpdates(db, counterScope(round, invitation), deliveredDelta(-1));
+  if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, also: undeliver })) return { ...ref, status: 'bounced' };
+  // A fast bounce can arrive before the sender has recorded the email as sent (or counted it).
+  if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sending', 'bounced', change)) return { ...ref, status: 'bounced' };
   return null;
 }

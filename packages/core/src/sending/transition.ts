@@ -1,4 +1,4 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { failedConditions } from '../db/conditions';
@@ -7,8 +7,8 @@ import type { InvitationStatus } from '../survey/round';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Moves an invitation from one status to another, and the round's counts with it, in one
- * transaction conditional on the status being `from`. Returns false when it was not (someone else
+ * Moves an invitation from one status to another, and the round's counts with it (and `also`,
+ * e.g. the score counters' delivered count), in one transaction conditional on the status being `from`. Returns false when it was not (someone else
  * moved it first): the caller then does nothing, which is what makes a duplicate job harmless.
  * Transactions touching the same round may conflict; those are retried.
  */
@@ -18,7 +18,11 @@ export async function transitionInvitation(
   invitationId: string,
   from: InvitationStatus,
   to: InvitationStatus,
-  { set = {}, remove = [] }: { set?: Record<string, unknown>; remove?: readonly string[] } = {},
+  {
+    set = {},
+    remove = [],
+    also = [],
+  }: { set?: Record<string, unknown>; remove?: readonly string[]; also?: NonNullable<TransactWriteCommandInput['TransactItems']> } = {},
 ): Promise<boolean> {
   const extra = Object.keys(set);
   const removeClause = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
@@ -50,6 +54,7 @@ export async function transitionInvitation(
                 ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
               },
             },
+            ...also,
           ],
         }),
       );

@@ -4,7 +4,8 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey } from '../db/batch';
-import { failedConditions } from '../db/conditions';
+import { failedConditions, isTransactionConflict } from '../db/conditions';
+import { counterScope, counterUpdates, responseDelta } from '../scores/counters';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -36,13 +37,24 @@ export interface SurveyResponse {
   agencyId: string;
   proId: string;
   campaignId: string;
+  campaignName: string;
   audience: Audience;
+  /** The round's: on `anonymous` rounds nothing here says who answered. */
+  attribution: 'anonymous' | 'named';
+  /** Only on named rounds, whose respondents were told their name is shared. */
+  respondent: { name: string | null; email: string; outlet: string | null } | null;
+  /** The month whose scores the answer counts in (the round's). */
+  period: string;
   instrumentVersion: number;
   answers: Answers;
   firstSubmittedAt: string;
   submittedAt: string;
   revision: number;
 }
+
+/** A promoter's comment the respondent agreed may be quoted. */
+export const isTestimonial = (answers: Answers): boolean =>
+  (answers.recommend ?? 0) >= 9 && answers.quoteConsent && Boolean(answers.improve);
 
 export class SurveyClosedError extends ConflictError {
   constructor() {
@@ -68,30 +80,38 @@ export const isOpen = (round: Round, now: Date) => round.status === 'open' && is
 
 /**
  * Stores the answer to an invitation: at most one response per invitation (its key is the
- * invitation's), revisable until the round closes, the latest answer winning. The response, the
- * invitation's status and the round's counts change in one transaction, conditional on the status
- * read, so a double submit counts once.
+ * invitation's), revisable until the round closes, the latest answer winning. One transaction
+ * writes the response, moves the invitation's status and the round's counts, applies the change to
+ * the score counters (on a revision the old answer leaves and the new one enters) and keeps the
+ * testimonial list, all conditional on the state read: a double submit counts once, and a
+ * concurrent one is read again and retried.
  */
 export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 8; attempt++) {
     const { round, invitation, response: previous } = await openInvitation(db, ref);
     if (!isOpen(round, now)) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
+    const firstSubmittedAt = previous?.firstSubmittedAt ?? iso(now);
     const response: SurveyResponse = {
       roundId: round.roundId,
       invitationId: invitation.invitationId,
       agencyId: round.agencyId,
       proId: round.proId,
       campaignId: round.campaignId,
+      campaignName: round.campaignName,
       audience: invitation.audience,
+      attribution: round.attribution,
+      respondent: round.attribution === 'named' ? { name: invitation.name, email: invitation.email, outlet: invitation.outlet } : null,
+      period: round.period,
       instrumentVersion: INSTRUMENT_VERSION,
       answers,
-      firstSubmittedAt: previous?.firstSubmittedAt ?? iso(now),
+      firstSubmittedAt,
       submittedAt: iso(now),
       revision: (previous?.revision ?? 0) + 1,
     };
     const from: InvitationStatus = invitation.status;
     const firstAnswer = from !== 'responded';
+    const testimonialKey = keys.testimonial(round.agencyId, firstSubmittedAt, invitation.invitationId);
     try {
       await db.doc.send(
         new TransactWriteCommand({
@@ -99,7 +119,13 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
             {
               Put: {
                 TableName: db.table,
-                Item: { ...keys.response(round.roundId, invitation.invitationId), type: 'response', ...response },
+                Item: {
+                  ...keys.response(round.roundId, invitation.invitationId),
+                  ...keys.responseByAgency(round.agencyId, firstSubmittedAt, invitation.invitationId),
+                  ...keys.responseByPro(round.agencyId, round.proId, firstSubmittedAt, invitation.invitationId),
+                  type: 'response',
+                  ...response,
+                },
                 // The revision read must still be the stored one: concurrent submits cannot both win.
                 ConditionExpression: previous ? 'revision = :previous' : 'attribute_not_exists(PK)',
                 ...(previous ? { ExpressionAttributeValues: { ':previous': previous.revision } } : {}),
@@ -130,12 +156,19 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                   },
                 ]
               : []),
+            ...counterUpdates(db, counterScope(round, invitation), responseDelta(previous?.answers ?? null, answers, round.attribution === 'anonymous')),
+            ...(isTestimonial(answers)
+              ? [{ Put: { TableName: db.table, Item: { ...testimonialKey, type: 'testimonial', ...response } } }]
+              : previous && isTestimonial(previous.answers)
+                ? [{ Delete: { TableName: db.table, Key: testimonialKey } }]
+                : []),
           ],
         }),
       );
       return response;
     } catch (error) {
-      if (!failedConditions(error)?.length) throw error;
+      if (!failedConditions(error)?.length && !isTransactionConflict(error)) throw error;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
     }
   }
   throw new ConflictError('The answer changed concurrently; try again');

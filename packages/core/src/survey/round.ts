@@ -11,7 +11,7 @@ import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
-import { addDays, iso } from '../shared/time';
+import { addDays, iso, periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
@@ -60,6 +60,8 @@ export interface Round {
   attribution: 'anonymous' | 'named';
   status: 'open' | 'cancelled' | 'closed';
   counts: StatusCounts;
+  /** The month (`YYYY-MM`, agency time zone) the round began: its answers count in that month's scores. */
+  period: string;
   /** Days after its invitation that each reminder is due, per audience: the agency's settings when the round began. */
   reminderDays: Record<Audience, number[]>;
   createdAt: string;
@@ -161,6 +163,7 @@ export async function createRound(
     attribution,
     status: 'open',
     counts: zeroCounts(),
+    period: periodOf(now, agency.timezone),
     reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
     createdAt: iso(now),
     closesAt: iso(addDays(now, agency.surveyExpiryDays)),

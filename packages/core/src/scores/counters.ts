@@ -1,0 +1,147 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { DIMENSIONS, type Audience } from '../survey/instrument';
+import type { ItemCounter } from './stats';
+
+/**
+ * Pre-aggregated counters. Each response adds to three counter items in its own transaction:
+ * the pro's (month × audience), the campaign's (audience) and the agency's (month × audience).
+ * The month is the round's, in the agency's time zone, so a revision never moves a response
+ * between months. Attributes are flat (`i_<item>_n`, `_s` Σx, `_q` Σx², `_h<score>`) because
+ * DynamoDB's ADD creates a missing top-level number but not a path inside a missing map.
+ */
+export const SCORED_ITEMS = ['responsiveness', 'recommend', ...DIMENSIONS] as const;
+export type ScoredItem = (typeof SCORED_ITEMS)[number];
+
+export const SCALES: Record<ScoredItem, { min: number; max: number }> = Object.fromEntries(
+  SCORED_ITEMS.map((item) => [item, item === 'recommend' ? { min: 0, max: 10 } : { min: 1, max: 5 }]),
+) as Record<ScoredItem, { min: number; max: number }>;
+
+/** Numbers a counter item holds besides the items: invitations delivered, anonymous responses. */
+const DELIVERED = 'delivered';
+const ANONYMOUS = 'anonymous';
+
+export type Delta = Record<string, number>;
+
+type Scores = Partial<Record<ScoredItem, number>>;
+
+/** What one set of answers adds to a counter (or takes away, with sign −1). */
+function answerDelta(answers: Scores, sign: 1 | -1, anonymous: boolean): Delta {
+  const delta: Delta = anonymous ? { [ANONYMOUS]: sign } : {};
+  for (const item of SCORED_ITEMS) {
+    const x = answers[item];
+    if (x === undefined) continue;
+    delta[`i_${item}_n`] = sign;
+    delta[`i_${item}_s`] = sign * x;
+    delta[`i_${item}_q`] = sign * x * x;
+    delta[`i_${item}_h${x}`] = sign;
+  }
+  return delta;
+}
+
+/**
+ * The change a submission makes: the new answers enter, and on a revision the previous ones leave.
+ * Attributes that net to zero are left out, so an unchanged revision touches no counter.
+ */
+export function responseDelta(previous: Scores | null, next: Scores, anonymous: boolean): Delta {
+  const net: Delta = {};
+  const add = (delta: Delta) => {
+    for (const [name, value] of Object.entries(delta)) net[name] = (net[name] ?? 0) + value;
+  };
+  if (previous) add(answerDelta(previous, -1, anonymous));
+  add(answerDelta(next, 1, anonymous));
+  return Object.fromEntries(Object.entries(net).filter(([, v]) => v !== 0));
+}
+
+export const deliveredDelta = (sign: 1 | -1): Delta => ({ [DELIVERED]: sign });
+
+/** Where a round's numbers for one audience are counted. */
+export interface CounterScope {
+  agencyId: string;
+  proId: string;
+  campaignId: string;
+  period: string;
+  audience: Audience;
+}
+
+/** The scope an invitation of a round counts in. */
+export const counterScope = (
+  round: { agencyId: string; proId: string; campaignId: string; period: string },
+  invitation: { audience: Audience },
+): CounterScope => ({ agencyId: round.agencyId, proId: round.proId, campaignId: round.campaignId, period: round.period, audience: invitation.audience });
+
+/** The transaction items that apply `delta` to the three counters of a scope (none for an empty delta). */
+export function counterUpdates(db: Db, scope: CounterScope, delta: Delta): NonNullable<TransactWriteCommandInput['TransactItems']> {
+  const names = Object.keys(delta);
+  if (names.length === 0) return [];
+  const targets = [
+    keys.proCounter(scope.agencyId, scope.proId, scope.period, scope.audience),
+    keys.campaignCounter(scope.agencyId, scope.campaignId, scope.audience),
+    keys.agencyCounter(scope.agencyId, scope.period, scope.audience),
+  ];
+  return targets.map((Key) => ({
+    Update: {
+      TableName: db.table,
+      Key,
+      UpdateExpression: `SET #type = :type ADD ${names.map((_, i) => `#a${i} :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: { '#type': 'type', ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
+      ExpressionAttributeValues: { ':type': 'counter', ...Object.fromEntries(names.map((n, i) => [`:v${i}`, delta[n]])) },
+    },
+  }));
+}
+
+/** A counter as read: per item its n, Σx, Σx² and histogram; invitations delivered; anonymous responses. */
+export interface Counter {
+  items: Record<ScoredItem, ItemCounter>;
+  delivered: number;
+  anonymous: number;
+}
+
+export function emptyCounter(): Counter {
+  return {
+    items: Object.fromEntries(SCORED_ITEMS.map((item) => [item, { n: 0, sum: 0, sumSq: 0, histogram: {} }])) as Record<ScoredItem, ItemCounter>,
+    delivered: 0,
+    anonymous: 0,
+  };
+}
+
+/** Reads a stored counter item (absent attributes are zero). */
+export function readCounter(raw: Record<string, unknown>): Counter {
+  const counter = emptyCounter();
+  const num = (name: string) => (typeof raw[name] === 'number' ? (raw[name] as number) : 0);
+  counter.delivered = num(DELIVERED);
+  counter.anonymous = num(ANONYMOUS);
+  for (const item of SCORED_ITEMS) {
+    const c = counter.items[item];
+    c.n = num(`i_${item}_n`);
+    c.sum = num(`i_${item}_s`);
+    c.sumSq = num(`i_${item}_q`);
+    const prefix = `i_${item}_h`;
+    for (const [name, value] of Object.entries(raw)) {
+      if (name.startsWith(prefix) && typeof value === 'number' && value !== 0) c.histogram[name.slice(prefix.length)] = value;
+    }
+  }
+  return counter;
+}
+
+/** Several counters as one (months into a quarter or a total, audiences into all). */
+export function sumCounters(counters: readonly Counter[]): Counter {
+  const total = emptyCounter();
+  for (const c of counters) {
+    total.delivered += c.delivered;
+    total.anonymous += c.anonymous;
+    for (const item of SCORED_ITEMS) {
+      const t = total.items[item];
+      const x = c.items[item];
+      t.n += x.n;
+      t.sum += x.sum;
+      t.sumSq += x.sumSq;
+      for (const [score, count] of Object.entries(x.histogram)) t.histogram[score] = (t.histogram[score] ?? 0) + count;
+    }
+  }
+  return total;
+}
+
+/** The number of responses a counter holds: every response answers the headline item. */
+export const responsesIn = (counter: Counter): number => counter.items.responsiveness.n;
