@@ -16,3 +16,5 @@ export {
   type Scale,
 } from './stats';
 export { applyAnonymity, type AnonymityGroup, type Anonymised } from './anonymity';
+export * from './counters';
+export * from './report';

@@ -13,6 +13,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { proRoutes } from './routes/pros';
 import { campaignRoutes } from './routes/campaigns';
 import { createSurveyRoute, surveyRoutes } from './routes/surveys';
+import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -45,8 +46,11 @@ function v1(deps: Deps) {
     .route('/settings', settingsRoutes(deps))
     .route('/api-keys', apiKeyRoutes(deps))
     .route('/pros', proRoutes(deps))
+    .route('/pros', proScoresRoute(deps))
     .route('/campaigns', campaignRoutes(deps))
     .route('/campaigns', createSurveyRoute(deps))
+    .route('/campaigns', campaignScoresRoute(deps))
+    .route('/scores', agencyScoresRoutes(deps))
     .route('/surveys', surveyRoutes(deps));
 }
 

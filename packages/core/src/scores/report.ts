@@ -1,0 +1,253 @@
+import * as v from 'valibot';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { mapConcurrent } from '../db/batch';
+import { getAgency, type Agency } from '../agency/agency';
+import { getCampaign } from '../campaign/campaign';
+import { getPro, listPros, type Pro } from '../pro/pro';
+import { ValidationError } from '../shared/errors';
+import { periodOf } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import { AUDIENCES, type Audience } from '../survey/instrument';
+import { applyAnonymity } from './anonymity';
+import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
+import { meanWithInterval, nps, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
+
+/** The figures of one item, or only its n when too few answered it. */
+export type ItemScore =
+  | { n: number; withheld: true }
+  | {
+      n: number;
+      withheld: false;
+      mean: number | null;
+      ci: Interval | null;
+      /** Responsiveness only: the share answering 4–5, in percent, with its Wilson interval. */
+      percentResponsive?: Omit<PercentResponsive, 'n'>;
+      /** Recommend only: the Net Promoter Score with its adjusted-Wald interval. */
+      nps?: Omit<Nps, 'n'>;
+    };
+
+/** A group (an audience, the total, a pro): its n, and its scores unless withheld for anonymity. */
+export type GroupScores = { n: number; withheld: true } | { n: number; withheld: false; items: Partial<Record<ScoredItem, ItemScore>> };
+
+export interface PeriodScores {
+  period: string;
+  /** Invitations delivered (not bounced) and responses, in the rounds of the period. */
+  delivered: number;
+  responses: number;
+  /** Responses over delivered invitations; null before any delivery. */
+  responseRate: number | null;
+  total: GroupScores;
+  audiences: Partial<Record<Audience, GroupScores>>;
+}
+
+function itemScores(counter: Counter, k: number): Partial<Record<ScoredItem, ItemScore>> {
+  const items: Partial<Record<ScoredItem, ItemScore>> = {};
+  for (const item of SCORED_ITEMS) {
+    const c = counter.items[item];
+    if (c.n === 0) continue;
+    // An optional item answered by fewer than k is held back on its own n.
+    if (c.n < k) {
+      items[item] = { n: c.n, withheld: true };
+      continue;
+    }
+    const { mean, ci } = meanWithInterval(c, SCALES[item]);
+    const score: ItemScore = { n: c.n, withheld: false, mean, ci };
+    if (item === 'responsiveness') {
+      const { n: _n, ...share } = percentResponsive(c.histogram);
+      score.percentResponsive = share;
+    }
+    if (item === 'recommend') {
+      const { n: _n, ...promoters } = nps(c.histogram);
+      score.nps = promoters;
+    }
+    items[item] = score;
+  }
+  return items;
+}
+
+/**
+ * Scores of a total and its parts (audiences, or pros) under the anonymity rule: a part below k
+ * shows only its n, and more parts are withheld while the withheld ones could be recovered by
+ * subtracting the shown parts from the total (see `applyAnonymity`).
+ */
+export function groupScores<K extends string>(parts: ReadonlyMap<K, Counter>, k: number): { total: GroupScores; parts: Map<K, GroupScores> } {
+  const totalCounter = sumCounters([...parts.values()]);
+  const totalN = responsesIn(totalCounter);
+  const totalShown = totalN >= k;
+  const total: GroupScores = totalShown ? { n: totalN, withheld: false, items: itemScores(totalCounter, k) } : { n: totalN, withheld: true };
+  const anonymised = applyAnonymity(
+    [...parts.entries()].map(([key, counter]) => ({ key, n: responsesIn(counter), value: counter })),
+    k,
+    { totalShown },
+  );
+  return {
+    total,
+    parts: new Map(
+      anonymised.map((g) => [g.key as K, g.withheld ? { n: g.n, withheld: true } : { n: g.n, withheld: false, items: itemScores(g.value, k) }]),
+    ),
+  };
+}
+
+function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>, k: number): PeriodScores {
+  const { total, parts } = groupScores(byAudience, k);
+  const all = sumCounters([...byAudience.values()]);
+  const responses = responsesIn(all);
+  return {
+    period,
+    delivered: all.delivered,
+    responses,
+    responseRate: all.delivered === 0 ? null : responses / all.delivered,
+    total,
+    audiences: Object.fromEntries(parts),
+  };
+}
+
+const Month = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'));
+
+export const ScoresQuerySchema = v.object({
+  from: v.optional(Month),
+  to: v.optional(Month),
+  audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
+  granularity: v.optional(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), 'month'),
+});
+export type ScoresQuery = v.InferInput<typeof ScoresQuerySchema>;
+
+export const MAX_MONTHS = 36;
+
+function months(from: string, to: string): string[] {
+  const [fy, fm] = from.split('-').map(Number) as [number, number];
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  const list: string[] = [];
+  for (let y = fy, m = fm; y < ty || (y === ty && m <= tm); m === 12 ? ((y += 1), (m = 1)) : (m += 1)) {
+    list.push(`${y}-${String(m).padStart(2, '0')}`);
+  }
+  return list;
+}
+
+const quarterOf = (month: string) => `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5)) / 3)}`;
+
+/** The months asked for: by default the twelve ending with the agency's current month. */
+function resolveRange(query: v.InferOutput<typeof ScoresQuerySchema>, agency: Agency, now: Date) {
+  const to = query.to ?? periodOf(now, agency.timezone);
+  const from = query.from ?? months('0000-01', to).at(-12) ?? to;
+  if (from > to) throw ValidationError.field('from', 'must not be after `to`');
+  const list = months(from, to);
+  if (list.length > MAX_MONTHS) throw ValidationError.field('from', `the range must be at most ${MAX_MONTHS} months`);
+  return { from, to, months: list };
+}
+
+/** Counters of one partition whose sort keys are `<YYYY-MM>#<audience>`, within months, by month then audience. */
+async function monthlyCounters(db: Db, partition: string, from: string, to: string): Promise<Map<string, Map<Audience, Counter>>> {
+  const byMonth = new Map<string, Map<Audience, Counter>>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': partition, ':from': from, ':to': `${to}#~` },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const [month, audience] = (item.SK as string).split('#') as [string, Audience];
+      const audiences = byMonth.get(month) ?? new Map<Audience, Counter>();
+      audiences.set(audience, readCounter(item));
+      byMonth.set(month, audiences);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return byMonth;
+}
+
+/** Months grouped per the granularity, each with its counters per audience (filtered to one if asked). */
+function bucket(byMonth: Map<string, Map<Audience, Counter>>, monthList: string[], granularity: 'month' | 'quarter' | 'total', audience?: Audience) {
+  const label = (m: string) => (granularity === 'month' ? m : granularity === 'quarter' ? quarterOf(m) : 'total');
+  const buckets = new Map<string, Map<Audience, Counter[]>>();
+  for (const month of monthList) {
+    const b = buckets.get(label(month)) ?? new Map<Audience, Counter[]>();
+    buckets.set(label(month), b);
+    for (const [a, counter] of byMonth.get(month) ?? []) {
+      if (audience && a !== audience) continue;
+      b.set(a, [...(b.get(a) ?? []), counter]);
+    }
+  }
+  return [...buckets].map(([period, audiences]) => ({
+    period,
+    audiences: new Map([...audiences].map(([a, list]) => [a, sumCounters(list)] as const)),
+  }));
+}
+
+export interface ScoresReport {
+  from: string;
+  to: string;
+  granularity: 'month' | 'quarter' | 'total';
+  audience: Audience | null;
+  anonymityThreshold: number;
+  periods: PeriodScores[];
+}
+
+/** A pro's scores per period (month, quarter or the whole range) and audience, from the counters. */
+export async function proScores(db: Db, agencyId: string, proId: string, input: unknown, now: Date): Promise<ScoresReport & { proId: string }> {
+  const query = parseInput(ScoresQuerySchema, input);
+  const [agency] = await Promise.all([getAgency(db, agencyId), getPro(db, agencyId, proId)]);
+  const range = resolveRange(query, agency, now);
+  const byMonth = await monthlyCounters(db, keys.proCounter(agencyId, proId, '', '').PK, range.from, range.to);
+  return {
+    proId,
+    from: range.from,
+    to: range.to,
+    granularity: query.granularity,
+    audience: query.audience ?? null,
+    anonymityThreshold: agency.anonymityThreshold,
+    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences, agency.anonymityThreshold)),
+  };
+}
+
+/** A campaign's scores per audience and in total (campaign counters are not split by month). */
+export async function campaignScores(db: Db, agencyId: string, campaignId: string) {
+  const [agency, campaign] = await Promise.all([getAgency(db, agencyId), getCampaign(db, agencyId, campaignId)]);
+  const { Items = [] } = await db.doc.send(
+    new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.campaignCounter(agencyId, campaignId, '').PK } }),
+  );
+  const byAudience = new Map(Items.map((item) => [item.SK as Audience, readCounter(item)] as const));
+  const { period: _period, ...scores } = periodScores('campaign', byAudience, agency.anonymityThreshold);
+  return { campaignId, proId: campaign.proId, anonymityThreshold: agency.anonymityThreshold, ...scores };
+}
+
+/**
+ * The agency's scores per period and audience, and each pro's over the whole range. Pros are
+ * siblings under the agency total, so the anonymity rule runs across them too.
+ */
+export async function agencyScores(db: Db, agencyId: string, input: unknown, now: Date) {
+  const query = parseInput(ScoresQuerySchema, input);
+  const agency = await getAgency(db, agencyId);
+  const allPros: Pro[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listPros(db, agencyId, { limit: 100, cursor });
+    allPros.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  const range = resolveRange(query, agency, now);
+  const k = agency.anonymityThreshold;
+  const byMonth = await monthlyCounters(db, keys.agencyCounter(agencyId, '', '').PK, range.from, range.to);
+  const perPro = await mapConcurrent(allPros.map((p) => p.proId), 8, async (proId) => {
+    const months = await monthlyCounters(db, keys.proCounter(agencyId, proId, '', '').PK, range.from, range.to);
+    const [only] = bucket(months, range.months, 'total', query.audience);
+    return [proId, sumCounters([...(only?.audiences.values() ?? [])])] as const;
+  });
+  const pros = groupScores(new Map(perPro.filter(([, c]) => c.delivered > 0 || responsesIn(c) > 0)), k).parts;
+  return {
+    from: range.from,
+    to: range.to,
+    granularity: query.granularity,
+    audience: query.audience ?? null,
+    anonymityThreshold: k,
+    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences, k)),
+    pros: [...pros].map(([proId, scores]) => ({ proId, name: allPros.find((p) => p.proId === proId)!.name, ...scores })),
+  };
+}
+

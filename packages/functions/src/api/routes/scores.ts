@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { agencyScores, AUDIENCES, campaignScores, proScores, SCORED_ITEMS, ScoresQuerySchema } from '@rapport/core';
+import type { Deps } from '../../deps';
+import type { ApiEnv } from '../env';
+import { validate } from '../validate';
+import { doc } from '../route-docs';
+
+const tags = ['Scores'];
+
+const IntervalOut = v.nullable(v.tuple([v.number(), v.number()]));
+const Withheld = v.object({ n: v.number(), withheld: v.literal(true) });
+const ItemOut = v.union([
+  Withheld,
+  v.object({
+    n: v.number(),
+    withheld: v.literal(false),
+    mean: v.nullable(v.number()),
+    ci: v.pipe(IntervalOut, v.description('95% t-interval of the mean; null below n = 2.')),
+    percentResponsive: v.optional(
+      v.object({ responsive: v.number(), percent: v.nullable(v.number()), ci: v.pipe(IntervalOut, v.description('Wilson 95% interval, percent.')) }),
+    ),
+    nps: v.optional(
+      v.object({
+        promoters: v.number(),
+        passives: v.number(),
+        detractors: v.number(),
+        score: v.nullable(v.number()),
+        ci: v.pipe(IntervalOut, v.description('Adjusted-Wald 95% interval, −100 to 100.')),
+      }),
+    ),
+  }),
+]);
+const GroupOut = v.union([
+  v.pipe(Withheld, v.description('Fewer responses than the anonymity threshold (or recoverable by subtraction): n only.')),
+  v.object({ n: v.number(), withheld: v.literal(false), items: v.object(Object.fromEntries(SCORED_ITEMS.map((i) => [i, v.optional(ItemOut)]))) }),
+]);
+const RateFields = {
+  delivered: v.pipe(v.number(), v.description('Invitations delivered (bounces excluded).')),
+  responses: v.number(),
+  responseRate: v.nullable(v.number()),
+};
+const PeriodOut = v.object({
+  period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),
+  ...RateFields,
+  total: GroupOut,
+  audiences: v.object(Object.fromEntries(AUDIENCES.map((a) => [a, v.optional(GroupOut)]))),
+});
+const RangeFields = {
+  from: v.string(),
+  to: v.string(),
+  granularity: v.picklist(['month', 'quarter', 'total']),
+  audience: v.nullable(v.picklist(AUDIENCES)),
+  anonymityThreshold: v.number(),
+  periods: v.array(PeriodOut),
+};
+
+const queryDescription =
+  '`from`/`to` are months (`YYYY-MM`, default the last 12), `granularity` month, quarter or total, `audience` optional. Every figure has its `n`; groups below the anonymity threshold show `n` and `withheld: true` only.';
+
+export const proScoresRoute = ({ db, now }: Deps) =>
+  new Hono<ApiEnv>().get(
+    '/:proId/scores',
+    doc({ summary: "A pro's scores", description: queryDescription, tags, role: 'read', ok: [200, v.object({ proId: v.string(), ...RangeFields }), 'Scores per period and audience'], problems: ['validation', 'not-found'] }),
+    validate('param', v.object({ proId: v.string() })),
+    validate('query', ScoresQuerySchema),
+    async (c) => c.json(await proScores(db, c.get('principal').agencyId, c.req.valid('param').proId, c.req.valid('query'), now())),
+  );
+
+export const campaignScoresRoute = ({ db }: Deps) =>
+  new Hono<ApiEnv>().get(
+    '/:campaignId/scores',
+    doc({
+      summary: "A campaign's scores",
+      description: 'Per audience and in total, over all of the campaign\'s rounds.',
+      tags,
+      role: 'read',
+      ok: [200, v.object({ campaignId: v.string(), proId: v.string(), anonymityThreshold: v.number(), ...RateFields, total: GroupOut, audiences: PeriodOut.entries.audiences }), 'Scores per audience'],
+      problems: ['not-found'],
+    }),
+    validate('param', v.object({ campaignId: v.string() })),
+    async (c) => c.json(await campaignScores(db, c.get('principal').agencyId, c.req.valid('param').campaignId)),
+  );
+
+export const agencyScoresRoutes = ({ db, now }: Deps) =>
+  new Hono<ApiEnv>().get(
+    '/',
+    doc({
+      summary: "The agency's scores",
+      description: `${queryDescription} \`pros\` gives each pro's scores over the whole range; the anonymity rule runs across pros too.`,
+      tags,
+      role: 'read',
+      ok: [200, v.object({ ...RangeFields, pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])) }), 'Scores per period and audience, and per pro'],
+      problems: ['validation'],
+    }),
+    validate('query', ScoresQuerySchema),
+    async (c) => c.json(await agencyScores(db, c.get('principal').agencyId, c.req.valid('query'), now())),
+  );
