@@ -1,0 +1,64 @@
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { JobQueue, SendJob } from '@rapport/core';
+import * as v from 'valibot';
+
+/** SQS takes at most ten messages per SendMessageBatch. */
+const BATCH = 10;
+
+export interface SqsQueueOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** Rounds of retries for entries SQS refused in a batch (it answers per entry). */
+  attempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The AWS adapter of the `JobQueue` port: each job is one SQS message whose body is the job as
+ * JSON (ids only, never an address). The sender Lambda reads them in batches; a message that
+ * keeps failing ends in the dead-letter queue. Entries SQS refuses in a batch (throttling, a
+ * service fault) are sent again, with backoff; if some are still refused after the last attempt,
+ * `enqueue` throws naming how many, and the scheduled job finds those invitations again later.
+ */
+export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }: SqsQueueOptions): JobQueue {
+  return {
+    async enqueue(jobs) {
+      for (let start = 0; start < jobs.length; start += BATCH) {
+        let entries = jobs.slice(start, start + BATCH).map((job, i) => ({ Id: String(i), MessageBody: encodeJob(job) }));
+        for (let attempt = 1; entries.length > 0; attempt++) {
+          const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+          const failed = new Set(Failed.map((f) => f.Id));
+          const senderFault = Failed.find((f) => f.SenderFault);
+          if (senderFault) throw new Error(`SQS refused a send job: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
+          entries = entries.filter((e) => failed.has(e.Id));
+          if (entries.length > 0 && attempt >= attempts) throw new Error(`SQS refused ${entries.length} send job(s) after ${attempts} attempts`);
+          if (entries.length > 0) await sleep(100 * 2 ** (attempt - 1));
+        }
+      }
+    },
+  };
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const SendJobSchema = v.variant('kind', [
+  v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
+  v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
+]);
+
+/** A send job as an SQS message body. */
+export const encodeJob = (job: SendJob): string => JSON.stringify(job);
+
+/**
+ * The send job in an SQS message body, or null when the body is not one (a poison message: it is
+ * never delivered and ends in the dead-letter queue).
+ */
+export function decodeJob(body: string): SendJob | null {
+  try {
+    const result = v.safeParse(SendJobSchema, JSON.parse(body));
+    return result.success ? result.output : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The real exported Lambda handlers, invoked with event shapes typed by `@types/aws-lambda`,
+ * against this run's DynamoDB Local and SES server (configured through the environment, as on
+ * Lambda without SST links).
+ */
+import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { createAgency, createCampaign, createPro, createRound, openInvitation } from '@rapport/core';
+import { agencyFixture, sesEmails, testConfig, testDeps } from '@rapport/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodeJob } from '../adapters/sqs-queue';
+import { handler as api } from './api';
+import { handler as sender } from './sender';
+import { handler as sesEvents } from './ses-events';
+import { resetLambdaDeps } from './runtime';
+import { lambdaContext, sqsEvent } from './test-support';
+
+const config = testConfig();
+const deps = testDeps();
+const logs: string[] = [];
+
+beforeAll(() => {
+  Object.assign(process.env, {
+    TABLE_NAME: config.table,
+    DYNAMODB_ENDPOINT: config.dynamoEndpoint,
+    SES_ENDPOINT: config.sesEndpoint,
+    AWS_REGION: config.region,
+    PUBLIC_URL: 'https://rapport.example',
+    LINK_SECRET: config.linkSecret,
+    SEND_RATE_PER_SECOND: '100',
+  });
+  resetLambdaDeps();
+  // Powertools writes JSON lines to stdout (errors to stderr); keep them to check what they carry.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logs.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+  resetLambdaDeps();
+});
+
+/** An HTTP API (payload format 2.0) event, as API Gateway sends it to the function. */
+function httpEvent(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'user-agent': 'vitest', ...init.headers },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'vitest' },
+      requestId: 'req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '24/Nov/2026:10:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    isBase64Encoded: false,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  };
+}
+
+let n = 0;
+/** A round with these recipients (colleagues), not sent yet. */
+async function round(emails: string[]) {
+  const now = new Date();
+  const tag = `${++n}-${now.getTime()}`;
+  const agency = await createAgency(deps.db, { name: `Handlers ${tag}` }, now);
+  const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+  const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+  const created = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'colleague' })) }, now);
+  const jobs = created.accepted.map((i) => ({ kind: 'invitation' as const, roundId: created.round.roundId, invitationId: i.invitationId }));
+  return { ...created, agencyId: agency.agencyId, campaignId: campaign.campaignId, jobs };
+}
+
+describe('api handler (API Gateway HTTP API, payload 2.0)', () => {
+  it('answers GET /health', async () => {
+    const res = await api(httpEvent('GET', '/health'), lambdaContext());
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body!)).toMatchObject({ status: 'ok' });
+  });
+
+  it('creates a pro with POST /v1/pros and an agency API key', async () => {
+    const { adminKey, call } = await agencyFixture(deps);
+    const email = `pro-${Date.now()}@acme.example`;
+    const res = await api(
+      httpEvent('POST', '/v1/pros', {
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Jane Doe', email }),
+      }),
+      lambdaContext(),
+    );
+    expect(res.statusCode).toBe(201);
+    expect(res.headers?.['content-type']).toMatch(/^application\/json/);
+    const pro = JSON.parse(res.body!);
+    expect(pro).toMatchObject({ proId: expect.stringMatching(/^pro_/), name: 'Jane Doe', email });
+    expect((await call('GET', `/v1/pros/${pro.proId}`)).body).toEqual(pro);
+  });
+
+  it('answers an unknown key with problem+json', async () => {
+    const res = await api(httpEvent('GET', '/v1/pros', { headers: { authorization: 'Bearer rpk_nope' } }), lambdaContext());
+    expect(res.statusCode).toBe(401);
+    expect(res.headers?.['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('sender handler (SQS, partial batch responses)', () => {
+  it('sends the good records of a batch once and reports exactly the one that fails (a job whose invitation does not exist: a real failure, no stub)', async () => {
+    const tag = Date.now();
+    const emails = [`ana-${tag}@news.example`, `ben-${tag}@news.example`];
+    const { jobs } = await round(emails);
+    const missing = { ...jobs[0]!, invitationId: 'inv_01JDOESNOTEXIST0000000000' };
+    const event = sqsEvent([encodeJob(jobs[0]!), encodeJob(missing), encodeJob(jobs[1]!)]);
+
+    const first = await sender(event, lambdaContext());
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.messageId }]);
+    // SQS delivers the whole batch again (at least once): the person still gets one email.
+    const again = await sender(event, lambdaContext());
+    expect(again.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.messageId }]);
+    for (const [i, email] of emails.entries()) {
+      expect(await sesEmails({ to: email })).toHaveLength(1);
+      expect((await openInvitation(deps.db, jobs[i]!)).invitation.status).toBe('sent');
+    }
+  });
+
+  it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
+    const event = sqsEvent(['not json', '{"kind":"invitation"}']);
+    const { batchItemFailures } = await sender(event, lambdaContext());
+    expect(batchItemFailures.map((f) => f.itemIdentifier)).toEqual(event.Records.map((r) => r.messageId));
+  });
+});
+
+/** An SNS event carrying one SES event (the configuration set's event destination). */
+function snsEvent(message: string): SNSEvent {
+  const record: SNSEventRecord = {
+    EventSource: 'aws:sns',
+    EventVersion: '1.0',
+    EventSubscriptionArn: 'arn:aws:sns:us-east-1:123456789012:rapport-SesEvents:sub',
+    Sns: {
+      Type: 'Notification',
+      MessageId: crypto.randomUUID(),
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:rapport-SesEvents',
+      Subject: null as unknown as string,
+      Message: message,
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '1',
+      Signature: 'EXAMPLE',
+      SigningCertUrl: 'https://sns.us-east-1.amazonaws.com/cert.pem',
+      UnsubscribeUrl: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+      MessageAttributes: {},
+    },
+  };
+  return { Records: [record] };
+}
+
+const sesEvent = (eventType: 'Bounce' | 'Complaint', messageId: string, email: string) =>
+  JSON.stringify({
+    eventType,
+    mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId, destination: [email] },
+    ...(eventType === 'Bounce'
+      ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: email, action: 'failed', status: '5.1.1' }], timestamp: new Date().toISOString(), feedbackId: 'f1' } }
+      : { complaint: { complainedRecipients: [{ emailAddress: email }], complaintFeedbackType: 'abuse', timestamp: new Date().toISOString(), feedbackId: 'f2' } }),
+  });
+
+describe('ses-events handler (SNS from SES)', () => {
+  it('a bounce marks the invitation bounced and a complaint suppresses the address, for every agency', async () => {
+    const tag = Date.now();
+    const [gone, annoyed] = [`gone-${tag}@news.example`, `annoyed-${tag}@news.example`];
+    const { jobs } = await round([gone, annoyed]);
+    expect((await sender(sqsEvent(jobs.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+    const [bounced, complained] = await Promise.all(jobs.map(async (job) => (await openInvitation(deps.db, job)).invitation));
+
+    await sesEvents(snsEvent(sesEvent('Bounce', bounced!.messageId!, gone)), lambdaContext());
+    await sesEvents(snsEvent(sesEvent('Complaint', complained!.messageId!, annoyed)), lambdaContext());
+
+    expect((await openInvitation(deps.db, jobs[0]!)).invitation.status).toBe('bounced');
+    expect((await openInvitation(deps.db, jobs[1]!)).invitation.status).toBe('sent');
+    // Another agency's round now skips both addresses, with the reason.
+    const later = await round([gone, annoyed]);
+    expect(later.accepted).toEqual([]);
+    expect(later.skipped.map((s) => s.reason).sort()).toEqual(['bounced', 'complained']);
+  });
+
+  it('drops a malformed notification without failing the invocation', async () => {
+    await expect(sesEvents(snsEvent('{"eventType":"Bounce"}'), lambdaContext())).resolves.toBeUndefined();
+  });
+});
+
+describe('handler logs', () => {
+  it('are JSON lines with the Lambda request id, and carry no address, key or link token', async () => {
+    const context = lambdaContext();
+    const tag = Date.now();
+    const { jobs } = await round([`logged-${tag}@news.example`]);
+    await sender(sqsEvent(jobs.map(encodeJob)), context);
+    const lines = logs.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.level === 'ERROR' && l.error?.name === 'NotFoundError')).toBe(true);
+    expect(lines.find((l) => l.function_request_id === context.awsRequestId)).toMatchObject({ message: 'send job done', outcome: 'sent', level: 'INFO' });
+    const all = logs.join('\n');
+    expect(all).not.toMatch(/@[\w.-]+\.example/);
+    expect(all).not.toMatch(/rpk_[\w-]{8}/);
+    expect(all).not.toMatch(/\/s\/|\/u\//);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The jobs handler with the event its schedules send, on a table of its own (the scheduled job
+ * sweeps whole indexes), queuing to a loopback SQS endpoint whose messages are then fed to the real
+ * sender handler: schedule → SQS → sender → SES, short of AWS itself.
+ */
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, type SendJob } from '@rapport/core';
+import { isolatedTestDeps, sesEmails, testConfig } from '@rapport/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeJob, encodeJob } from '../adapters/sqs-queue';
+import type { Deps } from '../deps';
+import { logger } from '../logger';
+import { handler as jobs, type JobEvent } from './jobs';
+import { resetLambdaDeps } from './runtime';
+import { handler as sender } from './sender';
+import { lambdaContext, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
+
+let deps: Deps;
+let sqs: FakeSqs;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  deps = await isolatedTestDeps();
+  sqs = await startFakeSqs();
+  const config = testConfig();
+  Object.assign(process.env, {
+    TABLE_NAME: deps.config.table,
+    DYNAMODB_ENDPOINT: config.dynamoEndpoint,
+    SES_ENDPOINT: config.sesEndpoint,
+    AWS_REGION: config.region,
+    PUBLIC_URL: 'https://rapport.example',
+    LINK_SECRET: deps.linkSecret,
+    SEND_RATE_PER_SECOND: '100',
+    SEND_QUEUE_URL: sqs.queueUrl,
+    SQS_ENDPOINT: sqs.endpoint,
+  });
+  resetLambdaDeps();
+  logger.setLogLevel('SILENT');
+});
+afterAll(async () => {
+  vi.useRealTimers();
+  resetLambdaDeps();
+  deps.db.client.destroy();
+  await sqs.close();
+});
+
+/** Runs the jobs handler as the schedule would, as if at `at` (only `Date` is moved). */
+async function runAt(at: Date, event: JobEvent = { job: 'scheduled' }) {
+  vi.useFakeTimers({ toFake: ['Date'], now: at });
+  try {
+    return await jobs(event, lambdaContext());
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/** The jobs queued since `from` (an index into the fake queue's messages). */
+const queuedSince = (from: number): SendJob[] => sqs.bodies.slice(from).map((b) => decodeJob(b)!);
+
+describe('jobs handler (CronV2 schedule event)', () => {
+  it('"scheduled" queues the reminders due to SQS, which the sender emails, and later closes the round', async () => {
+    const start = new Date();
+    const tag = start.getTime();
+    const agency = await createAgency(deps.db, { name: 'Jobs handler' }, start);
+    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, start);
+    const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, start);
+    const emails = [`ben-${tag}@acme.example`, `cleo-${tag}@brand.example`];
+    const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: [{ email: emails[0], audience: 'colleague' }, { email: emails[1], audience: 'client' }] }, start);
+    const invitations = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+    expect((await sender(sqsEvent(invitations.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+
+    // Nothing is due yet.
+    let from = sqs.bodies.length;
+    expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({ job: 'scheduled', at: expect.any(String), roundsClosed: 0, remindersQueued: 0, invitationsRequeued: 0 });
+    expect(queuedSince(from)).toEqual([]);
+
+    // Four days on, each gets the day-3 reminder, through SQS and the sender.
+    from = sqs.bodies.length;
+    expect(await runAt(new Date(start.getTime() + 4 * DAY))).toMatchObject({ remindersQueued: 2, roundsClosed: 0 });
+    const reminders = queuedSince(from);
+    expect(reminders.map((j) => j.kind)).toEqual(['reminder', 'reminder']);
+    expect(reminders.map((j) => j.invitationId).sort()).toEqual(accepted.map((i) => i.invitationId).sort());
+    expect((await sender(sqsEvent(reminders.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+    for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(2);
+
+    // After fourteen days the round closes; unanswered invitations expire.
+    expect(await runAt(new Date(start.getTime() + 15 * DAY))).toMatchObject({ roundsClosed: 1 });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
+    expect((await openInvitation(deps.db, invitations[0]!)).invitation.status).toBe('expired');
+  });
+
+  it('refuses an event that names no known job', async () => {
+    await expect(jobs({ job: 'summaries' } as unknown as JobEvent, lambdaContext())).rejects.toThrow(/job/);
+  });
+});

@@ -1,0 +1,30 @@
+import type { Context } from 'aws-lambda';
+import { runScheduledJobs, ValidationError } from '@rapport/core';
+import { logger } from '../logger';
+import { lambdaDeps } from './runtime';
+
+/**
+ * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
+ * `event` (EventBridge Scheduler delivers that JSON as is).
+ * - `scheduled`: close the rounds whose time is up, queue the reminders due and the invitations
+ *   whose send job was lost (`runScheduledJobs`), every few minutes.
+ * - The improvement summaries (issue 5) will be a second job here, with a schedule of its own.
+ */
+export interface JobEvent {
+  job: 'scheduled';
+}
+
+const jobs = {
+  scheduled: (now: Date) => runScheduledJobs(lambdaDeps(), now),
+} satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
+
+/** Runs one scheduled job; running it twice or at once with itself is harmless. */
+export async function handler(event: JobEvent, context: Context): Promise<object> {
+  logger.addContext(context);
+  const run = Object.hasOwn(jobs, event?.job) ? jobs[event.job] : undefined;
+  if (!run) throw ValidationError.field('job', `must be one of ${Object.keys(jobs).join(', ')}`);
+  const now = lambdaDeps().now();
+  const summary = await run(now);
+  logger.info('job done', { job: event.job, at: now.toISOString(), ...summary });
+  return { job: event.job, at: now.toISOString(), ...summary };
+}
