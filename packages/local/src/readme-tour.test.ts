@@ -43,7 +43,7 @@ describe("the README's five-minute tour", () => {
       timeout: 60_000,
     });
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
-    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job] = lines;
+    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job, scores] = lines;
     expect(agency).toMatchObject({ name: 'Acme PR', timezone: 'Europe/Madrid', apiKey: expect.stringMatching(/^rpk_/) });
     expect(health.status).toBe('ok');
     expect(settings.anonymityThreshold).toBe(5);
@@ -66,6 +66,10 @@ describe("the README's five-minute tour", () => {
     const subjects = (who: string) => inbox.emails.filter((e) => e.destination.to.join().includes(who)).map((e) => e.subject);
     expect(subjects('ana@news.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?']);
     expect(subjects('ben@acme.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?', 'Reminder: How responsive was Jane Doe on the Spring Launch?']);
-    expect(lines).toHaveLength(14);
+    // One answer is below the threshold of 6 set earlier: its n and nothing else.
+    expect(scores.periods).toEqual([
+      { period: 'total', delivered: 3, responses: 1, responseRate: 1 / 3, total: { n: 1, withheld: true }, audiences: { reporter: { n: 1, withheld: true }, colleague: { n: 0, withheld: true }, client: { n: 0, withheld: true } } },
+    ]);
+    expect(lines).toHaveLength(15);
   });
 });

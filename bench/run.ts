@@ -1,0 +1,38 @@
+/**
+ * `npm run bench`: the benchmarks, on real local engines started for the run (in memory, free
+ * ports). Figures are printed with the ratios measured in the same run, which is what to compare
+ * across machines; absolute times depend on the machine.
+ */
+import { freePort, startLocalSystem } from '@rapport/local';
+import { benchScores } from './scores';
+
+type Result = Awaited<ReturnType<typeof benchScores>>[number];
+
+const log = (line: string) => console.error(`  … ${line}`);
+const system = await startLocalSystem({
+  port: await freePort(),
+  dynamoDbPort: await freePort(),
+  sesPort: await freePort(),
+  env: { ...process.env, TABLE_NAME: 'rapport-bench' },
+  jobsIntervalMs: 3_600_000,
+});
+try {
+  console.log('GET /v1/pros/{id}/scores, 12 months, 50 requests each (DynamoDB Local, in-process app):');
+  const [small, medium, large] = (await benchScores(system.config, log)) as [Result, Result, Result];
+  for (const r of [small, medium, large]) {
+    console.log(
+      `  ${`${r.count} responses`.padEnd(17)} ${r.rcu.toFixed(2).padStart(6)} RCU ${r.calls.toFixed(0).padStart(3)} calls ${r.p50.toFixed(2).padStart(7)} ms p50 ${r.p95.toFixed(2).padStart(7)} ms p95`,
+    );
+  }
+  const ratio = (a: Result, b: Result) => `${(a.rcu / b.rcu).toFixed(2)}× read units, ${(a.p50 / b.p50).toFixed(2)}× p50 latency`;
+  console.log(`  ratio 10,000 / 1,000: ${ratio(large, medium)}`);
+  console.log(`  ratio 10,000 / 100:   ${ratio(large, small)}`);
+  // Counters grow only until every histogram bin of every item is in use (a few hundred responses
+  // spread over 12 months × 3 audiences); from then on their size, and the read, is fixed.
+  if (large.rcu > medium.rcu) {
+    console.error('FAIL: reading scores costs more read units with 10,000 responses than with 1,000');
+    process.exitCode = 1;
+  }
+} finally {
+  await system.stop();
+}

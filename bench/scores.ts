@@ -1,0 +1,84 @@
+/**
+ * Benchmark: reading a pro's 12 months of scores costs the same whatever the number of responses,
+ * because it reads the pre-aggregated counters. Seeds two pros through the real write path
+ * (rounds and responses, one transaction each), then reads GET /v1/pros/{id}/scores repeatedly
+ * through the real app, measuring read units and latency for both in one run.
+ */
+import { AUDIENCE_DIMENSIONS, createAgency, createApiKey, createCampaign, createPro, createRound, mapConcurrent, submitResponse, type Db } from '@rapport/core';
+import { createApp, createDeps, type Deps } from '@rapport/functions';
+import { meterCapacity, percentile } from './capacity';
+
+const MONTHS = Array.from({ length: 12 }, (_, i) => `2030-${String(i + 1).padStart(2, '0')}`);
+const AUDIENCES = ['reporter', 'colleague', 'client'] as const;
+
+/** `count` responses spread over the 12 months, a round (and campaign) per month. */
+async function seedPro(db: Db, agencyId: string, label: string, count: number): Promise<string> {
+  const start = new Date('2030-01-01T00:00:00Z');
+  const pro = await createPro(db, agencyId, { name: label, email: `${label}@bench.example` }, start);
+  // Months in parallel: each has its own counter items, so their transactions never conflict.
+  await Promise.all(
+    MONTHS.map(async (month, m) => {
+      const perMonth = Math.floor(count / 12) + (m < count % 12 ? 1 : 0);
+      const at = new Date(`${month}-10T10:00:00Z`);
+      const campaign = await createCampaign(db, agencyId, { proId: pro.proId, name: `${label} ${month}` }, at);
+      for (let offset = 0; offset < perMonth; offset += 2000) {
+        const size = Math.min(2000, perMonth - offset);
+        const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${offset + i}-${month}-${label}@news.example`, audience: AUDIENCES[i % 3]! }));
+        const { accepted } = await createRound(db, agencyId, campaign.campaignId, { recipients }, at);
+        // One at a time per month: all of a month's responses add to the same counters.
+        await mapConcurrent(accepted, 1, (invitation, i) =>
+          submitResponse(
+            db,
+            invitation,
+            { responsiveness: 1 + (i % 5), recommend: i % 11, [AUDIENCE_DIMENSIONS[invitation.audience][0]]: 1 + ((i * 7) % 5) },
+            new Date(at.getTime() + 3_600_000),
+          ),
+        );
+      }
+    }),
+  );
+  return pro.proId;
+}
+
+export async function benchScores(config: Deps['config'], log: (line: string) => void) {
+  const deps = createDeps(config);
+  const meter = meterCapacity(deps.db);
+  const app = createApp(deps);
+  const now = new Date('2030-12-31T12:00:00Z');
+  const agency = await createAgency(deps.db, { name: 'Bench agency' }, now);
+  const { secret } = await createApiKey(deps.db, agency.agencyId, { role: 'read' }, now);
+
+  const sizes = [100, 1_000, 10_000];
+  const seeded: { count: number; proId: string; seconds: number }[] = [];
+  for (const count of sizes) {
+    const t0 = performance.now();
+    const proId = await seedPro(deps.db, agency.agencyId, `pro${count}`, count);
+    seeded.push({ count, proId, seconds: (performance.now() - t0) / 1000 });
+    log(`seeded ${count} responses in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  const results = [];
+  for (const { count, proId } of seeded) {
+    const path = `/v1/pros/${proId}/scores?from=2030-01&to=2030-12`;
+    const call = async () => {
+      const res = await app.request(path, { headers: { Authorization: `Bearer ${secret}` } });
+      if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+      return (await res.json()) as { periods: { responses: number }[] };
+    };
+    const body = await call(); // warm-up, and a check that every response is counted
+    const counted = body.periods.reduce((sum, p) => sum + p.responses, 0);
+    if (counted !== count) throw new Error(`expected ${count} responses in the scores, found ${counted}`);
+    const latencies: number[] = [];
+    meter.reset();
+    const runs = 50;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await call();
+      latencies.push(performance.now() - t0);
+    }
+    const { units, calls } = meter.read();
+    results.push({ count, rcu: units / runs, calls: calls / runs, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) });
+  }
+  deps.db.client.destroy();
+  return results;
+}
