@@ -24,3 +24,4 @@ export * from './sending';
 export * from './jobs';
 export * from './scores';
 export * from './export/csv';
+export * from './pro/commitment';

@@ -37,7 +37,8 @@ export async function createAgency(db: Db, input: unknown, now: Date): Promise<A
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
-      Item: { ...keys.agency(agency.agencyId), type: 'agency', ...agency },
+      // In the agency directory: the hourly summary job walks it (no Scan).
+      Item: { ...keys.agency(agency.agencyId), ...keys.agencyDirectory(agency.agencyId), type: 'agency', ...agency },
       ConditionExpression: 'attribute_not_exists(PK)',
     }),
   );

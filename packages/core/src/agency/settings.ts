@@ -47,6 +47,11 @@ export const SettingsSchema = v.strictObject({
     weekday: v.picklist(WEEKDAYS),
     dayOfMonth: int(1, 28, 'Day of the month for monthly summaries.'),
     hour: int(0, 23, 'Local hour at which summaries are sent.'),
+    adminEmails: v.pipe(
+      v.array(v.pipe(v.string(), v.trim(), v.email('must be an email address'), v.maxLength(320))),
+      v.maxLength(20, 'allows at most 20 addresses'),
+      v.description("Who receives the agency summary (the team table, movers, pros who need attention); none when empty."),
+    ),
   }),
   earlyWarnings: v.pipe(v.boolean(), v.description('Email a pro at once about a low score (opt-in).')),
 });
@@ -59,7 +64,7 @@ export const defaultSettings = (timezone = 'UTC'): Settings => ({
   throttle: { reporterDays: 90, colleagueDays: 30, clientDays: 90, minHoursBetweenSurveys: 24 },
   reminders: { reporterDays: [3], colleagueDays: [3, 7], clientDays: [3, 7] },
   surveyExpiryDays: 14,
-  summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9 },
+  summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] },
   earlyWarnings: false,
 });
 

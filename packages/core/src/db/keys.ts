@@ -24,6 +24,9 @@
  * | 18| an agency's responses by time           | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
  * | 19| a pro's responses by time               | Query GSI2 GSI2PK=AG#<a>#PRO#<p>#RSP GSI2SK between …      |
  * | 20| an agency's testimonials by time        | Query PK=AG#<a>#TST                                        |
+ * | 21| a pro's commitments                     | Query PK=AG#<a> SK begins_with CMT#<p>#                    |
+ * | 22| a summary sent, once per pro and period | Put PK=AG#<a>#PRO#<p>#SUM SK=<period> (condition: absent)  |
+ * | 23| every agency (the hourly summary job)   | Query GSI1 GSI1PK=AGENCIES                                 |
  *
  * 13 and 14 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), a round only until it is closed. Reminders
@@ -36,6 +39,7 @@
  * address itself as a key.
  */
 export const ROUND_CLOSE_PARTITION = 'DUE#CLOSE';
+export const AGENCIES_PARTITION = 'AGENCIES';
 
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
@@ -55,6 +59,9 @@ export const keys = {
   recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
   globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),
+  commitment: (agencyId: string, proId: string, commitmentId: string) => ({ PK: `AG#${agencyId}`, SK: `CMT#${proId}#${commitmentId}` }),
+  summarySent: (agencyId: string, proId: string, period: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#SUM`, SK: period }),
+  agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   reminderDue: (roundId: string, invitationId: string, dueAt: string) => ({
     GSI1PK: reminderPartition(invitationId),

@@ -19,6 +19,8 @@ export interface Pro {
   agencyId: string;
   name: string;
   email: string;
+  /** The pro's latest commitment, if any (see ./commitment.ts). */
+  commitment?: { text: string; since: string };
   createdAt: string;
   updatedAt: string;
 }

@@ -185,6 +185,7 @@ async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, ki
     surveyUrl: `${deps.publicUrl}/s/${token}`,
     unsubscribeUrl,
     kind,
+    commitment: round.commitment?.text,
   });
   const message = {
     from: { name: `${round.proName} via Rapport`, address: deps.mailFrom },

@@ -1,6 +1,6 @@
 import { ulid } from 'ulidx';
 
-export type IdPrefix = 'ag' | 'pro' | 'cmp' | 'key' | 'rnd' | 'inv';
+export type IdPrefix = 'ag' | 'pro' | 'cmp' | 'key' | 'rnd' | 'inv' | 'cmt';
 
 /** Prefixed, time-ordered ids (`pro_01J…`): readable in logs and sortable by creation. */
 export const newId = (prefix: IdPrefix): string => `${prefix}_${ulid()}`;

@@ -50,7 +50,7 @@ describe('when summaries are due', () => {
   });
 
   it('handles monthly cadence, a week across the new year, and never', () => {
-    const monthly = { ...weekly('Europe/Madrid'), summary: { cadence: 'monthly' as const, weekday: 'monday' as const, dayOfMonth: 1, hour: 9 } };
+    const monthly = { ...weekly('Europe/Madrid'), summary: { cadence: 'monthly' as const, weekday: 'monday' as const, dayOfMonth: 1, hour: 9, adminEmails: [] } };
     expect(dueSummaryPeriod(monthly, new Date('2030-03-01T07:59:00Z'))!.period.key).toBe('2030-01');
     expect(dueSummaryPeriod(monthly, new Date('2030-03-01T08:00:00Z'))).toEqual({
       slot: '2030-03-01T08:00:00.000Z',

@@ -60,6 +60,10 @@ export interface Round {
   attribution: 'anonymous' | 'named';
   status: 'open' | 'cancelled' | 'closed';
   counts: StatusCounts;
+  /** The pro's commitment when the round began: its emails and pages show it. */
+  commitment: { text: string; since: string } | null;
+  /** Whether the agency wanted early warnings when the round began: the survey page says so. */
+  earlyWarnings: boolean;
   /** The month (`YYYY-MM`, agency time zone) the round began: its answers count in that month's scores. */
   period: string;
   /** Days after its invitation that each reminder is due, per audience: the agency's settings when the round began. */
@@ -163,6 +167,8 @@ export async function createRound(
     attribution,
     status: 'open',
     counts: zeroCounts(),
+    commitment: pro.commitment ?? null,
+    earlyWarnings: agency.earlyWarnings,
     period: periodOf(now, agency.timezone),
     reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
     createdAt: iso(now),

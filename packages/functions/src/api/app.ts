@@ -13,6 +13,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { proRoutes } from './routes/pros';
 import { campaignRoutes } from './routes/campaigns';
 import { createSurveyRoute, surveyRoutes } from './routes/surveys';
+import { commitmentRoutes } from './routes/commitments';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
@@ -47,6 +48,7 @@ function v1(deps: Deps) {
     .route('/api-keys', apiKeyRoutes(deps))
     .route('/pros', proRoutes(deps))
     .route('/pros', proScoresRoute(deps))
+    .route('/pros', commitmentRoutes(deps))
     .route('/campaigns', campaignRoutes(deps))
     .route('/campaigns', createSurveyRoute(deps))
     .route('/campaigns', campaignScoresRoute(deps))

@@ -28,6 +28,7 @@ describe('OpenAPI document', () => {
       '/v1/campaigns/{campaignId}/surveys',
       '/v1/pros',
       '/v1/pros/{proId}',
+      '/v1/pros/{proId}/commitments',
       '/v1/pros/{proId}/scores',
       '/v1/scores',
       '/v1/settings',

@@ -12,7 +12,7 @@ import {
 } from '@rapport/core';
 
 /** Response shapes, for the OpenAPI document. Inputs come from the core's own schemas. */
-const Timestamp = v.pipe(v.string(), v.isoTimestamp(), v.metadata({ examples: ['2026-11-24T09:00:00.000Z'] }));
+export const Timestamp = v.pipe(v.string(), v.isoTimestamp(), v.metadata({ examples: ['2026-11-24T09:00:00.000Z'] }));
 
 export const AgencySettingsOut = v.object({
   agencyId: v.string(),
@@ -40,6 +40,9 @@ export const ProOut = v.object({
   proId: v.string(),
   name: v.string(),
   email: v.string(),
+  commitment: v.optional(
+    v.pipe(v.object({ text: v.string(), since: Timestamp }), v.description('The latest commitment (POST /v1/pros/{proId}/commitments), if any.')),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -22,5 +22,6 @@ button:focus{outline:3px solid #0b2f66;outline-offset:2px}
 .error{color:#a3141b;font-weight:600}
 .errors{border:2px solid #a3141b;border-radius:10px;background:#fff4f4;padding:12px 16px;margin-bottom:16px}
 .note{font-size:.9rem;color:#596273}
+.commitment{border-left:4px solid #1f5fbf;background:#f3f6fb;padding:10px 14px;border-radius:0 8px 8px 0}
 @media (min-width:560px){button{width:auto}}
 `;

@@ -12,6 +12,7 @@ import {
   verifyInvitationToken,
   isOpen,
   type Audience,
+  type FieldIssue,
   type InvitationRef,
   type SurveyResponse,
 } from '@rapport/core';
@@ -56,6 +57,23 @@ const closed = (c: Context) =>
 /** The fields a form of this audience may send, in the answers' own shape. */
 const answerFields = (audience: Audience) => ['responsiveness', 'recommend', ...AUDIENCE_DIMENSIONS[audience]];
 
+/** The survey form of an opened invitation, with the values and errors to show. */
+const surveyForm = (action: string, { round, invitation, response }: Awaited<ReturnType<typeof openInvitation>>, values: FormValues, errors: FieldIssue[]) => (
+  <SurveyForm
+    action={action}
+    proName={round.proName}
+    campaignName={round.campaignName}
+    audience={invitation.audience}
+    attribution={round.attribution}
+    closesAt={round.closesAt}
+    commitment={round.commitment?.text}
+    earlyWarnings={round.earlyWarnings}
+    values={values}
+    errors={errors}
+    revising={response !== null}
+  />
+);
+
 const valuesOf = (response: SurveyResponse | null): FormValues =>
   response
     ? {
@@ -94,31 +112,19 @@ export function pageRoutes({ db, now, linkSecret }: Deps) {
       const ref = refOf(c);
       const opened = await openRef(ref);
       if (!ref || !opened) return invalidLink(c);
-      const { round, invitation, response } = opened;
+      const { round, response } = opened;
       if (!isOpen(round, now())) return closed(c);
       // A GET never records anything: mail scanners follow every link. The clicked score is only preselected.
       const values = valuesOf(response);
       const clicked = c.req.query('score');
       if (clicked && /^[1-5]$/.test(clicked)) values.responsiveness = clicked;
-      return c.html(
-        <SurveyForm
-          action={c.req.path}
-          proName={round.proName}
-          campaignName={round.campaignName}
-          audience={invitation.audience}
-          attribution={round.attribution}
-          closesAt={round.closesAt}
-          values={values}
-          errors={[]}
-          revising={response !== null}
-        />,
-      );
+      return c.html(surveyForm(c.req.path, opened, values, []));
     })
     .post('/s/:token', async (c) => {
       const ref = refOf(c);
       const opened = await openRef(ref);
       if (!ref || !opened) return invalidLink(c);
-      const { round, invitation, response } = opened;
+      const { round, invitation } = opened;
       const form = await c.req.parseBody();
       try {
         await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
@@ -126,20 +132,7 @@ export function pageRoutes({ db, now, linkSecret }: Deps) {
         if (error instanceof SurveyClosedError) return closed(c);
         if (!(error instanceof ValidationError)) throw error;
         const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
-        return c.html(
-          <SurveyForm
-            action={c.req.path}
-            proName={round.proName}
-            campaignName={round.campaignName}
-            audience={invitation.audience}
-            attribution={round.attribution}
-            closesAt={round.closesAt}
-            values={values}
-            errors={error.issues}
-            revising={response !== null}
-          />,
-          400,
-        );
+        return c.html(surveyForm(c.req.path, opened, values, error.issues), 400);
       }
       return c.html(
         <Notice title="Thank you">

@@ -54,6 +54,10 @@ export interface SurveyFormProps {
   audience: Audience;
   attribution: 'anonymous' | 'named';
   closesAt: string;
+  /** What the pro said they are changing since the last round, if anything. */
+  commitment: string | undefined;
+  /** The agency emails the pro at once about a low score. */
+  earlyWarnings: boolean;
   values: FormValues;
   errors: FieldIssue[];
   revising: boolean;
@@ -72,8 +76,14 @@ export const SurveyForm = (p: SurveyFormProps) => {
         {p.attribution === 'named'
           ? `Your answers will be shared with ${p.proName}'s team together with your name.`
           : `Your answers are anonymous: ${p.proName} sees them only pooled with others, never your name.`}
+        {p.earlyWarnings ? ` A low score alerts ${p.proName} right away, without your name, so they can put things right.` : ''}
         {p.revising ? ' You answered already; sending again replaces your earlier answers.' : ''}
       </p>
+      {p.commitment && (
+        <p class="commitment">
+          Last time you told us what could be better; here is what {p.proName} is changing: “{p.commitment}”
+        </p>
+      )}
       {p.errors.length > 0 && (
         <div class="errors" role="alert">
           <p class="error">Please check the marked questions.</p>

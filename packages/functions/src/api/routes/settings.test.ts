@@ -20,7 +20,7 @@ describe('agency settings', () => {
       throttle: { reporterDays: 90, colleagueDays: 30, clientDays: 90, minHoursBetweenSurveys: 24 },
       reminders: { reporterDays: [3], colleagueDays: [3, 7], clientDays: [3, 7] },
       surveyExpiryDays: 14,
-      summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9 },
+      summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] },
       earlyWarnings: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
@@ -35,7 +35,7 @@ describe('agency settings', () => {
     expect(res.status).toBe(200);
     expect(res.body.timezone).toBe('Europe/Madrid');
     expect(res.body.throttle).toEqual({ reporterDays: 60, colleagueDays: 30, clientDays: 90, minHoursBetweenSurveys: 24 });
-    expect(res.body.summary).toEqual({ cadence: 'monthly', weekday: 'monday', dayOfMonth: 1, hour: 9 });
+    expect(res.body.summary).toEqual({ cadence: 'monthly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] });
     const item = await storedAgency(agencyId);
     expect(item).toMatchObject({ timezone: 'Europe/Madrid', earlyWarnings: true, version: 2, throttle: { reporterDays: 60 } });
   });
