@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { runScheduledJobs, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
-import { lambdaDeps } from './runtime';
+import { lambdaDb, lambdaQueue, now as clock } from './runtime';
 
 /**
  * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
@@ -15,7 +15,7 @@ export interface JobEvent {
 }
 
 const jobs = {
-  scheduled: (now: Date) => runScheduledJobs(lambdaDeps(), now),
+  scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue() }, now),
 } satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
 
 /** Runs one scheduled job; running it twice or at once with itself is harmless. */
@@ -23,7 +23,7 @@ export async function handler(event: JobEvent, context: Context): Promise<object
   logger.addContext(context);
   const run = Object.hasOwn(jobs, event?.job) ? jobs[event.job] : undefined;
   if (!run) throw ValidationError.field('job', `must be one of ${Object.keys(jobs).join(', ')}`);
-  const now = lambdaDeps().now();
+  const now = clock();
   const summary = await run(now);
   logger.info('job done', { job: event.job, at: now.toISOString(), ...summary });
   return { job: event.job, at: now.toISOString(), ...summary };

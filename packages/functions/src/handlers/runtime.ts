@@ -1,8 +1,15 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, loadConfig } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, loadConfig, type Config, type Db, type DeliveryDeps, type JobQueue } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue } from '../adapters/sqs-queue';
 import { createDeps, type Deps } from '../deps';
+
+/**
+ * What the handlers build once per Lambda container, on first use, and keep warm between
+ * invocations. Each handler takes only what it needs (the SES-event handler a table client, the
+ * jobs a table and the queue, the sender a table and SES), so each bundle carries only those
+ * SDK clients.
+ */
 
 /**
  * The resources `infra/` links to the functions, as SST's `Resource` exposes them. The names are
@@ -25,9 +32,9 @@ function linked<K extends keyof Linked>(name: K): Linked[K] | undefined {
 
 /**
  * The environment the core's `loadConfig` reads, on Lambda: the linked resources (table name,
- * link-signing secret) first, then plain variables (`PUBLIC_URL`, `MAIL_FROM`,
- * `SEND_RATE_PER_SECOND`, set per stage by `infra/`). Outside SST the variables alone serve, so the
- * handlers run the same against DynamoDB Local and the local SES server.
+ * link-signing secret, queue URL) first, then plain variables (`PUBLIC_URL`, `MAIL_FROM`,
+ * `SEND_RATE_PER_SECOND`, set per stage by `infra/`). Outside SST the variables alone serve, so
+ * the handlers run the same against DynamoDB Local and the local SES server.
  */
 export function lambdaEnv(env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
   return {
@@ -38,34 +45,65 @@ export function lambdaEnv(env: Record<string, string | undefined> = process.env)
   };
 }
 
-let deps: Deps | undefined;
+interface Built {
+  env?: Record<string, string | undefined>;
+  config?: Config;
+  db?: Db;
+  queue?: JobQueue;
+  deps?: Deps;
+  delivery?: DeliveryDeps;
+  sqs?: SQSClient;
+}
+let built: Built = {};
 
-/**
- * The handlers' deps, built once per Lambda container on first use and kept warm between
- * invocations. Send jobs go to SQS (`SEND_QUEUE_URL`; `SQS_ENDPOINT` points the client elsewhere).
- */
-export function lambdaDeps(): Deps {
-  if (deps) return deps;
-  const env = lambdaEnv();
-  const config = loadConfig(env);
-  let queue: ReturnType<typeof createSqsQueue> | undefined;
-  const sqsQueue = () => {
-    if (queue) return queue;
-    if (!env.SEND_QUEUE_URL) throw new ConfigError('Invalid configuration: SEND_QUEUE_URL is required to queue send jobs');
-    const client = new SQSClient({
-      region: config.region,
-      // A local or test endpoint accepts any credentials; fixed ones avoid the AWS profile chain.
-      ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    });
-    return (queue = createSqsQueue({ client, queueUrl: env.SEND_QUEUE_URL }));
-  };
-  // The API enqueues a round's invitations; the scheduled job, reminders. The sender never does.
-  deps = createDeps(config, { queue: { enqueue: (jobs) => sqsQueue().enqueue(jobs) } });
-  return deps;
+const env = () => (built.env ??= lambdaEnv());
+export const lambdaConfig = (): Config => (built.config ??= loadConfig(env()));
+export const lambdaDb = (): Db => {
+  const c = lambdaConfig();
+  return (built.db ??= createDb({ region: c.region, endpoint: c.dynamoEndpoint, table: c.table }));
+};
+export const now = () => new Date();
+
+function linkSecret(config: Config): string {
+  if (!config.linkSecret) throw new ConfigError('Invalid configuration: LINK_SECRET is required (at least 32 characters)');
+  return config.linkSecret;
 }
 
-/** Forgets the deps built so far (tests that change the environment between cases). */
+/** Send jobs go to SQS (`SEND_QUEUE_URL`; `SQS_ENDPOINT` points the client elsewhere). */
+export function lambdaQueue(): JobQueue {
+  if (built.queue) return built.queue;
+  const { SEND_QUEUE_URL: queueUrl, SQS_ENDPOINT: endpoint } = env();
+  if (!queueUrl) throw new ConfigError('Invalid configuration: SEND_QUEUE_URL is required to queue send jobs');
+  built.sqs = new SQSClient({
+    region: lambdaConfig().region,
+    // A local or test endpoint accepts any credentials; fixed ones avoid the AWS profile chain.
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  return (built.queue = createSqsQueue({ client: built.sqs, queueUrl }));
+}
+
+/** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
+export function lambdaDelivery(): DeliveryDeps {
+  if (built.delivery) return built.delivery;
+  const config = lambdaConfig();
+  return (built.delivery = {
+    db: lambdaDb(),
+    mailer: createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
+    linkSecret: linkSecret(config),
+    publicUrl: config.publicUrl,
+    mailFrom: config.mailFrom,
+    now,
+  });
+}
+
+/** The app's deps (the API): everything, with send jobs going to SQS. */
+export function lambdaDeps(): Deps {
+  return (built.deps ??= createDeps(lambdaConfig(), { db: lambdaDb(), queue: { enqueue: (jobs) => lambdaQueue().enqueue(jobs) } }));
+}
+
+/** Forgets what was built (tests that change the environment between cases). */
 export function resetLambdaDeps(): void {
-  deps?.db.client.destroy();
-  deps = undefined;
+  built.db?.client.destroy();
+  built.sqs?.destroy();
+  built = {};
 }

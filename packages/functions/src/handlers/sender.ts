@@ -1,9 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { deliver } from '@rapport/core';
 import { decodeJob } from '../adapters/sqs-queue';
-import { deliveryDeps } from '../deps';
 import { errorFields, logger } from '../logger';
-import { lambdaDeps } from './runtime';
+import { lambdaConfig, lambdaDelivery } from './runtime';
 
 /**
  * The send worker on AWS, fed by the send queue in batches (`infra/sender.ts`). Each record is one
@@ -16,8 +15,8 @@ import { lambdaDeps } from './runtime';
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
-  const deps = lambdaDeps();
-  const gapMs = 1000 / Math.max(1, deps.config.sendRatePerSecond / concurrency());
+  const deps = lambdaDelivery();
+  const gapMs = 1000 / Math.max(1, lambdaConfig().sendRatePerSecond / concurrency());
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   let nextStart = 0;
   for (const record of event.Records) {
@@ -32,7 +31,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     }
     const fields = { messageId: record.messageId, kind: job.kind, roundId: job.roundId, invitationId: job.invitationId, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
     try {
-      logger.info('send job done', { ...fields, outcome: await deliver(deliveryDeps(deps), job) });
+      logger.info('send job done', { ...fields, outcome: await deliver(deps, job) });
     } catch (error) {
       logger.error('send job failed', { ...fields, ...errorFields(error) });
       batchItemFailures.push({ itemIdentifier: record.messageId });

@@ -1,7 +1,7 @@
 import type { Context, SNSEvent } from 'aws-lambda';
 import { handleSesNotification, ValidationError } from '@rapport/core';
 import { errorFields, logger } from '../logger';
-import { lambdaDeps } from './runtime';
+import { lambdaDb, now } from './runtime';
 
 /**
  * SES bounce and complaint events, published by the SES configuration set to an SNS topic
@@ -12,11 +12,11 @@ import { lambdaDeps } from './runtime';
  */
 export async function handler(event: SNSEvent, context: Context): Promise<void> {
   logger.addContext(context);
-  const deps = lambdaDeps();
+  const db = lambdaDb();
   for (const record of event.Records) {
     const messageId = record.Sns.MessageId;
     try {
-      const outcome = await handleSesNotification(deps.db, record.Sns.Message, deps.now());
+      const outcome = await handleSesNotification(db, record.Sns.Message, now());
       logger.info('SES notification handled', { messageId, kind: outcome.kind, suppressed: outcome.suppressed.length, invitation: outcome.invitation });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;

@@ -1,0 +1,32 @@
+import { linkSecret } from './secrets';
+import { sendQueue } from './sender';
+import { commonEnvironment, handlers, settings } from './settings';
+import { table } from './table';
+
+/**
+ * The HTTP API (API Gateway v2) in front of one Lambda: the JSON API under /v1, the survey and
+ * unsubscribe pages, /openapi.json and /docs, all the same Hono app as the local runner. Served at
+ * `https://<domain>` when the stage has one, else at the API's own address.
+ */
+export const api = new sst.aws.ApiGatewayV2('Api', {
+  ...(settings.domain
+    ? { domain: { name: settings.domain, ...(settings.route53 ? { dns: sst.aws.dns() } : { dns: false as const, cert: settings.certificateArn! }) } }
+    : {}),
+});
+
+/** Where links in emails point: the custom domain, or the API's address. */
+export const publicUrl = settings.domain ? `https://${settings.domain}` : api.url;
+
+/**
+ * Every path goes to the one function. Linked to the table, the secret (pages check link tokens)
+ * and the send queue (a new round queues its invitations). Swagger UI's files are read from its
+ * package at run time, so the package is installed next to the bundle rather than bundled.
+ */
+api.route('$default', {
+  handler: `${handlers}/api.handler`,
+  link: [table, linkSecret, sendQueue],
+  environment: { ...commonEnvironment, PUBLIC_URL: publicUrl },
+  memory: '1024 MB',
+  timeout: '29 seconds',
+  nodejs: { install: ['swagger-ui-dist'] },
+});

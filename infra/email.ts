@@ -1,0 +1,42 @@
+import { linkSecret } from './secrets';
+import { commonEnvironment, handlers, settings } from './settings';
+import { table } from './table';
+
+const { email: mail } = settings;
+const isDomain = !mail.identity.includes('@');
+
+/**
+ * SES events for the emails we send: bounces and complaints, published by the identity's
+ * configuration set to this topic. Who uses it: SES publishes; the SES-event function below reads.
+ */
+export const sesEvents = new sst.aws.SnsTopic('SesEvents');
+
+/**
+ * The SES identity every survey email is sent from, with its configuration set. For a domain
+ * (recommended), SST writes the DKIM records, a DMARC record and, if set, a MAIL FROM subdomain
+ * (MX + SPF) when `route53` is on; otherwise copy them from the SES console. Who uses it: the
+ * sender, linked to it (SendEmail/SendRawEmail).
+ */
+export const email = new sst.aws.Email('Email', {
+  sender: mail.identity,
+  ...(isDomain
+    ? {
+        dns: settings.route53 ? sst.aws.dns() : false,
+        dmarc: mail.dmarc,
+        ...(mail.mailFromDomain ? { mailFrom: { domain: mail.mailFromDomain } } : {}),
+      }
+    : {}),
+  events: [{ name: 'BouncesAndComplaints', types: ['bounce', 'complaint'], topic: sesEvents.arn }],
+});
+
+/**
+ * Acts on each event: a permanent bounce or a complaint suppresses the address for every agency,
+ * and a bounce marks the invitation bounced. Linked to the table only (it sends nothing).
+ * SNS invokes it asynchronously: a failure is retried twice by Lambda.
+ */
+sesEvents.subscribe('SesEventsHandler', {
+  handler: `${handlers}/ses-events.handler`,
+  link: [table, linkSecret],
+  environment: commonEnvironment,
+  timeout: '30 seconds',
+});

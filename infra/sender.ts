@@ -1,0 +1,58 @@
+import { email } from './email';
+import { linkSecret } from './secrets';
+import { commonEnvironment, handlers, settings } from './settings';
+import { table } from './table';
+
+const { sending } = settings;
+/** The sender's timeout: a batch of ten at the paced rate, plus SES backoff (5 attempts from 500 ms). */
+const SENDER_TIMEOUT_SECONDS = 120;
+
+/**
+ * Send jobs that failed `sending.maxReceives` times (a body that is not a job, an invitation that
+ * keeps failing): kept `retention.deadLetterDays` for inspection, and redriven by hand from the
+ * SQS console once the cause is fixed. Nothing reads it automatically.
+ */
+export const deadLetters = new sst.aws.Queue('SendDeadLetters', {
+  transform: {
+    queue: (args) => {
+      args.messageRetentionSeconds = settings.retention.deadLetterDays * 86_400;
+    },
+  },
+});
+
+/**
+ * One message per email to send (`{ kind, roundId, invitationId[, dueAt] }`: ids, no address).
+ * Who writes: the API (a new round's invitations) and the jobs (reminders, lost invitations).
+ * Who reads: the sender below. The visibility timeout is six times the sender's timeout, as AWS
+ * advises, so a batch still running is not delivered twice.
+ */
+export const sendQueue = new sst.aws.Queue('SendQueue', {
+  visibilityTimeout: `${SENDER_TIMEOUT_SECONDS * 6} seconds`,
+  dlq: { queue: deadLetters.arn, retry: sending.maxReceives },
+});
+
+/**
+ * The send worker: batches of up to ten, partial batch responses (only the failed records return
+ * to the queue), at most `sending.concurrency` at once, each pacing itself to its share of
+ * `sending.ratePerSecond`, so together they keep to the account's SES rate. Linked to the table,
+ * the secret (it signs the links) and the email identity (it sends). `publicUrl` is where the
+ * links in the emails point: the API's address, known once the API is declared (`infra/api.ts`).
+ */
+export function subscribeSender(publicUrl: $util.Input<string>) {
+  return sendQueue.subscribe(
+    {
+      handler: `${handlers}/sender.handler`,
+      link: [table, linkSecret, email],
+      environment: { ...commonEnvironment, PUBLIC_URL: publicUrl, SENDER_CONCURRENCY: String(sending.concurrency) },
+      timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,
+    },
+    {
+      batch: { size: 10, window: '2 seconds', partialResponses: true },
+      transform: {
+        eventSourceMapping: (args) => {
+          args.scalingConfig = { maximumConcurrency: sending.concurrency };
+        },
+      },
+    },
+  );
+}

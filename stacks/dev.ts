@@ -1,0 +1,20 @@
+import type { StageSettingsInput } from './settings';
+
+/**
+ * Development and personal stages (and `ci`, which only type-checks): no custom domain, a low
+ * sending rate that fits the SES sandbox, short retention, verbose logs.
+ */
+export const dev = {
+  domain: null,
+  route53: false,
+  email: {
+    identity: 'dev.rapport.example',
+    from: 'surveys@dev.rapport.example',
+    mailFromDomain: null,
+    dmarc: 'v=DMARC1; p=none;',
+  },
+  sending: { ratePerSecond: 1, concurrency: 2, maxReceives: 3 },
+  schedules: { scheduled: 'rate(5 minutes)' },
+  retention: { logs: '1 week', deadLetterDays: 4 },
+  logLevel: 'DEBUG',
+} satisfies StageSettingsInput;
