@@ -24,4 +24,6 @@ export * from './sending';
 export * from './jobs';
 export * from './scores';
 export * from './export/csv';
+export * from './responses';
+export { keys } from './db/keys';
 export * from './pro/commitment';

@@ -15,6 +15,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { createSurveyRoute, surveyRoutes } from './routes/surveys';
 import { commitmentRoutes } from './routes/commitments';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
+import { responseRoutes } from './routes/responses';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -53,7 +54,8 @@ function v1(deps: Deps) {
     .route('/campaigns', createSurveyRoute(deps))
     .route('/campaigns', campaignScoresRoute(deps))
     .route('/scores', agencyScoresRoutes(deps))
-    .route('/surveys', surveyRoutes(deps));
+    .route('/surveys', surveyRoutes(deps))
+    .route('/', responseRoutes(deps));
 }
 
 /** The one Hono app, served by the local runner and by Lambda alike. */

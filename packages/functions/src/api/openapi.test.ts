@@ -30,11 +30,14 @@ describe('OpenAPI document', () => {
       '/v1/pros/{proId}',
       '/v1/pros/{proId}/commitments',
       '/v1/pros/{proId}/scores',
+      '/v1/responses',
+      '/v1/responses.csv',
       '/v1/scores',
       '/v1/settings',
       '/v1/surveys/{surveyId}',
       '/v1/surveys/{surveyId}/cancel',
       '/v1/surveys/{surveyId}/invitations',
+      '/v1/testimonials',
     ]);
     const createPro = document.paths['/v1/pros'].post;
     expect(createPro.security).toEqual([{ apiKey: [] }]);

@@ -25,6 +25,8 @@ export function mountOpenApi(app: Hono<any>) {
         },
       },
       exclude: ['/health', '/openapi.json', /^\/docs/],
+      // Keep /v1/responses.csv: by default paths with a file extension are left out as static files.
+      excludeStaticFile: false,
     }),
   );
 }
