@@ -27,3 +27,4 @@ export * from './export/csv';
 export * from './responses';
 export { keys } from './db/keys';
 export * from './pro/commitment';
+export * from './warnings/early-warning';

@@ -15,6 +15,7 @@
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>                                  |
+ * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i> (condition: absent)              |
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
@@ -56,6 +57,7 @@ export const keys = {
   round: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'RND' }),
   invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
   response: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `RSP#${invitationId}` }),
+  earlyWarning: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}` }),
   recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
   globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),

@@ -5,34 +5,37 @@ import { batchGet } from '../db/batch';
 import { isConditionFailed } from '../db/conditions';
 import { addDays, iso } from '../shared/time';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
-import { toMailerError, type MailerError, type Mailer } from '../email/mailer';
+import type { MailerError } from '../email/mailer';
+import { sendWithRetry, type RetryDeps } from './retry';
 import { addressHash } from '../survey/address';
 import { openInvitation, isOpen } from '../survey/response';
 import type { Invitation, Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
+import { deliverEarlyWarning } from '../warnings/early-warning';
 import { transitionInvitation } from './transition';
 
-export interface DeliveryDeps {
+export interface DeliveryDeps extends RetryDeps {
   db: Db;
-  mailer: Mailer;
   linkSecret: string;
   publicUrl: string;
   mailFrom: string;
   now: () => Date;
-  /** Attempts at SES per email, with exponential backoff between them (throttling, 5xx). */
-  retry?: { attempts: number; baseDelayMs: number };
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due';
 
-const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 500 };
-
 /** The send worker: one job, one email at most. */
 export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
-  return job.kind === 'invitation' ? deliverInvitation(deps, job) : deliverReminder(deps, job);
+  switch (job.kind) {
+    case 'invitation':
+      return deliverInvitation(deps, job);
+    case 'reminder':
+      return deliverReminder(deps, job);
+    case 'early-warning':
+      return deliverEarlyWarning(deps, job);
+  }
 }
 
 /**
@@ -169,11 +172,11 @@ async function claimReminder(
 }
 
 /**
- * Composes the email for an invitation and hands it to SES, retrying throttling and 5xx with
- * exponential backoff. On success it records which invitation the SES message id belongs to:
- * bounce and complaint notifications name only that id.
+ * Composes the email for an invitation and hands it to SES (retrying, see `sendWithRetry`). On
+ * success it records which invitation the SES message id belongs to: bounce and complaint
+ * notifications name only that id.
  */
-async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, kind: SendJob['kind']): Promise<{ messageId: string } | { error: MailerError }> {
+async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, kind: 'invitation' | 'reminder'): Promise<{ messageId: string } | { error: MailerError }> {
   const token = signInvitationToken(deps.linkSecret, invitation);
   const unsubscribeUrl = `${deps.publicUrl}/u/${token}`;
   const content = renderInvitation({
@@ -195,18 +198,9 @@ async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, ki
     headers: listUnsubscribeHeaders(unsubscribeUrl),
   };
 
-  const { attempts, baseDelayMs } = deps.retry ?? DEFAULT_RETRY;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let messageId: string | undefined;
-  for (let attempt = 1; messageId === undefined; attempt++) {
-    try {
-      ({ messageId } = await deps.mailer.send(message));
-    } catch (error) {
-      const mailerError = toMailerError(error);
-      if (!mailerError.retryable || attempt >= attempts) return { error: mailerError };
-      await sleep(baseDelayMs * 2 ** (attempt - 1));
-    }
-  }
+  const sent = await sendWithRetry(deps, message);
+  if ('error' in sent) return sent;
+  const { messageId } = sent;
   // Outside the retry loop: a failure to record this must never send the email again.
   await deps.db.doc.send(
     new PutCommand({
@@ -216,3 +210,4 @@ async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, ki
   );
   return { messageId };
 }
+

@@ -2,3 +2,4 @@ export * from './queue';
 export * from './transition';
 export * from './deliver';
 export * from './notifications';
+export * from './retry';

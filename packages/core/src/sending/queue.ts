@@ -1,10 +1,12 @@
 /**
- * One email to send: an invitation's first email, or the reminder due at `dueAt` (the worker sends
- * it only if that reminder is still the one due, so a job found twice sends once).
+ * One email to send: an invitation's first email, the reminder due at `dueAt` (the worker sends
+ * it only if that reminder is still the one due, so a job found twice sends once), or the early
+ * warning to the pro about a low answer to that invitation.
  */
 export type SendJob =
   | { kind: 'invitation'; roundId: string; invitationId: string }
-  | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string };
+  | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string }
+  | { kind: 'early-warning'; roundId: string; invitationId: string };
 
 /**
  * Where send jobs go. Locally an in-process queue feeds the worker; on AWS, SQS (with a dead-letter

@@ -54,6 +54,19 @@ export const WORDING = {
   quoteConsent: "May {pro}'s team quote your comment, without your name?",
 } as const satisfies Record<string, string>;
 
+/** Short names of the scored items, for reports and alerts (the questions themselves are in WORDING). */
+export const ITEM_LABELS = {
+  responsiveness: 'Responsiveness',
+  recommend: 'Likely to recommend',
+  listening: 'Understood their needs',
+  anticipation: 'Anticipated their needs',
+  clarity: 'Communicated clearly',
+  followThrough: 'Did what was promised',
+  relevance: 'Relevant and accurate',
+  collaboration: 'Kept them in the loop',
+  extraMile: 'Went the extra mile',
+} as const satisfies Record<'responsiveness' | 'recommend' | Dimension, string>;
+
 /** The three dimension items each audience answers. */
 export const AUDIENCE_DIMENSIONS: Record<Audience, readonly [Dimension, Dimension, Dimension]> = {
   reporter: ['listening', 'relevance', 'followThrough'],

@@ -11,6 +11,7 @@ import {
   ValidationError,
   verifyInvitationToken,
   isOpen,
+  needsEarlyWarning,
   type Audience,
   type FieldIssue,
   type InvitationRef,
@@ -93,7 +94,7 @@ function answersFrom(form: Record<string, unknown>, audience: Audience) {
   return answers;
 }
 
-export function pageRoutes({ db, now, linkSecret }: Deps) {
+export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
   const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
   /** The invitation a verified link leads to, or null: forged and unknown links look the same. */
   const openRef = async (ref: InvitationRef | null) => {
@@ -126,13 +127,20 @@ export function pageRoutes({ db, now, linkSecret }: Deps) {
       if (!ref || !opened) return invalidLink(c);
       const { round, invitation } = opened;
       const form = await c.req.parseBody();
+      let response;
       try {
-        await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
+        response = await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
       } catch (error) {
         if (error instanceof SurveyClosedError) return closed(c);
         if (!(error instanceof ValidationError)) throw error;
         const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
         return c.html(surveyForm(c.req.path, opened, values, error.issues), 400);
+      }
+      if (round.earlyWarnings && needsEarlyWarning(response.answers)) {
+        // The answer is stored whatever happens here: a lost warning must not become an error page.
+        await queue.enqueue([{ kind: 'early-warning', ...ref }]).catch((error) =>
+          console.error(JSON.stringify({ level: 'error', message: 'early warning not queued', roundId: ref.roundId, error: String(error) })),
+        );
       }
       return c.html(
         <Notice title="Thank you">

@@ -1,0 +1,96 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { isConditionFailed } from '../db/conditions';
+import { escapeHtml, oneLine, truncate } from '../email/text';
+import { iso } from '../shared/time';
+import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
+import { openInvitation, type Answers } from '../survey/response';
+import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
+import { sendWithRetry } from '../sending/retry';
+import type { SendJob } from '../sending/queue';
+
+/** A low answer: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
+export const needsEarlyWarning = (answers: Pick<Answers, 'responsiveness' | 'recommend'>): boolean =>
+  answers.responsiveness <= 2 || (answers.recommend !== undefined && answers.recommend <= 6);
+
+const AUDIENCE_NAMES: Record<Audience, string> = { reporter: 'A reporter', colleague: 'A colleague', client: 'A client' };
+
+/**
+ * The early-warning email: who (only the audience — never the respondent, on any round), which
+ * campaign, the scores and the comment. Everything is escaped, names become one line.
+ */
+export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers }) {
+  const pro = oneLine(input.proName);
+  const campaign = oneLine(input.campaignName);
+  const { answers } = input;
+  const who = AUDIENCE_NAMES[input.audience];
+  const subject = truncate(`Early warning: ${who.toLowerCase()} rated your responsiveness ${answers.responsiveness}/5 on the ${campaign}`, 150);
+  const rows: [string, string][] = [
+    [ITEM_LABELS.responsiveness, `${answers.responsiveness}/5 (${RESPONSIVENESS_LABELS[answers.responsiveness - 1]})`],
+    ...(answers.recommend !== undefined ? [[ITEM_LABELS.recommend, `${answers.recommend}/10`] as [string, string]] : []),
+    ...AUDIENCE_DIMENSIONS[input.audience].flatMap((d) => (answers[d] !== undefined ? [[ITEM_LABELS[d], `${answers[d]}/5`] as [string, string]] : [])),
+  ];
+  const comment = answers.improve ? oneLine(answers.improve) : '';
+  const intro = `${who} who worked with you on the ${campaign} just gave a low score. Who it was is not shared; a quick, open follow-up with the team often turns this around.`;
+  const text = [
+    `Hi ${pro},`,
+    '',
+    intro,
+    '',
+    ...rows.map(([q, a]) => `- ${q}: ${a}`),
+    ...(comment ? ['', `What could be better: “${comment}”`] : []),
+    '',
+    'You get these alerts because your agency turned on early warnings.',
+  ].join('\n');
+  const e = escapeHtml;
+  const cell = 'font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:22px;color:#1f2937;';
+  const html = [
+    '<!DOCTYPE html><html lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
+    `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>`,
+    '<body style="margin:0;padding:0;background-color:#f3f4f6;">',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6"><tr><td align="center" style="padding:24px 12px;">',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="max-width:600px;background-color:#ffffff;border-radius:12px;">',
+    `<tr><td style="padding:24px 24px 8px 24px;${cell}">Hi ${e(pro)},</td></tr>`,
+    `<tr><td style="padding:8px 24px;${cell}">${e(intro)}</td></tr>`,
+    ...rows.map(([q, a]) => `<tr><td style="padding:6px 24px;${cell}">${e(q)}: <strong>${e(a)}</strong></td></tr>`),
+    ...(comment ? [`<tr><td style="padding:12px 24px;${cell}"><div style="border-left:4px solid #b91c1c;padding:8px 12px;background-color:#fef2f2;">What could be better: “${e(comment)}”</div></td></tr>`] : []),
+    `<tr><td style="padding:16px 24px 24px 24px;font-family:Arial,Helvetica,sans-serif;font-size:13px;color:#6b7280;">You get these alerts because your agency turned on early warnings.</td></tr>`,
+    '</table></td></tr></table></body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+/**
+ * Sends the pro one early warning for a low answer. The claim is a conditional put of a marker
+ * keyed by the invitation, so a revision, a repeated job or a concurrent one warns once.
+ */
+export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const { round, response } = await openInvitation(db, job);
+  if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
+  if (!(await claim(db, job, deps.now()))) return 'not-due';
+  const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
+  const sent = await sendWithRetry(deps, {
+    from: { name: 'Rapport', address: deps.mailFrom },
+    to: { name: round.proName, address: round.proEmail },
+    ...content,
+  });
+  return 'error' in sent ? 'failed' : 'sent';
+}
+
+async function claim(db: Db, job: { roundId: string; invitationId: string }, now: Date): Promise<boolean> {
+  try {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...keys.earlyWarning(job.roundId, job.invitationId), type: 'earlyWarning', at: iso(now) },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
