@@ -279,6 +279,9 @@ async function readPage<T>(
   maxQueries = MAX_QUERIES_PER_PAGE,
 ): Promise<ListPage<T>> {
   const start = page.cursor ? decodePosition(page.cursor) : undefined;
+  const empty = { items: [], nextCursor: null, anonymityThreshold: groups.k, withheld: [] };
+  // A cursor past `until` (reused with other filters) leaves nothing to read; BETWEEN would refuse it.
+  if (start && p.until !== undefined && start.t >= p.until) return empty;
   let skip = start?.s ?? 0;
   let position: Position | undefined = start && { ...start };
   const items: T[] = [];

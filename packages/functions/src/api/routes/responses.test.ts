@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign, createPro, createRound, RESPONSE_CSV_COLUMNS, submitResponse, type Invitation } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
@@ -180,6 +181,12 @@ describe('GET /v1/responses', () => {
     expect(window.body.data.map((r: { firstSubmittedAt: string }) => r.firstSubmittedAt)).toEqual([times[1], times[2]]);
     expect(window.body.withheld).toEqual([springWithheld()]);
 
+    // A cursor reused with an earlier `until` leaves nothing.
+    const first = await get('/v1/responses?limit=3');
+    const past = await get(`/v1/responses?cursor=${first.body.next_cursor}&until=${times[1]}`);
+    expect(past.status).toBe(200);
+    expect(past.body).toMatchObject({ data: [], next_cursor: null });
+
     const later = await get('/v1/responses?since=2030-03-03');
     expect(later.body).toMatchObject({ data: [], withheld: [], next_cursor: null });
   });
@@ -287,6 +294,11 @@ describe('GET /v1/responses.csv', () => {
     expect(rows[6]!.filter((c) => c !== '')).toEqual(['withheld', bobLaunch, 'Bob Launch', 'colleague', '3']);
     expectNoAnonymousIdentity(text);
     expect(text).not.toContain('A secret client comment');
+  });
+
+  it('has the columns the design notes document', () => {
+    const notes = readFileSync(new URL('../../../../../docs/DESIGN-NOTES.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(notes).toContain(`Columns, stable, new ones only appended: \`${RESPONSE_CSV_COLUMNS.join(', ')}\``);
   });
 
   it('applies the filters, and refuses a bad one with a problem before any CSV', async () => {
