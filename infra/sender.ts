@@ -43,7 +43,12 @@ export function subscribeSender(publicUrl: $util.Input<string>) {
     {
       handler: `${handlers}/sender.handler`,
       link: [table, linkSecret, email],
-      environment: { ...commonEnvironment, PUBLIC_URL: publicUrl, SENDER_CONCURRENCY: String(sending.concurrency) },
+      environment: {
+        ...commonEnvironment,
+        PUBLIC_URL: publicUrl,
+        SENDER_CONCURRENCY: String(sending.concurrency),
+        SENDER_MAX_RECEIVES: String(sending.maxReceives),
+      },
       timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,
     },
     {

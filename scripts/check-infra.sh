@@ -8,20 +8,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The `bun` package's own install script (which npm does not run for dependencies) would link this
-# binary; the platform package beside it holds the real one.
-bun_bin=$(node -e '
-  const { createRequire } = require("node:module");
-  const req = createRequire(process.cwd() + "/package.json");
+# The Bun binary comes in the platform package of the `bun` npm package (@oven/bun-<os>-<arch>).
+# When npm runs `bun`'s install script, the script moves it to node_modules/bun/bin/bun.exe; when
+# it does not (npm 11 asks before running dependencies' scripts), it stays where it came.
+bun_bin=""
+for candidate in $(node -e '
+  const { dirname, join } = require("node:path");
+  const req = require("node:module").createRequire(join(process.cwd(), "package.json"));
   const arch = { x64: "x64", arm64: "aarch64" }[process.arch];
   const musl = process.platform === "linux" && !process.report.getReport().header.glibcVersionRuntime;
-  const names = [`@oven/bun-${process.platform}-${arch}${musl ? "-musl" : ""}`, `@oven/bun-${process.platform}-${arch}-baseline`];
-  for (const name of names) {
-    try { console.log(require("node:path").join(require("node:path").dirname(req.resolve(`${name}/package.json`)), "bin", "bun")); process.exit(0); } catch {}
-  }
-  process.exit(1);
-') || { echo "check:infra: no Bun binary for this platform under node_modules/@oven; run npm ci" >&2; exit 1; }
-[ -x "$bun_bin" ] || { echo "check:infra: $bun_bin is missing or not executable; run npm ci again" >&2; exit 1; }
+  for (const name of [`@oven/bun-${process.platform}-${arch}${musl ? "-musl" : ""}`, `@oven/bun-${process.platform}-${arch}-baseline`])
+    try { console.log(join(dirname(req.resolve(`${name}/package.json`)), "bin", "bun")); } catch {}
+  try { console.log(join(dirname(req.resolve("bun/package.json")), "bin", "bun.exe")); } catch {}
+'); do
+  if [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then bun_bin=$candidate; break; fi
+done
+[ -n "$bun_bin" ] || { echo "check:infra: no working Bun binary under node_modules (the bun package); run npm ci" >&2; exit 1; }
 
 sst_bin_dir="${XDG_CONFIG_HOME:-$HOME/.config}/sst/bin"
 mkdir -p "$sst_bin_dir"

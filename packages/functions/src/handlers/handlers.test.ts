@@ -4,7 +4,8 @@
  * Lambda without SST links).
  */
 import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { createAgency, createCampaign, createPro, createRound, openInvitation } from '@rapport/core';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation } from '@rapport/core';
 import { agencyFixture, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeJob } from '../adapters/sqs-queue';
@@ -27,6 +28,7 @@ beforeAll(() => {
     PUBLIC_URL: 'https://rapport.example',
     LINK_SECRET: config.linkSecret,
     SEND_RATE_PER_SECOND: '100',
+    SENDER_MAX_RECEIVES: '3',
   });
   resetLambdaDeps();
   // Powertools writes JSON lines to stdout (errors to stderr); keep them to check what they carry.
@@ -128,6 +130,20 @@ describe('sender handler (SQS, partial batch responses)', () => {
       expect(await sesEmails({ to: email })).toHaveLength(1);
       expect((await openInvitation(deps.db, jobs[i]!)).invitation.status).toBe('sent');
     }
+  });
+
+  it('on the last receive, marks a first email failed as its job goes to the dead-letter queue (an invitation the worker cannot handle: its stored address corrupted)', async () => {
+    const tag = Date.now();
+    const { jobs, agencyId, round: created } = await round([`broken-${tag}@news.example`]);
+    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: { PK: `RND#${jobs[0]!.roundId}`, SK: `INV#${jobs[0]!.invitationId}` }, UpdateExpression: 'SET email = :n', ExpressionAttributeValues: { ':n': 42 } }));
+    const event = sqsEvent([encodeJob(jobs[0]!)]);
+    expect((await sender(event, lambdaContext())).batchItemFailures).toHaveLength(1);
+    expect((await openInvitation(deps.db, jobs[0]!)).invitation.status).toBe('pending');
+
+    event.Records[0]!.attributes.ApproximateReceiveCount = '3';
+    expect((await sender(event, lambdaContext())).batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect((await openInvitation(deps.db, jobs[0]!)).invitation).toMatchObject({ status: 'failed', failure: 'DeadLetter' });
+    expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 0, failed: 1 });
   });
 
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
