@@ -120,7 +120,7 @@ export const InvitationOut = v.object({
   status: v.picklist(INVITATION_STATUSES),
   createdAt: Timestamp,
   sentAt: v.nullable(Timestamp),
-  respondedAt: v.nullable(Timestamp),
+  respondedAt: v.pipe(v.nullable(Timestamp), v.description('Null on anonymous rounds: with answers listed by time it would tell who gave which.')),
   remindersSent: v.number(),
   nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('When the next reminder goes out unless they answer first; null when none will.')),
 });

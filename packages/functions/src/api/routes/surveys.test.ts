@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { submitResponse } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 
 const deps = testDeps();
@@ -81,5 +82,18 @@ describe('survey rounds over the API', () => {
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('cancelled');
     expect((await f.call('POST', `/v1/surveys/${surveyId}/cancel`)).body.status).toBe('cancelled');
+  });
+
+  it('shows when each invitation was answered on named rounds only', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const u = f.agencyId.slice(-8).toLowerCase();
+    for (const attribution of ['anonymous', 'named'] as const) {
+      const { surveyId } = (await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { attribution, recipients: [{ email: `${attribution}-${u}@news.example`, audience: 'client' }] } })).body;
+      const [invitation] = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data;
+      await submitResponse(deps.db, { roundId: surveyId, invitationId: invitation.invitationId }, { responsiveness: 4 }, new Date());
+      const [after] = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data;
+      expect(after).toMatchObject({ status: 'responded', respondedAt: attribution === 'named' ? expect.any(String) : null });
+    }
   });
 });

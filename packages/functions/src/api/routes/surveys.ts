@@ -33,7 +33,12 @@ export const presentRound = (round: Round) => ({
   closesAt: round.closesAt,
 });
 
-const presentInvitation = (i: Invitation) => ({
+/**
+ * On anonymous rounds the time of each answer is left out: with answers listed in time order it
+ * would tell which address gave which answer. Whether someone answered stays visible (the agency
+ * needs its response rate and reminders go only to those who have not).
+ */
+const presentInvitation = (round: Round) => (i: Invitation) => ({
   invitationId: i.invitationId,
   email: i.email,
   name: i.name,
@@ -42,7 +47,7 @@ const presentInvitation = (i: Invitation) => ({
   status: i.status,
   createdAt: i.createdAt,
   sentAt: i.sentAt,
-  respondedAt: i.respondedAt,
+  respondedAt: round.attribution === 'named' ? i.respondedAt : null,
   remindersSent: i.remindersSent,
   nextReminderAt: i.nextReminderAt,
 });
@@ -88,7 +93,7 @@ export const surveyRoutes = ({ db }: Deps) =>
       validate('query', PageQuery),
       async (c) => {
         const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
-        return c.json(pageBody(await listInvitations(db, round.roundId, c.req.valid('query')), presentInvitation));
+        return c.json(pageBody(await listInvitations(db, round.roundId, c.req.valid('query')), presentInvitation(round)));
       },
     )
     .post(
