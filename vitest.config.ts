@@ -6,7 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx', 'infra/**/*.test.ts', 'stacks/**/*.test.ts'],
     // One DynamoDB Local (in memory) and one SES server for the whole run; see packages/testing.
     globalSetup: ['@rapport/testing/global-setup'],
     // Separate processes: some tests start engines and servers of their own. Sized for 2 cores.

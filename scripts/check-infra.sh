@@ -25,6 +25,8 @@ for candidate in $(node -e '
 done
 [ -n "$bun_bin" ] || { echo "check:infra: no working Bun binary under node_modules (the bun package); run npm ci" >&2; exit 1; }
 
+# SST looks in the user's config folder (XDG_CONFIG_HOME, else ~/.config); CI may run without HOME.
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 sst_bin_dir="${XDG_CONFIG_HOME:-$HOME/.config}/sst/bin"
 mkdir -p "$sst_bin_dir"
 if ! cmp -s "$bun_bin" "$sst_bin_dir/bun"; then

@@ -1,0 +1,174 @@
+/**
+ * Runs `sst.config.ts` with stand-ins for SST's globals (`$config`, `$app`, `$transform`, `sst.*`)
+ * that record what each component is given, and checks the wiring a type-check cannot see: which
+ * handler files each function runs, what each is linked to, the queue's redrive and batching, the
+ * SES events, the schedule's event, and where links in emails point, for each stage. The component
+ * types themselves are checked by `npm run check:infra`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { tableDefinition } from '../packages/core/src/db/table-definition';
+import { settingsFor } from '../stacks';
+
+const root = join(import.meta.dirname, '..');
+
+interface Recorded {
+  kind: string;
+  name: string;
+  args: any;
+}
+
+/** Fake SST: each component records its arguments and exposes placeholder outputs. */
+function fakeSst(stage: string) {
+  const components: Recorded[] = [];
+  const functions: Recorded[] = [];
+  const transforms: Array<(args: any) => void> = [];
+  const fn = (name: string, args: any) => {
+    const a = typeof args === 'string' ? { handler: args } : { ...args };
+    transforms.forEach((t) => t(a));
+    functions.push({ kind: 'Function', name, args: a });
+    return a;
+  };
+  const component = (kind: string, extra: (name: string, args: any) => object = () => ({})) =>
+    class {
+      [key: string]: any;
+      constructor(name: string, args: any = {}) {
+        components.push({ kind, name, args });
+        Object.assign(this, { name, arn: `arn:${kind}:${name}`, url: `https://${name.toLowerCase()}.example` }, extra(name, args));
+      }
+    };
+  const sst = {
+    Secret: component('Secret'),
+    aws: {
+      dns: () => ({ provider: 'route53' }),
+      Function: class {},
+      Dynamo: component('Dynamo'),
+      SnsTopic: component('SnsTopic', (name) => ({
+        subscribe: (subName: string, subscriber: any) => ({ topic: name, fn: fn(subName, subscriber) }),
+      })),
+      Email: component('Email', (_n, args) => ({ sender: args.sender, configSet: 'config-set' })),
+      Queue: component('Queue', (name) => ({
+        subscribe: (subscriber: any, args: any) => {
+          components.push({ kind: 'QueueSubscription', name, args });
+          return { fn: fn(`${name}Subscriber`, subscriber) };
+        },
+      })),
+      ApiGatewayV2: component('ApiGatewayV2', (name) => ({
+        route: (route: string, handler: any) => fn(`${name}Route${route}`, handler),
+      })),
+      CronV2: component('CronV2', (name, args) => {
+        fn(name, args.function);
+        return { nodes: { schedule: { name: `${name}Schedule` } } };
+      }),
+    },
+  };
+  Object.assign(globalThis, {
+    sst,
+    $app: { name: 'rapport', stage },
+    $config: (config: unknown) => config,
+    $transform: (target: unknown, t: (args: any) => void) => {
+      if (target === sst.aws.Function) transforms.push(t);
+    },
+  });
+  const byName = (name: string) => functions.find((f) => f.name === name)!.args;
+  const component_ = (kind: string, name?: string) => components.find((c) => c.kind === kind && (!name || c.name === name))!;
+  return { components, functions, byName, component: component_ };
+}
+
+async function deploy(stage: string) {
+  vi.resetModules();
+  const sst = fakeSst(stage);
+  const config = (await import('../sst.config')).default as unknown as { app: (i: { stage: string }) => any; run: () => Promise<Record<string, unknown>> };
+  const outputs = await config.run();
+  return { ...sst, app: config.app({ stage }), outputs };
+}
+
+afterEach(() => {
+  for (const key of ['sst', '$app', '$config', '$transform']) delete (globalThis as Record<string, unknown>)[key];
+});
+
+const names = (links: Array<{ name: string }>) => links.map((l) => l.name).sort();
+
+describe('the SST app, run with stand-ins for SST', () => {
+  it('runs each function from a handler file that exports `handler`, with Node 22 on arm64 and JSON logs', async () => {
+    const { functions } = await deploy('production');
+    expect(functions.map((f) => f.args.handler).sort()).toEqual(
+      ['api', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
+    );
+    for (const { args } of functions) {
+      const file = join(root, `${args.handler.replace(/\.handler$/, '')}.ts`);
+      expect(existsSync(file), file).toBe(true);
+      expect(readFileSync(file, 'utf8')).toMatch(/export (async )?function handler\(/);
+      expect(args).toMatchObject({ runtime: 'nodejs22.x', architecture: 'arm64', logging: { format: 'json', retention: '3 months' } });
+      expect(args.nodejs.esbuild.external).toEqual(['zod']);
+      expect(args.environment).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'INFO', MAIL_FROM: 'surveys@rapport.example', SEND_RATE_PER_SECOND: '14' });
+    }
+  });
+
+  it('links each function to only what it uses', async () => {
+    const { byName } = await deploy('production');
+    expect(names(byName('ApiRoute$default').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
+    expect(names(byName('SendQueueSubscriber').link)).toEqual(['Email', 'LinkSecret', 'Table']);
+    expect(names(byName('ScheduledJob').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
+    expect(names(byName('SesEventsHandler').link)).toEqual(['LinkSecret', 'Table']);
+    expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
+  });
+
+  it('declares the table from the one table definition: keys, every index, TTL', async () => {
+    const { component } = await deploy('dev');
+    const { args } = component('Dynamo', 'Table');
+    expect(args.primaryIndex).toEqual({ hashKey: tableDefinition.partitionKey, rangeKey: tableDefinition.sortKey });
+    expect(Object.keys(args.globalIndexes)).toEqual(Object.keys(tableDefinition.globalIndexes));
+    expect(args.ttl).toBe(tableDefinition.ttlAttribute);
+    for (const field of Object.keys(args.fields)) expect(args.fields[field]).toBe('string');
+  });
+
+  it('feeds the sender from SQS in batches with partial responses, at the stage rate, with a dead-letter queue', async () => {
+    const { component, byName } = await deploy('production');
+    const { sending, retention } = settingsFor('production');
+    const queue = component('Queue', 'SendQueue').args;
+    expect(queue.dlq).toEqual({ queue: 'arn:Queue:SendDeadLetters', retry: sending.maxReceives });
+    const sender = byName('SendQueueSubscriber');
+    expect(queue.visibilityTimeout).toBe(`${6 * parseInt(sender.timeout, 10)} seconds`);
+    const subscription = component('QueueSubscription', 'SendQueue').args;
+    expect(subscription.batch).toMatchObject({ size: 10, partialResponses: true });
+    const mapping: any = {};
+    subscription.transform.eventSourceMapping(mapping);
+    expect(mapping.scalingConfig).toEqual({ maximumConcurrency: sending.concurrency });
+    expect(sender.environment).toMatchObject({ SENDER_CONCURRENCY: String(sending.concurrency), SENDER_MAX_RECEIVES: String(sending.maxReceives) });
+    const dlq: any = {};
+    component('Queue', 'SendDeadLetters').args.transform.queue(dlq);
+    expect(dlq.messageRetentionSeconds).toBe(retention.deadLetterDays * 86_400);
+  });
+
+  it('sends SES bounces and complaints to the topic the SES-event function reads', async () => {
+    const { component, components } = await deploy('production');
+    const email = component('Email', 'Email').args;
+    expect(email).toMatchObject({ sender: 'rapport.example', dns: { provider: 'route53' }, mailFrom: { domain: 'mail.rapport.example' } });
+    expect(email.events).toEqual([{ name: 'BouncesAndComplaints', types: ['bounce', 'complaint'], topic: 'arn:SnsTopic:SesEvents' }]);
+    expect(components.filter((c) => c.kind === 'SnsTopic').map((c) => c.name)).toEqual(['SesEvents']);
+  });
+
+  it('runs the scheduled job on its schedule with the event the jobs handler knows', async () => {
+    const { component } = await deploy('production');
+    const cron = component('CronV2', 'ScheduledJob').args;
+    expect(cron).toMatchObject({ schedule: 'rate(5 minutes)', event: { job: 'scheduled' }, retries: 0 });
+    expect(readFileSync(join(root, 'packages/functions/src/handlers/jobs.ts'), 'utf8')).toContain(`job: 'scheduled'`);
+  });
+
+  it('points links in emails at the custom domain in production, and at the API in dev', async () => {
+    const production = await deploy('production');
+    expect(production.component('ApiGatewayV2').args.domain).toEqual({ name: 'surveys.rapport.example', dns: { provider: 'route53' } });
+    expect(production.byName('SendQueueSubscriber').environment.PUBLIC_URL).toBe('https://surveys.rapport.example');
+    expect(production.outputs.url).toBe('https://surveys.rapport.example');
+    expect(production.app).toMatchObject({ removal: 'retain', protect: true });
+
+    const dev = await deploy('dev');
+    expect(dev.component('ApiGatewayV2').args.domain).toBeUndefined();
+    expect(dev.byName('SendQueueSubscriber').environment.PUBLIC_URL).toBe('https://api.example');
+    expect(dev.byName('ApiRoute$default').environment.PUBLIC_URL).toBe('https://api.example');
+    expect(dev.component('Email').args).toMatchObject({ sender: 'dev.rapport.example', dns: false });
+    expect(dev.app).toMatchObject({ removal: 'remove', protect: false });
+  });
+});

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { dev } from './dev';
+import { settingsFor } from './index';
+import { parseStageSettings } from './settings';
+
+describe('stage settings', () => {
+  it('validates dev and production; other stages take dev', () => {
+    expect(settingsFor('production').domain).toBe('surveys.rapport.example');
+    expect(settingsFor('alice')).toEqual(settingsFor('dev'));
+  });
+
+  it('refuses, naming the field, what would fail on AWS or send from the wrong place', () => {
+    const bad = (change: object) => () => parseStageSettings('x', { ...dev, ...change });
+    expect(bad({ sending: { ...dev.sending, concurrency: 1 } })).toThrow('stage "x": sending.concurrency: Invalid value');
+    expect(bad({ schedules: { scheduled: 'every 5 minutes' } })).toThrow('schedules.scheduled: must be rate(…) or cron(…)');
+    expect(bad({ email: { ...dev.email, from: 'surveys@elsewhere.example' } })).toThrow('email.from: must be the identity itself');
+    expect(bad({ email: { ...dev.email, mailFromDomain: 'mail.other.example' } })).toThrow('email.mailFromDomain: must be a subdomain');
+    expect(bad({ domain: 'surveys.dev.rapport.example' })).toThrow('certificateArn: a custom domain without Route 53 needs a certificate');
+    expect(bad({ logLevel: 'TRACE' })).toThrow('logLevel');
+    expect(bad({ extra: true })).toThrow('extra');
+  });
+});
