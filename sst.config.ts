@@ -20,7 +20,7 @@ export default $config({
     const { setFunctionDefaults } = await import('./infra/functions');
     setFunctionDefaults();
     const { table } = await import('./infra/table');
-    const { email, sesEvents } = await import('./infra/email');
+    const { email, sesEvents, sesEventDeadLetters } = await import('./infra/email');
     const { sendQueue, deadLetters, subscribeSender } = await import('./infra/sender');
     const { api, publicUrl } = await import('./infra/api');
     subscribeSender(publicUrl);
@@ -32,6 +32,7 @@ export default $config({
       sendQueue: sendQueue.url,
       deadLetters: deadLetters.url,
       sesEvents: sesEvents.arn,
+      sesEventDeadLetters: sesEventDeadLetters.url,
       emailIdentity: email.sender,
       configurationSet: email.configSet,
       scheduledJob: scheduledJob.nodes.schedule.name,

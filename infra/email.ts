@@ -30,13 +30,32 @@ export const email = new sst.aws.Email('Email', {
 });
 
 /**
+ * Events the function below still failed on after Lambda's two retries (SNS invokes it
+ * asynchronously): kept 14 days, so a bounce or complaint is never lost silently. Inspect them
+ * and send their `Message` again once the cause is fixed.
+ */
+export const sesEventDeadLetters = new sst.aws.Queue('SesEventDeadLetters', {
+  transform: {
+    queue: (args) => {
+      args.messageRetentionSeconds = 14 * 86_400;
+    },
+  },
+});
+
+/**
  * Acts on each event: a permanent bounce or a complaint suppresses the address for every agency,
- * and a bounce marks the invitation bounced. Linked to the table only (it sends nothing).
- * SNS invokes it asynchronously: a failure is retried twice by Lambda.
+ * and a bounce marks the invitation bounced. Linked to the table only (it sends nothing); may
+ * send to its dead-letter queue.
  */
 sesEvents.subscribe('SesEventsHandler', {
   handler: `${handlers}/ses-events.handler`,
   link: [table, linkSecret],
   environment: commonEnvironment,
   timeout: '30 seconds',
+  permissions: [{ actions: ['sqs:SendMessage'], resources: [sesEventDeadLetters.arn] }],
+  transform: {
+    function: (args) => {
+      args.deadLetterConfig = { targetArn: sesEventDeadLetters.arn };
+    },
+  },
 });

@@ -143,11 +143,17 @@ describe('the SST app, run with stand-ins for SST', () => {
   });
 
   it('sends SES bounces and complaints to the topic the SES-event function reads', async () => {
-    const { component, components } = await deploy('production');
+    const { component, components, byName } = await deploy('production');
     const email = component('Email', 'Email').args;
     expect(email).toMatchObject({ sender: 'rapport.example', dns: { provider: 'route53' }, mailFrom: { domain: 'mail.rapport.example' } });
     expect(email.events).toEqual([{ name: 'BouncesAndComplaints', types: ['bounce', 'complaint'], topic: 'arn:SnsTopic:SesEvents' }]);
     expect(components.filter((c) => c.kind === 'SnsTopic').map((c) => c.name)).toEqual(['SesEvents']);
+    // What still fails after Lambda's retries is kept, not lost.
+    const handler = byName('SesEventsHandler');
+    const lambda: any = {};
+    handler.transform.function(lambda);
+    expect(lambda.deadLetterConfig).toEqual({ targetArn: 'arn:Queue:SesEventDeadLetters' });
+    expect(handler.permissions).toEqual([{ actions: ['sqs:SendMessage'], resources: ['arn:Queue:SesEventDeadLetters'] }]);
   });
 
   it('runs the scheduled job on its schedule with the event the jobs handler knows', async () => {

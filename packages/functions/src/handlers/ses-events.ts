@@ -7,8 +7,9 @@ import { lambdaDb, now } from './runtime';
  * SES bounce and complaint events, published by the SES configuration set to an SNS topic
  * (`infra/email.ts`). A permanent bounce or a complaint suppresses the address for every agency.
  * A malformed notification is logged and dropped (retrying cannot mend it); any other error
- * fails the invocation, and Lambda retries the asynchronous SNS delivery. Handling one twice
- * changes nothing more. Logged: the outcome and ids, never the addresses.
+ * fails the invocation: Lambda retries it twice, then puts the event in the SES-event dead-letter
+ * queue (`infra/email.ts`). Handling one twice changes nothing more. Logged: the outcome and ids,
+ * never the addresses.
  */
 export async function handler(event: SNSEvent, context: Context): Promise<void> {
   logger.addContext(context);
