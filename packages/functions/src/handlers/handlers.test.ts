@@ -13,14 +13,18 @@ import { handler as api } from './api';
 import { handler as sender } from './sender';
 import { handler as sesEvents } from './ses-events';
 import { resetLambdaDeps } from './runtime';
-import { lambdaContext, sqsEvent } from './test-support';
+import { lambdaContext, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
 
 const config = testConfig();
 const deps = testDeps();
 const logs: string[] = [];
+let sqs: FakeSqs;
 
-beforeAll(() => {
+beforeAll(async () => {
+  sqs = await startFakeSqs();
   Object.assign(process.env, {
+    SEND_QUEUE_URL: sqs.queueUrl,
+    SQS_ENDPOINT: sqs.endpoint,
     TABLE_NAME: config.table,
     DYNAMODB_ENDPOINT: config.dynamoEndpoint,
     SES_ENDPOINT: config.sesEndpoint,
@@ -39,9 +43,10 @@ beforeAll(() => {
     });
   }
 });
-afterAll(() => {
+afterAll(async () => {
   vi.restoreAllMocks();
   resetLambdaDeps();
+  await sqs.close();
 });
 
 /** An HTTP API (payload format 2.0) event, as API Gateway sends it to the function. */
@@ -104,6 +109,37 @@ describe('api handler (API Gateway HTTP API, payload 2.0)', () => {
     const pro = JSON.parse(res.body!);
     expect(pro).toMatchObject({ proId: expect.stringMatching(/^pro_/), name: 'Jane Doe', email });
     expect((await call('GET', `/v1/pros/${pro.proId}`)).body).toEqual(pro);
+  });
+
+  it('queues a new round\'s invitations to SQS, and the sender emails them: API → SQS → sender → SES', async () => {
+    const { adminKey, call } = await agencyFixture(deps);
+    const tag = Date.now();
+    const pro = await call('POST', '/v1/pros', { body: { name: 'Jane Doe', email: `jane-${tag}@acme.example` } });
+    const campaign = await call('POST', '/v1/campaigns', { body: { proId: pro.body.proId, name: 'Spring Launch' } });
+    const emails = [`ana-${tag}@news.example`, `cleo-${tag}@brand.example`];
+    const before = sqs.bodies.length;
+    const res = await api(
+      httpEvent('POST', `/v1/campaigns/${campaign.body.campaignId}/surveys`, {
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ recipients: [{ email: emails[0], audience: 'reporter' }, { email: emails[1], audience: 'client' }] }),
+      }),
+      lambdaContext(),
+    );
+    expect(res.statusCode).toBe(202);
+    const { surveyId } = JSON.parse(res.body!);
+    const queued = sqs.bodies.slice(before);
+    expect(queued.map((b) => JSON.parse(b))).toEqual([
+      { kind: 'invitation', roundId: surveyId, invitationId: expect.stringMatching(/^inv_/) },
+      { kind: 'invitation', roundId: surveyId, invitationId: expect.stringMatching(/^inv_/) },
+    ]);
+    expect(queued.join()).not.toContain('@');
+    expect((await sender(sqsEvent(queued), lambdaContext())).batchItemFailures).toEqual([]);
+    for (const email of emails) {
+      const [mail, ...more] = await sesEmails({ to: email });
+      expect(more).toEqual([]);
+      expect(mail!.body.text).toContain(`https://rapport.example/s/${surveyId}.`);
+    }
+    expect((await call('GET', `/v1/surveys/${surveyId}`)).body.counts).toMatchObject({ pending: 0, sent: 2 });
   });
 
   it('answers an unknown key with problem+json', async () => {
