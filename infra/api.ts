@@ -4,6 +4,21 @@ import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
 
 /**
+ * The HTTP API's access log, without what SST's default logs: the path (survey and unsubscribe
+ * links carry their token in it), the caller's IP address and user agent (a respondent's).
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestTime: '$context.requestTime',
+  requestId: '$context.requestId',
+  httpMethod: '$context.httpMethod',
+  status: '$context.status',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  integrationError: '$context.integration.error',
+});
+
+/**
  * The HTTP API (API Gateway v2) in front of one Lambda: the JSON API under /v1, the survey and
  * unsubscribe pages, /openapi.json and /docs, all the same Hono app as the local runner. Served at
  * `https://<domain>` when the stage has one, else at the API's own address.
@@ -12,6 +27,12 @@ export const api = new sst.aws.ApiGatewayV2('Api', {
   ...(settings.domain
     ? { domain: { name: settings.domain, ...(settings.route53 ? { dns: sst.aws.dns() } : { dns: false as const, cert: settings.certificateArn! }) } }
     : {}),
+  accessLog: { retention: settings.retention.logs },
+  transform: {
+    stage: (args) => {
+      args.accessLogSettings = { ...(args.accessLogSettings as object), format: ACCESS_LOG_FORMAT } as typeof args.accessLogSettings;
+    },
+  },
 });
 
 /** Where links in emails point: the custom domain, or the API's address. */

@@ -156,6 +156,17 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(handler.permissions).toEqual([{ actions: ['sqs:SendMessage'], resources: ['arn:Queue:SesEventDeadLetters'] }]);
   });
 
+  it('keeps link tokens and respondents\' IP addresses out of the HTTP API\'s access log', async () => {
+    const { component } = await deploy('production');
+    const { args } = component('ApiGatewayV2');
+    const stage = { accessLogSettings: { destinationArn: 'arn:logs:api', format: JSON.stringify({ path: '$context.path', ip: '$context.identity.sourceIp' }) } };
+    args.transform.stage(stage);
+    expect(stage.accessLogSettings.destinationArn).toBe('arn:logs:api');
+    expect(JSON.parse(stage.accessLogSettings.format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(stage.accessLogSettings.format).not.toMatch(/path|sourceIp|userAgent|querystring/i);
+    expect(args.accessLog).toEqual({ retention: '3 months' });
+  });
+
   it('runs the scheduled job on its schedule with the event the jobs handler knows', async () => {
     const { component } = await deploy('production');
     const cron = component('CronV2', 'ScheduledJob').args;

@@ -182,6 +182,18 @@ describe('sender handler (SQS, partial batch responses)', () => {
     expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 0, failed: 1 });
   });
 
+  it('hands the records it has no time left for back to the queue instead of timing out', async () => {
+    const tag = Date.now();
+    const emails = [`first-${tag}@news.example`, `second-${tag}@news.example`];
+    const { jobs } = await round(emails);
+    const event = sqsEvent(jobs.map(encodeJob));
+    let remaining = 30_000;
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => (remaining -= 10_000) };
+    expect((await sender(event, context)).batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.messageId }]);
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+  });
+
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
     const event = sqsEvent(['not json', '{"kind":"invitation"}']);
     const { batchItemFailures } = await sender(event, lambdaContext());

@@ -21,7 +21,14 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   const gapMs = 1000 / Math.max(1, lambdaConfig().sendRatePerSecond / concurrency());
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   let nextStart = 0;
-  for (const record of event.Records) {
+  for (const [i, record] of event.Records.entries()) {
+    if (context.getRemainingTimeInMillis() < TIME_PER_RECORD_MS) {
+      // Not enough time left for one more email with its retries: hand the rest back to SQS now
+      // rather than time out, which would return the whole batch, the sent ones too.
+      logger.warn('out of time, returning records to the queue', { returned: event.Records.length - i });
+      batchItemFailures.push(...event.Records.slice(i).map((r) => ({ itemIdentifier: r.messageId })));
+      break;
+    }
     const wait = nextStart - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     nextStart = Date.now() + gapMs;
@@ -60,6 +67,9 @@ async function markFailed(deps: DeliveryDeps, job: SendJob): Promise<void> {
     logger.error('could not mark the invitation failed', { roundId: job.roundId, invitationId: job.invitationId, ...errorFields(error) });
   }
 }
+
+/** The longest one record can take: SES's five attempts with backoff (7.5 s) and the writes. */
+const TIME_PER_RECORD_MS = 15_000;
 
 /** Receives of a message before SQS moves it to the dead-letter queue (the queue's redrive policy). */
 const maxReceives = () => Math.max(1, Number(process.env.SENDER_MAX_RECEIVES) || 3);
