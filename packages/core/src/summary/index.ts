@@ -1,0 +1,3 @@
+export * from './model';
+export * from './tips';
+export * from './render';
