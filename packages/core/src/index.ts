@@ -28,3 +28,4 @@ export * from './responses';
 export { keys } from './db/keys';
 export * from './pro/commitment';
 export * from './warnings/early-warning';
+export * from './summary';

@@ -44,3 +44,11 @@ export const deliveryDeps = (deps: Deps) => ({
   mailFrom: deps.config.mailFrom,
   now: deps.now,
 });
+
+/** The summary job's view of the deps. */
+export const summaryDeps = (deps: Deps) => ({
+  db: deps.db,
+  mailer: deps.mailer,
+  mailFrom: deps.config.mailFrom,
+  publicUrl: deps.config.publicUrl,
+});

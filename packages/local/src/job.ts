@@ -5,8 +5,8 @@
  * waiting three days.
  */
 import { resolve } from 'node:path';
-import { loadConfig, runScheduledJobs } from '@rapport/core';
-import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
+import { loadConfig, runScheduledJobs, runSummaries } from '@rapport/core';
+import { createDeps, inProcessSendQueue, summaryDeps, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 import { storedLinkSecret } from './system';
 
@@ -15,9 +15,12 @@ const usage = `Usage: npm run job -- <job> [options]
 Jobs:
   scheduled   closes rounds whose time is up, sends the reminders due and any invitation
               whose send job was lost (the local runner does this every minute by itself)
+  summaries   sends the improvement summaries that are due (the local runner does this
+              hourly); with --period, every pro's summary of that month
 
 Options:
   --at <ISO 8601 time>   run as if it were then (default: now)
+  --period <YYYY-MM>     summaries: the month to summarise, whatever the agencies' cadence
   --aws                  use AWS (default: the local system on DYNAMODB_PORT, SES_PORT, PORT)
   --help                 show this help
 
@@ -30,17 +33,19 @@ function parseAt(value: string | undefined): Date {
   return at;
 }
 
-process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 'string' } }, async (command, values, env) => {
-  if (command !== 'scheduled') throw new UsageError(`Unknown job "${command}"`);
+process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 'string' }, period: { type: 'string' } }, async (command, values, env) => {
+  if (command !== 'scheduled' && command !== 'summaries') throw new UsageError(`Unknown job "${command}"`);
   const at = parseAt(values.at as string | undefined);
+  const period = values.period as string | undefined;
+  if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
   const config = loadConfig(env);
   const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
   const deps: Deps = createDeps(config, { queue });
   try {
-    const summary = await runScheduledJobs(deps, at);
+    const summary = command === 'scheduled' ? await runScheduledJobs(deps, at) : await runSummaries(summaryDeps(deps), at, { period });
     await queue.drain();
-    return { job: 'scheduled', at: at.toISOString(), ...summary };
+    return { job: command, at: at.toISOString(), ...summary };
   } finally {
     deps.db.client.destroy();
   }

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { ensureTable, loadConfig, runScheduledJobs, type Config } from '@rapport/core';
-import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler } from '@rapport/functions';
+import { ensureTable, loadConfig, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
+import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler, summaryDeps } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
@@ -142,6 +142,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     undo.push(queue.stop);
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
+    // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.
+    const summaries = startInProcessScheduler('summary job', () => runSummaries(summaryDeps(deps), deps.now()), 3_600_000);
+    undo.push(summaries.stop);
 
     const server = createAdaptorServer({ fetch: createApp(deps).fetch }) as Server;
     await new Promise<void>((resolve, reject) => {

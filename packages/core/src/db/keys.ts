@@ -63,6 +63,7 @@ export const keys = {
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),
   commitment: (agencyId: string, proId: string, commitmentId: string) => ({ PK: `AG#${agencyId}`, SK: `CMT#${proId}#${commitmentId}` }),
   summarySent: (agencyId: string, proId: string, period: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#SUM`, SK: period }),
+  agencySummarySent: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: period }),
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   reminderDue: (roundId: string, invitationId: string, dueAt: string) => ({

@@ -72,6 +72,18 @@ export function listPros(db: Db, agencyId: string, page: PageRequest) {
   return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'PRO#' }, page, (item) => withoutKeys<Pro>(item));
 }
 
+/** Every pro of an agency, for jobs and agency-wide reports (page by page underneath). */
+export async function listAllPros(db: Db, agencyId: string): Promise<Pro[]> {
+  const pros: Pro[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listPros(db, agencyId, { limit: 100, cursor });
+    pros.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return pros;
+}
+
 /**
  * Updates a pro. A new email moves the uniqueness claim in the same transaction, conditional on
  * the email read, so two concurrent renames cannot both keep a claim.

@@ -5,7 +5,7 @@ import { keys } from '../db/keys';
 import { mapConcurrent } from '../db/batch';
 import { getAgency, type Agency } from '../agency/agency';
 import { getCampaign } from '../campaign/campaign';
-import { getPro, listPros, type Pro } from '../pro/pro';
+import { getPro, listAllPros } from '../pro/pro';
 import { ValidationError } from '../shared/errors';
 import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -116,7 +116,7 @@ export type ScoresQuery = v.InferInput<typeof ScoresQuerySchema>;
 
 export const MAX_MONTHS = 36;
 
-function months(from: string, to: string): string[] {
+export function months(from: string, to: string): string[] {
   const [fy, fm] = from.split('-').map(Number) as [number, number];
   const [ty, tm] = to.split('-').map(Number) as [number, number];
   const list: string[] = [];
@@ -139,7 +139,7 @@ function resolveRange(query: v.InferOutput<typeof ScoresQuerySchema>, agency: Ag
 }
 
 /** Counters of one partition whose sort keys are `<YYYY-MM>#<audience>`, within months, by month then audience. */
-async function monthlyCounters(db: Db, partition: string, from: string, to: string): Promise<Map<string, Map<Audience, Counter>>> {
+export async function monthlyCounters(db: Db, partition: string, from: string, to: string): Promise<Map<string, Map<Audience, Counter>>> {
   const byMonth = new Map<string, Map<Audience, Counter>>();
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -224,13 +224,7 @@ export async function campaignScores(db: Db, agencyId: string, campaignId: strin
 export async function agencyScores(db: Db, agencyId: string, input: unknown, now: Date) {
   const query = parseInput(ScoresQuerySchema, input);
   const agency = await getAgency(db, agencyId);
-  const allPros: Pro[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listPros(db, agencyId, { limit: 100, cursor });
-    allPros.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  const allPros = await listAllPros(db, agencyId);
   const range = resolveRange(query, agency, now);
   const k = agency.anonymityThreshold;
   const byMonth = await monthlyCounters(db, keys.agencyCounter(agencyId, '', '').PK, range.from, range.to);

@@ -14,6 +14,7 @@ import { proRoutes } from './routes/pros';
 import { campaignRoutes } from './routes/campaigns';
 import { createSurveyRoute, surveyRoutes } from './routes/surveys';
 import { commitmentRoutes } from './routes/commitments';
+import { summaryPreviewRoute } from './routes/summary';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 import { responseRoutes } from './routes/responses';
 
@@ -50,6 +51,7 @@ function v1(deps: Deps) {
     .route('/pros', proRoutes(deps))
     .route('/pros', proScoresRoute(deps))
     .route('/pros', commitmentRoutes(deps))
+    .route('/pros', summaryPreviewRoute(deps))
     .route('/campaigns', campaignRoutes(deps))
     .route('/campaigns', createSurveyRoute(deps))
     .route('/campaigns', campaignScoresRoute(deps))

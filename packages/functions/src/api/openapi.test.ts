@@ -30,6 +30,7 @@ describe('OpenAPI document', () => {
       '/v1/pros/{proId}',
       '/v1/pros/{proId}/commitments',
       '/v1/pros/{proId}/scores',
+      '/v1/pros/{proId}/summary',
       '/v1/responses',
       '/v1/responses.csv',
       '/v1/scores',

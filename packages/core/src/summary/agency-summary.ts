@@ -1,0 +1,51 @@
+import type { Db } from '../db/client';
+import type { Agency } from '../agency/agency';
+import { listAllPros } from '../pro/pro';
+import { SCALES } from '../scores/counters';
+import { intervalsSeparate, meanWithInterval } from '../scores/stats';
+import { counterOf, figure, receivedIn } from './build';
+import type { AgencySummary, AgencySummaryRow } from './model';
+import { previousPeriod, type SummaryPeriod } from './schedule';
+
+/**
+ * The admins' view of a period: every pro's responsiveness against the period before (each pro's
+ * figure withheld below k; no team total is shown, so nothing can be worked out by subtraction),
+ * the biggest separated moves each way, and the pros who need attention (a shown mean below 3, or
+ * a separated fall).
+ */
+export async function buildAgencySummary(db: Db, agency: Agency, period: SummaryPeriod, moreUrl: string): Promise<AgencySummary> {
+  const k = agency.anonymityThreshold;
+  const previous = previousPeriod(period, agency.timezone);
+  const pros = await listAllPros(db, agency.agencyId);
+  const team: AgencySummaryRow[] = [];
+  for (const pro of pros) {
+    const [now, before] = await Promise.all([receivedIn(db, agency.agencyId, pro.proId, period), receivedIn(db, agency.agencyId, pro.proId, previous)]);
+    if (now.length === 0 && before.length === 0) continue;
+    const stats = (responses: typeof now) => meanWithInterval(counterOf(responses).items.responsiveness, SCALES.responsiveness);
+    const a = stats(now);
+    const b = stats(before);
+    const current = figure(a.n, k, a.mean, a.ci);
+    const prior = before.length ? figure(b.n, k, b.mean, b.ci) : null;
+    const separated = !current.withheld && prior && !prior.withheld && intervalsSeparate(current.ci, prior.ci);
+    team.push({
+      proId: pro.proId,
+      name: pro.name,
+      responsiveness: current,
+      previous: prior,
+      change: separated ? (current.value > (prior as { value: number }).value ? 'up' : 'down') : 'none',
+      responses: now.length,
+    });
+  }
+  const delta = (r: AgencySummaryRow) =>
+    !r.responsiveness.withheld && r.previous && !r.previous.withheld ? r.responsiveness.value - r.previous.value : 0;
+  const byMove = team.filter((r) => r.change !== 'none').sort((x, y) => Math.abs(delta(y)) - Math.abs(delta(x)));
+  return {
+    agencyName: agency.name,
+    period,
+    anonymityThreshold: k,
+    team: team.sort((x, y) => x.name.localeCompare(y.name)),
+    movers: [...byMove.filter((r) => r.change === 'up').slice(0, 3), ...byMove.filter((r) => r.change === 'down').slice(0, 3)],
+    needAttention: team.filter((r) => r.change === 'down' || (!r.responsiveness.withheld && r.responsiveness.value < 3)),
+    moreUrl,
+  };
+}

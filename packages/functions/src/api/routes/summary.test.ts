@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createCampaign, createPro, createRound, submitResponse } from '@rapport/core';
+import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
+
+const deps = testDeps();
+
+describe('summary preview', () => {
+  it("returns a month's summary as data and as the email, and sends nothing", async () => {
+    const f = await agencyFixture(deps);
+    await f.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+    const at = new Date('2030-08-05T10:00:00Z');
+    const email = `jane-${f.agencyId.slice(-10).toLowerCase()}@acme.example`;
+    const pro = await createPro(deps.db, f.agencyId, { name: 'Jane Doe', email }, at);
+    const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Spring Launch' }, at);
+    const recipients = [4, 5, 3].map((_, i) => ({ email: `r${i}-${f.agencyId.slice(-10).toLowerCase()}@news.example`, audience: 'reporter' }));
+    const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients }, at);
+    for (const [i, score] of [4, 5, 3].entries()) await submitResponse(deps.db, accepted[i]!, { responsiveness: score, relevance: 2 }, new Date(at.getTime() + 3_600_000));
+
+    const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`, { key: f.readKey });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ period: { key: '2030-08', label: 'August 2030' }, quiet: false, subject: expect.any(String) });
+    expect(res.body.summary.headline[0]).toMatchObject({ key: 'responsiveness', current: { n: 3, withheld: false, value: 4 } });
+    expect(res.body.summary.weakest).toMatchObject({ dimension: 'relevance', mean: 2, n: 3 });
+    expect(res.body.html).toContain('Jane Doe');
+    expect(res.body.text).toContain('Relevant and accurate');
+    expect(await sesEmails({ to: email })).toEqual([]);
+
+    expect((await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-09`)).body).toMatchObject({ quiet: true, summary: null, html: null });
+    expect((await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-9`)).body).toMatchObject({ status: 400, errors: [{ field: 'period' }] });
+    const other = await agencyFixture(deps);
+    expect((await other.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`)).status).toBe(404);
+  });
+});
