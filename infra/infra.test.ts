@@ -185,7 +185,10 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(dev.component('ApiGatewayV2').args.domain).toBeUndefined();
     expect(dev.byName('SendQueueSubscriber').environment.PUBLIC_URL).toBe('https://api.example');
     expect(dev.byName('ApiRoute$default').environment.PUBLIC_URL).toBe('https://api.example');
-    expect(dev.component('Email').args).toMatchObject({ sender: 'dev.rapport.example', dns: false });
+    const devEmail = dev.component('Email').args;
+    expect(devEmail.sender).toBe('surveys-dev@rapport.example');
+    expect(devEmail).not.toHaveProperty('dns'); // an address identity: no DNS records, no DMARC
+    expect(devEmail).not.toHaveProperty('dmarc');
     expect(dev.app).toMatchObject({ removal: 'remove', protect: false });
   });
 });

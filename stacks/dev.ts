@@ -1,15 +1,16 @@
 import type { StageSettingsInput } from './settings';
 
 /**
- * Development and personal stages (and `ci`, which only type-checks): no custom domain, a low
- * sending rate that fits the SES sandbox, short retention, verbose logs.
+ * Development and personal stages (and `ci`, which only type-checks): no custom domain, one email
+ * address as the SES identity (put yours: SES emails it a link to verify it, and in the sandbox it
+ * can send to verified addresses only), a low sending rate, short retention, verbose logs.
  */
 export const dev = {
   domain: null,
   route53: false,
   email: {
-    identity: 'dev.rapport.example',
-    from: 'surveys@dev.rapport.example',
+    identity: 'surveys-dev@rapport.example',
+    from: 'surveys-dev@rapport.example',
     mailFromDomain: null,
     dmarc: 'v=DMARC1; p=none;',
   },

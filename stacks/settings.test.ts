@@ -14,8 +14,10 @@ describe('stage settings', () => {
     expect(bad({ sending: { ...dev.sending, concurrency: 1 } })).toThrow('stage "x": sending.concurrency: Invalid value');
     expect(bad({ schedules: { scheduled: 'every 5 minutes' } })).toThrow('schedules.scheduled: must be rate(…) or cron(…)');
     expect(bad({ email: { ...dev.email, from: 'surveys@elsewhere.example' } })).toThrow('email.from: must be the identity itself');
-    expect(bad({ email: { ...dev.email, mailFromDomain: 'mail.other.example' } })).toThrow('email.mailFromDomain: must be a subdomain');
-    expect(bad({ domain: 'surveys.dev.rapport.example' })).toThrow('certificateArn: a custom domain without Route 53 needs a certificate');
+    const domainIdentity = { ...dev.email, identity: 'rapport.example', from: 'surveys@rapport.example' };
+    expect(bad({ email: { ...domainIdentity, mailFromDomain: 'mail.other.example' } })).toThrow('email.mailFromDomain: must be a subdomain');
+    expect(bad({ domain: 'surveys.rapport.example' })).toThrow('certificateArn: a custom domain without Route 53 needs a certificate');
+    expect(() => parseStageSettings('x', { ...dev, domain: 'surveys.rapport.example', certificateArn: 'arn:aws:acm:us-east-1:1:certificate/x' })).not.toThrow();
     expect(bad({ logLevel: 'TRACE' })).toThrow('logLevel');
     expect(bad({ extra: true })).toThrow('extra');
   });
