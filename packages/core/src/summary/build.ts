@@ -62,6 +62,13 @@ function headline(current: Counter, previous: Counter | null, k: number): Headli
   });
 }
 
+/** Mean responsiveness over the answers received from a moment (a commitment) to the end of the period. */
+async function responsivenessSince(db: Db, agency: Agency, pro: Pro, since: string, to: string): Promise<Figure> {
+  const responses = await receivedIn(db, agency.agencyId, pro.proId, { key: 'since', label: 'since', from: since, to });
+  const stats = meanWithInterval(counterOf(responses).items.responsiveness, SCALES.responsiveness);
+  return figure(stats.n, agency.anonymityThreshold, stats.mean, stats.ci);
+}
+
 /**
  * Everything one pro's summary for a period says, or null for a quiet period (nothing new).
  * Headline figures, the weakest dimension and the comments come from the responses received in
@@ -129,7 +136,9 @@ export async function buildProSummary(
         }
       : null,
     comments,
-    commitment: pro.commitment ?? null,
+    commitment: pro.commitment
+      ? { ...pro.commitment, responsiveness: await responsivenessSince(db, agency, pro, pro.commitment.since, period.to) }
+      : null,
     moreUrl: options.moreUrl,
   };
 }

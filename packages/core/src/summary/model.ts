@@ -51,8 +51,8 @@ export interface ProSummary {
   weakest: { dimension: Dimension; label: string; mean: number; n: number; tips: Tip[] } | null;
   /** Up to three comments, from audience groups that meet k, with no identity. */
   comments: { audience: Audience; text: string }[];
-  /** What the pro said they would change, and since when. */
-  commitment: { text: string; since: string } | null;
+  /** What the pro said they would change, since when, and their responsiveness since then. */
+  commitment: { text: string; since: string; responsiveness: Figure } | null;
   /** Where the pro can see more (the agency dashboard or the API docs). */
   moreUrl: string;
 }

@@ -81,7 +81,7 @@ export function proSummary(overrides: Partial<ProSummary> = {}): ProSummary {
       { audience: 'reporter', text: 'Answer before my 5 pm deadline, even if it is only to say no.' },
       { audience: 'client', text: 'Great launch.\nI would like the coverage report on Mondays without asking.' },
     ],
-    commitment: { text: 'I will answer reporters within two hours.', since: '2030-02-14T09:30:00.000Z' },
+    commitment: { text: 'I will answer reporters within two hours.', since: '2030-02-14T09:30:00.000Z', responsiveness: { n: 9, withheld: false, value: 4.3, ci: [3.9, 4.7] } },
     moreUrl: 'https://rapport.example/docs',
     ...overrides,
   };
@@ -97,6 +97,7 @@ export function withheldSummary(): ProSummary {
     responseRate: { delivered: 10, responses: 3, rate: 0.3 },
     weakest: null,
     comments: [],
+    commitment: base.commitment && { ...base.commitment, responsiveness: hidden(3) },
   };
 }
 
@@ -114,7 +115,7 @@ export function hostileSummary(): ProSummary {
       { audience: 'colleague', text: `https://example.com/${'a'.repeat(300)}\r\n\r\n\r\nSecond paragraph\u0000 after control chars.` },
       { audience: 'client', text: `${'Please keep me in the loop on every change to the plan. '.repeat(30)}${LONG_WORD}` },
     ],
-    commitment: { text: `<script>alert(4)</script> ${LONG_WORD}`, since: '2030-02-14T09:30:00.000Z' },
+    commitment: { text: `<script>alert(4)</script> ${LONG_WORD}`, since: '2030-02-14T09:30:00.000Z', responsiveness: { n: 2, withheld: true } },
   });
 }
 

@@ -140,9 +140,10 @@ describe('renderProSummary', () => {
     expect(none.html).not.toContain('What people said');
   });
 
-  it('shows the commitment and since when', () => {
+  it('shows the commitment, since when, and the responsiveness since then', () => {
     const { html, text } = renderProSummary(proSummary());
-    expect(text).toContain('Since 14 February 2030: “I will answer reporters within two hours.”');
+    expect(text).toContain('Since 14 February 2030: “I will answer reporters within two hours.”\nResponsiveness since then: 4.3 (n = 9, 95% interval 3.9 to 4.7)');
+    expect(visible(html)).toContain('Responsiveness since then: 4.3 (n = 9, 95% interval 3.9 to 4.7)');
     expect(visible(html)).toContain('Since 14 February 2030 “I will answer reporters within two hours.”');
     expect(renderProSummary(proSummary({ commitment: null })).text).not.toContain('COMMITMENT');
   });

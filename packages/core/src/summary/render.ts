@@ -289,7 +289,11 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
 
   const comments = model.comments.slice(0, 3).map((c) => ({ who: AUDIENCE_LABELS[c.audience] ?? 'Someone', lines: commentLines(c.text) }));
   const commitment = model.commitment
-    ? { text: oneLine(model.commitment.text), since: dateLabel(model.commitment.since) }
+    ? {
+        text: oneLine(model.commitment.text),
+        since: dateLabel(model.commitment.since),
+        score: `Responsiveness since then: ${figureLine(model.commitment.responsiveness, 'mean5', k)}`,
+      }
     : null;
   const footer = footerLines(agency, k);
 
@@ -326,7 +330,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     ...(comments.length
       ? ['', 'WHAT PEOPLE SAID', ...comments.flatMap((c) => [`${c.who}:`, ...c.lines.map((l) => (l ? `  ${l}` : '')), ''])]
       : ['']),
-    ...(commitment ? ['YOUR COMMITMENT', `Since ${commitment.since}: “${commitment.text}”`, ''] : []),
+    ...(commitment ? ['YOUR COMMITMENT', `Since ${commitment.since}: “${commitment.text}”`, commitment.score, ''] : []),
     '--',
     ...footer,
     ...(safeUrl(model.moreUrl) ? [`See more in Rapport: ${model.moreUrl}`] : []),
@@ -369,7 +373,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
         ]
       : []),
     ...(commitment
-      ? [heading('Your commitment'), small(e(`Since ${commitment.since}`)), quote(e(`“${commitment.text}”`))]
+      ? [heading('Your commitment'), small(e(`Since ${commitment.since}`)), quote(e(`“${commitment.text}”`)), small(e(commitment.score))]
       : []),
   ];
 

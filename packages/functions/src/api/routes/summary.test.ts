@@ -16,11 +16,14 @@ describe('summary preview', () => {
     const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients }, at);
     for (const [i, score] of [4, 5, 3].entries()) await submitResponse(deps.db, accepted[i]!, { responsiveness: score, relevance: 2 }, new Date(at.getTime() + 3_600_000));
 
+    await f.call('POST', `/v1/pros/${pro.proId}/commitments`, { body: { text: 'I will call back the same day' } });
     const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`, { key: f.readKey });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ period: { key: '2030-08', label: 'August 2030' }, quiet: false, subject: expect.any(String) });
     expect(res.body.summary.headline[0]).toMatchObject({ key: 'responsiveness', current: { n: 3, withheld: false, value: 4 } });
     expect(res.body.summary.weakest).toMatchObject({ dimension: 'relevance', mean: 2, n: 3 });
+    // The scores since the commitment: the three answers came after it.
+    expect(res.body.summary.commitment).toMatchObject({ text: 'I will call back the same day', responsiveness: { n: 3, withheld: false, value: 4 } });
     expect(res.body.html).toContain('Jane Doe');
     expect(res.body.text).toContain('Relevant and accurate');
     expect(await sesEmails({ to: email })).toEqual([]);
