@@ -43,7 +43,7 @@ describe("the README's five-minute tour", () => {
       timeout: 60_000,
     });
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
-    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job, scores] = lines;
+    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job, scores, commitment, summaries] = lines;
     expect(agency).toMatchObject({ name: 'Acme PR', timezone: 'Europe/Madrid', apiKey: expect.stringMatching(/^rpk_/) });
     expect(health.status).toBe('ok');
     expect(settings.anonymityThreshold).toBe(5);
@@ -70,6 +70,14 @@ describe("the README's five-minute tour", () => {
     expect(scores.periods).toEqual([
       { period: 'total', delivered: 3, responses: 1, responseRate: 1 / 3, total: { n: 1, withheld: true }, audiences: { reporter: { n: 1, withheld: true }, colleague: { n: 0, withheld: true }, client: { n: 0, withheld: true } } },
     ]);
-    expect(lines).toHaveLength(15);
+    expect(commitment).toMatchObject({ text: 'I will answer reporters within two hours', commitmentId: expect.stringMatching(/^cmt_/) });
+    expect(summaries).toMatchObject({ job: 'summaries', agenciesDue: 1, sent: 1, quiet: 0, failed: 0 });
+    const summary = ((await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] }).emails.find((e) =>
+      e.destination.to.join().includes('jane@acme.example'),
+    );
+    // One answer, below the threshold of 6: the summary gives counts and the commitment, no scores.
+    expect(summary!.body.text).toContain('I will answer reporters within two hours');
+    expect(summary!.body.text).toContain('n = 1 (fewer than 6: hidden for anonymity)');
+    expect(lines).toHaveLength(17);
   });
 });
