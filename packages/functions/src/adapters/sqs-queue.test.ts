@@ -48,6 +48,8 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
   it('decodes only well-formed send jobs', () => {
     const reminder: SendJob = { kind: 'reminder', roundId: 'rnd_1', invitationId: 'inv_1', dueAt: '2026-03-04T09:00:00.000Z' };
     expect(decodeJob(encodeJob(reminder))).toEqual(reminder);
+    const warning: SendJob = { kind: 'early-warning', roundId: 'rnd_1', invitationId: 'inv_1' };
+    expect(decodeJob(encodeJob(warning))).toEqual(warning);
     for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}']) {
       expect(decodeJob(poison)).toBeNull();
     }

@@ -45,7 +45,8 @@ const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const SendJobSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
   v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
-]);
+  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id }),
+]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */
 export const encodeJob = (job: SendJob): string => JSON.stringify(job);
