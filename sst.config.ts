@@ -24,7 +24,7 @@ export default $config({
     const { sendQueue, deadLetters, subscribeSender } = await import('./infra/sender');
     const { api, publicUrl } = await import('./infra/api');
     subscribeSender(publicUrl);
-    const { scheduledJob } = await import('./infra/jobs');
+    const { scheduledJob, summaryJob } = await import('./infra/jobs');
     return {
       url: publicUrl,
       api: api.url,
@@ -36,6 +36,7 @@ export default $config({
       emailIdentity: email.sender,
       configurationSet: email.configSet,
       scheduledJob: scheduledJob.nodes.schedule.name,
+      summaryJob: summaryJob.nodes.schedule.name,
     };
   },
 });

@@ -94,7 +94,7 @@ describe('the SST app, run with stand-ins for SST', () => {
   it('runs each function from a handler file that exports `handler`, with Node 22 on arm64 and JSON logs', async () => {
     const { functions } = await deploy('production');
     expect(functions.map((f) => f.args.handler).sort()).toEqual(
-      ['api', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
+      ['api', 'jobs', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
     );
     for (const { args } of functions) {
       const file = join(root, `${args.handler.replace(/\.handler$/, '')}.ts`);
@@ -111,6 +111,7 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(names(byName('ApiRoute$default').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
     expect(names(byName('SendQueueSubscriber').link)).toEqual(['Email', 'LinkSecret', 'Table']);
     expect(names(byName('ScheduledJob').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
+    expect(names(byName('SummaryJob').link)).toEqual(['Email', 'LinkSecret', 'Table']);
     expect(names(byName('SesEventsHandler').link)).toEqual(['LinkSecret', 'Table']);
     expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
   });
@@ -167,11 +168,13 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(args.accessLog).toEqual({ retention: '3 months' });
   });
 
-  it('runs the scheduled job on its schedule with the event the jobs handler knows', async () => {
-    const { component } = await deploy('production');
-    const cron = component('CronV2', 'ScheduledJob').args;
-    expect(cron).toMatchObject({ schedule: 'rate(5 minutes)', event: { job: 'scheduled' }, retries: 0 });
-    expect(readFileSync(join(root, 'packages/functions/src/handlers/jobs.ts'), 'utf8')).toContain(`job: 'scheduled'`);
+  it('runs each job on its schedule with the event the jobs handler knows', async () => {
+    const { component, byName } = await deploy('production');
+    expect(component('CronV2', 'ScheduledJob').args).toMatchObject({ schedule: 'rate(5 minutes)', event: { job: 'scheduled' }, retries: 0 });
+    expect(component('CronV2', 'SummaryJob').args).toMatchObject({ schedule: 'rate(1 hour)', event: { job: 'summaries' }, retries: 0 });
+    const handler = readFileSync(join(root, 'packages/functions/src/handlers/jobs.ts'), 'utf8');
+    expect(handler).toContain(`job: 'scheduled' | 'summaries'`);
+    expect(byName('SummaryJob').environment.PUBLIC_URL).toBe('https://surveys.rapport.example');
   });
 
   it('points links in emails at the custom domain in production, and at the API in dev', async () => {

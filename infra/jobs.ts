@@ -1,18 +1,25 @@
+import { publicUrl } from './api';
+import { email } from './email';
 import { linkSecret } from './secrets';
 import { sendQueue } from './sender';
 import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
 
+type Schedule = `rate(${string})` | `cron(${string})`;
+
 /**
- * The scheduled jobs (EventBridge Scheduler through `sst.aws.CronV2`). Each schedule invokes the
- * jobs function with the event naming its job (`handlers/jobs.ts`).
- * - `scheduled`: closes rounds whose time is up, queues due reminders and lost invitations to
- *   the send queue. Harmless when run twice or overlapping, so no retries: the next run catches up.
- * - The improvement summaries (issue 5) will be a second CronV2 here, weekly/monthly per agency.
- * Linked to the table and the send queue (and the secret, which the shared deps require).
+ * The scheduled jobs (EventBridge Scheduler through `sst.aws.CronV2`). Each schedule invokes its
+ * own function, running the jobs handler with the event naming its job (`handlers/jobs.ts`). Both
+ * jobs are harmless when run twice or overlapping, so no retries: the next run catches up.
+ */
+
+/**
+ * `scheduled`: closes rounds whose time is up, queues due reminders and lost invitations to the
+ * send queue. Linked to the table and the send queue (and the secret, which the shared deps
+ * require); it sends no email itself.
  */
 export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
-  schedule: settings.schedules.scheduled as `rate(${string})` | `cron(${string})`,
+  schedule: settings.schedules.scheduled as Schedule,
   event: { job: 'scheduled' },
   retries: 0,
   function: {
@@ -20,5 +27,23 @@ export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
     link: [table, linkSecret, sendQueue],
     environment: commonEnvironment,
     timeout: '5 minutes',
+  },
+});
+
+/**
+ * `summaries`: each pro's improvement summary (and the agency summary to its admins) when the
+ * agency's weekly or monthly slot has passed in its time zone, one per period ever. Sends through
+ * SES itself, with the worker's backoff on throttling, so it is linked to the email identity, and
+ * its links point at the public URL.
+ */
+export const summaryJob = new sst.aws.CronV2('SummaryJob', {
+  schedule: settings.schedules.summaries as Schedule,
+  event: { job: 'summaries' },
+  retries: 0,
+  function: {
+    handler: `${handlers}/jobs.handler`,
+    link: [table, linkSecret, email],
+    environment: { ...commonEnvironment, PUBLIC_URL: publicUrl },
+    timeout: '15 minutes',
   },
 });

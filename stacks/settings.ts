@@ -46,7 +46,8 @@ export const StageSettingsSchema = v.pipe(
     schedules: v.strictObject({
       /** Close due rounds, queue due reminders and lost invitations (`runScheduledJobs`). */
       scheduled: schedule,
-      // summaries: the improvement summaries' schedule comes with issue 5.
+      /** Send the improvement summaries due (each agency at its own slot; hourly finds every slot). */
+      summaries: schedule,
     }),
     retention: v.strictObject({
       /** CloudWatch log retention of every function. */

@@ -3,7 +3,7 @@
  * sweeps whole indexes), queuing to a loopback SQS endpoint whose messages are then fed to the real
  * sender handler: schedule → SQS → sender → SES, short of AWS itself.
  */
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, type SendJob } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, submitResponse, updateSettings, type SendJob } from '@rapport/core';
 import { isolatedTestDeps, sesEmails, testConfig } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeJob, encodeJob } from '../adapters/sqs-queue';
@@ -88,7 +88,29 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect((await openInvitation(deps.db, invitations[0]!)).invitation.status).toBe('expired');
   });
 
+  it('"summaries" emails each pro with news their summary at the agency\'s slot, once', async () => {
+    // Week of Monday 4 March 2030 (UTC, weekly by default); the slot is Monday 11 March 09:00.
+    const week = new Date('2030-03-04T10:00:00Z');
+    const agency = await createAgency(deps.db, { name: 'Summaries handler', timezone: 'UTC' }, week);
+    await updateSettings(deps.db, agency.agencyId, { anonymityThreshold: 3 }, week);
+    const email = `jane-summary-${Date.now()}@acme.example`;
+    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email }, week);
+    const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, week);
+    const recipients = [0, 1, 2].map((i) => ({ email: `r${i}-${email}`, audience: 'reporter' }));
+    const { accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, week);
+    for (const [i, invitation] of accepted.entries()) {
+      await submitResponse(deps.db, invitation, { responsiveness: 4 + (i % 2), recommend: 9 }, new Date(week.getTime() + 3_600_000 + i * 60_000));
+    }
+
+    expect(await runAt(new Date('2030-03-11T08:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 0 });
+    expect(await runAt(new Date('2030-03-11T09:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 1, failed: 0 });
+    expect(await runAt(new Date('2030-03-11T10:00:00Z'), { job: 'summaries' })).toMatchObject({ sent: 0, alreadySent: 1 });
+    const inbox = await sesEmails({ to: email });
+    expect(inbox).toHaveLength(1);
+    expect(inbox[0]!.body.html).toContain('Jane Doe');
+  });
+
   it('refuses an event that names no known job', async () => {
-    await expect(jobs({ job: 'summaries' } as unknown as JobEvent, lambdaContext())).rejects.toThrow(/job/);
+    await expect(jobs({ job: 'nightly' } as unknown as JobEvent, lambdaContext())).rejects.toThrow(/must be one of scheduled, summaries/);
   });
 });

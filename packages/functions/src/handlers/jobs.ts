@@ -1,21 +1,23 @@
 import type { Context } from 'aws-lambda';
-import { runScheduledJobs, ValidationError } from '@rapport/core';
+import { runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
-import { lambdaDb, lambdaQueue, now as clock } from './runtime';
+import { lambdaDb, lambdaQueue, lambdaSummary, now as clock } from './runtime';
 
 /**
  * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
  * `event` (EventBridge Scheduler delivers that JSON as is).
  * - `scheduled`: close the rounds whose time is up, queue the reminders due and the invitations
  *   whose send job was lost (`runScheduledJobs`), every few minutes.
- * - The improvement summaries (issue 5) will be a second job here, with a schedule of its own.
+ * - `summaries`: send the improvement summaries due, each agency at its own slot in its time zone
+ *   (`runSummaries`), hourly.
  */
 export interface JobEvent {
-  job: 'scheduled';
+  job: 'scheduled' | 'summaries';
 }
 
 const jobs = {
   scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue() }, now),
+  summaries: (now: Date) => runSummaries(lambdaSummary(), now),
 } satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
 
 /** Runs one scheduled job; running it twice or at once with itself is harmless. */

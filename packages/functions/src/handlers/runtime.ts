@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createSesMailer, loadConfig, type Config, type Db, type DeliveryDeps, type JobQueue } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, loadConfig, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SummaryDeps } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue } from '../adapters/sqs-queue';
 import { createDeps, type Deps } from '../deps';
@@ -7,7 +7,7 @@ import { createDeps, type Deps } from '../deps';
 /**
  * What the handlers build once per Lambda container, on first use, and keep warm between
  * invocations. Each handler takes only what it needs (the SES-event handler a table client, the
- * jobs a table and the queue, the sender a table and SES), so each bundle carries only those
+ * jobs a table, the queue and SES, the sender a table and SES), so each bundle carries only those
  * SDK clients.
  */
 
@@ -52,6 +52,8 @@ interface Built {
   queue?: JobQueue;
   deps?: Deps;
   delivery?: DeliveryDeps;
+  summary?: SummaryDeps;
+  mailer?: Mailer;
   sqs?: SQSClient;
 }
 let built: Built = {};
@@ -82,18 +84,29 @@ export function lambdaQueue(): JobQueue {
   return (built.queue = createSqsQueue({ client: built.sqs, queueUrl }));
 }
 
+const lambdaMailer = (): Mailer => {
+  const c = lambdaConfig();
+  return (built.mailer ??= createSesMailer({ region: c.region, endpoint: c.sesEndpoint }));
+};
+
 /** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
 export function lambdaDelivery(): DeliveryDeps {
   if (built.delivery) return built.delivery;
   const config = lambdaConfig();
   return (built.delivery = {
     db: lambdaDb(),
-    mailer: createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
+    mailer: lambdaMailer(),
     linkSecret: linkSecret(config),
     publicUrl: config.publicUrl,
     mailFrom: config.mailFrom,
     now,
   });
+}
+
+/** What the summary job needs: the table, SES, the From address, the public URL. */
+export function lambdaSummary(): SummaryDeps {
+  const config = lambdaConfig();
+  return (built.summary ??= { db: lambdaDb(), mailer: lambdaMailer(), mailFrom: config.mailFrom, publicUrl: config.publicUrl });
 }
 
 /** The app's deps (the API): everything, with send jobs going to SQS. */
