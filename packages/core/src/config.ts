@@ -20,6 +20,11 @@ export const ConfigSchema = v.object({
     v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(1000, 'must be at most 1000')),
     '14',
   ),
+  /** Requests per minute each API key may make; 0 turns the limit off. */
+  API_RATE_LIMIT_PER_MINUTE: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(100_000, 'must be at most 100000')),
+    '600',
+  ),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -33,6 +38,7 @@ export interface Config {
   mailFrom: string;
   linkSecret: string | undefined;
   sendRatePerSecond: number;
+  apiRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +64,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailFrom: c.MAIL_FROM,
     linkSecret: c.LINK_SECRET,
     sendRatePerSecond: c.SEND_RATE_PER_SECOND,
+    apiRateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
   };
 }

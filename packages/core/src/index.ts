@@ -29,3 +29,4 @@ export { keys } from './db/keys';
 export * from './pro/commitment';
 export * from './warnings/early-warning';
 export * from './summary';
+export * from './apikey/rate-limit';

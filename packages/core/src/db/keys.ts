@@ -5,6 +5,7 @@
  * | # | access pattern                         | operation                                                 |
  * |---|----------------------------------------|-----------------------------------------------------------|
  * | 1 | authenticate an API key                | Get  PK=KEY#<sha256(secret)> SK=KEY                       |
+ * | 1b| count a key's requests this minute     | Update PK=RL#<keyId>#<minute> SK=RL (ADD, conditional; TTL) |
  * | 2 | read / update an agency                | Get/Update PK=AG#<a> SK=AG                                |
  * | 3 | list an agency's API keys              | Query PK=AG#<a> SK begins_with KEY#                       |
  * | 4 | get / list / update pros               | Get PK=AG#<a> SK=PRO#<p>; Query SK begins_with PRO#       |
@@ -44,6 +45,7 @@ export const AGENCIES_PARTITION = 'AGENCIES';
 
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
+  rateWindow: (keyId: string, windowStart: number) => ({ PK: `RL#${keyId}#${windowStart}`, SK: 'RL' }),
   agency: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'AG' }),
   apiKey: (agencyId: string, keyId: string) => ({ PK: `AG#${agencyId}`, SK: `KEY#${keyId}` }),
   pro: (agencyId: string, proId: string) => ({ PK: `AG#${agencyId}`, SK: `PRO#${proId}` }),

@@ -43,7 +43,7 @@ const requireJsonBody = createMiddleware(async (c, next) => {
 
 function v1(deps: Deps) {
   return new Hono<ApiEnv>()
-    .use(requireApiKey(deps.db))
+    .use(requireApiKey(deps))
     .use((c, next) => (ROUND_PATH.test(c.req.path) ? roundLimit : defaultLimit)(c, next))
     .use(requireJsonBody)
     .route('/settings', settingsRoutes(deps))

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agencyFixture, testDeps } from '@rapport/testing';
+import { agencyFixture, testConfig, testDeps } from '@rapport/testing';
+import { createDeps } from '../deps';
 
 const deps = testDeps();
 
@@ -41,5 +42,22 @@ describe('API key authentication', () => {
     expect((await call('POST', '/v1/api-keys', { key: readKey, body: { role: 'admin' } })).status).toBe(403);
     expect((await call('GET', '/v1/settings')).body.anonymityThreshold).toBe(5);
     expect((await call('GET', '/v1/pros')).body.data).toEqual([]);
+  });
+
+  it('answers 429 with Retry-After once a key has made its requests for the minute, and only for that key', async () => {
+    let clock = new Date('2030-01-01T10:00:15.000Z');
+    const limited = createDeps({ ...testConfig(), apiRateLimitPerMinute: 3 }, { now: () => clock });
+    const { call, readKey } = await agencyFixture(limited);
+    for (let i = 0; i < 3; i++) expect((await call('GET', '/v1/pros')).status).toBe(200);
+    const refused = await call('GET', '/v1/pros');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('Retry-After')).toBe('45');
+    expect(refused.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(refused.body).toMatchObject({ type: 'urn:rapport:problem:rate-limited', status: 429 });
+    // Another key of the same agency has its own count; the next minute starts afresh.
+    expect((await call('GET', '/v1/pros', { key: readKey })).status).toBe(200);
+    clock = new Date('2030-01-01T10:01:00.000Z');
+    expect((await call('GET', '/v1/pros')).status).toBe(200);
+    limited.db.client.destroy();
   });
 });

@@ -43,7 +43,7 @@ describe('OpenAPI document', () => {
     const createPro = document.paths['/v1/pros'].post;
     expect(createPro.security).toEqual([{ apiKey: [] }]);
     expect(createPro.requestBody.content['application/json'].schema.required).toEqual(['name', 'email']);
-    expect(Object.keys(createPro.responses).sort()).toEqual(['201', '400', '401', '403', '409', '422']);
+    expect(Object.keys(createPro.responses).sort()).toEqual(['201', '400', '401', '403', '409', '422', '429']);
     expect(createPro.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
     const patchSettings = document.paths['/v1/settings'].patch;
     const schema = patchSettings.requestBody.content['application/json'].schema;

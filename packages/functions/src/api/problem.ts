@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
+  RateLimitedError,
   ConflictError,
   ForbiddenError,
   NotFoundError,
@@ -32,6 +33,7 @@ export const PROBLEM_TYPES = {
   'payload-too-large': { status: 413, title: 'The body is too large' },
   'unsupported-media-type': { status: 415, title: 'The body must be JSON' },
   'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used with another request' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Something went wrong on our side' },
 } as const;
 
@@ -57,6 +59,10 @@ export function errorToResponse(error: unknown, c: Context): Response {
   }
   if (error instanceof NotFoundError) return problem(c, 'not-found', error.message);
   if (error instanceof ForbiddenError) return problem(c, 'forbidden', error.message);
+  if (error instanceof RateLimitedError) {
+    c.header('Retry-After', String(error.retryAfterSeconds));
+    return problem(c, 'rate-limited', error.message);
+  }
   if (error instanceof HTTPException) {
     if (error.status === 400 && /JSON/i.test(error.message)) return problem(c, 'malformed-json', error.message);
     if (error.status === 413) return problem(c, 'payload-too-large');

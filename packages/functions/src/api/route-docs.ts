@@ -9,7 +9,7 @@ interface RouteDoc {
   tags: string[];
   /** Success status and body schema. */
   ok: [status: number, schema: GenericSchema | null, description: string];
-  /** The problems this route may answer with, besides 401 (and 403 for admin routes). */
+  /** The problems this route may answer with, besides 401 and 429 (and 403 for admin routes). */
   problems?: ProblemType[];
   role: 'read' | 'admin';
   idempotent?: boolean;
@@ -22,7 +22,7 @@ const problemResponse = (types: ProblemType[]) => ({
 
 /** One OpenAPI operation: success body, the problems it may return, security and role. */
 export function doc(route: RouteDoc) {
-  const types: ProblemType[] = ['unauthorized', ...(route.role === 'admin' ? (['forbidden'] as const) : []), ...(route.problems ?? [])];
+  const types: ProblemType[] = ['unauthorized', 'rate-limited', ...(route.role === 'admin' ? (['forbidden'] as const) : []), ...(route.problems ?? [])];
   const byStatus = new Map<number, ProblemType[]>();
   for (const t of types) byStatus.set(PROBLEM_TYPES[t].status, [...(byStatus.get(PROBLEM_TYPES[t].status) ?? []), t]);
   const [status, schema, description] = route.ok;
