@@ -41,7 +41,8 @@ async function seedPro(db: Db, agencyId: string, label: string, count: number): 
 }
 
 export async function benchScores(config: Deps['config'], log: (line: string) => void) {
-  const deps = createDeps(config);
+  // No rate limiting here: its per-request write would be counted with the reads being measured.
+  const deps = createDeps({ ...config, apiRateLimitPerMinute: 0 });
   const meter = meterCapacity(deps.db);
   const app = createApp(deps);
   const now = new Date('2030-12-31T12:00:00Z');
