@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, updateSettings } from '@rapport/core';
 import { agencyFixture, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeJob } from '../adapters/sqs-queue';
@@ -140,6 +140,44 @@ describe('api handler (API Gateway HTTP API, payload 2.0)', () => {
       expect(mail!.body.text).toContain(`https://rapport.example/s/${surveyId}.`);
     }
     expect((await call('GET', `/v1/surveys/${surveyId}`)).body.counts).toMatchObject({ pending: 0, sent: 2 });
+  });
+
+  it('serves the survey page from the emailed link and takes the answers posted as a base64 form; a low answer warns the pro through SQS', async () => {
+    const now = new Date();
+    const tag = `${++n}-${now.getTime()}`;
+    const agency = await createAgency(deps.db, { name: `Pages ${tag}` }, now);
+    await updateSettings(deps.db, agency.agencyId, { earlyWarnings: true }, now);
+    const proEmail = `jane-${tag}@acme.example`;
+    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: proEmail }, now);
+    const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const email = `ana-${tag}@news.example`;
+    const { round: created, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }] }, now);
+    const job = { kind: 'invitation' as const, roundId: created.roundId, invitationId: accepted[0]!.invitationId };
+    await sender(sqsEvent([encodeJob(job)]), lambdaContext());
+    const path = new URL((await sesEmails({ to: email }))[0]!.body.text!.match(/https:\/\/rapport\.example\/s\/[^?\s]+/)![0]).pathname;
+
+    const page = await api({ ...httpEvent('GET', path), rawQueryString: 'score=2', queryStringParameters: { score: '2' } }, lambdaContext());
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('Jane Doe');
+    expect((await openInvitation(deps.db, job)).invitation.status).toBe('sent'); // a GET records nothing
+
+    const before = sqs.bodies.length;
+    const form = new URLSearchParams({ responsiveness: '2', recommend: '5', improve: 'Call back sooner' }).toString();
+    const posted = await api(
+      { ...httpEvent('POST', path, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form).toString('base64') }), isBase64Encoded: true },
+      lambdaContext(),
+    );
+    expect(posted.statusCode).toBe(200);
+    expect(posted.body).toContain('Thank you');
+    expect((await openInvitation(deps.db, job)).invitation.status).toBe('responded');
+
+    const warning = sqs.bodies.slice(before);
+    expect(warning.map((b) => JSON.parse(b))).toEqual([{ kind: 'early-warning', roundId: job.roundId, invitationId: job.invitationId }]);
+    expect((await sender(sqsEvent(warning), lambdaContext())).batchItemFailures).toEqual([]);
+    const [alert, ...more] = await sesEmails({ to: proEmail });
+    expect(more).toEqual([]);
+    expect(alert!.body.text).not.toContain(email);
   });
 
   it('answers an unknown key with problem+json', async () => {
