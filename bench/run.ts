@@ -4,6 +4,7 @@
  * across machines; absolute times depend on the machine.
  */
 import { freePort, startLocalSystem } from '@rapport/local';
+import { benchRounds } from './rounds';
 import { benchScores } from './scores';
 
 type Result = Awaited<ReturnType<typeof benchScores>>[number];
@@ -33,6 +34,11 @@ try {
     console.error('FAIL: reading scores costs more read units with 10,000 responses than with 1,000');
     process.exitCode = 1;
   }
+
+  console.log('POST /v1/campaigns/{id}/surveys, the round write (createRound):');
+  const [hundred, , twoThousand] = await benchRounds(system.config, log);
+  console.log(`  100 recipients     ${(hundred!.ms / 1000).toFixed(2).padStart(6)} s`);
+  console.log(`  2,000 recipients   ${(twoThousand!.ms / 1000).toFixed(2).padStart(6)} s   (${(twoThousand!.ms / hundred!.ms).toFixed(1)}× the time for 20× the recipients)`);
 } finally {
   await system.stop();
 }

@@ -96,6 +96,24 @@ describe('creating a survey round', () => {
     expect(results.flatMap((r) => r.skipped.map((s) => s.reason))).toEqual(['throttled', 'throttled']);
   });
 
+  it('gives each of 60 shared addresses to exactly one of two concurrent rounds, whole groups or not', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    // Interleaved lists, so the two rounds' groups of 25 overlap partly.
+    const shared = Array.from({ length: 60 }, (_, i) => ({ email: `shared${i}-${n}@x.example`, audience: 'reporter' }));
+    const own = (tag: string) => Array.from({ length: 10 }, (_, i) => ({ email: `${tag}${i}-${n}@x.example`, audience: 'reporter' }));
+    const [a, b] = await Promise.all([
+      createRound(db, agencyId, campaignId, { recipients: [...own('a'), ...shared] }, t0),
+      createRound(db, agencyId, campaignId, { recipients: [...shared.slice().reverse(), ...own('b')] }, t0),
+    ]);
+    const emails = (r: typeof a) => r.accepted.map((i) => i.email);
+    const sharedEmails = shared.map((r) => r.email);
+    expect([...emails(a), ...emails(b)].filter((e) => sharedEmails.includes(e)).sort()).toEqual([...sharedEmails].sort());
+    expect(a.accepted.length + b.accepted.length).toBe(80);
+    expect([...a.skipped, ...b.skipped].every((s) => s.reason === 'throttled' && sharedEmails.includes(s.email))).toBe(true);
+    expect(a.skipped.length + b.skipped.length).toBe(60);
+    for (const r of [a, b]) expect((await getRound(db, agencyId, r.round.roundId)).counts.pending).toBe(r.accepted.length);
+  });
+
   it('refuses a bad audience or too many recipients naming the field, and writes nothing', async () => {
     const { agencyId, campaignId } = await campaignFixture();
     const bad = createRound(db, agencyId, campaignId, { recipients: [{ email: 'a@x.example', audience: 'reporter' }, { email: 'b@x.example', audience: 'editor' }] }, t0);

@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
-import { failedConditions, isConditionFailed } from '../db/conditions';
+import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { getAgency, type Agency } from '../agency/agency';
 import { getCampaign } from '../campaign/campaign';
@@ -17,6 +17,7 @@ import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
 
 export const MAX_RECIPIENTS = 2000;
+const RECIPIENTS_PER_WRITE = 25;
 
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.trim(), v.maxLength(max, `must be at most ${max} characters`)));
 
@@ -182,61 +183,78 @@ export async function createRound(
     }),
   );
 
-  const written = await mapConcurrent(eligible, 8, async ({ index, recipient, hash }) => {
-    const invitation: Invitation = {
-      invitationId: newId('inv'),
-      roundId: round.roundId,
-      agencyId,
-      email: recipient.email,
-      name: recipient.name || null,
-      audience: recipient.audience,
-      outlet: recipient.outlet || null,
-      status: 'pending',
-      createdAt: iso(now),
-      sentAt: null,
-      respondedAt: null,
-      remindersSent: 0,
-      nextReminderAt: null,
-    };
-    try {
-      await db.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: db.table,
-                Key: keys.recipientState(agencyId, hash),
-                UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now',
-                // Absent, or last surveyed before both windows: the same rule as above, now atomic.
-                ConditionExpression:
-                  'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
-                ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
-                ExpressionAttributeValues: {
-                  ':type': 'recipientState',
-                  ':now': iso(now),
-                  ':anyCutoff': anyCutoff,
-                  ':audienceCutoff': audienceCutoff(recipient.audience),
-                },
-              },
-            },
-            {
-              Put: {
-                TableName: db.table,
-                Item: { ...keys.invitation(round.roundId, invitation.invitationId), type: 'invitation', ...invitation },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-          ],
-        }),
-      );
-      return invitation;
-    } catch (error) {
-      if (!failedConditions(error)?.includes(0)) throw error;
-      skipped.push({ index, email: recipient.email, reason: 'throttled' });
-      return null;
-    }
+  const invitationFor = ({ recipient }: (typeof eligible)[number]): Invitation => ({
+    invitationId: newId('inv'),
+    roundId: round.roundId,
+    agencyId,
+    email: recipient.email,
+    name: recipient.name || null,
+    audience: recipient.audience,
+    outlet: recipient.outlet || null,
+    status: 'pending',
+    createdAt: iso(now),
+    sentAt: null,
+    respondedAt: null,
+    remindersSent: 0,
+    nextReminderAt: null,
   });
-  const accepted = written.filter((i): i is Invitation => i !== null);
+  // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
+  const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.recipientState(agencyId, hash),
+        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now',
+        // Absent, or last surveyed before both windows: the same rule as above, now atomic.
+        ConditionExpression:
+          'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
+        ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
+        ExpressionAttributeValues: { ':type': 'recipientState', ':now': iso(now), ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) },
+      },
+    },
+    {
+      Put: {
+        TableName: db.table,
+        Item: { ...keys.invitation(round.roundId, invitation.invitationId), type: 'invitation', ...invitation },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+  ];
+
+  /**
+   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items of the 100 allowed). A
+   * transaction cancelled because some recipients were throttled meanwhile (by a concurrent round)
+   * is written again without them; one cancelled by a conflicting transaction is retried.
+   */
+  const writeGroup = async (group: typeof eligible): Promise<(Invitation | null)[]> => {
+    const invitations: (Invitation | null)[] = group.map(invitationFor);
+    let pending = group.map((_, i) => i);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      try {
+        await db.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)) }));
+        break;
+      } catch (error) {
+        const failed = failedConditions(error);
+        if (failed === undefined || attempt >= 8) throw error;
+        if (failed.length === 0) {
+          if (!isTransactionConflict(error)) throw error;
+          await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
+          continue;
+        }
+        const throttled = new Set(failed.map((item) => pending[Math.floor(item / 2)]!));
+        for (const i of throttled) {
+          skipped.push({ index: group[i]!.index, email: group[i]!.recipient.email, reason: 'throttled' });
+          invitations[i] = null;
+        }
+        pending = pending.filter((i) => !throttled.has(i));
+      }
+    }
+    return invitations;
+  };
+  const groups = Array.from({ length: Math.ceil(eligible.length / RECIPIENTS_PER_WRITE) }, (_, g) =>
+    eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
+  );
+  const accepted = (await mapConcurrent(groups, 4, writeGroup)).flat().filter((i): i is Invitation => i !== null);
 
   round.counts.pending = accepted.length;
   await db.doc.send(

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { submitResponse } from '@rapport/core';
+import { submitResponse, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 
-const deps = testDeps();
+// A queue that keeps its jobs: these tests look at rounds before anything is sent (the sending
+// itself is tested in core and end to end).
+const queued: SendJob[] = [];
+const deps = testDeps({ queue: { enqueue: async (jobs) => void queued.push(...jobs) } });
 
 async function campaign(f: AgencyFixture) {
   const { proId } = (await f.call('POST', '/v1/pros', { body: { name: 'Jane Doe', email: `jane-${f.agencyId}@acme.example` } })).body;
@@ -43,6 +46,10 @@ describe('survey rounds over the API', () => {
     const invitations = await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations?limit=1`);
     expect(invitations.body.data).toHaveLength(1);
     expect(invitations.body.next_cursor).toEqual(expect.any(String));
+    const all = (await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations`)).body.data as { invitationId: string; email: string }[];
+    expect(all.map((i) => i.email).sort()).toEqual([`a-${u}@news.example`, `b-${u}@corp.example`]);
+    // Each accepted invitation was queued for sending, once.
+    expect(queued.filter((j) => j.roundId === res.body.surveyId).map((j) => j.invitationId).sort()).toEqual(all.map((i) => i.invitationId).sort());
   });
 
   it('refuses invalid bodies naming the field, and accepts 2,000 recipients in one request', async () => {

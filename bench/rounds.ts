@@ -1,0 +1,28 @@
+/**
+ * Benchmark: creating a round of 2,000 recipients (the largest allowed), the write behind
+ * POST /v1/campaigns/{id}/surveys: suppression and throttle reads, then each invitation written
+ * with its recipient's throttle state under one condition.
+ */
+import { createAgency, createCampaign, createPro, createRound } from '@rapport/core';
+import { createDeps, type Deps } from '@rapport/functions';
+
+export async function benchRounds(config: Deps['config'], log: (line: string) => void) {
+  const deps = createDeps(config);
+  const now = new Date();
+  const agency = await createAgency(deps.db, { name: 'Bench rounds' }, now);
+  const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane', email: 'jane@bench-rounds.example' }, now);
+  const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
+  const results = [];
+  // The first 2,000 warms DynamoDB Local up; the second is the figure.
+  for (const [run, size] of [100, 2000, 2000].entries()) {
+    const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${i}-run${run}@bench-rounds.example`, audience: 'reporter' }));
+    const t0 = performance.now();
+    const { accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    const ms = performance.now() - t0;
+    if (accepted.length !== size) throw new Error(`expected ${size} accepted, got ${accepted.length}`);
+    log(`round of ${size}: ${(ms / 1000).toFixed(2)} s`);
+    results.push({ size, ms });
+  }
+  deps.db.client.destroy();
+  return results;
+}
