@@ -114,6 +114,7 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(names(byName('SummaryJob').link)).toEqual(['Email', 'LinkSecret', 'Table']);
     expect(names(byName('SesEventsHandler').link)).toEqual(['LinkSecret', 'Table']);
     expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
+    expect(byName('ApiRoute$default').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
   });
 
   it('declares the table from the one table definition: keys, every index, TTL', async () => {

@@ -15,6 +15,7 @@ export const dev = {
     dmarc: 'v=DMARC1; p=none;',
   },
   sending: { ratePerSecond: 1, concurrency: 2, maxReceives: 3 },
+  apiRateLimitPerMinute: 600,
   schedules: { scheduled: 'rate(5 minutes)', summaries: 'rate(1 hour)' },
   retention: { logs: '1 week', deadLetterDays: 4 },
   logLevel: 'DEBUG',

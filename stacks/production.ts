@@ -14,6 +14,7 @@ export const production = {
     dmarc: 'v=DMARC1; p=quarantine; rua=mailto:dmarc@rapport.example; adkim=s; aspf=s;',
   },
   sending: { ratePerSecond: 14, concurrency: 2, maxReceives: 5 },
+  apiRateLimitPerMinute: 600,
   schedules: { scheduled: 'rate(5 minutes)', summaries: 'rate(1 hour)' },
   retention: { logs: '3 months', deadLetterDays: 14 },
   logLevel: 'INFO',

@@ -43,6 +43,8 @@ export const StageSettingsSchema = v.pipe(
       /** Receives of a message before it moves to the dead-letter queue. */
       maxReceives: int(1, 10),
     }),
+    /** Requests a minute each API key may make before 429 (0: no limit). */
+    apiRateLimitPerMinute: int(0, 100_000),
     schedules: v.strictObject({
       /** Close due rounds, queue due reminders and lost invitations (`runScheduledJobs`). */
       scheduled: schedule,
