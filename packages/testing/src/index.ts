@@ -80,3 +80,4 @@ export async function clearSes(): Promise<void> {
 export * from './api';
 export * from './browser';
 export * from './cli';
+export * from './csv';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createCampaign, createPro, RESPONSE_CSV_COLUMNS, responsesCsv, type Db, type SurveyResponse } from '@rapport/core';
-import { agencyFixture, testDeps, type AgencyFixture, type ApiAnswer } from '@rapport/testing';
-import { parseCsv, seedResponses } from './responses.fixtures';
+import { agencyFixture, parseCsv, testDeps, type AgencyFixture, type ApiAnswer } from '@rapport/testing';
+import { seedResponses } from './responses.fixtures';
 
 const deps = testDeps();
 const { db } = deps;

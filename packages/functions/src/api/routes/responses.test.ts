@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign, createPro, createRound, RESPONSE_CSV_COLUMNS, submitResponse, type Invitation } from '@rapport/core';
-import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
-import { parseCsv } from './responses.fixtures';
+import { agencyFixture, parseCsv, testDeps, type AgencyFixture } from '@rapport/testing';
 
 const deps = testDeps();
 const { db } = deps;
