@@ -1,4 +1,5 @@
 import { RESPONSIVENESS_LABELS, WORDING, type Audience } from '../survey/instrument';
+import { emailDocument, FONT, WRAP } from './layout';
 import { escapeHtml, oneLine, truncate } from './text';
 
 export interface InvitationInput {
@@ -98,8 +99,6 @@ export function renderInvitation(input: InvitationInput): RenderedEmail {
   return { subject, text, html };
 }
 
-const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
-
 interface HtmlParts {
   subject: string;
   greeting: string;
@@ -111,11 +110,7 @@ interface HtmlParts {
   unsubscribeUrl: string;
 }
 
-/**
- * Table-based layout with inline styles only (what every mail client renders): one centred column
- * of at most 600px (a fixed 600px table for Outlook's Word engine), full-width score buttons at
- * least 48px tall, no images, no remote resources. All values are escaped here.
- */
+/** The shared email document (see ./layout.ts) with full-width score buttons at least 48px tall. All values are escaped here. */
 function renderHtml(p: HtmlParts): string {
   const e = escapeHtml;
   const paragraph = (content: string, style = '') =>
@@ -127,48 +122,25 @@ function renderHtml(p: HtmlParts): string {
     `<a href="${e(s.url)}" target="_blank" style="display:block;padding:14px 18px;${FONT}font-size:17px;line-height:22px;font-weight:600;color:#1e3a8a;text-decoration:none;border-radius:8px;">${e(s.label)}</a>` +
     `</td></tr></table></td></tr>`;
 
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="x-apple-disable-message-reformatting">',
-    `<title>${e(p.subject)}</title>`,
-    '</head>',
-    '<body style="margin:0;padding:0;background-color:#f3f4f6;">',
-    `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;" aria-hidden="true">${e(p.question)}</div>`,
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6" style="background-color:#f3f4f6;">',
-    '<tr><td align="center" style="padding:24px 12px;">',
-    '<!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="max-width:600px;background-color:#ffffff;border-radius:12px;">',
-    '<tr><td style="padding:28px 24px 12px 24px;">',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">',
-    paragraph(e(p.greeting)),
-    paragraph(e(p.why)),
-    `<tr><td style="padding:8px 0 16px 0;${FONT}font-size:20px;line-height:28px;font-weight:700;color:#111827;">${e(p.question)}</td></tr>`,
-    ...p.scores.map(button),
-    paragraph(e(SCORE_LINK_NOTE), 'padding-top:6px;font-size:14px;line-height:20px;color:#4b5563;'),
-    ...(p.commitmentLine
-      ? [
-          `<tr><td style="padding:0 0 16px 0;"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
-            `<td style="padding:12px 16px;border-left:4px solid #6366f1;background-color:#f9fafb;${FONT}font-size:15px;line-height:22px;color:#1f2937;">${e(p.commitmentLine)}</td>` +
-            `</tr></table></td></tr>`,
-        ]
-      : []),
-    '</table>',
-    '</td></tr>',
-    `<tr><td style="padding:16px 24px 24px 24px;border-top:1px solid #e5e7eb;${FONT}font-size:13px;line-height:20px;color:#6b7280;">`,
-    `${e(p.footer)}<br>`,
-    `<a href="${e(p.unsubscribeUrl)}" target="_blank" style="color:#374151;text-decoration:underline;">${e(UNSUBSCRIBE_TEXT)}</a>`,
-    '</td></tr>',
-    '</table>',
-    '<!--[if mso]></td></tr></table><![endif]-->',
-    '</td></tr>',
-    '</table>',
-    '</body>',
-    '</html>',
-  ].join('\n');
+  return emailDocument({
+    subject: p.subject,
+    preheader: p.question,
+    rows: [
+      paragraph(e(p.greeting)),
+      paragraph(e(p.why)),
+      `<tr><td style="padding:8px 0 16px 0;${FONT}font-size:20px;line-height:28px;font-weight:700;color:#111827;">${e(p.question)}</td></tr>`,
+      ...p.scores.map(button),
+      paragraph(e(SCORE_LINK_NOTE), 'padding-top:6px;font-size:14px;line-height:20px;color:#4b5563;'),
+      ...(p.commitmentLine
+        ? [
+            `<tr><td style="padding:0 0 16px 0;"><table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>` +
+              `<td style="padding:12px 16px;border-left:4px solid #6366f1;background-color:#f9fafb;${FONT}font-size:15px;line-height:22px;color:#1f2937;${WRAP}">${e(p.commitmentLine)}</td>` +
+              `</tr></table></td></tr>`,
+          ]
+        : []),
+    ],
+    footerHtml: `${e(p.footer)}<br><a href="${e(p.unsubscribeUrl)}" target="_blank" style="color:#374151;text-decoration:underline;">${e(UNSUBSCRIBE_TEXT)}</a>`,
+  });
 }
 
 /** An absolute http(s) URL with nothing that could break out of `<…>` or an attribute. */

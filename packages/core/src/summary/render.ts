@@ -1,4 +1,5 @@
 import { SUBJECT_MAX_LENGTH, type RenderedEmail } from '../email/invitation';
+import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, oneLine, truncate } from '../email/text';
 import { word, type Audience } from '../survey/instrument';
 import type { AgencySummary, AgencySummaryRow, Figure, HeadlineFigure, ProSummary, TrendPoint } from './model';
@@ -19,9 +20,6 @@ import type { AgencySummary, AgencySummaryRow, Figure, HeadlineFigure, ProSummar
  */
 
 const e = escapeHtml;
-const FONT = "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
-/** Lets long words and URLs wrap inside a cell instead of pushing the layout wider than 600px. */
-const WRAP = 'word-break:break-word;overflow-wrap:anywhere;';
 const INK = '#1f2937';
 const MUTED = '#6b7280';
 const BAR = '#4f46e5';
@@ -209,39 +207,18 @@ interface Page {
 
 function page(p: Page): string {
   const url = safeUrl(p.moreUrl);
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="x-apple-disable-message-reformatting">',
-    `<title>${e(p.subject)}</title>`,
-    '</head>',
-    '<body style="margin:0;padding:0;background-color:#f3f4f6;">',
-    `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;" aria-hidden="true">${e(p.preheader)}</div>`,
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6" style="background-color:#f3f4f6;">',
-    '<tr><td align="center" style="padding:24px 12px;">',
-    '<!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="width:100%;max-width:600px;table-layout:fixed;background-color:#ffffff;border-radius:12px;">',
-    '<tr><td style="padding:24px 24px 8px 24px;">',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="table-layout:fixed;">',
-    `<tr><td style="padding:0 0 6px 0;${FONT}font-size:22px;line-height:28px;font-weight:700;color:#111827;${WRAP}">${e(p.title)}</td></tr>`,
-    paragraph(e(p.intro)),
-    ...p.body,
-    '</table>',
-    '</td></tr>',
-    `<tr><td style="padding:16px 24px 24px 24px;border-top:1px solid #e5e7eb;${FONT}font-size:13px;line-height:20px;color:${MUTED};${WRAP}">`,
-    p.footer.map(e).join('<br>'),
-    url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : '',
-    '</td></tr>',
-    '</table>',
-    '<!--[if mso]></td></tr></table><![endif]-->',
-    '</td></tr>',
-    '</table>',
-    '</body>',
-    '</html>',
-  ].join('\n');
+  return emailDocument({
+    subject: p.subject,
+    preheader: p.preheader,
+    rows: [
+      `<tr><td style="padding:0 0 6px 0;${FONT}font-size:22px;line-height:28px;font-weight:700;color:#111827;${WRAP}">${e(p.title)}</td></tr>`,
+      paragraph(e(p.intro)),
+      ...p.body,
+    ],
+    footerHtml:
+      p.footer.map(e).join('<br>') +
+      (url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : ''),
+  });
 }
 
 function footerLines(agencyName: string, k: number): string[] {

@@ -2,6 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
+import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, oneLine, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
@@ -44,20 +45,20 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
     'You get these alerts because your agency turned on early warnings.',
   ].join('\n');
   const e = escapeHtml;
-  const cell = 'font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:22px;color:#1f2937;';
-  const html = [
-    '<!DOCTYPE html><html lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
-    `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>`,
-    '<body style="margin:0;padding:0;background-color:#f3f4f6;">',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6"><tr><td align="center" style="padding:24px 12px;">',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="max-width:600px;background-color:#ffffff;border-radius:12px;">',
-    `<tr><td style="padding:24px 24px 8px 24px;${cell}">Hi ${e(pro)},</td></tr>`,
-    `<tr><td style="padding:8px 24px;${cell}">${e(intro)}</td></tr>`,
-    ...rows.map(([q, a]) => `<tr><td style="padding:6px 24px;${cell}">${e(q)}: <strong>${e(a)}</strong></td></tr>`),
-    ...(comment ? [`<tr><td style="padding:12px 24px;${cell}"><div style="border-left:4px solid #b91c1c;padding:8px 12px;background-color:#fef2f2;">What could be better: “${e(comment)}”</div></td></tr>`] : []),
-    `<tr><td style="padding:16px 24px 24px 24px;font-family:Arial,Helvetica,sans-serif;font-size:13px;color:#6b7280;">You get these alerts because your agency turned on early warnings.</td></tr>`,
-    '</table></td></tr></table></body></html>',
-  ].join('\n');
+  const cell = `${FONT}font-size:15px;line-height:22px;color:#1f2937;${WRAP}`;
+  const html = emailDocument({
+    subject,
+    preheader: intro,
+    rows: [
+      `<tr><td style="padding:0 0 12px 0;${cell}">Hi ${e(pro)},</td></tr>`,
+      `<tr><td style="padding:0 0 12px 0;${cell}">${e(intro)}</td></tr>`,
+      ...rows.map(([q, a]) => `<tr><td style="padding:0 0 6px 0;${cell}">${e(q)}: <strong>${e(a)}</strong></td></tr>`),
+      ...(comment
+        ? [`<tr><td style="padding:12px 0;${cell}"><div style="border-left:4px solid #b91c1c;padding:8px 12px;background-color:#fef2f2;">What could be better: “${e(comment)}”</div></td></tr>`]
+        : []),
+    ],
+    footerHtml: 'You get these alerts because your agency turned on early warnings.',
+  });
   return { subject, text, html };
 }
 
