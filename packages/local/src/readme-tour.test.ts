@@ -40,7 +40,7 @@ describe("the README's five-minute tour", () => {
         SES_PORT: new URL(system.urls.ses).port,
         DATA_DIR: dataDir,
       },
-      timeout: 60_000,
+      timeout: 150_000,
     });
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
     const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job, scores, commitment, summaries] = lines;
@@ -79,5 +79,5 @@ describe("the README's five-minute tour", () => {
     expect(summary!.body.text).toContain('I will answer reporters within two hours');
     expect(summary!.body.text).toContain('n = 1 (fewer than 6: hidden for anonymity)');
     expect(lines).toHaveLength(17);
-  });
+  }, 180_000); // a dozen CLI processes and HTTP calls, on a machine busy with the other test files
 });
