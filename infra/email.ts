@@ -1,4 +1,3 @@
-import { linkSecret } from './secrets';
 import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
 
@@ -49,7 +48,7 @@ export const sesEventDeadLetters = new sst.aws.Queue('SesEventDeadLetters', {
  */
 sesEvents.subscribe('SesEventsHandler', {
   handler: `${handlers}/ses-events.handler`,
-  link: [table, linkSecret],
+  link: [table],
   environment: commonEnvironment,
   timeout: '30 seconds',
   permissions: [{ actions: ['sqs:SendMessage'], resources: [sesEventDeadLetters.arn] }],

@@ -110,9 +110,9 @@ describe('the SST app, run with stand-ins for SST', () => {
     const { byName } = await deploy('production');
     expect(names(byName('ApiRoute$default').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
     expect(names(byName('SendQueueSubscriber').link)).toEqual(['Email', 'LinkSecret', 'Table']);
-    expect(names(byName('ScheduledJob').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
-    expect(names(byName('SummaryJob').link)).toEqual(['Email', 'LinkSecret', 'Table']);
-    expect(names(byName('SesEventsHandler').link)).toEqual(['LinkSecret', 'Table']);
+    expect(names(byName('ScheduledJob').link)).toEqual(['SendQueue', 'Table']);
+    expect(names(byName('SummaryJob').link)).toEqual(['Email', 'Table']);
+    expect(names(byName('SesEventsHandler').link)).toEqual(['Table']);
     expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
     expect(byName('ApiRoute$default').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
   });

@@ -1,6 +1,5 @@
 import { publicUrl } from './api';
 import { email } from './email';
-import { linkSecret } from './secrets';
 import { sendQueue } from './sender';
 import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
@@ -15,8 +14,7 @@ type Schedule = `rate(${string})` | `cron(${string})`;
 
 /**
  * `scheduled`: closes rounds whose time is up, queues due reminders and lost invitations to the
- * send queue. Linked to the table and the send queue (and the secret, which the shared deps
- * require); it sends no email itself.
+ * send queue. Linked to the table and the send queue; it sends no email itself.
  */
 export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
   schedule: settings.schedules.scheduled as Schedule,
@@ -24,7 +22,7 @@ export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
   retries: 0,
   function: {
     handler: `${handlers}/jobs.handler`,
-    link: [table, linkSecret, sendQueue],
+    link: [table, sendQueue],
     environment: commonEnvironment,
     timeout: '5 minutes',
   },
@@ -42,7 +40,7 @@ export const summaryJob = new sst.aws.CronV2('SummaryJob', {
   retries: 0,
   function: {
     handler: `${handlers}/jobs.handler`,
-    link: [table, linkSecret, email],
+    link: [table, email],
     environment: { ...commonEnvironment, PUBLIC_URL: publicUrl },
     timeout: '15 minutes',
   },

@@ -3,8 +3,7 @@
  * per stage, before the first deploy:
  *   npx sst secret set LinkSecret "$(openssl rand -base64 48)" --stage production
  * Changing it invalidates every link already emailed.
- * Who reads it: the API (the pages check the tokens) and the sender (it signs the links it emails);
- * the jobs and SES-event functions are linked too because the shared deps refuse to start without
- * it, though they sign nothing.
+ * Who reads it: the API (the pages check the tokens) and the sender (it signs the links it emails),
+ * nothing else.
  */
 export const linkSecret = new sst.Secret('LinkSecret');

@@ -89,6 +89,9 @@ describe('jobs handler (CronV2 schedule event)', () => {
   });
 
   it('"summaries" emails each pro with news their summary at the agency\'s slot, once', async () => {
+    // Its function is not linked to the link-signing secret (infra/jobs.ts): it runs without it.
+    delete process.env.LINK_SECRET;
+    resetLambdaDeps();
     // Week of Monday 4 March 2030 (UTC, weekly by default); the slot is Monday 11 March 09:00.
     const week = new Date('2030-03-04T10:00:00Z');
     const agency = await createAgency(deps.db, { name: 'Summaries handler', timezone: 'UTC' }, week);
