@@ -22,7 +22,8 @@ export const deadLetters = new sst.aws.Queue('SendDeadLetters', {
 
 /**
  * One message per email to send (`{ kind, roundId, invitationId[, dueAt] }`: ids, no address).
- * Who writes: the API (a new round's invitations) and the jobs (reminders, lost invitations).
+ * Who writes: the API (a new round's invitations, early warnings on a low answer) and the
+ * scheduled job (reminders, lost invitations).
  * Who reads: the sender below. The visibility timeout is six times the sender's timeout, as AWS
  * advises, so a batch still running is not delivered twice.
  */
