@@ -32,7 +32,7 @@ describe('npm run job', () => {
     const at = addDays(now, 3.5).toISOString();
     const ran = await job(['scheduled', '--at', at]);
     expect(ran.stderr).toBe('');
-    expect(ran.result).toEqual({ job: 'scheduled', at, roundsClosed: 0, remindersQueued: 1, invitationsRequeued: 0 });
+    expect(ran.result).toEqual({ job: 'scheduled', at, roundsClosed: 0, remindersQueued: 1, invitationsRequeued: 0, sendsInterrupted: 0 });
     expect((await sesEmails({ to: email })).map((m) => m.subject)).toEqual([
       'How responsive was Jane Doe on the Spring Launch?',
       'Reminder: How responsive was Jane Doe on the Spring Launch?',

@@ -14,7 +14,8 @@ const usage = `Usage: npm run job -- <job> [options]
 
 Jobs:
   scheduled   closes rounds whose time is up, sends the reminders due and any invitation
-              whose send job was lost (the local runner does this every minute by itself)
+              whose send job was lost, marks failed the sends a dead worker left unfinished
+              (the local runner does this every minute by itself)
   summaries   sends the improvement summaries that are due (the local runner does this
               hourly); with --period, every pro's summary of that month
 

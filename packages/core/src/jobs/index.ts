@@ -2,24 +2,25 @@ import type { Db } from '../db/client';
 import type { JobQueue } from '../sending/queue';
 import { closeDueRounds } from './expiry';
 import { enqueueDueReminders } from './reminders';
-import { requeueStalledInvitations } from './stalled';
+import { failInterruptedSends, requeueStalledInvitations } from './stalled';
 
 export { closeDueRounds, closeRound } from './expiry';
 export { enqueueDueReminders } from './reminders';
-export { requeueStalledInvitations, STALLED_AFTER_MS } from './stalled';
+export { failInterruptedSends, requeueStalledInvitations, STALLED_AFTER_MS } from './stalled';
 
 /**
  * The scheduled job: closes the rounds whose time is up, then queues the reminders due and the
- * invitations whose jobs were lost. Closing first means a round's last reminders are not sent as
+ * invitations whose jobs were lost, and marks failed the sends a dead worker left unfinished. Closing first means a round's last reminders are not sent as
  * it closes. Meant to run every few minutes (in process locally, on a schedule on AWS); running it
  * twice or concurrently is harmless.
  */
 export async function runScheduledJobs(
   deps: { db: Db; queue: JobQueue },
   now: Date,
-): Promise<{ roundsClosed: number; remindersQueued: number; invitationsRequeued: number }> {
+): Promise<{ roundsClosed: number; remindersQueued: number; invitationsRequeued: number; sendsInterrupted: number }> {
   const roundsClosed = await closeDueRounds(deps.db, now);
   const remindersQueued = await enqueueDueReminders(deps.db, deps.queue, now);
   const invitationsRequeued = await requeueStalledInvitations(deps.db, deps.queue, now);
-  return { roundsClosed, remindersQueued, invitationsRequeued };
+  const sendsInterrupted = await failInterruptedSends(deps.db, now);
+  return { roundsClosed, remindersQueued, invitationsRequeued, sendsInterrupted };
 }

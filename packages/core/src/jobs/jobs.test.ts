@@ -11,6 +11,7 @@ import { openInvitation, submitResponse } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { deliver, type DeliveryDeps } from '../sending/deliver';
 import type { JobQueue, SendJob } from '../sending/queue';
+import { transitionInvitation } from '../sending/transition';
 import { runScheduledJobs } from './index';
 
 /**
@@ -210,5 +211,24 @@ describe('reminders and expiry', () => {
     expect(await sesEmails({ to: emails[1]! })).toHaveLength(1);
     expect(await runJobsAt(new Date(t0.getTime() + 30 * 60_000))).toMatchObject({ invitationsRequeued: 0 });
     expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1 });
+  });
+
+  it('marks failed, never re-sends, an invitation a dead worker left sending for 15 minutes', async () => {
+    const t0 = new Date('2031-12-01T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Dead worker' }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-dead@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'dead-worker@news.example', audience: 'reporter' }] }, t0);
+    const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    // The claim a worker makes before calling SES; then it dies.
+    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: t0.toISOString() } })).toBe(true);
+
+    expect(await runJobsAt(new Date(t0.getTime() + 10 * 60_000))).toMatchObject({ sendsInterrupted: 0, invitationsRequeued: 0 });
+    const later = await runJobsAt(new Date(t0.getTime() + 16 * 60_000));
+    expect(later).toMatchObject({ sendsInterrupted: 1, invitationsRequeued: 0, jobs: [] });
+    expect(await invitationOf(ref)).toMatchObject({ status: 'failed', failure: 'Interrupted' });
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ sending: 0, failed: 1 });
+    expect(await sesEmails({ to: 'dead-worker@news.example' })).toEqual([]);
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1, sendsInterrupted: 0 });
   });
 });

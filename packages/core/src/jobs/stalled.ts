@@ -4,6 +4,7 @@ import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
 import type { JobQueue } from '../sending/queue';
 import type { Round } from '../survey/round';
+import { transitionInvitation } from '../sending/transition';
 
 /** How long a round's invitations may wait in the queue before they count as lost. */
 export const STALLED_AFTER_MS = 15 * 60_000;
@@ -37,4 +38,36 @@ export async function requeueStalledInvitations(db: Db, queue: JobQueue, now: Da
     }
   }
   return queued;
+}
+
+/**
+ * Marks `failed` (failure `Interrupted`) the invitations left `sending` for 15 minutes: a worker
+ * died between claiming one and recording the send. Whether that email went out is unknown, so it
+ * is never sent again (a duplicate is worse than a loss); `failed` makes it visible in the counts.
+ */
+export async function failInterruptedSends(db: Db, now: Date): Promise<number> {
+  const before = iso(new Date(now.getTime() - STALLED_AFTER_MS));
+  let failed = 0;
+  for await (const rounds of queryAll(db, {
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    FilterExpression: '#counts.sending > :zero',
+    ExpressionAttributeNames: { '#counts': 'counts' },
+    ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':zero': 0 },
+  })) {
+    for (const { roundId } of rounds as unknown as Round[]) {
+      for await (const invitations of queryAll(db, {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+        FilterExpression: '#status = :sending AND sendingAt < :before',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':sending': 'sending', ':before': before },
+      })) {
+        for (const i of invitations) {
+          const set = { failedAt: iso(now), failure: 'Interrupted' };
+          if (await transitionInvitation(db, roundId, i.invitationId as string, 'sending', 'failed', { set })) failed++;
+        }
+      }
+    }
+  }
+  return failed;
 }

@@ -70,7 +70,7 @@ describe('jobs handler (CronV2 schedule event)', () => {
 
     // Nothing is due yet.
     let from = sqs.bodies.length;
-    expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({ job: 'scheduled', at: expect.any(String), roundsClosed: 0, remindersQueued: 0, invitationsRequeued: 0 });
+    expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({ job: 'scheduled', at: expect.any(String), roundsClosed: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 });
     expect(queuedSince(from)).toEqual([]);
 
     // Four days on, each gets the day-3 reminder, through SQS and the sender.
