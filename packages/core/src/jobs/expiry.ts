@@ -26,7 +26,7 @@ export async function closeDueRounds(db: Db, now: Date): Promise<number> {
 
 /**
  * Ends a round: invitations still unanswered become `expired` (and leave the reminder index),
- * ones never sent become `skipped`, the round becomes `closed` (a cancelled one stays
+ * ones never sent become `skipped`, sends left unfinished `failed`, the round becomes `closed` (a cancelled one stays
  * `cancelled`) and leaves the close index last. Every step is conditional, so a run that dies
  * half-way is finished by the next.
  */
@@ -35,13 +35,19 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<vo
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
   })) {
-    const open = (items as unknown as Invitation[]).filter((i) => i.status === 'sent' || i.status === 'pending');
+    const open = (items as unknown as Invitation[]).filter((i) => i.status === 'sent' || i.status === 'pending' || i.status === 'sending');
     // Each transition also updates the round's counts; a little concurrency, conflicts retried.
-    await mapConcurrent(open, 2, (i) =>
-      i.status === 'sent'
-        ? transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] })
-        : transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped'),
-    );
+    await mapConcurrent(open, 2, (i) => {
+      switch (i.status) {
+        case 'sent':
+          return transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
+        case 'pending':
+          return transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped');
+        default:
+          // A send a dead worker left unfinished (see failInterruptedSends): never sent again.
+          return transitionInvitation(db, roundId, i.invitationId, 'sending', 'failed', { set: { failedAt: iso(now), failure: 'Interrupted' } });
+      }
+    });
   }
   const leaveIndex = { TableName: db.table, Key: keys.round(roundId), ExpressionAttributeValues: { ':now': iso(now) } };
   try {

@@ -29,13 +29,15 @@ export interface AnonymityGroup<T> {
   key: string;
   n: number;
   value: T;
+  /** Withheld whatever its n (e.g. a group already hidden at a coarser level). */
+  withheld?: boolean;
 }
 
 export type Anonymised<T> = { key: string; n: number; withheld: true } | { key: string; n: number; withheld: false; value: T };
 
 /** The groups in their input order, each shown with its value or withheld with its n only. */
 export function applyAnonymity<T>(groups: readonly AnonymityGroup<T>[], k: number, { totalShown }: { totalShown: boolean }): Anonymised<T>[] {
-  const withheld = groups.map((g) => g.n < k);
+  const withheld = groups.map((g) => g.withheld === true || g.n < k);
   if (totalShown) {
     let residual = groups.reduce((sum, g, i) => (withheld[i] ? sum + g.n : sum), 0);
     const shown = groups

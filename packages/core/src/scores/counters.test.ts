@@ -120,7 +120,8 @@ describe('counters against DynamoDB Local', () => {
           expected.set(id, sum);
         };
         for (const r of responses) {
-          const delta = responseDelta(null, r.answers as Answers, r.attribution === 'anonymous');
+          // The fixture's invitations were never sent, so each first answer also counts its delivery.
+          const delta = { ...responseDelta(null, r.answers as Answers, r.attribution === 'anonymous'), delivered: 1 };
           add(keys.proCounter(agencyId, r.proId, r.period, r.audience), delta);
           add(keys.campaignCounter(agencyId, r.campaignId, r.audience), delta);
           add(keys.agencyCounter(agencyId, r.period, r.audience), delta);

@@ -42,13 +42,13 @@ export interface PeriodScores {
   audiences: Partial<Record<Audience, GroupScores>>;
 }
 
-function itemScores(counter: Counter, k: number): Partial<Record<ScoredItem, ItemScore>> {
+function itemScores(counter: Counter, k: number, hidden: ReadonlySet<ScoredItem> = new Set()): Partial<Record<ScoredItem, ItemScore>> {
   const items: Partial<Record<ScoredItem, ItemScore>> = {};
   for (const item of SCORED_ITEMS) {
     const c = counter.items[item];
     if (c.n === 0) continue;
-    // An optional item answered by fewer than k is held back on its own n.
-    if (c.n < k) {
+    // An optional item answered by fewer than k is held back on its own n (or by the item rule below).
+    if (c.n < k || hidden.has(item)) {
       items[item] = { n: c.n, withheld: true };
       continue;
     }
@@ -70,22 +70,38 @@ function itemScores(counter: Counter, k: number): Partial<Record<ScoredItem, Ite
 /**
  * Scores of a total and its parts (audiences, or pros) under the anonymity rule: a part below k
  * shows only its n, and more parts are withheld while the withheld ones could be recovered by
- * subtracting the shown parts from the total (see `applyAnonymity`).
+ * subtracting the shown parts from the total (see `applyAnonymity`). The same rule then runs
+ * item by item on each item's own n: an optional item (recommend, a dimension) answered by few
+ * people in one part could otherwise be recovered from the total's figure minus the others'.
  */
 export function groupScores<K extends string>(parts: ReadonlyMap<K, Counter>, k: number): { total: GroupScores; parts: Map<K, GroupScores> } {
   const totalCounter = sumCounters([...parts.values()]);
   const totalN = responsesIn(totalCounter);
   const totalShown = totalN >= k;
   const total: GroupScores = totalShown ? { n: totalN, withheld: false, items: itemScores(totalCounter, k) } : { n: totalN, withheld: true };
+  const entries = [...parts.entries()];
   const anonymised = applyAnonymity(
-    [...parts.entries()].map(([key, counter]) => ({ key, n: responsesIn(counter), value: counter })),
+    entries.map(([key, counter]) => ({ key, n: responsesIn(counter), value: counter })),
     k,
     { totalShown },
   );
+  const partShown = new Map(anonymised.map((g) => [g.key, !g.withheld]));
+  const hiddenItems = new Map<string, Set<ScoredItem>>(entries.map(([key]) => [key, new Set()]));
+  for (const item of SCORED_ITEMS) {
+    const perItem = applyAnonymity(
+      entries.map(([key, counter]) => ({ key, n: counter.items[item].n, value: null, withheld: !partShown.get(key) })),
+      k,
+      { totalShown: totalShown && totalCounter.items[item].n >= k },
+    );
+    for (const g of perItem) if (g.withheld) hiddenItems.get(g.key)!.add(item);
+  }
   return {
     total,
     parts: new Map(
-      anonymised.map((g) => [g.key as K, g.withheld ? { n: g.n, withheld: true } : { n: g.n, withheld: false, items: itemScores(g.value, k) }]),
+      anonymised.map((g) => [
+        g.key as K,
+        g.withheld ? { n: g.n, withheld: true } : { n: g.n, withheld: false, items: itemScores(g.value, k, hiddenItems.get(g.key)) },
+      ]),
     ),
   };
 }

@@ -136,9 +136,11 @@ export async function buildProSummary(
         }
       : null,
     comments,
-    commitment: pro.commitment
-      ? { ...pro.commitment, responsiveness: await responsivenessSince(db, agency, pro, pro.commitment.since, period.to) }
-      : null,
+    // A commitment made after the period is news for the next summary, not this one.
+    commitment:
+      pro.commitment && pro.commitment.since < period.to
+        ? { ...pro.commitment, responsiveness: await responsivenessSince(db, agency, pro, pro.commitment.since, period.to) }
+        : null,
     moreUrl: options.moreUrl,
   };
 }

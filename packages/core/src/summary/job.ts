@@ -53,6 +53,36 @@ export async function proSummaryFor(deps: Pick<SummaryDeps, 'db' | 'publicUrl'>,
   return summary ? { summary, rendered: renderProSummary(summary) } : null;
 }
 
+/** One pro's summary for a period, unless it went out already or the period was quiet. */
+async function sendProSummary(deps: SummaryDeps, agency: Agency, pro: Pro, period: SummaryPeriod, now: Date, run: SummaryRun): Promise<void> {
+  const key = keys.summarySent(agency.agencyId, pro.proId, period.key);
+  // Most hourly runs find the summary sent already: a read is cheaper than building it again.
+  const { Item: done } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }));
+  if (done) {
+    run.alreadySent++;
+    return;
+  }
+  const built = await proSummaryFor(deps, agency, pro, period);
+  if (!built) {
+    run.quiet++;
+    return;
+  }
+  const tipIds = built.summary.weakest?.tips.map((t) => t.id) ?? [];
+  if (!(await claim(deps.db, key, { sentAt: iso(now), tipIds }))) {
+    run.alreadySent++;
+    return;
+  }
+  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { name: pro.name, address: pro.email }, ...built.rendered });
+  if ('error' in sent) {
+    // Throttling and outages: the next hourly run tries again. A rejection stays recorded, not retried every hour.
+    if (sent.error.retryable) await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: key }));
+    else await deps.db.doc.send(new PutCommand({ TableName: deps.db.table, Item: { ...key, type: 'summarySent', failedAt: iso(now), failure: sent.error.code, tipIds } }));
+    run.failed++;
+    return;
+  }
+  run.sent++;
+}
+
 /**
  * The hourly summary job. For every agency whose slot has passed, each pro with something new in
  * the period gets one summary, ever: a conditional put of `SUM/<period>` claims it before the
@@ -73,37 +103,28 @@ export async function runSummaries(deps: SummaryDeps, now: Date, options: { peri
       if (!period) continue;
       run.agenciesDue++;
       for (const pro of await listAllPros(deps.db, agency.agencyId)) {
-        const built = await proSummaryFor(deps, agency, pro, period);
-        if (!built) {
-          run.quiet++;
-          continue;
-        }
-        const key = keys.summarySent(agency.agencyId, pro.proId, period.key);
-        const tipIds = built.summary.weakest?.tips.map((t) => t.id) ?? [];
-        if (!(await claim(deps.db, key, { sentAt: iso(now), tipIds }))) {
-          run.alreadySent++;
-          continue;
-        }
-        const sent = await sendWithRetry(deps, {
-          from: { name: 'Rapport', address: deps.mailFrom },
-          to: { name: pro.name, address: pro.email },
-          ...built.rendered,
-        });
-        if ('error' in sent) {
-          await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: key }));
+        try {
+          await sendProSummary(deps, agency, pro, period, now, run);
+        } catch (error) {
+          // One pro's failure must not stop the summaries of the others; the next run retries.
+          console.error(JSON.stringify({ level: 'error', message: 'summary failed', agencyId: agency.agencyId, proId: pro.proId, period: period.key, error: String(error) }));
           run.failed++;
-          continue;
         }
-        run.sent++;
       }
       const admins = agency.summary.adminEmails;
-      if (admins.length > 0 && (await claim(deps.db, keys.agencySummarySent(agency.agencyId, period.key), { sentAt: iso(now) }))) {
-        const summary = await buildAgencySummary(deps.db, agency, period, `${deps.publicUrl}/docs`);
-        const rendered = renderAgencySummary(summary);
-        for (const address of admins) {
-          const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
-          if ('error' in sent) run.failed++;
-          else run.sent++;
+      const agencyKey = keys.agencySummarySent(agency.agencyId, period.key);
+      if (admins.length > 0 && (await claim(deps.db, agencyKey, { sentAt: iso(now) }))) {
+        try {
+          const rendered = renderAgencySummary(await buildAgencySummary(deps.db, agency, period, `${deps.publicUrl}/docs`));
+          for (const address of admins) {
+            const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
+            if ('error' in sent) run.failed++;
+            else run.sent++;
+          }
+        } catch (error) {
+          await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: agencyKey }));
+          console.error(JSON.stringify({ level: 'error', message: 'agency summary failed', agencyId: agency.agencyId, period: period.key, error: String(error) }));
+          run.failed++;
         }
       }
     }

@@ -22,6 +22,10 @@ describe('when summaries are due', () => {
     // Los Angeles: PST (UTC−8) until 2030-03-10 02:00, then PDT (UTC−7).
     expect(zonedTime(2030, 3, 4, 9, 'America/Los_Angeles').toISOString()).toBe('2030-03-04T17:00:00.000Z');
     expect(zonedTime(2030, 3, 11, 9, 'America/Los_Angeles').toISOString()).toBe('2030-03-11T16:00:00.000Z');
+    // Offsets of half and three quarters of an hour.
+    expect(zonedTime(2030, 3, 1, 0, 'Asia/Kolkata').toISOString()).toBe('2030-02-28T18:30:00.000Z');
+    expect(zonedTime(2030, 3, 4, 9, 'Asia/Kathmandu').toISOString()).toBe('2030-03-04T03:15:00.000Z');
+    expect(zonedTime(2030, 7, 1, 9, 'America/St_Johns').toISOString()).toBe('2030-07-01T11:30:00.000Z');
     // 02:30 does not exist on 2030-03-10 in Los Angeles: the next real instant, 03:30 PDT.
     expect(zonedTime(2030, 3, 10, 2, 'America/Los_Angeles').toISOString()).toBe('2030-03-10T10:00:00.000Z');
   });

@@ -21,6 +21,7 @@ interface LocalTime {
   month: number;
   day: number;
   hour: number;
+  minute: number;
   weekday: number; // 0 = Monday
 }
 
@@ -28,7 +29,7 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(instant: Date, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', hourCycle: 'h23', weekday: 'long' });
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23', weekday: 'long' });
     formatters.set(timeZone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
@@ -37,6 +38,7 @@ function localTime(instant: Date, timeZone: string): LocalTime {
     month: Number(parts.month),
     day: Number(parts.day),
     hour: Number(parts.hour),
+    minute: Number(parts.minute),
     weekday: WEEKDAYS.indexOf(parts.weekday!.toLowerCase() as (typeof WEEKDAYS)[number]),
   };
 }
@@ -49,10 +51,10 @@ function localTime(instant: Date, timeZone: string): LocalTime {
  */
 export function zonedTime(year: number, month: number, day: number, hour: number, timeZone: string): Date {
   const wall = Date.UTC(year, month - 1, day, hour);
+  // Offsets are not always whole hours (Kolkata +5:30, Kathmandu +5:45), so minutes count too.
   const offsetAt = (instant: number) => {
     const l = localTime(new Date(instant), timeZone);
-    const minutes = new Date(instant).getUTCMinutes();
-    return Date.UTC(l.year, l.month - 1, l.day, l.hour, minutes) - instant;
+    return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) - (instant - (instant % 60_000));
   };
   const first = wall - offsetAt(wall);
   const second = wall - offsetAt(first);

@@ -5,7 +5,7 @@ import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey } from '../db/batch';
 import { failedConditions, isTransactionConflict } from '../db/conditions';
-import { counterScope, counterUpdates, responseDelta } from '../scores/counters';
+import { counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -55,6 +55,9 @@ export interface SurveyResponse {
 /** A promoter's comment the respondent agreed may be quoted. */
 export const isTestimonial = (answers: Answers): boolean =>
   (answers.recommend ?? 0) >= 9 && answers.quoteConsent && Boolean(answers.improve);
+
+/** The statuses whose invitation the counters already count as delivered. */
+const DELIVERED_STATUSES: readonly InvitationStatus[] = ['sent', 'expired'];
 
 export class SurveyClosedError extends ConflictError {
   constructor() {
@@ -156,7 +159,12 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                   },
                 ]
               : []),
-            ...counterUpdates(db, counterScope(round, invitation), responseDelta(previous?.answers ?? null, answers, round.attribution === 'anonymous')),
+            ...counterUpdates(db, counterScope(round, invitation), {
+              ...responseDelta(previous?.answers ?? null, answers, round.attribution === 'anonymous'),
+              // An answer proves delivery: one to an invitation not counted as delivered (its send
+              // was interrupted, or it bounced after all) counts it now, so the rate stays ≤ 100%.
+              ...(firstAnswer && !DELIVERED_STATUSES.includes(from) ? deliveredDelta(1) : {}),
+            }),
             ...(isTestimonial(answers)
               ? [{ Put: { TableName: db.table, Item: { ...testimonialKey, type: 'testimonial', ...response } } }]
               : previous && isTestimonial(previous.answers)

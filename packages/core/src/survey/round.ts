@@ -232,6 +232,17 @@ export async function createRound(
     for (let attempt = 0; pending.length > 0; attempt++) {
       try {
         await db.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)) }));
+        // Counted as each group lands, so a round whose creation fails half-way still counts (and
+        // the scheduled job still sends) the invitations it has.
+        await db.doc.send(
+          new UpdateCommand({
+            TableName: db.table,
+            Key: keys.round(round.roundId),
+            UpdateExpression: 'ADD #counts.#pending :n',
+            ExpressionAttributeNames: { '#counts': 'counts', '#pending': 'pending' },
+            ExpressionAttributeValues: { ':n': pending.length },
+          }),
+        );
         break;
       } catch (error) {
         const failed = failedConditions(error);
@@ -257,15 +268,6 @@ export async function createRound(
   const accepted = (await mapConcurrent(groups, 4, writeGroup)).flat().filter((i): i is Invitation => i !== null);
 
   round.counts.pending = accepted.length;
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.table,
-      Key: keys.round(round.roundId),
-      UpdateExpression: 'SET #counts.#pending = :n',
-      ExpressionAttributeNames: { '#counts': 'counts', '#pending': 'pending' },
-      ExpressionAttributeValues: { ':n': accepted.length },
-    }),
-  );
   skipped.sort((a, b) => a.index - b.index);
   return { round, accepted, skipped };
 }

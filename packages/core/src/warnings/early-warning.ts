@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -64,7 +64,8 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
 
 /**
  * Sends the pro one early warning for a low answer. The claim is a conditional put of a marker
- * keyed by the invitation, so a revision, a repeated job or a concurrent one warns once.
+ * keyed by the invitation, so a revision, a repeated job or a concurrent one warns once. When SES
+ * throttles or fails past the retries, the claim is released and the job throws, to be retried.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -77,7 +78,11 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
     to: { name: round.proName, address: round.proEmail },
     ...content,
   });
-  return 'error' in sent ? 'failed' : 'sent';
+  if (!('error' in sent)) return 'sent';
+  // Not sent: free the claim so a retry of the job (SQS redelivers what throws) can warn once.
+  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.earlyWarning(job.roundId, job.invitationId) }));
+  if (sent.error.retryable) throw sent.error;
+  return 'failed';
 }
 
 async function claim(db: Db, job: { roundId: string; invitationId: string }, now: Date): Promise<boolean> {

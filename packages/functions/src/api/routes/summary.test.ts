@@ -33,4 +33,20 @@ describe('summary preview', () => {
     const other = await agencyFixture(deps);
     expect((await other.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`)).status).toBe(404);
   });
+
+  it('leaves out a commitment made after the period instead of failing', async () => {
+    const f = await agencyFixture(deps);
+    await f.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+    const at = new Date('2025-03-05T10:00:00Z');
+    const tag = f.agencyId.slice(-10).toLowerCase();
+    const pro = await createPro(deps.db, f.agencyId, { name: 'Jo Roe', email: `jo-${tag}@acme.example` }, at);
+    const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Old campaign' }, at);
+    const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients: [{ email: `old-${tag}@news.example`, audience: 'client' }] }, at);
+    await submitResponse(deps.db, accepted[0]!, { responsiveness: 3 }, new Date(at.getTime() + 3_600_000));
+    // Recorded today, long after March 2025.
+    await f.call('POST', `/v1/pros/${pro.proId}/commitments`, { body: { text: 'Same-day callbacks' } });
+    const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2025-03`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ quiet: false, summary: { commitment: null } });
+  });
 });

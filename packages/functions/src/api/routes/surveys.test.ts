@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { submitResponse, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 
@@ -102,5 +102,17 @@ describe('survey rounds over the API', () => {
       const [after] = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data;
       expect(after).toMatchObject({ status: 'responded', respondedAt: attribution === 'named' ? expect.any(String) : null });
     }
+  });
+
+  it('answers 202 when the queue is down (stubbed queue fault): the round stands and its invitations wait pending', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const down = testDeps({ queue: { enqueue: async () => Promise.reject(new Error('queue unavailable')) } });
+    const f = await agencyFixture(down);
+    const campaignId = await campaign(f);
+    const res = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [{ email: `q-${f.agencyId.slice(-8).toLowerCase()}@news.example`, audience: 'client' }] } });
+    expect(res.status).toBe(202);
+    expect((await f.call('GET', `/v1/surveys/${res.body.surveyId}`)).body.counts).toMatchObject({ pending: 1 });
+    expect(JSON.parse(errors.mock.calls[0]![0] as string)).toMatchObject({ message: 'invitations not queued', roundId: res.body.surveyId });
+    errors.mockRestore();
   });
 });
