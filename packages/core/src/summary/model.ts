@@ -32,7 +32,7 @@ export interface Tip {
   id: string;
   dimension: Dimension;
   text: string;
-  /** Which seed article it comes from (file name under ../shared/seeds). */
+  /** Which seed article it comes from (file name under docs/seeds). */
   source: string;
 }
 

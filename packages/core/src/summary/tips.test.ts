@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DIMENSIONS } from '../survey/instrument';
 import { chooseTips, TIP_SOURCES, TIPS } from './tips';
 
-// The seed articles live beside the checkout: /work/shared/seeds next to /work/main.
-const SEEDS = fileURLToPath(new URL('../../../../../shared/seeds/', import.meta.url));
+// The seed articles the instrument and the tips come from, kept in the repository.
+const SEEDS = fileURLToPath(new URL('../../../../docs/seeds/', import.meta.url));
 
 describe('tips library', () => {
   it('has at least three tips for every dimension, each on its own dimension', () => {

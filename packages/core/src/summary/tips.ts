@@ -4,7 +4,7 @@ import type { Tip } from './model';
 /**
  * The tips library: concrete things a PR pro can do next week to be more responsive to the
  * reporters, colleagues and clients they serve, per dimension of the instrument. Every tip comes
- * from one of the seed articles in ../shared/seeds (the comment above it quotes the passage, and
+ * from one of the seed articles in docs/seeds (the comment above it quotes the passage, and
  * `source` names the file), turned from a principle into an action someone could check they did.
  *
  * Ids are stable (`<dimension>.<slug>`): the summary job stores the ids it sent, so the next

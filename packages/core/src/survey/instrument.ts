@@ -2,7 +2,7 @@
  * The survey instrument, versioned: every response stores the version it answered, so wording can
  * change without mixing answers to different questions. Short by design (completion falls with
  * length): the headline item, NPS, three dimension items chosen per audience, one open question,
- * one consent. Sources are the seed articles in ../shared/seeds and DESIGN.md.
+ * one consent. Sources are the seed articles in docs/seeds and DESIGN.md.
  */
 export const INSTRUMENT_VERSION = 1;
 
