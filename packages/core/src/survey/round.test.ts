@@ -5,8 +5,9 @@ import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { ValidationError, NotFoundError } from '../shared/errors';
-import { createRound, getRound, listInvitations, responseRate } from './round';
+import { cancelRound, createRound, getRound, listInvitations, responseRate } from './round';
 import { suppress } from './suppression';
+import { transitionInvitation } from '../sending/transition';
 
 const { db } = testDeps();
 const t0 = new Date('2026-03-02T10:00:00.000Z');
@@ -141,5 +142,27 @@ describe('creating a survey round', () => {
     const counts = { pending: 4, sending: 0, sent: 6, responded: 3, bounced: 5, failed: 1, expired: 1, skipped: 2 };
     expect(responseRate(counts)).toBe(3 / 10);
     expect(responseRate({ ...counts, sent: 0, responded: 0, expired: 0 })).toBeNull();
+  });
+
+  it('gives the throttle back to recipients a cancelled round never emailed, and only to them', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const email = (who: string) => `${who}-cancel-${n}@x.example`;
+    // Zed was surveyed 200 days before: outside the window, but the date is kept.
+    await createRound(db, agencyId, campaignId, { recipients: [{ email: email('zed'), audience: 'client' }] }, later(-200));
+    const first = await createRound(db, agencyId, campaignId, {
+      recipients: ['amy', 'bob', 'zed'].map((who) => ({ email: email(who), audience: 'client' })),
+    }, t0);
+    // Bob's email went out before the cancel (the sender's claim and send, done by hand here).
+    const bob = first.accepted.find((i) => i.email === email('bob'))!;
+    await transitionInvitation(db, first.round.roundId, bob.invitationId, 'pending', 'sending');
+    await transitionInvitation(db, first.round.roundId, bob.invitationId, 'sending', 'sent');
+
+    const cancelled = await cancelRound(db, agencyId, first.round.roundId);
+    expect(cancelled).toMatchObject({ status: 'cancelled', counts: { pending: 0, sent: 1, skipped: 2 } });
+    const again = await createRound(db, agencyId, campaignId, { recipients: ['amy', 'bob', 'zed'].map((who) => ({ email: email(who), audience: 'client' })) }, later(0, 1));
+    expect(again.accepted.map((i) => i.email).sort()).toEqual([email('amy'), email('zed')]);
+    expect(again.skipped).toEqual([{ index: 1, email: email('bob'), reason: 'throttled' }]);
+    // Cancelling again changes nothing more.
+    expect((await cancelRound(db, agencyId, first.round.roundId)).counts).toEqual(cancelled.counts);
   });
 });

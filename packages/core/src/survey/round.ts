@@ -5,7 +5,8 @@ import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
-import { queryPrefix, type PageRequest } from '../db/page';
+import { queryAll, queryPrefix, type PageRequest } from '../db/page';
+import { transitionInvitation } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
@@ -87,6 +88,11 @@ export interface Invitation {
   sentAt: string | null;
   respondedAt: string | null;
   remindersSent: number;
+  /**
+   * The recipient's throttle dates before this round took them (null: none), so cancelling the
+   * round before the email goes out can give the address back.
+   */
+  throttleBefore?: { lastAny: string | null; audience: string | null };
   /** The SES message id of the first email, once sent: bounces name it. */
   messageId?: string;
   /** When the next reminder is due; null when none is (responded, all sent, or the round closes first). */
@@ -139,6 +145,10 @@ export async function createRound(
   const anyCutoff = iso(new Date(now.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
   const audienceCutoff = (audience: Audience) => iso(addDays(now, -throttleDays(agency, audience)));
 
+  const throttleBefore = (hash: string, audience: Audience) => {
+    const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
+    return { lastAny: (state?.lastAny as string | undefined) ?? null, audience: (state?.[audience] as string | undefined) ?? null };
+  };
   const eligible = candidates.filter(({ index, recipient, hash }) => {
     const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
     if (suppression) {
@@ -183,7 +193,7 @@ export async function createRound(
     }),
   );
 
-  const invitationFor = ({ recipient }: (typeof eligible)[number]): Invitation => ({
+  const invitationFor = ({ recipient, hash }: (typeof eligible)[number]): Invitation => ({
     invitationId: newId('inv'),
     roundId: round.roundId,
     agencyId,
@@ -197,6 +207,7 @@ export async function createRound(
     respondedAt: null,
     remindersSent: 0,
     nextReminderAt: null,
+    throttleBefore: throttleBefore(hash, recipient.audience),
   });
   // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
   const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
@@ -295,28 +306,71 @@ export function responseRate(counts: StatusCounts): number | null {
 
 /**
  * Cancels an open round: nothing more is sent for it (the sender checks the round before each
- * email) and no reminder goes out. Cancelling a cancelled round answers the same; a closed one
- * is a conflict.
+ * email) and no reminder goes out. Invitations not yet sent become `skipped`, and their
+ * recipients get their throttle back (unless another round has taken them since), so a mistaken
+ * round can be sent again at once. Cancelling a cancelled round answers the same; a closed one is
+ * a conflict.
  */
 export async function cancelRound(db: Db, agencyId: string, roundId: string): Promise<Round> {
   const round = await getRound(db, agencyId, roundId);
-  if (round.status === 'cancelled') return round;
   if (round.status === 'closed') throw new ConflictError('The survey has already closed');
+  if (round.status === 'open') {
+    try {
+      await db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.round(roundId),
+          UpdateExpression: 'SET #status = :cancelled',
+          ConditionExpression: '#status = :open',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':open': 'open' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return cancelRound(db, agencyId, roundId);
+    }
+  }
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: '#status = :pending',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
+  })) {
+    await mapConcurrent(items as unknown as Invitation[], 4, async (invitation) => {
+      // Only an invitation this cancel took from `pending` was certainly never emailed.
+      if (await transitionInvitation(db, roundId, invitation.invitationId, 'pending', 'skipped')) {
+        await giveThrottleBack(db, round, invitation);
+      }
+    });
+  }
+  return getRound(db, agencyId, roundId);
+}
+
+/** Puts a recipient's throttle dates back as they were before the round, if the round's are still there. */
+async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
+  const before = invitation.throttleBefore;
+  if (!before) return;
+  const restore = { lastAny: before.lastAny, '#audience': before.audience };
+  const set = Object.entries(restore).filter(([, v]) => v !== null);
+  const remove = Object.entries(restore).filter(([, v]) => v === null);
+  const clauses = [
+    ...(set.length ? [`SET ${set.map(([name], i) => `${name} = :v${i}`).join(', ')}`] : []),
+    ...(remove.length ? [`REMOVE ${remove.map(([name]) => name).join(', ')}`] : []),
+  ];
   try {
-    const { Attributes } = await db.doc.send(
+    await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: keys.round(roundId),
-        UpdateExpression: 'SET #status = :cancelled',
-        ConditionExpression: '#status = :open',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':open': 'open' },
-        ReturnValues: 'ALL_NEW',
+        Key: keys.recipientState(round.agencyId, addressHash(invitation.email)),
+        UpdateExpression: clauses.join(' '),
+        // Still this round's dates: a later round that took the address keeps it.
+        ConditionExpression: 'lastAny = :ours AND #audience = :ours',
+        ExpressionAttributeNames: { '#audience': invitation.audience },
+        ExpressionAttributeValues: { ':ours': round.createdAt, ...Object.fromEntries(set.map(([, v], i) => [`:v${i}`, v])) },
       }),
     );
-    return withoutKeys<Round>(Attributes!);
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
-    return cancelRound(db, agencyId, roundId);
   }
 }

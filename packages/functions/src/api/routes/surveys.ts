@@ -103,7 +103,7 @@ export const surveyRoutes = ({ db }: Deps) =>
     .post(
       '/:surveyId/cancel',
       requireRole('admin'),
-      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], problems: ['not-found', 'conflict'] }),
+      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], problems: ['not-found', 'conflict'] }),
       validate('param', SurveyParam),
       async (c) => c.json(presentRound(await cancelRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
     );
