@@ -3,11 +3,12 @@
  * POST /v1/campaigns/{id}/surveys: suppression and throttle reads, then each invitation written
  * with its recipient's throttle state under one condition.
  */
-import { createAgency, createCampaign, createPro, createRound } from '@rapport/core';
+import { cancelRound, createAgency, createCampaign, createPro, createRound } from '@rapport/core';
 import { createDeps, type Deps } from '@rapport/functions';
 
 export async function benchRounds(config: Deps['config'], log: (line: string) => void) {
-  const deps = createDeps(config);
+  // Nothing is sent: the rounds are cancelled before any email would go out.
+  const deps = createDeps(config, { queue: { enqueue: async () => undefined } });
   const now = new Date();
   const agency = await createAgency(deps.db, { name: 'Bench rounds' }, now);
   const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane', email: 'jane@bench-rounds.example' }, now);
@@ -17,11 +18,16 @@ export async function benchRounds(config: Deps['config'], log: (line: string) =>
   for (const [run, size] of [100, 2000, 2000].entries()) {
     const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${i}-run${run}@bench-rounds.example`, audience: 'reporter' }));
     const t0 = performance.now();
-    const { accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, now);
     const ms = performance.now() - t0;
     if (accepted.length !== size) throw new Error(`expected ${size} accepted, got ${accepted.length}`);
-    log(`round of ${size}: ${(ms / 1000).toFixed(2)} s`);
-    results.push({ size, ms });
+    // Cancelling before anything is sent: every invitation skipped, every throttle given back.
+    const t1 = performance.now();
+    const cancelled = await cancelRound(deps.db, agency.agencyId, round.roundId);
+    const cancelMs = performance.now() - t1;
+    if (cancelled.counts.skipped !== size) throw new Error(`expected ${size} skipped, got ${cancelled.counts.skipped}`);
+    log(`round of ${size}: ${(ms / 1000).toFixed(2)} s, cancelled in ${(cancelMs / 1000).toFixed(2)} s`);
+    results.push({ size, ms, cancelMs });
   }
   deps.db.client.destroy();
   return results;

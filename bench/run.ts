@@ -35,10 +35,12 @@ try {
     process.exitCode = 1;
   }
 
-  console.log('POST /v1/campaigns/{id}/surveys, the round write (createRound):');
+  console.log('POST /v1/campaigns/{id}/surveys and /v1/surveys/{id}/cancel (createRound, cancelRound):');
   const [hundred, , twoThousand] = await benchRounds(system.config, log);
   console.log(`  100 recipients     ${(hundred!.ms / 1000).toFixed(2).padStart(6)} s`);
   console.log(`  2,000 recipients   ${(twoThousand!.ms / 1000).toFixed(2).padStart(6)} s   (${(twoThousand!.ms / hundred!.ms).toFixed(1)}× the time for 20× the recipients)`);
+  console.log(`  cancel, 100        ${(hundred!.cancelMs / 1000).toFixed(2).padStart(6)} s`);
+  console.log(`  cancel, 2,000      ${(twoThousand!.cancelMs / 1000).toFixed(2).padStart(6)} s   (${(twoThousand!.cancelMs / hundred!.cancelMs).toFixed(1)}×; each unsent invitation skipped and its throttle given back)`);
 } finally {
   await system.stop();
 }
