@@ -29,6 +29,7 @@
  * | 21| a pro's commitments                     | Query PK=AG#<a> SK begins_with CMT#<p>#                    |
  * | 22| a summary sent, once per pro and period | Put PK=AG#<a>#PRO#<p>#SUM SK=<period> (condition: absent)  |
  * | 23| every agency (the hourly summary job)   | Query GSI1 GSI1PK=AGENCIES                                 |
+ * | 24| a campaign's rounds, newest last        | Query GSI2 GSI2PK=AG#<a>#CMP#<c>#RND                       |
  *
  * 13 and 14 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), a round only until it is closed. Reminders
@@ -84,6 +85,10 @@ export const keys = {
     GSI2SK: `${firstSubmittedAt}#${invitationId}`,
   }),
   testimonial: (agencyId: string, firstSubmittedAt: string, invitationId: string) => ({ PK: `AG#${agencyId}#TST`, SK: `${firstSubmittedAt}#${invitationId}` }),
+  roundByCampaign: (agencyId: string, campaignId: string, createdAt: string, roundId: string) => ({
+    GSI2PK: `AG#${agencyId}#CMP#${campaignId}#RND`,
+    GSI2SK: `${createdAt}#${roundId}`,
+  }),
   roundCloseDue: (roundId: string, closesAt: string) => ({ GSI1PK: ROUND_CLOSE_PARTITION, GSI1SK: `${closesAt}#${roundId}` }),
 } as const;
 

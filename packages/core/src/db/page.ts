@@ -72,7 +72,7 @@ async function queryPage<T>(
   return { items: shown.map(toItem), nextCursor };
 }
 
-/** One page of the items of a partition whose sort key starts with `prefix`, on the table or an index. */
+/** One page of the items of a partition whose sort key starts with `prefix` (all of them for ''), on the table or an index. */
 export function queryPrefix<T>(
   db: Db,
   where: { partition: string; prefix: string; index?: IndexName },
@@ -84,9 +84,14 @@ export function queryPrefix<T>(
     db,
     {
       ...(where.index ? { IndexName: where.index } : {}),
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': names.partitionKey, '#sk': names.sortKey },
-      ExpressionAttributeValues: { ':pk': where.partition, ':prefix': where.prefix },
+      // An empty prefix is the whole partition (DynamoDB refuses begins_with on an empty string).
+      ...(where.prefix
+        ? {
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: { '#pk': names.partitionKey, '#sk': names.sortKey },
+            ExpressionAttributeValues: { ':pk': where.partition, ':prefix': where.prefix },
+          }
+        : { KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': names.partitionKey }, ExpressionAttributeValues: { ':pk': where.partition } }),
     },
     { [names.partitionKey]: where.partition },
     page,

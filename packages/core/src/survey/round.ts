@@ -188,7 +188,13 @@ export async function createRound(
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
-      Item: { ...keys.round(round.roundId), ...keys.roundCloseDue(round.roundId, round.closesAt), type: 'round', ...round },
+      Item: {
+        ...keys.round(round.roundId),
+        ...keys.roundCloseDue(round.roundId, round.closesAt),
+        ...keys.roundByCampaign(agencyId, campaignId, round.createdAt, round.roundId),
+        type: 'round',
+        ...round,
+      },
       ConditionExpression: 'attribute_not_exists(PK)',
     }),
   );
@@ -289,6 +295,17 @@ export async function getRound(db: Db, agencyId: string, roundId: string): Promi
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
   if (!Item || Item.agencyId !== agencyId) throw new NotFoundError('survey');
   return withoutKeys<Round>(Item);
+}
+
+/** A campaign's rounds, oldest first (the campaign is checked to be the agency's). */
+export async function listRounds(db: Db, agencyId: string, campaignId: string, page: PageRequest) {
+  await getCampaign(db, agencyId, campaignId);
+  return queryPrefix(
+    db,
+    { partition: keys.roundByCampaign(agencyId, campaignId, '', '').GSI2PK, prefix: '', index: 'GSI2' },
+    page,
+    (item) => withoutKeys<Round>(item),
+  );
 }
 
 export function listInvitations(db: Db, roundId: string, page: PageRequest) {

@@ -115,4 +115,22 @@ describe('survey rounds over the API', () => {
     expect(JSON.parse(errors.mock.calls[0]![0] as string)).toMatchObject({ message: 'invitations not queued', roundId: res.body.surveyId });
     errors.mockRestore();
   });
+
+  it("lists a campaign's rounds, oldest first, and hides another agency's campaign", async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const u = f.agencyId.slice(-8).toLowerCase();
+    const ids: string[] = [];
+    for (const who of ['x', 'y', 'z']) {
+      ids.push((await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [{ email: `${who}-${u}@news.example`, audience: 'client' }] } })).body.surveyId);
+    }
+    const first = await f.call('GET', `/v1/campaigns/${campaignId}/surveys?limit=2`, { key: f.readKey });
+    expect(first.status).toBe(200);
+    expect(first.body.data.map((r: { surveyId: string }) => r.surveyId)).toEqual(ids.slice(0, 2));
+    expect(first.body.data[0]).toMatchObject({ campaignId, status: 'open', counts: { pending: 1 } });
+    const second = await f.call('GET', `/v1/campaigns/${campaignId}/surveys?limit=2&cursor=${first.body.next_cursor}`);
+    expect(second.body).toEqual({ data: [expect.objectContaining({ surveyId: ids[2] })], next_cursor: null });
+    const other = await agencyFixture(deps);
+    expect((await other.call('GET', `/v1/campaigns/${campaignId}/surveys`)).status).toBe(404);
+  });
 });

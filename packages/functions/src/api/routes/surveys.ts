@@ -5,6 +5,7 @@ import {
   createRound,
   getRound,
   listInvitations,
+  listRounds,
   responseRate,
   RoundInputSchema,
   type Invitation,
@@ -52,9 +53,18 @@ const presentInvitation = (round: Round) => (i: Invitation) => ({
   nextReminderAt: i.nextReminderAt,
 });
 
-/** `POST /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
+/** `POST` and `GET /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
 export const createSurveyRoute = ({ db, now, queue }: Deps) =>
-  new Hono<ApiEnv>().post(
+  new Hono<ApiEnv>()
+  .get(
+    '/:campaignId/surveys',
+    doc({ summary: "List a campaign's survey rounds", tags, role: 'read', ok: [200, pageOf(RoundOut), 'A page of rounds, oldest first'], problems: ['not-found', 'validation'] }),
+    validate('param', v.object({ campaignId: v.string() })),
+    validate('query', PageQuery),
+    async (c) =>
+      c.json(pageBody(await listRounds(db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query')), presentRound)),
+  )
+  .post(
     '/:campaignId/surveys',
     requireRole('admin'),
     doc({
