@@ -231,4 +231,21 @@ describe('reminders and expiry', () => {
     expect(await sesEmails({ to: 'dead-worker@news.example' })).toEqual([]);
     expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1, sendsInterrupted: 0 });
   });
+
+  it('keeps a round with a send in flight open at its close until the send is recorded or 15 minutes pass', async () => {
+    const t0 = new Date('2032-01-05T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'In flight' }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-flight@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'in-flight@news.example', audience: 'reporter' }] }, t0);
+    const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    const closeAt = addDays(t0, 14.01);
+    // A worker claimed it a minute before the close and is still talking to SES.
+    await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: new Date(closeAt.getTime() - 60_000).toISOString() } });
+    expect(await runJobsAt(closeAt)).toMatchObject({ roundsClosed: 0 });
+    expect((await getRound(db, agency.agencyId, round.roundId)).status).toBe('open');
+    // Fifteen minutes on, nothing was recorded: the send counts as interrupted and the round closes.
+    expect(await runJobsAt(new Date(closeAt.getTime() + 16 * 60_000))).toMatchObject({ roundsClosed: 1 });
+    expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: { sending: 0, failed: 1 } });
+  });
 });

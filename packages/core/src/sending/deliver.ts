@@ -9,7 +9,7 @@ import type { MailerError } from '../email/mailer';
 import { sendWithRetry, type RetryDeps } from './retry';
 import { addressHash } from '../survey/address';
 import { openInvitation, isOpen } from '../survey/response';
-import type { Invitation, Round } from '../survey/round';
+import { giveThrottleBack, type Invitation, type Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
@@ -73,8 +73,10 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   if (invitation.status !== 'pending') return 'not-due';
 
   if (!isOpen(round, deps.now()) || (await isSuppressed(db, round, invitation))) {
-    // Cancelled or closed since, or the address said no since the round was created.
-    await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped');
+    // Cancelled or closed since, or the address said no since the round was created. A cancel
+    // gives the throttle back to whoever was not emailed; this job may get there before it.
+    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped');
+    if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
   }
   if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(deps.now()) } }))) {

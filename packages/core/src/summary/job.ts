@@ -116,11 +116,20 @@ export async function runSummaries(deps: SummaryDeps, now: Date, options: { peri
       if (admins.length > 0 && (await claim(deps.db, agencyKey, { sentAt: iso(now) }))) {
         try {
           const rendered = renderAgencySummary(await buildAgencySummary(deps.db, agency, period, `${deps.publicUrl}/docs`));
+          let delivered = 0;
+          let retryable = false;
           for (const address of admins) {
             const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
-            if ('error' in sent) run.failed++;
-            else run.sent++;
+            if ('error' in sent) {
+              run.failed++;
+              retryable ||= sent.error.retryable;
+            } else {
+              delivered++;
+              run.sent++;
+            }
           }
+          // Nobody got it and SES may take it later: the next hourly run tries again.
+          if (delivered === 0 && retryable) await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: agencyKey }));
         } catch (error) {
           await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: agencyKey }));
           console.error(JSON.stringify({ level: 'error', message: 'agency summary failed', agencyId: agency.agencyId, period: period.key, error: String(error) }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -8,6 +8,7 @@ import { ValidationError, NotFoundError } from '../shared/errors';
 import { cancelRound, createRound, getRound, listInvitations, responseRate } from './round';
 import { suppress } from './suppression';
 import { transitionInvitation } from '../sending/transition';
+import { deliver } from '../sending/deliver';
 
 const { db } = testDeps();
 const t0 = new Date('2026-03-02T10:00:00.000Z');
@@ -164,5 +165,18 @@ describe('creating a survey round', () => {
     expect(again.skipped).toEqual([{ index: 1, email: email('bob'), reason: 'throttled' }]);
     // Cancelling again changes nothing more.
     expect((await cancelRound(db, agencyId, first.round.roundId)).counts).toEqual(cancelled.counts);
+  });
+
+  it('gives the throttle back when a queued send finds the round cancelled before the cancel reaches it', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const email = `race-cancel-${n}@x.example`;
+    const { round, accepted } = await createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'client' }] }, t0);
+    // The round is marked cancelled; before the cancel goes through its invitations, the send job runs.
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: { PK: `RND#${round.roundId}`, SK: 'RND' }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': 'cancelled' } }));
+    const delivery = { db, mailer: { send: async () => Promise.reject(new Error('must not send')) }, linkSecret: 'x'.repeat(32), publicUrl: 'http://localhost:3000', mailFrom: 'a@b.example', now: () => later(0, 1) };
+    expect(await deliver(delivery, { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId })).toBe('skipped');
+    await cancelRound(db, agencyId, round.roundId);
+    const again = await createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'client' }] }, later(0, 2));
+    expect(again.accepted.map((i) => i.email)).toEqual([email]);
   });
 });

@@ -239,7 +239,7 @@ export async function createRound(
   ];
 
   /**
-   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items of the 100 allowed). A
+   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items and the round's count, of the 100 allowed). A
    * transaction cancelled because some recipients were throttled meanwhile (by a concurrent round)
    * is written again without them; one cancelled by a conflicting transaction is retried.
    */
@@ -248,22 +248,28 @@ export async function createRound(
     let pending = group.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       try {
-        await db.doc.send(new TransactWriteCommand({ TransactItems: pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)) }));
-        // Counted as each group lands, so a round whose creation fails half-way still counts (and
-        // the scheduled job still sends) the invitations it has.
         await db.doc.send(
-          new UpdateCommand({
-            TableName: db.table,
-            Key: keys.round(round.roundId),
-            UpdateExpression: 'ADD #counts.#pending :n',
-            ExpressionAttributeNames: { '#counts': 'counts', '#pending': 'pending' },
-            ExpressionAttributeValues: { ':n': pending.length },
+          new TransactWriteCommand({
+            TransactItems: [
+              ...pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)),
+              // Counted in the same transaction, so a round whose creation fails half-way still
+              // counts (and the scheduled job still sends) exactly the invitations it has.
+              {
+                Update: {
+                  TableName: db.table,
+                  Key: keys.round(round.roundId),
+                  UpdateExpression: 'ADD #counts.#pending :n',
+                  ExpressionAttributeNames: { '#counts': 'counts', '#pending': 'pending' },
+                  ExpressionAttributeValues: { ':n': pending.length },
+                },
+              },
+            ],
           }),
         );
         break;
       } catch (error) {
         const failed = failedConditions(error);
-        if (failed === undefined || attempt >= 8) throw error;
+        if (failed === undefined || attempt >= 12) throw error;
         if (failed.length === 0) {
           if (!isTransactionConflict(error)) throw error;
           await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
@@ -282,7 +288,8 @@ export async function createRound(
   const groups = Array.from({ length: Math.ceil(eligible.length / RECIPIENTS_PER_WRITE) }, (_, g) =>
     eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
   );
-  const accepted = (await mapConcurrent(groups, 4, writeGroup)).flat().filter((i): i is Invitation => i !== null);
+  // Two groups at a time: they share the round's count, so more would mostly wait on each other.
+  const accepted = (await mapConcurrent(groups, 2, writeGroup)).flat().filter((i): i is Invitation => i !== null);
 
   round.counts.pending = accepted.length;
   skipped.sort((a, b) => a.index - b.index);
@@ -365,7 +372,7 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
 }
 
 /** Puts a recipient's throttle dates back as they were before the round, if the round's are still there. */
-async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
+export async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
   const before = invitation.throttleBefore;
   if (!before) return;
   const restore = { lastAny: before.lastAny, '#audience': before.audience };
