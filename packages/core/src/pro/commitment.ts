@@ -71,3 +71,15 @@ export function listCommitments(db: Db, agencyId: string, proId: string, page: P
     return commitment;
   });
 }
+
+/** The commitment a pro had at a moment (the latest made before it), if any. */
+export async function commitmentAt(db: Db, agencyId: string, proId: string, moment: string): Promise<{ text: string; since: string } | null> {
+  let found: Commitment | null = null;
+  let cursor: string | undefined;
+  do {
+    const page = await listCommitments(db, agencyId, proId, { limit: 100, cursor });
+    for (const c of page.items) if (c.createdAt < moment) found = c;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return found && { text: found.text, since: found.createdAt };
+}

@@ -3,6 +3,7 @@ import { keys } from '../db/keys';
 import { queryAll } from '../db/page';
 import type { Agency } from '../agency/agency';
 import type { Pro } from '../pro/pro';
+import { commitmentAt } from '../pro/commitment';
 import { readCounter, responseDelta, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
 import { monthlyCounters, months } from '../scores/report';
 import { intervalsSeparate, meanWithInterval, nps, percentResponsive } from '../scores/stats';
@@ -67,6 +68,16 @@ async function responsivenessSince(db: Db, agency: Agency, pro: Pro, since: stri
   const responses = await receivedIn(db, agency.agencyId, pro.proId, { key: 'since', label: 'since', from: since, to });
   const stats = meanWithInterval(counterOf(responses).items.responsiveness, SCALES.responsiveness);
   return figure(stats.n, agency.anonymityThreshold, stats.mean, stats.ci);
+}
+
+/**
+ * The commitment the pro had during the period, with the responsiveness since: the current one,
+ * or, when that was made after the period, the one it replaced (commitments are kept, oldest first).
+ */
+async function commitmentDuring(db: Db, agency: Agency, pro: Pro, period: SummaryPeriod): Promise<ProSummary['commitment']> {
+  const commitment =
+    pro.commitment && pro.commitment.since < period.to ? pro.commitment : pro.commitment ? await commitmentAt(db, agency.agencyId, pro.proId, period.to) : null;
+  return commitment && { ...commitment, responsiveness: await responsivenessSince(db, agency, pro, commitment.since, period.to) };
 }
 
 /**
@@ -136,11 +147,7 @@ export async function buildProSummary(
         }
       : null,
     comments,
-    // A commitment made after the period is news for the next summary, not this one.
-    commitment:
-      pro.commitment && pro.commitment.since < period.to
-        ? { ...pro.commitment, responsiveness: await responsivenessSince(db, agency, pro, pro.commitment.since, period.to) }
-        : null,
+    commitment: await commitmentDuring(db, agency, pro, period),
     moreUrl: options.moreUrl,
   };
 }

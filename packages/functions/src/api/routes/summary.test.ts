@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCampaign, createPro, createRound, submitResponse } from '@rapport/core';
+import { createCampaign, createPro, createRound, recordCommitment, submitResponse } from '@rapport/core';
 import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 
 const deps = testDeps();
@@ -34,19 +34,30 @@ describe('summary preview', () => {
     expect((await other.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`)).status).toBe(404);
   });
 
-  it('leaves out a commitment made after the period instead of failing', async () => {
+  it('shows the commitment in force during the period, none when all came later, and never fails on it', async () => {
     const f = await agencyFixture(deps);
     await f.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
     const at = new Date('2025-03-05T10:00:00Z');
     const tag = f.agencyId.slice(-10).toLowerCase();
-    const pro = await createPro(deps.db, f.agencyId, { name: 'Jo Roe', email: `jo-${tag}@acme.example` }, at);
-    const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Old campaign' }, at);
-    const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients: [{ email: `old-${tag}@news.example`, audience: 'client' }] }, at);
-    await submitResponse(deps.db, accepted[0]!, { responsiveness: 3 }, new Date(at.getTime() + 3_600_000));
-    // Recorded today, long after March 2025.
-    await f.call('POST', `/v1/pros/${pro.proId}/commitments`, { body: { text: 'Same-day callbacks' } });
-    const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2025-03`);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ quiet: false, summary: { commitment: null } });
+    const proWithAnswer = async (who: string) => {
+      const pro = await createPro(deps.db, f.agencyId, { name: who, email: `${who.toLowerCase()}-${tag}@acme.example` }, at);
+      const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Old campaign' }, at);
+      const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients: [{ email: `${who.toLowerCase()}-old-${tag}@news.example`, audience: 'client' }] }, at);
+      await submitResponse(deps.db, accepted[0]!, { responsiveness: 3 }, new Date(at.getTime() + 3_600_000));
+      return pro.proId;
+    };
+    // Jo's only commitment is from today, long after March 2025.
+    const jo = await proWithAnswer('Jo');
+    await f.call('POST', `/v1/pros/${jo}/commitments`, { body: { text: 'Same-day callbacks' } });
+    const late = await f.call('GET', `/v1/pros/${jo}/summary?period=2025-03`);
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ quiet: false, summary: { commitment: null } });
+
+    // Kim committed in February 2025 and again today: March 2025 shows the February one.
+    const kim = await proWithAnswer('Kim');
+    await recordCommitment(deps.db, f.agencyId, kim, { text: 'Answer within the hour' }, new Date('2025-02-01T09:00:00Z'));
+    await f.call('POST', `/v1/pros/${kim}/commitments`, { body: { text: 'Same-day callbacks' } });
+    const earlier = await f.call('GET', `/v1/pros/${kim}/summary?period=2025-03`);
+    expect(earlier.body.summary.commitment).toMatchObject({ text: 'Answer within the hour', since: '2025-02-01T09:00:00.000Z', responsiveness: { n: 1, withheld: true } });
   });
 });
