@@ -20,7 +20,7 @@ function sentence(error: unknown): string {
   return `Rapport could not start: ${message.split('\n')[0]}`;
 }
 
-function banner(system: LocalSystem): string {
+function banner(system: LocalSystem, jobsIntervalSeconds: number): string {
   const { urls, config, dataDir } = system;
   // The admin CLI finds DynamoDB Local on DYNAMODB_PORT (8000) by itself; name only what differs.
   const dynamoPort = new URL(urls.dynamodb).port;
@@ -37,6 +37,7 @@ function banner(system: LocalSystem): string {
     `  DynamoDB  ${urls.dynamodb}`,
     `Create an agency and its first API key from another terminal:`,
     `  ${[...adminEnv, 'npm run admin -- create-agency --name "Acme PR"'].join(' ')}`,
+    `Reminders and round closing run every ${Math.round(jobsIntervalSeconds)} s, summaries hourly; the README's tour shows the rest.`,
     `Press Ctrl-C to stop.`,
   ].join('\n');
 }
@@ -68,8 +69,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+let jobsIntervalSeconds = 60;
 try {
   const settings = readLocalSettings(process.env, args);
+  jobsIntervalSeconds = settings.jobsIntervalMs / 1000;
   system = await startLocalSystem({
     ...settings,
     onFailure: (error) => {
@@ -83,4 +86,4 @@ try {
 }
 
 if (signalled) await shutdown(0);
-else console.log(banner(system));
+else console.log(banner(system, jobsIntervalSeconds));
