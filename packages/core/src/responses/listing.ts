@@ -13,7 +13,7 @@ import { readCounter, responsesIn } from '../scores/counters';
 import { ValidationError } from '../shared/errors';
 import { isId } from '../shared/ids';
 import { AUDIENCES, type Audience } from '../survey/instrument';
-import type { Answers, SurveyResponse } from '../survey/response';
+import type { SurveyResponse } from '../survey/response';
 
 /**
  * Listing responses and testimonials under the anonymity rule (DESIGN "Scores", issue 4).
@@ -70,25 +70,14 @@ export interface ListPage<T> {
   withheld: WithheldGroup[];
 }
 
-/** A response as it leaves the system. */
-export interface ResponseView {
-  /** Named rounds only. */
+/**
+ * A response as it leaves the system: the stored response without its internal ids, the round and
+ * invitation ids named only on named rounds (on anonymous ones they would link to an address).
+ */
+export type ResponseView = Omit<SurveyResponse, 'roundId' | 'invitationId' | 'agencyId'> & {
   surveyId: string | null;
   invitationId: string | null;
-  proId: string;
-  campaignId: string;
-  campaignName: string;
-  audience: Audience;
-  attribution: 'anonymous' | 'named';
-  /** Named rounds only: the respondent was told the name is shared. */
-  respondent: { name: string | null; email: string; outlet: string | null } | null;
-  period: string;
-  instrumentVersion: number;
-  answers: Answers;
-  firstSubmittedAt: string;
-  submittedAt: string;
-  revision: number;
-}
+};
 
 /** A promoter's comment, consented to be quoted. */
 export interface TestimonialView {
