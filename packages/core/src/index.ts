@@ -25,6 +25,7 @@ export * from './jobs';
 export * from './scores';
 export * from './export/csv';
 export * from './responses';
+export * from './release';
 export { keys } from './db/keys';
 export * from './pro/commitment';
 export * from './warnings/early-warning';

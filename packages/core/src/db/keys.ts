@@ -15,7 +15,7 @@
  * | 8 | replay an idempotent POST              | Get/Put PK=IDEM#<a>#<sha256(key)> SK=IDEM (TTL)           |
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
- * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>                                  |
+ * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i> (condition: absent)              |
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
@@ -23,25 +23,32 @@
  * | 15| scores of a pro, by month and audience  | Query PK=AG#<a>#PRO#<p>#AGG SK between <from> and <to>~    |
  * | 16| scores of a campaign, by audience       | Query PK=AG#<a>#CMP#<c>#AGG                                |
  * | 17| scores of an agency, by month, audience | Query PK=AG#<a>#AGG SK between <from> and <to>~            |
- * | 18| an agency's responses by time           | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
- * | 19| a pro's responses by time               | Query GSI2 GSI2PK=AG#<a>#PRO#<p>#RSP GSI2SK between …      |
- * | 20| an agency's testimonials by time        | Query PK=AG#<a>#TST                                        |
+ * | 18| an agency's released rows by release    | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
+ * | 19| a pro's released rows by release        | Query GSI2 GSI2PK=AG#<a>#PRO#<p>#RSP GSI2SK between …      |
+ * | 20| an agency's testimonials by release     | Query PK=AG#<a>#TST                                        |
  * | 21| a pro's commitments                     | Query PK=AG#<a> SK begins_with CMT#<p>#                    |
  * | 22| a summary sent, once per pro and period | Put PK=AG#<a>#PRO#<p>#SUM SK=<period> (condition: absent)  |
  * | 23| every agency (the hourly summary job)   | Query GSI1 GSI1PK=AGENCIES                                 |
  * | 24| a campaign's rounds, newest last        | Query GSI2 GSI2PK=AG#<a>#CMP#<c>#RND                       |
+ * | 25| release a batch, exactly once           | Put PK=BAT#<batch> SK=BAT (condition: absent)              |
+ * | 26| a pro's batches by release time         | Query GSI1 GSI1PK=AG#<a>#PRO#<p>#BAT GSI1SK between …      |
+ * | 27| a pro × audience pool of small groups   | Get/Update PK=AG#<a>#PRO#<p>#POOL SK=<audience>            |
+ * | 28| batches whose rows are still being marked | Query GSI2 GSI2PK=DUE#ROWS                               |
  *
  * 13 and 14 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), a round only until it is closed. Reminders
  * spread over four partitions so a busy sending hour does not write one index partition hot.
  *
- * 15–17 are counters (n, Σx, Σx², histogram per item) that the response transaction updates, so
+ * 15–17 are counters (n, Σx, Σx², histogram per item) that releasing a batch updates, so
  * reading a year of scores reads at most 36 small items however many responses there are.
+ * 18–20 hold released rows only, ordered by release, then batch, then a random key: never by when
+ * anyone answered.
  *
  * `<h>` is the SHA-256 of the lower-cased address: suppression and throttling never need the
  * address itself as a key.
  */
 export const ROUND_CLOSE_PARTITION = 'DUE#CLOSE';
+export const ROWS_DUE_PARTITION = 'DUE#ROWS';
 export const AGENCIES_PARTITION = 'AGENCIES';
 
 export const keys = {
@@ -76,15 +83,17 @@ export const keys = {
   proCounter: (agencyId: string, proId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#AGG`, SK: `${period}#${audience}` }),
   campaignCounter: (agencyId: string, campaignId: string, audience: string) => ({ PK: `AG#${agencyId}#CMP#${campaignId}#AGG`, SK: audience }),
   agencyCounter: (agencyId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#AGG`, SK: `${period}#${audience}` }),
-  responseByAgency: (agencyId: string, firstSubmittedAt: string, invitationId: string) => ({
-    GSI1PK: `AG#${agencyId}#RSP`,
-    GSI1SK: `${firstSubmittedAt}#${invitationId}`,
+  /** `rowKey` is `<releasedAt>#<batchId>#<random>` (see `release/rows.ts`). */
+  releasedByAgency: (agencyId: string, rowKey: string) => ({ GSI1PK: `AG#${agencyId}#RSP`, GSI1SK: rowKey }),
+  releasedByPro: (agencyId: string, proId: string, rowKey: string) => ({ GSI2PK: `AG#${agencyId}#PRO#${proId}#RSP`, GSI2SK: rowKey }),
+  testimonial: (agencyId: string, rowKey: string) => ({ PK: `AG#${agencyId}#TST`, SK: rowKey }),
+  batch: (batchId: string) => ({ PK: `BAT#${batchId}`, SK: 'BAT' }),
+  batchByPro: (agencyId: string, proId: string, releasedAt: string, batchId: string) => ({
+    GSI1PK: `AG#${agencyId}#PRO#${proId}#BAT`,
+    GSI1SK: `${releasedAt}#${batchId}`,
   }),
-  responseByPro: (agencyId: string, proId: string, firstSubmittedAt: string, invitationId: string) => ({
-    GSI2PK: `AG#${agencyId}#PRO#${proId}#RSP`,
-    GSI2SK: `${firstSubmittedAt}#${invitationId}`,
-  }),
-  testimonial: (agencyId: string, firstSubmittedAt: string, invitationId: string) => ({ PK: `AG#${agencyId}#TST`, SK: `${firstSubmittedAt}#${invitationId}` }),
+  batchRowsDue: (batchId: string) => ({ GSI2PK: ROWS_DUE_PARTITION, GSI2SK: batchId }),
+  pool: (agencyId: string, proId: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#POOL`, SK: audience }),
   roundByCampaign: (agencyId: string, campaignId: string, createdAt: string, roundId: string) => ({
     GSI2PK: `AG#${agencyId}#CMP#${campaignId}#RND`,
     GSI2SK: `${createdAt}#${roundId}`,

@@ -8,6 +8,8 @@ import { iso } from '../shared/time';
 import { transitionInvitation } from '../sending/transition';
 import { STALLED_AFTER_MS } from './stalled';
 import type { Invitation } from '../survey/round';
+import { getAgency } from '../agency/agency';
+import { releaseRound } from '../release/release';
 
 /** Closes every round whose time is up, found through the sparse close index. Returns how many. */
 export async function closeDueRounds(db: Db, now: Date): Promise<number> {
@@ -27,8 +29,9 @@ export async function closeDueRounds(db: Db, now: Date): Promise<number> {
 /**
  * Ends a round: invitations still unanswered become `expired` (and leave the reminder index),
  * ones never sent become `skipped`, sends left unfinished for 15 minutes `failed`, the round
- * becomes `closed` (a cancelled one stays `cancelled`) and leaves the close index last, so a run
- * that dies half-way is finished by the next. A send still in flight (claimed less than 15
+ * becomes `closed` (a cancelled one stays `cancelled`), its anonymous answers are released
+ * (`releaseRound`), and it leaves the close index last, so a run that dies half-way is finished
+ * by the next. A send still in flight (claimed less than 15
  * minutes ago) keeps the round open until a later run: it may yet be recorded as sent. Returns
  * whether the round closed.
  */
@@ -56,20 +59,26 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     });
   }
   if (inFlight) return false;
-  const leaveIndex = { TableName: db.table, Key: keys.round(roundId), ExpressionAttributeValues: { ':now': iso(now) } };
-  try {
-    await db.doc.send(
+  // Closed to answers first (every submit is conditional on an open round), so the release below
+  // reads the final answers; the round leaves the close index only once they are released.
+  const closeKey = { TableName: db.table, Key: keys.round(roundId) };
+  const { Attributes: round } = await db.doc
+    .send(
       new UpdateCommand({
-        ...leaveIndex,
-        UpdateExpression: 'SET #status = :closed, closedAt = :now REMOVE GSI1PK, GSI1SK',
+        ...closeKey,
+        UpdateExpression: 'SET #status = :closed, closedAt = :now',
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':now': iso(now), ':closed': 'closed', ':open': 'open' },
+        ReturnValues: 'ALL_NEW',
       }),
-    );
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-    await db.doc.send(new UpdateCommand({ ...leaveIndex, UpdateExpression: 'SET closedAt = :now REMOVE GSI1PK, GSI1SK' }));
-  }
+    )
+    .catch(async (error) => {
+      if (!isConditionFailed(error)) throw error;
+      // Cancelled (it stays so) or closed by an earlier run that died before the end.
+      return db.doc.send(new UpdateCommand({ ...closeKey, UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)', ExpressionAttributeValues: { ':now': iso(now) }, ReturnValues: 'ALL_NEW' }));
+    });
+  await releaseRound(db, await getAgency(db, round!.agencyId as string), roundId, now);
+  await db.doc.send(new UpdateCommand({ ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' }));
   return true;
 }

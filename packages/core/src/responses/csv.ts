@@ -1,14 +1,16 @@
 import type { Db } from '../db/client';
 import { csvRows } from '../export/csv';
 import { DIMENSIONS } from '../survey/instrument';
-import { exportResponses, type ResponseFilter, type ResponseView, type WithheldGroup } from './listing';
+import { exportResponses, type ResponseFilter, type ResponseView } from './listing';
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The columns of `GET /v1/responses.csv`, in order. Stable: new columns are only ever appended.
- * `record` is `response` for a response and `withheld` for a campaign × audience group left out
- * for anonymity (those rows come last and carry only the campaign, audience and `withheld_n`).
+ * Rows are released answers; on anonymous batches the times, revision and ids are empty and the
+ * campaign and period are the batch's. `record` (always `response`) and `withheld_n` (always
+ * empty) stay for column stability: since answers are released in batches of at least k, no group
+ * is left out any more.
  */
 export const RESPONSE_CSV_COLUMNS = [
   'record',
@@ -33,6 +35,8 @@ export const RESPONSE_CSV_COLUMNS = [
   'improve',
   'quote_consent',
   'withheld_n',
+  'released_at',
+  'batch_id',
 ] as const;
 
 /** One response as a row of RESPONSE_CSV_COLUMNS. Numbers stay numbers; absent answers are empty cells. */
@@ -60,18 +64,9 @@ export function responseCsvRow(r: ResponseView): unknown[] {
     r.answers.improve,
     r.answers.quoteConsent,
     null,
+    r.releasedAt,
+    r.batchId,
   ];
-}
-
-function withheldCsvRow(g: WithheldGroup): unknown[] {
-  const row: unknown[] = RESPONSE_CSV_COLUMNS.map(() => null);
-  const set = (column: (typeof RESPONSE_CSV_COLUMNS)[number], value: unknown) => (row[RESPONSE_CSV_COLUMNS.indexOf(column)] = value);
-  set('record', 'withheld');
-  set('campaign_id', g.campaignId);
-  set('campaign_name', g.campaignName);
-  set('audience', g.audience);
-  set('withheld_n', g.n);
-  return row;
 }
 
 /**
@@ -80,11 +75,10 @@ function withheldCsvRow(g: WithheldGroup): unknown[] {
  * 400 or 404 thrown) before the first record.
  */
 export async function responsesCsv(db: Db, agencyId: string, filter: ResponseFilter): Promise<AsyncGenerator<string>> {
-  const { pages, withheld } = await exportResponses(db, agencyId, filter);
+  const { pages } = await exportResponses(db, agencyId, filter);
   async function* rows(): AsyncGenerator<unknown[]> {
     try {
       for await (const page of pages) for (const r of page) yield responseCsvRow(r);
-      for (const g of withheld()) yield withheldCsvRow(g);
     } finally {
       // A client that goes away stops the reads.
       await pages.return(undefined);

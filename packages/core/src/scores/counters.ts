@@ -5,10 +5,10 @@ import { DIMENSIONS, type Audience } from '../survey/instrument';
 import type { ItemCounter } from './stats';
 
 /**
- * Pre-aggregated counters. Each response adds to three counter items in its own transaction:
- * the pro's (month × audience), the campaign's (audience) and the agency's (month × audience).
- * The month is the round's, in the agency's time zone, so a revision never moves a response
- * between months. Attributes are flat (`i_<item>_n`, `_s` Σx, `_q` Σx², `_h<score>`) because
+ * Pre-aggregated counters: the pro's (month × audience), the campaign's (audience) and the
+ * agency's (month × audience). Their answer figures change only when a release batch is released
+ * (`release/`), which adds the batch's aggregate to all three in one transaction; a named answer
+ * is a batch of one. Attributes are flat (`i_<item>_n`, `_s` Σx, `_q` Σx², `_h<score>`) because
  * DynamoDB's ADD creates a missing top-level number but not a path inside a missing map.
  */
 export const SCORED_ITEMS = ['responsiveness', 'recommend', ...DIMENSIONS] as const;
@@ -18,17 +18,21 @@ export const SCALES: Record<ScoredItem, { min: number; max: number }> = Object.f
   SCORED_ITEMS.map((item) => [item, item === 'recommend' ? { min: 0, max: 10 } : { min: 1, max: 5 }]),
 ) as Record<ScoredItem, { min: number; max: number }>;
 
-/** Numbers a counter item holds besides the items: invitations delivered, anonymous responses. */
+/**
+ * Numbers a counter item holds besides the items: invitations delivered and answers received
+ * (released or not). Both count invitations, not what anyone answered, so they move when an
+ * email is delivered or an answer arrives: the response rate is live while scores wait for release.
+ */
 const DELIVERED = 'delivered';
-const ANONYMOUS = 'anonymous';
+const ANSWERED = 'answered';
 
 export type Delta = Record<string, number>;
 
 type Scores = Partial<Record<ScoredItem, number>>;
 
 /** What one set of answers adds to a counter (or takes away, with sign −1). */
-function answerDelta(answers: Scores, sign: 1 | -1, anonymous: boolean): Delta {
-  const delta: Delta = anonymous ? { [ANONYMOUS]: sign } : {};
+function answerDelta(answers: Scores, sign: 1 | -1): Delta {
+  const delta: Delta = {};
   for (const item of SCORED_ITEMS) {
     const x = answers[item];
     if (x === undefined) continue;
@@ -44,23 +48,41 @@ function answerDelta(answers: Scores, sign: 1 | -1, anonymous: boolean): Delta {
  * The change a submission makes: the new answers enter, and on a revision the previous ones leave.
  * Attributes that net to zero are left out, so an unchanged revision touches no counter.
  */
-export function responseDelta(previous: Scores | null, next: Scores, anonymous: boolean): Delta {
+export function responseDelta(previous: Scores | null, next: Scores): Delta {
   const net: Delta = {};
   const add = (delta: Delta) => {
     for (const [name, value] of Object.entries(delta)) net[name] = (net[name] ?? 0) + value;
   };
-  if (previous) add(answerDelta(previous, -1, anonymous));
-  add(answerDelta(next, 1, anonymous));
+  if (previous) add(answerDelta(previous, -1));
+  add(answerDelta(next, 1));
   return Object.fromEntries(Object.entries(net).filter(([, v]) => v !== 0));
 }
 
 export const deliveredDelta = (sign: 1 | -1): Delta => ({ [DELIVERED]: sign });
+export const answeredDelta = (): Delta => ({ [ANSWERED]: 1 });
 
-/** Where a round's numbers for one audience are counted. */
+/**
+ * What a release batch adds: per scored item, the answers of everyone in it who answered the
+ * item, but only when at least `minPerItem` did (the batch's k); otherwise the item contributes
+ * nothing anywhere, so an optional item answered by a few cannot be told apart.
+ */
+export function batchAggregate(answers: readonly Scores[], minPerItem: number): Delta {
+  const delta: Delta = {};
+  for (const item of SCORED_ITEMS) {
+    const given = answers.map((a) => a[item]).filter((x): x is number => x !== undefined);
+    if (given.length === 0 || given.length < minPerItem) continue;
+    for (const x of given) {
+      for (const [name, value] of Object.entries(answerDelta({ [item]: x }, 1))) delta[name] = (delta[name] ?? 0) + value;
+    }
+  }
+  return delta;
+}
+
+/** Where a round's numbers for one audience are counted (a pooled batch has no campaign). */
 export interface CounterScope {
   agencyId: string;
   proId: string;
-  campaignId: string;
+  campaignId: string | null;
   period: string;
   audience: Audience;
 }
@@ -71,13 +93,13 @@ export const counterScope = (
   invitation: { audience: Audience },
 ): CounterScope => ({ agencyId: round.agencyId, proId: round.proId, campaignId: round.campaignId, period: round.period, audience: invitation.audience });
 
-/** The transaction items that apply `delta` to the three counters of a scope (none for an empty delta). */
+/** The transaction items that apply `delta` to the counters of a scope (none for an empty delta). */
 export function counterUpdates(db: Db, scope: CounterScope, delta: Delta): NonNullable<TransactWriteCommandInput['TransactItems']> {
   const names = Object.keys(delta);
   if (names.length === 0) return [];
   const targets = [
     keys.proCounter(scope.agencyId, scope.proId, scope.period, scope.audience),
-    keys.campaignCounter(scope.agencyId, scope.campaignId, scope.audience),
+    ...(scope.campaignId ? [keys.campaignCounter(scope.agencyId, scope.campaignId, scope.audience)] : []),
     keys.agencyCounter(scope.agencyId, scope.period, scope.audience),
   ];
   return targets.map((Key) => ({
@@ -91,18 +113,18 @@ export function counterUpdates(db: Db, scope: CounterScope, delta: Delta): NonNu
   }));
 }
 
-/** A counter as read: per item its n, Σx, Σx² and histogram; invitations delivered; anonymous responses. */
+/** A counter as read: per item its n, Σx, Σx² and histogram; invitations delivered; answers received. */
 export interface Counter {
   items: Record<ScoredItem, ItemCounter>;
   delivered: number;
-  anonymous: number;
+  answered: number;
 }
 
 export function emptyCounter(): Counter {
   return {
     items: Object.fromEntries(SCORED_ITEMS.map((item) => [item, { n: 0, sum: 0, sumSq: 0, histogram: {} }])) as Record<ScoredItem, ItemCounter>,
     delivered: 0,
-    anonymous: 0,
+    answered: 0,
   };
 }
 
@@ -111,7 +133,7 @@ export function readCounter(raw: Record<string, unknown>): Counter {
   const counter = emptyCounter();
   const num = (name: string) => (typeof raw[name] === 'number' ? (raw[name] as number) : 0);
   counter.delivered = num(DELIVERED);
-  counter.anonymous = num(ANONYMOUS);
+  counter.answered = num(ANSWERED);
   for (const item of SCORED_ITEMS) {
     const c = counter.items[item];
     c.n = num(`i_${item}_n`);
@@ -130,7 +152,7 @@ export function sumCounters(counters: readonly Counter[]): Counter {
   const total = emptyCounter();
   for (const c of counters) {
     total.delivered += c.delivered;
-    total.anonymous += c.anonymous;
+    total.answered += c.answered;
     for (const item of SCORED_ITEMS) {
       const t = total.items[item];
       const x = c.items[item];
@@ -143,5 +165,5 @@ export function sumCounters(counters: readonly Counter[]): Counter {
   return total;
 }
 
-/** The number of responses a counter holds: every response answers the headline item. */
+/** The number of released answers a counter holds: every answer gives the headline item. */
 export const responsesIn = (counter: Counter): number => counter.items.responsiveness.n;

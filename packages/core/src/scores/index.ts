@@ -15,6 +15,5 @@ export {
   type Proportion,
   type Scale,
 } from './stats';
-export { applyAnonymity, type AnonymityGroup, type Anonymised } from './anonymity';
 export * from './counters';
 export * from './report';

@@ -10,50 +10,49 @@ import { ValidationError } from '../shared/errors';
 import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from '../survey/instrument';
-import { applyAnonymity } from './anonymity';
 import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
 import { meanWithInterval, nps, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
 
-/** The figures of one item, or only its n when too few answered it. */
-export type ItemScore =
-  | { n: number; withheld: true }
-  | {
-      n: number;
-      withheld: false;
-      mean: number | null;
-      ci: Interval | null;
-      /** Responsiveness only: the share answering 4–5, in percent, with its Wilson interval. */
-      percentResponsive?: Omit<PercentResponsive, 'n'>;
-      /** Recommend only: the Net Promoter Score with its adjusted-Wald interval. */
-      nps?: Omit<Nps, 'n'>;
-    };
+/** The figures of one item. */
+export interface ItemScore {
+  n: number;
+  mean: number | null;
+  ci: Interval | null;
+  /** Responsiveness only: the share answering 4–5, in percent, with its Wilson interval. */
+  percentResponsive?: Omit<PercentResponsive, 'n'>;
+  /** Recommend only: the Net Promoter Score with its adjusted-Wald interval. */
+  nps?: Omit<Nps, 'n'>;
+}
 
-/** A group (an audience, the total, a pro): its n, and its scores unless withheld for anonymity. */
-export type GroupScores = { n: number; withheld: true } | { n: number; withheld: false; items: Partial<Record<ScoredItem, ItemScore>> };
+/**
+ * A group (an audience, the total, a pro): its released answers and their scores. Nothing is
+ * withheld here: counters hold only whole release batches (each at least k anonymous answers, or
+ * a named answer), so every sum of them is safe to publish, whatever the filter or period.
+ */
+export interface GroupScores {
+  /** Released answers. */
+  n: number;
+  items: Partial<Record<ScoredItem, ItemScore>>;
+}
 
 export interface PeriodScores {
   period: string;
-  /** Invitations delivered (not bounced) and responses, in the rounds of the period. */
+  /** Invitations delivered (not bounced) in the rounds of the period, and answers received (released or not). */
   delivered: number;
   responses: number;
-  /** Responses over delivered invitations; null before any delivery. */
+  /** Answers received over delivered invitations; null before any delivery. */
   responseRate: number | null;
   total: GroupScores;
   audiences: Partial<Record<Audience, GroupScores>>;
 }
 
-function itemScores(counter: Counter, k: number, hidden: ReadonlySet<ScoredItem> = new Set()): Partial<Record<ScoredItem, ItemScore>> {
+function groupScores(counter: Counter): GroupScores {
   const items: Partial<Record<ScoredItem, ItemScore>> = {};
   for (const item of SCORED_ITEMS) {
     const c = counter.items[item];
     if (c.n === 0) continue;
-    // An optional item answered by fewer than k is held back on its own n (or by the item rule below).
-    if (c.n < k || hidden.has(item)) {
-      items[item] = { n: c.n, withheld: true };
-      continue;
-    }
     const { mean, ci } = meanWithInterval(c, SCALES[item]);
-    const score: ItemScore = { n: c.n, withheld: false, mean, ci };
+    const score: ItemScore = { n: c.n, mean, ci };
     if (item === 'responsiveness') {
       const { n: _n, ...share } = percentResponsive(c.histogram);
       score.percentResponsive = share;
@@ -64,59 +63,18 @@ function itemScores(counter: Counter, k: number, hidden: ReadonlySet<ScoredItem>
     }
     items[item] = score;
   }
-  return items;
+  return { n: responsesIn(counter), items };
 }
 
-/**
- * Scores of a total and its parts (audiences, or pros) under the anonymity rule: a part below k
- * shows only its n, and more parts are withheld while the withheld ones could be recovered by
- * subtracting the shown parts from the total (see `applyAnonymity`). The same rule then runs
- * item by item on each item's own n: an optional item (recommend, a dimension) answered by few
- * people in one part could otherwise be recovered from the total's figure minus the others'.
- */
-export function groupScores<K extends string>(parts: ReadonlyMap<K, Counter>, k: number): { total: GroupScores; parts: Map<K, GroupScores> } {
-  const totalCounter = sumCounters([...parts.values()]);
-  const totalN = responsesIn(totalCounter);
-  const totalShown = totalN >= k;
-  const total: GroupScores = totalShown ? { n: totalN, withheld: false, items: itemScores(totalCounter, k) } : { n: totalN, withheld: true };
-  const entries = [...parts.entries()];
-  const anonymised = applyAnonymity(
-    entries.map(([key, counter]) => ({ key, n: responsesIn(counter), value: counter })),
-    k,
-    { totalShown },
-  );
-  const partShown = new Map(anonymised.map((g) => [g.key, !g.withheld]));
-  const hiddenItems = new Map<string, Set<ScoredItem>>(entries.map(([key]) => [key, new Set()]));
-  for (const item of SCORED_ITEMS) {
-    const perItem = applyAnonymity(
-      entries.map(([key, counter]) => ({ key, n: counter.items[item].n, value: null, withheld: !partShown.get(key) })),
-      k,
-      { totalShown: totalShown && totalCounter.items[item].n >= k },
-    );
-    for (const g of perItem) if (g.withheld) hiddenItems.get(g.key)!.add(item);
-  }
-  return {
-    total,
-    parts: new Map(
-      anonymised.map((g) => [
-        g.key as K,
-        g.withheld ? { n: g.n, withheld: true } : { n: g.n, withheld: false, items: itemScores(g.value, k, hiddenItems.get(g.key)) },
-      ]),
-    ),
-  };
-}
-
-function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>, k: number): PeriodScores {
-  const { total, parts } = groupScores(byAudience, k);
+function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>): PeriodScores {
   const all = sumCounters([...byAudience.values()]);
-  const responses = responsesIn(all);
   return {
     period,
     delivered: all.delivered,
-    responses,
-    responseRate: all.delivered === 0 ? null : responses / all.delivered,
-    total,
-    audiences: Object.fromEntries(parts),
+    responses: all.answered,
+    responseRate: all.delivered === 0 ? null : all.answered / all.delivered,
+    total: groupScores(all),
+    audiences: Object.fromEntries([...byAudience].map(([a, c]) => [a, groupScores(c)])),
   };
 }
 
@@ -218,7 +176,7 @@ export async function proScores(db: Db, agencyId: string, proId: string, input: 
     granularity: query.granularity,
     audience: query.audience ?? null,
     anonymityThreshold: agency.anonymityThreshold,
-    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences, agency.anonymityThreshold)),
+    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences)),
   };
 }
 
@@ -229,13 +187,12 @@ export async function campaignScores(db: Db, agencyId: string, campaignId: strin
     new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.campaignCounter(agencyId, campaignId, '').PK } }),
   );
   const byAudience = new Map(Items.map((item) => [item.SK as Audience, readCounter(item)] as const));
-  const { period: _period, ...scores } = periodScores('campaign', byAudience, agency.anonymityThreshold);
+  const { period: _period, ...scores } = periodScores('campaign', byAudience);
   return { campaignId, proId: campaign.proId, anonymityThreshold: agency.anonymityThreshold, ...scores };
 }
 
 /**
- * The agency's scores per period and audience, and each pro's over the whole range. Pros are
- * siblings under the agency total, so the anonymity rule runs across them too.
+ * The agency's scores per period and audience, and each pro's over the whole range.
  */
 export async function agencyScores(db: Db, agencyId: string, input: unknown, now: Date) {
   const query = parseInput(ScoresQuerySchema, input);
@@ -249,15 +206,15 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, now
     const [only] = bucket(months, range.months, 'total', query.audience);
     return [proId, sumCounters([...(only?.audiences.values() ?? [])])] as const;
   });
-  const pros = groupScores(new Map(perPro.filter(([, c]) => c.delivered > 0 || responsesIn(c) > 0)), k).parts;
+  const pros = perPro.filter(([, c]) => c.delivered > 0 || c.answered > 0 || responsesIn(c) > 0);
   return {
     from: range.from,
     to: range.to,
     granularity: query.granularity,
     audience: query.audience ?? null,
     anonymityThreshold: k,
-    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences, k)),
-    pros: [...pros].map(([proId, scores]) => ({ proId, name: allPros.find((p) => p.proId === proId)!.name, ...scores })),
+    periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences)),
+    pros: pros.map(([proId, counter]) => ({ proId, name: allPros.find((p) => p.proId === proId)!.name, ...groupScores(counter) })),
   };
 }
 

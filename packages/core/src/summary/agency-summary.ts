@@ -3,13 +3,13 @@ import type { Agency } from '../agency/agency';
 import { listAllPros } from '../pro/pro';
 import { SCALES } from '../scores/counters';
 import { intervalsSeparate, meanWithInterval } from '../scores/stats';
-import { counterOf, figure, receivedIn } from './build';
+import { figure, releasedIn } from './build';
 import type { AgencySummary, AgencySummaryRow } from './model';
 import { previousPeriod, type SummaryPeriod } from './schedule';
 
 /**
- * The admins' view of a period: every pro's responsiveness against the period before (each pro's
- * figure withheld below k; no team total is shown, so nothing can be worked out by subtraction),
+ * The admins' view of a period: every pro's responsiveness from the batches released in it against
+ * the period before (a figure under k answers is shown by its n only: too few to read),
  * the biggest separated moves each way, and the pros who need attention (a shown mean below 3, or
  * a separated fall).
  */
@@ -19,13 +19,13 @@ export async function buildAgencySummary(db: Db, agency: Agency, period: Summary
   const pros = await listAllPros(db, agency.agencyId);
   const team: AgencySummaryRow[] = [];
   for (const pro of pros) {
-    const [now, before] = await Promise.all([receivedIn(db, agency.agencyId, pro.proId, period), receivedIn(db, agency.agencyId, pro.proId, previous)]);
-    if (now.length === 0 && before.length === 0) continue;
-    const stats = (responses: typeof now) => meanWithInterval(counterOf(responses).items.responsiveness, SCALES.responsiveness);
+    const [now, before] = await Promise.all([releasedIn(db, agency.agencyId, pro.proId, period), releasedIn(db, agency.agencyId, pro.proId, previous)]);
+    if (now.batches === 0 && before.batches === 0) continue;
+    const stats = (released: typeof now) => meanWithInterval(released.counter.items.responsiveness, SCALES.responsiveness);
     const a = stats(now);
     const b = stats(before);
     const current = figure(a.n, k, a.mean, a.ci);
-    const prior = before.length ? figure(b.n, k, b.mean, b.ci) : null;
+    const prior = before.batches ? figure(b.n, k, b.mean, b.ci) : null;
     const separated = !current.withheld && prior && !prior.withheld && intervalsSeparate(current.ci, prior.ci);
     team.push({
       proId: pro.proId,
@@ -33,7 +33,7 @@ export async function buildAgencySummary(db: Db, agency: Agency, period: Summary
       responsiveness: current,
       previous: prior,
       change: separated ? (current.value > (prior as { value: number }).value ? 'up' : 'down') : 'none',
-      responses: now.length,
+      responses: a.n,
     });
   }
   const delta = (r: AgencySummaryRow) =>

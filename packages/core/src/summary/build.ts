@@ -1,37 +1,25 @@
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { queryAll } from '../db/page';
 import type { Agency } from '../agency/agency';
 import type { Pro } from '../pro/pro';
 import { commitmentAt } from '../pro/commitment';
-import { readCounter, responseDelta, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
+import { readCounter, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
+import { batchesReleased, rowsReleased } from '../release/release';
 import { monthlyCounters, months } from '../scores/report';
 import { intervalsSeparate, meanWithInterval, nps, percentResponsive } from '../scores/stats';
 import { periodOf } from '../shared/time';
-import { AUDIENCES, DIMENSIONS, ITEM_LABELS, type Audience } from '../survey/instrument';
-import type { SurveyResponse } from '../survey/response';
+import { DIMENSIONS, ITEM_LABELS } from '../survey/instrument';
 import type { Figure, HeadlineFigure, ProSummary, TrendPoint } from './model';
 import { previousPeriod, type SummaryPeriod } from './schedule';
 import { chooseTips } from './tips';
 
 const MONTH_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** The responses a pro received in a period (by first submission), from the pro's timeline. */
-export async function receivedIn(db: Db, agencyId: string, proId: string, period: SummaryPeriod): Promise<SurveyResponse[]> {
-  const found: SurveyResponse[] = [];
-  for await (const items of queryAll(db, {
-    IndexName: 'GSI2',
-    KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': keys.responseByPro(agencyId, proId, '', '').GSI2PK, ':from': period.from, ':to': period.to },
-  })) {
-    found.push(...(items as unknown as SurveyResponse[]));
-  }
-  return found;
+/** A pro's batches released in a period, as one counter: every summary figure is a sum of whole batches. */
+export async function releasedIn(db: Db, agencyId: string, proId: string, period: { from: string; to: string }): Promise<{ batches: number; counter: Counter }> {
+  const batches = await batchesReleased(db, agencyId, proId, period.from, period.to);
+  return { batches: batches.length, counter: sumCounters(batches.map((b) => readCounter(b.aggregate))) };
 }
-
-/** Responses as one counter, the way the response transaction would have counted them. */
-export const counterOf = (responses: readonly SurveyResponse[]): Counter =>
-  sumCounters(responses.map((r) => readCounter(responseDelta(null, r.answers, false))));
 
 export function figure(n: number, k: number, value: number | null, ci: [number, number] | null): Figure {
   return n < k || value === null ? { n, withheld: true } : { n, withheld: false, value, ci };
@@ -63,10 +51,10 @@ function headline(current: Counter, previous: Counter | null, k: number): Headli
   });
 }
 
-/** Mean responsiveness over the answers received from a moment (a commitment) to the end of the period. */
+/** Mean responsiveness over the batches released from a moment (a commitment) to the end of the period. */
 async function responsivenessSince(db: Db, agency: Agency, pro: Pro, since: string, to: string): Promise<Figure> {
-  const responses = await receivedIn(db, agency.agencyId, pro.proId, { key: 'since', label: 'since', from: since, to });
-  const stats = meanWithInterval(counterOf(responses).items.responsiveness, SCALES.responsiveness);
+  const { counter } = await releasedIn(db, agency.agencyId, pro.proId, { from: since, to });
+  const stats = meanWithInterval(counter.items.responsiveness, SCALES.responsiveness);
   return figure(stats.n, agency.anonymityThreshold, stats.mean, stats.ci);
 }
 
@@ -81,10 +69,10 @@ async function commitmentDuring(db: Db, agency: Agency, pro: Pro, period: Summar
 }
 
 /**
- * Everything one pro's summary for a period says, or null for a quiet period (nothing new).
- * Headline figures, the weakest dimension and the comments come from the responses received in
- * the period (and the period before, for the comparison); the trend and the response rate from
- * the monthly counters, by the month the rounds began.
+ * Everything one pro's summary for a period says, or null for a quiet period (nothing released).
+ * Headline figures and the weakest dimension come from the batches released in the period (and
+ * the period before, for the comparison), the comments from their rows; the trend and the
+ * response rate from the monthly counters, by the month the batches count in.
  */
 export async function buildProSummary(
   db: Db,
@@ -96,10 +84,10 @@ export async function buildProSummary(
   const k = agency.anonymityThreshold;
   const previous = previousPeriod(period, agency.timezone);
   const [current, before] = await Promise.all([
-    receivedIn(db, agency.agencyId, pro.proId, period),
-    receivedIn(db, agency.agencyId, pro.proId, previous),
+    releasedIn(db, agency.agencyId, pro.proId, period),
+    releasedIn(db, agency.agencyId, pro.proId, previous),
   ]);
-  if (current.length === 0) return null;
+  if (current.batches === 0) return null;
 
   const lastMonth = periodOf(new Date(Date.parse(period.to) - 1), agency.timezone);
   const trendMonths = months('0000-01', lastMonth).slice(-12);
@@ -116,16 +104,16 @@ export async function buildProSummary(
   const rateMonths = months(periodOf(new Date(period.from), agency.timezone), lastMonth);
   const rate = sumCounters(rateMonths.map(monthCounter));
 
-  const all = counterOf(current);
+  const all = current.counter;
   const weakest = DIMENSIONS.map((d) => ({ d, stats: meanWithInterval(all.items[d as ScoredItem], SCALES[d as ScoredItem]) }))
     .filter(({ stats }) => stats.n >= k && stats.mean !== null)
     .sort((a, b) => a.stats.mean! - b.stats.mean! || (a.d < b.d ? -1 : 1))[0];
 
-  const audienceCounts = new Map<Audience, number>(AUDIENCES.map((a) => [a, current.filter((r) => r.audience === a).length]));
-  const comments = [...current]
-    .filter((r) => r.answers.improve && audienceCounts.get(r.audience)! >= k)
-    .sort((a, b) => (a.firstSubmittedAt < b.firstSubmittedAt ? 1 : -1))
-    .slice(0, 3)
+  // Released rows come ordered by release, batch and a random key: the last three released.
+  const comments = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to))
+    .filter((r) => r.answers.improve)
+    .slice(-3)
+    .reverse()
     .map((r) => ({ audience: r.audience, text: r.answers.improve! }));
 
   return {
@@ -134,9 +122,9 @@ export async function buildProSummary(
     period,
     previousPeriodLabel: previous.label,
     anonymityThreshold: k,
-    headline: headline(all, before.length ? counterOf(before) : null, k),
+    headline: headline(all, before.batches ? before.counter : null, k),
     trend,
-    responseRate: { delivered: rate.delivered, responses: responsesIn(rate), rate: rate.delivered ? responsesIn(rate) / rate.delivered : null },
+    responseRate: { delivered: rate.delivered, responses: rate.answered, rate: rate.delivered ? rate.answered / rate.delivered : null },
     weakest: weakest
       ? {
           dimension: weakest.d,

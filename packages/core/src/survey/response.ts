@@ -1,11 +1,12 @@
 import * as v from 'valibot';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey } from '../db/batch';
 import { failedConditions, isTransactionConflict } from '../db/conditions';
-import { counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
+import { answeredDelta, batchAggregate, counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
+import { namedBatchId, newRowKey, type Release, type ReleaseBatch } from '../release/batch';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -50,6 +51,8 @@ export interface SurveyResponse {
   firstSubmittedAt: string;
   submittedAt: string;
   revision: number;
+  /** Set once the answer is released (named: when given; anonymous: with its batch). */
+  release?: Release;
 }
 
 /** A promoter's comment the respondent agreed may be quoted. */
@@ -84,10 +87,12 @@ export const isOpen = (round: Round, now: Date) => round.status === 'open' && is
 /**
  * Stores the answer to an invitation: at most one response per invitation (its key is the
  * invitation's), revisable until the round closes, the latest answer winning. One transaction
- * writes the response, moves the invitation's status and the round's counts, applies the change to
- * the score counters (on a revision the old answer leaves and the new one enters) and keeps the
- * testimonial list, all conditional on the state read: a double submit counts once, and a
- * concurrent one is read again and retried.
+ * writes the response, moves the invitation's status and the round's counts (conditional on the
+ * round being open, so nothing lands after a close has started releasing), and counts the answer
+ * towards the response rate. An anonymous answer counts in no score until its round closes and
+ * it is released in a batch of at least k (`release/`); a named one is released at once, as a
+ * batch of one whose figures follow its revisions. Everything is conditional on the state read:
+ * a double submit counts once, and a concurrent one is read again and retried.
  */
 export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -95,6 +100,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     if (!isOpen(round, now)) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
     const firstSubmittedAt = previous?.firstSubmittedAt ?? iso(now);
+    const named = round.attribution === 'named';
     const response: SurveyResponse = {
       roundId: round.roundId,
       invitationId: invitation.invitationId,
@@ -104,17 +110,18 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
       campaignName: round.campaignName,
       audience: invitation.audience,
       attribution: round.attribution,
-      respondent: round.attribution === 'named' ? { name: invitation.name, email: invitation.email, outlet: invitation.outlet } : null,
+      respondent: named ? { name: invitation.name, email: invitation.email, outlet: invitation.outlet } : null,
       period: round.period,
       instrumentVersion: INSTRUMENT_VERSION,
       answers,
       firstSubmittedAt,
       submittedAt: iso(now),
       revision: (previous?.revision ?? 0) + 1,
+      ...(named ? { release: previous?.release ?? namedRelease(round, invitation.invitationId, firstSubmittedAt) } : {}),
     };
     const from: InvitationStatus = invitation.status;
     const firstAnswer = from !== 'responded';
-    const testimonialKey = keys.testimonial(round.agencyId, firstSubmittedAt, invitation.invitationId);
+    const scope = counterScope(round, invitation);
     try {
       await db.doc.send(
         new TransactWriteCommand({
@@ -124,8 +131,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 TableName: db.table,
                 Item: {
                   ...keys.response(round.roundId, invitation.invitationId),
-                  ...keys.responseByAgency(round.agencyId, firstSubmittedAt, invitation.invitationId),
-                  ...keys.responseByPro(round.agencyId, round.proId, firstSubmittedAt, invitation.invitationId),
+                  ...(response.release
+                    ? { ...keys.releasedByAgency(round.agencyId, response.release.rowKey), ...keys.releasedByPro(round.agencyId, round.proId, response.release.rowKey) }
+                    : {}),
                   type: 'response',
                   ...response,
                 },
@@ -145,41 +153,80 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
             },
-            ...(firstAnswer
-              ? [
-                  {
-                    Update: {
-                      TableName: db.table,
-                      Key: keys.round(round.roundId),
-                      UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one',
-                      ConditionExpression: '#status = :open',
-                      ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status' },
-                      ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':open': 'open' },
-                    },
+            firstAnswer
+              ? {
+                  Update: {
+                    TableName: db.table,
+                    Key: keys.round(round.roundId),
+                    UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one',
+                    ConditionExpression: '#status = :open',
+                    ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status' },
+                    ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':open': 'open' },
                   },
-                ]
-              : []),
-            ...counterUpdates(db, counterScope(round, invitation), {
-              ...responseDelta(previous?.answers ?? null, answers, round.attribution === 'anonymous'),
+                }
+              : {
+                  ConditionCheck: {
+                    TableName: db.table,
+                    Key: keys.round(round.roundId),
+                    ConditionExpression: '#status = :open',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                    ExpressionAttributeValues: { ':open': 'open' },
+                  },
+                },
+            ...counterUpdates(db, scope, {
+              ...(named ? responseDelta(previous?.answers ?? null, answers) : {}),
+              ...(firstAnswer ? answeredDelta() : {}),
               // An answer proves delivery: one to an invitation not counted as delivered (its send
               // was interrupted, or it bounced after all) counts it now, so the rate stays ≤ 100%.
               ...(firstAnswer && !DELIVERED_STATUSES.includes(from) ? deliveredDelta(1) : {}),
             }),
-            ...(isTestimonial(answers)
-              ? [{ Put: { TableName: db.table, Item: { ...testimonialKey, type: 'testimonial', ...response } } }]
-              : previous && isTestimonial(previous.answers)
-                ? [{ Delete: { TableName: db.table, Key: testimonialKey } }]
-                : []),
+            ...(response.release ? namedBatchWrites(db, round, response, previous) : []),
           ],
         }),
       );
       return response;
     } catch (error) {
+      // A condition that failed (a concurrent submit, or the round closing) is read again.
       if (!failedConditions(error)?.length && !isTransactionConflict(error)) throw error;
       await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
     }
   }
   throw new ConflictError('The answer changed concurrently; try again');
+}
+
+/** A named answer is released when first given, as a batch of its own (k = 1). */
+function namedRelease(round: Round, invitationId: string, at: string): Release {
+  const batchId = namedBatchId(round.roundId, invitationId);
+  return { batchId, releasedAt: at, campaignId: round.campaignId, campaignName: round.campaignName, period: round.period, k: 1, rowKey: newRowKey(at, batchId) };
+}
+
+/** The batch record of a named answer (replaced on each revision) and its testimonial copy. */
+function namedBatchWrites(db: Db, round: Round, response: SurveyResponse, previous: SurveyResponse | null): NonNullable<TransactWriteCommandInput['TransactItems']> {
+  const release = response.release!;
+  const batch: ReleaseBatch = {
+    batchId: release.batchId,
+    agencyId: round.agencyId,
+    proId: round.proId,
+    audience: response.audience,
+    attribution: 'named',
+    campaignId: round.campaignId,
+    campaignName: round.campaignName,
+    period: round.period,
+    releasedAt: release.releasedAt,
+    k: 1,
+    size: 1,
+    aggregate: batchAggregate([response.answers], 1),
+    source: { roundId: round.roundId },
+  };
+  const testimonialKey = keys.testimonial(round.agencyId, release.rowKey);
+  return [
+    { Put: { TableName: db.table, Item: { ...keys.batch(batch.batchId), ...keys.batchByPro(batch.agencyId, batch.proId, batch.releasedAt, batch.batchId), type: 'batch', ...batch } } },
+    ...(isTestimonial(response.answers)
+      ? [{ Put: { TableName: db.table, Item: { ...testimonialKey, type: 'testimonial', ...response } } }]
+      : previous && isTestimonial(previous.answers)
+        ? [{ Delete: { TableName: db.table, Key: testimonialKey } }]
+        : []),
+  ];
 }
 
 export async function getResponse(db: Db, ref: InvitationRef): Promise<SurveyResponse | null> {

@@ -66,6 +66,11 @@ export interface Round {
   commitment: { text: string; since: string } | null;
   /** Whether the agency wanted early warnings when the round began: the survey page says so. */
   earlyWarnings: boolean;
+  /**
+   * The anonymity threshold when the round began: the survey page promises it, so its answers are
+   * released under at least this k even if the setting is lowered before the close.
+   */
+  anonymityThreshold: number;
   /** The month (`YYYY-MM`, agency time zone) the round began: its answers count in that month's scores. */
   period: string;
   /** Days after its invitation that each reminder is due, per audience: the agency's settings when the round began. */
@@ -180,6 +185,7 @@ export async function createRound(
     counts: zeroCounts(),
     commitment: pro.commitment ?? null,
     earlyWarnings: agency.earlyWarnings,
+    anonymityThreshold: agency.anonymityThreshold,
     period: periodOf(now, agency.timezone),
     reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
     createdAt: iso(now),
@@ -318,6 +324,12 @@ export async function listRounds(db: Db, agencyId: string, campaignId: string, p
 export function listInvitations(db: Db, roundId: string, page: PageRequest) {
   return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'INV#' }, page, (item) => withoutKeys<Invitation>(item));
 }
+
+/**
+ * What an anonymous round's invitation list may show: whether the email went out, never whether
+ * or when its recipient answered (an answered or expired invitation reads as `sent`).
+ */
+export const deliveryStatus = (status: InvitationStatus): InvitationStatus => (status === 'responded' || status === 'expired' ? 'sent' : status);
 
 /**
  * Response rate: responses over invitations delivered. Bounced, failed, skipped and still-pending

@@ -2,6 +2,8 @@ import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
+import { queryAll } from '../db/page';
+import { getAgency } from '../agency/agency';
 import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, oneLine, truncate } from '../email/text';
 import { iso } from '../shared/time';
@@ -71,6 +73,10 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   const { db } = deps;
   const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
+  if (round.attribution === 'anonymous') {
+    const { anonymityThreshold } = await getAgency(db, round.agencyId);
+    if ((await deliveredTo(db, round.roundId, response.audience)) < anonymityThreshold) return 'skipped';
+  }
   if (!(await claim(db, job, deps.now()))) return 'not-due';
   const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
   const sent = await sendWithRetry(deps, {
@@ -83,6 +89,25 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.earlyWarning(job.roundId, job.invitationId) }));
   if (sent.error.retryable) throw sent.error;
   return 'failed';
+}
+
+/**
+ * Invitations of one audience in a round that reached someone (sent, answered or expired). An
+ * early warning on an anonymous round goes only where at least k were delivered: the pro cannot
+ * then tell which of them answered. One query of the round's partition, in the worker only.
+ */
+async function deliveredTo(db: Db, roundId: string, audience: Audience): Promise<number> {
+  let count = 0;
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: 'audience = :audience AND #status IN (:sent, :responded, :expired)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':sent': 'sent', ':responded': 'responded', ':expired': 'expired' },
+    ProjectionExpression: 'PK',
+  })) {
+    count += items.length;
+  }
+  return count;
 }
 
 async function claim(db: Db, job: { roundId: string; invitationId: string }, now: Date): Promise<boolean> {

@@ -117,10 +117,13 @@ export const InvitationOut = v.object({
   name: v.nullable(v.string()),
   audience: v.picklist(AUDIENCES),
   outlet: v.nullable(v.string()),
-  status: v.picklist(INVITATION_STATUSES),
+  status: v.pipe(
+    v.picklist(INVITATION_STATUSES),
+    v.description('On anonymous rounds delivery only: `pending`, `sending`, `sent` (answered or not), `bounced`, `failed` or `skipped`.'),
+  ),
   createdAt: Timestamp,
   sentAt: v.nullable(Timestamp),
-  respondedAt: v.pipe(v.nullable(Timestamp), v.description('Null on anonymous rounds: with answers listed by time it would tell who gave which.')),
-  remindersSent: v.number(),
-  nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('When the next reminder goes out unless they answer first; null when none will.')),
+  respondedAt: v.pipe(v.nullable(Timestamp), v.description('Named rounds only: on anonymous rounds it would tell who gave which answer.')),
+  remindersSent: v.pipe(v.nullable(v.number()), v.description('Named rounds only (who got a reminder tells who had not answered yet).')),
+  nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('Named rounds only: when the next reminder goes out unless they answer first; null when none will.')),
 });

@@ -69,6 +69,7 @@ const surveyForm = (action: string, { round, invitation, response }: Awaited<Ret
     closesAt={round.closesAt}
     commitment={round.commitment?.text}
     earlyWarnings={round.earlyWarnings}
+    anonymityThreshold={round.anonymityThreshold}
     values={values}
     errors={errors}
     revising={response !== null}
@@ -144,7 +145,11 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       }
       return c.html(
         <Notice title="Thank you">
-          <p>Your answers reached {round.proName}. They help them become more responsive to you and others.</p>
+          <p>
+            {round.attribution === 'named'
+              ? `Your answers reached ${round.proName}. They help them become more responsive to you and others.`
+              : `Your answers are saved. ${round.proName} will see them after the survey closes, pooled with others' and without your name. They help them become more responsive to you and others.`}
+          </p>
           <p class="note">You can change them with the same link until {round.closesAt.slice(0, 10)}.</p>
         </Notice>,
       );

@@ -58,6 +58,8 @@ export interface SurveyFormProps {
   commitment: string | undefined;
   /** The agency emails the pro at once about a low score. */
   earlyWarnings: boolean;
+  /** The anonymity threshold the round promises. */
+  anonymityThreshold: number;
   values: FormValues;
   errors: FieldIssue[];
   revising: boolean;
@@ -75,8 +77,12 @@ export const SurveyForm = (p: SurveyFormProps) => {
       <p class="note">
         {p.attribution === 'named'
           ? `Your answers will be shared with ${p.proName}'s team together with your name.`
-          : `Your answers are anonymous: ${p.proName} sees them only pooled with others, never your name.`}
-        {p.earlyWarnings ? ` A low score alerts ${p.proName} right away, without your name, so they can put things right.` : ''}
+          : `Your answers are anonymous: ${p.proName} sees them only after this survey closes, pooled with the answers of at least ${p.anonymityThreshold} people, never with your name or when you answered.`}
+        {p.earlyWarnings
+          ? p.attribution === 'named'
+            ? ` A low score alerts ${p.proName} right away, so they can put things right.`
+            : ` A low score (2 or less, or 6 or less for recommending) sends ${p.proName} your scores and comment right away, without your name, so they can put things right; only when at least ${p.anonymityThreshold} ${p.audience}s were asked in this survey.`
+          : ''}
         {p.revising ? ' You answered already; sending again replaces your earlier answers.' : ''}
       </p>
       {p.commitment && (

@@ -31,49 +31,43 @@ const AnswersOut = v.object({
   quoteConsent: v.boolean(),
 });
 
+const Release = {
+  batchId: v.pipe(v.string(), v.description('The release batch the answer belongs to.')),
+  releasedAt: v.pipe(Timestamp, v.description('When the batch was released (an anonymous round\'s close, or when a named answer was given).')),
+  campaignId: v.pipe(v.nullable(v.string()), v.description('The batch\'s campaign; null for a pooled batch of answers from several campaigns.')),
+  campaignName: v.nullable(v.string()),
+  period: v.pipe(v.string(), v.description('The month (`YYYY-MM`) whose scores the batch counts in.')),
+};
+/** A nullable field that only named rounds fill. */
+const namedOnly = <T extends v.GenericSchema>(schema: T, description: string) =>
+  v.pipe(v.nullable(schema), v.description(`${description} Named rounds only; null on anonymous rounds.`));
+
 const ResponseOut = v.object({
-  surveyId: v.pipe(v.nullable(v.string()), v.description('Named rounds only.')),
-  invitationId: v.pipe(v.nullable(v.string()), v.description('Named rounds only.')),
+  ...Release,
+  surveyId: namedOnly(v.string(), 'The round.'),
+  invitationId: namedOnly(v.string(), 'The invitation.'),
   proId: v.string(),
-  campaignId: v.string(),
-  campaignName: v.string(),
   audience: v.picklist(AUDIENCES),
   attribution: v.picklist(['anonymous', 'named']),
-  respondent: v.pipe(
-    v.nullable(v.object({ name: v.nullable(v.string()), email: v.string(), outlet: v.nullable(v.string()) })),
-    v.description('Named rounds only; null on anonymous rounds.'),
-  ),
-  period: v.pipe(v.string(), v.description('The month (`YYYY-MM`) whose scores the response counts in.')),
+  respondent: namedOnly(v.object({ name: v.nullable(v.string()), email: v.string(), outlet: v.nullable(v.string()) }), 'Who answered.'),
   instrumentVersion: v.number(),
   answers: AnswersOut,
-  firstSubmittedAt: Timestamp,
-  submittedAt: v.pipe(Timestamp, v.description('The latest revision.')),
-  revision: v.number(),
+  firstSubmittedAt: namedOnly(Timestamp, 'When first given.'),
+  submittedAt: namedOnly(Timestamp, 'The latest revision.'),
+  revision: namedOnly(v.number(), 'How many times it was given.'),
 });
 
 const TestimonialOut = v.object({
+  ...Release,
   quote: v.string(),
   recommend: v.number(),
   proId: v.string(),
-  campaignId: v.string(),
-  campaignName: v.string(),
   audience: v.picklist(AUDIENCES),
   attribution: v.picklist(['anonymous', 'named']),
   respondent: v.pipe(
     v.nullable(v.object({ name: v.nullable(v.string()), outlet: v.nullable(v.string()) })),
     v.description('Named rounds only. The consent was to quote the comment without the name: ask before printing it.'),
   ),
-  period: v.string(),
-  firstSubmittedAt: Timestamp,
-  submittedAt: Timestamp,
-});
-
-const WithheldOut = v.object({
-  campaignId: v.string(),
-  campaignName: v.string(),
-  audience: v.picklist(AUDIENCES),
-  n: v.pipe(v.number(), v.description('Responses in the group.')),
-  anonymous: v.pipe(v.number(), v.description('Of which from anonymous rounds: below the threshold.')),
 });
 
 const listOf = <T extends v.GenericSchema>(item: T) =>
@@ -81,24 +75,23 @@ const listOf = <T extends v.GenericSchema>(item: T) =>
     data: v.array(item),
     next_cursor: v.pipe(
       v.nullable(v.string()),
-      v.description('Pass as `cursor` for the next page; null on the last. A page may hold fewer items than `limit` (even none) when groups were left out.'),
+      v.description('Pass as `cursor` for the next page; null on the last. A filtered page may hold fewer items than `limit` (even none).'),
     ),
     anonymityThreshold: v.number(),
-    withheld: v.pipe(v.array(WithheldOut), v.description('Campaign × audience groups met on this page and left out for anonymity.')),
   });
 
 const listBody = <T>(page: ListPage<T>) => ({
   data: page.items,
   next_cursor: page.nextCursor,
   anonymityThreshold: page.anonymityThreshold,
-  withheld: page.withheld,
 });
 
 const ListQuery = v.strictObject({ ...PageQuery.entries, ...ResponseFilterEntries }, 'is not a known parameter');
 
 const filterDescription =
-  'Filters: `proId`, `campaignId`, `audience`, and `since` (inclusive) / `until` (exclusive) on when the response was first submitted, as ISO 8601 dates or times. Oldest first. ' +
-  'Anonymous rounds give no respondent, outlet, survey or invitation id. A campaign × audience group with 1 to k − 1 anonymous responses (k = the agency\'s `anonymityThreshold`) is left out whole and listed in `withheld` with its n. ' +
+  'Only released answers are listed: an anonymous round\'s answers once it closes, in batches of at least k (the agency\'s `anonymityThreshold`) per campaign and audience, smaller groups pooled per pro and audience until they reach k; a named round\'s answers when given. ' +
+  'Filters: `proId`, `campaignId` (the batch\'s), `audience`, and `since` (inclusive) / `until` (exclusive) on the release time, as ISO 8601 dates or times. Oldest release first; within a batch, in random order. ' +
+  'Anonymous answers carry only their batch\'s attributes: no respondent, outlet, ids, or time of answer. ' +
   'A pro or campaign of another agency is a 404; an unknown or malformed parameter a 400 naming it.';
 
 export const responseRoutes = ({ db }: Deps) =>
@@ -107,10 +100,10 @@ export const responseRoutes = ({ db }: Deps) =>
       '/responses',
       doc({
         summary: 'List responses',
-        description: `Answers, audience, campaign and time of each response. ${filterDescription}`,
+        description: `The answers of each released response, with its batch. ${filterDescription}`,
         tags,
         role: 'read',
-        ok: [200, listOf(ResponseOut), 'A page of responses, and the groups left out'],
+        ok: [200, listOf(ResponseOut), 'A page of released responses'],
         problems: ['validation', 'not-found'],
       }),
       validate('query', ListQuery),
@@ -123,7 +116,7 @@ export const responseRoutes = ({ db }: Deps) =>
       '/responses.csv',
       doc({
         summary: 'Export responses as CSV',
-        description: `Every response the filters select, streamed as RFC 4180 CSV (UTF-8, CRLF, a header row). Columns, in this order (new ones are only appended): ${RESPONSE_CSV_COLUMNS.map((c) => `\`${c}\``).join(', ')}. \`record\` is \`response\`, or \`withheld\` for a group left out (those rows come last, with the campaign, audience and \`withheld_n\` only). Cells starting with =, +, -, @ are prefixed with \`'\`. ${filterDescription}`,
+        description: `Every response the filters select, streamed as RFC 4180 CSV (UTF-8, CRLF, a header row). Columns, in this order (new ones are only appended): ${RESPONSE_CSV_COLUMNS.map((c) => `\`${c}\``).join(', ')}. \`record\` (always \`response\`) and \`withheld_n\` (always empty) are kept for column stability. Cells starting with =, +, -, @ are prefixed with \`'\`. ${filterDescription}`,
         tags,
         role: 'read',
         ok: [200, null, 'The CSV file'],
@@ -144,10 +137,10 @@ export const responseRoutes = ({ db }: Deps) =>
       '/testimonials',
       doc({
         summary: 'List testimonials',
-        description: `Comments of promoters (recommend 9–10) who agreed that the comment may be quoted, with campaign, audience and time; the name only from named rounds. The same filters and anonymity rule as the responses. ${filterDescription}`,
+        description: `Comments of promoters (recommend 9–10) who agreed that the comment may be quoted, with their batch; the name only from named rounds. ${filterDescription}`,
         tags,
         role: 'read',
-        ok: [200, listOf(TestimonialOut), 'A page of testimonials, and the groups left out'],
+        ok: [200, listOf(TestimonialOut), 'A page of testimonials'],
         problems: ['validation', 'not-found'],
       }),
       validate('query', ListQuery),

@@ -9,36 +9,31 @@ import { doc } from '../route-docs';
 const tags = ['Scores'];
 
 const IntervalOut = v.nullable(v.tuple([v.number(), v.number()]));
-const Withheld = v.object({ n: v.number(), withheld: v.literal(true) });
-const ItemOut = v.union([
-  Withheld,
-  v.object({
-    n: v.number(),
-    withheld: v.literal(false),
-    mean: v.nullable(v.number()),
-    ci: v.pipe(IntervalOut, v.description('95% t-interval of the mean; null below n = 2.')),
-    percentResponsive: v.optional(
-      v.object({ responsive: v.number(), percent: v.nullable(v.number()), ci: v.pipe(IntervalOut, v.description('Wilson 95% interval, percent.')) }),
-    ),
-    nps: v.optional(
-      v.object({
-        promoters: v.number(),
-        passives: v.number(),
-        detractors: v.number(),
-        score: v.nullable(v.number()),
-        ci: v.pipe(IntervalOut, v.description('Adjusted-Wald 95% interval, −100 to 100.')),
-      }),
-    ),
-  }),
-]);
-const GroupOut = v.union([
-  v.pipe(Withheld, v.description('Fewer responses than the anonymity threshold (or recoverable by subtraction): n only.')),
-  v.object({ n: v.number(), withheld: v.literal(false), items: v.object(Object.fromEntries(SCORED_ITEMS.map((i) => [i, v.optional(ItemOut)]))) }),
-]);
+const ItemOut = v.object({
+  n: v.number(),
+  mean: v.nullable(v.number()),
+  ci: v.pipe(IntervalOut, v.description('95% t-interval of the mean; null below n = 2.')),
+  percentResponsive: v.optional(
+    v.object({ responsive: v.number(), percent: v.nullable(v.number()), ci: v.pipe(IntervalOut, v.description('Wilson 95% interval, percent.')) }),
+  ),
+  nps: v.optional(
+    v.object({
+      promoters: v.number(),
+      passives: v.number(),
+      detractors: v.number(),
+      score: v.nullable(v.number()),
+      ci: v.pipe(IntervalOut, v.description('Adjusted-Wald 95% interval, −100 to 100.')),
+    }),
+  ),
+});
+const GroupOut = v.object({
+  n: v.pipe(v.number(), v.description('Released answers.')),
+  items: v.object(Object.fromEntries(SCORED_ITEMS.map((i) => [i, v.optional(ItemOut)]))),
+});
 const RateFields = {
   delivered: v.pipe(v.number(), v.description('Invitations delivered (bounces excluded).')),
-  responses: v.number(),
-  responseRate: v.nullable(v.number()),
+  responses: v.pipe(v.number(), v.description('Answers received, released or not (scores count released ones only: `n`).')),
+  responseRate: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, 0–1.')),
 };
 const PeriodOut = v.object({
   period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),
@@ -56,7 +51,9 @@ const RangeFields = {
 };
 
 const queryDescription =
-  '`from`/`to` are months (`YYYY-MM`, default the last 12), `granularity` month, quarter or total, `audience` optional. Every figure has its `n`; groups below the anonymity threshold show `n` and `withheld: true` only.';
+  '`from`/`to` are months (`YYYY-MM`, default the last 12), `granularity` month, quarter or total, `audience` optional. Every figure has its `n`. ' +
+  'Scores count released answers only: an anonymous round\'s answers are released when it closes, in batches of at least k (`anonymityThreshold`) per campaign and audience (smaller groups wait in a pool per pro and audience until it holds k, then count in the month of release); a named answer counts when given. ' +
+  'Every figure is a sum of whole batches, so no filter, period or before-and-after read isolates fewer than k anonymous answers.';
 
 export const proScoresRoute = ({ db, now }: Deps) =>
   new Hono<ApiEnv>().get(
@@ -72,7 +69,7 @@ export const campaignScoresRoute = ({ db }: Deps) =>
     '/:campaignId/scores',
     doc({
       summary: "A campaign's scores",
-      description: 'Per audience and in total, over all of the campaign\'s rounds.',
+      description: 'Per audience and in total, over the batches released from all of the campaign\'s rounds (pooled batches belong to no campaign).',
       tags,
       role: 'read',
       ok: [200, v.object({ campaignId: v.string(), proId: v.string(), anonymityThreshold: v.number(), ...RateFields, total: GroupOut, audiences: PeriodOut.entries.audiences }), 'Scores per audience'],
@@ -87,7 +84,7 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
     '/',
     doc({
       summary: "The agency's scores",
-      description: `${queryDescription} \`pros\` gives each pro's scores over the whole range; the anonymity rule runs across pros too.`,
+      description: `${queryDescription} \`pros\` gives each pro's scores over the whole range.`,
       tags,
       role: 'read',
       ok: [200, v.object({ ...RangeFields, pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])) }), 'Scores per period and audience, and per pro'],

@@ -6,6 +6,7 @@ import {
   getRound,
   listInvitations,
   listRounds,
+  deliveryStatus,
   responseRate,
   RoundInputSchema,
   type Invitation,
@@ -35,23 +36,27 @@ export const presentRound = (round: Round) => ({
 });
 
 /**
- * On anonymous rounds the time of each answer is left out: with answers listed in time order it
- * would tell which address gave which answer. Whether someone answered stays visible (the agency
- * needs its response rate and reminders go only to those who have not).
+ * On anonymous rounds an invitation shows delivery only (DESIGN "Anonymity, by construction"):
+ * answered and expired show as `sent`, and reminders and answer times are left out, since joined
+ * to the released answers they would tell who gave which. The round's counts still say how many
+ * answered in all.
  */
-const presentInvitation = (round: Round) => (i: Invitation) => ({
-  invitationId: i.invitationId,
-  email: i.email,
-  name: i.name,
-  audience: i.audience,
-  outlet: i.outlet,
-  status: i.status,
-  createdAt: i.createdAt,
-  sentAt: i.sentAt,
-  respondedAt: round.attribution === 'named' ? i.respondedAt : null,
-  remindersSent: i.remindersSent,
-  nextReminderAt: i.nextReminderAt,
-});
+const presentInvitation = (round: Round) => (i: Invitation) => {
+  const named = round.attribution === 'named';
+  return {
+    invitationId: i.invitationId,
+    email: i.email,
+    name: i.name,
+    audience: i.audience,
+    outlet: i.outlet,
+    status: named ? i.status : deliveryStatus(i.status),
+    createdAt: i.createdAt,
+    sentAt: i.sentAt,
+    respondedAt: named ? i.respondedAt : null,
+    remindersSent: named ? i.remindersSent : null,
+    nextReminderAt: named ? i.nextReminderAt : null,
+  };
+};
 
 /** `POST` and `GET /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
 export const createSurveyRoute = ({ db, now, queue }: Deps) =>

@@ -1,0 +1,2 @@
+export * from './batch';
+export { batchesReleased, finishReleases, releaseOf, releasePool, releaseRound, rowsReleased } from './release';

@@ -1,0 +1,313 @@
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys, ROWS_DUE_PARTITION } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { batchGet, itemKey, mapConcurrent } from '../db/batch';
+import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
+import { queryAll } from '../db/page';
+import type { Agency } from '../agency/agency';
+import { batchAggregate, counterUpdates } from '../scores/counters';
+import { iso, periodOf } from '../shared/time';
+import { AUDIENCES, type Audience } from '../survey/instrument';
+import { isTestimonial, type SurveyResponse } from '../survey/response';
+import type { Round } from '../survey/round';
+import type { InvitationRef } from '../survey/token';
+import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
+
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The round item's marker that its answers of an audience went into a batch or the pool. */
+const releasedMarker = (audience: Audience) => `released_${audience}`;
+
+/** Every stored answer of a round, read strongly consistent (the round is already closed to answers). */
+async function roundResponses(db: Db, roundId: string): Promise<SurveyResponse[]> {
+  const found: SurveyResponse[] = [];
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rsp)',
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':rsp': 'RSP#' },
+    ConsistentRead: true,
+  })) {
+    found.push(...items.map((item) => withoutKeys<SurveyResponse>(item)));
+  }
+  return found;
+}
+
+/**
+ * The transaction that releases a batch, exactly once: the batch record (conditional on being
+ * absent), its aggregate added to the counters, and `also` (the marker that consumed its answers).
+ * The record stays in the rows-due index until every row is marked.
+ */
+function releaseItems(db: Db, batch: ReleaseBatch, also: TransactItems): TransactItems {
+  return [
+    ...also,
+    {
+      Put: {
+        TableName: db.table,
+        Item: {
+          ...keys.batch(batch.batchId),
+          ...keys.batchByPro(batch.agencyId, batch.proId, batch.releasedAt, batch.batchId),
+          ...keys.batchRowsDue(batch.batchId),
+          type: 'batch',
+          ...batch,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    ...counterUpdates(db, { agencyId: batch.agencyId, proId: batch.proId, campaignId: batch.campaignId, period: batch.period, audience: batch.audience }, batch.aggregate),
+  ];
+}
+
+/**
+ * Releases the anonymous answers of a closed round: per audience, a group of at least k becomes
+ * one batch of the round's campaign and month; a smaller group joins the pro × audience pool,
+ * which is released as one batch once it holds k. Safe to run again after a crash: the round's
+ * markers say which groups were already taken, and unfinished rows are finished.
+ */
+export async function releaseRound(db: Db, agency: Agency, roundId: string, now: Date): Promise<number> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+  const round = Item as unknown as Round & Record<string, unknown>;
+  if (round.attribution !== 'anonymous') return 0;
+  // The k its survey page promised, or the agency's now if that is higher.
+  const k = Math.max(round.anonymityThreshold, agency.anonymityThreshold);
+  const responses = await roundResponses(db, roundId);
+  let released = 0;
+  for (const audience of AUDIENCES) {
+    const group = responses.filter((r) => r.audience === audience);
+    if (group.length === 0) continue;
+    const marker = releasedMarker(audience);
+    if (round[marker] === undefined) {
+      const take: TransactItems[number] = {
+        Update: {
+          TableName: db.table,
+          Key: keys.round(roundId),
+          UpdateExpression: 'SET #m = :v',
+          ConditionExpression: 'attribute_not_exists(#m)',
+          ExpressionAttributeNames: { '#m': marker },
+          ExpressionAttributeValues: { ':v': group.length >= k ? roundBatchId(roundId, audience) : 'pool' },
+        },
+      };
+      if (group.length >= k) {
+        const batch: ReleaseBatch = {
+          batchId: roundBatchId(roundId, audience),
+          agencyId: round.agencyId,
+          proId: round.proId,
+          audience,
+          attribution: 'anonymous',
+          campaignId: round.campaignId,
+          campaignName: round.campaignName,
+          period: round.period,
+          releasedAt: iso(now),
+          k,
+          size: group.length,
+          aggregate: batchAggregate(group.map((r) => r.answers), k),
+          source: { roundId },
+        };
+        if (await transact(db, releaseItems(db, batch, [take]))) {
+          released++;
+          await markRows(db, batch, group);
+        }
+      } else {
+        await transact(db, [take, poolAppend(db, round, audience, group, k)]);
+      }
+    }
+    if (round[marker] === 'pool' || group.length < k) released += await releasePool(db, agency, round.proId, audience, now);
+  }
+  return released;
+}
+
+/** A pooled answer, with the k its round promised. */
+type PoolMember = InvitationRef & { k: number };
+
+function poolAppend(db: Db, round: Round, audience: Audience, group: SurveyResponse[], k: number): TransactItems[number] {
+  const members: PoolMember[] = group.map((r) => ({ roundId: r.roundId, invitationId: r.invitationId, k }));
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.pool(round.agencyId, round.proId, audience),
+      UpdateExpression: 'SET #type = :type, #members = list_append(if_not_exists(#members, :empty), :new) ADD #size :n',
+      ExpressionAttributeNames: { '#type': 'type', '#members': 'members', '#size': 'size' },
+      ExpressionAttributeValues: { ':type': 'pool', ':empty': [], ':new': members, ':n': members.length },
+    },
+  };
+}
+
+/**
+ * Releases the pool of a pro × audience as one batch when it holds at least k answers (the
+ * agency's k now, or a higher one a member's round promised): attributed to "several campaigns"
+ * and the month of release. The pool is emptied in the same transaction, conditional on what was
+ * read, so a concurrent close cannot release it twice.
+ */
+export async function releasePool(db: Db, agency: Agency, proId: string, audience: Audience, now: Date): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const { Item: pool } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pool(agency.agencyId, proId, audience), ConsistentRead: true }));
+    const members = (pool?.members as PoolMember[] | undefined) ?? [];
+    const k = Math.max(agency.anonymityThreshold, ...members.map((m) => m.k));
+    if (members.length < k) return 0;
+    const seq = (pool!.seq as number | undefined) ?? 0;
+    const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
+    const responses = members.map((m) => found.get(itemKey(keys.response(m.roundId, m.invitationId)))).filter((r) => r !== undefined).map((r) => withoutKeys<SurveyResponse>(r));
+    const batch: ReleaseBatch = {
+      batchId: poolBatchId(agency.agencyId, proId, audience, seq),
+      agencyId: agency.agencyId,
+      proId,
+      audience,
+      attribution: 'anonymous',
+      campaignId: null,
+      campaignName: null,
+      period: periodOf(now, agency.timezone),
+      releasedAt: iso(now),
+      k,
+      size: responses.length,
+      aggregate: batchAggregate(responses.map((r) => r.answers), k),
+      source: { members: members.map(({ roundId, invitationId }) => ({ roundId, invitationId })) },
+    };
+    const empty: TransactItems[number] = {
+      Update: {
+        TableName: db.table,
+        Key: keys.pool(agency.agencyId, proId, audience),
+        UpdateExpression: 'SET #members = :empty, #size = :zero, #seq = :next',
+        ConditionExpression: '#size = :size AND (attribute_not_exists(#seq) OR #seq = :seq)',
+        ExpressionAttributeNames: { '#members': 'members', '#size': 'size', '#seq': 'seq' },
+        ExpressionAttributeValues: { ':empty': [], ':zero': 0, ':next': seq + 1, ':size': members.length, ':seq': seq },
+      },
+    };
+    if (await transact(db, releaseItems(db, batch, [empty]))) {
+      await markRows(db, batch, responses);
+      return 1;
+    }
+    await sleep(10 * 2 ** attempt + Math.random() * 20);
+  }
+  return 0;
+}
+
+/** Runs a transaction; false when a condition failed (someone else got there first). Conflicts are retried. */
+async function transact(db: Db, items: TransactItems): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === undefined) throw error;
+      if (failed.length > 0) return false;
+      if (!isTransactionConflict(error) || attempt >= 8) throw error;
+      await sleep(10 * 2 ** attempt + Math.random() * 20);
+    }
+  }
+}
+
+/** In place: a uniformly random order (rows appear in it while they are marked). */
+function shuffle<T>(list: T[]): T[] {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  return list;
+}
+
+export const releaseOf = (batch: ReleaseBatch): Omit<Release, 'rowKey'> => ({
+  batchId: batch.batchId,
+  releasedAt: batch.releasedAt,
+  campaignId: batch.campaignId,
+  campaignName: batch.campaignName,
+  period: batch.period,
+  k: batch.k,
+});
+
+/**
+ * Publishes a released batch's rows: each answer gets the batch's attributes and a random place in
+ * the released lists (agency and pro), and a testimonial copy when it is one; in random order, each
+ * conditional on not being released yet. The batch then leaves the rows-due index.
+ */
+async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]): Promise<void> {
+  await mapConcurrent(shuffle([...responses]), 4, async (r) => {
+    const release: Release = r.release ?? { ...releaseOf(batch), rowKey: newRowKey(batch.releasedAt, batch.batchId) };
+    if (!r.release) {
+      try {
+        await db.doc.send(
+          new UpdateCommand({
+            TableName: db.table,
+            Key: keys.response(r.roundId, r.invitationId),
+            UpdateExpression: 'SET #release = :release, GSI1PK = :g1pk, GSI1SK = :g1sk, GSI2PK = :g2pk, GSI2SK = :g2sk',
+            ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
+            ExpressionAttributeNames: { '#release': 'release' },
+            ExpressionAttributeValues: {
+              ':release': release,
+              ':g1pk': keys.releasedByAgency(batch.agencyId, release.rowKey).GSI1PK,
+              ':g1sk': release.rowKey,
+              ':g2pk': keys.releasedByPro(batch.agencyId, batch.proId, release.rowKey).GSI2PK,
+              ':g2sk': release.rowKey,
+            },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        // Marked by an earlier run: its testimonial (below) must use the stored place.
+        const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(r.roundId, r.invitationId), ConsistentRead: true }));
+        if (!Item?.release) return;
+        return putTestimonial(db, { ...withoutKeys<SurveyResponse>(Item) });
+      }
+    }
+    await putTestimonial(db, { ...r, release });
+  });
+  await db.doc.send(
+    new UpdateCommand({ TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' }),
+  );
+}
+
+async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {
+  if (!r.release || !isTestimonial(r.answers)) return;
+  await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...keys.testimonial(r.agencyId, r.release.rowKey), type: 'testimonial', ...r } }));
+}
+
+/** The answers a released batch holds. */
+async function batchResponses(db: Db, batch: ReleaseBatch): Promise<SurveyResponse[]> {
+  if ('roundId' in batch.source) return (await roundResponses(db, batch.source.roundId)).filter((r) => r.audience === batch.audience);
+  const members = batch.source.members;
+  const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
+  return [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+}
+
+/** Finishes the rows of batches a crashed run released but did not finish publishing. Returns how many. */
+export async function finishReleases(db: Db): Promise<number> {
+  let finished = 0;
+  for await (const items of queryAll(db, {
+    IndexName: 'GSI2',
+    KeyConditionExpression: 'GSI2PK = :pk',
+    ExpressionAttributeValues: { ':pk': ROWS_DUE_PARTITION },
+  })) {
+    for (const item of items) {
+      const batch = withoutKeys<ReleaseBatch>(item);
+      await markRows(db, batch, await batchResponses(db, batch));
+      finished++;
+    }
+  }
+  return finished;
+}
+
+/** A pro's batches released in [from, to), oldest first: what summaries add up. */
+export async function batchesReleased(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<ReleaseBatch[]> {
+  const found: ReleaseBatch[] = [];
+  for await (const items of queryAll(db, {
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': keys.batchByPro(agencyId, proId, '', '').GSI1PK, ':from': from, ':to': to },
+  })) {
+    found.push(...items.map((item) => withoutKeys<ReleaseBatch>(item)));
+  }
+  return found;
+}
+
+/** A pro's released rows in [from, to), by release (comments in summaries). */
+export async function rowsReleased(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<SurveyResponse[]> {
+  const found: SurveyResponse[] = [];
+  for await (const items of queryAll(db, {
+    IndexName: 'GSI2',
+    KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': keys.releasedByPro(agencyId, proId, '').GSI2PK, ':from': from, ':to': to },
+  })) {
+    found.push(...items.map((item) => withoutKeys<SurveyResponse>(item)));
+  }
+  return found;
+}
