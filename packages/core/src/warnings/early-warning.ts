@@ -74,8 +74,8 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
   if (round.attribution === 'anonymous') {
-    const { anonymityThreshold } = await getAgency(db, round.agencyId);
-    if ((await deliveredTo(db, round.roundId, response.audience)) < anonymityThreshold) return 'skipped';
+    const k = Math.max(round.anonymityThreshold, (await getAgency(db, round.agencyId)).anonymityThreshold);
+    if ((await deliveredTo(db, round.roundId, response.audience)) < k) return 'skipped';
   }
   if (!(await claim(db, job, deps.now()))) return 'not-due';
   const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });

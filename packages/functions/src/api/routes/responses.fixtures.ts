@@ -1,7 +1,7 @@
 /* Test helpers for the responses tests (not a test file itself). */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { INSTRUMENT_VERSION, isTestimonial, keys, mapConcurrent, type Answers, type Audience, type Db, type SurveyResponse } from '@rapport/core';
+import { INSTRUMENT_VERSION, isTestimonial, keys, mapConcurrent, namedBatchId, newRowKey, roundBatchId, type Answers, type Audience, type Db, type SurveyResponse } from '@rapport/core';
 
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -19,14 +19,16 @@ export interface SeedGroup {
 }
 
 /**
- * Writes responses straight to the table, as `submitResponse` stores them (the response item with
- * its agency and pro index keys, a testimonial copy when it is one), and the campaign counter's
- * response counts — BatchWrite, 25 items a call, 8 calls in flight. Far faster than a transaction
- * per response, for tests that need thousands.
+ * Writes responses straight to the table as released rows, the way a released batch leaves them
+ * (the response item with its release and its places in the agency's and the pro's released
+ * lists, a testimonial copy when it is one): the group is one batch released at `releasedAt`.
+ * BatchWrite, 25 items a call, 8 calls in flight: far faster than closing rounds, for tests that
+ * need thousands of rows. Counters are not written.
  */
-export async function seedResponses(db: Db, group: SeedGroup, rows: { at: string; answers: Answers }[]): Promise<SurveyResponse[]> {
+export async function seedResponses(db: Db, group: SeedGroup, rows: { answers: Answers }[], releasedAt: string): Promise<SurveyResponse[]> {
   const roundId = newId('rnd');
-  const responses = rows.map(({ at, answers }, i): SurveyResponse => ({
+  const batchId = group.attribution === 'named' ? namedBatchId(roundId, 'seed') : roundBatchId(roundId, group.audience);
+  const responses = rows.map(({ answers }, i): SurveyResponse => ({
     roundId,
     invitationId: newId('inv'),
     agencyId: group.agencyId,
@@ -39,19 +41,28 @@ export async function seedResponses(db: Db, group: SeedGroup, rows: { at: string
     period: group.period,
     instrumentVersion: INSTRUMENT_VERSION,
     answers,
-    firstSubmittedAt: at,
-    submittedAt: at,
+    firstSubmittedAt: releasedAt,
+    submittedAt: releasedAt,
     revision: 1,
+    release: {
+      batchId,
+      releasedAt,
+      campaignId: group.campaignId,
+      campaignName: group.campaignName,
+      period: group.period,
+      k: group.attribution === 'named' ? 1 : rows.length,
+      rowKey: newRowKey(releasedAt, batchId),
+    },
   }));
   const items = responses.flatMap((r) => [
     {
       ...keys.response(r.roundId, r.invitationId),
-      ...keys.responseByAgency(r.agencyId, r.firstSubmittedAt, r.invitationId),
-      ...keys.responseByPro(r.agencyId, r.proId, r.firstSubmittedAt, r.invitationId),
+      ...keys.releasedByAgency(r.agencyId, r.release!.rowKey),
+      ...keys.releasedByPro(r.agencyId, r.proId, r.release!.rowKey),
       type: 'response',
       ...r,
     },
-    ...(isTestimonial(r.answers) ? [{ ...keys.testimonial(r.agencyId, r.firstSubmittedAt, r.invitationId), type: 'testimonial', ...r }] : []),
+    ...(isTestimonial(r.answers) ? [{ ...keys.testimonial(r.agencyId, r.release!.rowKey), type: 'testimonial', ...r }] : []),
   ]);
   const batches = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) => items.slice(i * 25, i * 25 + 25));
   await mapConcurrent(batches, 8, async (batch) => {
@@ -62,19 +73,5 @@ export async function seedResponses(db: Db, group: SeedGroup, rows: { at: string
       pending = result.UnprocessedItems?.[db.table] ?? [];
     }
   });
-  const { PK, SK } = keys.campaignCounter(group.agencyId, group.campaignId, group.audience);
-  await db.doc.send(
-    new BatchWriteCommand({
-      RequestItems: {
-        [db.table]: [
-          {
-            PutRequest: {
-              Item: { PK, SK, type: 'counter', i_responsiveness_n: responses.length, ...(group.attribution === 'anonymous' ? { anonymous: responses.length } : {}) },
-            },
-          },
-        ],
-      },
-    }),
-  );
   return responses;
 }
