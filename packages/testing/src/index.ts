@@ -81,3 +81,4 @@ export * from './api';
 export * from './browser';
 export * from './cli';
 export * from './csv';
+export * from './row-space';

@@ -120,19 +120,22 @@ describe('findIsolation: proofs of safety', () => {
   });
 
   it('finds an isolated set by sampling when the search is too large, the same one for the same seed', () => {
-    // Ten published triples, and differences between their first answers: an isolated set needs as many
-    // first answers as (second, third) pairs, so the smallest have three answers, and there are many of them.
-    const answers = ids('x', 30);
-    const rows = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((t) => sumOf(answers.slice(3 * t, 3 * t + 3)));
-    const chained: Row[] = [...rows, ...rows.slice(1).map((_, t) => ({ [answers[3 * t]!]: 1, [answers[3 * t + 3]!]: -1 }))];
-    const report = findIsolation(chained, 5, { exhaustiveLimit: 20, seed: 7 });
+    // Twenty answers weigh 1 and ten weigh −2 in the one null vector (chains of differences, and one row
+    // a1 + a2 + b1): no single answer or pair is isolated, but any two of the first kind with one of the
+    // second are, and only a random sample past the single and paired classes can find such a triple.
+    const a = ids('a', 20);
+    const b = ids('b', 10);
+    const chain = (xs: string[]) => xs.slice(1).map((x, i) => ({ [xs[i]!]: 1, [x]: -1 }));
+    const rows: Row[] = [...chain(a), ...chain(b), { a1: 1, a2: 1, b1: 1 }];
+    const report = findIsolation(rows, 5, { exhaustiveLimit: 20, seed: 7 });
     expect(report.proven).toBe(false);
     expect(report.isolated).toHaveLength(3);
-    expect(inRowSpace(chained, sumOf(report.isolated!))).toBe(true);
-    expect(findIsolation(chained, 5, { exhaustiveLimit: 20, seed: 7 })).toEqual(report);
-    // With the default budget the search is complete: the first answer with the first pair in id order.
-    expect(findIsolation(chained, 5)).toEqual({ isolated: ['x1', 'x11', 'x12'], proven: true });
-    expect(oracleSmallestIsolated(chained as Record<string, number>[], answers, 5)).toBe(3);
+    expect(report.isolated!.filter((id) => id.startsWith('a'))).toHaveLength(2);
+    expect(inRowSpace(rows, sumOf(report.isolated!))).toBe(true);
+    expect(findIsolation(rows, 5, { exhaustiveLimit: 20, seed: 7 })).toEqual(report);
+    // With the default budget the search is complete: the first such triple in id order.
+    expect(findIsolation(rows, 5)).toEqual({ isolated: ['a1', 'a10', 'b1'], proven: true });
+    expect(oracleInRowSpace(rows as Record<string, number>[], sumOf(report.isolated!))).toBe(true);
   });
 });
 

@@ -19,12 +19,11 @@ export const SCALES: Record<ScoredItem, { min: number; max: number }> = Object.f
 ) as Record<ScoredItem, { min: number; max: number }>;
 
 /**
- * Numbers a counter item holds besides the items: invitations delivered and answers received
- * (released or not). Both count invitations, not what anyone answered, so they move when an
- * email is delivered or an answer arrives: the response rate is live while scores wait for release.
+ * The number a counter item holds besides the items: invitations delivered, the response rate's
+ * denominator. It moves with deliveries and bounces, never with an anonymous answer. (A count of
+ * answers received per audience would tell, for an audience of one, who answered.)
  */
 const DELIVERED = 'delivered';
-const ANSWERED = 'answered';
 
 export type Delta = Record<string, number>;
 
@@ -59,7 +58,6 @@ export function responseDelta(previous: Scores | null, next: Scores): Delta {
 }
 
 export const deliveredDelta = (sign: 1 | -1): Delta => ({ [DELIVERED]: sign });
-export const answeredDelta = (): Delta => ({ [ANSWERED]: 1 });
 
 /**
  * What a release batch adds: per scored item, the answers of everyone in it who answered the
@@ -113,18 +111,16 @@ export function counterUpdates(db: Db, scope: CounterScope, delta: Delta): NonNu
   }));
 }
 
-/** A counter as read: per item its n, Σx, Σx² and histogram; invitations delivered; answers received. */
+/** A counter as read: per item its n, Σx, Σx² and histogram; invitations delivered. */
 export interface Counter {
   items: Record<ScoredItem, ItemCounter>;
   delivered: number;
-  answered: number;
 }
 
 export function emptyCounter(): Counter {
   return {
     items: Object.fromEntries(SCORED_ITEMS.map((item) => [item, { n: 0, sum: 0, sumSq: 0, histogram: {} }])) as Record<ScoredItem, ItemCounter>,
     delivered: 0,
-    answered: 0,
   };
 }
 
@@ -133,7 +129,6 @@ export function readCounter(raw: Record<string, unknown>): Counter {
   const counter = emptyCounter();
   const num = (name: string) => (typeof raw[name] === 'number' ? (raw[name] as number) : 0);
   counter.delivered = num(DELIVERED);
-  counter.answered = num(ANSWERED);
   for (const item of SCORED_ITEMS) {
     const c = counter.items[item];
     c.n = num(`i_${item}_n`);
@@ -152,7 +147,6 @@ export function sumCounters(counters: readonly Counter[]): Counter {
   const total = emptyCounter();
   for (const c of counters) {
     total.delivered += c.delivered;
-    total.answered += c.answered;
     for (const item of SCORED_ITEMS) {
       const t = total.items[item];
       const x = c.items[item];

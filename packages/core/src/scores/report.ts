@@ -37,10 +37,10 @@ export interface GroupScores {
 
 export interface PeriodScores {
   period: string;
-  /** Invitations delivered (not bounced) in the rounds of the period, and answers received (released or not). */
+  /** Invitations delivered (not bounced) in the rounds of the period, and answers released in it. */
   delivered: number;
   responses: number;
-  /** Answers received over delivered invitations; null before any delivery. */
+  /** Released answers over delivered invitations; null before any delivery. */
   responseRate: number | null;
   total: GroupScores;
   audiences: Partial<Record<Audience, GroupScores>>;
@@ -71,8 +71,8 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
   return {
     period,
     delivered: all.delivered,
-    responses: all.answered,
-    responseRate: all.delivered === 0 ? null : all.answered / all.delivered,
+    responses: responsesIn(all),
+    responseRate: all.delivered === 0 ? null : responsesIn(all) / all.delivered,
     total: groupScores(all),
     audiences: Object.fromEntries([...byAudience].map(([a, c]) => [a, groupScores(c)])),
   };
@@ -206,7 +206,7 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, now
     const [only] = bucket(months, range.months, 'total', query.audience);
     return [proId, sumCounters([...(only?.audiences.values() ?? [])])] as const;
   });
-  const pros = perPro.filter(([, c]) => c.delivered > 0 || c.answered > 0 || responsesIn(c) > 0);
+  const pros = perPro.filter(([, c]) => c.delivered > 0 || responsesIn(c) > 0);
   return {
     from: range.from,
     to: range.to,

@@ -124,7 +124,7 @@ export async function buildProSummary(
     anonymityThreshold: k,
     headline: headline(all, before.batches ? before.counter : null, k),
     trend,
-    responseRate: { delivered: rate.delivered, responses: rate.answered, rate: rate.delivered ? rate.answered / rate.delivered : null },
+    responseRate: { delivered: rate.delivered, responses: responsesIn(rate), rate: rate.delivered ? responsesIn(rate) / rate.delivered : null },
     weakest: weakest
       ? {
           dimension: weakest.d,

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { isolatedTestDeps, sesEmails } from '@rapport/testing';
 import type { Db } from '../db/client';
+import { keys } from '../db/keys';
 import type { Mailer } from '../email/mailer';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { createRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
+import { closeRound } from '../jobs/expiry';
 import type { Audience } from '../survey/instrument';
 import { TIPS } from './tips';
 import { runSummaries, type SummaryDeps } from './job';
@@ -23,56 +26,123 @@ afterAll(() => db.client.destroy());
 
 let n = 0;
 type Answer = { audience: Audience; responsiveness: number; improve?: string } & Record<string, unknown>;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
-/** An agency (k = 3) with pros, each answered in a round that begins at `at`; answers come an hour later. */
-async function agencyWith(timezone: string, at: string, pros: Record<string, Answer[]>, settings: Record<string, unknown> = {}) {
+/**
+ * What one pro got: a round that begins at the agency's `at` and is answered an hour later, then
+ * closed (its anonymous answers released) at `closeAt`, a day after `at` unless told otherwise;
+ * `closeAt: null` leaves it open. A named round's answers are released as they are given.
+ */
+type Plan = Answer[] | { answers: Answer[]; closeAt?: string | null; attribution?: 'anonymous' | 'named' };
+
+/** A round of these answers begun at `at`, given an hour later a minute apart; returns its id. */
+async function answeredRound(agencyId: string, campaignId: string, tag: string, answers: Answer[], at: Date, attribution: 'anonymous' | 'named' = 'anonymous') {
+  const recipients = answers.map((a) => ({ email: `r${++n}-${tag}@news.example`, audience: a.audience }));
+  const { round, accepted } = await createRound(db, agencyId, campaignId, { recipients, attribution }, at);
+  expect(accepted).toHaveLength(answers.length);
+  for (const [i, { audience: _a, ...answer }] of answers.entries()) {
+    await submitResponse(db, accepted[i]!, answer, new Date(at.getTime() + HOUR + i * 60_000));
+  }
+  return round.roundId;
+}
+
+/** Closes a round at `at`, which releases its anonymous answers then (`closeRound` is what the scheduled job runs). */
+async function close(roundId: string, at: string) {
+  expect(await closeRound(db, roundId, new Date(at))).toBe(true);
+}
+
+/** An agency (k = 3) with pros, each answered and released as `Plan` says. */
+async function agencyWith(timezone: string, at: string, pros: Record<string, Plan>, settings: Record<string, unknown> = {}) {
   const when = new Date(at);
   const tag = `${++n}-${when.getTime()}`;
   const agency = await createAgency(db, { name: `Summaries ${tag}`, timezone }, when);
   await updateSettings(db, agency.agencyId, { anonymityThreshold: 3, ...settings }, when);
   const emails: Record<string, string> = {};
-  for (const [name, answers] of Object.entries(pros)) {
+  const proIds: Record<string, string> = {};
+  const campaigns: Record<string, string> = {};
+  const rounds: Record<string, string> = {};
+  for (const [name, plan] of Object.entries(pros)) {
+    const { answers, closeAt = new Date(when.getTime() + DAY).toISOString(), attribution = 'anonymous' } = Array.isArray(plan) ? { answers: plan } : plan;
     const email = `${name.toLowerCase()}-${tag}@acme.example`;
     emails[name] = email;
     const pro = await createPro(db, agency.agencyId, { name, email }, when);
-    if (answers.length === 0) continue;
+    proIds[name] = pro.proId;
     const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, when);
-    const recipients = answers.map((a, i) => ({ email: `r${i}-${name}-${tag}@news.example`, audience: a.audience }));
-    const { accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, when);
-    for (const [i, { audience: _a, ...answer }] of answers.entries()) {
-      await submitResponse(db, accepted[i]!, answer, new Date(when.getTime() + 3_600_000 + i * 60_000));
-    }
+    campaigns[name] = campaign.campaignId;
+    if (answers.length === 0) continue;
+    rounds[name] = await answeredRound(agency.agencyId, campaign.campaignId, tag, answers, when, attribution);
+    if (closeAt) await close(rounds[name], closeAt);
   }
-  return { agencyId: agency.agencyId, emails };
+  return { agencyId: agency.agencyId, tag, emails, proIds, campaigns, rounds };
 }
 
 const reporters = (scores: number[], extra: Record<string, unknown> = {}): Answer[] =>
   scores.map((responsiveness) => ({ audience: 'reporter', responsiveness, ...extra }));
 
+/** The periods whose summary a pro was recorded as sent (the job's exactly-once markers). */
+async function summaryMarked(agencyId: string, proId: string, period: string) {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proId, period), ConsistentRead: true }));
+  return Item !== undefined;
+}
+
 describe('the summary job', () => {
-  it('sends each pro with news one summary per period, under a double and a concurrent run; quiet pros get none', async () => {
-    // Week of Monday 4 March 2030 (UTC); the slot is Monday 11 March 09:00.
-    const { emails } = await agencyWith('UTC', '2030-03-04T10:00:00Z', { Jane: reporters([4, 5, 3]), Bob: reporters([2]), Cy: [] });
+  it('sends each pro with a release in the period one summary, under a double and a concurrent run; quiet pros get none', async () => {
+    // Week of Monday 4 March 2030 (UTC, 2030-W10); the slot is Monday 11 March 09:00.
+    const { agencyId, emails, proIds, rounds } = await agencyWith('UTC', '2030-03-04T10:00:00Z', {
+      // Three reporters, released as one batch when the round closes on Tuesday.
+      Jane: reporters([4, 5, 3]),
+      // One named answer: released as it is given, a batch of one (shown by its n only).
+      Bob: { answers: reporters([2]), attribution: 'named' },
+      Cy: [],
+      // Answered this week, but the round is still open: nothing released, nothing to say.
+      Dee: { answers: reporters([1, 2, 2]), closeAt: null },
+      // One anonymous answer, below k: it goes to the pool, which is not released.
+      Eve: reporters([5]),
+    });
     const slot = new Date('2030-03-11T09:00:00Z');
     const [a, b] = await Promise.all([runSummaries(deps, slot), runSummaries(deps, slot)]);
     const again = await runSummaries(deps, new Date('2030-03-11T10:00:00Z'));
     expect(a.sent + b.sent + again.sent).toBe(2);
-    expect(a.alreadySent + b.alreadySent + again.alreadySent).toBe(4);
-    expect(again).toMatchObject({ sent: 0, quiet: 1, alreadySent: 2, failed: 0 });
-    for (const who of ['Jane', 'Bob']) expect(await sesEmails({ to: emails[who]! })).toHaveLength(1);
-    expect(await sesEmails({ to: emails.Cy! })).toEqual([]);
-    // Before the slot, the week is not due yet: nothing more, and nothing early for the next week.
-    expect((await runSummaries(deps, new Date('2030-03-18T08:59:00Z'))).sent).toBe(0);
-  });
+    expect(a.alreadySent + b.alreadySent + again.alreadySent).toBe(2 * 2);
+    expect(again).toEqual({ agenciesDue: 1, sent: 0, quiet: 3, alreadySent: 2, failed: 0 });
+    const [jane, ...moreJane] = await sesEmails({ to: emails.Jane! });
+    expect(moreJane).toEqual([]);
+    expect(jane!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.0 (n = 3)');
+    const [bob, ...moreBob] = await sesEmails({ to: emails.Bob! });
+    expect(moreBob).toEqual([]);
+    expect(bob!.body.text).toContain('Responsiveness (1–5): n = 1 (fewer than 3: hidden for anonymity)');
+    for (const who of ['Cy', 'Dee', 'Eve']) expect(await sesEmails({ to: emails[who]! })).toEqual([]);
+    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W10')).toBe(who === 'Jane' || who === 'Bob');
 
-  it('reaches Auckland and Los Angeles at their Monday 09:00 across the DST changes', async () => {
-    // Auckland leaves DST on 7 April 2030: Monday 8 April 09:00 NZST is 21:00 UTC on the 7th.
-    const nz = await agencyWith('Pacific/Auckland', '2030-04-01T01:00:00Z', { Aroha: reporters([4, 4, 5]) });
-    // Los Angeles enters DST on 10 March 2030: Monday 11 March 09:00 PDT is 16:00 UTC.
-    const la = await agencyWith('America/Los_Angeles', '2030-03-05T18:00:00Z', { Lupe: reporters([5, 4, 4]) });
+    // Dee's round closes the next week: her answers of week 10 count in week 11, when they were released.
+    await close(rounds.Dee!, '2030-03-12T10:00:00Z');
+    // Before the slot, week 11 is not due yet: nothing more, and nothing early.
+    expect(await runSummaries(deps, new Date('2030-03-18T08:59:00Z'))).toEqual({ agenciesDue: 1, sent: 0, quiet: 3, alreadySent: 2, failed: 0 });
+    // At it, only Dee has a release in week 11; Jane and Bob, summarised for week 10, are quiet now.
+    expect(await runSummaries(deps, new Date('2030-03-18T09:00:00Z'))).toEqual({ agenciesDue: 1, sent: 1, quiet: 4, alreadySent: 0, failed: 0 });
+    const [dee, ...moreDee] = await sesEmails({ to: emails.Dee! });
+    expect(moreDee).toEqual([]);
+    expect(dee!.subject).toBe('Your responsiveness in the week of 11 Mar to 17 Mar 2030: 1.7 (n = 3)');
+    for (const who of ['Jane', 'Bob']) expect(await sesEmails({ to: emails[who]! })).toHaveLength(1);
+    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W11')).toBe(who === 'Dee');
+  }, 60_000); // many runs and rounds: slow on a loaded machine
+
+  it('reaches Auckland and Los Angeles at their Monday 09:00 across the DST changes, counting releases by the local week', async () => {
+    // Auckland leaves DST on 7 April 2030 (03:00 NZDT becomes 02:00 NZST): Monday 8 April 09:00 NZST
+    // is 21:00 UTC on the 7th, and the week of 1 April ends at 12:00 UTC on the 7th. Released at
+    // 23:30 NZST on Sunday (11:30 UTC), Aroha's answers count in that week.
+    const nz = await agencyWith('Pacific/Auckland', '2030-04-01T01:00:00Z', { Aroha: { answers: reporters([4, 4, 5]), closeAt: '2030-04-07T11:30:00Z' } });
+    // Los Angeles enters DST on 10 March 2030: Monday 11 March 09:00 PDT is 16:00 UTC, and the week
+    // of 4 March ends at 00:00 PDT, 07:00 UTC. Lupe's release at 23:30 PDT on Sunday counts in it;
+    // Luis's, at 00:30 PDT on Monday (it would still be Sunday in PST), in the next week.
+    const la = await agencyWith('America/Los_Angeles', '2030-03-05T18:00:00Z', {
+      Lupe: { answers: reporters([5, 4, 4]), closeAt: '2030-03-11T06:30:00Z' },
+      Luis: { answers: reporters([3, 4, 4]), closeAt: '2030-03-11T07:30:00Z' },
+    });
     const firstSent = async (email: string, from: string, hours: number) => {
       for (let h = 0; h < hours; h++) {
-        const now = new Date(Date.parse(from) + h * 3_600_000);
+        const now = new Date(Date.parse(from) + h * HOUR);
         await runSummaries(deps, now);
         if ((await sesEmails({ to: email })).length > 0) return now.toISOString();
       }
@@ -80,41 +150,74 @@ describe('the summary job', () => {
     };
     expect(await firstSent(nz.emails.Aroha!, '2030-04-07T17:00:00Z', 8)).toBe('2030-04-07T21:00:00.000Z');
     expect(await firstSent(la.emails.Lupe!, '2030-03-11T13:00:00Z', 8)).toBe('2030-03-11T16:00:00.000Z');
-  });
+    expect(await sesEmails({ to: la.emails.Luis! })).toEqual([]);
+    expect(await summaryMarked(la.agencyId, la.proIds.Luis!, '2030-W10')).toBe(false);
+    // Luis's summary comes a week later, for the week of 11 March.
+    expect(await firstSent(la.emails.Luis!, '2030-03-18T13:00:00Z', 8)).toBe('2030-03-18T16:00:00.000Z');
+    expect((await sesEmails({ to: la.emails.Luis! })).map((m) => m.subject)).toEqual(['Your responsiveness in the week of 11 Mar to 17 Mar 2030: 3.7 (n = 3)']);
+    expect(await sesEmails({ to: la.emails.Lupe! })).toHaveLength(1);
+  }, 60_000); // 24 hourly runs
 
-  it('names the weakest dimension with its tips, quotes only groups that meet k, and escapes hostile comments', async () => {
+  it('names the weakest dimension with its tips, quotes only released rows of the period, and escapes hostile comments', async () => {
     const hostile = '<script>alert(1)</script> "><img src=x onerror=alert(2)>';
-    const { emails } = await agencyWith('UTC', '2030-05-06T10:00:00Z', {
+    // Week of Monday 6 May 2030 (UTC); the slot is Monday 13 May 09:00.
+    const { agencyId, tag, emails, campaigns } = await agencyWith('UTC', '2030-05-06T10:00:00Z', {
       Jane: [
-        ...reporters([4, 4, 5], { relevance: 2, listening: 4, followThrough: 5, improve: hostile }),
+        ...reporters([4, 4], { relevance: 2, listening: 4, followThrough: 5, improve: hostile }),
+        ...reporters([5], { relevance: 2, listening: 4, followThrough: 5, improve: 'Clearer embargo times' }),
+        // Only two clients: below k, they go to the pool and are not released, comment and all.
         { audience: 'client', responsiveness: 3, anticipation: 1, improve: 'Only two clients: must stay private' },
         { audience: 'client', responsiveness: 3, anticipation: 1 },
       ],
     });
+    // An earlier round of Jane's, released the week before: its comment is last week's news.
+    const earlier = await answeredRound(agencyId, campaigns.Jane!, tag, reporters([2, 2, 2], { improve: 'Released last week' }), new Date('2030-04-22T10:00:00Z'));
+    await close(earlier, '2030-05-01T10:00:00Z');
+
     const run = await runSummaries(deps, new Date('2030-05-13T09:00:00Z'));
-    expect(run.sent).toBeGreaterThanOrEqual(1);
-    const [mail] = await sesEmails({ to: emails.Jane! });
+    expect(run.sent).toBe(1);
+    const [mail, ...more] = await sesEmails({ to: emails.Jane! });
+    expect(more).toEqual([]);
     const { html, text } = mail!.body as { html: string; text: string };
-    // Relevance (mean 2, n = 3) is the weakest dimension with n ≥ k; anticipation (n = 2) is below k.
-    expect(text).toContain('Relevant and accurate');
+    // Relevance (mean 2, n = 3) is the weakest dimension with n ≥ k; anticipation (n = 2) was never released.
+    expect(text).toContain('Relevant and accurate: 2.0 out of 5 (n = 3), your lowest score this period.');
     expect(TIPS.relevance.filter((t) => text.includes(t.text)).length).toBeGreaterThanOrEqual(2);
+    // This week's batch only: 4.3 (n = 3) against last week's 2.0 (n = 3).
+    expect(text).toContain('Responsiveness (1–5): 4.3 (n = 3');
+    expect(text).toContain('the week of 29 Apr to 5 May 2030: 2.0 (n = 3');
+    expect(text).toContain('Clearer embargo times');
     expect(text).not.toContain('Only two clients');
+    expect(text).not.toContain('Released last week');
+    expect(text.match(/^A reporter:$/gm)).toHaveLength(3);
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
-  it('sends admins the agency summary once, and sends nothing for a month forced by hand twice', async () => {
-    const { emails } = await agencyWith('UTC', '2030-06-03T10:00:00Z', { Jane: reporters([5, 5, 4]), Bob: reporters([1, 2, 1]) }, {
-      summary: { adminEmails: ['boss-summary@acme.example'], cadence: 'monthly' },
-    });
+  it('sends admins the agency summary once, of the batches released in the month, and nothing more for a month forced by hand twice', async () => {
+    const { emails } = await agencyWith(
+      'UTC',
+      '2030-06-03T10:00:00Z',
+      {
+        Jane: reporters([5, 5, 4]),
+        Bob: reporters([1, 2, 1]),
+        // Answered in June, released in July: July's news, not June's.
+        Quentin: { answers: reporters([3, 3, 3]), closeAt: '2030-07-01T00:30:00Z' },
+      },
+      { summary: { adminEmails: ['boss-summary@acme.example'], cadence: 'monthly' } },
+    );
     const forced = await runSummaries(deps, new Date('2030-07-15T12:00:00Z'), { period: '2030-06' });
-    expect(forced.sent).toBeGreaterThanOrEqual(3);
-    await runSummaries(deps, new Date('2030-07-15T12:00:00Z'), { period: '2030-06' });
+    // Jane, Bob and the admin; every other agency of this table had no release in June.
+    expect(forced.sent).toBe(3);
+    expect(forced.failed).toBe(0);
+    expect((await runSummaries(deps, new Date('2030-07-15T12:00:00Z'), { period: '2030-06' })).sent).toBe(0);
     expect(await sesEmails({ to: emails.Jane! })).toHaveLength(1);
+    expect(await sesEmails({ to: emails.Bob! })).toHaveLength(1);
+    expect(await sesEmails({ to: emails.Quentin! })).toEqual([]);
     const admin = await sesEmails({ to: 'boss-summary@acme.example' });
     expect(admin).toHaveLength(1);
     expect(admin[0]!.body.text).toContain('Jane');
     expect(admin[0]!.body.text).toContain('Bob');
+    expect(admin[0]!.body.text).not.toContain('Quentin');
   });
 });

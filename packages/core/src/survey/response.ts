@@ -5,7 +5,7 @@ import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey } from '../db/batch';
 import { failedConditions, isTransactionConflict } from '../db/conditions';
-import { answeredDelta, batchAggregate, counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
+import { batchAggregate, counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
 import { namedBatchId, newRowKey, type Release, type ReleaseBatch } from '../release/batch';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
@@ -146,8 +146,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
               Update: {
                 TableName: db.table,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
-                // Leaving the reminder index here is what cancels the reminders.
-                UpdateExpression: 'SET #status = :responded, respondedAt = :now, nextReminderAt = :none REMOVE GSI1PK, GSI1SK',
+                // Leaving the reminder index here is what cancels the reminders. The status it had
+                // is kept: an anonymous round's list shows that delivery status, not the answer.
+                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''} REMOVE GSI1PK, GSI1SK`,
                 ConditionExpression: '#status = :from',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
@@ -158,9 +159,10 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                   Update: {
                     TableName: db.table,
                     Key: keys.round(round.roundId),
-                    UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one',
+                    // `answeredFrom_<status>` keeps the delivery count an anonymous round shows unmoved.
+                    UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one, #answeredFrom :one',
                     ConditionExpression: '#status = :open',
-                    ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status' },
+                    ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status', '#answeredFrom': `answeredFrom_${from}` },
                     ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':open': 'open' },
                   },
                 }
@@ -173,13 +175,16 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                     ExpressionAttributeValues: { ':open': 'open' },
                   },
                 },
-            ...counterUpdates(db, scope, {
-              ...(named ? responseDelta(previous?.answers ?? null, answers) : {}),
-              ...(firstAnswer ? answeredDelta() : {}),
-              // An answer proves delivery: one to an invitation not counted as delivered (its send
-              // was interrupted, or it bounced after all) counts it now, so the rate stays ≤ 100%.
-              ...(firstAnswer && !DELIVERED_STATUSES.includes(from) ? deliveredDelta(1) : {}),
-            }),
+            // Only a named answer moves anything published now: it is released at once. An answer
+            // proves delivery, so one to an invitation not counted as delivered (its send was
+            // interrupted, or it bounced after all) counts it — on named rounds only, since on an
+            // anonymous one that would tell who answered.
+            ...(named
+              ? counterUpdates(db, scope, {
+                  ...responseDelta(previous?.answers ?? null, answers),
+                  ...(firstAnswer && !DELIVERED_STATUSES.includes(from) ? deliveredDelta(1) : {}),
+                })
+              : []),
             ...(response.release ? namedBatchWrites(db, round, response, previous) : []),
           ],
         }),

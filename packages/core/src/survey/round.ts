@@ -100,6 +100,8 @@ export interface Invitation {
   throttleBefore?: { lastAny: string | null; audience: string | null };
   /** The SES message id of the first email, once sent: bounces name it. */
   messageId?: string;
+  /** Its status when first answered: what an anonymous round's list shows instead of `responded`. */
+  answeredFrom?: InvitationStatus;
   /** When the next reminder is due; null when none is (responded, all sent, or the round closes first). */
   nextReminderAt: string | null;
 }
@@ -327,9 +329,27 @@ export function listInvitations(db: Db, roundId: string, page: PageRequest) {
 
 /**
  * What an anonymous round's invitation list may show: whether the email went out, never whether
- * or when its recipient answered (an answered or expired invitation reads as `sent`).
+ * or when its recipient answered. An answered invitation shows the status it had before the
+ * answer; an expired one (not answered by the close) shows `sent` like the answered ones.
  */
-export const deliveryStatus = (status: InvitationStatus): InvitationStatus => (status === 'responded' || status === 'expired' ? 'sent' : status);
+export const deliveryStatus = (i: Pick<Invitation, 'status' | 'answeredFrom'>): InvitationStatus => {
+  const status = i.status === 'responded' ? (i.answeredFrom ?? 'sent') : i.status;
+  return status === 'expired' ? 'sent' : status;
+};
+
+/**
+ * An anonymous round's counts as shown: answered invitations stay counted under the status they
+ * had when answered (kept as `answeredFrom_<status>` on the round), so the counts move with
+ * delivery only; `responded` still says how many answered in all.
+ */
+export function deliveryCounts(round: Round): StatusCounts {
+  const counts = { ...round.counts };
+  for (const status of INVITATION_STATUSES) {
+    const answered = (round as unknown as Record<string, unknown>)[`answeredFrom_${status}`];
+    if (typeof answered === 'number') counts[status] += answered;
+  }
+  return counts;
+}
 
 /**
  * Response rate: responses over invitations delivered. Bounced, failed, skipped and still-pending

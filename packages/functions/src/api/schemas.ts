@@ -99,7 +99,10 @@ export const RoundOut = v.object({
   proId: v.string(),
   attribution: v.picklist(['anonymous', 'named']),
   status: v.picklist(['open', 'cancelled', 'closed']),
-  counts,
+  counts: v.pipe(
+    counts,
+    v.description('Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered (so the counts move with delivery only), and `responded` says how many answered in all.'),
+  ),
   responseRate: v.pipe(v.nullable(v.number()), v.description('Responses over delivered invitations; null before any delivery.')),
   createdAt: Timestamp,
   closesAt: Timestamp,

@@ -146,14 +146,17 @@ describe('api handler (API Gateway HTTP API, payload 2.0)', () => {
     const now = new Date();
     const tag = `${++n}-${now.getTime()}`;
     const agency = await createAgency(deps.db, { name: `Pages ${tag}` }, now);
-    await updateSettings(deps.db, agency.agencyId, { earlyWarnings: true }, now);
+    // An anonymous round warns only once k (here 3) invitations of the audience were delivered.
+    await updateSettings(deps.db, agency.agencyId, { earlyWarnings: true, anonymityThreshold: 3 }, now);
     const proEmail = `jane-${tag}@acme.example`;
     const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: proEmail }, now);
     const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
-    const email = `ana-${tag}@news.example`;
-    const { round: created, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }] }, now);
-    const job = { kind: 'invitation' as const, roundId: created.roundId, invitationId: accepted[0]!.invitationId };
-    await sender(sqsEvent([encodeJob(job)]), lambdaContext());
+    const emails = ['ana', 'ben', 'cleo'].map((who) => `${who}-${tag}@news.example`);
+    const email = emails[0]!;
+    const { round: created, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: emails.map((e) => ({ email: e, audience: 'reporter' })) }, now);
+    const invitations = accepted.map((i) => ({ kind: 'invitation' as const, roundId: created.roundId, invitationId: i.invitationId }));
+    expect((await sender(sqsEvent(invitations.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+    const job = invitations[accepted.findIndex((a) => a.email === email)]!;
     const path = new URL((await sesEmails({ to: email }))[0]!.body.text!.match(/https:\/\/rapport\.example\/s\/[^?\s]+/)![0]).pathname;
 
     const page = await api({ ...httpEvent('GET', path), rawQueryString: 'score=2', queryStringParameters: { score: '2' } }, lambdaContext());
@@ -177,7 +180,8 @@ describe('api handler (API Gateway HTTP API, payload 2.0)', () => {
     expect((await sender(sqsEvent(warning), lambdaContext())).batchItemFailures).toEqual([]);
     const [alert, ...more] = await sesEmails({ to: proEmail });
     expect(more).toEqual([]);
-    expect(alert!.body.text).not.toContain(email);
+    expect(alert!.subject).toBe('Early warning: a reporter rated your responsiveness 2/5 on the Spring Launch');
+    for (const address of emails) expect(JSON.stringify(alert)).not.toContain(address);
   });
 
   it('answers an unknown key with problem+json', async () => {

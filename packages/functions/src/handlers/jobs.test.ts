@@ -70,7 +70,15 @@ describe('jobs handler (CronV2 schedule event)', () => {
 
     // Nothing is due yet.
     let from = sqs.bodies.length;
-    expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({ job: 'scheduled', at: expect.any(String), roundsClosed: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 });
+    expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({
+      job: 'scheduled',
+      at: new Date(start.getTime() + 60_000).toISOString(),
+      roundsClosed: 0,
+      releasesFinished: 0,
+      remindersQueued: 0,
+      invitationsRequeued: 0,
+      sendsInterrupted: 0,
+    });
     expect(queuedSince(from)).toEqual([]);
 
     // Four days on, each gets the day-3 reminder, through SQS and the sender.
@@ -83,33 +91,44 @@ describe('jobs handler (CronV2 schedule event)', () => {
     for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(2);
 
     // After fourteen days the round closes; unanswered invitations expire.
-    expect(await runAt(new Date(start.getTime() + 15 * DAY))).toMatchObject({ roundsClosed: 1 });
+    const end = new Date(start.getTime() + 15 * DAY);
+    expect(await runAt(end)).toEqual({ job: 'scheduled', at: end.toISOString(), roundsClosed: 1, releasesFinished: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 });
     expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
     expect((await openInvitation(deps.db, invitations[0]!)).invitation.status).toBe('expired');
   });
 
-  it('"summaries" emails each pro with news their summary at the agency\'s slot, once', async () => {
+  it('"summaries" emails each pro with a release their summary at the agency\'s slot, once, after "scheduled" closed the round', async () => {
     // Its function is not linked to the link-signing secret (infra/jobs.ts): it runs without it.
     delete process.env.LINK_SECRET;
     resetLambdaDeps();
     // Week of Monday 4 March 2030 (UTC, weekly by default); the slot is Monday 11 March 09:00.
     const week = new Date('2030-03-04T10:00:00Z');
     const agency = await createAgency(deps.db, { name: 'Summaries handler', timezone: 'UTC' }, week);
-    await updateSettings(deps.db, agency.agencyId, { anonymityThreshold: 3 }, week);
+    // k = 3, and rounds close after two days (on Wednesday 6 March, 10:00), reminders before that.
+    const reminders = { reporterDays: [1], colleagueDays: [1], clientDays: [1] };
+    await updateSettings(deps.db, agency.agencyId, { anonymityThreshold: 3, surveyExpiryDays: 2, reminders }, week);
     const email = `jane-summary-${Date.now()}@acme.example`;
     const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email }, week);
     const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, week);
     const recipients = [0, 1, 2].map((i) => ({ email: `r${i}-${email}`, audience: 'reporter' }));
-    const { accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, week);
+    const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, week);
     for (const [i, invitation] of accepted.entries()) {
       await submitResponse(deps.db, invitation, { responsiveness: 4 + (i % 2), recommend: 9 }, new Date(week.getTime() + 3_600_000 + i * 60_000));
     }
+    // The answers are anonymous: they count in a summary only once the scheduled job has closed the
+    // round and released them, which it does only once the round's time is up.
+    const scheduled = { job: 'scheduled', releasesFinished: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 };
+    expect(await runAt(new Date('2030-03-06T09:59:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T09:59:00.000Z', roundsClosed: 0 });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('open');
+    expect(await runAt(new Date('2030-03-06T10:01:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T10:01:00.000Z', roundsClosed: 1 });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
 
     expect(await runAt(new Date('2030-03-11T08:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 0 });
     expect(await runAt(new Date('2030-03-11T09:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 1, failed: 0 });
     expect(await runAt(new Date('2030-03-11T10:00:00Z'), { job: 'summaries' })).toMatchObject({ sent: 0, alreadySent: 1 });
     const inbox = await sesEmails({ to: email });
     expect(inbox).toHaveLength(1);
+    expect(inbox[0]!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.3 (n = 3)');
     expect(inbox[0]!.body.html).toContain('Jane Doe');
   });
 

@@ -31,7 +31,11 @@ describe('commitments', () => {
 
     const page = await (await f.app.request(`/s/${signInvitationToken(deps.linkSecret, ref)}`)).text();
     expect(page).toContain('here is what Jane Doe is changing: “I will answer reporters within two hours”');
-    expect(page).toContain('A low score alerts Jane Doe right away, without your name');
+    // The round took the early warnings on from the settings; on an anonymous round the page says
+    // what a warning sends and that it goes only where at least k (5) of the audience were asked.
+    expect(page).toContain(
+      'A low score (2 or less, or 6 or less for recommending) sends Jane Doe your scores and comment right away, without your name, so they can put things right; only when at least 5 reporters were asked in this survey.',
+    );
   });
 
   it('refuses an empty or overlong text naming the field, and another agency\'s pro', async () => {

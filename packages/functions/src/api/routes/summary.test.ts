@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCampaign, createPro, createRound, recordCommitment, submitResponse } from '@rapport/core';
+import { closeRound, createCampaign, createPro, createRound, recordCommitment, submitResponse } from '@rapport/core';
 import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 
 const deps = testDeps();
@@ -13,21 +13,31 @@ describe('summary preview', () => {
     const pro = await createPro(deps.db, f.agencyId, { name: 'Jane Doe', email }, at);
     const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Spring Launch' }, at);
     const recipients = [4, 5, 3].map((_, i) => ({ email: `r${i}-${f.agencyId.slice(-10).toLowerCase()}@news.example`, audience: 'reporter' }));
-    const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients }, at);
-    for (const [i, score] of [4, 5, 3].entries()) await submitResponse(deps.db, accepted[i]!, { responsiveness: score, relevance: 2 }, new Date(at.getTime() + 3_600_000));
-
+    const { round, accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients }, at);
+    for (const [i, score] of [4, 5, 3].entries()) {
+      await submitResponse(deps.db, accepted[i]!, { responsiveness: score, relevance: 2, ...(i === 1 ? { improve: 'Call back sooner' } : {}) }, new Date(at.getTime() + 3_600_000));
+    }
     await f.call('POST', `/v1/pros/${pro.proId}/commitments`, { body: { text: 'I will call back the same day' } });
+
+    // Answered but not released (the round is open): nothing to summarise yet.
+    const open = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`, { key: f.readKey });
+    expect(open.body).toMatchObject({ period: { key: '2030-08' }, quiet: true, summary: null, subject: null, html: null, text: null });
+
+    expect(await closeRound(deps.db, round.roundId, new Date('2030-08-19T10:00:00Z'))).toBe(true);
     const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`, { key: f.readKey });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ period: { key: '2030-08', label: 'August 2030' }, quiet: false, subject: expect.any(String) });
     expect(res.body.summary.headline[0]).toMatchObject({ key: 'responsiveness', current: { n: 3, withheld: false, value: 4 } });
     expect(res.body.summary.weakest).toMatchObject({ dimension: 'relevance', mean: 2, n: 3 });
-    // The scores since the commitment: the three answers came after it.
+    expect(res.body.summary.comments).toEqual([{ audience: 'reporter', text: 'Call back sooner' }]);
+    expect(res.body.summary.responseRate).toEqual({ delivered: 3, responses: 3, rate: 1 });
+    // The scores since the commitment: the batch was released after it.
     expect(res.body.summary.commitment).toMatchObject({ text: 'I will call back the same day', responsiveness: { n: 3, withheld: false, value: 4 } });
     expect(res.body.html).toContain('Jane Doe');
     expect(res.body.text).toContain('Relevant and accurate');
     expect(await sesEmails({ to: email })).toEqual([]);
 
+    // September released nothing: quiet.
     expect((await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-09`)).body).toMatchObject({ quiet: true, summary: null, html: null });
     expect((await f.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-9`)).body).toMatchObject({ status: 400, errors: [{ field: 'period' }] });
     const other = await agencyFixture(deps);
@@ -42,7 +52,14 @@ describe('summary preview', () => {
     const proWithAnswer = async (who: string) => {
       const pro = await createPro(deps.db, f.agencyId, { name: who, email: `${who.toLowerCase()}-${tag}@acme.example` }, at);
       const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Old campaign' }, at);
-      const { accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients: [{ email: `${who.toLowerCase()}-old-${tag}@news.example`, audience: 'client' }] }, at);
+      // A named answer is released when given (a batch of one), so March 2025 has it.
+      const { accepted } = await createRound(
+        deps.db,
+        f.agencyId,
+        campaign.campaignId,
+        { attribution: 'named', recipients: [{ email: `${who.toLowerCase()}-old-${tag}@news.example`, audience: 'client' }] },
+        at,
+      );
       await submitResponse(deps.db, accepted[0]!, { responsiveness: 3 }, new Date(at.getTime() + 3_600_000));
       return pro.proId;
     };

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { submitResponse, type SendJob } from '@rapport/core';
+import { closeRound, deliver, submitResponse, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
+import { deliveryDeps } from '../../deps';
 
 // A queue that keeps its jobs: these tests look at rounds before anything is sent (the sending
 // itself is tested in core and end to end).
@@ -91,16 +92,70 @@ describe('survey rounds over the API', () => {
     expect((await f.call('POST', `/v1/surveys/${surveyId}/cancel`)).body.status).toBe('cancelled');
   });
 
-  it('shows when each invitation was answered on named rounds only', async () => {
+  it('shows delivery only on anonymous rounds (answered and expired read as sent, no answer time or reminders); named rounds in full', async () => {
     const f = await agencyFixture(deps);
     const campaignId = await campaign(f);
     const u = f.agencyId.slice(-8).toLowerCase();
+    const sentAt = new Date();
+    const answeredAt = new Date(sentAt.getTime() + 60_000);
+    const closedAt = new Date(sentAt.getTime() + 120_000);
+    const delivery = { ...deliveryDeps(deps), now: () => sentAt };
     for (const attribution of ['anonymous', 'named'] as const) {
-      const { surveyId } = (await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { attribution, recipients: [{ email: `${attribution}-${u}@news.example`, audience: 'client' }] } })).body;
-      const [invitation] = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data;
-      await submitResponse(deps.db, { roundId: surveyId, invitationId: invitation.invitationId }, { responsiveness: 4 }, new Date());
-      const [after] = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data;
-      expect(after).toMatchObject({ status: 'responded', respondedAt: attribution === 'named' ? expect.any(String) : null });
+      const [answered, ignored, unsent] = ['answered', 'ignored', 'unsent'].map((who) => `${attribution}-${who}-${u}@news.example`);
+      const { surveyId } = (
+        await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { attribution, recipients: [answered, ignored, unsent].map((email) => ({ email, audience: 'client' })) } })
+      ).body;
+      const list = async () => {
+        const { data } = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`, { key: f.readKey })).body as { data: { email: string }[] };
+        return Object.fromEntries(data.map((i) => [i.email, i])) as Record<string, { invitationId: string; createdAt: string }>;
+      };
+      const created = await list();
+      const invitation = (email: string) => ({ roundId: surveyId, invitationId: created[email]!.invitationId });
+      // Two emails go out; one recipient answers, the other never does, the third is never sent.
+      for (const email of [answered!, ignored!]) await deliver(delivery, { kind: 'invitation', ...invitation(email) });
+      await submitResponse(deps.db, invitation(answered!), { responsiveness: 4 }, answeredAt);
+      const expected = (email: string, status: string, fields: { sentAt?: string | null; respondedAt?: string | null; remindersSent?: number | null; nextReminderAt?: string | null } = {}) => ({
+        invitationId: created[email]!.invitationId,
+        email,
+        name: null,
+        audience: 'client',
+        outlet: null,
+        status,
+        createdAt: created[email]!.createdAt,
+        sentAt: sentAt.toISOString(),
+        respondedAt: null,
+        remindersSent: attribution === 'named' ? 0 : null,
+        nextReminderAt: null,
+        ...fields,
+      });
+
+      const open = await list();
+      const closing = async () => {
+        expect(await closeRound(deps.db, surveyId, closedAt)).toBe(true);
+        return list();
+      };
+      if (attribution === 'anonymous') {
+        // The one who answered reads exactly like the one who did not.
+        expect(open).toEqual({ [answered!]: expected(answered!, 'sent'), [ignored!]: expected(ignored!, 'sent'), [unsent!]: expected(unsent!, 'pending', { sentAt: null }) });
+        expect(await closing()).toEqual({ [answered!]: expected(answered!, 'sent'), [ignored!]: expected(ignored!, 'sent'), [unsent!]: expected(unsent!, 'skipped', { sentAt: null }) });
+      } else {
+        // Client reminders are planned 3 days after the email, unless they answer first.
+        const reminder = new Date(sentAt.getTime() + 3 * 86_400_000).toISOString();
+        expect(open).toEqual({
+          [answered!]: expected(answered!, 'responded', { respondedAt: answeredAt.toISOString() }),
+          [ignored!]: expected(ignored!, 'sent', { nextReminderAt: reminder }),
+          [unsent!]: expected(unsent!, 'pending', { sentAt: null }),
+        });
+        expect(await closing()).toEqual({
+          [answered!]: expected(answered!, 'responded', { respondedAt: answeredAt.toISOString() }),
+          [ignored!]: expected(ignored!, 'expired'),
+          [unsent!]: expected(unsent!, 'skipped', { sentAt: null }),
+        });
+      }
+      // The round's counts still say how many answered in all (the response rate needs them).
+      const round = (await f.call('GET', `/v1/surveys/${surveyId}`, { key: f.readKey })).body;
+      expect(round.counts).toEqual({ pending: 0, sending: 0, sent: 0, responded: 1, bounced: 0, failed: 0, expired: 1, skipped: 1 });
+      expect(round).toMatchObject({ status: 'closed', attribution, responseRate: 0.5 });
     }
   });
 
