@@ -18,7 +18,8 @@ const job = (args: string[]) =>
     LINK_SECRET: deps.linkSecret,
   });
 
-describe('npm run job', () => {
+// Each run is a Node process of its own: seconds apiece on a busy machine.
+describe('npm run job', { timeout: 90_000 }, () => {
   it('runs the scheduled job once, as if at --at, and sends the reminders it finds', async () => {
     const now = new Date();
     const { db } = deps;

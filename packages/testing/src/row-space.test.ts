@@ -38,7 +38,7 @@ function rank(matrix: [bigint, bigint][][]): number {
   return r;
 }
 
-/** Every set of 1..k-1 of `universe` whose indicator is in the row space, by brute force with the oracle; the smallest size. */
+/** The smallest size below k of a set of `universe` whose indicator is in the row space (null if none), by brute force with the oracle. */
 function oracleSmallestIsolated(rows: readonly Record<string, number>[], universe: readonly string[], k: number): number | null {
   for (let size = 1; size < k; size++) {
     const choose = (start: number, chosen: string[]): boolean =>
@@ -269,7 +269,9 @@ describe('inRowSpace', () => {
 });
 
 describe('size', () => {
-  it('handles 200 published figures over 150 answers quickly', () => {
+  // Speed is not asserted here (timed assertions flake on shared machines): this checks that a
+  // realistic 200 × 150 cross-tab gives a consistent answer.
+  it('handles 200 published figures over 150 answers', () => {
     // Cross-tabs of role × month (cumulative), agency, and 8 five-point questions by role, plus sums of scores.
     let seed = 1;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -283,11 +285,10 @@ describe('size', () => {
     for (let q = 0; q < 8; q++) rows.push(Object.fromEntries(answers.map((a) => [a.id, a.q[q]!])));
     expect(rows.length).toBe(18 + 4 + 120 + 8);
     while (rows.length < 200) rows.push(rows[rows.length % 50]!);
-    const started = performance.now();
     const report = findIsolation(rows, 5);
-    const elapsed = performance.now() - started;
-    if (report.isolated) expect(inRowSpace(rows, sumOf(report.isolated))).toBe(true);
-    // Typically tens of milliseconds; the bound only catches a change of algorithm, not a slow machine.
-    expect(elapsed).toBeLessThan(5_000);
+    // Cross-tabs leak (this is what the release batches prevent): the pair found really is isolated.
+    expect(report.isolated).not.toBeNull();
+    expect(report.isolated!.length).toBeLessThan(5);
+    expect(inRowSpace(rows, sumOf(report.isolated!))).toBe(true);
   });
 });

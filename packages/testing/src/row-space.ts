@@ -6,8 +6,9 @@
  * answers in isolation is exactly whether the indicator 1_S lies in the row space, over the rationals, of
  * the published rows. The promise is that no S with 1 <= |S| < k does.
  *
- * All arithmetic is exact (BigInt): a floating-point rank is wrong exactly when it matters, on a vector
- * barely inside or outside the space.
+ * All arithmetic is exact, because a floating-point rank is wrong exactly when it matters, on a vector
+ * barely inside or outside the space: BigInt throughout, and plain numbers only for residues modulo primes
+ * (shortcuts and fingerprints whose products stay below 2^53), never for a verdict on their own.
  */
 
 /** A published figure: coefficient per answer id (absent = 0). */
@@ -433,7 +434,7 @@ function searchSize(small: readonly number[], size: (c: number) => number, s: nu
   const { p1, p2 } = space;
   const chosen: number[] = [];
   const visit = (start: number, remaining: number, h1: number, h2: number): boolean => {
-    if (remaining === 0) return space.isZero(chosen) || true;
+    if (remaining === 0) return h1 === 0 && h2 === 0 && space.isZero(chosen);
     for (let i = start; i < small.length; i++) {
       const c = small[i]!;
       if (size(c) > remaining) break; // `small` is sorted by size

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isolatedTestDeps } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
@@ -90,6 +90,16 @@ async function counters(fx: Fixture): Promise<Record<string, Record<string, unkn
   return found;
 }
 
+/**
+ * What `n` anonymous answers add to the counters when given: nothing. Counters move only with
+ * releases and deliveries (these invitations are never sent), so the response rate cannot tell
+ * when an answer arrived.
+ */
+const onSubmit = (_n: number): Record<string, number> => ({});
+/** Expected counter items, leaving out those that would hold nothing (they are never written). */
+const expectCounters = (expected: Record<string, Record<string, number>>) =>
+  Object.fromEntries(Object.entries(expected).filter(([, attributes]) => Object.keys(attributes).length > 0));
+
 /** What a batch of these answers must add under the per-item rule, recomputed here. */
 function aggregateOf(answers: Answers[], k: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -165,7 +175,7 @@ describe('releasing a round', () => {
     await answer(of('reporter'), reporterAnswers, hours(T0, 1));
     await answer(of('colleague'), [{ responsiveness: 1 }, { responsiveness: 2 }], hours(T0, 1));
 
-    // Open: the answers count towards the response rate only; nothing is released.
+    // Open: nothing is counted, released or quoted.
     expect(await counters(fx)).toEqual(expectCounters({
       'pro 2030-01#reporter': onSubmit(4),
       'pro 2030-01#colleague': onSubmit(2),
@@ -295,7 +305,7 @@ describe('releasing a round', () => {
     };
     expect(await batches(fx)).toEqual([batch]);
     expect(await getItem(poolKey)).toEqual({ ...poolKey, type: 'pool', size: 0, members: [], seq: 1 });
-    // Scores count in the release month, in no campaign; the response rate stays with the rounds.
+    // Scores count in the release month, in no campaign.
     expect(await counters(fx)).toEqual(expectCounters({
       'pro 2030-01#reporter': onSubmit(2),
       'pro 2030-02#reporter': onSubmit(1),
@@ -375,10 +385,10 @@ describe('exactly once', () => {
     const reporterAggregate = aggregateOf(reporters as Answers[], 3);
     const colleagueAggregate = aggregateOf([...pooled, { responsiveness: 2, recommend: 9, anticipation: 3 }] as Answers[], 3);
     const released = await batches(fx);
-    expect(released.map((b) => [b.batchId, b.size, b.aggregate]).sort()).toEqual(
+    expect(released.map((b) => [b.batchId, b.size, b.aggregate, b.source]).sort()).toEqual(
       [
-        [roundBatchId(round.roundId, 'reporter'), 3, reporterAggregate],
-        [poolBatchId(fx.agencyId, fx.proId, 'colleague', 0), 3, colleagueAggregate],
+        [roundBatchId(round.roundId, 'reporter'), 3, reporterAggregate, { roundId: round.roundId }],
+        [poolBatchId(fx.agencyId, fx.proId, 'colleague', 0), 3, colleagueAggregate, { members: [...refsOf(first.of('colleague')), ...refsOf(of('colleague'))] }],
       ].sort(),
     );
     expect(await counters(fx)).toEqual(expectCounters({
@@ -478,7 +488,15 @@ describe('the k a round is released under', () => {
     // Three reporters meet the promised 3 but not the agency's 4 now: pooled, under 4.
     expect((await batches(fx)).map((b) => [b.audience, b.k, b.size, b.aggregate])).toEqual([['client', 4, 4, aggregateOf(clients as Answers[], 4)]]);
     expect(((await getItem(keys.pool(fx.agencyId, fx.proId, 'reporter')))!.members as { k: number }[]).map((m) => m.k)).toEqual([4, 4, 4]);
-    expect((await counters(fx))['pro 2030-01#reporter']).toEqual(onSubmit(3));
+    const clientAggregate = aggregateOf(clients as Answers[], 4);
+    expect(await counters(fx)).toEqual(expectCounters({
+      'pro 2030-01#reporter': onSubmit(3),
+      'pro 2030-01#client': { ...onSubmit(4), ...clientAggregate },
+      'agency 2030-01#reporter': onSubmit(3),
+      'agency 2030-01#client': { ...onSubmit(4), ...clientAggregate },
+      'campaign0 reporter': onSubmit(3),
+      'campaign0 client': { ...onSubmit(4), ...clientAggregate },
+    }));
   });
 });
 
@@ -496,11 +514,11 @@ describe('a crash between two writes', () => {
     await dying.settled();
 
     const batchId = roundBatchId(round.roundId, 'reporter');
-    const expectedCounters = {
+    const expectedCounters = expectCounters({
       'pro 2030-01#reporter': { ...onSubmit(5), ...aggregate },
       'agency 2030-01#reporter': { ...onSubmit(5), ...aggregate },
       'campaign0 reporter': { ...onSubmit(5), ...aggregate },
-    };
+    });
     expect(await counters(fx)).toEqual(expectedCounters);
     // Exactly the first row update went through (the other workers died with the process).
     const half = await rowsOf(round.roundId);
@@ -540,6 +558,45 @@ describe('a crash between two writes', () => {
   });
 });
 
+describe('finishing while a close is still marking', () => {
+  it('finishReleases racing a slow close: every row keeps one place and one testimonial', async () => {
+    const fx = await agencyFixture(3);
+    const { round, of } = await roundFor(fx, { reporter: 3 }, T0);
+    const answers = [promoter(5, 'One'), promoter(4, 'Two'), promoter(3, 'Three')];
+    await answer(of('reporter'), answers, hours(T0, 1));
+
+    // The close's first row update is held after the release committed (a slow process); the
+    // scheduled job finishes the batch meanwhile, then the held update goes out.
+    let open!: () => void;
+    const gate = new Promise<void>((done) => (open = done));
+    let reached!: () => void;
+    const held = new Promise<void>((done) => (reached = done));
+    let updates = 0;
+    const slow = hooked(db, async (command, send) => {
+      if (marksRow(command) && updates++ === 0) {
+        reached();
+        await gate;
+      }
+      return send(command);
+    });
+    const closing = closeRound(slow, round.roundId, afterClose(round));
+    await held;
+    expect(await finishReleases(db)).toBe(1);
+    const finished = await rowsOf(round.roundId);
+    open();
+    expect(await closing).toBe(true);
+
+    // The held update found its row marked and changed nothing.
+    const rows = await rowsOf(round.roundId);
+    expect(rows).toEqual(finished);
+    expect(rows.every((row) => row.release !== undefined && row.GSI1SK === (row.release as { rowKey: string }).rowKey)).toBe(true);
+    expect((await testimonials(fx.agencyId)).map((t) => t.SK).sort()).toEqual(rows.map((row) => row.GSI1SK).sort());
+    const aggregate = aggregateOf(answers as Answers[], 3);
+    expect(await counters(fx)).toEqual(expectCounters({ 'pro 2030-01#reporter': aggregate, 'agency 2030-01#reporter': aggregate, 'campaign0 reporter': aggregate }));
+    expect(await rowsDue()).toEqual([]);
+  });
+});
+
 describe('answers after the close began', () => {
   it('refuses a first answer and a revision that reach the table once the close has begun, and never counts them', async () => {
     const fx = await agencyFixture(3);
@@ -551,12 +608,11 @@ describe('answers after the close began', () => {
 
     // Both are given before closesAt by the respondent's clock: only the closed round refuses them.
     const beforeCloseTime = addDays(T0, 2);
-    // A first answer that arrives while the close runs: after it closed the round to answers,
-    // before the release reads them.
+    // A first answer that arrives while the close runs, just after the release read the answers.
     let lateAnswer: unknown;
     const closingDb = hooked(db, async (command, send) => {
       const result = await send(command);
-      if (command instanceof UpdateCommand && String(command.input.UpdateExpression).startsWith('SET #status = :closed')) {
+      if (command instanceof QueryCommand && command.input.ExpressionAttributeValues?.[':rsp'] === 'RSP#' && lateAnswer === undefined) {
         lateAnswer = await submitResponse(db, late, { responsiveness: 5, recommend: 10 }, beforeCloseTime).catch((error: unknown) => error);
       }
       return result;

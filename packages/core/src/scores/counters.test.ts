@@ -61,7 +61,7 @@ function recompute(answers: readonly Answers[], k: number): Delta {
 /**
  * The property the scores rest on: after any submissions and revisions (some concurrent) and the
  * close of any rounds (some concurrent, some twice), every counter is exactly the sum of the
- * batches released into it plus the answers received; every anonymous batch is at least k answers,
+ * batches released into it plus the deliveries the answers proved; every anonymous batch is at least k answers,
  * disjoint from the others, and adds exactly what its rows give under the per-item rule; and no
  * answer of an open anonymous round is counted, listed or quoted anywhere.
  */
@@ -194,7 +194,8 @@ describe('counters against DynamoDB Local', () => {
         const ref = (x: { roundId: string; invitationId: string }) => `${x.roundId}|${x.invitationId}`;
         const rowsOfBatch = (b: ReleaseBatch) => rows.filter((row) => row.release?.batchId === b.batchId);
 
-        // ---- (a) Every counter is the sum of its batches plus the answers received, exactly.
+        // ---- (a) Every counter is the sum of its batches plus the deliveries, exactly.
+        const namedRows = rows.filter((row) => row.attribution === 'named');
         const expected = new Map<string, Delta>();
         const add = (key: { PK: string; SK: string }, delta: Delta) => {
           const id = `${key.PK}|${key.SK}`;
@@ -207,12 +208,12 @@ describe('counters against DynamoDB Local', () => {
           add(keys.agencyCounter(fx.agencyId, b.period, b.audience), b.aggregate);
           if (b.campaignId) add(keys.campaignCounter(fx.agencyId, b.campaignId, b.audience), b.aggregate);
         }
-        for (const row of rows) {
-          // The invitations were never sent, so each first answer also counts its delivery.
-          const received = { answered: 1, delivered: 1 };
-          add(keys.proCounter(fx.agencyId, row.proId, row.period, row.audience), received);
-          add(keys.agencyCounter(fx.agencyId, row.period, row.audience), received);
-          add(keys.campaignCounter(fx.agencyId, row.campaignId, row.audience), received);
+        // The invitations were never sent: a named first answer proves its delivery and counts it;
+        // an anonymous one counts nothing when given (it would tell who answered).
+        for (const row of namedRows) {
+          add(keys.proCounter(fx.agencyId, row.proId, row.period, row.audience), { delivered: 1 });
+          add(keys.agencyCounter(fx.agencyId, row.period, row.audience), { delivered: 1 });
+          add(keys.campaignCounter(fx.agencyId, row.campaignId, row.audience), { delivered: 1 });
         }
         const partitions = [
           ...fx.proIds.map((p) => keys.proCounter(fx.agencyId, p, '', '').PK),
@@ -225,7 +226,6 @@ describe('counters against DynamoDB Local', () => {
         }
 
         // A named answer is a batch of one that follows its revisions.
-        const namedRows = rows.filter((row) => row.attribution === 'named');
         expect(batches.filter((b) => b.attribution === 'named')).toHaveLength(namedRows.length);
         for (const row of namedRows) {
           const b = batches.find((x) => x.batchId === row.release!.batchId)!;

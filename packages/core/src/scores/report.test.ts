@@ -6,14 +6,16 @@ import { createCampaign } from '../campaign/campaign';
 import { closeRound } from '../jobs/expiry';
 import { createRound, type Round } from '../survey/round';
 import { submitResponse } from '../survey/response';
+import { deliver } from '../sending/deliver';
 import { meanWithInterval, nps, percentResponsive } from './stats';
 import { agencyScores, campaignScores, proScores } from './report';
 
 /**
- * Reports add up counters, and counters hold whole release batches only: so a report shows
- * what was released (its n and figures, nothing withheld) and, separately, the live response rate.
+ * Reports add up counters, and counters hold whole release batches only (and deliveries): so a
+ * report shows what was released, its n and figures, nothing withheld, and a response rate of
+ * released answers over delivered invitations.
  */
-const { db } = testDeps();
+const { db, mailer, linkSecret } = testDeps();
 const afterClose = (round: Round) => new Date(new Date(round.closesAt).getTime() + 60_000);
 
 let n = 0;
@@ -25,10 +27,12 @@ async function fixture() {
   const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
   const [x, y] = [await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'X' }, t0), await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Y' }, t0)];
   let r = 0;
-  /** An anonymous round of `campaignId` whose recipients give these answers an hour after it starts. */
+  /** An anonymous round of `campaignId`, its emails delivered, whose recipients give these answers an hour after it starts. */
   const roundWith = async (campaignId: string, answers: { audience: 'reporter' | 'client'; answers: object }[], at: Date) => {
     const recipients = answers.map((a, i) => ({ email: `p${i}-r${++r}-${tag}@news.example`, audience: a.audience }));
     const { round, accepted } = await createRound(db, agency.agencyId, campaignId, { recipients }, at);
+    const delivery = { db, mailer, linkSecret, publicUrl: 'http://localhost:3000', mailFrom: 'surveys@rapport.example', now: () => at };
+    for (const i of accepted) expect(await deliver(delivery, { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })).toBe('sent');
     for (const [i, a] of answers.entries()) await submitResponse(db, accepted[i]!, a.answers, new Date(at.getTime() + 3_600_000));
     return round;
   };
@@ -50,7 +54,7 @@ const recommend = (xs: number[]) => {
 };
 
 describe('scores from released batches', () => {
-  it("before the close show only the response rate; after it, the round's batch in its month, exactly", async () => {
+  it("before the close show nothing but the deliveries; after it, the round's batch in its month, exactly", async () => {
     const fx = await fixture();
     const round = await fx.roundWith(
       fx.x,
@@ -65,7 +69,7 @@ describe('scores from released batches', () => {
     const query = { from: '2030-05', to: '2030-05' };
     const nothingReleased = { n: 0, items: {} };
     expect((await proScores(db, fx.agencyId, fx.proId, query, fx.t0)).periods).toEqual([
-      { period: '2030-05', delivered: 4, responses: 4, responseRate: 1, total: nothingReleased, audiences: { reporter: nothingReleased, client: nothingReleased } },
+      { period: '2030-05', delivered: 4, responses: 0, responseRate: 0, total: nothingReleased, audiences: { reporter: nothingReleased, client: nothingReleased } },
     ]);
 
     await closeRound(db, round.roundId, afterClose(round));
@@ -79,7 +83,7 @@ describe('scores from released batches', () => {
       granularity: 'month',
       audience: null,
       anonymityThreshold: 3,
-      periods: [{ period: '2030-05', delivered: 4, responses: 4, responseRate: 1, total: reporters, audiences: { reporter: reporters, client: nothingReleased } }],
+      periods: [{ period: '2030-05', delivered: 4, responses: 3, responseRate: 0.75, total: reporters, audiences: { reporter: reporters, client: nothingReleased } }],
     });
     expect(reporters.items.responsiveness).toMatchObject({ mean: 11 / 3, percentResponsive: { responsive: 2 } });
     expect(reporters.items.recommend.nps).toMatchObject({ promoters: 2, passives: 0, detractors: 1 });
@@ -109,8 +113,8 @@ describe('scores from released batches', () => {
     const clients = { n: 3, items: { responsiveness: responsiveness([1, 2, 4]), recommend: recommend([2, 3, 9]) } };
     const none = { n: 0, items: {} };
     const byMonth = [
-      { period: '2030-05', delivered: 6, responses: 6, responseRate: 1, total: reporters, audiences: { reporter: reporters, client: none } },
-      { period: '2030-06', delivered: 0, responses: 0, responseRate: null, total: clients, audiences: { client: clients } },
+      { period: '2030-05', delivered: 6, responses: 3, responseRate: 0.5, total: reporters, audiences: { reporter: reporters, client: none } },
+      { period: '2030-06', delivered: 0, responses: 3, responseRate: null, total: clients, audiences: { client: clients } },
     ];
     const range = { from: '2030-05', to: '2030-06' };
     expect((await proScores(db, fx.agencyId, fx.proId, range, june)).periods).toEqual(byMonth);
@@ -123,10 +127,10 @@ describe('scores from released batches', () => {
     expect(agency.periods).toEqual(byMonth);
     expect(agency.pros).toEqual([{ proId: fx.proId, name: 'Jane Doe', ...all }]);
 
-    // Campaigns hold their round batches and their response counts; the pooled clients are in neither.
+    // Campaigns hold their round batches and their deliveries; the pooled clients are in neither.
     const x = await campaignScores(db, fx.agencyId, fx.x);
-    expect(x).toEqual({ campaignId: fx.x, proId: fx.proId, anonymityThreshold: 3, delivered: 5, responses: 5, responseRate: 1, total: reporters, audiences: { reporter: reporters, client: none } });
+    expect(x).toEqual({ campaignId: fx.x, proId: fx.proId, anonymityThreshold: 3, delivered: 5, responses: 3, responseRate: 0.6, total: reporters, audiences: { reporter: reporters, client: none } });
     const y = await campaignScores(db, fx.agencyId, fx.y);
-    expect(y).toEqual({ campaignId: fx.y, proId: fx.proId, anonymityThreshold: 3, delivered: 1, responses: 1, responseRate: 1, total: none, audiences: { client: none } });
+    expect(y).toEqual({ campaignId: fx.y, proId: fx.proId, anonymityThreshold: 3, delivered: 1, responses: 0, responseRate: 0, total: none, audiences: { client: none } });
   });
 });

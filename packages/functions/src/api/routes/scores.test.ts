@@ -9,7 +9,7 @@ const { db } = deps;
 
 /**
  * One agency with k = 3 and hand-made answers, each round closed after its answers (anonymous
- * answers count in no score before):
+ * answers count in no figure before, the response rate included):
  * - Jane, January 2030 (closed 29 January): reporters answer responsiveness 4, 5, 3 (recommend 9,
  *   10, 6), one colleague 2, two clients 5 and 5 (recommend 10, 9); eight invitations delivered (a
  *   fourth reporter and a second colleague never answer). The reporters (3 = k) are released as a
@@ -88,17 +88,18 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('scores over the API', () => {
-  it('counts answers in the response rate when given, but in no score before their round closes (a named answer at once)', async () => {
+  it('counts no anonymous answer anywhere before its round closes, not even in the response rate (a named answer at once)', async () => {
     expect(beforeClose.pro.status).toBe(200);
+    // Deliveries count when sent; twelve anonymous answers given, none released.
     expect(beforeClose.pro.body.periods).toEqual([
-      { period: '2030-01', delivered: 8, responses: 6, responseRate: 0.75, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } },
-      { period: '2030-02', delivered: 2, responses: 2, responseRate: 1, total: empty, audiences: { reporter: empty } },
-      { period: '2030-03', delivered: 2, responses: 2, responseRate: 1, total: empty, audiences: { reporter: empty, client: empty } },
+      { period: '2030-01', delivered: 8, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } },
+      { period: '2030-02', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty } },
+      { period: '2030-03', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, client: empty } },
     ]);
-    expect(beforeClose.campaign.body).toMatchObject({ delivered: 12, responses: 10, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } });
+    expect(beforeClose.campaign.body).toMatchObject({ delivered: 12, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } });
     const [period] = beforeClose.agency.body.periods;
     // Bob's named colleague is a released batch of one.
-    expect(period).toMatchObject({ period: 'total', delivered: 14, responses: 12, total: { n: 1, items: { responsiveness: { n: 1, mean: 3, ci: null } } } });
+    expect(period).toMatchObject({ period: 'total', delivered: 14, responses: 1, total: { n: 1, items: { responsiveness: { n: 1, mean: 3, ci: null } } } });
     expect(beforeClose.agency.body.pros).toEqual([
       { proId: jane, name: 'Jane Doe', ...empty },
       { proId: bob, name: 'Bob Roe', n: 1, items: { responsiveness: expect.objectContaining({ n: 1, mean: 3, ci: null }) } },
@@ -114,8 +115,8 @@ describe('scores over the API', () => {
     const [january, february, march] = res.body.periods;
     expect(res.body.periods.map((p: { period: string }) => p.period)).toEqual(['2030-01', '2030-02', '2030-03']);
 
-    // 6 answers of 8 delivered, as before the close; only the reporters' batch of 3 is in the scores.
-    expect(january).toMatchObject({ delivered: 8, responses: 6, responseRate: 0.75, total: { n: 3 } });
+    // 8 delivered, 6 answered; only the reporters' batch of 3 is released, and responses are released answers.
+    expect(january).toMatchObject({ delivered: 8, responses: 3, responseRate: 0.375, total: { n: 3 } });
     // Reporters: mean 4, s = 1, t(2) = 4.303, half = 4.303/√3 = 2.48434 → [1.51566, 5] (clamped).
     const reporters = january.audiences.reporter.items;
     expect(january.audiences.reporter.n).toBe(3);
@@ -142,11 +143,12 @@ describe('scores over the API', () => {
     expect(january.audiences.colleague).toEqual(empty);
     expect(january.audiences.client).toEqual(empty);
 
-    // February's two reporters are pooled: answered, not scored.
-    expect(february).toEqual({ period: '2030-02', delivered: 2, responses: 2, responseRate: 1, total: empty, audiences: { reporter: empty } });
+    // February's two reporters are pooled: answered, counted nowhere.
+    expect(february).toEqual({ period: '2030-02', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty } });
 
     // March holds the two pooled batches (released then): reporters 5, 4, 5 and clients 5, 5, 2.
-    expect(march).toMatchObject({ delivered: 2, responses: 2, responseRate: 1, total: { n: 6 } });
+    // Their deliveries counted in their rounds' months, so March's rate is 6 over its own 2.
+    expect(march).toMatchObject({ delivered: 2, responses: 6, responseRate: 3, total: { n: 6 } });
     expect(march.audiences.reporter).toMatchObject({ n: 3, items: { responsiveness: { n: 3 } } });
     expect(march.audiences.reporter.items.responsiveness.mean).toBeCloseTo(14 / 3, 10);
     expect(march.audiences.client).toMatchObject({ n: 3, items: { responsiveness: { n: 3, mean: 4 } } });
@@ -164,9 +166,8 @@ describe('scores over the API', () => {
     const quarter = await f.call('GET', `/v1/pros/${jane}/scores?from=2030-01&to=2030-03&granularity=quarter`);
     expect(quarter.body.periods).toHaveLength(1);
     const q1 = quarter.body.periods[0];
-    // 10 answers of 12 delivered; the three batches hold 9: 4,5,3 · 5,4,5 · 5,5,2 → Σ 38.
-    expect(q1).toMatchObject({ period: '2030-Q1', delivered: 12, responses: 10, total: { n: 9 } });
-    expect(q1.responseRate).toBeCloseTo(10 / 12, 10);
+    // 10 answers of 12 delivered; the three batches released hold 9: 4,5,3 · 5,4,5 · 5,5,2 → Σ 38.
+    expect(q1).toMatchObject({ period: '2030-Q1', delivered: 12, responses: 9, responseRate: 0.75, total: { n: 9 } });
     expect(q1.total.items.responsiveness.mean).toBeCloseTo(38 / 9, 10);
     // Σx² = 170; s² = (9·170 − 38²)/72 = 86/72; s = 1.09291; t(8) = 2.306; half = 0.84008 → [3.38214, 5].
     expect(q1.total.items.responsiveness.ci[0]).toBeCloseTo(3.38214, 4);
@@ -181,16 +182,14 @@ describe('scores over the API', () => {
     const reportersOnly = await f.call('GET', `/v1/pros/${jane}/scores?from=2030-01&to=2030-02&granularity=total&audience=reporter`);
     expect(reportersOnly.body.audience).toBe('reporter');
     expect(reportersOnly.body.periods).toEqual([
-      expect.objectContaining({ period: 'total', delivered: 6, responses: 5, total: expect.objectContaining({ n: 3 }), audiences: { reporter: expect.objectContaining({ n: 3 }) } }),
+      expect.objectContaining({ period: 'total', delivered: 6, responses: 3, responseRate: 0.5, total: expect.objectContaining({ n: 3 }), audiences: { reporter: expect.objectContaining({ n: 3 }) } }),
     ]);
-    expect(reportersOnly.body.periods[0].responseRate).toBeCloseTo(5 / 6, 10);
   });
 
   it("gives a campaign's scores per audience: its own batches, not the pooled ones", async () => {
     const res = await f.call('GET', `/v1/campaigns/${janeCampaign}/scores`, { key: f.readKey });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ campaignId: janeCampaign, proId: jane, anonymityThreshold: 3, delivered: 12, responses: 10, total: { n: 3 } });
-    expect(res.body.responseRate).toBeCloseTo(10 / 12, 10);
+    expect(res.body).toMatchObject({ campaignId: janeCampaign, proId: jane, anonymityThreshold: 3, delivered: 12, responses: 3, responseRate: 0.25, total: { n: 3 } });
     expect(res.body.audiences.reporter.items.responsiveness).toMatchObject({ n: 3, mean: 4 });
     // The clients' answers were released in a pooled batch of "several campaigns".
     expect(res.body.audiences.client).toEqual(empty);
@@ -203,8 +202,8 @@ describe('scores over the API', () => {
     expect(res.status).toBe(200);
     const [january] = res.body.periods;
     // Jane's 6 answers and Bob's 1 of 9 delivered; only Jane's reporters' batch is released.
-    expect(january).toMatchObject({ delivered: 9, responses: 7, total: { n: 3 } });
-    expect(january.responseRate).toBeCloseTo(7 / 9, 10);
+    expect(january).toMatchObject({ delivered: 9, responses: 3, total: { n: 3 } });
+    expect(january.responseRate).toBeCloseTo(3 / 9, 10);
     expect(january.total.items.responsiveness.mean).toBe(4);
     expect(january.audiences.reporter).toMatchObject({ n: 3 });
     // Bob's lone answer waits in his pool: his n is 0, and the team's n is exactly the sum of the pros'.
@@ -215,7 +214,7 @@ describe('scores over the API', () => {
     expect(JSON.stringify(res.body)).not.toContain('withheld');
 
     const all = await f.call('GET', '/v1/scores?from=2030-01&to=2030-03&granularity=total', { key: f.readKey });
-    expect(all.body.periods[0]).toMatchObject({ period: 'total', delivered: 14, responses: 12, total: { n: 10 } });
+    expect(all.body.periods[0]).toMatchObject({ period: 'total', delivered: 14, responses: 10, total: { n: 10 } });
     expect(all.body.pros.map((p: { proId: string; n: number }) => [p.proId, p.n])).toEqual([
       [jane, 9],
       [bob, 1],

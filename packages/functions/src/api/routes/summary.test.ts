@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closeRound, createCampaign, createPro, createRound, recordCommitment, submitResponse } from '@rapport/core';
+import { closeRound, createCampaign, createPro, createRound, deliver, recordCommitment, submitResponse } from '@rapport/core';
 import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
+import { deliveryDeps } from '../../deps';
 
 const deps = testDeps();
 
@@ -14,6 +15,8 @@ describe('summary preview', () => {
     const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Spring Launch' }, at);
     const recipients = [4, 5, 3].map((_, i) => ({ email: `r${i}-${f.agencyId.slice(-10).toLowerCase()}@news.example`, audience: 'reporter' }));
     const { round, accepted } = await createRound(deps.db, f.agencyId, campaign.campaignId, { recipients }, at);
+    // Delivered, so the summary's response rate has its denominator.
+    for (const invitation of accepted) await deliver({ ...deliveryDeps(deps), now: () => at }, { kind: 'invitation', roundId: invitation.roundId, invitationId: invitation.invitationId });
     for (const [i, score] of [4, 5, 3].entries()) {
       await submitResponse(deps.db, accepted[i]!, { responsiveness: score, relevance: 2, ...(i === 1 ? { improve: 'Call back sooner' } : {}) }, new Date(at.getTime() + 3_600_000));
     }
