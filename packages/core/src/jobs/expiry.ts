@@ -5,7 +5,7 @@ import { mapConcurrent } from '../db/batch';
 import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
-import { transitionInvitation } from '../sending/transition';
+import { settleAnsweredSend, transitionInvitation } from '../sending/transition';
 import { STALLED_AFTER_MS } from './stalled';
 import type { Invitation } from '../survey/round';
 import { getAgency } from '../agency/agency';
@@ -43,8 +43,10 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
   })) {
     const invitations = items as unknown as (Invitation & { sendingAt?: string })[];
-    inFlight ||= invitations.some((i) => i.status === 'sending' && (i.sendingAt ?? '') >= interruptedBefore);
-    const open = invitations.filter((i) => i.status === 'sent' || i.status === 'pending' || (i.status === 'sending' && (i.sendingAt ?? '') < interruptedBefore));
+    // An answered invitation whose send is still unrecorded settles like an unanswered one.
+    const sending = (i: (typeof invitations)[number]) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
+    inFlight ||= invitations.some((i) => sending(i) && (i.sendingAt ?? '') >= interruptedBefore);
+    const open = invitations.filter((i) => i.status === 'sent' || i.status === 'pending' || (sending(i) && (i.sendingAt ?? '') < interruptedBefore));
     // Each transition also updates the round's counts; a little concurrency, conflicts retried.
     await mapConcurrent(open, 2, (i) => {
       switch (i.status) {
@@ -52,6 +54,8 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
           return transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
         case 'pending':
           return transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped');
+        case 'responded':
+          return settleAnsweredSend(db, roundId, i.invitationId, 'failed', { set: { failedAt: iso(now), failure: 'Interrupted' } });
         default:
           // A send a dead worker left unfinished (see failInterruptedSends): never sent again.
           return transitionInvitation(db, roundId, i.invitationId, 'sending', 'failed', { set: { failedAt: iso(now), failure: 'Interrupted' } });

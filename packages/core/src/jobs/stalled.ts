@@ -4,7 +4,7 @@ import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
 import type { JobQueue } from '../sending/queue';
 import type { Round } from '../survey/round';
-import { transitionInvitation } from '../sending/transition';
+import { settleAnsweredSend, transitionInvitation } from '../sending/transition';
 
 /** How long a round's invitations may wait in the queue before they count as lost. */
 export const STALLED_AFTER_MS = 15 * 60_000;
@@ -51,20 +51,25 @@ export async function failInterruptedSends(db: Db, now: Date): Promise<number> {
   for await (const rounds of queryAll(db, {
     IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :pk',
-    FilterExpression: '#counts.sending > :zero',
+    // A send answered before it was recorded still has to settle (see settleAnsweredSend).
+    FilterExpression: '#counts.sending > :zero OR answeredFrom_sending > :zero',
     ExpressionAttributeNames: { '#counts': 'counts' },
     ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':zero': 0 },
   })) {
     for (const { roundId } of rounds as unknown as Round[]) {
       for await (const invitations of queryAll(db, {
         KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-        FilterExpression: '#status = :sending AND sendingAt < :before',
+        FilterExpression: '(#status = :sending OR (#status = :responded AND answeredFrom = :sending)) AND sendingAt < :before',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':sending': 'sending', ':before': before },
+        ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':sending': 'sending', ':responded': 'responded', ':before': before },
       })) {
         for (const i of invitations) {
           const set = { failedAt: iso(now), failure: 'Interrupted' };
-          if (await transitionInvitation(db, roundId, i.invitationId as string, 'sending', 'failed', { set })) failed++;
+          const settled =
+            i.status === 'responded'
+              ? await settleAnsweredSend(db, roundId, i.invitationId as string, 'failed', { set })
+              : await transitionInvitation(db, roundId, i.invitationId as string, 'sending', 'failed', { set });
+          if (settled) failed++;
         }
       }
     }

@@ -68,8 +68,9 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   const round = Item as unknown as Round & Record<string, unknown>;
   if (round.attribution !== 'anonymous') return 0;
-  // The k its survey page promised, or the agency's now if that is higher.
-  const k = Math.max(round.anonymityThreshold, agency.anonymityThreshold);
+  // The k its survey page promised, or the agency's now if that is higher (rounds from before the
+  // snapshot existed have only the latter).
+  const k = Math.max(round.anonymityThreshold ?? 0, agency.anonymityThreshold);
   const responses = await roundResponses(db, roundId);
   let released = 0;
   for (const audience of AUDIENCES) {

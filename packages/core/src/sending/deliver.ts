@@ -14,7 +14,7 @@ import { signInvitationToken } from '../survey/token';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
-import { transitionInvitation } from './transition';
+import { settleAnsweredSend, transitionInvitation } from './transition';
 
 export interface DeliveryDeps extends RetryDeps {
   db: Db;
@@ -92,11 +92,14 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   }
   const sentAt = iso(deps.now());
   const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
-  await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', {
+  // Delivered invitations are the response rate's denominator.
+  const delivered = counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
+  const recorded = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', {
     set: { sentAt, messageId: sent.messageId, ...index.set },
-    // Delivered invitations are the response rate's denominator.
-    also: counterUpdates(db, counterScope(round, invitation), deliveredDelta(1)),
+    also: delivered,
   });
+  // Answered before this write: the send still settles as `sent` (a named answer counted its delivery already).
+  if (!recorded) await settleAnsweredSend(db, round.roundId, invitation.invitationId, 'sent', { set: { sentAt, messageId: sent.messageId }, also: round.attribution === 'anonymous' ? delivered : [] });
   return 'sent';
 }
 

@@ -5,6 +5,7 @@ import { failedConditions } from '../db/conditions';
 import type { InvitationStatus } from '../survey/round';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
 /**
  * Moves an invitation from one status to another, and the round's counts with it (and `also`,
@@ -51,6 +52,61 @@ export async function transitionInvitation(
                 Key: keys.round(roundId),
                 UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
                 ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
+                ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+              },
+            },
+            ...also,
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === undefined) throw error;
+      if (failed.includes(0)) return false;
+      if (attempt >= 8) throw error;
+      await sleep(10 * 2 ** attempt + Math.random() * 20);
+    }
+  }
+}
+
+/**
+ * Settles the send of an invitation answered while its email was still `sending` (the respondent
+ * was faster than the worker's write, or the worker died after SES accepted). An anonymous round
+ * shows an answered invitation under the status it had (`answeredFrom`), so that status must move
+ * exactly as an unanswered one's would — to `sent` when the worker records the email, to `failed`
+ * when the send is found interrupted — or it alone would stay `sending` and point at who answered.
+ * The round's `answeredFrom_<status>` tallies move with it. False when it was not such a send.
+ */
+export async function settleAnsweredSend(
+  db: Db,
+  roundId: string,
+  invitationId: string,
+  to: 'sent' | 'failed',
+  { set = {}, also = [] }: { set?: Record<string, unknown>; also?: TransactItems } = {},
+): Promise<boolean> {
+  const extra = Object.keys(set);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.invitation(roundId, invitationId),
+                UpdateExpression: ['SET answeredFrom = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', '),
+                ConditionExpression: '#status = :responded AND answeredFrom = :sending',
+                ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])) },
+                ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':sending': 'sending', ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
+              },
+            },
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.round(roundId),
+                UpdateExpression: 'ADD #from :minus, #to :one',
+                ExpressionAttributeNames: { '#from': 'answeredFrom_sending', '#to': `answeredFrom_${to}` },
                 ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
               },
             },

@@ -68,9 +68,10 @@ export interface Round {
   earlyWarnings: boolean;
   /**
    * The anonymity threshold when the round began: the survey page promises it, so its answers are
-   * released under at least this k even if the setting is lowered before the close.
+   * released under at least this k even if the setting is lowered before the close. Absent on
+   * rounds created before the snapshot existed.
    */
-  anonymityThreshold: number;
+  anonymityThreshold?: number;
   /** The month (`YYYY-MM`, agency time zone) the round began: its answers count in that month's scores. */
   period: string;
   /** Days after its invitation that each reminder is due, per audience: the agency's settings when the round began. */

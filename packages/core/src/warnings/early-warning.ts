@@ -74,7 +74,7 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
   if (round.attribution === 'anonymous') {
-    const k = Math.max(round.anonymityThreshold, (await getAgency(db, round.agencyId)).anonymityThreshold);
+    const k = Math.max(round.anonymityThreshold ?? 0, (await getAgency(db, round.agencyId)).anonymityThreshold);
     if ((await deliveredTo(db, round.roundId, response.audience)) < k) return 'skipped';
   }
   if (!(await claim(db, job, deps.now()))) return 'not-due';

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import {
   AUDIENCE_DIMENSIONS,
+  defaultSettings,
   NotFoundError,
   openInvitation,
   submitResponse,
@@ -69,7 +70,7 @@ const surveyForm = (action: string, { round, invitation, response }: Awaited<Ret
     closesAt={round.closesAt}
     commitment={round.commitment?.text}
     earlyWarnings={round.earlyWarnings}
-    anonymityThreshold={round.anonymityThreshold}
+    anonymityThreshold={round.anonymityThreshold ?? defaultSettings().anonymityThreshold}
     values={values}
     errors={errors}
     revising={response !== null}
