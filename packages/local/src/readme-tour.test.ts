@@ -43,41 +43,43 @@ describe("the README's five-minute tour", () => {
       timeout: 150_000,
     });
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
-    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, answered, status, invitations, job, scores, commitment, summaries] = lines;
+    const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, ...rest] = lines;
+    const [answeredAna, answeredDan, answeredEva, status, invitations, reminders, scoresBefore, closing, scores, responses, csvHeader, csvRow, commitment, summaries] = rest;
     expect(agency).toMatchObject({ name: 'Acme PR', timezone: 'Europe/Madrid', apiKey: expect.stringMatching(/^rpk_/) });
     expect(health.status).toBe('ok');
     expect(settings.anonymityThreshold).toBe(5);
-    expect(patched).toMatchObject({ anonymityThreshold: 6, throttle: { reporterDays: 60 } });
+    expect(patched).toMatchObject({ anonymityThreshold: 3, throttle: { reporterDays: 60 } });
     expect(proId).toMatch(/^pro_/);
     expect(campaign).toMatchObject({ proId, name: 'Spring Launch', tags: ['launch'] });
     expect(campaigns).toEqual({ data: [campaign], next_cursor: null });
     expect(readKey).toMatchObject({ role: 'read', name: 'dashboard', secret: expect.stringMatching(/^rpk_/) });
     expect(refused).toMatchObject({ status: 400, errors: [{ field: 'anonymityThreshold' }] });
-    expect(round).toMatchObject({ accepted: 3, skipped: [{ index: 3, email: 'not an address', reason: 'invalid' }] });
-    expect(answered).toBe('200');
-    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 2, responded: 1 }, responseRate: 1 / 3 });
-    expect(invitations.data.map((i: { email: string; status: string }) => [i.email, i.status]).sort()).toEqual([
-      ['ana@news.example', 'responded'],
-      ['ben@acme.example', 'sent'],
-      ['cleo@brand.example', 'sent'],
-    ]);
-    expect(job).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsClosed: 0 });
-    const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+    expect(round).toMatchObject({ accepted: 5, skipped: [{ index: 5, email: 'not an address', reason: 'invalid' }] });
+    expect([answeredAna, answeredDan, answeredEva]).toEqual(['200', '200', '200']);
+    // Anonymous: the counts move with delivery only, and say how many answered in all.
+    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 3 }, responseRate: 3 / 5 });
+    expect(invitations.data.map((i: { status: string; respondedAt: null }) => [i.status, i.respondedAt])).toEqual(Array(5).fill(['sent', null]));
+    expect(reminders).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsClosed: 0 });
+    const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] };
     const subjects = (who: string) => inbox.emails.filter((e) => e.destination.to.join().includes(who)).map((e) => e.subject);
     expect(subjects('ana@news.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?']);
     expect(subjects('ben@acme.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?', 'Reminder: How responsive was Jane Doe on the Spring Launch?']);
-    // One answer is below the threshold of 6 set earlier: its n and nothing else.
-    expect(scores.periods).toEqual([
-      { period: 'total', delivered: 3, responses: 1, responseRate: 1 / 3, total: { n: 1, withheld: true }, audiences: { reporter: { n: 1, withheld: true }, colleague: { n: 0, withheld: true }, client: { n: 0, withheld: true } } },
-    ]);
+    // Nothing before the close; the reporters' batch of three after it (k = 3).
+    expect(scoresBefore.periods[0]).toMatchObject({ period: 'total', delivered: 5, responses: 0, total: { n: 0, items: {} } });
+    expect(closing).toMatchObject({ job: 'scheduled', roundsClosed: 1 });
+    const [total] = scores.periods;
+    expect(total).toMatchObject({ period: 'total', delivered: 5, responses: 3, responseRate: 3 / 5, total: { n: 3 }, audiences: { reporter: { n: 3 }, colleague: { n: 0, items: {} }, client: { n: 0, items: {} } } });
+    expect(total.total.items.responsiveness).toMatchObject({ n: 3, mean: 4 });
+    expect(total.total.items.recommend.nps).toMatchObject({ promoters: 1, passives: 1, detractors: 1, score: 0 });
+    expect(responses.data).toHaveLength(3);
+    for (const row of responses.data) expect(row).toMatchObject({ audience: 'reporter', attribution: 'anonymous', respondent: null, firstSubmittedAt: null, campaignName: 'Spring Launch' });
+    expect(csvHeader).toMatch(/^record,first_submitted_at,submitted_at,revision,period,/);
+    expect(csvRow).toMatch(/^response,,,,\d{4}-\d{2},pro_/);
     expect(commitment).toMatchObject({ text: 'I will answer reporters within two hours', commitmentId: expect.stringMatching(/^cmt_/) });
     expect(summaries).toMatchObject({ job: 'summaries', agenciesDue: 1, sent: 1, quiet: 0, failed: 0 });
-    const summary = ((await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] }).emails.find((e) =>
-      e.destination.to.join().includes('jane@acme.example'),
-    );
-    // One answer, below the threshold of 6: the summary gives counts and the commitment, no scores.
+    const summary = ((await (await fetch(`${system.urls.ses}/store`)).json()) as typeof inbox).emails.find((e) => e.destination.to.join().includes('jane@acme.example'));
     expect(summary!.body.text).toContain('I will answer reporters within two hours');
-    expect(summary!.body.text).toContain('n = 1 (fewer than 6: hidden for anonymity)');
-    expect(lines).toHaveLength(17);
+    expect(summary!.body.text).toMatch(/4\.0/);
+    expect(lines).toHaveLength(24);
   }, 180_000); // a dozen CLI processes and HTTP calls, on a machine busy with the other test files
 });
