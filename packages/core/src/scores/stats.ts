@@ -142,8 +142,8 @@ export interface Nps {
  * NPS = %promoters (9–10) − %detractors (0–6), with the adjusted-Wald interval: n′ = n + 3,
  * p′ = (P + 0.75)/n′, d′ = (D + 0.75)/n′, (p′ − d′) ± z·√((p′ + d′ − (p′ − d′)²)/n′), ×100, clamped
  * to ±100. The interval is centred on the adjusted p′ − d′, which shrinks toward 0, so at n = 1 the
- * raw score can fall outside it (one promoter: 100, interval −48.5…98.5); from n = 2 it cannot,
- * and the anonymity threshold (k ≥ 3) never shows a group that small.
+ * raw score can fall outside it (one promoter: 100, interval −48.5…98.5); from n = 2 it cannot.
+ * Only a named answer (a batch of one) can show n = 1: anonymous figures rest on at least k ≥ 3.
  */
 export function nps(histogram: Histogram): Nps {
   let promoters = 0;
