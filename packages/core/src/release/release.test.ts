@@ -4,7 +4,7 @@ import { isolatedTestDeps } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { queryAll } from '../db/page';
-import { createAgency, getAgency, updateSettings, type Agency } from '../agency/agency';
+import { createAgency, getAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign, type Campaign } from '../campaign/campaign';
 import { closeRound } from '../jobs/expiry';
@@ -12,6 +12,7 @@ import { listResponses } from '../responses/listing';
 import { proScores } from '../scores/report';
 import { SCORED_ITEMS } from '../scores/counters';
 import { addDays, iso } from '../shared/time';
+import { addressHash } from '../survey/address';
 import type { Audience } from '../survey/instrument';
 import { createRound, type Invitation, type Round } from '../survey/round';
 import { isTestimonial, submitResponse, SurveyClosedError, type Answers } from '../survey/response';
@@ -114,11 +115,14 @@ function aggregateOf(answers: Answers[], k: number): Record<string, number> {
   return out;
 }
 
-/** Pool members and batch sources in the order they are stored: each round's answers by invitation id. */
+/**
+ * Batch sources (no `k`) and pool members (with their round's k and who answered, as the hash of
+ * the address) in the order they are stored: each round's answers by invitation id.
+ */
 const refsOf = (invitations: Invitation[], k?: number) =>
   [...invitations]
     .sort((x, y) => (x.invitationId < y.invitationId ? -1 : 1))
-    .map((i) => ({ roundId: i.roundId, invitationId: i.invitationId, ...(k === undefined ? {} : { k }) }));
+    .map((i) => ({ roundId: i.roundId, invitationId: i.invitationId, ...(k === undefined ? {} : { k, who: addressHash(i.email) }) }));
 
 const promoter = (responsiveness: number, improve: string) => ({ responsiveness, recommend: 10, improve, quoteConsent: true });
 
@@ -141,7 +145,6 @@ function dyingDb(real: Db, matches: (command: unknown) => boolean, from: number)
   const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
   return {
     db: { ...real, doc } as Db,
-    seen: () => seen,
     async settled() {
       for (let quiet = 0; quiet < 3; ) {
         if (inFlight.size) {
@@ -325,6 +328,36 @@ describe('releasing a round', () => {
     // Nothing left to release.
     expect(await releasePool(db, await getAgency(db, fx.agencyId), fx.proId, 'reporter', addDays(releasedAt, 1))).toBe(0);
     expect(await batches(fx)).toHaveLength(1);
+  });
+
+  it('counts a person who answered several small rounds once towards the pool', async () => {
+    const fx = await agencyFixture(3);
+    // No throttle, so one reporter can be surveyed by each campaign's round.
+    await updateSettings(db, fx.agencyId, { throttle: { reporterDays: 0, minHoursBetweenSurveys: 0 } }, T0);
+    const same = `same-${fx.tag}@news.example`;
+    const roundOf = async (campaign: Campaign, emails: string[], at: Date) => {
+      const { round, accepted } = await createRound(db, fx.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, at);
+      expect(accepted).toHaveLength(emails.length);
+      await answer(accepted, emails.map((_, i) => ({ responsiveness: 5 - i })), hours(at, 1));
+      await closeRound(db, round.roundId, afterClose(round));
+      return accepted;
+    };
+    const a = await roundOf(fx.campaigns[0]!, [same, `other-${fx.tag}@news.example`], T0);
+    const b = await roundOf(fx.campaigns[1]!, [same], addDays(T0, 1));
+    // Three answers in the pool, but from two people: not released.
+    const poolKey = keys.pool(fx.agencyId, fx.proId, 'reporter');
+    expect(await getItem(poolKey)).toMatchObject({ size: 3, members: [...refsOf(a, 3), ...refsOf(b, 3)] });
+    expect(await batches(fx)).toEqual([]);
+    expect(await counters(fx)).toEqual({});
+
+    // A third person: released, with all four answers.
+    const c = await roundOf(fx.campaigns[0]!, [`third-${fx.tag}@news.example`], addDays(T0, 2));
+    const released = await batches(fx);
+    expect(released.map((x) => [x.batchId, x.k, x.size, x.source])).toEqual([
+      [poolBatchId(fx.agencyId, fx.proId, 'reporter', 0), 3, 4, { members: [...refsOf(a), ...refsOf(b), ...refsOf(c)] }],
+    ]);
+    expect(released[0]!.aggregate).toEqual(aggregateOf([{ responsiveness: 5 }, { responsiveness: 4 }, { responsiveness: 5 }, { responsiveness: 5 }] as Answers[], 3));
+    expect(await getItem(poolKey)).toMatchObject({ size: 0, members: [], seq: 1 });
   });
 
   it('applies the per-item rule: recommend given by fewer than k adds nothing for recommend anywhere', async () => {

@@ -10,8 +10,9 @@ import { batchAggregate, counterUpdates } from '../scores/counters';
 import { iso, periodOf } from '../shared/time';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import { isTestimonial, type SurveyResponse } from '../survey/response';
-import type { Round } from '../survey/round';
+import { promisedThreshold, type Round } from '../survey/round';
 import type { InvitationRef } from '../survey/token';
+import { addressHash } from '../survey/address';
 import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -68,9 +69,8 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   const round = Item as unknown as Round & Record<string, unknown>;
   if (round.attribution !== 'anonymous') return 0;
-  // The k its survey page promised, or the agency's now if that is higher (rounds from before the
-  // snapshot existed have only the latter).
-  const k = Math.max(round.anonymityThreshold ?? 0, agency.anonymityThreshold);
+  // The k its survey page promised, or the agency's now if that is higher.
+  const k = Math.max(promisedThreshold(round), agency.anonymityThreshold);
   const responses = await roundResponses(db, roundId);
   let released = 0;
   for (const audience of AUDIENCES) {
@@ -109,7 +109,7 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
           await markRows(db, batch, group);
         }
       } else {
-        await transact(db, [take, poolAppend(db, round, audience, group, k)]);
+        await transact(db, [take, poolAppend(db, round, audience, await withPeople(db, group), k)]);
       }
     }
     if (round[marker] === 'pool' || group.length < k) released += await releasePool(db, agency, round.proId, audience, now);
@@ -117,11 +117,23 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
   return released;
 }
 
-/** A pooled answer, with the k its round promised. */
-type PoolMember = InvitationRef & { k: number };
+/**
+ * A pooled answer, with the k its round promised and who gave it (the hash of the address, as
+ * throttling keys it): one person answering several small rounds is one person, not several.
+ */
+type PoolMember = InvitationRef & { k: number; who: string };
 
-function poolAppend(db: Db, round: Round, audience: Audience, group: SurveyResponse[], k: number): TransactItems[number] {
-  const members: PoolMember[] = group.map((r) => ({ roundId: r.roundId, invitationId: r.invitationId, k }));
+/** The answers of a group with the address hash of who gave each (from their invitations). */
+async function withPeople(db: Db, group: SurveyResponse[]): Promise<{ response: SurveyResponse; who: string }[]> {
+  const found = await batchGet(db, group.map((r) => keys.invitation(r.roundId, r.invitationId)));
+  return group.map((response) => {
+    const invitation = found.get(itemKey(keys.invitation(response.roundId, response.invitationId)));
+    return { response, who: addressHash(String(invitation?.email ?? response.invitationId)) };
+  });
+}
+
+function poolAppend(db: Db, round: Round, audience: Audience, group: { response: SurveyResponse; who: string }[], k: number): TransactItems[number] {
+  const members: PoolMember[] = group.map(({ response: r, who }) => ({ roundId: r.roundId, invitationId: r.invitationId, k, who }));
   return {
     Update: {
       TableName: db.table,
@@ -134,17 +146,18 @@ function poolAppend(db: Db, round: Round, audience: Audience, group: SurveyRespo
 }
 
 /**
- * Releases the pool of a pro × audience as one batch when it holds at least k answers (the
- * agency's k now, or a higher one a member's round promised): attributed to "several campaigns"
- * and the month of release. The pool is emptied in the same transaction, conditional on what was
- * read, so a concurrent close cannot release it twice.
+ * Releases the pool of a pro × audience as one batch when it holds the answers of at least k
+ * different people (the agency's k now, or a higher one a member's round promised): attributed
+ * to "several campaigns" and the month of release. The pool is emptied in the same transaction,
+ * conditional on what was read, so a concurrent close cannot release it twice. Throws when it
+ * keeps losing that race, so the close is retried by the next scheduled run.
  */
 export async function releasePool(db: Db, agency: Agency, proId: string, audience: Audience, now: Date): Promise<number> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const { Item: pool } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pool(agency.agencyId, proId, audience), ConsistentRead: true }));
     const members = (pool?.members as PoolMember[] | undefined) ?? [];
     const k = Math.max(agency.anonymityThreshold, ...members.map((m) => m.k));
-    if (members.length < k) return 0;
+    if (new Set(members.map((m) => m.who)).size < k) return 0;
     const seq = (pool!.seq as number | undefined) ?? 0;
     const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
     const responses = members.map((m) => found.get(itemKey(keys.response(m.roundId, m.invitationId)))).filter((r) => r !== undefined).map((r) => withoutKeys<SurveyResponse>(r));
@@ -179,7 +192,7 @@ export async function releasePool(db: Db, agency: Agency, proId: string, audienc
     }
     await sleep(10 * 2 ** attempt + Math.random() * 20);
   }
-  return 0;
+  throw new Error(`The pool of ${proId} × ${audience} changed under every attempt to release it`);
 }
 
 /** Runs a transaction; false when a condition failed (someone else got there first). Conflicts are retried. */

@@ -69,6 +69,9 @@ async function markBounced(db: Db, messageId: string, now: Date): Promise<Notifi
   if (!Item) return null; // Not an email of ours, or one sent before message ids were recorded.
   const ref = { roundId: Item.roundId as string, invitationId: Item.invitationId as string };
   const { round, invitation } = await openInvitation(db, ref);
+  // Reminders go only to those who have not answered: on an anonymous round, a reminder's bounce
+  // shown on the invitation would point at a non-respondent. The address is suppressed all the same.
+  if (Item.kind === 'reminder' && round.attribution === 'anonymous') return null;
   const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
   // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
   const undeliver = counterUpdates(db, counterScope(round, invitation), deliveredDelta(-1));

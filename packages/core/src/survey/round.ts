@@ -8,6 +8,7 @@ import { failedConditions, isConditionFailed, isTransactionConflict } from '../d
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { transitionInvitation } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
+import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ConflictError, NotFoundError } from '../shared/errors';
@@ -112,6 +113,13 @@ export interface Skipped {
   email: string;
   reason: SkipReason;
 }
+
+/**
+ * The k a round's survey page promises: the agency's when the round began (rounds from before
+ * that snapshot promised the default). Its answers are released under this or the agency's k at
+ * the close, whichever is higher.
+ */
+export const promisedThreshold = (round: Pick<Round, 'anonymityThreshold'>): number => round.anonymityThreshold ?? defaultSettings().anonymityThreshold;
 
 const zeroCounts = (): StatusCounts => Object.fromEntries(INVITATION_STATUSES.map((s) => [s, 0])) as StatusCounts;
 
@@ -350,6 +358,18 @@ export function deliveryCounts(round: Round): StatusCounts {
     if (typeof answered === 'number') counts[status] += answered;
   }
   return counts;
+}
+
+/**
+ * An anonymous round's response rate, from the counts it shows: answered over delivered, where
+ * answered invitations stay in the status they had. Computed from the raw counts instead, an
+ * answer from an invitation shown `failed` (a send interrupted after SES accepted it) would move
+ * the rate differently from one shown `sent`, and tell which of them answered.
+ */
+export function deliveryResponseRate(round: Round): number | null {
+  const shown = deliveryCounts(round);
+  const delivered = shown.sent + shown.expired;
+  return delivered === 0 ? null : shown.responded / delivered;
 }
 
 /**

@@ -9,6 +9,7 @@ import { escapeHtml, oneLine, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
 import { openInvitation, type Answers } from '../survey/response';
+import { promisedThreshold } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
@@ -74,8 +75,8 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
   if (round.attribution === 'anonymous') {
-    const k = Math.max(round.anonymityThreshold ?? 0, (await getAgency(db, round.agencyId)).anonymityThreshold);
-    if ((await deliveredTo(db, round.roundId, response.audience)) < k) return 'skipped';
+    const k = Math.max(promisedThreshold(round), (await getAgency(db, round.agencyId)).anonymityThreshold);
+    if ((await deliveredBefore(db, round.roundId, response.audience, response.firstSubmittedAt)) < k) return 'skipped';
   }
   if (!(await claim(db, job, deps.now()))) return 'not-due';
   const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
@@ -92,17 +93,19 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
 }
 
 /**
- * Invitations of one audience in a round that reached someone (sent, answered or expired). An
- * early warning on an anonymous round goes only where at least k were delivered: the pro cannot
- * then tell which of them answered. One query of the round's partition, in the worker only.
+ * Invitations of one audience in a round whose email had gone out (and not bounced) by the time
+ * the answer was first given. An early warning on an anonymous round goes only where at least k
+ * had: the pro cannot then tell which of them answered. Counting deliveries made after the answer
+ * would let a round that first reached one person, and the others later, warn about that person.
+ * One query of the round's partition, in the worker only.
  */
-async function deliveredTo(db: Db, roundId: string, audience: Audience): Promise<number> {
+async function deliveredBefore(db: Db, roundId: string, audience: Audience, answeredAt: string): Promise<number> {
   let count = 0;
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: 'audience = :audience AND #status IN (:sent, :responded, :expired)',
+    FilterExpression: 'audience = :audience AND sentAt <= :answeredAt AND #status <> :bounced',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':sent': 'sent', ':responded': 'responded', ':expired': 'expired' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':answeredAt': answeredAt, ':bounced': 'bounced' },
     ProjectionExpression: 'PK',
   })) {
     count += items.length;

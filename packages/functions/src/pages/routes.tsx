@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import {
   AUDIENCE_DIMENSIONS,
-  defaultSettings,
+  promisedThreshold,
   NotFoundError,
   openInvitation,
   submitResponse,
@@ -70,10 +70,10 @@ const surveyForm = (action: string, { round, invitation, response }: Awaited<Ret
     closesAt={round.closesAt}
     commitment={round.commitment?.text}
     earlyWarnings={round.earlyWarnings}
-    anonymityThreshold={round.anonymityThreshold ?? defaultSettings().anonymityThreshold}
+    anonymityThreshold={promisedThreshold(round)}
     values={values}
     errors={errors}
-    revising={response !== null}
+    revising={round.attribution === 'named' && response !== null}
   />
 );
 
@@ -118,7 +118,9 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       const { round, response } = opened;
       if (!isOpen(round, now())) return closed(c);
       // A GET never records anything: mail scanners follow every link. The clicked score is only preselected.
-      const values = valuesOf(response);
+      // An anonymous answer is never shown again, nor whether there is one: a link quoted in a reply
+      // or forwarded must not let someone else read it.
+      const values = round.attribution === 'named' ? valuesOf(response) : {};
       const clicked = c.req.query('score');
       if (clicked && /^[1-5]$/.test(clicked)) values.responsiveness = clicked;
       return c.html(surveyForm(c.req.path, opened, values, []));

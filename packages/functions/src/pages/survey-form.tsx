@@ -83,7 +83,11 @@ export const SurveyForm = (p: SurveyFormProps) => {
             ? ` A low score alerts ${p.proName} right away, so they can put things right.`
             : ` A low score (2 or less, or 6 or less for recommending) sends ${p.proName} your scores and comment right away, without your name, so they can put things right; only when at least ${p.anonymityThreshold} ${p.audience}s were asked in this survey.`
           : ''}
-        {p.revising ? ' You answered already; sending again replaces your earlier answers.' : ''}
+        {p.revising
+          ? ' You answered already; sending again replaces your earlier answers.'
+          : p.attribution === 'anonymous'
+            ? ' Until the survey closes you can answer again with this link, which replaces your earlier answers; they are never shown here, so that nobody else with the link can read them.'
+            : ''}
       </p>
       {p.commitment && (
         <p class="commitment">

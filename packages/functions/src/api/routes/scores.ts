@@ -32,8 +32,8 @@ const GroupOut = v.object({
 });
 const RateFields = {
   delivered: v.pipe(v.number(), v.description('Invitations delivered (bounces excluded).')),
-  responses: v.pipe(v.number(), v.description('Answers received, released or not (scores count released ones only: `n`).')),
-  responseRate: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, 0–1.')),
+  responses: v.pipe(v.number(), v.description('Released answers (the total `n`).')),
+  responseRate: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, as a fraction (a pooled batch counts in its release month, so a month can exceed 1).')),
 };
 const PeriodOut = v.object({
   period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),

@@ -7,6 +7,7 @@ import {
   listInvitations,
   listRounds,
   deliveryCounts,
+  deliveryResponseRate,
   deliveryStatus,
   responseRate,
   RoundInputSchema,
@@ -31,7 +32,7 @@ export const presentRound = (round: Round) => ({
   attribution: round.attribution,
   status: round.status,
   counts: round.attribution === 'anonymous' ? deliveryCounts(round) : round.counts,
-  responseRate: responseRate(round.counts),
+  responseRate: round.attribution === 'anonymous' ? deliveryResponseRate(round) : responseRate(round.counts),
   createdAt: round.createdAt,
   closesAt: round.closesAt,
 });
