@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closeRound, createRound, getRound, signInvitationToken, submitResponse, type Audience } from '@rapport/core';
+import { closeRound, createRound, deliver, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round } from '@rapport/core';
 import { agencyFixture, parseCsv, sesEmails, testDeps } from '@rapport/testing';
-import { inProcessSendQueue, type Deps } from '../deps';
+import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
 /**
  * The seven attacks of issue 10, each tried through the HTTP API as an agency with its own key
@@ -181,5 +181,96 @@ describe('the seven attacks of issue 10 recover nothing', () => {
     const warnings = await sesEmails({ to: `ana-${tag}@acme.example` });
     expect(warnings.map((w) => w.subject)).toEqual(['Early warning: a colleague rated your responsiveness 2/5 on the Launch']);
     expect(warnings[0]!.body.text).not.toContain('Never answers');
+  });
+});
+
+describe('what the review of the release batches found, closed', () => {
+  it('a survey link quoted in a reply shows nothing of the anonymous answer, nor that there is one', async () => {
+    const { f, pro, campaign, round } = await setup();
+    const r = await round(await campaign(await pro('Ana'), 'Launch'), ['reporter', 'reporter']);
+    const { data } = (await f.call('GET', `/v1/surveys/${r.surveyId}/invitations?limit=100`)).body;
+    const link = (i: number) => `/s/${signInvitationToken(deps.linkSecret, { roundId: r.surveyId, invitationId: data.find((d: { email: string }) => d.email === r.recipients[i]!.email).invitationId })}`;
+    await r.answer(0, { responsiveness: '1', recommend: '2', improve: 'Ana never calls back' });
+    const answered = await (await f.app.request(link(0))).text();
+    const unanswered = await (await f.app.request(link(1))).text();
+    expect(answered).not.toContain('Ana never calls back');
+    expect(answered).not.toContain('checked');
+    expect(answered).not.toContain('answered already');
+    // The two pages are the same but for the link itself.
+    expect(answered.replaceAll(link(0), '')).toBe(unanswered.replaceAll(link(1), ''));
+  });
+
+  it('one person answering several small rounds never fills a pool alone', async () => {
+    const { f, pro, campaign } = await setup({ anonymityThreshold: 3, throttle: { clientDays: 0, minHoursBetweenSurveys: 0 } });
+    const a = await pro('Ana');
+    const c = await campaign(a, 'Retainer');
+    const month = (m: number) => `2030-0${m}-05T09:00:00.000Z`;
+    const oneClient = async (email: string, at: string, score: number) => {
+      const { round, accepted } = await createRound(db, f.agencyId, c, { recipients: [{ email, audience: 'client' }] }, new Date(at));
+      await submitResponse(db, accepted[0]!, { responsiveness: score }, new Date(Date.parse(at) + HOUR));
+      await closeRound(db, round.roundId, new Date(Date.parse(round.closesAt) + HOUR));
+    };
+    const lone = `lone-${f.agencyId.slice(3)}@client.example`;
+    for (const m of [1, 2, 3, 4]) await oneClient(lone, month(m), 1);
+    const total = async () => (await scoresOf(f, `/v1/pros/${a}/scores?from=2030-01&to=2030-12&granularity=total`)).periods[0].total.n;
+    expect(await total()).toBe(0);
+    // Two more people: three different people in the pool, released together with all six answers.
+    await oneClient(`second-${f.agencyId.slice(3)}@client.example`, month(5), 4);
+    expect(await total()).toBe(0);
+    await oneClient(`third-${f.agencyId.slice(3)}@client.example`, month(6), 5);
+    expect(await total()).toBe(6);
+  });
+
+  it('an early warning counts only the deliveries made before the answer', async () => {
+    const { f, tag, pro, campaign } = await setup({ earlyWarnings: true, anonymityThreshold: 3 });
+    const c = await campaign(await pro('Ana'), 'Launch');
+    const at = new Date();
+    const { round, accepted } = await createRound(db, f.agencyId, c, { recipients: [0, 1, 2].map((i) => ({ email: `w${i}-${tag}@news.example`, audience: 'reporter' as const })) }, at);
+    const send = (i: number) => deliver(deliveryDeps(deps), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[i]!.invitationId });
+    const warn = (i: number) => deliver(deliveryDeps(deps), { kind: 'early-warning', roundId: round.roundId, invitationId: accepted[i]!.invitationId });
+    // Only the first email is out when its reader answers low; the others go out later.
+    expect(await send(0)).toBe('sent');
+    await submitResponse(db, accepted[0]!, { responsiveness: 1 }, new Date());
+    expect(await send(1)).toBe('sent');
+    expect(await send(2)).toBe('sent');
+    expect(await warn(0)).toBe('skipped');
+    // An answer given once all three were out warns.
+    await new Promise((r) => setTimeout(r, 5));
+    await submitResponse(db, accepted[2]!, { responsiveness: 2 }, new Date());
+    expect(await warn(2)).toBe('sent');
+    expect((await sesEmails({ to: `ana-${tag}@acme.example` })).map((m) => m.subject)).toEqual(['Early warning: a reporter rated your responsiveness 2/5 on the Launch']);
+  });
+
+  it("a reminder's bounce changes nothing an anonymous round shows", async () => {
+    const { f, round } = await setup();
+    const { campaignId, proId } = await f.call('POST', '/v1/pros', { body: { name: 'Bea', email: `bea-${f.agencyId.slice(3)}@acme.example` } }).then(async (p) => ({
+      proId: p.body.proId as string,
+      campaignId: (await f.call('POST', '/v1/campaigns', { body: { proId: p.body.proId, name: 'Launch' } })).body.campaignId as string,
+    }));
+    expect(proId).toMatch(/^pro_/);
+    const r = await round(campaignId, ['reporter', 'reporter'], [{ responsiveness: '4' }]);
+    const invitations = async () => (await f.call('GET', `/v1/surveys/${r.surveyId}/invitations?limit=100`)).body.data as { email: string; status: string }[];
+    const unanswered = (await invitations()).find((i) => i.email === r.recipients[1]!.email)!;
+    const { data } = (await f.call('GET', `/v1/surveys/${r.surveyId}/invitations?limit=100`)).body;
+    const invitationId = data.find((d: { email: string }) => d.email === unanswered.email).invitationId;
+    const { nextReminderAt } = (await db.doc.send(new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: db.table, Key: { PK: `RND#${r.surveyId}`, SK: `INV#${invitationId}` } }))).Item!;
+    expect(await deliver(deliveryDeps(deps), { kind: 'reminder', roundId: r.surveyId, invitationId, dueAt: nextReminderAt })).toBe('sent');
+    const reminder = (await sesEmails({ to: unanswered.email })).find((m) => m.subject.startsWith('Reminder'))!;
+    const bounce = JSON.stringify({
+      eventType: 'Bounce',
+      mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: reminder.messageId, destination: [unanswered.email] },
+      bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: unanswered.email }], timestamp: new Date().toISOString(), feedbackId: 'f' },
+    });
+    const outcome = await handleSesNotification(db, bounce, new Date());
+    expect(outcome).toMatchObject({ kind: 'bounce', suppressed: [unanswered.email], invitation: null });
+    expect((await invitations()).map((i) => i.status)).toEqual(['sent', 'sent']);
+  });
+
+  it("an anonymous round's response rate is the same whichever invitation answered", () => {
+    // a was sent; b's worker died after SES took the email, so b shows failed. One of them answered.
+    const base = { attribution: 'anonymous', counts: { pending: 0, sending: 0, sent: 1, responded: 1, bounced: 0, failed: 1, expired: 0, skipped: 0 } };
+    const aAnswered = { ...base, counts: { ...base.counts, sent: 0 }, answeredFrom_sent: 1 } as unknown as Round;
+    const bAnswered = { ...base, counts: { ...base.counts, failed: 0 }, answeredFrom_failed: 1 } as unknown as Round;
+    expect(deliveryResponseRate(aAnswered)).toBe(deliveryResponseRate(bAnswered));
   });
 });
