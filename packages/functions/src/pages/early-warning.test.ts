@@ -144,25 +144,28 @@ describe('early warnings', () => {
   });
 });
 
+const AGAIN = ' Until the survey closes you can answer again with this link, which replaces your earlier answers; they are never shown here, so that nobody else with the link can read them.';
+
 describe('the survey page', () => {
   it('tells an anonymous respondent exactly what the pro sees, and when a low score warns them', async () => {
     const on = await setup(true, ['reporter', 'colleague']);
     expect(promise(await on.page(0))).toBe(
       'Your answers are anonymous: Jane Doe sees them only after this survey closes, pooled with the answers of at least 5 people, never with your name or when you answered.' +
-        ' A low score (2 or less, or 6 or less for recommending) sends Jane Doe your scores and comment right away, without your name, so they can put things right; only when at least 5 reporters were asked in this survey.',
+        ' A low score (2 or less, or 6 or less for recommending) sends Jane Doe your scores and comment right away, without your name, so they can put things right; only when at least 5 reporters were asked in this survey.' +
+        AGAIN,
     );
     expect(promise(await on.page(1))).toContain('only when at least 5 colleagues were asked in this survey.');
     // The k is the round's: it is what the agency's setting was when the round began.
     const three = await setup(false, ['client'], { settings: { anonymityThreshold: 3 } });
-    expect(promise(await three.page(0))).toBe(
-      'Your answers are anonymous: Jane Doe sees them only after this survey closes, pooled with the answers of at least 3 people, never with your name or when you answered.',
-    );
+    const before = promise(await three.page(0));
+    expect(before).toBe('Your answers are anonymous: Jane Doe sees them only after this survey closes, pooled with the answers of at least 3 people, never with your name or when you answered.' + AGAIN);
     // After answering, the page says the answers are kept, not that they reached the pro.
     const thanks = await (await three.answer(0, { responsiveness: '4' })).text();
     expect(thanks.replace(/&#39;/g, "'")).toContain(
       "Your answers are saved. Jane Doe will see them after the survey closes, pooled with others' and without your name.",
     );
-    expect(promise(await three.page(0))).toMatch(/ You answered already; sending again replaces your earlier answers\.$/);
+    // Whoever opens the link afterwards (a reply quoting the email) learns nothing: the same page.
+    expect(promise(await three.page(0))).toBe(before);
   });
 
   it('tells a named respondent their name is shared, and that a low score alerts the pro', async () => {

@@ -85,15 +85,17 @@ describe('the survey loop, end to end', () => {
       ]);
     }
 
-    // The same link again: the page shows the stored answer, and a second submit revises it.
+    // The same link again: the anonymous answer is not shown back, and a second submit replaces it.
     const again = await browser.newPage();
     await again.goto(links.find((l) => l.endsWith('score=4'))!.replace('?score=4', ''));
-    expect(await again.locator('input[name=recommend][value="10"]').isChecked()).toBe(true);
+    expect(await again.locator('input[name=recommend][value="10"]').isChecked()).toBe(false);
     await again.locator('input[name=responsiveness][value="5"]').check();
-    await again.getByRole('button', { name: 'Update my answers' }).click();
+    await again.locator('input[name=recommend][value="10"]').check();
+    await again.getByRole('button', { name: 'Send my answers' }).click();
     await expect(again.locator('h1').innerText()).resolves.toBe('Thank you');
     await again.close();
-    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2, answers: { responsiveness: 5, recommend: 10, followThrough: 4 } });
+    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2, answers: { responsiveness: 5, recommend: 10 } });
+    expect((await getResponse(deps.db, ref))?.answers.followThrough).toBeUndefined();
     expect((await f.call('GET', `/v1/surveys/${created.body.surveyId}`)).body.counts).toMatchObject({ sent: 3, responded: 1 });
   }, 60_000); // a browser, a server and the real engines: slow on a busy machine
 });

@@ -60,12 +60,15 @@ describe('survey page in a real browser', () => {
     });
     expect((await openInvitation(deps.db, ref)).invitation.status).toBe('responded');
 
-    // Back to the link: the stored answers are shown and can be changed.
+    // Back to the link: an anonymous answer is never shown again (whoever holds the link would read
+    // it), and answering again replaces it whole.
     await page.goto(`${server.url}${path}`);
-    expect(await page.locator('input[name=recommend][value="9"]').isChecked()).toBe(true);
+    expect(await page.locator('input[name=recommend][value="9"]').isChecked()).toBe(false);
+    expect(await page.locator('textarea[name=improve]').inputValue()).toBe('');
     await page.locator('input[name=responsiveness][value="2"]').check();
-    await page.getByRole('button', { name: 'Update my answers' }).click();
-    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2, answers: { responsiveness: 2, recommend: 9 } });
+    await page.getByRole('button', { name: 'Send my answers' }).click();
+    expect((await getResponse(deps.db, ref))?.answers).toEqual({ responsiveness: 2, quoteConsent: false });
+    expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2 });
     expect((await getRound(deps.db, agencyId, ref.roundId)).counts).toMatchObject({ pending: 0, responded: 1 });
     await page.close();
   });
