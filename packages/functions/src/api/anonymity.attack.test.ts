@@ -24,7 +24,7 @@ import {
   type SurveyResponse,
 } from '@rapport/core';
 import { createDeps } from '@rapport/functions';
-import { agencyFixture, findIsolation, testConfig, type AgencyFixture, type Row } from '@rapport/testing';
+import { agencyFixture, findIsolation, parseCsv, testConfig, type AgencyFixture, type Row } from '@rapport/testing';
 
 /**
  * The attacker test (issue 10). An agency with its own admin key reads everything Rapport
@@ -143,7 +143,7 @@ function summaryFigure(name: string, item: ScoredItem, figure: any, isMean: bool
   return [{ name, item, n: figure.n, mean: isMean && !figure.withheld ? figure.value : null, covers }];
 }
 
-async function collect(f: AgencyFixture, pros: string[], campaigns: string[]): Promise<{ figures: Figure[]; rows: any[] }> {
+async function collect(f: AgencyFixture, pros: string[], campaigns: string[]): Promise<{ figures: Figure[]; rows: any[]; csv: string[][] }> {
   const get = async (path: string) => {
     const res = await f.call('GET', path);
     expect(res.status, path).toBe(200);
@@ -239,8 +239,12 @@ async function collect(f: AgencyFixture, pros: string[], campaigns: string[]): P
       } while (cursor);
     },
   );
+  let csv: string[][] = [];
+  reads.push(async () => {
+    csv = parseCsv((await f.call('GET', '/v1/responses.csv')).body as string);
+  });
   await mapConcurrent(reads, 4, (read) => read());
-  return { figures, rows };
+  return { figures, rows, csv };
 }
 
 /** Every stored answer of the rounds, as the attacker's unknowns (read from the table: the truth). */
@@ -302,7 +306,7 @@ describe('the attacker test', () => {
           const t0 = Date.now();
           if (process.env.ATTACK_DEBUG) console.log('observe start');
           const all = await truths(rounds);
-          const { figures, rows: listed } = await collect(f, [proA, proB], campaigns);
+          const { figures, rows: listed, csv } = await collect(f, [proA, proB], campaigns);
           for (const figure of figures) {
             // The figure is exactly the released answers its scope covers: that is its membership.
             const members = all.filter((t) => figure.covers(t) && counts(t, figure.item, all));
@@ -329,6 +333,14 @@ describe('the attacker test', () => {
               expect(row).toMatchObject({ surveyId: null, invitationId: null, respondent: null, firstSubmittedAt: null, submittedAt: null, revision: null });
               expect(batch.length, 'an anonymous batch holds at least k').toBeGreaterThanOrEqual(K);
             }
+          }
+          // The CSV: the same released rows, anonymous ones without time, revision or ids.
+          const [header, ...lines] = csv;
+          expect(lines).toHaveLength(listed.length);
+          const cell = (line: string[], column: string) => line[header!.indexOf(column)];
+          for (const line of lines.filter((l) => cell(l, 'attribution') === 'anonymous')) {
+            for (const column of ['first_submitted_at', 'submitted_at', 'revision', 'survey_id', 'invitation_id', 'respondent_name', 'respondent_email']) expect(cell(line, column)).toBe('');
+            expect(released.some((t) => t.release!.batchId === cell(line, 'batch_id'))).toBe(true);
           }
           // Invitation lists of anonymous rounds: delivery only.
           for (const round of rounds.filter((r) => r.attribution === 'anonymous')) {

@@ -134,3 +134,21 @@ describe('review 2, counts', () => {
     expect(rows).toHaveLength(5); // 5 reporters released, so the 6th answer is the colleague's
   });
 });
+
+describe('review 2, reminders and warnings', () => {
+  it('C2. with early warnings, the reminders (reply-to the pro) name whose answer the warning was', async () => {
+    const { tag, pro, campaign, round } = await setup({ earlyWarnings: true, anonymityThreshold: 3 });
+    const r = await round(await campaign(await pro('Ana'), 'Launch'), ['reporter', 'reporter', 'reporter']);
+    await r.answer(2, { responsiveness: '1', improve: 'Never calls back' });
+    expect((await sesEmails({ to: `ana-${tag}@acme.example` })).map((m) => m.subject)).toHaveLength(1);
+    for (const i of [0, 1, 2]) {
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: { PK: `RND#${r.surveyId}`, SK: `INV#${r.invitationId(i)}` } }));
+      if (Item!.nextReminderAt) await deliver(deliveryDeps(deps), { kind: 'reminder', roundId: r.surveyId, invitationId: r.invitationId(i), dueAt: Item!.nextReminderAt });
+    }
+    const got = async (i: number) => (await sesEmails({ to: r.recipients[i]!.email })).filter((m) => m.subject.startsWith('Reminder')).map((m) => m.replyTo.join());
+    expect(await got(0)).toEqual([expect.stringContaining(`ana-${tag}@acme.example`)]);
+    expect(await got(1)).toEqual([expect.stringContaining(`ana-${tag}@acme.example`)]);
+    expect(await got(2)).toEqual([]);
+    // Replies from 0 and 1 to a "Reminder:" email reach Ana: the warned answer is 2's.
+  });
+});
