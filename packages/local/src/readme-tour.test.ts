@@ -56,8 +56,8 @@ describe("the README's five-minute tour", () => {
     expect(refused).toMatchObject({ status: 400, errors: [{ field: 'anonymityThreshold' }] });
     expect(round).toMatchObject({ accepted: 5, skipped: [{ index: 5, email: 'not an address', reason: 'invalid' }] });
     expect([answeredAna, answeredDan, answeredEva]).toEqual(['200', '200', '200']);
-    // Anonymous: the counts move with delivery only, and say how many answered in all.
-    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 3 }, responseRate: 3 / 5 });
+    // Anonymous: the counts move with delivery only; answers are counted once released.
+    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 0 }, responseRate: 0 });
     expect(invitations.data.map((i: { status: string; respondedAt: null }) => [i.status, i.respondedAt])).toEqual(Array(5).fill(['sent', null]));
     expect(reminders).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsClosed: 0 });
     const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] };

@@ -16,7 +16,7 @@
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
- * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i> (condition: absent)              |
+ * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
@@ -67,7 +67,8 @@ export const keys = {
   round: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'RND' }),
   invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
   response: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `RSP#${invitationId}` }),
-  earlyWarning: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}` }),
+  /** One per response on named rounds; one per low submission (`revision`) on anonymous ones. */
+  earlyWarning: (roundId: string, invitationId: string, revision?: number) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}${revision === undefined ? '' : `#${revision}`}` }),
   recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
   globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),

@@ -12,7 +12,7 @@ import { AUDIENCES, type Audience } from '../survey/instrument';
 import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { promisedThreshold, type Round } from '../survey/round';
 import type { InvitationRef } from '../survey/token';
-import { addressHash } from '../survey/address';
+import { addressHash, mailboxOf } from '../survey/address';
 import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -78,17 +78,19 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
     if (group.length === 0) continue;
     const marker = releasedMarker(audience);
     if (round[marker] === undefined) {
+      // The marker; a round batch also adds to the answers the round shows as released.
+      const batched = group.length >= k;
       const take: TransactItems[number] = {
         Update: {
           TableName: db.table,
           Key: keys.round(roundId),
-          UpdateExpression: 'SET #m = :v',
+          UpdateExpression: batched ? 'SET #m = :v ADD releasedAnswers :n' : 'SET #m = :v',
           ConditionExpression: 'attribute_not_exists(#m)',
           ExpressionAttributeNames: { '#m': marker },
-          ExpressionAttributeValues: { ':v': group.length >= k ? roundBatchId(roundId, audience) : 'pool' },
+          ExpressionAttributeValues: batched ? { ':v': roundBatchId(roundId, audience), ':n': group.length } : { ':v': 'pool' },
         },
       };
-      if (group.length >= k) {
+      if (batched) {
         const batch: ReleaseBatch = {
           batchId: roundBatchId(roundId, audience),
           agencyId: round.agencyId,
@@ -128,7 +130,7 @@ async function withPeople(db: Db, group: SurveyResponse[]): Promise<{ response: 
   const found = await batchGet(db, group.map((r) => keys.invitation(r.roundId, r.invitationId)));
   return group.map((response) => {
     const invitation = found.get(itemKey(keys.invitation(response.roundId, response.invitationId)));
-    return { response, who: addressHash(String(invitation?.email ?? response.invitationId)) };
+    return { response, who: addressHash(mailboxOf(String(invitation?.email ?? response.invitationId))) };
   });
 }
 

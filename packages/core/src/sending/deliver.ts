@@ -85,9 +85,10 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
 
   const sent = await send(deps, round, invitation, 'invitation');
   if ('error' in sent) {
-    await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', {
-      set: { failedAt: iso(deps.now()), failure: sent.error.code },
-    });
+    const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code } };
+    if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', failure))) {
+      await settleAnsweredSend(db, round.roundId, invitation.invitationId, 'failed', failure);
+    }
     return 'failed';
   }
   const sentAt = iso(deps.now());
@@ -198,7 +199,9 @@ async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, ki
   const message = {
     from: { name: `${round.proName} via Rapport`, address: deps.mailFrom },
     to: { name: invitation.name ?? undefined, address: invitation.email },
-    replyTo: { name: round.proName, address: round.proEmail },
+    // Reminders go only to those who have not answered: on an anonymous round, a reply (or an
+    // auto-reply) to one would tell the pro who had not. The first email goes to everyone.
+    ...(kind === 'reminder' && round.attribution === 'anonymous' ? {} : { replyTo: { name: round.proName, address: round.proEmail } }),
     ...content,
     headers: listUnsubscribeHeaders(unsubscribeUrl),
   };

@@ -8,7 +8,7 @@ import { parseInput } from '../shared/validate';
 import { suppress } from '../survey/suppression';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import { openInvitation } from '../survey/response';
-import { transitionInvitation } from './transition';
+import { settleAnsweredSend, transitionInvitation } from './transition';
 
 const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
 
@@ -78,5 +78,12 @@ async function markBounced(db: Db, messageId: string, now: Date): Promise<Notifi
   if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, also: undeliver })) return { ...ref, status: 'bounced' };
   // A fast bounce can arrive before the sender has recorded the email as sent (or counted it).
   if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sending', 'bounced', change)) return { ...ref, status: 'bounced' };
+  // Answered already (a forwarded copy bounced, say): an anonymous round still shows the bounce,
+  // exactly as for someone who had not answered.
+  if (round.attribution === 'anonymous') {
+    const late = { set: { bouncedAt: iso(now) } };
+    if (await settleAnsweredSend(db, ref.roundId, ref.invitationId, 'bounced', { ...late, from: 'sent', also: undeliver })) return { ...ref, status: 'bounced' };
+    if (await settleAnsweredSend(db, ref.roundId, ref.invitationId, 'bounced', { ...late, from: 'sending' })) return { ...ref, status: 'bounced' };
+  }
   return null;
 }

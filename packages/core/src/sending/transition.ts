@@ -71,19 +71,19 @@ export async function transitionInvitation(
 }
 
 /**
- * Settles the send of an invitation answered while its email was still `sending` (the respondent
- * was faster than the worker's write, or the worker died after SES accepted). An anonymous round
- * shows an answered invitation under the status it had (`answeredFrom`), so that status must move
- * exactly as an unanswered one's would — to `sent` when the worker records the email, to `failed`
- * when the send is found interrupted — or it alone would stay `sending` and point at who answered.
- * The round's `answeredFrom_<status>` tallies move with it. False when it was not such a send.
+ * Moves the delivery status of an invitation answered before its delivery settled. An anonymous
+ * round shows an answered invitation under the status it had (`answeredFrom`), so that status
+ * must move exactly as an unanswered one's would — `sending` to `sent` when the worker records the
+ * email (the respondent was faster), to `failed` when the send is found interrupted or refused,
+ * `sent` to `bounced` on a late bounce — or it alone would stay behind and point at who answered.
+ * The round's `answeredFrom_<status>` tallies move with it. False when it was not such an invitation.
  */
 export async function settleAnsweredSend(
   db: Db,
   roundId: string,
   invitationId: string,
-  to: 'sent' | 'failed',
-  { set = {}, also = [] }: { set?: Record<string, unknown>; also?: TransactItems } = {},
+  to: InvitationStatus,
+  { from = 'sending', set = {}, also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; also?: TransactItems } = {},
 ): Promise<boolean> {
   const extra = Object.keys(set);
   for (let attempt = 0; ; attempt++) {
@@ -96,9 +96,9 @@ export async function settleAnsweredSend(
                 TableName: db.table,
                 Key: keys.invitation(roundId, invitationId),
                 UpdateExpression: ['SET answeredFrom = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', '),
-                ConditionExpression: '#status = :responded AND answeredFrom = :sending',
+                ConditionExpression: '#status = :responded AND answeredFrom = :from',
                 ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])) },
-                ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':sending': 'sending', ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
+                ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
               },
             },
             {
@@ -106,7 +106,7 @@ export async function settleAnsweredSend(
                 TableName: db.table,
                 Key: keys.round(roundId),
                 UpdateExpression: 'ADD #from :minus, #to :one',
-                ExpressionAttributeNames: { '#from': 'answeredFrom_sending', '#to': `answeredFrom_${to}` },
+                ExpressionAttributeNames: { '#from': `answeredFrom_${from}`, '#to': `answeredFrom_${to}` },
                 ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
               },
             },

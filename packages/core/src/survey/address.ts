@@ -7,4 +7,20 @@ export const normalizeAddress = (email: string) => email.trim().toLowerCase();
 
 export const addressHash = (email: string) => createHash('sha256').update(normalizeAddress(email)).digest('hex');
 
+/**
+ * The mailbox an address delivers to, as far as the address tells: lower-cased, without a
+ * `+tag`, and for Gmail without dots (`a.b+x@googlemail.com` is `ab@gmail.com`). Used to count
+ * people in an anonymity pool, where aliases of one person must not pass for several.
+ */
+export function mailboxOf(email: string): string {
+  const normalized = normalizeAddress(email);
+  const at = normalized.lastIndexOf('@');
+  if (at < 0) return normalized;
+  let local = normalized.slice(0, at).split('+')[0]!;
+  let domain = normalized.slice(at + 1);
+  if (domain === 'googlemail.com') domain = 'gmail.com';
+  if (domain === 'gmail.com') local = local.replaceAll('.', '');
+  return `${local}@${domain}`;
+}
+
 export const isValidAddress = (email: string) => v.safeParse(EmailSchema, email).success;

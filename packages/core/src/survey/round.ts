@@ -349,14 +349,19 @@ export const deliveryStatus = (i: Pick<Invitation, 'status' | 'answeredFrom'>): 
 /**
  * An anonymous round's counts as shown: answered invitations stay counted under the status they
  * had when answered (kept as `answeredFrom_<status>` on the round), so the counts move with
- * delivery only; `responded` still says how many answered in all.
+ * delivery only, and `responded` is the answers released in the round's own batches (0 until it
+ * closes; answers waiting in a pool are not shown per round). A live count of answers would tell
+ * who answered: to whoever holds a link quoted in a reply (answering through it moves the count
+ * only if its owner had not), and after the close, minus the released batches, per audience.
  */
 export function deliveryCounts(round: Round): StatusCounts {
+  const raw = round as unknown as Record<string, unknown>;
   const counts = { ...round.counts };
   for (const status of INVITATION_STATUSES) {
-    const answered = (round as unknown as Record<string, unknown>)[`answeredFrom_${status}`];
+    const answered = raw[`answeredFrom_${status}`];
     if (typeof answered === 'number') counts[status] += answered;
   }
+  counts.responded = typeof raw.releasedAnswers === 'number' ? raw.releasedAnswers : 0;
   return counts;
 }
 

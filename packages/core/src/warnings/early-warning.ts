@@ -66,19 +66,25 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
 }
 
 /**
- * Sends the pro one early warning for a low answer. The claim is a conditional put of a marker
- * keyed by the invitation, so a revision, a repeated job or a concurrent one warns once. When SES
- * throttles or fails past the retries, the claim is released and the job throws, to be retried.
+ * Sends the pro an early warning for a low answer. The claim is a conditional put of a marker, so
+ * a repeated or concurrent job warns once. On a named round the marker is the response's: one
+ * warning, revisions included. On an anonymous round it is the submission's, and the k rule looks
+ * at the deliveries made before that submission: whoever holds a link (quoted in a reply) and
+ * submits through it then gets a warning exactly when a first answer would, so a warning never
+ * tells whether, or what, its owner had answered. When SES throttles or fails past the retries,
+ * the claim is released and the job throws, to be retried.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
-  if (round.attribution === 'anonymous') {
+  const anonymous = round.attribution === 'anonymous';
+  if (anonymous) {
     const k = Math.max(promisedThreshold(round), (await getAgency(db, round.agencyId)).anonymityThreshold);
-    if ((await deliveredBefore(db, round.roundId, response.audience, response.firstSubmittedAt)) < k) return 'skipped';
+    if ((await deliveredBefore(db, round.roundId, response.audience, response.submittedAt)) < k) return 'skipped';
   }
-  if (!(await claim(db, job, deps.now()))) return 'not-due';
+  const marker = keys.earlyWarning(job.roundId, job.invitationId, anonymous ? response.revision : undefined);
+  if (!(await claim(db, marker, deps.now()))) return 'not-due';
   const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
   const sent = await sendWithRetry(deps, {
     from: { name: 'Rapport', address: deps.mailFrom },
@@ -87,25 +93,25 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
   });
   if (!('error' in sent)) return 'sent';
   // Not sent: free the claim so a retry of the job (SQS redelivers what throws) can warn once.
-  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.earlyWarning(job.roundId, job.invitationId) }));
+  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: marker }));
   if (sent.error.retryable) throw sent.error;
   return 'failed';
 }
 
 /**
  * Invitations of one audience in a round whose email had gone out (and not bounced) by the time
- * the answer was first given. An early warning on an anonymous round goes only where at least k
+ * of the submission. An early warning on an anonymous round goes only where at least k
  * had: the pro cannot then tell which of them answered. Counting deliveries made after the answer
  * would let a round that first reached one person, and the others later, warn about that person.
  * One query of the round's partition, in the worker only.
  */
-async function deliveredBefore(db: Db, roundId: string, audience: Audience, answeredAt: string): Promise<number> {
+async function deliveredBefore(db: Db, roundId: string, audience: Audience, submittedAt: string): Promise<number> {
   let count = 0;
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: 'audience = :audience AND sentAt <= :answeredAt AND #status <> :bounced',
+    FilterExpression: 'audience = :audience AND sentAt <= :submittedAt AND #status <> :bounced',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':answeredAt': answeredAt, ':bounced': 'bounced' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':submittedAt': submittedAt, ':bounced': 'bounced' },
     ProjectionExpression: 'PK',
   })) {
     count += items.length;
@@ -113,12 +119,12 @@ async function deliveredBefore(db: Db, roundId: string, audience: Audience, answ
   return count;
 }
 
-async function claim(db: Db, job: { roundId: string; invitationId: string }, now: Date): Promise<boolean> {
+async function claim(db: Db, marker: { PK: string; SK: string }, now: Date): Promise<boolean> {
   try {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...keys.earlyWarning(job.roundId, job.invitationId), type: 'earlyWarning', at: iso(now) },
+        Item: { ...marker, type: 'earlyWarning', at: iso(now) },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );

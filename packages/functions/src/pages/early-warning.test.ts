@@ -35,9 +35,12 @@ async function setup(earlyWarnings: boolean, audiences: Audience[], options: { a
   return { f, roundId, proEmail, recipients, ref, answer, page };
 }
 
-/** The early-warning marker of an invitation: written only when a warning is claimed. */
-async function warningMarker(ref: { roundId: string; invitationId: string }) {
-  const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.earlyWarning(ref.roundId, ref.invitationId), ConsistentRead: true }));
+/**
+ * The early-warning marker of an invitation, written only when a warning is claimed: the
+ * response's on a named round, the submission's (`revision`) on an anonymous one.
+ */
+async function warningMarker(ref: { roundId: string; invitationId: string }, revision?: number) {
+  const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.earlyWarning(ref.roundId, ref.invitationId, revision), ConsistentRead: true }));
   return Item;
 }
 
@@ -79,17 +82,25 @@ describe('early warnings', () => {
     expect(mail!.body.text).toContain('What could be better: “Answer <b>my</b> calls”');
     expect(mail!.body.html).toContain('Answer &lt;b&gt;my&lt;/b&gt; calls');
     for (const secret of [...recipients.map((r) => r.email), 'Secret', 'The Daily Secret']) expect(JSON.stringify(mail)).not.toContain(secret);
-    expect(await warningMarker(ref(0))).toMatchObject({ type: 'earlyWarning' });
-    expect(await warningMarker(ref(1))).toBeUndefined();
+    expect(await warningMarker(ref(0), 1)).toMatchObject({ type: 'earlyWarning' });
+    expect(await warningMarker(ref(1), 1)).toBeUndefined();
 
     // The job run again (SQS delivers at least once), through the queue and by hand: still one warning.
     await queue.enqueue([{ kind: 'early-warning', ...ref(0) }]);
     await queue.drain();
     expect(await deliver(deliveryDeps(deps), { kind: 'early-warning', ...ref(0) })).toBe('not-due');
-    // A revision that stays low does not warn again.
-    expect((await answer(0, { responsiveness: '1' })).status).toBe(200);
-    await queue.drain();
     expect(await sesEmails({ to: proEmail })).toHaveLength(1);
+    // Each low submission warns, a revision too: whoever submits through a link quoted in a reply
+    // is warned about exactly as for a first answer, so the warning says nothing of what its owner
+    // had answered. A high one does not.
+    expect((await answer(0, { responsiveness: '1' })).status).toBe(200);
+    expect((await answer(1, { responsiveness: '4' })).status).toBe(200);
+    await queue.drain();
+    expect((await sesEmails({ to: proEmail })).map((m) => m.subject)).toEqual([
+      'Early warning: a reporter rated your responsiveness 2/5 on the Spring Launch',
+      'Early warning: a reporter rated your responsiveness 1/5 on the Spring Launch',
+    ]);
+    expect(await warningMarker(ref(0), 2)).toMatchObject({ type: 'earlyWarning' });
   });
 
   it('on an anonymous round, send nothing while fewer than k invitations of the audience were delivered', async () => {
@@ -105,7 +116,7 @@ describe('early warnings', () => {
     await queue.drain();
     expect(await sesEmails({ to: proEmail })).toEqual([]);
     for (const i of [0, 5]) {
-      expect(await warningMarker(ref(i))).toBeUndefined();
+      expect(await warningMarker(ref(i), 1)).toBeUndefined();
       expect(await deliver(deliveryDeps(deps), { kind: 'early-warning', ...ref(i) })).toBe('skipped');
     }
     expect(await sesEmails({ to: proEmail })).toEqual([]);
@@ -119,7 +130,7 @@ describe('early warnings', () => {
     expect((await answer(0, LOW)).status).toBe(200);
     await queue.drain();
     expect(await sesEmails({ to: proEmail })).toEqual([]);
-    expect(await warningMarker(ref(0))).toBeUndefined();
+    expect(await warningMarker(ref(0), 1)).toBeUndefined();
   });
 
   it('on a named round, warn about a low answer from a single recipient, once and without naming them', async () => {
@@ -140,7 +151,7 @@ describe('early warnings', () => {
     await answer(0, { responsiveness: '1' });
     await queue.drain();
     expect(await sesEmails({ to: proEmail })).toEqual([]);
-    expect(await warningMarker(ref(0))).toBeUndefined();
+    expect(await warningMarker(ref(0), 1)).toBeUndefined();
   });
 });
 
