@@ -109,7 +109,7 @@ describe('the SST app, run with stand-ins for SST', () => {
   it('links each function to only what it uses', async () => {
     const { byName } = await deploy('production');
     expect(names(byName('ApiRoute$default').link)).toEqual(['LinkSecret', 'SendQueue', 'Table']);
-    expect(names(byName('SendQueueSubscriber').link)).toEqual(['Email', 'LinkSecret', 'Table']);
+    expect(names(byName('SendQueueSubscriber').link)).toEqual(['Email', 'LinkSecret', 'SendQueue', 'Table']);
     expect(names(byName('ScheduledJob').link)).toEqual(['SendQueue', 'Table']);
     expect(names(byName('SummaryJob').link)).toEqual(['Email', 'Table']);
     expect(names(byName('SesEventsHandler').link)).toEqual(['Table']);

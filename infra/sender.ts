@@ -36,14 +36,15 @@ export const sendQueue = new sst.aws.Queue('SendQueue', {
  * The send worker: batches of up to ten, partial batch responses (only the failed records return
  * to the queue), at most `sending.concurrency` at once, each pacing itself to its share of
  * `sending.ratePerSecond`, so together they keep to the account's SES rate. Linked to the table,
- * the secret (it signs the links) and the email identity (it sends). `publicUrl` is where the
+ * the secret (it signs the links), the email identity (it sends) and its own queue (an email SES
+ * did not take, throttled or down, goes back on it with a delay). `publicUrl` is where the
  * links in the emails point: the API's address, known once the API is declared (`infra/api.ts`).
  */
 export function subscribeSender(publicUrl: $util.Input<string>) {
   return sendQueue.subscribe(
     {
       handler: `${handlers}/sender.handler`,
-      link: [table, linkSecret, email],
+      link: [table, linkSecret, email, sendQueue],
       environment: {
         ...commonEnvironment,
         PUBLIC_URL: publicUrl,

@@ -1,4 +1,4 @@
-import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type JobQueue, type Mailer } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
@@ -36,13 +36,14 @@ export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOpti
 }
 
 /** The worker's view of the deps. */
-export const deliveryDeps = (deps: Deps) => ({
+export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   db: deps.db,
   mailer: deps.mailer,
   linkSecret: deps.linkSecret,
   publicUrl: deps.config.publicUrl,
   mailFrom: deps.config.mailFrom,
   now: deps.now,
+  requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
 });
 
 /** The summary job's view of the deps. */

@@ -210,7 +210,7 @@ describe('createSesMailer, through the local SES server', () => {
       .send({ from: { address: 'a@rapport.local' }, to: { address: unique('down') }, subject: 's', text: 't', html: 'h' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MailerError);
-    expect(error).toMatchObject({ code: 'ECONNREFUSED', retryable: true });
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', retryable: true, notAccepted: true });
   });
 
   it('reports a message that cannot be composed as not retryable, without calling SES', async () => {
@@ -230,26 +230,27 @@ describe('MailerError classification', () => {
     new SESServiceException({ name, $fault: status >= 500 ? 'server' : 'client', message, ...meta(status) });
 
   it('treats throttling, 429 and 5xx as retryable, SES rejections and other 4xx as final (constructed SDK exceptions: the local SES server cannot produce these)', () => {
-    const cases: [unknown, string, boolean][] = [
-      [sesError('Throttling', 400, 'Maximum sending rate exceeded.'), 'Throttling', true],
-      [sesError('Throttling', 400, 'Daily message quota exceeded.'), 'DailyQuotaExceeded', true],
-      [sesError('ThrottlingException', 400), 'ThrottlingException', true],
-      [sesError('MaxSendingRateExceeded', 400), 'MaxSendingRateExceeded', true],
-      [sesError('Unknown', 429), 'TooManyRequests', true],
-      [sesError('InternalFailure', 500), 'InternalFailure', true],
-      [sesError('ServiceUnavailable', 503), 'ServiceUnavailable', true],
-      [new MessageRejected({ message: 'Email address is not verified.', ...meta(400) }), 'MessageRejected', false],
-      [new MailFromDomainNotVerifiedException({ message: 'not verified', ...meta(400) }), 'MailFromDomainNotVerifiedException', false],
-      [new AccountSendingPausedException({ message: 'paused', ...meta(400) }), 'AccountSendingPausedException', false],
-      [sesError('InvalidParameterValue', 400), 'InvalidParameterValue', false],
-      [sesError('AccessDenied', 403), 'AccessDenied', false],
-      [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET', true],
-      [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'TimeoutError', true],
-      [new TypeError('x is not a function'), 'TypeError', false],
+    // The last column: SES certainly did not take the message (so sending again cannot double it).
+    const cases: [unknown, string, boolean, boolean][] = [
+      [sesError('Throttling', 400, 'Maximum sending rate exceeded.'), 'Throttling', true, true],
+      [sesError('Throttling', 400, 'Daily message quota exceeded.'), 'DailyQuotaExceeded', true, true],
+      [sesError('ThrottlingException', 400), 'ThrottlingException', true, true],
+      [sesError('MaxSendingRateExceeded', 400), 'MaxSendingRateExceeded', true, true],
+      [sesError('Unknown', 429), 'TooManyRequests', true, true],
+      [sesError('InternalFailure', 500), 'InternalFailure', true, true],
+      [sesError('ServiceUnavailable', 503), 'ServiceUnavailable', true, true],
+      [new MessageRejected({ message: 'Email address is not verified.', ...meta(400) }), 'MessageRejected', false, true],
+      [new MailFromDomainNotVerifiedException({ message: 'not verified', ...meta(400) }), 'MailFromDomainNotVerifiedException', false, true],
+      [new AccountSendingPausedException({ message: 'paused', ...meta(400) }), 'AccountSendingPausedException', false, true],
+      [sesError('InvalidParameterValue', 400), 'InvalidParameterValue', false, true],
+      [sesError('AccessDenied', 403), 'AccessDenied', false, true],
+      [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET', true, false],
+      [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'TimeoutError', true, false],
+      [new TypeError('x is not a function'), 'TypeError', false, false],
     ];
-    for (const [error, code, retryable] of cases) {
+    for (const [error, code, retryable, notAccepted] of cases) {
       const classified = toMailerError(error);
-      expect({ code: classified.code, retryable: classified.retryable }, code).toEqual({ code, retryable });
+      expect({ code: classified.code, retryable: classified.retryable, notAccepted: classified.notAccepted }, code).toEqual({ code, retryable, notAccepted });
       expect(classified.cause).toBe(error);
     }
   });

@@ -36,12 +36,21 @@ export class MailerError extends Error {
     readonly code: string,
     readonly retryable: boolean,
     options?: { cause?: unknown },
+    /**
+     * SES certainly did not take the message: it answered no (throttling, a 4xx or 5xx), or no
+     * connection was ever made (refused, no route, no DNS). After a timeout or a reset mid-request
+     * it may have, so sending again could send twice.
+     */
+    readonly notAccepted = false,
   ) {
     super(message, options);
   }
 }
 
 const THROTTLING_CODES = new Set(['Throttling', 'ThrottlingException', 'MaxSendingRateExceeded', 'TooManyRequestsException']);
+
+/** Of those, the ones raised before any request reached the server. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Node's socket and DNS error codes that mean "no answer from the server" (worth another try). */
 const NETWORK_CODES = new Set([
@@ -73,17 +82,18 @@ export function toMailerError(error: unknown): MailerError {
   const name = typeof e.name === 'string' ? e.name : 'Unknown';
   const message = typeof e.message === 'string' && e.message ? e.message : String(error);
   const status = e.$metadata?.httpStatusCode;
-  const make = (code: string, retryable: boolean) => new MailerError(`SES: ${code}: ${message}`, code, retryable, { cause: error });
+  const make = (code: string, retryable: boolean, notAccepted = status !== undefined) =>
+    new MailerError(`SES: ${code}: ${message}`, code, retryable, { cause: error }, notAccepted);
 
   if (error instanceof EmailCompositionError) return make('InvalidMessage', false);
   if (THROTTLING_CODES.has(name)) {
-    return /daily (message )?quota/i.test(message) ? make('DailyQuotaExceeded', true) : make(name, true);
+    return /daily (message )?quota/i.test(message) ? make('DailyQuotaExceeded', true, true) : make(name, true, true);
   }
   if (status === 429) return make(name === 'Unknown' || name === 'Error' ? 'TooManyRequests' : name, true);
   if (status !== undefined && status >= 500) return make(name, true);
   if (status !== undefined && status >= 400) return make(name, false);
   const code = typeof e.code === 'string' ? e.code : undefined;
-  if ((code !== undefined && NETWORK_CODES.has(code)) || NETWORK_NAMES.has(name)) return make(code ?? name, true);
+  if ((code !== undefined && NETWORK_CODES.has(code)) || NETWORK_NAMES.has(name)) return make(code ?? name, true, code !== undefined && NOT_CONNECTED_CODES.has(code));
   return make(name, false);
 }
 

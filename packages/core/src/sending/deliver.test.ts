@@ -110,19 +110,31 @@ describe('delivering invitations', () => {
     expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
   });
 
-  it('marks the invitation failed after the last attempt, and at once on a permanent rejection (stubbed faults)', async () => {
-    const { agencyId, round, jobs } = await roundFixture(2);
-    const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true)) };
+  it('puts an email SES did not take back to pending and queues it with a delay; fails it only when SES may have taken it, or refused it for good (stubbed faults)', async () => {
+    const { agencyId, round, jobs } = await roundFixture(3);
     const delays: number[] = [];
     const sleep = async (ms: number) => void delays.push(ms);
-    expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep }), jobs[0]!)).toBe('failed');
+    const requeued: [string, number][] = [];
+    const requeue = async (job: { invitationId: string }, seconds: number) => void requeued.push([job.invitationId, seconds]);
+    // Throttled through every attempt: SES took nothing, so it is tried again later, never failed.
+    const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true, undefined, true)) };
+    expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue }), jobs[0]!)).toBe('retry');
     expect(delays).toEqual([50, 100]);
-    const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false)) };
-    expect(await deliver(deliveryDeps(rejecting, { sleep }), jobs[1]!)).toBe('failed');
-    expect(delays).toHaveLength(2);
-    expect((await openInvitation(db, jobs[1]!)).invitation).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
-    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, failed: 2 });
-    // A failed invitation is not retried by a later run of the same job.
-    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('not-due');
+    expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'pending', retries: 1, lastFailure: 'Throttling' });
+    expect(requeued).toHaveLength(1);
+    expect(requeued[0]![0]).toBe(jobs[0]!.invitationId);
+    expect(requeued[0]![1]).toBeGreaterThanOrEqual(1);
+    expect(requeued[0]![1]).toBeLessThanOrEqual(3);
+    // A timeout mid-request: SES may have taken it, so it is not sent again (the record-based recovery is not built yet).
+    const timedOut: Mailer = { send: async () => Promise.reject(new MailerError('Socket timeout', 'ETIMEDOUT', true)) };
+    expect(await deliver(deliveryDeps(timedOut, { retry: { attempts: 1, baseDelayMs: 50 }, sleep, requeue }), jobs[1]!)).toBe('failed');
+    const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
+    expect(await deliver(deliveryDeps(rejecting, { sleep, requeue }), jobs[2]!)).toBe('failed');
+    expect(requeued).toHaveLength(1);
+    expect((await openInvitation(db, jobs[2]!)).invitation).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 1, sending: 0, failed: 2 });
+    // A failed invitation is not retried by a later run of the same job; the pending one is sent.
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 });

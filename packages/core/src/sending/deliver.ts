@@ -22,9 +22,18 @@ export interface DeliveryDeps extends RetryDeps {
   publicUrl: string;
   mailFrom: string;
   now: () => Date;
+  /**
+   * Queues a job again after a delay: an email SES did not take (throttled, down) is sent later.
+   * Without it, the scheduled job's lost-job sweep finds the invitation pending again.
+   */
+  requeue?: (job: SendJob, delaySeconds: number) => Promise<void>;
 }
 
-export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due';
+/** `retry`: SES did not take the email for now; the invitation is pending again and queued for later. */
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry';
+
+/** The wait before the next try of an email SES did not take: 2 s, doubling, at most 5 minutes, with jitter. */
+export const retryDelaySeconds = (retries: number) => Math.min(300, 2 ** Math.min(retries, 9)) * (0.8 + Math.random() * 0.4);
 
 /** The send worker: one job, one email at most. */
 export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
@@ -84,6 +93,15 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   }
 
   const sent = await send(deps, round, invitation, 'invitation');
+  if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
+    // Nothing was sent: back to pending, and tried again later, until the round closes.
+    const retries = (invitation.retries ?? 0) + 1;
+    const back = { set: { retries, lastFailure: sent.error.code, lastFailureAt: iso(deps.now()) } };
+    if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'pending', back)) {
+      await deps.requeue?.({ kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId }, Math.round(retryDelaySeconds(retries)));
+      return 'retry';
+    }
+  }
   if ('error' in sent) {
     const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code } };
     if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', failure))) {

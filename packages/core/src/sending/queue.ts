@@ -13,5 +13,6 @@ export type SendJob =
  * queue) feeds the sender Lambda. Delivery is at least once: the worker makes it once per person.
  */
 export interface JobQueue {
-  enqueue(jobs: readonly SendJob[]): Promise<void>;
+  /** `delaySeconds` (up to 900) holds the jobs back that long: a retry's backoff. */
+  enqueue(jobs: readonly SendJob[], options?: { delaySeconds?: number }): Promise<void>;
 }

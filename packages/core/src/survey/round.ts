@@ -104,6 +104,11 @@ export interface Invitation {
   messageId?: string;
   /** Its status when first answered: what an anonymous round's list shows instead of `responded`. */
   answeredFrom?: InvitationStatus;
+  /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
+  retries?: number;
+  /** The last such refusal's code and time. */
+  lastFailure?: string;
+  lastFailureAt?: string;
   /** When the next reminder is due; null when none is (responded, all sent, or the round closes first). */
   nextReminderAt: string | null;
 }

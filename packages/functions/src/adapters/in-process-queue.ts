@@ -23,6 +23,8 @@ export function createInProcessQueue(
   { ratePerSecond, concurrency = 4 }: InProcessQueueOptions,
 ): InProcessQueue {
   const waiting: SendJob[] = [];
+  /** Jobs held back by a delay: they count as work not done, so `drain` waits for them too. */
+  const delayed = new Set<NodeJS.Timeout>();
   const idle: Array<() => void> = [];
   let running = 0;
   let stopped = false;
@@ -30,7 +32,7 @@ export function createInProcessQueue(
   let timer: NodeJS.Timeout | undefined;
 
   const settleIfIdle = () => {
-    if (running === 0 && waiting.length === 0) idle.splice(0).forEach((resolve) => resolve());
+    if (running === 0 && waiting.length === 0 && delayed.size === 0) idle.splice(0).forEach((resolve) => resolve());
   };
 
   const pump = () => {
@@ -58,10 +60,19 @@ export function createInProcessQueue(
   };
 
   return {
-    async enqueue(jobs) {
+    async enqueue(jobs, { delaySeconds = 0 } = {}) {
       if (stopped) throw new Error('The queue has stopped');
-      waiting.push(...jobs);
-      pump();
+      if (delaySeconds <= 0) {
+        waiting.push(...jobs);
+        return pump();
+      }
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        if (stopped) return settleIfIdle();
+        waiting.push(...jobs);
+        pump();
+      }, delaySeconds * 1000);
+      delayed.add(timer);
     },
     drain: () => new Promise<void>((resolve) => {
       idle.push(resolve);
@@ -70,6 +81,9 @@ export function createInProcessQueue(
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      // Dropped like the waiting jobs: the invitations are pending, and the scheduled job finds them.
+      for (const t of delayed) clearTimeout(t);
+      delayed.clear();
       waiting.length = 0;
       await new Promise<void>((resolve) => {
         idle.push(resolve);

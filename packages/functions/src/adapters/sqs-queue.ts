@@ -22,9 +22,11 @@ export interface SqsQueueOptions {
  */
 export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }: SqsQueueOptions): JobQueue {
   return {
-    async enqueue(jobs) {
+    async enqueue(jobs, { delaySeconds = 0 } = {}) {
+      // SQS holds a message back at most 15 minutes.
+      const delay = Math.min(900, Math.max(0, Math.round(delaySeconds)));
       for (let start = 0; start < jobs.length; start += BATCH) {
-        let entries = jobs.slice(start, start + BATCH).map((job, i) => ({ Id: String(i), MessageBody: encodeJob(job) }));
+        let entries = jobs.slice(start, start + BATCH).map((job, i) => ({ Id: String(i), MessageBody: encodeJob(job), ...(delay ? { DelaySeconds: delay } : {}) }));
         for (let attempt = 1; entries.length > 0; attempt++) {
           const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
           const failed = new Set(Failed.map((f) => f.Id));

@@ -99,6 +99,8 @@ export function lambdaDelivery(): DeliveryDeps {
     linkSecret: linkSecret(config),
     publicUrl: config.publicUrl,
     mailFrom: config.mailFrom,
+    // An email SES did not take goes back on the queue, delayed (the sender is linked to it).
+    requeue: (job, delaySeconds) => lambdaQueue().enqueue([job], { delaySeconds }),
     now,
   });
 }

@@ -1,0 +1,57 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAgency, createCampaign, createPro, createRound, deliver, listInvitations } from '@rapport/core';
+import { freePort, startSesLocal, type SesLocal } from '@rapport/local';
+import { testConfig } from '@rapport/testing';
+import { createDeps, deliveryDeps } from '../deps';
+import { createInProcessQueue } from './in-process-queue';
+
+/**
+ * Issue 11: a short SES outage in the middle of a round loses nothing and doubles nothing. The
+ * test runs its own SES server (the suite's is shared by every file) and stops it, for real, while
+ * the round goes out: new connections are refused, so SES takes nothing; each invitation it could
+ * not send goes back to pending and is queued again with a delay, until the server is back.
+ */
+describe('an SES outage in the middle of a round', () => {
+  let ses: SesLocal | undefined;
+  afterAll(() => ses?.stop());
+
+  it('ends with every recipient emailed once and every invitation sent', async () => {
+    const port = await freePort();
+    ses = await startSesLocal({ port });
+    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint });
+    // Two quick tries inside the worker, then back to the queue (2 s, 4 s, … later).
+    const queue = createInProcessQueue((job) => deliver({ ...deliveryDeps(deps), retry: { attempts: 2, baseDelayMs: 20 }, requeue: (j, s) => queue.enqueue([j], { delaySeconds: s }) }, job), {
+      ratePerSecond: 10,
+    });
+    const now = new Date();
+    const agency = await createAgency(deps.db, { name: 'Outage' }, now);
+    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane', email: `jane-${agency.agencyId.slice(3)}@acme.example` }, now);
+    const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
+    const tag = agency.agencyId.slice(3).toLowerCase();
+    const recipients = Array.from({ length: 20 }, (_, i) => ({ email: `r${i}-${tag}@news.example`, audience: 'reporter' as const }));
+    const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    expect(accepted).toHaveLength(20);
+
+    const received = async () => {
+      const { emails } = (await (await fetch(`http://127.0.0.1:${port}/store`)).json()) as { emails: { destination: { to: string[] } }[] };
+      return emails.map((e) => e.destination.to.join()).filter((to) => to.includes(tag));
+    };
+    await queue.enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
+    // SES goes down once a few emails are out, for three seconds.
+    while ((await received()).length < 4) await new Promise((r) => setTimeout(r, 20));
+    await ses.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    ses = await startSesLocal({ port });
+    await queue.drain();
+
+    // The store outlives the restart (one per process): every recipient exactly once.
+    expect((await received()).sort()).toEqual(recipients.map((r) => r.email).sort());
+    const { items } = await listInvitations(deps.db, round.roundId, { limit: 100 });
+    expect(items.map((i) => i.status)).toEqual(Array(20).fill('sent'));
+    // The outage really happened: some invitations went back to pending and were sent later.
+    const retried = items.filter((i) => (i.retries ?? 0) > 0);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const i of retried) expect(i.lastFailure).toBe('ECONNREFUSED');
+    await queue.stop();
+  }, 60_000);
+});
