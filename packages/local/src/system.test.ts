@@ -4,6 +4,10 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, isPortFree } from './engines/ports';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAgency, createCampaign, createDb, createPro, createRound } from '@rapport/core';
 import { startLocalSystem } from './system';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -149,4 +153,37 @@ describe('npm start (the CLI)', () => {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
   });
+
+  it('sends at once, after a restart, the invitations the previous run had queued but not sent', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rapport-restart-'));
+    try {
+      const p = await ports();
+      // First run: a round is written, but its queue dies with the run before sending anything.
+      const first = await startLocalSystem({ ...p, dataDir, env: {} });
+      const db = createDb({ region: first.config.region, endpoint: first.config.dynamoEndpoint, table: first.config.table });
+      const now = new Date();
+      const agency = await createAgency(db, { name: 'Restart' }, now);
+      const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: 'jane@restart.example' }, now);
+      const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
+      const recipients = ['ana', 'ben', 'cleo'].map((who) => ({ email: `${who}-${agency.agencyId.slice(3)}@news.example`, audience: 'reporter' }));
+      await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+      db.client.destroy();
+      await first.stop();
+
+      const second = await startLocalSystem({ ...p, dataDir, env: {} });
+      try {
+        const sent = async () => {
+          const { emails } = (await (await fetch(`${second.urls.ses}/store`)).json()) as { emails: { destination: { to: string[] } }[] };
+          return emails.map((e) => e.destination.to.join().toLowerCase()).filter((to) => to.includes(agency.agencyId.slice(3).toLowerCase()));
+        };
+        // Not in 15 minutes from the lost-job sweep (which runs every minute by default): now.
+        for (let i = 0; i < 100 && (await sent()).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+        expect((await sent()).sort()).toEqual(recipients.map((r) => r.email.toLowerCase()).sort());
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { ensureTable, loadConfig, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
+import { ensureTable, loadConfig, requeueStalledInvitations, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
 import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler, summaryDeps } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
@@ -140,6 +140,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     undo.push(async () => deps.db.client.destroy());
     const table = await ensureTable(deps.db.client, config.table);
     undo.push(queue.stop);
+    // The queue of a previous run died with it: what it held is pending, and goes out now rather
+    // than after the lost-job sweep's 15 minutes.
+    await requeueStalledInvitations(deps.db, queue, deps.now(), { olderThanMs: 0 });
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.

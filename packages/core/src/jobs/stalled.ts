@@ -13,15 +13,16 @@ export const STALLED_AFTER_MS = 15 * 60_000;
  * Queues again the invitations of open rounds still `pending` well after the round began: their
  * jobs were lost (the local runner stopped with a queue, or enqueueing failed after the round was
  * written). The open rounds are the close index's entries, so no Scan. A job that was only slow
- * is harmless to queue twice: the worker claims each invitation once.
+ * is harmless to queue twice: the worker claims each invitation once. `olderThanMs` 0 takes every
+ * pending invitation: the local runner does that as it starts, when its new queue holds nothing.
  */
-export async function requeueStalledInvitations(db: Db, queue: JobQueue, now: Date): Promise<number> {
-  const stalledBefore = iso(new Date(now.getTime() - STALLED_AFTER_MS));
+export async function requeueStalledInvitations(db: Db, queue: JobQueue, now: Date, { olderThanMs = STALLED_AFTER_MS } = {}): Promise<number> {
+  const stalledBefore = iso(new Date(now.getTime() - olderThanMs));
   let queued = 0;
   for await (const rounds of queryAll(db, {
     IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :pk',
-    FilterExpression: '#counts.pending > :zero AND createdAt < :before AND #status = :open',
+    FilterExpression: '#counts.pending > :zero AND createdAt <= :before AND #status = :open',
     ExpressionAttributeNames: { '#counts': 'counts', '#status': 'status' },
     ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':zero': 0, ':before': stalledBefore, ':open': 'open' },
   })) {
