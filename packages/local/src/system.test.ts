@@ -133,6 +133,27 @@ describe('npm start (the CLI)', () => {
     for (const port of Object.values(p)) expect(await isPortFree(port)).toBe(true);
   }, 60_000);
 
+  it('takes DynamoDB Local down with it when killed outright (SIGKILL to the whole npm start)', async () => {
+    const p = await ports();
+    const cli = runCli({ PORT: String(p.port), DYNAMODB_PORT: String(p.dynamoDbPort), SES_PORT: String(p.sesPort) });
+    try {
+      const deadline = Date.now() + 45_000;
+      while (dynamoDbLocalPids(p.dynamoDbPort).length === 0 || !(await fetch(`http://localhost:${p.port}/health`).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline || cli.child.exitCode !== null) throw new Error(`npm start did not come up: ${cli.output().stderr}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const [java] = dynamoDbLocalPids(p.dynamoDbPort);
+      cli.killGroup(); // npm, tsx and Node at once; Java is in a group of its own
+      for (let i = 0; i < 50 && isAlive(java!); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(isAlive(java!)).toBe(false);
+      // The next start finds its ports free.
+      for (let i = 0; i < 50 && !(await isPortFree(p.dynamoDbPort)); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await isPortFree(p.dynamoDbPort)).toBe(true);
+    } finally {
+      cli.killGroup();
+    }
+  }, 60_000);
+
   it('exits 1 with one sentence on a bad setting', async () => {
     const cli = runCli({ DYNAMODB_PORT: 'eight' });
     expect(await cli.exited).toBe(1);

@@ -124,10 +124,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   }
   track(child);
   const pid = child.pid;
+  const watchdog = watchParent(pid);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      watchdog.kill('SIGKILL');
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
@@ -174,3 +176,19 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
 
   return { endpoint, pid, exited, stop };
 }
+
+/**
+ * DynamoDB Local runs in its own process group (so a Ctrl-C reaches Node first, which stops it in
+ * order); if Node dies without stopping it (SIGKILL, a crash), nothing would. This small shell
+ * waits on a pipe only Node holds open: when Node is gone, however it went, the read returns and
+ * the shell kills Java, so no orphan holds the port for the next start.
+ */
+function watchParent(javaPid: number): ChildProcess {
+  const watchdog = nodeSpawn('sh', ['-c', `read _; kill -KILL ${javaPid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  watchdog.on('error', () => {}); // no shell: the orphan risk stays as it was, nothing else breaks
+  // Neither the shell nor its pipe keeps Node's event loop alive.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
