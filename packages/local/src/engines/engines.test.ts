@@ -114,7 +114,7 @@ describe('DynamoDB Local', () => {
       await second.stop(); // twice is harmless
     }
     expect(isAlive(second.pid)).toBe(false);
-  });
+  }, 60_000); // two Java starts and a table with its indexes: about 18 s on a busy 2-core machine
 });
 
 describe('SES server', () => {
