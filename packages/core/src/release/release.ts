@@ -1,9 +1,10 @@
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
-import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
+import { isConditionFailed } from '../db/conditions';
+import { transactIfUnchanged, type TransactItems } from '../db/transact';
 import { queryAll } from '../db/page';
 import type { Agency } from '../agency/agency';
 import { batchAggregate, counterUpdates } from '../scores/counters';
@@ -14,8 +15,6 @@ import { promisedThreshold, type Round } from '../survey/round';
 import type { InvitationRef } from '../survey/token';
 import { addressHash, mailboxOf } from '../survey/address';
 import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
-
-type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The round item's marker that its answers of an audience went into a batch or the pool. */
@@ -106,12 +105,12 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
           aggregate: batchAggregate(group.map((r) => r.answers), k),
           source: { roundId },
         };
-        if (await transact(db, releaseItems(db, batch, [take]))) {
+        if (await transactIfUnchanged(db, releaseItems(db, batch, [take]))) {
           released++;
           await markRows(db, batch, group);
         }
       } else {
-        await transact(db, [take, poolAppend(db, round, audience, await withPeople(db, group), k)]);
+        await transactIfUnchanged(db, [take, poolAppend(db, round, audience, await withPeople(db, group), k)]);
       }
     }
     if (round[marker] === 'pool' || group.length < k) released += await releasePool(db, agency, round.proId, audience, now);
@@ -188,29 +187,13 @@ export async function releasePool(db: Db, agency: Agency, proId: string, audienc
         ExpressionAttributeValues: { ':empty': [], ':zero': 0, ':next': seq + 1, ':size': members.length, ':seq': seq },
       },
     };
-    if (await transact(db, releaseItems(db, batch, [empty]))) {
+    if (await transactIfUnchanged(db, releaseItems(db, batch, [empty]))) {
       await markRows(db, batch, responses);
       return 1;
     }
     await sleep(10 * 2 ** attempt + Math.random() * 20);
   }
   throw new Error(`The pool of ${proId} × ${audience} changed under every attempt to release it`);
-}
-
-/** Runs a transaction; false when a condition failed (someone else got there first). Conflicts are retried. */
-async function transact(db: Db, items: TransactItems): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
-    } catch (error) {
-      const failed = failedConditions(error);
-      if (failed === undefined) throw error;
-      if (failed.length > 0) return false;
-      if (!isTransactionConflict(error) || attempt >= 8) throw error;
-      await sleep(10 * 2 ** attempt + Math.random() * 20);
-    }
-  }
 }
 
 /** In place: a uniformly random order (rows appear in it while they are marked). */
@@ -302,28 +285,23 @@ export async function finishReleases(db: Db): Promise<number> {
   return finished;
 }
 
-/** A pro's batches released in [from, to), oldest first: what summaries add up. */
-export async function batchesReleased(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<ReleaseBatch[]> {
-  const found: ReleaseBatch[] = [];
+/** Every item of one index partition whose sort key is in [from, to], in order. */
+async function indexRange<T>(db: Db, index: 'GSI1' | 'GSI2', partition: string, from: string, to: string): Promise<T[]> {
+  const found: T[] = [];
   for await (const items of queryAll(db, {
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': keys.batchByPro(agencyId, proId, '', '').GSI1PK, ':from': from, ':to': to },
+    IndexName: index,
+    KeyConditionExpression: `${index}PK = :pk AND ${index}SK BETWEEN :from AND :to`,
+    ExpressionAttributeValues: { ':pk': partition, ':from': from, ':to': to },
   })) {
-    found.push(...items.map((item) => withoutKeys<ReleaseBatch>(item)));
+    found.push(...items.map((item) => withoutKeys<T>(item)));
   }
   return found;
 }
 
+/** A pro's batches released in [from, to), oldest first: what summaries add up. */
+export const batchesReleased = (db: Db, agencyId: string, proId: string, from: string, to: string) =>
+  indexRange<ReleaseBatch>(db, 'GSI1', keys.batchByPro(agencyId, proId, '', '').GSI1PK, from, to);
+
 /** A pro's released rows in [from, to), by release (comments in summaries). */
-export async function rowsReleased(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<SurveyResponse[]> {
-  const found: SurveyResponse[] = [];
-  for await (const items of queryAll(db, {
-    IndexName: 'GSI2',
-    KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': keys.releasedByPro(agencyId, proId, '').GSI2PK, ':from': from, ':to': to },
-  })) {
-    found.push(...items.map((item) => withoutKeys<SurveyResponse>(item)));
-  }
-  return found;
-}
+export const rowsReleased = (db: Db, agencyId: string, proId: string, from: string, to: string) =>
+  indexRange<SurveyResponse>(db, 'GSI2', keys.releasedByPro(agencyId, proId, '').GSI2PK, from, to);

@@ -1,73 +1,47 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { failedConditions } from '../db/conditions';
+import { setAttributes, transactIfUnchanged, type TransactItems } from '../db/transact';
 import type { InvitationStatus } from '../survey/round';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
 /**
  * Moves an invitation from one status to another, and the round's counts with it (and `also`,
- * e.g. the score counters' delivered count), in one transaction conditional on the status being `from`. Returns false when it was not (someone else
- * moved it first): the caller then does nothing, which is what makes a duplicate job harmless.
- * Transactions touching the same round may conflict; those are retried.
+ * e.g. the score counters' delivered count), in one transaction conditional on the status being
+ * `from`. Returns false when it was not (someone else moved it first): the caller then does
+ * nothing, which is what makes a duplicate job harmless. Transactions touching the same round
+ * may conflict; those are retried.
  */
-export async function transitionInvitation(
+export function transitionInvitation(
   db: Db,
   roundId: string,
   invitationId: string,
   from: InvitationStatus,
   to: InvitationStatus,
-  {
-    set = {},
-    remove = [],
-    also = [],
-  }: { set?: Record<string, unknown>; remove?: readonly string[]; also?: NonNullable<TransactWriteCommandInput['TransactItems']> } = {},
+  { set = {}, remove = [], also = [] }: { set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
 ): Promise<boolean> {
-  const extra = Object.keys(set);
+  const extra = setAttributes(set);
   const removeClause = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await db.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: db.table,
-                Key: keys.invitation(roundId, invitationId),
-                UpdateExpression: ['SET #status = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', ') + removeClause,
-                ConditionExpression: '#status = :from',
-                ExpressionAttributeNames: {
-                  '#status': 'status',
-                  ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])),
-                  ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])),
-                },
-                ExpressionAttributeValues: { ':to': to, ':from': from, ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
-              },
-            },
-            {
-              Update: {
-                TableName: db.table,
-                Key: keys.round(roundId),
-                UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
-                ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
-                ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-              },
-            },
-            ...also,
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      const failed = failedConditions(error);
-      if (failed === undefined) throw error;
-      if (failed.includes(0)) return false;
-      if (attempt >= 8) throw error;
-      await sleep(10 * 2 ** attempt + Math.random() * 20);
-    }
-  }
+  return transactIfUnchanged(db, [
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.invitation(roundId, invitationId),
+        UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause,
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])) },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
+      },
+    },
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.round(roundId),
+        UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
+        ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+      },
+    },
+    ...also,
+  ]);
 }
 
 /**
@@ -78,49 +52,34 @@ export async function transitionInvitation(
  * `sent` to `bounced` on a late bounce — or it alone would stay behind and point at who answered.
  * The round's `answeredFrom_<status>` tallies move with it. False when it was not such an invitation.
  */
-export async function settleAnsweredSend(
+export function settleAnsweredSend(
   db: Db,
   roundId: string,
   invitationId: string,
   to: InvitationStatus,
   { from = 'sending', set = {}, also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; also?: TransactItems } = {},
 ): Promise<boolean> {
-  const extra = Object.keys(set);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await db.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: db.table,
-                Key: keys.invitation(roundId, invitationId),
-                UpdateExpression: ['SET answeredFrom = :to', ...extra.map((_, i) => `#x${i} = :x${i}`)].join(', '),
-                ConditionExpression: '#status = :responded AND answeredFrom = :from',
-                ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(extra.map((k, i) => [`#x${i}`, k])) },
-                ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...Object.fromEntries(extra.map((k, i) => [`:x${i}`, set[k]])) },
-              },
-            },
-            {
-              Update: {
-                TableName: db.table,
-                Key: keys.round(roundId),
-                UpdateExpression: 'ADD #from :minus, #to :one',
-                ExpressionAttributeNames: { '#from': `answeredFrom_${from}`, '#to': `answeredFrom_${to}` },
-                ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-              },
-            },
-            ...also,
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      const failed = failedConditions(error);
-      if (failed === undefined) throw error;
-      if (failed.includes(0)) return false;
-      if (attempt >= 8) throw error;
-      await sleep(10 * 2 ** attempt + Math.random() * 20);
-    }
-  }
+  const extra = setAttributes(set);
+  return transactIfUnchanged(db, [
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.invitation(roundId, invitationId),
+        UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', '),
+        ConditionExpression: '#status = :responded AND answeredFrom = :from',
+        ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+        ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...extra.values },
+      },
+    },
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.round(roundId),
+        UpdateExpression: 'ADD #from :minus, #to :one',
+        ExpressionAttributeNames: { '#from': `answeredFrom_${from}`, '#to': `answeredFrom_${to}` },
+        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+      },
+    },
+    ...also,
+  ]);
 }
