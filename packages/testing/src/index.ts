@@ -82,3 +82,4 @@ export * from './browser';
 export * from './cli';
 export * from './csv';
 export * from './row-space';
+export * from './aggregate';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isolatedTestDeps } from '@rapport/testing';
+import { isolatedTestDeps, recomputeAggregate } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { queryAll } from '../db/page';
@@ -10,7 +10,6 @@ import { createCampaign, type Campaign } from '../campaign/campaign';
 import { closeRound } from '../jobs/expiry';
 import { listResponses } from '../responses/listing';
 import { proScores } from '../scores/report';
-import { SCORED_ITEMS } from '../scores/counters';
 import { addDays, iso } from '../shared/time';
 import { addressHash } from '../survey/address';
 import type { Audience } from '../survey/instrument';
@@ -101,19 +100,6 @@ const onSubmit = (_n: number): Record<string, number> => ({});
 const expectCounters = (expected: Record<string, Record<string, number>>) =>
   Object.fromEntries(Object.entries(expected).filter(([, attributes]) => Object.keys(attributes).length > 0));
 
-/** What a batch of these answers must add under the per-item rule, recomputed here. */
-function aggregateOf(answers: Answers[], k: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of SCORED_ITEMS) {
-    const given = answers.map((a) => a[item]).filter((x): x is number => x !== undefined);
-    if (given.length === 0 || given.length < k) continue;
-    out[`i_${item}_n`] = given.length;
-    out[`i_${item}_s`] = given.reduce((a, b) => a + b, 0);
-    out[`i_${item}_q`] = given.reduce((a, b) => a + b * b, 0);
-    for (const x of given) out[`i_${item}_h${x}`] = (out[`i_${item}_h${x}`] ?? 0) + 1;
-  }
-  return out;
-}
 
 /**
  * Batch sources (no `k`) and pool members (with their round's k and who answered, as the hash of
@@ -286,7 +272,7 @@ describe('releasing a round', () => {
     expect(await closeRound(db, b.round.roundId, releasedAt)).toBe(true);
 
     const batchId = poolBatchId(fx.agencyId, fx.proId, 'reporter', 0);
-    const aggregate = aggregateOf([promoter(5, 'Great'), { responsiveness: 4, recommend: 8 }, { responsiveness: 2, recommend: 3, listening: 2 }] as Answers[], 3);
+    const aggregate = recomputeAggregate([promoter(5, 'Great'), { responsiveness: 4, recommend: 8 }, { responsiveness: 2, recommend: 3, listening: 2 }] as Answers[], 3);
     expect(aggregate).toEqual({
       i_responsiveness_n: 3, i_responsiveness_s: 11, i_responsiveness_q: 45, i_responsiveness_h5: 1, i_responsiveness_h4: 1, i_responsiveness_h2: 1,
       i_recommend_n: 3, i_recommend_s: 21, i_recommend_q: 173, i_recommend_h10: 1, i_recommend_h8: 1, i_recommend_h3: 1,
@@ -356,7 +342,7 @@ describe('releasing a round', () => {
     expect(released.map((x) => [x.batchId, x.k, x.size, x.source])).toEqual([
       [poolBatchId(fx.agencyId, fx.proId, 'reporter', 0), 3, 4, { members: [...refsOf(a), ...refsOf(b), ...refsOf(c)] }],
     ]);
-    expect(released[0]!.aggregate).toEqual(aggregateOf([{ responsiveness: 5 }, { responsiveness: 4 }, { responsiveness: 5 }, { responsiveness: 5 }] as Answers[], 3));
+    expect(released[0]!.aggregate).toEqual(recomputeAggregate([{ responsiveness: 5 }, { responsiveness: 4 }, { responsiveness: 5 }, { responsiveness: 5 }] as Answers[], 3));
     expect(await getItem(poolKey)).toMatchObject({ size: 0, members: [], seq: 1 });
   });
 
@@ -393,7 +379,7 @@ describe('exactly once', () => {
     await answer(of('client'), [promoter(5, 'Sharp'), { responsiveness: 4 }, { responsiveness: 3, clarity: 2 }], hours(T0, 1));
     expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
     const before = { counters: await counters(fx), rows: await rowsOf(round.roundId), batches: await batches(fx), testimonials: await testimonials(fx.agencyId) };
-    expect(before.counters['pro 2030-01#client']).toEqual({ ...onSubmit(3), ...aggregateOf([promoter(5, 'Sharp'), { responsiveness: 4 }, { responsiveness: 3, clarity: 2 }] as Answers[], 3) });
+    expect(before.counters['pro 2030-01#client']).toEqual({ ...onSubmit(3), ...recomputeAggregate([promoter(5, 'Sharp'), { responsiveness: 4 }, { responsiveness: 3, clarity: 2 }] as Answers[], 3) });
 
     expect(await closeRound(db, round.roundId, addDays(afterClose(round), 1))).toBe(true);
     expect({ counters: await counters(fx), rows: await rowsOf(round.roundId), batches: await batches(fx), testimonials: await testimonials(fx.agencyId) }).toEqual(before);
@@ -415,8 +401,8 @@ describe('exactly once', () => {
     const at = afterClose(round);
     expect(await Promise.all([closeRound(db, round.roundId, at), closeRound(db, round.roundId, at)])).toEqual([true, true]);
 
-    const reporterAggregate = aggregateOf(reporters as Answers[], 3);
-    const colleagueAggregate = aggregateOf([...pooled, { responsiveness: 2, recommend: 9, anticipation: 3 }] as Answers[], 3);
+    const reporterAggregate = recomputeAggregate(reporters as Answers[], 3);
+    const colleagueAggregate = recomputeAggregate([...pooled, { responsiveness: 2, recommend: 9, anticipation: 3 }] as Answers[], 3);
     const released = await batches(fx);
     expect(released.map((b) => [b.batchId, b.size, b.aggregate, b.source]).sort()).toEqual(
       [
@@ -462,7 +448,7 @@ describe('exactly once', () => {
     const at = afterClose(b.round);
     expect((await Promise.all([releasePool(db, agency, fx.proId, 'client', at), releasePool(db, agency, fx.proId, 'client', at)])).sort()).toEqual([0, 1]);
 
-    const aggregate = aggregateOf([{ responsiveness: 5, recommend: 7 }, { responsiveness: 3, recommend: 9 }, { responsiveness: 1, recommend: 0 }, { responsiveness: 2 }] as Answers[], 3);
+    const aggregate = recomputeAggregate([{ responsiveness: 5, recommend: 7 }, { responsiveness: 3, recommend: 9 }, { responsiveness: 1, recommend: 0 }, { responsiveness: 2 }] as Answers[], 3);
     expect((await batches(fx)).map((x) => [x.batchId, x.size, x.aggregate])).toEqual([[poolBatchId(fx.agencyId, fx.proId, 'client', 0), 4, aggregate]]);
     expect(await counters(fx)).toEqual(expectCounters({
       'pro 2030-01#client': { ...onSubmit(4), ...aggregate },
@@ -504,7 +490,7 @@ describe('the k a round is released under', () => {
     const released = await batches(fx);
     expect(released.map((b) => [b.k, b.size])).toEqual([[5, 5]]);
     // Recommend was given by 4 of the 5: below the batch's k, so it adds nothing.
-    expect(released[0]!.aggregate).toEqual(aggregateOf([...answers, { responsiveness: 5 }] as Answers[], 5));
+    expect(released[0]!.aggregate).toEqual(recomputeAggregate([...answers, { responsiveness: 5 }] as Answers[], 5));
     expect(released[0]!.aggregate).not.toHaveProperty('i_recommend_n');
   });
 
@@ -519,9 +505,9 @@ describe('the k a round is released under', () => {
     await closeRound(db, round.roundId, afterClose(round));
 
     // Three reporters meet the promised 3 but not the agency's 4 now: pooled, under 4.
-    expect((await batches(fx)).map((b) => [b.audience, b.k, b.size, b.aggregate])).toEqual([['client', 4, 4, aggregateOf(clients as Answers[], 4)]]);
+    expect((await batches(fx)).map((b) => [b.audience, b.k, b.size, b.aggregate])).toEqual([['client', 4, 4, recomputeAggregate(clients as Answers[], 4)]]);
     expect(((await getItem(keys.pool(fx.agencyId, fx.proId, 'reporter')))!.members as { k: number }[]).map((m) => m.k)).toEqual([4, 4, 4]);
-    const clientAggregate = aggregateOf(clients as Answers[], 4);
+    const clientAggregate = recomputeAggregate(clients as Answers[], 4);
     expect(await counters(fx)).toEqual(expectCounters({
       'pro 2030-01#reporter': onSubmit(3),
       'pro 2030-01#client': { ...onSubmit(4), ...clientAggregate },
@@ -539,7 +525,7 @@ describe('a crash between two writes', () => {
     const { round, of } = await roundFor(fx, { reporter: 5 }, T0);
     const answers = [promoter(5, 'One'), promoter(4, 'Two'), promoter(3, 'Three'), { responsiveness: 2, recommend: 4 }, { responsiveness: 1 }];
     await answer(of('reporter'), answers, hours(T0, 1));
-    const aggregate = aggregateOf(answers as Answers[], 3);
+    const aggregate = recomputeAggregate(answers as Answers[], 3);
 
     // The process dies at the second row update: the release transaction has committed.
     const dying = dyingDb(db, marksRow, 2);
@@ -624,7 +610,7 @@ describe('finishing while a close is still marking', () => {
     expect(rows).toEqual(finished);
     expect(rows.every((row) => row.release !== undefined && row.GSI1SK === (row.release as { rowKey: string }).rowKey)).toBe(true);
     expect((await testimonials(fx.agencyId)).map((t) => t.SK).sort()).toEqual(rows.map((row) => row.GSI1SK).sort());
-    const aggregate = aggregateOf(answers as Answers[], 3);
+    const aggregate = recomputeAggregate(answers as Answers[], 3);
     expect(await counters(fx)).toEqual(expectCounters({ 'pro 2030-01#reporter': aggregate, 'agency 2030-01#reporter': aggregate, 'campaign0 reporter': aggregate }));
     expect(await rowsDue()).toEqual([]);
   });
@@ -665,7 +651,7 @@ describe('answers after the close began', () => {
     expect(rows.map((row) => [row.invitationId, row.revision, row.answers]).sort()).toEqual(
       [i0, i1, i2].map((i, x) => [i.invitationId, 1, { quoteConsent: false, ...kept[x] }]).sort(),
     );
-    const aggregate = aggregateOf(kept as Answers[], 3);
+    const aggregate = recomputeAggregate(kept as Answers[], 3);
     expect((await batches(fx)).map((b) => [b.size, b.aggregate])).toEqual([[3, aggregate]]);
     expect((await counters(fx))['pro 2030-01#reporter']).toEqual({ ...onSubmit(3), ...aggregate });
     expect(await getItem(keys.response(round.roundId, late.invitationId))).toBeUndefined();

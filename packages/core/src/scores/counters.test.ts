@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { testDeps } from '@rapport/testing';
+import { testDeps, recomputeAggregate } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -11,9 +11,9 @@ import { closeRound } from '../jobs/expiry';
 import { batchesReleased, releaseOf } from '../release/release';
 import type { ReleaseBatch } from '../release/batch';
 import { createRound, type Invitation, type Round } from '../survey/round';
-import { isTestimonial, submitResponse, type Answers, type SurveyResponse } from '../survey/response';
+import { isTestimonial, submitResponse, type SurveyResponse } from '../survey/response';
 import { AUDIENCE_DIMENSIONS, AUDIENCES, type Audience } from '../survey/instrument';
-import { batchAggregate, readCounter, responseDelta, SCORED_ITEMS, type Delta } from './counters';
+import { batchAggregate, readCounter, responseDelta, type Delta } from './counters';
 
 const { db } = testDeps();
 
@@ -44,19 +44,6 @@ describe('batchAggregate', () => {
   });
 });
 
-/** What a batch of these answers must add under the per-item rule, recomputed independently. */
-function recompute(answers: readonly Answers[], k: number): Delta {
-  const out: Delta = {};
-  for (const item of SCORED_ITEMS) {
-    const given = answers.map((a) => a[item]).filter((x): x is number => x !== undefined);
-    if (given.length === 0 || given.length < k) continue;
-    out[`i_${item}_n`] = given.length;
-    out[`i_${item}_s`] = given.reduce((a, b) => a + b, 0);
-    out[`i_${item}_q`] = given.reduce((a, b) => a + b * b, 0);
-    for (const x of given) out[`i_${item}_h${x}`] = (out[`i_${item}_h${x}`] ?? 0) + 1;
-  }
-  return out;
-}
 
 /**
  * The property the scores rest on: after any submissions and revisions (some concurrent) and the
@@ -230,7 +217,7 @@ describe('counters against DynamoDB Local', () => {
         for (const row of namedRows) {
           const b = batches.find((x) => x.batchId === row.release!.batchId)!;
           expect(b).toMatchObject({ attribution: 'named', k: 1, size: 1, campaignId: row.campaignId, period: row.period });
-          expect(b.aggregate).toEqual(recompute([row.answers], 1));
+          expect(b.aggregate).toEqual(recomputeAggregate([row.answers], 1));
         }
 
         // ---- (b) Each anonymous batch adds exactly what its rows give under the per-item rule.
@@ -241,7 +228,7 @@ describe('counters against DynamoDB Local', () => {
           expect(b.k).toBe(K);
           expect(b.size).toBeGreaterThanOrEqual(b.k);
           expect(members).toHaveLength(b.size);
-          expect(b.aggregate).toEqual(recompute(members.map((row) => row.answers), b.k));
+          expect(b.aggregate).toEqual(recomputeAggregate(members.map((row) => row.answers), b.k));
           for (const row of members) expect(row.release).toEqual({ ...releaseOf(b), rowKey: row.release!.rowKey });
           // The batch names exactly those rows, none named by another batch.
           const named = 'roundId' in b.source
