@@ -137,4 +137,23 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
+
+  it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {
+    const { jobs, emails } = await roundFixture(1);
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    const { invitation } = await openInvitation(db, jobs[0]!);
+    const dueAt = invitation.nextReminderAt!;
+    const reminder = { ...jobs[0]!, kind: 'reminder' as const, dueAt };
+    const requeued: number[] = [];
+    const throttled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true, undefined, true)) };
+    const outcome = await deliver(deliveryDeps(throttled, { retry: { attempts: 1, baseDelayMs: 1 }, requeue: async (_job, s) => void requeued.push(s) }), reminder);
+    expect(outcome).toBe('retry');
+    expect(requeued).toHaveLength(1);
+    expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', nextReminderAt: dueAt, remindersSent: 0, reminderRetries: 1, lastFailure: 'Throttling' });
+    // Due again, so the scheduled job would find it too; the job queued again sends it, once.
+    expect(await deliver(deliveryDeps(), reminder)).toBe('sent');
+    expect(await deliver(deliveryDeps(), reminder)).toBe('not-due');
+    expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ remindersSent: 1 });
+    expect((await sesEmails({ to: emails[0]! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false, true]);
+  });
 });

@@ -144,6 +144,15 @@ async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind:
   if (stop) return 'skipped';
 
   const sent = await send(deps, round, invitation, 'reminder');
+  if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
+    // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
+    if (await rearmReminder(db, invitation, job.dueAt, (index.set.nextReminderAt as string | null) ?? null, sent.error.code, deps.now())) {
+      const retries = (invitation.reminderRetries ?? 0) + 1;
+      await deps.requeue?.(job, Math.round(retryDelaySeconds(retries)));
+      return 'retry';
+    }
+    return 'not-due';
+  }
   if ('error' in sent) {
     // The invitation itself was delivered; only this reminder is lost, and it says why.
     await db.doc.send(
@@ -157,6 +166,32 @@ async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind:
     return 'failed';
   }
   return 'sent';
+}
+
+/**
+ * Undoes a reminder's claim when SES did not take it: due again at `dueAt`, in the reminder index,
+ * not counted as sent. Conditional on the claim being the last change (still `sent`, and the next
+ * reminder still the one the claim planned), so a response in between keeps it cancelled.
+ */
+async function rearmReminder(db: Db, invitation: Invitation, dueAt: string, claimedNext: string | null, code: string, now: Date): Promise<boolean> {
+  const due = keys.reminderDue(invitation.roundId, invitation.invitationId, dueAt);
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(invitation.roundId, invitation.invitationId),
+        UpdateExpression:
+          'SET nextReminderAt = :due, GSI1PK = :pk, GSI1SK = :sk, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one',
+        ConditionExpression: '#status = :sent AND nextReminderAt = :claimed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':due': dueAt, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':one': 1, ':code': code, ':now': iso(now), ':sent': 'sent', ':claimed': claimedNext },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
 }
 
 /**

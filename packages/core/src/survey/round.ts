@@ -106,6 +106,8 @@ export interface Invitation {
   answeredFrom?: InvitationStatus;
   /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
   retries?: number;
+  /** Times SES did not take a reminder, which was then due again. */
+  reminderRetries?: number;
   /** The last such refusal's code and time. */
   lastFailure?: string;
   lastFailureAt?: string;
