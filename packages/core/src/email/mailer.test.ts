@@ -255,6 +255,13 @@ describe('MailerError classification', () => {
     }
   });
 
+  it('never calls an error certain to be unsent when the SDK made several attempts inside one call', () => {
+    const afterRetries = Object.assign(new SESServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'down', $metadata: { httpStatusCode: 503, attempts: 2 } }));
+    expect(toMailerError(afterRetries)).toMatchObject({ code: 'ServiceUnavailable', retryable: true, notAccepted: false });
+    const refusedAfterReset = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', $metadata: { attempts: 3 } });
+    expect(toMailerError(refusedAfterReset)).toMatchObject({ code: 'ECONNREFUSED', retryable: true, notAccepted: false });
+  });
+
   it('throws the classified error from send (stubbed client: the local SES server cannot throttle)', async () => {
     const client = new SESClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     clients.push(client);

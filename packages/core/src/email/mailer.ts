@@ -72,7 +72,7 @@ interface SdkErrorShape {
   name?: unknown;
   code?: unknown;
   message?: unknown;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 /** Classifies an error thrown by the SES client (or anything else) as a `MailerError`; see there. */
@@ -82,8 +82,10 @@ export function toMailerError(error: unknown): MailerError {
   const name = typeof e.name === 'string' ? e.name : 'Unknown';
   const message = typeof e.message === 'string' && e.message ? e.message : String(error);
   const status = e.$metadata?.httpStatusCode;
+  // Several attempts inside one call: an earlier one may have reached SES, whatever the last said.
+  const oneAttempt = (e.$metadata?.attempts ?? 1) <= 1;
   const make = (code: string, retryable: boolean, notAccepted = status !== undefined) =>
-    new MailerError(`SES: ${code}: ${message}`, code, retryable, { cause: error }, notAccepted);
+    new MailerError(`SES: ${code}: ${message}`, code, retryable, { cause: error }, oneAttempt && notAccepted);
 
   if (error instanceof EmailCompositionError) return make('InvalidMessage', false);
   if (THROTTLING_CODES.has(name)) {
@@ -120,6 +122,10 @@ export function createSesMailer(options: SesMailerOptions): SesMailer {
     options.client ??
     new SESClient({
       region: options.region,
+      // One attempt per call: `sendWithRetry` retries with its own backoff, and an SDK retry hidden
+      // inside one call would hide that an earlier attempt may have reached SES (a reset after SES
+      // stored the email, then a refused retry, must not read as "SES took nothing").
+      maxAttempts: 1,
       ...(options.endpoint
         ? {
             endpoint: options.endpoint,

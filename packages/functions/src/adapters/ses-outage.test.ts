@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAgency, createCampaign, createPro, createRound, deliver, listInvitations } from '@rapport/core';
+import { Agent } from 'node:http';
+import { SESClient } from '@aws-sdk/client-ses';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createAgency, createCampaign, createPro, createRound, createSesMailer, deliver, listInvitations } from '@rapport/core';
 import { freePort, startSesLocal, type SesLocal } from '@rapport/local';
 import { testConfig } from '@rapport/testing';
 import { createDeps, deliveryDeps } from '../deps';
@@ -18,7 +21,16 @@ describe('an SES outage in the middle of a round', () => {
   it('ends with every recipient emailed once and every invitation sent', async () => {
     const port = await freePort();
     ses = await startSesLocal({ port });
-    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint });
+    // No keep-alive, so stopping the server refuses new connections without cutting a request in
+    // flight (a cut request may have been taken: that case is not retried, see the design notes).
+    const client = new SESClient({
+      region: 'us-east-1',
+      endpoint: ses.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
+    });
+    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint }, { mailer: createSesMailer({ region: 'us-east-1', client }) });
     // Two quick tries inside the worker, then back to the queue (2 s, 4 s, … later).
     const queue = createInProcessQueue((job) => deliver({ ...deliveryDeps(deps), retry: { attempts: 2, baseDelayMs: 20 }, requeue: (j, s) => queue.enqueue([j], { delaySeconds: s }) }, job), {
       ratePerSecond: 10,
@@ -39,7 +51,8 @@ describe('an SES outage in the middle of a round', () => {
     await queue.enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
     // SES goes down once a few emails are out, for three seconds.
     while ((await received()).length < 4) await new Promise((r) => setTimeout(r, 20));
-    await ses.stop();
+    // Stops listening at once; a request already connected is answered first.
+    await new Promise((r) => ses!.server.close(r));
     await new Promise((r) => setTimeout(r, 3000));
     ses = await startSesLocal({ port });
     await queue.drain();
@@ -53,5 +66,6 @@ describe('an SES outage in the middle of a round', () => {
     expect(retried.length).toBeGreaterThan(0);
     for (const i of retried) expect(i.lastFailure).toBe('ECONNREFUSED');
     await queue.stop();
+    client.destroy();
   }, 60_000);
 });
