@@ -104,6 +104,8 @@ export interface Invitation {
   messageId?: string;
   /** Its status when first answered: what an anonymous round's list shows instead of `responded`. */
   answeredFrom?: InvitationStatus;
+  /** Why it ended `failed`: the SES error code, `Interrupted` or `DeadLetter`. */
+  failure?: string;
   /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
   retries?: number;
   /** Times SES did not take a reminder, which was then due again. */

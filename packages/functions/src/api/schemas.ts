@@ -129,4 +129,9 @@ export const InvitationOut = v.object({
   respondedAt: v.pipe(v.nullable(Timestamp), v.description('Named rounds only: on anonymous rounds it would tell who gave which answer.')),
   remindersSent: v.pipe(v.nullable(v.number()), v.description('Named rounds only (who got a reminder tells who had not answered yet).')),
   nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('Named rounds only: when the next reminder goes out unless they answer first; null when none will.')),
+  failureReason: v.pipe(
+    v.nullable(v.string()),
+    v.description('Why a `failed` email was not delivered: the SES error code (e.g. `MessageRejected`), `Interrupted` (the send may or may not have gone out) or `DeadLetter`; null otherwise.'),
+  ),
+  retries: v.pipe(v.number(), v.description('Times SES did not take the first email (throttled, unreachable) and it was queued again for later.')),
 });

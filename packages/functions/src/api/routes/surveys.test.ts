@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { closeRound, deliver, submitResponse, type SendJob } from '@rapport/core';
+import { closeRound, deliver, MailerError, submitResponse, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 
@@ -126,6 +126,8 @@ describe('survey rounds over the API', () => {
         respondedAt: null,
         remindersSent: attribution === 'named' ? 0 : null,
         nextReminderAt: null,
+        failureReason: null,
+        retries: 0,
         ...fields,
       });
 
@@ -167,6 +169,24 @@ describe('survey rounds over the API', () => {
       expect(openRound).toMatchObject({ status: 'open', attribution, responseRate: rate });
       expect(closedRound).toMatchObject({ status: 'closed', attribution, responseRate: rate });
     }
+  });
+
+  it('says why an email failed, and counts the times SES did not take one (stubbed SES faults: the local server neither rejects nor throttles)', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const u = f.agencyId.slice(-8).toLowerCase();
+    const recipients = ['x', 'y'].map((w) => ({ email: `${w}-${u}@news.example`, audience: 'reporter' }));
+    const { surveyId } = (await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients } })).body;
+    const list = async () => Object.fromEntries(((await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body.data as { invitationId: string; email: string; status: string; failureReason: string | null; retries: number }[]).map((i) => [i.email, i]));
+    const job = async (email: string): Promise<SendJob> => ({ kind: 'invitation', roundId: surveyId, invitationId: (await list())[email]!.invitationId });
+    const rejecting = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
+    const throttled = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true, undefined, true)) };
+    const quick = { retry: { attempts: 1, baseDelayMs: 1 }, requeue: async () => {} };
+    expect(await deliver({ ...deliveryDeps(deps), ...quick, mailer: rejecting }, await job(recipients[0]!.email))).toBe('failed');
+    expect(await deliver({ ...deliveryDeps(deps), ...quick, mailer: throttled }, await job(recipients[1]!.email))).toBe('retry');
+    const after = await list();
+    expect(after[recipients[0]!.email]).toMatchObject({ status: 'failed', failureReason: 'MessageRejected', retries: 0 });
+    expect(after[recipients[1]!.email]).toMatchObject({ status: 'pending', failureReason: null, retries: 1 });
   });
 
   it('answers 202 when the queue is down (stubbed queue fault): the round stands and its invitations wait pending', async () => {

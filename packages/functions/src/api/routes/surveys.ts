@@ -57,6 +57,8 @@ const presentInvitation = (round: Round) => (i: Invitation) => {
     respondedAt: named ? i.respondedAt : null,
     remindersSent: named ? i.remindersSent : null,
     nextReminderAt: named ? i.nextReminderAt : null,
+    failureReason: i.failure ?? null,
+    retries: i.retries ?? 0,
   };
 };
 
