@@ -1,6 +1,6 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './client';
-import { failedConditions, isTransactionConflict } from './conditions';
+import { failedConditions, isConditionFailed, isTransactionConflict } from './conditions';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
@@ -23,6 +23,17 @@ export async function transactIfUnchanged(db: Db, items: TransactItems, attempts
       if (!isTransactionConflict(error) || attempt >= attempts) throw error;
       await sleep(10 * 2 ** attempt + Math.random() * 20);
     }
+  }
+}
+
+/** One conditional update: false when its condition failed (someone else moved first). */
+export async function updateIfUnchanged(db: Db, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+  try {
+    await db.doc.send(new UpdateCommand({ ...input, TableName: db.table }));
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
   }
 }
 

@@ -2,7 +2,6 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet } from '../db/batch';
-import { isConditionFailed } from '../db/conditions';
 import { addDays, iso } from '../shared/time';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import type { MailerError } from '../email/mailer';
@@ -15,6 +14,7 @@ import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters
 import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
 import { settleAnsweredSend, transitionInvitation } from './transition';
+import { setAttributes, updateIfUnchanged } from '../db/transact';
 
 export interface DeliveryDeps extends RetryDeps {
   db: Db;
@@ -175,23 +175,14 @@ async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind:
  */
 async function rearmReminder(db: Db, invitation: Invitation, dueAt: string, claimedNext: string | null, code: string, now: Date): Promise<boolean> {
   const due = keys.reminderDue(invitation.roundId, invitation.invitationId, dueAt);
-  try {
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: keys.invitation(invitation.roundId, invitation.invitationId),
-        UpdateExpression:
-          'SET nextReminderAt = :due, GSI1PK = :pk, GSI1SK = :sk, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one',
-        ConditionExpression: '#status = :sent AND nextReminderAt = :claimed',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':due': dueAt, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':one': 1, ':code': code, ':now': iso(now), ':sent': 'sent', ':claimed': claimedNext },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression:
+      'SET nextReminderAt = :due, GSI1PK = :pk, GSI1SK = :sk, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one',
+    ConditionExpression: '#status = :sent AND nextReminderAt = :claimed',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':due': dueAt, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':one': 1, ':code': code, ':now': iso(now), ':sent': 'sent', ':claimed': claimedNext },
+  });
 }
 
 /**
@@ -204,30 +195,15 @@ async function claimReminder(
   dueAt: string,
   change: { set: Record<string, unknown>; remove: readonly string[]; remindersAdded: number },
 ): Promise<boolean> {
-  const names = Object.keys(change.set);
-  try {
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: keys.invitation(invitation.roundId, invitation.invitationId),
-        UpdateExpression:
-          `SET remindersSent = remindersSent + :added${names.map((_, i) => `, #s${i} = :s${i}`).join('')}` +
-          (change.remove.length ? ` REMOVE ${change.remove.join(', ')}` : ''),
-        ConditionExpression: '#status = :sent AND nextReminderAt = :due',
-        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(names.map((n, i) => [`#s${i}`, n])) },
-        ExpressionAttributeValues: {
-          ':sent': 'sent',
-          ':due': dueAt,
-          ':added': change.remindersAdded,
-          ...Object.fromEntries(names.map((n, i) => [`:s${i}`, change.set[n]])),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  const extra = setAttributes(change.set);
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression:
+      ['SET remindersSent = remindersSent + :added', ...extra.clauses].join(', ') + (change.remove.length ? ` REMOVE ${change.remove.join(', ')}` : ''),
+    ConditionExpression: '#status = :sent AND nextReminderAt = :due',
+    ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+    ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ':added': change.remindersAdded, ...extra.values },
+  });
 }
 
 /**
