@@ -5,7 +5,7 @@ const { email: mail } = settings;
 const isDomain = !mail.identity.includes('@');
 
 /**
- * SES events for the emails we send: bounces and complaints, published by the identity's
+ * SES events for the emails we send: sends, bounces and complaints, published by the identity's
  * configuration set to this topic. Who uses it: SES publishes; the SES-event function below reads.
  */
 export const sesEvents = new sst.aws.SnsTopic('SesEvents');
@@ -26,7 +26,9 @@ export const email = new sst.aws.Email('Email', {
         ...(mail.mailFromDomain ? { mailFrom: { domain: mail.mailFromDomain } } : {}),
       }
     : {}),
-  events: [{ name: 'BouncesAndComplaints', types: ['bounce', 'complaint'], topic: sesEvents.arn }],
+  // `send`: SES's own record of each email it took, tagged with its invitation; the recovery sweep
+  // reads it to settle a send whose worker died mid-way.
+  events: [{ name: 'SendsBouncesAndComplaints', types: ['send', 'bounce', 'complaint'], topic: sesEvents.arn }],
 });
 
 /**

@@ -1,5 +1,7 @@
-import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, deliver, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SendRecords } from '@rapport/core';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
+import { sesStoreRecords } from './adapters/ses-store-records';
+import { logger } from './logger';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
 export interface Deps {
@@ -8,21 +10,26 @@ export interface Deps {
   now: () => Date;
   /** Signs and checks the links in survey emails. */
   linkSecret: string;
+  /** SES, paced to `SEND_RATE_PER_SECOND` for every kind of mail this process sends. */
   mailer: Mailer;
   /** Where send jobs go: in process by default; SQS on AWS. */
   queue: JobQueue;
+  /** SES's record of the emails it took: its `Send` events on AWS, the local server's store locally. */
+  records: SendRecords;
 }
 
 export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config'>> = {}): Deps {
   const linkSecret = overrides.linkSecret ?? config.linkSecret;
   if (!linkSecret) throw new ConfigError('Invalid configuration: LINK_SECRET is required (at least 32 characters)');
+  const db = overrides.db ?? createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table });
   const deps: Deps = {
     config,
     linkSecret,
-    db: overrides.db ?? createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table }),
+    db,
     now: overrides.now ?? (() => new Date()),
-    mailer: overrides.mailer ?? createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
-    queue: overrides.queue ?? inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }),
+    mailer: overrides.mailer ?? pacedMailer(createSesMailer({ region: config.region, endpoint: config.sesEndpoint }), { ratePerSecond: config.sendRatePerSecond }),
+    queue: overrides.queue ?? inProcessSendQueue(() => deps),
+    records: overrides.records ?? (config.sesEndpoint ? sesStoreRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
   };
   return deps;
 }
@@ -31,7 +38,7 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
  * A queue whose jobs the send worker runs in this process. It reads the deps when a job runs, so
  * it can be made before them (they hold it).
  */
-export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions): InProcessQueue {
+export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions = {}): InProcessQueue {
   return createInProcessQueue((job) => deliver(deliveryDeps(deps()), job), options);
 }
 
@@ -44,6 +51,7 @@ export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   mailFrom: deps.config.mailFrom,
   now: deps.now,
   requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
+  warn: (message, fields) => logger.warn(message, fields),
 });
 
 /** The summary job's view of the deps. */

@@ -41,8 +41,9 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
   const config = loadConfig(env);
-  const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
-  const deps: Deps = createDeps(config, { queue });
+  const queue = inProcessSendQueue(() => deps);
+  // The jobs it queues (closing a round, sending) run at the same moved clock as the sweep that found them.
+  const deps: Deps = createDeps(config, { queue, now: () => at });
   try {
     const summary = command === 'scheduled' ? await runScheduledJobs(deps, at) : await runSummaries(summaryDeps(deps), at, { period });
     await queue.drain();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { ensureTable, loadConfig, requeueStalledInvitations, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
+import { ensureTable, loadConfig, recoverSends, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
 import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler, summaryDeps } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
@@ -135,14 +135,15 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     });
 
     // On AWS, SQS feeds the sender and a schedule runs the job; here both run in this process.
-    const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
+    const queue = inProcessSendQueue(() => deps);
     const deps = createDeps(config, { queue });
     undo.push(async () => deps.db.client.destroy());
     const table = await ensureTable(deps.db.client, config.table);
     undo.push(queue.stop);
-    // The queue of a previous run died with it: what it held is pending, and goes out now rather
-    // than after the lost-job sweep's 15 minutes.
-    await requeueStalledInvitations(deps.db, queue, deps.now(), { olderThanMs: 0 });
+    // The queue and the sends of a previous run died with it: every lease is over now. What it
+    // held goes out at once, and what it was sending is settled from the SES server's store
+    // (after a crash the store is as empty as the inbox, so those are sent again, once).
+    await recoverSends(deps, deps.now(), { leasesBefore: new Date('9999-01-01T00:00:00Z') });
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.

@@ -17,6 +17,8 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     AWS_REGION: 'us-east-1',
     PUBLIC_URL: 'http://localhost:3000',
     LINK_SECRET: 'test-link-secret-that-is-long-enough-0123456789',
+    // Unpaced unless a test asks for a rate: tests send hundreds of emails.
+    SEND_RATE_PER_SECOND: '1000',
     ...env,
     TABLE_NAME: inject('tableName'),
     DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),

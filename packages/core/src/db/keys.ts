@@ -34,9 +34,12 @@
  * | 26| a pro's batches by release time         | Query GSI1 GSI1PK=AG#<a>#PRO#<p>#BAT GSI1SK between …      |
  * | 27| a pro × audience pool of small groups   | Get/Update PK=AG#<a>#PRO#<p>#POOL SK=<audience>            |
  * | 28| batches whose rows are still being marked | Query GSI2 GSI2PK=DUE#ROWS                               |
+ * | 29| sends whose lease ran out (lost or cut off) | Query GSI1 GSI1PK=DUE#LEASE#<0..3> GSI1SK < <now>       |
+ * | 30| SES's record of an invitation's first email | Put/BatchGet PK=SENT#<i> SK=SENT                        |
  *
- * 13 and 14 are sparse: an invitation is in the index only while a reminder is due (a response,
- * the last reminder or the round's close removes it), a round only until it is closed. Reminders
+ * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
+ * the last reminder or the round's close removes it), or while it is queued or being sent (29),
+ * a round only until it is closed. Reminders
  * spread over four partitions so a busy sending hour does not write one index partition hot.
  *
  * 15–17 are counters (n, Σx, Σx², histogram per item) that releasing a batch updates, so
@@ -77,6 +80,12 @@ export const keys = {
   agencySummarySent: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: period }),
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
+  sendRecord: (invitationId: string) => ({ PK: `SENT#${invitationId}`, SK: 'SENT' }),
+  /** While an invitation is queued or being sent: due for the recovery sweep once `until` passes. */
+  sendLease: (roundId: string, invitationId: string, until: string) => ({
+    GSI1PK: leasePartition(invitationId),
+    GSI1SK: `${until}#${roundId}#${invitationId}`,
+  }),
   reminderDue: (roundId: string, invitationId: string, dueAt: string) => ({
     GSI1PK: reminderPartition(invitationId),
     GSI1SK: `${dueAt}#${roundId}#${invitationId}`,
@@ -104,10 +113,12 @@ export const keys = {
 
 export const REMINDER_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#REMINDER#${shard}`);
 
+export const LEASE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#LEASE#${shard}`);
+
 /** ULIDs end in 80 random bits, so the last character spreads invitations evenly. */
-function reminderPartition(invitationId: string): string {
-  return REMINDER_PARTITIONS[invitationId.charCodeAt(invitationId.length - 1) % REMINDER_PARTITIONS.length]!;
-}
+const shardOf = (partitions: readonly string[], invitationId: string) => partitions[invitationId.charCodeAt(invitationId.length - 1) % partitions.length]!;
+const reminderPartition = (invitationId: string) => shardOf(REMINDER_PARTITIONS, invitationId);
+const leasePartition = (invitationId: string) => shardOf(LEASE_PARTITIONS, invitationId);
 
 /** Attributes that are keys, not data: stripped before an item becomes a domain object. */
 export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type'] as const;

@@ -17,6 +17,11 @@ export interface OutgoingEmail {
   html: string;
   /** Extra headers, e.g. `listUnsubscribeHeaders(url)`. Names are checked; values become one line. */
   headers?: Record<string, string> | undefined;
+  /**
+   * SES message tags (not in the message itself): they come back in SES's events, which is how a
+   * `Send` event names the invitation it belongs to. Letters, digits, `_` and `-` only.
+   */
+  tags?: Record<string, string> | undefined;
 }
 
 /** The message cannot be composed safely (a malformed address or header name); retrying cannot help. */

@@ -17,3 +17,4 @@ export {
   type RenderedEmail,
 } from './invitation';
 export { escapeHtml } from './text';
+export { pacedMailer, type PaceOptions } from './paced';

@@ -145,6 +145,7 @@ export function createSesMailer(options: SesMailerOptions): SesMailer {
             Source: message.from.address.trim(),
             Destinations: [message.to.address.trim()],
             RawMessage: { Data: raw },
+            ...(message.tags ? { Tags: Object.entries(message.tags).map(([Name, Value]) => ({ Name, Value })) } : {}),
           }),
         );
         if (!result.MessageId) {

@@ -5,62 +5,54 @@ import { mapConcurrent } from '../db/batch';
 import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
-import { settleAnsweredSend, transitionInvitation } from '../sending/transition';
-import { STALLED_AFTER_MS } from './stalled';
+import { transitionInvitation } from '../sending/transition';
+import type { JobQueue } from '../sending/queue';
 import type { Invitation } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
 
-/** Closes every round whose time is up, found through the sparse close index. Returns how many. */
-export async function closeDueRounds(db: Db, now: Date): Promise<number> {
-  let closed = 0;
+/**
+ * Queues a close job for every round whose time is up, found through the sparse close index: each
+ * round closes in a job of its own (`closeRound`), so one big round holds up neither the others
+ * nor the reminder and recovery sweeps. Returns how many were queued; a round still closing when
+ * the next sweep runs is queued again, which is harmless.
+ */
+export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date): Promise<number> {
+  let queued = 0;
   for await (const rounds of queryAll(db, {
     IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :now',
     ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':now': iso(now) },
   })) {
-    for (const round of rounds) {
-      if (await closeRound(db, round.roundId as string, now)) closed++;
-    }
+    await queue.enqueue(rounds.map((r) => ({ kind: 'close-round', roundId: r.roundId as string })));
+    queued += rounds.length;
   }
-  return closed;
+  return queued;
 }
 
 /**
  * Ends a round: invitations still unanswered become `expired` (and leave the reminder index),
- * ones never sent become `skipped`, sends left unfinished for 15 minutes `failed`, the round
- * becomes `closed` (a cancelled one stays `cancelled`), its anonymous answers are released
- * (`releaseRound`), and it leaves the close index last, so a run that dies half-way is finished
- * by the next. A send still in flight (claimed less than 15
- * minutes ago) keeps the round open until a later run: it may yet be recorded as sent. Returns
- * whether the round closed.
+ * ones never sent become `skipped`, the round becomes `closed` (a cancelled one stays
+ * `cancelled`), its anonymous answers are released (`releaseRound`), and it leaves the close index
+ * last, so a run that dies half-way is finished by the next. A send not yet settled (claimed, or
+ * cut off and waiting for the recovery sweep to read SES's record) keeps the round open until a
+ * later run: it may yet be `sent`. Returns whether the round closed.
  */
 export async function closeRound(db: Db, roundId: string, now: Date): Promise<boolean> {
-  const interruptedBefore = iso(new Date(now.getTime() - STALLED_AFTER_MS));
   let inFlight = false;
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
   })) {
-    const invitations = items as unknown as (Invitation & { sendingAt?: string })[];
-    // An answered invitation whose send is still unrecorded settles like an unanswered one.
-    const sending = (i: (typeof invitations)[number]) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
-    inFlight ||= invitations.some((i) => sending(i) && (i.sendingAt ?? '') >= interruptedBefore);
-    const open = invitations.filter((i) => i.status === 'sent' || i.status === 'pending' || (sending(i) && (i.sendingAt ?? '') < interruptedBefore));
+    const invitations = items as unknown as Invitation[];
+    inFlight ||= invitations.some((i) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending'));
+    const open = invitations.filter((i) => i.status === 'sent' || i.status === 'pending');
     // Each transition also updates the round's counts; a little concurrency, conflicts retried.
-    await mapConcurrent(open, 2, (i) => {
-      switch (i.status) {
-        case 'sent':
-          return transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
-        case 'pending':
-          return transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped');
-        case 'responded':
-          return settleAnsweredSend(db, roundId, i.invitationId, 'failed', { set: { failedAt: iso(now), failure: 'Interrupted' } });
-        default:
-          // A send a dead worker left unfinished (see failInterruptedSends): never sent again.
-          return transitionInvitation(db, roundId, i.invitationId, 'sending', 'failed', { set: { failedAt: iso(now), failure: 'Interrupted' } });
-      }
-    });
+    await mapConcurrent(open, 2, (i) =>
+      i.status === 'sent'
+        ? transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] })
+        : transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] }),
+    );
   }
   if (inFlight) return false;
   // Closed to answers first (every submit is conditional on an open round), so the release below

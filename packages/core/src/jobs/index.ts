@@ -1,29 +1,33 @@
-import type { Db } from '../db/client';
 import type { JobQueue } from '../sending/queue';
-import { closeDueRounds } from './expiry';
+import { enqueueDueCloses } from './expiry';
 import { enqueueDueReminders } from './reminders';
-import { failInterruptedSends, requeueStalledInvitations } from './stalled';
+import { recoverSends, type RecoveryDeps } from './recovery';
 import { finishReleases } from '../release/release';
 
-export { closeDueRounds, closeRound } from './expiry';
+export { closeRound, enqueueDueCloses } from './expiry';
 export { enqueueDueReminders } from './reminders';
-export { failInterruptedSends, requeueStalledInvitations, STALLED_AFTER_MS } from './stalled';
+export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
 
 /**
- * The scheduled job: closes the rounds whose time is up (releasing their anonymous answers, and
- * finishing any release a crashed run left half-published), then queues the reminders due and the
- * invitations whose jobs were lost, and marks failed the sends a dead worker left unfinished. Closing first means a round's last reminders are not sent as
- * it closes. Meant to run every few minutes (in process locally, on a schedule on AWS); running it
+ * The scheduled job, every few minutes (in process locally, on a schedule on AWS): queues a close
+ * job per round whose time is up, finishes any release a crashed run left half-published, queues
+ * the reminders due, and recovers the sends whose lease ran out (`recoverSends`). The four run
+ * side by side and one failing stops none of the others (the error is rethrown after). Running it
  * twice or concurrently is harmless.
  */
-export async function runScheduledJobs(
-  deps: { db: Db; queue: JobQueue },
-  now: Date,
-): Promise<{ roundsClosed: number; releasesFinished: number; remindersQueued: number; invitationsRequeued: number; sendsInterrupted: number }> {
-  const roundsClosed = await closeDueRounds(deps.db, now);
-  const releasesFinished = await finishReleases(deps.db);
-  const remindersQueued = await enqueueDueReminders(deps.db, deps.queue, now);
-  const invitationsRequeued = await requeueStalledInvitations(deps.db, deps.queue, now);
-  const sendsInterrupted = await failInterruptedSends(deps.db, now);
-  return { roundsClosed, releasesFinished, remindersQueued, invitationsRequeued, sendsInterrupted };
+export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date) {
+  const [roundsToClose, releasesFinished, remindersQueued, recovered] = await Promise.allSettled([
+    enqueueDueCloses(deps.db, deps.queue, now),
+    finishReleases(deps.db),
+    enqueueDueReminders(deps.db, deps.queue, now),
+    recoverSends(deps, now),
+  ]);
+  const failed = [roundsToClose, releasesFinished, remindersQueued, recovered].filter((r) => r.status === 'rejected');
+  if (failed.length > 0) throw new AggregateError(failed.map((r) => r.reason), 'the scheduled job failed in part');
+  return {
+    roundsToClose: (roundsToClose as PromiseFulfilledResult<number>).value,
+    releasesFinished: (releasesFinished as PromiseFulfilledResult<number>).value,
+    remindersQueued: (remindersQueued as PromiseFulfilledResult<number>).value,
+    ...(recovered as PromiseFulfilledResult<Awaited<ReturnType<typeof recoverSends>>>).value,
+  };
 }

@@ -15,6 +15,8 @@ import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
 import { settleAnsweredSend, transitionInvitation } from './transition';
 import { setAttributes, updateIfUnchanged } from '../db/transact';
+import { invitationTags } from './records';
+import { closeRound } from '../jobs/expiry';
 
 export interface DeliveryDeps extends RetryDeps {
   db: Db;
@@ -27,13 +29,34 @@ export interface DeliveryDeps extends RetryDeps {
    * Without it, the scheduled job's lost-job sweep finds the invitation pending again.
    */
   requeue?: (job: SendJob, delaySeconds: number) => Promise<void>;
+  /** Where a permanent failure is told (a structured log line): ids and the SES error code only. */
+  warn?: (message: string, fields: Record<string, string>) => void;
 }
 
-/** `retry`: SES did not take the email for now; the invitation is pending again and queued for later. */
-export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry';
+/**
+ * `retry`: SES did not take the email for now; the invitation is pending again and queued for later.
+ * `in-doubt`: the call to SES ended without an answer (a timeout, a reset), so SES may have taken
+ * it; the invitation stays `sending` until its lease runs out and the recovery sweep settles it
+ * from SES's own record (`SendRecords`).
+ */
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed';
 
 /** The wait before the next try of an email SES did not take: 2 s, doubling, at most 5 minutes, with jitter. */
 export const retryDelaySeconds = (retries: number) => Math.min(300, 2 ** Math.min(retries, 9)) * (0.8 + Math.random() * 0.4);
+
+/**
+ * How long a claimed send may take before the recovery sweep settles it, and how long a queued
+ * invitation may wait in the queue (doubling with each re-queue, see `queueLease`) before it counts as lost.
+ */
+export const LEASE_MS = 15 * 60_000;
+
+/** The lease of an invitation queued for the `requeues`-th time: 15 minutes, doubling, at most a day. */
+export const queueLeaseMs = (requeues: number) => Math.min(24 * 60 * 60_000, LEASE_MS * 2 ** Math.min(requeues, 7));
+
+/** The attributes that hold an invitation in the lease index until `until`. */
+export const leaseIndex = (ref: { roundId: string; invitationId: string }, until: Date) => keys.sendLease(ref.roundId, ref.invitationId, iso(until));
+
+const LEAVE_INDEX = ['GSI1PK', 'GSI1SK'] as const;
 
 /** The send worker: one job, one email at most. */
 export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
@@ -44,6 +67,8 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverReminder(deps, job);
     case 'early-warning':
       return deliverEarlyWarning(deps, job);
+    case 'close-round':
+      return closeRound(deps.db, job.roundId, deps.now()).then((closed) => (closed ? 'closed' : 'not-due'));
   }
 }
 
@@ -62,7 +87,7 @@ export function nextReminderAt(round: Round, invitation: Pick<Invitation, 'audie
 function reminderIndex(round: Round, invitation: Invitation, dueAt: string | null) {
   return dueAt
     ? { set: { nextReminderAt: dueAt, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] }
-    : { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
+    : { set: { nextReminderAt: null }, remove: LEAVE_INDEX };
 }
 
 async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
@@ -72,11 +97,12 @@ async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promi
 
 /**
  * Sends an invitation's first email, exactly once toward the person however often the job runs:
- * the invitation is claimed (pending → sending) by a conditional write before SES is called, so
- * a second run finds it taken and does nothing. An email whose sender died after the claim stays
- * `sending` and is never re-sent: a possible lost email is better than a duplicate.
+ * the invitation is claimed (pending → sending, with a lease) by a conditional write before SES is
+ * called, so a second run finds it taken and does nothing. A send whose worker died after the
+ * claim, or whose SES call ended without an answer, stays `sending` until the lease runs out; the
+ * recovery sweep then settles it from SES's record (`recoverSends`): never guessed.
  */
-async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
+async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const { round, invitation } = await openInvitation(db, job);
   if (invitation.status !== 'pending') return 'not-due';
@@ -84,11 +110,13 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   if (!isOpen(round, deps.now()) || (await isSuppressed(db, round, invitation))) {
     // Cancelled or closed since, or the address said no since the round was created. A cancel
     // gives the throttle back to whoever was not emailed; this job may get there before it.
-    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped');
+    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
   }
-  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(deps.now()) } }))) {
+  const claimedAt = deps.now();
+  const lease = leaseIndex(invitation, new Date(claimedAt.getTime() + LEASE_MS));
+  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(claimedAt), ...lease } }))) {
     return 'not-due';
   }
 
@@ -96,30 +124,77 @@ async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<Deli
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // Nothing was sent: back to pending, and tried again later, until the round closes.
     const retries = (invitation.retries ?? 0) + 1;
-    const back = { set: { retries, lastFailure: sent.error.code, lastFailureAt: iso(deps.now()) } };
-    if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'pending', back)) {
-      await deps.requeue?.({ kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId }, Math.round(retryDelaySeconds(retries)));
+    const delaySeconds = Math.round(retryDelaySeconds(retries));
+    if (await returnToQueue(db, invitation, deps.now(), { delaySeconds, retries, lastFailure: sent.error.code })) {
+      await deps.requeue?.({ kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId }, delaySeconds);
       return 'retry';
     }
+    return 'not-due';
+  }
+  if ('error' in sent && sent.error.retryable) {
+    await noteFailure(db, invitation, sent.error.code, deps.now());
+    return 'in-doubt';
   }
   if ('error' in sent) {
-    const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code } };
+    deps.warn?.('email refused for good', { kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
+    const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code }, remove: LEAVE_INDEX };
     if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', failure))) {
       await settleAnsweredSend(db, round.roundId, invitation.invitationId, 'failed', failure);
     }
     return 'failed';
   }
-  const sentAt = iso(deps.now());
+  await recordSent(db, round, invitation, sent.messageId, deps.now());
+  return 'sent';
+}
+
+/**
+ * Records that SES accepted an invitation's first email (the worker's answer, or SES's record
+ * found by the recovery sweep): `sending` → `sent`, into the reminder index, counted delivered.
+ * False when it was recorded already.
+ */
+export async function recordSent(db: Db, round: Round, invitation: Invitation, messageId: string, at: Date): Promise<boolean> {
+  const sentAt = iso(at);
   const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
   // Delivered invitations are the response rate's denominator.
   const delivered = counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
-  const recorded = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', {
-    set: { sentAt, messageId: sent.messageId, ...index.set },
-    also: delivered,
-  });
+  if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { set: { sentAt, messageId, ...index.set }, remove: index.remove, also: delivered })) {
+    return true;
+  }
   // Answered before this write: the send still settles as `sent` (a named answer counted its delivery already).
-  if (!recorded) await settleAnsweredSend(db, round.roundId, invitation.invitationId, 'sent', { set: { sentAt, messageId: sent.messageId }, also: round.attribution === 'anonymous' ? delivered : [] });
-  return 'sent';
+  return settleAnsweredSend(db, round.roundId, invitation.invitationId, 'sent', {
+    set: { sentAt, messageId },
+    remove: LEAVE_INDEX,
+    also: round.attribution === 'anonymous' ? delivered : [],
+  });
+}
+
+/**
+ * Puts a claimed invitation SES never took back in the queue: `sending` → `pending`, leased for
+ * the time it waits plus a queue lease. False when it moved on meanwhile (answered, say).
+ */
+export function returnToQueue(
+  db: Db,
+  invitation: Invitation,
+  now: Date,
+  { delaySeconds, retries, lastFailure }: { delaySeconds: number; retries?: number; lastFailure: string },
+): Promise<boolean> {
+  const queuedAt = new Date(now.getTime() + delaySeconds * 1000);
+  const lease = leaseIndex(invitation, new Date(queuedAt.getTime() + LEASE_MS));
+  return transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'pending', {
+    set: { ...(retries !== undefined ? { retries } : {}), lastFailure, lastFailureAt: iso(now), queuedAt: iso(queuedAt), requeues: 0, ...lease },
+  });
+}
+
+/** Notes why a send is in doubt, leaving its status and lease as they are. */
+async function noteFailure(db: Db, invitation: Invitation, code: string, now: Date): Promise<void> {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.invitation(invitation.roundId, invitation.invitationId),
+      UpdateExpression: 'SET lastFailure = :code, lastFailureAt = :now',
+      ExpressionAttributeValues: { ':code': code, ':now': iso(now) },
+    }),
+  );
 }
 
 /**
@@ -155,6 +230,7 @@ async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind:
   }
   if ('error' in sent) {
     // The invitation itself was delivered; only this reminder is lost, and it says why.
+    deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
@@ -235,16 +311,17 @@ async function send(deps: DeliveryDeps, round: Round, invitation: Invitation, ki
     headers: listUnsubscribeHeaders(unsubscribeUrl),
   };
 
-  const sent = await sendWithRetry(deps, message);
+  const sent = await sendWithRetry(deps, { ...message, tags: invitationTags(invitation, kind) });
   if ('error' in sent) return sent;
-  const { messageId } = sent;
   // Outside the retry loop: a failure to record this must never send the email again.
-  await deps.db.doc.send(
-    new PutCommand({
-      TableName: deps.db.table,
-      Item: { ...keys.sesMessage(messageId), type: 'messageRef', roundId: round.roundId, invitationId: invitation.invitationId, kind },
-    }),
+  await rememberMessage(deps.db, sent.messageId, invitation, kind);
+  return sent;
+}
+
+/** Which invitation an SES message id belongs to: bounce and complaint notifications name only the id. */
+export async function rememberMessage(db: Db, messageId: string, ref: { roundId: string; invitationId: string }, kind: 'invitation' | 'reminder'): Promise<void> {
+  await db.doc.send(
+    new PutCommand({ TableName: db.table, Item: { ...keys.sesMessage(messageId), type: 'messageRef', roundId: ref.roundId, invitationId: ref.invitationId, kind } }),
   );
-  return { messageId };
 }
 

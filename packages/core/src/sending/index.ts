@@ -3,3 +3,4 @@ export * from './transition';
 export * from './deliver';
 export * from './notifications';
 export * from './retry';
+export * from './records';

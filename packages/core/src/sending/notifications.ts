@@ -9,6 +9,7 @@ import { suppress } from '../survey/suppression';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import { openInvitation } from '../survey/response';
 import { settleAnsweredSend, transitionInvitation } from './transition';
+import { recordSendEvent } from './records';
 
 const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
 
@@ -20,13 +21,13 @@ const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
 const SesNotificationSchema = v.looseObject({
   notificationType: v.optional(v.string()),
   eventType: v.optional(v.string()),
-  mail: v.looseObject({ messageId: v.string() }),
+  mail: v.looseObject({ messageId: v.string(), timestamp: v.optional(v.string()), tags: v.optional(v.record(v.string(), v.array(v.string()))) }),
   bounce: v.optional(v.looseObject({ bounceType: v.string(), bouncedRecipients: recipients })),
   complaint: v.optional(v.looseObject({ complainedRecipients: recipients })),
 });
 
 export interface NotificationOutcome {
-  kind: 'bounce' | 'complaint' | 'ignored';
+  kind: 'bounce' | 'complaint' | 'send' | 'ignored';
   /** Addresses now suppressed for every agency. */
   suppressed: string[];
   /** The invitation the message was, when it was one of ours and it changed. */
@@ -34,7 +35,7 @@ export interface NotificationOutcome {
 }
 
 /**
- * Acts on one SES bounce or complaint notification (the `Message` of the SNS notification, a JSON
+ * Keeps SES's `Send` event of an invitation's first email (see `SendRecords`), and acts on one SES bounce or complaint notification (the `Message` of the SNS notification, a JSON
  * string). A permanent bounce suppresses the address for every agency and marks the invitation
  * `bounced` (out of the response rate, no reminders). A complaint suppresses the address too; its
  * invitation stays delivered, and the sender skips its reminders since the address is suppressed.
@@ -50,6 +51,13 @@ export async function handleSesNotification(db: Db, snsMessage: string, now: Dat
   }
   const notification = parseInput(SesNotificationSchema, json);
   const type = notification.notificationType ?? notification.eventType;
+
+  if (type === 'Send') {
+    // SES's record that it took an invitation's first email: what settles a send cut off mid-way.
+    const { messageId, timestamp, tags = {} } = notification.mail;
+    await recordSendEvent(db, { messageId, at: timestamp ?? iso(now), tags });
+    return { kind: 'send', suppressed: [], invitation: null };
+  }
 
   if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
     const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);

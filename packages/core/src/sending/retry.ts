@@ -1,7 +1,7 @@
 import type { OutgoingEmail } from '../email/compose';
 import { toMailerError, type Mailer, type MailerError } from '../email/mailer';
 
-const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 500 };
+const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 500 };
 
 export interface RetryDeps {
   mailer: Mailer;
@@ -10,7 +10,12 @@ export interface RetryDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Hands one email to SES, retrying throttling, 5xx and network failures with exponential backoff. */
+/**
+ * Hands one email to SES, retrying with exponential backoff only what SES certainly did not take
+ * (throttling, an error answer, no connection). A failure after which SES may have taken it (a
+ * timeout, a reset) is not retried here: sending again could send twice, so the caller resolves
+ * it from SES's own record (see `SendRecords`).
+ */
 export async function sendWithRetry(
   deps: RetryDeps,
   message: OutgoingEmail,
@@ -22,7 +27,7 @@ export async function sendWithRetry(
       return await deps.mailer.send(message);
     } catch (error) {
       const mailerError = toMailerError(error);
-      if (!mailerError.retryable || attempt >= attempts) return { error: mailerError };
+      if (!mailerError.retryable || !mailerError.notAccepted || attempt >= attempts) return { error: mailerError };
       await sleep(baseDelayMs * 2 ** (attempt - 1));
     }
   }

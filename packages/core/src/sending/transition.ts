@@ -19,15 +19,14 @@ export function transitionInvitation(
   { set = {}, remove = [], also = [] }: { set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
-  const removeClause = remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '';
   return transactIfUnchanged(db, [
     {
       Update: {
         TableName: db.table,
         Key: keys.invitation(roundId, invitationId),
-        UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause,
+        UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
         ConditionExpression: '#status = :from',
-        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...Object.fromEntries(remove.map((k, i) => [`#r${i}`, k])) },
+        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
         ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
       },
     },
@@ -57,7 +56,7 @@ export function settleAnsweredSend(
   roundId: string,
   invitationId: string,
   to: InvitationStatus,
-  { from = 'sending', set = {}, also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; also?: TransactItems } = {},
+  { from = 'sending', set = {}, remove = [], also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
   return transactIfUnchanged(db, [
@@ -65,9 +64,9 @@ export function settleAnsweredSend(
       Update: {
         TableName: db.table,
         Key: keys.invitation(roundId, invitationId),
-        UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', '),
+        UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', ') + removeClause(remove),
         ConditionExpression: '#status = :responded AND answeredFrom = :from',
-        ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
         ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...extra.values },
       },
     },
@@ -83,3 +82,6 @@ export function settleAnsweredSend(
     ...also,
   ]);
 }
+
+const removeClause = (remove: readonly string[]) => (remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '');
+const removeNames = (remove: readonly string[]) => Object.fromEntries(remove.map((k, i) => [`#r${i}`, k]));

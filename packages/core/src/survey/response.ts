@@ -148,7 +148,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
                 // Leaving the reminder index here is what cancels the reminders. The status it had
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
-                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''} REMOVE GSI1PK, GSI1SK`,
+                // A send still unrecorded keeps its lease: the recovery sweep settles it if its worker died.
+                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${from === 'sending' ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
                 ConditionExpression: '#status = :from',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },

@@ -7,6 +7,7 @@ import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { transitionInvitation } from '../sending/transition';
+import { LEASE_MS, leaseIndex } from '../sending/deliver';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
@@ -258,7 +259,8 @@ export async function createRound(
     {
       Put: {
         TableName: db.table,
-        Item: { ...keys.invitation(round.roundId, invitation.invitationId), type: 'invitation', ...invitation },
+        // Leased from the start: if its job is lost, the recovery sweep queues it again (`recoverSends`).
+        Item: { ...keys.invitation(round.roundId, invitation.invitationId), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },
@@ -430,7 +432,7 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
   })) {
     await mapConcurrent(items as unknown as Invitation[], 4, async (invitation) => {
       // Only an invitation this cancel took from `pending` was certainly never emailed.
-      if (await transitionInvitation(db, roundId, invitation.invitationId, 'pending', 'skipped')) {
+      if (await transitionInvitation(db, roundId, invitation.invitationId, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) {
         await giveThrottleBack(db, round, invitation);
       }
     });

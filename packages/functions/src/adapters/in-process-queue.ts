@@ -1,8 +1,7 @@
 import type { JobQueue, SendJob } from '@rapport/core';
 
 export interface InProcessQueueOptions {
-  /** Jobs started per second at most: SES's sending rate. */
-  ratePerSecond: number;
+  /** Jobs running at once. SES's sending rate is kept by the mailer (`pacedMailer`), not here. */
   concurrency?: number;
 }
 
@@ -14,13 +13,14 @@ export interface InProcessQueue extends JobQueue {
 }
 
 /**
- * The local runner's queue: jobs run in this process, at most `ratePerSecond` starting per second
- * (SES's sending rate) and `concurrency` at a time. A job that throws is logged and dropped: there
- * is no dead-letter queue locally, and the invitation stays visible in its last status.
+ * The local runner's queue: jobs run in this process, `concurrency` at a time; the mailer paces
+ * the SES calls, so a job with nothing left to send costs no sending slot. A job that throws is
+ * logged and dropped: there is no dead-letter queue locally; its invitation keeps its lease, and
+ * the recovery sweep picks it up when the lease runs out.
  */
 export function createInProcessQueue(
   handle: (job: SendJob) => Promise<unknown>,
-  { ratePerSecond, concurrency = 4 }: InProcessQueueOptions,
+  { concurrency = 4 }: InProcessQueueOptions = {},
 ): InProcessQueue {
   const waiting: SendJob[] = [];
   /** Jobs held back by a delay: they count as work not done, so `drain` waits for them too. */
@@ -28,22 +28,13 @@ export function createInProcessQueue(
   const idle: Array<() => void> = [];
   let running = 0;
   let stopped = false;
-  let nextStart = 0;
-  let timer: NodeJS.Timeout | undefined;
 
   const settleIfIdle = () => {
     if (running === 0 && waiting.length === 0 && delayed.size === 0) idle.splice(0).forEach((resolve) => resolve());
   };
 
   const pump = () => {
-    timer = undefined;
     while (!stopped && running < concurrency && waiting.length > 0) {
-      const wait = nextStart - Date.now();
-      if (wait > 0) {
-        timer ??= setTimeout(pump, wait);
-        return;
-      }
-      nextStart = Math.max(nextStart, Date.now()) + 1000 / ratePerSecond;
       const job = waiting.shift()!;
       running++;
       handle(job)
@@ -66,13 +57,13 @@ export function createInProcessQueue(
         waiting.push(...jobs);
         return pump();
       }
-      const timer = setTimeout(() => {
-        delayed.delete(timer);
+      const held = setTimeout(() => {
+        delayed.delete(held);
         if (stopped) return settleIfIdle();
         waiting.push(...jobs);
         pump();
       }, delaySeconds * 1000);
-      delayed.add(timer);
+      delayed.add(held);
     },
     drain: () => new Promise<void>((resolve) => {
       idle.push(resolve);
@@ -80,7 +71,6 @@ export function createInProcessQueue(
     }),
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
       // Dropped like the waiting jobs: the invitations are pending, and the scheduled job finds them.
       for (const t of delayed) clearTimeout(t);
       delayed.clear();

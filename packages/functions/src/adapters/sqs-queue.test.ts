@@ -35,7 +35,7 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
     sqs.refuseOnce.add(encodeJob(batch[1]!)).add(encodeJob(batch[3]!));
     await queue.enqueue(batch);
     expect(delays).toEqual([100]);
-    expect(sqs.bodies.filter((b) => b.includes('rnd_refused')).map((b) => decodeJob(b)!.invitationId).sort()).toEqual(['inv_0', 'inv_1', 'inv_2', 'inv_3']);
+    expect(sqs.bodies.filter((b) => b.includes('rnd_refused')).map((b) => (decodeJob(b) as { invitationId: string }).invitationId).sort()).toEqual(['inv_0', 'inv_1', 'inv_2', 'inv_3']);
   });
 
   it('gives up after the last attempt, saying how many jobs were refused', async () => {

@@ -48,6 +48,7 @@ const SendJobSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
   v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
   v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id }),
+  v.strictObject({ kind: v.literal('close-round'), roundId: id }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */

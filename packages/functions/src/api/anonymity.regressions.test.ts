@@ -9,7 +9,7 @@ import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
  * must now recover nothing. The general property is the attacker test beside this file.
  */
 
-const queue = inProcessSendQueue(() => deps, { ratePerSecond: 100 });
+const queue = inProcessSendQueue(() => deps);
 const deps: Deps = { ...testDeps(), queue };
 const { db } = deps;
 

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
+import { recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
 import { lambdaDb, lambdaQueue, lambdaSummary, now as clock } from './runtime';
 
@@ -16,7 +16,7 @@ export interface JobEvent {
 }
 
 const jobs = {
-  scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue() }, now),
+  scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now),
   summaries: (now: Date) => runSummaries(lambdaSummary(), now),
 } satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
 

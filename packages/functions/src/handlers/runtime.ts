@@ -1,8 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createSesMailer, loadConfig, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SummaryDeps } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SummaryDeps } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue } from '../adapters/sqs-queue';
 import { createDeps, type Deps } from '../deps';
+import { logger } from '../logger';
 
 /**
  * What the handlers build once per Lambda container, on first use, and keep warm between
@@ -84,9 +85,15 @@ export function lambdaQueue(): JobQueue {
   return (built.queue = createSqsQueue({ client: built.sqs, queueUrl }));
 }
 
+/**
+ * SES, paced to this Lambda's share of the account's sending rate: the senders run at most
+ * `SENDER_CONCURRENCY` at once (the event source's maximum concurrency, set by infra), and every
+ * kind of mail goes through them.
+ */
 const lambdaMailer = (): Mailer => {
   const c = lambdaConfig();
-  return (built.mailer ??= createSesMailer({ region: c.region, endpoint: c.sesEndpoint }));
+  const senders = Math.max(1, Number(env().SENDER_CONCURRENCY) || 1);
+  return (built.mailer ??= pacedMailer(createSesMailer({ region: c.region, endpoint: c.sesEndpoint }), { ratePerSecond: c.sendRatePerSecond / senders }));
 };
 
 /** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
@@ -101,6 +108,7 @@ export function lambdaDelivery(): DeliveryDeps {
     mailFrom: config.mailFrom,
     // An email SES did not take goes back on the queue, delayed (the sender is linked to it).
     requeue: (job, delaySeconds) => lambdaQueue().enqueue([job], { delaySeconds }),
+    warn: (message, fields) => logger.warn(message, fields),
     now,
   });
 }

@@ -5,7 +5,7 @@ import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
 // A queue the test can drain, so it knows when the invitations and the warning are out.
-const queue = inProcessSendQueue(() => deps, { ratePerSecond: 50 });
+const queue = inProcessSendQueue(() => deps);
 const deps: Deps = { ...testDeps(), queue };
 
 /**

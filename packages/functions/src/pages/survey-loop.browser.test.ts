@@ -8,7 +8,7 @@ import { inProcessSendQueue, type Deps } from '../deps';
  * The real worker behind an in-process queue we can drain, so the test knows when mail is out; on
  * a table of its own, because the scheduled job it runs sweeps the whole reminder index.
  */
-const queue = inProcessSendQueue(() => deps, { ratePerSecond: 50 });
+const queue = inProcessSendQueue(() => deps);
 let deps: Deps;
 
 describe('the survey loop, end to end', () => {

@@ -4,7 +4,7 @@ import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 import { inProcessSendQueue, type Deps } from '../../deps';
 
 // A queue the test can drain, so it knows when the email is out.
-const queue = inProcessSendQueue(() => deps, { ratePerSecond: 50 });
+const queue = inProcessSendQueue(() => deps);
 const deps: Deps = { ...testDeps(), queue };
 
 describe('commitments', () => {

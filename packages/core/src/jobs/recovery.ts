@@ -1,0 +1,123 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys, LEASE_PARTITIONS } from '../db/keys';
+import { updateIfUnchanged } from '../db/transact';
+import { isConditionFailed } from '../db/conditions';
+import { queryAll } from '../db/page';
+import { iso } from '../shared/time';
+import type { JobQueue, SendJob } from '../sending/queue';
+import type { SendRecords } from '../sending/records';
+import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
+import { getRound, type Invitation, type Round } from '../survey/round';
+
+export interface RecoveryDeps {
+  db: Db;
+  queue: JobQueue;
+  records: SendRecords;
+}
+
+export interface Recovered {
+  /** Queued invitations whose job was lost (or is late), queued again. */
+  requeued: number;
+  /** Sends cut off after SES took the email: recorded `sent` from SES's record. */
+  recorded: number;
+  /** Sends cut off before SES took the email: queued again. */
+  resent: number;
+}
+
+type Leased = Invitation & { GSI1SK: string; requeues?: number };
+
+/**
+ * The recovery sweep: the invitations whose lease ran out by `leasesBefore` (default `now`), found
+ * through the sparse lease index, so it reads only what is late, never a whole round.
+ * - Queued (`pending`): the job was lost (a stopped local runner, a failed enqueue) or is still
+ *   waiting behind a backlog. Queued again with a lease twice as long each time, so a job that is
+ *   only slow is queued at most ⌈log2(1 + wait / 15 min)⌉ more times; the worker claims each
+ *   invitation once, so a duplicate job sends nothing.
+ * - Claimed (`sending`): the worker died mid-send, or its SES call ended without an answer. SES's
+ *   record decides: accepted → `sent`; no record → SES never took it, queued again.
+ * Each change is conditional on the lease read, so two sweeps at once act once.
+ */
+export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore = now }: { leasesBefore?: Date } = {}): Promise<Recovered> {
+  const total: Recovered = { requeued: 0, recorded: 0, resent: 0 };
+  const rounds = new Map<string, Promise<Round>>();
+  const roundOf = (i: Invitation) => rounds.get(i.roundId) ?? rounds.set(i.roundId, getRound(deps.db, i.agencyId, i.roundId)).get(i.roundId)!;
+  await Promise.all(
+    LEASE_PARTITIONS.map(async (partition) => {
+      for await (const items of queryAll(deps.db, {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :before',
+        ExpressionAttributeValues: { ':pk': partition, ':before': iso(leasesBefore) },
+      })) {
+        const leased = items as unknown as Leased[];
+        const requeued = await requeueLost(deps, leased.filter((i) => i.status === 'pending'), now);
+        const settled = await settleCutOff(deps, leased.filter(isCutOff), now, roundOf);
+        await Promise.all(leased.filter((i) => i.status !== 'pending' && !isCutOff(i)).map((i) => leaveIndex(deps.db, i)));
+        total.requeued += requeued;
+        total.recorded += settled.recorded;
+        total.resent += settled.resent;
+      }
+    }),
+  );
+  return total;
+}
+
+const isCutOff = (i: Leased) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
+
+async function requeueLost(deps: RecoveryDeps, invitations: Leased[], now: Date): Promise<number> {
+  const jobs: SendJob[] = [];
+  for (const i of invitations) {
+    const requeues = (i.requeues ?? 0) + 1;
+    const lease = leaseIndex(i, new Date(now.getTime() + queueLeaseMs(requeues)));
+    const taken = await updateIfUnchanged(deps.db, {
+      Key: keys.invitation(i.roundId, i.invitationId),
+      UpdateExpression: 'SET queuedAt = :now, requeues = :requeues, GSI1SK = :lease',
+      ConditionExpression: '#status = :pending AND GSI1SK = :read',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':now': iso(now), ':requeues': requeues, ':lease': lease.GSI1SK, ':pending': 'pending', ':read': i.GSI1SK },
+    });
+    if (taken) jobs.push({ kind: 'invitation', roundId: i.roundId, invitationId: i.invitationId });
+  }
+  // Leased first, queued after: if queuing fails, the new lease runs out and the next sweep tries again.
+  await deps.queue.enqueue(jobs);
+  return jobs.length;
+}
+
+async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date, roundOf: (i: Invitation) => Promise<Round>) {
+  const settled = { recorded: 0, resent: 0 };
+  if (invitations.length === 0) return settled;
+  const accepted = await deps.records.firstEmails(invitations);
+  const resend: SendJob[] = [];
+  for (const i of invitations) {
+    const messageId = accepted.get(i.invitationId);
+    if (messageId) {
+      await rememberMessage(deps.db, messageId, i, 'invitation');
+      if (await recordSent(deps.db, await roundOf(i), i, messageId, now)) settled.recorded++;
+    } else if (i.status === 'responded') {
+      // Answered through the link the email carried: it arrived, whatever the record says.
+      if (await recordSent(deps.db, await roundOf(i), i, i.messageId ?? '', now)) settled.recorded++;
+    } else if (await returnToQueue(deps.db, i, now, { delaySeconds: 0, lastFailure: 'Interrupted' })) {
+      resend.push({ kind: 'invitation', roundId: i.roundId, invitationId: i.invitationId });
+    }
+  }
+  await deps.queue.enqueue(resend);
+  settled.resent = resend.length;
+  return settled;
+}
+
+/** An invitation that moved on without leaving the lease index: taken out, unless it moved again. */
+async function leaveIndex(db: Db, i: Leased): Promise<void> {
+  await db.doc
+    .send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(i.roundId, i.invitationId),
+        UpdateExpression: 'REMOVE GSI1PK, GSI1SK',
+        ConditionExpression: 'GSI1SK = :read',
+        ExpressionAttributeValues: { ':read': i.GSI1SK },
+      }),
+    )
+    .catch((error) => {
+      if (!isConditionFailed(error)) throw error;
+    });
+}

@@ -1,0 +1,54 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { batchGet } from '../db/batch';
+import { isConditionFailed } from '../db/conditions';
+import type { InvitationRef } from '../survey/token';
+
+/**
+ * SES's own record of the first emails it accepted: what settles a send whose worker died between
+ * handing the email to SES and writing down the answer (or whose SES call ended in a timeout).
+ * With a record, the email went out and the invitation is `sent`; without one, SES never took it
+ * and sending again sends it once. Two adapters: on AWS the configuration set's `Send` events,
+ * kept in the table (`recordSendEvent`, `recordedSends`); locally the SES server's store.
+ */
+export interface SendRecords {
+  /** The SES message id of each invitation's first email that SES accepted, by invitation id. */
+  firstEmails(refs: readonly InvitationRef[]): Promise<Map<string, string>>;
+}
+
+/** The SES message tags every invitation email carries, so SES's events name the invitation. */
+export const invitationTags = (ref: InvitationRef, kind: 'invitation' | 'reminder') => ({ round: ref.roundId, invitation: ref.invitationId, kind });
+
+/**
+ * Keeps SES's `Send` event of an invitation's first email (tags `invitation`, `round`, `kind`).
+ * The first event kept wins: SNS may deliver one twice.
+ */
+export async function recordSendEvent(db: Db, event: { messageId: string; at: string; tags: Record<string, readonly string[]> }): Promise<boolean> {
+  const [roundId] = event.tags.round ?? [];
+  const [invitationId] = event.tags.invitation ?? [];
+  if (!roundId || !invitationId || event.tags.kind?.[0] !== 'invitation') return false;
+  try {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...keys.sendRecord(invitationId), type: 'sendRecord', roundId, invitationId, messageId: event.messageId, at: event.at },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** The AWS adapter: the `Send` events `recordSendEvent` kept. */
+export function recordedSends(db: Db): SendRecords {
+  return {
+    async firstEmails(refs) {
+      const found = await batchGet(db, refs.map((r) => keys.sendRecord(r.invitationId)));
+      return new Map([...found.values()].map((item) => [item.invitationId as string, item.messageId as string]));
+    },
+  };
+}
