@@ -1,6 +1,8 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
+import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { createSesMailer, MailerError, type Mailer } from '../email/mailer';
@@ -8,7 +10,8 @@ import { cancelRound, createRound, getRound } from '../survey/round';
 import { openInvitation } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
-import { deliver, type DeliveryDeps } from './deliver';
+import { deliver, LEASE_MS, type DeliveryDeps } from './deliver';
+import type { SendJob } from './queue';
 
 const config = testConfig();
 const { db, linkSecret } = testDeps();
@@ -34,6 +37,12 @@ async function roundFixture(count = 2) {
   const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
   const jobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
   return { agencyId: agency.agencyId, pro, round, jobs, emails: recipients.map((r) => r.email) };
+}
+
+/** The stored item, index keys included. */
+async function rawInvitation(ref: { roundId: string; invitationId: string }) {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId) }));
+  return Item as Record<string, string> & { GSI1SK: string };
 }
 
 describe('delivering invitations', () => {
@@ -99,7 +108,7 @@ describe('delivering invitations', () => {
     let calls = 0;
     const throttling: Mailer = {
       send: async (message) => {
-        if (++calls <= 2) throw new MailerError('Rate exceeded', 'Throttling', true);
+        if (++calls <= 2) throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
         return sesMailer.send(message);
       },
     };
@@ -110,30 +119,48 @@ describe('delivering invitations', () => {
     expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
   });
 
-  it('puts an email SES did not take back to pending and queues it with a delay; fails it only when SES may have taken it, or refused it for good (stubbed faults)', async () => {
+  it('puts an email SES did not take back to pending and queues it with a delay; leaves one SES may have taken in doubt; fails one refused for good (stubbed faults)', async () => {
     const { agencyId, round, jobs } = await roundFixture(3);
     const delays: number[] = [];
     const sleep = async (ms: number) => void delays.push(ms);
-    const requeued: [string, number][] = [];
-    const requeue = async (job: { invitationId: string }, seconds: number) => void requeued.push([job.invitationId, seconds]);
+    const requeued: [SendJob, number][] = [];
+    const requeue = async (job: SendJob, seconds: number) => void requeued.push([job, seconds]);
+    const warnings: [string, Record<string, string>][] = [];
+    const warn = (message: string, fields: Record<string, string>) => void warnings.push([message, fields]);
     // Throttled through every attempt: SES took nothing, so it is tried again later, never failed.
     const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true, undefined, true)) };
-    expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue }), jobs[0]!)).toBe('retry');
+    expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue, warn }), jobs[0]!)).toBe('retry');
     expect(delays).toEqual([50, 100]);
     expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'pending', retries: 1, lastFailure: 'Throttling' });
-    expect(requeued).toHaveLength(1);
-    expect(requeued[0]![0]).toBe(jobs[0]!.invitationId);
+    expect(requeued.map(([job]) => job)).toEqual([jobs[0]]);
     expect(requeued[0]![1]).toBeGreaterThanOrEqual(1);
     expect(requeued[0]![1]).toBeLessThanOrEqual(3);
-    // A timeout mid-request: SES may have taken it, so it is not sent again (the issue's record-based recovery is not built yet).
+    // Back in the queue, it is leased again: lost, the recovery sweep finds it after the wait and a lease.
+    const queued = await rawInvitation(jobs[0]!);
+    expect(Date.parse(queued.GSI1SK.split('#')[0]!) - Date.parse(queued.queuedAt)).toBe(LEASE_MS);
+    expect(Date.parse(queued.queuedAt) - Date.parse(queued.lastFailureAt)).toBe(requeued[0]![1] * 1000);
+
+    // A timeout mid-request: SES may have taken it, so it is neither sent again nor failed. It stays
+    // `sending` with its lease, for the recovery sweep to settle from SES's record.
     const timedOut: Mailer = { send: async () => Promise.reject(new MailerError('Socket timeout', 'ETIMEDOUT', true)) };
-    expect(await deliver(deliveryDeps(timedOut, { retry: { attempts: 1, baseDelayMs: 50 }, sleep, requeue }), jobs[1]!)).toBe('failed');
+    const before = await rawInvitation(jobs[1]!);
+    expect(await deliver(deliveryDeps(timedOut, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue, warn }), jobs[1]!)).toBe('in-doubt');
+    expect(delays).toEqual([50, 100]);
+    const inDoubt = await rawInvitation(jobs[1]!);
+    expect(inDoubt).toMatchObject({ status: 'sending', lastFailure: 'ETIMEDOUT', GSI1PK: before.GSI1PK });
+    expect(Date.parse(inDoubt.GSI1SK.split('#')[0]!) - Date.parse(inDoubt.sendingAt)).toBe(LEASE_MS);
+
     const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
-    expect(await deliver(deliveryDeps(rejecting, { sleep, requeue }), jobs[2]!)).toBe('failed');
+    expect(await deliver(deliveryDeps(rejecting, { sleep, requeue, warn }), jobs[2]!)).toBe('failed');
     expect(requeued).toHaveLength(1);
-    expect((await openInvitation(db, jobs[2]!)).invitation).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
-    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 1, sending: 0, failed: 2 });
-    // A failed invitation is not retried by a later run of the same job; the pending one is sent.
+    const failed = await rawInvitation(jobs[2]!);
+    expect(failed).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
+    // Out of the lease index: the recovery sweep has nothing to do with it.
+    expect(failed.GSI1PK).toBeUndefined();
+    expect(warnings).toEqual([['email refused for good', { kind: 'invitation', roundId: round.roundId, invitationId: jobs[2]!.invitationId, failure: 'MessageRejected' }]]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 1, sending: 1, failed: 1 });
+    // Neither the failed nor the in-doubt invitation is sent by a later run of its job; the pending one is.
+    expect(await deliver(deliveryDeps(), jobs[2]!)).toBe('not-due');
     expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
