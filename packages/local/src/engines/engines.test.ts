@@ -1,6 +1,6 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect, createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createDb, ensureTable } from '@rapport/core';
@@ -115,7 +115,38 @@ describe('DynamoDB Local', () => {
     }
     expect(isAlive(second.pid)).toBe(false);
   }, 60_000); // two Java starts and a table with its indexes: about 18 s on a busy 2-core machine
+
+  // Needs an address other than loopback to try; a machine without one has nothing to expose.
+  it.skipIf(!externalAddress())('listens on 127.0.0.1 only: the machine\'s other addresses refuse the connection', async () => {
+    const port = await freePort();
+    const dynamo = await startDynamoDbLocal({ port });
+    try {
+      expect(await connects('127.0.0.1', port)).toBe(true);
+      expect(await connects(externalAddress()!, port)).toBe(false);
+    } finally {
+      await dynamo.stop();
+    }
+  }, 60_000);
 });
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** Whether a TCP connection to host:port is accepted (closed again at once). */
+const connects = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true)).once('error', () => done(false));
+    socket.setTimeout(2000, () => done(false));
+  });
 
 describe('SES server', () => {
   it('serves the inbox UI and the store, and frees its port on stop', async () => {
