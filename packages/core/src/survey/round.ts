@@ -105,7 +105,7 @@ export interface Invitation {
   messageId?: string;
   /** Its status when first answered: what an anonymous round's list shows instead of `responded`. */
   answeredFrom?: InvitationStatus;
-  /** Why it ended `failed`: the SES error code, `Interrupted` or `DeadLetter`. */
+  /** Why it ended `failed`: the code of SES's permanent refusal. */
   failure?: string;
   /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
   retries?: number;

@@ -131,7 +131,7 @@ export const InvitationOut = v.object({
   nextReminderAt: v.pipe(v.nullable(Timestamp), v.description('Named rounds only: when the next reminder goes out unless they answer first; null when none will.')),
   failureReason: v.pipe(
     v.nullable(v.string()),
-    v.description('Why a `failed` email was not delivered: the SES error code (e.g. `MessageRejected`), `Interrupted` (the send may or may not have gone out) or `DeadLetter`; null otherwise.'),
+    v.description('Why a `failed` email was not delivered: the code of SES\'s permanent refusal (e.g. `MessageRejected`); null otherwise. Throttling and outages never fail an email: it is queued again (see `retries`).'),
   ),
   retries: v.pipe(v.number(), v.description('Times SES did not take the first email (throttled, unreachable) and it was queued again for later.')),
 });
