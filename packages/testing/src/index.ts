@@ -83,5 +83,6 @@ export * from './api';
 export * from './browser';
 export * from './cli';
 export * from './csv';
+export * from './faults';
 export * from './row-space';
 export * from './aggregate';

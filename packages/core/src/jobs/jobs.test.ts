@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedTestDeps, sesEmails } from '@rapport/testing';
+import { answerLostMailer, isolatedTestDeps, sesEmails } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -9,8 +9,9 @@ import { addDays } from '../shared/time';
 import { cancelRound, createRound, getRound, listInvitations, type Invitation } from '../survey/round';
 import { openInvitation, submitResponse } from '../survey/response';
 import { suppress } from '../survey/suppression';
-import { deliver, type DeliveryDeps } from '../sending/deliver';
+import { deliver, LEASE_MS, leaseIndex, type DeliveryDeps } from '../sending/deliver';
 import type { JobQueue, SendJob } from '../sending/queue';
+import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
 import { runScheduledJobs } from './index';
 
@@ -21,8 +22,9 @@ import { runScheduledJobs } from './index';
 let db: Db;
 let linkSecret: string;
 let mailer: Mailer;
+let records: SendRecords;
 beforeAll(async () => {
-  ({ db, linkSecret, mailer } = await isolatedTestDeps());
+  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
 });
 afterAll(() => db.client.destroy());
 
@@ -32,19 +34,25 @@ function collectingQueue(): JobQueue & { jobs: SendJob[] } {
   return { jobs, enqueue: async (added) => void jobs.push(...added) };
 }
 
-const deliveryAt = (at: Date): DeliveryDeps => ({
+const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({
   db,
-  mailer,
+  mailer: through,
   linkSecret,
   publicUrl: 'http://localhost:3000',
   mailFrom: 'surveys@rapport.example',
   now: () => at,
 });
 
-/** Runs the scheduler at `at`, then every job it queued (twice, to show a duplicate is harmless). */
+/** The invitation each job is for (a close job has none). */
+const invitationIds = (jobs: SendJob[]) => jobs.map((j) => ('invitationId' in j ? j.invitationId : undefined));
+
+/**
+ * Runs the scheduler at `at`, then every job it queued, close jobs included (twice, to show a
+ * duplicate is harmless).
+ */
 async function runJobsAt(at: Date) {
   const queue = collectingQueue();
-  const summary = await runScheduledJobs({ db, queue }, at);
+  const summary = await runScheduledJobs({ db, queue, records }, at);
   const outcomes = [];
   for (const job of [...queue.jobs, ...queue.jobs]) outcomes.push(await deliver(deliveryAt(at), job));
   return { ...summary, jobs: queue.jobs, outcomes };
@@ -88,11 +96,11 @@ describe('reminders and expiry', () => {
     expect((await invitationOf(refs.cole!)).nextReminderAt).toBeNull();
 
     const day2 = await runJobsAt(addDays(t0, 2));
-    expect(day2).toMatchObject({ roundsClosed: 0, remindersQueued: 0 });
+    expect(day2).toMatchObject({ roundsToClose: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0 });
 
     // Day 3: the reporter and the colleague who has not answered; never the one who has.
     const day3 = await runJobsAt(addDays(t0, 3.01));
-    expect(day3.jobs.map((j) => j.invitationId).sort()).toEqual([refs.rita!.invitationId, refs.carl!.invitationId].sort());
+    expect(invitationIds(day3.jobs).sort()).toEqual([refs.rita!.invitationId, refs.carl!.invitationId].sort());
     expect(day3.outcomes).toEqual(['sent', 'sent', 'not-due', 'not-due']);
     const ritaMail = await sesEmails({ to: emails.rita! });
     expect(ritaMail.map((m) => m.subject)).toEqual([
@@ -109,21 +117,22 @@ describe('reminders and expiry', () => {
 
     // Day 7: the second reminder, for the colleague only (reporters get one).
     const day7 = await runJobsAt(addDays(t0, 7.01));
-    expect(day7.jobs.map((j) => j.invitationId)).toEqual([refs.carl!.invitationId]);
+    expect(invitationIds(day7.jobs)).toEqual([refs.carl!.invitationId]);
     expect(day7.outcomes).toEqual(['sent', 'not-due']);
     expect(await sesEmails({ to: emails.carl! })).toHaveLength(3);
     expect(await sesEmails({ to: emails.rita! })).toHaveLength(2);
     expect(await sesEmails({ to: emails.cole! })).toHaveLength(1);
 
-    expect(await runJobsAt(addDays(t0, 13.9))).toMatchObject({ roundsClosed: 0, remindersQueued: 0 });
+    expect(await runJobsAt(addDays(t0, 13.9))).toMatchObject({ roundsToClose: 0, remindersQueued: 0 });
+    // The round closes in a job of its own; run twice, it closes once.
     const day14 = await runJobsAt(addDays(t0, 14.01));
-    expect(day14).toMatchObject({ roundsClosed: 1, remindersQueued: 0 });
+    expect(day14).toMatchObject({ roundsToClose: 1, remindersQueued: 0, jobs: [{ kind: 'close-round', roundId: round.roundId }], outcomes: ['closed', 'closed'] });
     const closed = await getRound(db, agencyId, round.roundId);
     expect(closed).toMatchObject({ status: 'closed', closedAt: addDays(t0, 14.01).toISOString() });
     expect(closed.counts).toMatchObject({ pending: 0, sending: 0, sent: 0, responded: 1, expired: 2 });
     expect(await invitationOf(refs.carl!)).toMatchObject({ status: 'expired', remindersSent: 2, nextReminderAt: null });
-    // Closing twice changes nothing.
-    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 0 });
+    // Closing twice changes nothing, and a closed round is not queued again.
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsToClose: 0 });
     expect((await getRound(db, agencyId, round.roundId)).counts).toEqual(closed.counts);
   });
 
@@ -142,7 +151,7 @@ describe('reminders and expiry', () => {
     expect((await runJobsAt(addDays(t0, 3.6))).outcomes).toEqual(['sent', 'not-due']);
     // Day 1.5 + 6 is after the 7-day close: there is no second reminder.
     expect(await invitationOf(ref)).toMatchObject({ remindersSent: 1, nextReminderAt: null });
-    expect(await runJobsAt(addDays(t0, 7.01))).toMatchObject({ roundsClosed: 1, remindersQueued: 0 });
+    expect(await runJobsAt(addDays(t0, 7.01))).toMatchObject({ roundsToClose: 1, remindersQueued: 0, outcomes: ['closed', 'closed'] });
     expect(await sesEmails({ to: 'client-short@brand.example' })).toHaveLength(2);
   });
 
@@ -153,13 +162,13 @@ describe('reminders and expiry', () => {
     const unsubscribed = await sentRound([{ who: 'uma', audience: 'reporter' }], t0);
 
     const queue = collectingQueue();
-    await runScheduledJobs({ db, queue }, addDays(t0, 3.01));
+    await runScheduledJobs({ db, queue, records }, addDays(t0, 3.01));
     expect(queue.jobs).toHaveLength(3);
     await submitResponse(db, answered.refs.ann!, { responsiveness: 2 }, addDays(t0, 3.01));
     await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);
     await suppress(db, unsubscribed.emails.uma!, 'unsubscribed', { agencyId: unsubscribed.agencyId }, addDays(t0, 3.01));
 
-    const outcome = (ref: { invitationId: string }) => deliver(deliveryAt(addDays(t0, 3.02)), queue.jobs.find((j) => j.invitationId === ref.invitationId)!);
+    const outcome = (ref: { invitationId: string }) => deliver(deliveryAt(addDays(t0, 3.02)), queue.jobs.find((j) => 'invitationId' in j && j.invitationId === ref.invitationId)!);
     expect(await outcome(answered.refs.ann!)).toBe('not-due');
     expect(await outcome(cancelled.refs.cid!)).toBe('skipped');
     expect(await outcome(unsubscribed.refs.uma!)).toBe('skipped');
@@ -167,7 +176,7 @@ describe('reminders and expiry', () => {
     // Skipped reminders leave the index: the next run finds nothing.
     expect(await runJobsAt(addDays(t0, 3.03))).toMatchObject({ remindersQueued: 0 });
     expect(await invitationOf(cancelled.refs.cid!)).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
-    expect(await runJobsAt(addDays(t0, 14.01))).toMatchObject({ roundsClosed: 3 });
+    expect(await runJobsAt(addDays(t0, 14.01))).toMatchObject({ roundsToClose: 3 });
   });
 
   it('closes a cancelled round without reopening it, and marks invitations never sent as skipped', async () => {
@@ -185,7 +194,7 @@ describe('reminders and expiry', () => {
     await deliver(deliveryAt(t0), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId });
     await cancelRound(db, agency.agencyId, round.roundId);
 
-    expect(await runJobsAt(addDays(t0, 14.5))).toMatchObject({ roundsClosed: 1 });
+    expect(await runJobsAt(addDays(t0, 14.5))).toMatchObject({ roundsToClose: 1 });
     const after = await getRound(db, agency.agencyId, round.roundId);
     expect(after.status).toBe('cancelled');
     expect(after.counts).toMatchObject({ pending: 0, sent: 0, expired: 1, skipped: 1 });
@@ -193,7 +202,7 @@ describe('reminders and expiry', () => {
     expect(items.map((i) => i.status).sort()).toEqual(['expired', 'skipped']);
   });
 
-  it('queues again invitations whose send jobs were lost, once they have waited 15 minutes', async () => {
+  it('queues again an invitation whose send job was lost, once its lease of 15 minutes has run out', async () => {
     const t0 = new Date('2031-11-11T09:00:00.000Z');
     const agency = await createAgency(db, { name: 'Lost jobs' }, t0);
     const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-lost@acme.example' }, t0);
@@ -203,49 +212,55 @@ describe('reminders and expiry', () => {
     // The first job ran; the second was lost (say the runner stopped with it queued).
     await deliver(deliveryAt(t0), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId });
 
-    expect(await runJobsAt(new Date(t0.getTime() + 10 * 60_000))).toMatchObject({ invitationsRequeued: 0 });
+    expect(await runJobsAt(new Date(t0.getTime() + 10 * 60_000))).toMatchObject({ requeued: 0, jobs: [] });
     const later = await runJobsAt(new Date(t0.getTime() + 16 * 60_000));
-    expect(later).toMatchObject({ invitationsRequeued: 1, jobs: [{ kind: 'invitation', invitationId: accepted[1]!.invitationId }] });
+    expect(later).toMatchObject({ requeued: 1, recorded: 0, resent: 0, jobs: [{ kind: 'invitation', invitationId: accepted[1]!.invitationId }] });
     expect(later.outcomes).toEqual(['sent', 'not-due']);
     expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
     expect(await sesEmails({ to: emails[1]! })).toHaveLength(1);
-    expect(await runJobsAt(new Date(t0.getTime() + 30 * 60_000))).toMatchObject({ invitationsRequeued: 0 });
-    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1 });
+    // Sent, it left the lease index: nothing is queued again.
+    expect(await runJobsAt(new Date(t0.getTime() + 60 * 60_000))).toMatchObject({ requeued: 0, jobs: [] });
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsToClose: 1 });
   });
 
-  it('marks failed, never re-sends, an invitation a dead worker left sending for 15 minutes', async () => {
+  it('sends again, once, an invitation whose worker died before SES took it, once its lease has run out', async () => {
     const t0 = new Date('2031-12-01T09:00:00.000Z');
     const agency = await createAgency(db, { name: 'Dead worker' }, t0);
     const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-dead@acme.example' }, t0);
     const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'dead-worker@news.example', audience: 'reporter' }] }, t0);
     const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
-    // The claim a worker makes before calling SES; then it dies.
-    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: t0.toISOString() } })).toBe(true);
+    // The claim a worker makes before calling SES (with its lease); then it dies.
+    const claimAt = new Date(t0.getTime() + 60_000);
+    const claim = { sendingAt: claimAt.toISOString(), ...leaseIndex(ref, new Date(claimAt.getTime() + LEASE_MS)) };
+    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: claim })).toBe(true);
 
-    expect(await runJobsAt(new Date(t0.getTime() + 10 * 60_000))).toMatchObject({ sendsInterrupted: 0, invitationsRequeued: 0 });
-    const later = await runJobsAt(new Date(t0.getTime() + 16 * 60_000));
-    expect(later).toMatchObject({ sendsInterrupted: 1, invitationsRequeued: 0, jobs: [] });
-    expect(await invitationOf(ref)).toMatchObject({ status: 'failed', failure: 'Interrupted' });
-    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ sending: 0, failed: 1 });
-    expect(await sesEmails({ to: 'dead-worker@news.example' })).toEqual([]);
-    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsClosed: 1, sendsInterrupted: 0 });
+    expect(await runJobsAt(new Date(t0.getTime() + 15 * 60_000))).toMatchObject({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    const later = await runJobsAt(new Date(t0.getTime() + 17 * 60_000));
+    expect(later).toMatchObject({ requeued: 0, recorded: 0, resent: 1, jobs: [{ kind: 'invitation', invitationId: ref.invitationId }] });
+    expect(later.outcomes).toEqual(['sent', 'not-due']);
+    expect(await invitationOf(ref)).toMatchObject({ status: 'sent', lastFailure: 'Interrupted' });
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, failed: 0 });
+    expect(await sesEmails({ to: 'dead-worker@news.example' })).toHaveLength(1);
+    expect(await runJobsAt(addDays(t0, 15))).toMatchObject({ roundsToClose: 1, resent: 0 });
   });
 
-  it('keeps a round with a send in flight open at its close until the send is recorded or 15 minutes pass', async () => {
+  it('keeps a round with a send in doubt open at its close until SES\'s record settles it (stub: SES\'s answer lost)', async () => {
     const t0 = new Date('2032-01-05T09:00:00.000Z');
     const agency = await createAgency(db, { name: 'In flight' }, t0);
     const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-flight@acme.example' }, t0);
     const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'in-flight@news.example', audience: 'reporter' }] }, t0);
     const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
-    const closeAt = addDays(t0, 14.01);
-    // A worker claimed it a minute before the close and is still talking to SES.
-    await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: new Date(closeAt.getTime() - 60_000).toISOString() } });
-    expect(await runJobsAt(closeAt)).toMatchObject({ roundsClosed: 0 });
+    // Sent a minute before the close (a long queue); SES took it, but its answer never came back.
+    const sentAt = new Date(addDays(t0, 14).getTime() - 60_000);
+    expect(await deliver(deliveryAt(sentAt, answerLostMailer(mailer)), { kind: 'invitation', ...ref })).toBe('in-doubt');
+    expect(await runJobsAt(addDays(t0, 14.005))).toMatchObject({ roundsToClose: 1, recorded: 0, outcomes: ['not-due', 'not-due'] });
     expect((await getRound(db, agency.agencyId, round.roundId)).status).toBe('open');
-    // Fifteen minutes on, nothing was recorded: the send counts as interrupted and the round closes.
-    expect(await runJobsAt(new Date(closeAt.getTime() + 16 * 60_000))).toMatchObject({ roundsClosed: 1 });
-    expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: { sending: 0, failed: 1 } });
+    // Its lease over, SES's record says it went out: `sent`, and then the close expires it.
+    expect(await runJobsAt(new Date(sentAt.getTime() + LEASE_MS + 60_000))).toMatchObject({ roundsToClose: 1, recorded: 1, resent: 0, outcomes: ['closed', 'closed'] });
+    expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: { sending: 0, sent: 0, expired: 1, failed: 0 } });
+    expect(await invitationOf(ref)).toMatchObject({ status: 'expired', messageId: (await sesEmails({ to: 'in-flight@news.example' }))[0]!.messageId });
+    expect(await sesEmails({ to: 'in-flight@news.example' })).toHaveLength(1);
   });
 });
