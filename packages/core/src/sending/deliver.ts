@@ -5,7 +5,7 @@ import { batchGet } from '../db/batch';
 import { addDays, iso } from '../shared/time';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import type { MailerError } from '../email/mailer';
-import { sendWithRetry, type RetryDeps } from './retry';
+import { retryDelaySeconds, sendWithRetry, type RetryDeps } from './retry';
 import { addressHash } from '../survey/address';
 import { openInvitation, isOpen } from '../survey/response';
 import { giveThrottleBack, type Invitation, type Round } from '../survey/round';
@@ -41,8 +41,6 @@ export interface DeliveryDeps extends RetryDeps {
  */
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed';
 
-/** The wait before the next try of an email SES did not take: 2 s, doubling, at most 5 minutes, with jitter. */
-export const retryDelaySeconds = (retries: number) => Math.min(300, 2 ** Math.min(retries, 9)) * (0.8 + Math.random() * 0.4);
 
 /**
  * How long a claimed send may take before the recovery sweep settles it, and how long a queued

@@ -6,7 +6,7 @@
 export type SendJob =
   | { kind: 'invitation'; roundId: string; invitationId: string }
   | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string }
-  | { kind: 'early-warning'; roundId: string; invitationId: string }
+  | { kind: 'early-warning'; roundId: string; invitationId: string; attempt?: number }
   /** Not an email: closing a round whose time is up (see `closeRound`), one job per round. */
   | { kind: 'close-round'; roundId: string };
 

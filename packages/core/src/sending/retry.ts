@@ -1,6 +1,9 @@
 import type { OutgoingEmail } from '../email/compose';
 import { toMailerError, type Mailer, type MailerError } from '../email/mailer';
 
+/** The wait before the next try of an email SES did not take: 2 s, doubling, at most 5 minutes, with jitter. */
+export const retryDelaySeconds = (retries: number) => Math.min(300, 2 ** Math.min(retries, 9)) * (0.8 + Math.random() * 0.4);
+
 const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 500 };
 
 export interface RetryDeps {

@@ -11,7 +11,7 @@ import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience 
 import { openInvitation, type Answers } from '../survey/response';
 import { promisedThreshold } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
-import { sendWithRetry } from '../sending/retry';
+import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
 
 /** A low answer: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
@@ -71,8 +71,8 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
  * warning, revisions included. On an anonymous round it is the submission's, and the k rule looks
  * at the deliveries made before that submission: whoever holds a link (quoted in a reply) and
  * submits through it then gets a warning exactly when a first answer would, so a warning never
- * tells whether, or what, its owner had answered. When SES throttles or fails past the retries,
- * the claim is released and the job throws, to be retried.
+ * tells whether, or what, its owner had answered. When SES throttles or is out, the claim is
+ * released and the job queued again with backoff (`attempt` counts), until SES takes it.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -92,10 +92,17 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
     ...content,
   });
   if (!('error' in sent)) return 'sent';
-  // Not sent: free the claim so a retry of the job (SQS redelivers what throws) can warn once.
+  // Not sent: free the claim so the job, tried again, warns once. A send SES may have taken (a
+  // timeout) is tried again too: a second warning to the pro beats none.
   await db.doc.send(new DeleteCommand({ TableName: db.table, Key: marker }));
-  if (sent.error.retryable) throw sent.error;
-  return 'failed';
+  if (!sent.error.retryable) {
+    deps.warn?.('email refused for good', { kind: 'early-warning', roundId: job.roundId, invitationId: job.invitationId, failure: sent.error.code });
+    return 'failed';
+  }
+  if (!deps.requeue) throw sent.error;
+  const attempt = (job.attempt ?? 0) + 1;
+  await deps.requeue({ ...job, attempt }, Math.round(retryDelaySeconds(attempt)));
+  return 'retry';
 }
 
 /**

@@ -47,7 +47,7 @@ const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const SendJobSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
   v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
-  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id }),
+  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id, attempt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
   v.strictObject({ kind: v.literal('close-round'), roundId: id }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
