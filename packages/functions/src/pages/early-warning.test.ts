@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { deliver, handleSesNotification, keys, openInvitation, signInvitationToken, type Audience } from '@rapport/core';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { deliver, handleSesNotification, keys, openInvitation, signInvitationToken, type Audience, type SendJob } from '@rapport/core';
 import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
@@ -144,6 +144,25 @@ describe('early warnings', () => {
     expect(mail!.subject).toBe('Early warning: a reporter rated your responsiveness 2/5 on the Spring Launch');
     for (const secret of [recipients[0]!.email, 'Secret', 'The Daily Secret']) expect(JSON.stringify(mail)).not.toContain(secret);
     expect(await warningMarker(ref(0))).toMatchObject({ type: 'earlyWarning' });
+  });
+
+  it('queue a warning SES throttled again with backoff, free its claim, and send it once SES takes it (throttling stubbed)', async () => {
+    const { proEmail, ref, answer } = await setup(true, ['reporter'], { attribution: 'named' });
+    expect((await answer(0, LOW)).status).toBe(200);
+    await queue.drain();
+    expect(await sesEmails({ to: proEmail })).toHaveLength(1);
+    // As if that warning had not gone out yet: the next try meets SES throttling.
+    await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: keys.earlyWarning(ref(0).roundId, ref(0).invitationId) }));
+    const throttled = Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling', $metadata: { httpStatusCode: 400, attempts: 1 } });
+    const requeued: { job: SendJob; delaySeconds: number }[] = [];
+    const throttling = { ...deliveryDeps(deps), mailer: { send: () => Promise.reject(throttled) }, retry: { attempts: 2, baseDelayMs: 1 }, requeue: async (job: SendJob, delaySeconds: number) => void requeued.push({ job, delaySeconds }) };
+    expect(await deliver(throttling, { kind: 'early-warning', ...ref(0) })).toBe('retry');
+    expect(requeued).toEqual([{ job: { kind: 'early-warning', ...ref(0), attempt: 1 }, delaySeconds: expect.any(Number) }]);
+    expect(requeued[0]!.delaySeconds).toBeGreaterThanOrEqual(2);
+    expect(await warningMarker(ref(0))).toBeUndefined();
+    expect(await deliver(deliveryDeps(deps), requeued[0]!.job)).toBe('sent');
+    expect(await sesEmails({ to: proEmail })).toHaveLength(2);
+    expect(await deliver(deliveryDeps(deps), requeued[0]!.job)).toBe('not-due');
   });
 
   it('send nothing when the agency has not opted in', async () => {
