@@ -56,6 +56,26 @@ async function runAt(at: Date, event: JobEvent = { job: 'scheduled' }) {
 /** The jobs queued since `from` (an index into the fake queue's messages). */
 const queuedSince = (from: number): SendJob[] => sqs.bodies.slice(from).map((b) => decodeJob(b)!);
 
+/**
+ * Feeds jobs to the sender handler as SQS would, as if at `at`. The sender is linked to the
+ * link-signing secret (infra/sender.ts), even where a test runs the jobs function without it.
+ */
+async function sendAt(at: Date, queued: SendJob[]) {
+  const unlinked = process.env.LINK_SECRET === undefined;
+  if (unlinked) process.env.LINK_SECRET = deps.linkSecret;
+  resetLambdaDeps();
+  vi.useFakeTimers({ toFake: ['Date'], now: at });
+  try {
+    return (await sender(sqsEvent(queued.map(encodeJob)), lambdaContext())).batchItemFailures;
+  } finally {
+    vi.useRealTimers();
+    if (unlinked) delete process.env.LINK_SECRET;
+    resetLambdaDeps();
+  }
+}
+
+const nothingElse = { releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0 };
+
 describe('jobs handler (CronV2 schedule event)', () => {
   it('"scheduled" queues the reminders due to SQS, which the sender emails, and later closes the round', async () => {
     const start = new Date();
@@ -73,26 +93,36 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect(await runAt(new Date(start.getTime() + 60_000))).toEqual({
       job: 'scheduled',
       at: new Date(start.getTime() + 60_000).toISOString(),
-      roundsClosed: 0,
+      roundsToClose: 0,
       releasesFinished: 0,
       remindersQueued: 0,
-      invitationsRequeued: 0,
-      sendsInterrupted: 0,
+      requeued: 0,
+      recorded: 0,
+      resent: 0,
     });
     expect(queuedSince(from)).toEqual([]);
 
     // Four days on, each gets the day-3 reminder, through SQS and the sender.
     from = sqs.bodies.length;
-    expect(await runAt(new Date(start.getTime() + 4 * DAY))).toMatchObject({ remindersQueued: 2, roundsClosed: 0 });
+    expect(await runAt(new Date(start.getTime() + 4 * DAY))).toMatchObject({ remindersQueued: 2, roundsToClose: 0 });
     const reminders = queuedSince(from);
     expect(reminders.map((j) => j.kind)).toEqual(['reminder', 'reminder']);
-    expect(reminders.map((j) => j.invitationId).sort()).toEqual(accepted.map((i) => i.invitationId).sort());
+    expect(reminders.map((j) => ('invitationId' in j ? j.invitationId : undefined)).sort()).toEqual(accepted.map((i) => i.invitationId).sort());
     expect((await sender(sqsEvent(reminders.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
     for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(2);
 
-    // After fourteen days the round closes; unanswered invitations expire.
+    // After fourteen days the round is queued to close, in a job of its own the sender runs;
+    // unanswered invitations expire.
     const end = new Date(start.getTime() + 15 * DAY);
-    expect(await runAt(end)).toEqual({ job: 'scheduled', at: end.toISOString(), roundsClosed: 1, releasesFinished: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 });
+    from = sqs.bodies.length;
+    expect(await runAt(end)).toEqual({ job: 'scheduled', at: end.toISOString(), ...nothingElse, roundsToClose: 1, remindersQueued: 2 });
+    // The second reminders, due meanwhile, are queued beside the close and send nothing: the round's time is up.
+    const last = queuedSince(from);
+    expect(last.map((j) => j.kind).sort()).toEqual(['close-round', 'reminder', 'reminder']);
+    expect(last.find((j) => j.kind === 'close-round')).toEqual({ kind: 'close-round', roundId: round.roundId });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('open');
+    expect(await sendAt(end, last)).toEqual([]);
+    for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(2);
     expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
     expect((await openInvitation(deps.db, invitations[0]!)).invitation.status).toBe('expired');
   });
@@ -117,10 +147,13 @@ describe('jobs handler (CronV2 schedule event)', () => {
     }
     // The answers are anonymous: they count in a summary only once the scheduled job has closed the
     // round and released them, which it does only once the round's time is up.
-    const scheduled = { job: 'scheduled', releasesFinished: 0, remindersQueued: 0, invitationsRequeued: 0, sendsInterrupted: 0 };
-    expect(await runAt(new Date('2030-03-06T09:59:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T09:59:00.000Z', roundsClosed: 0 });
+    const scheduled = { job: 'scheduled', ...nothingElse };
+    expect(await runAt(new Date('2030-03-06T09:59:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T09:59:00.000Z', roundsToClose: 0 });
     expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('open');
-    expect(await runAt(new Date('2030-03-06T10:01:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T10:01:00.000Z', roundsClosed: 1 });
+    const from = sqs.bodies.length;
+    const closeAt = new Date('2030-03-06T10:01:00Z');
+    expect(await runAt(closeAt)).toEqual({ ...scheduled, at: '2030-03-06T10:01:00.000Z', roundsToClose: 1 });
+    expect(await sendAt(closeAt, queuedSince(from))).toEqual([]);
     expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
 
     expect(await runAt(new Date('2030-03-11T08:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 0 });

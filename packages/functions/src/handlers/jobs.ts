@@ -6,8 +6,8 @@ import { lambdaDb, lambdaQueue, lambdaSummary, now as clock } from './runtime';
 /**
  * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
  * `event` (EventBridge Scheduler delivers that JSON as is).
- * - `scheduled`: close the rounds whose time is up, queue the reminders due and the invitations
- *   whose send job was lost (`runScheduledJobs`), every few minutes.
+ * - `scheduled`: queue a close job per round whose time is up and the reminders due, and recover
+ *   the sends whose lease ran out from SES's `Send` events (`runScheduledJobs`), every few minutes.
  * - `summaries`: send the improvement summaries due, each agency at its own slot in its time zone
  *   (`runSummaries`), hourly.
  */
