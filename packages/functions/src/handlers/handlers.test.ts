@@ -4,7 +4,7 @@
  * Lambda without SST links).
  */
 import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, updateSettings } from '@rapport/core';
 import { agencyFixture, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -210,18 +210,24 @@ describe('sender handler (SQS, partial batch responses)', () => {
     }
   });
 
-  it('on the last receive, marks a first email failed as its job goes to the dead-letter queue (an invitation the worker cannot handle: its stored address corrupted)', async () => {
+  it('on the last receive, marks nothing failed: the invitation stays pending with its lease, for the recovery sweep (an invitation the worker cannot handle: its stored address corrupted)', async () => {
     const tag = Date.now();
     const { jobs, agencyId, round: created } = await round([`broken-${tag}@news.example`]);
-    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: { PK: `RND#${jobs[0]!.roundId}`, SK: `INV#${jobs[0]!.invitationId}` }, UpdateExpression: 'SET email = :n', ExpressionAttributeValues: { ':n': 42 } }));
+    const key = { PK: `RND#${jobs[0]!.roundId}`, SK: `INV#${jobs[0]!.invitationId}` };
+    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: key, UpdateExpression: 'SET email = :n', ExpressionAttributeValues: { ':n': 42 } }));
+    const leased = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item!;
     const event = sqsEvent([encodeJob(jobs[0]!)]);
     expect((await sender(event, lambdaContext())).batchItemFailures).toHaveLength(1);
-    expect((await openInvitation(deps.db, jobs[0]!)).invitation.status).toBe('pending');
 
     event.Records[0]!.attributes.ApproximateReceiveCount = '3';
+    const seen = logs.length;
     expect((await sender(event, lambdaContext())).batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
-    expect((await openInvitation(deps.db, jobs[0]!)).invitation).toMatchObject({ status: 'failed', failure: 'DeadLetter' });
-    expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 0, failed: 1 });
+    const failedLog = logs.slice(seen).flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.message === 'send job failed');
+    expect(failedLog).toMatchObject({ level: 'ERROR', lastReceive: true, invitationId: jobs[0]!.invitationId });
+    const after = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item!;
+    expect(after).toMatchObject({ status: 'pending', GSI1PK: leased.GSI1PK, GSI1SK: leased.GSI1SK });
+    expect(after.GSI1PK).toMatch(/^DUE#LEASE#[0-3]$/);
+    expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 1, failed: 0 });
   });
 
   it('hands the records it has no time left for back to the queue instead of timing out', async () => {
