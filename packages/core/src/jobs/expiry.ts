@@ -1,11 +1,10 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
-import { mapConcurrent } from '../db/batch';
 import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
-import { transitionInvitation } from '../sending/transition';
+import { transitionMany } from '../sending/transition';
 import type { JobQueue } from '../sending/queue';
 import type { Invitation } from '../survey/round';
 import { getAgency } from '../agency/agency';
@@ -46,13 +45,10 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   })) {
     const invitations = items as unknown as Invitation[];
     inFlight ||= invitations.some((i) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending'));
-    const open = invitations.filter((i) => i.status === 'sent' || i.status === 'pending');
-    // Each transition also updates the round's counts; a little concurrency, conflicts retried.
-    await mapConcurrent(open, 2, (i) =>
-      i.status === 'sent'
-        ? transitionInvitation(db, roundId, i.invitationId, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] })
-        : transitionInvitation(db, roundId, i.invitationId, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] }),
-    );
+    // Many to a transaction, each with the round's counts; out of the reminder and lease indexes.
+    const ids = (status: string) => invitations.filter((i) => i.status === status).map((i) => i.invitationId);
+    await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { remove: ['GSI1PK', 'GSI1SK'] });
+    await transitionMany(db, roundId, ids('pending'), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
   }
   if (inFlight) return false;
   // Closed to answers first (every submit is conditional on an open round), so the release below

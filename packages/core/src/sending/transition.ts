@@ -1,6 +1,8 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, transactIfUnchanged, type TransactItems } from '../db/transact';
+import { failedConditions, isTransactionConflict } from '../db/conditions';
 import type { InvitationStatus } from '../survey/round';
 
 /**
@@ -41,6 +43,62 @@ export function transitionInvitation(
     },
     ...also,
   ]);
+}
+
+/** Invitations per transaction in `transitionMany`: with the round's counts, 100 items, DynamoDB's limit. */
+const MANY = 99;
+
+/**
+ * Moves many invitations of one round from `from` to `to`, 99 to a transaction with one update of
+ * the round's counts: what closing a big round needs (one transaction per invitation takes minutes
+ * for tens of thousands). Each is conditional on still being `from`; those that moved meanwhile
+ * (answered, say) are left out and the rest written again. Returns how many moved.
+ */
+export async function transitionMany(
+  db: Db,
+  roundId: string,
+  invitationIds: readonly string[],
+  from: InvitationStatus,
+  to: InvitationStatus,
+  { remove = [] }: { remove?: readonly string[] } = {},
+): Promise<number> {
+  let moved = 0;
+  for (let start = 0; start < invitationIds.length; start += MANY) {
+    let group = invitationIds.slice(start, start + MANY);
+    for (let attempt = 1; group.length > 0; attempt++) {
+      const items: TransactItems = group.map((invitationId) => ({
+        Update: {
+          TableName: db.table,
+          Key: keys.invitation(roundId, invitationId),
+          UpdateExpression: 'SET #status = :to' + removeClause(remove),
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: { '#status': 'status', ...removeNames(remove) },
+          ExpressionAttributeValues: { ':to': to, ':from': from },
+        },
+      }));
+      items.push({
+        Update: {
+          TableName: db.table,
+          Key: keys.round(roundId),
+          UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :n',
+          ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
+          ExpressionAttributeValues: { ':minus': -group.length, ':n': group.length },
+        },
+      });
+      try {
+        await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        moved += group.length;
+        break;
+      } catch (error) {
+        const failed = failedConditions(error);
+        if (failed === undefined) throw error;
+        if (failed.length > 0) group = group.filter((_, i) => !failed.includes(i));
+        else if (!isTransactionConflict(error) || attempt >= 9) throw error;
+        else await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
+      }
+    }
+  }
+  return moved;
 }
 
 /**
