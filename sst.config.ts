@@ -24,10 +24,12 @@ export default $config({
     const { sendQueue, deadLetters, subscribeSender } = await import('./infra/sender');
     const { api, publicUrl } = await import('./infra/api');
     subscribeSender(publicUrl);
+    const { exportFunction } = await import('./infra/export');
     const { scheduledJob, summaryJob } = await import('./infra/jobs');
     return {
       url: publicUrl,
       api: api.url,
+      exportUrl: exportFunction.url,
       table: table.name,
       sendQueue: sendQueue.url,
       deadLetters: deadLetters.url,

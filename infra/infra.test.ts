@@ -42,7 +42,13 @@ function fakeSst(stage: string) {
     Secret: component('Secret'),
     aws: {
       dns: () => ({ provider: 'route53' }),
-      Function: class {},
+      Function: class {
+        [key: string]: any;
+        constructor(name: string, args: any) {
+          Object.assign(this, { name, url: `https://${name.toLowerCase()}.lambda-url.example` });
+          fn(name, args);
+        }
+      },
       Dynamo: component('Dynamo'),
       SnsTopic: component('SnsTopic', (name) => ({
         subscribe: (subName: string, subscriber: any) => ({ topic: name, fn: fn(subName, subscriber) }),
@@ -94,12 +100,12 @@ describe('the SST app, run with stand-ins for SST', () => {
   it('runs each function from a handler file that exports `handler`, with Node 22 on arm64 and JSON logs', async () => {
     const { functions } = await deploy('production');
     expect(functions.map((f) => f.args.handler).sort()).toEqual(
-      ['api', 'jobs', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
+      ['api', 'export', 'jobs', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
     );
     for (const { args } of functions) {
       const file = join(root, `${args.handler.replace(/\.handler$/, '')}.ts`);
       expect(existsSync(file), file).toBe(true);
-      expect(readFileSync(file, 'utf8')).toMatch(/export (async )?function handler\(/);
+      expect(readFileSync(file, 'utf8')).toMatch(/export (async )?function handler\(|export const handler = /);
       expect(args).toMatchObject({ runtime: 'nodejs22.x', architecture: 'arm64', logging: { format: 'json', retention: '3 months' } });
       expect(args.nodejs.esbuild.external).toEqual(['zod']);
       expect(args.environment).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'INFO', MAIL_FROM: 'surveys@rapport.example', SEND_RATE_PER_SECOND: '14' });
@@ -113,8 +119,16 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(names(byName('ScheduledJob').link)).toEqual(['SendQueue', 'Table']);
     expect(names(byName('SummaryJob').link)).toEqual(['Email', 'Table']);
     expect(names(byName('SesEventsHandler').link)).toEqual(['Table']);
+    expect(names(byName('ExportFunction').link)).toEqual(['Table']);
     expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
     expect(byName('ApiRoute$default').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
+  });
+
+  it('streams the CSV export from a Function URL in RESPONSE_STREAM mode, and outputs its address', async () => {
+    const { byName, outputs } = await deploy('production');
+    expect(byName('ExportFunction')).toMatchObject({ handler: 'packages/functions/src/handlers/export.handler', streaming: true, url: true, timeout: '15 minutes' });
+    expect(byName('ExportFunction').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
+    expect(outputs.exportUrl).toBe('https://exportfunction.lambda-url.example');
   });
 
   it('declares the table from the one table definition: keys, every index, TTL', async () => {

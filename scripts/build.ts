@@ -72,6 +72,8 @@ if (failed) {
 // Each bundle must load on its own, as Lambda would load it from the deployment package.
 const require = createRequire(join(root, 'packages/functions/package.json'));
 const smoke = `
+  // The Lambda runtime's global, which a streaming handler uses as its module loads.
+  globalThis.awslambda = { streamifyResponse: (handler) => handler };
   const { handler } = await import(process.argv[1]);
   if (typeof handler !== 'function') throw new Error('no handler export');
   if (process.argv[2] === 'api') {

@@ -9,6 +9,7 @@ import {
   createApiKey,
   createDb,
   getAgency,
+  indexProCounters,
   loadConfig,
   revokeApiKey,
   type Db,
@@ -21,6 +22,7 @@ Commands:
   create-agency --name <name> [--timezone <IANA zone>]   creates an agency and its first admin key
   create-key    --agency <agencyId> --role admin|read [--name <label>]
   revoke-key    --agency <agencyId> --key <keyId>
+  index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
 
 Options:
   --aws     use DynamoDB on AWS (default: DynamoDB Local on DYNAMODB_PORT, 8000)
@@ -45,6 +47,8 @@ async function run(db: Db, command: string | undefined, values: Record<string, s
       const key = await revokeApiKey(db, agencyId, required(values, 'key'), now);
       return { agencyId, keyId: key.keyId, revokedAt: key.revokedAt };
     }
+    case 'index-scores':
+      return indexProCounters(db, typeof values.agency === 'string' ? [values.agency] : undefined);
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }

@@ -86,3 +86,4 @@ export * from './csv';
 export * from './faults';
 export * from './row-space';
 export * from './aggregate';
+export * from './lambda-stream';

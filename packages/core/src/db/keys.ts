@@ -21,6 +21,7 @@
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
  * | 15| scores of a pro, by month and audience  | Query PK=AG#<a>#PRO#<p>#AGG SK between <from> and <to>~    |
+ * | 15b| a page of an agency's pros' scores     | Query GSI2 GSI2PK=AG#<a>#SCORES GSI2SK > <cursor> (the pro counters of 15) |
  * | 16| scores of a campaign, by audience       | Query PK=AG#<a>#CMP#<c>#AGG                                |
  * | 17| scores of an agency, by month, audience | Query PK=AG#<a>#AGG SK between <from> and <to>~            |
  * | 18| an agency's released rows by release    | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
@@ -43,7 +44,9 @@
  * spread over four partitions so a busy sending hour does not write one index partition hot.
  *
  * 15–17 are counters (n, Σx, Σx², histogram per item) that releasing a batch updates, so
- * reading a year of scores reads at most 36 small items however many responses there are.
+ * reading a year of scores reads at most 36 small items however many responses there are. 15b
+ * indexes the same pro counter items (`PRO#<p>#<YYYY-MM>#<audience>`), so one query on one index
+ * partition pages through the agency's pros, each with its months side by side.
  * 18–20 hold released rows only, ordered by release, then batch, then a random key: never by when
  * anyone answered.
  *
@@ -91,6 +94,7 @@ export const keys = {
     GSI1SK: `${dueAt}#${roundId}#${invitationId}`,
   }),
   proCounter: (agencyId: string, proId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#AGG`, SK: `${period}#${audience}` }),
+  proCounterByAgency: (agencyId: string, proId: string, period: string, audience: string) => ({ GSI2PK: `AG#${agencyId}#SCORES`, GSI2SK: `PRO#${proId}#${period}#${audience}` }),
   campaignCounter: (agencyId: string, campaignId: string, audience: string) => ({ PK: `AG#${agencyId}#CMP#${campaignId}#AGG`, SK: audience }),
   agencyCounter: (agencyId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#AGG`, SK: `${period}#${audience}` }),
   /** `rowKey` is `<releasedAt>#<batchId>#<random>` (see `release/rows.ts`). */

@@ -100,6 +100,48 @@ export function queryPrefix<T>(
 }
 
 /**
+ * One page of groups, from a single-partition query whose items come group after group (`keyOf`
+ * names an item's group): `limit` groups that `toItem` keeps (null drops one), read over as many
+ * calls as it takes (`input.Limit` bounds each call). Like `queryPage`, it reads one kept group
+ * more than asked, so a cursor is returned only when another page really exists; the cursor is the
+ * key of the page's last item, so the next page starts with the next group.
+ */
+export async function queryGroupPage<T>(
+  db: Db,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  partition: Record<string, string>,
+  page: PageRequest,
+  group: { keyOf: (raw: Record<string, unknown>) => string; toItem: (key: string, raws: Record<string, unknown>[]) => T | null },
+): Promise<Page<T>> {
+  let startKey: Record<string, unknown> | undefined = page.cursor ? decodeCursor(page.cursor, partition) : undefined;
+  const kept: Array<{ item: T; last: Record<string, unknown> }> = [];
+  let current: { key: string; raws: Record<string, unknown>[] } | undefined;
+  const close = () => {
+    const item = current && group.toItem(current.key, current.raws);
+    if (current && item !== null && item !== undefined) kept.push({ item, last: current.raws.at(-1)! });
+    current = undefined;
+  };
+  do {
+    const result = await db.doc.send(new QueryCommand({ ...input, TableName: db.table, ExclusiveStartKey: startKey }));
+    for (const raw of result.Items ?? []) {
+      const key = group.keyOf(raw);
+      if (current && current.key !== key) close();
+      if (kept.length > page.limit) break;
+      (current ??= { key, raws: [] }).raws.push(raw);
+    }
+    startKey = result.LastEvaluatedKey;
+  } while (startKey && kept.length <= page.limit);
+  // The partition ran out: its last group is whole.
+  if (kept.length <= page.limit) close();
+  const more = kept.length > page.limit;
+  const last = more ? kept[page.limit - 1]!.last : undefined;
+  return {
+    items: kept.slice(0, page.limit).map((k) => k.item),
+    nextCursor: last ? encodeCursor(Object.fromEntries(keyAttributesOf(input.IndexName).map((k) => [k, last[k]]))) : null,
+  };
+}
+
+/**
  * Every item of one query, page after page, for jobs (never for a request path: it is unbounded).
  * Yields pages so the caller can work on one while holding no more than it in memory.
  */

@@ -95,18 +95,24 @@ export const counterScope = (
 export function counterUpdates(db: Db, scope: CounterScope, delta: Delta): NonNullable<TransactWriteCommandInput['TransactItems']> {
   const names = Object.keys(delta);
   if (names.length === 0) return [];
-  const targets = [
-    keys.proCounter(scope.agencyId, scope.proId, scope.period, scope.audience),
-    ...(scope.campaignId ? [keys.campaignCounter(scope.agencyId, scope.campaignId, scope.audience)] : []),
-    keys.agencyCounter(scope.agencyId, scope.period, scope.audience),
+  // The pro's counter also carries its key in the agency's scores index (GSI2), so the agency's
+  // pros page from one index partition: one index write more, no transaction item more.
+  const targets: Array<{ Key: Record<string, string>; index?: Record<string, string> }> = [
+    { Key: keys.proCounter(scope.agencyId, scope.proId, scope.period, scope.audience), index: keys.proCounterByAgency(scope.agencyId, scope.proId, scope.period, scope.audience) },
+    ...(scope.campaignId ? [{ Key: keys.campaignCounter(scope.agencyId, scope.campaignId, scope.audience) }] : []),
+    { Key: keys.agencyCounter(scope.agencyId, scope.period, scope.audience) },
   ];
-  return targets.map((Key) => ({
+  return targets.map(({ Key, index = {} }) => ({
     Update: {
       TableName: db.table,
       Key,
-      UpdateExpression: `SET #type = :type ADD ${names.map((_, i) => `#a${i} :v${i}`).join(', ')}`,
+      UpdateExpression: `SET ${['#type = :type', ...Object.keys(index).map((name) => `${name} = :${name}`)].join(', ')} ADD ${names.map((_, i) => `#a${i} :v${i}`).join(', ')}`,
       ExpressionAttributeNames: { '#type': 'type', ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])) },
-      ExpressionAttributeValues: { ':type': 'counter', ...Object.fromEntries(names.map((n, i) => [`:v${i}`, delta[n]])) },
+      ExpressionAttributeValues: {
+        ':type': 'counter',
+        ...Object.fromEntries(Object.entries(index).map(([name, value]) => [`:${name}`, value])),
+        ...Object.fromEntries(names.map((n, i) => [`:v${i}`, delta[n]])),
+      },
     },
   }));
 }

@@ -17,3 +17,4 @@ export {
 } from './stats';
 export * from './counters';
 export * from './report';
+export * from './backfill';

@@ -123,9 +123,10 @@ describe('scores from released batches', () => {
       { period: 'total', delivered: 6, responses: 6, responseRate: 1, total: all, audiences: { reporter: reporters, client: clients } },
     ]);
 
-    const agency = await agencyScores(db, fx.agencyId, range, june);
+    const agency = await agencyScores(db, fx.agencyId, range, { limit: 25 }, june);
     expect(agency.periods).toEqual(byMonth);
     expect(agency.pros).toEqual([{ proId: fx.proId, name: 'Jane Doe', ...all }]);
+    expect(agency.nextCursor).toBeNull();
 
     // Campaigns hold their round batches and their deliveries; the pooled clients are in neither.
     const x = await campaignScores(db, fx.agencyId, fx.x);

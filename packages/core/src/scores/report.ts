@@ -2,10 +2,11 @@ import * as v from 'valibot';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { mapConcurrent } from '../db/batch';
+import { batchGet, itemKey } from '../db/batch';
+import { queryGroupPage, type PageRequest } from '../db/page';
 import { getAgency, type Agency } from '../agency/agency';
 import { getCampaign } from '../campaign/campaign';
-import { getPro, listAllPros } from '../pro/pro';
+import { getPro } from '../pro/pro';
 import { ValidationError } from '../shared/errors';
 import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -46,7 +47,7 @@ export interface PeriodScores {
   audiences: Partial<Record<Audience, GroupScores>>;
 }
 
-function groupScores(counter: Counter): GroupScores {
+export function groupScores(counter: Counter): GroupScores {
   const items: Partial<Record<ScoredItem, ItemScore>> = {};
   for (const item of SCORED_ITEMS) {
     const c = counter.items[item];
@@ -192,29 +193,48 @@ export async function campaignScores(db: Db, agencyId: string, campaignId: strin
 }
 
 /**
- * The agency's scores per period and audience, and each pro's over the whole range.
+ * The agency's scores per period and audience (the same on every page), and a page of its pros,
+ * each with its scores over the whole range. The pros come from one query on the agency's scores
+ * index (the pro counters, pro after pro, months side by side): a pro appears once it has a counter
+ * in the range with a delivery or a released answer, in the order pros were created; their names
+ * are one BatchGet for the page.
  */
-export async function agencyScores(db: Db, agencyId: string, input: unknown, now: Date) {
+export async function agencyScores(db: Db, agencyId: string, input: unknown, page: PageRequest, now: Date) {
   const query = parseInput(ScoresQuerySchema, input);
   const agency = await getAgency(db, agencyId);
-  const allPros = await listAllPros(db, agencyId);
   const range = resolveRange(query, agency, now);
-  const k = agency.anonymityThreshold;
   const byMonth = await monthlyCounters(db, keys.agencyCounter(agencyId, '', '').PK, range.from, range.to);
-  const perPro = await mapConcurrent(allPros.map((p) => p.proId), 8, async (proId) => {
-    const months = await monthlyCounters(db, keys.proCounter(agencyId, proId, '', '').PK, range.from, range.to);
-    const [only] = bucket(months, range.months, 'total', query.audience);
-    return [proId, sumCounters([...(only?.audiences.values() ?? [])])] as const;
-  });
-  const pros = perPro.filter(([, c]) => c.delivered > 0 || responsesIn(c) > 0);
+  const { GSI2PK: partition } = keys.proCounterByAgency(agencyId, '', '', '');
+  const pros = await queryGroupPage(
+    db,
+    {
+      IndexName: 'GSI2',
+      KeyConditionExpression: 'GSI2PK = :pk',
+      // The table's sort key is `<YYYY-MM>#<audience>`: months outside the range are read, not returned.
+      FilterExpression: 'SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': partition, ':from': range.from, ':to': `${range.to}#~` },
+      // A page's pros with every month and audience of the range, and the next pro's.
+      Limit: (page.limit + 1) * range.months.length * AUDIENCES.length,
+    },
+    { GSI2PK: partition },
+    page,
+    {
+      keyOf: (raw) => (raw.GSI2SK as string).split('#')[1]!,
+      toItem: (proId, raws) => {
+        const counter = sumCounters(raws.filter((raw) => !query.audience || (raw.SK as string).endsWith(`#${query.audience}`)).map(readCounter));
+        return counter.delivered > 0 || responsesIn(counter) > 0 ? { proId, counter } : null;
+      },
+    },
+  );
+  const named = await batchGet(db, pros.items.map(({ proId }) => keys.pro(agencyId, proId)));
   return {
     from: range.from,
     to: range.to,
     granularity: query.granularity,
     audience: query.audience ?? null,
-    anonymityThreshold: k,
+    anonymityThreshold: agency.anonymityThreshold,
     periods: bucket(byMonth, range.months, query.granularity, query.audience).map((b) => periodScores(b.period, b.audiences)),
-    pros: pros.map(([proId, counter]) => ({ proId, name: allPros.find((p) => p.proId === proId)!.name, ...groupScores(counter) })),
+    pros: pros.items.map(({ proId, counter }) => ({ proId, name: named.get(itemKey(keys.pro(agencyId, proId)))?.name as string, ...groupScores(counter) })),
+    nextCursor: pros.nextCursor,
   };
 }
-

@@ -1,11 +1,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Deps } from '../deps';
 import type { ApiEnv } from './env';
 import { requireApiKey } from './auth';
-import { errorToResponse, problem } from './problem';
+import { problem } from './problem';
 import { mountDocs, mountOpenApi } from './openapi';
 import { pageRoutes } from '../pages/routes';
 import { settingsRoutes } from './routes/settings';
@@ -17,6 +16,7 @@ import { commitmentRoutes } from './routes/commitments';
 import { summaryPreviewRoute } from './routes/summary';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 import { responseRoutes } from './routes/responses';
+import { baseApp } from './base-app';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -62,15 +62,11 @@ function v1(deps: Deps) {
 
 /** The one Hono app, served by the local runner and by Lambda alike. */
 export function createApp(deps: Deps) {
-  const app = new Hono();
-  app.onError(errorToResponse);
-  app.notFound((c) => problem(c, 'not-found', `Nothing at ${c.req.method} ${c.req.path}`));
-  // Nothing of Rapport is meant to be framed; pages add a strict CSP of their own.
-  app.use(secureHeaders({ xFrameOptions: 'DENY' }));
-  app.get('/health', (c) => c.json({ status: 'ok', time: deps.now().toISOString() }));
+  const app = baseApp(deps);
   app.route('/v1', v1(deps));
   app.route('/', pageRoutes(deps));
   mountOpenApi(app);
   mountDocs(app);
   return app;
 }
+

@@ -94,6 +94,34 @@ const filterDescription =
   'Anonymous answers carry only their batch\'s attributes: no respondent, outlet, ids, or time of answer. ' +
   'A pro or campaign of another agency is a 404; an unknown or malformed parameter a 400 naming it.';
 
+/**
+ * The CSV export: served by the API, and on AWS also alone by the streaming export function
+ * (`handlers/export.ts`), since the API's Lambda buffers its responses.
+ */
+export const responsesCsvRoute = ({ db }: Pick<Deps, 'db'>) =>
+  new Hono<ApiEnv>().get(
+    '/responses.csv',
+    doc({
+      summary: 'Export responses as CSV',
+      description: `Every response the filters select, streamed as RFC 4180 CSV (UTF-8, CRLF, a header row). Columns, in this order (new ones are only appended): ${RESPONSE_CSV_COLUMNS.map((c) => `\`${c}\``).join(', ')}. \`record\` (always \`response\`) and \`withheld_n\` (always empty) are kept for column stability. Cells starting with =, +, -, @ are prefixed with \`'\`. ${filterDescription} ` +
+        'On AWS, request it from the export URL (the deployment\'s `exportUrl` output, a Lambda Function URL: `<exportUrl>/v1/responses.csv`, same API key and parameters), which streams the file; through the API\'s own address the response is buffered and Lambda caps it at 6 MB.',
+      tags,
+      role: 'read',
+      ok: [200, null, 'The CSV file'],
+      problems: ['validation', 'not-found'],
+    }),
+    describeRoute({ responses: { 200: { description: 'The CSV file', content: { 'text/csv': { schema: { type: 'string' } } } } } }),
+    validate('query', ResponseFilterSchema),
+    async (c) => {
+      const records = await responsesCsv(db, c.get('principal').agencyId, c.req.valid('query'));
+      return c.body(toCsvStream(records), 200, {
+        'Content-Type': 'text/csv; charset=utf-8; header=present',
+        'Content-Disposition': 'attachment; filename="responses.csv"',
+        'Cache-Control': 'no-store',
+      });
+    },
+  );
+
 export const responseRoutes = ({ db }: Deps) =>
   new Hono<ApiEnv>()
     .get(
@@ -112,27 +140,7 @@ export const responseRoutes = ({ db }: Deps) =>
         return c.json(listBody(await listResponses(db, c.get('principal').agencyId, filter, { limit, cursor })));
       },
     )
-    .get(
-      '/responses.csv',
-      doc({
-        summary: 'Export responses as CSV',
-        description: `Every response the filters select, streamed as RFC 4180 CSV (UTF-8, CRLF, a header row). Columns, in this order (new ones are only appended): ${RESPONSE_CSV_COLUMNS.map((c) => `\`${c}\``).join(', ')}. \`record\` (always \`response\`) and \`withheld_n\` (always empty) are kept for column stability. Cells starting with =, +, -, @ are prefixed with \`'\`. ${filterDescription}`,
-        tags,
-        role: 'read',
-        ok: [200, null, 'The CSV file'],
-        problems: ['validation', 'not-found'],
-      }),
-      describeRoute({ responses: { 200: { description: 'The CSV file', content: { 'text/csv': { schema: { type: 'string' } } } } } }),
-      validate('query', ResponseFilterSchema),
-      async (c) => {
-        const records = await responsesCsv(db, c.get('principal').agencyId, c.req.valid('query'));
-        return c.body(toCsvStream(records), 200, {
-          'Content-Type': 'text/csv; charset=utf-8; header=present',
-          'Content-Disposition': 'attachment; filename="responses.csv"',
-          'Cache-Control': 'no-store',
-        });
-      },
-    )
+    .route('/', responsesCsvRoute({ db }))
     .get(
       '/testimonials',
       doc({

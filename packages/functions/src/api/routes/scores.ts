@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { agencyScores, AUDIENCES, campaignScores, proScores, SCORED_ITEMS, ScoresQuerySchema } from '@rapport/core';
+import { agencyScores, AUDIENCES, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, campaignScores, proScores, SCORED_ITEMS, ScoresQuerySchema } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
+import { PageQuery } from '../schemas';
 
 const tags = ['Scores'];
 
@@ -84,12 +85,26 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
     '/',
     doc({
       summary: "The agency's scores",
-      description: `${queryDescription} \`pros\` gives each pro's scores over the whole range.`,
+      description:
+        `${queryDescription} \`pros\` gives a page of pros (\`limit\`, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}; \`cursor\` from \`next_cursor\`), each with its scores over the whole range, ` +
+        'in the order the pros were created. A pro is listed once it has a delivered invitation or a released answer in the range (and audience); `periods` are the agency\'s, the same on every page.',
       tags,
       role: 'read',
-      ok: [200, v.object({ ...RangeFields, pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])) }), 'Scores per period and audience, and per pro'],
+      ok: [
+        200,
+        v.object({
+          ...RangeFields,
+          pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])),
+          next_cursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page of pros (with the same range and audience); null on the last.')),
+        }),
+        'Scores per period and audience, and a page of pros',
+      ],
       problems: ['validation'],
     }),
-    validate('query', ScoresQuerySchema),
-    async (c) => c.json(await agencyScores(db, c.get('principal').agencyId, c.req.valid('query'), now())),
+    validate('query', v.object({ ...ScoresQuerySchema.entries, ...PageQuery.entries })),
+    async (c) => {
+      const { limit, cursor, ...query } = c.req.valid('query');
+      const { nextCursor, ...scores } = await agencyScores(db, c.get('principal').agencyId, query, { limit, cursor }, now());
+      return c.json({ ...scores, next_cursor: nextCursor });
+    },
   );

@@ -1,0 +1,11 @@
+import { streamHandle } from 'hono/aws-lambda';
+import { createExportApp } from '../api/export-app';
+import { lambdaConfig, lambdaDb, now } from './runtime';
+
+/**
+ * The CSV export behind a Lambda Function URL in RESPONSE_STREAM mode (`infra/export.ts`): the
+ * file leaves as its pages are read, where the API's function buffers a response and Lambda caps it
+ * at 6 MB. Same API keys, errors and bytes as the API's route. `streamHandle` wraps the handler with
+ * the Node.js runtime's `awslambda.streamifyResponse`, which must happen when the module loads.
+ */
+export const handler = streamHandle(createExportApp({ config: lambdaConfig(), db: lambdaDb(), now }));
