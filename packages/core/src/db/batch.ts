@@ -40,7 +40,8 @@ export const itemKey = (key: Key) => `${key.PK}|${key.SK}`;
 
 /**
  * Runs `task` over `items` with at most `limit` in flight, keeping results in order. After a task
- * fails no other starts: the call has failed, and its caller must not go on working unseen.
+ * fails no other starts, and the call fails once those in flight have settled: its caller must not
+ * answer while its work goes on unseen.
  */
 export async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -57,6 +58,8 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, ta
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
   return results;
 }
