@@ -110,8 +110,9 @@ export const createSurveyRoute = ({ db, now, queue }: Deps) =>
       const { agencyId } = c.get('principal');
       const idempotencyKey = c.req.header('Idempotency-Key');
       const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now(), { idempotencyKey });
-      // The round is written: a queue failure must not make the client retry it (the retry would
-      // find every address throttled). Unqueued invitations are queued again by the scheduled job.
+      // The round is written: a queue failure must not make the client retry it (without a key the
+      // retry would find every address throttled). Unqueued invitations are queued again by the
+      // scheduled job.
       await queue
         .enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })))
         .catch((error) => console.error(JSON.stringify({ level: 'error', message: 'invitations not queued', roundId: round.roundId, error: String(error) })));
