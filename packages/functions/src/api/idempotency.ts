@@ -52,7 +52,7 @@ export const idempotent = (db: Db, now: () => Date) =>
         contentType: c.res.headers.get('Content-Type') ?? 'application/json',
       });
     } catch (error) {
-      // The work is done but its answer not stored: the retry runs again and finds it done.
+      // The work is done but its answer not stored: let the retry run again (a round's resumes and answers the same).
       await unlockIdempotencyKey(db, agencyId, key).catch(() => undefined);
       throw error;
     }
