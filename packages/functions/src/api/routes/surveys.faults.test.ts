@@ -95,7 +95,7 @@ describe('Round creation', () => {
       // Never answers: the request dies with its Lambda.
       void f.call('POST', path, request);
       // Groups 1, 2 and 4 are written; group 3 hangs.
-      await vi.waitFor(async () => expect((await roundsOf(f, campaignId))[0]?.counts.pending).toBe(75), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await roundsOf(f, campaignId))[0]?.counts.pending).toBe(75), { timeout: 30_000 });
 
       const early = await f.call('POST', path, request);
       expect([early.status, early.body.type, early.headers.get('Retry-After')]).toEqual([409, 'urn:rapport:problem:idempotency-in-progress', '1']);
