@@ -1,8 +1,9 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './client';
 
 type Key = { PK: string; SK: string };
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
 
 /**
  * Reads many items by key (BatchGetItem, 100 keys a call), retrying what DynamoDB leaves
@@ -23,18 +24,42 @@ export async function batchGet(db: Db, keys: Key[]): Promise<Map<string, Record<
   return found;
 }
 
+/** Writes many whole items (BatchWriteItem, 25 a call), retrying what DynamoDB leaves unprocessed. */
+export async function batchPut(db: Db, items: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) {
+    let pending = items.slice(i, i + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const result = await db.doc.send(new BatchWriteCommand({ RequestItems: { [db.table]: pending } }));
+      pending = (result.UnprocessedItems?.[db.table] as typeof pending | undefined) ?? [];
+    }
+  }
+}
+
 export const itemKey = (key: Key) => `${key.PK}|${key.SK}`;
 
-/** Runs `task` over `items` with at most `limit` in flight, keeping results in order. */
+/**
+ * Runs `task` over `items` with at most `limit` in flight, keeping results in order. After a task
+ * fails no other starts, and the call fails once those in flight have settled: its caller must not
+ * answer while its work goes on unseen.
+ */
 export async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const index = next++;
-      results[index] = await task(items[index]!, index);
+      try {
+        results[index] = await task(items[index]!, index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
   return results;
 }

@@ -14,6 +14,7 @@
  * | 7 | list a pro's campaigns                 | Query GSI1 GSI1PK=AG#<a>#PRO#<p> GSI1SK begins_with CMP#  |
  * | 8 | replay an idempotent POST              | Get/Put PK=IDEM#<a>#<sha256(key)> SK=IDEM (TTL)           |
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
+ * | 9b| a round's skipped recipients, in order | Query PK=RND#<r> SK begins_with SKP# (SK=SKP#<index, 4 digits>) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
@@ -72,6 +73,7 @@ export const keys = {
   idempotency: (agencyId: string, keyHash: string) => ({ PK: `IDEM#${agencyId}#${keyHash}`, SK: 'IDEM' }),
   round: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'RND' }),
   invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
+  skippedRecipient: (roundId: string, index: number) => ({ PK: `RND#${roundId}`, SK: `SKP#${String(index).padStart(4, '0')}` }),
   response: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `RSP#${invitationId}` }),
   /** One per response on named rounds; one per low submission (`revision`) on anonymous ones. */
   earlyWarning: (roundId: string, invitationId: string, revision?: number) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}${revision === undefined ? '' : `#${revision}`}` }),

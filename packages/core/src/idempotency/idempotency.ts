@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
 import { epochSeconds } from '../shared/time';
+import { fingerprint } from '../shared/hash';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** What a replay gives back: the first answer, as it was sent. */
@@ -24,11 +24,7 @@ const RETENTION_SECONDS = 24 * 60 * 60;
 /** A claim whose request died (e.g. the process crashed) may be taken over after this. */
 const LOCK_SECONDS = 60;
 
-export const fingerprint = (...parts: string[]): string => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\u0000');
-  return hash.digest('hex');
-};
+export { fingerprint };
 
 const itemKey = (agencyId: string, key: string) => keys.idempotency(agencyId, fingerprint(key));
 
@@ -90,8 +86,25 @@ export async function completeIdempotencyKey(db: Db, agencyId: string, key: stri
   );
 }
 
-/** Releases a claim whose request failed on our side, so the client's retry can run. */
-export async function releaseIdempotencyKey(db: Db, agencyId: string, key: string): Promise<void> {
-  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: itemKey(agencyId, key) }));
+/**
+ * Unlocks the claim of a request that failed on our side, so the client's retry with the same key
+ * and body runs at once. The key is kept, never released: the failed request may have written
+ * part of its work, which only the same request may resume (another body with the key stays a
+ * mismatch).
+ */
+export async function unlockIdempotencyKey(db: Db, agencyId: string, key: string): Promise<void> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: itemKey(agencyId, key),
+        UpdateExpression: 'SET lockedUntil = :unlocked',
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':unlocked': 0, ':pending': 'pending' },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
 }
-

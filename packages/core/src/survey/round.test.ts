@@ -4,7 +4,7 @@ import { testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
-import { ValidationError, NotFoundError } from '../shared/errors';
+import { ConflictError, ValidationError, NotFoundError } from '../shared/errors';
 import { cancelRound, createRound, getRound, listInvitations, responseRate } from './round';
 import { suppress } from './suppression';
 import { transitionInvitation } from '../sending/transition';
@@ -114,6 +114,33 @@ describe('creating a survey round', () => {
     expect([...a.skipped, ...b.skipped].every((s) => s.reason === 'throttled' && sharedEmails.includes(s.email))).toBe(true);
     expect(a.skipped.length + b.skipped.length).toBe(60);
     for (const r of [a, b]) expect((await getRound(db, agencyId, r.round.roundId)).counts.pending).toBe(r.accepted.length);
+  });
+
+  it('makes one round of overlapping attempts with one Idempotency-Key: each invitation written once, none of them throttled', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const recipients = Array.from({ length: 60 }, (_, i) => ({ email: `same${i}-${n}@x.example`, audience: 'reporter' }));
+    const attempts = await Promise.all([t0, later(0, 0.01), later(0, 0.02)].map((at) => createRound(db, agencyId, campaignId, { recipients }, at, { idempotencyKey: 'k1' })));
+    const [first] = attempts;
+    for (const attempt of attempts) {
+      expect(attempt.round.roundId).toBe(first!.round.roundId);
+      expect(attempt.round.createdAt).toBe(first!.round.createdAt);
+      expect(attempt.accepted.map((i) => i.invitationId)).toEqual(first!.accepted.map((i) => i.invitationId));
+      expect(attempt.skipped).toEqual([]);
+    }
+    expect(first!.accepted.map((i) => i.email)).toEqual(recipients.map((r) => r.email));
+    expect((await getRound(db, agencyId, first!.round.roundId)).counts.pending).toBe(60);
+    expect(await storedInvitations(first!.round.roundId)).toHaveLength(60);
+  });
+
+  it("refuses an Idempotency-Key that began another request's round, and keeps agencies' keys apart", async () => {
+    const mine = await campaignFixture();
+    const theirs = await campaignFixture();
+    const body = (who: string) => ({ recipients: [{ email: `${who}-${n}@x.example`, audience: 'client' }] });
+    const { round } = await createRound(db, mine.agencyId, mine.campaignId, body('a'), t0, { idempotencyKey: 'k1' });
+    // Once the API's record of the key has expired, only the round tells the requests apart.
+    await expect(createRound(db, mine.agencyId, mine.campaignId, body('b'), later(2), { idempotencyKey: 'k1' })).rejects.toBeInstanceOf(ConflictError);
+    expect((await createRound(db, mine.agencyId, mine.campaignId, body('a'), later(2), { idempotencyKey: 'k1' })).round).toMatchObject({ roundId: round.roundId, createdAt: round.createdAt });
+    expect((await createRound(db, theirs.agencyId, theirs.campaignId, body('a'), t0, { idempotencyKey: 'k1' })).round.roundId).not.toBe(round.roundId);
   });
 
   it('refuses a bad audience or too many recipients naming the field, and writes nothing', async () => {

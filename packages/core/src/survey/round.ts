@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aw
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
-import { batchGet, itemKey, mapConcurrent } from '../db/batch';
+import { batchGet, batchPut, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { transitionInvitation } from '../sending/transition';
@@ -13,7 +13,8 @@ import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { isId, newId } from '../shared/ids';
+import { hashedId, isId, newId } from '../shared/ids';
+import { fingerprint } from '../shared/hash';
 import { addDays, iso, periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
@@ -81,6 +82,8 @@ export interface Round {
   createdAt: string;
   closesAt: string;
   closedAt?: string;
+  /** Made with an Idempotency-Key: its request's fingerprint, so the key with another request cannot resume it. */
+  requestFingerprint?: string;
 }
 
 export interface Invitation {
@@ -135,11 +138,27 @@ const zeroCounts = (): StatusCounts => Object.fromEntries(INVITATION_STATUSES.ma
 
 const throttleDays = (agency: Agency, audience: Audience) => agency.throttle[`${audience}Days`];
 
+export interface RoundCreation {
+  round: Round;
+  /** Its invitations, in the order of the request. */
+  accepted: Invitation[];
+  /** Every recipient skipped, in the order of the request; also stored, for `listSkipped`. */
+  skipped: Skipped[];
+}
+
 /**
  * Creates a survey round for a campaign: sorts the recipients into accepted and skipped (with the
  * reason), then writes each accepted invitation together with the recipient's throttle state in
  * one transaction. The throttle condition is checked in that write, so two rounds racing for one
  * address cannot both take it.
+ *
+ * With an `idempotencyKey` the round's id follows from the agency and the key, and each
+ * invitation's from the round and the address, so a retry after a failure part-way resumes the
+ * round: it keeps the round as first written, takes the invitations already there as accepted
+ * (their throttle slots are this round's, not `throttled`), and writes only what is missing. Each
+ * write is conditional on its item being absent, so overlapping attempts never write one twice.
+ * Without a key a failure leaves a smaller round that is open and consistent: the invitations it
+ * has are `pending` and counted, so the scheduled job sends them.
  */
 export async function createRound(
   db: Db,
@@ -147,10 +166,71 @@ export async function createRound(
   campaignId: string,
   input: unknown,
   now: Date,
-): Promise<{ round: Round; accepted: Invitation[]; skipped: Skipped[] }> {
-  const { recipients, attribution } = parseInput(RoundInputSchema, input);
+  { idempotencyKey }: { idempotencyKey?: string | undefined } = {},
+): Promise<RoundCreation> {
+  const request = parseInput(RoundInputSchema, input);
+  const { recipients, attribution } = request;
   const campaign = await getCampaign(db, agencyId, campaignId);
   const [pro, agency] = await Promise.all([getPro(db, agencyId, campaign.proId), getAgency(db, agencyId)]);
+
+  const newRound = (roundId: string): Round => ({
+    roundId,
+    agencyId,
+    campaignId,
+    campaignName: campaign.name,
+    proId: pro.proId,
+    proName: pro.name,
+    proEmail: pro.email,
+    attribution,
+    status: 'open',
+    counts: zeroCounts(),
+    commitment: pro.commitment ?? null,
+    earlyWarnings: agency.earlyWarnings,
+    anonymityThreshold: agency.anonymityThreshold,
+    period: periodOf(now, agency.timezone),
+    reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
+    createdAt: iso(now),
+    closesAt: iso(addDays(now, agency.surveyExpiryDays)),
+  });
+  let round: Round;
+  let resumed = false;
+  if (idempotencyKey === undefined) {
+    round = newRound(newId('rnd'));
+  } else {
+    const roundId = hashedId('rnd', agencyId, idempotencyKey);
+    const requestFingerprint = fingerprint(campaignId, JSON.stringify(request));
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+    // The key's record is kept a day; after that the round itself tells the key's request apart.
+    if (Item && (Item.agencyId !== agencyId || Item.requestFingerprint !== requestFingerprint)) {
+      throw new ConflictError('This Idempotency-Key began another survey round: use a new key for a new round');
+    }
+    resumed = Item !== undefined;
+    round = Item ? withoutKeys<Round>(Item) : { ...newRound(roundId), requestFingerprint };
+  }
+  if (!resumed) {
+    try {
+      await db.doc.send(
+        new PutCommand({
+          TableName: db.table,
+          Item: {
+            ...keys.round(round.roundId),
+            ...keys.roundCloseDue(round.roundId, round.closesAt),
+            ...keys.roundByCampaign(agencyId, campaignId, round.createdAt, round.roundId),
+            type: 'round',
+            ...round,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      // An overlapping attempt with the key wrote the round first: resume it.
+      if (idempotencyKey !== undefined && isConditionFailed(error)) return createRound(db, agencyId, campaignId, input, now, { idempotencyKey });
+      throw error;
+    }
+  }
+  // The round is as of its first attempt: the throttle dates it writes are its creation time, which
+  // is also how cancelling it knows them.
+  const at = new Date(round.createdAt);
 
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
@@ -163,19 +243,27 @@ export async function createRound(
     seen.add(normalized);
     candidates.push({ index, recipient: { ...recipient, email }, hash: addressHash(email) });
   });
+  const invitationKey = (hash: string) => keys.invitation(round.roundId, hashedId('inv', round.roundId, hash));
 
-  const states = await batchGet(
-    db,
-    candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
-  );
-  const anyCutoff = iso(new Date(now.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
-  const audienceCutoff = (audience: Audience) => iso(addDays(now, -throttleDays(agency, audience)));
+  const states = await batchGet(db, [
+    ...candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
+    ...(resumed ? candidates.map(({ hash }) => invitationKey(hash)) : []),
+  ]);
+  const anyCutoff = iso(new Date(at.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
+  const audienceCutoff = (audience: Audience) => iso(addDays(at, -throttleDays(agency, audience)));
 
+  /** By the recipient's index in the request. */
+  const accepted = new Map<number, Invitation>();
   const throttleBefore = (hash: string, audience: Audience) => {
     const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
     return { lastAny: (state?.lastAny as string | undefined) ?? null, audience: (state?.[audience] as string | undefined) ?? null };
   };
   const eligible = candidates.filter(({ index, recipient, hash }) => {
+    const written = states.get(itemKey(invitationKey(hash)));
+    if (written) {
+      accepted.set(index, withoutKeys<Invitation>(written));
+      return false;
+    }
     const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
     if (suppression) {
       skipped.push({ index, email: recipient.email, reason: suppression.reason as SkipReason });
@@ -193,41 +281,8 @@ export async function createRound(
     return true;
   });
 
-  const round: Round = {
-    roundId: newId('rnd'),
-    agencyId,
-    campaignId,
-    campaignName: campaign.name,
-    proId: pro.proId,
-    proName: pro.name,
-    proEmail: pro.email,
-    attribution,
-    status: 'open',
-    counts: zeroCounts(),
-    commitment: pro.commitment ?? null,
-    earlyWarnings: agency.earlyWarnings,
-    anonymityThreshold: agency.anonymityThreshold,
-    period: periodOf(now, agency.timezone),
-    reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
-    createdAt: iso(now),
-    closesAt: iso(addDays(now, agency.surveyExpiryDays)),
-  };
-  await db.doc.send(
-    new PutCommand({
-      TableName: db.table,
-      Item: {
-        ...keys.round(round.roundId),
-        ...keys.roundCloseDue(round.roundId, round.closesAt),
-        ...keys.roundByCampaign(agencyId, campaignId, round.createdAt, round.roundId),
-        type: 'round',
-        ...round,
-      },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
-  );
-
   const invitationFor = ({ recipient, hash }: (typeof eligible)[number]): Invitation => ({
-    invitationId: newId('inv'),
+    invitationId: invitationKey(hash).SK.slice('INV#'.length),
     roundId: round.roundId,
     agencyId,
     email: recipient.email,
@@ -235,7 +290,7 @@ export async function createRound(
     audience: recipient.audience,
     outlet: recipient.outlet || null,
     status: 'pending',
-    createdAt: iso(now),
+    createdAt: round.createdAt,
     sentAt: null,
     respondedAt: null,
     remindersSent: 0,
@@ -253,7 +308,7 @@ export async function createRound(
         ConditionExpression:
           'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
         ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
-        ExpressionAttributeValues: { ':type': 'recipientState', ':now': iso(now), ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) },
+        ExpressionAttributeValues: { ':type': 'recipientState', ':now': round.createdAt, ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) },
       },
     },
     {
@@ -267,12 +322,14 @@ export async function createRound(
   ];
 
   /**
-   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items and the round's count, of the 100 allowed). A
-   * transaction cancelled because some recipients were throttled meanwhile (by a concurrent round)
-   * is written again without them; one cancelled by a conflicting transaction is retried.
+   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items and the round's count, of the 100
+   * allowed). A transaction cancelled because some recipients were taken meanwhile is written again
+   * without them: each is this round's if its invitation is there (an overlapping attempt wrote
+   * it), else `throttled` (a concurrent round took it). One cancelled by a conflicting transaction
+   * is retried.
    */
-  const writeGroup = async (group: typeof eligible): Promise<(Invitation | null)[]> => {
-    const invitations: (Invitation | null)[] = group.map(invitationFor);
+  const writeGroup = async (group: typeof eligible): Promise<void> => {
+    const invitations = group.map(invitationFor);
     let pending = group.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       try {
@@ -294,7 +351,8 @@ export async function createRound(
             ],
           }),
         );
-        break;
+        for (const i of pending) accepted.set(group[i]!.index, invitations[i]!);
+        return;
       } catch (error) {
         const failed = failedConditions(error);
         if (failed === undefined || attempt >= 12) throw error;
@@ -303,25 +361,32 @@ export async function createRound(
           await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
           continue;
         }
-        const throttled = new Set(failed.map((item) => pending[Math.floor(item / 2)]!));
-        for (const i of throttled) {
-          skipped.push({ index: group[i]!.index, email: group[i]!.recipient.email, reason: 'throttled' });
-          invitations[i] = null;
+        const taken = new Set(failed.map((item) => pending[Math.floor(item / 2)]!));
+        const ours = await batchGet(db, [...taken].map((i) => invitationKey(group[i]!.hash)));
+        for (const i of taken) {
+          const written = ours.get(itemKey(invitationKey(group[i]!.hash)));
+          if (written) accepted.set(group[i]!.index, withoutKeys<Invitation>(written));
+          else skipped.push({ index: group[i]!.index, email: group[i]!.recipient.email, reason: 'throttled' });
         }
-        pending = pending.filter((i) => !throttled.has(i));
+        pending = pending.filter((i) => !taken.has(i));
       }
     }
-    return invitations;
   };
   const groups = Array.from({ length: Math.ceil(eligible.length / RECIPIENTS_PER_WRITE) }, (_, g) =>
     eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
   );
   // Two groups at a time: they share the round's count, so more would mostly wait on each other.
-  const accepted = (await mapConcurrent(groups, 2, writeGroup)).flat().filter((i): i is Invitation => i !== null);
+  await mapConcurrent(groups, 2, writeGroup);
 
-  round.counts.pending = accepted.length;
   skipped.sort((a, b) => a.index - b.index);
-  return { round, accepted, skipped };
+  // Stored rather than only answered: the answer lists the first few (an idempotent reply is
+  // stored whole, in one item of at most 400 KB), the API pages the rest.
+  await batchPut(db, skipped.map((s) => ({ ...keys.skippedRecipient(round.roundId, s.index), type: 'skippedRecipient', ...s })));
+  return {
+    round: { ...round, counts: { ...zeroCounts(), pending: accepted.size } },
+    accepted: [...accepted].sort(([a], [b]) => a - b).map(([, invitation]) => invitation),
+    skipped,
+  };
 }
 
 /** A round of the agency's; another agency's round is "not found", like a missing one. */
@@ -341,6 +406,11 @@ export async function listRounds(db: Db, agencyId: string, campaignId: string, p
     page,
     (item) => withoutKeys<Round>(item),
   );
+}
+
+/** A round's skipped recipients, in the order of the request that created it. */
+export function listSkipped(db: Db, roundId: string, page: PageRequest) {
+  return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'SKP#' }, page, (item) => withoutKeys<Skipped>(item));
 }
 
 export function listInvitations(db: Db, roundId: string, page: PageRequest) {

@@ -3,7 +3,7 @@ import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   fingerprint,
-  releaseIdempotencyKey,
+  unlockIdempotencyKey,
   ValidationError,
   type Db,
 } from '@rapport/core';
@@ -15,7 +15,8 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 /**
  * Makes a creating POST safe to retry: with an `Idempotency-Key`, the first answer (any status
  * below 500) is stored and replayed for the same key and body; the key with another body is a 422.
- * A 5xx releases the key so the retry runs for real.
+ * A 5xx keeps the key but unlocks it, so the retry with the same body runs again at once and
+ * resumes what the failed attempt may have written (a survey round's id follows from its key).
  */
 export const idempotent = (db: Db, now: () => Date) =>
   createMiddleware<ApiEnv>(async (c, next) => {
@@ -43,13 +44,16 @@ export const idempotent = (db: Db, now: () => Date) =>
     }
     // Hono's compose turns a thrown error into c.res through onError, so next() does not throw.
     await next();
-    if (c.res.status >= 500) {
-      await releaseIdempotencyKey(db, agencyId, key);
-      return;
+    if (c.res.status >= 500) return unlockIdempotencyKey(db, agencyId, key);
+    try {
+      await completeIdempotencyKey(db, agencyId, key, {
+        status: c.res.status,
+        body: await c.res.clone().text(),
+        contentType: c.res.headers.get('Content-Type') ?? 'application/json',
+      });
+    } catch (error) {
+      // The work is done but its answer not stored: let the retry run again (a round's resumes and answers the same).
+      await unlockIdempotencyKey(db, agencyId, key).catch(() => undefined);
+      throw error;
     }
-    await completeIdempotencyKey(db, agencyId, key, {
-      status: c.res.status,
-      body: await c.res.clone().text(),
-      contentType: c.res.headers.get('Content-Type') ?? 'application/json',
-    });
   });

@@ -38,6 +38,7 @@ describe('OpenAPI document', () => {
       '/v1/surveys/{surveyId}',
       '/v1/surveys/{surveyId}/cancel',
       '/v1/surveys/{surveyId}/invitations',
+      '/v1/surveys/{surveyId}/skipped',
       '/v1/testimonials',
     ]);
     const createPro = document.paths['/v1/pros'].post;
@@ -45,6 +46,11 @@ describe('OpenAPI document', () => {
     expect(createPro.requestBody.content['application/json'].schema.required).toEqual(['name', 'email']);
     expect(Object.keys(createPro.responses).sort()).toEqual(['201', '400', '401', '403', '409', '422', '429']);
     expect(createPro.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
+    // A round's 202 stays small: counts per reason and the first skipped; the rest is paged.
+    const created = document.paths['/v1/campaigns/{campaignId}/surveys'].post.responses['202'].content['application/json'].schema;
+    expect(created.required).toEqual(expect.arrayContaining(['accepted', 'skippedTotal', 'skippedCounts', 'skipped']));
+    expect(Object.keys(created.properties.skippedCounts.properties)).toEqual(['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'throttled']);
+    expect(Object.keys(document.paths['/v1/surveys/{surveyId}/skipped'].get.responses).sort()).toEqual(['200', '400', '401', '404', '429']);
     const patchSettings = document.paths['/v1/settings'].patch;
     const schema = patchSettings.requestBody.content['application/json'].schema;
     expect(schema.properties.anonymityThreshold).toMatchObject({ minimum: 3, maximum: 10 });

@@ -39,7 +39,7 @@ export function doc(route: RouteDoc) {
               in: 'header',
               required: false,
               schema: { type: 'string', maxLength: 255 },
-              description: 'Retry safely: the same key with the same body returns the first answer.',
+              description: 'Retry safely: the same key with the same body returns the first answer. After a 5xx the key stays bound to its body, and the same request runs again.',
             },
           ],
         }

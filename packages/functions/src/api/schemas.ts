@@ -9,6 +9,7 @@ import {
   SKIP_REASONS,
   type InvitationStatus,
   type Page,
+  type SkipReason,
 } from '@rapport/core';
 
 /** Response shapes, for the OpenAPI document. Inputs come from the core's own schemas. */
@@ -108,10 +109,27 @@ export const RoundOut = v.object({
   closesAt: Timestamp,
 });
 
+/** How many of a round's skipped recipients its 202 lists; `GET /v1/surveys/{id}/skipped` has them all. */
+export const SKIPPED_SHOWN = 100;
+
+export const SkippedOut = v.object({
+  index: v.pipe(v.number(), v.description('Its position in the request\'s `recipients`, from 0.')),
+  email: v.string(),
+  reason: v.picklist(SKIP_REASONS),
+});
+
 export const RoundCreatedOut = v.object({
   ...RoundOut.entries,
   accepted: v.number(),
-  skipped: v.array(v.object({ index: v.number(), email: v.string(), reason: v.picklist(SKIP_REASONS) })),
+  skippedTotal: v.pipe(v.number(), v.description('How many recipients were skipped.')),
+  skippedCounts: v.pipe(
+    v.object(Object.fromEntries(SKIP_REASONS.map((r) => [r, v.number()])) as Record<SkipReason, v.NumberSchema<undefined>>),
+    v.description('Skipped recipients per reason.'),
+  ),
+  skipped: v.pipe(
+    v.array(SkippedOut),
+    v.description(`The first ${SKIPPED_SHOWN} skipped recipients, in request order; when \`skippedTotal\` is more, \`GET /v1/surveys/{surveyId}/skipped\` pages them all.`),
+  ),
 });
 
 export const InvitationOut = v.object({

@@ -6,13 +6,16 @@ import {
   getRound,
   listInvitations,
   listRounds,
+  listSkipped,
   deliveryCounts,
   deliveryResponseRate,
   deliveryStatus,
   responseRate,
   RoundInputSchema,
+  SKIP_REASONS,
   type Invitation,
   type Round,
+  type Skipped,
 } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
@@ -20,7 +23,7 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { InvitationOut, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut } from '../schemas';
+import { InvitationOut, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut, SKIPPED_SHOWN, SkippedOut } from '../schemas';
 
 const tags = ['Surveys'];
 const SurveyParam = v.object({ surveyId: v.string() });
@@ -62,6 +65,18 @@ const presentInvitation = (round: Round) => (i: Invitation) => {
   };
 };
 
+const presentSkippedRecipient = ({ index, email, reason }: Skipped) => ({ index, email, reason });
+
+/**
+ * What the 202 says of the skipped recipients: counts and the first few, so that the answer (which
+ * an Idempotency-Key stores whole) stays small however many were skipped.
+ */
+const presentSkipped = (skipped: Skipped[]) => ({
+  skippedTotal: skipped.length,
+  skippedCounts: Object.fromEntries(SKIP_REASONS.map((reason) => [reason, skipped.filter((s) => s.reason === reason).length])),
+  skipped: skipped.slice(0, SKIPPED_SHOWN).map(presentSkippedRecipient),
+});
+
 /** `POST` and `GET /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
 export const createSurveyRoute = ({ db, now, queue }: Deps) =>
   new Hono<ApiEnv>()
@@ -79,25 +94,29 @@ export const createSurveyRoute = ({ db, now, queue }: Deps) =>
     doc({
       summary: 'Send a survey round',
       description:
-        'Sends the survey of a campaign to up to 2,000 recipients. Answers at once with the recipients accepted and every one skipped, with the reason: `invalid` address, `duplicate` in the request, `unsubscribed`, `bounced`, `complained`, or `throttled` (surveyed too recently, per the agency settings).',
+        'Sends the survey of a campaign to up to 2,000 recipients. Answers at once with the number accepted and those skipped, with the reason: `invalid` address, `duplicate` in the request, `unsubscribed`, `bounced`, `complained`, or `throttled` (surveyed too recently, per the agency settings). The answer counts the skipped per reason and lists the first ' +
+        `${SKIPPED_SHOWN}; \`GET /v1/surveys/{surveyId}/skipped\` pages them all.\n\n` +
+        'With an `Idempotency-Key`, the round\'s id follows from the key: a retry after a 5xx or a timeout resumes the same round, writes only what the failed attempt had not, and answers the 202 the first attempt would have (a timed-out attempt holds the key for 60 s: until then the retry is a 409 `idempotency-in-progress`). Without a key, a failed request may leave a round with part of the recipients: it is listed under the campaign, and its invitations are sent like any other.',
       tags,
       role: 'admin',
       idempotent: true,
       ok: [202, RoundCreatedOut, 'The round, what was accepted and what was skipped'],
-      problems: ['validation', 'not-found', 'payload-too-large', 'idempotency-key-reused'],
+      problems: ['validation', 'not-found', 'conflict', 'idempotency-in-progress', 'payload-too-large', 'idempotency-key-reused'],
     }),
     idempotent(db, now),
     validate('param', v.object({ campaignId: v.string() })),
     validate('json', RoundInputSchema),
     async (c) => {
       const { agencyId } = c.get('principal');
-      const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now());
-      // The round is written: a queue failure must not make the client retry it (the retry would
-      // find every address throttled). Unqueued invitations are queued again by the scheduled job.
+      const idempotencyKey = c.req.header('Idempotency-Key');
+      const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now(), { idempotencyKey });
+      // The round is written: a queue failure must not make the client retry it (without a key the
+      // retry would find every address throttled). Unqueued invitations are queued again by the
+      // scheduled job.
       await queue
         .enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })))
         .catch((error) => console.error(JSON.stringify({ level: 'error', message: 'invitations not queued', roundId: round.roundId, error: String(error) })));
-      return c.json({ ...presentRound(round), accepted: accepted.length, skipped }, 202);
+      return c.json({ ...presentRound(round), accepted: accepted.length, ...presentSkipped(skipped) }, 202);
     },
   );
 
@@ -117,6 +136,23 @@ export const surveyRoutes = ({ db }: Deps) =>
       async (c) => {
         const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
         return c.json(pageBody(await listInvitations(db, round.roundId, c.req.valid('query')), presentInvitation(round)));
+      },
+    )
+    .get(
+      '/:surveyId/skipped',
+      doc({
+        summary: "List a round's skipped recipients",
+        description: 'Every recipient of the request that created the round which was not sent the survey, with the reason, in request order.',
+        tags,
+        role: 'read',
+        ok: [200, pageOf(SkippedOut), 'A page of skipped recipients'],
+        problems: ['not-found', 'validation'],
+      }),
+      validate('param', SurveyParam),
+      validate('query', PageQuery),
+      async (c) => {
+        const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
+        return c.json(pageBody(await listSkipped(db, round.roundId, c.req.valid('query')), presentSkippedRecipient));
       },
     )
     .post(
