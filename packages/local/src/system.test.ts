@@ -7,7 +7,8 @@ import { freePort, isPortFree } from './engines/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgency, createCampaign, createDb, createPro, createRound } from '@rapport/core';
+import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, deliver, LEASE_MS, leaseIndex, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
+import { answerLostMailer } from '@rapport/testing';
 import { startLocalSystem } from './system';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -175,7 +176,7 @@ describe('npm start (the CLI)', () => {
     }
   });
 
-  it('sends at once, after a restart, the invitations the previous run had queued but not sent', async () => {
+  it('sends at once, after a restart, the invitations the previous run had queued but not sent, and settles its sends cut off mid-way from the SES store', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rapport-restart-'));
     try {
       const p = await ports();
@@ -186,21 +187,38 @@ describe('npm start (the CLI)', () => {
       const agency = await createAgency(db, { name: 'Restart' }, now);
       const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: 'jane@restart.example' }, now);
       const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
-      const recipients = ['ana', 'ben', 'cleo'].map((who) => ({ email: `${who}-${agency.agencyId.slice(3)}@news.example`, audience: 'reporter' }));
-      await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
-      db.client.destroy();
+      const recipients = ['ana', 'ben', 'cleo', 'dee', 'eve'].map((who) => ({ email: `${who}-${agency.agencyId.slice(3)}@news.example`, audience: 'reporter' }));
+      const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+      const [dee, eve] = accepted.slice(3).map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+      // Two sends were under way when the run died, their leases far from over: SES took dee's
+      // email (its answer never came back), eve's worker died before calling SES.
+      const ses = createSesMailer({ region: first.config.region, endpoint: first.config.sesEndpoint });
+      const delivery = { db, linkSecret: first.config.linkSecret!, publicUrl: first.config.publicUrl, mailFrom: first.config.mailFrom, now: () => new Date() };
+      expect(await deliver({ ...delivery, mailer: answerLostMailer(ses) }, dee!)).toBe('in-doubt');
+      expect(await transitionInvitation(db, eve!.roundId, eve!.invitationId, 'pending', 'sending', { set: { sendingAt: now.toISOString(), ...leaseIndex(eve!, new Date(Date.now() + LEASE_MS)) } })).toBe(true);
       await first.stop();
 
       const second = await startLocalSystem({ ...p, dataDir, env: {} });
       try {
         const sent = async () => {
-          const { emails } = (await (await fetch(`${second.urls.ses}/store`)).json()) as { emails: { destination: { to: string[] } }[] };
-          return emails.map((e) => e.destination.to.join().toLowerCase()).filter((to) => to.includes(agency.agencyId.slice(3).toLowerCase()));
+          const { emails } = (await (await fetch(`${second.urls.ses}/store`)).json()) as { emails: { messageId: string; destination: { to: string[] } }[] };
+          return emails.filter((e) => e.destination.to.join().toLowerCase().includes(agency.agencyId.slice(3).toLowerCase()));
         };
-        // Not in 15 minutes from the lost-job sweep (which runs every minute by default): now.
-        for (let i = 0; i < 100 && (await sent()).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
-        expect((await sent()).sort()).toEqual(recipients.map((r) => r.email.toLowerCase()).sort());
+        // Not once the leases run out (15 minutes on): now.
+        for (let i = 0; i < 100 && (await sent()).length < 5; i++) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show
+        const emails = await sent();
+        expect(emails.map((e) => e.destination.to.join().toLowerCase()).sort()).toEqual(recipients.map((r) => r.email.toLowerCase()).sort());
+        const statuses = async () => (await listInvitations(db, round.roundId, { limit: 10 })).items.map((i) => i.status);
+        for (let i = 0; i < 50 && (await statuses()).some((s) => s !== 'sent'); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(await statuses()).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+        // Dee's email is the one SES took in the first run; eve's went out once, now.
+        const deeEmail = emails.find((e) => e.destination.to.join().startsWith('dee-'))!;
+        expect((await openInvitation(db, dee!)).invitation).toMatchObject({ status: 'sent', messageId: deeEmail.messageId });
+        expect((await openInvitation(db, eve!)).invitation).toMatchObject({ status: 'sent', lastFailure: 'Interrupted' });
       } finally {
+        db.client.destroy();
+        ses.client.destroy();
         await second.stop();
       }
     } finally {
