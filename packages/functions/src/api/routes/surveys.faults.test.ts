@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { fingerprint, keys } from '@rapport/core';
+import { fingerprint, keys, LEASE_MS } from '@rapport/core';
 import { agencyFixture, faultyDb, sesEmails, testDeps, type AgencyFixture } from '@rapport/testing';
 import { inProcessSendQueue, type Deps } from '../../deps';
 
@@ -125,6 +125,13 @@ describe('Round creation', () => {
     expect([50, 75]).toContain(written.length);
     expect(written.every((i) => i.status === 'pending')).toBe(true);
     expect(round).toMatchObject({ status: 'open', counts: { ...zero, pending: written.length } });
+    // Each is leased for 15 minutes: the recovery sweep queues it then (jobs/recovery.test.ts).
+    const leaseEnd = new Date(Date.now() + LEASE_MS).toISOString();
+    for (const i of written as unknown as { invitationId: string }[]) {
+      const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.invitation(round!.surveyId, i.invitationId), ConsistentRead: true }));
+      expect(Item!.GSI1PK).toMatch(/^DUE#LEASE#[0-3]$/);
+      expect((Item!.GSI1SK as string) < leaseEnd).toBe(true);
+    }
   });
 });
 
