@@ -1,0 +1,214 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerLostMailer, isolatedTestDeps, sesEmails } from '@rapport/testing';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { createAgency } from '../agency/agency';
+import { createPro } from '../pro/pro';
+import { createCampaign } from '../campaign/campaign';
+import type { Mailer } from '../email/mailer';
+import { readCounter } from '../scores/counters';
+import { createRound, deliveryCounts, getRound } from '../survey/round';
+import { submitResponse } from '../survey/response';
+import { deliver, LEASE_MS, type DeliveryDeps } from '../sending/deliver';
+import type { JobQueue, SendJob } from '../sending/queue';
+import type { SendRecords } from '../sending/records';
+import { transitionInvitation } from '../sending/transition';
+import { recoverSends } from './recovery';
+
+/**
+ * The recovery sweep reads the whole lease index, so these tests run on a table of their own and
+ * move the clock instead of waiting for leases. SES's record is the local SES server's store
+ * (`sesStoreRecords`, what the local runner uses).
+ */
+let db: Db;
+let linkSecret: string;
+let mailer: Mailer;
+let records: SendRecords;
+beforeAll(async () => {
+  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
+});
+afterAll(() => db.client.destroy());
+
+const MINUTE = 60_000;
+const after = (t0: Date, minutes: number) => new Date(t0.getTime() + minutes * MINUTE);
+
+/** A queue that keeps what it is given, so the test decides when (and how often) jobs run. */
+function collectingQueue(): JobQueue & { jobs: SendJob[] } {
+  const jobs: SendJob[] = [];
+  return { jobs, enqueue: async (added) => void jobs.push(...added) };
+}
+
+/** Runs the sweep at `at`; returns what it counted and the jobs it queued. */
+async function sweepAt(at: Date) {
+  const queue = collectingQueue();
+  const recovered = await recoverSends({ db, queue, records }, at);
+  return { ...recovered, jobs: queue.jobs };
+}
+
+const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({
+  db,
+  mailer: through,
+  linkSecret,
+  publicUrl: 'http://localhost:3000',
+  mailFrom: 'surveys@rapport.example',
+  now: () => at,
+});
+
+/** Stub: the connection to SES resets before the request reaches it; SES takes nothing. */
+const resetBeforeSes: Mailer = {
+  send: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+};
+
+let n = 0;
+/** A round of `count` reporters created at `t0`, nothing sent: each invitation leased until t0 + 15 min. */
+async function roundAt(t0: Date, count: number) {
+  const tag = `${++n}-${t0.getTime()}`;
+  const agency = await createAgency(db, { name: `Recovery ${tag}` }, t0);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, t0);
+  const emails = Array.from({ length: count }, (_, i) => `rcpt${i}-recovery-${tag}@news.example`);
+  const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, t0);
+  const jobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+  return { agencyId: agency.agencyId, campaignId: campaign.campaignId, round, jobs, emails };
+}
+
+type Stored = { status: string; GSI1PK?: string; GSI1SK?: string; requeues?: number; queuedAt?: string; messageId?: string; answeredFrom?: string; lastFailure?: string; sentAt?: string };
+/** The stored invitation, index keys included. */
+const stored = async (ref: { roundId: string; invitationId: string }) =>
+  (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId), ConsistentRead: true }))).Item as Stored;
+
+/** When the lease an invitation holds runs out (the first part of its lease index key). */
+const leaseEnd = (item: Stored) => item.GSI1SK!.split('#')[0];
+
+/** Invitations delivered, as the response rate's denominator counts them (the campaign's reporter counter). */
+async function delivered(agencyId: string, campaignId: string): Promise<number> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.campaignCounter(agencyId, campaignId, 'reporter'), ConsistentRead: true }));
+  return readCounter(Item ?? {}).delivered;
+}
+
+describe('the recovery sweep', () => {
+  it('queues a lost job again once its lease runs out and not before, again only after a lease twice as long, and once for two sweeps at once', async () => {
+    const t0 = new Date('2033-01-10T09:00:00.000Z');
+    const { agencyId, round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(leaseEnd(await stored(job))).toBe(after(t0, 15).toISOString());
+
+    // The job was lost (a runner stopped with it queued): nothing happens while its lease runs.
+    expect(await sweepAt(after(t0, 14))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 1, recorded: 0, resent: 0, jobs: [job] });
+    expect(await stored(job)).toMatchObject({ status: 'pending', requeues: 1, queuedAt: after(t0, 16).toISOString() });
+    expect(leaseEnd(await stored(job))).toBe(after(t0, 16 + 30).toISOString());
+
+    // Still not sent (a long backlog, say): queued again only after 30 minutes, then after 60.
+    expect(await sweepAt(after(t0, 45))).toMatchObject({ requeued: 0, jobs: [] });
+    expect(await sweepAt(after(t0, 47))).toEqual({ requeued: 1, recorded: 0, resent: 0, jobs: [job] });
+    expect(leaseEnd(await stored(job))).toBe(after(t0, 47 + 60).toISOString());
+
+    // Two sweeps at once: each change is conditional on the lease read, so only one queues it.
+    const [a, b] = await Promise.all([sweepAt(after(t0, 108)), sweepAt(after(t0, 108))]);
+    expect(a.requeued + b.requeued).toBe(1);
+    expect([...a.jobs, ...b.jobs]).toEqual([job]);
+    expect(await stored(job)).toMatchObject({ requeues: 3 });
+
+    // The duplicate jobs send one email; sent, the invitation leaves the lease index.
+    expect(await deliver(deliveryAt(after(t0, 109)), job)).toBe('sent');
+    expect(await deliver(deliveryAt(after(t0, 109)), job)).toBe('not-due');
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+    expect((await stored(job)).GSI1PK).toMatch(/^DUE#REMINDER#/);
+    expect(await sweepAt(after(t0, 24 * 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1 });
+  });
+
+  it('records as sent, from SES\'s record, a send cut off after SES took it: counted delivered once, never emailed twice (stub: SES\'s answer lost)', async () => {
+    const t0 = new Date('2033-02-10T09:00:00.000Z');
+    const { agencyId, campaignId, round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(await deliver(deliveryAt(t0, answerLostMailer(mailer)), job)).toBe('in-doubt');
+    const [email] = await sesEmails({ to: emails[0]! });
+    expect(await stored(job)).toMatchObject({ status: 'sending', lastFailure: 'ECONNRESET' });
+    expect(await delivered(agencyId, campaignId)).toBe(0);
+
+    // Its worker may still be at it while the lease runs.
+    expect(await sweepAt(after(t0, 14))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 1, resent: 0, jobs: [] });
+    const sent = await stored(job);
+    expect(sent).toMatchObject({ status: 'sent', messageId: email!.messageId, sentAt: after(t0, 16).toISOString() });
+    // Into the reminder index, out of the lease index; a bounce of that message finds the invitation.
+    expect(sent.GSI1PK).toMatch(/^DUE#REMINDER#/);
+    const ref = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(email!.messageId) }));
+    expect(ref.Item).toMatchObject({ roundId: round.roundId, invitationId: job.invitationId, kind: 'invitation' });
+    expect(await delivered(agencyId, campaignId)).toBe(1);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1 });
+
+    // Nothing left to settle; the job run again sends nothing.
+    expect(await sweepAt(after(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await deliver(deliveryAt(after(t0, 61)), job)).toBe('not-due');
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+    expect(await delivered(agencyId, campaignId)).toBe(1);
+  });
+
+  it('queues again a send cut off before SES took it, which then goes out exactly once (stub: connection reset before SES)', async () => {
+    const t0 = new Date('2033-03-10T09:00:00.000Z');
+    const { agencyId, campaignId, round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(await deliver(deliveryAt(t0, resetBeforeSes), job)).toBe('in-doubt');
+    expect(await sesEmails({ to: emails[0]! })).toEqual([]);
+
+    expect(await sweepAt(after(t0, 14))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 0, resent: 1, jobs: [job] });
+    // Pending again, and leased again: if this job is lost too, the sweep queues it once more.
+    const back = await stored(job);
+    expect(back).toMatchObject({ status: 'pending', lastFailure: 'Interrupted', requeues: 0, queuedAt: after(t0, 16).toISOString() });
+    expect(leaseEnd(back)).toBe(after(t0, 16 + 15).toISOString());
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 1, sending: 0, sent: 0, failed: 0 });
+
+    expect(await deliver(deliveryAt(after(t0, 17)), job)).toBe('sent');
+    expect(await deliver(deliveryAt(after(t0, 17)), job)).toBe('not-due');
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+    expect(await delivered(agencyId, campaignId)).toBe(1);
+    expect(await sweepAt(after(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+  });
+
+  it('settles as sent an invitation answered while its send was cut off, on an anonymous round', async () => {
+    const t0 = new Date('2033-04-10T09:00:00.000Z');
+    const { agencyId, campaignId, round, jobs, emails } = await roundAt(t0, 2);
+    expect(round.attribution).toBe('anonymous');
+    const [taken, unrecorded] = jobs as [SendJob & { invitationId: string }, SendJob & { invitationId: string }];
+    // SES took the first email and its answer was lost; the second has no record (the SES store lost it, say).
+    expect(await deliver(deliveryAt(t0, answerLostMailer(mailer)), taken)).toBe('in-doubt');
+    expect(await deliver(deliveryAt(t0, resetBeforeSes), unrecorded)).toBe('in-doubt');
+    for (const ref of [taken, unrecorded]) await submitResponse(db, ref, { responsiveness: 4 }, after(t0, 1));
+    // Answering keeps the lease of a send not yet settled.
+    for (const ref of [taken, unrecorded]) expect(await stored(ref)).toMatchObject({ status: 'responded', answeredFrom: 'sending', GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    expect(deliveryCounts(await getRound(db, agencyId, round.roundId))).toMatchObject({ sending: 2, sent: 0 });
+
+    // Answered through the link the email carried: it arrived, record or none; never sent again.
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 2, resent: 0, jobs: [] });
+    const [email] = await sesEmails({ to: emails[0]! });
+    expect(await stored(taken)).toMatchObject({ status: 'responded', answeredFrom: 'sent', messageId: email!.messageId });
+    expect(await stored(unrecorded)).toMatchObject({ status: 'responded', answeredFrom: 'sent' });
+    for (const ref of [taken, unrecorded]) expect((await stored(ref)).GSI1PK).toBeUndefined();
+    const settled = await getRound(db, agencyId, round.roundId);
+    expect(deliveryCounts(settled)).toMatchObject({ sending: 0, sent: 2 });
+    expect(settled.counts).toMatchObject({ sending: 0, sent: 0, responded: 2 });
+    expect(await delivered(agencyId, campaignId)).toBe(2);
+    expect(await sweepAt(after(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+  });
+
+  it('takes out of the lease index an invitation whose status moved on without leaving it', async () => {
+    const t0 = new Date('2033-05-10T09:00:00.000Z');
+    const { agencyId, round, jobs } = await roundAt(t0, 2);
+    const [skipped, failed] = jobs;
+    // Moved on by writes that kept the index keys (as code before leases did).
+    expect(await transitionInvitation(db, round.roundId, skipped!.invitationId, 'pending', 'skipped')).toBe(true);
+    expect(await transitionInvitation(db, round.roundId, failed!.invitationId, 'pending', 'failed', { set: { failure: 'MessageRejected' } })).toBe(true);
+    for (const ref of [skipped!, failed!]) expect((await stored(ref)).GSI1PK).toMatch(/^DUE#LEASE#/);
+
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await stored(skipped!)).toMatchObject({ status: 'skipped' });
+    expect(await stored(failed!)).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
+    for (const ref of [skipped!, failed!]) expect((await stored(ref)).GSI1PK).toBeUndefined();
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1, failed: 1 });
+  });
+});
