@@ -95,7 +95,7 @@ async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date
       if (await recordSent(deps.db, await roundOf(i), i, messageId, now)) settled.recorded++;
     } else if (i.status === 'responded') {
       // Answered through the link the email carried: it arrived, whatever the record says.
-      if (await recordSent(deps.db, await roundOf(i), i, i.messageId ?? '', now)) settled.recorded++;
+      if (await recordSent(deps.db, await roundOf(i), i, null, now)) settled.recorded++;
     } else if (await returnToQueue(deps.db, i, now, { delaySeconds: 0, lastFailure: 'Interrupted' })) {
       resend.push({ kind: 'invitation', roundId: i.roundId, invitationId: i.invitationId });
     }

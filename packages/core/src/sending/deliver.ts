@@ -150,17 +150,18 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
  * found by the recovery sweep): `sending` → `sent`, into the reminder index, counted delivered.
  * False when it was recorded already.
  */
-export async function recordSent(db: Db, round: Round, invitation: Invitation, messageId: string, at: Date): Promise<boolean> {
+export async function recordSent(db: Db, round: Round, invitation: Invitation, messageId: string | null, at: Date): Promise<boolean> {
   const sentAt = iso(at);
+  const sent = { sentAt, ...(messageId ? { messageId } : {}) };
   const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
   // Delivered invitations are the response rate's denominator.
   const delivered = counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
-  if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { set: { sentAt, messageId, ...index.set }, remove: index.remove, also: delivered })) {
+  if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { set: { ...sent, ...index.set }, remove: index.remove, also: delivered })) {
     return true;
   }
   // Answered before this write: the send still settles as `sent` (a named answer counted its delivery already).
   return settleAnsweredSend(db, round.roundId, invitation.invitationId, 'sent', {
-    set: { sentAt, messageId },
+    set: sent,
     remove: LEAVE_INDEX,
     also: round.attribution === 'anonymous' ? delivered : [],
   });
