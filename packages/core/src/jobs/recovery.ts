@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, LEASE_PARTITIONS } from '../db/keys';
 import { updateIfUnchanged } from '../db/transact';
+import { mapConcurrent } from '../db/batch';
 import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
@@ -66,7 +67,8 @@ const isCutOff = (i: Leased) => i.status === 'sending' || (i.status === 'respond
 
 async function requeueLost(deps: RecoveryDeps, invitations: Leased[], now: Date): Promise<number> {
   const jobs: SendJob[] = [];
-  for (const i of invitations) {
+  // A page of leases at a time, a few writes at once: after a crash there may be tens of thousands.
+  await mapConcurrent(invitations, 8, async (i) => {
     const requeues = (i.requeues ?? 0) + 1;
     const lease = leaseIndex(i, new Date(now.getTime() + queueLeaseMs(requeues)));
     const taken = await updateIfUnchanged(deps.db, {
@@ -77,7 +79,7 @@ async function requeueLost(deps: RecoveryDeps, invitations: Leased[], now: Date)
       ExpressionAttributeValues: { ':now': iso(now), ':requeues': requeues, ':lease': lease.GSI1SK, ':pending': 'pending', ':read': i.GSI1SK },
     });
     if (taken) jobs.push({ kind: 'invitation', roundId: i.roundId, invitationId: i.invitationId });
-  }
+  });
   // Leased first, queued after: if queuing fails, the new lease runs out and the next sweep tries again.
   await deps.queue.enqueue(jobs);
   return jobs.length;
