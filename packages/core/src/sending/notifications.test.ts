@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
@@ -11,6 +12,7 @@ import { keys } from '../db/keys';
 import { addressHash } from '../survey/address';
 import { deliver } from './deliver';
 import { handleSesNotification } from './notifications';
+import { recordedSends } from './records';
 
 const deps = testDeps();
 const { db } = deps;
@@ -103,5 +105,50 @@ describe('SES bounce and complaint notifications', () => {
     const error = await handleSesNotification(db, JSON.stringify({ notificationType: 'Bounce', mail: {} }), new Date()).catch((e) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.issues).toEqual([expect.objectContaining({ field: 'mail.messageId' })]);
+  });
+});
+
+/** SES's `Send` event as the configuration set publishes it, with the message tags the worker set. */
+const sendEvent = (messageId: string, tags: Record<string, string>, timestamp: string) =>
+  JSON.stringify({
+    eventType: 'Send',
+    mail: {
+      timestamp,
+      source: 'surveys@rapport.example',
+      messageId,
+      destination: ['someone@news.example'],
+      tags: { 'ses:configuration-set': ['rapport'], 'ses:caller-identity': ['sender'], ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, [v]])) },
+    },
+    send: {},
+  });
+
+describe('SES Send events (the record that settles a send cut off mid-way)', () => {
+  const refs = () => ({ roundId: `rnd_${crypto.randomUUID()}`, invitationId: `inv_${crypto.randomUUID()}` });
+
+  it('keeps the Send event of an invitation\'s first email once: delivered twice, or followed by another, the first is kept', async () => {
+    const ref = refs();
+    const other = refs();
+    const tags = { round: ref.roundId, invitation: ref.invitationId, kind: 'invitation' };
+    const first = sendEvent('ses-first', tags, '2026-11-24T09:59:58.000Z');
+    expect(await handleSesNotification(db, first, new Date())).toEqual({ kind: 'send', suppressed: [], invitation: null });
+    // SNS delivers at least once; and a later event for the same invitation changes nothing.
+    await handleSesNotification(db, first, new Date());
+    await handleSesNotification(db, sendEvent('ses-second', tags, '2026-11-24T10:05:00.000Z'), new Date());
+
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sendRecord(ref.invitationId) }));
+    expect(Item).toEqual({ ...keys.sendRecord(ref.invitationId), type: 'sendRecord', roundId: ref.roundId, invitationId: ref.invitationId, messageId: 'ses-first', at: '2026-11-24T09:59:58.000Z' });
+    // The AWS adapter of SendRecords finds it, and only it.
+    expect(await recordedSends(db).firstEmails([ref, other])).toEqual(new Map([[ref.invitationId, 'ses-first']]));
+    expect(await recordedSends(db).firstEmails([])).toEqual(new Map());
+  });
+
+  it('keeps no record of a reminder\'s Send event, nor of one without the invitation\'s tags', async () => {
+    const reminder = refs();
+    const untagged = refs();
+    const outcome = await handleSesNotification(db, sendEvent('ses-reminder', { round: reminder.roundId, invitation: reminder.invitationId, kind: 'reminder' }, '2026-11-24T10:00:00.000Z'), new Date());
+    expect(outcome).toEqual({ kind: 'send', suppressed: [], invitation: null });
+    await handleSesNotification(db, sendEvent('ses-summary', { kind: 'invitation' }, '2026-11-24T10:00:00.000Z'), new Date());
+    await handleSesNotification(db, sendEvent('ses-no-kind', { round: untagged.roundId, invitation: untagged.invitationId }, '2026-11-24T10:00:00.000Z'), new Date());
+    expect(await recordedSends(db).firstEmails([reminder, untagged])).toEqual(new Map());
   });
 });
