@@ -42,7 +42,7 @@ async function roundFixture(count = 2) {
 /** The stored item, index keys included. */
 async function rawInvitation(ref: { roundId: string; invitationId: string }) {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId) }));
-  return Item as Record<string, string> & { GSI1SK: string };
+  return Item as { status: string; GSI1PK?: string; GSI1SK: string; queuedAt: string; sendingAt: string; lastFailureAt: string };
 }
 
 describe('delivering invitations', () => {
