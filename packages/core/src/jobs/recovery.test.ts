@@ -196,8 +196,34 @@ describe('the recovery sweep', () => {
     expect(await sweepAt(after(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
   });
 
+  it('sends once when a sweep acts on a cut-off send it read before another sweep queued it again and a worker claimed it (stub: connection reset before SES)', async () => {
+    const t0 = new Date('2033-06-10T09:00:00.000Z');
+    const { round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(await deliver(deliveryAt(t0, resetBeforeSes), job)).toBe('in-doubt');
+    // Sweep B reads the expired lease, then is slow to hear from SES's record.
+    let reached!: () => void;
+    const readLease = new Promise<void>((resolve) => (reached = resolve));
+    let goOn!: () => void;
+    const held = new Promise<void>((resolve) => (goOn = resolve));
+    const slowRecords: SendRecords = { firstEmails: async (refs) => (reached(), await held, records.firstEmails(refs)) };
+    const queueB = collectingQueue();
+    const sweepB = recoverSends({ db, queue: queueB, records: slowRecords }, after(t0, 16));
+    await readLease;
+    // Meanwhile sweep A queues it again, and a worker claims it; B goes on while SES takes the email.
+    expect(await sweepAt(after(t0, 16))).toMatchObject({ resent: 1, jobs: [job] });
+    const racing: Mailer = { send: async (message) => (goOn(), await sweepB, mailer.send(message)) };
+    expect(await deliver(deliveryAt(after(t0, 17), racing), job)).toBe('sent');
+    // B's view was stale: it changes nothing and queues nothing.
+    expect(await sweepB).toEqual({ requeued: 0, recorded: 0, resent: 0 });
+    expect(queueB.jobs).toEqual([]);
+    expect(await stored(job)).toMatchObject({ status: 'sent' });
+    expect((await getRound(db, round.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1 });
+    expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+  });
+
   it('takes out of the lease index an invitation whose status moved on without leaving it', async () => {
-    const t0 = new Date('2033-05-10T09:00:00.000Z');
+    const t0 = new Date('2033-07-10T09:00:00.000Z');
     const { agencyId, round, jobs } = await roundAt(t0, 2);
     const [skipped, failed] = jobs;
     // Moved on by writes that kept the index keys (as code before leases did).

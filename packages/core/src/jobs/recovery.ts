@@ -98,7 +98,7 @@ async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date
     } else if (i.status === 'responded') {
       // Answered through the link the email carried: it arrived, whatever the record says.
       if (await recordSent(deps.db, await roundOf(i), i, null, now)) settled.recorded++;
-    } else if (await returnToQueue(deps.db, i, now, { delaySeconds: 0, lastFailure: 'Interrupted' })) {
+    } else if (await returnToQueue(deps.db, i, now, { delaySeconds: 0, lastFailure: 'Interrupted', leaseRead: i.GSI1SK })) {
       resend.push({ kind: 'invitation', roundId: i.roundId, invitationId: i.invitationId });
     }
   }

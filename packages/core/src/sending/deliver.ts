@@ -169,18 +169,21 @@ export async function recordSent(db: Db, round: Round, invitation: Invitation, m
 
 /**
  * Puts a claimed invitation SES never took back in the queue: `sending` → `pending`, leased for
- * the time it waits plus a queue lease. False when it moved on meanwhile (answered, say).
+ * the time it waits plus a queue lease. False when it moved on meanwhile (answered, say), or,
+ * given `leaseRead`, when it no longer holds that lease: the recovery sweep's view is stale (another
+ * sweep queued it again and a worker claimed it since, and may be sending it now).
  */
 export function returnToQueue(
   db: Db,
   invitation: Invitation,
   now: Date,
-  { delaySeconds, retries, lastFailure }: { delaySeconds: number; retries?: number; lastFailure: string },
+  { delaySeconds, retries, lastFailure, leaseRead }: { delaySeconds: number; retries?: number; lastFailure: string; leaseRead?: string },
 ): Promise<boolean> {
   const queuedAt = new Date(now.getTime() + delaySeconds * 1000);
   const lease = leaseIndex(invitation, new Date(queuedAt.getTime() + LEASE_MS));
   return transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'pending', {
     set: { ...(retries !== undefined ? { retries } : {}), lastFailure, lastFailureAt: iso(now), queuedAt: iso(queuedAt), requeues: 0, ...lease },
+    ...(leaseRead !== undefined ? { leaseRead } : {}),
   });
 }
 

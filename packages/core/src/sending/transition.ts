@@ -18,7 +18,18 @@ export function transitionInvitation(
   invitationId: string,
   from: InvitationStatus,
   to: InvitationStatus,
-  { set = {}, remove = [], also = [] }: { set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
+  {
+    set = {},
+    remove = [],
+    also = [],
+    leaseRead,
+  }: {
+    set?: Record<string, unknown>;
+    remove?: readonly string[];
+    also?: TransactItems;
+    /** Only while the invitation still holds this lease (its `GSI1SK` as read): nobody claimed it since. */
+    leaseRead?: string;
+  } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
   return transactIfUnchanged(db, [
@@ -27,9 +38,9 @@ export function transitionInvitation(
         TableName: db.table,
         Key: keys.invitation(roundId, invitationId),
         UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
-        ConditionExpression: '#status = :from',
+        ConditionExpression: leaseRead === undefined ? '#status = :from' : '#status = :from AND GSI1SK = :leaseRead',
         ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
-        ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values, ...(leaseRead === undefined ? {} : { ':leaseRead': leaseRead }) },
       },
     },
     {
