@@ -59,14 +59,14 @@ describe("the README's five-minute tour", () => {
     // Anonymous: the counts move with delivery only; answers are counted once released.
     expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 0 }, responseRate: 0 });
     expect(invitations.data.map((i: { status: string; respondedAt: null }) => [i.status, i.respondedAt])).toEqual(Array(5).fill(['sent', null]));
-    expect(reminders).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsClosed: 0 });
+    expect(reminders).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsToClose: 0 });
     const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] };
     const subjects = (who: string) => inbox.emails.filter((e) => e.destination.to.join().includes(who)).map((e) => e.subject);
     expect(subjects('ana@news.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?']);
     expect(subjects('ben@acme.example')).toEqual(['How responsive was Jane Doe on the Spring Launch?', 'Reminder: How responsive was Jane Doe on the Spring Launch?']);
     // Nothing before the close; the reporters' batch of three after it (k = 3).
     expect(scoresBefore.periods[0]).toMatchObject({ period: 'total', delivered: 5, responses: 0, total: { n: 0, items: {} } });
-    expect(closing).toMatchObject({ job: 'scheduled', roundsClosed: 1 });
+    expect(closing).toMatchObject({ job: 'scheduled', roundsToClose: 1 });
     const [total] = scores.periods;
     expect(total).toMatchObject({ period: 'total', delivered: 5, responses: 3, responseRate: 3 / 5, total: { n: 3 }, audiences: { reporter: { n: 3 }, colleague: { n: 0, items: {} }, client: { n: 0, items: {} } } });
     expect(total.total.items.responsiveness).toMatchObject({ n: 3, mean: 4 });
