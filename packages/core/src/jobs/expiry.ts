@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -38,6 +38,9 @@ export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date): Prom
  * later run: it may yet be `sent`. Returns whether the round closed.
  */
 export async function closeRound(db: Db, roundId: string, now: Date): Promise<boolean> {
+  // Closed and out of the close index already: a duplicate close job, nothing to do.
+  const { Item: current } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+  if (!current || (current.status !== 'open' && current.GSI1PK === undefined)) return false;
   let inFlight = false;
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',

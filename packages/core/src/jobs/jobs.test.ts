@@ -124,9 +124,9 @@ describe('reminders and expiry', () => {
     expect(await sesEmails({ to: emails.cole! })).toHaveLength(1);
 
     expect(await runJobsAt(addDays(t0, 13.9))).toMatchObject({ roundsToClose: 0, remindersQueued: 0 });
-    // The round closes in a job of its own; run twice, it closes once.
+    // The round closes in a job of its own; run twice, the second finds nothing to do.
     const day14 = await runJobsAt(addDays(t0, 14.01));
-    expect(day14).toMatchObject({ roundsToClose: 1, remindersQueued: 0, jobs: [{ kind: 'close-round', roundId: round.roundId }], outcomes: ['closed', 'closed'] });
+    expect(day14).toMatchObject({ roundsToClose: 1, remindersQueued: 0, jobs: [{ kind: 'close-round', roundId: round.roundId }], outcomes: ['closed', 'not-due'] });
     const closed = await getRound(db, agencyId, round.roundId);
     expect(closed).toMatchObject({ status: 'closed', closedAt: addDays(t0, 14.01).toISOString() });
     expect(closed.counts).toMatchObject({ pending: 0, sending: 0, sent: 0, responded: 1, expired: 2 });
@@ -151,7 +151,7 @@ describe('reminders and expiry', () => {
     expect((await runJobsAt(addDays(t0, 3.6))).outcomes).toEqual(['sent', 'not-due']);
     // Day 1.5 + 6 is after the 7-day close: there is no second reminder.
     expect(await invitationOf(ref)).toMatchObject({ remindersSent: 1, nextReminderAt: null });
-    expect(await runJobsAt(addDays(t0, 7.01))).toMatchObject({ roundsToClose: 1, remindersQueued: 0, outcomes: ['closed', 'closed'] });
+    expect(await runJobsAt(addDays(t0, 7.01))).toMatchObject({ roundsToClose: 1, remindersQueued: 0, outcomes: ['closed', 'not-due'] });
     expect(await sesEmails({ to: 'client-short@brand.example' })).toHaveLength(2);
   });
 
@@ -258,7 +258,7 @@ describe('reminders and expiry', () => {
     expect(await runJobsAt(addDays(t0, 14.005))).toMatchObject({ roundsToClose: 1, recorded: 0, outcomes: ['not-due', 'not-due'] });
     expect((await getRound(db, agency.agencyId, round.roundId)).status).toBe('open');
     // Its lease over, SES's record says it went out: `sent`, and then the close expires it.
-    expect(await runJobsAt(new Date(sentAt.getTime() + LEASE_MS + 60_000))).toMatchObject({ roundsToClose: 1, recorded: 1, resent: 0, outcomes: ['closed', 'closed'] });
+    expect(await runJobsAt(new Date(sentAt.getTime() + LEASE_MS + 60_000))).toMatchObject({ roundsToClose: 1, recorded: 1, resent: 0, outcomes: ['closed', 'not-due'] });
     expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: { sending: 0, sent: 0, expired: 1, failed: 0 } });
     expect(await invitationOf(ref)).toMatchObject({ status: 'expired', messageId: (await sesEmails({ to: 'in-flight@news.example' }))[0]!.messageId });
     expect(await sesEmails({ to: 'in-flight@news.example' })).toHaveLength(1);

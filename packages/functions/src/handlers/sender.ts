@@ -46,7 +46,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   return { batchItemFailures };
 }
 
-/** The longest one record can take: SES's five attempts with backoff (7.5 s) and the writes. */
+/** The longest one record can take: a wait for its sending slot, SES's three attempts with backoff (1.5 s) and the writes. */
 const TIME_PER_RECORD_MS = 15_000;
 
 /** Receives of a message before SQS moves it to the dead-letter queue (the queue's redrive policy). */
