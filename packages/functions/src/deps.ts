@@ -1,4 +1,4 @@
-import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, deliver, type Config, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob } from '@rapport/core';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
@@ -29,10 +29,10 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
 
 /**
  * A queue whose jobs the send worker runs in this process. It reads the deps when a job runs, so
- * it can be made before them (they hold it).
+ * it can be made before them (they hold it). `observe` hears each job's outcome (`npm run job`).
  */
-export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions): InProcessQueue {
-  return createInProcessQueue((job) => deliver(deliveryDeps(deps()), job), options);
+export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
+  return createInProcessQueue(async (job) => observe?.(job, await deliver(deliveryDeps(deps()), job)), options);
 }
 
 /** The worker's view of the deps. */
@@ -44,12 +44,4 @@ export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   mailFrom: deps.config.mailFrom,
   now: deps.now,
   requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
-});
-
-/** The summary job's view of the deps. */
-export const summaryDeps = (deps: Deps) => ({
-  db: deps.db,
-  mailer: deps.mailer,
-  mailFrom: deps.config.mailFrom,
-  publicUrl: deps.config.publicUrl,
 });

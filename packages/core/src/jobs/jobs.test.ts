@@ -10,7 +10,7 @@ import { cancelRound, createRound, getRound, listInvitations, type Invitation } 
 import { openInvitation, submitResponse } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { deliver, type DeliveryDeps } from '../sending/deliver';
-import type { JobQueue, SendJob } from '../sending/queue';
+import type { InvitationJob, JobQueue } from '../sending/queue';
 import { transitionInvitation } from '../sending/transition';
 import { runScheduledJobs } from './index';
 
@@ -27,9 +27,10 @@ beforeAll(async () => {
 afterAll(() => db.client.destroy());
 
 /** A queue that keeps what it is given, so the test decides when (and how often) jobs run. */
-function collectingQueue(): JobQueue & { jobs: SendJob[] } {
-  const jobs: SendJob[] = [];
-  return { jobs, enqueue: async (added) => void jobs.push(...added) };
+function collectingQueue(): JobQueue & { jobs: InvitationJob[] } {
+  const jobs: InvitationJob[] = [];
+  // The scheduled job queues invitation jobs only.
+  return { jobs, enqueue: async (added) => void jobs.push(...(added as InvitationJob[])) };
 }
 
 const deliveryAt = (at: Date): DeliveryDeps => ({

@@ -9,6 +9,7 @@ import { openInvitation } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
 import { deliver, type DeliveryDeps } from './deliver';
+import type { InvitationJob, SendJob } from './queue';
 
 const config = testConfig();
 const { db, linkSecret } = testDeps();
@@ -115,7 +116,7 @@ describe('delivering invitations', () => {
     const delays: number[] = [];
     const sleep = async (ms: number) => void delays.push(ms);
     const requeued: [string, number][] = [];
-    const requeue = async (job: { invitationId: string }, seconds: number) => void requeued.push([job.invitationId, seconds]);
+    const requeue = async (job: SendJob, seconds: number) => void requeued.push([(job as InvitationJob).invitationId, seconds]);
     // Throttled through every attempt: SES took nothing, so it is tried again later, never failed.
     const alwaysThrottled: Mailer = { send: async () => Promise.reject(new MailerError('Rate exceeded', 'Throttling', true, undefined, true)) };
     expect(await deliver(deliveryDeps(alwaysThrottled, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue }), jobs[0]!)).toBe('retry');

@@ -13,6 +13,7 @@ import { signInvitationToken } from '../survey/token';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
+import { deliverAgencySummary, deliverProSummary, queueSummaries } from '../summary/job';
 import { settleAnsweredSend, transitionInvitation } from './transition';
 import { setAttributes, updateIfUnchanged } from '../db/transact';
 
@@ -29,8 +30,8 @@ export interface DeliveryDeps extends RetryDeps {
   requeue?: (job: SendJob, delaySeconds: number) => Promise<void>;
 }
 
-/** `retry`: SES did not take the email for now; the invitation is pending again and queued for later. */
-export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry';
+/** `retry`: SES did not take the email for now; the invitation is pending again and queued for later. `queued`: a job that queued others. */
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'queued';
 
 /** The wait before the next try of an email SES did not take: 2 s, doubling, at most 5 minutes, with jitter. */
 export const retryDelaySeconds = (retries: number) => Math.min(300, 2 ** Math.min(retries, 9)) * (0.8 + Math.random() * 0.4);
@@ -44,6 +45,12 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverReminder(deps, job);
     case 'early-warning':
       return deliverEarlyWarning(deps, job);
+    case 'summaries':
+      return queueSummaries(deps, job);
+    case 'summary':
+      return deliverProSummary(deps, job);
+    case 'agency-summary':
+      return deliverAgencySummary(deps, job);
   }
 }
 
@@ -76,7 +83,7 @@ async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promi
  * a second run finds it taken and does nothing. An email whose sender died after the claim stays
  * `sending` and is never re-sent: a possible lost email is better than a duplicate.
  */
-async function deliverInvitation(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
+async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const { round, invitation } = await openInvitation(db, job);
   if (invitation.status !== 'pending') return 'not-due';

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { SendJob } from '@rapport/core';
+import type { InvitationJob } from '@rapport/core';
 import { createInProcessQueue } from './in-process-queue';
 import { startInProcessScheduler } from './in-process-scheduler';
 
-const job = (n: number): SendJob => ({ kind: 'invitation', roundId: 'rnd_x', invitationId: `inv_${n}` });
+const job = (n: number): InvitationJob => ({ kind: 'invitation', roundId: 'rnd_x', invitationId: `inv_${n}` });
 
 /** A promise the test resolves by hand, to hold a job or a run open. */
 function gate() {
@@ -21,7 +21,7 @@ describe('the in-process queue', () => {
       async (j) => {
         most = Math.max(most, ++running);
         await new Promise((r) => setTimeout(r, 5));
-        handled.push(j.invitationId);
+        handled.push((j as InvitationJob).invitationId);
         running--;
       },
       { ratePerSecond: 1000, concurrency: 3 },
@@ -37,8 +37,8 @@ describe('the in-process queue', () => {
     const handled: string[] = [];
     const queue = createInProcessQueue(
       async (j) => {
-        if (j.invitationId === 'inv_0') throw new Error('boom');
-        handled.push(j.invitationId);
+        if ((j as InvitationJob).invitationId === 'inv_0') throw new Error('boom');
+        handled.push((j as InvitationJob).invitationId);
       },
       { ratePerSecond: 1000 },
     );
@@ -55,7 +55,7 @@ describe('the in-process queue', () => {
     const queue = createInProcessQueue(
       async (j) => {
         await hold.opened;
-        handled.push(j.invitationId);
+        handled.push((j as InvitationJob).invitationId);
       },
       { ratePerSecond: 1000, concurrency: 1 },
     );

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SendJob } from '@rapport/core';
+import type { InvitationJob, SendJob } from '@rapport/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSqs, type FakeSqs } from '../handlers/test-support';
 import { createSqsQueue, decodeJob, encodeJob } from './sqs-queue';
@@ -35,7 +35,7 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
     sqs.refuseOnce.add(encodeJob(batch[1]!)).add(encodeJob(batch[3]!));
     await queue.enqueue(batch);
     expect(delays).toEqual([100]);
-    expect(sqs.bodies.filter((b) => b.includes('rnd_refused')).map((b) => decodeJob(b)!.invitationId).sort()).toEqual(['inv_0', 'inv_1', 'inv_2', 'inv_3']);
+    expect(sqs.bodies.filter((b) => b.includes('rnd_refused')).map((b) => (decodeJob(b) as InvitationJob).invitationId).sort()).toEqual(['inv_0', 'inv_1', 'inv_2', 'inv_3']);
   });
 
   it('gives up after the last attempt, saying how many jobs were refused', async () => {
@@ -50,7 +50,14 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
     expect(decodeJob(encodeJob(reminder))).toEqual(reminder);
     const warning: SendJob = { kind: 'early-warning', roundId: 'rnd_1', invitationId: 'inv_1' };
     expect(decodeJob(encodeJob(warning))).toEqual(warning);
-    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}']) {
+    const summaryJobs: SendJob[] = [
+      { kind: 'summaries', agencyId: 'agy_1', period: '2030-W10' },
+      { kind: 'summaries', agencyId: 'agy_1', period: '2030-W10', page: { listing: '2030-03-11T09:00:00.000Z', cursor: 'eyJQSyI6IkFHIzEifQ' } },
+      { kind: 'summary', agencyId: 'agy_1', proId: 'pro_1', period: '2030-06', retries: 2 },
+      { kind: 'agency-summary', agencyId: 'agy_1', period: '2030-06' },
+    ];
+    for (const job of summaryJobs) expect(decodeJob(encodeJob(job))).toEqual(job);
+    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}', '{"kind":"summary","agencyId":"a","proId":"p","period":"2030-13"}', '{"kind":"summaries","agencyId":"a","period":"2030-W10","page":{"cursor":""}}']) {
       expect(decodeJob(poison)).toBeNull();
     }
   });
