@@ -42,11 +42,10 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
   const config = loadConfig(env);
   // What the summaries sent: the run only queues them, one job per agency, then per pro.
-  const mailed = { sent: 0, quiet: 0, failed: 0 };
+  const mailed = { sent: 0, failed: 0 };
   const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }, (job, outcome) => {
     if (job.kind !== 'summary' && job.kind !== 'agency-summary') return;
     if (outcome === 'sent' || outcome === 'failed') mailed[outcome]++;
-    else if (outcome === 'skipped' && job.kind === 'summary') mailed.quiet++;
   });
   const deps: Deps = createDeps(config, { queue });
   try {

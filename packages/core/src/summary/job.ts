@@ -7,6 +7,7 @@ import { queryAll } from '../db/page';
 import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
 import { getAgency, type Agency } from '../agency/agency';
 import { listPros, type Pro } from '../pro/pro';
+import { anyBatchReleased } from '../release/release';
 import type { MailerError } from '../email/mailer';
 import { iso } from '../shared/time';
 import { sendWithRetry } from '../sending/retry';
@@ -21,13 +22,14 @@ import { dueSummaryPeriod, monthPeriod, previousPeriod, summaryPeriodOf, type Su
  * How summaries go out. The hourly run (`runSummaries`) reads the agency directory and, for each
  * agency whose slot has passed, its run record of the period (`AG#<a>#SUM / RUN#<period>`), and
  * queues one `summaries` job per agency whose run is not complete: its cost does not grow with
- * pros. A `summaries` job lists a page of the agency's pros, reads their markers of the period,
- * queues a `summary` job for each pro without one, and the next page; after the last page, the
- * `agency-summary` job. A `summary` job settles its pro once per period: it writes the pro's
- * marker (`quiet`, or `sending` before the one SES call, then `sent` or `failed`) in the same
- * transaction that counts it settled on the run record. The run is complete once its listing
- * has ended and as many pros (and the agency summary) are settled as were listed; later hourly
- * runs of the period then skip the agency on that one read.
+ * pros. A `summaries` job lists a page of the agency's pros and reads their markers of the period.
+ * Each pro without one is checked for a release in the period (one query, Limit 1): a quiet pro is
+ * settled there and then (`quiet` markers, 99 to a transaction), an active one gets a `summary`
+ * job; then the next page, and after the last the `agency-summary` job. A `summary` job claims its
+ * pro's marker (`sending`) before its one SES call, then records `sent` or `failed`. Every marker
+ * is written in the transaction that counts it settled on the run record. The run is complete
+ * once its listing has ended and as many pros (and the agency summary) are settled as were listed;
+ * later hourly runs of the period then skip the agency on that one read.
  */
 
 /** What the hourly run needs: the table and the send queue. */
@@ -106,9 +108,9 @@ async function enqueue(deps: DeliveryDeps, jobs: SendJob[]): Promise<void> {
 /**
  * A `summaries` job: without `page`, begins the listing of the agency's pros (unless the run is
  * complete, or a listing began within the lease: the conditional update lets one job begin it),
- * then lists one page. Each page queues a `summary` job for each pro with no marker of the period,
- * and moves the run record on only if it still stands where the page began, so a page run twice
- * counts once and queues the next page once.
+ * then lists one page. Each page settles its quiet pros and queues a `summary` job for each other
+ * pro with no marker of the period, and moves the run record on only if it still stands where the
+ * page began, so a page run twice counts once and queues the next page once.
  */
 export async function queueSummaries(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'summaries' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -134,10 +136,16 @@ export async function queueSummaries(deps: DeliveryDeps, job: Extract<SendJob, {
   const pros = await listPros(db, job.agencyId, { limit: SUMMARY_PAGE_SIZE, cursor: page.cursor || undefined });
   const markers = await batchGet(db, pros.items.map((p) => keys.summarySent(job.agencyId, p.proId, job.period)));
   const unsettled = pros.items.filter((p) => !markers.has(itemKey(keys.summarySent(job.agencyId, p.proId, job.period))));
-  await enqueue(deps, unsettled.map((p) => ({ kind: 'summary', agencyId: job.agencyId, proId: p.proId, period: job.period })));
+  const agency = await getAgency(db, job.agencyId);
+  const period = summaryPeriodOf(job.period, agency.timezone);
+  // Quiet pros (nothing released in the period, which has closed) are settled here, many to a
+  // transaction: they cost one query each, once per period, and no job.
+  const released = await mapConcurrent(unsettled, 8, (p) => anyBatchReleased(db, job.agencyId, p.proId, period.from, period.to));
+  await settleQuiet(db, job.agencyId, job.period, unsettled.filter((_, i) => !released[i]).map((p) => p.proId), iso(deps.now()));
+  await enqueue(deps, unsettled.filter((_, i) => released[i]).map((p) => ({ kind: 'summary', agencyId: job.agencyId, proId: p.proId, period: job.period })));
 
   const last = pros.nextCursor === null;
-  const admins = last && (await getAgency(db, job.agencyId)).summary.adminEmails.length > 0;
+  const admins = last && agency.summary.adminEmails.length > 0;
   const moved = await updateIfUnchanged(db, {
     Key: runKey,
     UpdateExpression: 'SET nextCursor = :next, listed = :last ADD #total :n',
@@ -157,6 +165,18 @@ function settle(db: Db, marker: { PK: string; SK: string }, agencyId: string, pe
     { Put: { TableName: db.table, Item: { ...marker, type: 'summarySent', ...record }, ConditionExpression: 'attribute_not_exists(PK)' } },
     countSettled(db, agencyId, period, 1),
   ]);
+}
+
+/** Settles quiet pros as `quiet`, up to 99 markers and the count in one transaction; one by one where some pro was settled meanwhile. */
+async function settleQuiet(db: Db, agencyId: string, period: string, proIds: string[], at: string): Promise<void> {
+  for (let i = 0; i < proIds.length; i += 99) {
+    const chunk = proIds.slice(i, i + 99);
+    const puts: TransactItems = chunk.map((proId) => ({
+      Put: { TableName: db.table, Item: { ...keys.summarySent(agencyId, proId, period), type: 'summarySent', status: 'quiet', at }, ConditionExpression: 'attribute_not_exists(PK)' },
+    }));
+    if (await transactIfUnchanged(db, [...puts, countSettled(db, agencyId, period, chunk.length)])) continue;
+    for (const proId of chunk) await settle(db, keys.summarySent(agencyId, proId, period), agencyId, period, { status: 'quiet', at });
+  }
 }
 
 /** Gives a claim back (SES took nothing): the marker goes, and the run counts one fewer settled. */
@@ -197,7 +217,7 @@ export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>
 /**
  * A `summary` job: one pro's summary of a period, at most one SES call. One BatchGet reads the
  * marker, the agency and the pro; a pro with a marker is settled already. A quiet period (nothing
- * released) is settled as `quiet`. Otherwise the `sending` marker claims it before SES is called,
+ * released) is settled as `quiet` (the agency's job settles most of those before any job). Otherwise the `sending` marker claims it before SES is called,
  * so a job run twice, or twice at once, sends once. SES not taking it (throttled, down) gives the
  * claim back and queues the job again with backoff; a rejection is recorded `failed` with its code.
  */
