@@ -13,24 +13,30 @@ import { keys, mapConcurrent, type Db } from '@rapport/core';
  */
 export function meterCapacity(db: Db) {
   let units = 0;
+  let readUnits = 0;
   let calls = 0;
   db.client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const input = args.input as { ReturnConsumedCapacity?: string };
       input.ReturnConsumedCapacity ??= 'TOTAL';
       const result = await next(args);
       const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
-      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) units += c.CapacityUnits ?? 0;
+      const read = /^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? '');
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        units += c.CapacityUnits ?? 0;
+        if (read) readUnits += c.CapacityUnits ?? 0;
+      }
       calls++;
       return result;
     },
     { step: 'initialize', name: 'meterCapacity' },
   );
   return {
-    /** Units and calls since the last reset. */
-    read: () => ({ units, calls }),
+    /** Units (read units of the reads among them) and calls since the last reset. */
+    read: () => ({ units, readUnits, calls }),
     reset: () => {
       units = 0;
+      readUnits = 0;
       calls = 0;
     },
   };
