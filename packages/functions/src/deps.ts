@@ -32,7 +32,10 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
  * it can be made before them (they hold it). `observe` hears each job's outcome (`npm run job`).
  */
 export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
-  return createInProcessQueue(async (job) => observe?.(job, await deliver(deliveryDeps(deps()), job)), options);
+  return createInProcessQueue(async (job) => {
+    const outcome = await deliver(deliveryDeps(deps()), job);
+    observe?.(job, outcome);
+  }, options);
 }
 
 /** The worker's view of the deps. */
