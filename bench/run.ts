@@ -6,6 +6,7 @@
 import { freePort, startLocalSystem } from '@rapport/local';
 import { benchRounds } from './rounds';
 import { benchScores } from './scores';
+import { benchSummaries } from './summaries';
 
 type Result = Awaited<ReturnType<typeof benchScores>>[number];
 
@@ -41,6 +42,18 @@ try {
   console.log(`  2,000 recipients   ${(twoThousand!.ms / 1000).toFixed(2).padStart(6)} s   (${(twoThousand!.ms / hundred!.ms).toFixed(1)}× the time for 20× the recipients)`);
   console.log(`  cancel, 100        ${(hundred!.cancelMs / 1000).toFixed(2).padStart(6)} s`);
   console.log(`  cancel, 2,000      ${(twoThousand!.cancelMs / 1000).toFixed(2).padStart(6)} s   (${(twoThousand!.cancelMs / hundred!.cancelMs).toFixed(1)}×; each unsent invitation skipped and its throttle given back)`);
+
+  console.log('The hourly summary job, one agency of quiet pros (DynamoDB Local, jobs delivered in process):');
+  console.log('  pros      first run: calls   read units    later run: calls   read units');
+  const summaries = await benchSummaries(system.config, log);
+  for (const { pros, first, later } of summaries) {
+    console.log(`  ${String(pros).padEnd(8)} ${first.calls.toFixed(0).padStart(17)} ${first.readUnits.toFixed(1).padStart(12)} ${later.calls.toFixed(0).padStart(18)} ${later.readUnits.toFixed(1).padStart(12)}`);
+  }
+  // After the first run of a period, an hour costs the same whatever the number of pros.
+  if (new Set(summaries.map((s) => `${s.later.calls}/${s.later.readUnits}`)).size > 1) {
+    console.error('FAIL: a later hourly summary run costs more with more pros');
+    process.exitCode = 1;
+  }
 } finally {
   await system.stop();
 }

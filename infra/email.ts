@@ -14,8 +14,7 @@ export const sesEvents = new sst.aws.SnsTopic('SesEvents');
  * The SES identity every survey email is sent from, with its configuration set. For a domain
  * (recommended), SST writes the DKIM records, a DMARC record and, if set, a MAIL FROM subdomain
  * (MX + SPF) when `route53` is on; otherwise copy them from the SES console. Who uses it, linked
- * to it (SendEmail/SendRawEmail): the sender (invitations, reminders, early warnings) and the
- * summary job (summaries).
+ * to it (SendEmail/SendRawEmail): the sender (invitations, reminders, early warnings, summaries).
  */
 export const email = new sst.aws.Email('Email', {
   sender: mail.identity,

@@ -1,5 +1,3 @@
-import { publicUrl } from './api';
-import { email } from './email';
 import { sendQueue } from './sender';
 import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
@@ -29,10 +27,10 @@ export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
 });
 
 /**
- * `summaries`: each pro's improvement summary (and the agency summary to its admins) when the
- * agency's weekly or monthly slot has passed in its time zone, one per period ever. Sends through
- * SES itself, with the worker's backoff on throttling, so it is linked to the email identity, and
- * its links point at the public URL.
+ * `summaries`: queues one job per agency whose weekly or monthly slot has passed in its time zone
+ * and whose summaries of the period are not all settled; the sender lists its pros and sends each
+ * pro's improvement summary (and the agency summary to its admins), one per period ever, within
+ * the account's SES rate. Linked to the table and the send queue; it sends no email itself.
  */
 export const summaryJob = new sst.aws.CronV2('SummaryJob', {
   schedule: settings.schedules.summaries as Schedule,
@@ -40,8 +38,8 @@ export const summaryJob = new sst.aws.CronV2('SummaryJob', {
   retries: 0,
   function: {
     handler: `${handlers}/jobs.handler`,
-    link: [table, email],
-    environment: { ...commonEnvironment, PUBLIC_URL: publicUrl },
-    timeout: '15 minutes',
+    link: [table, sendQueue],
+    environment: commonEnvironment,
+    timeout: '5 minutes',
   },
 });

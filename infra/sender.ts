@@ -21,9 +21,10 @@ export const deadLetters = new sst.aws.Queue('SendDeadLetters', {
 });
 
 /**
- * One message per email to send (`{ kind, roundId, invitationId[, dueAt] }`: ids, no address).
- * Who writes: the API (a new round's invitations, early warnings on a low answer) and the
- * scheduled job (reminders, lost invitations).
+ * One message per job (`{ kind, roundId, invitationId[, dueAt] }`, or a summary's `{ kind, agencyId[, proId], period }`: ids, no address).
+ * Who writes: the API (a new round's invitations, early warnings on a low answer), the
+ * scheduled job (reminders, lost invitations), the summary job (one job per due agency) and the
+ * sender itself (an agency's pros' summaries, and what SES did not take, delayed).
  * Who reads: the sender below. The visibility timeout is six times the sender's timeout, as AWS
  * advises, so a batch still running is not delivered twice.
  */

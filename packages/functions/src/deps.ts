@@ -1,4 +1,4 @@
-import { ConfigError, createDb, createSesMailer, deliver, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SendRecords } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, deliver, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob, type SendRecords } from '@rapport/core';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
 import { sesStoreRecords } from './adapters/ses-store-records';
 import { logger } from './logger';
@@ -36,10 +36,13 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
 
 /**
  * A queue whose jobs the send worker runs in this process. It reads the deps when a job runs, so
- * it can be made before them (they hold it).
+ * it can be made before them (they hold it). `observe` hears each job's outcome (`npm run job`).
  */
-export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions = {}): InProcessQueue {
-  return createInProcessQueue((job) => deliver(deliveryDeps(deps()), job), options);
+export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions = {}, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
+  return createInProcessQueue(async (job) => {
+    const outcome = await deliver(deliveryDeps(deps()), job);
+    observe?.(job, outcome);
+  }, options);
 }
 
 /** The worker's view of the deps. */
@@ -52,12 +55,4 @@ export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   now: deps.now,
   requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
   warn: (message, fields) => logger.warn(message, fields),
-});
-
-/** The summary job's view of the deps. */
-export const summaryDeps = (deps: Deps) => ({
-  db: deps.db,
-  mailer: deps.mailer,
-  mailFrom: deps.config.mailFrom,
-  publicUrl: deps.config.publicUrl,
 });

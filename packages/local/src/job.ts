@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig, runScheduledJobs, runSummaries } from '@rapport/core';
-import { createDeps, inProcessSendQueue, summaryDeps, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 import { storedLinkSecret } from './system';
 
@@ -41,13 +41,18 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
   const config = loadConfig(env);
-  const queue = inProcessSendQueue(() => deps);
+  // What the summaries sent: the run only queues them, one job per agency, then per pro.
+  const mailed = { sent: 0, failed: 0 };
+  const queue = inProcessSendQueue(() => deps, {}, (job, outcome) => {
+    if (job.kind !== 'summary' && job.kind !== 'agency-summary') return;
+    if (outcome === 'sent' || outcome === 'failed') mailed[outcome]++;
+  });
   // The jobs it queues (closing a round, sending) run at the same moved clock as the sweep that found them.
   const deps: Deps = createDeps(config, { queue, now: () => at });
   try {
-    const summary = command === 'scheduled' ? await runScheduledJobs(deps, at) : await runSummaries(summaryDeps(deps), at, { period });
+    const summary = command === 'scheduled' ? await runScheduledJobs(deps, at) : await runSummaries(deps, at, { period });
     await queue.drain();
-    return { job: command, at: at.toISOString(), ...summary };
+    return { job: command, at: at.toISOString(), ...summary, ...(command === 'summaries' ? mailed : {}) };
   } finally {
     deps.db.client.destroy();
   }

@@ -76,7 +76,7 @@ describe("the README's five-minute tour", () => {
     expect(csvHeader).toMatch(/^record,first_submitted_at,submitted_at,revision,period,/);
     expect(csvRow).toMatch(/^response,,,,\d{4}-\d{2},pro_/);
     expect(commitment).toMatchObject({ text: 'I will answer reporters within two hours', commitmentId: expect.stringMatching(/^cmt_/) });
-    expect(summaries).toMatchObject({ job: 'summaries', agenciesDue: 1, sent: 1, quiet: 0, failed: 0 });
+    expect(summaries).toMatchObject({ job: 'summaries', agenciesDue: 1, agenciesQueued: 1, sent: 1, failed: 0 });
     const summary = ((await (await fetch(`${system.urls.ses}/store`)).json()) as typeof inbox).emails.find((e) => e.destination.to.join().includes('jane@acme.example'));
     expect(summary!.body.text).toContain('I will answer reporters within two hours');
     expect(summary!.body.text).toMatch(/4\.0/);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { ensureTable, loadConfig, recoverSends, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
-import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler, summaryDeps } from '@rapport/functions';
+import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
@@ -147,7 +147,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.
-    const summaries = startInProcessScheduler('summary job', () => runSummaries(summaryDeps(deps), deps.now()), 3_600_000);
+    const summaries = startInProcessScheduler('summary job', () => runSummaries(deps, deps.now()), 3_600_000);
     undo.push(summaries.stop);
 
     const server = createAdaptorServer({ fetch: createApp(deps).fetch }) as Server;

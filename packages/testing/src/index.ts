@@ -87,3 +87,4 @@ export * from './faults';
 export * from './row-space';
 export * from './aggregate';
 export * from './lambda-stream';
+export * from './dynamo';

@@ -11,7 +11,7 @@ import { readCounter } from '../scores/counters';
 import { createRound, deliveryCounts, getRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
 import { deliver, LEASE_MS, type DeliveryDeps } from '../sending/deliver';
-import type { JobQueue, SendJob } from '../sending/queue';
+import type { InvitationJob, JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
 import { recoverSends } from './recovery';
@@ -174,7 +174,7 @@ describe('the recovery sweep', () => {
     const t0 = new Date('2033-04-10T09:00:00.000Z');
     const { agencyId, campaignId, round, jobs, emails } = await roundAt(t0, 2);
     expect(round.attribution).toBe('anonymous');
-    const [taken, unrecorded] = jobs as [SendJob & { invitationId: string }, SendJob & { invitationId: string }];
+    const [taken, unrecorded] = jobs as [InvitationJob, InvitationJob];
     // SES took the first email and its answer was lost; the second has no record (the SES store lost it, say).
     expect(await deliver(deliveryAt(t0, answerLostMailer(mailer)), taken)).toBe('in-doubt');
     expect(await deliver(deliveryAt(t0, resetBeforeSes), unrecorded)).toBe('in-doubt');

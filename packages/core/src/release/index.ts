@@ -1,2 +1,2 @@
 export * from './batch';
-export { batchesReleased, finishReleases, releaseOf, releasePool, releaseRound, rowsReleased } from './release';
+export { anyBatchReleased, batchesReleased, finishReleases, releaseOf, releasePool, releaseRound, rowsReleased } from './release';

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -301,6 +301,21 @@ async function indexRange<T>(db: Db, index: 'GSI1' | 'GSI2', partition: string, 
 /** A pro's batches released in [from, to), oldest first: what summaries add up. */
 export const batchesReleased = (db: Db, agencyId: string, proId: string, from: string, to: string) =>
   indexRange<ReleaseBatch>(db, 'GSI1', keys.batchByPro(agencyId, proId, '', '').GSI1PK, from, to);
+
+/** Whether a pro had any batch released in [from, to): one query that reads one key at most (the summary job's quiet check). */
+export async function anyBatchReleased(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<boolean> {
+  const { Items = [] } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.batchByPro(agencyId, proId, '', '').GSI1PK, ':from': from, ':to': to },
+      ProjectionExpression: 'PK',
+      Limit: 1,
+    }),
+  );
+  return Items.length > 0;
+}
 
 /** A pro's released rows in [from, to), by release (comments in summaries). */
 export const rowsReleased = (db: Db, agencyId: string, proId: string, from: string, to: string) =>

@@ -13,6 +13,7 @@ import { signInvitationToken } from '../survey/token';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
+import { deliverAgencySummary, deliverProSummary, queueSummaries } from '../summary/job';
 import { settleAnsweredSend, transitionInvitation } from './transition';
 import { setAttributes, updateIfUnchanged } from '../db/transact';
 import { invitationTags } from './records';
@@ -37,9 +38,9 @@ export interface DeliveryDeps extends RetryDeps {
  * `retry`: SES did not take the email for now; the invitation is pending again and queued for later.
  * `in-doubt`: the call to SES ended without an answer (a timeout, a reset), so SES may have taken
  * it; the invitation stays `sending` until its lease runs out and the recovery sweep settles it
- * from SES's own record (`SendRecords`).
+ * from SES's own record (`SendRecords`). `queued`: a job that queued others.
  */
-export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed';
+export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed' | 'queued';
 
 
 /**
@@ -67,6 +68,12 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverEarlyWarning(deps, job);
     case 'close-round':
       return closeRound(deps.db, job.roundId, deps.now()).then((closed) => (closed ? 'closed' : 'not-due'));
+    case 'summaries':
+      return queueSummaries(deps, job);
+    case 'summary':
+      return deliverProSummary(deps, job);
+    case 'agency-summary':
+      return deliverAgencySummary(deps, job);
   }
 }
 

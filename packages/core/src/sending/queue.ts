@@ -1,14 +1,23 @@
 /**
  * One email to send: an invitation's first email, the reminder due at `dueAt` (the worker sends
  * it only if that reminder is still the one due, so a job found twice sends once), or the early
- * warning to the pro about a low answer to that invitation.
+ * warning to the pro about a low answer to that invitation. The summaries of an agency's period
+ * (`summary/job.ts`): `summaries` lists a page of its pros and queues a `summary` for each not yet
+ * settled (`page` names the listing and where the page starts; none for the first), `summary` is
+ * one pro's, `agency-summary` the admins'. `retries` counts the times SES did not take it.
  */
 export type SendJob =
   | { kind: 'invitation'; roundId: string; invitationId: string }
   | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string }
-  | { kind: 'early-warning'; roundId: string; invitationId: string; attempt?: number }
+  | { kind: 'early-warning'; roundId: string; invitationId: string; retries?: number }
   /** Not an email: closing a round whose time is up (see `closeRound`), one job per round. */
-  | { kind: 'close-round'; roundId: string };
+  | { kind: 'close-round'; roundId: string }
+  | { kind: 'summaries'; agencyId: string; period: string; page?: { listing: string; cursor: string } }
+  | { kind: 'summary'; agencyId: string; proId: string; period: string; retries?: number }
+  | { kind: 'agency-summary'; agencyId: string; period: string; retries?: number };
+
+/** The jobs of an invitation: its first email, a reminder, an early warning. */
+export type InvitationJob = Extract<SendJob, { invitationId: string }>;
 
 /**
  * Where send jobs go. Locally an in-process queue feeds the worker; on AWS, SQS (with a dead-letter

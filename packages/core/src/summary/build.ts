@@ -79,15 +79,14 @@ export async function buildProSummary(
   agency: Agency,
   pro: Pro,
   period: SummaryPeriod,
-  options: { lastTipIds: readonly string[]; moreUrl: string },
+  options: { lastTipIds: () => Promise<readonly string[]>; moreUrl: string },
 ): Promise<ProSummary | null> {
   const k = agency.anonymityThreshold;
   const previous = previousPeriod(period, agency.timezone);
-  const [current, before] = await Promise.all([
-    releasedIn(db, agency.agencyId, pro.proId, period),
-    releasedIn(db, agency.agencyId, pro.proId, previous),
-  ]);
+  // Most pros are quiet in most periods: one query tells, before anything else is read.
+  const current = await releasedIn(db, agency.agencyId, pro.proId, period);
   if (current.batches === 0) return null;
+  const [before, lastTipIds] = await Promise.all([releasedIn(db, agency.agencyId, pro.proId, previous), options.lastTipIds()]);
 
   const lastMonth = periodOf(new Date(Date.parse(period.to) - 1), agency.timezone);
   const trendMonths = months('0000-01', lastMonth).slice(-12);
@@ -131,7 +130,7 @@ export async function buildProSummary(
           label: ITEM_LABELS[weakest.d],
           mean: weakest.stats.mean!,
           n: weakest.stats.n,
-          tips: chooseTips(weakest.d, options.lastTipIds, 3),
+          tips: chooseTips(weakest.d, lastTipIds, 3),
         }
       : null,
     comments,

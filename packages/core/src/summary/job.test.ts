@@ -1,28 +1,69 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isolatedTestDeps, sesEmails } from '@rapport/testing';
+import { isolatedTestDeps, meterCapacity, putPros, sesEmails } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import type { Mailer } from '../email/mailer';
+import { MailerError, type Mailer } from '../email/mailer';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { createRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
 import { closeRound } from '../jobs/expiry';
+import { mapConcurrent } from '../db/batch';
+import { deliver, type DeliveryDeps, type DeliveryOutcome } from '../sending/deliver';
+import type { SendJob } from '../sending/queue';
 import type { Audience } from '../survey/instrument';
 import { TIPS } from './tips';
-import { runSummaries, type SummaryDeps } from './job';
+import { runSummaries } from './job';
 
 /** The job walks every agency, so it runs on a table of its own. */
-let deps: SummaryDeps;
 let db: Db;
+let mailer: Mailer;
 beforeAll(async () => {
-  const d = await isolatedTestDeps();
-  db = d.db;
-  deps = { db, mailer: d.mailer as Mailer, mailFrom: 'summaries@rapport.example', publicUrl: 'http://localhost:3000' };
+  ({ db, mailer } = await isolatedTestDeps());
 });
 afterAll(() => db.client.destroy());
+
+/**
+ * The send queue in the test's hands: `run` is the hourly run at `at`, then every job it queued,
+ * and every job those queued, delivered (`times` at once each, at most 8 jobs in flight), with a
+ * tally of what the summary jobs did. Backoff delays are not waited for.
+ */
+function summaries(on: Db, send: Mailer = mailer) {
+  const waiting: SendJob[] = [];
+  const delivery = (at: Date): DeliveryDeps => ({
+    db: on,
+    mailer: send,
+    retry: { attempts: 1, baseDelayMs: 1 },
+    linkSecret: 'test-link-secret-that-is-long-enough-0123456789',
+    mailFrom: 'summaries@rapport.example',
+    publicUrl: 'http://localhost:3000',
+    now: () => at,
+    requeue: async (job) => void waiting.push(job),
+  });
+  return async (at: Date, options: { period?: string; times?: number; runs?: number } = {}) => {
+    const runs = await Promise.all(Array.from({ length: options.runs ?? 1 }, () => runSummaries({ db: on, queue: { enqueue: async (jobs) => void waiting.push(...jobs) } }, at, options)));
+    const tally = { agenciesDue: 0, agenciesQueued: 0, sent: 0, alreadySent: 0, failed: 0, retried: 0 };
+    for (const r of runs) (tally.agenciesDue += r.agenciesDue), (tally.agenciesQueued += r.agenciesQueued);
+    const count = (job: SendJob, outcome: DeliveryOutcome) => {
+      if (job.kind === 'summaries') return;
+      if (outcome === 'sent') tally.sent++;
+      else if (outcome === 'not-due') tally.alreadySent++;
+      else if (outcome === 'failed') tally.failed++;
+      else if (outcome === 'retry') tally.retried++;
+    };
+    while (waiting.length > 0) {
+      const twice = waiting.splice(0).flatMap((job) => Array.from({ length: options.times ?? 1 }, () => job));
+      await mapConcurrent(twice, 8, async (job) => count(job, await deliver(delivery(at), job)));
+    }
+    return tally;
+  };
+}
+let runAt: ReturnType<typeof summaries>;
+beforeAll(() => {
+  runAt = summaries(db);
+});
 
 let n = 0;
 type Answer = { audience: Audience; responsiveness: number; improve?: string } & Record<string, unknown>;
@@ -80,14 +121,19 @@ async function agencyWith(timezone: string, at: string, pros: Record<string, Pla
 const reporters = (scores: number[], extra: Record<string, unknown> = {}): Answer[] =>
   scores.map((responsiveness) => ({ audience: 'reporter', responsiveness, ...extra }));
 
-/** The periods whose summary a pro was recorded as sent (the job's exactly-once markers). */
-async function summaryMarked(agencyId: string, proId: string, period: string) {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proId, period), ConsistentRead: true }));
-  return Item !== undefined;
+/** A pro's marker of a period (the job's exactly-once record): `sent`, `quiet`, `failed`, or none. */
+async function summaryMarked(agencyId: string, proId: string, period: string, on = db) {
+  const { Item } = await on.doc.send(new GetCommand({ TableName: on.table, Key: keys.summarySent(agencyId, proId, period), ConsistentRead: true }));
+  return Item?.status as string | undefined;
+}
+
+async function runRecord(agencyId: string, period: string, on = db) {
+  const { Item } = await on.doc.send(new GetCommand({ TableName: on.table, Key: keys.summaryRun(agencyId, period), ConsistentRead: true }));
+  return Item;
 }
 
 describe('the summary job', () => {
-  it('sends each pro with a release in the period one summary, under a double and a concurrent run; quiet pros get none', async () => {
+  it('sends each pro with a release in the period one summary when the run goes twice at once and every job is delivered twice at once; quiet pros get none', async () => {
     // Week of Monday 4 March 2030 (UTC, 2030-W10); the slot is Monday 11 March 09:00.
     const { agencyId, emails, proIds, rounds } = await agencyWith('UTC', '2030-03-04T10:00:00Z', {
       // Three reporters, released as one batch when the round closes on Tuesday.
@@ -101,11 +147,13 @@ describe('the summary job', () => {
       Eve: reporters([5]),
     });
     const slot = new Date('2030-03-11T09:00:00Z');
-    const [a, b] = await Promise.all([runSummaries(deps, slot), runSummaries(deps, slot)]);
-    const again = await runSummaries(deps, new Date('2030-03-11T10:00:00Z'));
-    expect(a.sent + b.sent + again.sent).toBe(2);
-    expect(a.alreadySent + b.alreadySent + again.alreadySent).toBe(2 * 2);
-    expect(again).toEqual({ agenciesDue: 1, sent: 0, quiet: 3, alreadySent: 2, failed: 0 });
+    // Two runs at once each queue the agency; one of its two jobs (each delivered twice) lists the
+    // pros, and each pro's job, delivered twice at once, settles it once.
+    const first = await runAt(slot, { runs: 2, times: 2 });
+    expect(first).toMatchObject({ agenciesDue: 2, agenciesQueued: 2, sent: 2, failed: 0, retried: 0 });
+    expect(await runRecord(agencyId, '2030-W10')).toMatchObject({ listed: true, total: 5, settled: 5 });
+    // The run is complete: the next hourly run reads its record and queues nothing.
+    expect(await runAt(new Date('2030-03-11T10:00:00Z'))).toEqual({ agenciesDue: 1, agenciesQueued: 0, sent: 0, alreadySent: 0, failed: 0, retried: 0 });
     const [jane, ...moreJane] = await sesEmails({ to: emails.Jane! });
     expect(moreJane).toEqual([]);
     expect(jane!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.0 (n = 3)');
@@ -113,19 +161,19 @@ describe('the summary job', () => {
     expect(moreBob).toEqual([]);
     expect(bob!.body.text).toContain('Responsiveness (1–5): n = 1 (fewer than 3: hidden for anonymity)');
     for (const who of ['Cy', 'Dee', 'Eve']) expect(await sesEmails({ to: emails[who]! })).toEqual([]);
-    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W10')).toBe(who === 'Jane' || who === 'Bob');
+    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W10')).toBe(who === 'Jane' || who === 'Bob' ? 'sent' : 'quiet');
 
     // Dee's round closes the next week: her answers of week 10 count in week 11, when they were released.
     await close(rounds.Dee!, '2030-03-12T10:00:00Z');
     // Before the slot, week 11 is not due yet: nothing more, and nothing early.
-    expect(await runSummaries(deps, new Date('2030-03-18T08:59:00Z'))).toEqual({ agenciesDue: 1, sent: 0, quiet: 3, alreadySent: 2, failed: 0 });
+    expect(await runAt(new Date('2030-03-18T08:59:00Z'))).toEqual({ agenciesDue: 1, agenciesQueued: 0, sent: 0, alreadySent: 0, failed: 0, retried: 0 });
     // At it, only Dee has a release in week 11; Jane and Bob, summarised for week 10, are quiet now.
-    expect(await runSummaries(deps, new Date('2030-03-18T09:00:00Z'))).toEqual({ agenciesDue: 1, sent: 1, quiet: 4, alreadySent: 0, failed: 0 });
+    expect(await runAt(new Date('2030-03-18T09:00:00Z'))).toEqual({ agenciesDue: 1, agenciesQueued: 1, sent: 1, alreadySent: 0, failed: 0, retried: 0 });
     const [dee, ...moreDee] = await sesEmails({ to: emails.Dee! });
     expect(moreDee).toEqual([]);
     expect(dee!.subject).toBe('Your responsiveness in the week of 11 Mar to 17 Mar 2030: 1.7 (n = 3)');
     for (const who of ['Jane', 'Bob']) expect(await sesEmails({ to: emails[who]! })).toHaveLength(1);
-    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W11')).toBe(who === 'Dee');
+    for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W11')).toBe(who === 'Dee' ? 'sent' : 'quiet');
   }, 60_000); // many runs and rounds: slow on a loaded machine
 
   it('reaches Auckland and Los Angeles at their Monday 09:00 across the DST changes, counting releases by the local week', async () => {
@@ -143,7 +191,7 @@ describe('the summary job', () => {
     const firstSent = async (email: string, from: string, hours: number) => {
       for (let h = 0; h < hours; h++) {
         const now = new Date(Date.parse(from) + h * HOUR);
-        await runSummaries(deps, now);
+        await runAt(now);
         if ((await sesEmails({ to: email })).length > 0) return now.toISOString();
       }
       return null;
@@ -151,7 +199,7 @@ describe('the summary job', () => {
     expect(await firstSent(nz.emails.Aroha!, '2030-04-07T17:00:00Z', 8)).toBe('2030-04-07T21:00:00.000Z');
     expect(await firstSent(la.emails.Lupe!, '2030-03-11T13:00:00Z', 8)).toBe('2030-03-11T16:00:00.000Z');
     expect(await sesEmails({ to: la.emails.Luis! })).toEqual([]);
-    expect(await summaryMarked(la.agencyId, la.proIds.Luis!, '2030-W10')).toBe(false);
+    expect(await summaryMarked(la.agencyId, la.proIds.Luis!, '2030-W10')).toBe('quiet');
     // Luis's summary comes a week later, for the week of 11 March.
     expect(await firstSent(la.emails.Luis!, '2030-03-18T13:00:00Z', 8)).toBe('2030-03-18T16:00:00.000Z');
     expect((await sesEmails({ to: la.emails.Luis! })).map((m) => m.subject)).toEqual(['Your responsiveness in the week of 11 Mar to 17 Mar 2030: 3.7 (n = 3)']);
@@ -174,7 +222,7 @@ describe('the summary job', () => {
     const earlier = await answeredRound(agencyId, campaigns.Jane!, tag, reporters([2, 2, 2], { improve: 'Released last week' }), new Date('2030-04-22T10:00:00Z'));
     await close(earlier, '2030-05-01T10:00:00Z');
 
-    const run = await runSummaries(deps, new Date('2030-05-13T09:00:00Z'));
+    const run = await runAt(new Date('2030-05-13T09:00:00Z'));
     expect(run.sent).toBe(1);
     const [mail, ...more] = await sesEmails({ to: emails.Jane! });
     expect(more).toEqual([]);
@@ -206,11 +254,11 @@ describe('the summary job', () => {
       },
       { summary: { adminEmails: ['boss-summary@acme.example'], cadence: 'monthly' } },
     );
-    const forced = await runSummaries(deps, new Date('2030-07-15T12:00:00Z'), { period: '2030-06' });
+    const forced = await runAt(new Date('2030-07-15T12:00:00Z'), { period: '2030-06' });
     // Jane, Bob and the admin; every other agency of this table had no release in June.
     expect(forced.sent).toBe(3);
     expect(forced.failed).toBe(0);
-    expect((await runSummaries(deps, new Date('2030-07-15T12:00:00Z'), { period: '2030-06' })).sent).toBe(0);
+    expect(await runAt(new Date('2030-07-15T12:00:00Z'), { period: '2030-06' })).toMatchObject({ agenciesQueued: 0, sent: 0 });
     expect(await sesEmails({ to: emails.Jane! })).toHaveLength(1);
     expect(await sesEmails({ to: emails.Bob! })).toHaveLength(1);
     expect(await sesEmails({ to: emails.Quentin! })).toEqual([]);
@@ -220,4 +268,77 @@ describe('the summary job', () => {
     expect(admin[0]!.body.text).toContain('Bob');
     expect(admin[0]!.body.text).not.toContain('Quentin');
   });
+
+  // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
+  it('queues a summary SES did not take (stubbed throttling) again with backoff and sends it once; records a rejection (stubbed) with its reason', async () => {
+    const { agencyId, emails, proIds } = await agencyWith('UTC', '2030-08-05T10:00:00Z', { Tia: reporters([4, 4, 5]), Rex: reporters([3, 3, 4]) });
+    let throttled = 0;
+    const faulty: Mailer = {
+      send: async (message) => {
+        if (message.to.address === emails.Tia && ++throttled <= 2) throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
+        if (message.to.address === emails.Rex) throw new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true);
+        return mailer.send(message);
+      },
+    };
+    const errors: string[] = [];
+    const logged = console.error;
+    console.error = (line: string) => void errors.push(line);
+    try {
+      // Sent: Tia's, and Quentin's July summary with its agency's (monthly, due on the 1st).
+      expect(await summaries(db, faulty)(new Date('2030-08-12T09:00:00Z'))).toMatchObject({ sent: 3, failed: 1, retried: 2 });
+    } finally {
+      console.error = logged;
+    }
+    expect(await sesEmails({ to: emails.Tia! })).toHaveLength(1);
+    expect(await summaryMarked(agencyId, proIds.Tia!, '2030-W32')).toBe('sent');
+    const { Item: rejected } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proIds.Rex!, '2030-W32'), ConsistentRead: true }));
+    expect(rejected).toMatchObject({ status: 'failed', failure: 'MessageRejected', failedAt: '2030-08-12T09:00:00.000Z' });
+    expect(errors.map((e) => JSON.parse(e))).toContainEqual(expect.objectContaining({ message: 'summary failed', agencyId, proId: proIds.Rex, failure: 'MessageRejected' }));
+    // Both are settled: the run is complete, and not tried again.
+    expect(await runRecord(agencyId, '2030-W32')).toMatchObject({ listed: true, total: 2, settled: 2 });
+  });
+});
+
+/**
+ * The issue's "Summaries" test. After the first run of a period, an hourly run costs 2 DynamoDB
+ * calls whatever the number of quiet pros: the directory query and one BatchGet of the due
+ * agencies' run records (with 20 quiet pros as with 2,000). The first run reaches each quiet pro
+ * once: one query of its releases, with its marker read in BatchGets of 100 and written in
+ * transactions of 99 (2,060 calls in all for 2,000 pros).
+ */
+describe('the summary job at scale', () => {
+  async function quietAgency(pros: number) {
+    const { db: own } = await isolatedTestDeps();
+    const meter = meterCapacity(own);
+    const at = new Date('2030-09-02T10:00:00Z');
+    const agency = await createAgency(own, { name: `Quiet ${pros}`, timezone: 'UTC' }, at);
+    await putPros(own, agency.agencyId, pros, at);
+    const run = summaries(own);
+    meter.reset();
+    const first = await run(new Date('2030-09-09T09:00:00Z'));
+    const firstCalls = meter.read().calls;
+    const later = [];
+    for (const hour of [10, 11, 12]) {
+      meter.reset();
+      const tally = await run(new Date(`2030-09-09T${hour}:00:00Z`));
+      later.push({ ...tally, calls: meter.read().calls });
+    }
+    expect(await runRecord(agency.agencyId, '2030-W36', own)).toMatchObject({ listed: true, total: pros, settled: pros });
+    own.client.destroy();
+    return { first, firstCalls, later };
+  }
+
+  it('costs 2 DynamoDB calls an hour after the first run of a period, with 20 quiet pros as with 2,000', async () => {
+    const small = await quietAgency(20);
+    const large = await quietAgency(2000);
+    // Quiet pros are settled by the agency's jobs: no job of their own, and nothing sent.
+    expect(small.first).toEqual({ agenciesDue: 1, agenciesQueued: 1, sent: 0, alreadySent: 0, failed: 0, retried: 0 });
+    expect(large.first).toEqual({ agenciesDue: 1, agenciesQueued: 1, sent: 0, alreadySent: 0, failed: 0, retried: 0 });
+    // 4 for the run; per page of up to 500 pros 3, one BatchGet per 100 and one transaction per 99; one query per pro.
+    expect(small.firstCalls).toBe(4 + (3 + 1 + 1) + 20);
+    expect(large.firstCalls).toBe(4 + 4 * (3 + 5 + 6) + 2000);
+    const idle = { agenciesDue: 1, agenciesQueued: 0, sent: 0, alreadySent: 0, failed: 0, retried: 0, calls: 2 };
+    expect(small.later).toEqual([idle, idle, idle]);
+    expect(large.later).toEqual([idle, idle, idle]);
+  }, 120_000);
 });

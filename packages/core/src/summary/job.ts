@@ -1,33 +1,204 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { AGENCIES_PARTITION, keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
-import { isConditionFailed } from '../db/conditions';
+import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { queryAll } from '../db/page';
-import type { Agency } from '../agency/agency';
-import { listAllPros, type Pro } from '../pro/pro';
+import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
+import { getAgency, type Agency } from '../agency/agency';
+import { listPros, type Pro } from '../pro/pro';
+import { anyBatchReleased } from '../release/release';
+import type { MailerError } from '../email/mailer';
 import { iso } from '../shared/time';
-import { sendWithRetry, type RetryDeps } from '../sending/retry';
+import { sendWithRetry } from '../sending/retry';
+import type { JobQueue, SendJob } from '../sending/queue';
+import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
+import { retryDelaySeconds } from '../sending/retry';
 import { buildAgencySummary } from './agency-summary';
 import { buildProSummary } from './build';
 import { renderAgencySummary, renderProSummary } from './render';
-import { dueSummaryPeriod, monthPeriod, previousPeriod, type SummaryPeriod } from './schedule';
+import { dueSummaryPeriod, monthPeriod, previousPeriod, summaryPeriodOf, type SummaryPeriod } from './schedule';
 
-export interface SummaryDeps extends RetryDeps {
+/**
+ * How summaries go out. The hourly run (`runSummaries`) reads the agency directory and, for each
+ * agency whose slot has passed, its run record of the period (`AG#<a>#SUM / RUN#<period>`), and
+ * queues one `summaries` job per agency whose run is not complete: its cost does not grow with
+ * pros. A `summaries` job lists a page of the agency's pros and reads their markers of the period.
+ * Each pro without one is checked for a release in the period (one query, Limit 1): a quiet pro is
+ * settled there and then (`quiet` markers, 99 to a transaction), an active one gets a `summary`
+ * job; then the next page, and after the last the `agency-summary` job. A `summary` job claims its
+ * pro's marker (`sending`) before its one SES call, then records `sent` or `failed`. Every marker
+ * is written in the transaction that counts it settled on the run record. The run is complete
+ * once its listing has ended and as many pros (and the agency summary) are settled as were listed;
+ * later hourly runs of the period then skip the agency on that one read.
+ */
+
+/** What the hourly run needs: the table and the send queue. */
+export interface SummaryDeps {
   db: Db;
-  mailFrom: string;
-  publicUrl: string;
+  queue: JobQueue;
 }
 
 export interface SummaryRun {
+  /** Agencies whose slot has passed (or all, for a forced period). */
   agenciesDue: number;
-  sent: number;
-  /** Pros with nothing new in the period: no email. */
-  quiet: number;
-  /** Summaries some earlier (or concurrent) run already sent. */
-  alreadySent: number;
-  failed: number;
+  /** Of those, the ones whose run was queued: not complete, and no listing begun within the lease. */
+  agenciesQueued: number;
 }
+
+/** Pros listed per `summaries` job: a few seconds of reads and queueing in one sender record. */
+export const SUMMARY_PAGE_SIZE = 500;
+
+/** A listing not complete after this long is begun again: its jobs, or some pro's, were lost. */
+const LISTING_LEASE_MS = 3 * 3_600_000;
+
+interface SummaryRunRecord {
+  /** When the current listing began; it names it. */
+  listingAt?: string;
+  /** Where the current listing's next page starts ('' for the first). */
+  nextCursor?: string;
+  listed?: boolean;
+  /** Pros (and the agency summary) the listing found. */
+  total?: number;
+  /** Markers of the period written, each counted once by the transaction that wrote it. */
+  settled?: number;
+}
+
+const complete = (run: SummaryRunRecord) => run.listed === true && (run.settled ?? 0) >= (run.total ?? 0);
+const listingLive = (run: SummaryRunRecord, now: Date) => run.listingAt !== undefined && Date.parse(run.listingAt) > now.getTime() - LISTING_LEASE_MS;
+
+/**
+ * The hourly summary run: queues a `summaries` job for each agency whose period is due and whose
+ * run is neither complete nor being listed. Its calls: the directory's pages and one BatchGet per
+ * 100 due agencies. `period` (a `YYYY-MM`) forces a monthly summary of that month for every
+ * agency (by hand).
+ */
+export async function runSummaries(deps: SummaryDeps, now: Date, options: { period?: string } = {}): Promise<SummaryRun> {
+  const run: SummaryRun = { agenciesDue: 0, agenciesQueued: 0 };
+  for await (const items of queryAll(deps.db, {
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': AGENCIES_PARTITION },
+  })) {
+    const due = items.flatMap((item) => {
+      const agency = withoutKeys<Agency>(item);
+      const period = options.period ? monthPeriod(options.period, agency.timezone) : dueSummaryPeriod(agency, now)?.period;
+      return period ? [{ agencyId: agency.agencyId, period: period.key }] : [];
+    });
+    run.agenciesDue += due.length;
+    const runs = await batchGet(deps.db, due.map((d) => keys.summaryRun(d.agencyId, d.period)));
+    const jobs: SendJob[] = due
+      .filter((d) => {
+        const record = (runs.get(itemKey(keys.summaryRun(d.agencyId, d.period))) ?? {}) as SummaryRunRecord;
+        return !complete(record) && !listingLive(record, now);
+      })
+      .map((d) => ({ kind: 'summaries', ...d }));
+    if (jobs.length > 0) await deps.queue.enqueue(jobs);
+    run.agenciesQueued += jobs.length;
+  }
+  return run;
+}
+
+/** Queues jobs through the worker's `requeue` (without delay): the only queue access it has. */
+async function enqueue(deps: DeliveryDeps, jobs: SendJob[]): Promise<void> {
+  const requeue = deps.requeue;
+  if (!requeue) throw new Error('The summary jobs need a queue to fan out to (DeliveryDeps.requeue)');
+  await mapConcurrent(jobs, 10, (job) => requeue(job, 0));
+}
+
+/**
+ * A `summaries` job: without `page`, begins the listing of the agency's pros (unless the run is
+ * complete, or a listing began within the lease: the conditional update lets one job begin it),
+ * then lists one page. Each page settles its quiet pros and queues a `summary` job for each other
+ * pro with no marker of the period, and moves the run record on only if it still stands where the
+ * page began, so a page run twice counts once and queues the next page once.
+ */
+export async function queueSummaries(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'summaries' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const runKey = keys.summaryRun(job.agencyId, job.period);
+  let page = job.page;
+  if (!page) {
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: runKey, ConsistentRead: true }));
+    const record = (Item ?? {}) as SummaryRunRecord;
+    const now = deps.now();
+    if (complete(record) || listingLive(record, now)) return 'not-due';
+    const listing = iso(now);
+    const begun = await updateIfUnchanged(db, {
+      Key: runKey,
+      UpdateExpression: 'SET #type = :type, listingAt = :listing, nextCursor = :first, listed = :no, #total = :zero, settled = if_not_exists(settled, :zero)',
+      ConditionExpression: record.listingAt === undefined ? 'attribute_not_exists(listingAt)' : 'listingAt = :seen',
+      ExpressionAttributeNames: { '#type': 'type', '#total': 'total' },
+      ExpressionAttributeValues: { ':type': 'summaryRun', ':listing': listing, ':first': '', ':no': false, ':zero': 0, ...(record.listingAt === undefined ? {} : { ':seen': record.listingAt }) },
+    });
+    if (!begun) return 'not-due';
+    page = { listing, cursor: '' };
+  }
+
+  const pros = await listPros(db, job.agencyId, { limit: SUMMARY_PAGE_SIZE, cursor: page.cursor || undefined });
+  const markers = await batchGet(db, pros.items.map((p) => keys.summarySent(job.agencyId, p.proId, job.period)));
+  const unsettled = pros.items.filter((p) => !markers.has(itemKey(keys.summarySent(job.agencyId, p.proId, job.period))));
+  const agency = await getAgency(db, job.agencyId);
+  const period = summaryPeriodOf(job.period, agency.timezone);
+  // Quiet pros (nothing released in the period, which has closed) are settled here, many to a
+  // transaction: they cost one query each, once per period, and no job.
+  const released = await mapConcurrent(unsettled, 8, (p) => anyBatchReleased(db, job.agencyId, p.proId, period.from, period.to));
+  await settleQuiet(db, job.agencyId, job.period, unsettled.filter((_, i) => !released[i]).map((p) => p.proId), iso(deps.now()));
+  await enqueue(deps, unsettled.filter((_, i) => released[i]).map((p) => ({ kind: 'summary', agencyId: job.agencyId, proId: p.proId, period: job.period })));
+
+  const last = pros.nextCursor === null;
+  const admins = last && agency.summary.adminEmails.length > 0;
+  const moved = await updateIfUnchanged(db, {
+    Key: runKey,
+    UpdateExpression: 'SET nextCursor = :next, listed = :last ADD #total :n',
+    ConditionExpression: 'listingAt = :listing AND nextCursor = :cursor',
+    ExpressionAttributeNames: { '#total': 'total' },
+    ExpressionAttributeValues: { ':next': pros.nextCursor ?? '', ':last': last, ':n': pros.items.length + (admins ? 1 : 0), ':listing': page.listing, ':cursor': page.cursor },
+  });
+  if (!moved) return 'not-due';
+  if (admins) await enqueue(deps, [{ kind: 'agency-summary', agencyId: job.agencyId, period: job.period }]);
+  if (!last) await enqueue(deps, [{ kind: 'summaries', agencyId: job.agencyId, period: job.period, page: { listing: page.listing, cursor: pros.nextCursor! } }]);
+  return 'queued';
+}
+
+/** Writes a marker of the period, if none is there, and counts it settled on the run record: false when one was. */
+function settle(db: Db, marker: { PK: string; SK: string }, agencyId: string, period: string, record: Record<string, unknown>): Promise<boolean> {
+  return transactIfUnchanged(db, [
+    { Put: { TableName: db.table, Item: { ...marker, type: 'summarySent', ...record }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    countSettled(db, agencyId, period, 1),
+  ]);
+}
+
+/** Settles quiet pros as `quiet`, up to 99 markers and the count in one transaction; one by one where some pro was settled meanwhile. */
+async function settleQuiet(db: Db, agencyId: string, period: string, proIds: string[], at: string): Promise<void> {
+  for (let i = 0; i < proIds.length; i += 99) {
+    const chunk = proIds.slice(i, i + 99);
+    const puts: TransactItems = chunk.map((proId) => ({
+      Put: { TableName: db.table, Item: { ...keys.summarySent(agencyId, proId, period), type: 'summarySent', status: 'quiet', at }, ConditionExpression: 'attribute_not_exists(PK)' },
+    }));
+    if (await transactIfUnchanged(db, [...puts, countSettled(db, agencyId, period, chunk.length)])) continue;
+    for (const proId of chunk) await settle(db, keys.summarySent(agencyId, proId, period), agencyId, period, { status: 'quiet', at });
+  }
+}
+
+/** Gives a claim back (SES took nothing): the marker goes, and the run counts one fewer settled. */
+function unsettle(db: Db, marker: { PK: string; SK: string }, agencyId: string, period: string): Promise<boolean> {
+  return transactIfUnchanged(db, [
+    { Delete: { TableName: db.table, Key: marker, ConditionExpression: '#status = :sending', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':sending': 'sending' } } },
+    countSettled(db, agencyId, period, -1),
+  ]);
+}
+
+const countSettled = (db: Db, agencyId: string, period: string, n: number): TransactItems[number] => ({
+  Update: { TableName: db.table, Key: keys.summaryRun(agencyId, period), UpdateExpression: 'ADD settled :n', ExpressionAttributeValues: { ':n': n } },
+});
+
+function recordOutcome(db: Db, marker: { PK: string; SK: string }, set: Record<string, unknown>) {
+  const { clauses, names, values } = setAttributes(set);
+  return db.doc.send(new UpdateCommand({ TableName: db.table, Key: marker, UpdateExpression: `SET ${clauses.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
+}
+
+const logFailure = (message: string, fields: Record<string, unknown>, error: MailerError) =>
+  console.error(JSON.stringify({ level: 'error', message, ...fields, failure: error.code, error: error.message }));
 
 /** The tips the pro got last period, so this period's differ. */
 async function lastTipIds(db: Db, agencyId: string, proId: string, period: SummaryPeriod, timeZone: string): Promise<string[]> {
@@ -35,108 +206,84 @@ async function lastTipIds(db: Db, agencyId: string, proId: string, period: Summa
   return (Item?.tipIds as string[] | undefined) ?? [];
 }
 
-/** Claims a summary for sending: true for the one run that writes the marker first. */
-async function claim(db: Db, key: { PK: string; SK: string }, record: Record<string, unknown>): Promise<boolean> {
-  try {
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...key, type: 'summarySent', ...record }, ConditionExpression: 'attribute_not_exists(PK)' }));
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
-}
-
-/** The preview (and the job's) view of a pro's summary for a period, rendered. */
-export async function proSummaryFor(deps: Pick<SummaryDeps, 'db' | 'publicUrl'>, agency: Agency, pro: Pro, period: SummaryPeriod) {
-  const tips = await lastTipIds(deps.db, agency.agencyId, pro.proId, period, agency.timezone);
-  const summary = await buildProSummary(deps.db, agency, pro, period, { lastTipIds: tips, moreUrl: `${deps.publicUrl}/docs` });
+/** The preview (and the job's) view of a pro's summary for a period, rendered; null for a quiet period. */
+export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>, agency: Agency, pro: Pro, period: SummaryPeriod) {
+  const summary = await buildProSummary(deps.db, agency, pro, period, {
+    lastTipIds: () => lastTipIds(deps.db, agency.agencyId, pro.proId, period, agency.timezone),
+    moreUrl: `${deps.publicUrl}/docs`,
+  });
   return summary ? { summary, rendered: renderProSummary(summary) } : null;
 }
 
-/** One pro's summary for a period, unless it went out already or the period was quiet. */
-async function sendProSummary(deps: SummaryDeps, agency: Agency, pro: Pro, period: SummaryPeriod, now: Date, run: SummaryRun): Promise<void> {
-  const key = keys.summarySent(agency.agencyId, pro.proId, period.key);
-  // Most hourly runs find the summary sent already: a read is cheaper than building it again.
-  const { Item: done } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }));
-  if (done) {
-    run.alreadySent++;
-    return;
-  }
-  const built = await proSummaryFor(deps, agency, pro, period);
-  if (!built) {
-    run.quiet++;
-    return;
-  }
+/**
+ * A `summary` job: one pro's summary of a period, at most one SES call. One BatchGet reads the
+ * marker, the agency and the pro; a pro with a marker is settled already. A quiet period (nothing
+ * released) is settled as `quiet` (the agency's job settles most of those before any job). Otherwise the `sending` marker claims it before SES is called,
+ * so a job run twice, or twice at once, sends once. SES not taking it (throttled, down) gives the
+ * claim back and queues the job again with backoff; a rejection is recorded `failed` with its code.
+ */
+export async function deliverProSummary(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'summary' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const marker = keys.summarySent(job.agencyId, job.proId, job.period);
+  const found = await batchGet(db, [marker, keys.agency(job.agencyId), keys.pro(job.agencyId, job.proId)]);
+  if (found.has(itemKey(marker))) return 'not-due';
+  const agency = withoutKeys<Agency>(found.get(itemKey(keys.agency(job.agencyId)))!);
+  const pro = withoutKeys<Pro>(found.get(itemKey(keys.pro(job.agencyId, job.proId)))!);
+  const built = await proSummaryFor(deps, agency, pro, summaryPeriodOf(job.period, agency.timezone));
+  const now = iso(deps.now());
+  if (!built) return (await settle(db, marker, job.agencyId, job.period, { status: 'quiet', at: now })) ? 'skipped' : 'not-due';
+
   const tipIds = built.summary.weakest?.tips.map((t) => t.id) ?? [];
-  if (!(await claim(deps.db, key, { sentAt: iso(now), tipIds }))) {
-    run.alreadySent++;
-    return;
-  }
+  if (!(await settle(db, marker, job.agencyId, job.period, { status: 'sending', claimedAt: now, tipIds }))) return 'not-due';
   const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { name: pro.name, address: pro.email }, ...built.rendered });
-  if ('error' in sent) {
-    // Throttling and outages: the next hourly run tries again. A rejection stays recorded, not retried every hour.
-    if (sent.error.retryable) await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: key }));
-    else await deps.db.doc.send(new PutCommand({ TableName: deps.db.table, Item: { ...key, type: 'summarySent', failedAt: iso(now), failure: sent.error.code, tipIds } }));
-    run.failed++;
-    return;
+  if (!('error' in sent)) {
+    await recordOutcome(db, marker, { status: 'sent', sentAt: iso(deps.now()), messageId: sent.messageId });
+    return 'sent';
   }
-  run.sent++;
+  if (sent.error.retryable && sent.error.notAccepted && (await unsettle(db, marker, job.agencyId, job.period))) {
+    const retries = (job.retries ?? 0) + 1;
+    await deps.requeue?.({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
+    return 'retry';
+  }
+  // Refused for good, or SES may have taken it (a timeout): never sent again.
+  await recordOutcome(db, marker, { status: 'failed', failedAt: iso(deps.now()), failure: sent.error.code });
+  logFailure('summary failed', { agencyId: job.agencyId, proId: job.proId, period: job.period }, sent.error);
+  return 'failed';
 }
 
 /**
- * The hourly summary job. For every agency whose slot has passed, each pro with something new in
- * the period gets one summary, ever: a conditional put of `SUM/<period>` claims it before the
- * email goes out, so a second run, or two at once, send nothing more. If SES refuses the email
- * the claim is released and the next hourly run tries again. Quiet periods send nothing. Agencies
- * with `summary.adminEmails` also get the agency summary, claimed the same way.
- * `period` (a `YYYY-MM`) forces a monthly summary of that month for every agency (by hand).
+ * An `agency-summary` job: the agency summary of a period to each of `summary.adminEmails`,
+ * claimed like a pro's. If no admin got it because SES took nothing, the claim is given back and
+ * the job queued again with backoff; otherwise the outcome is recorded, with each failure's code.
  */
-export async function runSummaries(deps: SummaryDeps, now: Date, options: { period?: string } = {}): Promise<SummaryRun> {
-  const run: SummaryRun = { agenciesDue: 0, sent: 0, quiet: 0, alreadySent: 0, failed: 0 };
-  for await (const agencies of queryAll(deps.db, {
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk',
-    ExpressionAttributeValues: { ':pk': AGENCIES_PARTITION },
-  })) {
-    for (const agency of agencies.map((a) => withoutKeys<Agency>(a))) {
-      const period = options.period ? monthPeriod(options.period, agency.timezone) : dueSummaryPeriod(agency, now)?.period;
-      if (!period) continue;
-      run.agenciesDue++;
-      for (const pro of await listAllPros(deps.db, agency.agencyId)) {
-        try {
-          await sendProSummary(deps, agency, pro, period, now, run);
-        } catch (error) {
-          // One pro's failure must not stop the summaries of the others; the next run retries.
-          console.error(JSON.stringify({ level: 'error', message: 'summary failed', agencyId: agency.agencyId, proId: pro.proId, period: period.key, error: String(error) }));
-          run.failed++;
-        }
-      }
-      const admins = agency.summary.adminEmails;
-      const agencyKey = keys.agencySummarySent(agency.agencyId, period.key);
-      if (admins.length > 0 && (await claim(deps.db, agencyKey, { sentAt: iso(now) }))) {
-        try {
-          const rendered = renderAgencySummary(await buildAgencySummary(deps.db, agency, period, `${deps.publicUrl}/docs`));
-          let delivered = 0;
-          let retryable = false;
-          for (const address of admins) {
-            const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
-            if ('error' in sent) {
-              run.failed++;
-              retryable ||= sent.error.retryable;
-            } else {
-              delivered++;
-              run.sent++;
-            }
-          }
-          // Nobody got it and SES may take it later: the next hourly run tries again.
-          if (delivered === 0 && retryable) await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: agencyKey }));
-        } catch (error) {
-          await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: agencyKey }));
-          console.error(JSON.stringify({ level: 'error', message: 'agency summary failed', agencyId: agency.agencyId, period: period.key, error: String(error) }));
-          run.failed++;
-        }
-      }
-    }
+export async function deliverAgencySummary(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'agency-summary' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const marker = keys.agencySummarySent(job.agencyId, job.period);
+  const agency = await getAgency(db, job.agencyId);
+  const admins = agency.summary.adminEmails;
+  if (!(await settle(db, marker, job.agencyId, job.period, { status: admins.length ? 'sending' : 'quiet', claimedAt: iso(deps.now()) }))) return 'not-due';
+  if (admins.length === 0) return 'skipped';
+  let rendered;
+  try {
+    rendered = renderAgencySummary(await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), `${deps.publicUrl}/docs`));
+  } catch (error) {
+    // Not built (a DynamoDB error): the job fails and is delivered again.
+    await unsettle(db, marker, job.agencyId, job.period);
+    throw error;
   }
-  return run;
+  const failures: MailerError[] = [];
+  for (const address of admins) {
+    const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
+    if ('error' in sent) failures.push(sent.error);
+  }
+  const nothingTaken = failures.length === admins.length && failures.every((e) => e.retryable && e.notAccepted);
+  if (nothingTaken && (await unsettle(db, marker, job.agencyId, job.period))) {
+    const retries = (job.retries ?? 0) + 1;
+    await deps.requeue?.({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
+    return 'retry';
+  }
+  const delivered = admins.length - failures.length;
+  await recordOutcome(db, marker, { status: delivered ? 'sent' : 'failed', sentAt: iso(deps.now()), delivered, failures: failures.map((e) => e.code) });
+  for (const error of failures) logFailure('agency summary failed for an admin', { agencyId: job.agencyId, period: job.period }, error);
+  return delivered ? 'sent' : 'failed';
 }

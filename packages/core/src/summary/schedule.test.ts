@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../agency/settings';
-import { dueSummaryPeriod, monthPeriod, previousPeriod, zonedTime } from './schedule';
+import { dueSummaryPeriod, monthPeriod, previousPeriod, summaryPeriodOf, zonedTime } from './schedule';
 
 const weekly = (timezone: string) => defaultSettings(timezone);
 
@@ -65,5 +65,13 @@ describe('when summaries are due', () => {
     // Monday 2030-12-30 belongs to ISO week 2031-W01.
     expect(dueSummaryPeriod(weekly('UTC'), new Date('2031-01-06T09:00:00Z'))!.period).toMatchObject({ key: '2031-W01', from: '2030-12-30T00:00:00.000Z' });
     expect(dueSummaryPeriod({ ...weekly('UTC'), summary: { ...weekly('UTC').summary, cadence: 'never' } }, new Date())).toBeNull();
+  });
+
+  it('finds a period again from its key, as send jobs carry it', () => {
+    for (const [tz, at] of [['Pacific/Auckland', '2030-04-07T21:00:00Z'], ['UTC', '2031-01-06T09:00:00Z'], ['America/Los_Angeles', '2027-01-04T17:00:00Z'], ['UTC', '2026-12-28T09:00:00Z']] as const) {
+      const { period } = dueSummaryPeriod(weekly(tz), new Date(at))!;
+      expect(summaryPeriodOf(period.key, tz)).toEqual(period);
+    }
+    expect(summaryPeriodOf('2030-02', 'Europe/Madrid')).toEqual(monthPeriod('2030-02', 'Europe/Madrid'));
   });
 });

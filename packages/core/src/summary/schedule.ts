@@ -112,6 +112,18 @@ function weekPeriod(monday: { year: number; month: number; day: number }, timeZo
 }
 
 /**
+ * The period a key names, in a time zone: `YYYY-MM` or `YYYY-Www` (an ISO week, whose week 1
+ * holds 4 January). Send jobs carry the key only.
+ */
+export function summaryPeriodOf(key: string, timeZone: string): SummaryPeriod {
+  const week = /^(\d{4})-W(\d{2})$/.exec(key);
+  if (!week) return monthPeriod(key, timeZone);
+  const jan4 = new Date(Date.UTC(Number(week[1]), 0, 4));
+  const monday = addLocalDays(jan4.getUTCFullYear(), 1, 4, -((jan4.getUTCDay() + 6) % 7) + (Number(week[2]) - 1) * 7);
+  return weekPeriod(monday, timeZone);
+}
+
+/**
  * The period whose summary is due at `now`: the last one to have closed before the agency's most
  * recent slot, if that slot has passed. Weekly: the Monday-to-Sunday week before the slot's week.
  * Monthly: the calendar month before the slot's month. Null when the cadence is `never`.

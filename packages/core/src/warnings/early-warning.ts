@@ -72,7 +72,7 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
  * at the deliveries made before that submission: whoever holds a link (quoted in a reply) and
  * submits through it then gets a warning exactly when a first answer would, so a warning never
  * tells whether, or what, its owner had answered. When SES throttles or is out, the claim is
- * released and the job queued again with backoff (`attempt` counts), until SES takes it.
+ * released and the job queued again with backoff (`retries` counts), until SES takes it.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -100,8 +100,8 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
     return 'failed';
   }
   if (!deps.requeue) throw sent.error;
-  const attempt = (job.attempt ?? 0) + 1;
-  await deps.requeue({ ...job, attempt }, Math.round(retryDelaySeconds(attempt)));
+  const retries = (job.retries ?? 0) + 1;
+  await deps.requeue({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
   return 'retry';
 }
 

@@ -4,7 +4,7 @@ import { createInProcessQueue } from './in-process-queue';
 import { startInProcessScheduler } from './in-process-scheduler';
 
 const job = (n: number): SendJob => ({ kind: 'invitation', roundId: 'rnd_x', invitationId: `inv_${n}` });
-const idOf = (j: SendJob) => ('invitationId' in j ? j.invitationId : j.roundId);
+const idOf = (j: SendJob) => ('invitationId' in j ? j.invitationId : j.kind);
 
 /** A promise the test resolves by hand, to hold a job or a run open. */
 function gate() {

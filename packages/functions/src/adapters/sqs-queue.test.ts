@@ -50,7 +50,16 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
     expect(decodeJob(encodeJob(reminder))).toEqual(reminder);
     const warning: SendJob = { kind: 'early-warning', roundId: 'rnd_1', invitationId: 'inv_1' };
     expect(decodeJob(encodeJob(warning))).toEqual(warning);
-    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}']) {
+    const otherJobs: SendJob[] = [
+      { kind: 'early-warning', roundId: 'rnd_1', invitationId: 'inv_1', retries: 3 },
+      { kind: 'close-round', roundId: 'rnd_1' },
+      { kind: 'summaries', agencyId: 'agy_1', period: '2030-W10' },
+      { kind: 'summaries', agencyId: 'agy_1', period: '2030-W10', page: { listing: '2030-03-11T09:00:00.000Z', cursor: 'eyJQSyI6IkFHIzEifQ' } },
+      { kind: 'summary', agencyId: 'agy_1', proId: 'pro_1', period: '2030-06', retries: 2 },
+      { kind: 'agency-summary', agencyId: 'agy_1', period: '2030-06' },
+    ];
+    for (const job of otherJobs) expect(decodeJob(encodeJob(job))).toEqual(job);
+    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}', '{"kind":"summary","agencyId":"a","proId":"p","period":"2030-13"}', '{"kind":"summaries","agencyId":"a","period":"2030-W10","page":{"cursor":""}}', '{"kind":"close-round","roundId":"r","invitationId":"i"}']) {
       expect(decodeJob(poison)).toBeNull();
     }
   });

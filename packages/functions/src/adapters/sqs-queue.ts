@@ -44,11 +44,22 @@ export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+/** A summary period's key: `YYYY-MM` or `YYYY-Www`. */
+const period = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4]\d|5[0-3]))$/));
+const retries = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)));
 const SendJobSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
   v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
-  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id, attempt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
+  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id, retries }),
   v.strictObject({ kind: v.literal('close-round'), roundId: id }),
+  v.strictObject({
+    kind: v.literal('summaries'),
+    agencyId: id,
+    period,
+    page: v.optional(v.strictObject({ listing: v.pipe(v.string(), v.isoTimestamp()), cursor: v.pipe(v.string(), v.maxLength(1024)) })),
+  }),
+  v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
+  v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, retries }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */

@@ -3,7 +3,7 @@
  * sweeps whole indexes), queuing to a loopback SQS endpoint whose messages are then fed to the real
  * sender handler: schedule → SQS → sender → SES, short of AWS itself.
  */
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, submitResponse, updateSettings, type SendJob } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, submitResponse, updateSettings, type InvitationJob, type SendJob } from '@rapport/core';
 import { isolatedTestDeps, sesEmails, testConfig } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeJob, encodeJob } from '../adapters/sqs-queue';
@@ -129,8 +129,13 @@ describe('jobs handler (CronV2 schedule event)', () => {
 
   it('"summaries" emails each pro with a release their summary at the agency\'s slot, once, after "scheduled" closed the round', async () => {
     // Its function is not linked to the link-signing secret (infra/jobs.ts): it runs without it.
-    delete process.env.LINK_SECRET;
-    resetLambdaDeps();
+    // The sender is (it signs survey links), and sends the summaries.
+    const secret = process.env.LINK_SECRET;
+    const withSecret = (linked: boolean) => {
+      if (linked) process.env.LINK_SECRET = secret;
+      else delete process.env.LINK_SECRET;
+      resetLambdaDeps();
+    };
     // Week of Monday 4 March 2030 (UTC, weekly by default); the slot is Monday 11 March 09:00.
     const week = new Date('2030-03-04T10:00:00Z');
     const agency = await createAgency(deps.db, { name: 'Summaries handler', timezone: 'UTC' }, week);
@@ -156,9 +161,33 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect(await sendAt(closeAt, queuedSince(from))).toEqual([]);
     expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
 
-    expect(await runAt(new Date('2030-03-11T08:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 0 });
-    expect(await runAt(new Date('2030-03-11T09:00:00Z'), { job: 'summaries' })).toMatchObject({ job: 'summaries', sent: 1, failed: 0 });
-    expect(await runAt(new Date('2030-03-11T10:00:00Z'), { job: 'summaries' })).toMatchObject({ sent: 0, alreadySent: 1 });
+    // The run queues the agency to SQS; the sender lists its pros and queues Jane's summary there,
+    // which the sender sends. Each job is fed to the sender until the queue is empty.
+    const summariesAt = async (at: Date) => {
+      let from = sqs.bodies.length;
+      withSecret(false);
+      const run = await runAt(at, { job: 'summaries' });
+      withSecret(true);
+      const kinds: string[] = [];
+      for (let queued = queuedSince(from); queued.length > 0; queued = queuedSince(from)) {
+        from = sqs.bodies.length;
+        kinds.push(...queued.map((j) => j.kind));
+        vi.useFakeTimers({ toFake: ['Date'], now: at });
+        try {
+          expect((await sender(sqsEvent(queued.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+        } finally {
+          vi.useRealTimers();
+        }
+      }
+      return { run, kinds };
+    };
+    // Before the slot, the week before (W09) is the one due, for this agency and the first test's:
+    // both are listed, and their pros are quiet.
+    expect(await summariesAt(new Date('2030-03-11T08:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T08:00:00.000Z', agenciesDue: 2, agenciesQueued: 2 }, kinds: ['summaries', 'summaries'] });
+    expect(await sesEmails({ to: email })).toEqual([]);
+    expect(await summariesAt(new Date('2030-03-11T09:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T09:00:00.000Z', agenciesDue: 2, agenciesQueued: 2 }, kinds: ['summaries', 'summaries', 'summary'] });
+    // Both runs of W10 are complete: the next hour queues nothing.
+    expect(await summariesAt(new Date('2030-03-11T10:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T10:00:00.000Z', agenciesDue: 2, agenciesQueued: 0 }, kinds: [] });
     const inbox = await sesEmails({ to: email });
     expect(inbox).toHaveLength(1);
     expect(inbox[0]!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.3 (n = 3)');

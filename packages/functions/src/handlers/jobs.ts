@@ -1,15 +1,16 @@
 import type { Context } from 'aws-lambda';
 import { recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
-import { lambdaDb, lambdaQueue, lambdaSummary, now as clock } from './runtime';
+import { lambdaDb, lambdaQueue, now as clock } from './runtime';
 
 /**
  * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
  * `event` (EventBridge Scheduler delivers that JSON as is).
  * - `scheduled`: queue a close job per round whose time is up and the reminders due, and recover
  *   the sends whose lease ran out from SES's `Send` events (`runScheduledJobs`), every few minutes.
- * - `summaries`: send the improvement summaries due, each agency at its own slot in its time zone
- *   (`runSummaries`), hourly.
+ * - `summaries`: queue the improvement summaries due, one job per agency whose slot has passed in
+ *   its time zone and whose summaries of the period are not all settled (`runSummaries`), hourly;
+ *   the sender sends them.
  */
 export interface JobEvent {
   job: 'scheduled' | 'summaries';
@@ -17,7 +18,7 @@ export interface JobEvent {
 
 const jobs = {
   scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now),
-  summaries: (now: Date) => runSummaries(lambdaSummary(), now),
+  summaries: (now: Date) => runSummaries({ db: lambdaDb(), queue: lambdaQueue() }, now),
 } satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
 
 /** Runs one scheduled job; running it twice or at once with itself is harmless. */

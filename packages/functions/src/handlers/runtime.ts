@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer, type SummaryDeps } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue } from '../adapters/sqs-queue';
 import { createDeps, type Deps } from '../deps';
@@ -53,7 +53,6 @@ interface Built {
   queue?: JobQueue;
   deps?: Deps;
   delivery?: DeliveryDeps;
-  summary?: SummaryDeps;
   mailer?: Mailer;
   sqs?: SQSClient;
 }
@@ -111,12 +110,6 @@ export function lambdaDelivery(): DeliveryDeps {
     warn: (message, fields) => logger.warn(message, fields),
     now,
   });
-}
-
-/** What the summary job needs: the table, SES, the From address, the public URL. */
-export function lambdaSummary(): SummaryDeps {
-  const config = lambdaConfig();
-  return (built.summary ??= { db: lambdaDb(), mailer: lambdaMailer(), mailFrom: config.mailFrom, publicUrl: config.publicUrl });
 }
 
 /** The app's deps (the API): everything, with send jobs going to SQS. */

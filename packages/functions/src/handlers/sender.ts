@@ -33,7 +33,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: record.messageId });
       continue;
     }
-    const fields = { messageId: record.messageId, kind: job.kind, roundId: job.roundId, invitationId: 'invitationId' in job ? job.invitationId : undefined, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
+    // Jobs carry ids only: all of them go in the log line.
+    const fields = { messageId: record.messageId, ...job, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
     try {
       logger.info('send job done', { ...fields, outcome: await deliver(deps, job) });
     } catch (error) {

@@ -157,7 +157,7 @@ describe('early warnings', () => {
     const requeued: { job: SendJob; delaySeconds: number }[] = [];
     const throttling = { ...deliveryDeps(deps), mailer: { send: () => Promise.reject(throttled) }, retry: { attempts: 2, baseDelayMs: 1 }, requeue: async (job: SendJob, delaySeconds: number) => void requeued.push({ job, delaySeconds }) };
     expect(await deliver(throttling, { kind: 'early-warning', ...ref(0) })).toBe('retry');
-    expect(requeued).toEqual([{ job: { kind: 'early-warning', ...ref(0), attempt: 1 }, delaySeconds: expect.any(Number) }]);
+    expect(requeued).toEqual([{ job: { kind: 'early-warning', ...ref(0), retries: 1 }, delaySeconds: expect.any(Number) }]);
     expect(requeued[0]!.delaySeconds).toBeGreaterThanOrEqual(2);
     expect(await warningMarker(ref(0))).toBeUndefined();
     expect(await deliver(deliveryDeps(deps), requeued[0]!.job)).toBe('sent');

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { closeRound, deliver, MailerError, submitResponse, type SendJob } from '@rapport/core';
+import { closeRound, deliver, MailerError, submitResponse, type InvitationJob, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 
@@ -50,7 +50,7 @@ describe('survey rounds over the API', () => {
     const all = (await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations`)).body.data as { invitationId: string; email: string }[];
     expect(all.map((i) => i.email).sort()).toEqual([`a-${u}@news.example`, `b-${u}@corp.example`]);
     // Each accepted invitation was queued for sending, once.
-    expect(queued.filter((j) => j.roundId === res.body.surveyId).map((j) => (j as { invitationId: string }).invitationId).sort()).toEqual(all.map((i) => i.invitationId).sort());
+    expect((queued as InvitationJob[]).filter((j) => j.roundId === res.body.surveyId).map((j) => j.invitationId).sort()).toEqual(all.map((i) => i.invitationId).sort());
   });
 
   it('refuses invalid bodies naming the field, and accepts 2,000 recipients in one request', async () => {

@@ -1,0 +1,65 @@
+/**
+ * Helpers on the table itself, for tests and benchmarks (no vitest here: `bench/` imports it too):
+ * metering what a piece of code costs in DynamoDB calls and capacity, and seeding many pros at once.
+ */
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, mapConcurrent, type Db } from '@rapport/core';
+
+/**
+ * Counts the calls made through `db`, and the capacity DynamoDB reports for them: each request asks
+ * for `ReturnConsumedCapacity: TOTAL` and the units of the answers are added up. DynamoDB Local
+ * reports them like the service (except that it counts a transactional write as 1 unit per item,
+ * where the service charges 2).
+ */
+export function meterCapacity(db: Db) {
+  let units = 0;
+  let readUnits = 0;
+  let calls = 0;
+  db.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { ReturnConsumedCapacity?: string };
+      input.ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
+      const read = /^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? '');
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        units += c.CapacityUnits ?? 0;
+        if (read) readUnits += c.CapacityUnits ?? 0;
+      }
+      calls++;
+      return result;
+    },
+    { step: 'initialize', name: 'meterCapacity' },
+  );
+  return {
+    /** Units (read units of the reads among them) and calls since the last reset. */
+    read: () => ({ units, readUnits, calls }),
+    reset: () => {
+      units = 0;
+      readUnits = 0;
+      calls = 0;
+    },
+  };
+}
+
+/**
+ * `count` pros of an agency written straight to the table (BatchWriteItem, 25 a call), as
+ * `createPro` stores them, less its email-uniqueness claims: for tests and benchmarks of jobs over
+ * many pros, where creating them one transaction at a time would take most of the run.
+ */
+export async function putPros(db: Db, agencyId: string, count: number, at: Date, tag = agencyId): Promise<string[]> {
+  const createdAt = at.toISOString();
+  const pros = Array.from({ length: count }, (_, i) => {
+    const proId = `pro_${tag.replace(/[^a-zA-Z0-9]/g, '').slice(-12)}${String(i).padStart(6, '0')}`;
+    return { ...keys.pro(agencyId, proId), type: 'pro', proId, agencyId, name: `Pro ${i}`, email: `pro${i}-${tag}@bulk.example`, createdAt, updatedAt: createdAt };
+  });
+  const chunks = Array.from({ length: Math.ceil(count / 25) }, (_, i) => pros.slice(i * 25, i * 25 + 25));
+  await mapConcurrent(chunks, 4, async (chunk) => {
+    let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length > 0) {
+      const { UnprocessedItems } = await db.doc.send(new BatchWriteCommand({ RequestItems: { [db.table]: pending } }));
+      pending = (UnprocessedItems?.[db.table] as Record<string, unknown>[] | undefined) ?? [];
+    }
+  });
+  return pros.map((p) => p.proId);
+}
