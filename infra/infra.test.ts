@@ -158,11 +158,11 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(dlq.messageRetentionSeconds).toBe(retention.deadLetterDays * 86_400);
   });
 
-  it('sends SES bounces and complaints to the topic the SES-event function reads', async () => {
+  it('sends SES send, bounce and complaint events to the topic the SES-event function reads', async () => {
     const { component, components, byName } = await deploy('production');
     const email = component('Email', 'Email').args;
     expect(email).toMatchObject({ sender: 'rapport.example', dns: { provider: 'route53' }, mailFrom: { domain: 'mail.rapport.example' } });
-    expect(email.events).toEqual([{ name: 'BouncesAndComplaints', types: ['bounce', 'complaint'], topic: 'arn:SnsTopic:SesEvents' }]);
+    expect(email.events).toEqual([{ name: 'SendsBouncesAndComplaints', types: ['send', 'bounce', 'complaint'], topic: 'arn:SnsTopic:SesEvents' }]);
     expect(components.filter((c) => c.kind === 'SnsTopic').map((c) => c.name)).toEqual(['SesEvents']);
     // What still fails after Lambda's retries is kept, not lost.
     const handler = byName('SesEventsHandler');
