@@ -9,6 +9,7 @@ export {
 } from './mailer';
 export {
   listUnsubscribeHeaders,
+  REMINDER_PREFIX,
   renderInvitation,
   SCORE_LINK_NOTE,
   SUBJECT_MAX_LENGTH,

@@ -39,6 +39,9 @@ export function listUnsubscribeHeaders(oneClickUrl: string): { 'List-Unsubscribe
   return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
+/** What a reminder's subject starts with (and the first email's does not). */
+export const REMINDER_PREFIX = 'Reminder: ';
+
 /**
  * The invitation (or reminder) email: the headline question with five one-click score links, a
  * plain-text part with the same content, and a visible unsubscribe link. A click only opens the
@@ -57,7 +60,7 @@ export function renderInvitation(input: InvitationInput): RenderedEmail {
   if (/[?#]/.test(surveyUrl)) throw new TypeError('surveyUrl: must not carry a query or a fragment');
   const unsubscribeUrl = httpUrl('unsubscribeUrl', input.unsubscribeUrl);
 
-  const prefix = input.kind === 'reminder' ? 'Reminder: ' : '';
+  const prefix = input.kind === 'reminder' ? REMINDER_PREFIX : '';
   const subject = truncate(oneLine(`${prefix}How responsive was ${pro} on the ${campaign}?`), SUBJECT_MAX_LENGTH);
 
   const greeting = recipient ? `Hi ${recipient},` : 'Hello,';

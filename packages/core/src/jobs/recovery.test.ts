@@ -73,7 +73,7 @@ async function roundAt(t0: Date, count: number) {
   return { agencyId: agency.agencyId, campaignId: campaign.campaignId, round, jobs, emails };
 }
 
-type Stored = { status: string; GSI1PK?: string; GSI1SK?: string; requeues?: number; queuedAt?: string; messageId?: string; answeredFrom?: string; lastFailure?: string; sentAt?: string };
+type Stored = { status: string; GSI1PK?: string; GSI1SK?: string; nextReminderAt?: string | null; reminderSending?: string; remindersSent?: number; requeues?: number; queuedAt?: string; messageId?: string; answeredFrom?: string; lastFailure?: string; sentAt?: string };
 /** The stored invitation, index keys included. */
 const stored = async (ref: { roundId: string; invitationId: string }) =>
   (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId), ConsistentRead: true }))).Item as Stored;
@@ -206,7 +206,7 @@ describe('the recovery sweep', () => {
     const readLease = new Promise<void>((resolve) => (reached = resolve));
     let goOn!: () => void;
     const held = new Promise<void>((resolve) => (goOn = resolve));
-    const slowRecords: SendRecords = { firstEmails: async (refs) => (reached(), await held, records.firstEmails(refs)) };
+    const slowRecords: SendRecords = { ...records, firstEmails: async (refs) => (reached(), await held, records.firstEmails(refs)) };
     const queueB = collectingQueue();
     const sweepB = recoverSends({ db, queue: queueB, records: slowRecords }, after(t0, 16));
     await readLease;
@@ -236,5 +236,45 @@ describe('the recovery sweep', () => {
     expect(await stored(failed!)).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
     for (const ref of [skipped!, failed!]) expect((await stored(ref)).GSI1PK).toBeUndefined();
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1, failed: 1 });
+  });
+
+  it("settles reminders cut off mid-send from SES's record: the one SES took ends its flight, the one it never got is due again and sent once (stubs: SES's answer lost; connection reset before SES)", async () => {
+    const t0 = new Date('2033-08-10T09:00:00.000Z');
+    const { round, jobs, emails } = await roundAt(t0, 2);
+    for (const job of jobs) expect(await deliver(deliveryAt(t0), job)).toBe('sent');
+    const [taken, lost] = jobs as [InvitationJob, InvitationJob];
+    const dueAt = (await stored(taken)).nextReminderAt!;
+    expect((await stored(lost)).nextReminderAt).toBe(dueAt);
+    const t1 = new Date(Date.parse(dueAt) + MINUTE);
+    const reminder = (ref: InvitationJob): SendJob => ({ kind: 'reminder', roundId: ref.roundId, invitationId: ref.invitationId, dueAt });
+
+    // SES takes the first reminder and its answer is lost; the second never reaches SES.
+    expect(await deliver(deliveryAt(t1, answerLostMailer(mailer)), reminder(taken))).toBe('in-doubt');
+    expect(await deliver(deliveryAt(t1, resetBeforeSes), reminder(lost))).toBe('in-doubt');
+    for (const ref of [taken, lost]) {
+      expect(await stored(ref)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    }
+    // In flight: the same reminder job again does nothing.
+    expect(await deliver(deliveryAt(t1), reminder(taken))).toBe('not-due');
+    const planned = (await stored(taken)).nextReminderAt;
+
+    expect(await sweepAt(after(t1, 14))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sweepAt(after(t1, 16))).toEqual({ requeued: 0, recorded: 1, resent: 1, jobs: [reminder(lost)] });
+    const settled = await stored(taken);
+    expect(settled).toMatchObject({ status: 'sent', remindersSent: 1, nextReminderAt: planned });
+    expect(settled.reminderSending).toBeUndefined();
+    expect(settled.GSI1PK ?? null).toEqual(planned ? expect.stringMatching(/^DUE#REMINDER#/) : null);
+    const rearmed = await stored(lost);
+    expect(rearmed).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: dueAt, lastFailure: 'Interrupted', GSI1PK: expect.stringMatching(/^DUE#REMINDER#/) });
+    expect(rearmed.reminderSending).toBeUndefined();
+
+    expect(await deliver(deliveryAt(after(t1, 17)), reminder(lost))).toBe('sent');
+    expect(await sweepAt(after(t1, 40))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    // Each: the first email and one reminder.
+    for (const email of emails) {
+      const received = await sesEmails({ to: email });
+      expect(received.map((e) => e.subject.startsWith('Reminder: '))).toEqual([false, true]);
+    }
+    expect((await getRound(db, round.agencyId, round.roundId)).counts).toMatchObject({ sent: 2 });
   });
 });

@@ -9,6 +9,7 @@ import { iso } from '../shared/time';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
+import { finishReminder, rearmReminder } from '../sending/reminder';
 import { getRound, type Invitation, type Round } from '../survey/round';
 
 export interface RecoveryDeps {
@@ -20,7 +21,7 @@ export interface RecoveryDeps {
 export interface Recovered {
   /** Queued invitations whose job was lost (or is late), queued again. */
   requeued: number;
-  /** Sends cut off after SES took the email: recorded `sent` from SES's record. */
+  /** Sends (first emails and reminders) cut off after SES took the email: recorded from SES's record. */
   recorded: number;
   /** Sends cut off before SES took the email: queued again. */
   resent: number;
@@ -37,6 +38,7 @@ type Leased = Invitation & { GSI1SK: string; requeues?: number };
  *   invitation once, so a duplicate job sends nothing.
  * - Claimed (`sending`): the worker died mid-send, or its SES call ended without an answer. SES's
  *   record decides: accepted → `sent`; no record → SES never took it, queued again.
+ * - A reminder in flight (`sent` with `reminderSending`): the same, for that reminder.
  * Each change is conditional on the lease read, so two sweeps at once act once.
  */
 export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore = now }: { leasesBefore?: Date } = {}): Promise<Recovered> {
@@ -53,10 +55,11 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
         const leased = items as unknown as Leased[];
         const requeued = await requeueLost(deps, leased.filter((i) => i.status === 'pending'), now);
         const settled = await settleCutOff(deps, leased.filter(isCutOff), now, roundOf);
-        await Promise.all(leased.filter((i) => i.status !== 'pending' && !isCutOff(i)).map((i) => leaveIndex(deps.db, i)));
+        const reminders = await settleCutOffReminders(deps, leased.filter(isReminderCutOff), now, roundOf);
+        await Promise.all(leased.filter((i) => i.status !== 'pending' && !isCutOff(i) && !isReminderCutOff(i)).map((i) => leaveIndex(deps.db, i)));
         total.requeued += requeued;
-        total.recorded += settled.recorded;
-        total.resent += settled.resent;
+        total.recorded += settled.recorded + reminders.recorded;
+        total.resent += settled.resent + reminders.resent;
       }
     }),
   );
@@ -64,6 +67,29 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
 }
 
 const isCutOff = (i: Leased) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
+const isReminderCutOff = (i: Leased) => i.status === 'sent' && i.reminderSending !== undefined;
+
+/**
+ * Reminders cut off mid-send (see `deliverReminder`): with SES's record of that reminder, its
+ * flight ends as the worker would have ended it; without, it is due again and queued.
+ */
+async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], now: Date, roundOf: (i: Invitation) => Promise<Round>) {
+  const settled = { recorded: 0, resent: 0 };
+  if (invitations.length === 0) return settled;
+  const accepted = await deps.records.reminders(invitations.map((i) => ({ roundId: i.roundId, invitationId: i.invitationId, reminder: i.remindersSent })));
+  const resend: SendJob[] = [];
+  for (const i of invitations) {
+    const dueAt = i.reminderSending!;
+    if (accepted.has(i.invitationId)) {
+      if (await finishReminder(deps.db, await roundOf(i), i, dueAt, i.nextReminderAt, { leaseRead: i.GSI1SK })) settled.recorded++;
+    } else if (await rearmReminder(deps.db, i, dueAt, { lastFailure: 'Interrupted', now, leaseRead: i.GSI1SK })) {
+      resend.push({ kind: 'reminder', roundId: i.roundId, invitationId: i.invitationId, dueAt });
+    }
+  }
+  await deps.queue.enqueue(resend);
+  settled.resent = resend.length;
+  return settled;
+}
 
 async function requeueLost(deps: RecoveryDeps, invitations: Leased[], now: Date): Promise<number> {
   const jobs: SendJob[] = [];

@@ -142,13 +142,16 @@ describe('SES Send events (the record that settles a send cut off mid-way)', () 
     expect(await recordedSends(db).firstEmails([])).toEqual(new Map());
   });
 
-  it('keeps no record of a reminder\'s Send event, nor of one without the invitation\'s tags', async () => {
+  it("keeps a reminder's Send event under its number, apart from the first email's, and no record of one without the invitation's tags", async () => {
     const reminder = refs();
     const untagged = refs();
-    const outcome = await handleSesNotification(db, sendEvent('ses-reminder', { round: reminder.roundId, invitation: reminder.invitationId, kind: 'reminder' }, '2026-11-24T10:00:00.000Z'), new Date());
+    const outcome = await handleSesNotification(db, sendEvent('ses-reminder', { round: reminder.roundId, invitation: reminder.invitationId, kind: 'reminder', reminder: '2' }, '2026-11-24T10:00:00.000Z'), new Date());
     expect(outcome).toEqual({ kind: 'send', suppressed: [], invitation: null });
+    await handleSesNotification(db, sendEvent('ses-no-number', { round: untagged.roundId, invitation: untagged.invitationId, kind: 'reminder' }, '2026-11-24T10:00:00.000Z'), new Date());
     await handleSesNotification(db, sendEvent('ses-summary', { kind: 'invitation' }, '2026-11-24T10:00:00.000Z'), new Date());
     await handleSesNotification(db, sendEvent('ses-no-kind', { round: untagged.roundId, invitation: untagged.invitationId }, '2026-11-24T10:00:00.000Z'), new Date());
     expect(await recordedSends(db).firstEmails([reminder, untagged])).toEqual(new Map());
+    expect(await recordedSends(db).reminders([{ ...reminder, reminder: 2 }, { ...reminder, reminder: 1 }, { ...untagged, reminder: 1 }])).toEqual(new Set([reminder.invitationId]));
+    expect(await recordedSends(db).reminders([{ ...reminder, reminder: 1 }])).toEqual(new Set());
   });
 });

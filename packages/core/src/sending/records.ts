@@ -15,24 +15,36 @@ import type { InvitationRef } from '../survey/token';
 export interface SendRecords {
   /** The SES message id of each invitation's first email that SES accepted, by invitation id. */
   firstEmails(refs: readonly InvitationRef[]): Promise<Map<string, string>>;
+  /** The invitations whose `reminder`-th reminder SES accepted. */
+  reminders(refs: readonly (InvitationRef & { reminder: number })[]): Promise<Set<string>>;
 }
 
-/** The SES message tags every invitation email carries, so SES's events name the invitation. */
-export const invitationTags = (ref: InvitationRef, kind: 'invitation' | 'reminder') => ({ round: ref.roundId, invitation: ref.invitationId, kind });
+/** The SES message tags every survey email carries, so SES's events name the invitation (and which reminder). */
+export const invitationTags = (ref: InvitationRef, email: { kind: 'invitation' } | { kind: 'reminder'; reminder: number }) => ({
+  round: ref.roundId,
+  invitation: ref.invitationId,
+  kind: email.kind,
+  ...(email.kind === 'reminder' ? { reminder: String(email.reminder) } : {}),
+});
 
 /**
- * Keeps SES's `Send` event of an invitation's first email (tags `invitation`, `round`, `kind`).
+ * Keeps SES's `Send` event of an invitation's first email or of one of its reminders (tags
+ * `invitation`, `round`, `kind`, `reminder`).
  * The first event kept wins: SNS may deliver one twice.
  */
 export async function recordSendEvent(db: Db, event: { messageId: string; at: string; tags: Record<string, readonly string[]> }): Promise<boolean> {
   const [roundId] = event.tags.round ?? [];
   const [invitationId] = event.tags.invitation ?? [];
-  if (!roundId || !invitationId || event.tags.kind?.[0] !== 'invitation') return false;
+  const [kind] = event.tags.kind ?? [];
+  const reminder = Number(event.tags.reminder?.[0]);
+  if (!roundId || !invitationId) return false;
+  const key = kind === 'invitation' ? keys.sendRecord(invitationId) : kind === 'reminder' && Number.isInteger(reminder) && reminder > 0 ? keys.reminderSendRecord(invitationId, reminder) : null;
+  if (!key) return false;
   try {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...keys.sendRecord(invitationId), type: 'sendRecord', roundId, invitationId, messageId: event.messageId, at: event.at },
+        Item: { ...key, type: 'sendRecord', roundId, invitationId, messageId: event.messageId, at: event.at },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
@@ -49,6 +61,10 @@ export function recordedSends(db: Db): SendRecords {
     async firstEmails(refs) {
       const found = await batchGet(db, refs.map((r) => keys.sendRecord(r.invitationId)));
       return new Map([...found.values()].map((item) => [item.invitationId as string, item.messageId as string]));
+    },
+    async reminders(refs) {
+      const found = await batchGet(db, refs.map((r) => keys.reminderSendRecord(r.invitationId, r.reminder)));
+      return new Set([...found.values()].map((item) => item.invitationId as string));
     },
   };
 }

@@ -6,7 +6,7 @@ import { sesStoreRecords } from './ses-store-records';
 
 const deps = testDeps();
 
-describe('the local SES store as SES\'s record of first emails', () => {
+describe('the local SES store as SES\'s record of first emails and reminders', () => {
   it('finds each invitation\'s first email by its own link, and nothing for an invitation not emailed or another secret\'s links', async () => {
     const at = new Date();
     const tag = `store-${at.getTime()}`;
@@ -27,6 +27,9 @@ describe('the local SES store as SES\'s record of first emails', () => {
     const records = sesStoreRecords(deps.config.sesEndpoint!, deps.linkSecret);
     expect(await records.firstEmails([a!, b!, notSent!])).toEqual(new Map([[a!.invitationId, await messageIdOf(a)], [b!.invitationId, await messageIdOf(b)]]));
     expect(await records.firstEmails([])).toEqual(new Map());
+    // Reminders are counted apart from the first email: a's first was taken, not its second; b got none.
+    expect(await records.reminders([{ ...a!, reminder: 1 }, { ...b!, reminder: 1 }, { ...notSent!, reminder: 1 }])).toEqual(new Set([a!.invitationId]));
+    expect(await records.reminders([{ ...a!, reminder: 2 }])).toEqual(new Set());
     // Signed with another secret, the same invitations' links are in no email.
     expect(await sesStoreRecords(deps.config.sesEndpoint!, `${deps.linkSecret}-other`).firstEmails([a!, b!])).toEqual(new Map());
   });

@@ -1,7 +1,7 @@
-import { signInvitationToken, type SendRecords } from '@rapport/core';
+import { REMINDER_PREFIX, signInvitationToken, type InvitationRef, type SendRecords } from '@rapport/core';
 import * as v from 'valibot';
 
-const StoreSchema = v.object({ emails: v.array(v.looseObject({ messageId: v.string(), at: v.number(), body: v.looseObject({ text: v.optional(v.string()) }) })) });
+const StoreSchema = v.object({ emails: v.array(v.looseObject({ messageId: v.string(), at: v.number(), subject: v.string(), body: v.looseObject({ text: v.optional(v.string()) }) })) });
 
 /**
  * The local adapter of `SendRecords`: the local SES server's store (`GET /store`) is the record
@@ -9,17 +9,30 @@ const StoreSchema = v.object({ emails: v.array(v.looseObject({ messageId: v.stri
  * is recognised by its own survey link in the text: only its email carries that signed token.
  */
 export function sesStoreRecords(sesEndpoint: string, linkSecret: string): SendRecords {
+  /** The stored emails carrying each invitation's link, oldest first. */
+  const emailsOf = async (refs: readonly InvitationRef[]) => {
+    const response = await fetch(new URL('/store', sesEndpoint));
+    if (!response.ok) throw new Error(`The local SES server answered ${response.status} to GET /store`);
+    const { emails } = v.parse(StoreSchema, await response.json());
+    const oldestFirst = [...emails].sort((a, b) => a.at - b.at);
+    return refs.map((ref) => {
+      const link = `/s/${signInvitationToken(linkSecret, ref)}`;
+      return oldestFirst.filter((e) => e.body.text?.includes(link));
+    });
+  };
   return {
     async firstEmails(refs) {
-      const response = await fetch(new URL('/store', sesEndpoint));
-      if (!response.ok) throw new Error(`The local SES server answered ${response.status} to GET /store`);
-      const { emails } = v.parse(StoreSchema, await response.json());
-      const oldestFirst = [...emails].sort((a, b) => a.at - b.at);
       const found = new Map<string, string>();
-      for (const ref of refs) {
-        const link = `/s/${signInvitationToken(linkSecret, ref)}`;
-        const email = oldestFirst.find((e) => e.body.text?.includes(link));
-        if (email) found.set(ref.invitationId, email.messageId);
+      for (const [i, emails] of (await emailsOf(refs)).entries()) {
+        if (emails[0]) found.set(refs[i]!.invitationId, emails[0].messageId);
+      }
+      return found;
+    },
+    // A reminder is told from the first email by its subject; the n-th was taken once n are stored.
+    async reminders(refs) {
+      const found = new Set<string>();
+      for (const [i, emails] of (await emailsOf(refs)).entries()) {
+        if (emails.filter((e) => e.subject.startsWith(REMINDER_PREFIX)).length >= refs[i]!.reminder) found.add(refs[i]!.invitationId);
       }
       return found;
     },

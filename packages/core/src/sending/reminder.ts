@@ -1,0 +1,142 @@
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { setAttributes, updateIfUnchanged } from '../db/transact';
+import { addDays, iso } from '../shared/time';
+import { isOpen, openInvitation } from '../survey/response';
+import type { Invitation, Round } from '../survey/round';
+import type { DeliveryDeps, DeliveryOutcome } from './deliver';
+import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
+import type { SendJob } from './queue';
+import { retryDelaySeconds } from './retry';
+import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
+
+/**
+ * When the reminder after the first `sent` ones is due: days after the invitation went out, per
+ * the round's plan, and only if that is before the round closes.
+ */
+export function nextReminderAt(round: Round, invitation: Pick<Invitation, 'audience'>, sentAt: string, sent: number): string | null {
+  const day = round.reminderDays[invitation.audience][sent];
+  if (day === undefined) return null;
+  const due = iso(addDays(sentAt, day));
+  return due < round.closesAt ? due : null;
+}
+
+/** The attributes that put an invitation in the reminder index, or take it out. */
+export function reminderIndex(round: Round, invitation: Pick<Invitation, 'invitationId'>, dueAt: string | null) {
+  return dueAt
+    ? { set: { nextReminderAt: dueAt, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] as readonly string[] }
+    : { set: { nextReminderAt: null }, remove: LEAVE_INDEX as readonly string[] };
+}
+
+/**
+ * Sends the reminder due at `job.dueAt` to someone who has not answered, once however often the
+ * job runs. The claim is one conditional update (still `sent`, the reminder still due at that
+ * time, none in flight) that counts it, plans the next one, and holds the invitation in the lease
+ * index with `reminderSending` while SES is called: if the worker dies before writing down SES's
+ * answer, the recovery sweep settles the reminder from SES's record (`settleCutOffReminder`).
+ */
+export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'reminder' }>): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const { round, invitation } = await openInvitation(db, job);
+  if (invitation.status !== 'sent' || invitation.nextReminderAt !== job.dueAt || invitation.reminderSending) return 'not-due';
+  const now = deps.now();
+  if (!isOpen(round, now) || (await isSuppressed(db, round, invitation))) {
+    const stopped = await claimReminder(db, invitation, job.dueAt, { set: { nextReminderAt: null }, remove: LEAVE_INDEX, remindersAdded: 0 });
+    return stopped ? 'skipped' : 'not-due';
+  }
+  const reminder = invitation.remindersSent + 1;
+  const next = nextReminderAt(round, invitation, invitation.sentAt!, reminder);
+  const claim = { nextReminderAt: next, reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)) };
+  if (!(await claimReminder(db, invitation, job.dueAt, { set: claim, remove: [], remindersAdded: 1 }))) return 'not-due';
+
+  const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
+  if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
+    // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
+    if (await rearmReminder(db, invitation, job.dueAt, { lastFailure: sent.error.code, now })) {
+      const retries = (invitation.reminderRetries ?? 0) + 1;
+      await deps.requeue?.(job, Math.round(retryDelaySeconds(retries)));
+      return 'retry';
+    }
+    return 'not-due';
+  }
+  if ('error' in sent && sent.error.retryable) {
+    // SES may have taken it: the lease runs out and SES's record settles it.
+    await noteSendFailure(db, invitation, sent.error.code, now);
+    return 'in-doubt';
+  }
+  if ('error' in sent) {
+    // The invitation itself was delivered; only this reminder is lost, and it says why.
+    deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
+    await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } });
+    return 'failed';
+  }
+  await finishReminder(db, round, invitation, job.dueAt, next);
+  return 'sent';
+}
+
+/**
+ * Ends a reminder's flight once SES took it (or refused it for good): the invitation goes into the
+ * reminder index for the next one, or out. Conditional on that flight (and, for the recovery
+ * sweep, on the lease it read), and on no answer since: an answer took it out of every index.
+ */
+export function finishReminder(
+  db: Db,
+  round: Round,
+  invitation: Pick<Invitation, 'roundId' | 'invitationId'>,
+  dueAt: string,
+  next: string | null,
+  { extra = {}, leaseRead }: { extra?: Record<string, unknown>; leaseRead?: string } = {},
+): Promise<boolean> {
+  const index = reminderIndex(round, invitation, next);
+  const set = setAttributes({ ...index.set, ...extra });
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression: `SET ${set.clauses.join(', ')} REMOVE ${['reminderSending', ...index.remove].join(', ')}`,
+    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND GSI1SK = :lease' : ''}`,
+    ExpressionAttributeNames: { '#status': 'status', ...set.names },
+    ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ...(leaseRead ? { ':lease': leaseRead } : {}), ...set.values },
+  });
+}
+
+/**
+ * Undoes a reminder's claim when SES did not take it: due again at `dueAt`, in the reminder index,
+ * not counted as sent. Conditional on that flight (and on the lease read, for the sweep), so a
+ * response in between keeps it cancelled.
+ */
+export function rearmReminder(
+  db: Db,
+  invitation: Pick<Invitation, 'roundId' | 'invitationId'>,
+  dueAt: string,
+  { lastFailure, now, leaseRead }: { lastFailure: string; now: Date; leaseRead?: string },
+): Promise<boolean> {
+  const due = keys.reminderDue(invitation.roundId, invitation.invitationId, dueAt);
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression:
+      'SET nextReminderAt = :due, GSI1PK = :pk, GSI1SK = :sk, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one REMOVE reminderSending',
+    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND GSI1SK = :lease' : ''}`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':due': dueAt, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':one': 1, ':code': lastFailure, ':now': iso(now), ':sent': 'sent', ...(leaseRead ? { ':lease': leaseRead } : {}) },
+  });
+}
+
+/**
+ * Claims the reminder due at `dueAt` of a `sent` invitation with one conditional update; false
+ * when another run claimed it first or a response came in.
+ */
+function claimReminder(
+  db: Db,
+  invitation: Invitation,
+  dueAt: string,
+  change: { set: Record<string, unknown>; remove: readonly string[]; remindersAdded: number },
+): Promise<boolean> {
+  const extra = setAttributes(change.set);
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression:
+      ['SET remindersSent = remindersSent + :added', ...extra.clauses].join(', ') + (change.remove.length ? ` REMOVE ${change.remove.join(', ')}` : ''),
+    ConditionExpression: '#status = :sent AND nextReminderAt = :due AND attribute_not_exists(reminderSending)',
+    ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+    ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ':added': change.remindersAdded, ...extra.values },
+  });
+}

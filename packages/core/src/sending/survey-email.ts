@@ -1,0 +1,81 @@
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { batchGet } from '../db/batch';
+import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
+import type { MailerError } from '../email/mailer';
+import { addressHash } from '../survey/address';
+import type { Invitation, Round } from '../survey/round';
+import { signInvitationToken } from '../survey/token';
+import { iso } from '../shared/time';
+import type { DeliveryDeps } from './deliver';
+import { invitationTags } from './records';
+import { sendWithRetry } from './retry';
+
+/** Whether the address said no since the round was created (for every agency, or for this one). */
+export async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
+  const hash = addressHash(invitation.email);
+  return (await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)])).size > 0;
+}
+
+/**
+ * Composes the survey email of an invitation (its first email, or its `reminder`-th reminder) and
+ * hands it to SES (retrying, see `sendWithRetry`), tagged so that SES's record names it. On
+ * success it records which invitation the SES message id belongs to: bounce and complaint
+ * notifications name only that id.
+ */
+export async function sendSurveyEmail(
+  deps: DeliveryDeps,
+  round: Round,
+  invitation: Invitation,
+  email: { kind: 'invitation' } | { kind: 'reminder'; reminder: number },
+): Promise<{ messageId: string } | { error: MailerError }> {
+  const { kind } = email;
+  const token = signInvitationToken(deps.linkSecret, invitation);
+  const unsubscribeUrl = `${deps.publicUrl}/u/${token}`;
+  const content = renderInvitation({
+    proName: round.proName,
+    campaignName: round.campaignName,
+    recipientName: invitation.name ?? undefined,
+    audience: invitation.audience,
+    attribution: round.attribution,
+    surveyUrl: `${deps.publicUrl}/s/${token}`,
+    unsubscribeUrl,
+    kind,
+    commitment: round.commitment?.text,
+  });
+  const message = {
+    from: { name: `${round.proName} via Rapport`, address: deps.mailFrom },
+    to: { name: invitation.name ?? undefined, address: invitation.email },
+    // Reminders go only to those who have not answered: on an anonymous round, a reply (or an
+    // auto-reply) to one would tell the pro who had not. The first email goes to everyone.
+    ...(kind === 'reminder' && round.attribution === 'anonymous' ? {} : { replyTo: { name: round.proName, address: round.proEmail } }),
+    ...content,
+    headers: listUnsubscribeHeaders(unsubscribeUrl),
+  };
+
+  const sent = await sendWithRetry(deps, { ...message, tags: invitationTags(invitation, email) });
+  if ('error' in sent) return sent;
+  // Outside the retry loop: a failure to record this must never send the email again.
+  await rememberMessage(deps.db, sent.messageId, invitation, kind);
+  return sent;
+}
+
+/** Which invitation an SES message id belongs to: bounce and complaint notifications name only the id. */
+export async function rememberMessage(db: Db, messageId: string, ref: { roundId: string; invitationId: string }, kind: 'invitation' | 'reminder'): Promise<void> {
+  await db.doc.send(
+    new PutCommand({ TableName: db.table, Item: { ...keys.sesMessage(messageId), type: 'messageRef', roundId: ref.roundId, invitationId: ref.invitationId, kind } }),
+  );
+}
+
+/** Notes why a send is in doubt, leaving its status and lease as they are. */
+export async function noteSendFailure(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId'>, code: string, now: Date): Promise<void> {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.invitation(invitation.roundId, invitation.invitationId),
+      UpdateExpression: 'SET lastFailure = :code, lastFailureAt = :now',
+      ExpressionAttributeValues: { ':code': code, ':now': iso(now) },
+    }),
+  );
+}
