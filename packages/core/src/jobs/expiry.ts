@@ -41,6 +41,11 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   // Closed and out of the close index already: a duplicate close job, nothing to do.
   const { Item: current } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   if (!current || (current.status !== 'open' && current.GSI1PK === undefined)) return false;
+  // From here no send can be claimed (the claim is conditional on this), so the page read below
+  // sees every send that may still go out.
+  if (current.closing === undefined) {
+    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: keys.round(roundId), UpdateExpression: 'SET closing = if_not_exists(closing, :now)', ExpressionAttributeValues: { ':now': iso(now) } }));
+  }
   let inFlight = false;
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',

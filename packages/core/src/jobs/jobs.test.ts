@@ -13,7 +13,7 @@ import { deliver, LEASE_MS, leaseIndex, type DeliveryDeps } from '../sending/del
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
-import { runScheduledJobs } from './index';
+import { closeRound, runScheduledJobs } from './index';
 
 /**
  * The jobs sweep whole indexes, so these tests run on a table of their own and move the clock
@@ -262,5 +262,57 @@ describe('reminders and expiry', () => {
     expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: { sending: 0, sent: 0, expired: 1, failed: 0 } });
     expect(await invitationOf(ref)).toMatchObject({ status: 'expired', messageId: (await sesEmails({ to: 'in-flight@news.example' }))[0]!.messageId });
     expect(await sesEmails({ to: 'in-flight@news.example' })).toHaveLength(1);
+  });
+
+  it('queues a due reminder nobody runs again only when its queue lease runs out (15 min, then 30): three times in an hour of 5-minute runs, not twelve', async () => {
+    const t0 = new Date('2034-03-03T09:00:00.000Z');
+    const recipients = Array.from({ length: 10 }, (_, i) => ({ who: `r${i}`, audience: 'reporter' as const }));
+    const { refs, emails } = await sentRound(recipients, t0);
+    const dueAt = (await invitationOf(refs.r0!)).nextReminderAt!;
+    const queued = new Map<string, number>();
+    let last: SendJob[] = [];
+    for (let minute = 1; minute <= 56; minute += 5) {
+      const queue = collectingQueue();
+      await runScheduledJobs({ db, queue, records }, new Date(Date.parse(dueAt) + minute * 60_000));
+      for (const job of queue.jobs) if (job.kind === 'reminder') queued.set(job.invitationId, (queued.get(job.invitationId) ?? 0) + 1);
+      if (queue.jobs.length > 0) last = queue.jobs;
+    }
+    // Queued at minute 1, again at 21 (lease to 16), and at 51 (lease to 51 + 0 … to 21 + 30).
+    expect([...queued.values()]).toEqual(Array(10).fill(3));
+    // Each of those jobs still names the due time the worker checks; run at last, each reminds once.
+    const at = new Date(Date.parse(dueAt) + 60 * 60_000);
+    for (const job of [...last, ...last]) await deliver(deliveryAt(at), job);
+    for (const who of Object.keys(emails)) expect((await sesEmails({ to: emails[who]! })).filter((m) => m.subject.startsWith('Reminder: '))).toHaveLength(1);
+  });
+
+  it('refuses to claim a send once a close has begun, so nobody is emailed a survey that is closing (the close pauses after marking the round)', async () => {
+    const t0 = new Date('2034-04-03T09:00:00.000Z');
+    const tag = `${++n}-${t0.getTime()}`;
+    const agency = await createAgency(db, { name: `Closing ${tag}` }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, t0);
+    const email = `late-${tag}@news.example`;
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }] }, t0);
+    const job: SendJob = { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    // The close marks the round, then waits before reading its invitations; a worker whose clock
+    // still reads just before the close tries to claim the send meanwhile.
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'QueryCommand') {
+        paused();
+        await held;
+      }
+      return db.doc.send(command as never);
+    } } } as unknown as Db;
+    const closing = closeRound(pausing, round.roundId, new Date(round.closesAt));
+    await reached;
+    expect(await deliver(deliveryAt(new Date(Date.parse(round.closesAt) - 50)), job)).toBe('not-due');
+    resume();
+    expect(await closing).toBe(true);
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 0, skipped: 1 });
+    expect(await sesEmails({ to: email })).toEqual([]);
   });
 });

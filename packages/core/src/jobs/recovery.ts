@@ -10,6 +10,7 @@ import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
 import { finishReminder, rearmReminder } from '../sending/reminder';
+import { LEASE_MS } from '../sending/lease';
 import { getRound, type Invitation, type Round } from '../survey/round';
 
 export interface RecoveryDeps {
@@ -82,7 +83,7 @@ async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], 
     const dueAt = i.reminderSending!;
     if (accepted.has(i.invitationId)) {
       if (await finishReminder(deps.db, await roundOf(i), i, dueAt, i.nextReminderAt, { leaseRead: i.GSI1SK })) settled.recorded++;
-    } else if (await rearmReminder(deps.db, i, dueAt, { lastFailure: 'Interrupted', now, leaseRead: i.GSI1SK })) {
+    } else if (await rearmReminder(deps.db, i, dueAt, { lastFailure: 'Interrupted', now, queuedUntil: new Date(now.getTime() + LEASE_MS), leaseRead: i.GSI1SK })) {
       resend.push({ kind: 'reminder', roundId: i.roundId, invitationId: i.invitationId, dueAt });
     }
   }

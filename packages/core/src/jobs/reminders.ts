@@ -1,13 +1,19 @@
 import type { Db } from '../db/client';
-import { REMINDER_PARTITIONS } from '../db/keys';
+import { keys, REMINDER_PARTITIONS } from '../db/keys';
+import { mapConcurrent } from '../db/batch';
 import { queryAll } from '../db/page';
+import { updateIfUnchanged } from '../db/transact';
 import { iso } from '../shared/time';
+import { queueLeaseMs } from '../sending/lease';
 import type { JobQueue, SendJob } from '../sending/queue';
 
 /**
  * Queues a reminder job for every invitation whose reminder is due by `now`, found through the
- * sparse reminder index (no Scan). Finding one twice is harmless: the worker claims each reminder
- * with a conditional write. Returns how many jobs were queued.
+ * sparse reminder index (no Scan). Each one queued moves on in the index to the end of a queue
+ * lease (15 minutes, doubling with each time it is queued again, like a first email's), so a
+ * backlog is not queued again every run; its due time (`nextReminderAt`, what the worker's claim
+ * checks) stays. Finding one twice is harmless: the worker claims each reminder with a conditional
+ * write. Returns how many jobs were queued.
  */
 export async function enqueueDueReminders(db: Db, queue: JobQueue, now: Date): Promise<number> {
   const counts = await Promise.all(
@@ -18,9 +24,20 @@ export async function enqueueDueReminders(db: Db, queue: JobQueue, now: Date): P
         KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :now',
         ExpressionAttributeValues: { ':pk': partition, ':now': iso(now) },
       })) {
-        const jobs = items.map(
-          (item): SendJob => ({ kind: 'reminder', roundId: item.roundId as string, invitationId: item.invitationId as string, dueAt: item.nextReminderAt as string }),
-        );
+        const jobs: SendJob[] = [];
+        await mapConcurrent(items, 8, async (item) => {
+          const ref = { roundId: item.roundId as string, invitationId: item.invitationId as string };
+          const queues = ((item.reminderQueues as number | undefined) ?? 0) + 1;
+          const lease = keys.reminderDue(ref.roundId, ref.invitationId, iso(new Date(now.getTime() + queueLeaseMs(queues - 1))));
+          const taken = await updateIfUnchanged(db, {
+            Key: keys.invitation(ref.roundId, ref.invitationId),
+            UpdateExpression: 'SET GSI1SK = :lease, reminderQueues = :queues',
+            ConditionExpression: 'GSI1SK = :read AND nextReminderAt = :due',
+            ExpressionAttributeValues: { ':lease': lease.GSI1SK, ':queues': queues, ':read': item.GSI1SK, ':due': item.nextReminderAt },
+          });
+          if (taken) jobs.push({ kind: 'reminder', ...ref, dueAt: item.nextReminderAt as string });
+        });
+        // Leased first, queued after: if queuing fails, the lease runs out and the next run tries again.
         await queue.enqueue(jobs);
         queued += jobs.length;
       }

@@ -82,7 +82,7 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
   }
   const claimedAt = deps.now();
   const lease = leaseIndex(invitation, new Date(claimedAt.getTime() + LEASE_MS));
-  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(claimedAt), ...lease } }))) {
+  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(claimedAt), ...lease }, roundNotClosing: true }))) {
     return 'not-due';
   }
 

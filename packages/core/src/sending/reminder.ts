@@ -24,7 +24,7 @@ export function nextReminderAt(round: Round, invitation: Pick<Invitation, 'audie
 /** The attributes that put an invitation in the reminder index, or take it out. */
 export function reminderIndex(round: Round, invitation: Pick<Invitation, 'invitationId'>, dueAt: string | null) {
   return dueAt
-    ? { set: { nextReminderAt: dueAt, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] as readonly string[] }
+    ? { set: { nextReminderAt: dueAt, reminderQueues: 0, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] as readonly string[] }
     : { set: { nextReminderAt: null }, remove: LEAVE_INDEX as readonly string[] };
 }
 
@@ -52,9 +52,10 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
-    if (await rearmReminder(db, invitation, job.dueAt, { lastFailure: sent.error.code, now })) {
-      const retries = (invitation.reminderRetries ?? 0) + 1;
-      await deps.requeue?.(job, Math.round(retryDelaySeconds(retries)));
+    const retries = (invitation.reminderRetries ?? 0) + 1;
+    const delaySeconds = Math.round(retryDelaySeconds(retries));
+    if (await rearmReminder(db, invitation, job.dueAt, { lastFailure: sent.error.code, now, queuedUntil: new Date(now.getTime() + delaySeconds * 1000 + LEASE_MS) })) {
+      await deps.requeue?.(job, delaySeconds);
       return 'retry';
     }
     return 'not-due';
@@ -99,17 +100,18 @@ export function finishReminder(
 }
 
 /**
- * Undoes a reminder's claim when SES did not take it: due again at `dueAt`, in the reminder index,
- * not counted as sent. Conditional on that flight (and on the lease read, for the sweep), so a
- * response in between keeps it cancelled.
+ * Undoes a reminder's claim when SES did not take it: due again at `dueAt`, not counted as sent,
+ * back in the reminder index at `queuedUntil` (the job queued again with it runs before; the
+ * reminder sweep queues it once more only if that job is lost). Conditional on that flight (and on
+ * the lease read, for the sweep), so a response in between keeps it cancelled.
  */
 export function rearmReminder(
   db: Db,
   invitation: Pick<Invitation, 'roundId' | 'invitationId'>,
   dueAt: string,
-  { lastFailure, now, leaseRead }: { lastFailure: string; now: Date; leaseRead?: string },
+  { lastFailure, now, queuedUntil, leaseRead }: { lastFailure: string; now: Date; queuedUntil: Date; leaseRead?: string },
 ): Promise<boolean> {
-  const due = keys.reminderDue(invitation.roundId, invitation.invitationId, dueAt);
+  const due = keys.reminderDue(invitation.roundId, invitation.invitationId, iso(queuedUntil));
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression:

@@ -23,12 +23,15 @@ export function transitionInvitation(
     remove = [],
     also = [],
     leaseRead,
+    roundNotClosing = false,
   }: {
     set?: Record<string, unknown>;
     remove?: readonly string[];
     also?: TransactItems;
     /** Only while the invitation still holds this lease (its `GSI1SK` as read): nobody claimed it since. */
     leaseRead?: string;
+    /** Only while no close of the round has begun (see `closeRound`): what a claim to send needs. */
+    roundNotClosing?: boolean;
   } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
@@ -48,6 +51,7 @@ export function transitionInvitation(
         TableName: db.table,
         Key: keys.round(roundId),
         UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
+        ...(roundNotClosing ? { ConditionExpression: 'attribute_not_exists(closing)' } : {}),
         ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
         ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
       },
