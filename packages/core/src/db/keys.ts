@@ -38,6 +38,7 @@
  * | 28| batches whose rows are still being marked | Query GSI2 GSI2PK=DUE#ROWS                               |
  * | 29| sends whose lease ran out (lost or cut off) | Query GSI1 GSI1PK=DUE#LEASE#<0..3> GSI1SK < <now>       |
  * | 30| SES's record of an invitation's emails  | Put/BatchGet PK=SENT#<i> SK=SENT (first), R#<n> (reminders) |
+ * | 31| SES's record of a warning or summary    | Put/BatchGet PK=SENT#MAIL#<ref> SK=SENT                    |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -88,6 +89,9 @@ export const keys = {
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   sendRecord: (invitationId: string) => ({ PK: `SENT#${invitationId}`, SK: 'SENT' }),
+  mailSendRecord: (mailRef: string) => ({ PK: `SENT#MAIL#${mailRef}`, SK: 'SENT' }),
+  /** While a claimed email other than an invitation's is being sent (see `mailClaim`). */
+  mailLease: (mailRef: string, until: string) => ({ GSI1PK: shardOf(LEASE_PARTITIONS, mailRef), GSI1SK: `${until}#MAIL#${mailRef}` }),
   reminderSendRecord: (invitationId: string, reminder: number) => ({ PK: `SENT#${invitationId}`, SK: `R#${reminder}` }),
   /** While an invitation is queued or being sent: due for the recovery sweep once `until` passes. */
   sendLease: (roundId: string, invitationId: string, until: string) => ({

@@ -11,6 +11,7 @@ import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
 import { finishReminder, rearmReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
+import { mailSent, releaseMail } from '../sending/mail-claim';
 import { getRound, type Invitation, type Round } from '../survey/round';
 
 export interface RecoveryDeps {
@@ -28,7 +29,9 @@ export interface Recovered {
   resent: number;
 }
 
-type Leased = Invitation & { GSI1SK: string; requeues?: number };
+type Leased = Invitation & { PK: string; SK: string; GSI1SK: string; type?: string; requeues?: number };
+/** A claimed warning or summary (see `mailClaim`). */
+type LeasedMail = { PK: string; SK: string; GSI1SK: string; status: string; mailRef: string; job: SendJob; countsOn?: { PK: string; SK: string } };
 
 /**
  * The recovery sweep: the invitations whose lease ran out by `leasesBefore` (default `now`), found
@@ -40,6 +43,7 @@ type Leased = Invitation & { GSI1SK: string; requeues?: number };
  * - Claimed (`sending`): the worker died mid-send, or its SES call ended without an answer. SES's
  *   record decides: accepted → `sent`; no record → SES never took it, queued again.
  * - A reminder in flight (`sent` with `reminderSending`): the same, for that reminder.
+ * - A claimed early warning or summary (`mailClaim`): the same, by its reference.
  * Each change is conditional on the lease read, so two sweeps at once act once.
  */
 export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore = now }: { leasesBefore?: Date } = {}): Promise<Recovered> {
@@ -53,14 +57,17 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
         KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :before',
         ExpressionAttributeValues: { ':pk': partition, ':before': iso(leasesBefore) },
       })) {
-        const leased = items as unknown as Leased[];
+        const leased = (items as unknown as Leased[]).filter((i) => i.type === 'invitation');
+        const mails = (items as unknown as LeasedMail[]).filter((m) => m.mailRef !== undefined);
         const requeued = await requeueLost(deps, leased.filter((i) => i.status === 'pending'), now);
         const settled = await settleCutOff(deps, leased.filter(isCutOff), now, roundOf);
         const reminders = await settleCutOffReminders(deps, leased.filter(isReminderCutOff), now, roundOf);
-        await Promise.all(leased.filter((i) => i.status !== 'pending' && !isCutOff(i) && !isReminderCutOff(i)).map((i) => leaveIndex(deps.db, i)));
+        const claimed = await settleCutOffMails(deps, mails.filter((m) => m.status === 'sending'), now);
+        const stale = [...leased.filter((i) => i.status !== 'pending' && !isCutOff(i) && !isReminderCutOff(i)), ...mails.filter((m) => m.status !== 'sending')];
+        await Promise.all(stale.map((i) => leaveIndex(deps.db, i)));
         total.requeued += requeued;
-        total.recorded += settled.recorded + reminders.recorded;
-        total.resent += settled.resent + reminders.resent;
+        total.recorded += settled.recorded + reminders.recorded + claimed.recorded;
+        total.resent += settled.resent + reminders.resent + claimed.resent;
       }
     }),
   );
@@ -134,13 +141,35 @@ async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date
   return settled;
 }
 
-/** An invitation that moved on without leaving the lease index: taken out, unless it moved again. */
-async function leaveIndex(db: Db, i: Leased): Promise<void> {
+/**
+ * Warnings and summaries cut off mid-send (see `mailClaim`): with SES's record, `sent`; without,
+ * the claim is given back and its job queued again.
+ */
+async function settleCutOffMails(deps: RecoveryDeps, claims: LeasedMail[], now: Date) {
+  const settled = { recorded: 0, resent: 0 };
+  if (claims.length === 0) return settled;
+  const accepted = await deps.records.mails(claims.map((m) => m.mailRef));
+  const resend: SendJob[] = [];
+  for (const m of claims) {
+    const key = { PK: m.PK, SK: m.SK };
+    if (accepted.has(m.mailRef)) {
+      if (await mailSent(deps.db, key, now, null, m.GSI1SK)) settled.recorded++;
+    } else if (await releaseMail(deps.db, key, m.countsOn, m.GSI1SK)) {
+      resend.push(m.job);
+    }
+  }
+  await deps.queue.enqueue(resend);
+  settled.resent = resend.length;
+  return settled;
+}
+
+/** An item that moved on without leaving the lease index: taken out, unless it moved again. */
+async function leaveIndex(db: Db, i: { PK: string; SK: string; GSI1SK: string }): Promise<void> {
   await db.doc
     .send(
       new UpdateCommand({
         TableName: db.table,
-        Key: keys.invitation(i.roundId, i.invitationId),
+        Key: { PK: i.PK, SK: i.SK },
         UpdateExpression: 'REMOVE GSI1PK, GSI1SK',
         ConditionExpression: 'GSI1SK = :read',
         ExpressionAttributeValues: { ':read': i.GSI1SK },

@@ -17,6 +17,8 @@ export interface SendRecords {
   firstEmails(refs: readonly InvitationRef[]): Promise<Map<string, string>>;
   /** The invitations whose `reminder`-th reminder SES accepted. */
   reminders(refs: readonly (InvitationRef & { reminder: number })[]): Promise<Set<string>>;
+  /** Of these claimed emails (early warnings, summaries: see `mailClaim`), the references SES accepted. */
+  mails(refs: readonly string[]): Promise<Set<string>>;
 }
 
 /** The SES message tags every survey email carries, so SES's events name the invitation (and which reminder). */
@@ -37,14 +39,23 @@ export async function recordSendEvent(db: Db, event: { messageId: string; at: st
   const [invitationId] = event.tags.invitation ?? [];
   const [kind] = event.tags.kind ?? [];
   const reminder = Number(event.tags.reminder?.[0]);
-  if (!roundId || !invitationId) return false;
-  const key = kind === 'invitation' ? keys.sendRecord(invitationId) : kind === 'reminder' && Number.isInteger(reminder) && reminder > 0 ? keys.reminderSendRecord(invitationId, reminder) : null;
+  const [mail] = event.tags.mail ?? [];
+  const key =
+    kind === 'mail' && mail
+      ? keys.mailSendRecord(mail)
+      : !roundId || !invitationId
+        ? null
+        : kind === 'invitation'
+          ? keys.sendRecord(invitationId)
+          : kind === 'reminder' && Number.isInteger(reminder) && reminder > 0
+            ? keys.reminderSendRecord(invitationId, reminder)
+            : null;
   if (!key) return false;
   try {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...key, type: 'sendRecord', roundId, invitationId, messageId: event.messageId, at: event.at },
+        Item: { ...key, type: 'sendRecord', ...(roundId ? { roundId } : {}), ...(invitationId ? { invitationId } : {}), ...(mail ? { mailRef: mail } : {}), messageId: event.messageId, at: event.at },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
@@ -65,6 +76,10 @@ export function recordedSends(db: Db): SendRecords {
     async reminders(refs) {
       const found = await batchGet(db, refs.map((r) => keys.reminderSendRecord(r.invitationId, r.reminder)));
       return new Set([...found.values()].map((item) => item.invitationId as string));
+    },
+    async mails(refs) {
+      const found = await batchGet(db, refs.map((ref) => keys.mailSendRecord(ref)));
+      return new Set([...found.values()].map((item) => item.mailRef as string));
     },
   };
 }

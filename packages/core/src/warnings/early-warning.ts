@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -13,6 +13,7 @@ import { promisedThreshold } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
+import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
 
 /** A low answer: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
 export const needsEarlyWarning = (answers: Pick<Answers, 'responsiveness' | 'recommend'>): boolean =>
@@ -71,8 +72,9 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
  * warning, revisions included. On an anonymous round it is the submission's, and the k rule looks
  * at the deliveries made before that submission: whoever holds a link (quoted in a reply) and
  * submits through it then gets a warning exactly when a first answer would, so a warning never
- * tells whether, or what, its owner had answered. When SES throttles or is out, the claim is
- * released and the job queued again with backoff (`retries` counts), until SES takes it.
+ * tells whether, or what, its owner had answered. The claim is a mail claim (`mailClaim`): when SES
+ * throttles or is out it is given back and the job queued again with backoff (`retries` counts);
+ * when the worker dies or SES's answer is lost, the recovery sweep settles it from SES's record.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -84,25 +86,33 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
     if ((await deliveredBefore(db, round.roundId, response.audience, response.submittedAt)) < k) return 'skipped';
   }
   const marker = keys.earlyWarning(job.roundId, job.invitationId, anonymous ? response.revision : undefined);
-  if (!(await claim(db, marker, deps.now()))) return 'not-due';
+  if (!(await claim(db, marker, job, deps.now()))) return 'not-due';
   const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
+  const ref = mailRef(marker);
   const sent = await sendWithRetry(deps, {
     from: { name: 'Rapport', address: deps.mailFrom },
     to: { name: round.proName, address: round.proEmail },
     ...content,
+    text: withMailRef(content.text, ref),
+    tags: mailTags(ref),
   });
-  if (!('error' in sent)) return 'sent';
-  // Not sent: free the claim so the job, tried again, warns once. A send SES may have taken (a
-  // timeout) is tried again too: a second warning to the pro beats none.
-  await db.doc.send(new DeleteCommand({ TableName: db.table, Key: marker }));
-  if (!sent.error.retryable) {
-    deps.warn?.('email refused for good', { kind: 'early-warning', roundId: job.roundId, invitationId: job.invitationId, failure: sent.error.code });
-    return 'failed';
+  if (!('error' in sent)) {
+    await mailSent(db, marker, deps.now(), sent.messageId);
+    return 'sent';
   }
-  if (!deps.requeue) throw sent.error;
-  const retries = (job.retries ?? 0) + 1;
-  await deps.requeue({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
-  return 'retry';
+  if (sent.error.retryable && sent.error.notAccepted) {
+    // SES took nothing: the claim is given back and the job tried again later, to warn once.
+    if (!(await releaseMail(db, marker, undefined))) return 'not-due';
+    if (!deps.requeue) throw sent.error;
+    const retries = (job.retries ?? 0) + 1;
+    await deps.requeue({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
+    return 'retry';
+  }
+  // SES may have taken it: the claim's lease runs out and SES's record settles it.
+  if (sent.error.retryable) return 'in-doubt';
+  deps.warn?.('email refused for good', { kind: 'early-warning', roundId: job.roundId, invitationId: job.invitationId, failure: sent.error.code });
+  await mailFailed(db, marker, deps.now(), sent.error.code);
+  return 'failed';
 }
 
 /**
@@ -126,12 +136,12 @@ async function deliveredBefore(db: Db, roundId: string, audience: Audience, subm
   return count;
 }
 
-async function claim(db: Db, marker: { PK: string; SK: string }, now: Date): Promise<boolean> {
+async function claim(db: Db, marker: { PK: string; SK: string }, job: SendJob, now: Date): Promise<boolean> {
   try {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...marker, type: 'earlyWarning', at: iso(now) },
+        Item: { ...marker, type: 'earlyWarning', at: iso(now), ...mailClaim(marker, job, now) },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );

@@ -6,15 +6,19 @@ const StoreSchema = v.object({ emails: v.array(v.looseObject({ messageId: v.stri
 /**
  * The local adapter of `SendRecords`: the local SES server's store (`GET /store`) is the record
  * of what SES accepted. The server keeps neither tags nor headers of a raw email, so an invitation
- * is recognised by its own survey link in the text: only its email carries that signed token.
+ * is recognised by its own survey link in the text (only its email carries that signed token), and
+ * a warning or a summary by the reference line its text ends with (`withMailRef`).
  */
 export function sesStoreRecords(sesEndpoint: string, linkSecret: string): SendRecords {
-  /** The stored emails carrying each invitation's link, oldest first. */
-  const emailsOf = async (refs: readonly InvitationRef[]) => {
+  const stored = async () => {
     const response = await fetch(new URL('/store', sesEndpoint));
     if (!response.ok) throw new Error(`The local SES server answered ${response.status} to GET /store`);
-    const { emails } = v.parse(StoreSchema, await response.json());
-    const oldestFirst = [...emails].sort((a, b) => a.at - b.at);
+    return v.parse(StoreSchema, await response.json()).emails;
+  };
+  const storedTexts = async () => (await stored()).map((e) => e.body.text ?? '');
+  /** The stored emails carrying each invitation's link, oldest first. */
+  const emailsOf = async (refs: readonly InvitationRef[]) => {
+    const oldestFirst = [...(await stored())].sort((a, b) => a.at - b.at);
     return refs.map((ref) => {
       const link = `/s/${signInvitationToken(linkSecret, ref)}`;
       return oldestFirst.filter((e) => e.body.text?.includes(link));
@@ -27,6 +31,10 @@ export function sesStoreRecords(sesEndpoint: string, linkSecret: string): SendRe
         if (emails[0]) found.set(refs[i]!.invitationId, emails[0].messageId);
       }
       return found;
+    },
+    async mails(refs) {
+      const texts = await storedTexts();
+      return new Set(refs.filter((ref) => texts.some((text) => text.includes(`\nRef. ${ref}`))));
     },
     // A reminder is told from the first email by its subject; the n-th was taken once n are stored.
     async reminders(refs) {
