@@ -4,16 +4,24 @@ import type { Db, Mailer } from '@rapport/core';
 /** What an injected fault does: answer a 5xx, or never answer (a Lambda timing out mid-request). */
 export type Fault = '5xx' | 'hang';
 
+/** Which calls a planted fault counts: TransactWriteItems only, or every write (put, update, delete, transaction, batch). */
+export type FaultTarget = 'transact' | 'write';
+
+const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)Command$/;
+
 /**
  * The Db's engine with a fault planted in one call: DynamoDB Local does not fail on demand. The
- * Nth TransactWriteItems after `failTransactWrite(n)` fails as the service's own 500 would, or
- * hangs; every other call goes to DynamoDB Local unchanged.
+ * Nth TransactWriteItems after `failTransactWrite(n)` (the Nth write of any kind after
+ * `failWrite(n)`) fails as the service's own 500 would, or hangs; every other call goes to
+ * DynamoDB Local unchanged.
  */
 export function faultyDb(db: Db) {
-  let plan: { nth: number; fault: Fault } | undefined;
+  let plan: { nth: number; fault: Fault; target: FaultTarget } | undefined;
   let seen = 0;
-  const send = ((command: { input?: { TransactItems?: unknown } }, ...rest: unknown[]) => {
-    if (plan && command.input?.TransactItems !== undefined && ++seen === plan.nth) {
+  const counts = (command: { constructor: { name: string }; input?: { TransactItems?: unknown } }, target: FaultTarget) =>
+    target === 'transact' ? command.input?.TransactItems !== undefined : WRITE_COMMANDS.test(command.constructor.name);
+  const send = ((command: { constructor: { name: string }; input?: { TransactItems?: unknown } }, ...rest: unknown[]) => {
+    if (plan && counts(command, plan.target) && ++seen === plan.nth) {
       const { fault } = plan;
       plan = undefined;
       if (fault === 'hang') return new Promise(() => undefined);
@@ -22,11 +30,32 @@ export function faultyDb(db: Db) {
     return (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
   }) as Db['doc']['send'];
   const doc = Object.assign(Object.create(db.doc) as Db['doc'], { send });
+  const arm = (nth: number, fault: Fault, target: FaultTarget) => {
+    plan = { nth, fault, target };
+    seen = 0;
+  };
   return {
     db: { ...db, doc } satisfies Db,
-    failTransactWrite(nth: number, fault: Fault = '5xx') {
-      plan = { nth, fault };
-      seen = 0;
+    failTransactWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'transact'),
+    failWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'write'),
+    /** Takes back a fault not yet met. */
+    disarm() {
+      plan = undefined;
+    },
+  };
+}
+
+/**
+ * Stub: SES takes the email (sent for real through `mailer`) and answers, then DynamoDB fails the
+ * next write (`target`) with a 500: the worker dies between SES's answer and writing it down.
+ * Call `disarm()` on the faulty Db after the job if no such write came.
+ */
+export function dbFailsAfterSesMailer(mailer: Mailer, faulty: ReturnType<typeof faultyDb>, target: FaultTarget = 'transact'): Mailer {
+  return {
+    async send(message) {
+      const sent = await mailer.send(message);
+      (target === 'transact' ? faulty.failTransactWrite : faulty.failWrite)(1);
+      return sent;
     },
   };
 }
@@ -45,3 +74,13 @@ export function answerLostMailer(mailer: Mailer): Mailer {
     },
   };
 }
+
+/** Stub: the connection to SES resets once the request is on its way, before SES took it: SES takes nothing, and the worker cannot tell. */
+export const resetBeforeSesMailer: Mailer = {
+  send: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+};
+
+/** Stub: no connection to SES is made at all (refused): certainly not taken, so the send is retried later. */
+export const refusedMailer: Mailer = {
+  send: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+};

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, isolatedTestDeps, sesEmails } from '@rapport/testing';
+import { answerLostMailer, isolatedTestDeps, resetBeforeSesMailer as resetBeforeSes, sesEmails } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createAgency } from '../agency/agency';
@@ -54,11 +54,6 @@ const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({
   mailFrom: 'surveys@rapport.example',
   now: () => at,
 });
-
-/** Stub: the connection to SES resets before the request reaches it; SES takes nothing. */
-const resetBeforeSes: Mailer = {
-  send: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
-};
 
 let n = 0;
 /** A round of `count` reporters created at `t0`, nothing sent: each invitation leased until t0 + 15 min. */
