@@ -14,6 +14,7 @@ import { deliver, LEASE_MS, type DeliveryDeps } from '../sending/deliver';
 import type { InvitationJob, JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
+import { closeRound } from './expiry';
 import { recoverSends } from './recovery';
 
 /**
@@ -189,6 +190,24 @@ describe('the recovery sweep', () => {
     expect(settled.counts).toMatchObject({ sending: 0, sent: 0, responded: 2 });
     expect(await delivered(agencyId, campaignId)).toBe(2);
     expect(await sweepAt(after(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+  });
+
+  it('keeps the lease of a send in doubt through a revised answer: the sweep still settles it, and the round closes (stub: SES\'s answer lost)', async () => {
+    // Found by the exactly-once property: deliver (answer lost), answer, answer again.
+    const t0 = new Date('2033-05-10T09:00:00.000Z');
+    const { agencyId, round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(await deliver(deliveryAt(t0, answerLostMailer(mailer)), job)).toBe('in-doubt');
+    await submitResponse(db, job, { responsiveness: 4 }, after(t0, 1));
+    await submitResponse(db, job, { responsiveness: 2 }, after(t0, 2));
+    expect(await stored(job)).toMatchObject({ status: 'responded', answeredFrom: 'sending', GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+
+    expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 1, resent: 0, jobs: [] });
+    const [email] = await sesEmails({ to: emails[0]! });
+    expect(await stored(job)).toMatchObject({ status: 'responded', answeredFrom: 'sent', messageId: email!.messageId });
+    expect(deliveryCounts(await getRound(db, agencyId, round.roundId))).toMatchObject({ sending: 0, sent: 1 });
+    expect(await closeRound(db, round.roundId, new Date(round.closesAt))).toBe(true);
+    expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed' });
   });
 
   it('sends once when a sweep acts on a cut-off send it read before another sweep queued it again and a worker claimed it (stub: connection reset before SES)', async () => {

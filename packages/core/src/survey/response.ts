@@ -121,6 +121,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     };
     const from: InvitationStatus = invitation.status;
     const firstAnswer = from !== 'responded';
+    // A send still unrecorded (answered while `sending`, first time or not) keeps its lease: the
+    // recovery sweep settles it if its worker died, and the round closes only once it is settled.
+    const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending');
     const scope = counterScope(round, invitation);
     try {
       await db.doc.send(
@@ -148,8 +151,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
                 // Leaving the reminder index here is what cancels the reminders. The status it had
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
-                // A send still unrecorded keeps its lease: the recovery sweep settles it if its worker died.
-                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${from === 'sending' ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
+                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
                 ConditionExpression: '#status = :from',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
