@@ -84,6 +84,7 @@ export const keys = {
   commitment: (agencyId: string, proId: string, commitmentId: string) => ({ PK: `AG#${agencyId}`, SK: `CMT#${proId}#${commitmentId}` }),
   summarySent: (agencyId: string, proId: string, period: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#SUM`, SK: period }),
   agencySummarySent: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: period }),
+  agencyAdminSummarySent: (agencyId: string, period: string, adminHash: string) => ({ PK: `AG#${agencyId}#SUM`, SK: `${period}#ADM#${adminHash}` }),
   /** An agency's summary run of a period: how far its pros were listed, and how many of them are settled. */
   summaryRun: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: `RUN#${period}` }),
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),

@@ -13,6 +13,8 @@ import { closeRound } from '../jobs/expiry';
 import { mapConcurrent } from '../db/batch';
 import { deliver, type DeliveryDeps, type DeliveryOutcome } from '../sending/deliver';
 import type { SendJob } from '../sending/queue';
+import type { SendRecords } from '../sending/records';
+import { recoverSends } from '../jobs/recovery';
 import type { Audience } from '../survey/instrument';
 import { TIPS } from './tips';
 import { runSummaries } from './job';
@@ -20,8 +22,9 @@ import { runSummaries } from './job';
 /** The job walks every agency, so it runs on a table of its own. */
 let db: Db;
 let mailer: Mailer;
+let records: SendRecords;
 beforeAll(async () => {
-  ({ db, mailer } = await isolatedTestDeps());
+  ({ db, mailer, records } = await isolatedTestDeps());
 });
 afterAll(() => db.client.destroy());
 
@@ -30,6 +33,9 @@ afterAll(() => db.client.destroy());
  * and every job those queued, delivered (`times` at once each, at most 8 jobs in flight), with a
  * tally of what the summary jobs did. Backoff delays are not waited for.
  */
+/** What the workers told as permanent failures (`DeliveryDeps.warn`). */
+const warned: Record<string, string>[] = [];
+
 function summaries(on: Db, send: Mailer = mailer) {
   const waiting: SendJob[] = [];
   const delivery = (at: Date): DeliveryDeps => ({
@@ -41,6 +47,7 @@ function summaries(on: Db, send: Mailer = mailer) {
     publicUrl: 'http://localhost:3000',
     now: () => at,
     requeue: async (job) => void waiting.push(job),
+    warn: (message, fields) => void warned.push({ message, ...fields }),
   });
   return async (at: Date, options: { period?: string; times?: number; runs?: number } = {}) => {
     const runs = await Promise.all(Array.from({ length: options.runs ?? 1 }, () => runSummaries({ db: on, queue: { enqueue: async (jobs) => void waiting.push(...jobs) } }, at, options)));
@@ -280,22 +287,52 @@ describe('the summary job', () => {
         return mailer.send(message);
       },
     };
-    const errors: string[] = [];
-    const logged = console.error;
-    console.error = (line: string) => void errors.push(line);
-    try {
-      // Sent: Tia's, and Quentin's July summary with its agency's (monthly, due on the 1st).
-      expect(await summaries(db, faulty)(new Date('2030-08-12T09:00:00Z'))).toMatchObject({ sent: 3, failed: 1, retried: 2 });
-    } finally {
-      console.error = logged;
-    }
+    // Sent: Tia's, and Quentin's July summary with its agency's (monthly, due on the 1st).
+    expect(await summaries(db, faulty)(new Date('2030-08-12T09:00:00Z'))).toMatchObject({ sent: 3, failed: 1, retried: 2 });
     expect(await sesEmails({ to: emails.Tia! })).toHaveLength(1);
     expect(await summaryMarked(agencyId, proIds.Tia!, '2030-W32')).toBe('sent');
     const { Item: rejected } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proIds.Rex!, '2030-W32'), ConsistentRead: true }));
     expect(rejected).toMatchObject({ status: 'failed', failure: 'MessageRejected', failedAt: '2030-08-12T09:00:00.000Z' });
-    expect(errors.map((e) => JSON.parse(e))).toContainEqual(expect.objectContaining({ message: 'summary failed', agencyId, proId: proIds.Rex, failure: 'MessageRejected' }));
+    expect(warned).toContainEqual({ message: 'email refused for good', kind: 'summary', agencyId, proId: proIds.Rex, period: '2030-W32', failure: 'MessageRejected' });
     // Both are settled: the run is complete, and not tried again.
     expect(await runRecord(agencyId, '2030-W32')).toMatchObject({ listed: true, total: 2, settled: 2 });
+  });
+  // Stubs: the local SES server cannot lose its answer, fail before a request, or throttle one address.
+  it("settles summaries cut off mid-send from SES's record, and retries a throttled admin without sending the other admin a second (stubs: answer lost, reset before SES, throttling)", async () => {
+    const unique = Date.now();
+    const [boss, deputy] = [`boss-${unique}@acme.example`, `deputy-${unique}@acme.example`];
+    const { agencyId, emails, proIds } = await agencyWith('UTC', '2030-10-07T10:00:00Z', { Uma: reporters([4, 4, 5]), Vic: reporters([3, 4, 4]) }, { summary: { adminEmails: [boss, deputy] } });
+    let deputyThrottled = 0;
+    const faulty: Mailer = {
+      send: async (message) => {
+        if (message.to.address === emails.Uma) {
+          await mailer.send(message);
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        if (message.to.address === emails.Vic) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        if (message.to.address === deputy && ++deputyThrottled <= 1) throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
+        return mailer.send(message);
+      },
+    };
+    const at = new Date('2030-10-14T09:00:00Z');
+    // (Other agencies of this table are due too: only this one's emails are counted.)
+    expect(await summaries(db, faulty)(at)).toMatchObject({ failed: 0, retried: 1 });
+    expect(deputyThrottled).toBe(2);
+    for (const address of [boss, deputy]) expect(await sesEmails({ to: address })).toHaveLength(1);
+    const period = '2030-W41';
+    expect(await summaryMarked(agencyId, proIds.Uma!, period)).toBe('sending');
+    expect(await summaryMarked(agencyId, proIds.Vic!, period)).toBe('sending');
+
+    // The recovery sweep, once the claims' leases have run out.
+    const resend: SendJob[] = [];
+    const recovered = await recoverSends({ db, records, queue: { enqueue: async (jobs) => void resend.push(...jobs) } }, new Date(at.getTime() + 16 * 60_000));
+    expect(recovered).toEqual({ requeued: 0, recorded: 1, resent: 1 });
+    expect(resend).toEqual([{ kind: 'summary', agencyId, proId: proIds.Vic, period }]);
+    expect(await summaryMarked(agencyId, proIds.Uma!, period)).toBe('sent');
+    expect(await deliver({ db, mailer, linkSecret: 'test-link-secret-that-is-long-enough-0123456789', mailFrom: 'summaries@rapport.example', publicUrl: 'http://localhost:3000', now: () => at }, resend[0]!)).toBe('sent');
+    for (const name of ['Uma', 'Vic']) expect(await sesEmails({ to: emails[name]! })).toHaveLength(1);
+    for (const address of [boss, deputy]) expect(await sesEmails({ to: address })).toHaveLength(1);
+    expect(await runRecord(agencyId, period)).toMatchObject({ listed: true, total: 3, settled: 3 });
   });
 });
 

@@ -1,16 +1,17 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { AGENCIES_PARTITION, keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { queryAll } from '../db/page';
-import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
 import { getAgency, type Agency } from '../agency/agency';
 import { listPros, type Pro } from '../pro/pro';
 import { anyBatchReleased } from '../release/release';
-import type { MailerError } from '../email/mailer';
 import { iso } from '../shared/time';
 import { sendWithRetry } from '../sending/retry';
+import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
+import { addressHash } from '../survey/address';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds } from '../sending/retry';
@@ -180,25 +181,12 @@ async function settleQuiet(db: Db, agencyId: string, period: string, proIds: str
   }
 }
 
-/** Gives a claim back (SES took nothing): the marker goes, and the run counts one fewer settled. */
-function unsettle(db: Db, marker: { PK: string; SK: string }, agencyId: string, period: string): Promise<boolean> {
-  return transactIfUnchanged(db, [
-    { Delete: { TableName: db.table, Key: marker, ConditionExpression: '#status = :sending', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':sending': 'sending' } } },
-    countSettled(db, agencyId, period, -1),
-  ]);
-}
 
 const countSettled = (db: Db, agencyId: string, period: string, n: number): TransactItems[number] => ({
   Update: { TableName: db.table, Key: keys.summaryRun(agencyId, period), UpdateExpression: 'ADD settled :n', ExpressionAttributeValues: { ':n': n } },
 });
 
-function recordOutcome(db: Db, marker: { PK: string; SK: string }, set: Record<string, unknown>) {
-  const { clauses, names, values } = setAttributes(set);
-  return db.doc.send(new UpdateCommand({ TableName: db.table, Key: marker, UpdateExpression: `SET ${clauses.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values }));
-}
 
-const logFailure = (message: string, fields: Record<string, unknown>, error: MailerError) =>
-  console.error(JSON.stringify({ level: 'error', message, ...fields, failure: error.code, error: error.message }));
 
 /** The tips the pro got last period, so this period's differ. */
 async function lastTipIds(db: Db, agencyId: string, proId: string, period: SummaryPeriod, timeZone: string): Promise<string[]> {
@@ -218,9 +206,12 @@ export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>
 /**
  * A `summary` job: one pro's summary of a period, at most one SES call. One BatchGet reads the
  * marker, the agency and the pro; a pro with a marker is settled already. A quiet period (nothing
- * released) is settled as `quiet` (the agency's job settles most of those before any job). Otherwise the `sending` marker claims it before SES is called,
- * so a job run twice, or twice at once, sends once. SES not taking it (throttled, down) gives the
- * claim back and queues the job again with backoff; a rejection is recorded `failed` with its code.
+ * released) is settled as `quiet` (the agency's job settles most of those before any job).
+ * Otherwise a mail claim (`mailClaim`: `sending`, leased) is the marker, counted settled, before
+ * SES is called, so a job run twice, or twice at once, sends once. SES not taking it (throttled,
+ * down) gives the claim back and queues the job again with backoff; a worker that dies or an SES
+ * answer lost leaves the claim to the recovery sweep, which settles it from SES's record; a
+ * rejection is recorded `failed` with its code.
  */
 export async function deliverProSummary(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'summary' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
@@ -230,60 +221,80 @@ export async function deliverProSummary(deps: DeliveryDeps, job: Extract<SendJob
   const agency = withoutKeys<Agency>(found.get(itemKey(keys.agency(job.agencyId)))!);
   const pro = withoutKeys<Pro>(found.get(itemKey(keys.pro(job.agencyId, job.proId)))!);
   const built = await proSummaryFor(deps, agency, pro, summaryPeriodOf(job.period, agency.timezone));
-  const now = iso(deps.now());
-  if (!built) return (await settle(db, marker, job.agencyId, job.period, { status: 'quiet', at: now })) ? 'skipped' : 'not-due';
+  const now = deps.now();
+  if (!built) return (await settle(db, marker, job.agencyId, job.period, { status: 'quiet', at: iso(now) })) ? 'skipped' : 'not-due';
 
   const tipIds = built.summary.weakest?.tips.map((t) => t.id) ?? [];
-  if (!(await settle(db, marker, job.agencyId, job.period, { status: 'sending', claimedAt: now, tipIds }))) return 'not-due';
-  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { name: pro.name, address: pro.email }, ...built.rendered });
+  if (!(await settle(db, marker, job.agencyId, job.period, { ...mailClaim(marker, job, now, keys.summaryRun(job.agencyId, job.period)), tipIds }))) return 'not-due';
+  return sendClaimed(deps, job, marker, { name: pro.name, address: pro.email }, built.rendered, { agencyId: job.agencyId, proId: job.proId, period: job.period });
+}
+
+/**
+ * Sends a claimed summary and settles its claim: `sent`; given back and queued again with backoff
+ * when SES took nothing; left to the recovery sweep when SES may have taken it; `failed` (logged)
+ * when SES refused it for good.
+ */
+async function sendClaimed(
+  deps: DeliveryDeps,
+  job: Extract<SendJob, { kind: 'summary' | 'agency-summary' }>,
+  marker: { PK: string; SK: string },
+  to: { name?: string; address: string },
+  rendered: { subject: string; text: string; html: string },
+  ids: Record<string, string>,
+): Promise<DeliveryOutcome> {
+  const { db } = deps;
+  const ref = mailRef(marker);
+  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to, ...rendered, text: withMailRef(rendered.text, ref), tags: mailTags(ref) });
   if (!('error' in sent)) {
-    await recordOutcome(db, marker, { status: 'sent', sentAt: iso(deps.now()), messageId: sent.messageId });
+    await mailSent(db, marker, deps.now(), sent.messageId);
     return 'sent';
   }
-  if (sent.error.retryable && sent.error.notAccepted && (await unsettle(db, marker, job.agencyId, job.period))) {
+  if (sent.error.retryable && sent.error.notAccepted) {
+    const countsOn = job.kind === 'summary' ? keys.summaryRun(job.agencyId, job.period) : undefined;
+    if (!(await releaseMail(db, marker, countsOn))) return 'not-due';
     const retries = (job.retries ?? 0) + 1;
     await deps.requeue?.({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
     return 'retry';
   }
-  // Refused for good, or SES may have taken it (a timeout): never sent again.
-  await recordOutcome(db, marker, { status: 'failed', failedAt: iso(deps.now()), failure: sent.error.code });
-  logFailure('summary failed', { agencyId: job.agencyId, proId: job.proId, period: job.period }, sent.error);
+  if (sent.error.retryable) return 'in-doubt';
+  await mailFailed(db, marker, deps.now(), sent.error.code);
+  deps.warn?.('email refused for good', { kind: job.kind, ...ids, failure: sent.error.code });
   return 'failed';
 }
 
 /**
- * An `agency-summary` job: the agency summary of a period to each of `summary.adminEmails`,
- * claimed like a pro's. If no admin got it because SES took nothing, the claim is given back and
- * the job queued again with backoff; otherwise the outcome is recorded, with each failure's code.
+ * An `agency-summary` job. Without `admin`, it settles the agency's summary of the period on the
+ * run record and queues one job per address of `summary.adminEmails` (by the address's hash: jobs
+ * carry ids only). With `admin`, it sends that admin the agency summary under a mail claim of its
+ * own, so each admin gets it once, and one admin's throttling is retried without the others'.
  */
 export async function deliverAgencySummary(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'agency-summary' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
-  const marker = keys.agencySummarySent(job.agencyId, job.period);
   const agency = await getAgency(db, job.agencyId);
   const admins = agency.summary.adminEmails;
-  if (!(await settle(db, marker, job.agencyId, job.period, { status: admins.length ? 'sending' : 'quiet', claimedAt: iso(deps.now()) }))) return 'not-due';
-  if (admins.length === 0) return 'skipped';
+  if (job.admin === undefined) {
+    const marker = keys.agencySummarySent(job.agencyId, job.period);
+    if (!(await settle(db, marker, job.agencyId, job.period, { status: admins.length ? 'queued' : 'quiet', at: iso(deps.now()) }))) return 'not-due';
+    await enqueue(deps, admins.map((address) => ({ ...job, admin: addressHash(address) })));
+    return admins.length ? 'queued' : 'skipped';
+  }
+  const address = admins.find((a) => addressHash(a) === job.admin);
+  // No longer an admin address of the agency: nothing to send.
+  if (!address) return 'skipped';
+  const marker = keys.agencyAdminSummarySent(job.agencyId, job.period, job.admin);
+  if (!(await claimOnce(db, marker, mailClaim(marker, job, deps.now())))) return 'not-due';
   let rendered;
   try {
     rendered = renderAgencySummary(await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), `${deps.publicUrl}/docs`));
   } catch (error) {
-    // Not built (a DynamoDB error): the job fails and is delivered again.
-    await unsettle(db, marker, job.agencyId, job.period);
+    // Not built (a DynamoDB error): the claim is given back and the job, failing, is delivered again.
+    await releaseMail(db, marker, undefined);
     throw error;
   }
-  const failures: MailerError[] = [];
-  for (const address of admins) {
-    const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { address }, ...rendered });
-    if ('error' in sent) failures.push(sent.error);
-  }
-  const nothingTaken = failures.length === admins.length && failures.every((e) => e.retryable && e.notAccepted);
-  if (nothingTaken && (await unsettle(db, marker, job.agencyId, job.period))) {
-    const retries = (job.retries ?? 0) + 1;
-    await deps.requeue?.({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
-    return 'retry';
-  }
-  const delivered = admins.length - failures.length;
-  await recordOutcome(db, marker, { status: delivered ? 'sent' : 'failed', sentAt: iso(deps.now()), delivered, failures: failures.map((e) => e.code) });
-  for (const error of failures) logFailure('agency summary failed for an admin', { agencyId: job.agencyId, period: job.period }, error);
-  return delivered ? 'sent' : 'failed';
+  return sendClaimed(deps, job, marker, { address }, rendered, { agencyId: job.agencyId, period: job.period });
+}
+
+/** Puts a marker if none is there: false when one was. */
+async function claimOnce(db: Db, marker: { PK: string; SK: string }, record: Record<string, unknown>): Promise<boolean> {
+  return transactIfUnchanged(db, [{ Put: { TableName: db.table, Item: { ...marker, type: 'summarySent', ...record }, ConditionExpression: 'attribute_not_exists(PK)' } }]);
 }

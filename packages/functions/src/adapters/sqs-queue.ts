@@ -59,7 +59,7 @@ const SendJobSchema = v.variant('kind', [
     page: v.optional(v.strictObject({ listing: v.pipe(v.string(), v.isoTimestamp()), cursor: v.pipe(v.string(), v.maxLength(1024)) })),
   }),
   v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
-  v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, retries }),
+  v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, admin: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))), retries }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */
