@@ -85,3 +85,4 @@ export * from './cli';
 export * from './csv';
 export * from './row-space';
 export * from './aggregate';
+export * from './virtual-time';
