@@ -18,6 +18,11 @@ export interface LocalSystemOptions {
   dynamoDbPort: number;
   /** The SES server's port (setting `SES_PORT`). */
   sesPort: number;
+  /**
+   * An SES server running already (setting `SES_ENDPOINT`): used instead of starting one on
+   * `sesPort`, and left running at stop.
+   */
+  sesEndpoint?: string;
   /** Absolute folder for persisted data; DynamoDB Local keeps its file in `<dataDir>/dynamodb`. Undefined = in memory. */
   dataDir?: string;
   /** Source of the remaining configuration (TABLE_NAME, AWS_REGION, PUBLIC_URL, MAIL_FROM). Default `process.env`. */
@@ -55,7 +60,8 @@ export interface LocalSystem {
   dynamoDbPid: number;
   /**
    * Stops the HTTP server, the scheduler, the sender (emails being sent finish; queued ones stay
-   * `pending`), DynamoDB Local and the SES server, in that order. Safe to call twice.
+   * `pending`), DynamoDB Local and the SES server (unless `sesEndpoint` named one), in that order.
+   * Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -87,12 +93,12 @@ function localLinkSecret(dataDir: string | undefined): string {
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
-  const { port, dynamoDbPort, sesPort, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
+  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
   const api = `http://localhost:${port}`;
   const config = loadConfig({
     ...env,
     DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoDbPort}`,
-    SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
+    SES_ENDPOINT: sesEndpoint ?? `http://127.0.0.1:${sesPort}`,
     PUBLIC_URL: env.PUBLIC_URL || api,
     LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
   });
@@ -118,8 +124,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     })());
 
   try {
-    const ses = await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' });
-    undo.push(ses.stop);
+    // At `http://127.0.0.1:<sesPort>`, the config's SES_ENDPOINT, unless one was given.
+    if (!sesEndpoint) undo.push((await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' })).stop);
 
     const dynamo = await startDynamoDbLocal({
       port: dynamoDbPort,
@@ -142,7 +148,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     undo.push(queue.stop);
     // The queue and the sends of a previous run died with it: every lease is over now. What it
     // held goes out at once, and what it was sending is settled from the SES server's store
-    // (after a crash the store is as empty as the inbox, so those are sent again, once).
+    // (the SES server started here begins empty, so those are sent again, once; one given by
+    // SES_ENDPOINT remembers what it took).
     await recoverSends(deps, deps.now(), { leasesBefore: new Date('9999-01-01T00:00:00Z') });
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
@@ -171,9 +178,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         api,
         docs: `${api}/docs`,
         openapi: `${api}/openapi.json`,
-        inbox: `${ses.endpoint}/`,
+        inbox: `${config.sesEndpoint}/`,
         dynamodb: dynamo.endpoint,
-        ses: ses.endpoint,
+        ses: config.sesEndpoint!,
       },
       dataDir,
       table,
