@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig, runScheduledJobs, runSummaries } from '@rapport/core';
-import { createDeps, inProcessSendQueue, summaryDeps, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, sendConcurrency, summaryDeps, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 import { storedLinkSecret } from './system';
 
@@ -41,7 +41,7 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
   if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
   const config = loadConfig(env);
-  const queue = inProcessSendQueue(() => deps);
+  const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) });
   // The jobs it queues (closing a round, sending) run at the same moved clock as the sweep that found them.
   const deps: Deps = createDeps(config, { queue, now: () => at });
   try {

@@ -6,7 +6,7 @@
  * the clock gets there. Real I/O (DynamoDB Local, SES) takes no virtual time. No vitest import, so
  * `bench/` uses it too.
  */
-import { deliver, pacedMailer, runScheduledJobs, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, deliver, listInvitations, MAX_RECIPIENTS, pacedMailer, runScheduledJobs, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob } from '@rapport/core';
 import { deliveryDeps, type Deps } from '@rapport/functions';
 
 interface Timer {
@@ -186,4 +186,36 @@ export function virtualSender({ deps, mailer, ratePerSecond, startMs, concurrenc
   );
   vt.every(scheduleMs, () => runScheduledJobs({ db: deps.db, queue, records: deps.records }, vt.date()));
   return { vt, queue, sentAt, outcomes };
+}
+
+/**
+ * A backlog of `size` invitations written as the API writes them (createRound, 2,000 recipients a
+ * round, so leases and items are real), under one new agency and pro. Returns the rounds and the
+ * jobs the route would queue.
+ */
+export async function seedBacklog(db: Db, size: number, now: Date) {
+  const agency = await createAgency(db, { name: 'Backlog' }, now);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: 'jane@backlog.example' }, now);
+  const rounds: { roundId: string; size: number }[] = [];
+  const jobs: SendJob[] = [];
+  for (let first = 0; first < size; first += MAX_RECIPIENTS) {
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: `Part ${first}` }, now);
+    const recipients = Array.from({ length: Math.min(MAX_RECIPIENTS, size - first) }, (_, i) => ({ email: `r${first + i}-${agency.agencyId.slice(3)}@backlog.example`, audience: 'reporter' }));
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    if (accepted.length !== recipients.length) throw new Error(`Backlog: ${recipients.length - accepted.length} recipients skipped`);
+    rounds.push({ roundId: round.roundId, size: accepted.length });
+    jobs.push(...accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId })));
+  }
+  return { rounds, jobs };
+}
+
+/** How many invitations of a round are in each status. */
+export async function statusCounts(db: Db, roundId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let cursor: string | null | undefined; cursor !== null; ) {
+    const page = await listInvitations(db, roundId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const i of page.items) counts[i.status] = (counts[i.status] ?? 0) + 1;
+    cursor = page.nextCursor;
+  }
+  return counts;
 }

@@ -1,12 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isolatedTestDeps, virtualSender } from '@rapport/testing';
+import { isolatedTestDeps, seedBacklog, statusCounts, virtualSender } from '@rapport/testing';
 import type { Deps } from '@rapport/functions';
-import { createAgency } from '../agency/agency';
-import { createPro } from '../pro/pro';
-import { createCampaign } from '../campaign/campaign';
 import type { Mailer } from '../email/mailer';
-import { createRound, listInvitations, MAX_RECIPIENTS } from '../survey/round';
 import { LEASE_MS } from '../sending/deliver';
 import { LEASE_PARTITIONS } from '../db/keys';
 
@@ -30,7 +26,7 @@ const RATE = SIZE / DRAIN_SECONDS;
  * once per lease run out. The k-th re-queue comes at least 15 min × (2^k − 1) after creation
  * (leases of 15, 30, 60, … minutes), so k ≤ log2(1 + wait / 15 min).
  */
-export const enqueueBound = (waitMs: number) => 1 + Math.floor(Math.log2(1 + waitMs / LEASE_MS));
+const enqueueBound = (waitMs: number) => 1 + Math.floor(Math.log2(1 + waitMs / LEASE_MS));
 
 describe(`a backlog of ${SIZE.toLocaleString('en')} invitations at ${RATE} emails a second (virtual time, counting mailer)`, () => {
   let deps: Deps;
@@ -39,9 +35,6 @@ describe(`a backlog of ${SIZE.toLocaleString('en')} invitations at ${RATE} email
   it('drains in (count ÷ rate) × 1.1, each invitation queued a bounded number of times and emailed once', async () => {
     deps = await isolatedTestDeps();
     const start = new Date('2026-03-02T09:00:00Z');
-    const agency = await createAgency(deps.db, { name: 'Backlog' }, start);
-    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane', email: 'jane@backlog.example' }, start);
-
     const received = new Map<string, number>();
     const counting: Mailer = {
       async send(message) {
@@ -51,16 +44,9 @@ describe(`a backlog of ${SIZE.toLocaleString('en')} invitations at ${RATE} email
     };
     const { vt, queue, sentAt, outcomes } = virtualSender({ deps, mailer: counting, ratePerSecond: RATE, startMs: start.getTime() });
 
-    // Seeded through createRound, as the API does (so leases are real), and queued as the route queues.
-    const rounds: string[] = [];
-    for (let first = 0; first < SIZE; first += MAX_RECIPIENTS) {
-      const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: `Part ${first}` }, start);
-      const recipients = Array.from({ length: Math.min(MAX_RECIPIENTS, SIZE - first) }, (_, i) => ({ email: `r${first + i}@backlog.example`, audience: 'reporter' }));
-      const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients }, start);
-      expect(accepted).toHaveLength(recipients.length);
-      await queue.enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
-      rounds.push(round.roundId);
-    }
+    // Written through createRound, as the API does (so leases are real), and queued as the route queues.
+    const { rounds, jobs } = await seedBacklog(deps.db, SIZE, start);
+    await queue.enqueue(jobs);
 
     await vt.runUntil(() => sentAt.size === SIZE, 2 * DRAIN_SECONDS * 1000);
 
@@ -73,20 +59,11 @@ describe(`a backlog of ${SIZE.toLocaleString('en')} invitations at ${RATE} email
     // Each invitation queued at most 1 + ⌊log2(1 + wait / 15 min)⌋ times; 3 for the last ones (wait ≈ 66 min).
     for (const [invitationId, at] of sentAt) expect(queue.enqueued.get(invitationId)!).toBeLessThanOrEqual(enqueueBound(at - start.getTime()));
     expect(Math.max(...queue.enqueued.values())).toBe(enqueueBound(DRAIN_SECONDS * 1000));
-    // The sweeps found the waiting ones: the first quarter of an hour's worth went out on the first queueing.
+    // Those sent within their first lease were queued once.
     expect(Math.min(...queue.enqueued.values())).toBe(1);
 
     // The database agrees: every invitation sent, none left in the lease index.
-    for (const roundId of rounds) {
-      const statuses = new Map<string, number>();
-      let cursor: string | undefined;
-      do {
-        const page = await listInvitations(deps.db, roundId, { limit: 100, ...(cursor ? { cursor } : {}) });
-        for (const i of page.items) statuses.set(i.status, (statuses.get(i.status) ?? 0) + 1);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      expect(Object.fromEntries(statuses)).toEqual({ sent: Math.min(MAX_RECIPIENTS, SIZE - rounds.indexOf(roundId) * MAX_RECIPIENTS) });
-    }
+    for (const round of rounds) expect(await statusCounts(deps.db, round.roundId)).toEqual({ sent: round.size });
     for (const partition of LEASE_PARTITIONS) {
       const leased = await deps.db.doc.send(
         new QueryCommand({ TableName: deps.db.table, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': partition }, Select: 'COUNT' }),
