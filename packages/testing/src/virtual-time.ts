@@ -11,7 +11,6 @@ import { deliveryDeps, type Deps } from '@rapport/functions';
 
 interface Timer {
   at: number;
-  seq: number;
   fire: () => void;
 }
 
@@ -33,7 +32,6 @@ export interface VirtualTime {
 
 export function createVirtualTime(startMs: number): VirtualTime {
   let now = startMs;
-  let seq = 0;
   const timers: Timer[] = [];
   let busy = 0;
   let failure: unknown;
@@ -43,7 +41,7 @@ export function createVirtualTime(startMs: number): VirtualTime {
   };
 
   const at = (when: number, fire: () => void) => {
-    const timer = { at: when, seq: seq++, fire };
+    const timer = { at: when, fire };
     // Sorted by time, then order of arming; few timers are armed at once (sleepers, delayed jobs, the schedule).
     let i = timers.length;
     while (i > 0 && timers[i - 1]!.at > when) i--;
@@ -127,7 +125,11 @@ export function virtualQueue(vt: VirtualTime, handle: (job: SendJob) => Promise<
           pump();
         });
     }
-    if (head > 10_000 && head * 2 > line.length) line.splice(0, head), (head = 0);
+    // Drop what has been taken now and then, so a long backlog costs no quadratic shifting.
+    if (head > 10_000 && head * 2 > line.length) {
+      line.splice(0, head);
+      head = 0;
+    }
   };
   const join = (jobs: readonly SendJob[]) => {
     line.push(...jobs);
