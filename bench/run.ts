@@ -4,6 +4,7 @@
  * across machines; absolute times depend on the machine.
  */
 import { freePort, startLocalSystem } from '@rapport/local';
+import { benchRealTimeDrain, benchVirtualDrain } from './backlog';
 import { benchRounds } from './rounds';
 import { benchScores } from './scores';
 import { benchSummaries } from './summaries';
@@ -53,6 +54,18 @@ try {
   if (new Set(summaries.map((s) => `${s.later.calls}/${s.later.readUnits}`)).size > 1) {
     console.error('FAIL: a later hourly summary run costs more with more pros');
     process.exitCode = 1;
+  }
+
+  console.log('Backlog drain: invitations sent per second against the configured sending rate:');
+  for (const r of [await benchRealTimeDrain(system.config, log), await benchVirtualDrain(system.config, log)]) {
+    const enqueues = r.enqueues ? `   queued ${r.enqueues.mean.toFixed(2)}× per invitation on average, ${r.enqueues.max}× at most` : '';
+    console.log(
+      `  ${r.label.padEnd(32)} ${r.count.toLocaleString('en').padStart(6)} at ${String(r.rate).padStart(4)}/s   ${(r.count / r.seconds).toFixed(2).padStart(6)}/s   ratio ${r.ratio.toFixed(3)}${enqueues}`,
+    );
+    if (r.ratio < 1 / 1.1) {
+      console.error(`FAIL: the backlog drained at less than the configured rate ÷ 1.1 (${r.label})`);
+      process.exitCode = 1;
+    }
   }
 } finally {
   await system.stop();

@@ -35,6 +35,14 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
 }
 
 /**
+ * Jobs the in-process sender runs at once for a sending rate: the mailer keeps the rate, but each
+ * job also spends 100–250 ms on DynamoDB and SES around its call, so 4 workers alone cap the rate
+ * near 20–40 emails a second (the backlog benchmark measured 0.72 of 50/s). A quarter of the rate
+ * lets a job take 250 ms without slowing the rate; never fewer than 4.
+ */
+export const sendConcurrency = (ratePerSecond: number) => Math.max(4, Math.ceil(ratePerSecond / 4));
+
+/**
  * A queue whose jobs the send worker runs in this process. It reads the deps when a job runs, so
  * it can be made before them (they hold it). `observe` hears each job's outcome (`npm run job`).
  */

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { loadConfig, runScheduledJobs, runSummaries } from '@rapport/core';
-import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 import { storedLinkSecret } from './system';
 
@@ -43,7 +43,7 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   const config = loadConfig(env);
   // What the summaries sent: the run only queues them, one job per agency, then per pro.
   const mailed = { sent: 0, failed: 0 };
-  const queue = inProcessSendQueue(() => deps, {}, (job, outcome) => {
+  const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) }, (job, outcome) => {
     if (job.kind !== 'summary' && job.kind !== 'agency-summary') return;
     if (outcome === 'sent' || outcome === 'failed') mailed[outcome]++;
   });

@@ -16,6 +16,11 @@ describe('readLocalSettings', () => {
     });
   });
 
+  it('takes an SES server already running from SES_ENDPOINT', () => {
+    expect(readLocalSettings({ SES_ENDPOINT: 'http://127.0.0.1:9005' }, [], '/repo').sesEndpoint).toBe('http://127.0.0.1:9005');
+    expect(() => readLocalSettings({ SES_ENDPOINT: '127.0.0.1:9005' }, [])).toThrow('SES_ENDPOINT must be a URL such as http://127.0.0.1:8005 (got "127.0.0.1:9005").');
+  });
+
   it('keeps no data folder with --in-memory', () => {
     expect(readLocalSettings({}, ['--in-memory'], '/repo').dataDir).toBeUndefined();
   });

@@ -26,6 +26,7 @@ const SettingsSchema = v.object({
   DYNAMODB_PORT: port('DYNAMODB_PORT', 8000),
   SES_PORT: port('SES_PORT', 8005),
   DATA_DIR: v.optional(v.string(), '.data'),
+  SES_ENDPOINT: v.optional(v.pipe(v.string(), v.url((issue) => `SES_ENDPOINT must be a URL such as http://127.0.0.1:8005 (got "${String(issue.input)}").`))),
   JOBS_INTERVAL_SECONDS: v.optional(
     v.pipe(
       v.string(),
@@ -42,17 +43,23 @@ export interface LocalSettings {
   port: number;
   dynamoDbPort: number;
   sesPort: number;
+  /**
+   * An SES server already running (say one shared by several runs, or that must outlive this one):
+   * used instead of starting one on `sesPort`. Its store is the record of what was sent.
+   */
+  sesEndpoint?: string;
   /** Absolute; undefined with `--in-memory`. */
   dataDir: string | undefined;
   /** How often reminders, round closing and lost jobs are looked at. */
   jobsIntervalMs: number;
 }
 
-export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, DATA_DIR, JOBS_INTERVAL_SECONDS)';
+export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, SES_ENDPOINT, DATA_DIR, JOBS_INTERVAL_SECONDS)';
 
 /**
- * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), DATA_DIR
- * (`.data`, relative to `cwd`) and JOBS_INTERVAL_SECONDS (60), and the one flag `--in-memory`. Empty variables count as unset.
+ * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), SES_ENDPOINT
+ * (unset: start an SES server on SES_PORT), DATA_DIR (`.data`, relative to `cwd`) and
+ * JOBS_INTERVAL_SECONDS (60), and the one flag `--in-memory`. Empty variables count as unset.
  */
 export function readLocalSettings(
   env: Record<string, string | undefined>,
@@ -72,6 +79,7 @@ export function readLocalSettings(
     port: s.PORT,
     dynamoDbPort: s.DYNAMODB_PORT,
     sesPort: s.SES_PORT,
+    ...(s.SES_ENDPOINT !== undefined ? { sesEndpoint: s.SES_ENDPOINT } : {}),
     dataDir: args.includes('--in-memory') ? undefined : resolve(cwd, s.DATA_DIR),
     jobsIntervalMs: s.JOBS_INTERVAL_SECONDS * 1000,
   };

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { ensureTable, loadConfig, recoverSends, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
-import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler } from '@rapport/functions';
+import { createApp, createDeps, inProcessSendQueue, sendConcurrency, startInProcessScheduler } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
@@ -18,6 +18,11 @@ export interface LocalSystemOptions {
   dynamoDbPort: number;
   /** The SES server's port (setting `SES_PORT`). */
   sesPort: number;
+  /**
+   * An SES server running already (setting `SES_ENDPOINT`): used instead of starting one on
+   * `sesPort`, and left running at stop.
+   */
+  sesEndpoint?: string;
   /** Absolute folder for persisted data; DynamoDB Local keeps its file in `<dataDir>/dynamodb`. Undefined = in memory. */
   dataDir?: string;
   /** Source of the remaining configuration (TABLE_NAME, AWS_REGION, PUBLIC_URL, MAIL_FROM). Default `process.env`. */
@@ -55,7 +60,8 @@ export interface LocalSystem {
   dynamoDbPid: number;
   /**
    * Stops the HTTP server, the scheduler, the sender (emails being sent finish; queued ones stay
-   * `pending`), DynamoDB Local and the SES server, in that order. Safe to call twice.
+   * `pending`), DynamoDB Local and the SES server (unless `sesEndpoint` named one), in that order.
+   * Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -87,12 +93,12 @@ function localLinkSecret(dataDir: string | undefined): string {
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
-  const { port, dynamoDbPort, sesPort, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
+  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
   const api = `http://localhost:${port}`;
   const config = loadConfig({
     ...env,
     DYNAMODB_ENDPOINT: `http://127.0.0.1:${dynamoDbPort}`,
-    SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
+    SES_ENDPOINT: sesEndpoint ?? `http://127.0.0.1:${sesPort}`,
     PUBLIC_URL: env.PUBLIC_URL || api,
     LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
   });
@@ -118,8 +124,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     })());
 
   try {
-    const ses = await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' });
-    undo.push(ses.stop);
+    // At `http://127.0.0.1:<sesPort>`, the config's SES_ENDPOINT, unless one was given.
+    if (!sesEndpoint) undo.push((await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' })).stop);
 
     const dynamo = await startDynamoDbLocal({
       port: dynamoDbPort,
@@ -135,14 +141,15 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     });
 
     // On AWS, SQS feeds the sender and a schedule runs the job; here both run in this process.
-    const queue = inProcessSendQueue(() => deps);
+    const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) });
     const deps = createDeps(config, { queue });
     undo.push(async () => deps.db.client.destroy());
     const table = await ensureTable(deps.db.client, config.table);
     undo.push(queue.stop);
     // The queue and the sends of a previous run died with it: every lease is over now. What it
     // held goes out at once, and what it was sending is settled from the SES server's store
-    // (after a crash the store is as empty as the inbox, so those are sent again, once).
+    // (the SES server started here begins empty, so those are sent again, once; one given by
+    // SES_ENDPOINT remembers what it took).
     await recoverSends(deps, deps.now(), { leasesBefore: new Date('9999-01-01T00:00:00Z') });
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
@@ -171,9 +178,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
         api,
         docs: `${api}/docs`,
         openapi: `${api}/openapi.json`,
-        inbox: `${ses.endpoint}/`,
+        inbox: `${config.sesEndpoint}/`,
         dynamodb: dynamo.endpoint,
-        ses: ses.endpoint,
+        ses: config.sesEndpoint!,
       },
       dataDir,
       table,

@@ -88,3 +88,4 @@ export * from './row-space';
 export * from './aggregate';
 export * from './lambda-stream';
 export * from './dynamo';
+export * from './virtual-time';

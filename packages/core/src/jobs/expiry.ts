@@ -34,8 +34,8 @@ export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date): Prom
  * ones never sent become `skipped`, the round becomes `closed` (a cancelled one stays
  * `cancelled`), its anonymous answers are released (`releaseRound`), and it leaves the close index
  * last, so a run that dies half-way is finished by the next. A send not yet settled (claimed, or
- * cut off and waiting for the recovery sweep to read SES's record) keeps the round open until a
- * later run: it may yet be `sent`. Returns whether the round closed.
+ * cut off and waiting for the recovery sweep to read SES's record; a first email or a reminder)
+ * keeps the round open until a later run: it may yet be `sent`. Returns whether the round closed.
  */
 export async function closeRound(db: Db, roundId: string, now: Date): Promise<boolean> {
   // Closed and out of the close index already: a duplicate close job, nothing to do.
@@ -52,9 +52,12 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
   })) {
     const invitations = items as unknown as Invitation[];
-    inFlight ||= invitations.some((i) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending'));
+    // A reminder in flight too: expiring it would take it out of the lease index unsettled, counted
+    // in `remindersSent` whether or not SES took it.
+    const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || (i.status === 'sent' && i.reminderSending !== undefined);
+    inFlight ||= invitations.some(unsettled);
     // Many to a transaction, each with the round's counts; out of the reminder and lease indexes.
-    const ids = (status: string) => invitations.filter((i) => i.status === status).map((i) => i.invitationId);
+    const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { remove: ['GSI1PK', 'GSI1SK'] });
     await transitionMany(db, roundId, ids('pending'), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
   }
