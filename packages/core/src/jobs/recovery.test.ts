@@ -291,4 +291,28 @@ describe('the recovery sweep', () => {
     }
     expect((await getRound(db, round.agencyId, round.roundId)).counts).toMatchObject({ sent: 2 });
   });
+
+  it('keeps a round open while a reminder is in flight at its close: the sweep settles the reminder first, so remindersSent stays true (stub: connection reset before SES)', async () => {
+    // Found by the exactly-once property: closing expired the invitation and dropped the flight's
+    // lease, leaving a reminder SES never took counted in remindersSent.
+    const t0 = new Date('2033-09-10T09:00:00.000Z');
+    const { agencyId, round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    expect(await deliver(deliveryAt(t0), job)).toBe('sent');
+    const dueAt = (await stored(job)).nextReminderAt!;
+    const reminder: SendJob = { kind: 'reminder', roundId: job.roundId, invitationId: job.invitationId, dueAt };
+    // A late worker claims the reminder a minute before the close; its SES call resets.
+    const late = new Date(Date.parse(round.closesAt) - MINUTE);
+    expect(await deliver(deliveryAt(late, resetBeforeSes), reminder)).toBe('in-doubt');
+
+    expect(await closeRound(db, round.roundId, after(late, 2))).toBe(false);
+    expect(await stored(job)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    expect(await sweepAt(after(late, 16))).toMatchObject({ recorded: 0, resent: 1, jobs: [reminder] });
+    expect(await deliver(deliveryAt(after(late, 17)), reminder)).toBe('skipped');
+    expect(await closeRound(db, round.roundId, after(late, 18))).toBe(true);
+
+    expect(await stored(job)).toMatchObject({ status: 'expired', remindersSent: 0 });
+    expect((await sesEmails({ to: emails[0]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false]);
+    expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: expect.objectContaining({ sent: 0, expired: 1 }) });
+  });
 });
