@@ -315,4 +315,33 @@ describe('the recovery sweep', () => {
     expect((await sesEmails({ to: emails[0]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false]);
     expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed', counts: expect.objectContaining({ sent: 0, expired: 1 }) });
   });
+
+  it("settles a reminder whose recipient answered while it was in flight from SES's record: counted only if SES took it, and never sent again (stubs: SES's answer lost; connection reset before SES)", async () => {
+    // Found by the exactly-once property: the answer dropped the flight's lease, so a reminder SES
+    // never took stayed counted in remindersSent.
+    const t0 = new Date('2033-10-10T09:00:00.000Z');
+    const { round, jobs, emails } = await roundAt(t0, 2);
+    for (const job of jobs) expect(await deliver(deliveryAt(t0), job)).toBe('sent');
+    const [taken, lost] = jobs as [InvitationJob, InvitationJob];
+    const dueAt = (await stored(taken)).nextReminderAt!;
+    const t1 = new Date(Date.parse(dueAt) + MINUTE);
+    const reminder = (ref: InvitationJob): SendJob => ({ kind: 'reminder', roundId: ref.roundId, invitationId: ref.invitationId, dueAt });
+    expect(await deliver(deliveryAt(t1, answerLostMailer(mailer)), reminder(taken))).toBe('in-doubt');
+    expect(await deliver(deliveryAt(t1, resetBeforeSes), reminder(lost))).toBe('in-doubt');
+    for (const ref of [taken, lost]) {
+      await submitResponse(db, ref, { responsiveness: 3 }, after(t1, 1));
+      expect(await stored(ref)).toMatchObject({ status: 'responded', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    }
+
+    expect(await sweepAt(after(t1, 16))).toEqual({ requeued: 0, recorded: 1, resent: 0, jobs: [] });
+    for (const [ref, sent] of [[taken, 1], [lost, 0]] as const) {
+      const settled = await stored(ref);
+      expect(settled).toMatchObject({ status: 'responded', answeredFrom: 'sent', remindersSent: sent });
+      expect([settled.reminderSending, settled.GSI1PK]).toEqual([undefined, undefined]);
+    }
+    expect((await sesEmails({ to: emails[0]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false, true]);
+    expect((await sesEmails({ to: emails[1]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false]);
+    expect(await sweepAt(after(t1, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect((await getRound(db, round.agencyId, round.roundId)).counts).toMatchObject({ sent: 0, responded: 2 });
+  });
 });

@@ -9,7 +9,7 @@ import { iso } from '../shared/time';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
-import { finishReminder, rearmReminder } from '../sending/reminder';
+import { finishReminder, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
 import { mailSent, releaseMail } from '../sending/mail-claim';
 import { getRound, type Invitation, type Round } from '../survey/round';
@@ -75,11 +75,12 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
 }
 
 const isCutOff = (i: Leased) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
-const isReminderCutOff = (i: Leased) => i.status === 'sent' && i.reminderSending !== undefined;
+const isReminderCutOff = (i: Leased) => (i.status === 'sent' || i.status === 'responded') && i.reminderSending !== undefined;
 
 /**
  * Reminders cut off mid-send (see `deliverReminder`): with SES's record of that reminder, its
- * flight ends as the worker would have ended it; without, it is due again and queued.
+ * flight ends as the worker would have ended it; without, it is due again and queued. One whose
+ * recipient answered meanwhile just ends, counted only if SES took it.
  */
 async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], now: Date, roundOf: (i: Invitation) => Promise<Round>) {
   const settled = { recorded: 0, resent: 0 };
@@ -88,7 +89,10 @@ async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], 
   const resend: SendJob[] = [];
   for (const i of invitations) {
     const dueAt = i.reminderSending!;
-    if (accepted.has(i.invitationId)) {
+    if (i.status === 'responded') {
+      const taken = accepted.has(i.invitationId);
+      if ((await settleAnsweredReminder(deps.db, i, dueAt, { taken, leaseRead: i.GSI1SK })) && taken) settled.recorded++;
+    } else if (accepted.has(i.invitationId)) {
       if (await finishReminder(deps.db, await roundOf(i), i, dueAt, i.nextReminderAt, { leaseRead: i.GSI1SK })) settled.recorded++;
     } else if (await rearmReminder(deps.db, i, dueAt, { lastFailure: 'Interrupted', now, queuedUntil: new Date(now.getTime() + LEASE_MS), leaseRead: i.GSI1SK })) {
       resend.push({ kind: 'reminder', roundId: i.roundId, invitationId: i.invitationId, dueAt });

@@ -238,7 +238,11 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
       }
       await settled(`runScheduledJobs ${at()}`, () => runScheduledJobs({ db, queue: jobQueue, records }, now));
       if (queue.length > 0) continue;
-      const leased = (await invitationsOf(round.roundId)).filter((i) => i.GSI1PK?.startsWith('DUE#LEASE#'));
+      // Leased: claimed or queued (a first email), in flight (a reminder), or a reminder due and
+      // queued whose job was lost (its index entry moved on to the end of a queue lease).
+      const leased = (await invitationsOf(round.roundId)).filter(
+        (i) => i.GSI1PK?.startsWith('DUE#LEASE#') || (i.GSI1PK?.startsWith('DUE#REMINDER#') && i.nextReminderAt !== null && i.nextReminderAt < iso(now)),
+      );
       const current = await getRound(db, round.agencyId, round.roundId);
       if (leased.length === 0 && (now < closesAt || current.status !== 'open')) return;
       const leaseEnds = leased.map((i) => Date.parse(i.GSI1SK!.split('#')[0]!));
@@ -282,7 +286,7 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
       if (reminders > planned) found.push(`${who}: ${reminders} reminders, ${planned} planned`);
       if (reminders !== i.remindersSent) found.push(`${who}: ${reminders} reminders received, remindersSent ${i.remindersSent}`);
       if (i.GSI1PK?.startsWith('DUE#LEASE#')) found.push(`${who}: still leased`);
-      if (i.status === 'sent' && i.reminderSending !== undefined) found.push(`${who}: a reminder still in flight`);
+      if (i.reminderSending !== undefined) found.push(`${who}: a reminder still in flight`);
       const reached = i.status === 'sent' || i.status === 'expired' || (i.status === 'responded' && i.answeredFrom === 'sent');
       const allowed = phase === 'open' ? ['sent', 'responded'] : ['expired', 'responded', 'skipped'];
       if (!allowed.includes(i.status)) found.push(`${who}: status not settled for a round ${phase}`);

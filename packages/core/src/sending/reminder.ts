@@ -123,6 +123,26 @@ export function rearmReminder(
 }
 
 /**
+ * Ends the flight of a reminder whose recipient answered meanwhile (the answer left the flight its
+ * lease): no reminder follows either way, and one SES never took no longer counts in
+ * `remindersSent`. Conditional on that flight and on the lease the recovery sweep read.
+ */
+export function settleAnsweredReminder(
+  db: Db,
+  invitation: Pick<Invitation, 'roundId' | 'invitationId'>,
+  dueAt: string,
+  { taken, leaseRead }: { taken: boolean; leaseRead: string },
+): Promise<boolean> {
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression: `${taken ? '' : 'SET remindersSent = remindersSent - :one '}REMOVE reminderSending, GSI1PK, GSI1SK`,
+    ConditionExpression: '#status = :responded AND reminderSending = :due AND GSI1SK = :lease',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':responded': 'responded', ':due': dueAt, ':lease': leaseRead, ...(taken ? {} : { ':one': 1 }) },
+  });
+}
+
+/**
  * Claims the reminder due at `dueAt` of a `sent` invitation with one conditional update; false
  * when another run claimed it first or a response came in.
  */

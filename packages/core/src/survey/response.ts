@@ -121,9 +121,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     };
     const from: InvitationStatus = invitation.status;
     const firstAnswer = from !== 'responded';
-    // A send still unrecorded (answered while `sending`, first time or not) keeps its lease: the
-    // recovery sweep settles it if its worker died, and the round closes only once it is settled.
-    const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending');
+    // A send still unrecorded (answered while `sending`, first time or not, or a reminder in
+    // flight) keeps its lease: the recovery sweep settles it from SES's record if its worker died.
+    const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending') || invitation.reminderSending !== undefined;
     const scope = counterScope(round, invitation);
     try {
       await db.doc.send(
@@ -152,7 +152,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 // Leaving the reminder index here is what cancels the reminders. The status it had
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
                 UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
-                ConditionExpression: '#status = :from',
+                // Read with no reminder in flight: still none (a claim since is read again, and keeps its lease).
+                ConditionExpression: from === 'sent' && !unsettled ? '#status = :from AND attribute_not_exists(reminderSending)' : '#status = :from',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
