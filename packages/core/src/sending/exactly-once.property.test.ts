@@ -172,7 +172,7 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
     }
   };
 
-  async function play(op: Op): Promise<void> {
+  async function playOp(op: Op): Promise<void> {
     switch (op.op) {
       case 'deliver': {
         if (queue.length === 0) return;
@@ -223,7 +223,7 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
     now = new Date(now < closesAt ? Math.min(moved, addDays(closesAt, -2).getTime()) : moved);
     if (move.ops.some((o) => o.op === 'close') && now < closesAt) now = new Date(closesAt.getTime() + MINUTE);
     trace.push(at());
-    await Promise.all(move.ops.map(play));
+    await Promise.all(move.ops.map(playOp));
     faulty.disarm();
   }
 
