@@ -58,7 +58,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     inFlight ||= invitations.some(unsettled);
     // Many to a transaction, each with the round's counts; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
-    await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { remove: ['GSI1PK', 'GSI1SK'] });
+    await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
     await transitionMany(db, roundId, ids('pending'), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
   }
   if (inFlight) return false;

@@ -75,8 +75,9 @@ export async function transitionMany(
   invitationIds: readonly string[],
   from: InvitationStatus,
   to: InvitationStatus,
-  { remove = [] }: { remove?: readonly string[] } = {},
+  { set = {}, remove = [] }: { set?: Record<string, unknown>; remove?: readonly string[] } = {},
 ): Promise<number> {
+  const extra = setAttributes(set);
   let moved = 0;
   for (let start = 0; start < invitationIds.length; start += MANY) {
     let group = invitationIds.slice(start, start + MANY);
@@ -85,10 +86,10 @@ export async function transitionMany(
         Update: {
           TableName: db.table,
           Key: keys.invitation(roundId, invitationId),
-          UpdateExpression: 'SET #status = :to' + removeClause(remove),
+          UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
           ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: { '#status': 'status', ...removeNames(remove) },
-          ExpressionAttributeValues: { ':to': to, ':from': from },
+          ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
         },
       }));
       items.push({
