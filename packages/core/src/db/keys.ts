@@ -18,6 +18,7 @@
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
+ * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
  * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
@@ -90,6 +91,11 @@ export const keys = {
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   sendRecord: (invitationId: string) => ({ PK: `SENT#${invitationId}`, SK: 'SENT' }),
+  warningDue: (roundId: string, invitationId: string, revision: number) => ({ PK: `RND#${roundId}`, SK: `WDUE#${invitationId}#${revision}` }),
+  warningDueLease: (roundId: string, invitationId: string, revision: number, until: string) => ({
+    GSI1PK: shardOf(LEASE_PARTITIONS, invitationId),
+    GSI1SK: `${until}#WDUE#${roundId}#${invitationId}#${revision}`,
+  }),
   mailSendRecord: (mailRef: string) => ({ PK: `SENT#MAIL#${mailRef}`, SK: 'SENT' }),
   /** While a claimed email other than an invitation's is being sent (see `mailClaim`). */
   mailLease: (mailRef: string, until: string) => ({ GSI1PK: shardOf(LEASE_PARTITIONS, mailRef), GSI1SK: `${until}#MAIL#${mailRef}` }),

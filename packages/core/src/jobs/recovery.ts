@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, LEASE_PARTITIONS } from '../db/keys';
 import { updateIfUnchanged } from '../db/transact';
@@ -30,6 +30,8 @@ export interface Recovered {
 }
 
 type Leased = Invitation & { PK: string; SK: string; GSI1SK: string; type?: string; requeues?: number };
+/** An early warning due after an answer whose job may have been lost (see `submitResponse`). */
+type LeasedDue = { PK: string; SK: string; GSI1SK: string; type: string; job: SendJob };
 /** A claimed warning or summary (see `mailClaim`). */
 type LeasedMail = { PK: string; SK: string; GSI1SK: string; status: string; mailRef: string; job: SendJob; countsOn?: { PK: string; SK: string } };
 
@@ -44,6 +46,7 @@ type LeasedMail = { PK: string; SK: string; GSI1SK: string; status: string; mail
  *   record decides: accepted → `sent`; no record → SES never took it, queued again.
  * - A reminder in flight (`sent` with `reminderSending`): the same, for that reminder.
  * - A claimed early warning or summary (`mailClaim`): the same, by its reference.
+ * - An early warning due after an answer (`submitResponse`): its job is queued.
  * Each change is conditional on the lease read, so two sweeps at once act once.
  */
 export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore = now }: { leasesBefore?: Date } = {}): Promise<Recovered> {
@@ -59,7 +62,8 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
       })) {
         const leased = (items as unknown as Leased[]).filter((i) => i.type === 'invitation');
         const mails = (items as unknown as LeasedMail[]).filter((m) => m.mailRef !== undefined);
-        const requeued = await requeueLost(deps, leased.filter((i) => i.status === 'pending'), now);
+        const warningsDue = (items as unknown as LeasedDue[]).filter((d) => d.type === 'warningDue');
+        const requeued = (await requeueLost(deps, leased.filter((i) => i.status === 'pending'), now)) + (await queueDue(deps, warningsDue));
         const settled = await settleCutOff(deps, leased.filter(isCutOff), now, roundOf);
         const reminders = await settleCutOffReminders(deps, leased.filter(isReminderCutOff), now, roundOf);
         const claimed = await settleCutOffMails(deps, mails.filter((m) => m.status === 'sending'), now);
@@ -143,6 +147,25 @@ async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date
   await deps.queue.enqueue(resend);
   settled.resent = resend.length;
   return settled;
+}
+
+/**
+ * Early warnings due whose lease ran out: their job is queued (again, maybe: the worker's claim
+ * makes a warning already sent a no-op), then the due item goes. Queued first, deleted after: a
+ * failure in between queues it once more, never loses it.
+ */
+async function queueDue(deps: RecoveryDeps, due: LeasedDue[]): Promise<number> {
+  await deps.queue.enqueue(due.map((d) => d.job));
+  await Promise.all(
+    due.map((d) =>
+      deps.db.doc
+        .send(new DeleteCommand({ TableName: deps.db.table, Key: { PK: d.PK, SK: d.SK }, ConditionExpression: 'GSI1SK = :read', ExpressionAttributeValues: { ':read': d.GSI1SK } }))
+        .catch((error) => {
+          if (!isConditionFailed(error)) throw error;
+        }),
+    ),
+  );
+  return due.length;
 }
 
 /**

@@ -190,6 +190,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 })
               : []),
             ...(response.release ? namedBatchWrites(db, round, response, previous) : []),
+            // What follows the answer, written with it: a low answer's early warning is due. The
+            // page queues its job at once; if that fails, the recovery sweep finds this and queues it.
+            ...(round.earlyWarnings && needsEarlyWarning(answers) ? [{ Put: { TableName: db.table, Item: warningDue(response, now) } }] : []),
           ],
         }),
       );
@@ -202,6 +205,24 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
   }
   throw new ConflictError('The answer changed concurrently; try again');
 }
+
+/** A low answer is one the pro may be warned about: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
+export const needsEarlyWarning = (answers: Pick<Answers, 'responsiveness' | 'recommend'>): boolean =>
+  answers.responsiveness <= 2 || (answers.recommend !== undefined && answers.recommend <= 6);
+
+/** The item that says a submission's early warning is due, leased so that a lost job is queued again. */
+function warningDue(response: SurveyResponse, now: Date) {
+  const job = { kind: 'early-warning', roundId: response.roundId, invitationId: response.invitationId };
+  return {
+    ...keys.warningDue(response.roundId, response.invitationId, response.revision),
+    ...keys.warningDueLease(response.roundId, response.invitationId, response.revision, iso(new Date(now.getTime() + WARNING_DUE_LEASE_MS))),
+    type: 'warningDue',
+    job,
+  };
+}
+
+/** As long as a send's lease (15 minutes): the job queued at once has run well before. */
+const WARNING_DUE_LEASE_MS = 15 * 60_000;
 
 /** A named answer is released when first given, as a batch of its own (k = 1). */
 function namedRelease(round: Round, invitationId: string, at: string): Release {

@@ -84,4 +84,19 @@ describe('early warnings cut off mid-send', () => {
     expect(more).toEqual([]);
     expect(warning!.subject).toMatch(/^Early warning: /);
   });
+
+  it('are queued by the recovery sweep when the job queued with the answer was lost: the answer left a due item', async () => {
+    const t0 = new Date('2035-03-10T09:00:00.000Z');
+    const { job, marker, proEmail } = await lowAnswer(t0);
+    const due = keys.warningDue((job as { roundId: string }).roundId, (job as { invitationId: string }).invitationId, 1);
+    expect((await markerOf(due)).GSI1PK).toMatch(/^DUE#LEASE#/);
+    // The page's enqueue failed: nothing ran. Once the due item's lease runs out, the sweep queues it.
+    expect(await sweepAt(minutes(t0, 10))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sweepAt(minutes(t0, 17))).toEqual({ requeued: 1, recorded: 0, resent: 0, jobs: [job] });
+    expect(await deliver(deliveryAt(minutes(t0, 18)), job)).toBe('sent');
+    expect(await markerOf(marker)).toMatchObject({ status: 'sent' });
+    expect((await db.doc.send(new GetCommand({ TableName: db.table, Key: due, ConsistentRead: true }))).Item).toBeUndefined();
+    expect(await sweepAt(minutes(t0, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
+    expect(await sesEmails({ to: proEmail })).toHaveLength(1);
+  });
 });

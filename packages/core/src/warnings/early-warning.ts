@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -8,16 +8,14 @@ import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, oneLine, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
-import { openInvitation, type Answers } from '../survey/response';
+import { needsEarlyWarning, openInvitation, type Answers } from '../survey/response';
 import { promisedThreshold } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
 
-/** A low answer: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
-export const needsEarlyWarning = (answers: Pick<Answers, 'responsiveness' | 'recommend'>): boolean =>
-  answers.responsiveness <= 2 || (answers.recommend !== undefined && answers.recommend <= 6);
+export { needsEarlyWarning } from '../survey/response';
 
 const AUDIENCE_NAMES: Record<Audience, string> = { reporter: 'A reporter', colleague: 'A colleague', client: 'A client' };
 
@@ -77,8 +75,17 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
  * when the worker dies or SES's answer is lost, the recovery sweep settles it from SES's record.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
+  const opened = await openInvitation(deps.db, job);
+  const outcome = await warn(deps, job, opened);
+  // Handled: the answer's due item goes (kept while the job waits to be tried again, in case it is lost).
+  if (outcome !== 'retry' && opened.response) {
+    await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: keys.warningDue(job.roundId, job.invitationId, opened.response.revision) }));
+  }
+  return outcome;
+}
+
+async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>, { round, response }: Awaited<ReturnType<typeof openInvitation>>): Promise<DeliveryOutcome> {
   const { db } = deps;
-  const { round, response } = await openInvitation(db, job);
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
   const anonymous = round.attribution === 'anonymous';
   if (anonymous) {

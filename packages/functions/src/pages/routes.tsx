@@ -141,7 +141,8 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
         return c.html(surveyForm(c.req.path, opened, values, error.issues), 400);
       }
       if (round.earlyWarnings && needsEarlyWarning(response.answers)) {
-        // The answer is stored whatever happens here: a lost warning must not become an error page.
+        // Fast path: the answer left a due item, so if this fails the recovery sweep queues the warning;
+        // either way the answer is stored, and the respondent gets the thank-you page.
         await queue.enqueue([{ kind: 'early-warning', ...ref }]).catch((error) =>
           console.error(JSON.stringify({ level: 'error', message: 'early warning not queued', roundId: ref.roundId, error: String(error) })),
         );
