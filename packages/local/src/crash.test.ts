@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAgency, createApiKey, createDb } from '@rapport/core';
 import { freePort, isPortFree } from './engines/ports';
 import { startSesLocal, type SesLocal } from './engines/ses';
+import { dynamoDbLocalPids } from '@rapport/testing';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const RECIPIENTS = 300;
@@ -28,21 +29,6 @@ function npmStart(env: Record<string, string>) {
   };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, killGroup, exited, stderr: () => stderr };
-}
-
-/** Java processes running DynamoDB Local on `port` (Linux: read from /proc). */
-function dynamoDbLocalPids(port: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return args.some((a) => a.includes('DynamoDBLocal')) && args[args.indexOf('-port') + 1] === String(port);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 /**

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, deliver, LEASE_MS, leaseIndex, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
-import { answerLostMailer } from '@rapport/testing';
+import { answerLostMailer, dynamoDbLocalPids } from '@rapport/testing';
 import { startLocalSystem } from './system';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -21,21 +20,6 @@ const isAlive = (pid: number) => {
     return false;
   }
 };
-
-/** Java processes running DynamoDB Local on `port` (Linux: read from /proc). */
-function dynamoDbLocalPids(port: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return args.some((a) => a.includes('DynamoDBLocal')) && args[args.indexOf('-port') + 1] === String(port);
-      } catch {
-        return false; // exited meanwhile
-      }
-    })
-    .map(Number);
-}
 
 async function ports() {
   return { port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() };

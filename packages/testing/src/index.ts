@@ -89,3 +89,5 @@ export * from './aggregate';
 export * from './lambda-stream';
 export * from './dynamo';
 export * from './virtual-time';
+export * from './processes';
+export * from './jobs';

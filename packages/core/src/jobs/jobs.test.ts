@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, isolatedTestDeps, sesEmails } from '@rapport/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { answerLostMailer, collectingQueue, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
-import type { Mailer } from '../email/mailer';
 import { addDays } from '../shared/time';
 import { cancelRound, createRound, getRound, listInvitations, type Invitation } from '../survey/round';
 import { openInvitation, submitResponse } from '../survey/response';
 import { suppress } from '../survey/suppression';
-import { deliver, LEASE_MS, leaseIndex, type DeliveryDeps } from '../sending/deliver';
-import type { JobQueue, SendJob } from '../sending/queue';
-import type { SendRecords } from '../sending/records';
+import { deliver, LEASE_MS, leaseIndex } from '../sending/deliver';
+import type { SendJob } from '../sending/queue';
 import { transitionInvitation } from '../sending/transition';
 import { closeRound, runScheduledJobs } from './index';
 
@@ -19,29 +17,10 @@ import { closeRound, runScheduledJobs } from './index';
  * The jobs sweep whole indexes, so these tests run on a table of their own and move the clock
  * instead of waiting days.
  */
-let db: Db;
-let linkSecret: string;
-let mailer: Mailer;
-let records: SendRecords;
-beforeAll(async () => {
-  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
-});
+const { db, linkSecret, mailer, records } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());
 
-/** A queue that keeps what it is given, so the test decides when (and how often) jobs run. */
-function collectingQueue(): JobQueue & { jobs: SendJob[] } {
-  const jobs: SendJob[] = [];
-  return { jobs, enqueue: async (added) => void jobs.push(...added) };
-}
-
-const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({
-  db,
-  mailer: through,
-  linkSecret,
-  publicUrl: 'http://localhost:3000',
-  mailFrom: 'surveys@rapport.example',
-  now: () => at,
-});
+const deliveryAt = (at: Date, through = mailer) => workerAt({ db, mailer, linkSecret }, at, through);
 
 /** The invitation each job is for (a close job has none). */
 const invitationIds = (jobs: SendJob[]) => jobs.map((j) => ('invitationId' in j ? j.invitationId : undefined));

@@ -1,7 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, isolatedTestDeps, resetBeforeSesMailer as resetBeforeSes, sesEmails } from '@rapport/testing';
-import type { Db } from '../db/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { answerLostMailer, collectingQueue, isolatedTestDeps, resetBeforeSesMailer as resetBeforeSes, sesEmails, workerAt } from '@rapport/testing';
 import { keys } from '../db/keys';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -10,8 +9,8 @@ import type { Mailer } from '../email/mailer';
 import { readCounter } from '../scores/counters';
 import { createRound, deliveryCounts, getRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { deliver, LEASE_MS, type DeliveryDeps } from '../sending/deliver';
-import type { InvitationJob, JobQueue, SendJob } from '../sending/queue';
+import { deliver } from '../sending/deliver';
+import type { InvitationJob, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
 import { closeRound } from './expiry';
@@ -22,23 +21,11 @@ import { recoverSends } from './recovery';
  * move the clock instead of waiting for leases. SES's record is the local SES server's store
  * (`sesStoreRecords`, what the local runner uses).
  */
-let db: Db;
-let linkSecret: string;
-let mailer: Mailer;
-let records: SendRecords;
-beforeAll(async () => {
-  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
-});
+const { db, linkSecret, mailer, records } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());
 
 const MINUTE = 60_000;
 const after = (t0: Date, minutes: number) => new Date(t0.getTime() + minutes * MINUTE);
-
-/** A queue that keeps what it is given, so the test decides when (and how often) jobs run. */
-function collectingQueue(): JobQueue & { jobs: SendJob[] } {
-  const jobs: SendJob[] = [];
-  return { jobs, enqueue: async (added) => void jobs.push(...added) };
-}
 
 /** Runs the sweep at `at`; returns what it counted and the jobs it queued. */
 async function sweepAt(at: Date) {
@@ -47,14 +34,7 @@ async function sweepAt(at: Date) {
   return { ...recovered, jobs: queue.jobs };
 }
 
-const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({
-  db,
-  mailer: through,
-  linkSecret,
-  publicUrl: 'http://localhost:3000',
-  mailFrom: 'surveys@rapport.example',
-  now: () => at,
-});
+const deliveryAt = (at: Date, through = mailer) => workerAt({ db, mailer, linkSecret }, at, through);
 
 let n = 0;
 /** A round of `count` reporters created at `t0`, nothing sent: each invitation leased until t0 + 15 min. */

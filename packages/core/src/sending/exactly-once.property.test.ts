@@ -27,9 +27,8 @@
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { answerLostMailer, dbFailsAfterSesMailer, faultyDb, isolatedTestDeps, refusedMailer, resetBeforeSesMailer, sesEmails } from '@rapport/testing';
-import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -44,18 +43,11 @@ import { submitResponse } from '../survey/response';
 import { closeRound, enqueueDueReminders, recoverSends, runScheduledJobs } from '../jobs';
 import { deliver, nextReminderAt, type DeliveryDeps } from './deliver';
 import type { JobQueue, SendJob } from './queue';
-import type { SendRecords } from './records';
 
 const RUNS = Number(process.env.EXACTLY_ONCE_RUNS ?? 6);
 
-let db: Db;
-let linkSecret: string;
-let mailer: Mailer;
-let records: SendRecords;
-beforeAll(async () => {
-  // The sweeps read whole indexes: a table of its own, and each run at a clock of its own.
-  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
-});
+// The sweeps read whole indexes: a table of its own, and each run at a clock of its own.
+const { db, linkSecret, mailer, records } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());
 
 const MINUTE = 60_000;

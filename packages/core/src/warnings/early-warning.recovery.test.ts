@@ -1,7 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, isolatedTestDeps, sesEmails } from '@rapport/testing';
-import type { Db } from '../db/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { answerLostMailer, collectingQueue, isolatedTestDeps, resetBeforeSesMailer, sesEmails, workerAt } from '@rapport/testing';
 import { keys } from '../db/keys';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -9,26 +8,18 @@ import { createCampaign } from '../campaign/campaign';
 import type { Mailer } from '../email/mailer';
 import { createRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { deliver, type DeliveryDeps } from '../sending/deliver';
-import type { JobQueue, SendJob } from '../sending/queue';
-import type { SendRecords } from '../sending/records';
+import { deliver } from '../sending/deliver';
+import type { SendJob } from '../sending/queue';
 import { recoverSends } from '../jobs/recovery';
 
 /**
  * Early warnings cut off mid-send are settled from SES's record like invitations: on a table of
  * their own (the sweep reads the whole lease index), with a moved clock.
  */
-let db: Db;
-let linkSecret: string;
-let mailer: Mailer;
-let records: SendRecords;
-beforeAll(async () => {
-  ({ db, linkSecret, mailer, records } = await isolatedTestDeps());
-});
+const { db, linkSecret, mailer, records } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());
 
-const deliveryAt = (at: Date, through = mailer): DeliveryDeps => ({ db, mailer: through, linkSecret, publicUrl: 'http://localhost:3000', mailFrom: 'surveys@rapport.example', now: () => at });
-const resetBeforeSes: Mailer = { send: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })) };
+const deliveryAt = (at: Date, through = mailer) => workerAt({ db, mailer, linkSecret }, at, through);
 
 let n = 0;
 /** A named round of one reporter, emailed, who answers low: the early-warning job and the pro's address. */
@@ -47,9 +38,8 @@ async function lowAnswer(t0: Date) {
 }
 
 async function sweepAt(at: Date) {
-  const jobs: SendJob[] = [];
-  const queue: JobQueue = { enqueue: async (added) => void jobs.push(...added) };
-  return { ...(await recoverSends({ db, queue, records }, at)), jobs };
+  const queue = collectingQueue();
+  return { ...(await recoverSends({ db, queue, records }, at)), jobs: queue.jobs };
 }
 
 const markerOf = async (key: { PK: string; SK: string }) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }))).Item!;
@@ -75,7 +65,7 @@ describe('early warnings cut off mid-send', () => {
   it('are given back and sent once when SES never got them (stub: connection reset before SES)', async () => {
     const t0 = new Date('2035-02-10T09:00:00.000Z');
     const { job, marker, proEmail } = await lowAnswer(t0);
-    expect(await deliver(deliveryAt(minutes(t0, 2), resetBeforeSes), job)).toBe('in-doubt');
+    expect(await deliver(deliveryAt(minutes(t0, 2), resetBeforeSesMailer), job)).toBe('in-doubt');
     expect(await sweepAt(minutes(t0, 18))).toEqual({ requeued: 0, recorded: 0, resent: 1, jobs: [job] });
     expect(await deliver(deliveryAt(minutes(t0, 19)), job)).toBe('sent');
     expect(await deliver(deliveryAt(minutes(t0, 19)), job)).toBe('not-due');
