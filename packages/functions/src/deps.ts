@@ -63,4 +63,5 @@ export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   now: deps.now,
   requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
   warn: (message, fields) => logger.warn(message, fields),
+  records: deps.records,
 });

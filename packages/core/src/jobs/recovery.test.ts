@@ -324,4 +324,20 @@ describe('the recovery sweep', () => {
     expect(await sweepAt(after(t1, 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
     expect((await getRound(db, round.agencyId, round.roundId)).counts).toMatchObject({ sent: 0, responded: 2 });
   });
+
+  it("sends no second email when an engine lost the claim of a send SES took: the worker reads SES's record before sending a re-queued invitation (stub: SES's answer lost)", async () => {
+    // What DynamoDB Local killed outright can do: acknowledge the claim, then lose it on restart.
+    const t0 = new Date('2033-11-10T09:00:00.000Z');
+    const { round, jobs, emails } = await roundAt(t0, 1);
+    const job = jobs[0]!;
+    const workerAtT0 = { ...deliveryAt(t0, answerLostMailer(mailer)), records };
+    expect(await deliver(workerAtT0, job)).toBe('in-doubt');
+    expect(await transitionInvitation(db, round.roundId, job.invitationId, 'sending', 'pending')).toBe(true);
+    // The claim is gone: the sweep finds the invitation queued and lost, and queues it again.
+    expect(await sweepAt(after(t0, 16))).toMatchObject({ requeued: 1, jobs: [job] });
+    expect(await deliver({ ...deliveryAt(after(t0, 17)), records }, job)).toBe('sent');
+    const [email, ...more] = await sesEmails({ to: emails[0]! });
+    expect(more).toEqual([]);
+    expect(await stored(job)).toMatchObject({ status: 'sent', messageId: email!.messageId });
+  });
 });

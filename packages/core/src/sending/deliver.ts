@@ -11,7 +11,8 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from './survey-email';
+import type { SendRecords } from './records';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -28,6 +29,12 @@ export interface DeliveryDeps extends RetryDeps {
    * Without it, the scheduled job's lost-job sweep finds the invitation pending again.
    */
   requeue?: (job: SendJob, delaySeconds: number) => Promise<void>;
+  /**
+   * SES's record, read before sending again an invitation the recovery sweep queued again: if a
+   * claim was ever lost after SES took the email (an engine that loses an acknowledged write, as
+   * DynamoDB Local can when killed), the record, not a second email, settles it.
+   */
+  records?: SendRecords;
   /** Where a permanent failure is told (a structured log line): ids and the SES error code only. */
   warn?: (message: string, fields: Record<string, string>) => void;
 }
@@ -86,6 +93,14 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
     return 'not-due';
   }
 
+  if ((invitation.requeues ?? 0) > 0 && deps.records) {
+    const messageId = (await deps.records.firstEmails([invitation], { maxAgeMs: 1000 })).get(invitation.invitationId);
+    if (messageId) {
+      await rememberMessage(db, messageId, invitation, 'invitation');
+      await recordSent(db, round, invitation, messageId, deps.now());
+      return 'sent';
+    }
+  }
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'invitation' });
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // Nothing was sent: back to pending, and tried again later, until the round closes.

@@ -13,8 +13,11 @@ import type { InvitationRef } from '../survey/token';
  * kept in the table (`recordSendEvent`, `recordedSends`); locally the SES server's store.
  */
 export interface SendRecords {
-  /** The SES message id of each invitation's first email that SES accepted, by invitation id. */
-  firstEmails(refs: readonly InvitationRef[]): Promise<Map<string, string>>;
+  /**
+   * The SES message id of each invitation's first email that SES accepted, by invitation id.
+   * `maxAgeMs`: a view up to that old will do (an adapter may share one read between callers).
+   */
+  firstEmails(refs: readonly InvitationRef[], options?: { maxAgeMs?: number }): Promise<Map<string, string>>;
   /** The invitations whose `reminder`-th reminder SES accepted. */
   reminders(refs: readonly (InvitationRef & { reminder: number })[]): Promise<Set<string>>;
   /** Of these claimed emails (early warnings, summaries: see `mailClaim`), the references SES accepted. */

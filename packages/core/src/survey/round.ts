@@ -112,6 +112,8 @@ export interface Invitation {
   failure?: string;
   /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
   retries?: number;
+  /** Times the recovery sweep queued it again (its job lost, or slow behind a backlog). */
+  requeues?: number;
   /** While a reminder is being sent: the time it was due (see `deliverReminder`). */
   reminderSending?: string;
   /** Times SES did not take a reminder, which was then due again. */

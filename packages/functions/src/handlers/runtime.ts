@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
+import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue } from '../adapters/sqs-queue';
 import { createDeps, type Deps } from '../deps';
@@ -108,6 +108,7 @@ export function lambdaDelivery(): DeliveryDeps {
     // An email SES did not take goes back on the queue, delayed (the sender is linked to it).
     requeue: (job, delaySeconds) => lambdaQueue().enqueue([job], { delaySeconds }),
     warn: (message, fields) => logger.warn(message, fields),
+    records: recordedSends(lambdaDb()),
     now,
   });
 }
