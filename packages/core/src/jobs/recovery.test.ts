@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, collectingQueue, isolatedTestDeps, resetBeforeSesMailer as resetBeforeSes, sesEmails, workerAt } from '@rapport/testing';
+import { answerLostMailer, collectingQueue, isolatedTestDeps, testDeps, resetBeforeSesMailer as resetBeforeSes, sesEmails, workerAt } from '@rapport/testing';
 import { keys } from '../db/keys';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -335,7 +335,10 @@ describe('the recovery sweep', () => {
     expect(await transitionInvitation(db, round.roundId, job.invitationId, 'sending', 'pending')).toBe(true);
     // The claim is gone: the sweep finds the invitation queued and lost, and queues it again.
     expect(await sweepAt(after(t0, 16))).toMatchObject({ requeued: 1, jobs: [job] });
-    expect(await deliver({ ...deliveryAt(after(t0, 17)), records }, job)).toBe('sent');
+    // A worker started after the crash: its view of SES's record is new (see DeliveryDeps.records).
+    const restarted = testDeps();
+    expect(await deliver({ ...deliveryAt(after(t0, 17)), records: restarted.records }, job)).toBe('sent');
+    restarted.db.client.destroy();
     const [email, ...more] = await sesEmails({ to: emails[0]! });
     expect(more).toEqual([]);
     expect(await stored(job)).toMatchObject({ status: 'sent', messageId: email!.messageId });

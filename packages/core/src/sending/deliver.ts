@@ -32,7 +32,9 @@ export interface DeliveryDeps extends RetryDeps {
   /**
    * SES's record, read before sending again an invitation the recovery sweep queued again: if a
    * claim was ever lost after SES took the email (an engine that loses an acknowledged write, as
-   * DynamoDB Local can when killed), the record, not a second email, settles it.
+   * DynamoDB Local can when killed), the record, not a second email, settles it. A view up to a
+   * second old will do: that email was taken before the crash that lost the claim, and the
+   * invitation is queued again only after the engine is back.
    */
   records?: SendRecords;
   /** Where a permanent failure is told (a structured log line): ids and the SES error code only. */
