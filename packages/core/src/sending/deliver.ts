@@ -49,8 +49,7 @@ export interface DeliveryDeps extends RetryDeps {
  */
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed' | 'queued';
 
-
-/** The send worker: one job, one email at most. */
+/** The send worker: one job, at most one SES call (a close or a summary listing makes none). */
 export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
   switch (job.kind) {
     case 'invitation':
