@@ -17,8 +17,9 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * below 500) is stored and replayed for the same key and body; the key with another body is a 422.
  * A 5xx keeps the key but unlocks it, so the retry with the same body runs again at once and
  * resumes what the failed attempt may have written (a survey round's id follows from its key).
+ * `stored` rewrites a successful answer before it is kept, so a secret in it is never stored.
  */
-export const idempotent = (db: Db, now: () => Date) =>
+export const idempotent = (db: Db, now: () => Date, stored: (body: string) => string = (body) => body) =>
   createMiddleware<ApiEnv>(async (c, next) => {
     const key = c.req.header('Idempotency-Key');
     if (key === undefined) return next();
@@ -46,9 +47,10 @@ export const idempotent = (db: Db, now: () => Date) =>
     await next();
     if (c.res.status >= 500) return unlockIdempotencyKey(db, agencyId, key);
     try {
+      const body = await c.res.clone().text();
       await completeIdempotencyKey(db, agencyId, key, {
         status: c.res.status,
-        body: await c.res.clone().text(),
+        body: c.res.ok ? stored(body) : body,
         contentType: c.res.headers.get('Content-Type') ?? 'application/json',
       });
     } catch (error) {

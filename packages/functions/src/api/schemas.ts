@@ -34,7 +34,11 @@ export const ApiKeyOut = v.object({
 
 export const ApiKeyCreatedOut = v.object({
   ...ApiKeyOut.entries,
-  secret: v.pipe(v.string(), v.description('The key itself. Shown only in this response; store it now.')),
+  secret: v.pipe(
+    v.nullable(v.string()),
+    v.description('The key itself. Shown only in the first answer; store it now. `null` in an idempotent replay.'),
+  ),
+  secretWithheld: v.pipe(v.optional(v.string()), v.description('Present in an idempotent replay only: says why `secret` is null.')),
 });
 
 export const ProOut = v.object({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { agencyFixture, testDeps } from '@rapport/testing';
 
@@ -26,6 +26,27 @@ describe('API keys', () => {
     expect(list.body.data).toHaveLength(3);
     expect(JSON.stringify(list.body)).not.toMatch(/rpk_|secret/i);
     expect((await call('GET', '/v1/pros', { key: secret })).status).toBe(200);
+  });
+
+  it('keeps no secret in the idempotency record: a replay answers the key without it, and says so', async () => {
+    const { call } = await agencyFixture(deps);
+    const request = { body: { role: 'read', name: 'zapier' }, headers: { 'Idempotency-Key': 'create-zapier-key' } };
+    const first = await call('POST', '/v1/api-keys', request);
+    expect(first.status).toBe(201);
+    const { secret, keyId } = first.body;
+    expect(secret).toMatch(/^rpk_/);
+
+    // Nowhere in the table, idempotency records included, is the secret kept.
+    const all = await deps.db.doc.send(new ScanCommand({ TableName: deps.db.table }));
+    const idempotency = all.Items!.filter((item) => item.type === 'idempotency' && String(item.response?.body).includes(keyId));
+    expect(idempotency).toHaveLength(1);
+    expect(JSON.stringify(all.Items)).not.toContain(secret);
+
+    const replay = await call('POST', '/v1/api-keys', request);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(replay.body).toEqual({ ...first.body, secret: null, secretWithheld: expect.stringContaining('shown only in the first answer') });
+    expect((await call('GET', '/v1/api-keys')).body.data.filter((k: { keyId: string }) => k.keyId === keyId)).toHaveLength(1);
   });
 
   it('refuses an unknown role, naming the field', async () => {

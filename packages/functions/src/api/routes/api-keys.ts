@@ -10,6 +10,11 @@ import { doc } from '../route-docs';
 import { ApiKeyCreatedOut, ApiKeyOut, PageQuery, pageBody, pageOf } from '../schemas';
 
 const present = ({ agencyId: _agencyId, ...key }: ApiKey) => key;
+
+/** What an idempotent replay answers: the key as created, its secret withheld, and why. */
+export const SECRET_WITHHELD =
+  'A replay of an earlier request: the secret is shown only in the first answer and is not stored. If it was lost, revoke this key and create another.';
+const withoutSecret = (body: string) => JSON.stringify({ ...JSON.parse(body), secret: null, secretWithheld: SECRET_WITHHELD });
 const tags = ['API keys'];
 
 export const apiKeyRoutes = ({ db, now }: Deps) =>
@@ -19,14 +24,15 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
       '/',
       doc({
         summary: 'Create an API key',
-        description: 'The response holds the key itself; it is stored only as a hash and never shown again.',
+        description:
+          'The response holds the key itself; it is stored only as a hash and never shown again. A replay with the same `Idempotency-Key` answers the key with `secret: null` and `secretWithheld` saying why: not even the idempotency record keeps the secret.',
         tags,
         role: 'admin',
         idempotent: true,
         ok: [201, ApiKeyCreatedOut, 'The new key, with its secret'],
         problems: ['validation', 'idempotency-key-reused'],
       }),
-      idempotent(db, now),
+      idempotent(db, now, withoutSecret),
       validate('json', ApiKeyInputSchema),
       async (c) => {
         const { apiKey, secret } = await createApiKey(db, c.get('principal').agencyId, c.req.valid('json'), now());
