@@ -155,6 +155,6 @@ function httpUrl(field: string, value: string): string {
     throw new TypeError(`${field}: not an absolute URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError(`${field}: must be http(s)`);
-  if (/[\s\u0000-\u001f\u007f<>"]/.test(value)) throw new TypeError(`${field}: contains characters a URL may not`);
+  if (/[\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>"]/.test(value)) throw new TypeError(`${field}: contains characters a URL may not`);
   return value;
 }

@@ -107,7 +107,7 @@ function safeUrl(value: string): string | null {
   } catch {
     return null;
   }
-  return /[\s\u0000-\u001f\u007f<>"]/.test(value) ? null : value;
+  return /[\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>"]/.test(value) ? null : value;
 }
 
 function subjectLine(value: string): string {
@@ -203,10 +203,16 @@ interface Page {
   body: string[];
   footer: string[];
   moreUrl: string;
+  /** The recipient's preference link (`/m/{token}`), when sent: stop or change these emails. */
+  preferencesUrl?: string | undefined;
 }
+
+/** The visible counterpart of the `List-Unsubscribe` header. */
+export const PREFERENCES_TEXT = 'Stop or change these emails';
 
 function page(p: Page): string {
   const url = safeUrl(p.moreUrl);
+  const preferences = p.preferencesUrl ? safeUrl(p.preferencesUrl) : null;
   return emailDocument({
     subject: p.subject,
     preheader: p.preheader,
@@ -217,8 +223,15 @@ function page(p: Page): string {
     ],
     footerHtml:
       p.footer.map(e).join('<br>') +
-      (url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : ''),
+      (url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : '') +
+      (preferences ? `<br><a href="${e(preferences)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">${e(PREFERENCES_TEXT)}</a>` : ''),
   });
+}
+
+/** The text part's links at the foot: more in Rapport, and the preference link. */
+function footLinks(moreUrl: string, preferencesUrl: string | undefined): string[] {
+  const preferences = preferencesUrl ? safeUrl(preferencesUrl) : null;
+  return [...(safeUrl(moreUrl) ? [`See more in Rapport: ${moreUrl}`] : []), ...(preferences ? [`${PREFERENCES_TEXT}: ${preferences}`] : [])];
 }
 
 function footerLines(agencyName: string, k: number): string[] {
@@ -235,7 +248,7 @@ function footerLines(agencyName: string, k: number): string[] {
  * A pro's improvement summary: headline scores against the previous period, the trend, the
  * response rate, the weakest dimension with its tips, up to three comments and the commitment.
  */
-export function renderProSummary(model: ProSummary): RenderedEmail {
+export function renderProSummary(model: ProSummary, preferencesUrl?: string): RenderedEmail {
   const k = model.anonymityThreshold;
   const pro = oneLine(model.pro.name);
   const agency = oneLine(model.agencyName);
@@ -310,7 +323,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     ...(commitment ? ['YOUR COMMITMENT', `Since ${commitment.since}: “${commitment.text}”`, commitment.score, ''] : []),
     '--',
     ...footer,
-    ...(safeUrl(model.moreUrl) ? [`See more in Rapport: ${model.moreUrl}`] : []),
+    ...footLinks(model.moreUrl, preferencesUrl),
     '',
   ].join('\n');
 
@@ -362,6 +375,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     body,
     footer,
     moreUrl: model.moreUrl,
+    preferencesUrl,
   });
   return { subject, html, text };
 }
@@ -391,7 +405,7 @@ function changeWord(c: 'up' | 'down' | 'none'): string {
 }
 
 /** The admins' summary: who needs attention, the biggest movers, then the whole team. */
-export function renderAgencySummary(model: AgencySummary): RenderedEmail {
+export function renderAgencySummary(model: AgencySummary, preferencesUrl?: string): RenderedEmail {
   const k = model.anonymityThreshold;
   const agency = oneLine(model.agencyName);
   const period = oneLine(model.period.label);
@@ -419,7 +433,7 @@ export function renderAgencySummary(model: AgencySummary): RenderedEmail {
     '',
     '--',
     ...footer,
-    ...(safeUrl(model.moreUrl) ? [`See more in Rapport: ${model.moreUrl}`] : []),
+    ...footLinks(model.moreUrl, preferencesUrl),
     '',
   ].join('\n');
 
@@ -464,6 +478,7 @@ export function renderAgencySummary(model: AgencySummary): RenderedEmail {
     body,
     footer,
     moreUrl: model.moreUrl,
+    preferencesUrl,
   });
   return { subject, html, text };
 }

@@ -27,7 +27,7 @@ import { SurveyForm, type FormValues } from './survey-form';
  * The token sits in the URL, so no referrer may carry it away; no script runs at all, and the
  * pages cannot be framed (clickjacking a one-click form).
  */
-const pageHeaders = secureHeaders({
+export const pageHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     styleSrc: ["'self'"],
@@ -40,7 +40,7 @@ const pageHeaders = secureHeaders({
   xFrameOptions: 'DENY',
 });
 
-const invalidLink = (c: Context) =>
+export const invalidLink = (c: Context) =>
   c.html(
     <Notice title="This link is not valid">
       <p>The link may be incomplete. Please open it again from the email you received, or copy the whole address.</p>
