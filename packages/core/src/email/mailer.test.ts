@@ -115,7 +115,7 @@ describe('createSesMailer, through the local SES server', () => {
     expect(email!.subject).toBe(
       'Reminder: How responsive was Jane Bcc: evil@example.com on the Launch Bcc: evil@example.com? Bcc: evil@example.com',
     );
-    expect(email!.destination).toEqual({ to: [`"Alice Bcc: evil@example.com" <${to}>`], cc: [], bcc: [] });
+    expect(email!.destination).toEqual({ to: [`"Alice Bcc:" <${to}>`], cc: [], bcc: [] });
     // evil@example.com received nothing: no stored email lists it as an actual recipient address.
     const all = await sesEmails();
     const recipients = all.flatMap((e) => [...e.destination.to, ...e.destination.cc, ...e.destination.bcc]);
