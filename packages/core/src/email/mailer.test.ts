@@ -152,7 +152,7 @@ describe('createSesMailer, through the local SES server', () => {
     expect(email!.destination.to).toEqual([`"José Müller" <${to}>`]);
     expect(email!.body.text).toBe(rendered.text);
     expect(email!.body.text).toContain('Hi José Müller,');
-    expect(email!.body.html).toContain('“Réponse sous 24 h — promis”');
+    expect(email!.body.html).toContain('“<span dir="auto" style="unicode-bidi:isolate;">Réponse sous 24 h — promis</span>”');
   });
 
   it('builds its own client from region and endpoint (fixed local credentials)', async () => {

@@ -27,15 +27,21 @@ const FSI = '\u2068';
 const PDI = '\u2069';
 
 /**
- * A user-provided value (a name, a campaign, a commitment) for the body of an email: one line,
- * bidi-isolated between FSI and PDI, so a right-to-left or overriding name cannot reorder the
- * sentence around it. Plain-text parts keep the marks (readers that know them isolate, the others
- * ignore them); `escapeHtml` turns each pair into an isolating span. Never for headers: they take
- * `oneLine`, which strips every bidi control.
+ * A user-provided value (a name, a campaign, a commitment, a comment) for the body of an email:
+ * one line (no bidi control left), marked FSI…PDI as one bidi-isolated run. A sentence is built
+ * once with the marks; `escapeHtml` turns each pair into an isolating span for the HTML part, and
+ * `plainText` drops them for the text part (whose readers support isolates unevenly: some show the
+ * marks as boxes; without any override left, the name cannot reorder the sentence around it, an
+ * RTL name at worst pulls its adjacent punctuation). Never for headers: they take `oneLine`.
  */
 export function isolate(value: string): string {
   const line = oneLine(value);
   return line ? `${FSI}${line}${PDI}` : '';
+}
+
+/** The text part of a sentence built with `isolate`: the marks dropped. */
+export function plainText(value: string): string {
+  return value.replace(/[\u2068\u2069]/g, '');
 }
 
 /**

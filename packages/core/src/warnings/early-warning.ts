@@ -5,7 +5,7 @@ import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { getAgency } from '../agency/agency';
 import { emailDocument, FONT, WRAP } from '../email/layout';
-import { escapeHtml, oneLine, senderName, truncate } from '../email/text';
+import { escapeHtml, isolate, oneLine, plainText, senderName, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
 import { needsEarlyWarning, openInvitation, type Answers } from '../survey/response';
@@ -23,22 +23,23 @@ const AUDIENCE_NAMES: Record<Audience, string> = { reporter: 'A reporter', colle
 
 /**
  * The early-warning email: who (only the audience — never the respondent, on any round), which
- * campaign, the scores and the comment. Everything is escaped, names become one line.
+ * campaign, the scores and the comment. Everything is escaped, names become one line, bidi-isolated
+ * in the HTML; the subject has no bidi control.
  */
 export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers; preferencesUrl?: string }) {
-  const pro = oneLine(input.proName);
-  const campaign = oneLine(input.campaignName);
+  const pro = isolate(input.proName);
+  const campaign = isolate(input.campaignName);
   const { answers } = input;
   const who = AUDIENCE_NAMES[input.audience];
-  const subject = truncate(`Early warning: ${who.toLowerCase()} rated your responsiveness ${answers.responsiveness}/5 on the ${campaign}`, 150);
+  const subject = truncate(`Early warning: ${who.toLowerCase()} rated your responsiveness ${answers.responsiveness}/5 on the ${oneLine(input.campaignName)}`, 150);
   const rows: [string, string][] = [
     [ITEM_LABELS.responsiveness, `${answers.responsiveness}/5 (${RESPONSIVENESS_LABELS[answers.responsiveness - 1]})`],
     ...(answers.recommend !== undefined ? [[ITEM_LABELS.recommend, `${answers.recommend}/10`] as [string, string]] : []),
     ...AUDIENCE_DIMENSIONS[input.audience].flatMap((d) => (answers[d] !== undefined ? [[ITEM_LABELS[d], `${answers[d]}/5`] as [string, string]] : [])),
   ];
-  const comment = answers.improve ? oneLine(answers.improve) : '';
+  const comment = answers.improve ? isolate(answers.improve) : '';
   const intro = `${who} who worked with you on the ${campaign} just gave a low score. Who it was is not shared; a quick, open follow-up with the team often turns this around.`;
-  const text = [
+  const text = plainText([
     `Hi ${pro},`,
     '',
     intro,
@@ -48,7 +49,7 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
     '',
     'You get these alerts because your agency turned on early warnings.',
     ...(input.preferencesUrl ? [`Stop these alerts: ${input.preferencesUrl}`] : []),
-  ].join('\n');
+  ].join('\n'));
   const e = escapeHtml;
   const cell = `${FONT}font-size:15px;line-height:22px;color:#1f2937;${WRAP}`;
   const html = emailDocument({
