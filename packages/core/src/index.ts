@@ -29,5 +29,6 @@ export * from './release';
 export { keys } from './db/keys';
 export * from './pro/commitment';
 export * from './warnings/early-warning';
+export * from './preferences/mail-preferences';
 export * from './summary';
 export * from './apikey/rate-limit';

@@ -3,7 +3,7 @@
  * server). Use only inside vitest test files: they read the run's endpoints with `inject`.
  */
 import { randomUUID } from 'node:crypto';
-import { ensureTable, loadConfig, type Config } from '@rapport/core';
+import { createSesMailer, ensureTable, loadConfig, type Config, type SesMailer } from '@rapport/core';
 import { createDeps, type Deps } from '@rapport/functions';
 import { inject } from 'vitest';
 import './context';
@@ -91,3 +91,35 @@ export * from './dynamo';
 export * from './virtual-time';
 export * from './processes';
 export * from './jobs';
+
+/**
+ * A mailer on the local SES server that also keeps each raw message it put on the wire (the
+ * `RawMessage.Data` of the signed request). The server's store keeps only what mailparser reads
+ * (from, to, subject, parts) and loses custom headers such as List-Unsubscribe; `sent` has them.
+ * `destroy()` when done.
+ */
+export function recordingSesMailer(): { mailer: SesMailer; sent: Buffer[]; destroy: () => void } {
+  const config = testConfig();
+  const mailer = createSesMailer({ region: config.region, endpoint: config.sesEndpoint });
+  const sent: Buffer[] = [];
+  mailer.client.middlewareStack.add(
+    (next) => async (args) => {
+      const body = (args.request as { body?: unknown }).body;
+      const data = typeof body === 'string' ? new URLSearchParams(body).get('RawMessage.Data') : null;
+      if (data !== null) sent.push(Buffer.from(data, 'base64'));
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'recordRawMessage', priority: 'low' },
+  );
+  return { mailer, sent, destroy: () => mailer.client.destroy() };
+}
+
+/** The header block of a raw message, unfolded: one entry per header field. */
+export function headerLines(raw: Buffer): string[] {
+  const head = raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
+  return head.replace(/\r\n[ \t]/g, ' ').split('\r\n');
+}
+
+/** The raw messages of `sent` addressed (To) to `address`. */
+export const rawTo = (sent: Buffer[], address: string) =>
+  sent.filter((raw) => headerLines(raw).some((line) => /^to:/i.test(line) && line.toLowerCase().includes(address.toLowerCase())));

@@ -40,6 +40,7 @@
  * | 29| sends whose lease ran out (lost or cut off) | Query GSI1 GSI1PK=DUE#LEASE#<0..3> GSI1SK < <now>       |
  * | 30| SES's record of an invitation's emails  | Put/BatchGet PK=SENT#<i> SK=SENT (first), R#<n> (reminders) |
  * | 31| SES's record of a warning or summary    | Put/BatchGet PK=SENT#MAIL#<ref> SK=SENT                    |
+ * | 32| an agency admin's mail preference       | Get/Put/Delete PK=AG#<a> SK=ADMIN#<h>                      |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -66,6 +67,8 @@ export const keys = {
   agency: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'AG' }),
   apiKey: (agencyId: string, keyId: string) => ({ PK: `AG#${agencyId}`, SK: `KEY#${keyId}` }),
   pro: (agencyId: string, proId: string) => ({ PK: `AG#${agencyId}`, SK: `PRO#${proId}` }),
+  /** An admin address's mail preference (the agency summary stopped); absent while it is wanted. */
+  adminMail: (agencyId: string, adminHash: string) => ({ PK: `AG#${agencyId}`, SK: `ADMIN#${adminHash}` }),
   proEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `PROEMAIL#${email.toLowerCase()}` }),
   campaign: (agencyId: string, campaignId: string) => ({ PK: `AG#${agencyId}`, SK: `CMP#${campaignId}` }),
   campaignByPro: (agencyId: string, proId: string, campaignId: string) => ({

@@ -64,8 +64,24 @@ describe('composeMime', () => {
     expect(parsed.subject).toBe('Hello Bcc: evil@example.com');
     expect(parsed.bcc).toBeUndefined();
     expect(parsed.cc).toBeUndefined();
-    expect(addresses(parsed.to)).toEqual([{ name: 'Alice Bcc: evil@example.com', address: 'alice@example.com' }]);
-    expect(addresses(parsed.from)).toEqual([{ name: 'Rapport Bcc: evil@example.com', address: 'surveys@rapport.local' }]);
+    // Display names also lose any word holding an address (see `displayName`).
+    expect(addresses(parsed.to)).toEqual([{ name: 'Alice Bcc:', address: 'alice@example.com' }]);
+    expect(addresses(parsed.from)).toEqual([{ name: 'Rapport Bcc:', address: 'surveys@rapport.local' }]);
+  });
+
+  it('gives no display name the look of an address, a domain, or bidi and zero-width tricks', async () => {
+    const raw = await composeMime({
+      ...base,
+      from: { name: 'ceo@bank.example via Rapport', address: 'surveys@rapport.local' },
+      to: { name: 'Alice \u202eevil\u202c Adams', address: 'alice@example.com' },
+      replyTo: { name: 'support.bank\u200b.example', address: 'jane@acme.example' },
+      subject: 'Hello \u202eJane\u2066',
+    });
+    const parsed = await simpleParser(raw);
+    expect(addresses(parsed.from)).toEqual([{ name: 'via Rapport', address: 'surveys@rapport.local' }]);
+    expect(addresses(parsed.to)).toEqual([{ name: 'Alice evil Adams', address: 'alice@example.com' }]);
+    expect(addresses(parsed.replyTo)).toEqual([{ name: 'support. bank. example', address: 'jane@acme.example' }]);
+    expect(parsed.subject).toBe('Hello Jane');
   });
 
   it('RFC 2047-encodes non-ASCII names and subjects, leaving the header block ASCII', async () => {

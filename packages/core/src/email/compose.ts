@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { oneLine } from './text';
+import { displayName, oneLine } from './text';
 
 /** A mailbox: an address and, optionally, a display name. */
 export interface Address {
@@ -59,7 +59,7 @@ const RESERVED_HEADERS = new Set([
 function mailbox(field: string, value: Address): { name: string; address: string } {
   const address = value.address.trim();
   if (!SAFE_ADDRESS.test(address)) throw new EmailCompositionError(`${field}: not a plain email address`);
-  return { name: oneLine(value.name ?? ''), address };
+  return { name: displayName(value.name ?? ''), address };
 }
 
 function extraHeaders(headers: Record<string, string> = {}): Record<string, string> {
@@ -78,8 +78,10 @@ function extraHeaders(headers: Record<string, string> = {}): Record<string, stri
  * folds long lines.
  *
  * Header safety does not rest on the library alone: CR, LF and every other control character in
- * display names, the subject and extra header values are replaced with spaces before the library
- * sees them, so no input can start a header line of its own (e.g. `\r\nBcc: …`); addresses that are
+ * the subject and extra header values are replaced with spaces (and bidi controls dropped) before
+ * the library sees them, so no input can start a header line of its own (e.g. `\r\nBcc: …`);
+ * display names go through `displayName`, which also leaves nothing that reads as an address or a
+ * domain (a pro named `ceo@bank.example` cannot send as one); addresses that are
  * not plain addr-specs and header names that are malformed or would replace the composer's own
  * headers are refused with an `EmailCompositionError`.
  */

@@ -17,5 +17,5 @@ export {
   type InvitationInput,
   type RenderedEmail,
 } from './invitation';
-export { escapeHtml } from './text';
+export { displayName, escapeHtml, oneLine, senderName } from './text';
 export { pacedMailer, type PaceOptions } from './paced';

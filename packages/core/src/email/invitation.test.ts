@@ -23,6 +23,8 @@ const LABELS = [
 
 /** Every link of the HTML part as [href as written, visible text]. */
 const links = (html: string) => [...html.matchAll(/<a href="([^"]*)"[^>]*>(.*?)<\/a>/g)].map((m) => [m[1], m[2]]);
+/** The HTML without the isolating spans around user-provided values (`isolate`), to read its sentences. */
+const unisolated = (html: string) => html.replace(/<span dir="auto" style="unicode-bidi:isolate;">|<\/span>/g, '');
 
 describe('renderInvitation', () => {
   it('writes the subject, single line', () => {
@@ -52,7 +54,7 @@ describe('renderInvitation', () => {
       ...LABELS.map((label, i) => [`https://rapport.example/s/tok123?score=${i + 1}`, label]),
       ['https://rapport.example/u/tok123', 'Unsubscribe from these surveys'],
     ]);
-    expect(html).toContain('When you needed something from Jane Doe, how responsive were they?');
+    expect(unisolated(html)).toContain('When you needed something from Jane Doe, how responsive were they?');
     expect(html).toContain('Clicking a score opens the survey with it selected; nothing is recorded until you submit.');
     expect(html).toContain('max-width:600px');
     // No images and nothing fetched from elsewhere.
@@ -91,14 +93,14 @@ describe('renderInvitation', () => {
     const anonymous = renderInvitation({ ...input, recipientName: undefined });
     expect(anonymous.text.startsWith('Hello,\n')).toBe(true);
     expect(anonymous.text).toContain('it takes a minute, and your answer is anonymous.');
-    expect(anonymous.html).toContain('it takes a minute, and your answer is anonymous.');
+    expect(unisolated(anonymous.html)).toContain('it takes a minute, and your answer is anonymous.');
 
     const named = renderInvitation({ ...input, attribution: 'named' });
     expect(named.text.startsWith('Hi Alice,\n')).toBe(true);
     const sentence = "it takes a minute, and your answer will be shared with Jane Doe's team, with your name.";
     expect(named.text).toContain(sentence);
     expect(named.text).not.toContain('anonymous');
-    expect(named.html).toContain(escapeHtml(sentence));
+    expect(unisolated(named.html)).toContain(escapeHtml(sentence));
     expect(named.html).not.toContain('anonymous');
 
     const reminder = renderInvitation({ ...input, kind: 'reminder' });
@@ -109,9 +111,20 @@ describe('renderInvitation', () => {
   it('shows the commitment block only when there is one', () => {
     expect(renderInvitation(input).text).not.toContain('Last time');
     expect(renderInvitation(input).html).not.toContain('Last time');
-    expect(renderInvitation({ ...input, commitment: 'Reply\r\nfaster' }).html).toContain(
+    expect(unisolated(renderInvitation({ ...input, commitment: 'Reply\r\nfaster' }).html)).toContain(
       'Last time you told us what could be better; here is what Jane Doe is changing: “Reply faster”.',
     );
+  });
+
+  it('isolates user-provided names in the HTML, and keeps bidi controls out of the subject and the text part', () => {
+    const { subject, text, html } = renderInvitation({ ...input, proName: 'Jane \u202eeoD', campaignName: 'Launch\u2066', recipientName: '\u200fAli', commitment: 'Faster\u202d' });
+    expect(subject).toBe('How responsive was Jane eoD on the Launch?');
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f]/);
+    expect(text).toContain('Hi Ali,');
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f]/);
+    expect(html).toContain('Hi <span dir="auto" style="unicode-bidi:isolate;">Ali</span>,');
+    expect(html).toContain('When you needed something from <span dir="auto" style="unicode-bidi:isolate;">Jane eoD</span>, how responsive were they?');
+    expect(html).toContain('<span dir="auto" style="unicode-bidi:isolate;">Faster</span>');
   });
 
   it('HTML-escapes everything the caller provides', () => {
@@ -126,10 +139,10 @@ describe('renderInvitation', () => {
     };
     const { html, text } = renderInvitation(evil);
     expect(html).not.toMatch(/<script|<img|<b>|onmouseover='|"Jo"|<\/td><script/);
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &quot;Jo&quot; O&#39;Neil');
-    expect(html).toContain('&lt;img src=x onerror=alert(2)&gt; &amp; &quot;co&quot;');
-    expect(html).toContain('&lt;/td&gt;&lt;script&gt;alert(3)&lt;/script&gt;&quot;&#39;');
-    expect(html).toContain('Hi &lt;b&gt;Al&lt;/b&gt;,');
+    expect(unisolated(html)).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &quot;Jo&quot; O&#39;Neil');
+    expect(unisolated(html)).toContain('&lt;img src=x onerror=alert(2)&gt; &amp; &quot;co&quot;');
+    expect(unisolated(html)).toContain('&lt;/td&gt;&lt;script&gt;alert(3)&lt;/script&gt;&quot;&#39;');
+    expect(unisolated(html)).toContain('Hi &lt;b&gt;Al&lt;/b&gt;,');
     expect(links(html)).toEqual([
       ...LABELS.map((label, i) => [`https://rapport.example/s/a&#39;onmouseover=&#39;x&#39;&amp;y?score=${i + 1}`, label]),
       ['https://rapport.example/u/a&#39;&amp;b', 'Unsubscribe from these surveys'],

@@ -1,6 +1,6 @@
 import { RESPONSIVENESS_LABELS, WORDING, type Audience } from '../survey/instrument';
 import { emailDocument, FONT, WRAP } from './layout';
-import { escapeHtml, oneLine, truncate } from './text';
+import { escapeHtml, isolate, oneLine, plainText, truncate } from './text';
 
 export interface InvitationInput {
   proName: string;
@@ -48,20 +48,21 @@ export const REMINDER_PREFIX = 'Reminder: ';
  * survey with the score selected (link scanners click everything); the answer is stored on submit.
  *
  * Every input is treated as untrusted: names, campaign and commitment become one line (control
- * characters and line breaks are collapsed) and are HTML-escaped, URLs are checked to be absolute
- * http(s) and escaped in attributes. The subject is a single line of at most 150 characters.
+ * and bidi control characters and line breaks are dropped or collapsed), are bidi-isolated in the
+ * HTML (`isolate`) and HTML-escaped; URLs are checked to be absolute http(s) and escaped in
+ * attributes. The subject is a single line of at most 150 characters.
  */
 export function renderInvitation(input: InvitationInput): RenderedEmail {
-  const pro = oneLine(input.proName);
-  const campaign = oneLine(input.campaignName);
-  const recipient = oneLine(input.recipientName ?? '');
-  const commitment = oneLine(input.commitment ?? '');
+  const pro = isolate(input.proName);
+  const campaign = isolate(input.campaignName);
+  const recipient = isolate(input.recipientName ?? '');
+  const commitment = isolate(input.commitment ?? '');
   const surveyUrl = httpUrl('surveyUrl', input.surveyUrl);
   if (/[?#]/.test(surveyUrl)) throw new TypeError('surveyUrl: must not carry a query or a fragment');
   const unsubscribeUrl = httpUrl('unsubscribeUrl', input.unsubscribeUrl);
 
   const prefix = input.kind === 'reminder' ? REMINDER_PREFIX : '';
-  const subject = truncate(oneLine(`${prefix}How responsive was ${pro} on the ${campaign}?`), SUBJECT_MAX_LENGTH);
+  const subject = truncate(oneLine(`${prefix}How responsive was ${oneLine(input.proName)} on the ${oneLine(input.campaignName)}?`), SUBJECT_MAX_LENGTH);
 
   const greeting = recipient ? `Hi ${recipient},` : 'Hello,';
   const privacy =
@@ -80,7 +81,7 @@ export function renderInvitation(input: InvitationInput): RenderedEmail {
     : '';
   const footer = `You are receiving this because you worked with ${pro} on the ${campaign}.`;
 
-  const text = [
+  const text = plainText([
     greeting,
     '',
     why,
@@ -96,7 +97,7 @@ export function renderInvitation(input: InvitationInput): RenderedEmail {
     footer,
     `${UNSUBSCRIBE_TEXT}: ${unsubscribeUrl}`,
     '',
-  ].join('\n');
+  ].join('\n'));
 
   const html = renderHtml({ subject, greeting, why, question, scores, commitmentLine, footer, unsubscribeUrl });
   return { subject, text, html };
@@ -155,6 +156,6 @@ function httpUrl(field: string, value: string): string {
     throw new TypeError(`${field}: not an absolute URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new TypeError(`${field}: must be http(s)`);
-  if (/[\s\u0000-\u001f\u007f<>"]/.test(value)) throw new TypeError(`${field}: contains characters a URL may not`);
+  if (/[\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>"]/.test(value)) throw new TypeError(`${field}: contains characters a URL may not`);
   return value;
 }

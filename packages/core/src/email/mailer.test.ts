@@ -5,7 +5,7 @@ import {
   SESClient,
   SESServiceException,
 } from '@aws-sdk/client-ses';
-import { freePort, sesEmails, testConfig } from '@rapport/testing';
+import { freePort, headerLines, recordingSesMailer, sesEmails, testConfig } from '@rapport/testing';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,36 +16,10 @@ import { createSesMailer, MailerError, toMailerError } from './mailer';
 const INJECTION = '\r\nBcc: evil@example.com';
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}@example.com`;
 
-/**
- * The local SES server keeps only what mailparser reads from a raw email (from, reply-to, to/cc/bcc
- * from the headers, subject, text, html) and rebuilds the EML it serves from those fields, so custom
- * headers such as List-Unsubscribe are lost there. To check the headers, each test client records
- * the RawMessage.Data it actually put on the wire (the form-encoded request body, after signing).
- */
+/** A recording mailer's SES client (see `recordingSesMailer`): the raw messages put on the wire, headers included. */
 function recordingClient() {
-  const config = testConfig();
-  const client = new SESClient({
-    region: config.region,
-    endpoint: config.sesEndpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const sent: Buffer[] = [];
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const body = (args.request as { body?: unknown }).body;
-      const data = typeof body === 'string' ? new URLSearchParams(body).get('RawMessage.Data') : null;
-      if (data !== null) sent.push(Buffer.from(data, 'base64'));
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'recordRawMessage', priority: 'low' },
-  );
-  return { client, sent };
-}
-
-/** The header block of a raw message, unfolded: one entry per header field. */
-function headerLines(raw: Buffer): string[] {
-  const head = raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
-  return head.replace(/\r\n[ \t]/g, ' ').split('\r\n');
+  const { mailer, sent } = recordingSesMailer();
+  return { client: mailer.client, sent };
 }
 
 const addresses = (a: AddressObject | AddressObject[] | undefined) =>
@@ -132,7 +106,7 @@ describe('createSesMailer, through the local SES server', () => {
       'Subject: Reminder: How responsive was Jane Bcc: evil@example.com on the Launch Bcc: evil@example.com? Bcc: evil@example.com',
     ]);
     const parsed = await simpleParser(raw);
-    expect(addresses(parsed.to)).toEqual([{ name: 'Alice Bcc: evil@example.com', address: to }]);
+    expect(addresses(parsed.to)).toEqual([{ name: 'Alice Bcc:', address: to }]);
     expect(parsed.bcc).toBeUndefined();
     expect(parsed.cc).toBeUndefined();
 
@@ -141,7 +115,7 @@ describe('createSesMailer, through the local SES server', () => {
     expect(email!.subject).toBe(
       'Reminder: How responsive was Jane Bcc: evil@example.com on the Launch Bcc: evil@example.com? Bcc: evil@example.com',
     );
-    expect(email!.destination).toEqual({ to: [`"Alice Bcc: evil@example.com" <${to}>`], cc: [], bcc: [] });
+    expect(email!.destination).toEqual({ to: [`"Alice Bcc:" <${to}>`], cc: [], bcc: [] });
     // evil@example.com received nothing: no stored email lists it as an actual recipient address.
     const all = await sesEmails();
     const recipients = all.flatMap((e) => [...e.destination.to, ...e.destination.cc, ...e.destination.bcc]);
@@ -178,7 +152,7 @@ describe('createSesMailer, through the local SES server', () => {
     expect(email!.destination.to).toEqual([`"José Müller" <${to}>`]);
     expect(email!.body.text).toBe(rendered.text);
     expect(email!.body.text).toContain('Hi José Müller,');
-    expect(email!.body.html).toContain('“Réponse sous 24 h — promis”');
+    expect(email!.body.html).toContain('“<span dir="auto" style="unicode-bidi:isolate;">Réponse sous 24 h — promis</span>”');
   });
 
   it('builds its own client from region and endpoint (fixed local credentials)', async () => {

@@ -9,9 +9,39 @@
  */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
-/** Replaces every run of control characters with one space, collapses whitespace and trims. */
+/**
+ * Bidi controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), the LRM and
+ * RLM marks and the Arabic letter mark. A U+202E in a name would otherwise reverse what follows it.
+ */
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+/**
+ * Drops bidi controls, replaces every run of control characters with one space, collapses
+ * whitespace and trims: safe in a header, and unable to reorder the text around it.
+ */
 export function oneLine(value: string): string {
-  return value.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  return value.replace(BIDI, '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const FSI = '\u2068';
+const PDI = '\u2069';
+
+/**
+ * A user-provided value (a name, a campaign, a commitment, a comment) for the body of an email:
+ * one line (no bidi control left), marked FSI…PDI as one bidi-isolated run. A sentence is built
+ * once with the marks; `escapeHtml` turns each pair into an isolating span for the HTML part, and
+ * `plainText` drops them for the text part (whose readers support isolates unevenly: some show the
+ * marks as boxes; without any override left, the name cannot reorder the sentence around it, an
+ * RTL name at worst pulls its adjacent punctuation). Never for headers: they take `oneLine`.
+ */
+export function isolate(value: string): string {
+  const line = oneLine(value);
+  return line ? `${FSI}${line}${PDI}` : '';
+}
+
+/** The text part of a sentence built with `isolate`: the marks dropped. */
+export function plainText(value: string): string {
+  return value.replace(/[\u2068\u2069]/g, '');
 }
 
 /**
@@ -32,7 +62,62 @@ const HTML_ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** Escapes text for HTML element content and for quoted attribute values. */
+const ISOLATED = `<span dir="auto" style="unicode-bidi:isolate;">`;
+
+/**
+ * Escapes text for HTML element content and for quoted attribute values. The FSI…PDI pairs of
+ * `isolate` become `<span dir="auto">` (which HTML isolates) styled `unicode-bidi:isolate` for
+ * clients that drop the attribute's meaning; a mark without its pair is dropped. (Attribute values
+ * are URLs, which refuse the marks.)
+ */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+  const escaped = value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+  if (!escaped.includes(FSI) && !escaped.includes(PDI)) return escaped;
+  let open = 0;
+  let out = '';
+  for (const part of escaped.split(/([\u2068\u2069])/)) {
+    if (part === FSI) {
+      open++;
+      out += ISOLATED;
+    } else if (part === PDI) {
+      if (open === 0) continue;
+      open--;
+      out += '</span>';
+    } else out += part;
+  }
+  return out + '</span>'.repeat(open);
+}
+
+/**
+ * The display name of a mailbox, unable to pass for an address: NFKC-folded (so `＠` is `@`),
+ * without control, format (bidi, zero-width) or private-use characters, without `<>"\`()[]`,
+ * without any word holding an `@` (an address, whole), and with a space after every dot that a
+ * letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
+ * becomes `J. R. R.`). At most `max` characters; empty when no letter or digit is left. Idempotent.
+ */
+export function displayName(value: string, max = 100): string {
+  const words = value
+    .replace(/[\p{Cf}]/gu, '')
+    .normalize('NFKC')
+    .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}<>"\\`()[\]]/gu, ' ')
+    .split(/\s+/)
+    .filter((word) => word !== '' && !word.includes('@'));
+  const name = Array.from(words.join(' ').replace(/([.\u3002])(?=[\p{L}\p{N}\p{M}])/gu, '$1 '))
+    .slice(0, max)
+    .join('')
+    .trim();
+  return /[\p{L}\p{N}]/u.test(name) ? name : '';
+}
+
+/**
+ * The From display name of Rapport's emails: the first of `names` (the pro's, then the agency's)
+ * that `displayName` leaves something of, "via Rapport"; plain "Rapport" when none does.
+ */
+export function senderName(...names: (string | null | undefined)[]): string {
+  for (const name of names) {
+    // 64 leaves the whole, suffixed name within the composer's own `displayName` cap.
+    const clean = displayName(name ?? '', 64);
+    if (clean) return `${clean} via Rapport`;
+  }
+  return 'Rapport';
 }

@@ -21,6 +21,9 @@ export interface Pro {
   email: string;
   /** The pro's latest commitment, if any (see ./commitment.ts). */
   commitment?: { text: string; since: string };
+  /** When the pro stopped their summaries, or early warnings, by the link in one (see preferences/mail-preferences.ts). */
+  summariesOff?: string;
+  earlyWarningsOff?: string;
   createdAt: string;
   updatedAt: string;
 }

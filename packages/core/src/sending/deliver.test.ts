@@ -82,8 +82,8 @@ describe('delivering invitations', () => {
 
     const [mail, ...more] = await sesEmails({ to: email });
     expect(more).toEqual([]);
-    // The line breaks became spaces inside a quoted display name: one recipient, no Bcc.
-    expect(mail!.destination).toEqual({ to: [`"Ann Bcc: rcpt-${tag}@evil.example X-Injected: yes" <${email}>`], cc: [], bcc: [] });
+    // The line breaks became spaces inside a quoted display name (which also loses the word holding an address): one recipient, no Bcc.
+    expect(mail!.destination).toEqual({ to: [`"Ann Bcc: X-Injected: yes" <${email}>`], cc: [], bcc: [] });
     expect(mail!.subject).toBe(`How responsive was Jane Bcc: pro-${tag}@evil.example on the Launch Bcc: cmp-${tag}@evil.example?`);
   });
 

@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet } from '../db/batch';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
+import { senderName } from '../email/text';
 import type { MailerError } from '../email/mailer';
 import { addressHash } from '../survey/address';
 import type { Invitation, Round } from '../survey/round';
@@ -45,7 +46,7 @@ export async function sendSurveyEmail(
     commitment: round.commitment?.text,
   });
   const message = {
-    from: { name: `${round.proName} via Rapport`, address: deps.mailFrom },
+    from: { name: senderName(round.proName, round.agencyName), address: deps.mailFrom },
     to: { name: invitation.name ?? undefined, address: invitation.email },
     // Reminders go only to those who have not answered: on an anonymous round, a reply (or an
     // auto-reply) to one would tell the pro who had not. The first email goes to everyone.

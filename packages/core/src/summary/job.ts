@@ -12,6 +12,9 @@ import { iso } from '../shared/time';
 import { sendWithRetry } from '../sending/retry';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
 import { addressHash } from '../survey/address';
+import { senderName } from '../email/text';
+import { listUnsubscribeHeaders } from '../email/invitation';
+import { adminReceivesAgencySummary, preferencesUrl, proReceives, type MailRecipient } from '../preferences/mail-preferences';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds } from '../sending/retry';
@@ -137,13 +140,16 @@ export async function queueSummaries(deps: DeliveryDeps, job: Extract<SendJob, {
 
   const pros = await listPros(db, job.agencyId, { limit: SUMMARY_PAGE_SIZE, cursor: page.cursor || undefined });
   const markers = await batchGet(db, pros.items.map((p) => keys.summarySent(job.agencyId, p.proId, job.period)));
-  const unsettled = pros.items.filter((p) => !markers.has(itemKey(keys.summarySent(job.agencyId, p.proId, job.period))));
+  const open = pros.items.filter((p) => !markers.has(itemKey(keys.summarySent(job.agencyId, p.proId, job.period))));
   const agency = await getAgency(db, job.agencyId);
   const period = summaryPeriodOf(job.period, agency.timezone);
-  // Quiet pros (nothing released in the period, which has closed) are settled here, many to a
-  // transaction: they cost one query each, once per period, and no job.
+  // Pros who stopped their summaries are settled as `unsubscribed`, and quiet pros (nothing
+  // released in the period, which has closed) as `quiet`, here, many to a transaction: they cost
+  // one query each (the quiet ones), once per period, and no job.
+  await settleMany(db, job.agencyId, job.period, open.filter((p) => !proReceives(p, 'summaries')).map((p) => p.proId), 'unsubscribed', iso(deps.now()));
+  const unsettled = open.filter((p) => proReceives(p, 'summaries'));
   const released = await mapConcurrent(unsettled, 8, (p) => anyBatchReleased(db, job.agencyId, p.proId, period.from, period.to));
-  await settleQuiet(db, job.agencyId, job.period, unsettled.filter((_, i) => !released[i]).map((p) => p.proId), iso(deps.now()));
+  await settleMany(db, job.agencyId, job.period, unsettled.filter((_, i) => !released[i]).map((p) => p.proId), 'quiet', iso(deps.now()));
   await enqueue(deps, unsettled.filter((_, i) => released[i]).map((p) => ({ kind: 'summary', agencyId: job.agencyId, proId: p.proId, period: job.period })));
 
   const last = pros.nextCursor === null;
@@ -169,15 +175,15 @@ function settle(db: Db, marker: { PK: string; SK: string }, agencyId: string, pe
   ]);
 }
 
-/** Settles quiet pros as `quiet`, up to 99 markers and the count in one transaction; one by one where some pro was settled meanwhile. */
-async function settleQuiet(db: Db, agencyId: string, period: string, proIds: string[], at: string): Promise<void> {
+/** Settles pros with no summary to send, up to 99 markers and the count in one transaction; one by one where some pro was settled meanwhile. */
+async function settleMany(db: Db, agencyId: string, period: string, proIds: string[], status: 'quiet' | 'unsubscribed', at: string): Promise<void> {
   for (let i = 0; i < proIds.length; i += 99) {
     const chunk = proIds.slice(i, i + 99);
     const puts: TransactItems = chunk.map((proId) => ({
-      Put: { TableName: db.table, Item: { ...keys.summarySent(agencyId, proId, period), type: 'summarySent', status: 'quiet', at }, ConditionExpression: 'attribute_not_exists(PK)' },
+      Put: { TableName: db.table, Item: { ...keys.summarySent(agencyId, proId, period), type: 'summarySent', status, at }, ConditionExpression: 'attribute_not_exists(PK)' },
     }));
     if (await transactIfUnchanged(db, [...puts, countSettled(db, agencyId, period, chunk.length)])) continue;
-    for (const proId of chunk) await settle(db, keys.summarySent(agencyId, proId, period), agencyId, period, { status: 'quiet', at });
+    for (const proId of chunk) await settle(db, keys.summarySent(agencyId, proId, period), agencyId, period, { status, at });
   }
 }
 
@@ -194,13 +200,13 @@ async function lastTipIds(db: Db, agencyId: string, proId: string, period: Summa
   return (Item?.tipIds as string[] | undefined) ?? [];
 }
 
-/** The preview (and the job's) view of a pro's summary for a period, rendered; null for a quiet period. */
-export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>, agency: Agency, pro: Pro, period: SummaryPeriod) {
+/** The preview (and the job's, with the link to stop them) view of a pro's summary for a period, rendered; null for a quiet period. */
+export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>, agency: Agency, pro: Pro, period: SummaryPeriod, preferencesUrl?: string) {
   const summary = await buildProSummary(deps.db, agency, pro, period, {
     lastTipIds: () => lastTipIds(deps.db, agency.agencyId, pro.proId, period, agency.timezone),
     moreUrl: `${deps.publicUrl}/docs`,
   });
-  return summary ? { summary, rendered: renderProSummary(summary) } : null;
+  return summary ? { summary, rendered: renderProSummary(summary, preferencesUrl) } : null;
 }
 
 /**
@@ -220,31 +226,42 @@ export async function deliverProSummary(deps: DeliveryDeps, job: Extract<SendJob
   if (found.has(itemKey(marker))) return 'not-due';
   const agency = withoutKeys<Agency>(found.get(itemKey(keys.agency(job.agencyId)))!);
   const pro = withoutKeys<Pro>(found.get(itemKey(keys.pro(job.agencyId, job.proId)))!);
-  const built = await proSummaryFor(deps, agency, pro, summaryPeriodOf(job.period, agency.timezone));
   const now = deps.now();
+  // Stopped by the link in an earlier one: settled, never retried.
+  if (!proReceives(pro, 'summaries')) return (await settle(db, marker, job.agencyId, job.period, { status: 'unsubscribed', at: iso(now) })) ? 'skipped' : 'not-due';
+  const preferences: MailRecipient = { stream: 'summaries', agencyId: job.agencyId, proId: job.proId };
+  const built = await proSummaryFor(deps, agency, pro, summaryPeriodOf(job.period, agency.timezone), preferencesUrl(deps, preferences, now));
   if (!built) return (await settle(db, marker, job.agencyId, job.period, { status: 'quiet', at: iso(now) })) ? 'skipped' : 'not-due';
 
   const tipIds = built.summary.weakest?.tips.map((t) => t.id) ?? [];
   if (!(await settle(db, marker, job.agencyId, job.period, { ...mailClaim(marker, job, now, keys.summaryRun(job.agencyId, job.period)), tipIds }))) return 'not-due';
-  return sendClaimed(deps, job, marker, { name: pro.name, address: pro.email }, built.rendered, { agencyId: job.agencyId, proId: job.proId, period: job.period });
+  return sendClaimed(deps, job, marker, { to: { name: pro.name, address: pro.email }, rendered: built.rendered, agencyName: agency.name, preferences }, { agencyId: job.agencyId, proId: job.proId, period: job.period });
 }
 
 /**
  * Sends a claimed summary and settles its claim: `sent`; given back and queued again with backoff
  * when SES took nothing; left to the recovery sweep when SES may have taken it; `failed` (logged)
- * when SES refused it for good.
+ * when SES refused it for good. It carries a one-click `List-Unsubscribe` (RFC 8058) to the
+ * recipient's preference link.
  */
 async function sendClaimed(
   deps: DeliveryDeps,
   job: Extract<SendJob, { kind: 'summary' | 'agency-summary' }>,
   marker: { PK: string; SK: string },
-  to: { name?: string; address: string },
-  rendered: { subject: string; text: string; html: string },
+  mail: { to: { name?: string; address: string }; rendered: { subject: string; text: string; html: string }; agencyName: string; preferences: MailRecipient },
   ids: Record<string, string>,
 ): Promise<DeliveryOutcome> {
   const { db } = deps;
   const ref = mailRef(marker);
-  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to, ...rendered, text: withMailRef(rendered.text, ref), tags: mailTags(ref) });
+  const { rendered } = mail;
+  const sent = await sendWithRetry(deps, {
+    from: { name: senderName(mail.agencyName), address: deps.mailFrom },
+    to: mail.to,
+    ...rendered,
+    text: withMailRef(rendered.text, ref),
+    headers: listUnsubscribeHeaders(preferencesUrl(deps, mail.preferences, deps.now())),
+    tags: mailTags(ref),
+  });
   if (!('error' in sent)) {
     await mailSent(db, marker, deps.now(), sent.messageId);
     return 'sent';
@@ -282,16 +299,20 @@ export async function deliverAgencySummary(deps: DeliveryDeps, job: Extract<Send
   // No longer an admin address of the agency: nothing to send.
   if (!address) return 'skipped';
   const marker = keys.agencyAdminSummarySent(job.agencyId, job.period, job.admin);
+  // Stopped by the link in an earlier one: settled, never retried.
+  if (!(await adminReceivesAgencySummary(db, job.agencyId, job.admin))) return (await claimOnce(db, marker, { status: 'unsubscribed', at: iso(deps.now()) })) ? 'skipped' : 'not-due';
   if (!(await claimOnce(db, marker, mailClaim(marker, job, deps.now())))) return 'not-due';
+  const preferences: MailRecipient = { stream: 'agencySummary', agencyId: job.agencyId, adminHash: job.admin };
   let rendered;
   try {
-    rendered = renderAgencySummary(await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), `${deps.publicUrl}/docs`));
+    const model = await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), `${deps.publicUrl}/docs`);
+    rendered = renderAgencySummary(model, preferencesUrl(deps, preferences, deps.now()));
   } catch (error) {
     // Not built (a DynamoDB error): the claim is given back and the job, failing, is delivered again.
     await releaseMail(db, marker, undefined);
     throw error;
   }
-  return sendClaimed(deps, job, marker, { address }, rendered, { agencyId: job.agencyId, period: job.period });
+  return sendClaimed(deps, job, marker, { to: { address }, rendered, agencyName: agency.name, preferences }, { agencyId: job.agencyId, period: job.period });
 }
 
 /** Puts a marker if none is there: false when one was. */

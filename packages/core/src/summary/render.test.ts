@@ -4,10 +4,11 @@ import { renderAgencySummary, renderProSummary } from './render';
 import { agencySummary, HOSTILE_COMMENT, HOSTILE_NAME, hostileSummary, proSummary, withheldSummary } from './render.fixtures';
 import { TIPS } from './tips';
 
-/** What a reader sees of the HTML: tags dropped, entities decoded, whitespace collapsed. */
+/** What a reader sees of the HTML: tags dropped (inline spans, such as the bidi isolates, without a space), entities decoded, whitespace collapsed. */
 const visible = (html: string) =>
   html
     .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<\/?span[^>]*>/g, '')
     .replace(/<[^>]*>/g, ' ')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -133,7 +134,7 @@ describe('renderProSummary', () => {
     const { html, text } = renderProSummary(model);
     expect(text).toContain('A reporter:\n  One\n\nA colleague:\n  Two\n\nA client:\n  Three\n\n  after a gap\n');
     expect(text).not.toContain('Four');
-    expect(html).toContain('Three<br><br>after a gap');
+    expect(html).toContain('<span dir="auto" style="unicode-bidi:isolate;">Three</span><br><br><span dir="auto" style="unicode-bidi:isolate;">after a gap</span>');
     expect(visible(html)).not.toContain('Four');
     const none = renderProSummary(proSummary({ comments: [] }));
     expect(none.text).not.toContain('WHAT PEOPLE SAID');
@@ -213,5 +214,22 @@ describe('renderAgencySummary', () => {
     const { text } = renderAgencySummary(agencySummary({ needAttention: [], movers: [] }));
     expect(text).toContain('No pros need attention this period.');
     expect(text).toContain('No separated changes this period.');
+  });
+});
+
+describe('bidi isolation in summaries', () => {
+  it('isolates names, the agency and comments in the HTML; the subject and text part keep no bidi control', () => {
+    const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    const pro = renderProSummary(proSummary({ agencyName: 'Acme \u202eRP', pro: { proId: 'pro_1', name: 'Jane \u202eeoD' } }));
+    const agency = renderAgencySummary(agencySummary({ agencyName: '\u202eAcme' }));
+    for (const mail of [pro, agency]) {
+      expect(mail.subject).not.toMatch(BIDI);
+      expect(mail.text).not.toMatch(BIDI);
+      expect(mail.html).not.toMatch(BIDI);
+    }
+    expect(pro.html).toContain('Hi <span dir="auto" style="unicode-bidi:isolate;">Jane eoD</span>, here is how');
+    expect(pro.html).toContain('Sent by Rapport for <span dir="auto" style="unicode-bidi:isolate;">Acme RP</span>.');
+    expect(agency.subject).toBe('Acme: team responsiveness in March 2030');
+    expect(agency.html).toContain('of <span dir="auto" style="unicode-bidi:isolate;">Acme</span> rated your team');
   });
 });

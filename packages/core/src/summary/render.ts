@@ -1,6 +1,6 @@
 import { SUBJECT_MAX_LENGTH, type RenderedEmail } from '../email/invitation';
 import { emailDocument, FONT, WRAP } from '../email/layout';
-import { escapeHtml, oneLine, truncate } from '../email/text';
+import { escapeHtml, isolate, oneLine, plainText, truncate } from '../email/text';
 import { word, type Audience } from '../survey/instrument';
 import type { AgencySummary, AgencySummaryRow, Figure, HeadlineFigure, ProSummary, TrendPoint } from './model';
 
@@ -16,7 +16,8 @@ import type { AgencySummary, AgencySummaryRow, Figure, HeadlineFigure, ProSummar
  * - A change is called only when the model says `up` or `down` (the intervals separate).
  * - Every string from the model is untrusted: names, labels and the commitment become one line,
  *   comments keep their line breaks but lose control characters, and all of it is HTML-escaped;
- *   long unbroken words wrap instead of widening the layout.
+ *   long unbroken words wrap instead of widening the layout. Names, the commitment and comments
+ *   are bidi-isolated in the HTML (`isolate`); no bidi control reaches the subject or text part.
  */
 
 const e = escapeHtml;
@@ -107,7 +108,7 @@ function safeUrl(value: string): string | null {
   } catch {
     return null;
   }
-  return /[\s\u0000-\u001f\u007f<>"]/.test(value) ? null : value;
+  return /[\s\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>"]/.test(value) ? null : value;
 }
 
 function subjectLine(value: string): string {
@@ -203,10 +204,16 @@ interface Page {
   body: string[];
   footer: string[];
   moreUrl: string;
+  /** The recipient's preference link (`/m/{token}`), when sent: stop or change these emails. */
+  preferencesUrl?: string | undefined;
 }
+
+/** The visible counterpart of the `List-Unsubscribe` header. */
+export const PREFERENCES_TEXT = 'Stop or change these emails';
 
 function page(p: Page): string {
   const url = safeUrl(p.moreUrl);
+  const preferences = p.preferencesUrl ? safeUrl(p.preferencesUrl) : null;
   return emailDocument({
     subject: p.subject,
     preheader: p.preheader,
@@ -217,8 +224,15 @@ function page(p: Page): string {
     ],
     footerHtml:
       p.footer.map(e).join('<br>') +
-      (url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : ''),
+      (url ? `<br><a href="${e(url)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">See more in Rapport</a>` : '') +
+      (preferences ? `<br><a href="${e(preferences)}" target="_blank" style="color:#374151;text-decoration:underline;${WRAP}">${e(PREFERENCES_TEXT)}</a>` : ''),
   });
+}
+
+/** The text part's links at the foot: more in Rapport, and the preference link. */
+function footLinks(moreUrl: string, preferencesUrl: string | undefined): string[] {
+  const preferences = preferencesUrl ? safeUrl(preferencesUrl) : null;
+  return [...(safeUrl(moreUrl) ? [`See more in Rapport: ${moreUrl}`] : []), ...(preferences ? [`${PREFERENCES_TEXT}: ${preferences}`] : [])];
 }
 
 function footerLines(agencyName: string, k: number): string[] {
@@ -235,10 +249,10 @@ function footerLines(agencyName: string, k: number): string[] {
  * A pro's improvement summary: headline scores against the previous period, the trend, the
  * response rate, the weakest dimension with its tips, up to three comments and the commitment.
  */
-export function renderProSummary(model: ProSummary): RenderedEmail {
+export function renderProSummary(model: ProSummary, preferencesUrl?: string): RenderedEmail {
   const k = model.anonymityThreshold;
-  const pro = oneLine(model.pro.name);
-  const agency = oneLine(model.agencyName);
+  const pro = isolate(model.pro.name);
+  const agency = isolate(model.agencyName);
   const period = oneLine(model.period.label);
   const previousLabel = oneLine(model.previousPeriodLabel);
 
@@ -267,7 +281,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
   const comments = model.comments.slice(0, 3).map((c) => ({ who: AUDIENCE_LABELS[c.audience] ?? 'Someone', lines: commentLines(c.text) }));
   const commitment = model.commitment
     ? {
-        text: oneLine(model.commitment.text),
+        text: isolate(model.commitment.text),
         since: dateLabel(model.commitment.since),
         score: `Responsiveness since then: ${figureLine(model.commitment.responsiveness, 'mean5', k)}`,
       }
@@ -280,7 +294,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     const filled = Math.max(1, Math.min(TEXT_BAR_WIDTH, Math.round((v / 5) * TEXT_BAR_WIDTH)));
     return '█'.repeat(filled) + '░'.repeat(TEXT_BAR_WIDTH - filled);
   };
-  const text = [
+  const text = plainText([
     title,
     '',
     intro,
@@ -310,9 +324,9 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     ...(commitment ? ['YOUR COMMITMENT', `Since ${commitment.since}: “${commitment.text}”`, commitment.score, ''] : []),
     '--',
     ...footer,
-    ...(safeUrl(model.moreUrl) ? [`See more in Rapport: ${model.moreUrl}`] : []),
+    ...footLinks(model.moreUrl, preferencesUrl),
     '',
-  ].join('\n');
+  ].join('\n'));
 
   // ---- HTML part
   const body = [
@@ -344,7 +358,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
           heading('What people said'),
           ...comments.map((c) =>
             quote(
-              `<span style="font-size:13px;font-weight:600;color:${MUTED};">${e(c.who)}</span><br>${c.lines.map(e).join('<br>')}`,
+              `<span style="font-size:13px;font-weight:600;color:${MUTED};">${e(c.who)}</span><br>${c.lines.map((l) => e(isolate(l))).join('<br>')}`,
             ),
           ),
         ]
@@ -362,6 +376,7 @@ export function renderProSummary(model: ProSummary): RenderedEmail {
     body,
     footer,
     moreUrl: model.moreUrl,
+    preferencesUrl,
   });
   return { subject, html, text };
 }
@@ -372,7 +387,7 @@ function rowSummary(r: AgencySummaryRow, k: number, previousWord = 'before'): st
   const now = figureLine(r.responsiveness, 'mean5', k);
   const before = r.previous ? `; ${previousWord}: ${figureLine(r.previous, 'mean5', k)}` : '';
   const change = r.change === 'up' ? '; up (intervals separate)' : r.change === 'down' ? '; down (intervals separate)' : '';
-  return `${oneLine(r.name)}: ${now}${before}${change}`;
+  return `${isolate(r.name)}: ${now}${before}${change}`;
 }
 
 function rowList(rows: AgencySummaryRow[], k: number): string {
@@ -391,17 +406,17 @@ function changeWord(c: 'up' | 'down' | 'none'): string {
 }
 
 /** The admins' summary: who needs attention, the biggest movers, then the whole team. */
-export function renderAgencySummary(model: AgencySummary): RenderedEmail {
+export function renderAgencySummary(model: AgencySummary, preferencesUrl?: string): RenderedEmail {
   const k = model.anonymityThreshold;
-  const agency = oneLine(model.agencyName);
+  const agency = isolate(model.agencyName);
   const period = oneLine(model.period.label);
-  const subject = subjectLine(`${agency}: team responsiveness in ${period}`);
+  const subject = subjectLine(`${oneLine(model.agencyName)}: team responsiveness in ${period}`);
   const title = `Team responsiveness, ${period}`;
   const intro = `How the reporters, colleagues and clients of ${agency} rated your team in ${period}, compared with the period before.`;
   const footer = footerLines(agency, k);
   const none = (what: string) => `No ${what} this period.`;
 
-  const text = [
+  const text = plainText([
     title,
     '',
     intro,
@@ -419,9 +434,9 @@ export function renderAgencySummary(model: AgencySummary): RenderedEmail {
     '',
     '--',
     ...footer,
-    ...(safeUrl(model.moreUrl) ? [`See more in Rapport: ${model.moreUrl}`] : []),
+    ...footLinks(model.moreUrl, preferencesUrl),
     '',
-  ].join('\n');
+  ].join('\n'));
 
   const th = (label: string, width: string, align = 'left') =>
     `<th align="${align}" width="${width}" style="width:${width};padding:6px 6px 6px 0;border-bottom:1px solid #d1d5db;${FONT}font-size:12px;line-height:16px;font-weight:600;color:${MUTED};text-align:${align};${WRAP}">${e(label)}</th>`;
@@ -438,7 +453,7 @@ export function renderAgencySummary(model: AgencySummary): RenderedEmail {
           `<tr>${th('Pro', '24%')}${th('This period', '28%')}${th('Before', '22%')}${th('Change', '12%')}${th('Answers', '14%', 'right')}</tr>`,
           ...model.team.map(
             (r) =>
-              `<tr>${td(e(oneLine(r.name)), 'left', 'font-weight:600;')}${td(cellFigure(r.responsiveness))}${td(cellFigure(r.previous))}` +
+              `<tr>${td(e(isolate(r.name)), 'left', 'font-weight:600;')}${td(cellFigure(r.responsiveness))}${td(cellFigure(r.previous))}` +
               `${td(e(changeWord(r.change)), 'left', `color:${r.change === 'up' ? '#047857' : r.change === 'down' ? '#b91c1c' : MUTED};`)}${td(e(String(r.responses)), 'right')}</tr>`,
           ),
         ],
@@ -464,6 +479,7 @@ export function renderAgencySummary(model: AgencySummary): RenderedEmail {
     body,
     footer,
     moreUrl: model.moreUrl,
+    preferencesUrl,
   });
   return { subject, html, text };
 }

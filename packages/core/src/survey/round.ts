@@ -62,6 +62,8 @@ export interface Round {
   proId: string;
   proName: string;
   proEmail: string;
+  /** The agency's name when the round began: its emails' From name when the pro's is unusable. Absent on older rounds. */
+  agencyName?: string;
   attribution: 'anonymous' | 'named';
   status: 'open' | 'cancelled' | 'closed';
   counts: StatusCounts;
@@ -185,6 +187,7 @@ export async function createRound(
     proId: pro.proId,
     proName: pro.name,
     proEmail: pro.email,
+    agencyName: agency.name,
     attribution,
     status: 'open',
     counts: zeroCounts(),

@@ -5,7 +5,7 @@ import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { getAgency } from '../agency/agency';
 import { emailDocument, FONT, WRAP } from '../email/layout';
-import { escapeHtml, oneLine, truncate } from '../email/text';
+import { escapeHtml, isolate, oneLine, plainText, senderName, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
 import { needsEarlyWarning, openInvitation, type Answers } from '../survey/response';
@@ -14,6 +14,8 @@ import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
+import { listUnsubscribeHeaders } from '../email/invitation';
+import { mailPreferences, preferencesUrl, type MailRecipient } from '../preferences/mail-preferences';
 
 export { needsEarlyWarning } from '../survey/response';
 
@@ -21,22 +23,23 @@ const AUDIENCE_NAMES: Record<Audience, string> = { reporter: 'A reporter', colle
 
 /**
  * The early-warning email: who (only the audience — never the respondent, on any round), which
- * campaign, the scores and the comment. Everything is escaped, names become one line.
+ * campaign, the scores and the comment. Everything is escaped, names become one line, bidi-isolated
+ * in the HTML; the subject has no bidi control.
  */
-export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers }) {
-  const pro = oneLine(input.proName);
-  const campaign = oneLine(input.campaignName);
+export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers; preferencesUrl?: string }) {
+  const pro = isolate(input.proName);
+  const campaign = isolate(input.campaignName);
   const { answers } = input;
   const who = AUDIENCE_NAMES[input.audience];
-  const subject = truncate(`Early warning: ${who.toLowerCase()} rated your responsiveness ${answers.responsiveness}/5 on the ${campaign}`, 150);
+  const subject = truncate(`Early warning: ${who.toLowerCase()} rated your responsiveness ${answers.responsiveness}/5 on the ${oneLine(input.campaignName)}`, 150);
   const rows: [string, string][] = [
     [ITEM_LABELS.responsiveness, `${answers.responsiveness}/5 (${RESPONSIVENESS_LABELS[answers.responsiveness - 1]})`],
     ...(answers.recommend !== undefined ? [[ITEM_LABELS.recommend, `${answers.recommend}/10`] as [string, string]] : []),
     ...AUDIENCE_DIMENSIONS[input.audience].flatMap((d) => (answers[d] !== undefined ? [[ITEM_LABELS[d], `${answers[d]}/5`] as [string, string]] : [])),
   ];
-  const comment = answers.improve ? oneLine(answers.improve) : '';
+  const comment = answers.improve ? isolate(answers.improve) : '';
   const intro = `${who} who worked with you on the ${campaign} just gave a low score. Who it was is not shared; a quick, open follow-up with the team often turns this around.`;
-  const text = [
+  const text = plainText([
     `Hi ${pro},`,
     '',
     intro,
@@ -45,7 +48,8 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
     ...(comment ? ['', `What could be better: “${comment}”`] : []),
     '',
     'You get these alerts because your agency turned on early warnings.',
-  ].join('\n');
+    ...(input.preferencesUrl ? [`Stop these alerts: ${input.preferencesUrl}`] : []),
+  ].join('\n'));
   const e = escapeHtml;
   const cell = `${FONT}font-size:15px;line-height:22px;color:#1f2937;${WRAP}`;
   const html = emailDocument({
@@ -59,7 +63,9 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
         ? [`<tr><td style="padding:12px 0;${cell}"><div style="border-left:4px solid #b91c1c;padding:8px 12px;background-color:#fef2f2;">What could be better: “${e(comment)}”</div></td></tr>`]
         : []),
     ],
-    footerHtml: 'You get these alerts because your agency turned on early warnings.',
+    footerHtml:
+      'You get these alerts because your agency turned on early warnings.' +
+      (input.preferencesUrl ? `<br><a href="${e(input.preferencesUrl)}" target="_blank" style="color:#374151;text-decoration:underline;">Stop these alerts</a>` : ''),
   });
   return { subject, text, html };
 }
@@ -87,6 +93,9 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
 async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>, { round, response }: Awaited<ReturnType<typeof openInvitation>>): Promise<DeliveryOutcome> {
   const { db } = deps;
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
+  // Stopped by the pro, by the link in an earlier one (or the pro is gone): settled, never retried.
+  const preferences: MailRecipient = { stream: 'earlyWarnings', agencyId: round.agencyId, proId: round.proId };
+  if (!(await mailPreferences(db, preferences))?.earlyWarnings) return 'skipped';
   const anonymous = round.attribution === 'anonymous';
   if (anonymous) {
     const k = Math.max(promisedThreshold(round), (await getAgency(db, round.agencyId)).anonymityThreshold);
@@ -94,13 +103,15 @@ async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-war
   }
   const marker = keys.earlyWarning(job.roundId, job.invitationId, anonymous ? response.revision : undefined);
   if (!(await claim(db, marker, job, deps.now()))) return 'not-due';
-  const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers });
+  const unsubscribeUrl = preferencesUrl(deps, preferences, deps.now());
+  const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers, preferencesUrl: unsubscribeUrl });
   const ref = mailRef(marker);
   const sent = await sendWithRetry(deps, {
-    from: { name: 'Rapport', address: deps.mailFrom },
+    from: { name: senderName(round.agencyName), address: deps.mailFrom },
     to: { name: round.proName, address: round.proEmail },
     ...content,
     text: withMailRef(content.text, ref),
+    headers: listUnsubscribeHeaders(unsubscribeUrl),
     tags: mailTags(ref),
   });
   if (!('error' in sent)) {

@@ -7,6 +7,7 @@ import { requireApiKey } from './auth';
 import { problem } from './problem';
 import { mountDocs, mountOpenApi } from './openapi';
 import { pageRoutes } from '../pages/routes';
+import { mailPreferenceRoutes } from '../pages/mail-preferences';
 import { settingsRoutes } from './routes/settings';
 import { apiKeyRoutes } from './routes/api-keys';
 import { proRoutes } from './routes/pros';
@@ -65,6 +66,7 @@ export function createApp(deps: Deps) {
   const app = baseApp(deps);
   app.route('/v1', v1(deps));
   app.route('/', pageRoutes(deps));
+  app.route('/', mailPreferenceRoutes(deps));
   mountOpenApi(app);
   mountDocs(app);
   return app;

@@ -22,3 +22,9 @@ export const Notice = ({ title, children }: { title: string; children: Child }) 
     {children}
   </Layout>
 );
+
+/**
+ * A user-provided value (a name, a campaign, a commitment) in a page: in a `<bdi>`, so a
+ * right-to-left name or one carrying a bidi override (U+202E) cannot reorder the text around it.
+ */
+export const Isolated = ({ children }: { children: Child }) => <bdi>{children}</bdi>;

@@ -19,7 +19,7 @@ import {
   type SurveyResponse,
 } from '@rapport/core';
 import type { Deps } from '../deps';
-import { Notice } from './layout';
+import { Isolated, Notice } from './layout';
 import { PAGES_CSS } from './pages.css';
 import { SurveyForm, type FormValues } from './survey-form';
 
@@ -27,7 +27,7 @@ import { SurveyForm, type FormValues } from './survey-form';
  * The token sits in the URL, so no referrer may carry it away; no script runs at all, and the
  * pages cannot be framed (clickjacking a one-click form).
  */
-const pageHeaders = secureHeaders({
+export const pageHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     styleSrc: ["'self'"],
@@ -40,7 +40,7 @@ const pageHeaders = secureHeaders({
   xFrameOptions: 'DENY',
 });
 
-const invalidLink = (c: Context) =>
+export const invalidLink = (c: Context) =>
   c.html(
     <Notice title="This link is not valid">
       <p>The link may be incomplete. Please open it again from the email you received, or copy the whole address.</p>
@@ -150,9 +150,14 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       return c.html(
         <Notice title="Thank you">
           <p>
-            {round.attribution === 'named'
-              ? `Your answers reached ${round.proName}. They help them become more responsive to you and others.`
-              : `Your answers are saved. ${round.proName} will see them after the survey closes, pooled with others' and without your name. They help them become more responsive to you and others.`}
+            {round.attribution === 'named' ? (
+              <>Your answers reached <Isolated>{round.proName}</Isolated>. They help them become more responsive to you and others.</>
+            ) : (
+              <>
+                Your answers are saved. <Isolated>{round.proName}</Isolated> will see them after the survey closes, pooled with others' and without your name. They
+                help them become more responsive to you and others.
+              </>
+            )}
           </p>
           <p class="note">You can change them with the same link until {round.closesAt.slice(0, 10)}.</p>
         </Notice>,
@@ -169,7 +174,9 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
               <legend>Which surveys should stop?</legend>
               <p class="check">
                 <input type="radio" id="scope-agency" name="scope" value="agency" checked />
-                <label for="scope-agency">Surveys about {opened.round.proName}'s team</label>
+                <label for="scope-agency">
+                  Surveys about <Isolated>{opened.round.proName}</Isolated>'s team
+                </label>
               </p>
               <p class="check">
                 <input type="radio" id="scope-all" name="scope" value="all" />
@@ -190,7 +197,9 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       await suppress(db, opened.invitation.email, 'unsubscribed', everywhere ? { global: true } : { agencyId: opened.round.agencyId }, now());
       return c.html(
         <Notice title="You are unsubscribed">
-          <p>{everywhere ? 'You will get no more surveys through Rapport.' : `You will get no more surveys about ${opened.round.proName}'s team.`}</p>
+          <p>
+            {everywhere ? 'You will get no more surveys through Rapport.' : <>You will get no more surveys about <Isolated>{opened.round.proName}</Isolated>'s team.</>}
+          </p>
         </Notice>,
       );
     });

@@ -2,19 +2,25 @@ import {
   AGREE_LABELS,
   AUDIENCE_DIMENSIONS,
   IMPROVE_MAX_LENGTH,
+  oneLine,
   RESPONSIVENESS_LABELS,
-  word,
+  WORDING,
   type Audience,
   type FieldIssue,
 } from '@rapport/core';
-import { Layout } from './layout';
+import type { Child } from 'hono/jsx';
+import { Isolated, Layout } from './layout';
+
+/** An item's wording with the pro's name isolated where `{pro}` stands. */
+const worded = (item: keyof typeof WORDING, proName: string): Child[] =>
+  WORDING[item].split('{pro}').flatMap((part, i) => (i === 0 ? [part] : [<Isolated>{proName}</Isolated>, part]));
 
 /** What the form shows selected: stored answers, a clicked score, or what was just submitted. */
 export type FormValues = Record<string, string | undefined>;
 
 interface ScaleProps {
   name: string;
-  legend: string;
+  legend: Child;
   values: FormValues;
   options: { value: number; label: string }[];
   ends?: [string, string];
@@ -68,21 +74,36 @@ export interface SurveyFormProps {
 export const SurveyForm = (p: SurveyFormProps) => {
   const errorOf = (field: string) => p.errors.find((e) => e.field === field)?.message;
   const agree = AGREE_LABELS.map((label, i) => ({ value: i + 1, label }));
+  const pro = <Isolated>{p.proName}</Isolated>;
   return (
-    <Layout title={`Feedback on ${p.proName}`}>
+    // A title holds no markup: the name loses its bidi controls there instead.
+    <Layout title={`Feedback on ${oneLine(p.proName)}`}>
       <h1>
-        How was working with {p.proName} on the {p.campaignName}?
+        How was working with {pro} on the <Isolated>{p.campaignName}</Isolated>?
       </h1>
-      <p>It takes a minute. {p.proName} asked for this feedback to get better at helping you.</p>
+      <p>It takes a minute. {pro} asked for this feedback to get better at helping you.</p>
       <p class="note">
-        {p.attribution === 'named'
-          ? `Your answers will be shared with ${p.proName}'s team together with your name.`
-          : `Your answers are anonymous: ${p.proName} sees them only after this survey closes, pooled with the answers of at least ${p.anonymityThreshold} people, never with your name or when you answered.`}
-        {p.earlyWarnings
-          ? p.attribution === 'named'
-            ? ` A low score alerts ${p.proName} right away, so they can put things right.`
-            : ` A low score (2 or less, or 6 or less for recommending) sends ${p.proName} your scores and comment right away, without your name, so they can put things right; only when at least ${p.anonymityThreshold} ${p.audience}s were asked in this survey.`
-          : ''}
+        {p.attribution === 'named' ? (
+          <>Your answers will be shared with {pro}'s team together with your name.</>
+        ) : (
+          <>
+            Your answers are anonymous: {pro} sees them only after this survey closes, pooled with the answers of at least {p.anonymityThreshold} people, never
+            with your name or when you answered.
+          </>
+        )}
+        {p.earlyWarnings ? (
+          p.attribution === 'named' ? (
+            <> A low score alerts {pro} right away, so they can put things right.</>
+          ) : (
+            <>
+              {' '}
+              A low score (2 or less, or 6 or less for recommending) sends {pro} your scores and comment right away, without your name, so they can put things
+              right; only when at least {p.anonymityThreshold} {p.audience}s were asked in this survey.
+            </>
+          )
+        ) : (
+          ''
+        )}
         {p.revising
           ? ' You answered already; sending again replaces your earlier answers.'
           : p.attribution === 'anonymous'
@@ -91,7 +112,7 @@ export const SurveyForm = (p: SurveyFormProps) => {
       </p>
       {p.commitment && (
         <p class="commitment">
-          Last time you told us what could be better; here is what {p.proName} is changing: “{p.commitment}”
+          Last time you told us what could be better; here is what {pro} is changing: “<Isolated>{p.commitment}</Isolated>”
         </p>
       )}
       {p.errors.length > 0 && (
@@ -102,14 +123,14 @@ export const SurveyForm = (p: SurveyFormProps) => {
       <form method="post" action={p.action}>
         <Scale
           name="responsiveness"
-          legend={word('responsiveness', p.proName)}
+          legend={worded('responsiveness', p.proName)}
           values={p.values}
           options={RESPONSIVENESS_LABELS.map((label, i) => ({ value: i + 1, label: `${i + 1} · ${label}` }))}
           error={errorOf('responsiveness')}
         />
         <Scale
           name="recommend"
-          legend={word('recommend', p.proName)}
+          legend={worded('recommend', p.proName)}
           values={p.values}
           options={Array.from({ length: 11 }, (_, i) => ({ value: i, label: String(i) }))}
           ends={['0 · Not at all likely', '10 · Extremely likely']}
@@ -117,11 +138,11 @@ export const SurveyForm = (p: SurveyFormProps) => {
           wide
         />
         {AUDIENCE_DIMENSIONS[p.audience].map((dimension) => (
-          <Scale name={dimension} legend={word(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} />
+          <Scale name={dimension} legend={worded(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} />
         ))}
         <fieldset>
           <legend>
-            <label for="improve">{word('improve', p.proName)}</label>
+            <label for="improve">{worded('improve', p.proName)}</label>
           </legend>
           {errorOf('improve') && <p class="error">{errorOf('improve')}</p>}
           <textarea id="improve" name="improve" maxlength={IMPROVE_MAX_LENGTH}>
@@ -129,7 +150,7 @@ export const SurveyForm = (p: SurveyFormProps) => {
           </textarea>
           <p class="check">
             <input type="checkbox" id="quoteConsent" name="quoteConsent" value="yes" checked={p.values.quoteConsent === 'yes'} />
-            <label for="quoteConsent">{word('quoteConsent', p.proName)}</label>
+            <label for="quoteConsent">{worded('quoteConsent', p.proName)}</label>
           </p>
         </fieldset>
         <button type="submit">{p.revising ? 'Update my answers' : 'Send my answers'}</button>

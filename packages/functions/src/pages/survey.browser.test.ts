@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { createAgency, createCampaign, createPro, createRound, getResponse, getRound, openInvitation, signInvitationToken } from '@rapport/core';
-import { launchBrowser, serveOnFreePort, testDeps } from '@rapport/testing';
+import { createAgency, createCampaign, createPro, createRound, deliver, getResponse, getRound, openInvitation, signInvitationToken } from '@rapport/core';
+import { launchBrowser, serveOnFreePort, sesEmails, testDeps, workerAt } from '@rapport/testing';
 import { createApp } from '../api/app';
 
 const deps = testDeps();
 let n = 0;
 
-async function invitationLink(audience = 'reporter', attribution = 'anonymous') {
+async function invitationLink(audience = 'reporter', attribution = 'anonymous', proName = 'Jane <b>Doe</b>') {
   const now = deps.now();
   const agency = await createAgency(deps.db, { name: `Page test ${++n}` }, now);
-  const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane <b>Doe</b>', email: `jane${n}-${Date.now()}@acme.example` }, now);
+  const pro = await createPro(deps.db, agency.agencyId, { name: proName, email: `jane${n}-${Date.now()}@acme.example` }, now);
   const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
-  const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { attribution, recipients: [{ email: `r${n}-${Date.now()}@x.example`, audience }] }, now);
+  const email = `r${n}-${Date.now()}@x.example`;
+  const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { attribution, recipients: [{ email, audience }] }, now);
   const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
-  return { agencyId: agency.agencyId, ref, path: `/s/${signInvitationToken(deps.linkSecret, ref)}` };
+  return { agencyId: agency.agencyId, ref, email, path: `/s/${signInvitationToken(deps.linkSecret, ref)}` };
 }
 
 describe('survey page in a real browser', () => {
@@ -71,6 +72,48 @@ describe('survey page in a real browser', () => {
     expect(await getResponse(deps.db, ref)).toMatchObject({ revision: 2 });
     expect((await getRound(deps.db, agencyId, ref.roundId)).counts).toMatchObject({ pending: 0, responded: 1 });
     await page.close();
+  });
+
+  it('isolates a name carrying a right-to-left override (U+202E) in the page, and in the invitation actually sent, whose headers lose it', async () => {
+    const { ref, email, path } = await invitationLink('reporter', 'anonymous', 'Jane \u202eeoD');
+    const page = await browser.newPage();
+    // The control first: unisolated, the override does reverse what follows it in this browser.
+    await page.setContent('<p id="t">Jane \u202eeoD on the Launch</p>');
+    const leaked = await page.evaluate(`(() => {
+      const text = document.getElementById('t').firstChild;
+      const at = (from, to) => { const r = document.createRange(); r.setStart(text, from); r.setEnd(text, to); return r.getBoundingClientRect().left; };
+      const s = text.data;
+      return at(s.indexOf(' on') + 1, s.indexOf(' on') + 3) > at(s.indexOf('the'), s.indexOf('the') + 3);
+    })()`);
+    expect(leaked).toBe(true);
+
+    await page.goto(`${server.url}${path}`);
+    // Every text holding the override sits inside a <bdi>, the title has none, and the words after the name read left to right.
+    const report = await page.evaluate<{ outside: number; inside: number; title: string; inOrder: boolean }>(`(() => {
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      let outside = 0, inside = 0;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.data.includes('\u202e')) continue;
+        if (node.parentElement.closest('bdi')) inside++; else outside++;
+      }
+      const h1 = document.querySelector('h1');
+      const after = h1.querySelector('bdi').nextSibling;
+      const at = (from, to) => { const r = document.createRange(); r.setStart(after, from); r.setEnd(after, to); return r.getBoundingClientRect().left; };
+      const s = after.data;
+      return { outside, inside, title: document.title, inOrder: at(s.indexOf('on'), s.indexOf('on') + 2) < at(s.indexOf('the'), s.indexOf('the') + 3) };
+    })()`);
+    expect(report).toEqual({ outside: 0, inside: expect.any(Number), title: 'Feedback on Jane eoD', inOrder: true });
+    expect(report.inside).toBeGreaterThanOrEqual(8);
+    await page.close();
+
+    // The invitation as the local SES server received it: no bidi control in Subject, From or To; the name isolated in the HTML.
+    expect(await deliver(workerAt(deps, deps.now()), { kind: 'invitation', ...ref })).toBe('sent');
+    const [sent, ...more] = await sesEmails({ to: email });
+    expect(more).toEqual([]);
+    expect(sent!.subject).toBe('How responsive was Jane eoD on the Spring Launch?');
+    expect(sent!.from).toBe('"Jane eoD via Rapport" <surveys@rapport.example>');
+    for (const part of [sent!.subject, sent!.from, ...sent!.destination.to, sent!.body.text!, sent!.body.html!]) expect(part).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(sent!.body.html).toContain('When you needed something from <span dir="auto" style="unicode-bidi:isolate;">Jane eoD</span>, how responsive were they?');
   });
 
   it('works by keyboard alone and shows a clear error when the headline is missing', async () => {

@@ -30,11 +30,11 @@ describe('commitments', () => {
     expect(mail!.body.text).toContain('here is what Jane Doe is changing: “I will answer reporters within two hours”');
 
     const page = await (await f.app.request(`/s/${signInvitationToken(deps.linkSecret, ref)}`)).text();
-    expect(page).toContain('here is what Jane Doe is changing: “I will answer reporters within two hours”');
+    expect(page).toContain('here is what <bdi>Jane Doe</bdi> is changing: “<bdi>I will answer reporters within two hours</bdi>”');
     // The round took the early warnings on from the settings; on an anonymous round the page says
     // what a warning sends and that it goes only where at least k (5) of the audience were asked.
     expect(page).toContain(
-      'A low score (2 or less, or 6 or less for recommending) sends Jane Doe your scores and comment right away, without your name, so they can put things right; only when at least 5 reporters were asked in this survey.',
+      'A low score (2 or less, or 6 or less for recommending) sends <bdi>Jane Doe</bdi> your scores and comment right away, without your name, so they can put things right; only when at least 5 reporters were asked in this survey.',
     );
   });
 

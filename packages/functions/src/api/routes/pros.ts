@@ -9,7 +9,8 @@ import { validate } from '../validate';
 import { doc } from '../route-docs';
 import { PageQuery, pageBody, pageOf, ProOut } from '../schemas';
 
-const present = ({ agencyId: _agencyId, ...pro }: Pro) => pro;
+// The pro's own mail preferences (set by the link in their emails) are theirs, not the API's.
+const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, ...pro }: Pro) => pro;
 const tags = ['Pros'];
 const ProParam = v.object({ proId: v.string() });
 

@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { displayName, escapeHtml, isolate, oneLine, senderName } from './text';
+
+/** Characters an attacker would reach for: address and domain syntax and their look-alikes, controls, bidi and zero-width marks. */
+const HOSTILE = [
+  '@', '＠', '﹫', '.', '。', '．', '｡', '․', '<', '>', '"', '“', "'", '\\', '`', '(', ')', '[', ']', ':', ',', ';', '/',
+  '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009b',
+  '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
+  '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u180e', '\u2028', '\u2029', '\u00a0', '\u3000',
+  '\u0301', '\ue000', 'a', 'Z', '7', 'é', 'ß', 'ا', 'ש', '李', '😀', ' ', '-', '_',
+];
+
+const hostileName: fc.Arbitrary<string> = fc.oneof(
+  fc.array(fc.constantFrom(...HOSTILE), { maxLength: 40 }).map((chars) => chars.join('')),
+  fc.emailAddress(),
+  fc.domain(),
+  fc.webUrl(),
+  fc.tuple(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.emailAddress(), fc.array(fc.constantFrom(...HOSTILE), { maxLength: 6 }))
+    .map(([name, email, marks]) => `${name}${marks.join('')}<${email}>${marks.reverse().join('')}`),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+);
+
+/** A letter or digit, a dot (any script's, NFKC-folded), then a letter, digit or mark: `bank.example`. */
+const DOMAIN_LIKE = /[\p{L}\p{N}\p{M}][.\u3002][\p{L}\p{N}\p{M}]/u;
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}@<>"`\\]/u;
+
+describe('the From display name', () => {
+  it('never holds an @, a control, bidi or zero-width character, or a domain-like token, and is never empty (property)', () => {
+    fc.assert(
+      fc.property(hostileName, hostileName, (pro, agency) => {
+        const name = senderName(pro, agency);
+        const folded = name.normalize('NFKC');
+        expect(name).not.toBe('');
+        expect(folded).not.toMatch(FORBIDDEN);
+        expect(folded).not.toMatch(DOMAIN_LIKE);
+        expect(name === 'Rapport' || name.endsWith(' via Rapport')).toBe(true);
+        expect(displayName(name)).toBe(name);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('is the cleaned pro name, else the agency name, else plain Rapport', () => {
+    expect(senderName('Jane Doe', 'Acme PR')).toBe('Jane Doe via Rapport');
+    expect(senderName('ceo@bank.example', 'Acme PR')).toBe('Acme PR via Rapport');
+    expect(senderName('ceo＠bank.example', 'Acme PR')).toBe('Acme PR via Rapport');
+    expect(senderName('Jane Doe <ceo@bank.example>', 'Acme PR')).toBe('Jane Doe via Rapport');
+    expect(senderName('"ceo@bank.example" <x@y.example>', 'Acme PR')).toBe('Acme PR via Rapport');
+    expect(senderName('support.bank.example', 'Acme PR')).toBe('support. bank. example via Rapport');
+    expect(senderName('ba\u200bnk.exa\u202emple', 'Acme PR')).toBe('bank. example via Rapport');
+    expect(senderName('J.R.R. Tolkien', 'Acme PR')).toBe('J. R. R. Tolkien via Rapport');
+    expect(senderName("Seán O'Brien", 'Acme PR')).toBe("Seán O'Brien via Rapport");
+    expect(senderName('\u202e\u200b', '@@@')).toBe('Rapport');
+    expect(senderName('', undefined)).toBe('Rapport');
+    expect(senderName()).toBe('Rapport');
+  });
+});
+
+describe('header and body text', () => {
+  it('oneLine strips controls and bidi controls', () => {
+    expect(oneLine('Jane\u202e Doe\r\nBcc: x\u2066\u200f')).toBe('Jane Doe Bcc: x');
+  });
+
+  it('isolate wraps a cleaned value in FSI/PDI, and escapeHtml turns the pair into an isolating span', () => {
+    const name = isolate('Jane \u202eeoD\u2069 <b>');
+    expect(name).toBe('\u2068Jane eoD <b>\u2069');
+    expect(escapeHtml(`Hi ${name},`)).toBe('Hi <span dir="auto" style="unicode-bidi:isolate;">Jane eoD &lt;b&gt;</span>,');
+    expect(isolate('\u202e')).toBe('');
+    // A stray mark never opens or closes markup on its own.
+    expect(escapeHtml('a\u2069b\u2068c')).toBe('ab<span dir="auto" style="unicode-bidi:isolate;">c</span>');
+  });
+});
