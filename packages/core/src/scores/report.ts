@@ -208,7 +208,6 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
   const pros = await queryGroupPage(
     db,
     {
-      IndexName: 'GSI2',
       KeyConditionExpression: 'GSI2PK = :pk',
       // The table's sort key is `<YYYY-MM>#<audience>`: months outside the range are read, not returned.
       FilterExpression: 'SK BETWEEN :from AND :to',
@@ -216,7 +215,7 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
       // A page's pros with every month and audience of the range, and the next pro's.
       Limit: (page.limit + 1) * range.months.length * AUDIENCES.length,
     },
-    { GSI2PK: partition },
+    { index: 'GSI2', partition: { GSI2PK: partition }, sortPrefix: 'PRO#' },
     page,
     {
       keyOf: (raw) => (raw.GSI2SK as string).split('#')[1]!,
