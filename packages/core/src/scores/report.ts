@@ -10,6 +10,7 @@ import { getPro } from '../pro/pro';
 import { ValidationError } from '../shared/errors';
 import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
+import { MonthSchema } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
 import { meanWithInterval, nps, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
@@ -79,11 +80,10 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
   };
 }
 
-const Month = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'));
 
 export const ScoresQuerySchema = v.object({
-  from: v.optional(Month),
-  to: v.optional(Month),
+  from: v.optional(MonthSchema),
+  to: v.optional(MonthSchema),
   audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
   granularity: v.optional(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), 'month'),
 });

@@ -12,3 +12,9 @@ export const EmailSchema = v.pipe(
 );
 
 export const DateSchema = v.pipe(v.string(), v.isoDate('must be a date as YYYY-MM-DD'));
+
+/**
+ * A month as `YYYY-MM`, within years 2000–2999: no data is older, and a month's bounds stay
+ * four-digit years (9999-12 would end in year 10000, which ISO strings write as `+010000`).
+ */
+export const MonthSchema = v.pipe(v.string(), v.regex(/^2\d{3}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM, from 2000-01 to 2999-12'));
