@@ -8,6 +8,7 @@ import { queryPrefix, type PageRequest } from '../db/page';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
+import { getPro } from '../pro/pro';
 import { parseInput } from '../shared/validate';
 import { DateSchema, NameSchema } from '../shared/schemas';
 
@@ -88,8 +89,12 @@ export async function getCampaign(db: Db, agencyId: string, campaignId: string):
   return withoutKeys<Campaign>(Item);
 }
 
-/** Lists the agency's campaigns, or one pro's through GSI1; oldest first (ids are time-ordered). */
-export function listCampaigns(db: Db, agencyId: string, filter: { proId?: string | undefined }, page: PageRequest) {
+/**
+ * Lists the agency's campaigns, or one pro's through GSI1; oldest first (ids are time-ordered).
+ * A filter by a pro the agency does not have is a NotFoundError, as on every listing.
+ */
+export async function listCampaigns(db: Db, agencyId: string, filter: { proId?: string | undefined }, page: PageRequest) {
+  if (filter.proId !== undefined) await getPro(db, agencyId, filter.proId);
   const toCampaign = (item: Record<string, unknown>) => withoutKeys<Campaign>(item);
   const where =
     filter.proId === undefined

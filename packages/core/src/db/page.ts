@@ -17,11 +17,27 @@ export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * Cursors are the query's LastEvaluatedKey, base64url-encoded. On the way back in they must
- * name the same partition the caller may read, so a crafted cursor cannot reach another tenant;
- * anything else is a 400 on `cursor`, never a query error.
+ * What a listing's cursors must look like: the key attributes of its table or index, each a
+ * non-empty string, the partition it is bound to, and a sort key within its range.
  */
-function decodeCursor(cursor: string, partition: Record<string, string>): Record<string, string> {
+interface CursorShape {
+  index?: IndexName | undefined;
+  partition: Record<string, string>;
+  /** The sort keys the listing reads start with this ('' for the whole partition). */
+  sortPrefix: string;
+}
+
+/** A key attribute a cursor may carry is at most this long (ids and sort keys are far shorter). */
+const MAX_KEY_LENGTH = 1024;
+
+/**
+ * Cursors are the query's LastEvaluatedKey, base64url-encoded. On the way back in they must have
+ * the shape of a key of this very listing: the same partition (so a crafted cursor cannot reach
+ * another tenant), exactly the key attributes of its table or index, none empty, and a sort key
+ * the listing reads (so a cursor of another listing of the same partition does not fit). DynamoDB
+ * refuses any other start key with a ValidationException; here it is a 400 on `cursor`.
+ */
+function decodeCursor(cursor: string, shape: CursorShape): Record<string, string> {
   const invalid = ValidationError.field('cursor', 'is not a cursor returned by this list');
   let decoded: unknown;
   try {
@@ -30,45 +46,51 @@ function decodeCursor(cursor: string, partition: Record<string, string>): Record
     throw invalid;
   }
   if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw invalid;
-  const entries = Object.entries(decoded);
-  if (entries.length > 4 || !entries.every(([, value]) => typeof value === 'string')) throw invalid;
-  for (const [name, value] of Object.entries(partition)) {
-    if ((decoded as Record<string, unknown>)[name] !== value) throw invalid;
+  const key = decoded as Record<string, unknown>;
+  const attributes = keyAttributesOf(shape.index);
+  const names = Object.keys(key);
+  if (names.length !== attributes.length || !attributes.every((name) => typeof key[name] === 'string' && key[name] !== '' && (key[name] as string).length <= MAX_KEY_LENGTH)) {
+    throw invalid;
   }
-  return decoded as Record<string, string>;
+  for (const [name, value] of Object.entries(shape.partition)) {
+    if (key[name] !== value) throw invalid;
+  }
+  const sortKey = shape.index ? tableDefinition.globalIndexes[shape.index].sortKey : tableDefinition.sortKey;
+  if (!(key[sortKey] as string).startsWith(shape.sortPrefix)) throw invalid;
+  return key as Record<string, string>;
 }
 
 const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-const keyAttributesOf = (indexName: string | undefined): string[] => {
+const keyAttributesOf = (indexName: IndexName | undefined): string[] => {
   const table = [tableDefinition.partitionKey, tableDefinition.sortKey];
   if (!indexName) return table;
-  const index = tableDefinition.globalIndexes[indexName as IndexName];
+  const index = tableDefinition.globalIndexes[indexName];
   return [...table, index.partitionKey, index.sortKey];
 };
 
 /**
- * Reads one page of a single-partition query. `partition` names the partition-key attribute and
- * value the query is bound to (checked against incoming cursors). It reads one item more than
- * asked, so a cursor is returned only when another page really exists.
+ * Reads one page of a single-partition query. `shape` says which keys the query can return
+ * (checked against incoming cursors). It reads one item more than asked, so a cursor is returned
+ * only when another page really exists.
  */
 async function queryPage<T>(
   db: Db,
-  input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
-  partition: Record<string, string>,
+  input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'IndexName'>,
+  shape: CursorShape,
   page: PageRequest,
   toItem: (raw: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const startKey = page.cursor ? decodeCursor(page.cursor, partition) : undefined;
+  const startKey = page.cursor ? decodeCursor(page.cursor, shape) : undefined;
   const result = await db.doc.send(
-    new QueryCommand({ ...input, TableName: db.table, Limit: page.limit + 1, ExclusiveStartKey: startKey }),
+    new QueryCommand({ ...input, ...(shape.index ? { IndexName: shape.index } : {}), TableName: db.table, Limit: page.limit + 1, ExclusiveStartKey: startKey }),
   );
   const raw = result.Items ?? [];
   const more = raw.length > page.limit;
   const shown = more ? raw.slice(0, page.limit) : raw;
   const last = shown.at(-1);
   const nextCursor =
-    more && last ? encodeCursor(Object.fromEntries(keyAttributesOf(input.IndexName).map((k) => [k, last[k]]))) : null;
+    more && last ? encodeCursor(Object.fromEntries(keyAttributesOf(shape.index).map((k) => [k, last[k]]))) : null;
   return { items: shown.map(toItem), nextCursor };
 }
 
@@ -83,7 +105,6 @@ export function queryPrefix<T>(
   return queryPage(
     db,
     {
-      ...(where.index ? { IndexName: where.index } : {}),
       // An empty prefix is the whole partition (DynamoDB refuses begins_with on an empty string).
       ...(where.prefix
         ? {
@@ -93,7 +114,7 @@ export function queryPrefix<T>(
           }
         : { KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': names.partitionKey }, ExpressionAttributeValues: { ':pk': where.partition } }),
     },
-    { [names.partitionKey]: where.partition },
+    { index: where.index, partition: { [names.partitionKey]: where.partition }, sortPrefix: where.prefix },
     page,
     toItem,
   );
@@ -101,19 +122,19 @@ export function queryPrefix<T>(
 
 /**
  * One page of groups, from a single-partition query whose items come group after group (`keyOf`
- * names an item's group): `limit` groups that `toItem` keeps (null drops one), read over as many
+ * names an item's group; `shape` which keys it can return): `limit` groups that `toItem` keeps (null drops one), read over as many
  * calls as it takes (`input.Limit` bounds each call). Like `queryPage`, it reads one kept group
  * more than asked, so a cursor is returned only when another page really exists; the cursor is the
  * key of the page's last item, so the next page starts with the next group.
  */
 export async function queryGroupPage<T>(
   db: Db,
-  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
-  partition: Record<string, string>,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'IndexName'>,
+  shape: CursorShape,
   page: PageRequest,
   group: { keyOf: (raw: Record<string, unknown>) => string; toItem: (key: string, raws: Record<string, unknown>[]) => T | null },
 ): Promise<Page<T>> {
-  let startKey: Record<string, unknown> | undefined = page.cursor ? decodeCursor(page.cursor, partition) : undefined;
+  let startKey: Record<string, unknown> | undefined = page.cursor ? decodeCursor(page.cursor, shape) : undefined;
   const kept: Array<{ item: T; last: Record<string, unknown> }> = [];
   let current: { key: string; raws: Record<string, unknown>[] } | undefined;
   const close = () => {
@@ -122,7 +143,7 @@ export async function queryGroupPage<T>(
     current = undefined;
   };
   do {
-    const result = await db.doc.send(new QueryCommand({ ...input, TableName: db.table, ExclusiveStartKey: startKey }));
+    const result = await db.doc.send(new QueryCommand({ ...input, ...(shape.index ? { IndexName: shape.index } : {}), TableName: db.table, ExclusiveStartKey: startKey }));
     for (const raw of result.Items ?? []) {
       const key = group.keyOf(raw);
       if (current && current.key !== key) close();
@@ -137,7 +158,7 @@ export async function queryGroupPage<T>(
   const last = more ? kept[page.limit - 1]!.last : undefined;
   return {
     items: kept.slice(0, page.limit).map((k) => k.item),
-    nextCursor: last ? encodeCursor(Object.fromEntries(keyAttributesOf(input.IndexName).map((k) => [k, last[k]]))) : null,
+    nextCursor: last ? encodeCursor(Object.fromEntries(keyAttributesOf(shape.index).map((k) => [k, last[k]]))) : null,
   };
 }
 

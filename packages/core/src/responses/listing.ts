@@ -10,7 +10,7 @@ import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ROW_KEY } from '../release/batch';
 import { ValidationError } from '../shared/errors';
-import { isId } from '../shared/ids';
+import { idFilter } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import type { SurveyResponse } from '../survey/response';
 
@@ -36,8 +36,8 @@ const Instant = v.pipe(
 
 /** The filters of `GET /v1/responses`, `/v1/responses.csv` and `/v1/testimonials`. Unknown names are errors. */
 export const ResponseFilterEntries = {
-  proId: v.optional(v.pipe(v.string(), v.check((s) => isId('pro', s), 'is not a pro id'), v.description('Only this pro\'s responses.'))),
-  campaignId: v.optional(v.pipe(v.string(), v.check((s) => isId('cmp', s), 'is not a campaign id'), v.description('Only this campaign\'s responses.'))),
+  proId: v.optional(v.pipe(idFilter('pro', 'pro'), v.description('Only this pro\'s responses.'))),
+  campaignId: v.optional(v.pipe(idFilter('cmp', 'campaign'), v.description('Only this campaign\'s responses.'))),
   audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
   since: v.optional(v.pipe(Instant, v.description('Answers released at or after this instant (ISO 8601).'))),
   until: v.optional(v.pipe(Instant, v.description('Answers released before this instant (ISO 8601).'))),

@@ -10,6 +10,7 @@ import { getPro } from '../pro/pro';
 import { ValidationError } from '../shared/errors';
 import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
+import { MonthSchema } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
 import { meanWithInterval, nps, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
@@ -79,11 +80,10 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
   };
 }
 
-const Month = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'));
 
 export const ScoresQuerySchema = v.object({
-  from: v.optional(Month),
-  to: v.optional(Month),
+  from: v.optional(MonthSchema),
+  to: v.optional(MonthSchema),
   audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
   granularity: v.optional(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), 'month'),
 });
@@ -208,7 +208,6 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
   const pros = await queryGroupPage(
     db,
     {
-      IndexName: 'GSI2',
       KeyConditionExpression: 'GSI2PK = :pk',
       // The table's sort key is `<YYYY-MM>#<audience>`: months outside the range are read, not returned.
       FilterExpression: 'SK BETWEEN :from AND :to',
@@ -216,7 +215,7 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
       // A page's pros with every month and audience of the range, and the next pro's.
       Limit: (page.limit + 1) * range.months.length * AUDIENCES.length,
     },
-    { GSI2PK: partition },
+    { index: 'GSI2', partition: { GSI2PK: partition }, sortPrefix: 'PRO#' },
     page,
     {
       keyOf: (raw) => (raw.GSI2SK as string).split('#')[1]!,

@@ -9,8 +9,9 @@ const description = `Rapport closes the feedback loop for PR professionals: surv
 the reporters, colleagues and clients they worked with, and the answers come back as scores and tips.
 
 Authenticate with \`Authorization: Bearer <API key>\`. Errors are \`application/problem+json\` (RFC 9457)
-with a stable \`type\`; validation errors list each bad field in \`errors\`. Lists are paged with
-\`limit\` (at most 100) and the opaque \`cursor\` from \`next_cursor\`. Creating POSTs accept an
+with a stable \`type\`; validation errors list each bad field in \`errors\` (\`(body)\` for a body that
+is not a JSON object). Lists are paged with \`limit\` (at most 100) and the opaque \`cursor\` from the
+same list's \`next_cursor\`; a filter by an id the agency does not have is a 404. Creating POSTs accept an
 \`Idempotency-Key\` header. Times are ISO 8601 in UTC.`;
 
 /** Serves the OpenAPI 3.1 document, generated from the routes' valibot schemas. */

@@ -19,6 +19,7 @@ import {
   type SurveyResponse,
 } from '@rapport/core';
 import type { Deps } from '../deps';
+import { errorToResponse } from '../api/problem';
 import { Isolated, Notice } from './layout';
 import { PAGES_CSS } from './pages.css';
 import { SurveyForm, type FormValues } from './survey-form';
@@ -55,6 +56,43 @@ const closed = (c: Context) =>
     </Notice>,
     410,
   );
+
+const unreadableForm = (c: Context) =>
+  c.html(
+    <Notice title="This form could not be read">
+      <p>Please go back, and send the form again from the page.</p>
+    </Notice>,
+    400,
+  );
+
+const tooLarge = (c: Context) =>
+  c.html(
+    <Notice title="This form is too large">
+      <p>Please shorten your answers and send the form again.</p>
+    </Notice>,
+    413,
+  );
+
+/**
+ * The fields of a posted form: URL-encoded, or multipart (what a browser sends for a form with
+ * that encoding, and what RFC 8058 asks one-click unsubscribes to use); any other body has none.
+ * null when the body cannot be parsed as the form it claims to be.
+ */
+const formOf = (c: Context): Promise<Record<string, unknown> | null> => c.req.parseBody().catch(() => null);
+
+/**
+ * A person follows these links, so every error is a page, never the API's problem+json: the status
+ * (and headers such as Retry-After) and the log line come from the one error mapper.
+ */
+const errorPage = (error: unknown, c: Context) => {
+  const { status } = errorToResponse(error, c);
+  return c.html(
+    <Notice title={status >= 500 ? 'Something went wrong' : 'This request could not be handled'}>
+      <p>{status >= 500 ? 'Your answers may not have been saved. Please try again in a few minutes.' : 'Please open the link again from the email you received.'}</p>
+    </Notice>,
+    status as 400,
+  );
+};
 
 /** The fields a form of this audience may send, in the answers' own shape. */
 const answerFields = (audience: Audience) => ['responsiveness', 'recommend', ...AUDIENCE_DIMENSIONS[audience]];
@@ -105,12 +143,13 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
   };
 
   return new Hono()
+    .onError(errorPage)
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
     .use('/s/*', pageHeaders)
     .use('/u/*', pageHeaders)
-    .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
+    .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
     // Answers are short: 2,000 characters of comment and a few numbers.
-    .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
+    .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: tooLarge }))
     .get('/s/:token', async (c) => {
       const ref = refOf(c);
       const opened = await openRef(ref);
@@ -130,7 +169,8 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       const opened = await openRef(ref);
       if (!ref || !opened) return invalidLink(c);
       const { round, invitation } = opened;
-      const form = await c.req.parseBody();
+      const form = await formOf(c);
+      if (!form) return unreadableForm(c);
       let response;
       try {
         response = await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
@@ -192,7 +232,8 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
       const opened = await openRef(refOf(c));
       if (!opened) return invalidLink(c);
       // Also the RFC 8058 one-click POST (body `List-Unsubscribe=One-Click`): that one stops the agency's surveys.
-      const form = await c.req.parseBody();
+      const form = await formOf(c);
+      if (!form) return unreadableForm(c);
       const everywhere = form.scope === 'all';
       await suppress(db, opened.invitation.email, 'unsubscribed', everywhere ? { global: true } : { agencyId: opened.round.agencyId }, now());
       return c.html(
@@ -202,5 +243,8 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
           </p>
         </Notice>,
       );
-    });
+    })
+    // Any other path or method under the links' prefixes is a page too, not the API's 404.
+    .all('/s/*', invalidLink)
+    .all('/u/*', invalidLink);
 }

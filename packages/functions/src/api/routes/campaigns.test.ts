@@ -70,7 +70,19 @@ describe('campaigns', () => {
     const proId = await newPro(theirs, 'x@t.example');
     const { campaignId } = (await theirs.call('POST', '/v1/campaigns', { body: { proId, name: 'Theirs' } })).body;
     expect((await mine.call('GET', `/v1/campaigns/${campaignId}`)).status).toBe(404);
-    // Filtering by their pro shows nothing either: the index partition includes the agency.
-    expect((await mine.call('GET', `/v1/campaigns?proId=${proId}`)).body.data).toEqual([]);
+  });
+
+  it('answers a filter by a pro the agency does not have as /v1/responses does: 404, or 400 on proId when malformed (issue 12: it was a 200 with an empty list)', async () => {
+    const mine = await agencyFixture(deps);
+    const theirs = await agencyFixture(deps);
+    const theirPro = await newPro(theirs, 'x@t.example');
+    for (const path of ['/v1/campaigns', '/v1/responses', '/v1/testimonials']) {
+      for (const proId of [theirPro, 'pro_01J00000000000000000000000']) {
+        const res = await mine.call('GET', `${path}?proId=${proId}`);
+        expect({ path, proId, status: res.status, type: res.body.type }).toEqual({ path, proId, status: 404, type: 'urn:rapport:problem:not-found' });
+      }
+      const malformed = await mine.call('GET', `${path}?proId=nonsense`);
+      expect({ path, status: malformed.status, errors: malformed.body.errors }).toEqual({ path, status: 400, errors: [{ field: 'proId', message: 'is not a pro id' }] });
+    }
   });
 });

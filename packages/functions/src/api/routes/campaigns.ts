@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { createCampaign, getCampaign, listCampaigns, CampaignInputSchema, type Campaign } from '@rapport/core';
+import { createCampaign, getCampaign, idFilter, listCampaigns, CampaignInputSchema, type Campaign } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { requireRole } from '../auth';
@@ -34,13 +34,13 @@ export const campaignRoutes = ({ db, now }: Deps) =>
       '/',
       doc({
         summary: 'List campaigns',
-        description: 'All of the agency\'s campaigns, or one pro\'s with `proId`.',
+        description: 'All of the agency\'s campaigns, or one pro\'s with `proId`. As on every listing, a malformed `proId` is a 400 naming it, and one that is not a pro of the agency a 404.',
         tags,
         role: 'read',
         ok: [200, pageOf(CampaignOut), 'A page of campaigns, oldest first'],
-        problems: ['validation'],
+        problems: ['validation', 'not-found'],
       }),
-      validate('query', v.object({ ...PageQuery.entries, proId: v.optional(v.string()) })),
+      validate('query', v.object({ ...PageQuery.entries, proId: v.optional(idFilter('pro', 'pro')) })),
       async (c) => {
         const { proId, ...page } = c.req.valid('query');
         const result = await listCampaigns(db, c.get('principal').agencyId, { proId }, page);

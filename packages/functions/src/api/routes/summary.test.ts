@@ -47,6 +47,21 @@ describe('summary preview', () => {
     expect((await other.call('GET', `/v1/pros/${pro.proId}/summary?period=2030-08`)).status).toBe(404);
   });
 
+  it('refuses a month outside 2000-01..2999-12 as a 400 on period (issue 12: 9999-12 built a +010000 date and failed)', async () => {
+    const f = await agencyFixture(deps);
+    const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Jane', email: 'jane@acme.example' } })).body;
+    for (const period of ['9999-12', '3000-01', '1999-12', '0000-01', '0000-00']) {
+      const res = await f.call('GET', `/v1/pros/${pro.proId}/summary?period=${period}`);
+      expect({ period, status: res.status, type: res.body.type, errors: res.body.errors }).toEqual({
+        period,
+        status: 400,
+        type: 'urn:rapport:problem:validation',
+        errors: [{ field: 'period', message: 'must be a month as YYYY-MM, from 2000-01 to 2999-12' }],
+      });
+    }
+    for (const period of ['2000-01', '2999-12']) expect((await f.call('GET', `/v1/pros/${pro.proId}/summary?period=${period}`)).body).toMatchObject({ period: { key: period }, quiet: true });
+  });
+
   it('shows the commitment in force during the period, none when all came later, and never fails on it', async () => {
     const f = await agencyFixture(deps);
     await f.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });

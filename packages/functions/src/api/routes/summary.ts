@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { getAgency, getPro, monthPeriod, periodOf, previousPeriod, proSummaryFor } from '@rapport/core';
+import { getAgency, getPro, MonthSchema, monthPeriod, periodOf, previousPeriod, proSummaryFor } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
 
 const SummaryQuery = v.object({
-  period: v.optional(v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM'))),
+  period: v.optional(MonthSchema),
 });
 
 const SummaryPreviewOut = v.object({

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { agencyFixture, testDeps } from '@rapport/testing';
+
+const deps = testDeps();
+
+describe('JSON bodies', () => {
+  it('refuses a body that is not an object on every operation with a body, naming (body) (issue 12: `[]` was taken as PATCH /v1/settings)', async () => {
+    const f = await agencyFixture(deps);
+    const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Jane', email: 'jane@acme.example' } })).body;
+    const campaign = (await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch' } })).body;
+    const document = (await (await f.app.request('/openapi.json')).json()) as any;
+    const withBody = Object.entries(document.paths).flatMap(([path, operations]: [string, any]) =>
+      Object.entries(operations)
+        .filter(([, operation]: [string, any]) => operation.requestBody)
+        .map(([method]) => [method.toUpperCase(), path.replace('{proId}', pro.proId).replace('{campaignId}', campaign.campaignId)] as const),
+    );
+    expect(withBody.map(([method, path]) => `${method} ${path.split('/')[2]}`).sort()).toEqual([
+      'PATCH pros',
+      'PATCH settings',
+      'POST api-keys',
+      'POST campaigns',
+      'POST campaigns',
+      'POST pros',
+      'POST pros',
+    ]);
+    const before = (await f.call('GET', '/v1/settings')).body;
+    for (const [method, path] of withBody) {
+      for (const raw of ['[]', '[{"name":"X"}]', 'null', '"name"', '1', 'true']) {
+        const res = await f.call(method, path, { raw, headers: { 'Content-Type': 'application/json' } });
+        expect({ request: `${method} ${path} ${raw}`, status: res.status, type: res.body.type, errors: res.body.errors }).toEqual({
+          request: `${method} ${path} ${raw}`,
+          status: 400,
+          type: 'urn:rapport:problem:validation',
+          errors: [{ field: '(body)', message: 'must be a JSON object' }],
+        });
+      }
+    }
+    expect((await f.call('GET', '/v1/settings')).body).toEqual(before);
+    expect((await f.call('GET', `/v1/pros/${pro.proId}`)).body).toEqual(pro);
+  });
+
+  it('still tells malformed JSON apart', async () => {
+    const f = await agencyFixture(deps);
+    const res = await f.call('PATCH', '/v1/settings', { raw: '{"name":', headers: { 'Content-Type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.body.type).toBe('urn:rapport:problem:malformed-json');
+  });
+});
