@@ -39,6 +39,21 @@ describe('JSON bodies', () => {
     expect((await f.call('GET', `/v1/pros/${pro.proId}`)).body).toEqual(pro);
   });
 
+  it('refuses an array where a nested object belongs, naming its path, and changes nothing', async () => {
+    const f = await agencyFixture(deps);
+    const before = (await f.call('GET', '/v1/settings')).body;
+    const res = await f.call('PATCH', '/v1/settings', { body: { throttle: [], summary: [{ frequency: 'monthly' }] } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'throttle', message: 'must be a JSON object' },
+      { field: 'summary', message: 'must be a JSON object' },
+    ]);
+    const round = await f.call('POST', '/v1/campaigns/cmp_x/surveys', { body: { recipients: [[]], attribution: 'named' } });
+    expect(round.status).toBe(400);
+    expect(round.body.errors).toEqual([{ field: 'recipients.0', message: 'must be a JSON object' }]);
+    expect((await f.call('GET', '/v1/settings')).body).toEqual(before);
+  });
+
   it('still tells malformed JSON apart', async () => {
     const f = await agencyFixture(deps);
     const res = await f.call('PATCH', '/v1/settings', { raw: '{"name":', headers: { 'Content-Type': 'application/json' } });

@@ -7,16 +7,38 @@ import { ValidationError } from '@rapport/core';
 const fieldOf = (issue: StandardSchemaV1.Issue): string =>
   issue.path?.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.') || '(body)';
 
+type SchemaNode = { type?: string; entries?: Record<string, SchemaNode>; wrapped?: SchemaNode; item?: SchemaNode };
+
 /**
- * Every JSON body of the API is an object. Valibot's object schemas take an array (`[]` passes an
- * object of optional fields), so anything else is refused before the schema sees it. Malformed JSON
- * is left to the validator, which reports it as such.
+ * The paths where `value` holds an array but `schema` expects an object. Valibot's object schemas
+ * take an array (`[]` passes as an object of optional fields), so these are refused before the
+ * schema sees them, at the top of the body as inside it.
  */
-const requireObjectBody = createMiddleware(async (c, next) => {
-  const body: unknown = await c.req.json().catch(() => ({}));
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('(body)', 'must be a JSON object');
-  await next();
-});
+function arraysForObjects(schema: SchemaNode | undefined, value: unknown, path: string): string[] {
+  while (schema?.wrapped) schema = schema.wrapped; // optional, nullable, nullish
+  if (!schema) return [];
+  if (schema.entries) {
+    if (Array.isArray(value)) return [path];
+    if (typeof value !== 'object' || value === null) return [];
+    const fields = Object.entries(schema.entries);
+    return fields.flatMap(([key, entry]) => arraysForObjects(entry, (value as Record<string, unknown>)[key], path ? `${path}.${key}` : key));
+  }
+  if (schema.item && Array.isArray(value)) return value.flatMap((item, i) => arraysForObjects(schema.item, item, path ? `${path}.${i}` : String(i)));
+  return [];
+}
+
+/**
+ * Every JSON body of the API is an object, and so is every value its schema says is one.
+ * Malformed JSON is left to the validator, which reports it as such.
+ */
+const requireObjects = (schema: StandardSchemaV1) =>
+  createMiddleware(async (c, next) => {
+    const body: unknown = await c.req.json().catch(() => ({}));
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('(body)', 'must be a JSON object');
+    const arrays = arraysForObjects(schema as SchemaNode, body, '');
+    if (arrays.length > 0) throw new ValidationError(arrays.map((field) => ({ field, message: 'must be a JSON object' })));
+    await next();
+  });
 
 /**
  * Validates one part of the request with a valibot schema and documents it in the OpenAPI
@@ -34,6 +56,7 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
   });
   if (target !== 'json') return check;
   // One middleware still, carrying over the validator's OpenAPI description (a symbol-keyed property).
-  const checkBody = Object.assign(((c, next) => requireObjectBody(c, () => check(c, next) as Promise<void>)) as typeof check, check);
+  const objects = requireObjects(schema);
+  const checkBody = Object.assign(((c, next) => objects(c, () => check(c, next) as Promise<void>)) as typeof check, check);
   return checkBody;
 };
