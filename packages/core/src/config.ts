@@ -1,6 +1,9 @@
 import * as v from 'valibot';
 
 const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
+/** A limit as a whole number up to 100,000; 0 turns it off. */
+const limit = (fallback: string) =>
+  v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(100_000, 'must be at most 100000')), fallback);
 
 /** Environment the core needs, validated once at start-up. */
 export const ConfigSchema = v.object({
@@ -21,10 +24,16 @@ export const ConfigSchema = v.object({
     '14',
   ),
   /** Requests per minute each API key may make; 0 turns the limit off. */
-  API_RATE_LIMIT_PER_MINUTE: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(100_000, 'must be at most 100000')),
-    '600',
-  ),
+  API_RATE_LIMIT_PER_MINUTE: limit('600'),
+  /**
+   * Requests to the survey and unsubscribe pages per client address in 10 minutes, forged links
+   * included. Generous: many respondents may share an office's address; a scan of forged links is not.
+   */
+  PAGE_RATE_LIMIT_PER_ADDRESS: limit('300'),
+  /** Requests to the pages of one link in 10 minutes: a respondent opens and submits a few times. */
+  PAGE_RATE_LIMIT_PER_LINK: limit('30'),
+  /** Failed API keys per client address in 10 minutes, after which the address is refused (429) until the window ends. */
+  AUTH_FAILURE_LIMIT_PER_ADDRESS: limit('20'),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -39,6 +48,9 @@ export interface Config {
   linkSecret: string | undefined;
   sendRatePerSecond: number;
   apiRateLimitPerMinute: number;
+  pageRateLimitPerAddress: number;
+  pageRateLimitPerLink: number;
+  authFailureLimitPerAddress: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,5 +77,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     linkSecret: c.LINK_SECRET,
     sendRatePerSecond: c.SEND_RATE_PER_SECOND,
     apiRateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
+    pageRateLimitPerAddress: c.PAGE_RATE_LIMIT_PER_ADDRESS,
+    pageRateLimitPerLink: c.PAGE_RATE_LIMIT_PER_LINK,
+    authFailureLimitPerAddress: c.AUTH_FAILURE_LIMIT_PER_ADDRESS,
   };
 }

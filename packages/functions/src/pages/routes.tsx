@@ -19,6 +19,8 @@ import {
   type SurveyResponse,
 } from '@rapport/core';
 import type { Deps } from '../deps';
+import { noStore } from '../api/no-store';
+import { limitPages, pageError } from './guard';
 import { Notice } from './layout';
 import { PAGES_CSS } from './pages.css';
 import { SurveyForm, type FormValues } from './survey-form';
@@ -96,7 +98,8 @@ function answersFrom(form: Record<string, unknown>, audience: Audience) {
   return answers;
 }
 
-export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
+export function pageRoutes(deps: Deps) {
+  const { db, now, linkSecret, queue } = deps;
   const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
   /** The invitation a verified link leads to, or null: forged and unknown links look the same. */
   const openRef = async (ref: InvitationRef | null) => {
@@ -106,8 +109,10 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
 
   return new Hono()
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
-    .use('/s/*', pageHeaders)
-    .use('/u/*', pageHeaders)
+    .use('/s/*', pageHeaders, noStore)
+    .use('/u/*', pageHeaders, noStore)
+    .use('/s/:token', limitPages(deps))
+    .use('/u/:token', limitPages(deps))
     .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
     // Answers are short: 2,000 characters of comment and a few numbers.
     .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
@@ -193,5 +198,9 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
           <p>{everywhere ? 'You will get no more surveys through Rapport.' : `You will get no more surveys about ${opened.round.proName}'s team.`}</p>
         </Notice>,
       );
-    });
+    })
+    // Any other path or method under the token pages: the same page as a bad link, never problem+json.
+    .all('/s/*', invalidLink)
+    .all('/u/*', invalidLink)
+    .onError(pageError);
 }
