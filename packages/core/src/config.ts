@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { minChars } from './shared/schemas';
 
 const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
 /** A limit as a whole number up to 100,000; 0 turns it off. */
@@ -7,8 +8,8 @@ const limit = (fallback: string) =>
 
 /** Environment the core needs, validated once at start-up. */
 export const ConfigSchema = v.object({
-  TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), 'rapport'),
-  AWS_REGION: v.optional(v.pipe(v.string(), v.minLength(1)), 'us-east-1'),
+  TABLE_NAME: v.optional(v.pipe(v.string(), minChars(3)), 'rapport'),
+  AWS_REGION: v.optional(v.pipe(v.string(), minChars(1)), 'us-east-1'),
   /** DynamoDB Local; unset on AWS. */
   DYNAMODB_ENDPOINT: optionalUrl,
   /** The local SES server; unset on AWS. */
@@ -17,7 +18,7 @@ export const ConfigSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.url()), 'http://localhost:3000'),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.email()), 'surveys@rapport.local'),
   /** Signs survey and unsubscribe links. The app needs it; the admin CLI does not. */
-  LINK_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  LINK_SECRET: v.optional(v.pipe(v.string(), minChars(32))),
   /** Emails a second the sender starts at most: the account's SES sending rate (14 is a common quota). */
   SEND_RATE_PER_SECOND: v.optional(
     v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(1000, 'must be at most 1000')),

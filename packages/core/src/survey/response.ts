@@ -10,6 +10,7 @@ import { namedBatchId, newRowKey, type Release, type ReleaseBatch } from '../rel
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
+import { maxChars } from '../shared/schemas';
 import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audience, type Dimension } from './instrument';
 import type { Invitation, InvitationStatus, Round } from './round';
 import type { InvitationRef } from './token';
@@ -26,7 +27,7 @@ export const answersSchema = (audience: Audience) =>
     responsiveness: score(1, 5),
     recommend: v.optional(score(0, 10)),
     ...(Object.fromEntries(AUDIENCE_DIMENSIONS[audience].map((d) => [d, v.optional(score(1, 5))])) as Record<Dimension, v.OptionalSchema<ReturnType<typeof score>, undefined>>),
-    improve: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(IMPROVE_MAX_LENGTH, `must be at most ${IMPROVE_MAX_LENGTH} characters`))),
+    improve: v.optional(v.pipe(v.string(), v.trim(), maxChars(IMPROVE_MAX_LENGTH))),
     quoteConsent: v.optional(v.boolean(), false),
   });
 

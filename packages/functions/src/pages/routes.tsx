@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import {
   AUDIENCE_DIMENSIONS,
+  IMPROVE_MAX_LENGTH,
   promisedThreshold,
   NotFoundError,
   openInvitation,
@@ -114,8 +115,8 @@ export function pageRoutes(deps: Deps) {
     .use('/s/:token', limitPages(deps))
     .use('/u/:token', limitPages(deps))
     .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
-    // Answers are short: 2,000 characters of comment and a few numbers.
-    .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
+    // Answers are short: 2,000 characters of comment (an emoji is 4 bytes, 12 once form-encoded) and a few numbers.
+    .use('/s/*', bodyLimit({ maxSize: IMPROVE_MAX_LENGTH * 12 + 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
     .get('/s/:token', async (c) => {
       const ref = refOf(c);
       const opened = await openRef(ref);
