@@ -12,5 +12,4 @@ describe('the limits in the configuration', () => {
     expect(() => loadConfig({ PAGE_RATE_LIMIT_PER_ADDRESS: '100001' })).toThrow(new ConfigError('Invalid configuration: PAGE_RATE_LIMIT_PER_ADDRESS: must be at most 100000'));
     expect(() => loadConfig({ AUTH_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(new ConfigError('Invalid configuration: AUTH_FAILURE_LIMIT_PER_ADDRESS: must be a whole number'));
   });
-
 });
