@@ -1,11 +1,15 @@
 import * as v from 'valibot';
+import { minChars } from './shared/schemas';
 
 const optionalUrl = v.optional(v.pipe(v.string(), v.url()));
+/** A limit as a whole number up to 100,000; 0 turns it off. */
+const limit = (fallback: string) =>
+  v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(100_000, 'must be at most 100000')), fallback);
 
 /** Environment the core needs, validated once at start-up. */
 export const ConfigSchema = v.object({
-  TABLE_NAME: v.optional(v.pipe(v.string(), v.minLength(3)), 'rapport'),
-  AWS_REGION: v.optional(v.pipe(v.string(), v.minLength(1)), 'us-east-1'),
+  TABLE_NAME: v.optional(v.pipe(v.string(), minChars(3)), 'rapport'),
+  AWS_REGION: v.optional(v.pipe(v.string(), minChars(1)), 'us-east-1'),
   /** DynamoDB Local; unset on AWS. */
   DYNAMODB_ENDPOINT: optionalUrl,
   /** The local SES server; unset on AWS. */
@@ -14,17 +18,23 @@ export const ConfigSchema = v.object({
   PUBLIC_URL: v.optional(v.pipe(v.string(), v.url()), 'http://localhost:3000'),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.email()), 'surveys@rapport.local'),
   /** Signs survey and unsubscribe links. The app needs it; the admin CLI does not. */
-  LINK_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  LINK_SECRET: v.optional(v.pipe(v.string(), minChars(32))),
   /** Emails a second the sender starts at most: the account's SES sending rate (14 is a common quota). */
   SEND_RATE_PER_SECOND: v.optional(
     v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(1000, 'must be at most 1000')),
     '14',
   ),
   /** Requests per minute each API key may make; 0 turns the limit off. */
-  API_RATE_LIMIT_PER_MINUTE: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(100_000, 'must be at most 100000')),
-    '600',
-  ),
+  API_RATE_LIMIT_PER_MINUTE: limit('600'),
+  /**
+   * Requests to the survey and unsubscribe pages per client address in 10 minutes, forged links
+   * included. Generous: many respondents may share an office's address; a scan of forged links is not.
+   */
+  PAGE_RATE_LIMIT_PER_ADDRESS: limit('300'),
+  /** Requests to the pages of one link in 10 minutes: a respondent opens and submits a few times. */
+  PAGE_RATE_LIMIT_PER_LINK: limit('30'),
+  /** Failed API keys per client address in 10 minutes, after which the address is refused (429) until the window ends. */
+  AUTH_FAILURE_LIMIT_PER_ADDRESS: limit('20'),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -39,6 +49,9 @@ export interface Config {
   linkSecret: string | undefined;
   sendRatePerSecond: number;
   apiRateLimitPerMinute: number;
+  pageRateLimitPerAddress: number;
+  pageRateLimitPerLink: number;
+  authFailureLimitPerAddress: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,5 +78,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     linkSecret: c.LINK_SECRET,
     sendRatePerSecond: c.SEND_RATE_PER_SECOND,
     apiRateLimitPerMinute: c.API_RATE_LIMIT_PER_MINUTE,
+    pageRateLimitPerAddress: c.PAGE_RATE_LIMIT_PER_ADDRESS,
+    pageRateLimitPerLink: c.PAGE_RATE_LIMIT_PER_LINK,
+    authFailureLimitPerAddress: c.AUTH_FAILURE_LIMIT_PER_ADDRESS,
   };
 }

@@ -1,4 +1,6 @@
 import { ConfigError, createDb, createSesMailer, deliver, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob, type SendRecords } from '@rapport/core';
+import type { Context } from 'hono';
+import { clientAddress } from './client-address';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
 import { sesStoreRecords } from './adapters/ses-store-records';
 import { logger } from './logger';
@@ -16,6 +18,8 @@ export interface Deps {
   queue: JobQueue;
   /** SES's record of the emails it took: its `Send` events on AWS, the local server's store locally. */
   records: SendRecords;
+  /** The address a request came from (rate limits); tests set their own, since `app.request` has none. */
+  clientAddress: (c: Context) => string;
 }
 
 export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config'>> = {}): Deps {
@@ -30,6 +34,7 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
     mailer: overrides.mailer ?? pacedMailer(createSesMailer({ region: config.region, endpoint: config.sesEndpoint }), { ratePerSecond: config.sendRatePerSecond }),
     queue: overrides.queue ?? inProcessSendQueue(() => deps),
     records: overrides.records ?? (config.sesEndpoint ? sesStoreRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
+    clientAddress: overrides.clientAddress ?? clientAddress,
   };
   return deps;
 }

@@ -26,9 +26,16 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
   });
 }
 
-/** The app's Deps on the test engines; override e.g. `now` for a fixed clock. */
+/**
+ * A client address of its own (documentation range 2001:db8::/32, a /64 each): `app.request` has
+ * none, and test files running alongside must not share one address's rate limits.
+ */
+export const testAddress = (): string => `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::1`;
+
+/** The app's Deps on the test engines, with a client address of their own; override e.g. `now` for a fixed clock. */
 export function testDeps(overrides: Parameters<typeof createDeps>[1] = {}): Deps {
-  return createDeps(testConfig(), overrides);
+  const address = testAddress();
+  return createDeps(testConfig(), { clientAddress: () => address, ...overrides });
 }
 
 /**
@@ -37,7 +44,8 @@ export function testDeps(overrides: Parameters<typeof createDeps>[1] = {}): Deps
  */
 export async function isolatedTestDeps(overrides: Parameters<typeof createDeps>[1] = {}): Promise<Deps> {
   const config = { ...testConfig(), table: `rapport-test-${randomUUID().slice(0, 8)}` };
-  const deps = createDeps(config, overrides);
+  const address = testAddress();
+  const deps = createDeps(config, { clientAddress: () => address, ...overrides });
   await ensureTable(deps.db.client, config.table);
   return deps;
 }

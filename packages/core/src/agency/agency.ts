@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { maxChars, minChars } from '../shared/schemas';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -11,7 +12,7 @@ import { parseInput } from '../shared/validate';
 import { defaultSettings, SettingsSchema, TimeZoneSchema, type Settings, type SettingsPatch } from './settings';
 
 export const AgencyInputSchema = v.object({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200)),
+  name: v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(200)),
   timezone: v.optional(TimeZoneSchema, 'UTC'),
 });
 

@@ -10,13 +10,14 @@ import { NotFoundError, UnauthorizedError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
+import { maxChars } from '../shared/schemas';
 
 export const ROLES = ['admin', 'read'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ApiKeyInputSchema = v.object({
   role: v.picklist(ROLES, 'must be admin or read'),
-  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100)), ''),
+  name: v.optional(v.pipe(v.string(), v.trim(), maxChars(100)), ''),
 });
 
 export interface ApiKey {

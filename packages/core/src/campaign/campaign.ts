@@ -10,9 +10,9 @@ import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { getPro } from '../pro/pro';
 import { parseInput } from '../shared/validate';
-import { DateSchema, NameSchema } from '../shared/schemas';
+import { DateSchema, maxChars, minChars, NameSchema } from '../shared/schemas';
 
-const TagSchema = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(50, 'must be at most 50 characters'));
+const TagSchema = v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(50));
 
 export const CampaignInputSchema = v.pipe(
   v.object({

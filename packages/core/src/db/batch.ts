@@ -7,16 +7,17 @@ const BATCH_WRITE_LIMIT = 25;
 
 /**
  * Reads many items by key (BatchGetItem, 100 keys a call), retrying what DynamoDB leaves
- * unprocessed. Returns the items found, keyed by `PK|SK`.
+ * unprocessed. Returns the items found, keyed by `PK|SK`. `consistent` reads strongly (twice the
+ * read units), for a read a conditional write is about to depend on.
  */
-export async function batchGet(db: Db, keys: Key[]): Promise<Map<string, Record<string, unknown>>> {
+export async function batchGet(db: Db, keys: Key[], { consistent = false } = {}): Promise<Map<string, Record<string, unknown>>> {
   const found = new Map<string, Record<string, unknown>>();
   const unique = [...new Map(keys.map((k) => [`${k.PK}|${k.SK}`, k])).values()];
   for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
     let pending: Key[] = unique.slice(i, i + BATCH_GET_LIMIT);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const result = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending } } }));
+      const result = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } } }));
       for (const item of result.Responses?.[db.table] ?? []) found.set(`${item.PK}|${item.SK}`, item);
       pending = (result.UnprocessedKeys?.[db.table]?.Keys as Key[] | undefined) ?? [];
     }

@@ -5,7 +5,7 @@
  * | # | access pattern                         | operation                                                 |
  * |---|----------------------------------------|-----------------------------------------------------------|
  * | 1 | authenticate an API key                | Get  PK=KEY#<sha256(secret)> SK=KEY                       |
- * | 1b| count a key's requests this minute     | Update PK=RL#<keyId>#<minute> SK=RL (ADD, conditional; TTL) |
+ * | 1b| count requests in a fixed window        | Update PK=RL#<kind>#<id>#<window start> SK=RL (ADD, conditional; TTL) |
  * | 2 | read / update an agency                | Get/Update PK=AG#<a> SK=AG                                |
  * | 3 | list an agency's API keys              | Query PK=AG#<a> SK begins_with KEY#                       |
  * | 4 | get / list / update pros               | Get PK=AG#<a> SK=PRO#<p>; Query SK begins_with PRO#       |
@@ -57,13 +57,23 @@
  * `<h>` is the SHA-256 of the lower-cased address: suppression and throttling never need the
  * address itself as a key.
  */
+/**
+ * What a rate window counts: an API key's requests (`KEY`, its key id), a client address's page
+ * requests (`ADDR`) and failed API keys (`AUTHFAIL`), a link's requests (`LINK`). Addresses and links
+ * are keyed by a keyed hash, so the table holds neither a client's address nor which invitation was opened.
+ */
+export interface RateSubject {
+  kind: 'KEY' | 'ADDR' | 'LINK' | 'AUTHFAIL';
+  id: string;
+}
+
 export const ROUND_CLOSE_PARTITION = 'DUE#CLOSE';
 export const ROWS_DUE_PARTITION = 'DUE#ROWS';
 export const AGENCIES_PARTITION = 'AGENCIES';
 
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
-  rateWindow: (keyId: string, windowStart: number) => ({ PK: `RL#${keyId}#${windowStart}`, SK: 'RL' }),
+  rateWindow: ({ kind, id }: RateSubject, windowStart: number) => ({ PK: `RL#${kind}#${id}#${windowStart}`, SK: 'RL' }),
   agency: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'AG' }),
   apiKey: (agencyId: string, keyId: string) => ({ PK: `AG#${agencyId}`, SK: `KEY#${keyId}` }),
   pro: (agencyId: string, proId: string) => ({ PK: `AG#${agencyId}`, SK: `PRO#${proId}` }),

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { maxChars, minChars } from '../shared/schemas';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -16,8 +17,8 @@ export const CommitmentInputSchema = v.object({
   text: v.pipe(
     v.string(),
     v.trim(),
-    v.minLength(1, 'must not be empty'),
-    v.maxLength(COMMITMENT_MAX_LENGTH, `must be at most ${COMMITMENT_MAX_LENGTH} characters`),
+    minChars(1, 'must not be empty'),
+    maxChars(COMMITMENT_MAX_LENGTH),
     v.metadata({ examples: ['I will answer reporters within two hours'] }),
   ),
 });

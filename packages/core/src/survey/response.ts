@@ -10,6 +10,7 @@ import { namedBatchId, newRowKey, type Release, type ReleaseBatch } from '../rel
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
+import { maxChars } from '../shared/schemas';
 import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audience, type Dimension } from './instrument';
 import type { Invitation, InvitationStatus, Round } from './round';
 import type { InvitationRef } from './token';
@@ -26,7 +27,7 @@ export const answersSchema = (audience: Audience) =>
     responsiveness: score(1, 5),
     recommend: v.optional(score(0, 10)),
     ...(Object.fromEntries(AUDIENCE_DIMENSIONS[audience].map((d) => [d, v.optional(score(1, 5))])) as Record<Dimension, v.OptionalSchema<ReturnType<typeof score>, undefined>>),
-    improve: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(IMPROVE_MAX_LENGTH, `must be at most ${IMPROVE_MAX_LENGTH} characters`))),
+    improve: v.optional(v.pipe(v.string(), v.trim(), maxChars(IMPROVE_MAX_LENGTH))),
     quoteConsent: v.optional(v.boolean(), false),
   });
 
@@ -69,8 +70,8 @@ export class SurveyClosedError extends ConflictError {
 }
 
 /** What a link leads to: the round, the invitation and any answer already given. */
-export async function openInvitation(db: Db, ref: InvitationRef) {
-  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)]);
+export async function openInvitation(db: Db, ref: InvitationRef, read: { consistent?: boolean } = {}) {
+  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)], read);
   const round = found.get(itemKey(keys.round(ref.roundId)));
   const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
   if (!round || !invitation) throw new NotFoundError('invitation');
@@ -92,11 +93,14 @@ export const isOpen = (round: Round, now: Date) => round.status === 'open' && is
  * towards the response rate. An anonymous answer counts in no score until its round closes and
  * it is released in a batch of at least k (`release/`); a named one is released at once, as a
  * batch of one whose figures follow its revisions. Everything is conditional on the state read:
- * a double submit counts once, and a concurrent one is read again and retried.
+ * a double submit counts once, and a concurrent one is read again and retried, so that a
+ * respondent pressing "send" several times (or several tabs) always ends on the thank-you page.
  */
 export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const { round, invitation, response: previous } = await openInvitation(db, ref);
+  for (let attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, submitBackoffMs(attempt)));
+    // Strongly consistent: an eventually consistent read could see the revision that just lost the race again.
+    const { round, invitation, response: previous } = await openInvitation(db, ref, { consistent: true });
     if (!isOpen(round, now)) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
     const firstSubmittedAt = previous?.firstSubmittedAt ?? iso(now);
@@ -200,11 +204,19 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     } catch (error) {
       // A condition that failed (a concurrent submit, or the round closing) is read again.
       if (!failedConditions(error)?.length && !isTransactionConflict(error)) throw error;
-      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
     }
   }
   throw new ConflictError('The answer changed concurrently; try again');
 }
+
+/**
+ * Each concurrent submit of one link wins a round of attempts or is read again; with "full
+ * jitter" (a random wait up to an exponential cap) the losers spread out instead of colliding
+ * again together. 12 attempts wait at most 6.6 s in all, within any page's patience; 25
+ * simultaneous submits of one link all land (`submit.concurrency.test.ts`).
+ */
+const SUBMIT_ATTEMPTS = 12;
+const submitBackoffMs = (attempt: number) => Math.random() * Math.min(1000, 25 * 2 ** (attempt - 1));
 
 /** A low answer is one the pro may be warned about: responsiveness 2 or less, or a recommendation of 6 or less (a detractor). */
 export const needsEarlyWarning = (answers: Pick<Answers, 'responsiveness' | 'recommend'>): boolean =>

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { maxChars } from '../shared/schemas';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -23,11 +24,11 @@ import { addressHash, isValidAddress, normalizeAddress } from './address';
 export const MAX_RECIPIENTS = 2000;
 const RECIPIENTS_PER_WRITE = 25;
 
-const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.trim(), v.maxLength(max, `must be at most ${max} characters`)));
+const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.trim(), maxChars(max)));
 
 export const RecipientSchema = v.object({
   // Checked per recipient, not here: an invalid address is skipped with its reason, not a 400.
-  email: v.pipe(v.string(), v.maxLength(320, 'must be at most 320 characters')),
+  email: v.pipe(v.string(), maxChars(320)),
   name: optionalText(200),
   audience: v.picklist(AUDIENCES, 'must be reporter, colleague or client'),
   outlet: optionalText(200),

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { JobQueue, SendJob } from '@rapport/core';
+import { maxChars, minChars, type JobQueue, type SendJob } from '@rapport/core';
 import * as v from 'valibot';
 
 /** SQS takes at most ten messages per SendMessageBatch. */
@@ -43,7 +43,7 @@ export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const id = v.pipe(v.string(), minChars(1), maxChars(64));
 /** A summary period's key: `YYYY-MM` or `YYYY-Www`. */
 const period = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4]\d|5[0-3]))$/));
 const retries = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)));
@@ -56,7 +56,7 @@ const SendJobSchema = v.variant('kind', [
     kind: v.literal('summaries'),
     agencyId: id,
     period,
-    page: v.optional(v.strictObject({ listing: v.pipe(v.string(), v.isoTimestamp()), cursor: v.pipe(v.string(), v.maxLength(1024)) })),
+    page: v.optional(v.strictObject({ listing: v.pipe(v.string(), v.isoTimestamp()), cursor: v.pipe(v.string(), maxChars(1024)) })),
   }),
   v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
   v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, admin: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))), retries }),

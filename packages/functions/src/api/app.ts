@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Deps } from '../deps';
 import type { ApiEnv } from './env';
 import { requireApiKey } from './auth';
+import { noStore } from './no-store';
 import { problem } from './problem';
 import { mountDocs, mountOpenApi } from './openapi';
 import { pageRoutes } from '../pages/routes';
@@ -44,6 +45,7 @@ const requireJsonBody = createMiddleware(async (c, next) => {
 
 function v1(deps: Deps) {
   return new Hono<ApiEnv>()
+    .use(noStore)
     .use(requireApiKey(deps))
     .use((c, next) => (ROUND_PATH.test(c.req.path) ? roundLimit : defaultLimit)(c, next))
     .use(requireJsonBody)

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { agencyFixture, testConfig, testDeps } from '@rapport/testing';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '@rapport/core';
+import { agencyFixture, testAddress, testConfig, testDeps } from '@rapport/testing';
 import { createDeps } from '../deps';
+import { addressId } from '../client-address';
 
 const deps = testDeps();
 
@@ -59,5 +62,67 @@ describe('API key authentication', () => {
     clock = new Date('2030-01-01T10:01:00.000Z');
     expect((await call('GET', '/v1/pros')).status).toBe(200);
     limited.db.client.destroy();
+  });
+
+  it('refuses an address with 429 after 20 failed keys in 10 minutes, a correct key too, until the window ends', async () => {
+    let clock = new Date('2030-01-01T10:03:15.000Z');
+    let address = testAddress();
+    const throttled = testDeps({ now: () => clock, clientAddress: () => address });
+    const { call, readKey } = await agencyFixture(throttled);
+    const attacker = address;
+    const failures = [];
+    for (let i = 0; i < 20; i++) failures.push((await call('GET', '/v1/pros', { key: `rpk_${String(i).padStart(43, 'A')}` })).status);
+    expect(failures).toEqual(Array(20).fill(401));
+    const refused = await call('GET', '/v1/pros', { key: null });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('Retry-After')).toBe('405');
+    expect(refused.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(refused.body).toEqual({
+      type: 'urn:rapport:problem:rate-limited',
+      title: 'Too many requests',
+      status: 429,
+      detail: 'Too many failed API keys from this address; try again in 405 s',
+    });
+    // The right key is refused too: 429 for wrong keys and 200 for the right one would answer every guess.
+    expect((await call('GET', '/v1/pros')).status).toBe(429);
+    expect((await call('GET', '/v1/pros', { key: readKey })).status).toBe(429);
+    const window = Math.floor(clock.getTime() / 600_000) * 600;
+    const { Item } = await throttled.db.doc.send(new GetCommand({ TableName: throttled.db.table, Key: keys.rateWindow({ kind: 'AUTHFAIL', id: addressId(attacker) }, window) }));
+    expect(Item).toMatchObject({ n: 20, expiresAt: window + 600 + 3600, type: 'rateWindow' });
+    // Another address is served; the attacker's address is again once its window has ended.
+    address = testAddress();
+    expect((await call('GET', '/v1/pros')).status).toBe(200);
+    address = attacker;
+    clock = new Date('2030-01-01T10:10:00.000Z');
+    expect((await call('GET', '/v1/pros')).status).toBe(200);
+    throttled.db.client.destroy();
+  });
+
+  it('counts no failure for a correct key, and none at all when the limit is 0', async () => {
+    const clock = new Date('2030-01-01T11:00:00.000Z');
+    const address = testAddress();
+    const counted = testDeps({ now: () => clock, clientAddress: () => address });
+    const { call } = await agencyFixture(counted);
+    for (let i = 0; i < 30; i++) expect((await call('GET', '/v1/settings')).status).toBe(200);
+    const off = createDeps(testConfig({ AUTH_FAILURE_LIMIT_PER_ADDRESS: '0' }), { now: () => clock, clientAddress: () => address });
+    const offCalls = (await agencyFixture(off)).call;
+    for (let i = 0; i < 25; i++) expect((await offCalls('GET', '/v1/pros', { key: 'wrong' })).status).toBe(401);
+    const window = Math.floor(clock.getTime() / 600_000) * 600;
+    const { Item } = await counted.db.doc.send(new GetCommand({ TableName: counted.db.table, Key: keys.rateWindow({ kind: 'AUTHFAIL', id: addressId(address) }, window) }));
+    expect(Item).toBeUndefined();
+    counted.db.client.destroy();
+    off.db.client.destroy();
+  });
+
+  it('marks every answer of the API Cache-Control: no-store, errors included', async () => {
+    const { call } = await agencyFixture(deps);
+    const answers = [await call('GET', '/v1/settings'), await call('GET', '/v1/pros', { key: null }), await call('GET', '/v1/pros/pro_00000000000000000000000000'), await call('GET', '/v1/nothing'), await call('GET', '/v1/responses.csv')];
+    expect(answers.map((a) => [a.status, a.headers.get('Cache-Control')])).toEqual([
+      [200, 'no-store'],
+      [401, 'no-store'],
+      [404, 'no-store'],
+      [404, 'no-store'],
+      [200, 'no-store'],
+    ]);
   });
 });

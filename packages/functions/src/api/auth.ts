@@ -1,19 +1,40 @@
 import { createMiddleware } from 'hono/factory';
-import { authenticate, countRequest, ForbiddenError, UnauthorizedError, type Role } from '@rapport/core';
+import { authenticate, checkLimit, countRequest, ForbiddenError, UnauthorizedError, type Role } from '@rapport/core';
 import type { Deps } from '../deps';
+import { addressId } from '../client-address';
 import type { ApiEnv } from './env';
+
+/** Failed API keys are counted per client address in windows of 10 minutes. */
+export const AUTH_FAILURE_WINDOW_SECONDS = 600;
+const TOO_MANY_FAILURES = 'Too many failed API keys from this address';
+
+const keyOf = async (db: Deps['db'], header: string | undefined) => {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) throw new UnauthorizedError('Send the API key as "Authorization: Bearer <key>"');
+  return authenticate(db, match[1]!);
+};
 
 /**
  * Resolves the Bearer API key to its agency and role (one GetItem), then counts the request
  * against the key's limit per minute (one conditional update; none when the limit is 0).
+ *
+ * Each failed key (missing, malformed, unknown or revoked) counts against the client address;
+ * past `AUTH_FAILURE_LIMIT_PER_ADDRESS` in the window the address is answered 429, a correct key
+ * too: were the right key let through, 429 against 200 would still answer every guess. So the
+ * address's count is read (half a read unit, alongside the key's lookup) on every request.
  */
-export const requireApiKey = ({ db, config, now }: Pick<Deps, 'db' | 'config' | 'now'>) =>
+export const requireApiKey = ({ db, config, now, clientAddress }: Pick<Deps, 'db' | 'config' | 'now' | 'clientAddress'>) =>
   createMiddleware<ApiEnv>(async (c, next) => {
-    const header = c.req.header('Authorization');
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) throw new UnauthorizedError('Send the API key as "Authorization: Bearer <key>"');
-    const principal = await authenticate(db, match[1]!);
-    if (config.apiRateLimitPerMinute > 0) await countRequest(db, principal.keyId, config.apiRateLimitPerMinute, now());
+    const at = now();
+    const failures = { kind: 'AUTHFAIL', id: addressId(clientAddress(c)) } as const;
+    const failureLimit = { limit: config.authFailureLimitPerAddress, windowSeconds: AUTH_FAILURE_WINDOW_SECONDS };
+    const [principal] = await Promise.all([
+      keyOf(db, c.req.header('Authorization')).catch((error: Error) => error),
+      checkLimit(db, failures, failureLimit, at, TOO_MANY_FAILURES),
+    ]);
+    if (principal instanceof UnauthorizedError) await countRequest(db, failures, failureLimit, at, TOO_MANY_FAILURES);
+    if (principal instanceof Error) throw principal;
+    await countRequest(db, { kind: 'KEY', id: principal.keyId }, { limit: config.apiRateLimitPerMinute, windowSeconds: 60 }, at, 'Too many requests for this API key');
     c.set('principal', principal);
     await next();
   });

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { closeRound, createApiKey, createCampaign, createPro, createRound, ensureTable, recordCommitment, signInvitationToken, submitResponse } from '@rapport/core';
+import { closeRound, createApiKey, createCampaign, createPro, createRound, ensureTable, recordCommitment, signInvitationToken, signMailToken, submitResponse } from '@rapport/core';
 import { agencyFixture, collectingQueue, testConfig } from '@rapport/testing';
 import { createDeps } from '../deps';
 import { createApp } from './app';
@@ -14,7 +14,8 @@ import { createApp } from './app';
  * new operation is fuzzed without touching this file, plus the public pages, which the document
  * does not describe. They run against an agency with real data (pros, campaigns, commitments, keys,
  * rounds with invitations and answers, released batches) and a second agency whose ids, cursors and
- * links are mixed in. Every answer must hold:
+ * links are mixed in; the pages are the survey, unsubscribe and mail-preference links (`/s`, `/u`,
+ * `/m`), with survey and preference tokens of both agencies. Every answer must hold:
  *
  * - never a 5xx;
  * - an API 4xx is `application/problem+json` with its own status, and a 400 `validation` names each
@@ -32,7 +33,8 @@ import { createApp } from './app';
 /**
  * Items a refused request may still write, by partition key. Only these are left out of the
  * before/after comparison (docs/DESIGN-NOTES.md, "Fuzzing"):
- * - `RL#…` the API keys' rate-limit windows: a refused request counts against the limit too;
+ * - `RL#…` rate-limit windows (per API key, client address, link and failed key): a refused request
+ *   counts against the limits too;
  * - `IDEM#…` idempotency records: a 4xx answer to a creating POST is stored and replayed like any other.
  */
 const BOOKKEEPING = /^(RL|IDEM)#/;
@@ -44,7 +46,10 @@ const PATH = process.env.FUZZ_PATH;
 const config = { ...testConfig({ API_RATE_LIMIT_PER_MINUTE: '0' }), table: `rapport-fuzz-${randomUUID().slice(0, 8)}` };
 // A table of its own, so the before/after scans see only this suite's writes; a collecting queue
 // (no sending in the background), so nothing changes the table but the request under test.
-const deps = createDeps(config, { queue: collectingQueue() });
+// Each request comes from one of 64 client addresses, so the limits per address and per link stay on
+// and answer some requests 429 (a page for the pages), as they would a real scan.
+let address = '198.51.100.1';
+const deps = createDeps(config, { queue: collectingQueue(), clientAddress: () => address });
 const { db } = deps;
 const app = createApp(deps);
 
@@ -75,6 +80,9 @@ async function seedAgency(name: string) {
     if (i === 1) await closeRound(db, round.roundId, now);
     else pageRounds.push(round.roundId);
   }
+  // Preference links (`/m/{token}`) of a pro's two streams and an admin's agency summary.
+  for (const stream of ['summaries', 'earlyWarnings'] as const) tokens.push(signMailToken(deps.linkSecret, { stream, agencyId: f.agencyId, proId: pros[0]!.proId }, now));
+  tokens.push(signMailToken(deps.linkSecret, { stream: 'agencySummary', agencyId: f.agencyId, adminHash: createHash('sha256').update(`admin-${tag}@acme.example`).digest('hex') }, now));
   return { ...f, tokens, pageRounds };
 }
 
@@ -87,7 +95,7 @@ interface Operation {
   page: boolean;
 }
 
-const PAGE_OPERATIONS: Operation[] = ['/s/{token}', '/u/{token}'].flatMap((path) =>
+const PAGE_OPERATIONS: Operation[] = ['/s/{token}', '/u/{token}', '/m/{token}'].flatMap((path) =>
   ['GET', 'POST'].map((method) => ({ method, path, params: [{ name: 'token', in: 'path' as const, schema: { type: 'string' } }], body: null, page: true })),
 );
 
@@ -332,7 +340,7 @@ function apiRequestArb(op: Operation, pools: Pools): fc.Arbitrary<FuzzRequest> {
     });
 }
 
-const ANSWER_FIELDS = ['responsiveness', 'recommend', 'listening', 'relevance', 'followThrough', 'anticipation', 'collaboration', 'clarity', 'extraMile', 'improve', 'quoteConsent', 'scope', 'List-Unsubscribe'];
+const ANSWER_FIELDS = ['responsiveness', 'recommend', 'listening', 'relevance', 'followThrough', 'anticipation', 'collaboration', 'clarity', 'extraMile', 'improve', 'quoteConsent', 'scope', 'List-Unsubscribe', 'stop', 'resume'];
 
 function pageRequestArb(op: Operation, pools: Pools): fc.Arbitrary<FuzzRequest> {
   const forged = fc.tuple(fc.constantFrom(...pools.tokens), fc.nat(), fc.constantFrom('A', 'z', '0', '-', '_')).map(([t, i, c]) => {
@@ -347,7 +355,7 @@ function pageRequestArb(op: Operation, pools: Pools): fc.Arbitrary<FuzzRequest> 
     { weight: 1, arbitrary: fc.constant(signInvitationToken(deps.linkSecret, { roundId: unknownLike(pools.allIds.find((id) => id.startsWith('rnd_'))!), invitationId: 'inv_01J00000000000000000000000' })) },
     { weight: 1, arbitrary: nasty.map(encodeURIComponent) },
   );
-  const fieldValue = fc.oneof(fc.integer({ min: -1, max: 11 }).map(String), fc.constantFrom('yes', 'no', 'all', 'agency', 'One-Click'), nasty);
+  const fieldValue = fc.oneof(fc.integer({ min: -1, max: 11 }).map(String), fc.constantFrom('yes', 'no', 'all', 'agency', 'One-Click', 'summaries', 'earlyWarnings', 'agencySummary'), nasty);
   const fields = fc.dictionary(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...ANSWER_FIELDS) }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 10 }) }), fieldValue, { maxKeys: 8 });
   const validAnswers = fc.record({ responsiveness: fc.integer({ min: 1, max: 5 }).map(String), recommend: fc.integer({ min: 0, max: 10 }).map(String), listening: fc.constant('4'), improve: fc.constant('Faster 🙂'), quoteConsent: fc.constantFrom('yes', '') });
   const form = fc.oneof(validAnswers as fc.Arbitrary<Record<string, string>>, fields);
@@ -481,7 +489,8 @@ describe('fuzz (issue 12)', () => {
     let table = await snapshot();
 
     await fc.assert(
-      fc.asyncProperty(requestArb, async (req) => {
+      fc.asyncProperty(requestArb, fc.integer({ min: 1, max: 64 }), async (req, host) => {
+        address = `198.51.100.${host}`;
         const res = await app.request(req.url, { method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}) });
         const text = await res.text();
         const type = res.headers.get('Content-Type') ?? '';

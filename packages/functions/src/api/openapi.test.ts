@@ -56,6 +56,21 @@ describe('OpenAPI document', () => {
     expect(schema.properties.anonymityThreshold).toMatchObject({ minimum: 3, maximum: 10 });
   });
 
+  it('documents 429 with Retry-After, and Cache-Control: no-store, on every operation', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as any;
+    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item as object).map(([method, op]) => [`${method} ${path}`, op as any] as const));
+    expect(operations.length).toBeGreaterThanOrEqual(27);
+    for (const [name, op] of operations) {
+      const limited = op.responses['429'];
+      expect([name, limited.headers['Retry-After']]).toEqual([name, { description: 'Seconds until the window that refused the request ends.', required: true, schema: { type: 'integer', minimum: 1 } }]);
+      expect(limited.description).toContain('AUTH_FAILURE_LIMIT_PER_ADDRESS');
+      // hono-openapi's own 400 for routes whose validation error is not documented by `doc` is left out.
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>).filter(([, r]) => r.description !== 'Validation Error')) {
+        expect([name, status, response.headers['Cache-Control'].schema]).toEqual([name, status, { type: 'string', const: 'no-store' }]);
+      }
+    }
+  });
+
   it('serves the reference page and its assets locally', async () => {
     const page = await app.request('/docs');
     expect(page.status).toBe(200);

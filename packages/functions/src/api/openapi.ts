@@ -12,7 +12,11 @@ Authenticate with \`Authorization: Bearer <API key>\`. Errors are \`application/
 with a stable \`type\`; validation errors list each bad field in \`errors\` (\`(body)\` for a body that
 is not a JSON object). Lists are paged with \`limit\` (at most 100) and the opaque \`cursor\` from the
 same list's \`next_cursor\`; a filter by an id the agency does not have is a 404. Creating POSTs accept an
-\`Idempotency-Key\` header. Times are ISO 8601 in UTC.`;
+\`Idempotency-Key\` header. Times are ISO 8601 in UTC. String lengths count Unicode code points.
+
+Each API key may make a number of requests a minute (600 by default); after 20 failed API keys in
+10 minutes a client address is refused, a correct key too, until the 10 minutes end. Both answer 429
+with \`Retry-After\` in seconds. Every answer is \`Cache-Control: no-store\`.`;
 
 /** Serves the OpenAPI 3.1 document, generated from the routes' valibot schemas. */
 export function mountOpenApi(app: Hono<any>) {

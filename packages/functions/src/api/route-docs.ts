@@ -15,8 +15,20 @@ interface RouteDoc {
   idempotent?: boolean;
 }
 
-const problemResponse = (types: ProblemType[]) => ({
-  description: types.map((t) => PROBLEM_TYPES[t].title).join('; '),
+/** The `Cache-Control` header every API answer carries, for a route that documents its own answer. */
+export const noStore = { 'Cache-Control': { description: 'Always `no-store`: answers carry personal data.', schema: { type: 'string' as const, const: 'no-store' } } };
+const retryAfter = {
+  'Retry-After': { description: 'Seconds until the window that refused the request ends.', required: true, schema: { type: 'integer' as const, minimum: 1 } },
+};
+
+const problemResponse = (status: number, types: ProblemType[]) => ({
+  description: [
+    types.map((t) => PROBLEM_TYPES[t].title).join('; '),
+    ...(status === 429
+      ? ['Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then every request from it is refused, a correct key too, until the window ends).']
+      : []),
+  ].join('. '),
+  headers: status === 429 ? { ...retryAfter, ...noStore } : noStore,
   content: { 'application/problem+json': { schema: resolver(ProblemOut) } },
 });
 
@@ -45,8 +57,8 @@ export function doc(route: RouteDoc) {
         }
       : {}),
     responses: {
-      [status]: schema ? { description, content: { 'application/json': { schema: resolver(schema) } } } : { description },
-      ...Object.fromEntries([...byStatus].map(([s, ts]) => [s, problemResponse(ts)])),
+      [status]: schema ? { description, headers: noStore, content: { 'application/json': { schema: resolver(schema) } } } : { description, headers: noStore },
+      ...Object.fromEntries([...byStatus].map(([s, ts]) => [s, problemResponse(s, ts)])),
     },
   });
 }

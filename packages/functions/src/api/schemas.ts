@@ -4,6 +4,7 @@ import {
   DEFAULT_PAGE_SIZE,
   INVITATION_STATUSES,
   MAX_PAGE_SIZE,
+  maxChars,
   ROLES,
   SettingsSchema,
   SKIP_REASONS,
@@ -87,7 +88,7 @@ export const PageQuery = v.object({
     ),
     String(DEFAULT_PAGE_SIZE),
   ),
-  cursor: v.optional(v.pipe(v.string(), v.maxLength(2048, 'is not a cursor returned by this list'))),
+  cursor: v.optional(v.pipe(v.string(), maxChars(2048, 'is not a cursor returned by this list'))),
 });
 
 /** The wire form of a page: `{ data, next_cursor }`. */

@@ -1,5 +1,6 @@
 import { streamHandle } from 'hono/aws-lambda';
 import { createExportApp } from '../api/export-app';
+import { clientAddress } from '../client-address';
 import { lambdaConfig, lambdaDb, now } from './runtime';
 
 /**
@@ -8,4 +9,4 @@ import { lambdaConfig, lambdaDb, now } from './runtime';
  * at 6 MB. Same API keys, errors and bytes as the API's route. `streamHandle` wraps the handler with
  * the Node.js runtime's `awslambda.streamifyResponse`, which must happen when the module loads.
  */
-export const handler = streamHandle(createExportApp({ config: lambdaConfig(), db: lambdaDb(), now }));
+export const handler = streamHandle(createExportApp({ config: lambdaConfig(), db: lambdaDb(), now, clientAddress }));

@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { mailPreferences, setMailPreferences, verifyMailToken, type MailRecipient, type MailStream } from '@rapport/core';
 import type { Deps } from '../deps';
 import { Notice } from './layout';
-import { invalidLink, pageHeaders } from './routes';
+import { noStore } from '../api/no-store';
+import { formOf, invalidLink, limitPages, pageError, pageHeaders, tooLarge } from './guard';
 
 const LABELS: Record<MailStream, string> = {
   summaries: 'Improvement summaries',
@@ -40,17 +41,15 @@ const PostButton = ({ action, field, value, label }: { action: string; field: 's
  * RFC 8058 one-click body `List-Unsubscribe=One-Click`, which stops the stream the email belonged
  * to. The answer to a stop offers an undo. Forged, altered and expired links get the invalid-link page.
  */
-export function mailPreferenceRoutes({ db, now, linkSecret }: Deps) {
+export function mailPreferenceRoutes(deps: Deps) {
+  const { db, now, linkSecret } = deps;
   const recipientOf = (c: Context) => verifyMailToken(linkSecret, c.req.param('token') ?? '', now());
 
   return new Hono()
-    .use('/m/*', pageHeaders)
-    .use('/m/*', async (c, next) => {
-      await next();
-      // Personal: never kept by a browser or a proxy.
-      c.header('Cache-Control', 'no-store');
-    })
-    .use('/m/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => c.text('The form is too large.', 413) }))
+    .onError(pageError)
+    .use('/m/*', pageHeaders, noStore)
+    .use('/m/:token', limitPages(deps))
+    .use('/m/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
     .get('/m/:token', async (c) => {
       const recipient = recipientOf(c);
       const receiving = recipient && (await mailPreferences(db, recipient));
@@ -93,12 +92,7 @@ export function mailPreferenceRoutes({ db, now, linkSecret }: Deps) {
     .post('/m/:token', async (c) => {
       const recipient = recipientOf(c);
       if (!recipient) return invalidLink(c);
-      let form: Record<string, unknown>;
-      try {
-        form = await c.req.parseBody();
-      } catch {
-        form = {};
-      }
+      const form = (await formOf(c)) ?? {};
       const resume = chosen(form.resume, recipient);
       // The one-click POST of RFC 8058 names no stream: it stops the one the email belonged to.
       const stop = chosen(form.stop, recipient) ?? (form['List-Unsubscribe'] === 'One-Click' ? [recipient.stream] : null);
@@ -125,5 +119,6 @@ export function mailPreferenceRoutes({ db, now, linkSecret }: Deps) {
           </Notice>
         ),
       );
-    });
+    })
+    .all('/m/*', invalidLink);
 }

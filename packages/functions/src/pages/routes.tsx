@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { secureHeaders } from 'hono/secure-headers';
 import {
   AUDIENCE_DIMENSIONS,
+  IMPROVE_MAX_LENGTH,
   promisedThreshold,
   NotFoundError,
   openInvitation,
@@ -19,35 +19,11 @@ import {
   type SurveyResponse,
 } from '@rapport/core';
 import type { Deps } from '../deps';
-import { errorToResponse } from '../api/problem';
+import { noStore } from '../api/no-store';
+import { formOf, invalidLink, limitPages, pageError, pageHeaders, tooLarge, unreadableForm } from './guard';
 import { Isolated, Notice } from './layout';
 import { PAGES_CSS } from './pages.css';
 import { SurveyForm, type FormValues } from './survey-form';
-
-/**
- * The token sits in the URL, so no referrer may carry it away; no script runs at all, and the
- * pages cannot be framed (clickjacking a one-click form).
- */
-export const pageHeaders = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-  },
-  referrerPolicy: 'no-referrer',
-  xFrameOptions: 'DENY',
-});
-
-export const invalidLink = (c: Context) =>
-  c.html(
-    <Notice title="This link is not valid">
-      <p>The link may be incomplete. Please open it again from the email you received, or copy the whole address.</p>
-    </Notice>,
-    404,
-  );
 
 const closed = (c: Context) =>
   c.html(
@@ -56,43 +32,6 @@ const closed = (c: Context) =>
     </Notice>,
     410,
   );
-
-const unreadableForm = (c: Context) =>
-  c.html(
-    <Notice title="This form could not be read">
-      <p>Please go back, and send the form again from the page.</p>
-    </Notice>,
-    400,
-  );
-
-const tooLarge = (c: Context) =>
-  c.html(
-    <Notice title="This form is too large">
-      <p>Please shorten your answers and send the form again.</p>
-    </Notice>,
-    413,
-  );
-
-/**
- * The fields of a posted form: URL-encoded, or multipart (what a browser sends for a form with
- * that encoding, and what RFC 8058 asks one-click unsubscribes to use); any other body has none.
- * null when the body cannot be parsed as the form it claims to be.
- */
-const formOf = (c: Context): Promise<Record<string, unknown> | null> => c.req.parseBody().catch(() => null);
-
-/**
- * A person follows these links, so every error is a page, never the API's problem+json: the status
- * (and headers such as Retry-After) and the log line come from the one error mapper.
- */
-const errorPage = (error: unknown, c: Context) => {
-  const { status } = errorToResponse(error, c);
-  return c.html(
-    <Notice title={status >= 500 ? 'Something went wrong' : 'This request could not be handled'}>
-      <p>{status >= 500 ? 'Your answers may not have been saved. Please try again in a few minutes.' : 'Please open the link again from the email you received.'}</p>
-    </Notice>,
-    status as 400,
-  );
-};
 
 /** The fields a form of this audience may send, in the answers' own shape. */
 const answerFields = (audience: Audience) => ['responsiveness', 'recommend', ...AUDIENCE_DIMENSIONS[audience]];
@@ -134,7 +73,8 @@ function answersFrom(form: Record<string, unknown>, audience: Audience) {
   return answers;
 }
 
-export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
+export function pageRoutes(deps: Deps) {
+  const { db, now, linkSecret, queue } = deps;
   const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
   /** The invitation a verified link leads to, or null: forged and unknown links look the same. */
   const openRef = async (ref: InvitationRef | null) => {
@@ -143,13 +83,15 @@ export function pageRoutes({ db, now, linkSecret, queue }: Deps) {
   };
 
   return new Hono()
-    .onError(errorPage)
+    .onError(pageError)
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
-    .use('/s/*', pageHeaders)
-    .use('/u/*', pageHeaders)
+    .use('/s/*', pageHeaders, noStore)
+    .use('/u/*', pageHeaders, noStore)
+    .use('/s/:token', limitPages(deps))
+    .use('/u/:token', limitPages(deps))
     .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
-    // Answers are short: 2,000 characters of comment and a few numbers.
-    .use('/s/*', bodyLimit({ maxSize: 16 * 1024, onError: tooLarge }))
+    // Answers are short: 2,000 characters of comment (an emoji is 4 bytes, 12 once form-encoded) and a few numbers.
+    .use('/s/*', bodyLimit({ maxSize: IMPROVE_MAX_LENGTH * 12 + 4 * 1024, onError: tooLarge }))
     .get('/s/:token', async (c) => {
       const ref = refOf(c);
       const opened = await openRef(ref);

@@ -1,7 +1,6 @@
 import {
   AGREE_LABELS,
   AUDIENCE_DIMENSIONS,
-  IMPROVE_MAX_LENGTH,
   oneLine,
   RESPONSIVENESS_LABELS,
   WORDING,
@@ -145,7 +144,8 @@ export const SurveyForm = (p: SurveyFormProps) => {
             <label for="improve">{worded('improve', p.proName)}</label>
           </legend>
           {errorOf('improve') && <p class="error">{errorOf('improve')}</p>}
-          <textarea id="improve" name="improve" maxlength={IMPROVE_MAX_LENGTH}>
+          {/* No maxlength: browsers count it in UTF-16 units, an emoji as two; the server counts characters and names the field. */}
+          <textarea id="improve" name="improve">
             {p.values.improve ?? ''}
           </textarea>
           <p class="check">

@@ -168,4 +168,20 @@ describe('Idempotency-Key on creating POSTs', () => {
     expect(fromB.status).toBe(201);
     expect(fromB.body.proId).not.toBe(fromA.body.proId);
   });
+
+  it('counts a name in characters (code points), the unit of the documented maxLength of 200', async () => {
+    const { call } = await agencyFixture(deps);
+    const name = '😀'.repeat(150);
+    const created = await call('POST', '/v1/pros', { body: { name, email: 'emoji@acme.example' } });
+    expect(created.status).toBe(201);
+    expect(created.body.name).toBe(name);
+    const astral = await call('POST', '/v1/pros', { body: { name: '𝒜'.repeat(200), email: 'astral@acme.example' } });
+    expect(astral.status).toBe(201);
+    const over = await call('PATCH', `/v1/pros/${created.body.proId}`, { body: { name: '𝒜'.repeat(201) } });
+    expect(over.status).toBe(400);
+    expect(over.body.errors).toEqual([{ field: 'name', message: 'must be at most 200 characters' }]);
+    expect((await call('GET', `/v1/pros/${created.body.proId}`)).body.name).toBe(name);
+    const documented = (await (await (await agencyFixture(deps)).app.request('/openapi.json')).json()) as any;
+    expect(documented.paths['/v1/pros'].post.requestBody.content['application/json'].schema.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
+  });
 });

@@ -16,7 +16,7 @@ import {
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
-import { doc } from '../route-docs';
+import { doc, noStore } from '../route-docs';
 import { PageQuery } from '../schemas';
 
 const tags = ['Responses'];
@@ -110,7 +110,7 @@ export const responsesCsvRoute = ({ db }: Pick<Deps, 'db'>) =>
       ok: [200, null, 'The CSV file'],
       problems: ['validation', 'not-found'],
     }),
-    describeRoute({ responses: { 200: { description: 'The CSV file', content: { 'text/csv': { schema: { type: 'string' } } } } } }),
+    describeRoute({ responses: { 200: { description: 'The CSV file', headers: noStore, content: { 'text/csv': { schema: { type: 'string' } } } } } }),
     validate('query', ResponseFilterSchema),
     async (c) => {
       const records = await responsesCsv(db, c.get('principal').agencyId, c.req.valid('query'));

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+describe('the limits in the configuration', () => {
+  it('default to 600 a key a minute, 20 failed keys, 300 page requests an address and 30 a link in 10 minutes', () => {
+    expect(loadConfig({})).toMatchObject({ apiRateLimitPerMinute: 600, authFailureLimitPerAddress: 20, pageRateLimitPerAddress: 300, pageRateLimitPerLink: 30 });
+  });
+
+  it('take whole numbers up to 100,000, 0 turning a limit off, and name a bad one', () => {
+    expect(loadConfig({ PAGE_RATE_LIMIT_PER_LINK: '0', PAGE_RATE_LIMIT_PER_ADDRESS: '100000', AUTH_FAILURE_LIMIT_PER_ADDRESS: '5' })).toMatchObject({ pageRateLimitPerLink: 0, pageRateLimitPerAddress: 100_000, authFailureLimitPerAddress: 5 });
+    expect(() => loadConfig({ PAGE_RATE_LIMIT_PER_LINK: '-1' })).toThrow(new ConfigError('Invalid configuration: PAGE_RATE_LIMIT_PER_LINK: must be a whole number'));
+    expect(() => loadConfig({ PAGE_RATE_LIMIT_PER_ADDRESS: '100001' })).toThrow(new ConfigError('Invalid configuration: PAGE_RATE_LIMIT_PER_ADDRESS: must be at most 100000'));
+    expect(() => loadConfig({ AUTH_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(new ConfigError('Invalid configuration: AUTH_FAILURE_LIMIT_PER_ADDRESS: must be a whole number'));
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { createAgency, createCampaign, createPro, createRound, getResponse, IMPROVE_MAX_LENGTH, signInvitationToken } from '@rapport/core';
+import { testDeps } from '@rapport/testing';
+import { createApp } from '../api/app';
+
+const deps = testDeps();
+const app = createApp(deps);
+let n = 0;
+
+async function link() {
+  const now = deps.now();
+  const tag = `${++n}-${now.getTime()}`;
+  const agency = await createAgency(deps.db, { name: `Form ${tag}` }, now);
+  const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+  const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
+  const { round, accepted } = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: [{ email: `r-${tag}@news.example`, audience: 'reporter' }] }, now);
+  const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+  return { ref, path: `/s/${signInvitationToken(deps.linkSecret, ref)}` };
+}
+
+const post = (path: string, form: Record<string, string>) =>
+  app.request(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+
+describe('the comment on the survey page', () => {
+  it(`takes ${IMPROVE_MAX_LENGTH} characters however they are written: emoji and astral letters count one each`, async () => {
+    expect(IMPROVE_MAX_LENGTH).toBe(2000);
+    const { ref, path } = await link();
+    const page = await (await app.request(path)).text();
+    expect(page).toContain('<textarea id="improve" name="improve">');
+    const comment = `${'😀'.repeat(1000)}${'𝒜'.repeat(1000)}`;
+    const res = await post(path, { responsiveness: '4', improve: comment });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<h1>Thank you</h1>');
+    expect((await getResponse(deps.db, ref))!.answers.improve).toBe(comment);
+  });
+
+  it('refuses 2,001 characters on the page itself, naming the field and keeping what was written, storing nothing', async () => {
+    const { ref, path } = await link();
+    const comment = '😀'.repeat(2001);
+    const res = await post(path, { responsiveness: '4', improve: comment });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('Content-Type')).toBe('text/html; charset=UTF-8');
+    const page = await res.text();
+    expect(page).toContain('<p class="error">must be at most 2000 characters</p>');
+    expect(page).toContain(comment);
+    expect(await getResponse(deps.db, ref)).toBeNull();
+  });
+});
