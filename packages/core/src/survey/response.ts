@@ -99,8 +99,9 @@ export const isOpen = (round: Round, now: Date) => round.status === 'open' && is
 export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
   for (let attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, submitBackoffMs(attempt)));
-    // Strongly consistent: an eventually consistent read could see the revision that just lost the race again.
-    const { round, invitation, response: previous } = await openInvitation(db, ref, { consistent: true });
+    // The write is conditional on what was read, so a stale first read costs a retry, never a wrong
+    // answer; a retry reads strongly consistent, or it could see the revision that won the race as missing.
+    const { round, invitation, response: previous } = await openInvitation(db, ref, { consistent: attempt > 0 });
     if (!isOpen(round, now)) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
     const firstSubmittedAt = previous?.firstSubmittedAt ?? iso(now);
