@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { fingerprint, keys } from '@rapport/core';
 import { createHash } from 'node:crypto';
 import { agencyFixture, testDeps } from '@rapport/testing';
 
@@ -29,18 +30,22 @@ describe('API keys', () => {
   });
 
   it('keeps no secret in the idempotency record: a replay answers the key without it, and says so', async () => {
-    const { call } = await agencyFixture(deps);
+    const { call, agencyId } = await agencyFixture(deps);
     const request = { body: { role: 'read', name: 'zapier' }, headers: { 'Idempotency-Key': 'create-zapier-key' } };
     const first = await call('POST', '/v1/api-keys', request);
     expect(first.status).toBe(201);
     const { secret, keyId } = first.body;
     expect(secret).toMatch(/^rpk_/);
 
-    // Nowhere in the table, idempotency records included, is the secret kept.
-    const all = await deps.db.doc.send(new ScanCommand({ TableName: deps.db.table }));
-    const idempotency = all.Items!.filter((item) => item.type === 'idempotency' && String(item.response?.body).includes(keyId));
-    expect(idempotency).toHaveLength(1);
-    expect(JSON.stringify(all.Items)).not.toContain(secret);
+    // The idempotency record keeps the answer, without the secret; nor does the agency's partition hold it.
+    const record = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.idempotency(agencyId, fingerprint('create-zapier-key')) }));
+    expect(record.Item?.response.body).toContain(keyId);
+    expect(JSON.stringify(record.Item)).not.toContain(secret);
+    const partition = await deps.db.doc.send(
+      new QueryCommand({ TableName: deps.db.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AG#${agencyId}` } }),
+    );
+    expect(partition.Items!.length).toBeGreaterThan(0);
+    expect(JSON.stringify(partition.Items)).not.toContain(secret);
 
     const replay = await call('POST', '/v1/api-keys', request);
     expect(replay.status).toBe(201);
