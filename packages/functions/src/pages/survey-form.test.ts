@@ -41,7 +41,8 @@ describe('the comment on the survey page', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('Content-Type')).toBe('text/html; charset=UTF-8');
     const page = await res.text();
-    expect(page).toContain('<p class="error">must be at most 2000 characters</p>');
+    expect(page).toContain('<p class="error" id="improve-error">Please shorten your comment to at most 2,000 characters (it has 2,001).</p>');
+    expect(page).toContain('<textarea id="improve" name="improve" aria-invalid="true" aria-describedby="improve-error">');
     expect(page).toContain(comment);
     expect(await getResponse(deps.db, ref)).toBeNull();
   });
