@@ -32,4 +32,5 @@ fieldset:has([aria-invalid=true]){border:2px solid #a3141b}
 .note{font-size:.9rem;color:#596273}
 .commitment{border-left:4px solid #1f5fbf;background:#f3f6fb;padding:10px 14px;border-radius:0 8px 8px 0}
 @media (min-width:560px){button{width:auto}.scale.numbers{grid-template-columns:repeat(11,minmax(0,1fr))}}
+@media (min-width:640px){.scale.agree{grid-template-columns:repeat(5,minmax(0,1fr))}.scale.agree label{flex-direction:column;justify-content:flex-start;gap:4px;text-align:center;padding:8px 4px}}
 `;

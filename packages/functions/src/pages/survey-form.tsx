@@ -26,8 +26,11 @@ interface ScaleProps {
   /** The anchors of a numeric scale: read with the group (aria-describedby), not hidden from screen readers. */
   ends?: [string, string];
   error?: Child | undefined;
-  /** `labelled`: one option a row, its words beside it; `numbers`: 0–10 in a grid (two rows on a phone, one line wider). */
-  layout: 'labelled' | 'numbers';
+  /**
+   * `labelled`: one option a row, its words beside it; `agree`: the same on a phone, one row of five
+   * on a wide screen (short words); `numbers`: 0–10 in a grid, two rows on a phone, one line wider.
+   */
+  layout: 'labelled' | 'agree' | 'numbers';
   required?: boolean;
 }
 
@@ -186,7 +189,7 @@ export const SurveyForm = (p: SurveyFormProps) => {
           layout="numbers"
         />
         {AUDIENCE_DIMENSIONS[p.audience].map((dimension) => (
-          <Scale name={dimension} legend={worded(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} layout="labelled" />
+          <Scale name={dimension} legend={worded(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} layout="agree" />
         ))}
         <fieldset>
           <legend>
