@@ -23,6 +23,8 @@ textarea{width:100%;min-height:110px;font:inherit;padding:8px;border:1px solid #
 .check input{width:22px;height:22px;margin-top:2px}
 button{font:inherit;font-weight:600;color:#fff;background:#1f5fbf;border:0;border-radius:8px;padding:12px 22px;min-height:48px;cursor:pointer;width:100%}
 button:focus{outline:3px solid #0b2f66;outline-offset:2px}
+form{margin:0 0 20px}
+button+p{margin-top:10px}
 .error{color:#a3141b;font-weight:600}
 .errors{border:2px solid #a3141b;border-radius:10px;background:#fff4f4;padding:12px 16px;margin-bottom:16px}
 .errors ul{margin:0;padding-left:20px}
