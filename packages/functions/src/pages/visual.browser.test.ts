@@ -61,32 +61,32 @@ async function world() {
   return { link, mail };
 }
 
-/** Every view: a name and how to get its HTML (`origin`: served by the app, so its stylesheet loads). */
-const views: { name: string; html: () => Promise<string> }[] = [];
-const view = (name: string, html: () => Promise<string>) => views.push({ name, html });
+/** Every view: a name, text it shows (so each screenshot is of the state it is named for; '' for the summaries, whose copy is theirs), and how to get its HTML. */
+const views: { name: string; shows: string; html: () => Promise<string> }[] = [];
+const view = (name: string, shows: string, html: () => Promise<string>) => views.push({ name, shows, html });
 
 let w: Awaited<ReturnType<typeof world>>;
-view('survey-reporter', async () => fetched(`/s/${await w.link('reporter')}`));
-view('survey-colleague', async () => fetched(`/s/${await w.link('colleague')}`));
-view('survey-client', async () => fetched(`/s/${await w.link('client')}`));
-view('survey-named', async () => fetched(`/s/${await w.link('reporter', 'named')}?score=4`));
-view('survey-errors', async () => fetched(`/s/${await w.link('reporter')}`, 'recommend=7&improve=' + 'x'.repeat(2001)));
-view('thanks-anonymous', async () => fetched(`/s/${await w.link('reporter')}`, 'responsiveness=4'));
-view('thanks-named', async () => fetched(`/s/${await w.link('client', 'named')}`, 'responsiveness=4'));
-view('closed', async () => fetched(`/s/${await w.link('reporter', 'anonymous', new Date(deps.now().getTime() - 60 * 86_400_000))}`));
-view('invalid-link', () => fetched('/s/not-a-link'));
-view('unsubscribe-confirm', async () => fetched(`/u/${await w.link('reporter')}`));
-view('unsubscribe-done', async () => fetched(`/u/${await w.link('reporter')}`, 'scope=agency'));
-view('unsubscribe-undone', async () => {
+view('survey-reporter', 'How was working with Sam Lee on the Spring Product Launch?', async () => fetched(`/s/${await w.link('reporter')}`));
+view('survey-colleague', 'How was working with Sam Lee on the Spring Product Launch?', async () => fetched(`/s/${await w.link('colleague')}`));
+view('survey-client', 'How was working with Sam Lee on the Spring Product Launch?', async () => fetched(`/s/${await w.link('client')}`));
+view('survey-named', 'How was working with Sam Lee on the Spring Product Launch?', async () => fetched(`/s/${await w.link('reporter', 'named')}?score=4`));
+view('survey-errors', 'How was working with Sam Lee on the Spring Product Launch?', async () => fetched(`/s/${await w.link('reporter')}`, 'recommend=7&improve=' + 'x'.repeat(2001)));
+view('thanks-anonymous', 'Thank you', async () => fetched(`/s/${await w.link('reporter')}`, 'responsiveness=4'));
+view('thanks-named', 'Thank you', async () => fetched(`/s/${await w.link('client', 'named')}`, 'responsiveness=4'));
+view('closed', 'This survey has closed', async () => fetched(`/s/${await w.link('reporter', 'anonymous', new Date(deps.now().getTime() - 60 * 86_400_000))}`));
+view('invalid-link', 'This link is not valid', () => fetched('/s/not-a-link'));
+view('unsubscribe-confirm', 'Stop these surveys?', async () => fetched(`/u/${await w.link('reporter')}`));
+view('unsubscribe-done', 'You are unsubscribed', async () => fetched(`/u/${await w.link('reporter')}`, 'scope=agency'));
+view('unsubscribe-undone', 'You are subscribed again', async () => {
   const token = await w.link('reporter');
   await fetched(`/u/${token}`, 'scope=agency');
   return fetched(`/u/${token}`, 'undo=agency');
 });
-view('preferences', () => fetched(`/m/${w.mail}`));
-view('preferences-stopped', () => fetched(`/m/${w.mail}`, 'stop=summaries'));
-view('preferences-partly-stopped', () => fetched(`/m/${w.mail}`));
-view('preferences-resumed', () => fetched(`/m/${w.mail}`, 'resume=summaries'));
-view('preferences-nothing-changed', () => fetched(`/m/${w.mail}`, 'nothing=1'));
+view('preferences', 'Your emails from Rapport', () => fetched(`/m/${w.mail}`));
+view('preferences-stopped', 'Stopped', () => fetched(`/m/${w.mail}`, 'stop=summaries'));
+view('preferences-partly-stopped', 'Your emails from Rapport', () => fetched(`/m/${w.mail}`));
+view('preferences-resumed', 'They will come again', () => fetched(`/m/${w.mail}`, 'resume=summaries'));
+view('preferences-nothing-changed', 'Nothing was changed', () => fetched(`/m/${w.mail}`, 'nothing=1'));
 // The error pages, from the pages' one error handler.
 const failing = new Hono()
   .onError(pageError)
@@ -96,8 +96,8 @@ const failing = new Hono()
   .get('/500', () => {
     throw new Error('the table is gone');
   });
-view('error-429', async () => (await failing.request('/429')).text());
-view('error-500', async () => (await failing.request('/500')).text());
+view('error-429', 'Please try again in a few minutes', async () => (await failing.request('/429')).text());
+view('error-500', 'Something went wrong', async () => (await failing.request('/500')).text());
 const invitation = (kind: 'invitation' | 'reminder') =>
   renderInvitation({
     proName: 'Sam Lee',
@@ -112,9 +112,9 @@ const invitation = (kind: 'invitation' | 'reminder') =>
     commitment: 'I will answer every reporter within two working hours.',
     returning: true,
   }).html;
-view('email-invitation', async () => invitation('invitation'));
-view('email-reminder', async () => invitation('reminder'));
-view('email-early-warning', async () =>
+view('email-invitation', 'Hi Dr. Avery,', async () => invitation('invitation'));
+view('email-reminder', 'A quick reminder: Sam Lee at Northwind Communications wants to improve', async () => invitation('reminder'));
+view('email-early-warning', 'Hi Sam Lee,', async () =>
   renderEarlyWarning({
     proName: 'Sam Lee',
     campaignName: 'Spring Product Launch',
@@ -123,8 +123,8 @@ view('email-early-warning', async () =>
     preferencesUrl: 'https://rapport.example/m/token',
   }).html,
 );
-view('email-summary', async () => renderProSummary(proSummary(), 'https://rapport.example/m/token').html);
-view('email-agency-summary', async () => renderAgencySummary(agencySummary(), 'https://rapport.example/m/token').html);
+view('email-summary', '', async () => renderProSummary(proSummary(), 'https://rapport.example/m/token').html);
+view('email-agency-summary', '', async () => renderAgencySummary(agencySummary(), 'https://rapport.example/m/token').html);
 
 describe('every public page and email at 320, 390 and 1280 px', () => {
   beforeAll(async () => {
@@ -148,10 +148,11 @@ describe('every public page and email at 320, 390 and 1280 px', () => {
     await server?.close();
   });
 
-  for (const { name, html } of views) {
+  for (const { name, shows, html } of views) {
     it(`${name}: nothing overflows, no WCAG 2.1 AA violation`, async () => {
       const content = await html();
       expect(content.slice(0, 15).toLowerCase()).toBe('<!doctype html>');
+      if (shows) expect(content.replace(/<[^>]+>/g, '')).toContain(shows);
       for (const width of WIDTHS) {
         const page = pages.get(width)!;
         await page.setContent(content, { waitUntil: 'load' });
