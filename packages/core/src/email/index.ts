@@ -8,6 +8,7 @@ export {
   type SesMailerOptions,
 } from './mailer';
 export {
+  greetingName,
   listUnsubscribeHeaders,
   REMINDER_PREFIX,
   renderInvitation,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from './text';
-import { listUnsubscribeHeaders, renderInvitation, SUBJECT_MAX_LENGTH, type InvitationInput } from './invitation';
+import { greetingName, listUnsubscribeHeaders, renderInvitation, SUBJECT_MAX_LENGTH, type InvitationInput } from './invitation';
 
 const input: InvitationInput = {
   proName: 'Jane Doe',
@@ -62,12 +62,12 @@ describe('renderInvitation', () => {
   });
 
   it('writes the plain-text part with the same content and the five links', () => {
-    const { text } = renderInvitation({ ...input, commitment: 'Answer every request within a day' });
+    const { text } = renderInvitation({ ...input, agencyName: 'Acme PR', commitment: 'Answer every request within a day', returning: true });
     expect(text).toBe(
       [
         'Hi Alice,',
         '',
-        'Jane Doe wants to improve and would value your view of working together on the Spring Launch; it takes a minute, and your answer is anonymous.',
+        'Jane Doe at Acme PR wants to improve and would value your view of working together on the Spring Launch; it takes a minute, and your answer is anonymous.',
         '',
         'When you needed something from Jane Doe, how responsive were they?',
         '',
@@ -79,10 +79,10 @@ describe('renderInvitation', () => {
         '',
         'Clicking a score opens the survey with it selected; nothing is recorded until you submit.',
         '',
-        'Last time you told us what could be better; here is what Jane Doe is changing: “Answer every request within a day”.',
+        'Last time you told us what could be better; here is what Jane Doe is changing: “Answer every request within a day”',
         '',
         '--',
-        'You are receiving this because you worked with Jane Doe on the Spring Launch.',
+        'You are receiving this because you worked with Jane Doe at Acme PR on the Spring Launch.',
         'Unsubscribe from these surveys: https://rapport.example/u/tok123',
         '',
       ].join('\n'),
@@ -108,12 +108,38 @@ describe('renderInvitation', () => {
     expect(links(reminder.html).slice(0, 5).map(([, label]) => label)).toEqual(LABELS);
   });
 
-  it('shows the commitment block only when there is one', () => {
+  it('shows the commitment block only when there is one, and says "last time" only to someone who answered before', () => {
     expect(renderInvitation(input).text).not.toContain('Last time');
     expect(renderInvitation(input).html).not.toContain('Last time');
-    expect(unisolated(renderInvitation({ ...input, commitment: 'Reply\r\nfaster' }).html)).toContain(
-      'Last time you told us what could be better; here is what Jane Doe is changing: “Reply faster”.',
-    );
+    expect(renderInvitation(input).text).not.toContain('After earlier feedback');
+    const returning = renderInvitation({ ...input, commitment: 'Reply\r\nfaster', returning: true });
+    for (const part of [returning.text, unisolated(returning.html)]) {
+      expect(part).toContain('Last time you told us what could be better; here is what Jane Doe is changing: “Reply faster”');
+    }
+    const first = renderInvitation({ ...input, commitment: 'Reply faster' });
+    for (const part of [first.text, unisolated(first.html)]) {
+      expect(part).toContain('After earlier feedback, Jane Doe is working on this: “Reply faster”');
+      expect(part).not.toContain('Last time');
+    }
+  });
+
+  it('names the agency, and greets by first name (a title keeps the last name)', () => {
+    expect(greetingName('Alice Smith')).toBe('Alice');
+    expect(greetingName('  Dr. Jane  Doe ')).toBe('Dr. Doe');
+    expect(greetingName('prof Ann Lee-Park')).toBe('prof Lee-Park');
+    expect(greetingName('Dr')).toBe('Dr');
+    expect(greetingName('')).toBe('');
+    expect(greetingName(undefined)).toBe('');
+    for (const kind of ['invitation', 'reminder'] as const) {
+      const { text, html } = renderInvitation({ ...input, kind, agencyName: 'Acme PR', recipientName: 'Dr. Jane Doe' });
+      for (const part of [text, unisolated(html)]) {
+        expect(part).toContain('Hi Dr. Doe,');
+        expect(part).toContain('Jane Doe at Acme PR wants to improve');
+        expect(part).toContain('you worked with Jane Doe at Acme PR on the Spring Launch.');
+      }
+    }
+    const { text } = renderInvitation({ ...input, recipientName: 'Alice Smith' });
+    expect(text.startsWith('Hi Alice,\n\nJane Doe wants to improve')).toBe(true);
   });
 
   it('isolates user-provided names in the HTML, and keeps bidi controls out of the subject and the text part', () => {

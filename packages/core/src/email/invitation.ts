@@ -4,6 +4,8 @@ import { escapeHtml, isolate, oneLine, plainText, truncate } from './text';
 
 export interface InvitationInput {
   proName: string;
+  /** The pro's agency, named in the email; absent on rounds from before the round kept it. */
+  agencyName?: string | undefined;
   campaignName: string;
   recipientName?: string | undefined;
   audience: Audience;
@@ -16,6 +18,21 @@ export interface InvitationInput {
   kind: 'invitation' | 'reminder';
   /** What the pro said they will change after the last round, if anything. */
   commitment?: string | undefined;
+  /** The recipient answered this pro before (`Invitation.returning`): only then is the commitment "what you told us". */
+  returning?: boolean | undefined;
+}
+
+const TITLES = /^(dr|prof|mr|mrs|ms|mx|sir|dame)\.?$/i;
+
+/**
+ * What the greeting calls the recipient: the first word of the name given ("Jane Doe": Jane), or,
+ * when that word is a title, the title and the last word ("Dr. Jane Doe": Dr. Doe). Empty without
+ * a name. A name written surname first ("Doe Jane") is greeted by its first word all the same.
+ */
+export function greetingName(name: string | undefined): string {
+  const words = oneLine(name ?? '').split(' ').filter(Boolean);
+  if (words.length > 1 && TITLES.test(words[0]!)) return `${words[0]} ${words[words.length - 1]}`;
+  return words[0] ?? '';
 }
 
 export interface RenderedEmail {
@@ -55,7 +72,8 @@ export const REMINDER_PREFIX = 'Reminder: ';
 export function renderInvitation(input: InvitationInput): RenderedEmail {
   const pro = isolate(input.proName);
   const campaign = isolate(input.campaignName);
-  const recipient = isolate(input.recipientName ?? '');
+  const recipient = isolate(greetingName(input.recipientName));
+  const agency = isolate(input.agencyName ?? '');
   const commitment = isolate(input.commitment ?? '');
   const surveyUrl = httpUrl('surveyUrl', input.surveyUrl);
   if (/[?#]/.test(surveyUrl)) throw new TypeError('surveyUrl: must not carry a query or a fragment');
@@ -69,17 +87,20 @@ export function renderInvitation(input: InvitationInput): RenderedEmail {
     input.attribution === 'named'
       ? `your answer will be shared with ${pro}'s team, with your name`
       : 'your answer is anonymous';
-  const why = `${input.kind === 'reminder' ? 'A quick reminder: ' : ''}${pro} wants to improve and would value your view of working together on the ${campaign}; it takes a minute, and ${privacy}.`;
+  const proAt = agency ? `${pro} at ${agency}` : pro;
+  const why = `${input.kind === 'reminder' ? 'A quick reminder: ' : ''}${proAt} wants to improve and would value your view of working together on the ${campaign}; it takes a minute, and ${privacy}.`;
   // split/join rather than String.replace: a name containing `$&` or `$'` must stay literal.
   const question = WORDING.responsiveness.split('{pro}').join(pro);
   const scores = RESPONSIVENESS_LABELS.map((label, i) => ({
     label: `${i + 1} – ${label}`,
     url: `${surveyUrl}?score=${i + 1}`,
   }));
-  const commitmentLine = commitment
-    ? `Last time you told us what could be better; here is what ${pro} is changing: “${commitment}”.`
-    : '';
-  const footer = `You are receiving this because you worked with ${pro} on the ${campaign}.`;
+  const commitmentLine = !commitment
+    ? ''
+    : input.returning
+      ? `Last time you told us what could be better; here is what ${pro} is changing: “${commitment}”`
+      : `After earlier feedback, ${pro} is working on this: “${commitment}”`;
+  const footer = `You are receiving this because you worked with ${proAt} on the ${campaign}.`;
 
   const text = plainText([
     greeting,

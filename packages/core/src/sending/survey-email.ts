@@ -36,6 +36,7 @@ export async function sendSurveyEmail(
   const unsubscribeUrl = `${deps.publicUrl}/u/${token}`;
   const content = renderInvitation({
     proName: round.proName,
+    agencyName: round.agencyName,
     campaignName: round.campaignName,
     recipientName: invitation.name ?? undefined,
     audience: invitation.audience,
@@ -44,6 +45,7 @@ export async function sendSurveyEmail(
     unsubscribeUrl,
     kind,
     commitment: round.commitment?.text,
+    returning: invitation.returning,
   });
   const message = {
     from: { name: senderName(round.proName, round.agencyName), address: deps.mailFrom },

@@ -24,3 +24,14 @@ export function mailboxOf(email: string): string {
 }
 
 export const isValidAddress = (email: string) => v.safeParse(EmailSchema, email).success;
+
+/**
+ * An address as a page may show it to whoever holds a link: the first character of the mailbox and
+ * the domain (`j•••@example.com`), enough for its owner to recognise, too little to harvest.
+ */
+export function maskedAddress(email: string): string {
+  const trimmed = email.trim();
+  const at = trimmed.lastIndexOf('@');
+  const first = Array.from(trimmed.slice(0, Math.max(at, 0)))[0] ?? '';
+  return `${first}•••${trimmed.slice(at)}`;
+}

@@ -14,6 +14,7 @@ import { maxChars } from '../shared/schemas';
 import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audience, type Dimension } from './instrument';
 import type { Invitation, InvitationStatus, Round } from './round';
 import type { InvitationRef } from './token';
+import { addressHash } from './address';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -195,6 +196,19 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 })
               : []),
             ...(response.release ? namedBatchWrites(db, round, response, previous) : []),
+            // The address has now answered this pro by name: its next invitation about them may say "last time" (`Invitation.returning`).
+            ...(named && firstAnswer
+              ? [
+                  {
+                    Update: {
+                      TableName: db.table,
+                      Key: keys.recipientState(round.agencyId, addressHash(invitation.email)),
+                      UpdateExpression: 'ADD answeredNamed :pro',
+                      ExpressionAttributeValues: { ':pro': new Set([round.proId]) },
+                    },
+                  },
+                ]
+              : []),
             // What follows the answer, written with it: a low answer's early warning is due. The
             // page queues its job at once; if that fails, the recovery sweep finds this and queues it.
             ...(round.earlyWarnings && needsEarlyWarning(answers) ? [{ Put: { TableName: db.table, Item: warningDue(response, now) } }] : []),

@@ -126,6 +126,12 @@ export interface Invitation {
   lastFailureAt?: string;
   /** When the next reminder is due; null when none is (responded, all sent, or the round closes first). */
   nextReminderAt: string | null;
+  /**
+   * The recipient had answered a named survey about this pro when this round began: only they are
+   * told "last time you told us…" beside the pro's commitment. Anonymous answers do not count: the
+   * sentence, in an email quoted in a reply or on the page of a forwarded link, would tell the pro who took part.
+   */
+  returning?: boolean;
 }
 
 export interface Skipped {
@@ -289,6 +295,8 @@ export async function createRound(
     return true;
   });
 
+  const answeredBefore = (hash: string) =>
+    (states.get(itemKey(keys.recipientState(agencyId, hash)))?.answeredNamed as Set<string> | undefined)?.has(pro.proId) === true;
   const invitationFor = ({ recipient, hash }: (typeof eligible)[number]): Invitation => ({
     invitationId: invitationKey(hash).SK.slice('INV#'.length),
     roundId: round.roundId,
@@ -304,6 +312,7 @@ export async function createRound(
     remindersSent: 0,
     nextReminderAt: null,
     throttleBefore: throttleBefore(hash, recipient.audience),
+    ...(answeredBefore(hash) ? { returning: true } : {}),
   });
   // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
   const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [

@@ -1,4 +1,5 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailed } from '../db/conditions';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { iso } from '../shared/time';
@@ -6,29 +7,55 @@ import { addressHash } from './address';
 
 export type SuppressionReason = 'bounced' | 'complained' | 'unsubscribed';
 
+export type SuppressionScope = { global: true } | { agencyId: string };
+
+/** How long an unsubscribe can be undone from the link that made it. */
+export const UNDO_UNSUBSCRIBE_HOURS = 24;
+
+const keyOf = (email: string, scope: SuppressionScope) => {
+  const hash = addressHash(email);
+  return 'global' in scope ? keys.globalSuppression(hash) : keys.agencySuppression(hash, scope.agencyId);
+};
+
 /**
  * Stops mail to an address. `global` (a bounce, a complaint, or "stop all Rapport surveys") holds
  * for every agency; otherwise only for the agency named. The first reason recorded stays: a
- * complaint is not turned into an unsubscribe by a later click.
+ * complaint is not turned into an unsubscribe by a later click. `via` is the invitation whose
+ * unsubscribe link made it, so that link (and only it) can undo it for a while (`unsuppress`).
  */
-export async function suppress(
-  db: Db,
-  email: string,
-  reason: SuppressionReason,
-  scope: { global: true } | { agencyId: string },
-  now: Date,
-): Promise<void> {
-  const hash = addressHash(email);
-  const key = 'global' in scope ? keys.globalSuppression(hash) : keys.agencySuppression(hash, scope.agencyId);
+export async function suppress(db: Db, email: string, reason: SuppressionReason, scope: SuppressionScope, now: Date, via?: string): Promise<void> {
   try {
     await db.doc.send(
       new PutCommand({
         TableName: db.table,
-        Item: { ...key, type: 'suppression', reason, at: iso(now) },
+        Item: { ...keyOf(email, scope), type: 'suppression', reason, at: iso(now), ...(via ? { via } : {}) },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/**
+ * Undoes an unsubscribe, from the link that made it, within UNDO_UNSUBSCRIBE_HOURS: the delete is
+ * conditional on the item being an unsubscribe made `via` that invitation since then. A bounce or a
+ * complaint is never lifted, nor an unsubscribe made by another link or earlier. Whether it was lifted.
+ */
+export async function unsuppress(db: Db, email: string, scope: SuppressionScope, via: string, now: Date): Promise<boolean> {
+  try {
+    await db.doc.send(
+      new DeleteCommand({
+        TableName: db.table,
+        Key: keyOf(email, scope),
+        ConditionExpression: 'reason = :unsubscribed AND via = :via AND #at >= :since',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':unsubscribed': 'unsubscribed', ':via': via, ':since': iso(new Date(now.getTime() - UNDO_UNSUBSCRIBE_HOURS * 3_600_000)) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return false;
   }
 }

@@ -193,7 +193,7 @@ describe('the survey page', () => {
     // After answering, the page says the answers are kept, not that they reached the pro.
     const thanks = await (await three.answer(0, { responsiveness: '4' })).text();
     expect(thanks.replace(/&#39;/g, "'").replace(/<\/?bdi>/g, '')).toContain(
-      "Your answers are saved. Jane Doe will see them after the survey closes, pooled with others' and without your name.",
+      'Your answers are saved. Jane Doe sees them only after this survey closes, pooled with the answers of at least 3 people, and never with your name.',
     );
     // Whoever opens the link afterwards (a reply quoting the email) learns nothing: the same page.
     expect(promise(await three.page(0))).toBe(before);
@@ -207,6 +207,6 @@ describe('the survey page', () => {
     const quiet = await setup(false, ['reporter'], { attribution: 'named' });
     expect(promise(await quiet.page(0))).toBe("Your answers will be shared with Jane Doe's team together with your name.");
     const thanks = await (await quiet.answer(0, { responsiveness: '4' })).text();
-    expect(thanks).toContain('Your answers reached <bdi>Jane Doe</bdi>.');
+    expect(thanks).toContain('Your answers are saved. <bdi>Jane Doe</bdi> and their team see them with your name, as this survey said.');
   });
 });

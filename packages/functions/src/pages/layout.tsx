@@ -1,19 +1,26 @@
 import type { Child } from 'hono/jsx';
+import { raw } from 'hono/html';
 
-/** The shell of every public page: no script at all, one stylesheet, readable on a phone. */
+/**
+ * The shell of every public page: no script at all, one stylesheet, readable on a phone. The
+ * doctype keeps browsers out of quirks mode; JSX cannot write one, so it is prepended raw.
+ */
 export const Layout = ({ title, children }: { title: string; children: Child }) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="robots" content="noindex" />
-      <title>{title}</title>
-      <link rel="stylesheet" href="/assets/pages.css" />
-    </head>
-    <body>
-      <main>{children}</main>
-    </body>
-  </html>
+  <>
+    {raw('<!doctype html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>{title}</title>
+        <link rel="stylesheet" href="/assets/pages.css" />
+      </head>
+      <body>
+        <main>{children}</main>
+      </body>
+    </html>
+  </>
 );
 
 export const Notice = ({ title, children }: { title: string; children: Child }) => (

@@ -7,8 +7,12 @@ import {
   NotFoundError,
   openInvitation,
   submitResponse,
+  getAgency,
+  maskedAddress,
   suppress,
   SurveyClosedError,
+  UNDO_UNSUBSCRIBE_HOURS,
+  unsuppress,
   ValidationError,
   verifyInvitationToken,
   isOpen,
@@ -46,6 +50,7 @@ const surveyForm = (action: string, { round, invitation, response }: Awaited<Ret
     attribution={round.attribution}
     closesAt={round.closesAt}
     commitment={round.commitment?.text}
+    returning={invitation.returning === true}
     earlyWarnings={round.earlyWarnings}
     anonymityThreshold={promisedThreshold(round)}
     values={values}
@@ -81,6 +86,13 @@ export function pageRoutes(deps: Deps) {
     if (!ref) return null;
     return openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
   };
+
+  /** What the unsubscribe pages name: the address, masked (whoever holds the link sees it), and the agency. */
+  const whoAndWhere = async ({ round, invitation }: Awaited<ReturnType<typeof openInvitation>>) => ({
+    address: maskedAddress(invitation.email),
+    // Rounds from before the round kept the agency's name read it from the agency.
+    agency: round.agencyName ?? (await getAgency(db, round.agencyId)).name,
+  });
 
   return new Hono()
     .onError(pageError)
@@ -129,35 +141,41 @@ export function pageRoutes(deps: Deps) {
           console.error(JSON.stringify({ level: 'error', message: 'early warning not queued', roundId: ref.roundId, error: String(error) })),
         );
       }
+      const until = round.closesAt.slice(0, 10);
       return c.html(
         <Notice title="Thank you">
-          <p>
-            {round.attribution === 'named' ? (
-              <>Your answers reached <Isolated>{round.proName}</Isolated>. They help them become more responsive to you and others.</>
-            ) : (
-              <>
-                Your answers are saved. <Isolated>{round.proName}</Isolated> will see them after the survey closes, pooled with others' and without your name. They
-                help them become more responsive to you and others.
-              </>
-            )}
-          </p>
-          <p class="note">You can change them with the same link until {round.closesAt.slice(0, 10)}.</p>
+          {round.attribution === 'named' ? (
+            <p>
+              Your answers are saved. <Isolated>{round.proName}</Isolated> and their team see them with your name, as this survey said. They help them become more
+              responsive to you and others.
+            </p>
+          ) : (
+            <p>
+              Your answers are saved. <Isolated>{round.proName}</Isolated> sees them only after this survey closes, pooled with the answers of at least{' '}
+              {promisedThreshold(round)} people, and never with your name. They help them become more responsive to you and others.
+            </p>
+          )}
+          <p class="note">You can change them with the same link until {until}.</p>
         </Notice>,
       );
     })
     .get('/u/:token', async (c) => {
       const opened = await openRef(refOf(c));
       if (!opened) return invalidLink(c);
+      const { address, agency } = await whoAndWhere(opened);
       // Confirm first: a scanner following the link must not unsubscribe anyone.
       return c.html(
         <Notice title="Stop these surveys?">
+          <p>
+            This stops feedback surveys to <strong>{address}</strong>.
+          </p>
           <form method="post" action={c.req.path}>
             <fieldset>
               <legend>Which surveys should stop?</legend>
               <p class="check">
                 <input type="radio" id="scope-agency" name="scope" value="agency" checked />
                 <label for="scope-agency">
-                  Surveys about <Isolated>{opened.round.proName}</Isolated>'s team
+                  Surveys from <Isolated>{agency}</Isolated> (about <Isolated>{opened.round.proName}</Isolated> and their colleagues)
                 </label>
               </p>
               <p class="check">
@@ -171,18 +189,49 @@ export function pageRoutes(deps: Deps) {
       );
     })
     .post('/u/:token', async (c) => {
-      const opened = await openRef(refOf(c));
-      if (!opened) return invalidLink(c);
+      const ref = refOf(c);
+      const opened = await openRef(ref);
+      if (!ref || !opened) return invalidLink(c);
       // Also the RFC 8058 one-click POST (body `List-Unsubscribe=One-Click`): that one stops the agency's surveys.
       const form = await formOf(c);
       if (!form) return unreadableForm(c);
+      const { address, agency } = await whoAndWhere(opened);
+      const { email } = opened.invitation;
+      const agencyScope = { agencyId: opened.round.agencyId };
+      const from = (everywhere: boolean) => (everywhere ? 'any agency, through Rapport' : <Isolated>{agency}</Isolated>);
+      if (form.undo === 'agency' || form.undo === 'all') {
+        const everywhere = form.undo === 'all';
+        // Only this link's own unsubscribe, and only for a while: never a bounce, a complaint, or someone else's choice.
+        if (!(await unsuppress(db, email, everywhere ? { global: true } : agencyScope, ref.invitationId, now()))) {
+          return c.html(
+            <Notice title="This can no longer be undone">
+              <p>
+                The unsubscribe was made more than {UNDO_UNSUBSCRIBE_HOURS} hours ago, or not with this link, so <strong>{address}</strong> stays unsubscribed.
+              </p>
+            </Notice>,
+            409,
+          );
+        }
+        return c.html(
+          <Notice title="You are subscribed again">
+            <p>
+              <strong>{address}</strong> may again get feedback surveys from {from(everywhere)}.
+            </p>
+          </Notice>,
+        );
+      }
       const everywhere = form.scope === 'all';
-      await suppress(db, opened.invitation.email, 'unsubscribed', everywhere ? { global: true } : { agencyId: opened.round.agencyId }, now());
+      await suppress(db, email, 'unsubscribed', everywhere ? { global: true } : agencyScope, now(), ref.invitationId);
       return c.html(
         <Notice title="You are unsubscribed">
           <p>
-            {everywhere ? 'You will get no more surveys through Rapport.' : <>You will get no more surveys about <Isolated>{opened.round.proName}</Isolated>'s team.</>}
+            <strong>{address}</strong> will get no more feedback surveys from {from(everywhere)}.
           </p>
+          <form method="post" action={c.req.path}>
+            <input type="hidden" name="undo" value={everywhere ? 'all' : 'agency'} />
+            <button type="submit">Undo</button>
+          </form>
+          <p class="note">A mistake? You can undo this from this link for {UNDO_UNSUBSCRIBE_HOURS} hours.</p>
         </Notice>,
       );
     })

@@ -1,6 +1,7 @@
 import {
   AGREE_LABELS,
   AUDIENCE_DIMENSIONS,
+  IMPROVE_MAX_LENGTH,
   oneLine,
   RESPONSIVENESS_LABELS,
   WORDING,
@@ -22,35 +23,68 @@ interface ScaleProps {
   legend: Child;
   values: FormValues;
   options: { value: number; label: string }[];
+  /** The anchors of a numeric scale: read with the group (aria-describedby), not hidden from screen readers. */
   ends?: [string, string];
-  error?: string | undefined;
-  wide?: boolean;
+  error?: Child | undefined;
+  /**
+   * `labelled`: one option a row, its words beside it; `agree`: the same on a phone, one row of five
+   * on a wide screen (short words); `numbers`: 0–10 in a grid, two rows on a phone, one line wider.
+   */
+  layout: 'labelled' | 'agree' | 'numbers';
+  required?: boolean;
 }
 
-const Scale = ({ name, legend, values, options, ends, error, wide }: ScaleProps) => (
-  <fieldset aria-describedby={error ? `${name}-error` : undefined}>
-    <legend>{legend}</legend>
-    {error && (
-      <p class="error" id={`${name}-error`}>
-        {error}
-      </p>
-    )}
-    <div class={wide ? 'scale wide' : 'scale'}>
-      {options.map((o) => (
-        <label>
-          <input type="radio" name={name} value={String(o.value)} checked={values[name] === String(o.value)} />
-          <span>{o.label}</span>
-        </label>
-      ))}
-    </div>
-    {ends && (
-      <div class="ends" aria-hidden="true">
-        <span>{ends[0]}</span>
-        <span>{ends[1]}</span>
+const Scale = ({ name, legend, values, options, ends, error, layout, required }: ScaleProps) => {
+  const described = [error ? `${name}-error` : '', ends ? `${name}-ends` : ''].filter(Boolean).join(' ');
+  return (
+    <fieldset id={`q-${name}`} aria-describedby={described || undefined}>
+      <legend>
+        {legend}
+        {required && <span class="required"> (required)</span>}
+      </legend>
+      {error && (
+        <p class="error" id={`${name}-error`}>
+          {error}
+        </p>
+      )}
+      <div class={`scale ${layout}`}>
+        {options.map((o) => (
+          <label>
+            <input
+              type="radio"
+              name={name}
+              value={String(o.value)}
+              checked={values[name] === String(o.value)}
+              required={required}
+              aria-invalid={error ? 'true' : undefined}
+            />
+            <span>{o.label}</span>
+          </label>
+        ))}
       </div>
-    )}
-  </fieldset>
-);
+      {ends && (
+        <p class="ends" id={`${name}-ends`}>
+          <span>{ends[0]}</span>
+          <span>{ends[1]}</span>
+        </p>
+      )}
+    </fieldset>
+  );
+};
+
+/**
+ * A field's problem in the respondent's words. The domain's messages are written for API clients
+ * (valibot's "Invalid key: Expected …" for a missing answer); a person gets what to do instead.
+ */
+function inRespondentsWords(issue: FieldIssue, proName: string, values: FormValues): Child {
+  if (issue.field === 'responsiveness') return <>Please choose how responsive {<Isolated>{proName}</Isolated>} was, from 1 to 5: this question is required.</>;
+  if (issue.field === 'recommend') return 'Please choose a number from 0 to 10, or leave this question out.';
+  if (issue.field === 'improve') {
+    const length = Array.from((values.improve ?? '').trim()).length;
+    return `Please shorten your comment to at most ${IMPROVE_MAX_LENGTH.toLocaleString('en')} characters (it has ${length.toLocaleString('en')}).`;
+  }
+  return 'Please choose one of the five answers, or leave this question out.';
+}
 
 export interface SurveyFormProps {
   action: string;
@@ -59,8 +93,10 @@ export interface SurveyFormProps {
   audience: Audience;
   attribution: 'anonymous' | 'named';
   closesAt: string;
-  /** What the pro said they are changing since the last round, if anything. */
+  /** What the pro said they are changing, if anything. */
   commitment: string | undefined;
+  /** Whether this recipient answered the pro before (see `Invitation.returning`): only then is the commitment "what you told us". */
+  returning: boolean;
   /** The agency emails the pro at once about a low score. */
   earlyWarnings: boolean;
   /** The anonymity threshold the round promises. */
@@ -71,9 +107,14 @@ export interface SurveyFormProps {
 }
 
 export const SurveyForm = (p: SurveyFormProps) => {
-  const errorOf = (field: string) => p.errors.find((e) => e.field === field)?.message;
+  const issueOf = (field: string) => p.errors.find((e) => e.field === field);
+  const errorOf = (field: string) => {
+    const issue = issueOf(field);
+    return issue && inRespondentsWords(issue, p.proName, p.values);
+  };
   const agree = AGREE_LABELS.map((label, i) => ({ value: i + 1, label }));
   const pro = <Isolated>{p.proName}</Isolated>;
+  const improveError = errorOf('improve');
   return (
     // A title holds no markup: the name loses its bidi controls there instead.
     <Layout title={`Feedback on ${oneLine(p.proName)}`}>
@@ -111,41 +152,56 @@ export const SurveyForm = (p: SurveyFormProps) => {
       </p>
       {p.commitment && (
         <p class="commitment">
-          Last time you told us what could be better; here is what {pro} is changing: “<Isolated>{p.commitment}</Isolated>”
+          {p.returning ? <>Last time you told us what could be better; here is what {pro} is changing: </> : <>After earlier feedback, {pro} is working on this: </>}
+          “<Isolated>{p.commitment}</Isolated>”
         </p>
       )}
       {p.errors.length > 0 && (
         <div class="errors" role="alert">
-          <p class="error">Please check the marked questions.</p>
+          <p class="error">Please check the marked {p.errors.length === 1 ? 'question' : 'questions'}:</p>
+          <ul>
+            {p.errors.map((issue) => (
+              <li>
+                <a href={issue.field === 'improve' ? '#improve' : `#q-${issue.field}`}>{inRespondentsWords(issue, p.proName, p.values)}</a>
+              </li>
+            ))}
+          </ul>
         </div>
       )}
       <form method="post" action={p.action}>
+        <p class="note">Only the first question is required; answer as many of the others as you like.</p>
         <Scale
           name="responsiveness"
           legend={worded('responsiveness', p.proName)}
           values={p.values}
           options={RESPONSIVENESS_LABELS.map((label, i) => ({ value: i + 1, label: `${i + 1} · ${label}` }))}
           error={errorOf('responsiveness')}
+          layout="labelled"
+          required
         />
         <Scale
           name="recommend"
           legend={worded('recommend', p.proName)}
           values={p.values}
           options={Array.from({ length: 11 }, (_, i) => ({ value: i, label: String(i) }))}
-          ends={['0 · Not at all likely', '10 · Extremely likely']}
+          ends={['0 = not at all likely', '10 = extremely likely']}
           error={errorOf('recommend')}
-          wide
+          layout="numbers"
         />
         {AUDIENCE_DIMENSIONS[p.audience].map((dimension) => (
-          <Scale name={dimension} legend={worded(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} />
+          <Scale name={dimension} legend={worded(dimension, p.proName)} values={p.values} options={agree} error={errorOf(dimension)} layout="agree" />
         ))}
         <fieldset>
           <legend>
             <label for="improve">{worded('improve', p.proName)}</label>
           </legend>
-          {errorOf('improve') && <p class="error">{errorOf('improve')}</p>}
+          {improveError && (
+            <p class="error" id="improve-error">
+              {improveError}
+            </p>
+          )}
           {/* No maxlength: browsers count it in UTF-16 units, an emoji as two; the server counts characters and names the field. */}
-          <textarea id="improve" name="improve">
+          <textarea id="improve" name="improve" aria-invalid={improveError ? 'true' : undefined} aria-describedby={improveError ? 'improve-error' : undefined}>
             {p.values.improve ?? ''}
           </textarea>
           <p class="check">
@@ -154,7 +210,7 @@ export const SurveyForm = (p: SurveyFormProps) => {
           </p>
         </fieldset>
         <button type="submit">{p.revising ? 'Update my answers' : 'Send my answers'}</button>
-        <p class="note">Only the first question is required. You can change your answers with the same link until {p.closesAt.slice(0, 10)}.</p>
+        <p class="note">You can change your answers with the same link until {p.closesAt.slice(0, 10)}.</p>
       </form>
     </Layout>
   );

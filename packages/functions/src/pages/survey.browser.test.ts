@@ -120,9 +120,20 @@ describe('survey page in a real browser', () => {
     const { ref, path } = await invitationLink('client');
     const page = await browser.newPage();
     await page.goto(`${server.url}${path}`);
+    // The headline is `required`: the browser itself stops the form and says so.
     await page.getByRole('button', { name: 'Send my answers' }).focus();
     await page.keyboard.press('Enter');
-    await expect(page.locator('.errors').innerText()).resolves.toContain('Please check the marked questions');
+    expect(await page.locator('input[name=responsiveness]:invalid').count()).toBe(5);
+    expect(await page.locator('.errors').count()).toBe(0);
+    // A browser that does not validate sends it anyway: the page answers in the respondent's words,
+    // marks the question invalid and ties the words to it.
+    await page.evaluate(`document.querySelector('form').noValidate = true`);
+    await page.getByRole('button', { name: 'Send my answers' }).press('Enter');
+    const message = 'Please choose how responsive Jane <b>Doe</b> was, from 1 to 5: this question is required.';
+    expect((await page.locator('.errors').innerText()).split(/\n+/)).toEqual(['Please check the marked question:', message]);
+    expect(await page.locator('#responsiveness-error').innerText()).toBe(message);
+    expect(await page.locator('#q-responsiveness').getAttribute('aria-describedby')).toBe('responsiveness-error');
+    expect(await page.locator('input[name=responsiveness][aria-invalid=true]').count()).toBe(5);
     expect(await getResponse(deps.db, ref)).toBeNull();
     await page.locator('input[name=responsiveness][value="3"]').focus();
     await page.keyboard.press('Space');

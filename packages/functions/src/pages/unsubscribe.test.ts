@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAgency, createCampaign, createPro, createRound, signInvitationToken } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, signInvitationToken, suppress } from '@rapport/core';
 import { testDeps } from '@rapport/testing';
 import { createApp } from '../api/app';
 
@@ -24,16 +24,66 @@ async function fixture() {
   // A later round, 400 days on, is past every throttle window: only suppression can skip it.
   const nextRound = (agency: { agencyId: string; campaignId: string }) =>
     createRound(deps.db, agency.agencyId, agency.campaignId, { recipients: [{ email, audience: 'reporter' }] }, new Date(now.getTime() + 400 * 86_400_000));
-  return { one, two, path, nextRound };
+  return { one, two, path, email, nextRound };
 }
+
+const form = (on: typeof app, path: string, body: string) =>
+  on.request(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
 
 describe('unsubscribing', () => {
   it('shows a confirmation on GET and changes nothing', async () => {
     const { one, path, nextRound } = await fixture();
     const res = await app.request(path);
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('Stop these surveys?');
+    const page = await res.text();
+    expect(page).toContain('Stop these surveys?');
+    // Whose address (masked: whoever holds the link sees it) and which agency.
+    expect(page).toContain('This stops feedback surveys to <strong>s•••@news.example</strong>.');
+    expect(page).toContain('Surveys from <bdi>One</bdi> (about <bdi>Jane Doe</bdi> and their colleagues)');
     expect((await nextRound(one)).accepted).toHaveLength(1);
+  });
+
+  it('offers an undo, which lifts the unsubscribe it made from the same link', async () => {
+    const { one, path, nextRound } = await fixture();
+    const done = await form(app, path, 'scope=agency');
+    const page = await done.text();
+    expect(page).toContain('<strong>s•••@news.example</strong> will get no more feedback surveys from <bdi>One</bdi>.');
+    expect(page).toContain('<input type="hidden" name="undo" value="agency"/><button type="submit">Undo</button>');
+    const undone = await form(app, path, 'undo=agency');
+    expect(undone.status).toBe(200);
+    expect(await undone.text()).toContain('<strong>s•••@news.example</strong> may again get feedback surveys from <bdi>One</bdi>.');
+    expect((await nextRound(one)).accepted).toHaveLength(1);
+  });
+
+  it('undoes "all surveys" too, but not after 24 hours', async () => {
+    const { one, two, path, nextRound } = await fixture();
+    await form(app, path, 'scope=all');
+    const later = createApp({ ...deps, now: () => new Date(deps.now().getTime() + 24 * 3_600_000 + 60_000) });
+    const late = await form(later, path, 'undo=all');
+    expect(late.status).toBe(409);
+    expect(await late.text()).toContain('This can no longer be undone');
+    expect((await nextRound(one)).skipped[0]?.reason).toBe('unsubscribed');
+    expect((await nextRound(two)).skipped[0]?.reason).toBe('unsubscribed');
+
+    const soon = await fixture();
+    await form(app, soon.path, 'scope=all');
+    const undone = await form(app, soon.path, 'undo=all');
+    expect(await undone.text()).toContain('may again get feedback surveys from any agency, through Rapport.');
+    expect((await soon.nextRound(soon.two)).accepted).toHaveLength(1);
+  });
+
+  it('never lifts a bounce, a complaint, or an unsubscribe this link did not make', async () => {
+    const { one, two, path, email, nextRound } = await fixture();
+    const now = deps.now();
+    await suppress(deps.db, email, 'bounced', { global: true }, now);
+    await suppress(deps.db, email, 'unsubscribed', { agencyId: one.agencyId }, now);
+    expect((await form(app, path, 'undo=all')).status).toBe(409);
+    expect((await form(app, path, 'undo=agency')).status).toBe(409);
+    // Unsubscribing again keeps the first reason, and so nothing to undo either.
+    await form(app, path, 'scope=all');
+    expect((await form(app, path, 'undo=all')).status).toBe(409);
+    expect((await nextRound(one)).skipped[0]?.reason).toBe('bounced');
+    expect((await nextRound(two)).skipped[0]?.reason).toBe('bounced');
   });
 
   it("stops the agency's surveys on the RFC 8058 one-click POST, and only that agency's", async () => {

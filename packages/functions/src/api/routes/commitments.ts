@@ -22,7 +22,7 @@ export const commitmentRoutes = ({ db, now }: Deps) =>
       doc({
         summary: 'Record what a pro will change',
         description:
-          'E.g. "I will answer reporters within two hours". It becomes the pro\'s current commitment: the survey emails and pages of later rounds show it ("Last time you told us…; here is what Jane is changing"), and summaries report the scores since.',
+          'E.g. "I will answer reporters within two hours". It becomes the pro\'s current commitment: the survey emails and pages of later rounds show it ("Last time you told us…; here is what Jane is changing" to someone who answered Jane on a named survey before, "After earlier feedback, Jane is working on this" to anyone else), and summaries report the scores since.',
         tags,
         role: 'admin',
         idempotent: true,
