@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { displayName, escapeHtml, isolate, oneLine, senderName } from './text';
+import { displayName, escapeHtml, headerText, isolate, oneLine, senderName } from './text';
 
 /** Characters an attacker would reach for: address and domain syntax and their look-alikes, controls, bidi and zero-width marks. */
 const HOSTILE = [
@@ -8,7 +8,7 @@ const HOSTILE = [
   '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009b',
   '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
   '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u180e', '\u2028', '\u2029', '\u00a0', '\u3000',
-  '\u0301', '\ue000', 'a', 'Z', '7', 'é', 'ß', 'ا', 'ש', '李', '😀', ' ', '-', '_',
+  '\u0301', '\ue000', 'a', 'Z', '7', 'é', 'ß', 'ا', 'ש', '李', '😀', ' ', '-', '_', '=', '?', '=?',
 ];
 
 const hostileName: fc.Arbitrary<string> = fc.oneof(
@@ -19,6 +19,9 @@ const hostileName: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.emailAddress(), fc.array(fc.constantFrom(...HOSTILE), { maxLength: 6 }))
     .map(([name, email, marks]) => `${name}${marks.join('')}<${email}>${marks.reverse().join('')}`),
   fc.string({ unit: 'binary', maxLength: 60 }),
+  // An RFC 2047 encoded-word, which a reader would decode into an address or a bidi override.
+  fc.tuple(fc.constantFrom('utf-8', 'UTF-8', 'iso-8859-1'), fc.oneof(fc.emailAddress(), fc.string({ unit: 'binary', maxLength: 20 })))
+    .map(([charset, text]) => `=?${charset}?B?${Buffer.from(text).toString('base64')}?=`),
 );
 
 /** A letter or digit, a dot (any script's, NFKC-folded), then a letter, digit or mark: `bank.example`. */
@@ -34,6 +37,7 @@ describe('the From display name', () => {
         expect(name).not.toBe('');
         expect(folded).not.toMatch(FORBIDDEN);
         expect(folded).not.toMatch(DOMAIN_LIKE);
+        expect(name).not.toContain('=?');
         expect(name === 'Rapport' || name.endsWith(' via Rapport')).toBe(true);
         expect(displayName(name)).toBe(name);
       }),
@@ -60,6 +64,11 @@ describe('the From display name', () => {
 describe('header and body text', () => {
   it('oneLine strips controls and bidi controls', () => {
     expect(oneLine('Jane\u202e Doe\r\nBcc: x\u2066\u200f')).toBe('Jane Doe Bcc: x');
+  });
+
+  it('headerText leaves no encoded-word, which a reader would decode past these checks', () => {
+    expect(headerText('Hi =?utf-8?B?4oCu?= and =?x?Q?a?=\u202e')).toBe('Hi = ?utf-8?B?4oCu?= and = ?x?Q?a?=');
+    expect(displayName('=?utf-8?B?Y2VvQGJhbmsuZXhhbXBsZQ==?=')).toBe('= ?utf-8?B?Y2VvQGJhbmsuZXhhbXBsZQ== ?=');
   });
 
   it('isolate wraps a cleaned value in FSI/PDI, and escapeHtml turns the pair into an isolating span', () => {

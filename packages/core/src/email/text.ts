@@ -23,6 +23,16 @@ export function oneLine(value: string): string {
   return value.replace(BIDI, '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * Header text typed as an RFC 2047 encoded-word (`=?utf-8?B?…?=`) would be decoded by the reader
+ * (even inside a quoted display name) into whatever it encodes, past every check made here: an
+ * address, a U+202E. A space after each `=` that a `?` follows leaves none to decode.
+ */
+export const withoutEncodedWords = (value: string): string => value.replace(/=\?/g, '= ?');
+
+/** The text of a header (the subject, extra header values): `oneLine`, with no encoded-word in it. */
+export const headerText = (value: string): string => withoutEncodedWords(oneLine(value));
+
 const FSI = '\u2068';
 const PDI = '\u2069';
 
@@ -93,7 +103,7 @@ export function escapeHtml(value: string): string {
  * without control, format (bidi, zero-width) or private-use characters, without `<>"\`()[]`,
  * without any word holding an `@` (an address, whole), and with a space after every dot that a
  * letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
- * becomes `J. R. R.`). At most `max` characters; empty when no letter or digit is left. Idempotent.
+ * becomes `J. R. R.`), with no encoded-word (`=?` becomes `= ?`). At most `max` characters; empty when no letter or digit is left. Idempotent.
  */
 export function displayName(value: string, max = 100): string {
   const words = value
@@ -102,7 +112,7 @@ export function displayName(value: string, max = 100): string {
     .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}<>"\\`()[\]]/gu, ' ')
     .split(/\s+/)
     .filter((word) => word !== '' && !word.includes('@'));
-  const name = Array.from(words.join(' ').replace(/([.\u3002])(?=[\p{L}\p{N}\p{M}])/gu, '$1 '))
+  const name = Array.from(withoutEncodedWords(words.join(' ')).replace(/([.\u3002])(?=[\p{L}\p{N}\p{M}])/gu, '$1 '))
     .slice(0, max)
     .join('')
     .trim();
