@@ -4,7 +4,7 @@ import { displayName, escapeHtml, headerText, isolate, oneLine, senderName } fro
 
 /** Characters an attacker would reach for: address and domain syntax and their look-alikes, controls, bidi and zero-width marks. */
 const HOSTILE = [
-  '@', '＠', '﹫', '.', '。', '．', '｡', '․', '<', '>', '"', '“', "'", '\\', '`', '(', ')', '[', ']', ':', ',', ';', '/',
+  '@', '＠', '﹫', '.', '。', '．', '｡', '․', '٠', '۰', '܁', '܂', '꘎', 'ꓸ', '𐩐', '𝅭', '<', '>', '"', '“', "'", '\\', '`', '(', ')', '[', ']', ':', ',', ';', '/',
   '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009b',
   '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
   '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u180e', '\u2028', '\u2029', '\u00a0', '\u3000',
@@ -24,8 +24,11 @@ const hostileName: fc.Arbitrary<string> = fc.oneof(
     .map(([charset, text]) => `=?${charset}?B?${Buffer.from(text).toString('base64')}?=`),
 );
 
-/** A letter or digit, a dot (any script's, NFKC-folded), then a letter, digit or mark: `bank.example`. */
-const DOMAIN_LIKE = /[\p{L}\p{N}\p{M}][.\u3002][\p{L}\p{N}\p{M}]/u;
+/**
+ * A letter or digit, a dot (any script's, NFKC-folded, or a character Unicode lists as confusable
+ * with one: `bankꓸexample` shows as `bank.example`), then a letter, digit or mark.
+ */
+const DOMAIN_LIKE = /[\p{L}\p{N}\p{M}][.\u3002\u0701\u0702\ua60e\ua4f8\u{10a50}\u{1d16d}][\p{L}\p{N}\p{M}]|[\p{L}\p{N}\p{M}][\u0660\u06f0][\p{L}\p{M}]/u;
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}@<>"`\\]/u;
 
 describe('the From display name', () => {
@@ -54,6 +57,11 @@ describe('the From display name', () => {
     expect(senderName('support.bank.example', 'Acme PR')).toBe('support. bank. example via Rapport');
     expect(senderName('ba\u200bnk.exa\u202emple', 'Acme PR')).toBe('bank. example via Rapport');
     expect(senderName('J.R.R. Tolkien', 'Acme PR')).toBe('J. R. R. Tolkien via Rapport');
+    // Look-alikes of the dot that NFKC keeps: a Lisu tone letter, Syriac and Vai stops, Arabic-Indic zeros.
+    expect(senderName('paypalꓸcom', 'Acme PR')).toBe('paypalꓸ com via Rapport');
+    expect(senderName('bank܂example꘎com', 'Acme PR')).toBe('bank܂ example꘎ com via Rapport');
+    expect(senderName('bank٠example', 'Acme PR')).toBe('bank٠ example via Rapport');
+    expect(senderName('٢٠٢٤', 'Acme PR')).toBe('٢٠٢٤ via Rapport');
     expect(senderName("Seán O'Brien", 'Acme PR')).toBe("Seán O'Brien via Rapport");
     expect(senderName('\u202e\u200b', '@@@')).toBe('Rapport');
     expect(senderName('', undefined)).toBe('Rapport');

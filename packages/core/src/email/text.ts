@@ -99,10 +99,19 @@ export function escapeHtml(value: string): string {
 }
 
 /**
+ * A dot, NFKC-folded (`．` `․` are `.`, `｡` is `。`), or a character NFKC keeps that Unicode's
+ * confusables list as one (Syriac and Vai stops, Kharoshthi dot, the Lisu tone letter `ꓸ`, the
+ * augmentation dot), followed by a letter, digit or mark: `bankꓸexample` shows as `bank.example`.
+ */
+const DOTS = /([.\u3002\u0701\u0702\ua60e\ua4f8\u{10a50}\u{1d16d}])(?=[\p{L}\p{N}\p{M}])/gu;
+/** The Arabic-Indic zeros look like dots too, but are digits: only before a letter or mark, so `٢٠٢٤` stays whole. */
+const ZERO_DOTS = /([\u0660\u06f0])(?=[\p{L}\p{M}])/gu;
+
+/**
  * The display name of a mailbox, unable to pass for an address: NFKC-folded (so `＠` is `@`),
  * without control, format (bidi, zero-width) or private-use characters, without `<>"\`()[]`,
- * without any word holding an `@` (an address, whole), and with a space after every dot that a
- * letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
+ * without any word holding an `@` (an address, whole), and with a space after every dot (or
+ * look-alike of one, see `DOTS`) that a letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
  * becomes `J. R. R.`), with no encoded-word (`=?` becomes `= ?`). At most `max` characters; empty when no letter or digit is left. Idempotent.
  */
 export function displayName(value: string, max = 100): string {
@@ -112,7 +121,11 @@ export function displayName(value: string, max = 100): string {
     .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}<>"\\`()[\]]/gu, ' ')
     .split(/\s+/)
     .filter((word) => word !== '' && !word.includes('@'));
-  const name = Array.from(withoutEncodedWords(words.join(' ')).replace(/([.\u3002])(?=[\p{L}\p{N}\p{M}])/gu, '$1 '))
+  const name = Array.from(
+    withoutEncodedWords(words.join(' '))
+      .replace(DOTS, '$1 ')
+      .replace(ZERO_DOTS, '$1 '),
+  )
     .slice(0, max)
     .join('')
     .trim();
