@@ -8,7 +8,7 @@ const HOSTILE = [
   '\r', '\n', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009b',
   '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
   '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u180e', '\u2028', '\u2029', '\u00a0', '\u3000',
-  '\u0301', '\ue000', '\u3164', '\u115f', 'a', 'Z', '7', 'é', 'ß', 'ا', 'ש', '李', '😀', ' ', '-', '_', '=', '?', '=?',
+  '\u0301', '\ue000', '\u3164', '\u115f', '\u2800', 'a', 'Z', '7', 'é', 'ß', 'ا', 'ש', '李', '😀', ' ', '-', '_', '=', '?', '=?',
 ];
 
 const hostileName: fc.Arbitrary<string> = fc.oneof(
@@ -41,7 +41,7 @@ describe('the From display name', () => {
         expect(folded).not.toMatch(FORBIDDEN);
         expect(folded).not.toMatch(DOMAIN_LIKE);
         expect(name).not.toContain('=?');
-        expect(folded).not.toMatch(/[\u115f\u1160\u3164\uffa0]/);
+        expect(folded).not.toMatch(/[\u115f\u1160\u3164\uffa0\u2800]/);
         expect(name === 'Rapport' || name.endsWith(' via Rapport')).toBe(true);
         expect(displayName(name)).toBe(name);
       }),
@@ -68,6 +68,8 @@ describe('the From display name', () => {
     // Hangul fillers are letters that show as nothing: a name of them would be a blank sender.
     expect(senderName('\u3164\u3164', '\u115f\uffa0')).toBe('Rapport');
     expect(senderName('Jane\u3164\u1160Doe', 'Acme PR')).toBe('Jane Doe via Rapport');
+    // Braille blanks are symbols that show as nothing: 50 of them pushed " via Rapport" out of sight.
+    expect(senderName(`PayPal${'\u2800'.repeat(50)}`, 'Acme PR')).toBe('PayPal via Rapport');
     expect(senderName('', undefined)).toBe('Rapport');
     expect(senderName()).toBe('Rapport');
   });

@@ -109,7 +109,7 @@ const ZERO_DOTS = /([\u0660\u06f0])(?=[\p{L}\p{M}])/gu;
 
 /**
  * The display name of a mailbox, unable to pass for an address: NFKC-folded (so `＠` is `@`),
- * without control, format (bidi, zero-width) or private-use characters or Hangul fillers, without `<>"\`()[]`,
+ * without control, format (bidi, zero-width) or private-use characters, Hangul fillers or Braille blanks, without `<>"\`()[]`,
  * without any word holding an `@` (an address, whole), and with a space after every dot (or
  * look-alike of one, see `DOTS`) that a letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
  * becomes `J. R. R.`), with no encoded-word (`=?` becomes `= ?`). At most `max` characters; empty when no letter or digit is left. Idempotent.
@@ -118,8 +118,9 @@ export function displayName(value: string, max = 100): string {
   const words = value
     .replace(/[\p{Cf}]/gu, '')
     .normalize('NFKC')
-    // Hangul fillers are letters that show as nothing: as spaces, a name of them is no name.
-    .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0<>"\\`()[\]]/gu, ' ')
+    // Hangul fillers (letters) and the Braille blank (a symbol) show as nothing: as spaces, a name of
+    // them is no name, and a run of them cannot push " via Rapport" out of sight.
+    .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0\u2800<>"\\`()[\]]/gu, ' ')
     .split(/\s+/)
     .filter((word) => word !== '' && !word.includes('@'));
   const name = Array.from(
