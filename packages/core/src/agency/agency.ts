@@ -12,7 +12,7 @@ import { parseInput } from '../shared/validate';
 import { defaultSettings, SettingsSchema, TimeZoneSchema, type Settings, type SettingsPatch } from './settings';
 
 export const AgencyInputSchema = v.object({
-  name: v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(200)),
+  name: v.pipe(v.string(), maxChars(200), v.trim(), minChars(1, 'must not be empty')),
   timezone: v.optional(TimeZoneSchema, 'UTC'),
 });
 

@@ -49,7 +49,7 @@ export const SettingsSchema = v.strictObject({
     dayOfMonth: int(1, 28, 'Day of the month for monthly summaries.'),
     hour: int(0, 23, 'Local hour at which summaries are sent.'),
     adminEmails: v.pipe(
-      v.array(v.pipe(v.string(), v.trim(), v.email('must be an email address'), maxChars(320))),
+      v.array(v.pipe(v.string(), maxChars(320), v.trim(), v.email('must be an email address'))),
       v.maxLength(20, 'allows at most 20 addresses'),
       v.description("Who receives the agency summary (the team table, movers, pros who need attention); none when empty."),
     ),
@@ -73,7 +73,7 @@ const e = SettingsSchema.entries;
 
 /** A PATCH: any subset, nested groups merged key by key; unknown keys are errors, not ignored. */
 export const SettingsPatchSchema = v.strictObject({
-  name: v.optional(v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(200))),
+  name: v.optional(v.pipe(v.string(), maxChars(200), v.trim(), minChars(1, 'must not be empty'))),
   timezone: v.optional(e.timezone),
   anonymityThreshold: v.optional(e.anonymityThreshold),
   throttle: v.optional(v.partial(e.throttle)),

@@ -17,7 +17,7 @@ export type Role = (typeof ROLES)[number];
 
 export const ApiKeyInputSchema = v.object({
   role: v.picklist(ROLES, 'must be admin or read'),
-  name: v.optional(v.pipe(v.string(), v.trim(), maxChars(100)), ''),
+  name: v.optional(v.pipe(v.string(), maxChars(100), v.trim()), ''),
 });
 
 export interface ApiKey {

@@ -12,7 +12,7 @@ import { getPro } from '../pro/pro';
 import { parseInput } from '../shared/validate';
 import { DateSchema, maxChars, minChars, NameSchema } from '../shared/schemas';
 
-const TagSchema = v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(50));
+const TagSchema = v.pipe(v.string(), maxChars(50), v.trim(), minChars(1, 'must not be empty'));
 
 export const CampaignInputSchema = v.pipe(
   v.object({

@@ -84,6 +84,21 @@ describe('composeMime', () => {
     expect(parsed.subject).toBe('Hello Jane');
   });
 
+  it('leaves no encoded-word for a reader to decode: a name or subject typed as =?…?= stays that text', async () => {
+    // base64 of `ceo@bank.example` and of U+202E + `elpmaxe`: readers (mailparser here) decode an
+    // encoded-word even inside a quoted display name, past every check made on the raw text.
+    const raw = await composeMime({
+      ...base,
+      from: { name: '=?utf-8?B?Y2VvQGJhbmsuZXhhbXBsZQ==?= via Rapport', address: 'surveys@rapport.local' },
+      to: { name: '=?utf-8?Q?ceo=40bank=2Eexample?=', address: 'alice@example.com' },
+      subject: 'How responsive was =?utf-8?B?4oCuZWxwbWF4ZQ==?= on the launch?',
+    });
+    const parsed = await simpleParser(raw);
+    expect(addresses(parsed.from)).toEqual([{ name: '= ?utf-8?B?Y2VvQGJhbmsuZXhhbXBsZQ== ?= via Rapport', address: 'surveys@rapport.local' }]);
+    expect(addresses(parsed.to)).toEqual([{ name: '= ?utf-8?Q?ceo=40bank=2Eexample?=', address: 'alice@example.com' }]);
+    expect(parsed.subject).toBe('How responsive was = ?utf-8?B?4oCuZWxwbWF4ZQ== ?= on the launch?');
+  });
+
   it('RFC 2047-encodes non-ASCII names and subjects, leaving the header block ASCII', async () => {
     const raw = await composeMime({
       ...base,

@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { displayName, oneLine } from './text';
+import { displayName, headerText } from './text';
 
 /** A mailbox: an address and, optionally, a display name. */
 export interface Address {
@@ -67,7 +67,7 @@ function extraHeaders(headers: Record<string, string> = {}): Record<string, stri
   for (const [name, value] of Object.entries(headers)) {
     if (!HEADER_NAME.test(name)) throw new EmailCompositionError(`headers: invalid header name ${JSON.stringify(name)}`);
     if (RESERVED_HEADERS.has(name.toLowerCase())) throw new EmailCompositionError(`headers: ${name} is set by the composer`);
-    out[name] = oneLine(value);
+    out[name] = headerText(value);
   }
   return out;
 }
@@ -79,7 +79,8 @@ function extraHeaders(headers: Record<string, string> = {}): Record<string, stri
  *
  * Header safety does not rest on the library alone: CR, LF and every other control character in
  * the subject and extra header values are replaced with spaces (and bidi controls dropped) before
- * the library sees them, so no input can start a header line of its own (e.g. `\r\nBcc: …`);
+ * the library sees them, so no input can start a header line of its own (e.g. `\r\nBcc: …`), and
+ * `=?` becomes `= ?` there and in names, so no text reads as an encoded-word a client would decode;
  * display names go through `displayName`, which also leaves nothing that reads as an address or a
  * domain (a pro named `ceo@bank.example` cannot send as one); addresses that are
  * not plain addr-specs and header names that are malformed or would replace the composer's own
@@ -90,7 +91,7 @@ export async function composeMime(message: OutgoingEmail): Promise<Buffer> {
     from: mailbox('from', message.from),
     to: mailbox('to', message.to),
     ...(message.replyTo ? { replyTo: mailbox('replyTo', message.replyTo) } : {}),
-    subject: oneLine(message.subject),
+    subject: headerText(message.subject),
     text: message.text,
     html: message.html,
     headers: extraHeaders(message.headers),

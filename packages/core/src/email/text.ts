@@ -23,6 +23,16 @@ export function oneLine(value: string): string {
   return value.replace(BIDI, '').replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * Header text typed as an RFC 2047 encoded-word (`=?utf-8?B?…?=`) would be decoded by the reader
+ * (even inside a quoted display name) into whatever it encodes, past every check made here: an
+ * address, a U+202E. A space after each `=` that a `?` follows leaves none to decode.
+ */
+export const withoutEncodedWords = (value: string): string => value.replace(/=\?/g, '= ?');
+
+/** The text of a header (the subject, extra header values): `oneLine`, with no encoded-word in it. */
+export const headerText = (value: string): string => withoutEncodedWords(oneLine(value));
+
 const FSI = '\u2068';
 const PDI = '\u2069';
 
@@ -89,20 +99,35 @@ export function escapeHtml(value: string): string {
 }
 
 /**
+ * A dot, NFKC-folded (`．` `․` are `.`, `｡` is `。`), or a character NFKC keeps that Unicode's
+ * confusables list as one (Syriac and Vai stops, Kharoshthi dot, the Lisu tone letter `ꓸ`, the
+ * augmentation dot), followed by a letter, digit or mark: `bankꓸexample` shows as `bank.example`.
+ */
+const DOTS = /([.\u3002\u0701\u0702\ua60e\ua4f8\u{10a50}\u{1d16d}])(?=[\p{L}\p{N}\p{M}])/gu;
+/** The Arabic-Indic zeros look like dots too, but are digits: only before a letter or mark, so `٢٠٢٤` stays whole. */
+const ZERO_DOTS = /([\u0660\u06f0])(?=[\p{L}\p{M}])/gu;
+
+/**
  * The display name of a mailbox, unable to pass for an address: NFKC-folded (so `＠` is `@`),
- * without control, format (bidi, zero-width) or private-use characters, without `<>"\`()[]`,
- * without any word holding an `@` (an address, whole), and with a space after every dot that a
- * letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
- * becomes `J. R. R.`). At most `max` characters; empty when no letter or digit is left. Idempotent.
+ * without control, format (bidi, zero-width) or private-use characters, Hangul fillers or Braille blanks, without `<>"\`()[]`,
+ * without any word holding an `@` (an address, whole), and with a space after every dot (or
+ * look-alike of one, see `DOTS`) that a letter or digit follows (`bank.example` becomes `bank. example`, no longer a domain; `J.R.R.`
+ * becomes `J. R. R.`), with no encoded-word (`=?` becomes `= ?`). At most `max` characters; empty when no letter or digit is left. Idempotent.
  */
 export function displayName(value: string, max = 100): string {
   const words = value
     .replace(/[\p{Cf}]/gu, '')
     .normalize('NFKC')
-    .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}<>"\\`()[\]]/gu, ' ')
+    // Hangul fillers (letters) and the Braille blank (a symbol) show as nothing: as spaces, a name of
+    // them is no name, and a run of them cannot push " via Rapport" out of sight.
+    .replace(/[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0\u2800<>"\\`()[\]]/gu, ' ')
     .split(/\s+/)
     .filter((word) => word !== '' && !word.includes('@'));
-  const name = Array.from(words.join(' ').replace(/([.\u3002])(?=[\p{L}\p{N}\p{M}])/gu, '$1 '))
+  const name = Array.from(
+    withoutEncodedWords(words.join(' '))
+      .replace(DOTS, '$1 ')
+      .replace(ZERO_DOTS, '$1 '),
+  )
     .slice(0, max)
     .join('')
     .trim();

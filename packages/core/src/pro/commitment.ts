@@ -16,9 +16,9 @@ export const COMMITMENT_MAX_LENGTH = 280;
 export const CommitmentInputSchema = v.object({
   text: v.pipe(
     v.string(),
+    maxChars(COMMITMENT_MAX_LENGTH),
     v.trim(),
     minChars(1, 'must not be empty'),
-    maxChars(COMMITMENT_MAX_LENGTH),
     v.metadata({ examples: ['I will answer reporters within two hours'] }),
   ),
 });

@@ -1,7 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { toJsonSchema } from '@valibot/to-json-schema';
-import { maxChars, minChars, NameSchema } from './schemas';
+import { EmailSchema, maxChars, minChars, NameSchema } from './schemas';
+import { AgencyInputSchema } from '../agency/agency';
+import { SettingsPatchSchema } from '../agency/settings';
+import { ApiKeyInputSchema } from '../apikey/apikey';
+import { CampaignInputSchema } from '../campaign/campaign';
+import { CommitmentInputSchema } from '../pro/commitment';
+import { RecipientSchema } from '../survey/round';
 
 const emoji = '😀';
 const astral = '𝒜';
@@ -21,5 +28,30 @@ describe('string lengths', () => {
 
   it('are stated as maxLength and minLength in the JSON Schema', () => {
     expect(toJsonSchema(v.pipe(v.string(), minChars(1), maxChars(200)))).toEqual({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'string', minLength: 1, maxLength: 200 });
+  });
+
+  it('bound the value as sent, as maxLength in the document does: spaces that trimming drops still count (property)', () => {
+    // Each bounded string of a request body, wrapped as the body holds it, with its maxLength.
+    const bounded: [string, v.GenericSchema, (value: string) => unknown, number][] = [
+      ['name', NameSchema, (x) => x, 200],
+      ['email', EmailSchema, (x) => x, 254],
+      ['agency name', AgencyInputSchema, (name) => ({ name }), 200],
+      ['settings name', SettingsPatchSchema, (name) => ({ name }), 200],
+      ['API key name', ApiKeyInputSchema, (name) => ({ role: 'read', name }), 100],
+      ['campaign tag', CampaignInputSchema, (tag) => ({ proId: 'pro_01ARZ3NDEKTSV4RRFFQ69G5FAV', name: 'Launch', tags: [tag] }), 50],
+      ['commitment', CommitmentInputSchema, (text) => ({ text }), 280],
+      ['recipient name', RecipientSchema, (name) => ({ email: 'a@b.example', audience: 'reporter', name }), 200],
+    ];
+    const padding = fc.string({ unit: fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u3000'), minLength: 1, maxLength: 4 });
+    for (const [what, schema, wrap, max] of bounded) {
+      fc.assert(
+        fc.property(padding, padding, (before, after) => {
+          const core = what === 'email' ? `${'a'.repeat(max - 10)}@b.example` : 'a'.repeat(max);
+          const result = v.safeParse(schema, wrap(`${before}${core}${after}`));
+          expect({ what, success: result.success }).toEqual({ what, success: false });
+        }),
+        { numRuns: 20 },
+      );
+    }
   });
 });

@@ -6,17 +6,19 @@ import { isId, type IdPrefix } from './ids';
  * `minLength`, which the OpenAPI document states (valibot's `maxLength` counts UTF-16 units, so an
  * emoji would count twice). They are valibot's code-point actions under the length actions' types,
  * so the document generator states them as `maxLength` and `minLength`. Every string bound uses them.
+ * `maxChars` goes before `v.trim()`: the document's `maxLength` bounds the value as sent, spaces
+ * included; `minChars` after it, so a blank value is refused though its raw length passes.
  */
 export const maxChars = <T extends string>(max: number, message = `must be at most ${max} characters`) => ({ ...v.maxCodePoints<T, number, string>(max, message), type: 'max_length' as const });
 export const minChars = <T extends string>(min: number, message = `must be at least ${min} characters`) => ({ ...v.minCodePoints<T, number, string>(min, message), type: 'min_length' as const });
 
 /** Shared field schemas, so the same field is validated (and documented) the same way everywhere. */
-export const NameSchema = v.pipe(v.string(), v.trim(), minChars(1, 'must not be empty'), maxChars(200));
+export const NameSchema = v.pipe(v.string(), maxChars(200), v.trim(), minChars(1, 'must not be empty'));
 
 export const EmailSchema = v.pipe(
   v.string(),
-  v.trim(),
   maxChars(254),
+  v.trim(),
   v.email('must be a valid email address'),
   v.metadata({ examples: ['jane@acme-pr.example'] }),
 );

@@ -24,7 +24,7 @@ import { addressHash, isValidAddress, normalizeAddress } from './address';
 export const MAX_RECIPIENTS = 2000;
 const RECIPIENTS_PER_WRITE = 25;
 
-const optionalText = (max: number) => v.optional(v.pipe(v.string(), v.trim(), maxChars(max)));
+const optionalText = (max: number) => v.optional(v.pipe(v.string(), maxChars(max), v.trim()));
 
 export const RecipientSchema = v.object({
   // Checked per recipient, not here: an invalid address is skipped with its reason, not a 400.

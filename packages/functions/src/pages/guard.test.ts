@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createAgency, createCampaign, createPro, createRound, epochSeconds, getResponse, keys, signInvitationToken, type InvitationRef } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, epochSeconds, getResponse, keys, signInvitationToken, signMailToken, type InvitationRef } from '@rapport/core';
 import { freePort, meterCapacity, testAddress, testConfig, testDeps } from '@rapport/testing';
 import { createApp } from '../api/app';
 import { createDeps } from '../deps';
@@ -108,6 +108,20 @@ describe('rate limits of the public pages', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('Retry-After')).toBe('600');
     expect((await app.request(path(0))).status).toBe(429);
+  });
+
+  it('applies to a preference link too: one-click POSTs to one /m link from ever new addresses stop after 30', async () => {
+    clock = new Date('2031-03-03T12:30:00.000Z');
+    const agency = await createAgency(deps.db, { name: `Guard m ${++n}` }, clock);
+    const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: `jane-m-${n}@acme.example` }, clock);
+    const link = `/m/${signMailToken(deps.linkSecret, { stream: 'summaries', agencyId: agency.agencyId, proId: pro.proId }, clock)}`;
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 40; i++) {
+      address = testAddress();
+      const res = await post(link, { 'List-Unsubscribe': 'One-Click' });
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 30, 429: 10 });
   });
 
   it('turns each limit off at 0', async () => {

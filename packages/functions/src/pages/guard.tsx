@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { countRequest, RateLimitedError, verifyInvitationToken } from '@rapport/core';
+import { countRequest, RateLimitedError, verifyInvitationToken, verifyMailToken } from '@rapport/core';
 import type { Deps } from '../deps';
 import { addressId } from '../client-address';
 import { errorToResponse } from '../api/problem';
@@ -60,22 +60,33 @@ export const formOf = (c: Context): Promise<Record<string, unknown> | null> => c
 /** The pages' limits count in windows of 10 minutes. */
 export const PAGE_WINDOW_SECONDS = 600;
 
-/** A link's rate windows are keyed by an HMAC of its invitation: the table does not say which link was opened when. */
-const linkId = (secret: string, invitationId: string) => createHmac('sha256', secret).update(`rapport-rate-v1\u0000${invitationId}`).digest('base64url').slice(0, 22);
+/** A link's rate windows are keyed by an HMAC of what it leads to: the table does not say which link was opened when. */
+const linkId = (secret: string, link: string) => createHmac('sha256', secret).update(`rapport-rate-v1\u0000${link}`).digest('base64url').slice(0, 22);
 
 /**
- * Counts a request to a token page against its client address and, when the link is genuine,
- * against the link. A forged link costs one write (the address's count) and no read; a genuine one
- * two writes, side by side. Over either limit the request stops here (429 page, Retry-After).
+ * What a genuine token leads to, as counted by the per-link limit, or null for anything forged: a
+ * survey link's invitation (its `/s` and `/u` pages together), or a preference link's recipient
+ * (every `/m` link of one pro's or admin's, whatever its stream or expiry).
  */
-export const limitPages = ({ db, config, now, linkSecret, clientAddress }: Deps) =>
+export const invitationLink = (secret: string, token: string) => verifyInvitationToken(secret, token)?.invitationId ?? null;
+export const mailLink = (secret: string, token: string, now: Date) => {
+  const recipient = verifyMailToken(secret, token, now);
+  return recipient && `mail.${recipient.agencyId}.${'proId' in recipient ? recipient.proId : recipient.adminHash}`;
+};
+
+/**
+ * Counts a request to a token page against its client address and, when the link is genuine
+ * (`linkOf`), against the link. A forged link costs one write (the address's count) and no read; a
+ * genuine one two writes, side by side. Over either limit the request stops here (429 page, Retry-After).
+ */
+export const limitPages = ({ db, config, now, linkSecret, clientAddress }: Deps, linkOf: (secret: string, token: string, now: Date) => string | null) =>
   createMiddleware(async (c, next) => {
     const at = now();
     const rate = (limit: number) => ({ limit, windowSeconds: PAGE_WINDOW_SECONDS });
-    const ref = verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
+    const link = linkOf(linkSecret, c.req.param('token') ?? '', at);
     const counted = await Promise.allSettled([
       countRequest(db, { kind: 'ADDR', id: addressId(clientAddress(c)) }, rate(config.pageRateLimitPerAddress), at, 'Too many page requests from this address'),
-      ...(ref ? [countRequest(db, { kind: 'LINK', id: linkId(linkSecret, ref.invitationId) }, rate(config.pageRateLimitPerLink), at, 'Too many requests for this link')] : []),
+      ...(link ? [countRequest(db, { kind: 'LINK', id: linkId(linkSecret, link) }, rate(config.pageRateLimitPerLink), at, 'Too many requests for this link')] : []),
     ]);
     const errors = counted.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     const other = errors.find((e) => !(e instanceof RateLimitedError));

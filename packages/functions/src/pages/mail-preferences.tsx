@@ -4,7 +4,7 @@ import { mailPreferences, setMailPreferences, verifyMailToken, type MailRecipien
 import type { Deps } from '../deps';
 import { Notice } from './layout';
 import { noStore } from '../api/no-store';
-import { formOf, invalidLink, limitPages, pageError, pageHeaders, tooLarge } from './guard';
+import { formOf, invalidLink, limitPages, mailLink, pageError, pageHeaders, tooLarge } from './guard';
 
 const LABELS: Record<MailStream, string> = {
   summaries: 'Improvement summaries',
@@ -48,7 +48,7 @@ export function mailPreferenceRoutes(deps: Deps) {
   return new Hono()
     .onError(pageError)
     .use('/m/*', pageHeaders, noStore)
-    .use('/m/:token', limitPages(deps))
+    .use('/m/:token', limitPages(deps, mailLink))
     .use('/m/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
     .get('/m/:token', async (c) => {
       const recipient = recipientOf(c);

@@ -24,7 +24,7 @@ import {
 } from '@rapport/core';
 import type { Deps } from '../deps';
 import { noStore } from '../api/no-store';
-import { formOf, invalidLink, limitPages, pageError, pageHeaders, tooLarge, unreadableForm } from './guard';
+import { formOf, invalidLink, invitationLink, limitPages, pageError, pageHeaders, tooLarge, unreadableForm } from './guard';
 import { Isolated, Notice } from './layout';
 import { PAGES_CSS } from './pages.css';
 import { SurveyForm, type FormValues } from './survey-form';
@@ -99,8 +99,8 @@ export function pageRoutes(deps: Deps) {
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
     .use('/s/*', pageHeaders, noStore)
     .use('/u/*', pageHeaders, noStore)
-    .use('/s/:token', limitPages(deps))
-    .use('/u/:token', limitPages(deps))
+    .use('/s/:token', limitPages(deps, invitationLink))
+    .use('/u/:token', limitPages(deps, invitationLink))
     .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
     // Answers are short: 2,000 characters of comment (an emoji is 4 bytes, 12 once form-encoded) and a few numbers.
     .use('/s/*', bodyLimit({ maxSize: IMPROVE_MAX_LENGTH * 12 + 4 * 1024, onError: tooLarge }))
