@@ -37,8 +37,9 @@ export async function serveOnFreePort(fetch: (request: Request) => Response | Pr
   };
 }
 
-/** axe-core's browser build, injected into a page to audit it (it runs in the page, not in Node). */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** axe-core's browser build, injected into a page to audit it (it runs in the page, not in Node); read once, when first needed. */
+let axeSource: string | undefined;
+const axeScript = () => (axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
 
 /** The rules of WCAG 2.1 A and AA that axe-core checks. */
 const WCAG21AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -48,7 +49,7 @@ const WCAG21AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
  * element's selector). The page's context needs `bypassCSP: true`: Rapport's pages allow no script.
  */
 export async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
+  await page.addScriptTag({ content: axeScript() });
   return page.evaluate<string[]>(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG21AA)} }, resultTypes: ['violations'] })
     .then((r) => r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ') + ' — ' + v.help))`);
 }

@@ -52,14 +52,3 @@ export async function countRequest(db: Db, subject: RateSubject, rate: RateLimit
     throw new RateLimitedError(message, secondsLeft);
   }
 }
-
-/**
- * Throws RateLimitedError if the subject has used up its window, counting nothing: one eventually
- * consistent read (half a read unit), so a check may let a few requests more through.
- */
-export async function checkLimit(db: Db, subject: RateSubject, rate: RateLimit, now: Date, message: string): Promise<void> {
-  if (rate.limit === 0) return;
-  const { start, secondsLeft } = windowOf(rate, now);
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.rateWindow(subject, start), ProjectionExpression: '#n', ExpressionAttributeNames: { '#n': 'n' } }));
-  if (typeof Item?.n === 'number' && Item.n >= rate.limit) throw new RateLimitedError(message, secondsLeft);
-}

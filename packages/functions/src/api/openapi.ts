@@ -15,7 +15,8 @@ same list's \`next_cursor\`; a filter by an id the agency does not have is a 404
 \`Idempotency-Key\` header. Times are ISO 8601 in UTC. String lengths count Unicode code points.
 
 Each API key may make a number of requests a minute (600 by default); after 20 failed API keys in
-10 minutes a client address is refused, a correct key too, until the 10 minutes end. Both answer 429
+10 minutes from a client address, its failures are answered 429 instead of 401 until the 10 minutes end
+(a correct key always passes). Both answer 429
 with \`Retry-After\` in seconds. Every answer is \`Cache-Control: no-store\`.`;
 
 /** Serves the OpenAPI 3.1 document, generated from the routes' valibot schemas. */

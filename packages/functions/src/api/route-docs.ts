@@ -25,7 +25,7 @@ const problemResponse = (status: number, types: ProblemType[]) => ({
   description: [
     types.map((t) => PROBLEM_TYPES[t].title).join('; '),
     ...(status === 429
-      ? ['Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then every request from it is refused, a correct key too, until the window ends).']
+      ? ['Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes).']
       : []),
   ].join('. '),
   headers: status === 429 ? { ...retryAfter, ...noStore } : noStore,
