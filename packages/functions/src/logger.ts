@@ -17,9 +17,11 @@ const SECRETS = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+|rpk_[\w-]+/g;
 
 /**
  * An error as safe log fields: its class and message (with addresses and keys masked), not the
- * objects it may carry, so a message that quotes an input cannot leak it.
+ * objects it may carry, so a message that quotes an input cannot leak it; with `stack`, its stack
+ * too (masked the same way: its first line is the message), for errors nobody expected.
  */
-export function errorFields(error: unknown): { error: { name: string; message: string } } {
+export function errorFields(error: unknown, { stack = false } = {}): { error: { name: string; message: string; stack?: string } } {
   const e = error instanceof Error ? error : new Error(String(error));
-  return { error: { name: e.name, message: e.message.replace(SECRETS, '[redacted]') } };
+  const mask = (text: string) => text.replace(SECRETS, '[redacted]');
+  return { error: { name: e.name, message: mask(e.message), ...(stack && e.stack ? { stack: mask(e.stack) } : {}) } };
 }

@@ -1,4 +1,5 @@
 import type { JobQueue, SendJob } from '@rapport/core';
+import { errorFields, logger } from '../logger';
 
 export interface InProcessQueueOptions {
   /** Jobs running at once. SES's sending rate is kept by the mailer (`pacedMailer`), not here. */
@@ -39,7 +40,7 @@ export function createInProcessQueue(
       running++;
       handle(job)
         .catch((error) =>
-          console.error(JSON.stringify({ level: 'error', message: 'send job failed', job, error: String(error) })),
+          logger.error('send job failed', { job, ...errorFields(error) }),
         )
         .finally(() => {
           running--;

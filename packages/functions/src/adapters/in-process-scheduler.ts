@@ -1,3 +1,4 @@
+import { errorFields, logger } from '../logger';
 export interface InProcessScheduler {
   /** Stops the timer and waits for a run in progress. */
   stop(): Promise<void>;
@@ -13,7 +14,7 @@ export function startInProcessScheduler(name: string, job: () => Promise<unknown
     running ??= job()
       .then(
         () => undefined,
-        (error) => console.error(JSON.stringify({ level: 'error', message: `${name} failed`, error: String(error) })),
+        (error) => logger.error(`${name} failed`, errorFields(error)),
       )
       .finally(() => {
         running = undefined;

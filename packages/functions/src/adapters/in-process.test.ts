@@ -34,7 +34,8 @@ describe('the in-process queue', () => {
   });
 
   it('logs a failed job and goes on with the next', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // The logger (Powertools) writes its JSON lines to stderr.
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const handled: string[] = [];
     const queue = createInProcessQueue(
       async (j) => {
@@ -45,7 +46,8 @@ describe('the in-process queue', () => {
     await queue.enqueue([job(0), job(1)]);
     await queue.drain();
     expect(handled).toEqual(['inv_1']);
-    expect(JSON.parse(errors.mock.calls[0]![0] as string)).toMatchObject({ level: 'error', message: 'send job failed', error: 'Error: boom' });
+    const lines = errors.mock.calls.map(([chunk]) => JSON.parse(String(chunk)));
+    expect(lines).toEqual([expect.objectContaining({ level: 'ERROR', message: 'send job failed', error: { name: 'Error', message: 'boom' } })]);
     errors.mockRestore();
   });
 
@@ -90,7 +92,8 @@ describe('the in-process scheduler', () => {
   });
 
   it('logs a failed run and runs again at the next tick', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // The logger (Powertools) writes its JSON lines to stderr.
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let runs = 0;
     const twice = gate();
     const scheduler = startInProcessScheduler('flaky job', async () => {
@@ -99,7 +102,7 @@ describe('the in-process scheduler', () => {
     }, 5);
     await twice.opened;
     await scheduler.stop();
-    expect(JSON.parse(errors.mock.calls[0]![0] as string)).toMatchObject({ message: 'flaky job failed', error: 'Error: table gone' });
+    expect(JSON.parse(String(errors.mock.calls[0]![0]))).toMatchObject({ level: 'ERROR', message: 'flaky job failed', error: { name: 'Error', message: 'table gone' } });
     errors.mockRestore();
   });
 });

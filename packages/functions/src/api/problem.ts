@@ -10,6 +10,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '@rapport/core';
+import { errorFields, logger } from '../logger';
 
 /** RFC 9457 problem details. `type` is stable: clients may switch on it. */
 export interface Problem {
@@ -69,6 +70,6 @@ export function errorToResponse(error: unknown, c: Context): Response {
     const known = Object.entries(PROBLEM_TYPES).find(([, p]) => p.status === error.status);
     if (known) return problem(c, known[0] as ProblemType, error.message);
   }
-  console.error(JSON.stringify({ level: 'error', message: 'unhandled error', error: String(error), stack: (error as Error)?.stack }));
+  logger.error('unhandled error', errorFields(error, { stack: true }));
   return problem(c, 'internal');
 }

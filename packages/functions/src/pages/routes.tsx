@@ -1,3 +1,4 @@
+import { errorFields, logger } from '../logger';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import {
@@ -138,7 +139,7 @@ export function pageRoutes(deps: Deps) {
         // Fast path: the answer left a due item, so if this fails the recovery sweep queues the warning;
         // either way the answer is stored, and the respondent gets the thank-you page.
         await queue.enqueue([{ kind: 'early-warning', ...ref }]).catch((error) =>
-          console.error(JSON.stringify({ level: 'error', message: 'early warning not queued', roundId: ref.roundId, error: String(error) })),
+          logger.error('early warning not queued', { roundId: ref.roundId, ...errorFields(error) }),
         );
       }
       const until = round.closesAt.slice(0, 10);

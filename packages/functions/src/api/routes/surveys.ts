@@ -24,6 +24,7 @@ import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
 import { InvitationOut, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut, SKIPPED_SHOWN, SkippedOut } from '../schemas';
+import { errorFields, logger } from '../../logger';
 
 const tags = ['Surveys'];
 const SurveyParam = v.object({ surveyId: v.string() });
@@ -115,7 +116,7 @@ export const createSurveyRoute = ({ db, now, queue }: Deps) =>
       // scheduled job.
       await queue
         .enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })))
-        .catch((error) => console.error(JSON.stringify({ level: 'error', message: 'invitations not queued', roundId: round.roundId, error: String(error) })));
+        .catch((error) => logger.error('invitations not queued', { roundId: round.roundId, ...errorFields(error) }));
       return c.json({ ...presentRound(round), accepted: accepted.length, ...presentSkipped(skipped) }, 202);
     },
   );
