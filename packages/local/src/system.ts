@@ -162,7 +162,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? portInUseError(port, 'PORT') : error),
       );
-      server.listen(port, () => resolve());
+      // Loopback only, like the engines: the local runner has demo keys and no TLS.
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     undo.push(
       () =>
