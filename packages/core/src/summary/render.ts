@@ -306,10 +306,14 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
   const comparable = comparisonNote(model.headline, previousLabel) === null;
 
   const rr = model.responseRate;
+  // Answers count in the month of their batch: a pooled batch released now holds answers to earlier
+  // months' invitations, so they can outnumber this period's invitations; then no rate is given.
   const rateText =
     rr.rate === null
       ? 'No survey invitations were delivered in this period.'
-      : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.rate)}).`;
+      : rr.responses > rr.delivered
+        ? `${answers(rr.responses)} counted this period, some to earlier surveys (held back until enough people had answered), and ${rr.delivered} invitations delivered.`
+        : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.rate)}).`;
 
   const weakest = model.weakest;
   const weakestIntro = weakest
