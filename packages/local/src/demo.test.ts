@@ -63,6 +63,16 @@ describe('npm run demo', () => {
       ['Tom Becker', 91, 3.58, 49],
     ]);
 
+    // Commitments, each with the month it was made in; the round still open today.
+    const commitments = await Promise.all(result.pros.map(async (p) => (await get(`/v1/pros/${p.proId}/commitments`)).data.map((c: any) => [c.text, c.createdAt.slice(0, 7)])));
+    expect(commitments).toEqual([
+      [['I will send coverage reports every Monday, before anyone has to ask.', '2026-03']],
+      [],
+      [['I will reply to every reporter the same day, even if only to say when I will have an answer.', '2026-06']],
+      [],
+    ]);
+    expect(await get(`/v1/surveys/${result.openRound.roundId}`)).toMatchObject({ status: 'open', counts: { sent: 6 } });
+
     const testimonials = await get('/v1/testimonials?limit=100');
     expect(testimonials.data).toHaveLength(43);
 
@@ -71,6 +81,8 @@ describe('npm run demo', () => {
     const summary = tom.find((m) => m.subject.startsWith('Your responsiveness in November 2026'))!;
     expect(summary.body.text).toContain('MONTH BY MONTH');
     expect(summary.body.text).toContain('WHERE TO FOCUS\nRelevant and accurate');
+    const sofia = (await sesEmails({ to: 'sofia.lindqvist@harbourfinch.example' })).find((m) => m.subject.startsWith('Your responsiveness'))!;
+    expect(sofia.body.text).toContain('YOUR COMMITMENT\nSince 1 June 2026: “I will reply to every reporter the same day');
     const admin = await sesEmails({ to: 'olivia.grant@harbourfinch.example' });
     expect(admin.map((m) => m.subject)).toEqual(['Harbour & Finch PR: team responsiveness in November 2026']);
     expect(admin[0]!.body.text).toMatch(/NEEDS ATTENTION[^]*Tom Becker[^]*BIGGEST MOVERS/);
