@@ -37,6 +37,6 @@ describe('readLocalSettings', () => {
   });
 
   it('refuses unknown arguments', () => {
-    expect(() => readLocalSettings({}, ['--inmemory'])).toThrow('Unknown argument "--inmemory"; the only option is --in-memory.');
+    expect(() => readLocalSettings({}, ['--inmemory'])).toThrow('Unknown argument "--inmemory"; the options are --in-memory and --demo.');
   });
 });

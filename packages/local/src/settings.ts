@@ -54,20 +54,20 @@ export interface LocalSettings {
   jobsIntervalMs: number;
 }
 
-export const USAGE = 'Usage: npm start [-- --in-memory]   (settings: PORT, DYNAMODB_PORT, SES_PORT, SES_ENDPOINT, DATA_DIR, JOBS_INTERVAL_SECONDS)';
+export const USAGE = 'Usage: npm start [-- --in-memory] [-- --demo]   (--demo, or npm run demo: seed a demo agency first; settings: PORT, DYNAMODB_PORT, SES_PORT, SES_ENDPOINT, DATA_DIR, JOBS_INTERVAL_SECONDS)';
 
 /**
  * Reads the `npm start` settings: PORT (3000), DYNAMODB_PORT (8000), SES_PORT (8005), SES_ENDPOINT
  * (unset: start an SES server on SES_PORT), DATA_DIR (`.data`, relative to `cwd`) and
- * JOBS_INTERVAL_SECONDS (60), and the one flag `--in-memory`. Empty variables count as unset.
+ * JOBS_INTERVAL_SECONDS (60), and the flag `--in-memory`; `--demo` is start.ts's. Empty variables count as unset.
  */
 export function readLocalSettings(
   env: Record<string, string | undefined>,
   args: readonly string[],
   cwd: string = process.cwd(),
 ): LocalSettings {
-  const unknown = args.find((a) => a !== '--in-memory');
-  if (unknown !== undefined) throw new SettingsError(`Unknown argument "${unknown}"; the only option is --in-memory.`);
+  const unknown = args.find((a) => a !== '--in-memory' && a !== '--demo');
+  if (unknown !== undefined) throw new SettingsError(`Unknown argument "${unknown}"; the options are --in-memory and --demo.`);
 
   const picked = Object.fromEntries(
     Object.keys(SettingsSchema.entries).map((k) => [k, env[k]?.trim() === '' ? undefined : env[k]?.trim()]),

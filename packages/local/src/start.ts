@@ -1,9 +1,11 @@
 /**
- * `npm start [-- --in-memory]`: the whole system on this machine. A thin CLI around startLocalSystem:
+ * `npm start [-- --in-memory] [-- --demo]`: the whole system on this machine (`--demo`, or
+ * `npm run demo`: with a year of a demo agency seeded before the jobs start). A thin CLI around startLocalSystem:
  * settings from the environment, a banner, clean shutdown on Ctrl-C / SIGTERM, and one sentence
  * (no stack trace) and exit code 1 when something cannot start.
  */
 import { ConfigError } from '@rapport/core';
+import { demoGuide, seedDemo, type DemoResult } from './demo';
 import { EngineError } from './engines/errors';
 import { readLocalSettings, SettingsError, USAGE } from './settings';
 import { startLocalSystem, type LocalSystem } from './system';
@@ -70,11 +72,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 let jobsIntervalSeconds = 60;
+let demo: DemoResult | undefined;
 try {
   const settings = readLocalSettings(process.env, args);
   jobsIntervalSeconds = settings.jobsIntervalMs / 1000;
   system = await startLocalSystem({
     ...settings,
+    ...(args.includes('--demo') ? { beforeJobs: async (config) => void (demo = await seedDemo(config, new Date(), (line) => console.log(line))) } : {}),
     onFailure: (error) => {
       console.error(`${error.message.replace(/\.$/, '')}; stopping Rapport.`);
       void shutdown(1);
@@ -86,4 +90,4 @@ try {
 }
 
 if (signalled) await shutdown(0);
-else console.log(banner(system, jobsIntervalSeconds));
+else console.log(banner(system, jobsIntervalSeconds) + (demo ? demoGuide(demo, system.urls) : ''));

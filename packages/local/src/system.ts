@@ -36,6 +36,11 @@ export interface LocalSystemOptions {
   onFailure?: (error: EngineError) => void;
   /** Which Java runs DynamoDB Local. */
   java?: JavaOptions;
+  /**
+   * Runs once the table is ready and before the in-process jobs start (`npm start -- --demo`
+   * seeds here): writes on a moved clock cannot race the scheduled job closing past rounds.
+   */
+  beforeJobs?: (config: Config) => Promise<void>;
 }
 
 export interface LocalSystem {
@@ -93,7 +98,7 @@ function localLinkSecret(dataDir: string | undefined): string {
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
-  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java } = options;
+  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java, beforeJobs } = options;
   const api = `http://localhost:${port}`;
   const config = loadConfig({
     ...env,
@@ -151,6 +156,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // (the SES server started here begins empty, so those are sent again, once; one given by
     // SES_ENDPOINT remembers what it took).
     await recoverSends(deps, deps.now(), { leasesBefore: new Date('9999-01-01T00:00:00Z') });
+    await beforeJobs?.(config);
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
     undo.push(scheduler.stop);
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.

@@ -42,6 +42,7 @@ export async function buildAgencySummary(db: Db, agency: Agency, period: Summary
   return {
     agencyName: agency.name,
     period,
+    previousPeriodLabel: previous.label,
     anonymityThreshold: k,
     team: team.sort((x, y) => x.name.localeCompare(y.name)),
     movers: [...byMove.filter((r) => r.change === 'up').slice(0, 3), ...byMove.filter((r) => r.change === 'down').slice(0, 3)],

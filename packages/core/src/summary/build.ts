@@ -39,8 +39,8 @@ function headline(current: Counter, previous: Counter | null, k: number): Headli
   const now = measures(current);
   const before = previous ? measures(previous) : null;
   const rows = [
-    { key: 'responsiveness', label: 'Responsiveness (1–5)', unit: 'mean5' },
-    { key: 'percentResponsive', label: 'Responsive or better (4–5)', unit: 'percent' },
+    { key: 'responsiveness', label: 'Responsiveness', unit: 'mean5' },
+    { key: 'percentResponsive', label: 'Rated you 4 or 5', unit: 'percent' },
     { key: 'nps', label: 'Net Promoter Score', unit: 'nps' },
   ] as const;
   return rows.map(({ key, label, unit }) => {
@@ -109,8 +109,8 @@ export async function buildProSummary(
     .sort((a, b) => a.stats.mean! - b.stats.mean! || (a.d < b.d ? -1 : 1))[0];
 
   // Released rows come ordered by release, batch and a random key: the last three released.
-  const comments = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to))
-    .filter((r) => r.answers.improve)
+  const commented = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to)).filter((r) => r.answers.improve);
+  const comments = commented
     .slice(-3)
     .reverse()
     .map((r) => ({ audience: r.audience, text: r.answers.improve! }));
@@ -134,6 +134,7 @@ export async function buildProSummary(
         }
       : null,
     comments,
+    commentCount: commented.length,
     commitment: await commitmentDuring(db, agency, pro, period),
     moreUrl: options.moreUrl,
   };

@@ -163,10 +163,10 @@ describe('the summary job', () => {
     expect(await runAt(new Date('2030-03-11T10:00:00Z'))).toEqual({ agenciesDue: 1, agenciesQueued: 0, sent: 0, alreadySent: 0, failed: 0, retried: 0 });
     const [jane, ...moreJane] = await sesEmails({ to: emails.Jane! });
     expect(moreJane).toEqual([]);
-    expect(jane!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.0 (n = 3)');
+    expect(jane!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.0 out of 5 from 3 answers');
     const [bob, ...moreBob] = await sesEmails({ to: emails.Bob! });
     expect(moreBob).toEqual([]);
-    expect(bob!.body.text).toContain('Responsiveness (1–5): n = 1 (fewer than 3: hidden for anonymity)');
+    expect(bob!.body.text).toContain('Responsiveness: 1 answer, too few to show');
     for (const who of ['Cy', 'Dee', 'Eve']) expect(await sesEmails({ to: emails[who]! })).toEqual([]);
     for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W10')).toBe(who === 'Jane' || who === 'Bob' ? 'sent' : 'quiet');
 
@@ -178,7 +178,7 @@ describe('the summary job', () => {
     expect(await runAt(new Date('2030-03-18T09:00:00Z'))).toEqual({ agenciesDue: 1, agenciesQueued: 1, sent: 1, alreadySent: 0, failed: 0, retried: 0 });
     const [dee, ...moreDee] = await sesEmails({ to: emails.Dee! });
     expect(moreDee).toEqual([]);
-    expect(dee!.subject).toBe('Your responsiveness in the week of 11 Mar to 17 Mar 2030: 1.7 (n = 3)');
+    expect(dee!.subject).toBe('Your responsiveness in the week of 11 Mar to 17 Mar 2030: 1.7 out of 5 from 3 answers');
     for (const who of ['Jane', 'Bob']) expect(await sesEmails({ to: emails[who]! })).toHaveLength(1);
     for (const who of ['Jane', 'Bob', 'Cy', 'Dee', 'Eve']) expect(await summaryMarked(agencyId, proIds[who]!, '2030-W11')).toBe(who === 'Dee' ? 'sent' : 'quiet');
   }, 60_000); // many runs and rounds: slow on a loaded machine
@@ -209,7 +209,7 @@ describe('the summary job', () => {
     expect(await summaryMarked(la.agencyId, la.proIds.Luis!, '2030-W10')).toBe('quiet');
     // Luis's summary comes a week later, for the week of 11 March.
     expect(await firstSent(la.emails.Luis!, '2030-03-18T13:00:00Z', 8)).toBe('2030-03-18T16:00:00.000Z');
-    expect((await sesEmails({ to: la.emails.Luis! })).map((m) => m.subject)).toEqual(['Your responsiveness in the week of 11 Mar to 17 Mar 2030: 3.7 (n = 3)']);
+    expect((await sesEmails({ to: la.emails.Luis! })).map((m) => m.subject)).toEqual(['Your responsiveness in the week of 11 Mar to 17 Mar 2030: 3.7 out of 5 from 3 answers']);
     expect(await sesEmails({ to: la.emails.Lupe! })).toHaveLength(1);
   }, 60_000); // 24 hourly runs
 
@@ -235,11 +235,11 @@ describe('the summary job', () => {
     expect(more).toEqual([]);
     const { html, text } = mail!.body as { html: string; text: string };
     // Relevance (mean 2, n = 3) is the weakest dimension with n ≥ k; anticipation (n = 2) was never released.
-    expect(text).toContain('Relevant and accurate: 2.0 out of 5 (n = 3), your lowest score this period.');
+    expect(text).toContain('Relevant and accurate: 2.0 out of 5 from 3 answers, your lowest score this period.');
     expect(TIPS.relevance.filter((t) => text.includes(t.text)).length).toBeGreaterThanOrEqual(2);
     // This week's batch only: 4.3 (n = 3) against last week's 2.0 (n = 3).
-    expect(text).toContain('Responsiveness (1–5): 4.3 (n = 3');
-    expect(text).toContain('the week of 29 Apr to 5 May 2030: 2.0 (n = 3');
+    expect(text).toContain('Responsiveness: 4.3 out of 5, from 3 answers');
+    expect(text).toContain('the week of 29 Apr to 5 May 2030: 2.0 out of 5, from 3 answers');
     expect(text).toContain('Clearer embargo times');
     expect(text).not.toContain('Only two clients');
     expect(text).not.toContain('Released last week');

@@ -51,6 +51,8 @@ export interface ProSummary {
   weakest: { dimension: Dimension; label: string; mean: number; n: number; tips: Tip[] } | null;
   /** Up to three comments, from audience groups that meet k, with no identity. */
   comments: { audience: Audience; text: string }[];
+  /** Every comment released in the period (`comments` holds the last three): the rest are in the agency's responses. */
+  commentCount: number;
   /** What the pro said they would change, since when, and their responsiveness since then. */
   commitment: { text: string; since: string; responsiveness: Figure } | null;
   /** Where the pro can see more (the agency dashboard or the API docs). */
@@ -69,6 +71,7 @@ export interface AgencySummaryRow {
 export interface AgencySummary {
   agencyName: string;
   period: { key: string; label: string; from: string; to: string };
+  previousPeriodLabel: string;
   anonymityThreshold: number;
   team: AgencySummaryRow[];
   /** The largest separated changes, up or down, at most three each way. */

@@ -51,7 +51,7 @@ export function proSummary(overrides: Partial<ProSummary> = {}): ProSummary {
     headline: [
       {
         key: 'responsiveness',
-        label: 'Responsiveness (1–5)',
+        label: 'Responsiveness',
         unit: 'mean5',
         current: shown(12, 4.2, 0.36),
         previous: shown(9, 3.1, 0.4),
@@ -59,7 +59,7 @@ export function proSummary(overrides: Partial<ProSummary> = {}): ProSummary {
       },
       {
         key: 'percentResponsive',
-        label: 'Rated responsive (4 or 5)',
+        label: 'Rated you 4 or 5',
         unit: 'percent',
         current: { n: 12, withheld: false, value: 83.3, ci: [55.2, 95.3] },
         previous: shown(9, 44.4, 25),
@@ -82,6 +82,7 @@ export function proSummary(overrides: Partial<ProSummary> = {}): ProSummary {
       { audience: 'client', text: 'Great launch.\nI would like the coverage report on Mondays without asking.' },
     ],
     commitment: { text: 'I will answer reporters within two hours.', since: '2030-02-14T09:30:00.000Z', responsiveness: { n: 9, withheld: false, value: 4.3, ci: [3.9, 4.7] } },
+    commentCount: 2,
     moreUrl: 'https://rapport.example/docs',
     ...overrides,
   };
@@ -97,6 +98,7 @@ export function withheldSummary(): ProSummary {
     responseRate: { delivered: 10, responses: 3, rate: 0.3 },
     weakest: null,
     comments: [],
+    commentCount: 0,
     commitment: base.commitment && { ...base.commitment, responsiveness: hidden(3) },
   };
 }
@@ -115,6 +117,7 @@ export function hostileSummary(): ProSummary {
       { audience: 'colleague', text: `https://example.com/${'a'.repeat(300)}\r\n\r\n\r\nSecond paragraph\u0000 after control chars.` },
       { audience: 'client', text: `${'Please keep me in the loop on every change to the plan. '.repeat(30)}${LONG_WORD}` },
     ],
+    commentCount: 5,
     commitment: { text: `<script>alert(4)</script> ${LONG_WORD}`, since: '2030-02-14T09:30:00.000Z', responsiveness: { n: 2, withheld: true } },
   });
 }
@@ -136,6 +139,7 @@ export function agencySummary(overrides: Partial<AgencySummary> = {}): AgencySum
   return {
     agencyName: 'Northwind Communications',
     period: { key: '2030-03', label: 'March 2030', from: '2030-03-01T00:00:00.000Z', to: '2030-04-01T00:00:00.000Z' },
+    previousPeriodLabel: 'February 2030',
     anonymityThreshold: 5,
     team: [jane, omar, li, pat],
     movers: [jane, omar],

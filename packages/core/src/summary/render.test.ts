@@ -30,28 +30,44 @@ function expectMailSafe(html: string) {
 
 describe('renderProSummary', () => {
   it('writes a single-line subject with the headline figure and its n, or a neutral one when withheld', () => {
-    expect(renderProSummary(proSummary()).subject).toBe('Your responsiveness in March 2030: 4.2 (n = 12)');
+    expect(renderProSummary(proSummary()).subject).toBe('Your responsiveness in March 2030: 4.2 out of 5 from 12 answers');
     expect(renderProSummary(withheldSummary()).subject).toBe('Your Rapport summary for March 2030');
     const model = proSummary({ period: { ...proSummary().period, label: 'March\r\nBcc: x@evil.example 2030' } });
-    expect(renderProSummary(model).subject).toBe('Your responsiveness in March Bcc: x@evil.example 2030: 4.2 (n = 12)');
+    expect(renderProSummary(model).subject).toBe('Your responsiveness in March Bcc: x@evil.example 2030: 4.2 out of 5 from 12 answers');
   });
 
-  it('shows each headline figure with its n and interval, and calls a change only when the model does', () => {
+  it('shows each headline figure in plain words with its answers and likely range, and calls a change only when the model does', () => {
     const { html, text } = renderProSummary(proSummary());
+    expect(text).toContain('Responsiveness: 4.2 out of 5, from 12 answers, likely between 3.8 and 4.6\n  February 2030: 3.1 out of 5, from 9 answers, likely between 2.7 and 3.5\n  Up: a real change, the likely ranges do not overlap.\n');
+    // % responsive moved from 44% to 83%, but the model says the intervals overlap: no change called.
+    expect(text).toContain('Rated you 4 or 5: 83%, from 12 answers, likely between 55% and 95%\n  February 2030: 44%, from 9 answers, likely between 19% and 69%\n  No clear change: the likely ranges overlap.\n');
+    // NPS has nothing before: no comparison line at all (the others had one, so no note either).
+    expect(text).toContain('Net Promoter Score: +42, from 12 answers, likely between +7 and +77\n\n');
+    expect(visible(html)).toContain('▲ Up: a real change');
     for (const body of [visible(html), text]) {
-      expect(body).toContain('4.2');
-      expect(body).toContain('n = 12, 95% interval 3.8 to 4.6');
-      expect(body).toContain('February 2030: 3.1 (n = 9, 95% interval 2.7 to 3.5)');
-      expect(body).toContain('83%');
-      expect(body).toContain('n = 12, 95% interval 55% to 95%');
-      expect(body).toContain('+42');
-      expect(body).toContain('Up since February 2030: the intervals do not overlap.');
-      // % responsive moved from 44% to 83%, but the model says the intervals overlap: no change called.
-      expect(body).toContain('No clear change since February 2030: the intervals overlap.');
-      expect(body).toContain('No comparison: nothing to compare with in February 2030.');
-      expect(body).not.toMatch(/Down since/);
-      expect(body.match(/Up since/g)).toHaveLength(1);
+      expect(body).toContain('from 12 answers, likely between 3.8 and 4.6');
+      expect(body).toContain('February 2030: 3.1 out of 5, from 9 answers, likely between 2.7 and 3.5');
+      expect(body).toContain('Up: a real change, the likely ranges do not overlap.');
+      expect(body).not.toMatch(/Down:|n = |interval|No comparison|Nothing to compare/);
+      expect(body.match(/Up:/g)).toHaveLength(1);
+      // The figures are explained once, at the top.
+      expect(body.match(/How to read this: /g)).toHaveLength(1);
+      expect(body).toContain('Scores from fewer than 5 answers are not shown, to keep the people who answered anonymous.');
     }
+  });
+
+  it('says "no answers" for n = 0, and when nothing can be compared, says so once', () => {
+    const base = proSummary();
+    const empty = { n: 0, withheld: true } as const;
+    const model = proSummary({ headline: base.headline.map((h) => ({ ...h, previous: h.key === 'nps' ? empty : null, change: 'none' as const })) });
+    const { html, text } = renderProSummary(model);
+    for (const body of [visible(html), text]) {
+      expect(body.match(/Nothing to compare with: February 2030 had no answers\./g)).toHaveLength(1);
+      expect(body).not.toMatch(/No clear change|n = 0|fewer than 5:/);
+      expect(body).toMatch(/May +no answers/);
+    }
+    const few = renderProSummary(proSummary({ headline: base.headline.map((h) => ({ ...h, previous: { n: 2, withheld: true }, change: 'none' as const })) }));
+    expect(few.text.match(/Nothing to compare with: February 2030 had too few answers to show\./g)).toHaveLength(1);
   });
 
   it('shows the response rate', () => {
@@ -60,6 +76,10 @@ describe('renderProSummary', () => {
     expect(text).toContain('12 of 30 delivered invitations were answered (40%).');
     const none = renderProSummary(proSummary({ responseRate: { delivered: 0, responses: 0, rate: null } }));
     expect(none.text).toContain('No survey invitations were delivered in this period.');
+    // A pooled batch released this period holds answers to earlier invitations: no rate over 100%.
+    const pooled = renderProSummary(proSummary({ responseRate: { delivered: 15, responses: 18, rate: 1.2 } }));
+    expect(pooled.text).toContain('RESPONSE RATE\n18 answers counted this period, some to earlier surveys (held back until enough people had answered), and 15 invitations delivered.\n');
+    expect(pooled.text).not.toContain('120%');
   });
 
   it('names the weakest dimension with its statement and its tips, in HTML and text', () => {
@@ -67,7 +87,7 @@ describe('renderProSummary', () => {
     const { html, text } = renderProSummary(model);
     expect(model.weakest!.tips).toHaveLength(3);
     for (const body of [visible(html), text]) {
-      expect(body).toContain('Anticipated their needs: 3.1 out of 5 (n = 7), your lowest score this period.');
+      expect(body).toContain('Anticipated their needs: 3.1 out of 5 from 7 answers, your lowest score this period.');
       expect(body).toContain('“Jane Doe anticipated my needs before I had to ask.”');
       for (const tip of model.weakest!.tips) expect(body).toContain(tip.text);
     }
@@ -79,11 +99,11 @@ describe('renderProSummary', () => {
 
   it('says there is no focus area when no dimension meets k', () => {
     const { text } = renderProSummary(proSummary({ weakest: null }));
-    expect(text).toContain('No dimension had at least 5 answers this period, so there is no focus area yet.');
+    expect(text).toContain('No part of the survey had at least 5 answers this period, so there is no focus area yet.');
     expect(text).not.toContain('What to try next');
   });
 
-  it('draws a 12-month trend as table bars, with each month’s n and interval', () => {
+  it('draws a 12-month trend as table bars, with each month’s answers and likely range', () => {
     const model = proSummary();
     const { html, text } = renderProSummary(model);
     // 4.2 of 5 fills 84% of the track.
@@ -92,16 +112,17 @@ describe('renderProSummary', () => {
     // Ten months with a value have a filled bar; the two withheld ones are dashed and empty.
     expect(html.match(/bgcolor="#4f46e5"/g)).toHaveLength(10);
     expect(html.match(/border:1px dashed/g)).toHaveLength(2);
-    const trendText = text.split('TREND')[1]!.split('RESPONSE RATE')[0]!.trim().split('\n').slice(1);
+    const trendText = text.split('MONTH BY MONTH')[1]!.split('RESPONSE RATE')[0]!.trim().split('\n').slice(1);
     expect(trendText).toHaveLength(12);
-    expect(trendText[0]).toMatch(/^Apr +n = 2 \(fewer than 5: hidden for anonymity\)$/);
-    expect(trendText[1]).toMatch(/^May +n = 0 \(fewer than 5: hidden for anonymity\)$/);
-    expect(trendText[11]).toBe('Mar  █████████████████░░░  4.2 (n = 12, 95% interval 3.8 to 4.6)');
-    expect(visible(html)).toContain('Mar 4.2 (n = 12, 3.8–4.6)');
-    expect(visible(html)).toContain('Apr n = 2 (fewer than 5: hidden for anonymity)');
+    expect(trendText[0]).toMatch(/^Apr +2 answers, too few to show$/);
+    expect(trendText[1]).toMatch(/^May +no answers$/);
+    expect(trendText[11]).toBe('Mar  █████████████████░░░  4.2 · 12 answers, likely 3.8–4.6');
+    expect(visible(html)).toContain('Mar 4.2 · 12 answers, likely 3.8–4.6');
+    expect(visible(html)).toContain('Apr 2 answers, too few to show');
+    expect(visible(html)).toContain('May no answers');
   });
 
-  it('never shows a number for a withheld figure, only its n and why', () => {
+  it('never shows a number for a withheld figure, only its count, and says why once', () => {
     const { html, text } = renderProSummary(withheldSummary());
     const shown = visible(html);
     for (const all of [shown, text]) {
@@ -109,14 +130,16 @@ describe('renderProSummary', () => {
       const rate = '3 of 10 delivered invitations were answered (30%).';
       expect(all).toContain(rate);
       const body = all.replaceAll(rate, '');
-      expect(body).toContain('n = 3 (fewer than 5: hidden for anonymity)');
-      expect(body).toContain('February 2030: n = 2 (fewer than 5: hidden for anonymity)');
-      expect(body).toContain('No comparison: February 2030 had too few answers to show.');
-      // No score anywhere: no decimals, no percentages but the "95%" of the footer, no NPS points.
-      expect(body).not.toMatch(/\d\.\d/);
-      expect(body.replaceAll('95%', '')).not.toMatch(/\d%/);
-      expect(body).not.toMatch(/[+-]\d/);
-      expect(body).not.toContain('interval 3');
+      expect(body).toMatch(/Responsiveness:? 3 answers, too few to show/);
+      expect(body.match(/Not enough answers to show yet: at least 5 are needed, to keep them anonymous\./g)).toHaveLength(1);
+      expect(body.match(/Nothing to compare with: February 2030 had too few answers to show\./g)).toHaveLength(1);
+      expect(body).toContain('Responsiveness since then: 3 answers, too few to show');
+      // No score anywhere: no decimals, no percentages but the "95%" of how to read it, no NPS points.
+      const figures = body.replace(/How to read this: [^]*?anonymous\./, '');
+      expect(figures).not.toMatch(/\d\.\d/);
+      expect(figures).not.toMatch(/\d%/);
+      expect(figures).not.toMatch(/[+-]\d/);
+      expect(figures).not.toContain('likely');
     }
     expect(html).not.toContain('bgcolor="#4f46e5"');
     expect(text).not.toContain('█');
@@ -131,20 +154,23 @@ describe('renderProSummary', () => {
         { audience: 'client', text: 'Four' },
       ],
     });
-    const { html, text } = renderProSummary(model);
+    const { html, text } = renderProSummary({ ...model, commentCount: 7 });
+    expect(text).toContain('WHAT PEOPLE SAID\nThe latest 3 of 7 comments this period, without names. Your agency can read all 7 in Rapport\'s responses export.\n\n');
+    expect(visible(html)).toContain("The latest 3 of 7 comments this period, without names. Your agency can read all 7 in Rapport's responses export.");
     expect(text).toContain('A reporter:\n  One\n\nA colleague:\n  Two\n\nA client:\n  Three\n\n  after a gap\n');
     expect(text).not.toContain('Four');
     expect(html).toContain('<span dir="auto" style="unicode-bidi:isolate;">Three</span><br><br><span dir="auto" style="unicode-bidi:isolate;">after a gap</span>');
     expect(visible(html)).not.toContain('Four');
-    const none = renderProSummary(proSummary({ comments: [] }));
+    expect(renderProSummary(proSummary()).text).toContain("All 2 comments this period, without names. Your agency can also read them in Rapport's responses export.");
+    const none = renderProSummary(proSummary({ comments: [], commentCount: 0 }));
     expect(none.text).not.toContain('WHAT PEOPLE SAID');
     expect(none.html).not.toContain('What people said');
   });
 
   it('shows the commitment, since when, and the responsiveness since then', () => {
     const { html, text } = renderProSummary(proSummary());
-    expect(text).toContain('Since 14 February 2030: “I will answer reporters within two hours.”\nResponsiveness since then: 4.3 (n = 9, 95% interval 3.9 to 4.7)');
-    expect(visible(html)).toContain('Responsiveness since then: 4.3 (n = 9, 95% interval 3.9 to 4.7)');
+    expect(text).toContain('Since 14 February 2030: “I will answer reporters within two hours.”\nResponsiveness since then: 4.3 out of 5, from 9 answers, likely between 3.9 and 4.7');
+    expect(visible(html)).toContain('Responsiveness since then: 4.3 out of 5, from 9 answers, likely between 3.9 and 4.7');
     expect(visible(html)).toContain('Since 14 February 2030 “I will answer reporters within two hours.”');
     expect(renderProSummary(proSummary({ commitment: null })).text).not.toContain('COMMITMENT');
   });
@@ -180,22 +206,27 @@ describe('renderProSummary', () => {
 });
 
 describe('renderAgencySummary', () => {
-  it('lists who needs attention, the movers and the team, with n, intervals and withheld groups', () => {
+  it('lists who needs attention, the movers and the team in plain words, with answers, ranges and withheld groups', () => {
     const { subject, html, text } = renderAgencySummary(agencySummary());
     expect(subject).toBe('Northwind Communications: team responsiveness in March 2030');
     expectMailSafe(html);
     const attention = text.split('NEEDS ATTENTION')[1]!.split('BIGGEST MOVERS')[0]!;
-    expect(attention).toContain('- Omar Haddad: 2.6 (n = 8, 95% interval 2.1 to 3.1); before: 3.9 (n = 10, 95% interval 3.5 to 4.3); down (intervals separate)');
+    expect(attention).toContain(
+      '- Omar Haddad: 2.6 out of 5, from 8 answers, likely between 2.1 and 3.1; February 2030: 3.9 out of 5, from 10 answers, likely between 3.5 and 4.3; down, a real change',
+    );
     expect(attention).not.toContain('Jane');
     const movers = text.split('BIGGEST MOVERS')[1]!.split('TEAM')[0]!;
     expect(movers).toContain('Jane Doe: 4.2');
-    expect(movers).toContain('up (intervals separate)');
+    expect(movers).toContain('up, a real change');
     for (const body of [text, visible(html)]) {
       expect(body).toContain('Li Wei');
-      expect(body).toContain('n = 3 (fewer than 5: hidden for anonymity)');
+      expect(body).toContain('3 answers, too few to show');
+      expect(body.match(/How to read this: /g)).toHaveLength(1);
+      expect(body).not.toMatch(/n = |interval|hidden for anonymity/);
     }
     // Li Wei's current figure is withheld: no number appears between the name and the count.
-    expect(text).toMatch(/- Li Wei: n = 3 \(fewer than 5: hidden for anonymity\); before: 4\.0/);
+    expect(text).toContain('- Li Wei: 3 answers, too few to show; February 2030: 4.0 out of 5, from 6 answers');
+    expect(visible(html)).toContain('Pro March 2030 February 2030 Change Answers');
     expect(html).toContain('▲ up');
     expect(html).toContain('▼ down');
   });
@@ -213,7 +244,7 @@ describe('renderAgencySummary', () => {
   it('says so when a list is empty', () => {
     const { text } = renderAgencySummary(agencySummary({ needAttention: [], movers: [] }));
     expect(text).toContain('No pros need attention this period.');
-    expect(text).toContain('No separated changes this period.');
+    expect(text).toContain('No real changes this period.');
   });
 });
 

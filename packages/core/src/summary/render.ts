@@ -11,9 +11,12 @@ import type { AgencySummary, AgencySummaryRow, Figure, HeadlineFigure, ProSummar
  * - Tables and inline styles only: no <style>, no SVG, no images, no script, nothing remote.
  *   One centred column of at most 600px (a fixed 600px table for Outlook's Word engine).
  * - The trend is horizontal bars: a table cell whose width is the score's share of 5.
- * - Every figure shows its n and, where there is one, its 95% interval. A withheld figure shows
- *   only its n and why ("fewer than k: hidden for anonymity"), never a number.
- * - A change is called only when the model says `up` or `down` (the intervals separate).
+ * - Plain words, each figure explained once ("How to read this", near the top): a figure reads
+ *   "4.2 out of 5, from 12 answers, likely between 3.8 and 4.6" (its n and 95% interval). A
+ *   withheld figure shows only its count ("3 answers, too few to show", "no answers"), never a number.
+ * - A change is called only when the model says `up` or `down` (the intervals separate); when the
+ *   period before has nothing to compare with, one sentence says so, once.
+ * - The comments say how many there were and where the rest are (the agency's responses).
  * - Every string from the model is untrusted: names, labels and the commitment become one line,
  *   comments keep their line breaks but lose control characters, and all of it is HTML-escaped;
  *   long unbroken words wrap instead of widening the layout. Names, the commitment and comments
@@ -47,35 +50,64 @@ function number(value: number, unit: Unit): string {
   }
 }
 
-function interval(ci: [number, number], unit: Unit): string {
-  return `95% interval ${number(ci[0], unit)} to ${number(ci[1], unit)}`;
+/** "4.2 out of 5", "83%", "+42". */
+const valueText = (value: number, unit: Unit) => (unit === 'mean5' ? `${number(value, unit)} out of 5` : number(value, unit));
+
+const answers = (n: number) => (n === 1 ? '1 answer' : `${n} answers`);
+
+/**
+ * A withheld figure in a few words: "no answers", or its count and that it is not shown
+ * ("3 answers, too few to show"); why is said once, in "How to read this".
+ */
+export function withheldText(n: number): string {
+  return n === 0 ? 'no answers' : `${answers(n)}, too few to show`;
 }
 
-/** "n = 2 (fewer than 5: hidden for anonymity)": the only thing a withheld figure says. */
-export function withheldText(n: number, k: number): string {
-  return `n = ${n} (fewer than ${k}: hidden for anonymity)`;
+/** Said once above the headline scores when none can be shown for having too few answers. */
+function withheldNote(headline: HeadlineFigure[], k: number): string | null {
+  return headline.every((h) => h.current.withheld) && headline.some((h) => h.current.n > 0)
+    ? `Not enough answers to show yet: at least ${k} are needed, to keep them anonymous.`
+    : null;
 }
 
 /** The figure's value, or null when withheld. */
 const valueOf = (f: Figure): number | null => (f.withheld ? null : f.value);
 
-/** The figure's n and interval, e.g. "n = 12, 95% interval 3.8 to 4.6". */
-function details(f: Figure, unit: Unit, k: number): string {
-  if (f.withheld) return withheldText(f.n, k);
-  return f.ci ? `n = ${f.n}, ${interval(f.ci, unit)}` : `n = ${f.n}, no interval with so few answers`;
+/** A shown figure's basis: "from 12 answers, likely between 3.8 and 4.6". */
+function basis(f: Extract<Figure, { withheld: false }>, unit: Unit): string {
+  const range = f.ci ? `, likely between ${number(f.ci[0], unit)} and ${number(f.ci[1], unit)}` : ', too few for a likely range';
+  return `from ${answers(f.n)}${range}`;
 }
 
-/** Whole figure on one line: "4.2 (n = 12, 95% interval 3.8 to 4.6)" or the withheld text. */
-function figureLine(f: Figure, unit: Unit, k: number): string {
-  return f.withheld ? withheldText(f.n, k) : `${number(f.value, unit)} (${details(f, unit, k)})`;
+/** Whole figure on one line: "4.2 out of 5, from 12 answers, likely between 3.8 and 4.6", or the withheld words. */
+function figureLine(f: Figure, unit: Unit): string {
+  return f.withheld ? withheldText(f.n) : `${valueText(f.value, unit)}, ${basis(f, unit)}`;
 }
 
-function changeText(change: 'up' | 'down' | 'none', previous: Figure | null, previousLabel: string): string {
-  if (change === 'up') return `Up since ${previousLabel}: the intervals do not overlap.`;
-  if (change === 'down') return `Down since ${previousLabel}: the intervals do not overlap.`;
-  if (!previous) return `No comparison: nothing to compare with in ${previousLabel}.`;
-  if (previous.withheld) return `No comparison: ${previousLabel} had too few answers to show.`;
-  return `No clear change since ${previousLabel}: the intervals overlap.`;
+/** The change against the period before, or null when one of the two is not shown (then `comparisonNote` may say so, once). */
+function changeText(h: HeadlineFigure): string | null {
+  if (h.change === 'up') return 'Up: a real change, the likely ranges do not overlap.';
+  if (h.change === 'down') return 'Down: a real change, the likely ranges do not overlap.';
+  if (h.current.withheld || !h.previous || h.previous.withheld) return null;
+  return 'No clear change: the likely ranges overlap.';
+}
+
+/** One sentence, once, when no headline figure of the period before can be compared with. */
+function comparisonNote(headline: HeadlineFigure[], previousLabel: string): string | null {
+  if (headline.some((h) => h.previous && !h.previous.withheld)) return null;
+  return headline.some((h) => h.previous && h.previous.n > 0)
+    ? `Nothing to compare with: ${previousLabel} had too few answers to show.`
+    : `Nothing to compare with: ${previousLabel} had no answers.`;
+}
+
+/** What every figure means, said once near the top of each summary. */
+function howToRead(k: number, nps: boolean): string {
+  return (
+    'How to read this: scores run from 1 (very unresponsive) to 5 (exceptionally responsive). Each comes with the number of answers behind it ' +
+    'and a likely range (95% confidence): the more answers, the narrower the range. A change is called only when the ranges of the two periods do not overlap. ' +
+    (nps ? 'The Net Promoter Score is the share who would recommend you (9 or 10 out of 10) less the share who would not (0 to 6), from -100 to +100. ' : '') +
+    `Scores from fewer than ${k} answers are not shown, to keep the people who answered anonymous.`
+  );
 }
 
 function percentOf(rate: number): string {
@@ -152,44 +184,53 @@ function bar(share: number | null): string {
   );
 }
 
-/** A trend month in a narrow cell: "4.2 (n = 12, 3.8–4.6)", the interval being the 95% one. */
-function trendFigure(f: Figure): string {
-  if (f.withheld) return '';
-  return `${number(f.value, 'mean5')} (n = ${f.n}${f.ci ? `, ${number(f.ci[0], 'mean5')}–${number(f.ci[1], 'mean5')}` : ''})`;
+/** A trend month in a narrow cell: "4.2 · 12 answers, likely 3.8–4.6". */
+function trendFigure(f: Extract<Figure, { withheld: false }>): string {
+  return `${number(f.value, 'mean5')} · ${answers(f.n)}${f.ci ? `, likely ${number(f.ci[0], 'mean5')}–${number(f.ci[1], 'mean5')}` : ''}`;
 }
 
-/** The trend as rows: month, bar (share of 5), then the value with n and interval, or the withheld text. */
-function trendHtml(trend: TrendPoint[], k: number): string {
+/** The trend as rows: month, bar (share of 5), then the value with its answers and range, or the withheld words. */
+function trendHtml(trend: TrendPoint[]): string {
   const cell = `${FONT}font-size:13px;line-height:18px;color:${INK};`;
   const rows = trend.map((p) => {
     const v = valueOf(p.figure);
     const label = `<td width="44" valign="middle" style="width:44px;padding:4px 8px 4px 0;${cell}font-weight:600;${WRAP}">${e(oneLine(p.label))}</td>`;
     const barCell = `<td valign="middle" style="padding:4px 0;">${bar(v === null ? null : v / 5)}</td>`;
-    const text = v === null ? withheldText(p.figure.n, k) : trendFigure(p.figure);
+    const text = p.figure.withheld ? withheldText(p.figure.n) : trendFigure(p.figure);
     const textCell = `<td width="140" valign="middle" style="width:140px;padding:4px 0 4px 10px;${cell}color:${v === null ? MUTED : INK};${WRAP}">${e(text)}</td>`;
     return `<tr>${label}${barCell}${textCell}</tr>`;
   });
   return block(rows, 'table-layout:fixed;');
 }
 
-function headlineHtml(h: HeadlineFigure, previousLabel: string, k: number): string {
+/** The lines under a headline figure: its basis, the period before, the change (each only when there is one). */
+function headlineLines(h: HeadlineFigure, previousLabel: string, comparable: boolean): { basis: string | null; before: string | null; change: string | null } {
+  return {
+    basis: h.current.withheld ? null : basis(h.current, h.unit),
+    before: comparable && h.previous ? `${previousLabel}: ${figureLine(h.previous, h.unit)}` : null,
+    change: changeText(h),
+  };
+}
+
+function headlineHtml(h: HeadlineFigure, previousLabel: string, comparable: boolean): string {
   const big = h.current.withheld
-    ? `<span style="font-size:15px;line-height:22px;font-weight:400;color:${MUTED};">${e(withheldText(h.current.n, k))}</span>`
-    : e(number(h.current.value, h.unit));
-  const lines = [
-    h.current.withheld ? '' : details(h.current, h.unit, k),
-    h.previous ? `${previousLabel}: ${figureLine(h.previous, h.unit, k)}` : '',
-    changeText(h.change, h.previous, previousLabel),
-  ].filter(Boolean);
+    ? `<span style="font-size:15px;line-height:22px;font-weight:400;color:${MUTED};">${e(withheldText(h.current.n))}</span>`
+    : e(valueText(h.current.value, h.unit));
+  const { basis: basisLine, before, change } = headlineLines(h, previousLabel, comparable);
   const arrow = h.change === 'up' ? '▲ ' : h.change === 'down' ? '▼ ' : '';
   const changeColor = h.change === 'up' ? '#047857' : h.change === 'down' ? '#b91c1c' : MUTED;
+  const lines = [
+    ...(basisLine ? [{ html: e(basisLine), color: MUTED }] : []),
+    ...(before ? [{ html: e(before), color: MUTED }] : []),
+    ...(change ? [{ html: e(arrow + change), color: changeColor }] : []),
+  ];
   return block(
     [
       `<tr><td style="padding:12px 14px 2px 14px;${FONT}font-size:14px;line-height:20px;font-weight:600;color:${MUTED};${WRAP}">${e(oneLine(h.label))}</td></tr>`,
-      `<tr><td style="padding:0 14px 4px 14px;${FONT}font-size:28px;line-height:34px;font-weight:700;color:#111827;${WRAP}">${big}</td></tr>`,
+      `<tr><td style="padding:0 14px ${lines.length ? 4 : 12}px 14px;${FONT}font-size:28px;line-height:34px;font-weight:700;color:#111827;${WRAP}">${big}</td></tr>`,
       ...lines.map(
         (line, i) =>
-          `<tr><td style="padding:0 14px ${i === lines.length - 1 ? 12 : 2}px 14px;${FONT}font-size:13px;line-height:19px;color:${i === lines.length - 1 ? changeColor : MUTED};${WRAP}">${i === lines.length - 1 ? e(arrow) : ''}${e(line)}</td></tr>`,
+          `<tr><td style="padding:0 14px ${i === lines.length - 1 ? 12 : 2}px 14px;${FONT}font-size:13px;line-height:19px;color:${line.color};${WRAP}">${line.html}</td></tr>`,
       ),
     ],
     'border:1px solid #e5e7eb;border-radius:8px;',
@@ -235,12 +276,8 @@ function footLinks(moreUrl: string, preferencesUrl: string | undefined): string[
   return [...(safeUrl(moreUrl) ? [`See more in Rapport: ${moreUrl}`] : []), ...(preferences ? [`${PREFERENCES_TEXT}: ${preferences}`] : [])];
 }
 
-function footerLines(agencyName: string, k: number): string[] {
-  return [
-    `Sent by Rapport for ${agencyName}.`,
-    `Every figure shows how many answers it rests on (n). Groups with fewer than ${k} answers show only that count, to keep respondents anonymous.`,
-    'A change is called a change only when the 95% intervals of the two periods do not overlap.',
-  ];
+function footerLines(agencyName: string): string[] {
+  return [`Sent by Rapport for ${agencyName}.`];
 }
 
 // ---------------------------------------------------------------- the pro's summary
@@ -259,34 +296,47 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
   const head = model.headline.find((h) => h.key === 'responsiveness');
   const subject =
     head && !head.current.withheld
-      ? subjectLine(`Your responsiveness in ${period}: ${number(head.current.value, 'mean5')} (n = ${head.current.n})`)
+      ? subjectLine(`Your responsiveness in ${period}: ${valueText(head.current.value, 'mean5')} from ${answers(head.current.n)}`)
       : subjectLine(`Your Rapport summary for ${period}`);
 
   const title = `Your responsiveness, ${period}`;
   const intro = `Hi ${pro}, here is how the reporters, colleagues and clients you worked with rated you in ${period}, compared with ${previousLabel}.`;
+  const reading = howToRead(k, model.headline.some((h) => h.key === 'nps'));
+  const notes = [withheldNote(model.headline, k), comparisonNote(model.headline, previousLabel)].filter((n): n is string => n !== null);
+  const comparable = comparisonNote(model.headline, previousLabel) === null;
 
   const rr = model.responseRate;
+  // Answers count in the month of their batch: a pooled batch released now holds answers to earlier
+  // months' invitations, so they can outnumber this period's invitations; then no rate is given.
   const rateText =
     rr.rate === null
       ? 'No survey invitations were delivered in this period.'
-      : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.rate)}).`;
+      : rr.responses > rr.delivered
+        ? `${answers(rr.responses)} counted this period, some to earlier surveys (held back until enough people had answered), and ${rr.delivered} invitations delivered.`
+        : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.rate)}).`;
 
   const weakest = model.weakest;
   const weakestIntro = weakest
-    ? `${oneLine(weakest.label)}: ${weakest.mean.toFixed(1)} out of 5 (n = ${weakest.n}), your lowest score this period.`
-    : `No dimension had at least ${k} answers this period, so there is no focus area yet.`;
+    ? `${oneLine(weakest.label)}: ${weakest.mean.toFixed(1)} out of 5 from ${answers(weakest.n)}, your lowest score this period.`
+    : `No part of the survey had at least ${k} answers this period, so there is no focus area yet.`;
   const weakestQuestion = weakest ? `The statement they rated: “${word(weakest.dimension, pro)}”` : '';
   const tips = weakest?.tips.map((t) => oneLine(t.text)) ?? [];
 
   const comments = model.comments.slice(0, 3).map((c) => ({ who: AUDIENCE_LABELS[c.audience] ?? 'Someone', lines: commentLines(c.text) }));
+  const total = Math.max(model.commentCount, comments.length);
+  // Where the comments are: the pro sees a few; the agency reads them all in its responses (API and CSV export).
+  const commentsWhere =
+    total > comments.length
+      ? `The latest ${comments.length} of ${total} comments this period, without names. Your agency can read all ${total} in Rapport's responses export.`
+      : `${total === 1 ? 'The one comment' : `All ${total} comments`} this period, without names. Your agency can also read ${total === 1 ? 'it' : 'them'} in Rapport's responses export.`;
   const commitment = model.commitment
     ? {
         text: isolate(model.commitment.text),
         since: dateLabel(model.commitment.since),
-        score: `Responsiveness since then: ${figureLine(model.commitment.responsiveness, 'mean5', k)}`,
+        score: `Responsiveness since then: ${figureLine(model.commitment.responsiveness, 'mean5')}`,
       }
     : null;
-  const footer = footerLines(agency, k);
+  const footer = footerLines(agency);
 
   // ---- text part
   const textBar = (v: number | null) => {
@@ -299,18 +349,21 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
     '',
     intro,
     '',
-    'HEADLINE SCORES',
-    ...model.headline.flatMap((h) => [
-      `${oneLine(h.label)}: ${figureLine(h.current, h.unit, k)}`,
-      ...(h.previous ? [`  ${previousLabel}: ${figureLine(h.previous, h.unit, k)}`] : []),
-      `  ${changeText(h.change, h.previous, previousLabel)}`,
-    ]),
+    reading,
     '',
-    'TREND (mean responsiveness, 1–5)',
-    ...model.trend.map((p) => {
-      const v = valueOf(p.figure);
-      return `${oneLine(p.label).padEnd(4)} ${textBar(v)}  ${v === null ? withheldText(p.figure.n, k) : figureLine(p.figure, 'mean5', k)}`;
+    'HEADLINE SCORES',
+    ...notes,
+    ...model.headline.flatMap((h) => {
+      const lines = headlineLines(h, previousLabel, comparable);
+      return [
+        `${oneLine(h.label)}: ${figureLine(h.current, h.unit)}`,
+        ...(lines.before ? [`  ${lines.before}`] : []),
+        ...(lines.change ? [`  ${lines.change}`] : []),
+      ];
     }),
+    '',
+    'MONTH BY MONTH (responsiveness, out of 5)',
+    ...model.trend.map((p) => `${oneLine(p.label).padEnd(4)} ${textBar(valueOf(p.figure))}  ${p.figure.withheld ? withheldText(p.figure.n) : trendFigure(p.figure)}`),
     '',
     'RESPONSE RATE',
     rateText,
@@ -319,7 +372,7 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
     weakestIntro,
     ...(weakest ? [weakestQuestion, '', 'What to try next:', ...tips.map((t, i) => `${i + 1}. ${t}`)] : []),
     ...(comments.length
-      ? ['', 'WHAT PEOPLE SAID', ...comments.flatMap((c) => [`${c.who}:`, ...c.lines.map((l) => (l ? `  ${l}` : '')), ''])]
+      ? ['', 'WHAT PEOPLE SAID', commentsWhere, '', ...comments.flatMap((c) => [`${c.who}:`, ...c.lines.map((l) => (l ? `  ${l}` : '')), ''])]
       : ['']),
     ...(commitment ? ['YOUR COMMITMENT', `Since ${commitment.since}: “${commitment.text}”`, commitment.score, ''] : []),
     '--',
@@ -330,11 +383,13 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
 
   // ---- HTML part
   const body = [
+    small(e(reading)),
     heading('Headline scores'),
-    ...model.headline.map((h) => headlineHtml(h, previousLabel, k)),
-    heading('Trend'),
-    small(e('Mean responsiveness per month (1–5), with n and the 95% interval in brackets; each bar shows the share of 5.')),
-    model.trend.length ? trendHtml(model.trend, k) : paragraph(e('No months to show yet.')),
+    ...notes.map((n) => paragraph(e(n))),
+    ...model.headline.map((h) => headlineHtml(h, previousLabel, comparable)),
+    heading('Month by month'),
+    small(e('Your responsiveness each month, out of 5; each bar fills the share of 5.')),
+    model.trend.length ? trendHtml(model.trend) : paragraph(e('No months to show yet.')),
     heading('Response rate'),
     paragraph(e(rateText)),
     heading('Where to focus'),
@@ -356,6 +411,7 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
     ...(comments.length
       ? [
           heading('What people said'),
+          small(e(commentsWhere)),
           ...comments.map((c) =>
             quote(
               `<span style="font-size:13px;font-weight:600;color:${MUTED};">${e(c.who)}</span><br>${c.lines.map((l) => e(isolate(l))).join('<br>')}`,
@@ -383,19 +439,19 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
 
 // ---------------------------------------------------------------- the agency's summary
 
-function rowSummary(r: AgencySummaryRow, k: number, previousWord = 'before'): string {
-  const now = figureLine(r.responsiveness, 'mean5', k);
-  const before = r.previous ? `; ${previousWord}: ${figureLine(r.previous, 'mean5', k)}` : '';
-  const change = r.change === 'up' ? '; up (intervals separate)' : r.change === 'down' ? '; down (intervals separate)' : '';
+function rowSummary(r: AgencySummaryRow, previousLabel: string): string {
+  const now = figureLine(r.responsiveness, 'mean5');
+  const before = r.previous ? `; ${previousLabel}: ${figureLine(r.previous, 'mean5')}` : '';
+  const change = r.change === 'up' ? '; up, a real change' : r.change === 'down' ? '; down, a real change' : '';
   return `${isolate(r.name)}: ${now}${before}${change}`;
 }
 
-function rowList(rows: AgencySummaryRow[], k: number): string {
+function rowList(rows: AgencySummaryRow[], previousLabel: string): string {
   return block(
     rows.map(
       (r) =>
         `<tr><td width="20" valign="top" style="width:20px;padding:0 0 8px 0;${FONT}font-size:15px;line-height:22px;color:${MUTED};">•</td>` +
-        `<td valign="top" style="padding:0 0 8px 0;${FONT}font-size:15px;line-height:22px;color:${INK};${WRAP}">${e(rowSummary(r, k))}</td></tr>`,
+        `<td valign="top" style="padding:0 0 8px 0;${FONT}font-size:15px;line-height:22px;color:${INK};${WRAP}">${e(rowSummary(r, previousLabel))}</td></tr>`,
     ),
     'table-layout:fixed;',
   );
@@ -410,10 +466,12 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
   const k = model.anonymityThreshold;
   const agency = isolate(model.agencyName);
   const period = oneLine(model.period.label);
+  const previousLabel = oneLine(model.previousPeriodLabel);
   const subject = subjectLine(`${oneLine(model.agencyName)}: team responsiveness in ${period}`);
   const title = `Team responsiveness, ${period}`;
-  const intro = `How the reporters, colleagues and clients of ${agency} rated your team in ${period}, compared with the period before.`;
-  const footer = footerLines(agency, k);
+  const intro = `How the reporters, colleagues and clients of ${agency} rated your team in ${period}, compared with ${previousLabel}.`;
+  const reading = howToRead(k, false);
+  const footer = footerLines(agency);
   const none = (what: string) => `No ${what} this period.`;
 
   const text = plainText([
@@ -421,16 +479,16 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
     '',
     intro,
     '',
-    'NEEDS ATTENTION (mean below 3, or down)',
-    ...(model.needAttention.length ? model.needAttention.map((r) => `- ${rowSummary(r, k)}`) : [none('pros need attention')]),
+    reading,
+    '',
+    'NEEDS ATTENTION (below 3 out of 5, or down)',
+    ...(model.needAttention.length ? model.needAttention.map((r) => `- ${rowSummary(r, previousLabel)}`) : [none('pros need attention')]),
     '',
     'BIGGEST MOVERS',
-    ...(model.movers.length ? model.movers.map((r) => `- ${rowSummary(r, k)}`) : [none('separated changes')]),
+    ...(model.movers.length ? model.movers.map((r) => `- ${rowSummary(r, previousLabel)}`) : [none('real changes')]),
     '',
     'TEAM',
-    ...(model.team.length
-      ? model.team.map((r) => `- ${rowSummary(r, k)}; ${r.responses} response${r.responses === 1 ? '' : 's'}`)
-      : [none('responses')]),
+    ...(model.team.length ? model.team.map((r) => `- ${rowSummary(r, previousLabel)}`) : [none('answers')]),
     '',
     '--',
     ...footer,
@@ -444,13 +502,13 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
     `<td align="${align}" valign="top" style="padding:8px 6px 8px 0;border-bottom:1px solid #f3f4f6;${FONT}font-size:13px;line-height:18px;color:${INK};text-align:${align};${WRAP}${style}">${html}</td>`;
   const cellFigure = (f: Figure | null) => {
     if (!f) return `<span style="color:${MUTED};">–</span>`;
-    if (f.withheld) return `<span style="color:${MUTED};">${e(withheldText(f.n, k))}</span>`;
-    return `<strong>${e(number(f.value, 'mean5'))}</strong><br><span style="color:${MUTED};">${e(details(f, 'mean5', k))}</span>`;
+    if (f.withheld) return `<span style="color:${MUTED};">${e(withheldText(f.n))}</span>`;
+    return `<strong>${e(number(f.value, 'mean5'))}</strong><br><span style="color:${MUTED};">${e(basis(f, 'mean5'))}</span>`;
   };
   const teamTable = model.team.length
     ? block(
         [
-          `<tr>${th('Pro', '24%')}${th('This period', '28%')}${th('Before', '22%')}${th('Change', '12%')}${th('Answers', '14%', 'right')}</tr>`,
+          `<tr>${th('Pro', '24%')}${th(period, '28%')}${th(previousLabel, '22%')}${th('Change', '12%')}${th('Answers', '14%', 'right')}</tr>`,
           ...model.team.map(
             (r) =>
               `<tr>${td(e(isolate(r.name)), 'left', 'font-weight:600;')}${td(cellFigure(r.responsiveness))}${td(cellFigure(r.previous))}` +
@@ -459,14 +517,15 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
         ],
         'table-layout:fixed;',
       )
-    : paragraph(e(none('responses')));
+    : paragraph(e(none('answers')));
 
   const body = [
+    small(e(reading)),
     heading('Needs attention'),
-    small(e('Mean responsiveness below 3, or a drop whose intervals separate, among pros with enough answers to show.')),
-    model.needAttention.length ? rowList(model.needAttention, k) : paragraph(e(none('pros need attention'))),
+    small(e('Pros scoring below 3 out of 5, or with a real drop, among those with enough answers to show.')),
+    model.needAttention.length ? rowList(model.needAttention, previousLabel) : paragraph(e(none('pros need attention'))),
     heading('Biggest movers'),
-    model.movers.length ? rowList(model.movers, k) : paragraph(e(none('separated changes'))),
+    model.movers.length ? rowList(model.movers, previousLabel) : paragraph(e(none('real changes'))),
     heading('Team'),
     teamTable,
   ];

@@ -190,7 +190,7 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect(await summariesAt(new Date('2030-03-11T10:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T10:00:00.000Z', agenciesDue: 2, agenciesQueued: 0 }, kinds: [] });
     const inbox = await sesEmails({ to: email });
     expect(inbox).toHaveLength(1);
-    expect(inbox[0]!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.3 (n = 3)');
+    expect(inbox[0]!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.3 out of 5 from 3 answers');
     expect(inbox[0]!.body.html).toContain('Jane Doe');
   });
 
