@@ -27,10 +27,12 @@ describe('commitments', () => {
     const ref = { roundId: round.body.surveyId, invitationId: data[0].invitationId };
     await queue.drain();
     const [mail] = await sesEmails({ to: email });
-    expect(mail!.body.text).toContain('here is what Jane Doe is changing: “I will answer reporters within two hours”');
+    // A first-time recipient is not told "last time you told us": the neutral sentence.
+    expect(mail!.body.text).toContain('After earlier feedback, Jane Doe is working on this: “I will answer reporters within two hours”');
+    expect(mail!.body.text).not.toContain('Last time');
 
     const page = await (await f.app.request(`/s/${signInvitationToken(deps.linkSecret, ref)}`)).text();
-    expect(page).toContain('here is what <bdi>Jane Doe</bdi> is changing: “<bdi>I will answer reporters within two hours</bdi>”');
+    expect(page).toContain('After earlier feedback, <bdi>Jane Doe</bdi> is working on this: “<bdi>I will answer reporters within two hours</bdi>”');
     // The round took the early warnings on from the settings; on an anonymous round the page says
     // what a warning sends and that it goes only where at least k (5) of the audience were asked.
     expect(page).toContain(

@@ -190,14 +190,16 @@ describe('survey rounds over the API', () => {
   });
 
   it('answers 202 when the queue is down (stubbed queue fault): the round stands and its invitations wait pending', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // The logger (Powertools) writes its JSON lines to stderr.
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const down = testDeps({ queue: { enqueue: async () => Promise.reject(new Error('queue unavailable')) } });
     const f = await agencyFixture(down);
     const campaignId = await campaign(f);
     const res = await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: [{ email: `q-${f.agencyId.slice(-8).toLowerCase()}@news.example`, audience: 'client' }] } });
     expect(res.status).toBe(202);
     expect((await f.call('GET', `/v1/surveys/${res.body.surveyId}`)).body.counts).toMatchObject({ pending: 1 });
-    expect(JSON.parse(errors.mock.calls[0]![0] as string)).toMatchObject({ message: 'invitations not queued', roundId: res.body.surveyId });
+    const lines = errors.mock.calls.map(([chunk]) => JSON.parse(String(chunk)));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'invitations not queued', roundId: res.body.surveyId, error: { name: 'Error', message: 'queue unavailable' } }));
     errors.mockRestore();
   });
 
