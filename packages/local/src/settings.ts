@@ -50,6 +50,8 @@ export interface LocalSettings {
   sesEndpoint?: string;
   /** Absolute; undefined with `--in-memory`. */
   dataDir: string | undefined;
+  /** DATA_DIR, absolute, even with `--in-memory`: where the state file tells the CLIs how to reach this instance. */
+  stateDir: string;
   /** How often reminders, round closing and lost jobs are looked at. */
   jobsIntervalMs: number;
 }
@@ -81,6 +83,7 @@ export function readLocalSettings(
     sesPort: s.SES_PORT,
     ...(s.SES_ENDPOINT !== undefined ? { sesEndpoint: s.SES_ENDPOINT } : {}),
     dataDir: args.includes('--in-memory') ? undefined : resolve(cwd, s.DATA_DIR),
+    stateDir: resolve(cwd, s.DATA_DIR),
     jobsIntervalMs: s.JOBS_INTERVAL_SECONDS * 1000,
   };
 }

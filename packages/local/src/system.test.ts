@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, isPortFree } from './engines/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,11 +67,16 @@ describe('startLocalSystem', () => {
 });
 
 describe('npm start (the CLI)', () => {
+  // Each run's DATA_DIR, for its state file: never the repository's `.data`.
+  const dataDirs = mkdtempSync(join(tmpdir(), 'rapport-start-'));
+  afterAll(() => rmSync(dataDirs, { recursive: true, force: true }));
+
   /** Runs the root `npm start` script, in its own process group so a failed test can kill all of it. */
   function runCli(env: Record<string, string>, args: string[] = ['--in-memory']) {
+    const dataDir = mkdtempSync(join(dataDirs, 'run-'));
     const child = spawn('npm', ['start', '--silent', '--', ...args], {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      env: { ...process.env, DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -87,7 +92,7 @@ describe('npm start (the CLI)', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, exited, killGroup, output: () => ({ stdout, stderr }) };
+    return { child, exited, killGroup, dataDir, output: () => ({ stdout, stderr }) };
   }
 
   it('starts, answers /health, and exits 0 on SIGTERM without leaving Java behind', async () => {
