@@ -93,6 +93,16 @@ describe('the CLIs find the running instance', { timeout: 120_000 }, () => {
     expect(link.startsWith(`${system.urls.api}/s/`)).toBe(true);
     expect((await fetch(link)).status).toBe(200);
   });
+
+  it('a second start for the same DATA_DIR is refused; stop() removes the state file, and the CLIs then say nothing runs', async () => {
+    const ports = { port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() };
+    await expect(startLocalSystem({ ...ports, stateDir, env: {} })).rejects.toThrow(
+      `Rapport is already running for ${stateDir} (pid ${process.pid}, ${system.urls.api}); stop it first, or set DATA_DIR to another folder to run a second one.`,
+    );
+    await system.stop();
+    expect(readInstanceFile(stateDir)).toBeUndefined();
+    expect((await tool('admin', ['create-agency', '--name', 'X'], stateDir)).stderr).toMatch(/^No Rapport is running for /);
+  });
 });
 
 describe('the CLIs with no instance running', { timeout: 60_000 }, () => {
@@ -103,6 +113,7 @@ describe('the CLIs with no instance running', { timeout: 60_000 }, () => {
     const none = await tool('admin', ['create-agency', '--name', 'X'], stateDir);
     expect(none.code).toBe(1);
     expect(none.stderr.trim()).toBe(`No Rapport is running for ${stateDir}: start one with \`npm start\` in another terminal (or set DATA_DIR to the folder of the one running).`);
+    expect(none.stdout).toBe('');
     const usage = await tool('job', ['scheduled', '--at', 'tomorrow'], stateDir);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^--at must be an ISO 8601 time/);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, deliver, LEASE_MS, leaseIndex, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
 import { answerLostMailer, dynamoDbLocalPids } from '@rapport/testing';
+import { readInstanceFile } from './instance';
 import { startLocalSystem } from './system';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -49,6 +50,23 @@ describe('startLocalSystem', () => {
     }
     expect(isAlive(system.dynamoDbPid)).toBe(false);
     for (const port of Object.values(p)) expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('reports every taken port in one sentence, before starting anything', async () => {
+    const p = await ports();
+    const blockers = [p.port, p.sesPort, p.dynamoDbPort].map((port) => {
+      const server: Server = createServer();
+      return new Promise<Server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+    });
+    const servers = await Promise.all(blockers);
+    try {
+      await expect(startLocalSystem({ ...p, env: {} })).rejects.toThrow(
+        `Ports ${p.port} (PORT), ${p.sesPort} (SES_PORT) and ${p.dynamoDbPort} (DYNAMODB_PORT) are already in use; set those variables to other ports.`,
+      );
+      expect(dynamoDbLocalPids(p.dynamoDbPort)).toEqual([]);
+    } finally {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    }
   });
 
   it('stops what it started when a later step fails', async () => {
@@ -112,10 +130,13 @@ describe('npm start (the CLI)', () => {
       expect(cli.output().stdout).toContain(`http://localhost:${p.port}/docs`);
       expect(cli.output().stdout).toContain('in memory');
       expect(dynamoDbLocalPids(p.dynamoDbPort)).toHaveLength(1);
+      // In memory, the state file the CLIs read is in DATA_DIR all the same.
+      expect(readInstanceFile(cli.dataDir)).toMatchObject({ dataDir: null, endpoints: { api: `http://localhost:${p.port}`, dynamodb: `http://127.0.0.1:${p.dynamoDbPort}` } });
 
       // To npm only, as a process manager or `docker stop` would send it.
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
+      expect(readInstanceFile(cli.dataDir)).toBeUndefined();
     } finally {
       cli.killGroup();
     }
