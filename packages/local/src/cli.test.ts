@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '@rapport/testing';
 import { freePort } from './engines/ports';
-import { INSTANCE_FILE, readInstanceFile } from './instance';
+import { connectToInstance } from './cli';
+import { INSTANCE_FILE, readInstanceFile, writeInstanceFile } from './instance';
 import { startLocalSystem, type LocalSystem } from './system';
 
 /** A CLI as a newcomer runs it: nothing set but DATA_DIR, the folder `npm start` was given. */
@@ -119,6 +120,12 @@ describe('the CLIs with no instance running', { timeout: 60_000 }, () => {
     expect(usage.stderr).toMatch(/^--at must be an ISO 8601 time/);
   });
 
+  it('job: an explicit DYNAMODB_ENDPOINT without SES_ENDPOINT never falls back to AWS SES', async () => {
+    const res = await runTool('packages/local/src/job.ts', ['scheduled'], { DATA_DIR: stateDir, DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', SES_ENDPOINT: '' });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe('Set SES_ENDPOINT too when DYNAMODB_ENDPOINT is set (or give --aws to send through AWS).');
+  });
+
   it('see through the state file a crashed instance left behind', async () => {
     // A pid no process has: the one of a short-lived process that has exited.
     const { pid } = spawnSync('true');
@@ -126,5 +133,46 @@ describe('the CLIs with no instance running', { timeout: 60_000 }, () => {
     const stale = await tool('job', ['scheduled'], stateDir);
     expect(stale.code).toBe(1);
     expect(stale.stderr.trim()).toBe(`The Rapport that ran for ${stateDir} (pid ${pid}) has stopped: start it again with \`npm start\`.`);
+  });
+});
+
+describe('connectToInstance', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rapport-connect-'));
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+  const state = {
+    pid: process.pid,
+    startedAt: '2026-12-01T09:00:00.000Z',
+    dataDir: null,
+    table: 'rapport-elsewhere',
+    region: 'eu-west-1',
+    publicUrl: 'http://localhost:3100',
+    mailFrom: 'surveys@elsewhere.example',
+    linkSecret: 'a-link-secret-of-the-running-instance-0123456789',
+    endpoints: { api: 'http://localhost:3100', dynamodb: 'http://127.0.0.1:8100', ses: 'http://127.0.0.1:8105' },
+    ports: { api: 3100, dynamodb: 8100, ses: 8105 },
+  };
+  beforeAll(() => writeInstanceFile(stateDir, state));
+
+  it('takes everything from the running instance, under the variables the caller set', () => {
+    const { config, instance } = connectToInstance({ env: { DATA_DIR: stateDir, TABLE_NAME: 'rapport-mine', PUBLIC_URL: '' }, cwd: '/' });
+    expect(instance).toEqual(state);
+    expect(config).toMatchObject({
+      table: 'rapport-mine',
+      region: 'eu-west-1',
+      dynamoEndpoint: 'http://127.0.0.1:8100',
+      sesEndpoint: 'http://127.0.0.1:8105',
+      publicUrl: 'http://localhost:3100',
+      mailFrom: 'surveys@elsewhere.example',
+      linkSecret: state.linkSecret,
+    });
+  });
+
+  it('reads no state file with an explicit DYNAMODB_ENDPOINT or --aws', () => {
+    const explicit = connectToInstance({ env: { DATA_DIR: stateDir, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9000' }, cwd: '/' });
+    expect(explicit.instance).toBeUndefined();
+    expect(explicit.config).toMatchObject({ dynamoEndpoint: 'http://127.0.0.1:9000', sesEndpoint: undefined, table: 'rapport', linkSecret: undefined });
+    const aws = connectToInstance({ env: { DATA_DIR: stateDir }, aws: true, cwd: '/' });
+    expect(aws.instance).toBeUndefined();
+    expect(aws.config).toMatchObject({ dynamoEndpoint: undefined, sesEndpoint: undefined });
   });
 });

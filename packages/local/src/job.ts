@@ -1,10 +1,10 @@
 /**
  * `npm run job -- <job> [options]`: runs a scheduled job once, by hand, against the running
- * `npm start` (see connectToInstance; or AWS with `--aws`), sends what it queues, and prints a JSON summary on the
- * last line of stdout. `--at` runs it as if at another time, e.g. to see reminders go out without
+ * `npm start` (see connectToInstance; or AWS with `--aws`), sends what it queues, and prints a
+ * JSON summary on the last line of stdout. `--at` runs it as if at another time, e.g. to see reminders go out without
  * waiting three days.
  */
-import { runScheduledJobs, runSummaries } from '@rapport/core';
+import { ConfigError, runScheduledJobs, runSummaries } from '@rapport/core';
 import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 
@@ -39,7 +39,7 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
   const { config } = connect();
   // Not AWS's SES by accident: an explicit DYNAMODB_ENDPOINT leaves SES to the caller too.
-  if (!values.aws && !config.sesEndpoint) throw new UsageError('Set SES_ENDPOINT too when DYNAMODB_ENDPOINT is set (or give --aws to send through AWS)');
+  if (!values.aws && !config.sesEndpoint) throw new ConfigError('Set SES_ENDPOINT too when DYNAMODB_ENDPOINT is set (or give --aws to send through AWS).');
   // What the summaries sent: the run only queues them, one job per agency, then per pro.
   const mailed = { sent: 0, failed: 0 };
   const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) }, (job, outcome) => {

@@ -3,9 +3,9 @@
  * settings from the environment, a banner, clean shutdown on Ctrl-C / SIGTERM, and one sentence
  * (no stack trace) and exit code 1 when something cannot start.
  */
+import { relative, resolve } from 'node:path';
 import { ConfigError } from '@rapport/core';
 import { EngineError } from './engines/errors';
-import { relative, resolve } from 'node:path';
 import { readLocalSettings, SettingsError, USAGE, type LocalSettings } from './settings';
 import { startLocalSystem, type LocalSystem } from './system';
 
