@@ -26,6 +26,13 @@ describe('readLocalSettings', () => {
     expect(readLocalSettings({}, ['--in-memory'], '/repo')).toMatchObject({ dataDir: undefined, stateDir: '/repo/.data' });
   });
 
+  it('refuses two engines on one port', () => {
+    expect(() => readLocalSettings({ PORT: '8000' }, [])).toThrow('PORT and DYNAMODB_PORT are both 8000; give each its own port.');
+    expect(() => readLocalSettings({ PORT: '9000', DYNAMODB_PORT: '9000', SES_PORT: '9000' }, [])).toThrow('PORT, DYNAMODB_PORT and SES_PORT are all 9000; give each its own port.');
+    // An SES server given by SES_ENDPOINT leaves SES_PORT unused.
+    expect(readLocalSettings({ SES_PORT: '3000', SES_ENDPOINT: 'http://127.0.0.1:9005' }, [], '/repo').port).toBe(3000);
+  });
+
   it('names a bad value in one sentence', () => {
     expect(() => readLocalSettings({ DYNAMODB_PORT: 'eight' }, [])).toThrow(
       'DYNAMODB_PORT must be a port number from 1 to 65535 (got "eight").',

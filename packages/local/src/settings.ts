@@ -77,6 +77,13 @@ export function readLocalSettings(
   const result = v.safeParse(SettingsSchema, picked);
   if (!result.success) throw new SettingsError(result.issues[0].message);
   const s = result.output;
+  const ports: [string, number][] = [['PORT', s.PORT], ['DYNAMODB_PORT', s.DYNAMODB_PORT], ...(s.SES_ENDPOINT === undefined ? [['SES_PORT', s.SES_PORT] as [string, number]] : [])];
+  const clash = ports.find(([, port], i) => ports.findIndex(([, other]) => other === port) < i);
+  if (clash) {
+    const names = ports.filter(([, port]) => port === clash[1]).map(([name]) => name);
+    const both = names.length === 2 ? 'both' : 'all';
+    throw new SettingsError(`${names.slice(0, -1).join(', ')} and ${names.at(-1)} are ${both} ${clash[1]}; give each its own port.`);
+  }
   return {
     port: s.PORT,
     dynamoDbPort: s.DYNAMODB_PORT,
