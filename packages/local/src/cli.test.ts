@@ -26,6 +26,9 @@ describe('the CLIs find the running instance', { timeout: 120_000 }, () => {
   let system: LocalSystem;
   const stateDir = mkdtempSync(join(tmpdir(), 'rapport-cli-'));
   beforeAll(async () => {
+    // Left by a crash whose pid has gone to another process (this one): its port is free, so it does not count.
+    const apiPort = await freePort();
+    writeFileSync(join(stateDir, INSTANCE_FILE), JSON.stringify({ pid: process.pid, endpoints: { api: `http://localhost:${apiPort}` }, ports: { api: apiPort } }));
     // In memory, on ports that are not the defaults, with a table of its own: nothing a CLI could guess.
     system = await startLocalSystem({
       port: await freePort(),

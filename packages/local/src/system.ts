@@ -8,7 +8,7 @@ import { createApp, createDeps, inProcessSendQueue, sendConcurrency, startInProc
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
-import { assertPortsFree } from './engines/ports';
+import { assertPortsFree, isPortFree } from './engines/ports';
 import { startSesLocal } from './engines/ses';
 import { runningInstance, writeInstanceFile } from './instance';
 
@@ -110,7 +110,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   });
   // Fail before the slow part, with everything that stands in the way at once.
   const other = stateDir === undefined ? undefined : runningInstance(stateDir);
-  if (other) {
+  // Its pid alive and its port taken: after a crash the pid alone may have gone to another process.
+  if (other && !(await isPortFree(other.ports.api))) {
     throw new EngineError(`Rapport is already running for ${stateDir} (pid ${other.pid}, ${other.endpoints.api}); stop it first, or set DATA_DIR to another folder to run a second one.`);
   }
   await assertPortsFree([
