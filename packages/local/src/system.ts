@@ -41,8 +41,8 @@ export interface LocalSystemOptions {
   jobsIntervalMs?: number;
   /** Called at most once if DynamoDB Local dies while the system runs (never during `stop()`). */
   onFailure?: (error: EngineError) => void;
-  /** Which Java runs DynamoDB Local. */
-  java?: JavaOptions;
+  /** Which Java runs DynamoDB Local, and with `fullJit` its optimising compiler (see startDynamoDbLocal). */
+  java?: JavaOptions & { fullJit?: boolean };
 }
 
 export interface LocalSystem {

@@ -19,6 +19,12 @@ export interface DynamoDbLocalOptions extends JavaOptions {
   portEnvVar?: string;
   /** How long to wait for the first successful ListTables. Default 30 s. */
   readyTimeoutMs?: number;
+  /**
+   * Let the JIT optimise hot code (C2) too: about 3 s more CPU at start, about a third faster under
+   * sustained load. For an engine that works for minutes (the test run's, the benchmarks'); a
+   * local system, a restart, a short test start quicker without. See quickStartOptions.
+   */
+  fullJit?: boolean;
 }
 
 export interface ExitInfo {
@@ -87,12 +93,13 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./LocalhostDynamoDb.java', import.meta.url));
 
 /**
- * The JIT's first tier only. C2, the optimising compiler, spends seconds of CPU compiling hot code
- * a short local run never pays back: on 2 busy cores a start took 5.6 s of CPU (up to 20 s of wall
- * time, twice in a restart test) and 3.0 s with C1 alone, and 3000 requests took 17 s of Java CPU
- * with C2 against 9 s with C1 alone.
+ * The JIT's first tier only, unless `fullJit`. C2, the optimising compiler, spends seconds of CPU
+ * compiling the start-up's code: on 2 busy cores a start took 5.2 s of Java CPU with it and 1.9 s
+ * without (with the launcher compiled once), so a restart test starting Java twice took 15–20 s.
+ * Under sustained load C2 pays back: 2,000-recipient rounds were created in 3.0–3.9 s with it and
+ * 4.7–5.3 s without, in runs of half a minute.
  */
-const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'];
+const quickStartOptions = (fullJit: boolean | undefined) => (fullJit ? [] : ['-XX:TieredStopAtLevel=1']);
 
 /**
  * The package's `-jar DynamoDBLocal.jar …` command line, run through `LOOPBACK_LAUNCHER` instead:
@@ -100,12 +107,12 @@ const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'];
  * network with any credentials. `compiled` is a folder holding the launcher's class, if it has
  * been compiled; otherwise Java compiles the source at each start.
  */
-function onLoopbackOnly(args: readonly string[], compiled: string | undefined): string[] {
+function onLoopbackOnly(args: readonly string[], compiled: string | undefined, jvmOptions: readonly string[]): string[] {
   const jar = args.indexOf('-jar');
   if (jar < 0) return [...args];
   const jarPath = args[jar + 1]!;
   const classPath = [...(compiled ? [compiled] : []), jarPath, join(dirname(jarPath), 'DynamoDBLocal_lib', '*')].join(delimiter);
-  return [...JVM_OPTIONS, ...args.slice(0, jar), '-cp', classPath, compiled ? 'LocalhostDynamoDb' : LOOPBACK_LAUNCHER, ...args.slice(jar + 2)];
+  return [...jvmOptions, ...args.slice(0, jar), '-cp', classPath, compiled ? 'LocalhostDynamoDb' : LOOPBACK_LAUNCHER, ...args.slice(jar + 2)];
 }
 
 /**
@@ -169,7 +176,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
 
   const compiled = await compiledLauncher(javaCommand, env);
   const spawnJava = createSpawn(wrapperDir, ((_command: string, args: readonly string[], spawnOptions: object) =>
-    nodeSpawn(javaCommand, onLoopbackOnly(args, compiled), { ...spawnOptions, env })) as typeof nodeSpawn);
+    nodeSpawn(javaCommand, onLoopbackOnly(args, compiled, quickStartOptions(options.fullJit)), { ...spawnOptions, env })) as typeof nodeSpawn);
   const child = spawnJava({
     port,
     path: dataDir ?? null,
