@@ -1,8 +1,8 @@
 /**
  * Admin CLI: `npm run admin -- <command> [options]`. Prints progress on stderr and the result as
  * one JSON object on the last line of stdout, so scripts can read it.
- * It reaches DynamoDB Local (the `npm start` one) unless `--aws` is given; DYNAMODB_ENDPOINT,
- * TABLE_NAME and AWS_REGION override.
+ * It reaches the running `npm start` (see connectToInstance) unless `--aws` is given;
+ * DYNAMODB_ENDPOINT, TABLE_NAME and AWS_REGION override.
  */
 import {
   createAgency,
@@ -10,11 +10,10 @@ import {
   createDb,
   getAgency,
   indexProCounters,
-  loadConfig,
   revokeApiKey,
   type Db,
 } from '@rapport/core';
-import { required, toolMain, UsageError } from './cli';
+import { required, toolMain, UsageError, type Connection } from './cli';
 
 const usage = `Usage: npm run admin -- <command> [options]
 
@@ -25,30 +24,40 @@ Commands:
   index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
 
 Options:
-  --aws     use DynamoDB on AWS (default: DynamoDB Local on DYNAMODB_PORT, 8000)
+  --aws     use DynamoDB on AWS (default: the \`npm start\` running for DATA_DIR, .data)
   --help    show this help`;
 
-async function run(db: Db, command: string | undefined, values: Record<string, string | boolean | undefined>) {
+async function run(command: string | undefined, values: Record<string, string | boolean | undefined>, connect: () => Connection) {
   const now = new Date();
+  // Opened once the arguments are known good, so a mistake in them is reported even with no instance running.
+  const open = (): Db => {
+    const { config } = connect();
+    return createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table });
+  };
   switch (command) {
     case 'create-agency': {
-      const agency = await createAgency(db, { name: required(values, 'name'), timezone: values.timezone }, now);
+      const name = required(values, 'name');
+      const db = open();
+      const agency = await createAgency(db, { name, timezone: values.timezone }, now);
       const { apiKey, secret } = await createApiKey(db, agency.agencyId, { role: 'admin', name: 'created by admin CLI' }, now);
       return { agencyId: agency.agencyId, name: agency.name, timezone: agency.timezone, keyId: apiKey.keyId, role: apiKey.role, apiKey: secret };
     }
     case 'create-key': {
       const agencyId = required(values, 'agency');
+      const role = required(values, 'role');
+      const db = open();
       await getAgency(db, agencyId);
-      const { apiKey, secret } = await createApiKey(db, agencyId, { role: required(values, 'role'), name: values.name }, now);
+      const { apiKey, secret } = await createApiKey(db, agencyId, { role, name: values.name }, now);
       return { agencyId, keyId: apiKey.keyId, role: apiKey.role, apiKey: secret };
     }
     case 'revoke-key': {
       const agencyId = required(values, 'agency');
-      const key = await revokeApiKey(db, agencyId, required(values, 'key'), now);
+      const keyId = required(values, 'key');
+      const key = await revokeApiKey(open(), agencyId, keyId, now);
       return { agencyId, keyId: key.keyId, revokedAt: key.revokedAt };
     }
     case 'index-scores':
-      return indexProCounters(db, typeof values.agency === 'string' ? [values.agency] : undefined);
+      return indexProCounters(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }
@@ -58,8 +67,5 @@ process.exitCode = await toolMain(
   process.argv.slice(2),
   usage,
   { name: { type: 'string' }, timezone: { type: 'string' }, agency: { type: 'string' }, role: { type: 'string' }, key: { type: 'string' } },
-  async (command, values, env) => {
-    const config = loadConfig(env);
-    return run(createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table }), command, values);
-  },
+  run,
 );

@@ -5,3 +5,4 @@ export * from './engines/dynamodb';
 export * from './engines/ses';
 export * from './settings';
 export * from './system';
+export * from './instance';

@@ -1,14 +1,12 @@
 /**
- * `npm run job -- <job> [options]`: runs a scheduled job once, by hand, against the system
- * `npm start` runs (or AWS with `--aws`), sends what it queues, and prints a JSON summary on the
- * last line of stdout. `--at` runs it as if at another time, e.g. to see reminders go out without
+ * `npm run job -- <job> [options]`: runs a scheduled job once, by hand, against the running
+ * `npm start` (see connectToInstance; or AWS with `--aws`), sends what it queues, and prints a
+ * JSON summary on the last line of stdout. `--at` runs it as if at another time, e.g. to see reminders go out without
  * waiting three days.
  */
-import { resolve } from 'node:path';
-import { loadConfig, runScheduledJobs, runSummaries } from '@rapport/core';
+import { ConfigError, runScheduledJobs, runSummaries } from '@rapport/core';
 import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
-import { storedLinkSecret } from './system';
 
 const usage = `Usage: npm run job -- <job> [options]
 
@@ -22,10 +20,10 @@ Jobs:
 Options:
   --at <ISO 8601 time>   run as if it were then (default: now)
   --period <YYYY-MM>     summaries: the month to summarise, whatever the agencies' cadence
-  --aws                  use AWS (default: the local system on DYNAMODB_PORT, SES_PORT, PORT)
+  --aws                  use AWS (default: the \`npm start\` running for DATA_DIR, .data)
   --help                 show this help
 
-Links in the emails are signed with LINK_SECRET, or the secret kept in DATA_DIR (.data).`;
+It sends through that instance's SES, and the links in the emails open its pages.`;
 
 function parseAt(value: string | undefined): Date {
   if (value === undefined) return new Date();
@@ -34,13 +32,14 @@ function parseAt(value: string | undefined): Date {
   return at;
 }
 
-process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 'string' }, period: { type: 'string' } }, async (command, values, env) => {
+process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 'string' }, period: { type: 'string' } }, async (command, values, connect) => {
   if (command !== 'scheduled' && command !== 'summaries') throw new UsageError(`Unknown job "${command}"`);
   const at = parseAt(values.at as string | undefined);
   const period = values.period as string | undefined;
   if (period !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`--period must be a month such as 2026-11 (got "${period}")`);
-  if (!values.aws) env.LINK_SECRET ??= storedLinkSecret(resolve(env.DATA_DIR ?? '.data'));
-  const config = loadConfig(env);
+  const { config } = connect();
+  // Not AWS's SES by accident: an explicit DYNAMODB_ENDPOINT leaves SES to the caller too.
+  if (!values.aws && !config.sesEndpoint) throw new ConfigError('Set SES_ENDPOINT too when DYNAMODB_ENDPOINT is set (or give --aws to send through AWS).');
   // What the summaries sent: the run only queues them, one job per agency, then per pro.
   const mailed = { sent: 0, failed: 0 };
   const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) }, (job, outcome) => {

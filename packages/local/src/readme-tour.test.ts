@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ const tourScript = () =>
 
 describe("the README's five-minute tour", () => {
   let system: LocalSystem;
-  // A data folder, as `npm start` has: the job CLI signs its links with the secret kept there.
+  // A data folder, as `npm start` has: its state file tells the CLIs how to reach this instance.
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-tour-'));
   beforeAll(async () => {
     system = await startLocalSystem({ port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort(), dataDir });
@@ -26,22 +26,34 @@ describe("the README's five-minute tour", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('never waits without end: no while or until loop, and every for loop counts a few tries', () => {
+    const script = tourScript();
+    // As a command (a comment may say "until").
+    expect(script).not.toMatch(/(^|;|&&|\|\||\bdo|\bthen)\s*(while|until)\b/m);
+    for (const [, loop] of script.matchAll(/\bfor \w+ in ([^;]*);/g)) expect(loop).toMatch(/^\$\(seq \d{1,3}\)$/);
+  });
+
   it('works as written against `npm start`', async () => {
     const script = tourScript();
     expect(script).toContain('create-agency');
+    const repoBefore = readdirSync(root).sort();
     const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', script], {
       cwd: root,
       env: {
         ...process.env,
         API: system.urls.api,
         INBOX: system.urls.ses,
-        PORT: new URL(system.urls.api).port,
-        DYNAMODB_PORT: new URL(system.urls.dynamodb).port,
-        SES_PORT: new URL(system.urls.ses).port,
+        // The CLIs find the instance (its ports, table, secret) from the state file in DATA_DIR alone.
         DATA_DIR: dataDir,
+        DYNAMODB_ENDPOINT: '',
+        SES_ENDPOINT: '',
+        PUBLIC_URL: '',
+        LINK_SECRET: '',
       },
       timeout: 150_000,
     });
+    // Nothing written into the repository (an exported CSV once was).
+    expect(readdirSync(root).sort()).toEqual(repoBefore);
     const lines = stdout.trim().split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : line));
     const [agency, health, settings, patched, proId, campaign, campaigns, readKey, refused, round, ...rest] = lines;
     const [answeredAna, answeredDan, answeredEva, status, invitations, reminders, scoresBefore, closing, scores, responses, csvHeader, csvRow, commitment, summaries] = rest;

@@ -50,6 +50,8 @@ export interface LocalSettings {
   sesEndpoint?: string;
   /** Absolute; undefined with `--in-memory`. */
   dataDir: string | undefined;
+  /** DATA_DIR, absolute, even with `--in-memory`: where the state file tells the CLIs how to reach this instance. */
+  stateDir: string;
   /** How often reminders, round closing and lost jobs are looked at. */
   jobsIntervalMs: number;
 }
@@ -75,12 +77,20 @@ export function readLocalSettings(
   const result = v.safeParse(SettingsSchema, picked);
   if (!result.success) throw new SettingsError(result.issues[0].message);
   const s = result.output;
+  const ports: [string, number][] = [['PORT', s.PORT], ['DYNAMODB_PORT', s.DYNAMODB_PORT], ...(s.SES_ENDPOINT === undefined ? [['SES_PORT', s.SES_PORT] as [string, number]] : [])];
+  const clash = ports.find(([, port], i) => ports.findIndex(([, other]) => other === port) < i);
+  if (clash) {
+    const names = ports.filter(([, port]) => port === clash[1]).map(([name]) => name);
+    const both = names.length === 2 ? 'both' : 'all';
+    throw new SettingsError(`${names.slice(0, -1).join(', ')} and ${names.at(-1)} are ${both} ${clash[1]}; give each its own port.`);
+  }
   return {
     port: s.PORT,
     dynamoDbPort: s.DYNAMODB_PORT,
     sesPort: s.SES_PORT,
     ...(s.SES_ENDPOINT !== undefined ? { sesEndpoint: s.SES_ENDPOINT } : {}),
     dataDir: args.includes('--in-memory') ? undefined : resolve(cwd, s.DATA_DIR),
+    stateDir: resolve(cwd, s.DATA_DIR),
     jobsIntervalMs: s.JOBS_INTERVAL_SECONDS * 1000,
   };
 }

@@ -4,10 +4,11 @@
  * settings from the environment, a banner, clean shutdown on Ctrl-C / SIGTERM, and one sentence
  * (no stack trace) and exit code 1 when something cannot start.
  */
+import { relative, resolve } from 'node:path';
 import { ConfigError } from '@rapport/core';
 import { demoGuide, seedDemo, type DemoResult } from './demo';
 import { EngineError } from './engines/errors';
-import { readLocalSettings, SettingsError, USAGE } from './settings';
+import { readLocalSettings, SettingsError, USAGE, type LocalSettings } from './settings';
 import { startLocalSystem, type LocalSystem } from './system';
 
 const args = process.argv.slice(2);
@@ -22,14 +23,10 @@ function sentence(error: unknown): string {
   return `Rapport could not start: ${message.split('\n')[0]}`;
 }
 
-function banner(system: LocalSystem, jobsIntervalSeconds: number): string {
-  const { urls, config, dataDir } = system;
-  // The admin CLI finds DynamoDB Local on DYNAMODB_PORT (8000) by itself; name only what differs.
-  const dynamoPort = new URL(urls.dynamodb).port;
-  const adminEnv = [
-    ...(dynamoPort !== '8000' ? [`DYNAMODB_PORT=${dynamoPort}`] : []),
-    ...(config.table !== 'rapport' ? [`TABLE_NAME=${config.table}`] : []),
-  ];
+function banner(system: LocalSystem, settings: LocalSettings): string {
+  const { urls, dataDir } = system;
+  // The CLIs find this instance from the state file in DATA_DIR; name it only when it is not the default.
+  const adminEnv = settings.stateDir !== resolve('.data') ? [`DATA_DIR=${relative('.', settings.stateDir) || '.'}`] : [];
   return [
     `Rapport is running (data ${dataDir ? `in ${dataDir}` : 'in memory; gone when you stop'}).`,
     `  API       ${urls.api}`,
@@ -39,7 +36,7 @@ function banner(system: LocalSystem, jobsIntervalSeconds: number): string {
     `  DynamoDB  ${urls.dynamodb}`,
     `Create an agency and its first API key from another terminal:`,
     `  ${[...adminEnv, 'npm run admin -- create-agency --name "Acme PR"'].join(' ')}`,
-    `Reminders and round closing run every ${Math.round(jobsIntervalSeconds)} s, summaries hourly; the README's tour shows the rest.`,
+    `Reminders and round closing run every ${Math.round(settings.jobsIntervalMs / 1000)} s, summaries hourly; the README's tour shows the rest.`,
     `Press Ctrl-C to stop.`,
   ].join('\n');
 }
@@ -71,11 +68,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-let jobsIntervalSeconds = 60;
+let settings: LocalSettings;
 let demo: DemoResult | undefined;
 try {
-  const settings = readLocalSettings(process.env, args);
-  jobsIntervalSeconds = settings.jobsIntervalMs / 1000;
+  settings = readLocalSettings(process.env, args);
   system = await startLocalSystem({
     ...settings,
     ...(args.includes('--demo') ? { beforeJobs: async (config) => void (demo = await seedDemo(config, new Date(), (line) => console.log(line))) } : {}),
@@ -90,4 +86,4 @@ try {
 }
 
 if (signalled) await shutdown(0);
-else console.log(banner(system, jobsIntervalSeconds) + (demo ? demoGuide(demo, system.urls) : ''));
+else console.log(banner(system, settings) + (demo ? demoGuide(demo, system.urls) : ''));

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, isPortFree } from './engines/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, deliver, LEASE_MS, leaseIndex, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
 import { answerLostMailer, dynamoDbLocalPids } from '@rapport/testing';
+import { readInstanceFile } from './instance';
 import { startLocalSystem } from './system';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -51,6 +52,23 @@ describe('startLocalSystem', () => {
     for (const port of Object.values(p)) expect(await isPortFree(port)).toBe(true);
   });
 
+  it('reports every taken port in one sentence, before starting anything', async () => {
+    const p = await ports();
+    const blockers = [p.port, p.sesPort, p.dynamoDbPort].map((port) => {
+      const server: Server = createServer();
+      return new Promise<Server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+    });
+    const servers = await Promise.all(blockers);
+    try {
+      await expect(startLocalSystem({ ...p, env: {} })).rejects.toThrow(
+        `Ports ${p.port} (PORT), ${p.sesPort} (SES_PORT) and ${p.dynamoDbPort} (DYNAMODB_PORT) are already in use; set those variables to other ports.`,
+      );
+      expect(dynamoDbLocalPids(p.dynamoDbPort)).toEqual([]);
+    } finally {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    }
+  });
+
   it('stops what it started when a later step fails', async () => {
     const p = await ports();
     const blocker: Server = createServer();
@@ -67,11 +85,16 @@ describe('startLocalSystem', () => {
 });
 
 describe('npm start (the CLI)', () => {
+  // Each run's DATA_DIR, for its state file: never the repository's `.data`.
+  const dataDirs = mkdtempSync(join(tmpdir(), 'rapport-start-'));
+  afterAll(() => rmSync(dataDirs, { recursive: true, force: true }));
+
   /** Runs the root `npm start` script, in its own process group so a failed test can kill all of it. */
   function runCli(env: Record<string, string>, args: string[] = ['--in-memory']) {
+    const dataDir = mkdtempSync(join(dataDirs, 'run-'));
     const child = spawn('npm', ['start', '--silent', '--', ...args], {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      env: { ...process.env, DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -87,7 +110,7 @@ describe('npm start (the CLI)', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, exited, killGroup, output: () => ({ stdout, stderr }) };
+    return { child, exited, killGroup, dataDir, output: () => ({ stdout, stderr }) };
   }
 
   it('starts, answers /health, and exits 0 on SIGTERM without leaving Java behind', async () => {
@@ -107,10 +130,13 @@ describe('npm start (the CLI)', () => {
       expect(cli.output().stdout).toContain(`http://localhost:${p.port}/docs`);
       expect(cli.output().stdout).toContain('in memory');
       expect(dynamoDbLocalPids(p.dynamoDbPort)).toHaveLength(1);
+      // In memory, the state file the CLIs read is in DATA_DIR all the same.
+      expect(readInstanceFile(cli.dataDir)).toMatchObject({ dataDir: null, endpoints: { api: `http://localhost:${p.port}`, dynamodb: `http://127.0.0.1:${p.dynamoDbPort}` } });
 
       // To npm only, as a process manager or `docker stop` would send it.
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
+      expect(readInstanceFile(cli.dataDir)).toBeUndefined();
     } finally {
       cli.killGroup();
     }

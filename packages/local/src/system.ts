@@ -8,8 +8,9 @@ import { createApp, createDeps, inProcessSendQueue, sendConcurrency, startInProc
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
-import { assertPortFree } from './engines/ports';
+import { assertPortsFree, isPortFree } from './engines/ports';
 import { startSesLocal } from './engines/ses';
+import { runningInstance, writeInstanceFile } from './instance';
 
 export interface LocalSystemOptions {
   /** HTTP port of the app (setting `PORT`). */
@@ -25,6 +26,12 @@ export interface LocalSystemOptions {
   sesEndpoint?: string;
   /** Absolute folder for persisted data; DynamoDB Local keeps its file in `<dataDir>/dynamodb`. Undefined = in memory. */
   dataDir?: string;
+  /**
+   * Absolute folder of the state file (`instance.json`) that tells the CLIs how to reach this
+   * instance; default `dataDir`. `npm start` gives its DATA_DIR even when in memory, so the CLIs
+   * find an in-memory instance where they would find any other. Undefined with no `dataDir`: no file.
+   */
+  stateDir?: string;
   /** Source of the remaining configuration (TABLE_NAME, AWS_REGION, PUBLIC_URL, MAIL_FROM). Default `process.env`. */
   env?: Record<string, string | undefined>;
   /**
@@ -34,8 +41,8 @@ export interface LocalSystemOptions {
   jobsIntervalMs?: number;
   /** Called at most once if DynamoDB Local dies while the system runs (never during `stop()`). */
   onFailure?: (error: EngineError) => void;
-  /** Which Java runs DynamoDB Local. */
-  java?: JavaOptions;
+  /** Which Java runs DynamoDB Local, and with `fullJit` its optimising compiler (see startDynamoDbLocal). */
+  java?: JavaOptions & { fullJit?: boolean };
   /**
    * Runs once the table is ready and before the in-process jobs start (`npm start -- --demo`
    * seeds here): writes on a moved clock cannot race the scheduled job closing past rounds.
@@ -72,15 +79,14 @@ export interface LocalSystem {
 }
 
 /** The secret a data folder keeps for signing links, if it has one yet. */
-export function storedLinkSecret(dataDir: string): string | undefined {
+function storedLinkSecret(dataDir: string): string | undefined {
   const file = join(dataDir, 'link-secret');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }
 
 /**
  * The secret that signs survey links: kept under the data folder so links in sent emails keep
- * working after a restart (and `npm run job` signs the same links); a fresh one per run when in
- * memory.
+ * working after a restart; a fresh one per run when in memory. The CLIs read it from the state file.
  */
 function localLinkSecret(dataDir: string | undefined): string {
   if (!dataDir) return randomBytes(32).toString('base64url');
@@ -98,7 +104,7 @@ function localLinkSecret(dataDir: string | undefined): string {
  * again and the error (an EngineError or ConfigError with one sentence, as a rule) is rethrown.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
-  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java, beforeJobs } = options;
+  const { port, dynamoDbPort, sesPort, sesEndpoint, dataDir, stateDir = dataDir, env = process.env, jobsIntervalMs = 60_000, onFailure, java, beforeJobs } = options;
   const api = `http://localhost:${port}`;
   const config = loadConfig({
     ...env,
@@ -107,8 +113,17 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     PUBLIC_URL: env.PUBLIC_URL || api,
     LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
   });
-  // Fail before the slow part if the app's own port is taken.
-  await assertPortFree(port, 'PORT');
+  // Fail before the slow part, with everything that stands in the way at once.
+  const other = stateDir === undefined ? undefined : runningInstance(stateDir);
+  // Its pid alive and its port taken: after a crash the pid alone may have gone to another process.
+  if (other && !(await isPortFree(other.ports.api))) {
+    throw new EngineError(`Rapport is already running for ${stateDir} (pid ${other.pid}, ${other.endpoints.api}); stop it first, or set DATA_DIR to another folder to run a second one.`);
+  }
+  await assertPortsFree([
+    { port, envVar: 'PORT' },
+    ...(sesEndpoint ? [] : [{ port: sesPort, envVar: 'SES_PORT' }]),
+    { port: dynamoDbPort, envVar: 'DYNAMODB_PORT' },
+  ]);
 
   // Undo steps for whatever has started, run in reverse by stop() or on a failed start.
   const undo: Array<() => Promise<void>> = [];
@@ -178,6 +193,21 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
           server.closeAllConnections();
         }),
     );
+    if (stateDir !== undefined) {
+      const removeStateFile = writeInstanceFile(stateDir, {
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+        dataDir: dataDir ?? null,
+        table: config.table,
+        region: config.region,
+        publicUrl: config.publicUrl,
+        mailFrom: config.mailFrom,
+        linkSecret: config.linkSecret!,
+        endpoints: { api, dynamodb: dynamo.endpoint, ses: config.sesEndpoint! },
+        ports: { api: port, dynamodb: dynamoDbPort, ses: Number(new URL(config.sesEndpoint!).port || 80) },
+      });
+      undo.push(async () => removeStateFile());
+    }
 
     return {
       config,

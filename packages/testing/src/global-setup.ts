@@ -16,7 +16,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   try {
     [dynamo, ses] = await Promise.all([
-      freePort().then((port) => startDynamoDbLocal({ port })),
+      // Minutes of every test file's requests: the optimising JIT pays for its slower start.
+      freePort().then((port) => startDynamoDbLocal({ port, fullJit: true })),
       freePort().then((port) => startSesLocal({ port })),
     ]);
     const client = new DynamoDBClient({

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { portInUseError } from './errors';
+import { EngineError, portInUseError } from './errors';
 
 /** Resolves true when nothing listens on `host:port` (we could bind it ourselves). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -17,6 +17,20 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 /** Throws the "Port N is already in use (set ENV to another port)." EngineError when the port is taken. */
 export async function assertPortFree(port: number, envVar?: string, host = '127.0.0.1'): Promise<void> {
   if (!(await isPortFree(port, host))) throw portInUseError(port, envVar);
+}
+
+/**
+ * Checks every port before anything starts, so one message lists all the taken ones (with the
+ * setting that moves each) instead of one per attempt.
+ */
+export async function assertPortsFree(ports: readonly { port: number; envVar: string }[], host = '127.0.0.1'): Promise<void> {
+  const free = await Promise.all(ports.map(({ port }) => isPortFree(port, host)));
+  const taken = ports.filter((_, i) => !free[i]);
+  if (taken.length === 1) throw portInUseError(taken[0]!.port, taken[0]!.envVar);
+  if (taken.length > 1) {
+    const list = taken.map(({ port, envVar }) => `${port} (${envVar})`);
+    throw new EngineError(`Ports ${list.slice(0, -1).join(', ')} and ${list.at(-1)} are already in use; set those variables to other ports.`);
+  }
 }
 
 /** A port the OS reports free right now (listen on port 0, read it, close). */
