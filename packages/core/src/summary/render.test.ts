@@ -226,7 +226,7 @@ describe('renderAgencySummary', () => {
     }
     // Li Wei's current figure is withheld: no number appears between the name and the count.
     expect(text).toContain('- Li Wei: 3 answers, too few to show; February 2030: 4.0 out of 5, from 6 answers');
-    expect(visible(html)).toContain('Pro March 2030 February 2030 Change Answers');
+    expect(visible(html)).toContain('Pro March 2030 February 2030 Change Jane Doe 4.2 from 12 answers');
     expect(html).toContain('▲ up');
     expect(html).toContain('▼ down');
   });

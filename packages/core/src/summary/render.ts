@@ -497,7 +497,7 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
   ].join('\n'));
 
   const th = (label: string, width: string, align = 'left') =>
-    `<th align="${align}" width="${width}" style="width:${width};padding:6px 6px 6px 0;border-bottom:1px solid #d1d5db;${FONT}font-size:12px;line-height:16px;font-weight:600;color:${MUTED};text-align:${align};${WRAP}">${e(label)}</th>`;
+    `<th align="${align}" width="${width}" style="width:${width};padding:6px 6px 6px 0;border-bottom:1px solid #d1d5db;${FONT}font-size:12px;line-height:16px;font-weight:600;color:${MUTED};text-align:${align};word-break:normal;overflow-wrap:normal;hyphens:none;">${e(label)}</th>`;
   const td = (html: string, align = 'left', style = '') =>
     `<td align="${align}" valign="top" style="padding:8px 6px 8px 0;border-bottom:1px solid #f3f4f6;${FONT}font-size:13px;line-height:18px;color:${INK};text-align:${align};${WRAP}${style}">${html}</td>`;
   const cellFigure = (f: Figure | null) => {
@@ -508,11 +508,11 @@ export function renderAgencySummary(model: AgencySummary, preferencesUrl?: strin
   const teamTable = model.team.length
     ? block(
         [
-          `<tr>${th('Pro', '24%')}${th(period, '28%')}${th(previousLabel, '22%')}${th('Change', '12%')}${th('Answers', '14%', 'right')}</tr>`,
+          `<tr>${th('Pro', '24%')}${th(period, '28%')}${th(previousLabel, '28%')}${th('Change', '20%')}</tr>`,
           ...model.team.map(
             (r) =>
               `<tr>${td(e(isolate(r.name)), 'left', 'font-weight:600;')}${td(cellFigure(r.responsiveness))}${td(cellFigure(r.previous))}` +
-              `${td(e(changeWord(r.change)), 'left', `color:${r.change === 'up' ? '#047857' : r.change === 'down' ? '#b91c1c' : MUTED};`)}${td(e(String(r.responses)), 'right')}</tr>`,
+              `${td(e(changeWord(r.change)), 'left', `color:${r.change === 'up' ? '#047857' : r.change === 'down' ? '#b91c1c' : MUTED};`)}</tr>`,
           ),
         ],
         'table-layout:fixed;',
