@@ -26,6 +26,14 @@ describe('string lengths', () => {
     expect(v.safeParse(v.pipe(v.string(), minChars(2)), '\ud800').issues?.map((i) => i.message)).toEqual(['must be at least 2 characters']);
   });
 
+  it('refuse a lone surrogate (half of a character, with no UTF-8 form), naming the field, and keep pairs', () => {
+    for (const text of ['\ud800', 'a\udc00b', `${emoji.slice(0, 1)}x`]) {
+      const result = v.safeParse(v.object({ name: NameSchema }), { name: text });
+      expect(result.issues?.map((i) => [i.path?.[0]?.key, i.message])).toEqual([['name', 'must be valid Unicode text (it holds half of a character)']]);
+    }
+    expect(v.parse(NameSchema, `${emoji}${astral}`)).toBe(`${emoji}${astral}`);
+  });
+
   it('are stated as maxLength and minLength in the JSON Schema', () => {
     expect(toJsonSchema(v.pipe(v.string(), minChars(1), maxChars(200)))).toEqual({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'string', minLength: 1, maxLength: 200 });
   });

@@ -9,7 +9,22 @@ import { isId, type IdPrefix } from './ids';
  * `maxChars` goes before `v.trim()`: the document's `maxLength` bounds the value as sent, spaces
  * included; `minChars` after it, so a blank value is refused though its raw length passes.
  */
-export const maxChars = <T extends string>(max: number, message = `must be at most ${max} characters`) => ({ ...v.maxCodePoints<T, number, string>(max, message), type: 'max_length' as const });
+export const maxChars = <T extends string>(max: number, message = `must be at most ${max} characters`) => {
+  const action = { ...v.maxCodePoints<T, number, string>(max, message), type: 'max_length' as const };
+  return {
+    ...action,
+    // Also refuses a lone surrogate: it has no UTF-8 form, so the SDK would store U+FFFD instead.
+    '~run'(dataset: Parameters<typeof action['~run']>[0], config: Parameters<typeof action['~run']>[1]) {
+      if (dataset.typed && LONE_SURROGATE.test(dataset.value)) {
+        v._addIssue(action, 'characters', dataset, config, { message: 'must be valid Unicode text (it holds half of a character)', received: 'a lone surrogate' });
+        return dataset;
+      }
+      return action['~run'](dataset, config);
+    },
+  };
+};
+
+const LONE_SURROGATE = /\p{Cs}/u;
 export const minChars = <T extends string>(min: number, message = `must be at least ${min} characters`) => ({ ...v.minCodePoints<T, number, string>(min, message), type: 'min_length' as const });
 
 /** Shared field schemas, so the same field is validated (and documented) the same way everywhere. */
