@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { failedConditions } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
-import { NotFoundError, UnauthorizedError } from '../shared/errors';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -48,7 +48,37 @@ const toApiKey = (item: Record<string, unknown>): ApiKey => {
   return key;
 };
 
-/** Creates a key. The secret is returned here once; only its hash is stored. */
+/**
+ * Active keys an agency may hold. Each key has its own rate limit, so without a cap an admin key
+ * could mint keys to multiply its allowance; 50 leaves room for every integration and person.
+ */
+export const MAX_ACTIVE_KEYS = 50;
+
+/** How many of the agency's keys are not revoked (one query over its key records, counted). */
+async function activeKeyCount(db: Db, agencyId: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :key)',
+        FilterExpression: 'attribute_type(revokedAt, :null)',
+        ExpressionAttributeValues: { ':pk': keys.agency(agencyId).PK, ':key': 'KEY#', ':null': 'NULL' },
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/**
+ * Creates a key. The secret is returned here once; only its hash is stored. Past
+ * `MAX_ACTIVE_KEYS` active keys it is a conflict (two creations at once may pass one over the cap).
+ */
 export async function createApiKey(
   db: Db,
   agencyId: string,
@@ -56,6 +86,9 @@ export async function createApiKey(
   now: Date,
 ): Promise<{ apiKey: ApiKey; secret: string }> {
   const { role, name } = parseInput(ApiKeyInputSchema, input);
+  if ((await activeKeyCount(db, agencyId)) >= MAX_ACTIVE_KEYS) {
+    throw new ConflictError(`The agency has ${MAX_ACTIVE_KEYS} active API keys, the most it may hold; revoke one first`);
+  }
   const secret = `rpk_${randomBytes(32).toString('base64url')}`;
   const secretHash = hashSecret(secret);
   const apiKey: ApiKey = {

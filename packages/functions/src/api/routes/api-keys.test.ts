@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { fingerprint, keys } from '@rapport/core';
+import { createApiKey, fingerprint, keys, MAX_ACTIVE_KEYS } from '@rapport/core';
+
+interface ApiKeyOut {
+  keyId: string;
+  name: string;
+  revokedAt: string | null;
+}
 import { createHash } from 'node:crypto';
 import { agencyFixture, testDeps } from '@rapport/testing';
 
@@ -52,6 +58,21 @@ describe('API keys', () => {
     expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
     expect(replay.body).toEqual({ ...first.body, secret: null, secretWithheld: expect.stringContaining('shown only in the first answer') });
     expect((await call('GET', '/v1/api-keys')).body.data.filter((k: { keyId: string }) => k.keyId === keyId)).toHaveLength(1);
+  });
+
+  it(`refuses a key past ${MAX_ACTIVE_KEYS} active ones with 409, creating nothing, and takes one again once a key is revoked`, async () => {
+    const { call, agencyId } = await agencyFixture(deps);
+    // The fixture made two; fill up to the cap.
+    for (let i = 2; i < MAX_ACTIVE_KEYS; i++) await createApiKey(deps.db, agencyId, { role: 'read', name: `k${i}` }, deps.now());
+    const refused = await call('POST', '/v1/api-keys', { body: { role: 'read', name: 'one too many' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: 'urn:rapport:problem:conflict', detail: `The agency has ${MAX_ACTIVE_KEYS} active API keys, the most it may hold; revoke one first` });
+    const listed = async () => ((await call('GET', '/v1/api-keys?limit=100')).body.data as ApiKeyOut[]);
+    expect((await listed()).length).toBe(MAX_ACTIVE_KEYS);
+    const spare = (await listed()).find((k) => k.name === 'k2')!;
+    expect((await call('DELETE', `/v1/api-keys/${spare.keyId}`)).status).toBe(200);
+    expect((await call('POST', '/v1/api-keys', { body: { role: 'read', name: 'in its place' } })).status).toBe(201);
+    expect((await listed()).filter((k) => k.revokedAt === null)).toHaveLength(MAX_ACTIVE_KEYS);
   });
 
   it('refuses an unknown role, naming the field', async () => {

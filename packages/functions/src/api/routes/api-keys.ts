@@ -25,12 +25,12 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
       doc({
         summary: 'Create an API key',
         description:
-          'The response holds the key itself; it is stored only as a hash and never shown again. A replay with the same `Idempotency-Key` answers the key with `secret: null` and `secretWithheld` saying why: not even the idempotency record keeps the secret.',
+          'The response holds the key itself; it is stored only as a hash and never shown again. A replay with the same `Idempotency-Key` answers the key with `secret: null` and `secretWithheld` saying why: not even the idempotency record keeps the secret. An agency holds at most 50 active keys (409 past that: revoke one first).',
         tags,
         role: 'admin',
         idempotent: true,
         ok: [201, ApiKeyCreatedOut, 'The new key, with its secret'],
-        problems: ['validation', 'idempotency-key-reused'],
+        problems: ['validation', 'conflict', 'idempotency-key-reused'],
       }),
       idempotent(db, now, withoutSecret),
       validate('json', ApiKeyInputSchema),
