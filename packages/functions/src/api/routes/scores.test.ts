@@ -254,6 +254,13 @@ describe('scores over the API', () => {
     expect((await f.call('GET', `/v1/pros/${jane}/scores?from=2020-01&to=2030-01`)).body).toMatchObject({ status: 400, errors: [{ field: 'from', message: 'the range must be at most 36 months' }] });
     expect((await f.call('GET', `/v1/pros/${jane}/scores?granularity=week`)).body).toMatchObject({ status: 400, errors: [{ field: 'granularity' }] });
     expect((await f.call('GET', `/v1/scores?to=9999-12`)).body).toMatchObject({ status: 400, errors: [{ field: 'to', message: 'must be a month as YYYY-MM, from 2000-01 to 2999-12' }] });
+    // A campaign is scored whole: a range or a granularity is refused, not silently ignored.
+    for (const name of ['granularity', 'from']) {
+      expect((await f.call('GET', `/v1/campaigns/${janeCampaign}/scores?${name}=2030-01`)).body).toMatchObject({
+        status: 400,
+        errors: [{ field: name, message: 'is not a known parameter: a campaign is scored whole' }],
+      });
+    }
     const other = await agencyFixture(deps);
     expect((await other.call('GET', `/v1/pros/${jane}/scores`)).status).toBe(404);
     expect((await other.call('GET', `/v1/campaigns/${janeCampaign}/scores`)).status).toBe(404);

@@ -70,13 +70,15 @@ export const campaignScoresRoute = ({ db }: Deps) =>
     '/:campaignId/scores',
     doc({
       summary: "A campaign's scores",
-      description: 'Per audience and in total, over the batches released from all of the campaign\'s rounds (pooled batches belong to no campaign).',
+      description:
+        'Per audience and in total, over the batches released from all of the campaign\'s rounds (pooled batches belong to no campaign). It takes no query parameters: a campaign is scored whole, so `from`, `to` or `granularity` is a 400 rather than silently ignored.',
       tags,
       role: 'read',
       ok: [200, v.object({ campaignId: v.string(), proId: v.string(), anonymityThreshold: v.number(), ...RateFields, total: GroupOut, audiences: PeriodOut.entries.audiences }), 'Scores per audience'],
-      problems: ['not-found'],
+      problems: ['validation', 'not-found'],
     }),
     validate('param', v.object({ campaignId: v.string() })),
+    validate('query', v.strictObject({}, 'is not a known parameter: a campaign is scored whole')),
     async (c) => c.json(await campaignScores(db, c.get('principal').agencyId, c.req.valid('param').campaignId)),
   );
 
