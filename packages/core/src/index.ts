@@ -33,3 +33,5 @@ export * from './warnings/early-warning';
 export * from './preferences/mail-preferences';
 export * from './summary';
 export * from './limits/rate-limit';
+export * from './access/member';
+export * from './access/session';

@@ -2,3 +2,4 @@ export * from './api/app';
 export * from './deps';
 export * from './adapters/in-process-queue';
 export * from './adapters/in-process-scheduler';
+export { csrfToken, sessionCookieName } from './console/session';

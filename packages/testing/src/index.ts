@@ -99,6 +99,7 @@ export * from './dynamo';
 export * from './virtual-time';
 export * from './processes';
 export * from './jobs';
+export * from './console';
 
 /**
  * A mailer on the local SES server that also keeps each raw message it put on the wire (the

@@ -41,6 +41,10 @@
  * | 30| SES's record of an invitation's emails  | Put/BatchGet PK=SENT#<i> SK=SENT (first), R#<n> (reminders) |
  * | 31| SES's record of a warning or summary    | Put/BatchGet PK=SENT#MAIL#<ref> SK=SENT                    |
  * | 32| an agency admin's mail preference       | Get/Put/Delete PK=AG#<a> SK=ADMIN#<h>                      |
+ * | 33| get / list an agency's members          | Get PK=AG#<a> SK=MBR#<m>; Query SK begins_with MBR#        |
+ * | 34| keep a member's email unique in an agency | Put PK=AG#<a> SK=MBREMAIL#<email> (condition: absent)    |
+ * | 35| a console session                       | Get/Put/Delete PK=SES#<sha256(session id)> SK=SES (TTL)    |
+ * | 36| when a person last signed out everywhere | Get/Put PK=AG#<a> SK=SIGNOUT#<pro or member id>           |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -79,6 +83,10 @@ export const keys = {
   pro: (agencyId: string, proId: string) => ({ PK: `AG#${agencyId}`, SK: `PRO#${proId}` }),
   /** An admin address's mail preference (the agency summary stopped); absent while it is wanted. */
   adminMail: (agencyId: string, adminHash: string) => ({ PK: `AG#${agencyId}`, SK: `ADMIN#${adminHash}` }),
+  member: (agencyId: string, memberId: string) => ({ PK: `AG#${agencyId}`, SK: `MBR#${memberId}` }),
+  memberEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `MBREMAIL#${email.toLowerCase()}` }),
+  session: (sessionHash: string) => ({ PK: `SES#${sessionHash}`, SK: 'SES' }),
+  signedOut: (agencyId: string, personId: string) => ({ PK: `AG#${agencyId}`, SK: `SIGNOUT#${personId}` }),
   proEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `PROEMAIL#${email.toLowerCase()}` }),
   campaign: (agencyId: string, campaignId: string) => ({ PK: `AG#${agencyId}`, SK: `CMP#${campaignId}` }),
   campaignByPro: (agencyId: string, proId: string, campaignId: string) => ({

@@ -19,6 +19,7 @@ import { summaryPreviewRoute } from './routes/summary';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 import { responseRoutes } from './routes/responses';
 import { baseApp } from './base-app';
+import { consoleRoutes } from '../console/app';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -69,6 +70,7 @@ export function createApp(deps: Deps) {
   app.route('/v1', v1(deps));
   app.route('/', pageRoutes(deps));
   app.route('/', mailPreferenceRoutes(deps));
+  app.route('/', consoleRoutes(deps));
   mountOpenApi(app);
   mountDocs(app);
   return app;

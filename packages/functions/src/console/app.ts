@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { endSession } from '@rapport/core';
+import type { Deps } from '../deps';
+import { noStore } from '../api/no-store';
+import type { ConsoleEnv } from './env';
+import { CONSOLE_CSS } from './console.css';
+import { consoleError, consoleNotFound } from './errors';
+import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
+
+/**
+ * No inline script or style (scripts and styles from this origin only), no framing, no referrer
+ * beyond this origin, nothing cached: console pages carry personal data.
+ */
+const consoleHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  referrerPolicy: 'same-origin',
+  xFrameOptions: 'DENY',
+});
+
+/** The signed-in console under /app: each area adds its routes here. */
+function signedIn(deps: Deps) {
+  return new Hono<ConsoleEnv>().onError(consoleError).use(requireViewer(deps));
+}
+
+/** The console for PR pros and agency members, served by the API's app (see docs/DESIGN-NOTES.md, "Console"). */
+export function consoleRoutes(deps: Deps) {
+  const app = new Hono<ConsoleEnv>().onError(consoleError);
+  app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.use('/app/*', consoleHeaders, noStore);
+  app.use('/app', consoleHeaders, noStore);
+  app.use('/logout', consoleHeaders, noStore);
+  // Signing out: the POST carries the CSRF token like any signed-in form.
+  app.post('/logout', requireViewer(deps), async (c) => {
+    await endSession(deps.db, sessionIdOf(c, deps.config.publicUrl));
+    clearSessionCookie(c, deps.config.publicUrl);
+    return c.redirect('/login?signedOut=1', 303);
+  });
+  app.route('/app', signedIn(deps));
+  app.all('/app/*', consoleNotFound);
+  return app;
+}
