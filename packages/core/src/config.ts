@@ -35,6 +35,24 @@ export const ConfigSchema = v.object({
   PAGE_RATE_LIMIT_PER_LINK: limit('30'),
   /** Failed API keys per client address in 10 minutes, after which the address is refused (429) until the window ends. */
   AUTH_FAILURE_LIMIT_PER_ADDRESS: limit('20'),
+  /**
+   * Lets webhooks go to `http://127.0.0.1:<port>` and `http://localhost` (the local runner and
+   * tests). Never on AWS: it opens loopback to anyone who can create a webhook.
+   */
+  WEBHOOKS_ALLOW_LOOPBACK: v.optional(v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')), 'false'),
+  /**
+   * Seconds before each webhook delivery attempt, the first one included: Standard Webhooks'
+   * schedule by default (about 3 days in all). Tests shorten it.
+   */
+  WEBHOOK_RETRY_SECONDS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+(,\d+){0,19}$/, 'must be up to 20 whole numbers of seconds, comma-separated'),
+      v.transform((s) => s.split(',').map(Number)),
+      v.check((list) => list.every((n) => n <= 86_400), 'must be at most 86400 seconds each'),
+    ),
+    '0,5,300,1800,7200,18000,36000,36000',
+  ),
 });
 
 export type RawConfig = v.InferOutput<typeof ConfigSchema>;
@@ -52,6 +70,8 @@ export interface Config {
   pageRateLimitPerAddress: number;
   pageRateLimitPerLink: number;
   authFailureLimitPerAddress: number;
+  webhooksAllowLoopback: boolean;
+  webhookRetrySeconds: number[];
 }
 
 export class ConfigError extends Error {}
@@ -81,5 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pageRateLimitPerAddress: c.PAGE_RATE_LIMIT_PER_ADDRESS,
     pageRateLimitPerLink: c.PAGE_RATE_LIMIT_PER_LINK,
     authFailureLimitPerAddress: c.AUTH_FAILURE_LIMIT_PER_ADDRESS,
+    webhooksAllowLoopback: c.WEBHOOKS_ALLOW_LOOPBACK,
+    webhookRetrySeconds: c.WEBHOOK_RETRY_SECONDS,
   };
 }

@@ -35,3 +35,4 @@ export * from './summary';
 export * from './limits/rate-limit';
 export * from './access/member';
 export * from './access/session';
+export * from './webhooks';

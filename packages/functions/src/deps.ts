@@ -69,4 +69,5 @@ export const deliveryDeps = (deps: Deps): DeliveryDeps => ({
   requeue: (job, delaySeconds) => deps.queue.enqueue([job], { delaySeconds }),
   warn: (message, fields) => logger.warn(message, fields),
   records: deps.records,
+  webhooks: { allowLoopback: deps.config.webhooksAllowLoopback, retrySeconds: deps.config.webhookRetrySeconds },
 });

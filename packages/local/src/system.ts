@@ -112,6 +112,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     SES_ENDPOINT: sesEndpoint ?? `http://127.0.0.1:${sesPort}`,
     PUBLIC_URL: env.PUBLIC_URL || api,
     LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
+    // Local receivers (`http://127.0.0.1:<port>`) are what webhooks are tried against here.
+    WEBHOOKS_ALLOW_LOOPBACK: env.WEBHOOKS_ALLOW_LOOPBACK || 'true',
   });
   // Fail before the slow part, with everything that stands in the way at once.
   const other = stateDir === undefined ? undefined : runningInstance(stateDir);

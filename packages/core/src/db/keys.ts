@@ -45,6 +45,10 @@
  * | 34| keep a member's email unique in an agency | Put PK=AG#<a> SK=MBREMAIL#<email> (condition: absent)    |
  * | 35| a console session                       | Get/Put/Delete PK=SES#<sha256(session id)> SK=SES (TTL)    |
  * | 36| when a person last signed out everywhere | Get/Put PK=AG#<a> SK=SIGNOUT#<pro or member id>           |
+ * | 37| get / list an agency's webhook endpoints | Get PK=AG#<a> SK=HOOK#<w>; Query SK begins_with HOOK#    |
+ * | 38| an endpoint's deliveries, newest first  | Get PK=HOOK#<w> SK=DLV#<d>; Query SK begins_with DLV# (descending) |
+ * | 39| an event to fan out (outbox)            | Put PK=EVT#<event> SK=EVT, with the domain write           |
+ * | 40| webhook events and deliveries due by now | Query GSI1 GSI1PK=DUE#HOOK#<0..3> GSI1SK < <now>          |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -149,10 +153,17 @@ export const keys = {
     GSI2PK: `AG#${agencyId}#CMP#${campaignId}#RND`,
     GSI2SK: `${createdAt}#${roundId}`,
   }),
+  webhook: (agencyId: string, webhookId: string) => ({ PK: `AG#${agencyId}`, SK: `HOOK#${webhookId}` }),
+  webhookDelivery: (webhookId: string, deliveryId: string) => ({ PK: `HOOK#${webhookId}`, SK: `DLV#${deliveryId}` }),
+  webhookEvent: (eventId: string) => ({ PK: `EVT#${eventId}`, SK: 'EVT' }),
+  /** An event to fan out or a delivery whose next attempt (or lease) is due at `at`; `ref` names it (`EVT#<e>`, `DLV#<w>#<d>`). */
+  webhookDue: (ref: string, at: string) => ({ GSI1PK: shardOf(WEBHOOK_DUE_PARTITIONS, ref), GSI1SK: `${at}#${ref}` }),
   roundCloseDue: (roundId: string, closesAt: string) => ({ GSI1PK: ROUND_CLOSE_PARTITION, GSI1SK: `${closesAt}#${roundId}` }),
 } as const;
 
 export const REMINDER_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#REMINDER#${shard}`);
+
+export const WEBHOOK_DUE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#HOOK#${shard}`);
 
 export const LEASE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#LEASE#${shard}`);
 

@@ -97,7 +97,7 @@ async function queryPage<T>(
 /** One page of the items of a partition whose sort key starts with `prefix` (all of them for ''), on the table or an index. */
 export function queryPrefix<T>(
   db: Db,
-  where: { partition: string; prefix: string; index?: IndexName },
+  where: { partition: string; prefix: string; index?: IndexName; newestFirst?: boolean },
   page: PageRequest,
   toItem: (raw: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
@@ -105,6 +105,7 @@ export function queryPrefix<T>(
   return queryPage(
     db,
     {
+      ...(where.newestFirst ? { ScanIndexForward: false } : {}),
       // An empty prefix is the whole partition (DynamoDB refuses begins_with on an empty string).
       ...(where.prefix
         ? {

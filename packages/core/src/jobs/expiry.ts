@@ -9,6 +9,14 @@ import type { JobQueue } from '../sending/queue';
 import type { Invitation } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
+import { batchGet } from '../db/batch';
+import { withoutKeys } from '../db/items';
+import { transactIfUnchanged } from '../db/transact';
+import { batchAggregate, readCounter, SCORED_ITEMS } from '../scores/counters';
+import { AUDIENCES } from '../survey/instrument';
+import type { SurveyResponse } from '../survey/response';
+import type { ReleaseBatch } from '../release/batch';
+import { eventIdFor, wanted, webhookOutbox, type WebhookEvent } from '../webhooks/events';
 
 /**
  * Queues a close job for every round whose time is up, found through the sparse close index: each
@@ -33,7 +41,8 @@ export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date): Prom
  * Ends a round: invitations still unanswered become `expired` (and leave the reminder index),
  * ones never sent become `skipped`, the round becomes `closed` (a cancelled one stays
  * `cancelled`), its anonymous answers are released (`releaseRound`), and it leaves the close index
- * last, so a run that dies half-way is finished by the next. A send not yet settled (claimed, or
+ * last, in one write with its `round.closed` webhook event, so a run that dies half-way is finished
+ * by the next, event included. A send not yet settled (claimed, or
  * cut off and waiting for the recovery sweep to read SES's record; a first email or a reminder)
  * keeps the round open until a later run: it may yet be `sent`. Returns whether the round closed.
  */
@@ -82,6 +91,63 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
       return db.doc.send(new UpdateCommand({ ...closeKey, UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)', ExpressionAttributeValues: { ':now': iso(now) }, ReturnValues: 'ALL_NEW' }));
     });
   await releaseRound(db, await getAgency(db, round!.agencyId as string), roundId, now);
-  await db.doc.send(new UpdateCommand({ ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' }));
+  const event = (await wanted(db, round!.agencyId as string, 'round.closed')) ? await webhookOutbox(db, await roundClosedEvent(db, roundId)) : [];
+  await transactIfUnchanged(db, [{ Update: { ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' } }, ...event]);
   return true;
+}
+
+/** An aggregate's figures per item answered: how many answers and their mean (2 decimals). */
+function figures(aggregate: Record<string, number>) {
+  const counter = readCounter(aggregate);
+  return Object.fromEntries(
+    SCORED_ITEMS.filter((item) => counter.items[item].n > 0).map((item) => {
+      const { n, sum } = counter.items[item];
+      return [item, { n, mean: Math.round((sum / n) * 100) / 100 }];
+    }),
+  );
+}
+
+/**
+ * `round.closed` with the scores it released, per audience: an anonymous round's batch of at least
+ * k (its items below k left out, as in every published figure), or `pooled: true` when its answers
+ * were too few and wait in the pro's pool; a named round's answers, each released when given.
+ */
+async function roundClosedEvent(db: Db, roundId: string): Promise<WebhookEvent> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+  const round = Item!;
+  const closedAt = round.closedAt as string;
+  let scores: Record<string, unknown>[];
+  if (round.attribution === 'anonymous') {
+    const markers = AUDIENCES.map((audience) => [audience, round[`released_${audience}`] as string | undefined] as const).filter(([, m]) => m !== undefined);
+    const found = await batchGet(db, markers.filter(([, m]) => m !== 'pool').map(([, m]) => keys.batch(m!)));
+    scores = markers.map(([audience, marker]) => {
+      if (marker === 'pool') return { audience, pooled: true, batchId: null, answers: null, k: null, items: null };
+      const batch = withoutKeys<ReleaseBatch>([...found.values()].find((b) => b.batchId === marker)!);
+      return { audience, pooled: false, batchId: batch.batchId, answers: batch.size, k: batch.k, items: figures(batch.aggregate) };
+    });
+  } else {
+    const responses: SurveyResponse[] = [];
+    for await (const items of queryAll(db, { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rsp)', ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':rsp': 'RSP#' }, ConsistentRead: true })) {
+      responses.push(...items.map((i) => withoutKeys<SurveyResponse>(i)));
+    }
+    scores = AUDIENCES.map((audience) => responses.filter((r) => r.audience === audience))
+      .filter((group) => group.length > 0)
+      .map((group) => ({ audience: group[0]!.audience, pooled: false, batchId: null, answers: group.length, k: 1, items: figures(batchAggregate(group.map((r) => r.answers), 1)) }));
+  }
+  return {
+    eventId: eventIdFor(new Date(closedAt), 'round.closed', roundId),
+    agencyId: round.agencyId as string,
+    type: 'round.closed',
+    timestamp: closedAt,
+    data: {
+      surveyId: roundId,
+      campaignId: round.campaignId,
+      campaignName: round.campaignName,
+      proId: round.proId,
+      attribution: round.attribution,
+      status: round.status,
+      closedAt,
+      scores,
+    },
+  };
 }

@@ -15,6 +15,8 @@ import { promisedThreshold, type Round } from '../survey/round';
 import type { InvitationRef } from '../survey/token';
 import { addressHash, mailboxOf } from '../survey/address';
 import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
+import { presentResponse } from '../responses/listing';
+import { eventIdFor, fitsPayload, webhookOutbox, type WebhookEvent } from '../webhooks/events';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The round item's marker that its answers of an audience went into a batch or the pool. */
@@ -217,9 +219,12 @@ export const releaseOf = (batch: ReleaseBatch): Omit<Release, 'rowKey'> => ({
 /**
  * Publishes a released batch's rows: each answer gets the batch's attributes and a random place in
  * the released lists (agency and pro), and a testimonial copy when it is one; in random order, each
- * conditional on not being released yet. The batch then leaves the rows-due index.
+ * conditional on not being released yet. The batch then leaves the rows-due index, in one write
+ * with its `responses.released` webhook event: a run that dies before is finished by the next
+ * (`finishReleases`), which writes the event then (its id follows from the batch: written once).
  */
 async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]): Promise<void> {
+  const rows: SurveyResponse[] = [];
   await mapConcurrent(shuffle([...responses]), 4, async (r) => {
     const release: Release = r.release ?? { ...releaseOf(batch), rowKey: newRowKey(batch.releasedAt, batch.batchId) };
     if (!r.release) {
@@ -245,14 +250,42 @@ async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]
         // Marked by an earlier run: its testimonial (below) must use the stored place.
         const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(r.roundId, r.invitationId), ConsistentRead: true }));
         if (!Item?.release) return;
+        rows.push(withoutKeys<SurveyResponse>(Item));
         return putTestimonial(db, { ...withoutKeys<SurveyResponse>(Item) });
       }
     }
+    rows.push({ ...r, release });
     await putTestimonial(db, { ...r, release });
   });
-  await db.doc.send(
-    new UpdateCommand({ TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' }),
-  );
+  const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' } };
+  await transactIfUnchanged(db, [done, ...(await webhookOutbox(db, releasedEvent(batch, rows)))]);
+}
+
+/**
+ * `responses.released`: the batch and its rows exactly as `GET /v1/responses` lists them, in its
+ * order; a batch too large for one body carries `rowsUrl` instead, the listing narrowed to it
+ * (the batch's pro and audience, released at its instant), with `rows: null`.
+ */
+export function releasedEvent(batch: ReleaseBatch, rows: SurveyResponse[]): WebhookEvent {
+  const at = new Date(batch.releasedAt);
+  const base = {
+    batchId: batch.batchId,
+    proId: batch.proId,
+    audience: batch.audience,
+    campaignId: batch.campaignId,
+    campaignName: batch.campaignName,
+    period: batch.period,
+    releasedAt: batch.releasedAt,
+    k: batch.k,
+    size: batch.size,
+  };
+  const sorted = [...rows].sort((a, b) => (a.release!.rowKey < b.release!.rowKey ? -1 : 1)).map(presentResponse);
+  const event = { eventId: eventIdFor(at, 'responses.released', batch.batchId), agencyId: batch.agencyId, type: 'responses.released' as const, timestamp: batch.releasedAt };
+  const full = { ...event, data: { ...base, rows: sorted, rowsUrl: null } };
+  if (fitsPayload(full)) return full;
+  const until = new Date(at.getTime() + 1).toISOString();
+  const query = new URLSearchParams({ proId: batch.proId, audience: batch.audience, since: batch.releasedAt, until });
+  return { ...event, data: { ...base, rows: null, rowsUrl: `/v1/responses?${query}` } };
 }
 
 async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {

@@ -13,6 +13,7 @@ import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
 import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
+import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -39,6 +40,8 @@ export interface DeliveryDeps extends RetryDeps {
   records?: SendRecords;
   /** Where a permanent failure is told (a structured log line): ids and the SES error code only. */
   warn?: (message: string, fields: Record<string, string>) => void;
+  /** Webhook delivery settings (`WEBHOOKS_ALLOW_LOOPBACK`, `WEBHOOK_RETRY_SECONDS`); without them, no loopback and the spec's schedule. */
+  webhooks?: WebhookDeps['webhooks'];
 }
 
 /**
@@ -66,6 +69,8 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverProSummary(deps, job);
     case 'agency-summary':
       return deliverAgencySummary(deps, job);
+    case 'webhook':
+      return attemptDelivery({ ...deps, webhooks: deps.webhooks ?? { allowLoopback: false, retrySeconds: STANDARD_RETRY_SECONDS } }, job);
   }
 }
 

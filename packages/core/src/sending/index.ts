@@ -4,3 +4,4 @@ export * from './deliver';
 export * from './notifications';
 export * from './retry';
 export * from './records';
+export { mailSent } from './mail-claim';

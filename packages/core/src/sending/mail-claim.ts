@@ -7,6 +7,8 @@ import { setAttributes, transactIfUnchanged, updateIfUnchanged } from '../db/tra
 import { iso } from '../shared/time';
 import { LEASE_MS } from './lease';
 import type { SendJob } from './queue';
+import type { TransactItems } from '../db/transact';
+import { eventIdFor, webhookOutbox } from '../webhooks/events';
 
 type Key = { PK: string; SK: string };
 
@@ -36,19 +38,38 @@ export function mailClaim(key: Key, job: SendJob, now: Date, countsOn?: Key) {
 }
 
 /** Ends a claim: `sent` or `failed`, out of the lease index. Conditional on the claim (and, for the sweep, on the lease read). */
-export function settleMail(db: Db, key: Key, set: Record<string, unknown>, leaseRead?: string): Promise<boolean> {
+export function settleMail(db: Db, key: Key, set: Record<string, unknown>, leaseRead?: string, also: TransactItems = []): Promise<boolean> {
   const extra = setAttributes(set);
-  return updateIfUnchanged(db, {
+  const update = {
     Key: key,
     UpdateExpression: `SET ${extra.clauses.join(', ')} REMOVE GSI1PK, GSI1SK, job`,
     ConditionExpression: `#status = :sending${leaseRead ? ' AND GSI1SK = :lease' : ''}`,
     ExpressionAttributeNames: { '#status': 'status', ...extra.names },
     ExpressionAttributeValues: { ':sending': 'sending', ...(leaseRead ? { ':lease': leaseRead } : {}), ...extra.values },
-  });
+  };
+  return also.length > 0 ? transactIfUnchanged(db, [{ Update: { TableName: db.table, ...update } }, ...also]) : updateIfUnchanged(db, update);
 }
 
-export const mailSent = (db: Db, key: Key, at: Date, messageId: string | null, leaseRead?: string) =>
-  settleMail(db, key, { status: 'sent', sentAt: iso(at), ...(messageId ? { messageId } : {}) }, leaseRead);
+/** A pro summary's marker (`AG#<a>#PRO#<p>#SUM`, the period): its `summary.sent` event is written with the settle. */
+const PRO_SUMMARY = /^AG#([^#]+)#PRO#([^#]+)#SUM$/;
+
+/**
+ * Settles a claimed email as sent, by the worker or by the recovery sweep from SES's record; a pro
+ * summary's `summary.sent` webhook event goes in the same write, so neither path can lose it.
+ */
+export async function mailSent(db: Db, key: Key, at: Date, messageId: string | null, leaseRead?: string): Promise<boolean> {
+  const summary = PRO_SUMMARY.exec(key.PK);
+  const also = summary
+    ? await webhookOutbox(db, {
+        eventId: eventIdFor(at, 'summary.sent', key.PK, key.SK),
+        agencyId: summary[1]!,
+        type: 'summary.sent',
+        timestamp: iso(at),
+        data: { proId: summary[2]!, period: key.SK, sentAt: iso(at) },
+      })
+    : [];
+  return settleMail(db, key, { status: 'sent', sentAt: iso(at), ...(messageId ? { messageId } : {}) }, leaseRead, also);
+}
 
 export const mailFailed = (db: Db, key: Key, at: Date, failure: string) => settleMail(db, key, { status: 'failed', failedAt: iso(at), failure });
 

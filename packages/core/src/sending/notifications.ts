@@ -61,15 +61,25 @@ export async function handleSesNotification(db: Db, snsMessage: string, now: Dat
 
   if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
     const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true }, now)));
+    const notify = await agencyOfMessage(db, notification.mail.messageId);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true }, now, undefined, notify)));
     return { kind: 'bounce', suppressed, invitation: await markBounced(db, notification.mail.messageId, now) };
   }
   if (type === 'Complaint' && notification.complaint) {
     const suppressed = notification.complaint.complainedRecipients.map((r) => r.emailAddress);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true }, now)));
+    const notify = await agencyOfMessage(db, notification.mail.messageId);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true }, now, undefined, notify)));
     return { kind: 'complaint', suppressed, invitation: null };
   }
   return { kind: 'ignored', suppressed: [], invitation: null };
+}
+
+/** The agency whose invitation an SES message was (it hears of the bounce or complaint by webhook); undefined for any other email. */
+async function agencyOfMessage(db: Db, messageId: string): Promise<{ agencyId: string } | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
+  if (!Item) return undefined;
+  const { Item: round } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(Item.roundId as string), ProjectionExpression: 'agencyId' }));
+  return round ? { agencyId: round.agencyId as string } : undefined;
 }
 
 async function markBounced(db: Db, messageId: string, now: Date): Promise<NotificationOutcome['invitation']> {

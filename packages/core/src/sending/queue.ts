@@ -15,7 +15,9 @@ export type SendJob =
   | { kind: 'summaries'; agencyId: string; period: string; page?: { listing: string; cursor: string } }
   | { kind: 'summary'; agencyId: string; proId: string; period: string; retries?: number }
   /** Without `admin`, queues one job per admin address (`admin`: the address's hash; jobs carry ids only). */
-  | { kind: 'agency-summary'; agencyId: string; period: string; admin?: string; retries?: number };
+  | { kind: 'agency-summary'; agencyId: string; period: string; admin?: string; retries?: number }
+  /** Not an email: one attempt of a webhook delivery (`webhooks/delivery.ts`). */
+  | { kind: 'webhook'; webhookId: string; deliveryId: string };
 
 /** The jobs of an invitation: its first email, a reminder, an early warning. */
 export type InvitationJob = Extract<SendJob, { invitationId: string }>;

@@ -15,6 +15,8 @@ import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audie
 import type { Invitation, InvitationStatus, Round } from './round';
 import type { InvitationRef } from './token';
 import { addressHash } from './address';
+import { presentResponse } from '../responses/listing';
+import { eventIdFor, webhookOutbox } from '../webhooks/events';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -131,6 +133,16 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // flight) keeps its lease: the recovery sweep settles it from SES's record if its worker died.
     const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending') || invitation.reminderSending !== undefined;
     const scope = counterScope(round, invitation);
+    // A named round's new answer is told by webhook, written with it; revisions and anonymous answers are not.
+    const created = named && firstAnswer
+      ? await webhookOutbox(db, {
+          eventId: eventIdFor(now, 'response.created', round.roundId, invitation.invitationId),
+          agencyId: round.agencyId,
+          type: 'response.created',
+          timestamp: iso(now),
+          data: { response: presentResponse(response) },
+        })
+      : [];
     try {
       await db.doc.send(
         new TransactWriteCommand({
@@ -212,6 +224,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
             // What follows the answer, written with it: a low answer's early warning is due. The
             // page queues its job at once; if that fails, the recovery sweep finds this and queues it.
             ...(round.earlyWarnings && needsEarlyWarning(answers) ? [{ Put: { TableName: db.table, Item: warningDue(response, now) } }] : []),
+            ...created,
           ],
         }),
       );

@@ -60,6 +60,7 @@ const SendJobSchema = v.variant('kind', [
   }),
   v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
   v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, admin: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))), retries }),
+  v.strictObject({ kind: v.literal('webhook'), webhookId: id, deliveryId: id }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */

@@ -18,6 +18,7 @@ import { commitmentRoutes } from './routes/commitments';
 import { summaryPreviewRoute } from './routes/summary';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 import { responseRoutes } from './routes/responses';
+import { webhookRoutes } from './routes/webhooks';
 import { baseApp } from './base-app';
 import { consoleRoutes } from '../console/app';
 
@@ -61,6 +62,7 @@ function v1(deps: Deps) {
     .route('/campaigns', campaignScoresRoute(deps))
     .route('/scores', agencyScoresRoutes(deps))
     .route('/surveys', surveyRoutes(deps))
+    .route('/webhooks', webhookRoutes(deps))
     .route('/', responseRoutes(deps));
 }
 

@@ -40,6 +40,11 @@ describe('OpenAPI document', () => {
       '/v1/surveys/{surveyId}/invitations',
       '/v1/surveys/{surveyId}/skipped',
       '/v1/testimonials',
+      '/v1/webhooks',
+      '/v1/webhooks/{webhookId}',
+      '/v1/webhooks/{webhookId}/deliveries',
+      '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
+      '/v1/webhooks/{webhookId}/test',
     ]);
     const createPro = document.paths['/v1/pros'].post;
     expect(createPro.security).toEqual([{ apiKey: [] }]);

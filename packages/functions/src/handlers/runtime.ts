@@ -109,6 +109,7 @@ export function lambdaDelivery(): DeliveryDeps {
     requeue: (job, delaySeconds) => lambdaQueue().enqueue([job], { delaySeconds }),
     warn: (message, fields) => logger.warn(message, fields),
     records: recordedSends(lambdaDb()),
+    webhooks: { allowLoopback: config.webhooksAllowLoopback, retrySeconds: config.webhookRetrySeconds },
     now,
   });
 }

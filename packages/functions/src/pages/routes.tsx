@@ -222,7 +222,7 @@ export function pageRoutes(deps: Deps) {
         );
       }
       const everywhere = form.scope === 'all';
-      await suppress(db, email, 'unsubscribed', everywhere ? { global: true } : agencyScope, now(), ref.invitationId);
+      await suppress(db, email, 'unsubscribed', everywhere ? { global: true } : agencyScope, now(), ref.invitationId, agencyScope);
       return c.html(
         <Notice title="You are unsubscribed">
           <p>
