@@ -8,5 +8,5 @@ fieldset.card legend{font-weight:700;padding:0 4px}
 .field.check{display:flex;gap:8px;align-items:center}
 .field.check input{width:24px;height:24px}
 input.short{max-width:8rem}
-input.secret{font-family:ui-monospace,Menlo,Consolas,monospace;max-width:none}
+textarea.secret{font-family:ui-monospace,Menlo,Consolas,monospace;min-height:0;word-break:break-all}
 `;

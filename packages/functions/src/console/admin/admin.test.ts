@@ -72,6 +72,14 @@ describe('console admin pages over HTTP', () => {
       expect(await res.text()).toContain('This form was not sent from a Rapport page');
     }
     expect((await w.f.call('GET', `/v1/pros/${w.pro.proId}`)).body.deactivatedAt).toBeUndefined();
+    // With its token, a cross-site POST is still refused; a same-origin one whose Origin the no-referrer policy made `null` is not.
+    const withSite = async (site: string) => {
+      const { cookie, csrf } = await consoleSession(deps, { kind: 'member', agencyId: w.f.agencyId, memberId: w.admin.memberId });
+      const headers = { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': site, Origin: 'null' };
+      return (await w.f.app.request('/app/admin/suppressions', { method: 'POST', headers, body: form({ _csrf: csrf, email: `s-${w.u}@x.example` }) })).status;
+    };
+    expect(await withSite('cross-site')).toBe(403);
+    expect(await withSite('same-origin')).toBe(303);
   });
 
   it('a deactivated pro: signed out, no new round (409 from the API), shown by GET /v1/pros; reactivated, all back', async () => {
@@ -119,7 +127,7 @@ describe('console admin pages over HTTP', () => {
     const first = await admin.post('/app/admin/keys', { once, name: 'CRM sync', role: 'read' });
     expect(first.status).toBe(201);
     expect(first.headers.get('Cache-Control')).toBe('no-store');
-    const secret = /id="secret" class="secret" value="(rpk_[^"]+)"/.exec(await first.text())![1]!;
+    const secret = /<textarea id="secret" class="secret" rows="2" readonly="">\s*(rpk_[A-Za-z0-9_-]+)\s*<\/textarea>/.exec(await first.text())![1]!;
     const again = await admin.post('/app/admin/keys', { once, name: 'CRM sync', role: 'read' });
     expect(again.status).toBe(303);
     expect(again.headers.get('Location')).toBe('/app/admin/keys?done=once');

@@ -45,8 +45,7 @@ async function keysPage(c: C, deps: Deps, form: { values: Record<string, string>
         <p>No keys yet.</p>
       ) : (
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">The agency’s API keys</caption>
+          <table aria-label="The agency’s API keys">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -137,7 +136,9 @@ export const keysRoutes = (deps: Deps) => {
             <label for="secret">The key</label>
           </p>
           <p>
-            <input type="text" id="secret" class="secret" value={created.secret} readonly />
+            <textarea id="secret" class="secret" rows={2} readonly>
+              {created.secret}
+            </textarea>
           </p>
           <p>
             Send it as <code>Authorization: Bearer &lt;key&gt;</code>. If it is lost, revoke it and create another.

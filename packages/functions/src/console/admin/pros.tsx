@@ -36,8 +36,7 @@ async function listPage(c: C, deps: Deps, form: { values: Values; errors: FieldE
         <p>No pros yet.</p>
       ) : (
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">The agency’s pros</caption>
+          <table aria-label="The agency’s pros">
             <thead>
               <tr>
                 <th scope="col">Name</th>

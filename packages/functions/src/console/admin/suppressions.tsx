@@ -40,8 +40,7 @@ async function suppressionsPage(c: C, deps: Deps, form: { email: string; errors:
         <p>No suppressed addresses.</p>
       ) : (
         <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Suppressed addresses</caption>
+          <table aria-label="Suppressed addresses">
             <thead>
               <tr>
                 <th scope="col">Address</th>
@@ -60,8 +59,8 @@ async function suppressionsPage(c: C, deps: Deps, form: { email: string; errors:
                   <td>{when(s.at)}</td>
                   <td>
                     {s.scope === 'agency' ? (
-                      <a href={`/app/admin/suppressions/lift?email=${encodeURIComponent(s.email)}`}>
-                        Lift<span class="visually-hidden"> for {s.email}</span>…
+                      <a href={`/app/admin/suppressions/lift?email=${encodeURIComponent(s.email)}`} aria-label={`Lift for ${s.email}`}>
+                        Lift…
                       </a>
                     ) : (
                       <span class="muted">For every agency</span>
