@@ -80,11 +80,14 @@ function checkConsistency(settings: Settings): void {
 
 /**
  * Applies a validated patch. The write is conditional on the version read, so two concurrent
- * patches cannot silently undo each other; a lost race is retried on the fresh state.
+ * patches cannot silently undo each other; a lost race is retried on the fresh state. With
+ * `ifVersion` (a form that shows every setting and sends them all back) the patch applies only to
+ * that version: a change made since the form was read is a conflict, never silently overwritten.
  */
-export async function updateSettings(db: Db, agencyId: string, patch: SettingsPatch, now: Date): Promise<Agency> {
+export async function updateSettings(db: Db, agencyId: string, patch: SettingsPatch, now: Date, { ifVersion }: { ifVersion?: number } = {}): Promise<Agency> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = await getAgency(db, agencyId);
+    if (ifVersion !== undefined && current.version !== ifVersion) throw new ConflictError('The settings were changed by someone else since this form was opened', 'version');
     const { name, ...settings } = merge(current, patch);
     checkConsistency(parseInput(SettingsSchema, settings));
     try {

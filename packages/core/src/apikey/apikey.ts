@@ -133,6 +133,13 @@ export async function authenticate(db: Db, secret: string): Promise<Principal> {
   return { agencyId: Item.agencyId as string, keyId: Item.keyId as string, role: Item.role as Role };
 }
 
+export async function getApiKey(db: Db, agencyId: string, keyId: string): Promise<ApiKey> {
+  if (!isId('key', keyId)) throw new NotFoundError('API key');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.apiKey(agencyId, keyId) }));
+  if (!Item) throw new NotFoundError('API key');
+  return toApiKey(Item);
+}
+
 export function listApiKeys(db: Db, agencyId: string, page: PageRequest) {
   return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'KEY#' }, page, toApiKey);
 }

@@ -16,6 +16,7 @@
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 9b| a round's skipped recipients, in order | Query PK=RND#<r> SK begins_with SKP# (SK=SKP#<index, 4 digits>) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
+ * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |
@@ -63,7 +64,8 @@
  * anyone answered.
  *
  * `<h>` is the SHA-256 of the lower-cased address: suppression and throttling never need the
- * address itself as a key.
+ * address itself as a key. Only an agency's list of its suppressions (10b) holds addresses, which
+ * are of people the agency surveyed itself.
  */
 /**
  * What a rate window counts: an API key's requests (`KEY`, its key id), a client address's page
@@ -107,6 +109,8 @@ export const keys = {
   recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
   globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),
+  /** An agency's list entry of a suppression it made or its survey led to (10b), by address then scope. */
+  suppressionListing: (agencyId: string, email: string, scope: 'agency' | 'global') => ({ PK: `AG#${agencyId}`, SK: `SUP#${email.trim().toLowerCase()}#${scope === 'global' ? 'G' : 'A'}` }),
   commitment: (agencyId: string, proId: string, commitmentId: string) => ({ PK: `AG#${agencyId}`, SK: `CMT#${proId}#${commitmentId}` }),
   summarySent: (agencyId: string, proId: string, period: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#SUM`, SK: period }),
   agencySummarySent: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: period }),

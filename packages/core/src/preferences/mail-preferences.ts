@@ -55,9 +55,9 @@ export function verifyMailToken(secret: string, token: string, now: Date): MailR
 export const preferencesUrl = (deps: { publicUrl: string; linkSecret: string }, recipient: MailRecipient, now: Date) =>
   `${deps.publicUrl}/m/${signMailToken(deps.linkSecret, recipient, now)}`;
 
-/** Whether a pro still gets a stream (the pro item as read by the jobs). */
-export const proReceives = (pro: Pick<Pro, 'summariesOff' | 'earlyWarningsOff'>, stream: 'summaries' | 'earlyWarnings') =>
-  (stream === 'summaries' ? pro.summariesOff : pro.earlyWarningsOff) === undefined;
+/** Whether a pro still gets a stream (the pro item as read by the jobs): never while deactivated. */
+export const proReceives = (pro: Pick<Pro, 'summariesOff' | 'earlyWarningsOff' | 'deactivatedAt'>, stream: 'summaries' | 'earlyWarnings') =>
+  pro.deactivatedAt === undefined && (stream === 'summaries' ? pro.summariesOff : pro.earlyWarningsOff) === undefined;
 
 /** Whether an admin address still gets the agency summary: one GetItem. */
 export async function adminReceivesAgencySummary(db: Db, agencyId: string, adminHash: string): Promise<boolean> {
@@ -65,11 +65,12 @@ export async function adminReceivesAgencySummary(db: Db, agencyId: string, admin
   return Item?.agencySummaryOff === undefined;
 }
 
-/** What the recipient of a preference link gets now, by stream; null when the pro no longer exists. */
+/** What the recipient of a preference link gets now, by stream; null when the pro no longer exists or is deactivated. */
 export async function mailPreferences(db: Db, recipient: MailRecipient): Promise<Partial<Record<MailStream, boolean>> | null> {
   if (recipient.stream === 'agencySummary') return { agencySummary: await adminReceivesAgencySummary(db, recipient.agencyId, recipient.adminHash) };
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(recipient.agencyId, recipient.proId), ConsistentRead: true }));
-  if (!Item) return null;
+  // A deactivated pro gets none of these emails: their links answer as for a pro who is gone.
+  if (!Item || Item.deactivatedAt) return null;
   const pro = Item as Pick<Pro, 'summariesOff' | 'earlyWarningsOff'>;
   return { summaries: proReceives(pro, 'summaries'), earlyWarnings: proReceives(pro, 'earlyWarnings') };
 }

@@ -24,6 +24,8 @@ export interface Pro {
   /** When the pro stopped their summaries, or early warnings, by the link in one (see preferences/mail-preferences.ts). */
   summariesOff?: string;
   earlyWarningsOff?: string;
+  /** When an admin deactivated the pro (see `deactivatePro`); absent while active. */
+  deactivatedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -128,3 +130,29 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
   }
   return next;
 }
+
+/**
+ * Deactivates a pro (a person who left the agency), or reactivates one (`active: true`). A
+ * deactivated pro cannot sign in (their sessions stop at once, see `resolveSession`), gets no new
+ * rounds (`createRound` refuses) and no summaries or early warnings; their rounds already sent run
+ * to their close, and their scores, responses and email claim stay. Doing it twice changes nothing.
+ */
+export async function setProActive(db: Db, agencyId: string, proId: string, active: boolean, now: Date): Promise<Pro> {
+  const current = await getPro(db, agencyId, proId);
+  if (active === (current.deactivatedAt === undefined)) return current;
+  const updatedAt = iso(now);
+  const { Attributes } = await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.pro(agencyId, proId),
+      UpdateExpression: active ? 'SET updatedAt = :now REMOVE deactivatedAt' : 'SET updatedAt = :now, deactivatedAt = if_not_exists(deactivatedAt, :now)',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':now': updatedAt },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return withoutKeys<Pro>(Attributes!);
+}
+
+export const deactivatePro = (db: Db, agencyId: string, proId: string, now: Date) => setProActive(db, agencyId, proId, false, now);
+export const reactivatePro = (db: Db, agencyId: string, proId: string, now: Date) => setProActive(db, agencyId, proId, true, now);

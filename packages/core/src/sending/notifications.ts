@@ -61,35 +61,31 @@ export async function handleSesNotification(db: Db, snsMessage: string, now: Dat
 
   if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
     const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);
-    const notify = await agencyOfMessage(db, notification.mail.messageId);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true }, now, undefined, notify)));
-    return { kind: 'bounce', suppressed, invitation: await markBounced(db, notification.mail.messageId, now) };
+    const message = await messageRef(db, notification.mail.messageId);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true, agencyId: message?.agencyId }, now)));
+    return { kind: 'bounce', suppressed, invitation: message && (await markBounced(db, message, now)) };
   }
   if (type === 'Complaint' && notification.complaint) {
     const suppressed = notification.complaint.complainedRecipients.map((r) => r.emailAddress);
-    const notify = await agencyOfMessage(db, notification.mail.messageId);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true }, now, undefined, notify)));
+    const message = await messageRef(db, notification.mail.messageId);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true, agencyId: message?.agencyId }, now)));
     return { kind: 'complaint', suppressed, invitation: null };
   }
   return { kind: 'ignored', suppressed: [], invitation: null };
 }
 
-/** The agency whose invitation an SES message was (it hears of the bounce or complaint by webhook); undefined for any other email. */
-async function agencyOfMessage(db: Db, messageId: string): Promise<{ agencyId: string } | undefined> {
+/** The survey email an SES message was (see `rememberMessage`); null for any other email, or one sent before ids were recorded. */
+async function messageRef(db: Db, messageId: string) {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
-  if (!Item) return undefined;
-  const { Item: round } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(Item.roundId as string), ProjectionExpression: 'agencyId' }));
-  return round ? { agencyId: round.agencyId as string } : undefined;
+  return (Item ?? null) as { agencyId?: string; roundId: string; invitationId: string; kind: 'invitation' | 'reminder' } | null;
 }
 
-async function markBounced(db: Db, messageId: string, now: Date): Promise<NotificationOutcome['invitation']> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
-  if (!Item) return null; // Not an email of ours, or one sent before message ids were recorded.
-  const ref = { roundId: Item.roundId as string, invitationId: Item.invitationId as string };
+async function markBounced(db: Db, message: NonNullable<Awaited<ReturnType<typeof messageRef>>>, now: Date): Promise<NotificationOutcome['invitation']> {
+  const ref = { roundId: message.roundId, invitationId: message.invitationId };
   const { round, invitation } = await openInvitation(db, ref);
   // Reminders go only to those who have not answered: on an anonymous round, a reminder's bounce
   // shown on the invitation would point at a non-respondent. The address is suppressed all the same.
-  if (Item.kind === 'reminder' && round.attribution === 'anonymous') return null;
+  if (message.kind === 'reminder' && round.attribution === 'anonymous') return null;
   const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
   // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
   const undeliver = counterUpdates(db, counterScope(round, invitation), deliveredDelta(-1));

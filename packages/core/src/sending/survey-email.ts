@@ -64,10 +64,13 @@ export async function sendSurveyEmail(
   return sent;
 }
 
-/** Which invitation an SES message id belongs to: bounce and complaint notifications name only the id. */
-export async function rememberMessage(db: Db, messageId: string, ref: { roundId: string; invitationId: string }, kind: 'invitation' | 'reminder'): Promise<void> {
+/**
+ * Which invitation (and agency) an SES message id belongs to: bounce and complaint notifications
+ * name only the id. The agency lists the address's suppression among its own.
+ */
+export async function rememberMessage(db: Db, messageId: string, ref: { agencyId: string; roundId: string; invitationId: string }, kind: 'invitation' | 'reminder'): Promise<void> {
   await db.doc.send(
-    new PutCommand({ TableName: db.table, Item: { ...keys.sesMessage(messageId), type: 'messageRef', roundId: ref.roundId, invitationId: ref.invitationId, kind } }),
+    new PutCommand({ TableName: db.table, Item: { ...keys.sesMessage(messageId), type: 'messageRef', agencyId: ref.agencyId, roundId: ref.roundId, invitationId: ref.invitationId, kind } }),
   );
 }
 

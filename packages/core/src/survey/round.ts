@@ -185,6 +185,7 @@ export async function createRound(
   const { recipients, attribution } = request;
   const campaign = await getCampaign(db, agencyId, campaignId);
   const [pro, agency] = await Promise.all([getPro(db, agencyId, campaign.proId), getAgency(db, agencyId)]);
+  if (pro.deactivatedAt) throw new ConflictError('The campaign’s pro is deactivated: reactivate them to send a round');
 
   const newRound = (roundId: string): Round => ({
     roundId,

@@ -1,77 +1,179 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailed } from '../db/conditions';
+import * as v from 'valibot';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { failedConditions, isConditionFailed } from '../db/conditions';
 import { transactIfUnchanged } from '../db/transact';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { queryPrefix, type PageRequest } from '../db/page';
+import { NotFoundError } from '../shared/errors';
+import { EmailSchema } from '../shared/schemas';
 import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
 import { addressHash } from './address';
 
 export type SuppressionReason = 'bounced' | 'complained' | 'unsubscribed';
 
-export type SuppressionScope = { global: true } | { agencyId: string };
+/**
+ * `global` holds for every agency; `agencyId` on a global one names the agency whose survey led to
+ * it (its bounce, its complaint, its "stop all" link), which lists it among its own suppressions.
+ */
+export type SuppressionScope = { global: true; agencyId?: string | undefined } | { agencyId: string };
 
 /** How long an unsubscribe can be undone from the link that made it. */
 export const UNDO_UNSUBSCRIBE_HOURS = 24;
 
+/** One suppression in an agency's list (`listSuppressions`). */
+export interface ListedSuppression {
+  email: string;
+  reason: SuppressionReason;
+  /** `agency`: this agency's surveys only, and the agency may lift it; `global`: every agency's, for good. */
+  scope: 'agency' | 'global';
+  at: string;
+  /** Who added it by hand (a member id or an API key id); absent when the recipient or SES made it. */
+  addedBy?: string;
+}
+
+const isGlobal = (scope: SuppressionScope): scope is { global: true; agencyId?: string } => 'global' in scope;
+
 const keyOf = (email: string, scope: SuppressionScope) => {
   const hash = addressHash(email);
-  return 'global' in scope ? keys.globalSuppression(hash) : keys.agencySuppression(hash, scope.agencyId);
+  return isGlobal(scope) ? keys.globalSuppression(hash) : keys.agencySuppression(hash, scope.agencyId);
 };
+
+const listingKeyOf = (agencyId: string, email: string, scope: SuppressionScope) => keys.suppressionListing(agencyId, email, isGlobal(scope) ? 'global' : 'agency');
 
 /**
  * Stops mail to an address. `global` (a bounce, a complaint, or "stop all Rapport surveys") holds
  * for every agency; otherwise only for the agency named. The first reason recorded stays: a
  * complaint is not turned into an unsubscribe by a later click. `via` is the invitation whose
  * unsubscribe link made it, so that link (and only it) can undo it for a while (`unsuppress`).
- * `notify`: the agency whose recipient it is hears of it by webhook (`recipient.<reason>`), written
- * in the same transaction as the suppression, so only a new suppression is told, and always.
+ * With an agency in the scope, the agency's list gets an entry, and the agency hears of it by
+ * webhook (`recipient.<reason>`), both in the same transaction as the suppression: only a new
+ * suppression is told, and always (an address already suppressed is listed as first recorded).
  * Whether the suppression is new.
  */
-export async function suppress(db: Db, email: string, reason: SuppressionReason, scope: SuppressionScope, now: Date, via?: string, notify?: { agencyId: string }): Promise<boolean> {
-  const put = {
-    TableName: db.table,
-    Item: { ...keyOf(email, scope), type: 'suppression', reason, at: iso(now), ...(via ? { via } : {}) },
-    ConditionExpression: 'attribute_not_exists(PK)',
-  };
-  const event = notify
-    ? await webhookOutbox(db, {
-        eventId: eventIdFor(now, 'recipient', notify.agencyId, addressHash(email), 'global' in scope ? 'global' : 'agency'),
-        agencyId: notify.agencyId,
-        type: `recipient.${reason}`,
-        timestamp: iso(now),
-        data: { email, reason, scope: 'global' in scope ? 'all-agencies' : 'agency', at: iso(now) },
-      })
-    : [];
-  if (event.length > 0) return transactIfUnchanged(db, [{ Put: put }, ...event]);
+export async function suppress(
+  db: Db,
+  email: string,
+  reason: SuppressionReason,
+  scope: SuppressionScope,
+  now: Date,
+  { via, addedBy }: { via?: string | undefined; addedBy?: string | undefined } = {},
+): Promise<boolean> {
+  const item = { ...keyOf(email, scope), type: 'suppression', reason, at: iso(now), ...(via ? { via } : {}) };
+  const put = { Put: { TableName: db.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } };
+  const agencyId = scope.agencyId;
+  if (!agencyId) {
+    try {
+      await db.doc.send(new PutCommand(put.Put));
+      return true;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return false;
+    }
+  }
+  const listing = (recorded: { reason: SuppressionReason; at: string }) => ({
+    ...listingKeyOf(agencyId, email, scope),
+    type: 'suppressionListing',
+    email: email.trim(),
+    reason: recorded.reason,
+    scope: isGlobal(scope) ? 'global' : 'agency',
+    at: recorded.at,
+    ...(addedBy ? { addedBy } : {}),
+  });
+  const event = await webhookOutbox(db, {
+    eventId: eventIdFor(now, 'recipient', agencyId, addressHash(email), isGlobal(scope) ? 'global' : 'agency'),
+    agencyId,
+    type: `recipient.${reason}`,
+    timestamp: iso(now),
+    data: { email, reason, scope: isGlobal(scope) ? 'all-agencies' : 'agency', at: iso(now) },
+  });
+  if (await transactIfUnchanged(db, [put, { Put: { TableName: db.table, Item: listing({ reason, at: item.at }) } }, ...event])) return true;
+  // Suppressed already (by another agency's survey, say): listed here too, as it was recorded.
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keyOf(email, scope), ConsistentRead: true }));
+  if (Item) await putIfAbsent(db, listing(Item as { reason: SuppressionReason; at: string }));
+  return false;
+}
+
+async function putIfAbsent(db: Db, item: Record<string, unknown>) {
   try {
-    await db.doc.send(new PutCommand(put));
-    return true;
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
-    return false;
   }
 }
 
 /**
  * Undoes an unsubscribe, from the link that made it, within UNDO_UNSUBSCRIBE_HOURS: the delete is
  * conditional on the item being an unsubscribe made `via` that invitation since then. A bounce or a
- * complaint is never lifted, nor an unsubscribe made by another link or earlier. Whether it was lifted.
+ * complaint is never lifted, nor an unsubscribe made by another link or earlier. The agency's list
+ * entry goes with it. Whether it was lifted.
  */
 export async function unsuppress(db: Db, email: string, scope: SuppressionScope, via: string, now: Date): Promise<boolean> {
   try {
     await db.doc.send(
-      new DeleteCommand({
-        TableName: db.table,
-        Key: keyOf(email, scope),
-        ConditionExpression: 'reason = :unsubscribed AND via = :via AND #at >= :since',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':unsubscribed': 'unsubscribed', ':via': via, ':since': iso(new Date(now.getTime() - UNDO_UNSUBSCRIBE_HOURS * 3_600_000)) },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: db.table,
+              Key: keyOf(email, scope),
+              ConditionExpression: 'reason = :unsubscribed AND via = :via AND #at >= :since',
+              ExpressionAttributeNames: { '#at': 'at' },
+              ExpressionAttributeValues: { ':unsubscribed': 'unsubscribed', ':via': via, ':since': iso(new Date(now.getTime() - UNDO_UNSUBSCRIBE_HOURS * 3_600_000)) },
+            },
+          },
+          ...(scope.agencyId ? [{ Delete: { TableName: db.table, Key: listingKeyOf(scope.agencyId, email, scope) } }] : []),
+        ],
       }),
     );
     return true;
   } catch (error) {
-    if (!isConditionFailed(error)) throw error;
+    if (!failedConditions(error)?.includes(0)) throw error;
     return false;
+  }
+}
+
+export const SuppressionInputSchema = v.object({ email: EmailSchema });
+
+/**
+ * An agency suppresses an address by hand (someone asked by phone, say): an unsubscribe from the
+ * agency's surveys, listed with who added it. An address suppressed already stays as recorded.
+ */
+export async function addSuppression(db: Db, agencyId: string, input: unknown, addedBy: string, now: Date): Promise<{ suppression: ListedSuppression; created: boolean }> {
+  const { email } = parseInput(SuppressionInputSchema, input);
+  const created = await suppress(db, email, 'unsubscribed', { agencyId }, now, { addedBy });
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: listingKeyOf(agencyId, email, { agencyId }), ConsistentRead: true }));
+  return { suppression: withoutKeys<ListedSuppression>(Item!), created };
+}
+
+/**
+ * An agency's suppressions, by address: its own unsubscribes, and the global ones its surveys led
+ * to. One query on the agency's partition (`SUP#` entries), never a scan of the suppressions.
+ */
+export function listSuppressions(db: Db, agencyId: string, page: PageRequest) {
+  return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'SUP#' }, page, (item) => withoutKeys<ListedSuppression>(item));
+}
+
+/**
+ * Lifts an agency's unsubscribe of an address (the recipient asked to be surveyed again). Only the
+ * agency's own: a bounce, a complaint or a "stop all" holds for every agency and no agency lifts it.
+ */
+export async function liftSuppression(db: Db, agencyId: string, email: string): Promise<void> {
+  const scope = { agencyId };
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: db.table, Key: keyOf(email, scope), ConditionExpression: 'attribute_exists(PK)' } },
+          { Delete: { TableName: db.table, Key: listingKeyOf(agencyId, email, scope) } },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (failedConditions(error)?.includes(0)) throw new NotFoundError('suppression');
+    throw error;
   }
 }

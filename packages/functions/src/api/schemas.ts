@@ -49,6 +49,12 @@ export const ProOut = v.object({
   commitment: v.optional(
     v.pipe(v.object({ text: v.string(), since: Timestamp }), v.description('The latest commitment (POST /v1/pros/{proId}/commitments), if any.')),
   ),
+  deactivatedAt: v.optional(
+    v.pipe(
+      Timestamp,
+      v.description('Present while an admin has the pro deactivated (in the console): no sign-in, no new rounds (a 409), no summaries or early warnings; rounds already sent run to their close and scores stay.'),
+    ),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

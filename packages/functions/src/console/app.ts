@@ -5,6 +5,7 @@ import type { Deps } from '../deps';
 import { noStore } from '../api/no-store';
 import type { ConsoleEnv } from './env';
 import { CONSOLE_CSS } from './console.css';
+import { adminRoutes } from './admin/routes';
 import { consoleError, consoleNotFound } from './errors';
 import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
 
@@ -29,7 +30,8 @@ const consoleHeaders = secureHeaders({
 
 /** The signed-in console under /app: each area adds its routes here. */
 function signedIn(deps: Deps) {
-  return new Hono<ConsoleEnv>().onError(consoleError).use(requireViewer(deps));
+  return new Hono<ConsoleEnv>().onError(consoleError).use(requireViewer(deps))
+    .route('/admin', adminRoutes(deps));
 }
 
 /** The console for PR pros and agency members, served by the API's app (see docs/DESIGN-NOTES.md, "Console"). */

@@ -33,11 +33,12 @@ export const csrfToken = (secret: string, sessionId: string) => createHmac('sha2
 /**
  * A browser says where a form came from (`Sec-Fetch-Site`, `Origin`); a POST from another site is
  * refused whatever it carries. Requests without either header (old browsers, tools) still need the
- * session's CSRF token on signed-in forms.
+ * session's CSRF token on signed-in forms. `Sec-Fetch-Site`, when sent, decides alone: under the
+ * app-wide `Referrer-Policy: no-referrer` Chromium sends a same-origin form's `Origin` as `null`.
  */
 export function isCrossSite(c: Context, publicUrl: string): boolean {
   const site = c.req.header('Sec-Fetch-Site');
-  if (site && site !== 'same-origin' && site !== 'none') return true;
+  if (site) return site !== 'same-origin' && site !== 'none';
   const origin = c.req.header('Origin');
   if (!origin) return false;
   return origin !== new URL(publicUrl).origin && origin !== new URL(c.req.url).origin;

@@ -203,7 +203,7 @@ export function pageRoutes(deps: Deps) {
       if (form.undo === 'agency' || form.undo === 'all') {
         const everywhere = form.undo === 'all';
         // Only this link's own unsubscribe, and only for a while: never a bounce, a complaint, or someone else's choice.
-        if (!(await unsuppress(db, email, everywhere ? { global: true } : agencyScope, ref.invitationId, now()))) {
+        if (!(await unsuppress(db, email, everywhere ? { global: true, ...agencyScope } : agencyScope, ref.invitationId, now()))) {
           return c.html(
             <Notice title="This can no longer be undone">
               <p>
@@ -222,7 +222,7 @@ export function pageRoutes(deps: Deps) {
         );
       }
       const everywhere = form.scope === 'all';
-      await suppress(db, email, 'unsubscribed', everywhere ? { global: true } : agencyScope, now(), ref.invitationId, agencyScope);
+      await suppress(db, email, 'unsubscribed', everywhere ? { global: true, ...agencyScope } : agencyScope, now(), { via: ref.invitationId });
       return c.html(
         <Notice title="You are unsubscribed">
           <p>

@@ -317,8 +317,8 @@ describe('Webhook events', () => {
 
       // Recipients: an unsubscribe (agency), a bounce and a complaint (SES), each once.
       const [a, b] = named.accepted;
-      expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, a!.invitationId, { agencyId: fx.agencyId })).toBe(true);
-      expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, a!.invitationId, { agencyId: fx.agencyId })).toBe(false);
+      expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, { via: a!.invitationId })).toBe(true);
+      expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, { via: a!.invitationId })).toBe(false);
       await rememberMessage(deps.db, `ses-${fx.agencyId}`, b!, 'invitation');
       const bounce = JSON.stringify({ notificationType: 'Bounce', mail: { messageId: `ses-${fx.agencyId}` }, bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: b!.email }] } });
       await handleSesNotification(deps.db, bounce, now);
