@@ -37,7 +37,9 @@ export const csrfToken = (secret: string, sessionId: string) => createHmac('sha2
  */
 export function isCrossSite(c: Context, publicUrl: string): boolean {
   const site = c.req.header('Sec-Fetch-Site');
-  if (site && site !== 'same-origin' && site !== 'none') return true;
+  // Where the browser says, it is the answer: the app's `Referrer-Policy: no-referrer` makes
+  // Chromium send `Origin: null` on same-origin form POSTs.
+  if (site) return site !== 'same-origin' && site !== 'none';
   const origin = c.req.header('Origin');
   if (!origin) return false;
   return origin !== new URL(publicUrl).origin && origin !== new URL(c.req.url).origin;
