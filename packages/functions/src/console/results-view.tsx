@@ -89,12 +89,12 @@ export interface TrendMonth {
 }
 
 // The chart's drawing box, in SVG units (scaled to the page's width by CSS).
-const W = 640;
-const H = 240;
+const W = 480;
+const H = 280;
 const LEFT = 36;
 const RIGHT = 12;
 const TOP = 12;
-const BOTTOM = 36;
+const BOTTOM = 40;
 const y = (v: number) => TOP + ((5 - v) / 4) * (H - TOP - BOTTOM);
 
 /**
@@ -121,7 +121,7 @@ export const TrendChart = ({ months, id }: { months: TrendMonth[]; id: string })
         {[1, 2, 3, 4, 5].map((v) => (
           <g>
             <line class="grid" x1={LEFT} x2={W - RIGHT} y1={y(v)} y2={y(v)} />
-            <text class="axis" x={LEFT - 8} y={y(v) + 5} text-anchor="end">
+            <text class="axis" x={LEFT - 8} y={y(v) + 6} text-anchor="end">
               {v}
             </text>
           </g>

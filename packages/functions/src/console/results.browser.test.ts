@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
@@ -180,6 +181,7 @@ describe('the results pages', () => {
     expect(text).toContain('Reporter · recommends 9/10, Jan 2030 Send embargo times earlier, please');
     expect(await page.locator('main a[href^="/app/rounds/rnd_"]').first().getAttribute('href')).toBe(`/app/rounds/${janeRound}`);
     await checked(page);
+    await page.screenshot({ path: fileURLToPath(new URL('../../../../test-artifacts/screens/console-pro-home-390.png', import.meta.url)), fullPage: true });
 
     // Print: no nav, no forms, the chart kept.
     await page.emulateMedia({ media: 'print' });
@@ -279,6 +281,16 @@ describe('refusals and the anonymity threshold', () => {
       body: new URLSearchParams({ _csrf: a.csrf, text: 'Not ours' }).toString(),
     });
     expect(elsewhere.status).toBe(404);
+    // A cross-site POST is refused even with the session's token; nothing is recorded.
+    const j = await consoleSession(deps, asPro(pros.jane));
+    const before = (await getPro(db, f.agencyId, pros.jane)).commitment;
+    const crossSite = await f.app.request(`/app/pros/${pros.jane}/commitment`, {
+      method: 'POST',
+      headers: { Cookie: j.cookie, 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' },
+      body: new URLSearchParams({ _csrf: j.csrf, text: 'Planted' }).toString(),
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await getPro(db, f.agencyId, pros.jane)).commitment).toEqual(before);
   });
 
   it('shows nothing of answers the API withholds: two pooled answers are neither counted nor scored nor quoted', async () => {

@@ -7,15 +7,16 @@ export const RESULTS_CSS = `
 .headline .big{font-size:1.7rem;line-height:1.2}
 .headline .words{color:#3a4252}
 .trend{margin:0 0 12px}
-.chart{display:block;width:100%;height:auto;max-width:640px;background:#fff;border:1px solid #d5d9e0;border-radius:8px}
+.chart{display:block;width:100%;height:auto;max-width:560px;background:#fff;border:1px solid #d5d9e0;border-radius:8px}
 .chart .grid{stroke:#e2e5ea;stroke-width:1}
-.chart .axis{fill:#3a4252;font-size:13px;font-family:system-ui,sans-serif}
+.chart .axis{fill:#3a4252;font-size:15px;font-family:system-ui,sans-serif}
 .chart .line{fill:none;stroke:#1f5fbf;stroke-width:2.5}
 .chart .range{stroke:#7d9fd6;stroke-width:4;stroke-linecap:round}
 .chart .dot{fill:#1f5fbf;stroke:#fff;stroke-width:2}
 .trend figcaption{font-size:.9rem;margin-top:4px}
 details summary{cursor:pointer;font-weight:600;min-height:32px;padding:4px 0}
 .tips li{margin:0 0 8px}
+.trend-table th{overflow-wrap:normal}
 .quote{margin:0 0 12px;padding:10px 14px;border-left:4px solid #7d9fd6;background:#fff}
 .quote .who{font-weight:600;font-size:.9rem;margin:0 0 4px}
 .quote .said{white-space:pre-line;margin:0;overflow-wrap:anywhere}
