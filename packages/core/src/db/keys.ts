@@ -32,6 +32,7 @@
  * | 20| an agency's testimonials by release     | Query PK=AG#<a>#TST                                        |
  * | 21| a pro's commitments                     | Query PK=AG#<a> SK begins_with CMT#<p>#                    |
  * | 22| a summary sent, once per pro and period | Put PK=AG#<a>#PRO#<p>#SUM SK=<period> (condition: absent)  |
+ * | 22b| a pro's emailed summaries (console)    | Query PK=AG#<a>#PRO#<p>#SUM, newest first (status = sent)  |
  * | 23| every agency (the hourly summary job)   | Query GSI1 GSI1PK=AGENCIES                                 |
  * | 24| a campaign's rounds, newest last        | Query GSI2 GSI2PK=AG#<a>#CMP#<c>#RND                       |
  * | 25| release a batch, exactly once           | Put PK=BAT#<batch> SK=BAT (condition: absent)              |

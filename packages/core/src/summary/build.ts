@@ -5,10 +5,10 @@ import type { Pro } from '../pro/pro';
 import { commitmentAt } from '../pro/commitment';
 import { readCounter, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
 import { batchesReleased, rowsReleased } from '../release/release';
-import { monthlyCounters, months } from '../scores/report';
+import { groupScores, monthlyCounters, months, type GroupScores } from '../scores/report';
 import { intervalsSeparate, meanWithInterval, nps, percentResponsive } from '../scores/stats';
 import { periodOf } from '../shared/time';
-import { DIMENSIONS, ITEM_LABELS } from '../survey/instrument';
+import { DIMENSIONS, ITEM_LABELS, type Dimension } from '../survey/instrument';
 import type { Figure, HeadlineFigure, ProSummary, TrendPoint } from './model';
 import { previousPeriod, type SummaryPeriod } from './schedule';
 import { chooseTips } from './tips';
@@ -49,6 +49,18 @@ function headline(current: Counter, previous: Counter | null, k: number): Headli
     const separated = !a.withheld && b && !b.withheld && intervalsSeparate(a.ci, b.ci);
     return { key, label, unit, current: a, previous: b, change: separated ? (a.value > (b as { value: number }).value ? 'up' : 'down') : 'none' };
   });
+}
+
+/**
+ * The lowest-scoring dimension among those answered by at least k (ties by name), or null: the
+ * summary's focus area, and the console's.
+ */
+export function weakestDimension(items: GroupScores['items'], k: number): { dimension: Dimension; label: string; mean: number; n: number } | null {
+  const found = DIMENSIONS.flatMap((d) => {
+    const stats = items[d as ScoredItem];
+    return stats && stats.n >= k && stats.mean !== null ? [{ d, n: stats.n, mean: stats.mean }] : [];
+  }).sort((a, b) => a.mean - b.mean || (a.d < b.d ? -1 : 1))[0];
+  return found ? { dimension: found.d, label: ITEM_LABELS[found.d], mean: found.mean, n: found.n } : null;
 }
 
 /** Mean responsiveness over the batches released from a moment (a commitment) to the end of the period. */
@@ -104,9 +116,7 @@ export async function buildProSummary(
   const rate = sumCounters(rateMonths.map(monthCounter));
 
   const all = current.counter;
-  const weakest = DIMENSIONS.map((d) => ({ d, stats: meanWithInterval(all.items[d as ScoredItem], SCALES[d as ScoredItem]) }))
-    .filter(({ stats }) => stats.n >= k && stats.mean !== null)
-    .sort((a, b) => a.stats.mean! - b.stats.mean! || (a.d < b.d ? -1 : 1))[0];
+  const weakest = weakestDimension(groupScores(all).items, k);
 
   // Released rows come ordered by release, batch and a random key: the last three released.
   const commented = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to)).filter((r) => r.answers.improve);
@@ -124,15 +134,7 @@ export async function buildProSummary(
     headline: headline(all, before.batches ? before.counter : null, k),
     trend,
     responseRate: { delivered: rate.delivered, responses: responsesIn(rate), rate: rate.delivered ? responsesIn(rate) / rate.delivered : null },
-    weakest: weakest
-      ? {
-          dimension: weakest.d,
-          label: ITEM_LABELS[weakest.d],
-          mean: weakest.stats.mean!,
-          n: weakest.stats.n,
-          tips: chooseTips(weakest.d, lastTipIds, 3),
-        }
-      : null,
+    weakest: weakest && { ...weakest, tips: chooseTips(weakest.dimension, lastTipIds, 3) },
     comments,
     commentCount: commented.length,
     commitment: await commitmentDuring(db, agency, pro, period),

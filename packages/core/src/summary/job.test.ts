@@ -17,7 +17,7 @@ import type { SendRecords } from '../sending/records';
 import { recoverSends } from '../jobs/recovery';
 import type { Audience } from '../survey/instrument';
 import { TIPS } from './tips';
-import { runSummaries } from './job';
+import { runSummaries, sentSummaryPeriods, summaryWasSent } from './job';
 
 /** The job walks every agency, so it runs on a table of its own. */
 let db: Db;
@@ -216,7 +216,7 @@ describe('the summary job', () => {
   it('names the weakest dimension with its tips, quotes only released rows of the period, and escapes hostile comments', async () => {
     const hostile = '<script>alert(1)</script> "><img src=x onerror=alert(2)>';
     // Week of Monday 6 May 2030 (UTC); the slot is Monday 13 May 09:00.
-    const { agencyId, tag, emails, campaigns } = await agencyWith('UTC', '2030-05-06T10:00:00Z', {
+    const { agencyId, tag, emails, campaigns, proIds } = await agencyWith('UTC', '2030-05-06T10:00:00Z', {
       Jane: [
         ...reporters([4, 4], { relevance: 2, listening: 4, followThrough: 5, improve: hostile }),
         ...reporters([5], { relevance: 2, listening: 4, followThrough: 5, improve: 'Clearer embargo times' }),
@@ -247,6 +247,13 @@ describe('the summary job', () => {
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    // "See more in Rapport" opens the pro's home in the console.
+    expect(text).toContain('See more in Rapport: http://localhost:3000/app\n');
+    expect(html).toContain('<a href="http://localhost:3000/app" target="_blank"');
+    // The console lists the summaries that were emailed.
+    expect(await sentSummaryPeriods(db, agencyId, proIds.Jane!)).toEqual(['2030-W19']);
+    expect(await summaryWasSent(db, agencyId, proIds.Jane!, '2030-W19')).toBe(true);
+    expect(await summaryWasSent(db, agencyId, proIds.Jane!, '2030-W18')).toBe(false);
   });
 
   it('sends admins the agency summary once, of the batches released in the month, and nothing more for a month forced by hand twice', async () => {
@@ -274,6 +281,7 @@ describe('the summary job', () => {
     expect(admin[0]!.body.text).toContain('Jane');
     expect(admin[0]!.body.text).toContain('Bob');
     expect(admin[0]!.body.text).not.toContain('Quentin');
+    expect(admin[0]!.body.text).toContain('See more in Rapport: http://localhost:3000/app\n');
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { AGENCIES_PARTITION, keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -194,6 +194,36 @@ const countSettled = (db: Db, agencyId: string, period: string, n: number): Tran
 
 
 
+/** Where a summary's "See more in Rapport" leads: the console's home (a pro's results, a member's team table). */
+export const consoleUrl = (publicUrl: string) => `${publicUrl}/app`;
+
+/** Summaries listed at most, newest first: five years of monthly ones. */
+const SENT_SUMMARIES_SHOWN = 60;
+
+/**
+ * The periods whose summary was emailed to a pro (marker `sent`), newest first: what the console
+ * lists as past summaries. Quiet, stopped and failed periods have a marker too, and are left out.
+ */
+export async function sentSummaryPeriods(db: Db, agencyId: string, proId: string): Promise<string[]> {
+  const { Items = [] } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk',
+      FilterExpression: '#status = :sent',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': keys.summarySent(agencyId, proId, '').PK, ':sent': 'sent' },
+      ScanIndexForward: false,
+    }),
+  );
+  return Items.slice(0, SENT_SUMMARIES_SHOWN).map((item) => item.SK as string);
+}
+
+/** Whether a pro's summary of a period was emailed. */
+export async function summaryWasSent(db: Db, agencyId: string, proId: string, period: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proId, period) }));
+  return Item?.status === 'sent';
+}
+
 /** The tips the pro got last period, so this period's differ. */
 async function lastTipIds(db: Db, agencyId: string, proId: string, period: SummaryPeriod, timeZone: string): Promise<string[]> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.summarySent(agencyId, proId, previousPeriod(period, timeZone).key) }));
@@ -204,7 +234,7 @@ async function lastTipIds(db: Db, agencyId: string, proId: string, period: Summa
 export async function proSummaryFor(deps: Pick<DeliveryDeps, 'db' | 'publicUrl'>, agency: Agency, pro: Pro, period: SummaryPeriod, preferencesUrl?: string) {
   const summary = await buildProSummary(deps.db, agency, pro, period, {
     lastTipIds: () => lastTipIds(deps.db, agency.agencyId, pro.proId, period, agency.timezone),
-    moreUrl: `${deps.publicUrl}/docs`,
+    moreUrl: consoleUrl(deps.publicUrl),
   });
   return summary ? { summary, rendered: renderProSummary(summary, preferencesUrl) } : null;
 }
@@ -305,7 +335,7 @@ export async function deliverAgencySummary(deps: DeliveryDeps, job: Extract<Send
   const preferences: MailRecipient = { stream: 'agencySummary', agencyId: job.agencyId, adminHash: job.admin };
   let rendered;
   try {
-    const model = await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), `${deps.publicUrl}/docs`);
+    const model = await buildAgencySummary(db, agency, summaryPeriodOf(job.period, agency.timezone), consoleUrl(deps.publicUrl));
     rendered = renderAgencySummary(model, preferencesUrl(deps, preferences, deps.now()));
   } catch (error) {
     // Not built (a DynamoDB error): the claim is given back and the job, failing, is delivered again.

@@ -51,9 +51,12 @@ function number(value: number, unit: Unit): string {
 }
 
 /** "4.2 out of 5", "83%", "+42". */
-const valueText = (value: number, unit: Unit) => (unit === 'mean5' ? `${number(value, unit)} out of 5` : number(value, unit));
+export const valueText = (value: number, unit: Unit) => (unit === 'mean5' ? `${number(value, unit)} out of 5` : number(value, unit));
 
 const answers = (n: number) => (n === 1 ? '1 answer' : `${n} answers`);
+
+/** The words of figures, for the console to say them as the emails do: "4.2", "83%", "+42"; "12 answers". */
+export { number as figureNumber, answers as answersText };
 
 /**
  * A withheld figure in a few words: "no answers", or its count and that it is not shown

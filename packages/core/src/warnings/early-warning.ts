@@ -26,7 +26,7 @@ const AUDIENCE_NAMES: Record<Audience, string> = { reporter: 'A reporter', colle
  * campaign, the scores and the comment. Everything is escaped, names become one line, bidi-isolated
  * in the HTML; the subject has no bidi control.
  */
-export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers; preferencesUrl?: string }) {
+export function renderEarlyWarning(input: { proName: string; campaignName: string; audience: Audience; answers: Answers; roundUrl?: string; preferencesUrl?: string }) {
   const pro = isolate(input.proName);
   const campaign = isolate(input.campaignName);
   const { answers } = input;
@@ -46,6 +46,7 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
     '',
     ...rows.map(([q, a]) => `- ${q}: ${a}`),
     ...(comment ? ['', `What could be better: “${comment}”`] : []),
+    ...(input.roundUrl ? ['', `See the survey round in Rapport: ${input.roundUrl}`] : []),
     '',
     'You get these alerts because your agency turned on early warnings.',
     ...(input.preferencesUrl ? [`Stop these alerts: ${input.preferencesUrl}`] : []),
@@ -62,6 +63,9 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
       ...(comment
         ? [`<tr><td style="padding:12px 0;${cell}"><div style="border-left:4px solid #b91c1c;padding:8px 12px;background-color:#fef2f2;">What could be better: “${e(comment)}”</div></td></tr>`]
         : []),
+      ...(input.roundUrl
+        ? [`<tr><td style="padding:0 0 12px 0;${cell}"><a href="${e(input.roundUrl)}" target="_blank" style="color:#1d4ed8;text-decoration:underline;">See the survey round in Rapport</a></td></tr>`]
+        : []),
     ],
     footerHtml:
       'You get these alerts because your agency turned on early warnings.' +
@@ -69,6 +73,9 @@ export function renderEarlyWarning(input: { proName: string; campaignName: strin
   });
   return { subject, text, html };
 }
+
+/** The console page of a round: where an early warning leads. */
+export const roundUrl = (publicUrl: string, roundId: string) => `${publicUrl}/app/rounds/${roundId}`;
 
 /**
  * Sends the pro an early warning for a low answer. The claim is a conditional put of a marker, so
@@ -104,7 +111,7 @@ async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-war
   const marker = keys.earlyWarning(job.roundId, job.invitationId, anonymous ? response.revision : undefined);
   if (!(await claim(db, marker, job, deps.now()))) return 'not-due';
   const unsubscribeUrl = preferencesUrl(deps, preferences, deps.now());
-  const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers, preferencesUrl: unsubscribeUrl });
+  const content = renderEarlyWarning({ proName: round.proName, campaignName: round.campaignName, audience: response.audience, answers: response.answers, roundUrl: roundUrl(deps.publicUrl, round.roundId), preferencesUrl: unsubscribeUrl });
   const ref = mailRef(marker);
   const sent = await sendWithRetry(deps, {
     from: { name: senderName(round.agencyName), address: deps.mailFrom },

@@ -8,6 +8,7 @@ import { CONSOLE_CSS } from './console.css';
 import { adminRoutes } from './admin/routes';
 import { consoleError, consoleNotFound } from './errors';
 import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
+import { resultsRoutes } from './results';
 
 /**
  * No inline script or style (scripts and styles from this origin only), no framing, no referrer
@@ -30,8 +31,11 @@ const consoleHeaders = secureHeaders({
 
 /** The signed-in console under /app: each area adds its routes here. */
 function signedIn(deps: Deps) {
-  return new Hono<ConsoleEnv>().onError(consoleError).use(requireViewer(deps))
-    .route('/admin', adminRoutes(deps));
+  return new Hono<ConsoleEnv>()
+    .onError(consoleError)
+    .use(requireViewer(deps))
+    .route('/admin', adminRoutes(deps))
+    .route('/', resultsRoutes(deps));
 }
 
 /** The console for PR pros and agency members, served by the API's app (see docs/DESIGN-NOTES.md, "Console"). */

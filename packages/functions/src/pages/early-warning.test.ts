@@ -70,7 +70,7 @@ const LOW = { responsiveness: '2', recommend: '3', relevance: '1', improve: 'Ans
 describe('early warnings', () => {
   it('on an anonymous round, email the pro about a low answer once k invitations of its audience were delivered: once, with the scores and comment and no identity', async () => {
     // k = 5 (the default): exactly five reporters reached.
-    const { proEmail, recipients, ref, answer } = await setup(true, reporters(5));
+    const { proEmail, recipients, ref, answer, roundId } = await setup(true, reporters(5));
     expect((await answer(0, LOW)).status).toBe(200);
     expect((await answer(1, { responsiveness: '5', recommend: '10' })).status).toBe(200);
     await queue.drain();
@@ -82,6 +82,9 @@ describe('early warnings', () => {
     expect(mail!.body.text).toContain('- Responsiveness: 2/5 (Slow)\n- Likely to recommend: 3/10\n- Relevant and accurate: 1/5');
     expect(mail!.body.text).toContain('What could be better: “Answer <b>my</b> calls”');
     expect(mail!.body.html).toContain('Answer &lt;b&gt;my&lt;/b&gt; calls');
+    // It links to the round's page in the console.
+    expect(mail!.body.text).toContain(`See the survey round in Rapport: http://localhost:3000/app/rounds/${roundId}\n`);
+    expect(mail!.body.html).toContain(`<a href="http://localhost:3000/app/rounds/${roundId}" target="_blank"`);
     for (const secret of [...recipients.map((r) => r.email), 'Secret', 'The Daily Secret']) expect(JSON.stringify(mail)).not.toContain(secret);
     expect(await warningMarker(ref(0), 1)).toMatchObject({ type: 'earlyWarning' });
     expect(await warningMarker(ref(1), 1)).toBeUndefined();
