@@ -531,9 +531,9 @@ async function previewPage(c: Ctx, deps: Deps, draft: Draft, preview: RoundPrevi
           Change the columns
         </button>
       </form>
+      <h2 id="preview-rows">Every row of the list</h2>
       <div class="table-wrap">
-        <table class="preview">
-          <caption class="visually-hidden">Every row of the list and what happens to it</caption>
+        <table class="preview" aria-labelledby="preview-rows">
           <thead>
             <tr>
               <th scope="col">Row</th>
