@@ -135,12 +135,27 @@ describe('sending a round in the console, in Chromium', () => {
     expect(throttledRow[3]).toMatch(/^Skipped: surveyed too recently until /);
     await proPage.getByRole('button', { name: 'Send to 2 contacts' }).click();
     await watchUntilSent(proPage, 2);
+    // Cancelling asks first; the confirmation is a page too.
+    await proPage.getByRole('button', { name: 'Cancel this round…' }).click();
+    expect(await proPage.locator('#confirm').innerText()).toBe('Cancel this round?');
+    await audit(proPage);
+    await proPage.getByRole('button', { name: 'Yes, cancel the round' }).click();
+    expect(await proPage.locator('#round-status').innerText()).toBe('Cancelled');
     await proContext.close();
 
     // Each accepted address got exactly one email; the skipped ones none.
-    for (const address of [a('ana'), a('ben'), a('dee', 'client.example'), a('eve'), a('fay'), a('hal'), a('ivy')]) {
+    const recipients: [string, string | null][] = [
+      [a('ana'), 'Ana Diaz'],
+      [a('ben'), 'Ben Ode'],
+      [a('dee', 'client.example'), 'Dee Roy'],
+      [a('eve'), 'Eve Lund'],
+      [a('fay'), 'Fay Kim'],
+      [a('hal'), null],
+      [a('ivy'), null],
+    ];
+    for (const [address, name] of recipients) {
       const mails = await sesEmails({ to: address });
-      expect(mails.map((m) => m.destination.to)).toEqual([[address]]);
+      expect(mails.map((m) => m.destination.to)).toEqual([[name ? `"${name}" <${address}>` : address]]);
     }
     expect(await sesEmails({ to: 'cy-at-nowhere' })).toEqual([]);
     expect((await listRounds(deps.db, f.agencyId, spring.campaignId, { limit: 10 })).items.map((r) => r.counts.pending + r.counts.sent)).toEqual([3, 2, 2]);
