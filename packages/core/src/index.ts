@@ -19,6 +19,7 @@ export * from './survey/token';
 export * from './survey/address';
 export * from './survey/suppression';
 export * from './survey/round';
+export * from './survey/media-list';
 export * from './survey/response';
 export * from './email';
 export * from './sending';

@@ -5,7 +5,8 @@ import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { ConflictError, ValidationError, NotFoundError } from '../shared/errors';
-import { cancelRound, createRound, getRound, listInvitations, responseRate } from './round';
+import { cancelRound, createRound, getRound, listInvitations, listRounds, previewRound, responseRate } from './round';
+import { iso } from '../shared/time';
 import { suppress } from './suppression';
 import { transitionInvitation } from '../sending/transition';
 import { deliver } from '../sending/deliver';
@@ -40,23 +41,28 @@ describe('creating a survey round', () => {
     await suppress(db, `gone-${u}@x.example`, 'bounced', { global: true }, t0);
     await suppress(db, `angry-${u}@x.example`, 'complained', { global: true }, t0);
     await suppress(db, `nope-${u}@x.example`, 'unsubscribed', { agencyId }, t0);
-    const { round, accepted, skipped } = await createRound(
-      db,
-      agencyId,
-      campaignId,
-      {
-        recipients: [
-          { email: `ana-${u}@news.example`, name: 'Ana', audience: 'reporter', outlet: 'The Daily' },
-          { email: 'not an address', audience: 'client' },
-          { email: ` ANA-${u}@news.example `, audience: 'colleague' },
-          { email: `gone-${u}@x.example`, audience: 'client' },
-          { email: `Angry-${u}@x.example`, audience: 'client' },
-          { email: `nope-${u}@x.example`, audience: 'colleague' },
-          { email: `bo-${u}@client.example`, audience: 'client' },
-        ],
-      },
-      t0,
-    );
+    const input = {
+      recipients: [
+        { email: `ana-${u}@news.example`, name: 'Ana', audience: 'reporter', outlet: 'The Daily' },
+        { email: 'not an address', audience: 'client' },
+        { email: ` ANA-${u}@news.example `, audience: 'colleague' },
+        { email: `gone-${u}@x.example`, audience: 'client' },
+        { email: `Angry-${u}@x.example`, audience: 'client' },
+        { email: `nope-${u}@x.example`, audience: 'colleague' },
+        { email: `bo-${u}@client.example`, audience: 'client' },
+      ],
+    };
+    // The preview sorts them as creation will, and writes nothing.
+    const preview = await previewRound(db, agencyId, campaignId, input, t0);
+    expect((await listRounds(db, agencyId, campaignId, { limit: 10 })).items).toEqual([]);
+    const { round, accepted, skipped } = await createRound(db, agencyId, campaignId, input, t0);
+    expect(preview).toEqual({
+      accepted: [
+        { index: 0, email: `ana-${u}@news.example`, name: 'Ana', audience: 'reporter', outlet: 'The Daily' },
+        { index: 6, email: `bo-${u}@client.example`, audience: 'client' },
+      ],
+      skipped,
+    });
     expect(accepted.map((i) => [i.email, i.audience, i.name, i.outlet, i.status])).toEqual([
       [`ana-${u}@news.example`, 'reporter', 'Ana', 'The Daily', 'pending'],
       [`bo-${u}@client.example`, 'client', null, null, 'pending'],
@@ -80,11 +86,11 @@ describe('creating a survey round', () => {
     const send = (audience: string, when: Date) =>
       createRound(db, agencyId, campaignId, { recipients: [{ email: `pat-${u}@x.example`, audience }] }, when);
     expect((await send('colleague', t0)).accepted).toHaveLength(1);
-    // Within 24 hours: refused for any audience.
-    expect((await send('client', later(0, 23))).skipped).toEqual([{ index: 0, email: `pat-${u}@x.example`, reason: 'throttled' }]);
+    // Within 24 hours: refused for any audience, until the day is over.
+    expect((await send('client', later(0, 23))).skipped).toEqual([{ index: 0, email: `pat-${u}@x.example`, reason: 'throttled', until: iso(later(1)) }]);
     // After a day, a client survey is fine (the client window has not started), a colleague one is not (30 days).
     expect((await send('client', later(2))).accepted).toHaveLength(1);
-    expect((await send('colleague', later(20))).skipped[0]?.reason).toBe('throttled');
+    expect((await send('colleague', later(20))).skipped[0]).toMatchObject({ reason: 'throttled', until: iso(later(30)) });
     expect((await send('colleague', later(31))).accepted).toHaveLength(1);
     expect((await send('client', later(60))).skipped[0]?.reason).toBe('throttled');
     expect((await send('client', later(93))).accepted).toHaveLength(1);
@@ -189,7 +195,7 @@ describe('creating a survey round', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', counts: { pending: 0, sent: 1, skipped: 2 } });
     const again = await createRound(db, agencyId, campaignId, { recipients: ['amy', 'bob', 'zed'].map((who) => ({ email: email(who), audience: 'client' })) }, later(0, 1));
     expect(again.accepted.map((i) => i.email).sort()).toEqual([email('amy'), email('zed')]);
-    expect(again.skipped).toEqual([{ index: 1, email: email('bob'), reason: 'throttled' }]);
+    expect(again.skipped).toEqual([{ index: 1, email: email('bob'), reason: 'throttled', until: iso(later(90)) }]);
     // Cancelling again changes nothing more.
     expect((await cancelRound(db, agencyId, first.round.roundId)).counts).toEqual(cancelled.counts);
   });

@@ -138,6 +138,8 @@ export interface Skipped {
   index: number;
   email: string;
   reason: SkipReason;
+  /** When `throttled`: the time the address may be surveyed again (absent when another round took it meanwhile). */
+  until?: string;
 }
 
 /**
@@ -150,6 +152,93 @@ export const promisedThreshold = (round: Pick<Round, 'anonymityThreshold'>): num
 const zeroCounts = (): StatusCounts => Object.fromEntries(INVITATION_STATUSES.map((s) => [s, 0])) as StatusCounts;
 
 const throttleDays = (agency: Agency, audience: Audience) => agency.throttle[`${audience}Days`];
+
+type Recipient = RoundInput['recipients'][number];
+interface Candidate {
+  index: number;
+  recipient: Recipient;
+  hash: string;
+}
+
+/**
+ * Sorts a round's recipients as of `at`: `invalid` and `duplicate` from the request itself, then,
+ * from the stored state, `unsubscribed`, `bounced` or `complained` (suppressed, here or for every
+ * agency) and `throttled` (surveyed too recently, with the date it may be again). With
+ * `invitationKey` (a round being resumed), a recipient whose invitation is already written is
+ * accepted as it is. Reads only: round creation and its preview share it.
+ */
+async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], at: Date, invitationKey?: (hash: string) => { PK: string; SK: string }) {
+  const { agencyId } = agency;
+  const skipped: Skipped[] = [];
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+  recipients.forEach((recipient, index) => {
+    const email = recipient.email.trim();
+    if (!isValidAddress(email)) return skipped.push({ index, email, reason: 'invalid' });
+    const normalized = normalizeAddress(email);
+    if (seen.has(normalized)) return skipped.push({ index, email, reason: 'duplicate' });
+    seen.add(normalized);
+    candidates.push({ index, recipient: { ...recipient, email }, hash: addressHash(email) });
+  });
+
+  const states = await batchGet(db, [
+    ...candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
+    ...(invitationKey ? candidates.map(({ hash }) => invitationKey(hash)) : []),
+  ]);
+  const minHours = agency.throttle.minHoursBetweenSurveys;
+  const anyCutoff = iso(new Date(at.getTime() - minHours * 3_600_000));
+  const audienceCutoff = (audience: Audience) => iso(addDays(at, -throttleDays(agency, audience)));
+
+  /** By the recipient's index in the request. */
+  const accepted = new Map<number, Invitation>();
+  const eligible = candidates.filter(({ index, recipient, hash }) => {
+    const written = invitationKey && states.get(itemKey(invitationKey(hash)));
+    if (written) {
+      accepted.set(index, withoutKeys<Invitation>(written));
+      return false;
+    }
+    const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
+    if (suppression) {
+      skipped.push({ index, email: recipient.email, reason: suppression.reason as SkipReason });
+      return false;
+    }
+    const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
+    const lastAny = state?.lastAny as string | undefined;
+    const lastForAudience = state?.[recipient.audience] as string | undefined;
+    // Each window that is not over yet, as the time it is.
+    const windows = [
+      ...(lastAny !== undefined && lastAny >= anyCutoff ? [iso(new Date(new Date(lastAny).getTime() + minHours * 3_600_000))] : []),
+      ...(lastForAudience !== undefined && lastForAudience >= audienceCutoff(recipient.audience)
+        ? [iso(addDays(new Date(lastForAudience), throttleDays(agency, recipient.audience)))]
+        : []),
+    ];
+    if (windows.length > 0) {
+      skipped.push({ index, email: recipient.email, reason: 'throttled', until: windows.sort().at(-1)! });
+      return false;
+    }
+    return true;
+  });
+  return { eligible, skipped, states, accepted, anyCutoff, audienceCutoff };
+}
+
+export interface RoundPreview {
+  /** The recipients a round created now would take, in the order of the request. */
+  accepted: (Recipient & { index: number })[];
+  /** Every recipient it would skip, with the reason, in the order of the request. */
+  skipped: Skipped[];
+}
+
+/**
+ * What `createRound` would do with this request now, without writing anything: the same
+ * validation and the same sorting. A round created later may still skip more (an address
+ * surveyed or suppressed meanwhile), never fewer.
+ */
+export async function previewRound(db: Db, agencyId: string, campaignId: string, input: unknown, now: Date): Promise<RoundPreview> {
+  const { recipients } = parseInput(RoundInputSchema, input);
+  await getCampaign(db, agencyId, campaignId);
+  const { eligible, skipped } = await sortRecipients(db, await getAgency(db, agencyId), recipients, now);
+  return { accepted: eligible.map(({ index, recipient }) => ({ index, ...recipient })), skipped: skipped.sort((a, b) => a.index - b.index) };
+}
 
 export interface RoundCreation {
   round: Round;
@@ -246,56 +335,13 @@ export async function createRound(
   // The round is as of its first attempt: the throttle dates it writes are its creation time, which
   // is also how cancelling it knows them.
   const at = new Date(round.createdAt);
-
-  const skipped: Skipped[] = [];
-  const seen = new Set<string>();
-  const candidates: { index: number; recipient: (typeof recipients)[number]; hash: string }[] = [];
-  recipients.forEach((recipient, index) => {
-    const email = recipient.email.trim();
-    if (!isValidAddress(email)) return skipped.push({ index, email, reason: 'invalid' });
-    const normalized = normalizeAddress(email);
-    if (seen.has(normalized)) return skipped.push({ index, email, reason: 'duplicate' });
-    seen.add(normalized);
-    candidates.push({ index, recipient: { ...recipient, email }, hash: addressHash(email) });
-  });
   const invitationKey = (hash: string) => keys.invitation(round.roundId, hashedId('inv', round.roundId, hash));
+  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, resumed ? invitationKey : undefined);
 
-  const states = await batchGet(db, [
-    ...candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
-    ...(resumed ? candidates.map(({ hash }) => invitationKey(hash)) : []),
-  ]);
-  const anyCutoff = iso(new Date(at.getTime() - agency.throttle.minHoursBetweenSurveys * 3_600_000));
-  const audienceCutoff = (audience: Audience) => iso(addDays(at, -throttleDays(agency, audience)));
-
-  /** By the recipient's index in the request. */
-  const accepted = new Map<number, Invitation>();
   const throttleBefore = (hash: string, audience: Audience) => {
     const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
     return { lastAny: (state?.lastAny as string | undefined) ?? null, audience: (state?.[audience] as string | undefined) ?? null };
   };
-  const eligible = candidates.filter(({ index, recipient, hash }) => {
-    const written = states.get(itemKey(invitationKey(hash)));
-    if (written) {
-      accepted.set(index, withoutKeys<Invitation>(written));
-      return false;
-    }
-    const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
-    if (suppression) {
-      skipped.push({ index, email: recipient.email, reason: suppression.reason as SkipReason });
-      return false;
-    }
-    const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
-    const lastAny = state?.lastAny as string | undefined;
-    const lastForAudience = state?.[recipient.audience] as string | undefined;
-    const tooSoon = (lastAny !== undefined && lastAny >= anyCutoff) ||
-      (lastForAudience !== undefined && lastForAudience >= audienceCutoff(recipient.audience));
-    if (tooSoon) {
-      skipped.push({ index, email: recipient.email, reason: 'throttled' });
-      return false;
-    }
-    return true;
-  });
-
   const answeredBefore = (hash: string) =>
     (states.get(itemKey(keys.recipientState(agencyId, hash)))?.answeredNamed as Set<string> | undefined)?.has(pro.proId) === true;
   const invitationFor = ({ recipient, hash }: (typeof eligible)[number]): Invitation => ({

@@ -1,12 +1,15 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { endSession } from '@rapport/core';
 import type { Deps } from '../deps';
 import { noStore } from '../api/no-store';
+import { MAX_BODY_BYTES, MAX_ROUND_BODY_BYTES } from '../api/app';
 import type { ConsoleEnv } from './env';
 import { CONSOLE_CSS } from './console.css';
 import { adminRoutes } from './admin/routes';
 import { consoleError, consoleNotFound } from './errors';
+import { roundRoutes, tooLargePage } from './rounds';
 import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
 import { resultsRoutes } from './results';
 
@@ -29,12 +32,21 @@ const consoleHeaders = secureHeaders({
   xFrameOptions: 'DENY',
 });
 
+/**
+ * Console forms are small but for the steps of sending a round, which carry a media list (1 MB at
+ * most, sent as multipart: its text is not percent-encoded) and the mapping's few fields. Checked
+ * before the session reads the form.
+ */
+const SEND_STEPS = /^\/app\/rounds\/new(\/|$)/;
+const formLimit = (maxSize: number) => bodyLimit({ maxSize, onError: (c) => tooLargePage(c) });
+
 /** The signed-in console under /app: each area adds its routes here. */
 function signedIn(deps: Deps) {
   return new Hono<ConsoleEnv>()
     .onError(consoleError)
     .use(requireViewer(deps))
     .route('/admin', adminRoutes(deps))
+    .route('/rounds', roundRoutes(deps))
     .route('/', resultsRoutes(deps));
 }
 
@@ -44,6 +56,10 @@ export function consoleRoutes(deps: Deps) {
   app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
   app.use('/app/*', consoleHeaders, noStore);
   app.use('/app', consoleHeaders, noStore);
+  // Made here, not at load: api/app.ts, which has the limits, imports this module.
+  const sendLimit = formLimit(MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES);
+  const defaultLimit = formLimit(MAX_BODY_BYTES);
+  app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : defaultLimit)(c, next));
   app.use('/logout', consoleHeaders, noStore);
   // Signing out: the POST carries the CSRF token like any signed-in form.
   app.post('/logout', requireViewer(deps), async (c) => {

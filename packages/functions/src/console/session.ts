@@ -38,8 +38,8 @@ export const csrfToken = (secret: string, sessionId: string) => createHmac('sha2
  */
 export function isCrossSite(c: Context, publicUrl: string): boolean {
   const site = c.req.header('Sec-Fetch-Site');
-  // Where the browser says, it is the answer: the app's `Referrer-Policy: no-referrer` makes
-  // Chromium send `Origin: null` on same-origin form POSTs.
+  // A browser that says where the form came from is believed: under `Referrer-Policy: no-referrer`
+  // (which the base app sets on every answer) Chromium sends `Origin: null` on same-origin POSTs.
   if (site) return site !== 'same-origin' && site !== 'none';
   const origin = c.req.header('Origin');
   if (!origin) return false;

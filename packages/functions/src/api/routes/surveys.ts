@@ -78,8 +78,23 @@ const presentSkipped = (skipped: Skipped[]) => ({
   skipped: skipped.slice(0, SKIPPED_SHOWN).map(presentSkippedRecipient),
 });
 
+/**
+ * Creates a round and queues its invitations: the API's POST and the console's Send. The round is
+ * written before the queue is asked: a queue failure must not make the client retry it (without a
+ * key the retry would find every address throttled). Unqueued invitations are queued again by the
+ * scheduled job.
+ */
+export async function sendRound({ db, now, queue }: Pick<Deps, 'db' | 'now' | 'queue'>, agencyId: string, campaignId: string, input: unknown, options: { idempotencyKey?: string | undefined }) {
+  const creation = await createRound(db, agencyId, campaignId, input, now(), options);
+  const { round, accepted } = creation;
+  await queue
+    .enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })))
+    .catch((error) => logger.error('invitations not queued', { roundId: round.roundId, ...errorFields(error) }));
+  return creation;
+}
+
 /** `POST` and `GET /v1/campaigns/{campaignId}/surveys`, mounted under the campaigns. */
-export const createSurveyRoute = ({ db, now, queue }: Deps) =>
+export const createSurveyRoute = (deps: Deps) =>
   new Hono<ApiEnv>()
   .get(
     '/:campaignId/surveys',
@@ -87,7 +102,7 @@ export const createSurveyRoute = ({ db, now, queue }: Deps) =>
     validate('param', v.object({ campaignId: v.string() })),
     validate('query', PageQuery),
     async (c) =>
-      c.json(pageBody(await listRounds(db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query')), presentRound)),
+      c.json(pageBody(await listRounds(deps.db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query')), presentRound)),
   )
   .post(
     '/:campaignId/surveys',
@@ -104,19 +119,13 @@ export const createSurveyRoute = ({ db, now, queue }: Deps) =>
       ok: [202, RoundCreatedOut, 'The round, what was accepted and what was skipped'],
       problems: ['validation', 'not-found', 'conflict', 'idempotency-in-progress', 'payload-too-large', 'idempotency-key-reused'],
     }),
-    idempotent(db, now),
+    idempotent(deps.db, deps.now),
     validate('param', v.object({ campaignId: v.string() })),
     validate('json', RoundInputSchema),
     async (c) => {
       const { agencyId } = c.get('principal');
       const idempotencyKey = c.req.header('Idempotency-Key');
-      const { round, accepted, skipped } = await createRound(db, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), now(), { idempotencyKey });
-      // The round is written: a queue failure must not make the client retry it (without a key the
-      // retry would find every address throttled). Unqueued invitations are queued again by the
-      // scheduled job.
-      await queue
-        .enqueue(accepted.map((i) => ({ kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })))
-        .catch((error) => logger.error('invitations not queued', { roundId: round.roundId, ...errorFields(error) }));
+      const { round, accepted, skipped } = await sendRound(deps, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), { idempotencyKey });
       return c.json({ ...presentRound(round), accepted: accepted.length, ...presentSkipped(skipped) }, 202);
     },
   );

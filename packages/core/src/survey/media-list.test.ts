@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { contactTypes, decodeMediaList, guessAudience, guessMapping, MediaListError, parseMediaList, recipientsOf } from './media-list';
+
+const error = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof MediaListError) return e.message;
+    throw e;
+  }
+  throw new Error('no error');
+};
+
+describe('media lists', () => {
+  it('guesses the columns of Muck Rack, Cision, Prowly and spreadsheet exports', () => {
+    expect(guessMapping(['First Name', 'Last Name', 'Email', 'Outlet', 'Title', 'Beats', 'Twitter'])).toEqual(['firstName', 'lastName', 'email', 'outlet', 'contactType', '', '']);
+    expect(guessMapping(['Contact First Name', 'Contact Last Name', 'Email Address', 'Outlet Name', 'Job Title', 'Media Type'])).toEqual([
+      'firstName',
+      'lastName',
+      'email',
+      'outlet',
+      'contactType',
+      '',
+    ]);
+    expect(guessMapping(['First name', 'Last name', 'E-mail', 'Media outlet', 'Position', 'Tags'])).toEqual(['firstName', 'lastName', 'email', 'outlet', 'contactType', '']);
+    expect(guessMapping(['Name', 'e-mail address', 'Publication', 'Type'])).toEqual(['fullName', 'email', 'outlet', 'contactType']);
+    // The parts of a name win over a full name beside them; an unknown header is left out.
+    expect(guessMapping(['Full Name', 'First Name', 'Last Name', 'Email', 'Newsroom'])).toEqual(['', 'firstName', 'lastName', 'email', '']);
+  });
+
+  it('reads BOM, CRLF, semicolons and tabs, and multi-line quoted values keep their row numbers', () => {
+    const expected = { headers: ['Email', 'Name'], rows: [{ row: 2, cells: ['a@x.example', 'A, B'] }, { row: 3, cells: ['b@x.example', 'B'] }] };
+    expect(parseMediaList('\uFEFFEmail,Name\r\na@x.example,"A, B"\r\nb@x.example,B\r\n')).toEqual(expected);
+    expect(parseMediaList('Email;Name\na@x.example;A, B\n;\nb@x.example;B')).toEqual({ ...expected, rows: [expected.rows[0], { row: 4, cells: ['b@x.example', 'B'] }] });
+    expect(parseMediaList('Email\tName\na@x.example\tA, B\nb@x.example\tB\n')).toEqual(expected);
+    expect(parseMediaList('Email,Note\na@x.example,"two\nlines"\nb@x.example,x\n').rows.map((r) => r.row)).toEqual([2, 4]);
+    expect(decodeMediaList(new TextEncoder().encode('\uFEFFEmail\nä@x.example'))).toBe('Email\nä@x.example');
+  });
+
+  it('reads pasted addresses one a line, as mail programs copy them', () => {
+    expect(parseMediaList('a@x.example\n\nAda <ada@x.example>\nb@x.example, Bea\n')).toEqual({
+      headers: ['Email'],
+      rows: [
+        { row: 1, cells: ['a@x.example'] },
+        { row: 3, cells: ['ada@x.example'] },
+        { row: 4, cells: ['b@x.example'] },
+      ],
+    });
+  });
+
+  it('names the row of whatever is malformed', () => {
+    expect(error(() => parseMediaList('Email,Name\na@x.example,"Ann\nb@x.example,B\n'))).toBe('Row 2 opens a quote (") that is never closed.');
+    expect(error(() => parseMediaList('Email,Name\na@x.example,A\nb@x.example,B "the" C\n'))).toBe('Row 3 could not be read: a quote (") inside a value must be doubled ("") and the value quoted.');
+    expect(error(() => parseMediaList('Email,Name\na@x.example,A\nb@x.example,B,extra\n'))).toBe('Row 3 has 3 columns where the header (row 1) has 2.');
+    expect(error(() => decodeMediaList(Uint8Array.from([...new TextEncoder().encode('Email\na@x.example\nb'), 0xe9, 0x0a])))).toBe(
+      'Row 3 is not UTF-8 text. Save the file as "CSV UTF-8" and upload it again.',
+    );
+    expect(error(() => parseMediaList(' \r\n'))).toBe('The list is empty.');
+    expect(error(() => parseMediaList('Email,Name\n'))).toBe('The list has a header row but no contacts under it.');
+    const rows = Array.from({ length: 2001 }, (_, i) => `p${i}@x.example`).join('\n');
+    expect(error(() => parseMediaList(`Email\n${rows}`))).toBe('The list has 2,001 contacts; a round goes to at most 2,000. Row 2002 is the first one over.');
+    const list = parseMediaList('Name,Phone\nAda,1\n');
+    expect(error(() => recipientsOf(list, guessMapping(list.headers), { all: 'reporter', byType: {} }))).toBe(
+      'No column is read as the email address: choose "Email" for the column that has the addresses.',
+    );
+  });
+
+  it('makes recipients as mapped, each with the audience of its contact type or the one for all', () => {
+    const list = parseMediaList('First,Last,Email,Publication,Type\nAda,Lovelace,ada@x.example,The Daily,Journalist\nBo,,bo@x.example,,Client\nCy,,cy@x.example,,Alien\n');
+    const mapping = guessMapping(list.headers);
+    expect(contactTypes(list, mapping)).toEqual(['Journalist', 'Client', 'Alien']);
+    expect(contactTypes(list, mapping).map(guessAudience)).toEqual(['reporter', 'client', null]);
+    expect(recipientsOf(list, mapping, { all: 'colleague', byType: { Journalist: 'reporter', Client: 'client' } })).toEqual([
+      { email: 'ada@x.example', name: 'Ada Lovelace', outlet: 'The Daily', audience: 'reporter' },
+      { email: 'bo@x.example', name: 'Bo', audience: 'client' },
+      { email: 'cy@x.example', name: 'Cy', audience: 'colleague' },
+    ]);
+  });
+});
