@@ -35,3 +35,5 @@ export * from './summary';
 export * from './limits/rate-limit';
 export * from './access/member';
 export * from './access/session';
+export * from './access/login';
+export * from './access/sign-in-mail';

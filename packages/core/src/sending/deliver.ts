@@ -13,6 +13,7 @@ import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
 import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
+import { deliverSignIn } from '../access/sign-in-mail';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -66,6 +67,8 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverProSummary(deps, job);
     case 'agency-summary':
       return deliverAgencySummary(deps, job);
+    case 'sign-in':
+      return deliverSignIn(deps, job);
   }
 }
 

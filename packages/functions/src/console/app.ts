@@ -7,6 +7,10 @@ import type { ConsoleEnv } from './env';
 import { CONSOLE_CSS } from './console.css';
 import { consoleError, consoleNotFound } from './errors';
 import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
+import { landingRoutes } from './landing';
+import { loginRoutes } from './login';
+import { accountRoutes } from './account';
+import { memberRoutes } from './members';
 
 /**
  * No inline script or style (scripts and styles from this origin only), no framing, no referrer
@@ -29,7 +33,11 @@ const consoleHeaders = secureHeaders({
 
 /** The signed-in console under /app: each area adds its routes here. */
 function signedIn(deps: Deps) {
-  return new Hono<ConsoleEnv>().onError(consoleError).use(requireViewer(deps));
+  return new Hono<ConsoleEnv>()
+    .onError(consoleError)
+    .use(requireViewer(deps))
+    .route('/account', accountRoutes(deps))
+    .route('/admin/members', memberRoutes(deps));
 }
 
 /** The console for PR pros and agency members, served by the API's app (see docs/DESIGN-NOTES.md, "Console"). */
@@ -39,6 +47,11 @@ export function consoleRoutes(deps: Deps) {
   app.use('/app/*', consoleHeaders, noStore);
   app.use('/app', consoleHeaders, noStore);
   app.use('/logout', consoleHeaders, noStore);
+  app.use('/', consoleHeaders);
+  app.use('/login', consoleHeaders, noStore);
+  app.use('/login/*', consoleHeaders, noStore);
+  app.route('/', landingRoutes(deps));
+  app.route('/', loginRoutes(deps));
   // Signing out: the POST carries the CSRF token like any signed-in form.
   app.post('/logout', requireViewer(deps), async (c) => {
     await endSession(deps.db, sessionIdOf(c, deps.config.publicUrl));

@@ -1,3 +1,5 @@
+import { SIGNIN_CSS } from './signin.css';
+
 /**
  * Served as /assets/console.css (the CSP allows stylesheets from this origin only). Each area of
  * the console keeps its own rules in its own module; this joins them.
@@ -42,4 +44,4 @@ th{font-weight:600}
 @media print{.top,.skip,.no-print,form{display:none}body{background:#fff}main{max-width:none;padding:0}.card{border:0;padding:0}}
 `;
 
-export const CONSOLE_CSS = [BASE_CSS].join('\n');
+export const CONSOLE_CSS = [BASE_CSS, SIGNIN_CSS].join('\n');
