@@ -62,7 +62,7 @@ const DONE: Record<string, string> = {
 
 const MemberList = ({ members, viewer, done }: { members: Member[]; viewer: Viewer; done?: string }) => (
   <>
-    <h1>Members</h1>
+    <h1 id="members-title">Members</h1>
     {done && DONE[done] && (
       <p class="notice" role="status">
         {DONE[done]}
@@ -75,8 +75,7 @@ const MemberList = ({ members, viewer, done }: { members: Member[]; viewer: View
       </a>
     </p>
     <div class="table-wrap">
-      <table>
-        <caption class="visually-hidden">Members of the agency</caption>
+      <table aria-labelledby="members-title">
         <thead>
           <tr>
             <th scope="col">Name</th>
