@@ -37,3 +37,4 @@ export * from './access/member';
 export * from './access/session';
 export * from './access/login';
 export * from './access/sign-in-mail';
+export { indexLogins } from './access/backfill';

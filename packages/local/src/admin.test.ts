@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authenticate, getAgency, listMembers, loginChoices, loginHash, UnauthorizedError } from '@rapport/core';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { authenticate, createPro, getAgency, keys, listMembers, loginChoices, loginHash, UnauthorizedError } from '@rapport/core';
 import { runTool, testConfig, testDeps } from '@rapport/testing';
 import { freePort } from './engines/ports';
 
@@ -45,6 +46,21 @@ describe('admin CLI', () => {
     const none = await admin(['create-agency', '--name', 'Gamma PR']);
     expect(none.result.admin).toBeUndefined();
     expect(await listMembers(deps.db, none.result.agencyId)).toEqual([]);
+  });
+
+  it('index-logins writes the sign-in lookup of pros created before it existed, once', async () => {
+    const { agencyId } = (await admin(['create-agency', '--name', 'Old PR'])).result;
+    const email = `old-${Date.now()}@old.example`;
+    const pro = await createPro(deps.db, agencyId, { name: 'Olga', email }, new Date());
+    const identity = { kind: 'pro', agencyId, proId: pro.proId } as const;
+    // As a pro created before the console: no lookup.
+    await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: keys.login(loginHash(email), identity) }));
+    expect(await loginChoices(deps.db, loginHash(email))).toEqual([]);
+    const indexed = await admin(['index-logins', '--agency', agencyId]);
+    expect(indexed.result).toEqual({ agencies: 1, indexed: 1 });
+    expect((await loginChoices(deps.db, loginHash(email))).map((c) => c.identity)).toEqual([identity]);
+    expect((await admin(['index-logins', '--agency', agencyId])).result).toEqual({ agencies: 1, indexed: 1 });
+    expect(await loginChoices(deps.db, loginHash(email))).toHaveLength(1);
   });
 
   it('explains bad input in one sentence and exits non-zero', async () => {

@@ -10,6 +10,7 @@ import {
   createDb,
   createMember,
   getAgency,
+  indexLogins,
   indexProCounters,
   MemberInputSchema,
   parseInput,
@@ -29,6 +30,7 @@ Commands:
   create-key    --agency <agencyId> --role admin|read [--name <label>]
   revoke-key    --agency <agencyId> --key <keyId>
   index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
+  index-logins  [--agency <agencyId>]   lets pros and members created before the console sign in to it (once, after deploying it)
 
 Options:
   --aws     use DynamoDB on AWS (default: the \`npm start\` running for DATA_DIR, .data)
@@ -76,6 +78,8 @@ async function run(command: string | undefined, values: Record<string, string | 
     }
     case 'index-scores':
       return indexProCounters(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
+    case 'index-logins':
+      return indexLogins(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }
