@@ -78,10 +78,8 @@ const MemberList = ({ members, viewer, done }: { members: Member[]; viewer: View
       <table aria-labelledby="members-title">
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
+            <th scope="col">Member</th>
             <th scope="col">Role</th>
-            <th scope="col">Status</th>
           </tr>
         </thead>
         <tbody>
@@ -96,12 +94,20 @@ const MemberList = ({ members, viewer, done }: { members: Member[]; viewer: View
                   </a>
                 )}
                 {viewer.kind === 'member' && viewer.memberId === m.memberId && ' (you)'}
+                <br />
+                <span class="muted">
+                  <Isolated>{m.email}</Isolated>
+                </span>
               </td>
-              <td>
-                <Isolated>{m.email}</Isolated>
+              <td class="role">
+                {m.role === 'admin' ? 'Admin' : 'Lead'}
+                {m.deactivatedAt && (
+                  <>
+                    <br />
+                    <span class="muted">deactivated {m.deactivatedAt.slice(0, 10)}</span>
+                  </>
+                )}
               </td>
-              <td>{m.role === 'admin' ? 'Admin' : 'Lead'}</td>
-              <td>{m.deactivatedAt ? `Deactivated ${m.deactivatedAt.slice(0, 10)}` : 'Active'}</td>
             </tr>
           ))}
         </tbody>

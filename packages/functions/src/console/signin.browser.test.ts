@@ -201,6 +201,8 @@ describe('console sign-in in Chromium', () => {
     await page.getByRole('link', { name: 'Lee L. Lead' }).click();
     await page.getByRole('button', { name: 'Deactivate Lee L. Lead' }).click();
     await page.waitForURL(`${base}/app/admin/members?done=deactivated`);
+    expect(await page.locator('tbody tr').nth(1).innerText()).toMatch(/^Lee L\. Lead\n.+\tLead\ndeactivated \d{4}-\d\d-\d\d$/);
+    await audit(page);
     await leadPage.goto(`${base}/app/account`);
     expect(leadPage.url()).toBe(`${base}/login?next=%2Fapp%2Faccount`);
     // The admin's own page offers no way to deactivate themself.

@@ -12,6 +12,7 @@ fieldset.field{border:0;padding:0;margin:0 0 16px}
 fieldset.field legend{font-weight:600;padding:0;margin:0 0 4px}
 label.choice{display:flex;gap:8px;align-items:flex-start;font-weight:400;margin:0 0 6px}
 label.choice input{margin-top:5px;flex:none}
+.role{overflow-wrap:normal}
 .crumbs{margin:0 0 8px;color:#4a5262}
 @media (max-width:480px){.facts{grid-template-columns:1fr}.facts dd{margin:0 0 8px}}
 `;
