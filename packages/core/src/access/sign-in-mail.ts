@@ -1,5 +1,5 @@
 import { emailDocument, FONT, WRAP } from '../email/layout';
-import { escapeHtml, isolate, plainText, truncate } from '../email/text';
+import { displayName, escapeHtml, isolate, plainText, truncate } from '../email/text';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import type { SendJob } from '../sending/queue';
 import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
@@ -18,7 +18,8 @@ const SIGN_IN_RETRIES = 3;
 export function renderSignInEmail(input: { links: { choice: LoginChoice; url: string }[]; invite?: { by: string; agencyName: string } }) {
   const { links, invite } = input;
   const label = ({ choice }: { choice: LoginChoice }) => `Sign in to ${isolate(choice.agencyName)} as ${choice.role.toLowerCase()}`;
-  const subject = invite ? truncate(`${plainText(isolate(invite.by))} invited you to ${plainText(isolate(invite.agencyName))} on Rapport`, 150) : 'Your Rapport sign-in link';
+  // In the subject, names cannot pass for an address or a domain (`displayName`), as in a From line.
+  const subject = invite ? truncate(`${displayName(invite.by) || 'An admin'} invited you to ${displayName(invite.agencyName) || 'an agency'} on Rapport`, 150) : 'Your Rapport sign-in link';
   const intro = invite
     ? `${isolate(invite.by)} invited you to ${isolate(invite.agencyName)} on Rapport, where PR pros see how responsive the reporters, colleagues and clients they work with found them.`
     : 'Here is the link you asked for to sign in to Rapport.';
