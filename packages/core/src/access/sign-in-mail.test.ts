@@ -30,6 +30,7 @@ describe('the sign-in email', () => {
         { choice: choice('<b>Eve</b>', 'Acme \u202eRP'), url: 'https://rapport.example/login/t1' },
         { choice: choice('<b>Eve</b>', 'Beta & Co', 'Lead'), url: 'https://rapport.example/login/t2' },
       ],
+      signInUrl: 'https://rapport.example/login',
       invite: { by: 'Bea\nBcc: x@evil.example', agencyName: 'Acme \u202eRP' },
     });
     expect(mail.subject).toBe('Bea Bcc: invited you to Acme RP on Rapport');
@@ -38,7 +39,7 @@ describe('the sign-in email', () => {
     expect(mail.html).not.toContain('\u202e');
     expect(mail.html).toContain('href="https://rapport.example/login/t2"');
     expect(mail.text).toContain('Sign in to Beta & Co as lead: https://rapport.example/login/t2');
-    expect(mail.text).toContain('Each link works once, for 15 minutes.');
+    expect(mail.text).toContain('Each link works once, for 15 minutes. Ask for a new one any time at https://rapport.example/login');
     expect(mail.text).not.toMatch(/[\u2068\u2069\u202e]/);
   });
 

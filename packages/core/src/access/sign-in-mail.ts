@@ -15,18 +15,18 @@ const SIGN_IN_RETRIES = 3;
  * its own one-time link. `invite` names who invited the person, for the first one an admin asks for.
  * Transactional, asked for by its reader: no List-Unsubscribe.
  */
-export function renderSignInEmail(input: { links: { choice: LoginChoice; url: string }[]; invite?: { by: string; agencyName: string } }) {
-  const { links, invite } = input;
+export function renderSignInEmail(input: { links: { choice: LoginChoice; url: string }[]; signInUrl: string; invite?: { by: string; agencyName: string } }) {
+  const { links, invite, signInUrl } = input;
   const label = ({ choice }: { choice: LoginChoice }) => `Sign in to ${isolate(choice.agencyName)} as ${choice.role.toLowerCase()}`;
   // In the subject, names cannot pass for an address or a domain (`displayName`), as in a From line.
   const subject = invite ? truncate(`${displayName(invite.by) || 'An admin'} invited you to ${displayName(invite.agencyName) || 'an agency'} on Rapport`, 150) : 'Your Rapport sign-in link';
   const intro = invite
     ? `${isolate(invite.by)} invited you to ${isolate(invite.agencyName)} on Rapport, where PR pros see how responsive the reporters, colleagues and clients they work with found them.`
     : 'Here is the link you asked for to sign in to Rapport.';
-  const once = `${links.length > 1 ? 'Each link' : 'The link'} works once, for ${SIGN_IN_LINK_MINUTES} minutes. You can always ask for a new one on the sign-in page.`;
+  const once = `${links.length > 1 ? 'Each link' : 'The link'} works once, for ${SIGN_IN_LINK_MINUTES} minutes. Ask for a new one any time at`;
   const ignore = 'If you did not expect this email, you can ignore it: nobody signs in without the link.';
   const text = plainText(
-    [`Hi ${isolate(links[0]!.choice.name)},`, '', intro, '', ...links.map((l) => `${label(l)}: ${l.url}`), '', once, '', '--', ignore, ''].join('\n'),
+    [`Hi ${isolate(links[0]!.choice.name)},`, '', intro, '', ...links.map((l) => `${label(l)}: ${l.url}`), '', `${once} ${signInUrl}`, '', '--', ignore, ''].join('\n'),
   );
   const e = escapeHtml;
   const cell = `${FONT}font-size:16px;line-height:24px;color:#1f2937;${WRAP}`;
@@ -43,7 +43,7 @@ export function renderSignInEmail(input: { links: { choice: LoginChoice; url: st
       `<tr><td style="padding:0 0 16px 0;${cell}">Hi ${e(isolate(links[0]!.choice.name))},</td></tr>`,
       `<tr><td style="padding:0 0 16px 0;${cell}">${e(intro)}</td></tr>`,
       ...links.map(button),
-      `<tr><td style="padding:6px 0 16px 0;${FONT}font-size:14px;line-height:20px;color:#4b5563;">${e(once)}</td></tr>`,
+      `<tr><td style="padding:6px 0 16px 0;${FONT}font-size:14px;line-height:20px;color:#4b5563;${WRAP}">${e(once)} <a href="${e(signInUrl)}" target="_blank" style="color:#1f5fbf;">${e(signInUrl)}</a></td></tr>`,
     ],
     footerHtml: e(ignore),
   });
@@ -62,7 +62,7 @@ export async function deliverSignIn(deps: DeliveryDeps, job: Extract<SendJob, { 
   const now = deps.now();
   const links = await Promise.all(choices.map(async (choice) => ({ choice, url: `${deps.publicUrl}/login/${await createSignInToken(deps.db, choice.identity, job.next, now)}` })));
   const invite = job.invite && (await inviter(deps, job.invite));
-  const content = renderSignInEmail({ links, ...(invite ? { invite } : {}) });
+  const content = renderSignInEmail({ links, signInUrl: `${deps.publicUrl}/login`, ...(invite ? { invite } : {}) });
   const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { name: choices[0]!.name, address: choices[0]!.email }, ...content });
   if (!('error' in sent)) return 'sent';
   const retries = (job.retries ?? 0) + 1;
