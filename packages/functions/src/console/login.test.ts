@@ -191,6 +191,19 @@ describe('sign-in by email', () => {
   });
 });
 
+describe('the landing page', () => {
+  it('says what Rapport is, links to sign-in, the API reference and, locally, the inbox, under the console’s headers', async () => {
+    const res = await app.request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    const html = await res.text();
+    expect(html).toContain('PR pros ask the reporters, colleagues and clients they worked with how responsive they were');
+    expect([...html.matchAll(/<a [^>]*href="([^"]+)"/g)].map((m) => m[1])).toEqual(['#main', '/', '/login', '/docs', `${new URL(deps.config.sesEndpoint!).origin}/`]);
+    const deployed = createApp({ ...deps, config: { ...deps.config, sesEndpoint: undefined } });
+    expect(await (await deployed.request('/')).text()).not.toContain('Local inbox');
+  });
+});
+
 describe('sign-in lookup', () => {
   it('moves with a pro’s email, drops a deactivated member, and keeps one item per identity', async () => {
     const t = tag();
