@@ -37,3 +37,6 @@ export * from './limits/rate-limit';
 export * from './access/member';
 export * from './access/session';
 export * from './webhooks';
+export * from './access/login';
+export * from './access/sign-in-mail';
+export { indexLogins } from './access/backfill';

@@ -1,3 +1,5 @@
+import type { Identity } from '../access/session';
+
 /**
  * Key shapes of the single table. Every request path uses only the access patterns below:
  * a GetItem, a TransactWrite over known keys, or a Query on one partition. No Scan.
@@ -51,6 +53,9 @@
  * | 38| an endpoint's deliveries, newest first  | Get PK=HOOK#<w> SK=DLV#<d>; Query SK begins_with DLV# (descending) |
  * | 39| an event to fan out (outbox)            | Put PK=EVT#<event> SK=EVT, with the domain write           |
  * | 40| webhook events and deliveries due by now | Query GSI1 GSI1PK=DUE#HOOK#<0..3> GSI1SK < <now>          |
+ * | 41| who may sign in with an address, across agencies | Query PK=LOGIN#<h> (SK=PRO#<a>#<p> or MBR#<a>#<m>; written with the email claim 5/34) |
+ * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
+ * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -72,9 +77,10 @@
  * What a rate window counts: an API key's requests (`KEY`, its key id), a client address's page
  * requests (`ADDR`) and failed API keys (`AUTHFAIL`), a link's requests (`LINK`). Addresses and links
  * are keyed by a keyed hash, so the table holds neither a client's address nor which invitation was opened.
+ * Sign-in requests count per client address (`SIGNIN`) and per email address asked for (`LOGIN`, a keyed hash of it).
  */
 export interface RateSubject {
-  kind: 'KEY' | 'ADDR' | 'LINK' | 'AUTHFAIL';
+  kind: 'KEY' | 'ADDR' | 'LINK' | 'AUTHFAIL' | 'SIGNIN' | 'LOGIN';
   id: string;
 }
 
@@ -94,6 +100,13 @@ export const keys = {
   memberEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `MBREMAIL#${email.toLowerCase()}` }),
   session: (sessionHash: string) => ({ PK: `SES#${sessionHash}`, SK: 'SES' }),
   signedOut: (agencyId: string, personId: string) => ({ PK: `AG#${agencyId}`, SK: `SIGNOUT#${personId}` }),
+  loginPartition: (login: string) => `LOGIN#${login}`,
+  login: (login: string, identity: Identity) => ({
+    PK: `LOGIN#${login}`,
+    SK: identity.kind === 'pro' ? `PRO#${identity.agencyId}#${identity.proId}` : `MBR#${identity.agencyId}#${identity.memberId}`,
+  }),
+  signInToken: (tokenHash: string) => ({ PK: `SIGNIN#${tokenHash}`, SK: 'SIGNIN' }),
+  memberAdmins: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'MBRADMINS' }),
   proEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `PROEMAIL#${email.toLowerCase()}` }),
   campaign: (agencyId: string, campaignId: string) => ({ PK: `AG#${agencyId}`, SK: `CMP#${campaignId}` }),
   campaignByPro: (agencyId: string, proId: string, campaignId: string) => ({

@@ -10,6 +10,7 @@ import { isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { EmailSchema, NameSchema } from '../shared/schemas';
+import { deleteLogin, putLogin } from '../access/login';
 
 export const ProInputSchema = v.object({ name: NameSchema, email: EmailSchema });
 export const ProPatchSchema = v.strictObject({ name: v.optional(NameSchema), email: v.optional(EmailSchema) });
@@ -56,6 +57,8 @@ export async function createPro(db: Db, agencyId: string, input: unknown, now: D
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          // The pro signs in to the console with this address.
+          putLogin(db, { kind: 'pro', agencyId, proId: pro.proId }, email),
         ],
       }),
     );
@@ -118,6 +121,8 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
             claimEmail(db, agencyId, next.email, proId),
             { Delete: { TableName: db.table, Key: keys.proEmail(agencyId, current.email) } },
             { Update: update },
+            deleteLogin(db, { kind: 'pro', agencyId, proId }, current.email),
+            putLogin(db, { kind: 'pro', agencyId, proId }, next.email),
           ],
         }),
       );

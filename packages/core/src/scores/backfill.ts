@@ -41,7 +41,8 @@ export async function indexProCounters(db: Db, agencyIds?: string[]): Promise<{ 
   return done;
 }
 
-async function allAgencyIds(db: Db): Promise<string[]> {
+/** Every agency's id (the directory partition), for one-off jobs over all of them. */
+export async function allAgencyIds(db: Db): Promise<string[]> {
   const ids: string[] = [];
   for await (const items of queryAll(db, { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': AGENCIES_PARTITION } })) {
     ids.push(...items.map((item) => item.GSI1SK as string));

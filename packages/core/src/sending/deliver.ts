@@ -14,6 +14,7 @@ import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
 import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
+import { deliverSignIn } from '../access/sign-in-mail';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -71,6 +72,8 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return deliverAgencySummary(deps, job);
     case 'webhook':
       return attemptDelivery({ ...deps, webhooks: deps.webhooks ?? { allowLoopback: false, retrySeconds: STANDARD_RETRY_SECONDS } }, job);
+    case 'sign-in':
+      return deliverSignIn(deps, job);
   }
 }
 

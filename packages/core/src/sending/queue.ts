@@ -17,7 +17,12 @@ export type SendJob =
   /** Without `admin`, queues one job per admin address (`admin`: the address's hash; jobs carry ids only). */
   | { kind: 'agency-summary'; agencyId: string; period: string; admin?: string; retries?: number }
   /** Not an email: one attempt of a webhook delivery (`webhooks/delivery.ts`). */
-  | { kind: 'webhook'; webhookId: string; deliveryId: string };
+  | { kind: 'webhook'; webhookId: string; deliveryId: string }
+  /**
+   * A console sign-in email to whoever signs in with the address whose hash is `login` (nobody: no
+   * email); `next` is the local page to open after, `invite` the admin who invited them.
+   */
+  | { kind: 'sign-in'; login: string; next?: string; invite?: { agencyId: string; by: string }; retries?: number };
 
 /** The jobs of an invitation: its first email, a reminder, an early warning. */
 export type InvitationJob = Extract<SendJob, { invitationId: string }>;

@@ -15,7 +15,7 @@ export interface SqsQueueOptions {
 
 /**
  * The AWS adapter of the `JobQueue` port: each job is one SQS message whose body is the job as
- * JSON (ids only, never an address). The sender Lambda reads them in batches; a message that
+ * JSON (ids and address hashes only, never an address). The sender Lambda reads them in batches; a message that
  * keeps failing ends in the dead-letter queue. Entries SQS refuses in a batch (throttling, a
  * service fault) are sent again, with backoff; if some are still refused after the last attempt,
  * `enqueue` throws naming how many, and the scheduled job finds those invitations again later.
@@ -61,6 +61,13 @@ const SendJobSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
   v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, admin: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))), retries }),
   v.strictObject({ kind: v.literal('webhook'), webhookId: id, deliveryId: id }),
+  v.strictObject({
+    kind: v.literal('sign-in'),
+    login: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+    next: v.optional(v.pipe(v.string(), maxChars(512))),
+    invite: v.optional(v.strictObject({ agencyId: id, by: id })),
+    retries,
+  }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */

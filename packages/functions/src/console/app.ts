@@ -12,6 +12,10 @@ import { consoleError, consoleNotFound } from './errors';
 import { roundRoutes, tooLargePage } from './rounds';
 import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
 import { resultsRoutes } from './results';
+import { landingRoutes } from './landing';
+import { loginRoutes } from './login';
+import { accountRoutes } from './account';
+import { memberRoutes } from './members';
 
 /**
  * No inline script or style (scripts and styles from this origin only), no framing, no referrer
@@ -45,6 +49,8 @@ function signedIn(deps: Deps) {
   return new Hono<ConsoleEnv>()
     .onError(consoleError)
     .use(requireViewer(deps))
+    .route('/account', accountRoutes(deps))
+    .route('/admin/members', memberRoutes(deps))
     .route('/admin', adminRoutes(deps))
     .route('/rounds', roundRoutes(deps))
     .route('/', resultsRoutes(deps));
@@ -61,6 +67,11 @@ export function consoleRoutes(deps: Deps) {
   const defaultLimit = formLimit(MAX_BODY_BYTES);
   app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : defaultLimit)(c, next));
   app.use('/logout', consoleHeaders, noStore);
+  app.use('/', consoleHeaders);
+  app.use('/login', consoleHeaders, noStore);
+  app.use('/login/*', consoleHeaders, noStore);
+  app.route('/', landingRoutes(deps));
+  app.route('/', loginRoutes(deps));
   // Signing out: the POST carries the CSRF token like any signed-in form.
   app.post('/logout', requireViewer(deps), async (c) => {
     await endSession(deps.db, sessionIdOf(c, deps.config.publicUrl));

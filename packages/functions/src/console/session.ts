@@ -32,17 +32,16 @@ export const csrfToken = (secret: string, sessionId: string) => createHmac('sha2
 
 /**
  * A browser says where a form came from (`Sec-Fetch-Site`, `Origin`); a POST from another site is
- * refused whatever it carries. Requests without either header (old browsers, tools) still need the
- * session's CSRF token on signed-in forms. `Sec-Fetch-Site`, when sent, decides alone: under the
- * app-wide `Referrer-Policy: no-referrer` Chromium sends a same-origin form's `Origin` as `null`.
+ * refused whatever it carries. `Sec-Fetch-Site` decides when sent (every current browser does): the
+ * pages' `Referrer-Policy: no-referrer` makes a browser send `Origin: null` even from this origin, so
+ * `Origin` is looked at only without it, and `null` then proves nothing either way. Requests without
+ * either (old browsers, tools) still need the session's CSRF token on signed-in forms.
  */
 export function isCrossSite(c: Context, publicUrl: string): boolean {
   const site = c.req.header('Sec-Fetch-Site');
-  // A browser that says where the form came from is believed: under `Referrer-Policy: no-referrer`
-  // (which the base app sets on every answer) Chromium sends `Origin: null` on same-origin POSTs.
   if (site) return site !== 'same-origin' && site !== 'none';
   const origin = c.req.header('Origin');
-  if (!origin) return false;
+  if (!origin || origin === 'null') return false;
   return origin !== new URL(publicUrl).origin && origin !== new URL(c.req.url).origin;
 }
 

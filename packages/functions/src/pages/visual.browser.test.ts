@@ -14,6 +14,7 @@ import {
   renderEarlyWarning,
   renderInvitation,
   renderProSummary,
+  renderSignInEmail,
   signInvitationToken,
   signMailToken,
 } from '@rapport/core';
@@ -125,6 +126,17 @@ view('email-early-warning', 'Hi Sam Lee,', async () =>
 );
 view('email-summary', '', async () => renderProSummary(proSummary(), 'https://rapport.example/m/token').html);
 view('email-agency-summary', '', async () => renderAgencySummary(agencySummary(), 'https://rapport.example/m/token').html);
+const signInChoice = (agencyName: string, role: string) => ({ identity: { kind: 'pro' as const, agencyId: 'ag_1', proId: 'pro_1' }, email: 'sam@northwind.example', name: 'Sam Lee', agencyName, role });
+view('email-sign-in', 'Hi Sam Lee,', async () =>
+  renderSignInEmail({
+    links: [
+      { choice: signInChoice('Northwind Communications', 'Pro'), url: `https://rapport.example/login/${'A'.repeat(43)}` },
+      { choice: signInChoice('Northwind Communications', 'Lead'), url: `https://rapport.example/login/${'B'.repeat(43)}` },
+    ],
+    signInUrl: 'https://rapport.example/login',
+    invite: { by: 'Bea Boss', agencyName: 'Northwind Communications' },
+  }).html,
+);
 
 describe('every public page and email at 320, 390 and 1280 px', () => {
   beforeAll(async () => {
