@@ -160,5 +160,22 @@ describe('console attacks', () => {
     expect(body).not.toContain('the audience must be');
     expect(body.match(/<td>Client<\/td>/g)?.length).toBe(types.length);
   });
+
+  it('a deactivated pro is signed out at once, and reactivating them does not bring their old sessions back', async () => {
+    const f = await agencyFixture(deps);
+    const u = f.agencyId.slice(3, 12).toLowerCase();
+    const pro = await createPro(deps.db, f.agencyId, { name: 'Pat', email: `pat-${u}@a.example` }, deps.now());
+    const admin = await createMember(deps.db, f.agencyId, { name: 'Ada', email: `ada-${u}@a.example`, role: 'admin' }, deps.now());
+    const a = await consoleSession(deps, { kind: 'member', agencyId: f.agencyId, memberId: admin.memberId });
+    const laptop = await consoleSession(deps, { kind: 'pro', agencyId: f.agencyId, proId: pro.proId });
+    expect((await request(f.app, laptop, 'GET', '/app')).status).toBe(200);
+    expect((await request(f.app, a, 'POST', `/app/admin/pros/${pro.proId}/deactivate`)).status).toBe(303);
+    const refused = await request(f.app, laptop, 'GET', '/app');
+    expect([refused.status, refused.headers.get('Location')]).toEqual([303, '/login?next=%2Fapp']);
+    // "Deactivated and signed out everywhere": the laptop left behind stays signed out.
+    expect((await request(f.app, a, 'POST', `/app/admin/pros/${pro.proId}/reactivate`)).status).toBe(303);
+    const after = await request(f.app, laptop, 'GET', '/app');
+    expect([after.status, after.headers.get('Location')]).toEqual([303, '/login?next=%2Fapp']);
+  });
 });
 
