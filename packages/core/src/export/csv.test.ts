@@ -40,14 +40,42 @@ describe('CSV cells', () => {
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('-1+2')).toBe("'-1+2");
     expect(csvCell('@cmd')).toBe("'@cmd");
-    expect(csvCell('\t=1')).toBe("'\t=1");
-    expect(csvCell('\r=1')).toBe(`"'\r=1"`); // neutralised, then quoted for the CR
+    expect(csvCell('\t=1')).toBe("'\t'=1");
+    expect(csvCell('\r=1')).toBe(`"'\r'=1"`); // neutralised, then quoted for the CR
     expect(csvCell('=HYPERLINK("http://x.example","click")')).toBe(`"'=HYPERLINK(""http://x.example"",""click"")"`);
     expect(csvCell('-5')).toBe("'-5"); // a string, so treated as text
     expect(csvCell(-5)).toBe('-5');
     expect(csvCell(-0.25)).toBe('-0.25');
     expect(csvCell('a=b')).toBe('a=b');
     expect(csvCell("'quoted'")).toBe("'quoted'");
+  });
+
+  it('starts no formula in a spreadsheet that splits on ; or tab, as Excel does in much of Europe (property)', () => {
+    /** A quote-aware split of one record on `delimiter`, as a spreadsheet reads it. */
+    const cellsOf = (line: string, delimiter: string) => {
+      const cells: string[] = [];
+      let cell = '';
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const ch = line[i]!;
+        if (quoted) {
+          if (ch === '"' && line[i + 1] === '"') (cell += '"'), i++;
+          else if (ch === '"') quoted = false;
+          else cell += ch;
+        } else if (ch === '"' && cell === '') quoted = true;
+        else if (ch === delimiter) cells.push(cell), (cell = '');
+        else cell += ch;
+      }
+      return [...cells, cell];
+    };
+    expect(csvLine(['ok;=1+1;', 'x\t@SUM(A1)', 'a;"-2', 'fine; -ish'])).toBe(`ok;'=1+1;,x\t'@SUM(A1),"a;""'-2",fine; -ish\r\n`);
+    const text = fc.string({ unit: fc.constantFrom(';', '\t', ',', '=', '+', '-', '@', 'a', ' ', '"', 'H'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.constantFrom(',', ';', '\t'), (cells, delimiter) => {
+        const line = csvLine(cells).slice(0, -2);
+        for (const cell of cellsOf(line, delimiter)) expect(cell, JSON.stringify(line)).not.toMatch(/^[=+\-@]/);
+      }),
+    );
   });
 
   it('passes unicode through untouched: emoji, accents, right-to-left', () => {
@@ -82,12 +110,15 @@ describe('CSV streams', () => {
   });
 
   it('round-trips any text through a strict reader, formulas neutralised (property)', () => {
-    const special = fc.constantFrom('"', ',', '\r', '\n', '\r\n', '=', '+', '-', '@', '\t', "'", ' ');
+    const special = fc.constantFrom('"', ',', ';', '\r', '\n', '\r\n', '=', '+', '-', '@', '\t', "'", ' ');
     const text = fc.string({ unit: fc.oneof(special, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 12 });
     const table = fc.integer({ min: 1, max: 5 }).chain((width) =>
       fc.tuple(fc.array(text, { minLength: width, maxLength: width }), fc.array(fc.array(text, { minLength: width, maxLength: width }), { maxLength: 6 })),
     );
-    const neutralised = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+    const neutralised = (s: string) => {
+      const inner = s.replace(/([;\t\r\n]"*)([=+\-@])/g, "$1'$2");
+      return /^[=+\-@\t\r]/.test(inner) ? `'${inner}` : inner;
+    };
     return fc.assert(
       fc.asyncProperty(table, async ([header, rows]) => {
         const text = await readBytes(toCsvStream(csvRows(header, rows)));

@@ -7,7 +7,8 @@
  * Cells: null/undefined → empty; numbers, bigints and booleans as JavaScript prints them; Dates as
  * ISO 8601 UTC; strings as they are, except that one starting with =, +, -, @, TAB or CR gets a
  * leading ' so a spreadsheet shows it as text instead of running it as a formula (OWASP "CSV
- * injection"; respondents' comments are attacker-controlled). A negative number passed as a number
+ * injection"; respondents' comments are attacker-controlled), and so does one after a semicolon,
+ * a tab or a line break inside the string (a cell start where Excel splits on `;`). A negative number passed as a number
  * stays a number — pass numbers typed, not as strings. Anything else is a programming error.
  */
 
@@ -21,11 +22,20 @@ export interface CsvOptions {
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A formula character after a semicolon, a tab or a line break (past any quotes): Excel in much
+ * of Europe opens a .csv split on `;`, its locale's list separator, quotes or not, so the text
+ * after each `;` of a comment (`ok;=1+1;`) is a cell of its own there, and would run as a formula.
+ */
+const INNER_FORMULA = /([;\t\r\n]"*)([=+\-@])/g;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return FORMULA_START.test(value) ? `'${value}` : value;
+  if (typeof value === 'string') {
+    const inner = value.replace(INNER_FORMULA, "$1'$2");
+    return FORMULA_START.test(inner) ? `'${inner}` : inner;
+  }
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
   throw new TypeError(`a CSV cell cannot hold ${Object.prototype.toString.call(value)}`);

@@ -11,6 +11,7 @@ import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { EmailSchema, NameSchema } from '../shared/schemas';
 import { deleteLogin, putLogin } from '../access/login';
+import { endAllSessions } from '../access/session';
 
 export const ProInputSchema = v.object({ name: NameSchema, email: EmailSchema });
 export const ProPatchSchema = v.strictObject({ name: v.optional(NameSchema), email: v.optional(EmailSchema) });
@@ -141,10 +142,13 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
  * deactivated pro cannot sign in (their sessions stop at once, see `resolveSession`), gets no new
  * rounds (`createRound` refuses) and no summaries or early warnings; their rounds already sent run
  * to their close, and their scores, responses and email claim stay. Doing it twice changes nothing.
+ * Deactivating also signs them out everywhere, first: reactivated, they sign in again, and a
+ * session left on a device meanwhile stays ended (a failed update leaves an active pro signed out).
  */
 export async function setProActive(db: Db, agencyId: string, proId: string, active: boolean, now: Date): Promise<Pro> {
   const current = await getPro(db, agencyId, proId);
   if (active === (current.deactivatedAt === undefined)) return current;
+  if (!active) await endAllSessions(db, { kind: 'pro', agencyId, proId }, now);
   const updatedAt = iso(now);
   const { Attributes } = await db.doc.send(
     new UpdateCommand({

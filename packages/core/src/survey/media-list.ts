@@ -183,7 +183,8 @@ export function recipientsOf(list: MediaList, mapping: ColumnMapping, audience: 
       email: cell(cells, 'email'),
       ...(name ? { name } : {}),
       ...(outlet ? { outlet } : {}),
-      audience: (type && audience.byType[type]) || audience.all,
+      // Own keys only: a type named like an object's member (`constructor`) is not one of the rule's.
+      audience: (type && Object.hasOwn(audience.byType, type) && audience.byType[type]) || audience.all,
     };
   });
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { endSession } from '@rapport/core';
 import type { Deps } from '../deps';
@@ -66,10 +67,12 @@ export function consoleRoutes(deps: Deps) {
   const sendLimit = formLimit(MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES);
   const defaultLimit = formLimit(MAX_BODY_BYTES);
   app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : defaultLimit)(c, next));
-  app.use('/logout', consoleHeaders, noStore);
+  // The sign-in forms hold an address at most: their bodies are limited like any other console form.
+  const signInLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => consoleError(new HTTPException(413), c) });
+  app.use('/logout', consoleHeaders, noStore, signInLimit);
   app.use('/', consoleHeaders);
-  app.use('/login', consoleHeaders, noStore);
-  app.use('/login/*', consoleHeaders, noStore);
+  app.use('/login', consoleHeaders, noStore, signInLimit);
+  app.use('/login/*', consoleHeaders, noStore, signInLimit);
   app.route('/', landingRoutes(deps));
   app.route('/', loginRoutes(deps));
   // Signing out: the POST carries the CSRF token like any signed-in form.

@@ -131,7 +131,8 @@ export function loginRoutes(deps: Deps) {
   });
   app.post('/login', async (c) => {
     refuseCrossSite(c, deps);
-    const form = await c.req.parseBody();
+    // A body that is not a form (malformed multipart) is a form with no address.
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const next = safeNext(form.next);
     const raw = typeof form.email === 'string' ? form.email : '';
     const parsed = v.safeParse(EmailSchema, raw);

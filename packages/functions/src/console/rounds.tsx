@@ -277,7 +277,7 @@ async function start(c: Ctx, deps: Deps) {
     }
   }
   const mapping = guessMapping(list.parsed.headers);
-  const draft: Draft = { campaignId, text: list.text, list: list.parsed, mapping, audience: 'reporter', byType: {}, attribution: 'anonymous' };
+  const draft: Draft = { campaignId, text: list.text, list: list.parsed, mapping, audience: 'reporter', byType: noPrototype(), attribution: 'anonymous' };
   return mappingPage(c, deps, draft);
 }
 
@@ -296,6 +296,12 @@ interface Draft {
   attribution: 'anonymous' | 'named';
 }
 
+/**
+ * The choices per contact type, keyed by the list's own text: without a prototype, a type named
+ * `constructor` or `__proto__` is a key like any other, not an inherited member.
+ */
+const noPrototype = (): Draft['byType'] => Object.create(null) as Draft['byType'];
+
 const isAudience = (value: string): value is Audience => (AUDIENCES as readonly string[]).includes(value);
 
 /** Reads the draft the hidden fields carry; the list reads as it did in step 1 (it is the same text). */
@@ -312,7 +318,7 @@ function readDraft(form: Form): Draft {
     if (field && seen.has(field)) mapping[i] = '';
     if (field) seen.add(field);
   }
-  const byType: Draft['byType'] = {};
+  const byType = noPrototype();
   for (let j = 0; typeof form[`typeValue${j}`] === 'string'; j++) {
     const choice = text(form, `type${j}`);
     byType[text(form, `typeValue${j}`)] = isAudience(choice) ? choice : '';
