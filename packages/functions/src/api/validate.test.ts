@@ -8,20 +8,23 @@ describe('JSON bodies', () => {
     const f = await agencyFixture(deps);
     const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Jane', email: 'jane@acme.example' } })).body;
     const campaign = (await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch' } })).body;
+    const hook = (await f.call('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rapport', events: ['round.closed'] } })).body;
     const document = (await (await f.app.request('/openapi.json')).json()) as any;
     const withBody = Object.entries(document.paths).flatMap(([path, operations]: [string, any]) =>
       Object.entries(operations)
         .filter(([, operation]: [string, any]) => operation.requestBody)
-        .map(([method]) => [method.toUpperCase(), path.replace('{proId}', pro.proId).replace('{campaignId}', campaign.campaignId)] as const),
+        .map(([method]) => [method.toUpperCase(), path.replace('{proId}', pro.proId).replace('{campaignId}', campaign.campaignId).replace('{webhookId}', hook.webhookId)] as const),
     );
     expect(withBody.map(([method, path]) => `${method} ${path.split('/')[2]}`).sort()).toEqual([
       'PATCH pros',
       'PATCH settings',
+      'PATCH webhooks',
       'POST api-keys',
       'POST campaigns',
       'POST campaigns',
       'POST pros',
       'POST pros',
+      'POST webhooks',
     ]);
     const before = (await f.call('GET', '/v1/settings')).body;
     for (const [method, path] of withBody) {
