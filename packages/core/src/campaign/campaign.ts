@@ -6,7 +6,7 @@ import { withoutKeys } from '../db/items';
 import { failedConditions } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { NotFoundError, ValidationError } from '../shared/errors';
-import { isId, newId } from '../shared/ids';
+import { hashedId, isId, newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { getPro } from '../pro/pro';
 import { parseInput } from '../shared/validate';
@@ -41,11 +41,15 @@ export interface Campaign {
 
 const unknownPro = () => ValidationError.field('proId', 'is not a pro of this agency');
 
-export async function createCampaign(db: Db, agencyId: string, input: unknown, now: Date): Promise<Campaign> {
+/**
+ * Creates a campaign. With a `key` (a form's, say), its id follows from the key, so sending the same
+ * form again finds the campaign the first one made instead of making a second.
+ */
+export async function createCampaign(db: Db, agencyId: string, input: unknown, now: Date, { key }: { key?: string } = {}): Promise<Campaign> {
   const data = parseInput(CampaignInputSchema, input);
   if (!isId('pro', data.proId)) throw unknownPro();
   const campaign: Campaign = {
-    campaignId: newId('cmp'),
+    campaignId: key ? hashedId('cmp', agencyId, key) : newId('cmp'),
     agencyId,
     proId: data.proId,
     name: data.name,
@@ -76,7 +80,9 @@ export async function createCampaign(db: Db, agencyId: string, input: unknown, n
       }),
     );
   } catch (error) {
-    if (failedConditions(error)?.includes(0)) throw unknownPro();
+    const failed = failedConditions(error);
+    if (failed?.includes(0)) throw unknownPro();
+    if (key && failed?.includes(1)) return getCampaign(db, agencyId, campaign.campaignId);
     throw error;
   }
   return campaign;

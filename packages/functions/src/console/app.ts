@@ -43,7 +43,6 @@ const consoleHeaders = secureHeaders({
  * before the session reads the form.
  */
 const SEND_STEPS = /^\/app\/rounds\/new(\/|$)/;
-const formLimit = (maxSize: number) => bodyLimit({ maxSize, onError: (c) => tooLargePage(c) });
 
 /** The signed-in console under /app: each area adds its routes here. */
 function signedIn(deps: Deps) {
@@ -64,15 +63,13 @@ export function consoleRoutes(deps: Deps) {
   app.use('/app/*', consoleHeaders, noStore);
   app.use('/app', consoleHeaders, noStore);
   // Made here, not at load: api/app.ts, which has the limits, imports this module.
-  const sendLimit = formLimit(MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES);
-  const defaultLimit = formLimit(MAX_BODY_BYTES);
-  app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : defaultLimit)(c, next));
-  // The sign-in forms hold an address at most: their bodies are limited like any other console form.
-  const signInLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => consoleError(new HTTPException(413), c) });
-  app.use('/logout', consoleHeaders, noStore, signInLimit);
+  const sendLimit = bodyLimit({ maxSize: MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES, onError: (c) => tooLargePage(c) });
+  const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => consoleError(new HTTPException(413), c) });
+  app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : formLimit)(c, next));
+  app.use('/logout', consoleHeaders, noStore, formLimit);
   app.use('/', consoleHeaders);
-  app.use('/login', consoleHeaders, noStore, signInLimit);
-  app.use('/login/*', consoleHeaders, noStore, signInLimit);
+  app.use('/login', consoleHeaders, noStore, formLimit);
+  app.use('/login/*', consoleHeaders, noStore, formLimit);
   app.route('/', landingRoutes(deps));
   app.route('/', loginRoutes(deps));
   // Signing out: the POST carries the CSRF token like any signed-in form.
@@ -81,6 +78,8 @@ export function consoleRoutes(deps: Deps) {
     clearSessionCookie(c, deps.config.publicUrl);
     return c.redirect('/login?signedOut=1', 303);
   });
+  // A typed or bookmarked /logout: the account page has the buttons (signing out is a POST).
+  app.get('/logout', (c) => c.redirect('/app/account', 303));
   app.route('/app', signedIn(deps));
   app.all('/app/*', consoleNotFound);
   return app;

@@ -26,6 +26,7 @@ export function consoleError(error: Error, c: Context): Response | Promise<Respo
   if (error instanceof RateLimitedError) return page(c, 429, 'Please try again in a few minutes', `There were many requests in a short while. Please try again in ${Math.ceil(error.retryAfterSeconds / 60)} min.`);
   if (error instanceof ForbiddenError) return page(c, 403, 'Not allowed', error.message);
   if (error instanceof NotFoundError || status === 404) return page(c, 404, 'Page not found', 'There is nothing here, or it is not yours to see.');
+  if (status === 413) return page(c, 413, 'This form is too large', 'Please shorten what you typed, and send it again.');
   if (status < 500) return page(c, status, 'This request could not be handled', 'Something in it was not as expected. Please go back and try again.');
   return page(c, 500, 'Something went wrong', 'Something went wrong on our side. Please try again in a moment.');
 }

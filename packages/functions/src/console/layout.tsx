@@ -8,7 +8,8 @@ export const CsrfField = ({ token }: { token: string }) => <input type="hidden" 
 
 const navFor = (viewer: Viewer): [string, string][] => [
   [viewer.kind === 'pro' ? 'My results' : 'Team', '/app'],
-  ['Send a round', '/app/rounds/new'],
+  // Leads read; sending is for pros and admins.
+  ...(viewer.kind === 'pro' || viewer.role === 'admin' ? ([['Send a round', '/app/rounds/new']] as [string, string][]) : []),
   ...(viewer.kind === 'member' && viewer.role === 'admin' ? ([['Admin', '/app/admin']] as [string, string][]) : []),
   ['Account', '/app/account'],
 ];

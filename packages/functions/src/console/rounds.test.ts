@@ -86,7 +86,9 @@ describe('sending a round from the console', () => {
     const huge = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv('x'.repeat(1024 * 1024 + 70 * 1024)) });
     expect(huge.status).toBe(413);
     // Other console forms keep the small limit.
-    expect((await post(sessions.jane, '/app/rounds/rnd_x/cancel', { pad: 'x'.repeat(70 * 1024) })).status).toBe(413);
+    const cancel = await post(sessions.jane, '/app/rounds/rnd_x/cancel', { pad: 'x'.repeat(70 * 1024) });
+    expect(cancel.status).toBe(413);
+    expect(cancel.text).toContain('This form is too large');
   });
 
   it('takes pasted addresses, previews every skip reason with the dates of a throttle, and writes nothing', async () => {
@@ -205,9 +207,13 @@ describe('sending a round from the console', () => {
     expect(missing.status).toBe(400);
     expect(missing.text).toContain('The name must not be empty.');
     expect(missing.text).toContain('Choose the pro whose campaign it is.');
-    const made = await post(sessions.admin, '/app/rounds/new', { campaignId: 'new', campaignName: 'Autumn Tour', proId: jane.proId, file: file() });
+    const key = `form-${u}`; // the key the step's form carries
+    const made = await post(sessions.admin, '/app/rounds/new', { key, campaignId: 'new', campaignName: 'Autumn Tour', proId: jane.proId, file: file() });
     expect(made.status).toBe(200);
     expect(made.text).toContain('Campaign Autumn Tour: 1 contact read.');
+    // The same form sent again (Back, then Next) finds the campaign it made.
+    const again = await post(sessions.admin, '/app/rounds/new', { key, campaignId: 'new', campaignName: 'Autumn Tour', proId: jane.proId, file: file() });
+    expect(again.status).toBe(200);
     const { listCampaigns } = await import('@rapport/core');
     expect((await listCampaigns(deps.db, agencyId, { proId: jane.proId }, { limit: 10 })).items.map((c) => c.name)).toEqual(['Spring Launch', 'Autumn Tour']);
   });

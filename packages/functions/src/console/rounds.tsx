@@ -136,6 +136,8 @@ const page = (c: Ctx, title: string, body: Child, status: 200 | 400 | 413 = 200)
 // Step 1: the campaign, and the list as a file or pasted
 
 interface StartValues {
+  /** The form's own key: a new campaign made by this form is made once, however often it is sent. */
+  key: string;
   campaignId: string;
   campaignName: string;
   proId: string;
@@ -169,6 +171,7 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
       )}
       <form method="post" action="/app/rounds/new" enctype="multipart/form-data" class="card">
         <CsrfField token={c.get('csrf')} />
+        <input type="hidden" name="key" value={values.key || randomUUID()} />
         <h2>Campaign</h2>
         <Field id="campaignId" label="Campaign" error={errors.campaignId}>
           <select id="campaignId" name="campaignId" {...described('campaignId', false, errors.campaignId)}>
@@ -235,7 +238,7 @@ export const tooLargePage = (c: Context, viewer?: Viewer, csrf?: string) =>
 async function start(c: Ctx, deps: Deps) {
   const viewer = c.get('viewer');
   const form = (await c.req.parseBody()) as Form;
-  const values: StartValues = { campaignId: text(form, 'campaignId'), campaignName: text(form, 'campaignName'), proId: text(form, 'proId'), pasted: text(form, 'pasted') };
+  const values: StartValues = { key: text(form, 'key'), campaignId: text(form, 'campaignId'), campaignName: text(form, 'campaignName'), proId: text(form, 'proId'), pasted: text(form, 'pasted') };
   const errors: StartErrors = {};
   const file = form.file instanceof File && form.file.size > 0 ? form.file : null;
   if (file && file.size > MAX_MEDIA_LIST_BYTES) return tooLargePage(c, viewer, c.get('csrf'));
@@ -270,7 +273,8 @@ async function start(c: Ctx, deps: Deps) {
   let campaignId = values.campaignId;
   if (isNew) {
     try {
-      campaignId = (await createCampaign(deps.db, viewer.agencyId, { proId, name: values.campaignName }, deps.now())).campaignId;
+      const key = /^[\w-]{1,64}$/.test(values.key) ? { key: `console:${viewer.agencyId}:${values.key}` } : {};
+      campaignId = (await createCampaign(deps.db, viewer.agencyId, { proId, name: values.campaignName }, deps.now(), key)).campaignId;
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return startPage(c, deps, values, { proId: 'Choose one of the pros listed.' });
@@ -746,7 +750,7 @@ const PROGRESS_SCRIPT = `(() => {
 
 export function roundRoutes(deps: Deps) {
   return new Hono<ConsoleEnv>()
-    .get('/new', requireSender, (c) => startPage(c, deps, { campaignId: c.req.query('campaignId') ?? '', campaignName: '', proId: '', pasted: '' }))
+    .get('/new', requireSender, (c) => startPage(c, deps, { key: '', campaignId: c.req.query('campaignId') ?? '', campaignName: '', proId: '', pasted: '' }))
     .post('/new', requireSender, (c) => start(c, deps))
     .post('/new/map', requireSender, async (c) => {
       const draft = await draftOrStart(c, deps);
@@ -788,6 +792,6 @@ async function draftOrStart(c: Ctx, deps: Deps): Promise<Draft | Response> {
     return readDraft(form);
   } catch (error) {
     if (!(error instanceof MediaListError)) throw error;
-    return startPage(c, deps, { campaignId: text(form, 'campaignId'), campaignName: '', proId: '', pasted: '' }, { file: error.message });
+    return startPage(c, deps, { key: text(form, 'key'), campaignId: text(form, 'campaignId'), campaignName: '', proId: '', pasted: '' }, { file: error.message });
   }
 }
