@@ -140,7 +140,7 @@ async function crawl(operations: Operation[], key: string) {
         if (!/json/.test(res.headers.get('Content-Type') ?? '')) continue;
         const body: any = await res.json();
         collectIds(body, ids);
-        if (typeof body.next_cursor === 'string') cursors.push(body.next_cursor);
+        if (typeof body.nextCursor === 'string') cursors.push(body.nextCursor);
       }
     }
   }

@@ -11,7 +11,7 @@ the reporters, colleagues and clients they worked with, and the answers come bac
 Authenticate with \`Authorization: Bearer <API key>\`. Errors are \`application/problem+json\` (RFC 9457)
 with a stable \`type\`; validation errors list each bad field in \`errors\` (\`(body)\` for a body that
 is not a JSON object). Lists are paged with \`limit\` (at most 100) and the opaque \`cursor\` from the
-same list's \`next_cursor\`; a filter by an id the agency does not have is a 404. Creating POSTs accept an
+same list's \`nextCursor\`; a filter by an id the agency does not have is a 404. Creating POSTs accept an
 \`Idempotency-Key\` header. Times are ISO 8601 in UTC. String lengths count Unicode code points.
 
 Each API key may make a number of requests a minute (600 by default); after 20 failed API keys in

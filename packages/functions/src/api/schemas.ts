@@ -80,7 +80,7 @@ export const ProblemOut = v.object({
 export const pageOf = <T extends v.GenericSchema>(item: T) =>
   v.object({
     data: v.array(item),
-    next_cursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page; null on the last.')),
+    nextCursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page; null on the last.')),
   });
 
 export const PageQuery = v.object({
@@ -97,10 +97,10 @@ export const PageQuery = v.object({
   cursor: v.optional(v.pipe(v.string(), maxChars(2048, 'is not a cursor returned by this list'))),
 });
 
-/** The wire form of a page: `{ data, next_cursor }`. */
+/** The wire form of a page: `{ data, nextCursor }`. */
 export const pageBody = <T, U>(page: Page<T>, present: (item: T) => U) => ({
   data: page.items.map(present),
-  next_cursor: page.nextCursor,
+  nextCursor: page.nextCursor,
 });
 
 const counts = v.object(Object.fromEntries(INVITATION_STATUSES.map((s) => [s, v.number()])) as Record<InvitationStatus, v.NumberSchema<undefined>>);
@@ -115,7 +115,7 @@ export const RoundOut = v.object({
     counts,
     v.description('Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered (so the counts move with delivery only), and `responded` says how many answered in all.'),
   ),
-  responseRate: v.pipe(v.nullable(v.number()), v.description('Responses over delivered invitations; null before any delivery.')),
+  responseRatePercent: v.pipe(v.nullable(v.number()), v.description('Responses over delivered invitations, in percent (0–100); null before any delivery.')),
   createdAt: Timestamp,
   closesAt: Timestamp,
 });

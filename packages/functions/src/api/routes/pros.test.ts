@@ -92,7 +92,7 @@ describe('pros', () => {
       expect(page.status).toBe(200);
       pageSizes.push(page.body.data.length);
       seen.push(...page.body.data.map((p: { proId: string }) => p.proId));
-      cursor = page.body.next_cursor;
+      cursor = page.body.nextCursor;
     } while (cursor);
     expect(pageSizes).toEqual([3, 3, 1]);
     expect(seen).toEqual(ids);
@@ -103,14 +103,14 @@ describe('pros', () => {
     for (let i = 0; i < 2; i++) await call('POST', '/v1/pros', { body: { name: `P${i}`, email: `p${i}@a.example` } });
     const page = await call('GET', '/v1/pros?limit=2');
     expect(page.body.data).toHaveLength(2);
-    expect(page.body.next_cursor).toBeNull();
+    expect(page.body.nextCursor).toBeNull();
   });
 
   it('refuses a bad limit, a forged cursor and a cursor from another agency', async () => {
     const mine = await agencyFixture(deps);
     const theirs = await agencyFixture(deps);
     for (let i = 0; i < 2; i++) await theirs.call('POST', '/v1/pros', { body: { name: `P${i}`, email: `p${i}@t.example` } });
-    const theirCursor = (await theirs.call('GET', '/v1/pros?limit=1')).body.next_cursor;
+    const theirCursor = (await theirs.call('GET', '/v1/pros?limit=1')).body.nextCursor;
     expect(theirCursor).toEqual(expect.any(String));
     for (const query of ['limit=0', 'limit=101', 'limit=abc']) {
       const res = await mine.call('GET', `/v1/pros?${query}`);

@@ -73,7 +73,7 @@ const TestimonialOut = v.object({
 const listOf = <T extends v.GenericSchema>(item: T) =>
   v.object({
     data: v.array(item),
-    next_cursor: v.pipe(
+    nextCursor: v.pipe(
       v.nullable(v.string()),
       v.description('Pass as `cursor` for the next page; null on the last. A filtered page may hold fewer items than `limit` (even none).'),
     ),
@@ -82,7 +82,7 @@ const listOf = <T extends v.GenericSchema>(item: T) =>
 
 const listBody = <T>(page: ListPage<T>) => ({
   data: page.items,
-  next_cursor: page.nextCursor,
+  nextCursor: page.nextCursor,
   anonymityThreshold: page.anonymityThreshold,
 });
 

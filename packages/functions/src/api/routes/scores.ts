@@ -34,7 +34,7 @@ const GroupOut = v.object({
 const RateFields = {
   delivered: v.pipe(v.number(), v.description('Invitations delivered (bounces excluded).')),
   responses: v.pipe(v.number(), v.description('Released answers (the total `n`).')),
-  responseRate: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, as a fraction (a pooled batch counts in its release month, so a month can exceed 1).')),
+  responseRatePercent: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, in percent (a pooled batch counts in its release month, so a month can exceed 100).')),
 };
 const PeriodOut = v.object({
   period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),
@@ -88,7 +88,7 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
     doc({
       summary: "The agency's scores",
       description:
-        `${queryDescription} \`pros\` gives a page of pros (\`limit\`, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}; \`cursor\` from \`next_cursor\`), each with its scores over the whole range, ` +
+        `${queryDescription} \`pros\` gives a page of pros (\`limit\`, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}; \`cursor\` from \`nextCursor\`), each with its scores over the whole range, ` +
         'in the order the pros were created. A pro is listed once it has a delivered invitation or a released answer in the range (and audience); `periods` are the agency\'s, the same on every page.',
       tags,
       role: 'read',
@@ -97,7 +97,7 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
         v.object({
           ...RangeFields,
           pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])),
-          next_cursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page of pros (with the same range and audience); null on the last.')),
+          nextCursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page of pros (with the same range and audience); null on the last.')),
         }),
         'Scores per period and audience, and a page of pros',
       ],
@@ -106,7 +106,6 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
     validate('query', v.object({ ...ScoresQuerySchema.entries, ...PageQuery.entries })),
     async (c) => {
       const { limit, cursor, ...query } = c.req.valid('query');
-      const { nextCursor, ...scores } = await agencyScores(db, c.get('principal').agencyId, query, { limit, cursor }, now());
-      return c.json({ ...scores, next_cursor: nextCursor });
+      return c.json(await agencyScores(db, c.get('principal').agencyId, query, { limit, cursor }, now()));
     },
   );

@@ -36,7 +36,7 @@ export const presentRound = (round: Round) => ({
   attribution: round.attribution,
   status: round.status,
   counts: round.attribution === 'anonymous' ? deliveryCounts(round) : round.counts,
-  responseRate: round.attribution === 'anonymous' ? deliveryResponseRate(round) : responseRate(round.counts),
+  responseRatePercent: round.attribution === 'anonymous' ? deliveryResponseRate(round) : responseRate(round.counts),
   createdAt: round.createdAt,
   closesAt: round.closesAt,
 });
