@@ -82,10 +82,13 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
 
 
 export const ScoresQuerySchema = v.object({
-  from: v.optional(MonthSchema),
-  to: v.optional(MonthSchema),
-  audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
-  granularity: v.optional(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), 'month'),
+  from: v.optional(v.pipe(MonthSchema, v.description('The first month (`YYYY-MM`, in the agency time zone, by when the round began); default 11 months before `to`.'))),
+  to: v.optional(v.pipe(MonthSchema, v.description('The last month (`YYYY-MM`), inclusive; default the current month. The range holds at most 36 months.'))),
+  audience: v.optional(v.pipe(v.picklist(AUDIENCES, 'must be reporter, colleague or client'), v.description('Only this audience\'s answers and invitations; default all three.'))),
+  granularity: v.optional(
+    v.pipe(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), v.description('One period per month, per quarter, or one `total` for the whole range.')),
+    'month',
+  ),
 });
 export type ScoresQuery = v.InferInput<typeof ScoresQuerySchema>;
 
