@@ -17,11 +17,13 @@ describe('JSON bodies', () => {
     expect(withBody.map(([method, path]) => `${method} ${path.split('/')[2]}`).sort()).toEqual([
       'PATCH pros',
       'PATCH settings',
+      'PATCH webhooks',
       'POST api-keys',
       'POST campaigns',
       'POST campaigns',
       'POST pros',
       'POST pros',
+      'POST webhooks',
     ]);
     const before = (await f.call('GET', '/v1/settings')).body;
     for (const [method, path] of withBody) {

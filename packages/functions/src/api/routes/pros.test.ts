@@ -182,6 +182,7 @@ describe('Idempotency-Key on creating POSTs', () => {
     expect(over.body.errors).toEqual([{ field: 'name', message: 'must be at most 200 characters' }]);
     expect((await call('GET', `/v1/pros/${created.body.proId}`)).body.name).toBe(name);
     const documented = (await (await (await agencyFixture(deps)).app.request('/openapi.json')).json()) as any;
-    expect(documented.paths['/v1/pros'].post.requestBody.content['application/json'].schema.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
+    expect(documented.paths['/v1/pros'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ProInput' });
+    expect(documented.components.schemas.ProInput.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
   });
 });

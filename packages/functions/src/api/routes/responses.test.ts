@@ -540,10 +540,11 @@ describe('OpenAPI', () => {
     expect(Object.keys(document.paths['/v1/responses.csv'].get.responses[200].content)).toEqual(['text/csv']);
     expect(document.paths['/v1/responses'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'proId', 'campaignId', 'audience', 'since', 'until']);
     for (const path of ['/v1/responses', '/v1/testimonials']) {
-      const list = document.paths[path].get.responses[200].content['application/json'].schema;
+      const named = (schema: { $ref: string }) => document.components.schemas[schema.$ref.split('/').pop()!];
+      const list = named(document.paths[path].get.responses[200].content['application/json'].schema);
       expect(Object.keys(list.properties).sort()).toEqual(['anonymityThreshold', 'data', 'nextCursor']);
-      expect(list.properties.data.items.properties).toHaveProperty('batchId');
-      expect(list.properties.data.items.properties).toHaveProperty('releasedAt');
+      expect(named(list.properties.data.items).properties).toHaveProperty('batchId');
+      expect(named(list.properties.data.items).properties).toHaveProperty('releasedAt');
     }
   });
 });
