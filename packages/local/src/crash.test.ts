@@ -131,7 +131,7 @@ describe('npm start SIGKILLed mid-send and started again', () => {
       for (let cursor: string | null = ''; cursor !== null; ) {
         const page = await call('GET', `/v1/surveys/${created.body.surveyId}/invitations?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
         all.push(...page.body.data.map((i: { status: string }) => i.status));
-        cursor = page.body.next_cursor;
+        cursor = page.body.nextCursor;
       }
       return all;
     };

@@ -63,13 +63,13 @@ describe("the README's five-minute tour", () => {
     expect(patched).toMatchObject({ anonymityThreshold: 3, throttle: { reporterDays: 60 } });
     expect(proId).toMatch(/^pro_/);
     expect(campaign).toMatchObject({ proId, name: 'Spring Launch', tags: ['launch'] });
-    expect(campaigns).toEqual({ data: [campaign], next_cursor: null });
+    expect(campaigns).toEqual({ data: [campaign], nextCursor: null });
     expect(readKey).toMatchObject({ role: 'read', name: 'dashboard', secret: expect.stringMatching(/^rpk_/) });
     expect(refused).toMatchObject({ status: 400, errors: [{ field: 'anonymityThreshold' }] });
     expect(round).toMatchObject({ accepted: 5, skipped: [{ index: 5, email: 'not an address', reason: 'invalid' }] });
     expect([answeredAna, answeredDan, answeredEva]).toEqual(['200', '200', '200']);
     // Anonymous: the counts move with delivery only; answers are counted once released.
-    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 0 }, responseRate: 0 });
+    expect(status).toMatchObject({ surveyId: round.surveyId, counts: { sent: 5, responded: 0 }, responseRatePercent: 0 });
     expect(invitations.data.map((i: { status: string; respondedAt: null }) => [i.status, i.respondedAt])).toEqual(Array(5).fill(['sent', null]));
     expect(reminders).toMatchObject({ job: 'scheduled', remindersQueued: 2, roundsToClose: 0 });
     const inbox = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] }; body: { text: string } }[] };
@@ -80,7 +80,7 @@ describe("the README's five-minute tour", () => {
     expect(scoresBefore.periods[0]).toMatchObject({ period: 'total', delivered: 5, responses: 0, total: { n: 0, items: {} } });
     expect(closing).toMatchObject({ job: 'scheduled', roundsToClose: 1 });
     const [total] = scores.periods;
-    expect(total).toMatchObject({ period: 'total', delivered: 5, responses: 3, responseRate: 3 / 5, total: { n: 3 }, audiences: { reporter: { n: 3 }, colleague: { n: 0, items: {} }, client: { n: 0, items: {} } } });
+    expect(total).toMatchObject({ period: 'total', delivered: 5, responses: 3, responseRatePercent: 60, total: { n: 3 }, audiences: { reporter: { n: 3 }, colleague: { n: 0, items: {} }, client: { n: 0, items: {} } } });
     expect(total.total.items.responsiveness).toMatchObject({ n: 3, mean: 4 });
     expect(total.total.items.recommend.nps).toMatchObject({ promoters: 1, passives: 1, detractors: 1, score: 0 });
     expect(responses.data).toHaveLength(3);

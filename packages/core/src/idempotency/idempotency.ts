@@ -11,6 +11,8 @@ export interface StoredResponse {
   status: number;
   body: string;
   contentType: string;
+  /** The `Location` header of a 201 or 202, so that a replay points at what the first answer created. */
+  location?: string;
 }
 
 export type IdempotencyClaim =

@@ -38,7 +38,7 @@ const Instant = v.pipe(
 export const ResponseFilterEntries = {
   proId: v.optional(v.pipe(idFilter('pro', 'pro'), v.description('Only this pro\'s responses.'))),
   campaignId: v.optional(v.pipe(idFilter('cmp', 'campaign'), v.description('Only this campaign\'s responses.'))),
-  audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
+  audience: v.optional(v.pipe(v.picklist(AUDIENCES, 'must be reporter, colleague or client'), v.description('Only this audience\'s responses.'))),
   since: v.optional(v.pipe(Instant, v.description('Answers released at or after this instant (ISO 8601).'))),
   until: v.optional(v.pipe(Instant, v.description('Answers released before this instant (ISO 8601).'))),
 };

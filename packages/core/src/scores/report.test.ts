@@ -69,7 +69,7 @@ describe('scores from released batches', () => {
     const query = { from: '2030-05', to: '2030-05' };
     const nothingReleased = { n: 0, items: {} };
     expect((await proScores(db, fx.agencyId, fx.proId, query, fx.t0)).periods).toEqual([
-      { period: '2030-05', delivered: 4, responses: 0, responseRate: 0, total: nothingReleased, audiences: { reporter: nothingReleased, client: nothingReleased } },
+      { period: '2030-05', delivered: 4, responses: 0, responseRatePercent: 0, total: nothingReleased, audiences: { reporter: nothingReleased, client: nothingReleased } },
     ]);
 
     await closeRound(db, round.roundId, afterClose(round));
@@ -83,7 +83,7 @@ describe('scores from released batches', () => {
       granularity: 'month',
       audience: null,
       anonymityThreshold: 3,
-      periods: [{ period: '2030-05', delivered: 4, responses: 3, responseRate: 0.75, total: reporters, audiences: { reporter: reporters, client: nothingReleased } }],
+      periods: [{ period: '2030-05', delivered: 4, responses: 3, responseRatePercent: 75, total: reporters, audiences: { reporter: reporters, client: nothingReleased } }],
     });
     expect(reporters.items.responsiveness).toMatchObject({ mean: 11 / 3, percentResponsive: { responsive: 2 } });
     expect(reporters.items.recommend.nps).toMatchObject({ promoters: 2, passives: 0, detractors: 1 });
@@ -113,14 +113,14 @@ describe('scores from released batches', () => {
     const clients = { n: 3, items: { responsiveness: responsiveness([1, 2, 4]), recommend: recommend([2, 3, 9]) } };
     const none = { n: 0, items: {} };
     const byMonth = [
-      { period: '2030-05', delivered: 6, responses: 3, responseRate: 0.5, total: reporters, audiences: { reporter: reporters, client: none } },
-      { period: '2030-06', delivered: 0, responses: 3, responseRate: null, total: clients, audiences: { client: clients } },
+      { period: '2030-05', delivered: 6, responses: 3, responseRatePercent: 50, total: reporters, audiences: { reporter: reporters, client: none } },
+      { period: '2030-06', delivered: 0, responses: 3, responseRatePercent: null, total: clients, audiences: { client: clients } },
     ];
     const range = { from: '2030-05', to: '2030-06' };
     expect((await proScores(db, fx.agencyId, fx.proId, range, june)).periods).toEqual(byMonth);
     const all = { n: 6, items: { responsiveness: responsiveness([5, 5, 3, 1, 2, 4]), recommend: recommend([2, 3, 9]) } };
     expect((await proScores(db, fx.agencyId, fx.proId, { ...range, granularity: 'total' }, june)).periods).toEqual([
-      { period: 'total', delivered: 6, responses: 6, responseRate: 1, total: all, audiences: { reporter: reporters, client: clients } },
+      { period: 'total', delivered: 6, responses: 6, responseRatePercent: 100, total: all, audiences: { reporter: reporters, client: clients } },
     ]);
 
     const agency = await agencyScores(db, fx.agencyId, range, { limit: 25 }, june);
@@ -130,8 +130,8 @@ describe('scores from released batches', () => {
 
     // Campaigns hold their round batches and their deliveries; the pooled clients are in neither.
     const x = await campaignScores(db, fx.agencyId, fx.x);
-    expect(x).toEqual({ campaignId: fx.x, proId: fx.proId, anonymityThreshold: 3, delivered: 5, responses: 3, responseRate: 0.6, total: reporters, audiences: { reporter: reporters, client: none } });
+    expect(x).toEqual({ campaignId: fx.x, proId: fx.proId, anonymityThreshold: 3, delivered: 5, responses: 3, responseRatePercent: 60, total: reporters, audiences: { reporter: reporters, client: none } });
     const y = await campaignScores(db, fx.agencyId, fx.y);
-    expect(y).toEqual({ campaignId: fx.y, proId: fx.proId, anonymityThreshold: 3, delivered: 1, responses: 0, responseRate: 0, total: none, audiences: { client: none } });
+    expect(y).toEqual({ campaignId: fx.y, proId: fx.proId, anonymityThreshold: 3, delivered: 1, responses: 0, responseRatePercent: 0, total: none, audiences: { client: none } });
   });
 });

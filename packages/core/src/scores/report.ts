@@ -13,7 +13,7 @@ import { parseInput } from '../shared/validate';
 import { MonthSchema } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
-import { meanWithInterval, nps, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
+import { meanWithInterval, nps, percent, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
 
 /** The figures of one item. */
 export interface ItemScore {
@@ -42,8 +42,8 @@ export interface PeriodScores {
   /** Invitations delivered (not bounced) in the rounds of the period, and answers released in it. */
   delivered: number;
   responses: number;
-  /** Released answers over delivered invitations; null before any delivery. */
-  responseRate: number | null;
+  /** Released answers over delivered invitations, in percent (0–100); null before any delivery. */
+  responseRatePercent: number | null;
   total: GroupScores;
   audiences: Partial<Record<Audience, GroupScores>>;
 }
@@ -74,7 +74,7 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
     period,
     delivered: all.delivered,
     responses: responsesIn(all),
-    responseRate: all.delivered === 0 ? null : responsesIn(all) / all.delivered,
+    responseRatePercent: percent(responsesIn(all), all.delivered),
     total: groupScores(all),
     audiences: Object.fromEntries([...byAudience].map(([a, c]) => [a, groupScores(c)])),
   };
@@ -82,10 +82,13 @@ function periodScores(period: string, byAudience: ReadonlyMap<Audience, Counter>
 
 
 export const ScoresQuerySchema = v.object({
-  from: v.optional(MonthSchema),
-  to: v.optional(MonthSchema),
-  audience: v.optional(v.picklist(AUDIENCES, 'must be reporter, colleague or client')),
-  granularity: v.optional(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), 'month'),
+  from: v.optional(v.pipe(MonthSchema, v.description('The first month (`YYYY-MM`, in the agency time zone, by when the round began); default 11 months before `to`.'))),
+  to: v.optional(v.pipe(MonthSchema, v.description('The last month (`YYYY-MM`), inclusive; default the current month. The range holds at most 36 months.'))),
+  audience: v.optional(v.pipe(v.picklist(AUDIENCES, 'must be reporter, colleague or client'), v.description('Only this audience\'s answers and invitations; default all three.'))),
+  granularity: v.optional(
+    v.pipe(v.picklist(['month', 'quarter', 'total'], 'must be month, quarter or total'), v.description('One period per month, per quarter, or one `total` for the whole range.')),
+    'month',
+  ),
 });
 export type ScoresQuery = v.InferInput<typeof ScoresQuerySchema>;
 

@@ -4,9 +4,12 @@
  * carries its n, and an interval wherever one can be estimated.
  *
  * Units: `wilson` is a general formula and works in fractions (0–1). The figures shown to people
- * are in percent: `percentResponsive` 0–100 and `nps` −100–100 points, so the two sit side by side
- * in one unit. Nothing is rounded here; rounding is the renderer's business.
+ * are in percent: `percentResponsive` 0–100, response rates 0–100 (`percent`) and `nps` −100–100
+ * points, so they sit side by side in one unit. Nothing is rounded here; rounding is the renderer's business.
  */
+
+/** `part` of `whole` in percent (0–100; more when part exceeds whole); null when `whole` is 0. */
+export const percent = (part: number, whole: number): number | null => (whole === 0 ? null : (100 * part) / whole);
 
 /** Answers per score value, keyed by the value as a string ("1".."5", "0".."10"). */
 export type Histogram = Record<string, number>;

@@ -6,7 +6,7 @@ import { commitmentAt } from '../pro/commitment';
 import { readCounter, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
 import { batchesReleased, rowsReleased } from '../release/release';
 import { groupScores, monthlyCounters, months, type GroupScores } from '../scores/report';
-import { intervalsSeparate, meanWithInterval, nps, percentResponsive } from '../scores/stats';
+import { intervalsSeparate, meanWithInterval, nps, percent, percentResponsive } from '../scores/stats';
 import { periodOf } from '../shared/time';
 import { DIMENSIONS, ITEM_LABELS, type Dimension } from '../survey/instrument';
 import type { Figure, HeadlineFigure, ProSummary, TrendPoint } from './model';
@@ -133,7 +133,7 @@ export async function buildProSummary(
     anonymityThreshold: k,
     headline: headline(all, before.batches ? before.counter : null, k),
     trend,
-    responseRate: { delivered: rate.delivered, responses: responsesIn(rate), rate: rate.delivered ? responsesIn(rate) / rate.delivered : null },
+    responseRate: { delivered: rate.delivered, responses: responsesIn(rate), percent: percent(responsesIn(rate), rate.delivered) },
     weakest: weakest && { ...weakest, tips: chooseTips(weakest.dimension, lastTipIds, 3) },
     comments,
     commentCount: commented.length,

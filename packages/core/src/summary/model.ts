@@ -46,7 +46,8 @@ export interface ProSummary {
   headline: HeadlineFigure[];
   /** 6–12 months of mean responsiveness, oldest first. */
   trend: TrendPoint[];
-  responseRate: { delivered: number; responses: number; rate: number | null };
+  /** `percent`: responses over delivered, 0–100 (past 100 when a pooled batch counts in the month). */
+  responseRate: { delivered: number; responses: number; percent: number | null };
   /** The lowest-scoring dimension among those answered by at least k, with two or three tips. */
   weakest: { dimension: Dimension; label: string; mean: number; n: number; tips: Tip[] } | null;
   /** Up to three comments, from audience groups that meet k, with no identity. */

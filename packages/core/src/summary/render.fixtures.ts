@@ -75,7 +75,7 @@ export function proSummary(overrides: Partial<ProSummary> = {}): ProSummary {
       },
     ],
     trend: trend12(),
-    responseRate: { delivered: 30, responses: 12, rate: 0.4 },
+    responseRate: { delivered: 30, responses: 12, percent: 40 },
     weakest: { dimension: 'anticipation', label: 'Anticipated their needs', mean: 3.14, n: 7, tips: chooseTips('anticipation', [], 3) },
     comments: [
       { audience: 'reporter', text: 'Answer before my 5 pm deadline, even if it is only to say no.' },
@@ -95,7 +95,7 @@ export function withheldSummary(): ProSummary {
     ...base,
     headline: base.headline.map((h) => ({ ...h, current: hidden(3), previous: hidden(2), change: 'none' as const })),
     trend: base.trend.map((p) => ({ ...p, figure: hidden(Math.min(p.figure.n, 4)) })),
-    responseRate: { delivered: 10, responses: 3, rate: 0.3 },
+    responseRate: { delivered: 10, responses: 3, percent: 30 },
     weakest: null,
     comments: [],
     commentCount: 0,

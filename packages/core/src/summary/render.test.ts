@@ -74,10 +74,10 @@ describe('renderProSummary', () => {
     const { html, text } = renderProSummary(proSummary());
     expect(visible(html)).toContain('12 of 30 delivered invitations were answered (40%).');
     expect(text).toContain('12 of 30 delivered invitations were answered (40%).');
-    const none = renderProSummary(proSummary({ responseRate: { delivered: 0, responses: 0, rate: null } }));
+    const none = renderProSummary(proSummary({ responseRate: { delivered: 0, responses: 0, percent: null } }));
     expect(none.text).toContain('No survey invitations were delivered in this period.');
     // A pooled batch released this period holds answers to earlier invitations: no rate over 100%.
-    const pooled = renderProSummary(proSummary({ responseRate: { delivered: 15, responses: 18, rate: 1.2 } }));
+    const pooled = renderProSummary(proSummary({ responseRate: { delivered: 15, responses: 18, percent: 120 } }));
     expect(pooled.text).toContain('RESPONSE RATE\n18 answers counted this period, some to earlier surveys (held back until enough people had answered), and 15 invitations delivered.\n');
     expect(pooled.text).not.toContain('120%');
   });

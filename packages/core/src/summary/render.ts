@@ -113,8 +113,8 @@ function howToRead(k: number, nps: boolean): string {
   );
 }
 
-function percentOf(rate: number): string {
-  return `${Math.round(rate * 100)}%`;
+function percentOf(value: number): string {
+  return `${Math.round(value)}%`;
 }
 
 /** Comment text: line breaks kept (at most one blank line), control characters dropped. */
@@ -312,11 +312,11 @@ export function renderProSummary(model: ProSummary, preferencesUrl?: string): Re
   // Answers count in the month of their batch: a pooled batch released now holds answers to earlier
   // months' invitations, so they can outnumber this period's invitations; then no rate is given.
   const rateText =
-    rr.rate === null
+    rr.percent === null
       ? 'No survey invitations were delivered in this period.'
       : rr.responses > rr.delivered
         ? `${answers(rr.responses)} counted this period, some to earlier surveys (held back until enough people had answered), and ${rr.delivered} invitations delivered.`
-        : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.rate)}).`;
+        : `${rr.responses} of ${rr.delivered} delivered invitations were answered (${percentOf(rr.percent)}).`;
 
   const weakest = model.weakest;
   const weakestIntro = weakest

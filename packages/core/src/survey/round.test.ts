@@ -174,7 +174,7 @@ describe('creating a survey round', () => {
 
   it('computes the response rate over delivered invitations only', () => {
     const counts = { pending: 4, sending: 0, sent: 6, responded: 3, bounced: 5, failed: 1, expired: 1, skipped: 2 };
-    expect(responseRate(counts)).toBe(3 / 10);
+    expect(responseRate(counts)).toBe(30);
     expect(responseRate({ ...counts, sent: 0, responded: 0, expired: 0 })).toBeNull();
   });
 

@@ -8,6 +8,7 @@ import { batchGet, batchPut, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { transitionInvitation } from '../sending/transition';
+import { percent } from '../scores/stats';
 import { LEASE_MS, leaseIndex } from '../sending/deliver';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
@@ -519,16 +520,16 @@ export function deliveryCounts(round: Round): StatusCounts {
 export function deliveryResponseRate(round: Round): number | null {
   const shown = deliveryCounts(round);
   const delivered = shown.sent + shown.expired;
-  return delivered === 0 ? null : shown.responded / delivered;
+  return percent(shown.responded, delivered);
 }
 
 /**
- * Response rate: responses over invitations delivered. Bounced, failed, skipped and still-pending
+ * Response rate, in percent: responses over invitations delivered. Bounced, failed, skipped and still-pending
  * invitations reached no one, so they do not count against the pro.
  */
 export function responseRate(counts: StatusCounts): number | null {
   const delivered = counts.sent + counts.responded + counts.expired;
-  return delivered === 0 ? null : counts.responded / delivered;
+  return percent(counts.responded, delivered);
 }
 
 /**

@@ -235,7 +235,7 @@ async function collect(f: AgencyFixture, pros: string[], campaigns: string[]): P
       do {
         const body: any = await get(`/v1/responses?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
         rows.push(...body.data);
-        cursor = body.next_cursor;
+        cursor = body.nextCursor;
       } while (cursor);
     },
   );

@@ -153,9 +153,9 @@ describe('the seven attacks of issue 10 recover nothing', () => {
     for (const i of after) expect(i).toMatchObject({ status: 'sent', respondedAt: null, remindersSent: null, nextReminderAt: null });
     // No live count of answers either: it would tell a link's holder whether its owner answered.
     const survey = (await f.call('GET', `/v1/surveys/${r.surveyId}`)).body;
-    expect(survey).toMatchObject({ counts: { sent: 6, responded: 0 }, responseRate: 0 });
+    expect(survey).toMatchObject({ counts: { sent: 6, responded: 0 }, responseRatePercent: 0 });
     await r.close();
-    expect((await f.call('GET', `/v1/surveys/${r.surveyId}`)).body).toMatchObject({ counts: { sent: 6, expired: 0, responded: 6 }, responseRate: 1 });
+    expect((await f.call('GET', `/v1/surveys/${r.surveyId}`)).body).toMatchObject({ counts: { sent: 6, expired: 0, responded: 6 }, responseRatePercent: 100 });
     for (const i of await invitations()) expect(i.status).toBe('sent');
     const rows = (await f.call('GET', '/v1/responses')).body.data;
     expect(rows).toHaveLength(6);

@@ -20,6 +20,7 @@ import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './route
 import { responseRoutes } from './routes/responses';
 import { webhookRoutes } from './routes/webhooks';
 import { baseApp } from './base-app';
+import { refuseUndeclaredQuery } from './validate';
 import { consoleRoutes } from '../console/app';
 
 /** Largest JSON body the API accepts, but for a survey round's recipient list. */
@@ -51,6 +52,7 @@ function v1(deps: Deps) {
     .use(requireApiKey(deps))
     .use((c, next) => (ROUND_PATH.test(c.req.path) ? roundLimit : defaultLimit)(c, next))
     .use(requireJsonBody)
+    .use(refuseUndeclaredQuery)
     .route('/settings', settingsRoutes(deps))
     .route('/api-keys', apiKeyRoutes(deps))
     .route('/pros', proRoutes(deps))

@@ -99,13 +99,21 @@ const PAGE_OPERATIONS: Operation[] = ['/s/{token}', '/u/{token}', '/m/{token}'].
   ['GET', 'POST'].map((method) => ({ method, path, params: [{ name: 'token', in: 'path' as const, schema: { type: 'string' } }], body: null, page: true })),
 );
 
+/** The schema with its `$ref`s to `components.schemas` replaced by what they name (the document's schemas are not recursive). */
+const inlined = (schema: any, document: any): any => {
+  if (Array.isArray(schema)) return schema.map((s) => inlined(s, document));
+  if (!schema || typeof schema !== 'object') return schema;
+  if (typeof schema.$ref === 'string') return inlined(document.components.schemas[schema.$ref.split('/').pop()], document);
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inlined(v, document)]));
+};
+
 const operationsOf = (document: any): Operation[] =>
   Object.entries(document.paths).flatMap(([path, methods]: [string, any]) =>
     Object.entries(methods).map(([method, op]: [string, any]) => ({
       method: method.toUpperCase(),
       path,
       params: (op.parameters ?? []).filter((p: any) => ['path', 'query', 'header'].includes(p.in)),
-      body: op.requestBody?.content?.['application/json']?.schema ?? null,
+      body: inlined(op.requestBody?.content?.['application/json']?.schema ?? null, document),
       page: false,
     })),
   );
@@ -140,7 +148,7 @@ async function crawl(operations: Operation[], key: string) {
         if (!/json/.test(res.headers.get('Content-Type') ?? '')) continue;
         const body: any = await res.json();
         collectIds(body, ids);
-        if (typeof body.next_cursor === 'string') cursors.push(body.next_cursor);
+        if (typeof body.nextCursor === 'string') cursors.push(body.nextCursor);
       }
     }
   }

@@ -34,6 +34,7 @@ export const idempotent = (db: Db, now: () => Date, stored: (body: string) => st
         return c.body(claim.response.body, claim.response.status as 200, {
           'Content-Type': claim.response.contentType,
           'Idempotent-Replayed': 'true',
+          ...(claim.response.location ? { Location: claim.response.location } : {}),
         });
       case 'mismatch':
         return problem(c, 'idempotency-key-reused', 'Use a new Idempotency-Key for a different request');
@@ -48,10 +49,12 @@ export const idempotent = (db: Db, now: () => Date, stored: (body: string) => st
     if (c.res.status >= 500) return unlockIdempotencyKey(db, agencyId, key);
     try {
       const body = await c.res.clone().text();
+      const location = c.res.headers.get('Location');
       await completeIdempotencyKey(db, agencyId, key, {
         status: c.res.status,
         body: c.res.ok ? stored(body) : body,
         contentType: c.res.headers.get('Content-Type') ?? 'application/json',
+        ...(location ? { location } : {}),
       });
     } catch (error) {
       // The work is done but its answer not stored: let the retry run again (a round's resumes and answers the same).

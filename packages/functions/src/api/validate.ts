@@ -1,6 +1,9 @@
 import type { ValidationTargets } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { validator } from 'hono-openapi';
+import { matchedRoutes } from 'hono/route';
+import { findTargetHandler } from 'hono/utils/handler';
+import { describeRoute, uniqueSymbol, validator } from 'hono-openapi';
+import { openApiSchema, schemaOptions } from './route-docs';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ValidationError } from '@rapport/core';
 
@@ -40,23 +43,56 @@ const requireObjects = (schema: StandardSchemaV1) =>
     await next();
   });
 
+const unknownParameters = (names: string[]) => new ValidationError(names.map((field) => ({ field, message: 'is not a known parameter' })));
+
 /**
  * Validates one part of the request with a valibot schema and documents it in the OpenAPI
  * document. A failure throws ValidationError, which the error mapper turns into a problem
- * naming each bad field.
+ * naming each bad field. A query parameter the schema does not name is refused, never ignored.
+ * A body's `example` is shown in the document (the OpenAPI test checks it against the schema).
  */
 export const validate = <Target extends keyof ValidationTargets, Schema extends StandardSchemaV1>(
   target: Target,
   schema: Schema,
+  example?: unknown,
 ) => {
-  const check = validator(target, schema, (result) => {
-    if (!result.success) {
-      throw new ValidationError(result.error.map((issue) => ({ field: fieldOf(issue), message: issue.message })));
-    }
-  });
+  const check = validator(
+    target,
+    schema,
+    (result) => {
+      if (!result.success) {
+        throw new ValidationError(result.error.map((issue) => ({ field: fieldOf(issue), message: issue.message })));
+      }
+    },
+    schemaOptions,
+  );
+  const entries = (schema as SchemaNode).entries;
+  if (target === 'query' && entries && (schema as SchemaNode).type !== 'strict_object') {
+    // One middleware still, carrying over the validator's OpenAPI description (a symbol-keyed property).
+    return Object.assign(((c, next) => {
+      const unknown = Object.keys(c.req.queries()).filter((name) => !(name in entries));
+      if (unknown.length > 0) throw unknownParameters(unknown);
+      return check(c, next);
+    }) as typeof check, check);
+  }
   if (target !== 'json') return check;
-  // One middleware still, carrying over the validator's OpenAPI description (a symbol-keyed property).
   const objects = requireObjects(schema);
   const checkBody = Object.assign(((c, next) => objects(c, () => check(c, next) as Promise<void>)) as typeof check, check);
-  return checkBody;
+  if (example === undefined) return checkBody;
+  // Documented as a route description rather than by the validator, which has no place for an example.
+  const documented = describeRoute({ requestBody: { required: true, content: { 'application/json': { schema: openApiSchema(schema), example } } } as never });
+  return Object.assign(checkBody, { [uniqueSymbol]: (documented as unknown as Record<symbol, unknown>)[uniqueSymbol] });
 };
+
+/**
+ * Refuses a query parameter on an operation that validates none (any query at all), as
+ * `validate('query', …)` refuses the ones its schema does not name: none is silently ignored.
+ */
+export const refuseUndeclaredQuery = createMiddleware(async (c, next) => {
+  const names = Object.keys(c.req.queries());
+  if (names.length > 0) {
+    const takesQuery = matchedRoutes(c).some((route) => (findTargetHandler(route.handler) as { [uniqueSymbol]?: { target?: string } })[uniqueSymbol]?.target === 'query');
+    if (!takesQuery) throw unknownParameters(names);
+  }
+  await next();
+});

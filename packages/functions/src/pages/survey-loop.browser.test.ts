@@ -72,7 +72,7 @@ describe('the survey loop, end to end', () => {
     expect(survey.body.counts).toEqual({ pending: 0, sending: 0, sent: 3, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 });
     const listed = (await f.call('GET', `/v1/surveys/${created.body.surveyId}/invitations`)).body.data as { status: string; respondedAt: string | null }[];
     expect(listed.map((i) => [i.status, i.respondedAt])).toEqual([['sent', null], ['sent', null], ['sent', null]]);
-    expect(survey.body.responseRate).toBe(0); // released answers only, none before the close
+    expect(survey.body.responseRatePercent).toBe(0); // released answers only, none before the close
 
     // Three days on, the scheduled job reminds the two who have not answered, not the one who has.
     expect(await runScheduledJobs(deps, addDays(deps.now(), 3.01))).toMatchObject({ remindersQueued: 2 });

@@ -7,7 +7,8 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { ApiKeyCreatedOut, ApiKeyOut, PageQuery, pageBody, pageOf } from '../schemas';
+import { ApiKeyCreatedOut, ApiKeyOut, named, PageQuery, pageBody, pageOf } from '../schemas';
+import { apiKeyCreatedExample, apiKeyExample, apiKeyInputExample, pageExample } from '../examples';
 
 const present = ({ agencyId: _agencyId, ...key }: ApiKey) => key;
 
@@ -30,10 +31,11 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, ApiKeyCreatedOut, 'The new key, with its secret'],
-        problems: ['validation', 'conflict', 'idempotency-key-reused'],
+        example: apiKeyCreatedExample,
+        problems: ['conflict'],
       }),
       idempotent(db, now, withoutSecret),
-      validate('json', ApiKeyInputSchema),
+      validate('json', named('ApiKeyInput', ApiKeyInputSchema), apiKeyInputExample),
       async (c) => {
         const { apiKey, secret } = await createApiKey(db, c.get('principal').agencyId, c.req.valid('json'), now());
         return c.json({ ...present(apiKey), secret }, 201);
@@ -41,7 +43,7 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
     )
     .get(
       '/',
-      doc({ summary: 'List API keys', tags, role: 'admin', ok: [200, pageOf(ApiKeyOut), 'A page of keys, without secrets'], problems: ['validation'] }),
+      doc({ summary: 'List API keys', tags, role: 'admin', ok: [200, pageOf(ApiKeyOut), 'A page of keys, without secrets'], example: pageExample(apiKeyExample) }),
       validate('query', PageQuery),
       async (c) => {
         const page = await listApiKeys(db, c.get('principal').agencyId, c.req.valid('query'));
@@ -56,8 +58,9 @@ export const apiKeyRoutes = ({ db, now }: Deps) =>
         tags,
         role: 'admin',
         ok: [200, ApiKeyOut, 'The revoked key'],
+        example: { ...apiKeyExample, revokedAt: '2026-11-25T10:00:00.000Z' },
         problems: ['not-found'],
       }),
-      validate('param', v.object({ keyId: v.string() })),
+      validate('param', v.object({ keyId: v.pipe(v.string(), v.description('The key\'s id (`key_…`), from `GET /v1/api-keys`; not the key itself.')) })),
       async (c) => c.json(present(await revokeApiKey(db, c.get('principal').agencyId, c.req.valid('param').keyId, now()))),
     );

@@ -38,8 +38,8 @@ describe('campaigns', () => {
     expect(all.body.data.map((c: { name: string }) => c.name)).toEqual(['A', 'B', 'C']);
     const janes = await f.call('GET', `/v1/campaigns?proId=${jane}&limit=1`);
     expect(janes.body.data.map((c: { name: string }) => c.name)).toEqual(['A']);
-    const next = await f.call('GET', `/v1/campaigns?proId=${jane}&limit=1&cursor=${janes.body.next_cursor}`);
-    expect(next.body).toEqual({ data: [expect.objectContaining({ name: 'C' })], next_cursor: null });
+    const next = await f.call('GET', `/v1/campaigns?proId=${jane}&limit=1&cursor=${janes.body.nextCursor}`);
+    expect(next.body).toEqual({ data: [expect.objectContaining({ name: 'C' })], nextCursor: null });
   });
 
   it("refuses an unknown pro and another agency's pro, naming proId and writing nothing", async () => {

@@ -7,7 +7,8 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { CampaignOut, PageQuery, pageBody, pageOf } from '../schemas';
+import { CampaignOut, CampaignParam, named, PageQuery, pageBody, pageOf } from '../schemas';
+import { campaignExample, campaignInputExample, pageExample } from '../examples';
 
 const present = ({ agencyId: _agencyId, ...campaign }: Campaign) => campaign;
 const tags = ['Campaigns'];
@@ -24,11 +25,16 @@ export const campaignRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, CampaignOut, 'The new campaign'],
-        problems: ['validation', 'idempotency-key-reused'],
+        example: campaignExample,
+        location: 'The new campaign: `/v1/campaigns/{campaignId}`.',
       }),
       idempotent(db, now),
-      validate('json', CampaignInputSchema),
-      async (c) => c.json(present(await createCampaign(db, c.get('principal').agencyId, c.req.valid('json'), now())), 201),
+      validate('json', named('CampaignInput', CampaignInputSchema), campaignInputExample),
+      async (c) => {
+        const campaign = await createCampaign(db, c.get('principal').agencyId, c.req.valid('json'), now());
+        c.header('Location', `/v1/campaigns/${campaign.campaignId}`);
+        return c.json(present(campaign), 201);
+      },
     )
     .get(
       '/',
@@ -38,9 +44,10 @@ export const campaignRoutes = ({ db, now }: Deps) =>
         tags,
         role: 'read',
         ok: [200, pageOf(CampaignOut), 'A page of campaigns, oldest first'],
-        problems: ['validation', 'not-found'],
+        example: pageExample(campaignExample),
+        problems: ['not-found'],
       }),
-      validate('query', v.object({ ...PageQuery.entries, proId: v.optional(idFilter('pro', 'pro')) })),
+      validate('query', v.object({ ...PageQuery.entries, proId: v.optional(v.pipe(idFilter('pro', 'pro'), v.description('Only this pro\'s campaigns.'))) })),
       async (c) => {
         const { proId, ...page } = c.req.valid('query');
         const result = await listCampaigns(db, c.get('principal').agencyId, { proId }, page);
@@ -49,7 +56,7 @@ export const campaignRoutes = ({ db, now }: Deps) =>
     )
     .get(
       '/:campaignId',
-      doc({ summary: 'Get a campaign', tags, role: 'read', ok: [200, CampaignOut, 'The campaign'], problems: ['not-found'] }),
-      validate('param', v.object({ campaignId: v.string() })),
+      doc({ summary: 'Get a campaign', tags, role: 'read', ok: [200, CampaignOut, 'The campaign'], example: campaignExample, problems: ['not-found'] }),
+      validate('param', CampaignParam),
       async (c) => c.json(present(await getCampaign(db, c.get('principal').agencyId, c.req.valid('param').campaignId))),
     );

@@ -18,7 +18,7 @@ describe('commitments', () => {
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ commitmentId: expect.stringMatching(/^cmt_/), proId, text: 'I will answer reporters within two hours', createdAt: expect.any(String) });
     expect((await f.call('GET', `/v1/pros/${proId}`)).body.commitment).toEqual({ text: 'I will answer reporters within two hours', since: created.body.createdAt });
-    expect((await f.call('GET', `/v1/pros/${proId}/commitments`, { key: f.readKey })).body).toEqual({ data: [created.body], next_cursor: null });
+    expect((await f.call('GET', `/v1/pros/${proId}/commitments`, { key: f.readKey })).body).toEqual({ data: [created.body], nextCursor: null });
 
     await f.call('PATCH', '/v1/settings', { body: { earlyWarnings: true } });
     const email = `ana-${tag}@news.example`;

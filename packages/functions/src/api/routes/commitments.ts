@@ -7,11 +7,11 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, pageBody, pageOf, Timestamp } from '../schemas';
+import { named, PageQuery, pageBody, pageOf, ProParam, Timestamp } from '../schemas';
+import { commitmentExample, commitmentInputExample, pageExample } from '../examples';
 
 const tags = ['Pros'];
-const ProParam = v.object({ proId: v.string() });
-const CommitmentOut = v.object({ commitmentId: v.string(), proId: v.string(), text: v.string(), createdAt: Timestamp });
+const CommitmentOut = named('Commitment', v.object({ commitmentId: v.string(), proId: v.string(), text: v.string(), createdAt: Timestamp }));
 
 /** `/v1/pros/{proId}/commitments`: what a pro says they will change. */
 export const commitmentRoutes = ({ db, now }: Deps) =>
@@ -27,16 +27,17 @@ export const commitmentRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, CommitmentOut, 'The commitment'],
-        problems: ['validation', 'not-found', 'idempotency-key-reused'],
+        example: commitmentExample,
+        problems: ['not-found'],
       }),
       idempotent(db, now),
       validate('param', ProParam),
-      validate('json', CommitmentInputSchema),
+      validate('json', named('CommitmentInput', CommitmentInputSchema), commitmentInputExample),
       async (c) => c.json(await recordCommitment(db, c.get('principal').agencyId, c.req.valid('param').proId, c.req.valid('json'), now()), 201),
     )
     .get(
       '/:proId/commitments',
-      doc({ summary: "List a pro's commitments", tags, role: 'read', ok: [200, pageOf(CommitmentOut), 'A page of commitments, oldest first'], problems: ['not-found', 'validation'] }),
+      doc({ summary: "List a pro's commitments", tags, role: 'read', ok: [200, pageOf(CommitmentOut), 'A page of commitments, oldest first'], example: pageExample(commitmentExample), problems: ['not-found'] }),
       validate('param', ProParam),
       validate('query', PageQuery),
       async (c) => {

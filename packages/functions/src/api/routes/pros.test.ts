@@ -92,7 +92,7 @@ describe('pros', () => {
       expect(page.status).toBe(200);
       pageSizes.push(page.body.data.length);
       seen.push(...page.body.data.map((p: { proId: string }) => p.proId));
-      cursor = page.body.next_cursor;
+      cursor = page.body.nextCursor;
     } while (cursor);
     expect(pageSizes).toEqual([3, 3, 1]);
     expect(seen).toEqual(ids);
@@ -103,14 +103,14 @@ describe('pros', () => {
     for (let i = 0; i < 2; i++) await call('POST', '/v1/pros', { body: { name: `P${i}`, email: `p${i}@a.example` } });
     const page = await call('GET', '/v1/pros?limit=2');
     expect(page.body.data).toHaveLength(2);
-    expect(page.body.next_cursor).toBeNull();
+    expect(page.body.nextCursor).toBeNull();
   });
 
   it('refuses a bad limit, a forged cursor and a cursor from another agency', async () => {
     const mine = await agencyFixture(deps);
     const theirs = await agencyFixture(deps);
     for (let i = 0; i < 2; i++) await theirs.call('POST', '/v1/pros', { body: { name: `P${i}`, email: `p${i}@t.example` } });
-    const theirCursor = (await theirs.call('GET', '/v1/pros?limit=1')).body.next_cursor;
+    const theirCursor = (await theirs.call('GET', '/v1/pros?limit=1')).body.nextCursor;
     expect(theirCursor).toEqual(expect.any(String));
     for (const query of ['limit=0', 'limit=101', 'limit=abc']) {
       const res = await mine.call('GET', `/v1/pros?${query}`);
@@ -182,6 +182,7 @@ describe('Idempotency-Key on creating POSTs', () => {
     expect(over.body.errors).toEqual([{ field: 'name', message: 'must be at most 200 characters' }]);
     expect((await call('GET', `/v1/pros/${created.body.proId}`)).body.name).toBe(name);
     const documented = (await (await (await agencyFixture(deps)).app.request('/openapi.json')).json()) as any;
-    expect(documented.paths['/v1/pros'].post.requestBody.content['application/json'].schema.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
+    expect(documented.paths['/v1/pros'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ProInput' });
+    expect(documented.components.schemas.ProInput.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
   });
 });

@@ -7,12 +7,12 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, pageBody, pageOf, ProOut } from '../schemas';
+import { named, PageQuery, pageBody, pageOf, ProOut, ProParam } from '../schemas';
+import { pageExample, proExample, proInputExample, proPatchExample } from '../examples';
 
 // The pro's own mail preferences (set by the link in their emails) are theirs, not the API's.
 const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, ...pro }: Pro) => pro;
 const tags = ['Pros'];
-const ProParam = v.object({ proId: v.string() });
 
 export const proRoutes = ({ db, now }: Deps) =>
   new Hono<ApiEnv>()
@@ -26,15 +26,21 @@ export const proRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, ProOut, 'The new pro'],
-        problems: ['validation', 'conflict', 'idempotency-key-reused'],
+        example: proExample,
+        location: 'The new pro: `/v1/pros/{proId}`.',
+        problems: ['conflict'],
       }),
       idempotent(db, now),
-      validate('json', ProInputSchema),
-      async (c) => c.json(present(await createPro(db, c.get('principal').agencyId, c.req.valid('json'), now())), 201),
+      validate('json', named('ProInput', ProInputSchema), proInputExample),
+      async (c) => {
+        const pro = await createPro(db, c.get('principal').agencyId, c.req.valid('json'), now());
+        c.header('Location', `/v1/pros/${pro.proId}`);
+        return c.json(present(pro), 201);
+      },
     )
     .get(
       '/',
-      doc({ summary: 'List pros', tags, role: 'read', ok: [200, pageOf(ProOut), 'A page of pros, oldest first'], problems: ['validation'] }),
+      doc({ summary: 'List pros', tags, role: 'read', ok: [200, pageOf(ProOut), 'A page of pros, oldest first'], example: pageExample(proExample) }),
       validate('query', PageQuery),
       async (c) => {
         const page = await listPros(db, c.get('principal').agencyId, c.req.valid('query'));
@@ -43,7 +49,7 @@ export const proRoutes = ({ db, now }: Deps) =>
     )
     .get(
       '/:proId',
-      doc({ summary: 'Get a pro', tags, role: 'read', ok: [200, ProOut, 'The pro'], problems: ['not-found'] }),
+      doc({ summary: 'Get a pro', tags, role: 'read', ok: [200, ProOut, 'The pro'], example: proExample, problems: ['not-found'] }),
       validate('param', ProParam),
       async (c) => c.json(present(await getPro(db, c.get('principal').agencyId, c.req.valid('param').proId))),
     )
@@ -55,10 +61,11 @@ export const proRoutes = ({ db, now }: Deps) =>
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro after the change'],
-        problems: ['validation', 'not-found', 'conflict'],
+        example: { ...proExample, ...proPatchExample },
+        problems: ['not-found', 'conflict'],
       }),
       validate('param', ProParam),
-      validate('json', ProPatchSchema),
+      validate('json', named('ProPatch', ProPatchSchema), proPatchExample),
       async (c) => {
         const { agencyId } = c.get('principal');
         return c.json(present(await updatePro(db, agencyId, c.req.valid('param').proId, c.req.valid('json'), now())));

@@ -109,7 +109,7 @@ describe('GET /v1/responses.csv at volume', () => {
         const res: ApiAnswer = await f.call('GET', `${path}${path.includes('?') ? '&' : '?'}limit=2${cursor ? `&cursor=${cursor}` : ''}`, { key: f.readKey });
         expect(res.status).toBe(200);
         seen.push(...res.body.data.map((r: { answers: { improve: string } }) => r.answers.improve));
-        cursor = res.body.next_cursor;
+        cursor = res.body.nextCursor;
       } while (cursor && seen.length < 40);
       expect(seen).toEqual(expected);
     }

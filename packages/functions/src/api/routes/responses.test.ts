@@ -177,9 +177,9 @@ describe('GET /v1/responses', () => {
 
     const res = await get('/v1/responses');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['anonymityThreshold', 'data', 'next_cursor']);
+    expect(Object.keys(res.body).sort()).toEqual(['anonymityThreshold', 'data', 'nextCursor']);
     expect(res.body.anonymityThreshold).toBe(3);
-    expect(res.body.next_cursor).toBeNull();
+    expect(res.body.nextCursor).toBeNull();
     const data: Row[] = res.body.data;
     // By release: the named answers when given, then the spring batch at its close, then the pool's
     // batch at the summer round's close; within a batch in no particular order.
@@ -304,7 +304,7 @@ describe('GET /v1/responses', () => {
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.data);
-      cursor = res.body.next_cursor;
+      cursor = res.body.nextCursor;
       if (cursor) {
         const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
         expect(Object.keys(decoded)).toEqual(['after']);
@@ -324,14 +324,14 @@ describe('GET /v1/responses', () => {
   it('filters by pro, the batch\'s campaign, audience and release time', async () => {
     // Bob's named colleagues are released; his anonymous one waits in the pool.
     const bobs = await get(`/v1/responses?proId=${bob}`);
-    expect(bobs.body).toEqual({ data: [expect.objectContaining({ attribution: 'named' }), expect.objectContaining({ attribution: 'named' })], next_cursor: null, anonymityThreshold: 3 });
+    expect(bobs.body).toEqual({ data: [expect.objectContaining({ attribution: 'named' }), expect.objectContaining({ attribution: 'named' })], nextCursor: null, anonymityThreshold: 3 });
     expect(bobs.body.data.map(label)).toEqual(['Bea Named', 'Bill Named']);
 
     const reporters = await get(`/v1/responses?campaignId=${spring}&audience=reporter`);
     expect(reporters.body.data.map(label).sort()).toEqual([...SPRING_REPORTERS].sort());
     // The campaign is the batch's: the spring client was released in the pooled batch, which has none.
     expect((await get(`/v1/responses?campaignId=${spring}`)).body.data.map(label).sort()).toEqual([...SPRING_REPORTERS].sort());
-    expect((await get(`/v1/responses?campaignId=${summer}`)).body).toEqual({ data: [], next_cursor: null, anonymityThreshold: 3 });
+    expect((await get(`/v1/responses?campaignId=${summer}`)).body).toEqual({ data: [], nextCursor: null, anonymityThreshold: 3 });
 
     const janeReporters = await get(`/v1/responses?proId=${jane}&audience=reporter`);
     expect(janeReporters.body.data.map(label).slice(0, 2)).toEqual(['Quote me', 'Zoë Ångström']);
@@ -353,12 +353,12 @@ describe('GET /v1/responses', () => {
 
     // A cursor reused with an earlier `until` leaves nothing.
     const first = await get('/v1/responses?limit=3');
-    const past = await get(`/v1/responses?cursor=${first.body.next_cursor}&until=${times[1]}`);
+    const past = await get(`/v1/responses?cursor=${first.body.nextCursor}&until=${times[1]}`);
     expect(past.status).toBe(200);
-    expect(past.body).toEqual({ data: [], next_cursor: null, anonymityThreshold: 3 });
+    expect(past.body).toEqual({ data: [], nextCursor: null, anonymityThreshold: 3 });
 
     const later = await get('/v1/responses?since=2030-04-03');
-    expect(later.body).toEqual({ data: [], next_cursor: null, anonymityThreshold: 3 });
+    expect(later.body).toEqual({ data: [], nextCursor: null, anonymityThreshold: 3 });
   });
 
   it('answers 400 naming the field for unknown or malformed filters, and 404 for another agency\'s pro or campaign', async () => {
@@ -393,8 +393,8 @@ describe('GET /v1/responses', () => {
 
   it('shows another agency nothing of this one', async () => {
     const res = await other.call('GET', '/v1/responses', { key: other.readKey });
-    expect(res.body).toEqual({ data: [], next_cursor: null, anonymityThreshold: 5 });
-    expect((await other.call('GET', '/v1/testimonials', { key: other.readKey })).body).toEqual({ data: [], next_cursor: null, anonymityThreshold: 5 });
+    expect(res.body).toEqual({ data: [], nextCursor: null, anonymityThreshold: 5 });
+    expect((await other.call('GET', '/v1/testimonials', { key: other.readKey })).body).toEqual({ data: [], nextCursor: null, anonymityThreshold: 5 });
   });
 });
 
@@ -402,7 +402,7 @@ describe('GET /v1/testimonials', () => {
   it("lists released promoters' consented comments with their batch; the name only from named rounds", async () => {
     const res = await get('/v1/testimonials');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['anonymityThreshold', 'data', 'next_cursor']);
+    expect(Object.keys(res.body).sort()).toEqual(['anonymityThreshold', 'data', 'nextCursor']);
     const data = res.body.data as { quote: string }[];
     expect(data).toHaveLength(4);
     expect(data[0]).toEqual({
@@ -452,7 +452,7 @@ describe('GET /v1/testimonials', () => {
 
     const named = await get(`/v1/testimonials?campaignId=${tour}&limit=1`);
     expect(named.body.data).toHaveLength(1);
-    expect(named.body.next_cursor).toBeNull();
+    expect(named.body.nextCursor).toBeNull();
     expect((await get(`/v1/testimonials?since=${CLOSE}&until=${POOL_CLOSE}`)).body.data.map((t: { quote: string }) => t.quote).sort()).toEqual([QUOTED, FORMULA].sort());
     expect((await get('/v1/testimonials?since=bad')).status).toBe(400);
   });
@@ -540,10 +540,11 @@ describe('OpenAPI', () => {
     expect(Object.keys(document.paths['/v1/responses.csv'].get.responses[200].content)).toEqual(['text/csv']);
     expect(document.paths['/v1/responses'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['limit', 'cursor', 'proId', 'campaignId', 'audience', 'since', 'until']);
     for (const path of ['/v1/responses', '/v1/testimonials']) {
-      const list = document.paths[path].get.responses[200].content['application/json'].schema;
-      expect(Object.keys(list.properties).sort()).toEqual(['anonymityThreshold', 'data', 'next_cursor']);
-      expect(list.properties.data.items.properties).toHaveProperty('batchId');
-      expect(list.properties.data.items.properties).toHaveProperty('releasedAt');
+      const named = (schema: { $ref: string }) => document.components.schemas[schema.$ref.split('/').pop()!];
+      const list = named(document.paths[path].get.responses[200].content['application/json'].schema);
+      expect(Object.keys(list.properties).sort()).toEqual(['anonymityThreshold', 'data', 'nextCursor']);
+      expect(named(list.properties.data.items).properties).toHaveProperty('batchId');
+      expect(named(list.properties.data.items).properties).toHaveProperty('releasedAt');
     }
   });
 });

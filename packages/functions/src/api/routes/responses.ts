@@ -17,7 +17,8 @@ import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
 import { doc, noStore } from '../route-docs';
-import { PageQuery } from '../schemas';
+import { named, PageQuery } from '../schemas';
+import { responseListExample, testimonialListExample } from '../examples';
 
 const tags = ['Responses'];
 const Timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -42,7 +43,7 @@ const Release = {
 const namedOnly = <T extends v.GenericSchema>(schema: T, description: string) =>
   v.pipe(v.nullable(schema), v.description(`${description} Named rounds only; null on anonymous rounds.`));
 
-const ResponseOut = v.object({
+const ResponseOut = named('Response', v.object({
   ...Release,
   surveyId: namedOnly(v.string(), 'The round.'),
   invitationId: namedOnly(v.string(), 'The invitation.'),
@@ -55,9 +56,9 @@ const ResponseOut = v.object({
   firstSubmittedAt: namedOnly(Timestamp, 'When first given.'),
   submittedAt: namedOnly(Timestamp, 'The latest revision.'),
   revision: namedOnly(v.number(), 'How many times it was given.'),
-});
+}));
 
-const TestimonialOut = v.object({
+const TestimonialOut = named('Testimonial', v.object({
   ...Release,
   quote: v.string(),
   recommend: v.number(),
@@ -68,21 +69,21 @@ const TestimonialOut = v.object({
     v.nullable(v.object({ name: v.nullable(v.string()), outlet: v.nullable(v.string()) })),
     v.description('Named rounds only. The consent was to quote the comment without the name: ask before printing it.'),
   ),
-});
+}));
 
-const listOf = <T extends v.GenericSchema>(item: T) =>
-  v.object({
+const listOf = <T extends v.GenericSchema>(name: string, item: T) =>
+  named(name, v.object({
     data: v.array(item),
-    next_cursor: v.pipe(
+    nextCursor: v.pipe(
       v.nullable(v.string()),
       v.description('Pass as `cursor` for the next page; null on the last. A filtered page may hold fewer items than `limit` (even none).'),
     ),
     anonymityThreshold: v.number(),
-  });
+  }));
 
 const listBody = <T>(page: ListPage<T>) => ({
   data: page.items,
-  next_cursor: page.nextCursor,
+  nextCursor: page.nextCursor,
   anonymityThreshold: page.anonymityThreshold,
 });
 
@@ -110,7 +111,7 @@ export const responsesCsvRoute = ({ db }: Pick<Deps, 'db'>) =>
       ok: [200, null, 'The CSV file'],
       problems: ['validation', 'not-found'],
     }),
-    describeRoute({ responses: { 200: { description: 'The CSV file', headers: noStore, content: { 'text/csv': { schema: { type: 'string' } } } } } }),
+    describeRoute({ responses: { 200: { description: 'The CSV file', headers: noStore, content: { 'text/csv': { schema: { type: 'string' }, example: `${RESPONSE_CSV_COLUMNS.join(',')}\r\n` } } } } }),
     validate('query', ResponseFilterSchema),
     async (c) => {
       const records = await responsesCsv(db, c.get('principal').agencyId, c.req.valid('query'));
@@ -131,8 +132,9 @@ export const responseRoutes = ({ db }: Deps) =>
         description: `The answers of each released response, with its batch. ${filterDescription}`,
         tags,
         role: 'read',
-        ok: [200, listOf(ResponseOut), 'A page of released responses'],
-        problems: ['validation', 'not-found'],
+        ok: [200, listOf('ResponsePage', ResponseOut), 'A page of released responses'],
+        example: responseListExample,
+        problems: ['not-found'],
       }),
       validate('query', ListQuery),
       async (c) => {
@@ -148,8 +150,9 @@ export const responseRoutes = ({ db }: Deps) =>
         description: `Comments of promoters (recommend 9–10) who agreed that the comment may be quoted, with their batch; the name only from named rounds. ${filterDescription}`,
         tags,
         role: 'read',
-        ok: [200, listOf(TestimonialOut), 'A page of testimonials'],
-        problems: ['validation', 'not-found'],
+        ok: [200, listOf('TestimonialPage', TestimonialOut), 'A page of testimonials'],
+        example: testimonialListExample,
+        problems: ['not-found'],
       }),
       validate('query', ListQuery),
       async (c) => {

@@ -58,9 +58,9 @@ async function recomputed(f: AgencyFixture, proId: string) {
   const rows: Array<{ batchId: string; attribution: 'anonymous' | 'named'; answers: Answers }> = [];
   let cursor: string | null = null;
   do {
-    const page: { body: { data: typeof rows; next_cursor: string | null } } = await f.call('GET', `/v1/responses?proId=${proId}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, { key: f.readKey });
+    const page: { body: { data: typeof rows; nextCursor: string | null } } = await f.call('GET', `/v1/responses?proId=${proId}&limit=100${cursor ? `&cursor=${cursor}` : ''}`, { key: f.readKey });
     rows.push(...page.body.data);
-    cursor = page.body.next_cursor;
+    cursor = page.body.nextCursor;
   } while (cursor);
   const total: Record<string, number> = {};
   for (const batchId of new Set(rows.map((r) => r.batchId))) {
@@ -77,7 +77,7 @@ async function allPages(f: AgencyFixture, query: string) {
     const res: { status: number; body: any } = await f.call('GET', `/v1/scores?${query}${cursor ? `&cursor=${cursor}` : ''}`, { key: f.readKey });
     expect(res.status).toBe(200);
     pages.push(res.body);
-    cursor = res.body.next_cursor;
+    cursor = res.body.nextCursor;
   } while (cursor);
   return pages;
 }
@@ -86,7 +86,7 @@ describe("the agency's scores, a page of pros at a time", () => {
   it('pages through every pro with a counter in the range once, in creation order, with the figures its released responses give', async () => {
     const pages = await allPages(a, 'from=2030-01&to=2030-03&granularity=total&limit=3');
     expect(pages.map((p) => p.pros.length)).toEqual([3, 3, 1]);
-    expect(pages.map((p) => p.next_cursor === null)).toEqual([false, false, true]);
+    expect(pages.map((p) => p.nextCursor === null)).toEqual([false, false, true]);
     const pros = pages.flatMap((p) => p.pros);
     // The quiet pro and the one with June 2029 only have no counter in the range.
     expect(pros.map((p: { proId: string }) => p.proId)).toEqual(listed);
@@ -119,7 +119,7 @@ describe("the agency's scores, a page of pros at a time", () => {
     const [first] = await allPages(a, 'from=2030-01&to=2030-01&limit=3');
     const seenByB = (await allPages(b, 'from=2030-01&to=2030-01&limit=1')).flatMap((p) => p.pros.map((x: { proId: string }) => x.proId));
     expect(seenByB).toEqual(others);
-    const foreign = await b.call('GET', `/v1/scores?from=2030-01&to=2030-01&limit=3&cursor=${first!.next_cursor}`, { key: b.readKey });
+    const foreign = await b.call('GET', `/v1/scores?from=2030-01&to=2030-01&limit=3&cursor=${first!.nextCursor}`, { key: b.readKey });
     expect(foreign.status).toBe(400);
     expect(foreign.body.errors).toEqual([{ field: 'cursor', message: 'is not a cursor returned by this list' }]);
     const bad = await a.call('GET', '/v1/scores?limit=0', { key: a.readKey });

@@ -92,11 +92,11 @@ describe('scores over the API', () => {
     expect(beforeClose.pro.status).toBe(200);
     // Deliveries count when sent; twelve anonymous answers given, none released.
     expect(beforeClose.pro.body.periods).toEqual([
-      { period: '2030-01', delivered: 8, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } },
-      { period: '2030-02', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty } },
-      { period: '2030-03', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, client: empty } },
+      { period: '2030-01', delivered: 8, responses: 0, responseRatePercent: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } },
+      { period: '2030-02', delivered: 2, responses: 0, responseRatePercent: 0, total: empty, audiences: { reporter: empty } },
+      { period: '2030-03', delivered: 2, responses: 0, responseRatePercent: 0, total: empty, audiences: { reporter: empty, client: empty } },
     ]);
-    expect(beforeClose.campaign.body).toMatchObject({ delivered: 12, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } });
+    expect(beforeClose.campaign.body).toMatchObject({ delivered: 12, responses: 0, responseRatePercent: 0, total: empty, audiences: { reporter: empty, colleague: empty, client: empty } });
     const [period] = beforeClose.agency.body.periods;
     // Bob's named colleague is a released batch of one.
     expect(period).toMatchObject({ period: 'total', delivered: 14, responses: 1, total: { n: 1, items: { responsiveness: { n: 1, mean: 3, ci: null } } } });
@@ -116,7 +116,7 @@ describe('scores over the API', () => {
     expect(res.body.periods.map((p: { period: string }) => p.period)).toEqual(['2030-01', '2030-02', '2030-03']);
 
     // 8 delivered, 6 answered; only the reporters' batch of 3 is released, and responses are released answers.
-    expect(january).toMatchObject({ delivered: 8, responses: 3, responseRate: 0.375, total: { n: 3 } });
+    expect(january).toMatchObject({ delivered: 8, responses: 3, responseRatePercent: 37.5, total: { n: 3 } });
     // Reporters: mean 4, s = 1, t(2) = 4.303, half = 4.303/√3 = 2.48434 → [1.51566, 5] (clamped).
     const reporters = january.audiences.reporter.items;
     expect(january.audiences.reporter.n).toBe(3);
@@ -144,11 +144,11 @@ describe('scores over the API', () => {
     expect(january.audiences.client).toEqual(empty);
 
     // February's two reporters are pooled: answered, counted nowhere.
-    expect(february).toEqual({ period: '2030-02', delivered: 2, responses: 0, responseRate: 0, total: empty, audiences: { reporter: empty } });
+    expect(february).toEqual({ period: '2030-02', delivered: 2, responses: 0, responseRatePercent: 0, total: empty, audiences: { reporter: empty } });
 
     // March holds the two pooled batches (released then): reporters 5, 4, 5 and clients 5, 5, 2.
     // Their deliveries counted in their rounds' months, so March's rate is 6 over its own 2.
-    expect(march).toMatchObject({ delivered: 2, responses: 6, responseRate: 3, total: { n: 6 } });
+    expect(march).toMatchObject({ delivered: 2, responses: 6, responseRatePercent: 300, total: { n: 6 } });
     expect(march.audiences.reporter).toMatchObject({ n: 3, items: { responsiveness: { n: 3 } } });
     expect(march.audiences.reporter.items.responsiveness.mean).toBeCloseTo(14 / 3, 10);
     expect(march.audiences.client).toMatchObject({ n: 3, items: { responsiveness: { n: 3, mean: 4 } } });
@@ -167,7 +167,7 @@ describe('scores over the API', () => {
     expect(quarter.body.periods).toHaveLength(1);
     const q1 = quarter.body.periods[0];
     // 10 answers of 12 delivered; the three batches released hold 9: 4,5,3 · 5,4,5 · 5,5,2 → Σ 38.
-    expect(q1).toMatchObject({ period: '2030-Q1', delivered: 12, responses: 9, responseRate: 0.75, total: { n: 9 } });
+    expect(q1).toMatchObject({ period: '2030-Q1', delivered: 12, responses: 9, responseRatePercent: 75, total: { n: 9 } });
     expect(q1.total.items.responsiveness.mean).toBeCloseTo(38 / 9, 10);
     // Σx² = 170; s² = (9·170 − 38²)/72 = 86/72; s = 1.09291; t(8) = 2.306; half = 0.84008 → [3.38214, 5].
     expect(q1.total.items.responsiveness.ci[0]).toBeCloseTo(3.38214, 4);
@@ -182,14 +182,14 @@ describe('scores over the API', () => {
     const reportersOnly = await f.call('GET', `/v1/pros/${jane}/scores?from=2030-01&to=2030-02&granularity=total&audience=reporter`);
     expect(reportersOnly.body.audience).toBe('reporter');
     expect(reportersOnly.body.periods).toEqual([
-      expect.objectContaining({ period: 'total', delivered: 6, responses: 3, responseRate: 0.5, total: expect.objectContaining({ n: 3 }), audiences: { reporter: expect.objectContaining({ n: 3 }) } }),
+      expect.objectContaining({ period: 'total', delivered: 6, responses: 3, responseRatePercent: 50, total: expect.objectContaining({ n: 3 }), audiences: { reporter: expect.objectContaining({ n: 3 }) } }),
     ]);
   });
 
   it("gives a campaign's scores per audience: its own batches, not the pooled ones", async () => {
     const res = await f.call('GET', `/v1/campaigns/${janeCampaign}/scores`, { key: f.readKey });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ campaignId: janeCampaign, proId: jane, anonymityThreshold: 3, delivered: 12, responses: 3, responseRate: 0.25, total: { n: 3 } });
+    expect(res.body).toMatchObject({ campaignId: janeCampaign, proId: jane, anonymityThreshold: 3, delivered: 12, responses: 3, responseRatePercent: 25, total: { n: 3 } });
     expect(res.body.audiences.reporter.items.responsiveness).toMatchObject({ n: 3, mean: 4 });
     // The clients' answers were released in a pooled batch of "several campaigns".
     expect(res.body.audiences.client).toEqual(empty);
@@ -203,7 +203,7 @@ describe('scores over the API', () => {
     const [january] = res.body.periods;
     // Jane's 6 answers and Bob's 1 of 9 delivered; only Jane's reporters' batch is released.
     expect(january).toMatchObject({ delivered: 9, responses: 3, total: { n: 3 } });
-    expect(january.responseRate).toBeCloseTo(3 / 9, 10);
+    expect(january.responseRatePercent).toBeCloseTo(100 / 3, 10);
     expect(january.total.items.responsiveness.mean).toBe(4);
     expect(january.audiences.reporter).toMatchObject({ n: 3 });
     // Bob's lone answer waits in his pool: his n is 0, and the team's n is exactly the sum of the pros'.

@@ -5,43 +5,69 @@ import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery } from '../schemas';
+import { CampaignParam, named, PageQuery, ProParam } from '../schemas';
+import { agencyScoresExample, campaignScoresExample, proScoresExample } from '../examples';
 
 const tags = ['Scores'];
 
 const IntervalOut = v.nullable(v.tuple([v.number(), v.number()]));
-const ItemOut = v.object({
-  n: v.number(),
-  mean: v.nullable(v.number()),
-  ci: v.pipe(IntervalOut, v.description('95% t-interval of the mean; null below n = 2.')),
-  percentResponsive: v.optional(
-    v.object({ responsive: v.number(), percent: v.nullable(v.number()), ci: v.pipe(IntervalOut, v.description('Wilson 95% interval, percent.')) }),
-  ),
-  nps: v.optional(
+const ItemOut = named(
+  'ItemScore',
+  v.pipe(
     v.object({
-      promoters: v.number(),
-      passives: v.number(),
-      detractors: v.number(),
-      score: v.nullable(v.number()),
-      ci: v.pipe(IntervalOut, v.description('Adjusted-Wald 95% interval, −100 to 100.')),
+      n: v.number(),
+      mean: v.nullable(v.number()),
+      ci: v.pipe(IntervalOut, v.description('95% t-interval of the mean; null below n = 2.')),
+      percentResponsive: v.optional(
+        named(
+          'PercentResponsive',
+          v.pipe(
+            v.object({ responsive: v.number(), percent: v.nullable(v.number()), ci: v.pipe(IntervalOut, v.description('Wilson 95% interval, in percent.')) }),
+            v.description('Responsiveness only: the share of answers that are 4 or 5, in percent (0–100).'),
+          ),
+        ),
+      ),
+      nps: v.optional(
+        named(
+          'Nps',
+          v.pipe(
+            v.object({
+              promoters: v.number(),
+              passives: v.number(),
+              detractors: v.number(),
+              score: v.nullable(v.number()),
+              ci: v.pipe(IntervalOut, v.description('Adjusted-Wald 95% interval, −100 to 100.')),
+            }),
+            v.description('Recommend only: the Net Promoter Score, in points from −100 to 100.'),
+          ),
+        ),
+      ),
     }),
+    v.description('One scored item: its n, mean on the item\'s scale, and interval.'),
   ),
-});
-const GroupOut = v.object({
-  n: v.pipe(v.number(), v.description('Released answers.')),
-  items: v.object(Object.fromEntries(SCORED_ITEMS.map((i) => [i, v.optional(ItemOut)]))),
-});
+);
+const GroupOut = named(
+  'ScoreGroup',
+  v.object({
+    n: v.pipe(v.number(), v.description('Released answers.')),
+    items: named('ItemScores', v.object(Object.fromEntries(SCORED_ITEMS.map((i) => [i, v.optional(ItemOut)])))),
+  }),
+);
+const AudiencesOut = named('AudienceScores', v.object(Object.fromEntries(AUDIENCES.map((a) => [a, v.optional(GroupOut)]))));
 const RateFields = {
   delivered: v.pipe(v.number(), v.description('Invitations delivered (bounces excluded).')),
   responses: v.pipe(v.number(), v.description('Released answers (the total `n`).')),
-  responseRate: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, as a fraction (a pooled batch counts in its release month, so a month can exceed 1).')),
+  responseRatePercent: v.pipe(v.nullable(v.number()), v.description('`responses` over `delivered`, in percent (a pooled batch counts in its release month, so a month can exceed 100).')),
 };
-const PeriodOut = v.object({
-  period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),
-  ...RateFields,
-  total: GroupOut,
-  audiences: v.object(Object.fromEntries(AUDIENCES.map((a) => [a, v.optional(GroupOut)]))),
-});
+const PeriodOut = named(
+  'PeriodScores',
+  v.object({
+    period: v.pipe(v.string(), v.description('`YYYY-MM`, `YYYY-Qn` or `total`; months in the agency time zone, by when the round began.')),
+    ...RateFields,
+    total: GroupOut,
+    audiences: AudiencesOut,
+  }),
+);
 const RangeFields = {
   from: v.string(),
   to: v.string(),
@@ -59,8 +85,8 @@ const queryDescription =
 export const proScoresRoute = ({ db, now }: Deps) =>
   new Hono<ApiEnv>().get(
     '/:proId/scores',
-    doc({ summary: "A pro's scores", description: queryDescription, tags, role: 'read', ok: [200, v.object({ proId: v.string(), ...RangeFields }), 'Scores per period and audience'], problems: ['validation', 'not-found'] }),
-    validate('param', v.object({ proId: v.string() })),
+    doc({ summary: "A pro's scores", description: queryDescription, tags, role: 'read', ok: [200, named('ProScores', v.object({ proId: v.string(), ...RangeFields })), 'Scores per period and audience'], example: proScoresExample, problems: ['not-found'] }),
+    validate('param', ProParam),
     validate('query', ScoresQuerySchema),
     async (c) => c.json(await proScores(db, c.get('principal').agencyId, c.req.valid('param').proId, c.req.valid('query'), now())),
   );
@@ -74,10 +100,11 @@ export const campaignScoresRoute = ({ db }: Deps) =>
         'Per audience and in total, over the batches released from all of the campaign\'s rounds (pooled batches belong to no campaign). It takes no query parameters: a campaign is scored whole, so `from`, `to` or `granularity` is a 400 rather than silently ignored.',
       tags,
       role: 'read',
-      ok: [200, v.object({ campaignId: v.string(), proId: v.string(), anonymityThreshold: v.number(), ...RateFields, total: GroupOut, audiences: PeriodOut.entries.audiences }), 'Scores per audience'],
-      problems: ['validation', 'not-found'],
+      ok: [200, named('CampaignScores', v.object({ campaignId: v.string(), proId: v.string(), anonymityThreshold: v.number(), ...RateFields, total: GroupOut, audiences: AudiencesOut })), 'Scores per audience'],
+      example: campaignScoresExample,
+      problems: ['not-found'],
     }),
-    validate('param', v.object({ campaignId: v.string() })),
+    validate('param', CampaignParam),
     validate('query', v.strictObject({}, 'is not a known parameter: a campaign is scored whole')),
     async (c) => c.json(await campaignScores(db, c.get('principal').agencyId, c.req.valid('param').campaignId)),
   );
@@ -88,25 +115,24 @@ export const agencyScoresRoutes = ({ db, now }: Deps) =>
     doc({
       summary: "The agency's scores",
       description:
-        `${queryDescription} \`pros\` gives a page of pros (\`limit\`, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}; \`cursor\` from \`next_cursor\`), each with its scores over the whole range, ` +
+        `${queryDescription} \`pros\` gives a page of pros (\`limit\`, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}; \`cursor\` from \`nextCursor\`), each with its scores over the whole range, ` +
         'in the order the pros were created. A pro is listed once it has a delivered invitation or a released answer in the range (and audience); `periods` are the agency\'s, the same on every page.',
       tags,
       role: 'read',
       ok: [
         200,
-        v.object({
+        named('AgencyScores', v.object({
           ...RangeFields,
-          pros: v.array(v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut])),
-          next_cursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page of pros (with the same range and audience); null on the last.')),
-        }),
+          pros: v.array(named('ProScoreGroup', v.intersect([v.object({ proId: v.string(), name: v.string() }), GroupOut]))),
+          nextCursor: v.pipe(v.nullable(v.string()), v.description('Pass as `cursor` for the next page of pros (with the same range and audience); null on the last.')),
+        })),
         'Scores per period and audience, and a page of pros',
       ],
-      problems: ['validation'],
+      example: agencyScoresExample,
     }),
     validate('query', v.object({ ...ScoresQuerySchema.entries, ...PageQuery.entries })),
     async (c) => {
       const { limit, cursor, ...query } = c.req.valid('query');
-      const { nextCursor, ...scores } = await agencyScores(db, c.get('principal').agencyId, query, { limit, cursor }, now());
-      return c.json({ ...scores, next_cursor: nextCursor });
+      return c.json(await agencyScores(db, c.get('principal').agencyId, query, { limit, cursor }, now()));
     },
   );

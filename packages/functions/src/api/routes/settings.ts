@@ -5,7 +5,8 @@ import type { ApiEnv } from '../env';
 import { requireRole } from '../auth';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { AgencySettingsOut } from '../schemas';
+import { AgencySettingsOut, named } from '../schemas';
+import { settingsExample, settingsPatchExample } from '../examples';
 
 const present = ({ version: _version, ...agency }: Agency) => agency;
 
@@ -13,7 +14,7 @@ export const settingsRoutes = ({ db, now }: Deps) =>
   new Hono<ApiEnv>()
     .get(
       '/',
-      doc({ summary: 'Read the agency settings', tags: ['Settings'], role: 'read', ok: [200, AgencySettingsOut, 'The settings'] }),
+      doc({ summary: 'Read the agency settings', tags: ['Settings'], role: 'read', ok: [200, AgencySettingsOut, 'The settings'], example: settingsExample }),
       async (c) => c.json(present(await getAgency(db, c.get('principal').agencyId))),
     )
     .patch(
@@ -25,8 +26,9 @@ export const settingsRoutes = ({ db, now }: Deps) =>
         tags: ['Settings'],
         role: 'admin',
         ok: [200, AgencySettingsOut, 'The settings after the change'],
-        problems: ['validation', 'unsupported-media-type'],
+        example: { ...settingsExample, ...settingsPatchExample, reminders: { ...settingsExample.reminders, ...settingsPatchExample.reminders } },
+        problems: ['unsupported-media-type'],
       }),
-      validate('json', SettingsPatchSchema),
+      validate('json', named('SettingsPatch', SettingsPatchSchema), settingsPatchExample),
       async (c) => c.json(present(await updateSettings(db, c.get('principal').agencyId, c.req.valid('json'), now()))),
     );

@@ -33,7 +33,7 @@ describe('summary preview', () => {
     expect(res.body.summary.headline[0]).toMatchObject({ key: 'responsiveness', current: { n: 3, withheld: false, value: 4 } });
     expect(res.body.summary.weakest).toMatchObject({ dimension: 'relevance', mean: 2, n: 3 });
     expect(res.body.summary.comments).toEqual([{ audience: 'reporter', text: 'Call back sooner' }]);
-    expect(res.body.summary.responseRate).toEqual({ delivered: 3, responses: 3, rate: 1 });
+    expect(res.body.summary.responseRate).toEqual({ delivered: 3, responses: 3, percent: 100 });
     // The scores since the commitment: the batch was released after it.
     expect(res.body.summary.commitment).toMatchObject({ text: 'I will call back the same day', responsiveness: { n: 3, withheld: false, value: 4 } });
     expect(res.body.html).toContain('Jane Doe');

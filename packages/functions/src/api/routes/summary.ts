@@ -5,19 +5,21 @@ import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
+import { named, ProParam } from '../schemas';
+import { summaryPreviewExample } from '../examples';
 
 const SummaryQuery = v.object({
-  period: v.optional(MonthSchema),
+  period: v.optional(v.pipe(MonthSchema, v.description('The month to summarise (`YYYY-MM`, in the agency time zone); default the last full month.'))),
 });
 
-const SummaryPreviewOut = v.object({
+const SummaryPreviewOut = named('SummaryPreview', v.object({
   period: v.object({ key: v.string(), label: v.string(), from: v.string(), to: v.string() }),
   quiet: v.pipe(v.boolean(), v.description('Nothing new in the period: the job would send no summary.')),
   summary: v.pipe(v.nullable(v.record(v.string(), v.unknown())), v.description('Everything the summary says, as data (figures with n, withheld below k).')),
   subject: v.nullable(v.string()),
   html: v.nullable(v.string()),
   text: v.nullable(v.string()),
-});
+}));
 
 /** `GET /v1/pros/{proId}/summary`: the summary of a month as data and as the email, sending nothing. */
 export const summaryPreviewRoute = ({ db, now, config }: Deps) =>
@@ -29,9 +31,10 @@ export const summaryPreviewRoute = ({ db, now, config }: Deps) =>
       tags: ['Pros'],
       role: 'read',
       ok: [200, SummaryPreviewOut, 'The summary, or `quiet: true` when there is nothing new'],
-      problems: ['validation', 'not-found'],
+      example: summaryPreviewExample,
+      problems: ['not-found'],
     }),
-    validate('param', v.object({ proId: v.string() })),
+    validate('param', ProParam),
     validate('query', SummaryQuery),
     async (c) => {
       const { agencyId } = c.get('principal');

@@ -165,10 +165,10 @@ describe('Big replies', () => {
     const pages: { index: number; email: string; reason: string }[][] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { data: { index: number; email: string; reason: string }[]; next_cursor: string | null } } =
+      const page: { body: { data: { index: number; email: string; reason: string }[]; nextCursor: string | null } } =
         await f.call('GET', `/v1/surveys/${first.body.surveyId}/skipped?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { key: f.readKey });
       pages.push(page.body.data);
-      cursor = page.body.next_cursor;
+      cursor = page.body.nextCursor;
     } while (cursor);
     expect(pages).toHaveLength(20);
     expect(pages.flat()).toEqual(Array.from({ length: 1999 }, (_, i) => ({ index: i + 1, email: invalid(i + 1), reason: 'invalid' })));

@@ -40,13 +40,13 @@ describe('survey rounds over the API', () => {
         { index: 2, email: `A-${u}@news.example`, reason: 'duplicate' },
         { index: 3, email: 'nope', reason: 'invalid' },
       ],
-      responseRate: null,
+      responseRatePercent: null,
     });
     const round = await f.call('GET', `/v1/surveys/${res.body.surveyId}`, { key: f.readKey });
     expect(round.body.counts).toEqual({ pending: 2, sending: 0, sent: 0, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 });
     const invitations = await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations?limit=1`);
     expect(invitations.body.data).toHaveLength(1);
-    expect(invitations.body.next_cursor).toEqual(expect.any(String));
+    expect(invitations.body.nextCursor).toEqual(expect.any(String));
     const all = (await f.call('GET', `/v1/surveys/${res.body.surveyId}/invitations`)).body.data as { invitationId: string; email: string }[];
     expect(all.map((i) => i.email).sort()).toEqual([`a-${u}@news.example`, `b-${u}@corp.example`]);
     // Each accepted invitation was queued for sending, once.
@@ -165,9 +165,9 @@ describe('survey rounds over the API', () => {
       }
       // One answer of two delivered: shown as such on the named round; on the anonymous one only
       // released answers count, and this one waits in the pool.
-      const rate = attribution === 'named' ? 0.5 : 0;
-      expect(openRound).toMatchObject({ status: 'open', attribution, responseRate: rate });
-      expect(closedRound).toMatchObject({ status: 'closed', attribution, responseRate: rate });
+      const rate = attribution === 'named' ? 50 : 0;
+      expect(openRound).toMatchObject({ status: 'open', attribution, responseRatePercent: rate });
+      expect(closedRound).toMatchObject({ status: 'closed', attribution, responseRatePercent: rate });
     }
   });
 
@@ -215,8 +215,8 @@ describe('survey rounds over the API', () => {
     expect(first.status).toBe(200);
     expect(first.body.data.map((r: { surveyId: string }) => r.surveyId)).toEqual(ids.slice(0, 2));
     expect(first.body.data[0]).toMatchObject({ campaignId, status: 'open', counts: { pending: 1 } });
-    const second = await f.call('GET', `/v1/campaigns/${campaignId}/surveys?limit=2&cursor=${first.body.next_cursor}`);
-    expect(second.body).toEqual({ data: [expect.objectContaining({ surveyId: ids[2] })], next_cursor: null });
+    const second = await f.call('GET', `/v1/campaigns/${campaignId}/surveys?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body).toEqual({ data: [expect.objectContaining({ surveyId: ids[2] })], nextCursor: null });
     const other = await agencyFixture(deps);
     expect((await other.call('GET', `/v1/campaigns/${campaignId}/surveys`)).status).toBe(404);
   });

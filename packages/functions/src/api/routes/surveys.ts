@@ -23,11 +23,11 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { InvitationOut, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut, SKIPPED_SHOWN, SkippedOut } from '../schemas';
+import { CampaignParam, InvitationOut, named, PageQuery, pageBody, pageOf, RoundCreatedOut, RoundOut, SKIPPED_SHOWN, SkippedOut, SurveyParam } from '../schemas';
+import { invitationExample, pageExample, skippedExample, surveyCreatedExample, surveyExample, surveyInputExample } from '../examples';
 import { errorFields, logger } from '../../logger';
 
 const tags = ['Surveys'];
-const SurveyParam = v.object({ surveyId: v.string() });
 
 export const presentRound = (round: Round) => ({
   surveyId: round.roundId,
@@ -36,7 +36,7 @@ export const presentRound = (round: Round) => ({
   attribution: round.attribution,
   status: round.status,
   counts: round.attribution === 'anonymous' ? deliveryCounts(round) : round.counts,
-  responseRate: round.attribution === 'anonymous' ? deliveryResponseRate(round) : responseRate(round.counts),
+  responseRatePercent: round.attribution === 'anonymous' ? deliveryResponseRate(round) : responseRate(round.counts),
   createdAt: round.createdAt,
   closesAt: round.closesAt,
 });
@@ -98,8 +98,8 @@ export const createSurveyRoute = (deps: Deps) =>
   new Hono<ApiEnv>()
   .get(
     '/:campaignId/surveys',
-    doc({ summary: "List a campaign's survey rounds", tags, role: 'read', ok: [200, pageOf(RoundOut), 'A page of rounds, oldest first'], problems: ['not-found', 'validation'] }),
-    validate('param', v.object({ campaignId: v.string() })),
+    doc({ summary: "List a campaign's survey rounds", tags, role: 'read', ok: [200, pageOf(RoundOut), 'A page of rounds, oldest first'], example: pageExample(surveyExample), problems: ['not-found'] }),
+    validate('param', CampaignParam),
     validate('query', PageQuery),
     async (c) =>
       c.json(pageBody(await listRounds(deps.db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query')), presentRound)),
@@ -117,15 +117,18 @@ export const createSurveyRoute = (deps: Deps) =>
       role: 'admin',
       idempotent: true,
       ok: [202, RoundCreatedOut, 'The round, what was accepted and what was skipped'],
-      problems: ['validation', 'not-found', 'conflict', 'idempotency-in-progress', 'payload-too-large', 'idempotency-key-reused'],
+      example: surveyCreatedExample,
+      location: 'The round, to follow its sending: `/v1/surveys/{surveyId}`.',
+      problems: ['not-found', 'conflict', 'payload-too-large'],
     }),
     idempotent(deps.db, deps.now),
-    validate('param', v.object({ campaignId: v.string() })),
-    validate('json', RoundInputSchema),
+    validate('param', CampaignParam),
+    validate('json', named('SurveyInput', RoundInputSchema), surveyInputExample),
     async (c) => {
       const { agencyId } = c.get('principal');
       const idempotencyKey = c.req.header('Idempotency-Key');
       const { round, accepted, skipped } = await sendRound(deps, agencyId, c.req.valid('param').campaignId, c.req.valid('json'), { idempotencyKey });
+      c.header('Location', `/v1/surveys/${round.roundId}`);
       return c.json({ ...presentRound(round), accepted: accepted.length, ...presentSkipped(skipped) }, 202);
     },
   );
@@ -134,13 +137,13 @@ export const surveyRoutes = ({ db }: Deps) =>
   new Hono<ApiEnv>()
     .get(
       '/:surveyId',
-      doc({ summary: 'Get a survey round', description: 'Status counts and the response rate.', tags, role: 'read', ok: [200, RoundOut, 'The round'], problems: ['not-found'] }),
+      doc({ summary: 'Get a survey round', description: 'Status counts and the response rate.', tags, role: 'read', ok: [200, RoundOut, 'The round'], example: surveyExample, problems: ['not-found'] }),
       validate('param', SurveyParam),
       async (c) => c.json(presentRound(await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
     )
     .get(
       '/:surveyId/invitations',
-      doc({ summary: "List a round's invitations", tags, role: 'read', ok: [200, pageOf(InvitationOut), 'A page of invitations with their status'], problems: ['not-found', 'validation'] }),
+      doc({ summary: "List a round's invitations", tags, role: 'read', ok: [200, pageOf(InvitationOut), 'A page of invitations with their status'], example: pageExample(invitationExample), problems: ['not-found'] }),
       validate('param', SurveyParam),
       validate('query', PageQuery),
       async (c) => {
@@ -156,7 +159,8 @@ export const surveyRoutes = ({ db }: Deps) =>
         tags,
         role: 'read',
         ok: [200, pageOf(SkippedOut), 'A page of skipped recipients'],
-        problems: ['not-found', 'validation'],
+        example: pageExample(skippedExample),
+        problems: ['not-found'],
       }),
       validate('param', SurveyParam),
       validate('query', PageQuery),
@@ -168,7 +172,7 @@ export const surveyRoutes = ({ db }: Deps) =>
     .post(
       '/:surveyId/cancel',
       requireRole('admin'),
-      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], problems: ['not-found', 'conflict'] }),
+      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], example: { ...surveyExample, status: 'cancelled' }, problems: ['not-found', 'conflict'] }),
       validate('param', SurveyParam),
       async (c) => c.json(presentRound(await cancelRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
     );

@@ -22,12 +22,13 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { named, PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { deliveryExample, pageExample, webhookExample, webhookInputExample, webhookPatchExample, webhookWithSecretExample } from '../examples';
 
 const tags = ['Webhooks'];
 const present = ({ agencyId: _agencyId, ...hook }: Webhook) => hook;
 
-const WebhookOut = v.object({
+const WebhookFields = {
   webhookId: v.string(),
   url: v.string(),
   events: v.array(v.picklist(WEBHOOK_EVENT_TYPES)),
@@ -38,12 +39,13 @@ const WebhookOut = v.object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   previousSecretExpiresAt: v.pipe(v.nullable(Timestamp), v.description('Until then the secret before the last rotation signs too (a second `v1,` signature).')),
-});
-const WithSecretOut = v.object({
-  ...WebhookOut.entries,
+};
+const WebhookOut = named('Webhook', v.object(WebhookFields));
+const WithSecretOut = named('WebhookWithSecret', v.object({
+  ...WebhookFields,
   secret: v.pipe(v.nullable(v.string()), v.description('The `whsec_` signing secret: shown only when created or rotated; store it now. `null` otherwise, and in an idempotent replay.')),
-});
-const DeliveryOut = v.object({
+}));
+const DeliveryOut = named('WebhookDelivery', v.object({
   deliveryId: v.string(),
   webhookId: v.string(),
   eventId: v.pipe(v.string(), v.description('The `webhook-id` header: the same on every attempt and redelivery.')),
@@ -53,9 +55,10 @@ const DeliveryOut = v.object({
   lastStatusCode: v.nullable(v.number()),
   nextAttemptAt: v.nullable(Timestamp),
   createdAt: Timestamp,
-});
+}));
 
-const IdParam = v.object({ webhookId: v.string() });
+const webhookId = v.pipe(v.string(), v.description('The webhook\'s id (`whk_…`), as `POST /v1/webhooks` answered it.'));
+const IdParam = v.object({ webhookId });
 const withoutSecret = (body: string) => JSON.stringify({ ...JSON.parse(body), secret: null });
 const EVENTS_DOC = `Events: ${WEBHOOK_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}.`;
 
@@ -74,24 +77,27 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
         role: 'admin',
         idempotent: true,
         ok: [201, WithSecretOut, 'The new webhook, with its secret'],
-        problems: ['validation', 'conflict', 'idempotency-key-reused'],
+        example: webhookWithSecretExample,
+        location: 'The new webhook: `/v1/webhooks/{webhookId}`.',
+        problems: ['conflict'],
       }),
       idempotent(db, now, withoutSecret),
-      validate('json', WebhookInputSchema),
+      validate('json', named('WebhookInput', WebhookInputSchema), webhookInputExample),
       async (c) => {
         const { webhook, secret } = await createWebhook(db, c.get('principal').agencyId, c.req.valid('json'), now(), options);
+        c.header('Location', `/v1/webhooks/${webhook.webhookId}`);
         return c.json({ ...present(webhook), secret }, 201);
       },
     )
     .get(
       '/',
-      doc({ summary: 'List webhooks', tags, role: 'admin', ok: [200, pageOf(WebhookOut), 'A page of webhooks, without secrets'], problems: ['validation'] }),
+      doc({ summary: 'List webhooks', tags, role: 'admin', ok: [200, pageOf(WebhookOut), 'A page of webhooks, without secrets'], example: pageExample(webhookExample) }),
       validate('query', PageQuery),
       async (c) => c.json(pageBody(await listWebhooks(db, c.get('principal').agencyId, c.req.valid('query')), present)),
     )
     .get(
       '/:webhookId',
-      doc({ summary: 'Get a webhook', tags, role: 'admin', ok: [200, WebhookOut, 'The webhook, without its secret'], problems: ['not-found'] }),
+      doc({ summary: 'Get a webhook', tags, role: 'admin', ok: [200, WebhookOut, 'The webhook, without its secret'], example: webhookExample, problems: ['not-found'] }),
       validate('param', IdParam),
       async (c) => c.json(present(await getWebhook(db, c.get('principal').agencyId, c.req.valid('param').webhookId))),
     )
@@ -104,10 +110,11 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
         tags,
         role: 'admin',
         ok: [200, WithSecretOut, 'The webhook; `secret` only after a rotation'],
-        problems: ['validation', 'not-found', 'conflict'],
+        example: { ...webhookWithSecretExample, previousSecretExpiresAt: '2026-11-25T09:00:00.000Z' },
+        problems: ['not-found', 'conflict'],
       }),
       validate('param', IdParam),
-      validate('json', WebhookPatchSchema),
+      validate('json', named('WebhookPatch', WebhookPatchSchema), webhookPatchExample),
       async (c) => {
         const { webhook, secret } = await updateWebhook(db, c.get('principal').agencyId, c.req.valid('param').webhookId, c.req.valid('json'), now(), options);
         return c.json({ ...present(webhook), secret });
@@ -130,7 +137,8 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
         tags,
         role: 'admin',
         ok: [200, pageOf(DeliveryOut), 'A page of deliveries'],
-        problems: ['validation', 'not-found'],
+        example: pageExample(deliveryExample),
+        problems: ['not-found'],
       }),
       validate('param', IdParam),
       validate('query', PageQuery),
@@ -144,9 +152,10 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
         tags,
         role: 'admin',
         ok: [202, DeliveryOut, 'The delivery, queued'],
+        example: deliveryExample,
         problems: ['not-found', 'conflict'],
       }),
-      validate('param', v.object({ webhookId: v.string(), deliveryId: v.string() })),
+      validate('param', v.object({ webhookId, deliveryId: v.pipe(v.string(), v.description('The delivery\'s id (`dlv_…`), from `GET /v1/webhooks/{webhookId}/deliveries`.')) })),
       async (c) => {
         const { webhookId, deliveryId } = c.req.valid('param');
         const delivery = await redeliver(db, c.get('principal').agencyId, webhookId, deliveryId, now());
@@ -162,6 +171,7 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
         tags,
         role: 'admin',
         ok: [202, DeliveryOut, 'The delivery, queued'],
+        example: { ...deliveryExample, eventType: 'webhook.test', attempts: [], lastStatusCode: null, nextAttemptAt: '2026-11-24T09:00:00.000Z' },
         problems: ['not-found', 'conflict'],
       }),
       validate('param', IdParam),
