@@ -46,7 +46,7 @@ export const publicUrl = settings.domain ? `https://${settings.domain}` : api.ur
 api.route('$default', {
   handler: `${handlers}/api.handler`,
   link: [table, linkSecret, sendQueue],
-  environment: { ...commonEnvironment, PUBLIC_URL: publicUrl, API_RATE_LIMIT_PER_MINUTE: String(settings.apiRateLimitPerMinute) },
+  environment: { ...commonEnvironment, PUBLIC_URL: publicUrl, API_RATE_LIMIT_PER_MINUTE: String(settings.apiRateLimitPerMinute), SIGNUP: settings.signup },
   memory: '1024 MB',
   timeout: '29 seconds',
   nodejs: { install: ['swagger-ui-dist'] },

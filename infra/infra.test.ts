@@ -122,6 +122,9 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(names(byName('ExportFunction').link)).toEqual(['Table']);
     expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
     expect(byName('ApiRoute$default').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
+    // Sign-up is the stage's setting: closed in production, open on dev stages (SES sandbox).
+    expect(byName('ApiRoute$default').environment.SIGNUP).toBe('closed');
+    expect((await deploy('dev')).byName('ApiRoute$default').environment.SIGNUP).toBe('open');
   });
 
   it('streams the CSV export from a Function URL in RESPONSE_STREAM mode, and outputs its address', async () => {

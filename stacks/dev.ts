@@ -18,5 +18,7 @@ export const dev = {
   apiRateLimitPerMinute: 600,
   schedules: { scheduled: 'rate(5 minutes)', summaries: 'rate(1 hour)' },
   retention: { logs: '1 week', deadLetterDays: 4 },
+  // The SES sandbox emails verified addresses only: a stranger's sign-up reaches no one.
+  signup: 'open',
   logLevel: 'DEBUG',
 } satisfies StageSettingsInput;

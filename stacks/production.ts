@@ -17,5 +17,7 @@ export const production = {
   apiRateLimitPerMinute: 600,
   schedules: { scheduled: 'rate(5 minutes)', summaries: 'rate(1 hour)' },
   retention: { logs: '3 months', deadLetterDays: 14 },
+  // Open, anyone could make Rapport email any address from this domain: agencies are created by an operator.
+  signup: 'closed',
   logLevel: 'INFO',
 } satisfies StageSettingsInput;

@@ -7,6 +7,7 @@ describe('stage settings', () => {
   it('validates dev and production; other stages take dev', () => {
     expect(settingsFor('production').domain).toBe('surveys.rapport.example');
     expect(settingsFor('alice')).toEqual(settingsFor('dev'));
+    expect([settingsFor('dev').signup, settingsFor('production').signup]).toEqual(['open', 'closed']);
   });
 
   it('refuses, naming the field, what would fail on AWS or send from the wrong place', () => {
@@ -20,5 +21,6 @@ describe('stage settings', () => {
     expect(() => parseStageSettings('x', { ...dev, domain: 'surveys.rapport.example', certificateArn: 'arn:aws:acm:us-east-1:1:certificate/x' })).not.toThrow();
     expect(bad({ logLevel: 'TRACE' })).toThrow('logLevel');
     expect(bad({ extra: true })).toThrow('extra');
+    expect(bad({ signup: 'yes' })).toThrow('signup');
   });
 });

@@ -58,6 +58,11 @@ export const StageSettingsSchema = v.pipe(
       deadLetterDays: int(1, 14),
     }),
     logLevel: v.picklist(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+    /**
+     * `open`: anyone may start an agency at `/signup` (the API's `SIGNUP`); `closed`: agencies are
+     * created with `npm run admin -- create-agency --aws` (see docs/DESIGN-NOTES.md, "Console: sign-up").
+     */
+    signup: v.picklist(['open', 'closed']),
   }),
   v.check((s) => !s.domain || s.route53 || !!s.certificateArn, 'certificateArn: a custom domain without Route 53 needs a certificate'),
   v.check((s) => belongsTo(s.email.from, s.email.identity), 'email.from: must be the identity itself or an address at its domain'),

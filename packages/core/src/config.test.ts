@@ -13,3 +13,10 @@ describe('the limits in the configuration', () => {
     expect(() => loadConfig({ AUTH_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(new ConfigError('Invalid configuration: AUTH_FAILURE_LIMIT_PER_ADDRESS: must be a whole number'));
   });
 });
+
+describe('SIGNUP', () => {
+  it('is closed unless set to open, and names a bad value', () => {
+    expect([loadConfig({}).signUpOpen, loadConfig({ SIGNUP: 'closed' }).signUpOpen, loadConfig({ SIGNUP: 'open' }).signUpOpen]).toEqual([false, false, true]);
+    expect(() => loadConfig({ SIGNUP: 'yes' })).toThrow(new ConfigError('Invalid configuration: SIGNUP: must be open or closed'));
+  });
+});

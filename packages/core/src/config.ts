@@ -44,6 +44,12 @@ export const ConfigSchema = v.object({
    * Seconds before each webhook delivery attempt, the first one included: Standard Webhooks'
    * schedule by default (about 3 days in all). Tests shorten it.
    */
+  /**
+   * Whether anyone may start an agency at `/signup` (`open`), or agencies are created by an
+   * operator (`closed`: the page says to ask the agency's admin). Closed unless set: `npm start`
+   * opens it, and each AWS stage says (stacks/).
+   */
+  SIGNUP: v.optional(v.picklist(['open', 'closed'], 'must be open or closed'), 'closed'),
   WEBHOOK_RETRY_SECONDS: v.optional(
     v.pipe(
       v.string(),
@@ -72,6 +78,7 @@ export interface Config {
   authFailureLimitPerAddress: number;
   webhooksAllowLoopback: boolean;
   webhookRetrySeconds: number[];
+  signUpOpen: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -103,5 +110,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authFailureLimitPerAddress: c.AUTH_FAILURE_LIMIT_PER_ADDRESS,
     webhooksAllowLoopback: c.WEBHOOKS_ALLOW_LOOPBACK,
     webhookRetrySeconds: c.WEBHOOK_RETRY_SECONDS,
+    signUpOpen: c.SIGNUP === 'open',
   };
 }

@@ -39,4 +39,5 @@ export * from './access/session';
 export * from './webhooks';
 export * from './access/login';
 export * from './access/sign-in-mail';
+export * from './access/signup';
 export { indexLogins } from './access/backfill';

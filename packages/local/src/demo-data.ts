@@ -9,8 +9,9 @@ export const AGENCY = {
   name: 'Harbour & Finch PR',
   timezone: 'Europe/London',
   domain: 'harbourfinch.example',
-  /** Who receives the agency summary. */
+  /** The agency's admin in the console, who also receives the agency summary. */
   admin: 'olivia.grant@harbourfinch.example',
+  adminName: 'Olivia Grant',
   anonymityThreshold: 3,
 };
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '@rapport/functions';
+import { listMembers, loginChoices, loginHash } from '@rapport/core';
 import { sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { demoGuide, seedDemo } from './demo';
 import { PROS } from './demo-data';
@@ -35,6 +36,17 @@ describe('npm run demo', () => {
     expect(guide).toContain(`curl -s "http://localhost:3000/v1/scores" -H "Authorization: Bearer ${result.apiKey}"`);
     expect(guide).toContain(`curl -s "http://localhost:3000/v1/pros/${result.pros[0]!.proId}/summary?period=2026-11" -H "Authorization: Bearer ${result.apiKey}"`);
     expect(guide).toContain('    http://localhost:8005/\n');
+    expect(guide).toContain(
+      'The console: open http://localhost:3000/login and sign in as olivia.grant@harbourfinch.example (Olivia Grant, the admin: the team, every pro, settings)\n' +
+        '  or as maya.okafor@harbourfinch.example (Maya Okafor, a pro: her own results and rounds). The sign-in link is in the inbox at http://localhost:8005/\n',
+    );
+    // Who may sign in to the console: the admin member, and each pro by the address on record.
+    expect((await listMembers(deps.db, result.agencyId)).map((m) => [m.name, m.email, m.role])).toEqual([['Olivia Grant', 'olivia.grant@harbourfinch.example', 'admin']]);
+    expect(result.pros.map((p) => p.email)).toEqual(PROS.map((p) => p.email));
+    for (const email of ['olivia.grant@harbourfinch.example', ...PROS.map((p) => p.email)]) {
+      const choices = (await loginChoices(deps.db, loginHash(email))).filter((c) => c.identity.agencyId === result.agencyId);
+      expect(choices.map((c) => c.role), email).toEqual([email.startsWith('olivia') ? 'Admin' : 'Pro']);
+    }
 
     const get = async (path: string) => {
       const res = await app.request(path, { headers: { Authorization: `Bearer ${result.apiKey}` } });

@@ -14,6 +14,7 @@ import {
   createAgency,
   createApiKey,
   createCampaign,
+  createMember,
   createPro,
   createRound,
   listTestimonials,
@@ -46,7 +47,10 @@ export interface DemoResult {
   agencyId: string;
   agencyName: string;
   apiKey: string;
-  pros: { proId: string; name: string }[];
+  /** The admin member, who signs in to the console with this address. */
+  admin: { name: string; email: string };
+  /** Each pro signs in to the console with their address. */
+  pros: { proId: string; name: string; email: string }[];
   /** The months seeded, oldest first, and the one whose summaries were sent. */
   months: string[];
   summaryPeriod: string;
@@ -133,6 +137,7 @@ export async function seedDemo(config: Config, now: Date, log: (line: string) =>
   // A small agency's k: groups of three answers are shown.
   await updateSettings(db, agency.agencyId, { anonymityThreshold: AGENCY.anonymityThreshold, summary: { cadence: 'monthly', dayOfMonth: 1, hour: 9, adminEmails: [AGENCY.admin] } }, start);
   const pros = await Promise.all(PROS.map((p) => createPro(db, agency.agencyId, { name: p.name, email: p.email }, start)));
+  const admin = await createMember(db, agency.agencyId, { name: AGENCY.adminName, email: AGENCY.admin, role: 'admin' }, start);
 
   let rounds = 0;
   let invitations = 0;
@@ -248,7 +253,8 @@ export async function seedDemo(config: Config, now: Date, log: (line: string) =>
     agencyId: agency.agencyId,
     agencyName: agency.name,
     apiKey,
-    pros: pros.map((p) => ({ proId: p.proId, name: p.name })),
+    admin: { name: admin.name, email: admin.email },
+    pros: pros.map((p) => ({ proId: p.proId, name: p.name, email: p.email })),
     months,
     summaryPeriod,
     rounds,
@@ -268,6 +274,8 @@ export function demoGuide(result: DemoResult, urls: { api: string; inbox: string
   return [
     '',
     `Demo: ${result.agencyName}, ${result.pros.length} pros, ${result.rounds} survey rounds, ${result.invitations} invitations and ${result.answers} answers from ${result.months[0]} to ${result.months.at(-1)}.`,
+    `The console: open ${urls.api}/login and sign in as ${result.admin.email} (${result.admin.name}, the admin: the team, every pro, settings)`,
+    `  or as ${first!.email} (${first!.name}, a pro: her own results and rounds). The sign-in link is in the inbox at ${urls.inbox}`,
     `Its admin API key (shown once): ${result.apiKey}`,
     '  The team month by month, and each pro over the year:',
     `    curl -s "${urls.api}/v1/scores" ${auth}`,

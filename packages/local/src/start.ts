@@ -29,13 +29,13 @@ function banner(system: LocalSystem, settings: LocalSettings): string {
   const adminEnv = settings.stateDir !== resolve('.data') ? [`DATA_DIR=${relative('.', settings.stateDir) || '.'}`] : [];
   return [
     `Rapport is running (data ${dataDir ? `in ${dataDir}` : 'in memory; gone when you stop'}).`,
-    `  Console   ${urls.api}/   (sign in by email; the link arrives in the Inbox)`,
+    `  Console   ${urls.api}/   (${system.config.signUpOpen ? `start your agency at ${urls.api}/signup, or sign in by email` : 'sign in by email'}; the link arrives in the Inbox)`,
     `  API       ${urls.api}`,
     `  Docs      ${urls.docs}`,
     `  OpenAPI   ${urls.openapi}`,
     `  Inbox     ${urls.inbox}   (every email the app sends)`,
     `  DynamoDB  ${urls.dynamodb}`,
-    `Create an agency, its first API key and its first admin (who signs in at /login) from another terminal:`,
+    `${system.config.signUpOpen ? 'Or create' : 'Create'} an agency, its first API key and its first admin (who signs in at /login) from another terminal:`,
     `  ${[...adminEnv, 'npm run admin -- create-agency --name "Acme PR" --admin-email you@acme-pr.example'].join(' ')}`,
     `Reminders and round closing run every ${Math.round(settings.jobsIntervalMs / 1000)} s, summaries hourly; the README's tour shows the rest.`,
     `Press Ctrl-C to stop.`,

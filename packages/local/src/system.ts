@@ -114,6 +114,8 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     LINK_SECRET: env.LINK_SECRET || localLinkSecret(dataDir),
     // Local receivers (`http://127.0.0.1:<port>`) are what webhooks are tried against here.
     WEBHOOKS_ALLOW_LOOPBACK: env.WEBHOOKS_ALLOW_LOOPBACK || 'true',
+    // Anyone at this machine may start an agency at /signup: no CLI step before the console.
+    SIGNUP: env.SIGNUP || 'open',
   });
   // Fail before the slow part, with everything that stands in the way at once.
   const other = stateDir === undefined ? undefined : runningInstance(stateDir);

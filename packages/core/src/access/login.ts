@@ -66,51 +66,79 @@ export async function loginChoices(db: Db, login: string): Promise<LoginChoice[]
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+/** What a sign-up link carries until it is used: who asked for which agency; `request` keys the creation (see signup.ts). */
+export interface PendingSignUp {
+  request: string;
+  agencyName: string;
+  name: string;
+  email: string;
+  sendsSurveys: boolean;
+}
+
 /**
- * A sign-in link's token: 256 random bits, stored only as its SHA-256 with the identity, where to
- * go after (`next`, already checked to be a local path) and a TTL.
+ * A link's token: 256 random bits, stored only as its SHA-256 with a TTL and what the link does:
+ * sign in as an identity (with where to go after, `next`, already checked to be a local path), or
+ * finish a sign-up (`signup`).
  */
-export async function createSignInToken(db: Db, identity: Identity, next: string | undefined, now: Date): Promise<string> {
+async function putToken(db: Db, does: { identity: Identity; next?: string } | { signup: PendingSignUp }, now: Date): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   const until = new Date(now.getTime() + SIGN_IN_LINK_MINUTES * 60_000);
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
-      Item: { ...keys.signInToken(tokenHash(token)), type: 'signInToken', identity, ...(next ? { next } : {}), until: iso(until), expiresAt: epochSeconds(until) + 3600 },
+      Item: { ...keys.signInToken(tokenHash(token)), type: 'signInToken', ...does, until: iso(until), expiresAt: epochSeconds(until) + 3600 },
       ConditionExpression: 'attribute_not_exists(PK)',
     }),
   );
   return token;
 }
 
-/** Whether a token is one that would still sign in (for the page the link opens: reading changes nothing). */
-export async function isSignInTokenLive(db: Db, token: string, now: Date): Promise<boolean> {
-  if (!TOKEN.test(token)) return false;
+export const createSignInToken = (db: Db, identity: Identity, next: string | undefined, now: Date): Promise<string> => putToken(db, { identity, ...(next ? { next } : {}) }, now);
+export const createSignUpToken = (db: Db, signup: PendingSignUp, now: Date): Promise<string> => putToken(db, { signup }, now);
+
+/** A link's stored item while it would still work (reading changes nothing: the page the link opens). */
+async function liveToken(db: Db, token: string, now: Date) {
+  if (!TOKEN.test(token)) return undefined;
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.signInToken(tokenHash(token)), ConsistentRead: true }));
-  return Boolean(Item && String(Item.until) > iso(now));
+  return Item && String(Item.until) > iso(now) ? Item : undefined;
 }
 
+/** Whether a token is one that would still sign in. */
+export const isSignInTokenLive = async (db: Db, token: string, now: Date): Promise<boolean> => Boolean((await liveToken(db, token, now))?.identity);
+
+/** The sign-up a token would still finish, or null. */
+export const readSignUpToken = async (db: Db, token: string, now: Date): Promise<PendingSignUp | null> => ((await liveToken(db, token, now))?.signup as PendingSignUp | undefined) ?? null;
+
 /**
- * Uses a sign-in token up: a conditional delete (present and not expired), so of two requests at
- * once only one gets the identity back; null for a used, expired or forged token.
+ * Uses a token up: a conditional delete (present, of this kind, not expired), so of two requests at
+ * once only one gets it; undefined for a used, expired, forged or other kind of token.
  */
-export async function consumeSignInToken(db: Db, token: string, now: Date): Promise<{ identity: Identity; next?: string } | null> {
-  if (!TOKEN.test(token)) return null;
+async function useToken(db: Db, token: string, now: Date, kind: 'identity' | 'signup') {
+  if (!TOKEN.test(token)) return undefined;
   try {
     const { Attributes } = await db.doc.send(
       new DeleteCommand({
         TableName: db.table,
         Key: keys.signInToken(tokenHash(token)),
-        ConditionExpression: 'attribute_exists(PK) AND #until > :now',
-        ExpressionAttributeNames: { '#until': 'until' },
+        ConditionExpression: 'attribute_exists(PK) AND attribute_exists(#kind) AND #until > :now',
+        ExpressionAttributeNames: { '#until': 'until', '#kind': kind },
         ExpressionAttributeValues: { ':now': iso(now) },
         ReturnValues: 'ALL_OLD',
       }),
     );
-    if (!Attributes) return null;
-    return { identity: Attributes.identity as Identity, ...(typeof Attributes.next === 'string' ? { next: Attributes.next } : {}) };
+    return Attributes;
   } catch (error) {
-    if (isConditionFailed(error)) return null;
+    if (isConditionFailed(error)) return undefined;
     throw error;
   }
 }
+
+/** Uses a sign-in token up: the identity (and `next`) for the first request, null for a used, expired or forged token. */
+export async function consumeSignInToken(db: Db, token: string, now: Date): Promise<{ identity: Identity; next?: string } | null> {
+  const used = await useToken(db, token, now, 'identity');
+  if (!used) return null;
+  return { identity: used.identity as Identity, ...(typeof used.next === 'string' ? { next: used.next } : {}) };
+}
+
+/** Uses a sign-up token up: true for the one request that did. */
+export const consumeSignUpToken = async (db: Db, token: string, now: Date): Promise<boolean> => Boolean(await useToken(db, token, now, 'signup'));

@@ -56,9 +56,10 @@ const countAdmins = (db: Db, agencyId: string, delta: 1 | -1): TransactItem => (
 });
 const lastAdmin = () => new ConflictError('An agency keeps at least one admin: make another member admin first', 'role');
 
-export async function createMember(db: Db, agencyId: string, input: unknown, now: Date): Promise<Member> {
+/** `memberId`: an id chosen by the caller, for a creation that must happen once however often it is retried (sign-up). */
+export async function createMember(db: Db, agencyId: string, input: unknown, now: Date, { memberId = newId('mbr') }: { memberId?: string } = {}): Promise<Member> {
   const { name, email, role } = parseInput(MemberInputSchema, input);
-  const member: Member = { memberId: newId('mbr'), agencyId, name, email, role, createdAt: iso(now), updatedAt: iso(now) };
+  const member: Member = { memberId, agencyId, name, email, role, createdAt: iso(now), updatedAt: iso(now) };
   try {
     await db.doc.send(
       new TransactWriteCommand({

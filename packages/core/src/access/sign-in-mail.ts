@@ -10,6 +10,17 @@ import { createSignInToken, loginChoices, SIGN_IN_LINK_MINUTES, type LoginChoice
 /** A sign-in email SES did not take is tried again this many times (it is only useful for minutes). */
 const SIGN_IN_RETRIES = 3;
 
+const cell = `${FONT}font-size:16px;line-height:24px;color:#1f2937;${WRAP}`;
+/** A paragraph row of a console email. */
+export const emailParagraph = (html: string) => `<tr><td style="padding:0 0 16px 0;${cell}">${html}</td></tr>`;
+/** A full-width button row of a console email (the link's one action). */
+export const emailButton = (label: string, url: string) =>
+  `<tr><td style="padding:0 0 10px 0;">` +
+  `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:separate;">` +
+  `<tr><td bgcolor="#1f5fbf" style="background-color:#1f5fbf;border-radius:8px;">` +
+  `<a href="${escapeHtml(url)}" target="_blank" style="display:block;padding:14px 18px;${FONT}font-size:17px;line-height:22px;font-weight:600;color:#ffffff;text-decoration:none;border-radius:8px;${WRAP}">${escapeHtml(label)}</a>` +
+  `</td></tr></table></td></tr>`;
+
 /**
  * The sign-in email: one button per identity the address may sign in as (agency and role), each
  * its own one-time link. `invite` names who invited the person, for the first one an admin asks for.
@@ -29,19 +40,13 @@ export function renderSignInEmail(input: { links: { choice: LoginChoice; url: st
     [`Hi ${isolate(links[0]!.choice.name)},`, '', intro, '', ...links.map((l) => `${label(l)}: ${l.url}`), '', `${once} ${signInUrl}`, '', '--', ignore, ''].join('\n'),
   );
   const e = escapeHtml;
-  const cell = `${FONT}font-size:16px;line-height:24px;color:#1f2937;${WRAP}`;
-  const button = (l: { choice: LoginChoice; url: string }) =>
-    `<tr><td style="padding:0 0 10px 0;">` +
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:separate;">` +
-    `<tr><td bgcolor="#1f5fbf" style="background-color:#1f5fbf;border-radius:8px;">` +
-    `<a href="${e(l.url)}" target="_blank" style="display:block;padding:14px 18px;${FONT}font-size:17px;line-height:22px;font-weight:600;color:#ffffff;text-decoration:none;border-radius:8px;${WRAP}">${e(label(l))}</a>` +
-    `</td></tr></table></td></tr>`;
+  const button = (l: { choice: LoginChoice; url: string }) => emailButton(label(l), l.url);
   const html = emailDocument({
     subject,
     preheader: plainText(intro),
     rows: [
-      `<tr><td style="padding:0 0 16px 0;${cell}">Hi ${e(isolate(links[0]!.choice.name))},</td></tr>`,
-      `<tr><td style="padding:0 0 16px 0;${cell}">${e(intro)}</td></tr>`,
+      emailParagraph(`Hi ${e(isolate(links[0]!.choice.name))},`),
+      emailParagraph(e(intro)),
       ...links.map(button),
       `<tr><td style="padding:6px 0 16px 0;${FONT}font-size:14px;line-height:20px;color:#4b5563;${WRAP}">${e(once)} <a href="${e(signInUrl)}" target="_blank" style="color:#1f5fbf;">${e(signInUrl)}</a></td></tr>`,
     ],
@@ -63,14 +68,27 @@ export async function deliverSignIn(deps: DeliveryDeps, job: Extract<SendJob, { 
   const links = await Promise.all(choices.map(async (choice) => ({ choice, url: `${deps.publicUrl}/login/${await createSignInToken(deps.db, choice.identity, job.next, now)}` })));
   const invite = job.invite && (await inviter(deps, job.invite));
   const content = renderSignInEmail({ links, signInUrl: `${deps.publicUrl}/login`, ...(invite ? { invite } : {}) });
-  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to: { name: choices[0]!.name, address: choices[0]!.email }, ...content });
+  return sendLinkEmail(deps, job, { name: choices[0]!.name, address: choices[0]!.email }, content);
+}
+
+/**
+ * Sends a console link email; one SES did not take is queued again (`retries` more on the job) a
+ * few times, then given up with a warning (ids and the error code only: no address).
+ */
+export async function sendLinkEmail<J extends Extract<SendJob, { kind: 'sign-in' | 'sign-up' }>>(
+  deps: DeliveryDeps,
+  job: J,
+  to: { name: string; address: string },
+  content: { subject: string; text: string; html: string },
+): Promise<DeliveryOutcome> {
+  const sent = await sendWithRetry(deps, { from: { name: 'Rapport', address: deps.mailFrom }, to, ...content });
   if (!('error' in sent)) return 'sent';
   const retries = (job.retries ?? 0) + 1;
   if (sent.error.retryable && sent.error.notAccepted && deps.requeue && retries <= SIGN_IN_RETRIES) {
     await deps.requeue({ ...job, retries }, Math.round(retryDelaySeconds(retries)));
     return 'retry';
   }
-  deps.warn?.('sign-in email not sent', { kind: 'sign-in', failure: sent.error.code });
+  deps.warn?.(`${job.kind} email not sent`, { kind: job.kind, failure: sent.error.code });
   return 'failed';
 }
 

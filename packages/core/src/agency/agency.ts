@@ -25,10 +25,11 @@ export type Agency = Settings & {
   version: number;
 };
 
-export async function createAgency(db: Db, input: unknown, now: Date): Promise<Agency> {
+/** `agencyId`: an id chosen by the caller, for a creation that must happen once however often it is retried (sign-up). */
+export async function createAgency(db: Db, input: unknown, now: Date, { agencyId = newId('ag') }: { agencyId?: string } = {}): Promise<Agency> {
   const { name, timezone } = parseInput(AgencyInputSchema, input);
   const agency: Agency = {
-    agencyId: newId('ag'),
+    agencyId,
     name,
     ...defaultSettings(timezone),
     createdAt: iso(now),

@@ -56,6 +56,7 @@ import type { Identity } from '../access/session';
  * | 41| who may sign in with an address, across agencies | Query PK=LOGIN#<h> (SK=PRO#<a>#<p> or MBR#<a>#<m>; written with the email claim 5/34) |
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
+ * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -106,6 +107,7 @@ export const keys = {
     SK: identity.kind === 'pro' ? `PRO#${identity.agencyId}#${identity.proId}` : `MBR#${identity.agencyId}#${identity.memberId}`,
   }),
   signInToken: (tokenHash: string) => ({ PK: `SIGNIN#${tokenHash}`, SK: 'SIGNIN' }),
+  signUpRequest: (requestId: string) => ({ PK: `SIGNUP#${requestId}`, SK: 'SIGNUP' }),
   memberAdmins: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'MBRADMINS' }),
   proEmail: (agencyId: string, email: string) => ({ PK: `AG#${agencyId}`, SK: `PROEMAIL#${email.toLowerCase()}` }),
   campaign: (agencyId: string, campaignId: string) => ({ PK: `AG#${agencyId}`, SK: `CMP#${campaignId}` }),

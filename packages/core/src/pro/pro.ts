@@ -43,9 +43,10 @@ const claimEmail = (db: Db, agencyId: string, email: string, proId: string): Tra
   },
 });
 
-export async function createPro(db: Db, agencyId: string, input: unknown, now: Date): Promise<Pro> {
+/** `proId`: an id chosen by the caller, for a creation that must happen once however often it is retried (sign-up). */
+export async function createPro(db: Db, agencyId: string, input: unknown, now: Date, { proId = newId('pro') }: { proId?: string } = {}): Promise<Pro> {
   const { name, email } = parseInput(ProInputSchema, input);
-  const pro: Pro = { proId: newId('pro'), agencyId, name, email, createdAt: iso(now), updatedAt: iso(now) };
+  const pro: Pro = { proId, agencyId, name, email, createdAt: iso(now), updatedAt: iso(now) };
   try {
     await db.doc.send(
       new TransactWriteCommand({

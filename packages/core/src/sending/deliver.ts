@@ -15,6 +15,7 @@ import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from 
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
+import { deliverSignUp } from '../access/signup';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -74,6 +75,8 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
       return attemptDelivery({ ...deps, webhooks: deps.webhooks ?? { allowLoopback: false, retrySeconds: STANDARD_RETRY_SECONDS } }, job);
     case 'sign-in':
       return deliverSignIn(deps, job);
+    case 'sign-up':
+      return deliverSignUp(deps, job);
   }
 }
 

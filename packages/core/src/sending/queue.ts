@@ -22,7 +22,9 @@ export type SendJob =
    * A console sign-in email to whoever signs in with the address whose hash is `login` (nobody: no
    * email); `next` is the local page to open after, `invite` the admin who invited them.
    */
-  | { kind: 'sign-in'; login: string; next?: string; invite?: { agencyId: string; by: string }; retries?: number };
+  | { kind: 'sign-in'; login: string; next?: string; invite?: { agencyId: string; by: string }; retries?: number }
+  /** The email with the link that finishes a sign-up: `request` names what was asked (the job carries no address). */
+  | { kind: 'sign-up'; request: string; retries?: number };
 
 /** The jobs of an invitation: its first email, a reminder, an early warning. */
 export type InvitationJob = Extract<SendJob, { invitationId: string }>;

@@ -59,9 +59,10 @@ describe('the SQS queue adapter (through the real SDK client, against a loopback
       { kind: 'agency-summary', agencyId: 'agy_1', period: '2030-06' },
       { kind: 'sign-in', login: 'a'.repeat(64) },
       { kind: 'sign-in', login: 'a'.repeat(64), next: '/app/account', invite: { agencyId: 'agy_1', by: 'mbr_1' }, retries: 1 },
+      { kind: 'sign-up', request: 'A'.repeat(22), retries: 2 },
     ];
     for (const job of otherJobs) expect(decodeJob(encodeJob(job))).toEqual(job);
-    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}', '{"kind":"summary","agencyId":"a","proId":"p","period":"2030-13"}', '{"kind":"summaries","agencyId":"a","period":"2030-W10","page":{"cursor":""}}', '{"kind":"close-round","roundId":"r","invitationId":"i"}', '{"kind":"sign-in","login":"a@b.example"}', `{"kind":"sign-in","login":"${'a'.repeat(64)}","email":"a@b.example"}`]) {
+    for (const poison of ['', 'not json', '{}', '{"kind":"invitation","roundId":"rnd_1"}', '{"kind":"reminder","roundId":"r","invitationId":"i","dueAt":"soon"}', '{"kind":"invitation","roundId":"r","invitationId":"i","email":"a@b.example"}', '{"kind":"summary","agencyId":"a","proId":"p","period":"2030-13"}', '{"kind":"summaries","agencyId":"a","period":"2030-W10","page":{"cursor":""}}', '{"kind":"close-round","roundId":"r","invitationId":"i"}', '{"kind":"sign-in","login":"a@b.example"}', `{"kind":"sign-in","login":"${'a'.repeat(64)}","email":"a@b.example"}`, `{"kind":"sign-up","request":"${'A'.repeat(22)}","email":"a@b.example"}`]) {
       expect(decodeJob(poison)).toBeNull();
     }
   });

@@ -68,6 +68,7 @@ const SendJobSchema = v.variant('kind', [
     invite: v.optional(v.strictObject({ agencyId: id, by: id })),
     retries,
   }),
+  v.strictObject({ kind: v.literal('sign-up'), request: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/)), retries }),
 ]) satisfies v.GenericSchema<unknown, SendJob>;
 
 /** A send job as an SQS message body. */

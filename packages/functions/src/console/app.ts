@@ -15,6 +15,7 @@ import { clearSessionCookie, requireViewer, sessionIdOf } from './session';
 import { resultsRoutes } from './results';
 import { landingRoutes } from './landing';
 import { loginRoutes } from './login';
+import { signUpRoutes } from './signup';
 import { accountRoutes } from './account';
 import { memberRoutes } from './members';
 
@@ -70,8 +71,11 @@ export function consoleRoutes(deps: Deps) {
   app.use('/', consoleHeaders);
   app.use('/login', consoleHeaders, noStore, formLimit);
   app.use('/login/*', consoleHeaders, noStore, formLimit);
+  app.use('/signup', consoleHeaders, noStore, formLimit);
+  app.use('/signup/*', consoleHeaders, noStore, formLimit);
   app.route('/', landingRoutes(deps));
   app.route('/', loginRoutes(deps));
+  app.route('/', signUpRoutes(deps));
   // Signing out: the POST carries the CSRF token like any signed-in form.
   app.post('/logout', requireViewer(deps), async (c) => {
     await endSession(deps.db, sessionIdOf(c, deps.config.publicUrl));

@@ -2,6 +2,7 @@ import { ADMIN_CSS } from './admin.css';
 import { RESULTS_CSS } from './results.css';
 import { SEND_CSS } from './send.css';
 import { SIGNIN_CSS } from './signin.css';
+import { SIGNUP_CSS } from './signup.css';
 
 /**
  * Served as /assets/console.css (the CSP allows stylesheets from this origin only). Each area of
@@ -47,4 +48,4 @@ th{font-weight:600}
 @media print{.top,.skip,.no-print,form{display:none}body{background:#fff}main{max-width:none;padding:0}.card{border:0;padding:0}}
 `;
 
-export const CONSOLE_CSS = [BASE_CSS, SIGNIN_CSS, ADMIN_CSS, RESULTS_CSS, SEND_CSS].join('\n');
+export const CONSOLE_CSS = [BASE_CSS, SIGNIN_CSS, ADMIN_CSS, RESULTS_CSS, SEND_CSS, SIGNUP_CSS].join('\n');

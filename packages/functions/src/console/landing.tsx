@@ -3,7 +3,7 @@ import type { Deps } from '../deps';
 import { ConsoleLayout } from './layout';
 
 /**
- * The landing page at `/`: what Rapport is, where to sign in, the API reference, and when running
+ * The landing page at `/`: what Rapport is, where to sign in (or start an agency, when sign-up is open), the API reference, and when running
  * locally (an SES endpoint is configured) the local inbox, where every email the app sends lands.
  */
 export function landingRoutes({ config }: Deps) {
@@ -13,10 +13,15 @@ export function landingRoutes({ config }: Deps) {
       <ConsoleLayout title="Feedback on responsiveness for PR pros">
         <h1>Rapport</h1>
         <p class="lead">After a campaign, PR pros ask the reporters, colleagues and clients they worked with how responsive they were. Rapport sends the short survey, keeps the answers anonymous, and turns them into scores, trends and tips.</p>
-        <p>
+        <p class="actions">
           <a class="button" href="/login">
             Sign in
           </a>
+          {config.signUpOpen && (
+            <a class="button secondary" href="/signup">
+              Start your agency
+            </a>
+          )}
         </p>
         <h2>How it works</h2>
         <ol>

@@ -66,7 +66,7 @@ export const TextField = (p: { name: string; label: string; value?: string; erro
   );
 };
 
-const LoginForm = ({ email = '', error, next, notice }: { email?: string; error?: string; next?: string; notice?: string }) => (
+const LoginForm = ({ email = '', error, next, notice, signUpOpen }: { email?: string; error?: string; next?: string; notice?: string; signUpOpen: boolean }) => (
   <ConsoleLayout title="Sign in">
     <h1>Sign in to Rapport</h1>
     {notice && (
@@ -80,6 +80,11 @@ const LoginForm = ({ email = '', error, next, notice }: { email?: string; error?
       {next && <input type="hidden" name="next" value={next} />}
       <button type="submit">Email me a sign-in link</button>
     </form>
+    {signUpOpen && (
+      <p>
+        New to Rapport? <a href="/signup">Start your agency</a>
+      </p>
+    )}
   </ConsoleLayout>
 );
 
@@ -100,7 +105,7 @@ const emailRateId = (secret: string, email: string) => createHmac('sha256', secr
  * Counts a sign-in request against the client's address and the email address asked for, side by
  * side; over either, the request stops (429 page). Known and unknown addresses count alike.
  */
-async function limitSignIn({ db, now, linkSecret, clientAddress }: Deps, c: Context, email: string) {
+export async function limitSignIn({ db, now, linkSecret, clientAddress }: Deps, c: Context, email: string) {
   const at = now();
   const rate = (limit: number) => ({ limit, windowSeconds: SIGN_IN_WINDOW_SECONDS });
   const counted = await Promise.allSettled([
@@ -114,7 +119,7 @@ async function limitSignIn({ db, now, linkSecret, clientAddress }: Deps, c: Cont
   if (limited) throw limited;
 }
 
-const refuseCrossSite = (c: Context, deps: Deps) => {
+export const refuseCrossSite = (c: Context, deps: Deps) => {
   if (isCrossSite(c, deps.config.publicUrl)) throw new ForbiddenError('This form was not sent from a Rapport page; open the sign-in page and send it again');
 };
 
@@ -127,7 +132,7 @@ export function loginRoutes(deps: Deps) {
   const app = new Hono<ConsoleEnv>();
   app.get('/login', (c) => {
     const notice = c.req.query('signedOut') ? 'You are signed out.' : undefined;
-    return c.html(<LoginForm next={safeNext(c.req.query('next'))} notice={notice} />);
+    return c.html(<LoginForm next={safeNext(c.req.query('next'))} notice={notice} signUpOpen={deps.config.signUpOpen} />);
   });
   app.post('/login', async (c) => {
     refuseCrossSite(c, deps);
@@ -136,7 +141,7 @@ export function loginRoutes(deps: Deps) {
     const next = safeNext(form.next);
     const raw = typeof form.email === 'string' ? form.email : '';
     const parsed = v.safeParse(EmailSchema, raw);
-    if (!parsed.success) return c.html(<LoginForm email={raw} next={next} error="Enter an email address, such as jane@agency.example" />, 400);
+    if (!parsed.success) return c.html(<LoginForm email={raw} next={next} error="Enter an email address, such as jane@agency.example" signUpOpen={deps.config.signUpOpen} />, 400);
     const email = parsed.output;
     await limitSignIn(deps, c, email);
     await deps.queue.enqueue([{ kind: 'sign-in', login: loginHash(email), ...(next ? { next } : {}) }]);

@@ -48,6 +48,7 @@ import {
   Weakest,
   type TrendMonth,
 } from './results-view';
+import { FirstSteps, firstStepsOf } from './first-steps';
 
 /**
  * The results pages (issue 14 §2, §5): a pro's page (their home, and /app/pros/{id} for members,
@@ -415,9 +416,11 @@ async function teamPage(deps: Deps, c: Context<ConsoleEnv>) {
   const { movers, needAttention } = movesOf(shown);
   const rowOf = new Map(shown.map((r) => [r.proId, r]));
   const responsiveness = (f: Figure) => figureWords(f, 'mean5');
+  const firstSteps = await firstStepsOf(db, viewer);
   return c.html(
     <ConsoleLayout title="Team" viewer={viewer} csrf={c.get('csrf')} current="/app">
       <h1>Team</h1>
+      {firstSteps && <FirstSteps {...firstSteps} />}
       <p class="lede">
         How reporters, colleagues and clients rated each pro in the last 12 months ({monthLabel(scores.from)} to {monthLabel(scores.to)}), and{' '}
         {month.label} against {previous}.
