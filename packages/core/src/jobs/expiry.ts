@@ -4,14 +4,15 @@ import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
 import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
+import { ConflictError } from '../shared/errors';
 import { transitionMany } from '../sending/transition';
 import type { JobQueue } from '../sending/queue';
-import type { Invitation } from '../survey/round';
+import { getRound, type Invitation, type Round } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
 import { batchGet } from '../db/batch';
 import { withoutKeys } from '../db/items';
-import { transactIfUnchanged } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { batchAggregate, readCounter, SCORED_ITEMS } from '../scores/counters';
 import { AUDIENCES } from '../survey/instrument';
 import type { SurveyResponse } from '../survey/response';
@@ -94,6 +95,29 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   const event = (await wanted(db, round!.agencyId as string, 'round.closed')) ? await webhookOutbox(db, await roundClosedEvent(db, roundId)) : [];
   await transactIfUnchanged(db, [{ Update: { ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' } }, ...event]);
   return true;
+}
+
+/**
+ * Closes an open round of the agency now, before its date (the pro has heard from enough people):
+ * its close moves to now in the round and in the close index, then it closes as at its date. A
+ * send still in flight keeps it open a moment longer: the next scheduled run closes it, as it is
+ * due. Returns the round as it then is.
+ */
+export async function closeRoundNow(db: Db, agencyId: string, roundId: string, now: Date): Promise<Round> {
+  const round = await getRound(db, agencyId, roundId);
+  if (round.status !== 'open') throw new ConflictError(round.status === 'closed' ? 'The survey has already closed' : 'The survey was cancelled');
+  if (round.closesAt > iso(now)) {
+    const moved = await updateIfUnchanged(db, {
+      Key: keys.round(roundId),
+      UpdateExpression: 'SET closesAt = :now, GSI1SK = :due',
+      ConditionExpression: '#status = :open AND attribute_exists(GSI1PK)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':now': iso(now), ':due': keys.roundCloseDue(roundId, iso(now)).GSI1SK, ':open': 'open' },
+    });
+    if (!moved) return closeRoundNow(db, agencyId, roundId, now);
+  }
+  await closeRound(db, roundId, now);
+  return getRound(db, agencyId, roundId);
 }
 
 /** An aggregate's figures per item answered: how many answers and their mean (2 decimals). */

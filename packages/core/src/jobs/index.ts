@@ -5,7 +5,7 @@ import { recoverSends, type RecoveryDeps } from './recovery';
 import { finishReleases } from '../release/release';
 import { sweepWebhooks } from '../webhooks/events';
 
-export { closeRound, enqueueDueCloses } from './expiry';
+export { closeRound, closeRoundNow, enqueueDueCloses } from './expiry';
 export { enqueueDueReminders } from './reminders';
 export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
 

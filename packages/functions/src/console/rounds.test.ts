@@ -152,6 +152,20 @@ describe('sending a round from the console', () => {
     expect((await post(sessions.jane, '/app/rounds/new/send', keyless)).status).toBe(400);
   });
 
+  it('closes a round now, after a confirmation, for its pro or an admin; not for a lead', async () => {
+    const { deps, agencyId, sessions, post, get, janes, u } = await setup();
+    const { round } = await createRound(deps.db, agencyId, janes.campaignId, { recipients: [{ email: `z-${u}@x.example`, audience: 'client' }] }, deps.now());
+    expect((await get(sessions.jane, `/app/rounds/${round.roundId}`)).text).toContain('Close now…');
+    expect((await post(sessions.lead, `/app/rounds/${round.roundId}/close`, { confirm: 'yes' })).status).toBe(403);
+    const asked = await post(sessions.jane, `/app/rounds/${round.roundId}/close`, {});
+    expect([asked.status, asked.text.includes('Close this round now?')]).toEqual([200, true]);
+    expect((await getRound(deps.db, agencyId, round.roundId)).status).toBe('open');
+    const closed = await post(sessions.jane, `/app/rounds/${round.roundId}/close`, { confirm: 'yes' });
+    expect([closed.status, closed.location]).toEqual([303, `/app/rounds/${round.roundId}`]);
+    expect((await getRound(deps.db, agencyId, round.roundId)).status).toBe('closed');
+    expect((await get(sessions.jane, `/app/rounds/${round.roundId}`)).text).not.toContain('Close now…');
+  });
+
   it('keeps a pro to their own campaigns and rounds, lets leads read but not send or cancel, and needs the CSRF token', async () => {
     const { deps, agencyId, sessions, post, get, omars, janes, csv, u } = await setup();
     const omarsRound = await createRound(deps.db, agencyId, omars.campaignId, { recipients: [{ email: `x-${u}@x.example`, audience: 'client' }] }, deps.now());

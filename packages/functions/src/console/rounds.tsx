@@ -7,6 +7,8 @@ import {
   AUDIENCES,
   CampaignInputSchema,
   cancelRound,
+  closeRoundNow,
+  promisedThreshold,
   contactTypes,
   createCampaign,
   decodeMediaList,
@@ -593,7 +595,7 @@ const KEY_PATTERN = /^[0-9a-f-]{36}$/;
 // A round's page
 
 const STATUS_TEXT: Record<Round['status'], string> = { open: 'Open', cancelled: 'Cancelled', closed: 'Closed' };
-const canCancel = (viewer: Viewer, round: Round) => isAdmin(viewer) || (viewer.kind === 'pro' && viewer.proId === round.proId);
+const canManage = (viewer: Viewer, round: Round) => isAdmin(viewer) || (viewer.kind === 'pro' && viewer.proId === round.proId);
 
 /** A round the viewer may read: a pro's own only, any of the agency's for members. */
 async function roundFor(deps: Deps, viewer: Viewer, roundId: string): Promise<Round> {
@@ -604,7 +606,7 @@ async function roundFor(deps: Deps, viewer: Viewer, roundId: string): Promise<Ro
 
 const listFormat = (items: string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(items);
 
-async function roundPage(c: Ctx, deps: Deps, round: Round, confirmCancel = false) {
+async function roundPage(c: Ctx, deps: Deps, round: Round, confirming?: 'cancel' | 'close') {
   const viewer = c.get('viewer');
   const { timezone } = await getAgency(deps.db, viewer.agencyId);
   const shown = presentRound(round);
@@ -701,10 +703,30 @@ async function roundPage(c: Ctx, deps: Deps, round: Round, confirmCancel = false
       ) : (
         <p>None.</p>
       )}
-      {round.status === 'open' && canCancel(viewer, round) && (
+      {round.status === 'open' && canManage(viewer, round) && (
+        <form method="post" action={`/app/rounds/${round.roundId}/close`} class="card no-print">
+          <CsrfField token={c.get('csrf')} />
+          {confirming === 'close' ? (
+            <>
+              <h2 id="confirm">Close this round now?</h2>
+              <p>No more answers are taken and no reminder goes out. The answers given so far are released now, as at the close: an audience with fewer than {promisedThreshold(round)} answers waits, anonymous, until enough others join it.</p>
+              <input type="hidden" name="confirm" value="yes" />
+              <div class="actions">
+                <button type="submit">Yes, close it now</button>
+                <a href={`/app/rounds/${round.roundId}`}>Keep it open</a>
+              </div>
+            </>
+          ) : (
+            <button type="submit" class="secondary">
+              Close now…
+            </button>
+          )}
+        </form>
+      )}
+      {round.status === 'open' && canManage(viewer, round) && (
         <form method="post" action={`/app/rounds/${round.roundId}/cancel`} class="card no-print">
           <CsrfField token={c.get('csrf')} />
-          {confirmCancel ? (
+          {confirming === 'cancel' ? (
             <>
               <h2 id="confirm">Cancel this round?</h2>
               <p>Nothing more is sent: the {waiting.toLocaleString('en')} emails not sent yet are dropped, and no reminder goes out. Answers already given are kept.</p>
@@ -777,9 +799,17 @@ export function roundRoutes(deps: Deps) {
     .post('/:roundId/cancel', async (c) => {
       const viewer = c.get('viewer');
       const round = await roundFor(deps, viewer, c.req.param('roundId'));
-      if (!canCancel(viewer, round)) throw new ForbiddenError('Only the pro whose round it is, or an admin, can cancel it');
-      if (text((await c.req.parseBody()) as Form, 'confirm') !== 'yes') return roundPage(c, deps, round, true);
+      if (!canManage(viewer, round)) throw new ForbiddenError('Only the pro whose round it is, or an admin, can cancel it');
+      if (text((await c.req.parseBody()) as Form, 'confirm') !== 'yes') return roundPage(c, deps, round, 'cancel');
       await cancelRound(deps.db, viewer.agencyId, round.roundId);
+      return c.redirect(`/app/rounds/${round.roundId}`, 303);
+    })
+    .post('/:roundId/close', async (c) => {
+      const viewer = c.get('viewer');
+      const round = await roundFor(deps, viewer, c.req.param('roundId'));
+      if (!canManage(viewer, round)) throw new ForbiddenError('Only the pro whose round it is, or an admin, can close it');
+      if (text((await c.req.parseBody()) as Form, 'confirm') !== 'yes') return roundPage(c, deps, round, 'close');
+      await closeRoundNow(deps.db, viewer.agencyId, round.roundId, deps.now());
       return c.redirect(`/app/rounds/${round.roundId}`, 303);
     });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { closeRound, deliver, MailerError, submitResponse, type InvitationJob, type SendJob } from '@rapport/core';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { closeRound, deliver, keys, MailerError, submitResponse, type InvitationJob, type SendJob } from '@rapport/core';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 
@@ -90,6 +91,33 @@ describe('survey rounds over the API', () => {
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('cancelled');
     expect((await f.call('POST', `/v1/surveys/${surveyId}/cancel`)).body.status).toBe('cancelled');
+  });
+
+  it('closes a round now: answers released at once, unanswered invitations expired, the close index left; then a 409', async () => {
+    const f = await agencyFixture(deps);
+    const campaignId = await campaign(f);
+    const u = f.agencyId.slice(-8).toLowerCase();
+    await f.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+    const emails = ['a', 'b', 'c', 'd'].map((who) => `${who}-${u}@news.example`);
+    const { surveyId } = (await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: emails.map((email) => ({ email, audience: 'reporter' })) } })).body;
+    const { data } = (await f.call('GET', `/v1/surveys/${surveyId}/invitations`)).body as { data: { email: string; invitationId: string }[] };
+    const delivery = deliveryDeps(deps);
+    for (const i of data) await deliver(delivery, { kind: 'invitation', roundId: surveyId, invitationId: i.invitationId });
+    for (const [n, i] of data.slice(0, 3).entries()) await submitResponse(deps.db, { roundId: surveyId, invitationId: i.invitationId }, { responsiveness: 3 + n }, new Date());
+    const { proId } = (await f.call('GET', `/v1/campaigns/${campaignId}`)).body;
+    const reporters = async () => (await f.call('GET', `/v1/pros/${proId}/scores?granularity=total`)).body.periods[0].audiences.reporter?.items.responsiveness;
+    expect(await reporters()).toBeUndefined();
+
+    expect((await f.call('POST', `/v1/surveys/${surveyId}/close`, { key: f.readKey })).status).toBe(403);
+    const closed = await f.call('POST', `/v1/surveys/${surveyId}/close`);
+    expect([closed.status, closed.body.status]).toEqual([200, 'closed']);
+    expect(closed.body.counts).toEqual({ pending: 0, sending: 0, sent: 3, responded: 3, bounced: 0, failed: 0, expired: 1, skipped: 0 });
+    expect(Date.parse(closed.body.closesAt)).toBeLessThanOrEqual(Date.now());
+    expect(await reporters()).toMatchObject({ n: 3, mean: 4 });
+    const item = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.round(surveyId) }))).Item!;
+    expect([item.GSI1PK, item.GSI1SK]).toEqual([undefined, undefined]);
+    const again = await f.call('POST', `/v1/surveys/${surveyId}/close`);
+    expect([again.status, again.body.detail]).toEqual([409, 'The survey has already closed']);
   });
 
   it('shows delivery only on anonymous rounds (answered and expired read as sent, no answer time or reminders); named rounds in full', async () => {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import {
   cancelRound,
+  closeRoundNow,
   createRound,
   getRound,
   listInvitations,
@@ -133,7 +134,7 @@ export const createSurveyRoute = (deps: Deps) =>
     },
   );
 
-export const surveyRoutes = ({ db }: Deps) =>
+export const surveyRoutes = ({ db, now }: Deps) =>
   new Hono<ApiEnv>()
     .get(
       '/:surveyId',
@@ -175,4 +176,20 @@ export const surveyRoutes = ({ db }: Deps) =>
       doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], example: { ...surveyExample, status: 'cancelled' }, problems: ['not-found', 'conflict'] }),
       validate('param', SurveyParam),
       async (c) => c.json(presentRound(await cancelRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
+    )
+    .post(
+      '/:surveyId/close',
+      requireRole('admin'),
+      doc({
+        summary: 'Close a survey round now',
+        description:
+          'Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it.',
+        tags,
+        role: 'admin',
+        ok: [200, RoundOut, 'The round, `closed` (or still `open` for a moment while a send settles)'],
+        example: { ...surveyExample, status: 'closed' },
+        problems: ['not-found', 'conflict'],
+      }),
+      validate('param', SurveyParam),
+      async (c) => c.json(presentRound(await closeRoundNow(db, c.get('principal').agencyId, c.req.valid('param').surveyId, now()))),
     );
