@@ -40,3 +40,6 @@ export * from './webhooks';
 export * from './access/login';
 export * from './access/sign-in-mail';
 export { indexLogins } from './access/backfill';
+export * from './rights/erasure';
+export { runRetention, monthsBefore, type RetentionRun } from './rights/retention';
+export { ERASED_EMAIL } from './rights/forget';
