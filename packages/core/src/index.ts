@@ -43,3 +43,4 @@ export { indexLogins } from './access/backfill';
 export * from './rights/erasure';
 export { runRetention, monthsBefore, type RetentionRun } from './rights/retention';
 export { ERASED_EMAIL } from './rights/forget';
+export * from './rights/pro-erasure';
