@@ -101,6 +101,9 @@ describe('jobs handler (CronV2 schedule event)', () => {
       resent: 0,
       eventsFannedOut: 0,
       deliveriesQueued: 0,
+      retentionAgencies: 0,
+      commentsRemoved: 0,
+      identitiesErased: 0,
     });
     expect(queuedSince(from)).toEqual([]);
 
