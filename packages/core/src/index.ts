@@ -41,3 +41,7 @@ export * from './access/login';
 export * from './access/sign-in-mail';
 export * from './access/signup';
 export { indexLogins } from './access/backfill';
+export * from './rights/erasure';
+export { runRetention, monthsBefore, type RetentionRun } from './rights/retention';
+export { ERASED_EMAIL } from './rights/forget';
+export * from './rights/pro-erasure';

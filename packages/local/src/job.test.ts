@@ -33,12 +33,12 @@ describe('npm run job', { timeout: 90_000 }, () => {
     const at = addDays(now, 3.5).toISOString();
     const ran = await job(['scheduled', '--at', at]);
     expect(ran.stderr).toBe('');
-    expect(ran.result).toEqual({ job: 'scheduled', at, roundsToClose: 0, releasesFinished: 0, remindersQueued: 1, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0 });
+    expect(ran.result).toEqual({ job: 'scheduled', at, roundsToClose: 0, releasesFinished: 0, remindersQueued: 1, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0, retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0 });
     expect((await sesEmails({ to: email })).map((m) => m.subject)).toEqual([
       'How responsive was Jane Doe on the Spring Launch?',
       'Reminder: How responsive was Jane Doe on the Spring Launch?',
     ]);
-    expect((await job(['scheduled', '--at', at])).result).toEqual({ job: 'scheduled', at, roundsToClose: 0, releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0 });
+    expect((await job(['scheduled', '--at', at])).result).toEqual({ job: 'scheduled', at, roundsToClose: 0, releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0, retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0 });
   });
 
   it('explains a bad job or time in one sentence and exits 2', async () => {

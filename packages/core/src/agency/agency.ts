@@ -10,6 +10,7 @@ import { newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { defaultSettings, SettingsSchema, TimeZoneSchema, type Settings, type SettingsPatch } from './settings';
+import { scheduleRetention } from '../rights/retention';
 
 export const AgencyInputSchema = v.object({
   name: v.pipe(v.string(), maxChars(200), v.trim(), minChars(1, 'must not be empty')),
@@ -50,7 +51,9 @@ export async function createAgency(db: Db, input: unknown, now: Date, { agencyId
 export async function getAgency(db: Db, agencyId: string): Promise<Agency> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.agency(agencyId) }));
   if (!Item) throw new NotFoundError('agency');
-  return withoutKeys<Agency>(Item);
+  // Agencies from before the retention settings keep everything.
+  const agency = withoutKeys<Agency>(Item);
+  return { ...agency, retention: agency.retention ?? defaultSettings().retention };
 }
 
 function merge(agency: Agency, patch: SettingsPatch): Settings & { name: string } {
@@ -63,6 +66,7 @@ function merge(agency: Agency, patch: SettingsPatch): Settings & { name: string 
     surveyExpiryDays: patch.surveyExpiryDays ?? agency.surveyExpiryDays,
     summary: { ...agency.summary, ...patch.summary },
     earlyWarnings: patch.earlyWarnings ?? agency.earlyWarnings,
+    retention: { ...agency.retention, ...patch.retention },
   };
 }
 
@@ -91,6 +95,9 @@ export async function updateSettings(db: Db, agencyId: string, patch: SettingsPa
     if (ifVersion !== undefined && current.version !== ifVersion) throw new ConflictError('The settings were changed by someone else since this form was opened', 'version');
     const { name, ...settings } = merge(current, patch);
     checkConsistency(parseInput(SettingsSchema, settings));
+    // Before the settings: a limit set is always due for the retention pass (one left due by a
+    // failed update finds no limit and leaves the index).
+    if (settings.retention.commentsMonths !== null || settings.retention.identitiesMonths !== null) await scheduleRetention(db, agencyId, now);
     try {
       const update = setAttributes({ name, ...settings, updatedAt: iso(now), version: current.version + 1 });
       const { Attributes } = await db.doc.send(

@@ -55,6 +55,14 @@ export const SettingsSchema = v.strictObject({
     ),
   }),
   earlyWarnings: v.pipe(v.boolean(), v.description('Email a pro at once about a low score (opt-in).')),
+  retention: v.strictObject({
+    commentsMonths: v.nullable(
+      int(1, 120, 'Months after their release that comments (free text, testimonial quotes) are removed from responses and testimonials; null keeps them. Scores stay.'),
+    ),
+    identitiesMonths: v.nullable(
+      int(1, 120, 'Months after a round began that its recipients’ names, addresses and outlets are erased from its invitations and named responses; null keeps them. Scores stay.'),
+    ),
+  }),
 });
 
 export type Settings = v.InferOutput<typeof SettingsSchema>;
@@ -67,6 +75,7 @@ export const defaultSettings = (timezone = 'UTC'): Settings => ({
   surveyExpiryDays: 14,
   summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] },
   earlyWarnings: false,
+  retention: { commentsMonths: null, identitiesMonths: null },
 });
 
 const e = SettingsSchema.entries;
@@ -81,6 +90,7 @@ export const SettingsPatchSchema = v.strictObject({
   surveyExpiryDays: v.optional(e.surveyExpiryDays),
   summary: v.optional(v.partial(e.summary)),
   earlyWarnings: v.optional(e.earlyWarnings),
+  retention: v.optional(v.partial(e.retention)),
 });
 
 export type SettingsPatch = v.InferOutput<typeof SettingsPatchSchema>;

@@ -57,6 +57,11 @@ import type { Identity } from '../access/session';
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
+ * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> |
+ * | 46| an agency's rounds by creation (retention) | Query PK=AG#<a>#RNDS SK < <cutoff> (SK=<createdAt>#<r>, written with the round) |
+ * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
+ * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
+ * | 49| an agency's stored idempotent answers (erasure) | Query GSI1 GSI1PK=AG#<a>#IDEM (the IDEM items of 8; TTL 24 h) |
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -88,6 +93,7 @@ export interface RateSubject {
 export const ROUND_CLOSE_PARTITION = 'DUE#CLOSE';
 export const ROWS_DUE_PARTITION = 'DUE#ROWS';
 export const AGENCIES_PARTITION = 'AGENCIES';
+export const RETENTION_DUE_PARTITION = 'DUE#RETENTION';
 
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
@@ -116,6 +122,14 @@ export const keys = {
     GSI1SK: `CMP#${campaignId}`,
   }),
   idempotency: (agencyId: string, keyHash: string) => ({ PK: `IDEM#${agencyId}#${keyHash}`, SK: 'IDEM' }),
+  /** The agency's stored answers, so an erasure can find the ones that quote an address (48). */
+  idempotencyByAgency: (agencyId: string, keyHash: string) => ({ GSI1PK: `AG#${agencyId}#IDEM`, GSI1SK: keyHash }),
+  /** An agency's rounds by creation (45): the retention pass walks the old ones. */
+  agencyRound: (agencyId: string, createdAt: string, roundId: string) => ({ PK: `AG#${agencyId}#RNDS`, SK: `${createdAt}#${roundId}` }),
+  erasure: (agencyId: string, erasureId: string) => ({ PK: `AG#${agencyId}`, SK: `ERA#${erasureId}` }),
+  /** An agency's retention pass: its cursors, and (while a limit is set) when it is next due (47). */
+  retention: (agencyId: string) => ({ PK: `AG#${agencyId}`, SK: 'RETENTION' }),
+  retentionDue: (agencyId: string, at: string) => ({ GSI1PK: RETENTION_DUE_PARTITION, GSI1SK: `${at}#${agencyId}` }),
   round: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'RND' }),
   invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
   skippedRecipient: (roundId: string, index: number) => ({ PK: `RND#${roundId}`, SK: `SKP#${String(index).padStart(4, '0')}` }),

@@ -49,6 +49,7 @@ export async function claimIdempotencyKey(
         TableName: db.table,
         Item: {
           ...itemKey(agencyId, key),
+          ...keys.idempotencyByAgency(agencyId, fingerprint(key)),
           type: 'idempotency',
           requestHash,
           state: 'pending',

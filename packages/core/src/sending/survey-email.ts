@@ -13,8 +13,10 @@ import type { DeliveryDeps } from './deliver';
 import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
 
-/** Whether the address said no since the round was created (for every agency, or for this one). */
+/** Whether the address said no since the round was created (for every agency, or for this one), or was erased. */
 export async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
+  // An erased invitation has no address left to send to, and its address is suppressed besides.
+  if (invitation.erasedAt !== undefined) return true;
   const hash = addressHash(invitation.email);
   return (await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)])).size > 0;
 }

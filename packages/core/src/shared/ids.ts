@@ -1,7 +1,7 @@
 import { ulid } from 'ulidx';
 import { fingerprint } from './hash';
 
-export type IdPrefix = 'ag' | 'pro' | 'cmp' | 'key' | 'rnd' | 'inv' | 'cmt' | 'mbr' | 'whk' | 'msg' | 'dlv';
+export type IdPrefix = 'ag' | 'pro' | 'cmp' | 'key' | 'rnd' | 'inv' | 'cmt' | 'mbr' | 'whk' | 'msg' | 'dlv' | 'era';
 
 /** Prefixed, time-ordered ids (`pro_01J…`): readable in logs and sortable by creation. */
 export const newId = (prefix: IdPrefix): string => `${prefix}_${ulid()}`;

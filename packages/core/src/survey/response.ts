@@ -105,7 +105,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // The write is conditional on what was read, so a stale first read costs a retry, never a wrong
     // answer; a retry reads strongly consistent, or it could see the revision that won the race as missing.
     const { round, invitation, response: previous } = await openInvitation(db, ref, { consistent: attempt > 0 });
-    if (!isOpen(round, now)) throw new SurveyClosedError();
+    // An erased recipient's link answers like a closed survey: nothing of theirs is written again.
+    if (!isOpen(round, now) || invitation.erasedAt !== undefined) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
     const firstSubmittedAt = previous?.firstSubmittedAt ?? iso(now);
     const named = round.attribution === 'named';
@@ -171,7 +172,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
                 UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
                 // Read with no reminder in flight: still none (a claim since is read again, and keeps its lease).
-                ConditionExpression: from === 'sent' && !unsettled ? '#status = :from AND attribute_not_exists(reminderSending)' : '#status = :from',
+                // Not erased since it was read either (`eraseAddress` sets `erasedAt`).
+                ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt)${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}`,
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },

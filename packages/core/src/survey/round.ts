@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { maxChars } from '../shared/schemas';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -49,7 +49,8 @@ export const RoundInputSchema = v.object({
 
 export type RoundInput = v.InferOutput<typeof RoundInputSchema>;
 
-export const SKIP_REASONS = ['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'throttled'] as const;
+/** `erased`: the agency erased the address's data at the person's request (`eraseAddress`), and surveys it no more. */
+export const SKIP_REASONS = ['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'erased', 'throttled'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export const INVITATION_STATUSES = ['pending', 'sending', 'sent', 'responded', 'bounced', 'failed', 'expired', 'skipped'] as const;
@@ -133,6 +134,8 @@ export interface Invitation {
    * sentence, in an email quoted in a reply or on the page of a forwarded link, would tell the pro who took part.
    */
   returning?: boolean;
+  /** When its recipient's name, address and outlet were erased (`eraseAddress`, or the retention pass): `email` is then `''`. */
+  erasedAt?: string;
 }
 
 export interface Skipped {
@@ -200,7 +203,9 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
     }
     const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
     if (suppression) {
-      skipped.push({ index, email: recipient.email, reason: suppression.reason as SkipReason });
+      // An erased address is not written down again, not even as skipped: its index says which it was.
+      const reason = suppression.reason as SkipReason;
+      skipped.push({ index, email: reason === 'erased' ? '' : recipient.email, reason });
       return false;
     }
     const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
@@ -315,21 +320,29 @@ export async function createRound(
   if (!resumed) {
     try {
       await db.doc.send(
-        new PutCommand({
-          TableName: db.table,
-          Item: {
-            ...keys.round(round.roundId),
-            ...keys.roundCloseDue(round.roundId, round.closesAt),
-            ...keys.roundByCampaign(agencyId, campaignId, round.createdAt, round.roundId),
-            type: 'round',
-            ...round,
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: db.table,
+                Item: {
+                  ...keys.round(round.roundId),
+                  ...keys.roundCloseDue(round.roundId, round.closesAt),
+                  ...keys.roundByCampaign(agencyId, campaignId, round.createdAt, round.roundId),
+                  type: 'round',
+                  ...round,
+                },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            // The agency's list of rounds by creation, which the retention pass walks (keys.ts 45).
+            { Put: { TableName: db.table, Item: { ...keys.agencyRound(agencyId, round.createdAt, round.roundId), type: 'agencyRound', roundId: round.roundId } } },
+          ],
         }),
       );
     } catch (error) {
       // An overlapping attempt with the key wrote the round first: resume it.
-      if (idempotencyKey !== undefined && isConditionFailed(error)) return createRound(db, agencyId, campaignId, input, now, { idempotencyKey });
+      if (idempotencyKey !== undefined && failedConditions(error)?.includes(0)) return createRound(db, agencyId, campaignId, input, now, { idempotencyKey });
       throw error;
     }
   }
@@ -368,12 +381,19 @@ export async function createRound(
       Update: {
         TableName: db.table,
         Key: keys.recipientState(agencyId, hash),
-        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now',
+        // `rounds`: where an erasure finds the address's invitations (keys.ts 44).
+        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now ADD rounds :round',
         // Absent, or last surveyed before both windows: the same rule as above, now atomic.
         ConditionExpression:
           'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
         ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
-        ExpressionAttributeValues: { ':type': 'recipientState', ':now': round.createdAt, ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) },
+        ExpressionAttributeValues: {
+          ':type': 'recipientState',
+          ':now': round.createdAt,
+          ':anyCutoff': anyCutoff,
+          ':audienceCutoff': audienceCutoff(recipient.audience),
+          ':round': new Set([round.roundId]),
+        },
       },
     },
     {
@@ -444,6 +464,22 @@ export async function createRound(
   await mapConcurrent(groups, 2, writeGroup);
 
   skipped.sort((a, b) => a.index - b.index);
+  // A skipped record names its address too: the address's round list gets this round before the
+  // record is written, so an erasure finds it (an invalid address is no one's to erase; an erased one is not kept).
+  await mapConcurrent(
+    skipped.filter((s) => s.reason !== 'invalid' && s.reason !== 'erased'),
+    4,
+    (s) =>
+      db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.recipientState(agencyId, addressHash(s.email)),
+          UpdateExpression: 'SET #type = :type ADD rounds :round',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':type': 'recipientState', ':round': new Set([round.roundId]) },
+        }),
+      ),
+  );
   // Stored rather than only answered: the answer lists the first few (an idempotent reply is
   // stored whole, in one item of at most 400 KB), the API pages the rest.
   await batchPut(db, skipped.map((s) => ({ ...keys.skippedRecipient(round.roundId, s.index), type: 'skippedRecipient', ...s })));

@@ -7,7 +7,7 @@ import { createRound } from './round';
 import { openInvitation } from './response';
 import { batchGet } from '../db/batch';
 import { keys } from '../db/keys';
-import { NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import { deliver } from '../sending/deliver';
 import { handleSesNotification } from '../sending/notifications';
 import { addressHash } from './address';
@@ -43,7 +43,7 @@ describe("an agency's suppression list", () => {
     expect(await listed(a)).toEqual([{ email, reason: 'bounced', scope: 'global', at: T0.toISOString() }]);
     expect(await listed(b)).toEqual([]);
     // A bounce is not the agency's to lift.
-    await expect(liftSuppression(db, a, email)).rejects.toThrow(NotFoundError);
+    await expect(liftSuppression(db, a, email)).rejects.toThrow(ConflictError);
     expect(await stored(email, a)).toEqual(['SUP:bounced']);
   });
 

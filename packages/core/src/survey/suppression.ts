@@ -7,13 +7,15 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { queryPrefix, type PageRequest } from '../db/page';
-import { NotFoundError } from '../shared/errors';
+import { ConflictError, NotFoundError } from '../shared/errors';
+import { batchGet, itemKey } from '../db/batch';
 import { EmailSchema } from '../shared/schemas';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { addressHash } from './address';
 
-export type SuppressionReason = 'bounced' | 'complained' | 'unsubscribed';
+/** `erased`: the agency erased the address's data (`eraseAddress`); agency scope, never listed, never lifted. */
+export type SuppressionReason = 'bounced' | 'complained' | 'unsubscribed' | 'erased';
 
 /**
  * `global` holds for every agency; `agencyId` on a global one names the agency whose survey led to
@@ -57,7 +59,7 @@ const listingKeyOf = (agencyId: string, email: string, scope: SuppressionScope) 
 export async function suppress(
   db: Db,
   email: string,
-  reason: SuppressionReason,
+  reason: Exclude<SuppressionReason, 'erased'>,
   scope: SuppressionScope,
   now: Date,
   { via, addedBy }: { via?: string | undefined; addedBy?: string | undefined } = {},
@@ -65,6 +67,11 @@ export async function suppress(
   const item = { ...keyOf(email, scope), type: 'suppression', reason, at: iso(now), ...(via ? { via } : {}) };
   const put = { Put: { TableName: db.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } };
   const agencyId = scope.agencyId;
+  // An address the agency erased is not written down by it again: no list entry, no event.
+  if (agencyId && (await erasedBy(db, email, agencyId))) {
+    if (isGlobal(scope)) return suppress(db, email, reason, { global: true }, now, { via });
+    return false;
+  }
   if (!agencyId) {
     try {
       await db.doc.send(new PutCommand(put.Put));
@@ -95,6 +102,11 @@ export async function suppress(
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keyOf(email, scope), ConsistentRead: true }));
   if (Item) await putIfAbsent(db, listing(Item as { reason: SuppressionReason; at: string }));
   return false;
+}
+
+async function erasedBy(db: Db, email: string, agencyId: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.agencySuppression(addressHash(email), agencyId) }));
+  return Item?.reason === 'erased';
 }
 
 async function putIfAbsent(db: Db, item: Record<string, unknown>) {
@@ -158,8 +170,10 @@ export function listSuppressions(db: Db, agencyId: string, page: PageRequest) {
 }
 
 /**
- * Lifts an agency's unsubscribe of an address (the recipient asked to be surveyed again). Only the
- * agency's own: a bounce, a complaint or a "stop all" holds for every agency and no agency lifts it.
+ * Lifts an agency's unsubscribe of an address (the recipient asked to be surveyed again, or it was
+ * added in error). Only the agency's own: a bounce, a complaint or a "stop all" holds for every
+ * agency and no agency lifts it, nor the suppression an erasure keeps (both a ConflictError); an
+ * address the agency has not suppressed is a NotFoundError.
  */
 export async function liftSuppression(db: Db, agencyId: string, email: string): Promise<void> {
   const scope = { agencyId };
@@ -167,13 +181,27 @@ export async function liftSuppression(db: Db, agencyId: string, email: string): 
     await db.doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Delete: { TableName: db.table, Key: keyOf(email, scope), ConditionExpression: 'attribute_exists(PK)' } },
+          {
+            Delete: {
+              TableName: db.table,
+              Key: keyOf(email, scope),
+              ConditionExpression: 'attribute_exists(PK) AND reason <> :erased',
+              ExpressionAttributeValues: { ':erased': 'erased' },
+            },
+          },
           { Delete: { TableName: db.table, Key: listingKeyOf(agencyId, email, scope) } },
         ],
       }),
     );
   } catch (error) {
-    if (failedConditions(error)?.includes(0)) throw new NotFoundError('suppression');
-    throw error;
+    if (!failedConditions(error)?.includes(0)) throw error;
+    const found = await batchGet(db, [keyOf(email, scope), keyOf(email, { global: true })], { consistent: true });
+    if (found.get(itemKey(keyOf(email, scope)))?.reason === 'erased') {
+      throw new ConflictError('This address’s data was erased at the person’s request: it is not surveyed again', 'email');
+    }
+    if (found.has(itemKey(keyOf(email, { global: true })))) {
+      throw new ConflictError('This address bounced, complained or stopped all surveys: that holds for every agency and cannot be lifted', 'email');
+    }
+    throw new NotFoundError('suppression');
   }
 }

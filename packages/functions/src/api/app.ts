@@ -19,6 +19,8 @@ import { summaryPreviewRoute } from './routes/summary';
 import { agencyScoresRoutes, campaignScoresRoute, proScoresRoute } from './routes/scores';
 import { responseRoutes } from './routes/responses';
 import { webhookRoutes } from './routes/webhooks';
+import { suppressionRoutes } from './routes/suppressions';
+import { erasureRoutes } from './routes/erasures';
 import { baseApp } from './base-app';
 import { refuseUndeclaredQuery } from './validate';
 import { consoleRoutes } from '../console/app';
@@ -65,6 +67,8 @@ function v1(deps: Deps) {
     .route('/scores', agencyScoresRoutes(deps))
     .route('/surveys', surveyRoutes(deps))
     .route('/webhooks', webhookRoutes(deps))
+    .route('/suppressions', suppressionRoutes(deps))
+    .route('/erasures', erasureRoutes(deps))
     .route('/', responseRoutes(deps));
 }
 

@@ -34,6 +34,8 @@ describe('OpenAPI document', () => {
       '/v1/campaigns/{campaignId}',
       '/v1/campaigns/{campaignId}/scores',
       '/v1/campaigns/{campaignId}/surveys',
+      '/v1/erasures',
+      '/v1/erasures/{erasureId}',
       '/v1/pros',
       '/v1/pros/{proId}',
       '/v1/pros/{proId}/commitments',
@@ -43,6 +45,8 @@ describe('OpenAPI document', () => {
       '/v1/responses.csv',
       '/v1/scores',
       '/v1/settings',
+      '/v1/suppressions',
+      '/v1/suppressions/{email}',
       '/v1/surveys/{surveyId}',
       '/v1/surveys/{surveyId}/cancel',
       '/v1/surveys/{surveyId}/invitations',
@@ -63,7 +67,7 @@ describe('OpenAPI document', () => {
     // A round's 202 stays small: counts per reason and the first skipped; the rest is paged.
     const created = resolve(document, document.paths['/v1/campaigns/{campaignId}/surveys'].post.responses['202'].content['application/json'].schema);
     expect(created.required).toEqual(expect.arrayContaining(['accepted', 'skippedTotal', 'skippedCounts', 'skipped']));
-    expect(Object.keys(document.components.schemas.SkippedCounts.properties)).toEqual(['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'throttled']);
+    expect(Object.keys(document.components.schemas.SkippedCounts.properties)).toEqual(['invalid', 'duplicate', 'unsubscribed', 'bounced', 'complained', 'erased', 'throttled']);
     expect(Object.keys(document.paths['/v1/surveys/{surveyId}/skipped'].get.responses).sort()).toEqual(['200', '400', '401', '404', '429']);
     const patchSettings = document.paths['/v1/settings'].patch;
     const schema = resolve(document, patchSettings.requestBody.content['application/json'].schema);

@@ -62,6 +62,7 @@ const SKIP_LABELS: Record<Skipped['reason'], string> = {
   unsubscribed: 'unsubscribed',
   bounced: 'bounced before',
   complained: 'marked a survey as spam',
+  erased: 'their data was erased at their request',
   throttled: 'surveyed too recently',
 };
 /** Above this many distinct contact types, each takes its guessed audience without a choice per type. */

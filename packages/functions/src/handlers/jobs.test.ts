@@ -74,7 +74,7 @@ async function sendAt(at: Date, queued: SendJob[]) {
   }
 }
 
-const nothingElse = { releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0 };
+const nothingElse = { releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0, retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0 };
 
 describe('jobs handler (CronV2 schedule event)', () => {
   it('"scheduled" queues the reminders due to SQS, which the sender emails, and later closes the round', async () => {
@@ -101,6 +101,9 @@ describe('jobs handler (CronV2 schedule event)', () => {
       resent: 0,
       eventsFannedOut: 0,
       deliveriesQueued: 0,
+      retentionAgencies: 0,
+      commentsRemoved: 0,
+      identitiesErased: 0,
     });
     expect(queuedSince(from)).toEqual([]);
 

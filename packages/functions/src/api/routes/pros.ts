@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { createPro, getPro, listPros, updatePro, ProInputSchema, ProPatchSchema, type Pro } from '@rapport/core';
+import { createPro, deactivatePro, erasePro, getPro, listPros, updatePro, FORMER_PRO_NAME, ProInputSchema, ProPatchSchema, type Pro } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ApiEnv } from '../env';
 import { requireRole } from '../auth';
@@ -11,7 +11,7 @@ import { named, PageQuery, pageBody, pageOf, ProOut, ProParam } from '../schemas
 import { pageExample, proExample, proInputExample, proPatchExample } from '../examples';
 
 // The pro's own mail preferences (set by the link in their emails) are theirs, not the API's.
-const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, ...pro }: Pro) => pro;
+const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, erasedAt: _e, ...pro }: Pro & { erasedAt?: string }) => pro;
 const tags = ['Pros'];
 
 export const proRoutes = ({ db, now }: Deps) =>
@@ -69,5 +69,25 @@ export const proRoutes = ({ db, now }: Deps) =>
       async (c) => {
         const { agencyId } = c.get('principal');
         return c.json(present(await updatePro(db, agencyId, c.req.valid('param').proId, c.req.valid('json'), now())));
+      },
+    )
+    .delete(
+      '/:proId',
+      requireRole('admin'),
+      doc({
+        summary: 'Deactivate a pro (who left), and erase their data',
+        description: `Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With \`erase=true\` their personal data goes too: their name becomes "${FORMER_PRO_NAME}", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds. The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.`,
+        tags,
+        role: 'admin',
+        ok: [200, ProOut, 'The pro, deactivated (and erased)'],
+        problems: ['validation', 'not-found'],
+      }),
+      validate('param', ProParam),
+      validate('query', v.object({ erase: v.optional(v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.description('`true` also erases the pro’s personal data.'))) })),
+      async (c) => {
+        const { agencyId } = c.get('principal');
+        const { proId } = c.req.valid('param');
+        const pro = c.req.valid('query').erase === 'true' ? await erasePro(db, agencyId, proId, now()) : await deactivatePro(db, agencyId, proId, now());
+        return c.json(present(pro));
       },
     );

@@ -22,6 +22,7 @@ describe('agency settings', () => {
       surveyExpiryDays: 14,
       summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] },
       earlyWarnings: false,
+      retention: { commentsMonths: null, identitiesMonths: null },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -6,7 +6,7 @@ import { CsrfField } from '../layout';
 import { Done, Field, fieldAttrs, FormError, formErrors, formFields, formStatus, type FieldErrors } from './form';
 import { adminPage } from './page';
 
-type Kind = 'text' | 'number' | 'days' | 'emails' | 'select' | 'checkbox';
+type Kind = 'text' | 'number' | 'months' | 'days' | 'emails' | 'select' | 'checkbox';
 interface Setting {
   name: string;
   label: string;
@@ -54,6 +54,13 @@ const GROUPS: { legend: string; settings: Setting[] }[] = [
       { name: 'earlyWarnings', label: 'Email a pro at once about a low score', kind: 'checkbox' },
     ],
   },
+  {
+    legend: 'How long personal data is kept',
+    settings: [
+      { name: 'retention.commentsMonths', label: 'Months comments are kept', hint: 'From 1 to 120, after their release; empty keeps them. Scores stay.', kind: 'months' },
+      { name: 'retention.identitiesMonths', label: 'Months recipients’ names and addresses are kept', hint: 'From 1 to 120, after the round began; empty keeps them. Scores stay.', kind: 'months' },
+    ],
+  },
 ];
 const SETTINGS = GROUPS.flatMap((g) => g.settings);
 const FIELDS = SETTINGS.map((s) => s.name);
@@ -65,7 +72,7 @@ function valuesOf(agency: Agency): Record<string, string> {
   const values: Record<string, string> = { version: String(agency.version) };
   for (const { name, kind } of SETTINGS) {
     const value = at(agency, name);
-    values[name] = kind === 'days' ? (value as number[]).join(', ') : kind === 'emails' ? (value as string[]).join('\n') : kind === 'checkbox' ? (value ? 'on' : '') : String(value);
+    values[name] = kind === 'months' ? (value === null || value === undefined ? '' : String(value)) : kind === 'days' ? (value as number[]).join(', ') : kind === 'emails' ? (value as string[]).join('\n') : kind === 'checkbox' ? (value ? 'on' : '') : String(value);
   }
   return values;
 }
@@ -83,7 +90,8 @@ function patchOf(form: Record<string, string>) {
   for (const { name, kind } of SETTINGS) {
     const raw = form[name] ?? '';
     let value: unknown = raw;
-    if (kind === 'number') {
+    if (kind === 'months' && raw.trim() === '') value = null;
+    else if (kind === 'number' || kind === 'months') {
       if (!NUMBER.test(raw)) issues.push({ field: name, message: 'must be a number' });
       value = Number(raw);
     } else if (kind === 'days') {
@@ -117,6 +125,7 @@ const Control = ({ setting, values, errors }: { setting: Setting; values: Record
     case 'emails':
       return <textarea {...attrs} rows={3}>{value}</textarea>;
     case 'number':
+    case 'months':
       return <input type="text" inputmode="numeric" {...attrs} value={value} class="short" />;
     default:
       return <input type="text" {...attrs} value={value} />;

@@ -1,0 +1,142 @@
+import * as v from 'valibot';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { isConditionFailed } from '../db/conditions';
+import { mapConcurrent } from '../db/batch';
+import { queryPrefix, type PageRequest } from '../db/page';
+import { addressHash, normalizeAddress } from '../survey/address';
+import type { Round } from '../survey/round';
+import { NotFoundError } from '../shared/errors';
+import { hashedId, isId } from '../shared/ids';
+import { EmailSchema } from '../shared/schemas';
+import { iso } from '../shared/time';
+import { parseInput } from '../shared/validate';
+import {
+  collectInvitation,
+  collectResponse,
+  eraseInvitationIdentity,
+  eraseResponse,
+  eraseSkipped,
+  invitationWithResponse,
+  noTraces,
+  redactIdempotentAnswers,
+  redactWebhookBodies,
+} from './forget';
+
+export const ErasureInputSchema = v.object({ email: EmailSchema });
+
+/** The record of an erasure: when, by whom, and of which address's hash — never the address. */
+export interface Erasure {
+  erasureId: string;
+  /** SHA-256 of the lower-cased address: what the suppression that keeps them out is keyed by. */
+  addressHash: string;
+  /** `pending` while the erasure runs (or after it was cut off: the same request again finishes it); `done` after. */
+  status: 'pending' | 'done';
+  requestedAt: string;
+  /** The API key id (or console member id) that asked. */
+  requestedBy: string;
+  completedAt: string | null;
+  /** What the last run changed: invitations, responses, skipped records, webhook bodies, idempotent answers. */
+  erased: { invitations: number; responses: number; webhookBodies: number; storedAnswers: number } | null;
+}
+
+/**
+ * Erases a person's data from an agency (DESIGN-NOTES "Data rights"): their name, address and
+ * outlet from every invitation and skipped record, their identity and comments from their
+ * responses (which are the released rows too) and testimonials, and the copies of any of these in
+ * the agency's webhook bodies and stored idempotent answers; the agency's list of suppressions
+ * forgets the address. The released counters are anonymous and stay. A suppression keyed by the
+ * address's hash, reason `erased`, keeps them from being surveyed again (round creation skips them
+ * as `erased`) and cannot be lifted.
+ *
+ * Runs within the request. Its id follows from the agency and the address's hash, so the record
+ * is written first (`pending`) and a request cut off half-way is finished by the same request
+ * again: every step sets a fixed state and skips what is done. Asking again later runs it again
+ * (catching anything new), keeping the first record's time and author. Whether the record is new.
+ */
+export async function eraseAddress(db: Db, agencyId: string, input: unknown, requestedBy: string, now: Date): Promise<{ erasure: Erasure; created: boolean }> {
+  const { email } = parseInput(ErasureInputSchema, input);
+  const hash = addressHash(email);
+  const erasureId = hashedId('era', agencyId, hash);
+  const record: Erasure = { erasureId, addressHash: hash, status: 'pending', requestedAt: iso(now), requestedBy, completedAt: null, erased: null };
+  let created = true;
+  try {
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...keys.erasure(agencyId, erasureId), type: 'erasure', ...record }, ConditionExpression: 'attribute_not_exists(PK)' }));
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    created = false;
+  }
+  // First the suppression: no round takes the address while (or after) its data goes.
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.agencySuppression(hash, agencyId),
+      UpdateExpression: 'SET #type = :type, reason = :erased, #at = if_not_exists(#at, :now) REMOVE via',
+      ExpressionAttributeNames: { '#type': 'type', '#at': 'at' },
+      ExpressionAttributeValues: { ':type': 'suppression', ':erased': 'erased', ':now': iso(now) },
+    }),
+  );
+  const traces = noTraces();
+  traces.emails.add(normalizeAddress(email));
+  const erased = { invitations: 0, responses: 0, webhookBodies: 0, storedAnswers: 0 };
+
+  // Read everything first, then rewrite the copies (webhook bodies, stored answers), then the
+  // originals: a run cut off anywhere leaves the originals to find the copies by on the retry.
+  const { Item: state } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.recipientState(agencyId, hash), ConsistentRead: true }));
+  const rounds = [...((state?.rounds as Set<string> | undefined) ?? [])];
+  const found = (
+    await mapConcurrent(rounds, 4, async (roundId) => {
+      const { Item: round } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
+      if (!round || (round as Round).agencyId !== agencyId) return [];
+      return [{ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }];
+    })
+  ).flat();
+  for (const { invitation, response } of found) {
+    if (invitation) collectInvitation(traces, invitation);
+    if (response) collectResponse(traces, response, { identity: true, comment: true });
+  }
+  erased.webhookBodies = await redactWebhookBodies(db, agencyId, traces);
+  erased.storedAnswers = await redactIdempotentAnswers(db, agencyId, traces);
+  // The agency's list entries name the address (in their SK): they go; the hashed suppressions stay.
+  for (const scope of ['agency', 'global'] as const) {
+    await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.suppressionListing(agencyId, email, scope) }));
+  }
+  await mapConcurrent(found, 4, async ({ roundId, invitation, response }) => {
+    if (invitation) {
+      await eraseInvitationIdentity(db, invitation, now);
+      erased.invitations++;
+    }
+    if (response) {
+      await eraseResponse(db, response, { identity: true, comment: true });
+      erased.responses++;
+    }
+    await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
+  });
+
+  const { Attributes } = await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.erasure(agencyId, erasureId),
+      UpdateExpression: 'SET #status = :done, completedAt = :now, erased = :erased',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':done': 'done', ':now': iso(now), ':erased': erased },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return { erasure: withoutKeys<Erasure>(Attributes!), created };
+}
+
+/** A record of the agency's; another agency's is "not found", like a missing one. */
+export async function getErasure(db: Db, agencyId: string, erasureId: string): Promise<Erasure> {
+  if (!isId('era', erasureId)) throw new NotFoundError('erasure');
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.erasure(agencyId, erasureId) }));
+  if (!Item) throw new NotFoundError('erasure');
+  return withoutKeys<Erasure>(Item);
+}
+
+/** The agency's erasures, by id (their ids follow from the address, so the order says nothing of it). */
+export function listErasures(db: Db, agencyId: string, page: PageRequest) {
+  return queryPrefix(db, { partition: keys.agency(agencyId).PK, prefix: 'ERA#' }, page, (item) => withoutKeys<Erasure>(item));
+}

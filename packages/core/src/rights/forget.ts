@@ -1,0 +1,219 @@
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys, WEBHOOK_DUE_PARTITIONS } from '../db/keys';
+import { isConditionFailed } from '../db/conditions';
+import { batchGet, itemKey } from '../db/batch';
+import { withoutKeys } from '../db/items';
+import { queryAll } from '../db/page';
+import { normalizeAddress } from '../survey/address';
+import type { Invitation } from '../survey/round';
+import type { SurveyResponse } from '../survey/response';
+import { iso } from '../shared/time';
+
+/**
+ * The writes that remove a person's data from the items that hold it, shared by an erasure
+ * (`eraseAddress`) and the retention pass. Each is an update to a fixed state, conditional only on
+ * the item being there: doing it twice changes nothing, so a retry after a crash just finishes.
+ */
+
+/** What an erased invitation (or skipped record) keeps of its address. */
+export const ERASED_EMAIL = '';
+
+/** The strings of a person's that may have been copied into stored bodies (webhooks, idempotent answers). */
+export interface Traces {
+  /** Lower-cased. */
+  emails: Set<string>;
+  texts: Set<string>;
+}
+
+export const noTraces = (): Traces => ({ emails: new Set(), texts: new Set() });
+
+const addText = (traces: Traces, text: string | null | undefined) => {
+  if (text) traces.texts.add(text);
+};
+
+/** The strings of an invitation's recipient. */
+export function collectInvitation(traces: Traces, invitation: Invitation): void {
+  if (invitation.email) traces.emails.add(normalizeAddress(invitation.email));
+  addText(traces, invitation.name);
+  addText(traces, invitation.outlet);
+}
+
+/** The strings of a response that `eraseResponse` with `what` removes. */
+export function collectResponse(traces: Traces, response: SurveyResponse, what: { identity: boolean; comment: boolean }): void {
+  if (what.identity && response.respondent) {
+    traces.emails.add(normalizeAddress(response.respondent.email));
+    addText(traces, response.respondent.name);
+    addText(traces, response.respondent.outlet);
+  }
+  if (what.comment) addText(traces, response.answers.improve);
+}
+
+/** Sets an invitation's name, address and outlet to nothing, once (`erasedAt` stays the first time). */
+export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'erasedAt'>, now: Date): Promise<void> {
+  if (invitation.erasedAt !== undefined) return;
+  await updateIfThere(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression: 'SET email = :erased, #name = :null, outlet = :null, erasedAt = if_not_exists(erasedAt, :now)',
+    ExpressionAttributeNames: { '#name': 'name' },
+    ExpressionAttributeValues: { ':erased': ERASED_EMAIL, ':null': null, ':now': iso(now) },
+  });
+}
+
+/**
+ * Removes from a response (which is also its released row) the respondent's identity (named
+ * rounds) and/or their comment; a testimonial copy goes with the comment, or is rewritten without
+ * the identity. The numbers stay: the counters were added up from them already.
+ */
+export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<void> {
+  const identity = what.identity && response.respondent !== null;
+  const comment = what.comment && response.answers.improve !== undefined;
+  if (!identity && !comment) return;
+  const testimonial = response.release && keys.testimonial(response.agencyId, response.release.rowKey);
+  // The testimonial first: the response is what a retry finds it by.
+  if (testimonial && comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial }));
+  for (const key of [...(testimonial && !comment ? [testimonial] : []), keys.response(response.roundId, response.invitationId)]) {
+    await updateIfThere(db, {
+      Key: key,
+      UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
+      ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
+    });
+  }
+}
+
+/** A round's skipped records of the addresses given (lower-cased; all when `null`): their address is set to nothing. */
+export async function eraseSkipped(db: Db, roundId: string, emails: Set<string> | null): Promise<void> {
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :skp)',
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':skp': 'SKP#' },
+  })) {
+    for (const item of items) {
+      const email = item.email as string;
+      if (!email || (emails && !emails.has(normalizeAddress(email)))) continue;
+      await updateIfThere(db, { Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET email = :erased', ExpressionAttributeValues: { ':erased': ERASED_EMAIL } });
+    }
+  }
+}
+
+/** An invitation and its response, read together. */
+export async function invitationWithResponse(db: Db, roundId: string, invitationId: string) {
+  const found = await batchGet(db, [keys.invitation(roundId, invitationId), keys.response(roundId, invitationId)], { consistent: true });
+  const invitation = found.get(itemKey(keys.invitation(roundId, invitationId)));
+  const response = found.get(itemKey(keys.response(roundId, invitationId)));
+  return {
+    invitation: invitation && withoutKeys<Invitation>(invitation),
+    response: response && withoutKeys<SurveyResponse>(response),
+  };
+}
+
+/**
+ * Replaces, in a JSON body, every string that is one of the traces (an address compared
+ * lower-cased) by null, and removes an address from within longer strings (a name or a comment is
+ * replaced only whole: a short name may be part of other words). Whether anything changed, and the
+ * new body.
+ */
+export function redactBody(body: string, traces: Traces): { changed: boolean; body: string } {
+  if (!mentions(body, traces)) return { changed: false, body };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { changed: true, body: '' };
+  }
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      if (traces.emails.has(value.trim().toLowerCase()) || traces.texts.has(value)) return null;
+      return [...traces.emails].reduce((s, email) => s.replace(new RegExp(escapeRegExp(email), 'gi'), ''), value);
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  const next = JSON.stringify(walk(parsed));
+  return { changed: next !== body, body: next };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a body holds any trace, as written or as JSON writes it. */
+function mentions(body: string, traces: Traces): boolean {
+  const lower = body.toLowerCase();
+  return [...traces.emails].some((e) => lower.includes(e)) || [...traces.texts].some((t) => body.includes(t) || body.includes(JSON.stringify(t).slice(1, -1)));
+}
+
+/**
+ * The agency's webhook deliveries (kept 30 days) and outbox events not yet fanned out whose body
+ * holds a trace: rewritten without it. A redelivery then sends the redacted body. Reads the
+ * agency's endpoints' delivery logs and the four due-index partitions; no Scan. How many changed.
+ */
+export async function redactWebhookBodies(db: Db, agencyId: string, traces: Traces): Promise<number> {
+  let changed = 0;
+  const redact = async (item: Record<string, unknown>) => {
+    const next = redactBody(item.body as string, traces);
+    if (!next.changed) return;
+    await updateIfThere(db, { Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET body = :body', ExpressionAttributeValues: { ':body': next.body } });
+    changed++;
+  };
+  const { Items: hooks = [] } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hook)',
+      ExpressionAttributeValues: { ':pk': keys.agency(agencyId).PK, ':hook': 'HOOK#' },
+      ProjectionExpression: 'webhookId',
+    }),
+  );
+  for (const hook of hooks) {
+    for await (const items of queryAll(db, {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :dlv)',
+      ExpressionAttributeValues: { ':pk': `HOOK#${hook.webhookId as string}`, ':dlv': 'DLV#' },
+    })) {
+      for (const item of items) await redact(item);
+    }
+  }
+  for (const partition of WEBHOOK_DUE_PARTITIONS) {
+    for await (const items of queryAll(db, {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      FilterExpression: '#type = :event AND agencyId = :agency',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': partition, ':event': 'webhookEvent', ':agency': agencyId },
+    })) {
+      for (const item of items) await redact(item);
+    }
+  }
+  return changed;
+}
+
+/** The agency's stored idempotent answers (kept 24 hours) that quote a trace: rewritten without it. How many changed. */
+export async function redactIdempotentAnswers(db: Db, agencyId: string, traces: Traces): Promise<number> {
+  let changed = 0;
+  for await (const items of queryAll(db, {
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': keys.idempotencyByAgency(agencyId, '').GSI1PK },
+  })) {
+    for (const item of items) {
+      const stored = item.response as { body?: string } | undefined;
+      if (!stored?.body) continue;
+      const next = redactBody(stored.body, traces);
+      if (!next.changed) continue;
+      await updateIfThere(db, {
+        Key: { PK: item.PK as string, SK: item.SK as string },
+        UpdateExpression: 'SET #response.body = :body',
+        ExpressionAttributeNames: { '#response': 'response' },
+        ExpressionAttributeValues: { ':body': next.body },
+      });
+      changed++;
+    }
+  }
+  return changed;
+}
+
+/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. */
+async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+  try {
+    await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }));
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { failedConditions } from '../db/conditions';
+import { mapConcurrent } from '../db/batch';
+import { queryAll } from '../db/page';
+import { deleteLogin } from '../access/login';
+import { deactivatePro, getPro, type Pro } from '../pro/pro';
+import { iso } from '../shared/time';
+
+/** What an erased pro is called wherever their name was. */
+export const FORMER_PRO_NAME = 'Former pro';
+
+/**
+ * A pro who left, with their personal data erased on request (`DELETE /v1/pros/{id}?erase=true`):
+ * deactivated first (see `setProActive`), then their name becomes FORMER_PRO_NAME and their
+ * address goes from the pro (with its email claim and sign-in lookup, in one transaction, so the
+ * address is free and signs in nowhere), from their commitments (whose text is their own words)
+ * and from the rounds that copied them. Their scores, responses and summaries' records stay: they
+ * are the agency's, and none names them. Every step sets a fixed state: asking again finishes a
+ * run that was cut off.
+ */
+export async function erasePro(db: Db, agencyId: string, proId: string, now: Date): Promise<Pro> {
+  const current = await deactivatePro(db, agencyId, proId, now);
+  if (current.email !== '') {
+    try {
+      await db.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: db.table,
+                Key: keys.pro(agencyId, proId),
+                UpdateExpression: 'SET #name = :former, email = :none, updatedAt = :now, erasedAt = :now REMOVE #commitment',
+                ConditionExpression: 'email = :read',
+                ExpressionAttributeNames: { '#name': 'name', '#commitment': 'commitment' },
+                ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':now': iso(now), ':read': current.email },
+              },
+            },
+            { Delete: { TableName: db.table, Key: keys.proEmail(agencyId, current.email) } },
+            deleteLogin(db, { kind: 'pro', agencyId, proId }, current.email),
+          ],
+        }),
+      );
+    } catch (error) {
+      // Changed meanwhile (renamed, or erased by a concurrent request): read and go again.
+      if (!failedConditions(error)?.length) throw error;
+      return erasePro(db, agencyId, proId, now);
+    }
+  }
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :cmt)',
+    ExpressionAttributeValues: { ':pk': keys.agency(agencyId).PK, ':cmt': `CMT#${proId}#` },
+  })) {
+    await mapConcurrent(items, 8, (item) =>
+      db.doc.send(new UpdateCommand({ TableName: db.table, Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET #text = :none', ExpressionAttributeNames: { '#text': 'text' }, ExpressionAttributeValues: { ':none': '' } })),
+    );
+  }
+  // The pro's rounds, through their campaigns (keys.ts 7 and 24).
+  for await (const campaigns of queryAll(db, {
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :cmp)',
+    ExpressionAttributeValues: { ':pk': keys.campaignByPro(agencyId, proId, '').GSI1PK, ':cmp': 'CMP#' },
+  })) {
+    for (const campaign of campaigns) {
+      for await (const rounds of queryAll(db, {
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.roundByCampaign(agencyId, campaign.campaignId as string, '', '').GSI2PK },
+      })) {
+        await mapConcurrent(rounds, 8, (round) =>
+          db.doc.send(
+            new UpdateCommand({
+              TableName: db.table,
+              Key: keys.round(round.roundId as string),
+              UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null',
+              ExpressionAttributeNames: { '#commitment': 'commitment' },
+              ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null },
+            }),
+          ),
+        );
+      }
+    }
+  }
+  return getPro(db, agencyId, proId);
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  addressHash,
+  closeRound,
+  eraseAddress,
+  ensureTable,
+  keys,
+  runRetention,
+  submitResponse,
+  suppress,
+  sweepWebhooks,
+  type Db,
+} from '@rapport/core';
+import { agencyFixture, collectingQueue, consoleSession, faultyDb, testAddress, testConfig, type AgencyFixture } from '@rapport/testing';
+import { createDeps, type Deps } from '../../deps';
+
+let deps: Deps;
+
+beforeAll(async () => {
+  // A table of its own: the test reads the whole table for the erased strings, and the retention pass its whole due index.
+  const config = { ...testConfig({ WEBHOOKS_ALLOW_LOOPBACK: 'true' }), table: `rapport-test-${randomUUID().slice(0, 8)}` };
+  const address = testAddress();
+  deps = createDeps(config, { clientAddress: () => address, queue: collectingQueue() });
+  await ensureTable(deps.db.client, config.table);
+});
+afterAll(() => deps.db.client.destroy());
+
+/** Every item of the table that holds `needle` anywhere (case-insensitive), as `PK|SK`. */
+async function itemsHolding(db: Db, needles: string[]): Promise<string[]> {
+  const hits: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const text = JSON.stringify(item, (_, v) => (v instanceof Set ? [...v] : v)).toLowerCase();
+      if (needles.some((n) => text.includes(n.toLowerCase()))) hits.push(`${item.PK}|${item.SK}`);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return hits;
+}
+
+const TARGET = { email: 'Jane.Target@Outlet.example', name: 'Jane Targetname', outlet: 'The Target Gazette' };
+const COMMENT = 'Answers fast, a unique-erasure-comment-7Q';
+const answers = (recommend: number, improve?: string) => ({ responsiveness: 5, recommend, listening: 4, ...(improve ? { improve, quoteConsent: true } : {}) });
+
+/**
+ * A pro and campaign, and a named round to the target and two others, all answered with comments
+ * (the target's quotable). `tag` makes every string of it unique to the test.
+ */
+async function surveyed(fx: AgencyFixture, at: Date, tag = '') {
+  const target = { email: tag ? `${tag}-${TARGET.email}` : TARGET.email, name: `${TARGET.name}${tag}`, outlet: `${TARGET.outlet}${tag}` };
+  const comment = `${COMMENT}${tag}`;
+  const otherComment = `Other comment stays${tag}`;
+  const pro = (await fx.call('POST', '/v1/pros', { body: { name: `Pat Pro${tag}`, email: `pat-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+  const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch' } })).body;
+  const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, {
+    body: {
+      attribution: 'named',
+      recipients: [
+        { ...target, audience: 'reporter' },
+        { email: `other1${tag}@outlet.example`, name: `Other One${tag}`, audience: 'reporter' },
+        { email: `other2${tag}@outlet.example`, audience: 'reporter' },
+      ],
+    },
+    headers: { 'Idempotency-Key': `round-${randomUUID()}` },
+  });
+  expect(created.status).toBe(202);
+  const roundId = created.body.surveyId as string;
+  const invitations = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data as { invitationId: string; email: string }[];
+  expect(invitations).toHaveLength(3);
+  const targetId = invitations.find((i) => i.email === target.email)!.invitationId;
+  for (const i of invitations) {
+    await submitResponse(deps.db, { roundId, invitationId: i.invitationId }, i.invitationId === targetId ? answers(10, comment) : answers(7, otherComment), at);
+  }
+  return { pro, campaign, roundId, target: targetId, strings: { ...target, comment, otherComment } };
+}
+
+describe('Erasure', () => {
+  it('leaves no endpoint, export, webhook body, console page or item holding the address, name or comment; scores stay; the next round skips it as erased', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const hook = await fx.call('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', events: ['response.created', 'recipient.unsubscribed'] } });
+    expect(hook.status).toBe(201);
+    const { pro, campaign, roundId } = await surveyed(fx, now);
+    // The agency also suppressed them by hand: its list, the stored idempotent answer and a webhook event name them.
+    expect((await fx.call('POST', '/v1/suppressions', { body: { email: TARGET.email }, headers: { 'Idempotency-Key': 'sup-1' } })).status).toBe(201);
+    await sweepWebhooks(deps.db, collectingQueue(), new Date(now.getTime() + 1000));
+    const needles = [TARGET.email, TARGET.name, TARGET.outlet, COMMENT];
+    // Two webhook deliveries, the testimonial, the invitation, the response, the list entry, the stored answer.
+    expect(await itemsHolding(deps.db, needles)).toHaveLength(7);
+    const scores = (await fx.call('GET', `/v1/pros/${pro.proId}/scores`)).body;
+
+    const erased = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email } });
+    expect(erased.status).toBe(201);
+    expect(erased.body).toEqual({
+      erasureId: expect.stringMatching(/^era_/),
+      addressHash: addressHash(TARGET.email),
+      status: 'done',
+      requestedAt: erased.body.requestedAt,
+      requestedBy: expect.stringMatching(/^key_/),
+      completedAt: erased.body.requestedAt,
+      erased: { invitations: 1, responses: 1, webhookBodies: 2, storedAnswers: 1 },
+    });
+    expect(await itemsHolding(deps.db, needles)).toEqual([]);
+    // The hash-keyed suppression and the record are all that is left of it.
+    const { Item: suppression } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.agencySuppression(addressHash(TARGET.email), fx.agencyId) }));
+    expect(suppression).toMatchObject({ reason: 'erased' });
+
+    const reveals = (body: unknown) => needles.some((n) => JSON.stringify(body).toLowerCase().includes(n.toLowerCase()));
+    for (const path of [`/v1/surveys/${roundId}/invitations`, '/v1/responses', '/v1/testimonials', `/v1/surveys/${roundId}/skipped`, '/v1/responses.csv', '/v1/suppressions', `/v1/webhooks/${hook.body.webhookId}/deliveries`]) {
+      const res = await fx.call('GET', path);
+      expect(res.status, path).toBe(200);
+      expect(reveals(res.body), path).toBe(false);
+    }
+    const session = await consoleSession(deps, { kind: 'pro', agencyId: fx.agencyId, proId: pro.proId });
+    const page = await fx.app.request(`/app/rounds/${roundId}`, { headers: { Cookie: session.cookie } });
+    expect(page.status).toBe(200);
+    expect(reveals(await page.text())).toBe(false);
+    // The released rows stay, without it: the others' comments too.
+    expect(JSON.stringify((await fx.call('GET', '/v1/responses')).body)).toContain('Other comment stays');
+    expect((await fx.call('GET', `/v1/pros/${pro.proId}/scores`)).body).toEqual(scores);
+
+    const listed = await fx.call('GET', '/v1/erasures', { key: fx.readKey });
+    expect(listed.body.data).toEqual([erased.body]);
+    expect((await fx.call('GET', `/v1/erasures/${erased.body.erasureId}`, { key: fx.readKey })).body).toEqual(erased.body);
+    // Asked again: done again, the first record kept.
+    const again = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email.toLowerCase() } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ erasureId: erased.body.erasureId, requestedAt: erased.body.requestedAt, erased: { invitations: 1, responses: 1, webhookBodies: 0, storedAnswers: 0 } });
+
+    const next = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { recipients: [{ ...TARGET, audience: 'client' }, { email: 'fresh@outlet.example', audience: 'client' }] } });
+    expect(next.status).toBe(202);
+    expect(next.body.skipped).toEqual([{ index: 0, email: '', reason: 'erased' }]);
+    expect(await itemsHolding(deps.db, needles)).toEqual([]);
+    // Not liftable, not re-listed by a later unsubscribe of the agency.
+    expect((await fx.call('DELETE', `/v1/suppressions/${encodeURIComponent(TARGET.email)}`)).status).toBe(409);
+    expect((await fx.call('POST', '/v1/suppressions', { body: { email: TARGET.email } })).status).toBe(200);
+    expect(await itemsHolding(deps.db, needles.slice(1))).toEqual([]);
+  });
+
+  it('interrupted between writes (injected fault), then retried, ends complete and consistent', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const { roundId, target, strings } = await surveyed(fx, now, '-fault');
+    const faulty = faultyDb(deps.db);
+    // Record, suppression, the stored answer of the round, the two list entries, the invitation:
+    // the 7th write (the testimonial's delete) fails, the response not yet erased.
+    faulty.failWrite(7);
+    await expect(eraseAddress(faulty.db, fx.agencyId, { email: strings.email }, 'key_test', now)).rejects.toThrow('Injected fault');
+    const { Item: pending } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.erasure(fx.agencyId, (await fx.call('GET', '/v1/erasures')).body.data[0].erasureId) }));
+    expect(pending).toMatchObject({ status: 'pending', completedAt: null });
+    const needles = [strings.email, strings.name, strings.outlet, strings.comment];
+    expect((await itemsHolding(deps.db, needles)).length).toBeGreaterThan(0);
+
+    const { erasure, created } = await eraseAddress(deps.db, fx.agencyId, { email: strings.email }, 'key_other', new Date(now.getTime() + 1000));
+    expect(created).toBe(false);
+    expect(erasure).toMatchObject({ status: 'done', requestedBy: 'key_test', requestedAt: now.toISOString() });
+    expect(await itemsHolding(deps.db, needles)).toEqual([]);
+    const invitation = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data.find((i: { invitationId: string }) => i.invitationId === target);
+    expect(invitation).toMatchObject({ email: '', name: null, outlet: null, status: 'responded' });
+  });
+});
+
+describe('Suppressions API', () => {
+  it('lists, adds and lifts; a global bounce is listed but not liftable (409); an unknown address is 404', async () => {
+    const fx = await agencyFixture(deps);
+    const added = await fx.call('POST', '/v1/suppressions', { body: { email: 'Ask@Phone.example' } });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual({ email: 'Ask@Phone.example', reason: 'unsubscribed', scope: 'agency', at: added.body.at, addedBy: expect.stringMatching(/^key_/) });
+    expect((await fx.call('POST', '/v1/suppressions', { body: { email: 'ask@phone.example' } })).status).toBe(200);
+    expect((await fx.call('POST', '/v1/suppressions', { body: { email: 'nope' } })).body.errors).toEqual([{ field: 'email', message: expect.any(String) }]);
+    expect((await fx.call('POST', '/v1/suppressions', { key: fx.readKey, body: { email: 'a@b.example' } })).status).toBe(403);
+    await suppress(deps.db, 'bounced@outlet.example', 'bounced', { global: true, agencyId: fx.agencyId }, new Date());
+    const list = await fx.call('GET', '/v1/suppressions', { key: fx.readKey });
+    expect(list.body.data.map((s: { email: string; scope: string; reason: string }) => [s.email, s.scope, s.reason])).toEqual([
+      ['Ask@Phone.example', 'agency', 'unsubscribed'],
+      ['bounced@outlet.example', 'global', 'bounced'],
+    ]);
+    const bounce = await fx.call('DELETE', `/v1/suppressions/${encodeURIComponent('bounced@outlet.example')}`);
+    expect(bounce.status).toBe(409);
+    expect(bounce.headers.get('Content-Type')).toContain('application/problem+json');
+    expect(bounce.body.errors).toEqual([{ field: 'email', message: expect.stringContaining('every agency') }]);
+    expect((await fx.call('DELETE', `/v1/suppressions/${encodeURIComponent('ask@phone.example')}`)).status).toBe(204);
+    expect((await fx.call('DELETE', `/v1/suppressions/${encodeURIComponent('ask@phone.example')}`)).status).toBe(404);
+    expect((await fx.call('GET', '/v1/suppressions')).body.data.map((s: { email: string }) => s.email)).toEqual(['bounced@outlet.example']);
+  });
+
+  it('keeps agencies apart: another agency’s suppression is neither listed nor liftable', async () => {
+    const a = await agencyFixture(deps);
+    const b = await agencyFixture(deps);
+    expect((await a.call('POST', '/v1/suppressions', { body: { email: 'private@outlet.example' } })).status).toBe(201);
+    expect((await b.call('GET', '/v1/suppressions')).body.data).toEqual([]);
+    expect((await b.call('DELETE', `/v1/suppressions/${encodeURIComponent('private@outlet.example')}`)).status).toBe(404);
+    expect((await a.call('GET', '/v1/suppressions')).body.data).toHaveLength(1);
+  });
+});
+
+describe('DELETE /v1/pros/{id}', () => {
+  it('deactivates; with erase=true also erases name, address, sign-in lookup, email claim and commitments, keeping scores', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const { pro, roundId } = await surveyed(fx, now, '-pro');
+    expect((await fx.call('POST', `/v1/pros/${pro.proId}/commitments`, { body: { text: 'Reply within a day, promised by Pat' } })).status).toBe(201);
+    const scores = (await fx.call('GET', `/v1/pros/${pro.proId}/scores`)).body;
+    const deactivated = await fx.call('DELETE', `/v1/pros/${pro.proId}`);
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body).toMatchObject({ name: 'Pat Pro-pro', email: pro.email, deactivatedAt: expect.any(String) });
+    expect((await fx.call('DELETE', `/v1/pros/${pro.proId}?erase=maybe`)).status).toBe(400);
+
+    const erased = await fx.call('DELETE', `/v1/pros/${pro.proId}?erase=true`);
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({ name: 'Former pro', email: '', deactivatedAt: deactivated.body.deactivatedAt });
+    expect(await itemsHolding(deps.db, [pro.email, 'Pat Pro-pro', 'promised by Pat'])).toEqual([]);
+    expect((await fx.call('GET', `/v1/surveys/${roundId}`)).status).toBe(200);
+    expect((await fx.call('GET', `/v1/pros/${pro.proId}/scores`)).body).toEqual(scores);
+    // The address is free again.
+    expect((await fx.call('POST', '/v1/pros', { body: { name: 'Pat Again', email: pro.email } })).status).toBe(201);
+  });
+});
+
+describe('Retention', () => {
+  it('removes comments and identities older than the limits, keeps newer ones and the counters, and a second run changes nothing', async () => {
+    const fx = await agencyFixture(deps);
+    const old = await surveyed(fx, new Date(), '-ret');
+    await closeRound(deps.db, old.roundId, new Date());
+    const { strings } = old;
+    const before = (await fx.call('GET', `/v1/pros/${old.pro.proId}/scores`)).body;
+    expect((await fx.call('PATCH', '/v1/settings', { body: { retention: { commentsMonths: 12, identitiesMonths: 24 } } })).body.retention).toEqual({ commentsMonths: 12, identitiesMonths: 24 });
+    expect((await fx.call('PATCH', '/v1/settings', { body: { retention: { commentsMonths: 0 } } })).body.errors).toEqual([{ field: 'retention.commentsMonths', message: expect.any(String) }]);
+    // Now: nothing is old enough.
+    expect(await runRetention(deps.db, new Date())).toEqual({ retentionAgencies: 1, commentsRemoved: 0, identitiesErased: 0 });
+    expect((await itemsHolding(deps.db, [strings.comment])).length).toBeGreaterThan(0);
+
+    // 13 months on: the comments go, identities (24 months) stay.
+    const later = new Date(Date.now() + 400 * 86_400_000);
+    expect(await runRetention(deps.db, later)).toEqual({ retentionAgencies: 1, commentsRemoved: 3, identitiesErased: 0 });
+    expect(await itemsHolding(deps.db, [strings.comment, strings.otherComment])).toEqual([]);
+    expect((await fx.call('GET', '/v1/testimonials')).body.data).toEqual([]);
+    expect((await itemsHolding(deps.db, [strings.email])).length).toBeGreaterThan(0);
+    expect((await fx.call('GET', `/v1/pros/${old.pro.proId}/scores`)).body).toEqual(before);
+    // Again the same day: not due, nothing read.
+    expect(await runRetention(deps.db, later)).toEqual({ retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0 });
+
+    // A round begun later: its comments stay while the older ones' identities go.
+    const fresh = await surveyed(fx, new Date(), '-ret2');
+    await closeRound(deps.db, fresh.roundId, new Date());
+    const muchLater = new Date(Date.now() + 740 * 86_400_000);
+    expect(await runRetention(deps.db, muchLater)).toEqual({ retentionAgencies: 1, commentsRemoved: 3, identitiesErased: 6 });
+    expect(await itemsHolding(deps.db, [strings.email, strings.name, strings.outlet, 'Other One-ret', fresh.strings.email])).toEqual([]);
+    expect((await fx.call('GET', `/v1/pros/${old.pro.proId}/scores`)).body).toEqual(before);
+    expect(await runRetention(deps.db, new Date(muchLater.getTime() + 2 * 86_400_000))).toEqual({ retentionAgencies: 1, commentsRemoved: 0, identitiesErased: 0 });
+  });
+});
