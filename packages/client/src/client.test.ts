@@ -55,7 +55,7 @@ describe('the typed client (@rapport/client)', () => {
       ...open,
       accepted: 1,
       skippedTotal: 1,
-      skippedCounts: { invalid: 1, duplicate: 0, unsubscribed: 0, bounced: 0, complained: 0, throttled: 0 },
+      skippedCounts: { invalid: 1, duplicate: 0, unsubscribed: 0, bounced: 0, complained: 0, erased: 0, throttled: 0 },
       skipped: [{ index: 1, email: 'not-an-address', reason: 'invalid' }],
     });
     expect((await client.GET('/v1/surveys/{surveyId}', { params: { path: { surveyId } } })).data).toEqual(open);

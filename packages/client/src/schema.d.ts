@@ -115,7 +115,13 @@ export interface paths {
         get: operations["getV1ProsByProId"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deactivate a pro (who left), and erase their data
+         * @description Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With `erase=true` their personal data goes too: their name becomes "Former pro", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds. The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.
+         *
+         *     Needs an API key with the `admin` role.
+         */
+        delete: operations["deleteV1ProsByProId"];
         options?: never;
         head?: never;
         /**
@@ -401,6 +407,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/surveys/{surveyId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a survey round now
+         * @description Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it.
+         *
+         *     Needs an API key with the `admin` role.
+         */
+        post: operations["postV1SurveysBySurveyIdClose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -525,6 +553,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List suppressions
+         * @description The addresses the agency’s rounds skip, by address: its own unsubscribes, and the bounces, complaints and "stop all" unsubscribes its surveys led to. Addresses of other agencies’ suppressions are never listed. An erased address is not listed (see `POST /v1/erasures`).
+         *
+         *     Needs an API key with the `read` role.
+         */
+        get: operations["getV1Suppressions"];
+        put?: never;
+        /**
+         * Suppress an address
+         * @description The agency’s rounds skip the address from now on (as `unsubscribed`). 201 when new; 200 with the suppression as first recorded when the address was suppressed already.
+         *
+         *     Needs an API key with the `admin` role.
+         */
+        post: operations["postV1Suppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift a suppression
+         * @description Lifts the agency’s own unsubscribe of an address (made in error, or the person asked to be surveyed again). The address goes in the path, URL-encoded (`/v1/suppressions/jane%40example.com`). A bounce, a complaint or a "stop all" holds for every agency, and an erasure for good: 409. An address the agency has not suppressed: 404.
+         *
+         *     Needs an API key with the `admin` role.
+         */
+        delete: operations["deleteV1SuppressionsByEmail"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List erasures
+         * @description Needs an API key with the `read` role.
+         */
+        get: operations["getV1Erasures"];
+        put?: never;
+        /**
+         * Erase a person’s data
+         * @description Erases the address’s name, address, outlet and comments from every invitation, skipped record, response (released rows and testimonials included), webhook delivery and stored answer of the agency, and drops it from the suppressions list; exports and emails made after it no longer hold them. Released scores are anonymous and stay. A suppression keyed by the address’s hash keeps it out of every later round (skipped as `erased`) and cannot be lifted. Completes within the request; the record (`GET /v1/erasures/{erasureId}`) holds when and by which key, never the address. 201 the first time; asking again for the same address runs it again (catching anything new) and answers 200 with the first record’s time and author; a request cut off half-way is finished by the same request again.
+         *
+         *     Needs an API key with the `admin` role.
+         */
+        post: operations["postV1Erasures"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/erasures/{erasureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an erasure
+         * @description Needs an API key with the `read` role.
+         */
+        get: operations["getV1ErasuresByErasureId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/responses": {
         parameters: {
             query?: never;
@@ -633,6 +757,10 @@ export interface components {
             };
             /** @description Email a pro at once about a low score (opt-in). */
             earlyWarnings: boolean;
+            retention: {
+                commentsMonths: number | null;
+                identitiesMonths: number | null;
+            };
             /**
              * Format: date-time
              * @example 2026-11-24T09:00:00.000Z
@@ -696,6 +824,10 @@ export interface components {
             };
             /** @description Email a pro at once about a low score (opt-in). */
             earlyWarnings?: boolean;
+            retention?: {
+                commentsMonths?: number | null;
+                identitiesMonths?: number | null;
+            };
         };
         ApiKeyCreated: {
             keyId: string;
@@ -978,6 +1110,7 @@ export interface components {
             unsubscribed: number;
             bounced: number;
             complained: number;
+            erased: number;
             throttled: number;
         };
         SkippedRecipient: {
@@ -985,7 +1118,7 @@ export interface components {
             index: number;
             email: string;
             /** @enum {string} */
-            reason: "invalid" | "duplicate" | "unsubscribed" | "bounced" | "complained" | "throttled";
+            reason: "invalid" | "duplicate" | "unsubscribed" | "bounced" | "complained" | "erased" | "throttled";
         };
         SurveyCreated: {
             surveyId: string;
@@ -1193,6 +1326,76 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last. */
             nextCursor: string | null;
         };
+        Suppression: {
+            email: string;
+            /**
+             * @description `unsubscribed` from the agency’s surveys (by its link, or added here), or from all (`scope: global`).
+             * @enum {string}
+             */
+            reason: "bounced" | "complained" | "unsubscribed";
+            /**
+             * @description `agency`: this agency’s surveys only, and it may lift it; `global`: every agency’s, for good (a bounce, a complaint, "stop all").
+             * @enum {string}
+             */
+            scope: "agency" | "global";
+            /**
+             * Format: date-time
+             * @example 2026-11-24T09:00:00.000Z
+             */
+            at: string;
+            /** @description The API key id or console member who added it by hand; null when the recipient or the mail service did. */
+            addedBy: string | null;
+        };
+        SuppressionPage: {
+            data: components["schemas"]["Suppression"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        SuppressionInput: {
+            /**
+             * Format: email
+             * @example jane@acme-pr.example
+             */
+            email: string;
+        };
+        Erasure: {
+            erasureId: string;
+            /** @description SHA-256 (hex) of the lower-cased address: the record never holds the address itself. */
+            addressHash: string;
+            /**
+             * @description `pending` only if the request was cut off: the same request again finishes it.
+             * @enum {string}
+             */
+            status: "pending" | "done";
+            /**
+             * Format: date-time
+             * @example 2026-11-24T09:00:00.000Z
+             */
+            requestedAt: string;
+            /** @description The API key id (or console member id) that asked first. */
+            requestedBy: string;
+            completedAt: string | null;
+            erased: {
+                invitations: number;
+                responses: number;
+                /** @description Webhook deliveries (kept 30 days) and events rewritten without the person’s data. */
+                webhookBodies: number;
+                /** @description Stored idempotent answers (kept 24 hours) rewritten without it. */
+                storedAnswers: number;
+            } | null;
+        };
+        ErasureInput: {
+            /**
+             * Format: email
+             * @example jane@acme-pr.example
+             */
+            email: string;
+        };
+        ErasurePage: {
+            data: components["schemas"]["Erasure"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
         Response: {
             /** @description The release batch the answer belongs to. */
             batchId: string;
@@ -1340,6 +1543,10 @@ export interface operations {
                      *         "adminEmails": []
                      *       },
                      *       "earlyWarnings": false,
+                     *       "retention": {
+                     *         "commentsMonths": null,
+                     *         "identitiesMonths": null
+                     *       },
                      *       "createdAt": "2026-11-24T09:00:00.000Z",
                      *       "updatedAt": "2026-11-24T09:00:00.000Z"
                      *     }
@@ -1449,6 +1656,10 @@ export interface operations {
                      *         "adminEmails": []
                      *       },
                      *       "earlyWarnings": false,
+                     *       "retention": {
+                     *         "commentsMonths": null,
+                     *         "identitiesMonths": null
+                     *       },
                      *       "createdAt": "2026-11-24T09:00:00.000Z",
                      *       "updatedAt": "2026-11-24T09:00:00.000Z"
                      *     }
@@ -2052,6 +2263,101 @@ export interface operations {
             };
             /** @description Authentication required */
             401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteV1ProsByProId: {
+        parameters: {
+            query?: {
+                /** @description `true` also erases the pro’s personal data. */
+                erase?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description The pro's id (`pro_…`), as `POST /v1/pros` answered it. */
+                proId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pro, deactivated (and erased) */
+            200: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "proId": "pro_01JD2Q8A1B2C3D4E5F6G7H8J9K",
+                     *       "name": "Jane Doe",
+                     *       "email": "jane@agency.example",
+                     *       "createdAt": "2026-11-24T09:00:00.000Z",
+                     *       "updatedAt": "2026-11-24T09:00:00.000Z",
+                     *       "deactivatedAt": "2026-11-24T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Pro"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this API key */
+            403: {
                 headers: {
                     /** @description Always `no-store`: answers carry personal data. */
                     "Cache-Control"?: "no-store";
@@ -3165,6 +3471,7 @@ export interface operations {
                      *         "unsubscribed": 0,
                      *         "bounced": 0,
                      *         "complained": 0,
+                     *         "erased": 0,
                      *         "throttled": 0
                      *       },
                      *       "skipped": [
@@ -3951,6 +4258,121 @@ export interface operations {
                      *       "proId": "pro_01JD2Q8A1B2C3D4E5F6G7H8J9K",
                      *       "attribution": "anonymous",
                      *       "status": "cancelled",
+                     *       "counts": {
+                     *         "pending": 0,
+                     *         "sending": 0,
+                     *         "sent": 1,
+                     *         "responded": 0,
+                     *         "bounced": 0,
+                     *         "failed": 0,
+                     *         "expired": 0,
+                     *         "skipped": 0
+                     *       },
+                     *       "responseRatePercent": 0,
+                     *       "createdAt": "2026-11-24T09:00:00.000Z",
+                     *       "closesAt": "2026-12-08T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Survey"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this API key */
+            403: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1SurveysBySurveyIdClose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The survey round's id, as `POST /v1/campaigns/{campaignId}/surveys` answered it. */
+                surveyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The round, `closed` (or still `open` for a moment while a send settles) */
+            200: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "surveyId": "rnd_01JD2QA3B4C5D6E7F8G9H0J1K2",
+                     *       "campaignId": "cmp_01JD2Q9M4N5P6Q7R8S9T0V1W2X",
+                     *       "proId": "pro_01JD2Q8A1B2C3D4E5F6G7H8J9K",
+                     *       "attribution": "anonymous",
+                     *       "status": "closed",
                      *       "counts": {
                      *         "pending": 0,
                      *         "sending": 0,
@@ -4871,6 +5293,580 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1Suppressions: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100 (default 25). */
+                limit?: string;
+                /** @description Where to go on: the `nextCursor` of the previous page of the same list (with the same filters). Omit for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of suppressions, by address */
+            200: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "email": "ana@news.example",
+                     *           "reason": "unsubscribed",
+                     *           "scope": "agency",
+                     *           "at": "2026-11-24T09:00:00.000Z",
+                     *           "addedBy": "key_01JD2QC7D8E9F0G1H2J3K4M5N6"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1Suppressions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body returns the first answer. After a 5xx the key stays bound to its body, and the same request runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@news.example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SuppressionInput"];
+            };
+        };
+        responses: {
+            /** @description The suppression */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored first answer to the same `Idempotency-Key` and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ana@news.example",
+                     *       "reason": "unsubscribed",
+                     *       "scope": "agency",
+                     *       "at": "2026-11-24T09:00:00.000Z",
+                     *       "addedBy": "key_01JD2QC7D8E9F0G1H2J3K4M5N6"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Suppression"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this API key */
+            403: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    /** @description With `idempotency-in-progress` only: seconds to wait before retrying with the same key. */
+                    "Retry-After"?: number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteV1SuppressionsByEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The suppressed address, URL-encoded (`jane%40example.com`). */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted */
+            204: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this API key */
+            403: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1Erasures: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100 (default 25). */
+                limit?: string;
+                /** @description Where to go on: the `nextCursor` of the previous page of the same list (with the same filters). Omit for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of erasures, by id */
+            200: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "erasureId": "era_01JD2QGCH3J4K5M6N7P8Q9R0S1",
+                     *           "addressHash": "6f1ed002ab5595859014ebf0951522d9e7a4c2d5e2a8d6f0f6b3f5e9b1d2c3a4",
+                     *           "status": "done",
+                     *           "requestedAt": "2026-11-24T09:00:00.000Z",
+                     *           "requestedBy": "key_01JD2QC7D8E9F0G1H2J3K4M5N6",
+                     *           "completedAt": "2026-11-24T09:00:00.000Z",
+                     *           "erased": {
+                     *             "invitations": 2,
+                     *             "responses": 1,
+                     *             "webhookBodies": 0,
+                     *             "storedAnswers": 0
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasurePage"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1Erasures: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the same key with the same body returns the first answer. After a 5xx the key stays bound to its body, and the same request runs again. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@news.example"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErasureInput"];
+            };
+        };
+        responses: {
+            /** @description The erasure, done */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored first answer to the same `Idempotency-Key` and body. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "erasureId": "era_01JD2QGCH3J4K5M6N7P8Q9R0S1",
+                     *       "addressHash": "6f1ed002ab5595859014ebf0951522d9e7a4c2d5e2a8d6f0f6b3f5e9b1d2c3a4",
+                     *       "status": "done",
+                     *       "requestedAt": "2026-11-24T09:00:00.000Z",
+                     *       "requestedBy": "key_01JD2QC7D8E9F0G1H2J3K4M5N6",
+                     *       "completedAt": "2026-11-24T09:00:00.000Z",
+                     *       "erased": {
+                     *         "invitations": 2,
+                     *         "responses": 1,
+                     *         "webhookBodies": 0,
+                     *         "storedAnswers": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this API key */
+            403: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in progress */
+            409: {
+                headers: {
+                    /** @description With `idempotency-in-progress` only: seconds to wait before retrying with the same key. */
+                    "Retry-After"?: number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request */
+            422: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests. Either the API key made `API_RATE_LIMIT_PER_MINUTE` requests this minute, or the client address sent `AUTH_FAILURE_LIMIT_PER_ADDRESS` failed API keys in 10 minutes (then its failed keys are answered 429 until the window ends; a correct key still passes). */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that refused the request ends. */
+                    "Retry-After": number;
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1ErasuresByErasureId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The erasure's id (`era_…`), as `POST /v1/erasures` answered it. */
+                erasureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure */
+            200: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "erasureId": "era_01JD2QGCH3J4K5M6N7P8Q9R0S1",
+                     *       "addressHash": "6f1ed002ab5595859014ebf0951522d9e7a4c2d5e2a8d6f0f6b3f5e9b1d2c3a4",
+                     *       "status": "done",
+                     *       "requestedAt": "2026-11-24T09:00:00.000Z",
+                     *       "requestedBy": "key_01JD2QC7D8E9F0G1H2J3K4M5N6",
+                     *       "completedAt": "2026-11-24T09:00:00.000Z",
+                     *       "erased": {
+                     *         "invitations": 2,
+                     *         "responses": 1,
+                     *         "webhookBodies": 0,
+                     *         "storedAnswers": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    /** @description Always `no-store`: answers carry personal data. */
+                    "Cache-Control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     /** @description Always `no-store`: answers carry personal data. */
                     "Cache-Control"?: "no-store";

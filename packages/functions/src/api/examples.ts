@@ -15,6 +15,7 @@ const ids = {
   commitment: 'cmt_01JD2QD9E0F1G2H3J4K5M6N7P8',
   webhook: 'whk_01JD2QEAF1G2H3J4K5M6N7P8Q9',
   delivery: 'dlv_01JD2QFBG2H3J4K5M6N7P8Q9R0',
+  erasure: 'era_01JD2QGCH3J4K5M6N7P8Q9R0S1',
 };
 export const exampleIds = ids;
 
@@ -158,3 +159,17 @@ export const summaryPreviewExample = {
   html: null,
   text: null,
 };
+
+export const suppressionInputExample = { email: 'ana@news.example' };
+export const suppressionExample = { email: 'ana@news.example', reason: 'unsubscribed', scope: 'agency', at, addedBy: ids.key };
+export const erasureInputExample = { email: 'ana@news.example' };
+export const erasureExample = {
+  erasureId: ids.erasure,
+  addressHash: '6f1ed002ab5595859014ebf0951522d9e7a4c2d5e2a8d6f0f6b3f5e9b1d2c3a4',
+  status: 'done',
+  requestedAt: at,
+  requestedBy: ids.key,
+  completedAt: at,
+  erased: { invitations: 2, responses: 1, webhookBodies: 0, storedAnswers: 0 },
+};
+export const deactivatedProExample = { ...proExample, deactivatedAt: at, updatedAt: at };

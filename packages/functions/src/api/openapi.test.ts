@@ -49,6 +49,7 @@ describe('OpenAPI document', () => {
       '/v1/suppressions/{email}',
       '/v1/surveys/{surveyId}',
       '/v1/surveys/{surveyId}/cancel',
+      '/v1/surveys/{surveyId}/close',
       '/v1/surveys/{surveyId}/invitations',
       '/v1/surveys/{surveyId}/skipped',
       '/v1/testimonials',

@@ -7,11 +7,12 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { named, PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { erasureExample, erasureInputExample, pageExample } from '../examples';
 
 const tags = ['Erasures'];
 
-const ErasureOut = v.object({
+const ErasureOut = named('Erasure', v.object({
   erasureId: v.string(),
   addressHash: v.pipe(v.string(), v.description('SHA-256 (hex) of the lower-cased address: the record never holds the address itself.')),
   status: v.pipe(v.picklist(['pending', 'done']), v.description('`pending` only if the request was cut off: the same request again finishes it.')),
@@ -26,9 +27,9 @@ const ErasureOut = v.object({
       storedAnswers: v.pipe(v.number(), v.description('Stored idempotent answers (kept 24 hours) rewritten without it.')),
     }),
   ),
-});
+}));
 
-const IdParam = v.object({ erasureId: v.string() });
+const IdParam = v.object({ erasureId: v.pipe(v.string(), v.description('The erasure\'s id (`era_…`), as `POST /v1/erasures` answered it.')) });
 
 /** Erasures of a person's data (DESIGN-NOTES "Data rights"). */
 export const erasureRoutes = ({ db, now }: Deps) =>
@@ -44,10 +45,11 @@ export const erasureRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, ErasureOut, 'The erasure, done'],
+        example: erasureExample,
         problems: ['validation', 'idempotency-in-progress', 'idempotency-key-reused'],
       }),
       idempotent(db, now),
-      validate('json', ErasureInputSchema),
+      validate('json', named('ErasureInput', ErasureInputSchema), erasureInputExample),
       async (c) => {
         const { agencyId, keyId } = c.get('principal');
         const { erasure, created } = await eraseAddress(db, agencyId, c.req.valid('json'), keyId, now());
@@ -56,13 +58,13 @@ export const erasureRoutes = ({ db, now }: Deps) =>
     )
     .get(
       '/',
-      doc({ summary: 'List erasures', tags, role: 'read', ok: [200, pageOf(ErasureOut), 'A page of erasures, by id'], problems: ['validation'] }),
+      doc({ summary: 'List erasures', tags, role: 'read', ok: [200, pageOf(ErasureOut), 'A page of erasures, by id'], example: pageExample(erasureExample), problems: ['validation'] }),
       validate('query', PageQuery),
       async (c) => c.json(pageBody(await listErasures(db, c.get('principal').agencyId, c.req.valid('query')), (e) => e)),
     )
     .get(
       '/:erasureId',
-      doc({ summary: 'Get an erasure', tags, role: 'read', ok: [200, ErasureOut, 'The erasure'], problems: ['not-found'] }),
+      doc({ summary: 'Get an erasure', tags, role: 'read', ok: [200, ErasureOut, 'The erasure'], example: erasureExample, problems: ['not-found'] }),
       validate('param', IdParam),
       async (c) => c.json(await getErasure(db, c.get('principal').agencyId, c.req.valid('param').erasureId)),
     );

@@ -8,7 +8,7 @@ import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
 import { named, PageQuery, pageBody, pageOf, ProOut, ProParam } from '../schemas';
-import { pageExample, proExample, proInputExample, proPatchExample } from '../examples';
+import { deactivatedProExample, pageExample, proExample, proInputExample, proPatchExample } from '../examples';
 
 // The pro's own mail preferences (set by the link in their emails) are theirs, not the API's.
 const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, erasedAt: _e, ...pro }: Pro & { erasedAt?: string }) => pro;
@@ -80,6 +80,7 @@ export const proRoutes = ({ db, now }: Deps) =>
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro, deactivated (and erased)'],
+        example: deactivatedProExample,
         problems: ['validation', 'not-found'],
       }),
       validate('param', ProParam),

@@ -7,17 +7,18 @@ import { requireRole } from '../auth';
 import { idempotent } from '../idempotency';
 import { validate } from '../validate';
 import { doc } from '../route-docs';
-import { PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { named, PageQuery, Timestamp, pageBody, pageOf } from '../schemas';
+import { pageExample, suppressionExample, suppressionInputExample } from '../examples';
 
 const tags = ['Suppressions'];
 
-const SuppressionOut = v.object({
+const SuppressionOut = named('Suppression', v.object({
   email: v.string(),
   reason: v.pipe(v.picklist(['bounced', 'complained', 'unsubscribed']), v.description('`unsubscribed` from the agency’s surveys (by its link, or added here), or from all (`scope: global`).')),
   scope: v.pipe(v.picklist(['agency', 'global']), v.description('`agency`: this agency’s surveys only, and it may lift it; `global`: every agency’s, for good (a bounce, a complaint, "stop all").')),
   at: Timestamp,
   addedBy: v.pipe(v.nullable(v.string()), v.description('The API key id or console member who added it by hand; null when the recipient or the mail service did.')),
-});
+}));
 
 const present = (s: ListedSuppression) => ({ email: s.email, reason: s.reason, scope: s.scope, at: s.at, addedBy: s.addedBy ?? null });
 
@@ -32,6 +33,7 @@ export const suppressionRoutes = ({ db, now }: Deps) =>
         tags,
         role: 'read',
         ok: [200, pageOf(SuppressionOut), 'A page of suppressions, by address'],
+        example: pageExample(suppressionExample),
         problems: ['validation'],
       }),
       validate('query', PageQuery),
@@ -47,10 +49,11 @@ export const suppressionRoutes = ({ db, now }: Deps) =>
         role: 'admin',
         idempotent: true,
         ok: [201, SuppressionOut, 'The suppression'],
+        example: suppressionExample,
         problems: ['validation', 'idempotency-in-progress', 'idempotency-key-reused'],
       }),
       idempotent(db, now),
-      validate('json', SuppressionInputSchema),
+      validate('json', named('SuppressionInput', SuppressionInputSchema), suppressionInputExample),
       async (c) => {
         const { agencyId, keyId } = c.get('principal');
         const { suppression, created } = await addSuppression(db, agencyId, c.req.valid('json'), keyId, now());
@@ -69,7 +72,7 @@ export const suppressionRoutes = ({ db, now }: Deps) =>
         ok: [204, null, 'Lifted'],
         problems: ['validation', 'not-found', 'conflict'],
       }),
-      validate('param', v.object({ email: EmailSchema })),
+      validate('param', v.object({ email: v.pipe(EmailSchema, v.description('The suppressed address, URL-encoded (`jane%40example.com`).')) })),
       async (c) => {
         await liftSuppression(db, c.get('principal').agencyId, c.req.valid('param').email);
         return c.body(null, 204);
