@@ -22,8 +22,10 @@ describe('JSON bodies', () => {
       'POST api-keys',
       'POST campaigns',
       'POST campaigns',
+      'POST erasures',
       'POST pros',
       'POST pros',
+      'POST suppressions',
       'POST webhooks',
     ]);
     const before = (await f.call('GET', '/v1/settings')).body;

@@ -17,7 +17,7 @@ async function campaign(f: AgencyFixture) {
   return (await f.call('POST', '/v1/campaigns', { body: { proId, name: 'Spring Launch' } })).body.campaignId as string;
 }
 
-/** 100 recipients: four transaction groups of 25. */
+/** 100 recipients: four transaction groups of 25, after the round's own transaction (the round and its agency listing). */
 const hundred = (f: AgencyFixture) =>
   Array.from({ length: 100 }, (_, i) => ({ email: `r${i}-${f.agencyId.slice(-8).toLowerCase()}@news.example`, audience: 'reporter' }));
 
@@ -47,7 +47,7 @@ describe('Round creation', () => {
       const path = `/v1/campaigns/${campaignId}/surveys`;
       const request = { body: { recipients }, headers: { 'Idempotency-Key': `round-${group}` } };
 
-      faults.failTransactWrite(group);
+      faults.failTransactWrite(group + 1);
       expect((await f.call('POST', path, request)).status).toBe(500);
       // The key stays bound to its request: another body with it is refused.
       expect((await f.call('POST', path, { ...request, body: { recipients: recipients.slice(1) } })).status).toBe(422);
@@ -91,7 +91,7 @@ describe('Round creation', () => {
     const t0 = new Date();
     clock = t0;
     try {
-      faults.failTransactWrite(3, 'hang');
+      faults.failTransactWrite(4, 'hang'); // group 3, after the round's own transaction
       // Never answers: the request dies with its Lambda.
       void f.call('POST', path, request);
       // Groups 1, 2 and 4 are written; group 3 hangs.
@@ -117,7 +117,7 @@ describe('Round creation', () => {
   it('a 5xx without a key leaves an open round the client can find, its written invitations pending', async () => {
     const f = await agencyFixture(deps);
     const campaignId = await campaign(f);
-    faults.failTransactWrite(3);
+    faults.failTransactWrite(4);
     expect((await f.call('POST', `/v1/campaigns/${campaignId}/surveys`, { body: { recipients: hundred(f) } })).status).toBe(500);
     const [round, ...others] = await roundsOf(f, campaignId);
     expect(others).toEqual([]);
