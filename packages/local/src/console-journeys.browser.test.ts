@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeRound, createAgency, createDb, createMember, listMembers, type Db } from '@rapport/core';
+import { fileURLToPath } from 'node:url';
 import { axeViolations, launchBrowser, overflowing } from '@rapport/testing';
 import { freePort } from './engines/ports';
 import { startLocalSystem, type LocalSystem } from './system';
+
+const SCREENS = fileURLToPath(new URL('../../../test-artifacts/screens/', import.meta.url));
 
 /**
  * The console's journeys as a new user takes them from `npm start`: the whole local system
@@ -27,10 +30,16 @@ describe('the console from npm start, in Chromium', () => {
     await system?.stop();
   });
 
-  /** Every page visited passes axe (WCAG 2.1 AA) and fits a 390 px phone. */
+  /**
+   * Every page visited passes axe (WCAG 2.1 AA) and fits a 390 px phone; its screenshot goes to
+   * <repo>/test-artifacts/screens/journey-<n>-<path>.png (ignored by git), for a person to look at.
+   */
+  let shot = 0;
   const audit = async (page: Page) => {
     expect(await axeViolations(page), page.url()).toEqual([]);
     expect(await overflowing(page), page.url()).toEqual([]);
+    const path = new URL(page.url()).pathname.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'home';
+    await page.screenshot({ path: `${SCREENS}journey-${String(++shot).padStart(2, '0')}-${path.slice(0, 40)}.png`, fullPage: true });
   };
   const phone = (): Promise<BrowserContext> => browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
 

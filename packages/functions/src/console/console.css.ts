@@ -44,6 +44,12 @@ table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:8px;border-bottom:1px solid #e2e5ea;vertical-align:top;overflow-wrap:anywhere}
 th{font-weight:600}
 .muted{color:#4a5262}
+@media (max-width:640px){
+  table.stack thead{display:none}
+  table.stack tr{display:block;border-bottom:1px solid #e2e5ea;padding:6px 0}
+  table.stack th,table.stack td{display:block;border:0;padding:2px 8px;overflow-wrap:break-word}
+  table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:.85rem;font-weight:600;color:#4a5262}
+}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media print{.top,.skip,.no-print,form{display:none}body{background:#fff}main{max-width:none;padding:0}.card{border:0;padding:0}}
 `;

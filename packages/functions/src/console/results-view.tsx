@@ -175,7 +175,7 @@ export const AudienceTable = ({ audiences, k }: { audiences: Partial<Record<Audi
   if (rows.length === 0) return <p>No audience has answers to show yet.</p>;
   return (
     <div class="table-wrap">
-      <table class="audiences">
+      <table class="audiences stack">
         <thead>
           <tr>
             <th scope="col">Audience</th>
@@ -189,8 +189,8 @@ export const AudienceTable = ({ audiences, k }: { audiences: Partial<Record<Audi
             return (
               <tr>
                 <th scope="row">{AUDIENCE_LABELS[audience]}</th>
-                <td>{figureWords(responsiveness!.figure, 'mean5')}</td>
-                <td>{nps!.figure.withheld && nps!.figure.n === 0 ? 'not asked' : figureWords(nps!.figure, 'nps')}</td>
+                <td data-label="Responsiveness">{figureWords(responsiveness!.figure, 'mean5')}</td>
+                <td data-label="Would recommend (NPS)">{nps!.figure.withheld && nps!.figure.n === 0 ? 'not asked' : figureWords(nps!.figure, 'nps')}</td>
               </tr>
             );
           })}
