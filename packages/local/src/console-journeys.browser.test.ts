@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeRound, createAgency, createDb, createMember, listMembers, type Db } from '@rapport/core';
+import { closeRound, createAgency, createDb, createMember, getPro, listMembers, loginChoices, loginHash, type Db } from '@rapport/core';
 import { fileURLToPath } from 'node:url';
 import { axeViolations, launchBrowser, overflowing } from '@rapport/testing';
 import { freePort } from './engines/ports';
@@ -173,6 +173,14 @@ describe('the console from npm start, in Chromium', () => {
     ]) {
       expect(headline).toContain(`\n${line}\n`);
     }
+    await audit(page);
+    // She records what she will change; it is on her page, and on her record for the next rounds.
+    await page.getByLabel('Record a commitment').fill('I will answer reporters within two hours');
+    await page.getByRole('button', { name: 'Save the commitment' }).click();
+    await page.waitForURL((url) => url.pathname === '/app');
+    expect(await page.locator('#commitment').innerText()).toContain('I will answer reporters within two hours');
+    const proIdentity = (await loginChoices(db, loginHash(email))).find((choice) => choice.identity.kind === 'pro')!.identity as { agencyId: string; proId: string };
+    expect((await getPro(db, proIdentity.agencyId, proIdentity.proId)).commitment?.text).toBe('I will answer reporters within two hours');
     await audit(page);
     await context.close();
   }, 60_000);
