@@ -20,8 +20,11 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 
 /**
  * The HTTP API (API Gateway v2) in front of one Lambda: the JSON API under /v1, the survey and
- * unsubscribe pages, /openapi.json and /docs, all the same Hono app as the local runner. Served at
- * `https://<domain>` when the stage has one, else at the API's own address.
+ * unsubscribe pages, the console (`/`, `/login`, `/signup`, `/app/…`), /openapi.json and /docs, all
+ * the same Hono app as the local runner. Served at `https://<domain>` when the stage has one, else
+ * at the API's own address. The console's session cookie is `__Host-` prefixed (Secure, Path=/,
+ * no Domain), so it holds for exactly this origin, which `PUBLIC_URL` names: sign-in links in
+ * emails point there too.
  */
 export const api = new sst.aws.ApiGatewayV2('Api', {
   ...(settings.domain
