@@ -39,7 +39,7 @@ export interface Erasure {
   /** The API key id (or console member id) that asked. */
   requestedBy: string;
   completedAt: string | null;
-  /** What the last run changed: invitations, responses, skipped records, webhook bodies, idempotent answers. */
+  /** What the last run changed: invitations, named responses (anonymous ones are not counted), webhook bodies, idempotent answers. */
   erased: { invitations: number; responses: number; webhookBodies: number; storedAnswers: number } | null;
 }
 
@@ -114,7 +114,8 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }
     if (response) {
       await eraseResponse(db, response, { identity: true, comment: true });
-      erased.responses++;
+      // An anonymous answer is erased too, uncounted: the count would tell the agency who answered.
+      if (response.attribution === 'named') erased.responses++;
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
   });

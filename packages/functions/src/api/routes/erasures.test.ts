@@ -208,6 +208,27 @@ describe('Erasure, attacked', () => {
   });
 });
 
+describe('Erasure and anonymity', () => {
+  it('tells nothing of whether the person answered an anonymous round: the record of one who answered equals that of one who did not', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Anon Pro', email: `anon-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+    const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Quiet' } })).body;
+    const recipients = ['answered@anon.example', 'silent@anon.example', 'third@anon.example'].map((email) => ({ email, audience: 'reporter' }));
+    const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { attribution: 'anonymous', recipients } });
+    expect(created.status).toBe(202);
+    const invitations = (await fx.call('GET', `/v1/surveys/${created.body.surveyId}/invitations`)).body.data as { invitationId: string; email: string }[];
+    const answered = invitations.find((i) => i.email === 'answered@anon.example')!;
+    await submitResponse(deps.db, { roundId: created.body.surveyId, invitationId: answered.invitationId }, answers(3), now);
+
+    const records = [];
+    for (const email of ['answered@anon.example', 'silent@anon.example']) {
+      records.push((await fx.call('POST', '/v1/erasures', { body: { email } })).body.erased);
+    }
+    expect(records[0]).toEqual(records[1]);
+  });
+});
+
 describe('Suppressions API', () => {
   it('lists, adds and lifts; a global bounce is listed but not liftable (409); an unknown address is 404', async () => {
     const fx = await agencyFixture(deps);
