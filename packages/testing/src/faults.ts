@@ -16,7 +16,7 @@ const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)Command$/;
  * DynamoDB Local unchanged.
  */
 export function faultyDb(db: Db) {
-  let plan: { nth: number; fault: Fault; target: FaultTarget } | undefined;
+  let plan: { nth: number; fault: Fault | (() => Promise<unknown>); target: FaultTarget } | undefined;
   let seen = 0;
   const counts = (command: { constructor: { name: string }; input?: { TransactItems?: unknown } }, target: FaultTarget) =>
     target === 'transact' ? command.input?.TransactItems !== undefined : WRITE_COMMANDS.test(command.constructor.name);
@@ -24,13 +24,14 @@ export function faultyDb(db: Db) {
     if (plan && counts(command, plan.target) && ++seen === plan.nth) {
       const { fault } = plan;
       plan = undefined;
+      if (typeof fault === 'function') return fault().then(() => (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest));
       if (fault === 'hang') return new Promise(() => undefined);
       return Promise.reject(new InternalServerError({ message: 'Injected fault: internal server error', $metadata: { httpStatusCode: 500 } }));
     }
     return (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
   }) as Db['doc']['send'];
   const doc = Object.assign(Object.create(db.doc) as Db['doc'], { send });
-  const arm = (nth: number, fault: Fault, target: FaultTarget) => {
+  const arm = (nth: number, fault: Fault | (() => Promise<unknown>), target: FaultTarget) => {
     plan = { nth, fault, target };
     seen = 0;
   };
@@ -38,6 +39,8 @@ export function faultyDb(db: Db) {
     db: { ...db, doc } satisfies Db,
     failTransactWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'transact'),
     failWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'write'),
+    /** Runs `action` just before the Nth write, which then goes through: another request landing between two writes. */
+    beforeWrite: (nth: number, action: () => Promise<unknown>) => arm(nth, action, 'write'),
     /** Takes back a fault not yet met. */
     disarm() {
       plan = undefined;

@@ -50,6 +50,7 @@ import type { Identity } from '../access/session';
  * | 35| a console session                       | Get/Put/Delete PK=SES#<sha256(session id)> SK=SES (TTL)    |
  * | 36| when a person last signed out everywhere | Get/Put PK=AG#<a> SK=SIGNOUT#<pro or member id>           |
  * | 37| get / list an agency's webhook endpoints | Get PK=AG#<a> SK=HOOK#<w>; Query SK begins_with HOOK#    |
+ * | 37b| an agency's deleted endpoints (erasure) | Query PK=AG#<a> SK begins_with HOOKGONE# (written with the delete; TTL: the log's) |
  * | 38| an endpoint's deliveries, newest first  | Get PK=HOOK#<w> SK=DLV#<d>; Query SK begins_with DLV# (descending) |
  * | 39| an event to fan out (outbox)            | Put PK=EVT#<event> SK=EVT, with the domain write           |
  * | 40| webhook events and deliveries due by now | Query GSI1 GSI1PK=DUE#HOOK#<0..3> GSI1SK < <now>          |
@@ -188,6 +189,8 @@ export const keys = {
     GSI2SK: `${createdAt}#${roundId}`,
   }),
   webhook: (agencyId: string, webhookId: string) => ({ PK: `AG#${agencyId}`, SK: `HOOK#${webhookId}` }),
+  /** A deleted endpoint, kept until its deliveries' log has expired: an erasure still finds that log. */
+  webhookGone: (agencyId: string, webhookId: string) => ({ PK: `AG#${agencyId}`, SK: `HOOKGONE#${webhookId}` }),
   webhookDelivery: (webhookId: string, deliveryId: string) => ({ PK: `HOOK#${webhookId}`, SK: `DLV#${deliveryId}` }),
   webhookEvent: (eventId: string) => ({ PK: `EVT#${eventId}`, SK: 'EVT' }),
   /** An event to fan out or a delivery whose next attempt (or lease) is due at `at`; `ref` names it (`EVT#<e>`, `DLV#<w>#<d>`). */

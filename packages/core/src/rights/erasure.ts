@@ -14,6 +14,7 @@ import { EmailSchema } from '../shared/schemas';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import {
+  closeInvitation,
   collectInvitation,
   collectResponse,
   eraseInvitationIdentity,
@@ -38,7 +39,7 @@ export interface Erasure {
   /** The API key id (or console member id) that asked. */
   requestedBy: string;
   completedAt: string | null;
-  /** What the last run changed: invitations, responses, skipped records, webhook bodies, idempotent answers. */
+  /** What the last run changed: invitations, named responses (anonymous ones are not counted), webhook bodies, idempotent answers. */
   erased: { invitations: number; responses: number; webhookBodies: number; storedAnswers: number } | null;
 }
 
@@ -86,13 +87,16 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   // originals: a run cut off anywhere leaves the originals to find the copies by on the retry.
   const { Item: state } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.recipientState(agencyId, hash), ConsistentRead: true }));
   const rounds = [...((state?.rounds as Set<string> | undefined) ?? [])];
-  const found = (
+  const ours = (
     await mapConcurrent(rounds, 4, async (roundId) => {
       const { Item: round } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
-      if (!round || (round as Round).agencyId !== agencyId) return [];
-      return [{ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }];
+      return round && (round as Round).agencyId === agencyId ? [roundId] : [];
     })
   ).flat();
+  // Each invitation is closed to answers before it is read (`erasedAt`, which a submit's
+  // transaction checks): an answer racing the erasure either landed before, and is read here, or is refused.
+  await mapConcurrent(ours, 4, (roundId) => closeInvitation(db, roundId, hashedId('inv', roundId, hash), now));
+  const found = await mapConcurrent(ours, 4, async (roundId) => ({ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }));
   for (const { invitation, response } of found) {
     if (invitation) collectInvitation(traces, invitation);
     if (response) collectResponse(traces, response, { identity: true, comment: true });
@@ -110,7 +114,8 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }
     if (response) {
       await eraseResponse(db, response, { identity: true, comment: true });
-      erased.responses++;
+      // An anonymous answer is erased too, uncounted: the count would tell the agency who answered.
+      if (response.attribution === 'named') erased.responses++;
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
   });

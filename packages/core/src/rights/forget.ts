@@ -1,4 +1,4 @@
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, WEBHOOK_DUE_PARTITIONS } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -49,15 +49,25 @@ export function collectResponse(traces: Traces, response: SurveyResponse, what: 
   if (what.comment) addText(traces, response.answers.improve);
 }
 
-/** Sets an invitation's name, address and outlet to nothing, once (`erasedAt` stays the first time). */
-export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'erasedAt'>, now: Date): Promise<void> {
-  if (invitation.erasedAt !== undefined) return;
+/** Marks an invitation erased (`erasedAt`, the first time): its link answers as closed, the sender skips it, a racing submit fails its condition. */
+export async function closeInvitation(db: Db, roundId: string, invitationId: string, now: Date): Promise<void> {
+  await updateIfThere(db, {
+    Key: keys.invitation(roundId, invitationId),
+    UpdateExpression: 'SET erasedAt = if_not_exists(erasedAt, :now)',
+    ExpressionAttributeValues: { ':now': iso(now) },
+  });
+}
+
+/** Sets an invitation's name, address and outlet to nothing, once (`erasedAt` stays the first time). Whether it had any. */
+export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'email' | 'erasedAt'>, now: Date): Promise<boolean> {
+  if (invitation.erasedAt !== undefined && invitation.email === ERASED_EMAIL) return false;
   await updateIfThere(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression: 'SET email = :erased, #name = :null, outlet = :null, erasedAt = if_not_exists(erasedAt, :now)',
     ExpressionAttributeNames: { '#name': 'name' },
     ExpressionAttributeValues: { ':erased': ERASED_EMAIL, ':null': null, ':now': iso(now) },
   });
+  return true;
 }
 
 /**
@@ -154,14 +164,17 @@ export async function redactWebhookBodies(db: Db, agencyId: string, traces: Trac
     await updateIfThere(db, { Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET body = :body', ExpressionAttributeValues: { ':body': next.body } });
     changed++;
   };
-  const { Items: hooks = [] } = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :hook)',
-      ExpressionAttributeValues: { ':pk': keys.agency(agencyId).PK, ':hook': 'HOOK#' },
+  // The endpoints, and those deleted whose log has not expired yet (their tombstones).
+  const hooks: Record<string, unknown>[] = [];
+  for (const prefix of ['HOOK#', 'HOOKGONE#']) {
+    for await (const items of queryAll(db, {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.agency(agencyId).PK, ':prefix': prefix },
       ProjectionExpression: 'webhookId',
-    }),
-  );
+    })) {
+      hooks.push(...items);
+    }
+  }
   for (const hook of hooks) {
     for await (const items of queryAll(db, {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :dlv)',

@@ -177,10 +177,7 @@ async function eraseRoundIdentities(db: Db, roundId: string, now: Date): Promise
     })) {
       await mapConcurrent(items, 8, async (item) => {
         if (prefix === 'INV#') {
-          const invitation = withoutKeys<Invitation>(item);
-          if (invitation.erasedAt !== undefined) return;
-          await eraseInvitationIdentity(db, invitation, now);
-          erased++;
+          if (await eraseInvitationIdentity(db, withoutKeys<Invitation>(item), now)) erased++;
         } else {
           await eraseResponse(db, withoutKeys<SurveyResponse>(item), { identity: true, comment: false });
         }

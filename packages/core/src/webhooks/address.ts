@@ -33,6 +33,8 @@ for (const [net, prefix] of [
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
+  // Teredo tunnels to whatever IPv4 address its relay is told (6to4 is judged by the address it carries).
+  ['2001::', 32],
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -46,17 +48,24 @@ const LOOPBACK_V4 = new BlockList();
 LOOPBACK_V4.addSubnet('127.0.0.0', 8, 'ipv4');
 
 /**
- * The IPv4 address an IPv6 one carries (`::ffff:a.b.c.d` or its hex form `::ffff:7f00:1`, and the
- * deprecated compatible `::a.b.c.d`), so a mapped private address is judged as the private one.
+ * The IPv4 address an IPv6 one carries (`::ffff:a.b.c.d` or its hex form `::ffff:7f00:1`, the
+ * deprecated compatible `::a.b.c.d`, and 6to4's `2002:AABB:CCDD::/48`), so a mapped private
+ * address is judged as the private one.
  */
 function embeddedV4(address: string): string | null {
   const lower = address.toLowerCase();
+  const sixToFour = /^2002:([0-9a-f]{1,4}):([0-9a-f]{1,4})(?::|$)/.exec(lower) ?? /^2002:([0-9a-f]{1,4})::/.exec(lower);
+  if (sixToFour) return v4Of(sixToFour[1]!, sixToFour[2] ?? '0');
   const dotted = /^(?:::ffff:|::ffff:0:|::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (dotted) return dotted[1]!;
   const hex = /^(?:::ffff:|::ffff:0:|::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return null;
-  const hi = parseInt(hex[1]!, 16);
-  const lo = parseInt(hex[2]!, 16);
+  return hex ? v4Of(hex[1]!, hex[2]!) : null;
+}
+
+/** `a.b.c.d` from two hex groups `aabb:ccdd`. */
+function v4Of(high: string, low: string): string {
+  const hi = parseInt(high, 16);
+  const lo = parseInt(low, 16);
   return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
 }
 
@@ -99,7 +108,8 @@ export function checkWebhookUrl(raw: string, { allowLoopback }: { allowLoopback:
     throw refuse('must be an absolute https URL');
   }
   if (url.username || url.password) throw refuse('must not carry a user name or password');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // `localhost.` is localhost: a trailing dot only roots the name.
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   const loopback = host === 'localhost' || isLoopbackAddress(host);
   if (loopback && allowLoopback) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must be an https URL');

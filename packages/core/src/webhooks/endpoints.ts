@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
-import { isConditionFailed } from '../db/conditions';
+import { failedConditions, isConditionFailed } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { isId, newId } from '../shared/ids';
@@ -12,6 +12,7 @@ import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { maxChars } from '../shared/schemas';
 import { checkWebhookUrl } from './address';
+import { logExpiresAt } from './events';
 
 /** The events an endpoint can take (`webhook.test` comes only from `POST …/test`, to any endpoint). */
 export const WEBHOOK_EVENT_TYPES = [
@@ -197,13 +198,23 @@ export async function updateWebhook(db: Db, agencyId: string, webhookId: string,
   return { webhook: toWebhook(next), secret };
 }
 
-/** Deletes an endpoint; its deliveries not yet made are dropped (the worker finds it gone), its log expires. */
-export async function deleteWebhook(db: Db, agencyId: string, webhookId: string): Promise<void> {
+/**
+ * Deletes an endpoint; its deliveries not yet made are dropped (the worker finds it gone), its log
+ * expires. A tombstone kept as long as that log lets an erasure still find the log's bodies.
+ */
+export async function deleteWebhook(db: Db, agencyId: string, webhookId: string, now: Date): Promise<void> {
   if (!isId('whk', webhookId)) throw new NotFoundError('webhook');
   try {
-    await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.webhook(agencyId, webhookId), ConditionExpression: 'attribute_exists(PK)' }));
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: db.table, Key: keys.webhook(agencyId, webhookId), ConditionExpression: 'attribute_exists(PK)' } },
+          { Put: { TableName: db.table, Item: { ...keys.webhookGone(agencyId, webhookId), type: 'webhookGone', webhookId, expiresAt: logExpiresAt(now) } } },
+        ],
+      }),
+    );
   } catch (error) {
-    if (isConditionFailed(error)) throw new NotFoundError('webhook');
+    if (failedConditions(error)?.length) throw new NotFoundError('webhook');
     throw error;
   }
 }

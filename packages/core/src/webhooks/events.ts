@@ -22,7 +22,7 @@ import { agencyWebhooks, type WebhookEventType } from './endpoints';
 export const MAX_PAYLOAD_BYTES = 20 * 1024;
 /** Deliveries and their log are kept this long (DynamoDB's TTL removes them). */
 const KEEP_SECONDS = 30 * 86_400;
-const expiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + KEEP_SECONDS;
+export const logExpiresAt = (now: Date) => Math.floor(now.getTime() / 1000) + KEEP_SECONDS;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -86,7 +86,7 @@ const outboxItem = (event: WebhookEvent) => ({
   agencyId: event.agencyId,
   eventType: event.type,
   body: eventBody(event),
-  expiresAt: expiresAt(new Date(event.timestamp)),
+  expiresAt: logExpiresAt(new Date(event.timestamp)),
 });
 
 /** Writes an event on its own, where the domain's write is done already and its retry re-emits (see callers). */
@@ -123,7 +123,7 @@ export interface WebhookDelivery {
 export function deliveryItem(webhookId: string, agencyId: string, eventId: string, eventType: WebhookEvent['type'], body: string, now: Date) {
   const deliveryId = deliveryIdOf(eventId);
   const delivery: WebhookDelivery = { deliveryId, webhookId, agencyId, eventId, eventType, status: 'pending', attempts: [], nextAttemptAt: iso(now), createdAt: iso(now), body };
-  return { ...keys.webhookDelivery(webhookId, deliveryId), ...keys.webhookDue(dueRef(webhookId, deliveryId), iso(now)), type: 'webhookDelivery', ...delivery, expiresAt: expiresAt(now) };
+  return { ...keys.webhookDelivery(webhookId, deliveryId), ...keys.webhookDue(dueRef(webhookId, deliveryId), iso(now)), type: 'webhookDelivery', ...delivery, expiresAt: logExpiresAt(now) };
 }
 
 export const dueRef = (webhookId: string, deliveryId: string) => `DLV#${webhookId}#${deliveryId}`;

@@ -50,7 +50,7 @@ const answers = (recommend: number, improve?: string) => ({ responsiveness: 5, r
  * A pro and campaign, and a named round to the target and two others, all answered with comments
  * (the target's quotable). `tag` makes every string of it unique to the test.
  */
-async function surveyed(fx: AgencyFixture, at: Date, tag = '') {
+async function surveyed(fx: AgencyFixture, at: Date, tag = '', { targetAnswers = true } = {}) {
   const target = { email: tag ? `${tag}-${TARGET.email}` : TARGET.email, name: `${TARGET.name}${tag}`, outlet: `${TARGET.outlet}${tag}` };
   const comment = `${COMMENT}${tag}`;
   const otherComment = `Other comment stays${tag}`;
@@ -73,6 +73,7 @@ async function surveyed(fx: AgencyFixture, at: Date, tag = '') {
   expect(invitations).toHaveLength(3);
   const targetId = invitations.find((i) => i.email === target.email)!.invitationId;
   for (const i of invitations) {
+    if (i.invitationId === targetId && !targetAnswers) continue;
     await submitResponse(deps.db, { roundId, invitationId: i.invitationId }, i.invitationId === targetId ? answers(10, comment) : answers(7, otherComment), at);
   }
   return { pro, campaign, roundId, target: targetId, strings: { ...target, comment, otherComment } };
@@ -146,9 +147,9 @@ describe('Erasure', () => {
     const now = new Date();
     const { roundId, target, strings } = await surveyed(fx, now, '-fault');
     const faulty = faultyDb(deps.db);
-    // Record, suppression, the stored answer of the round, the two list entries, the invitation:
-    // the 7th write (the testimonial's delete) fails, the response not yet erased.
-    faulty.failWrite(7);
+    // Record, suppression, the invitation closed to answers, the stored answer of the round, the two
+    // list entries, the invitation: the 8th write (the testimonial's delete) fails, the response not yet erased.
+    faulty.failWrite(8);
     await expect(eraseAddress(faulty.db, fx.agencyId, { email: strings.email }, 'key_test', now)).rejects.toThrow('Injected fault');
     const { Item: pending } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.erasure(fx.agencyId, (await fx.call('GET', '/v1/erasures')).body.data[0].erasureId) }));
     expect(pending).toMatchObject({ status: 'pending', completedAt: null });
@@ -161,6 +162,70 @@ describe('Erasure', () => {
     expect(await itemsHolding(deps.db, needles)).toEqual([]);
     const invitation = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data.find((i: { invitationId: string }) => i.invitationId === target);
     expect(invitation).toMatchObject({ email: '', name: null, outlet: null, status: 'responded' });
+  });
+});
+
+describe('Erasure, attacked', () => {
+  it('an answer submitted between any two of the erasure’s writes is erased with the rest, or refused as closed', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    // Each write position in turn, until the erasure makes fewer writes than that (the answer refused, nothing of it to erase).
+    for (let nth = 1; ; nth++) {
+      const { target, roundId, strings } = await surveyed(fx, now, `-race${nth}`, { targetAnswers: false });
+      const faulty = faultyDb(deps.db);
+      let submitted: 'answered' | 'closed' | undefined;
+      faulty.beforeWrite(nth, () =>
+        submitResponse(deps.db, { roundId, invitationId: target }, answers(9, strings.comment), now).then(
+          () => (submitted = 'answered'),
+          (error: Error) => {
+            expect(error.name, `write ${nth}`).toBe('SurveyClosedError');
+            submitted = 'closed';
+          },
+        ),
+      );
+      await eraseAddress(faulty.db, fx.agencyId, { email: strings.email }, 'key_test', now);
+      expect(await itemsHolding(deps.db, [strings.email, strings.name, strings.outlet, strings.comment]), `submit before write ${nth}`).toEqual([]);
+      if (submitted === undefined) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(5);
+        break;
+      }
+    }
+  });
+
+  it('erases the address from the deliveries of a webhook deleted since', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const hook = await fx.call('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', events: ['response.created'] } });
+    const { strings } = await surveyed(fx, now, '-gone');
+    await sweepWebhooks(deps.db, collectingQueue(), new Date(now.getTime() + 1000));
+    const needles = [strings.email, strings.name, strings.outlet, strings.comment];
+    expect((await itemsHolding(deps.db, needles)).filter((k) => k.startsWith(`HOOK#${hook.body.webhookId}|`))).toHaveLength(1);
+    expect((await fx.call('DELETE', `/v1/webhooks/${hook.body.webhookId}`)).status).toBe(204);
+
+    expect((await fx.call('POST', '/v1/erasures', { body: { email: strings.email } })).body.erased).toMatchObject({ webhookBodies: 1 });
+    expect(await itemsHolding(deps.db, needles)).toEqual([]);
+  });
+});
+
+describe('Erasure and anonymity', () => {
+  it('tells nothing of whether the person answered an anonymous round: the record of one who answered equals that of one who did not', async () => {
+    const fx = await agencyFixture(deps);
+    const now = new Date();
+    const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Anon Pro', email: `anon-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+    const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Quiet' } })).body;
+    const recipients = ['answered@anon.example', 'silent@anon.example', 'third@anon.example'].map((email) => ({ email, audience: 'reporter' }));
+    const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { attribution: 'anonymous', recipients } });
+    expect(created.status).toBe(202);
+    const invitations = (await fx.call('GET', `/v1/surveys/${created.body.surveyId}/invitations`)).body.data as { invitationId: string; email: string }[];
+    const answered = invitations.find((i) => i.email === 'answered@anon.example')!;
+    await submitResponse(deps.db, { roundId: created.body.surveyId, invitationId: answered.invitationId }, answers(3), now);
+
+    const records = [];
+    for (const email of ['answered@anon.example', 'silent@anon.example']) {
+      records.push((await fx.call('POST', '/v1/erasures', { body: { email } })).body.erased);
+    }
+    expect(records[0]).toEqual(records[1]);
   });
 });
 

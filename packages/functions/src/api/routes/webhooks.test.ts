@@ -378,7 +378,7 @@ describe('Webhook delivery rules (property)', () => {
           expect(item.attempts.filter((a: { statusCode: number | null }) => a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300)).toHaveLength(succeeded ? 1 : 0);
           expect(item.status).toBe(succeeded ? 'succeeded' : 'failed');
           expect(stored.enabled).toBe(succeeded);
-          await deleteWebhook(deps.db, fx.agencyId, webhook.webhookId);
+          await deleteWebhook(deps.db, fx.agencyId, webhook.webhookId, new Date());
         }),
         { numRuns: 15 },
       );

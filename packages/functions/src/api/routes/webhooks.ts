@@ -125,7 +125,7 @@ export const webhookRoutes = ({ db, now, queue, config }: Deps) => {
       doc({ summary: 'Delete a webhook', description: 'Deliveries not yet made are dropped.', tags, role: 'admin', ok: [204, null, 'Deleted'], problems: ['not-found'] }),
       validate('param', IdParam),
       async (c) => {
-        await deleteWebhook(db, c.get('principal').agencyId, c.req.valid('param').webhookId);
+        await deleteWebhook(db, c.get('principal').agencyId, c.req.valid('param').webhookId, now());
         return c.body(null, 204);
       },
     )
