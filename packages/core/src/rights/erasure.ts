@@ -24,6 +24,8 @@ import {
   noTraces,
   redactIdempotentAnswers,
   redactWebhookBodies,
+  staysPublished,
+  unlinkReleasedAnswer,
 } from './forget';
 
 export const ErasureInputSchema = v.object({ email: EmailSchema });
@@ -99,7 +101,8 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   const found = await mapConcurrent(ours, 4, async (roundId) => ({ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }));
   for (const { invitation, response } of found) {
     if (invitation) collectInvitation(traces, invitation);
-    if (response) collectResponse(traces, response, { identity: true, comment: true });
+    // A released anonymous answer stays as published (`unlinkReleasedAnswer`): nothing of it is looked for elsewhere.
+    if (response && !staysPublished(response)) collectResponse(traces, response, { identity: true, comment: true });
   }
   erased.webhookBodies = await redactWebhookBodies(db, agencyId, traces);
   erased.storedAnswers = await redactIdempotentAnswers(db, agencyId, traces);
@@ -112,9 +115,10 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
       await eraseInvitationIdentity(db, invitation, now);
       erased.invitations++;
     }
-    if (response) {
+    if (response && staysPublished(response)) await unlinkReleasedAnswer(db, response);
+    else if (response) {
       await eraseResponse(db, response, { identity: true, comment: true });
-      // An anonymous answer is erased too, uncounted: the count would tell the agency who answered.
+      // An anonymous answer not yet released is erased too, uncounted: the count would tell the agency who answered.
       if (response.attribution === 'named') erased.responses++;
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));

@@ -1,4 +1,6 @@
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { hashedId } from '../shared/ids';
 import type { Db } from '../db/client';
 import { keys, WEBHOOK_DUE_PARTITIONS } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -88,6 +90,35 @@ export async function eraseResponse(db: Db, response: SurveyResponse, what: { id
       UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
       ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
     });
+  }
+}
+
+/**
+ * An anonymous answer already released is in a published batch: changing it (its comment gone, its
+ * testimonial gone) would show which row was the person's, and so their scores, to anyone who read
+ * the list before and after. So it stays as published, and only its tie to the person goes: it
+ * moves to a random invitation id (its key was derived from their address), in one transaction.
+ * Its released copies keep their keys, so no listing changes.
+ */
+export const staysPublished = (response: SurveyResponse) => response.attribution === 'anonymous' && response.release !== undefined;
+
+export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Promise<void> {
+  const from = keys.response(response.roundId, response.invitationId);
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: from, ConsistentRead: true }));
+  if (!Item) return;
+  const invitationId = hashedId('inv', 'unlinked', randomUUID());
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: db.table, Item: { ...Item, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { Delete: { TableName: db.table, Key: from, ConditionExpression: 'attribute_exists(PK)' } },
+        ],
+      }),
+    );
+  } catch (error) {
+    // Moved already by an earlier run of the same erasure.
+    if (!isConditionFailed(error) && !String((error as Error).name).includes('TransactionCanceled')) throw error;
   }
 }
 

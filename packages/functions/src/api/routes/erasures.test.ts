@@ -227,6 +227,40 @@ describe('Erasure and anonymity', () => {
     }
     expect(records[0]).toEqual(records[1]);
   });
+
+  it('leaves a released anonymous answer as published (no row, quote or count shows which was theirs), only no longer tied to them', async () => {
+    const fx = await agencyFixture(deps);
+    await fx.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+    const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Anon Pro', email: `anon-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+    const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Quiet' } })).body;
+    const u = randomUUID().slice(0, 6);
+    const emails = ['a', 'b', 'c'].map((who) => `${who}-${u}@anon.example`);
+    const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { attribution: 'anonymous', recipients: emails.map((email) => ({ email, audience: 'reporter' })) } });
+    const roundId = created.body.surveyId as string;
+    const invitations = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data as { invitationId: string; email: string }[];
+    for (const [n, i] of invitations.entries()) await submitResponse(deps.db, { roundId, invitationId: i.invitationId }, answers(8 + n, `Quote ${n} ${u}`), new Date());
+    expect(await closeRound(deps.db, roundId, new Date())).toBe(true);
+    const published = async () => [
+      (await fx.call('GET', `/v1/responses?proId=${pro.proId}`)).body,
+      (await fx.call('GET', `/v1/testimonials?proId=${pro.proId}`)).body,
+      (await fx.call('GET', `/v1/pros/${pro.proId}/scores?granularity=total`)).body,
+      (await fx.call('GET', `/v1/responses.csv?proId=${pro.proId}`)).body,
+    ];
+    const before = await published();
+    expect(before[0].data).toHaveLength(3);
+
+    const target = invitations.find((i) => i.email === emails[1])!;
+    const erased = await fx.call('POST', '/v1/erasures', { body: { email: emails[1] } });
+    expect([erased.status, erased.body.erased.responses]).toEqual([201, 0]);
+    expect(await published()).toEqual(before);
+    // Nothing keyed by their address's hash holds the answer any more, and the address is nowhere.
+    const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.response(roundId, target.invitationId) }));
+    expect(Item).toBeUndefined();
+    expect(await itemsHolding(deps.db, [emails[1]!])).toEqual([]);
+    // Asking again finds nothing more to do and changes nothing published.
+    expect((await fx.call('POST', '/v1/erasures', { body: { email: emails[1] } })).status).toBe(200);
+    expect(await published()).toEqual(before);
+  });
 });
 
 describe('Suppressions API', () => {
