@@ -18,6 +18,7 @@ import {
 import type { Deps } from '../deps';
 import { addressId } from '../client-address';
 import type { ConsoleEnv } from './env';
+import { TextField } from './form';
 import { ConsoleLayout } from './layout';
 import { isCrossSite, sessionIdOf, setSessionCookie } from './session';
 
@@ -36,35 +37,6 @@ export function safeNext(value: unknown): string | undefined {
   return /^\/app(?:[/?#][^\\\s\u0000-\u001f\u007f]*)?$/.test(value) && !value.startsWith('/app//') ? value : undefined;
 }
 
-/** A text input with its label, hint and error (announced with the field: `aria-describedby`). */
-export const TextField = (p: { name: string; label: string; value?: string; error?: string; hint?: string; type?: string; autocomplete?: string; required?: boolean }) => {
-  const describedBy = [p.hint && `${p.name}-hint`, p.error && `${p.name}-error`].filter(Boolean).join(' ');
-  return (
-    <div class="field">
-      <label for={p.name}>{p.label}</label>
-      {p.hint && (
-        <p class="hint" id={`${p.name}-hint`}>
-          {p.hint}
-        </p>
-      )}
-      <input
-        type={p.type ?? 'text'}
-        id={p.name}
-        name={p.name}
-        value={p.value ?? ''}
-        autocomplete={p.autocomplete}
-        required={p.required}
-        aria-invalid={p.error ? 'true' : undefined}
-        aria-describedby={describedBy || undefined}
-      />
-      {p.error && (
-        <p class="error" id={`${p.name}-error`}>
-          {p.error}
-        </p>
-      )}
-    </div>
-  );
-};
 
 const LoginForm = ({ email = '', error, next, notice, signUpOpen }: { email?: string; error?: string; next?: string; notice?: string; signUpOpen: boolean }) => (
   <ConsoleLayout title="Sign in">

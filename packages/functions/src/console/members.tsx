@@ -7,7 +7,7 @@ import type { ConsoleEnv } from './env';
 import { ConsoleLayout, CsrfField } from './layout';
 import { Isolated } from '../pages/layout';
 import { requireAdmin } from './session';
-import { TextField } from './login';
+import { TextField } from './form';
 
 type Errors = Partial<Record<'name' | 'email' | 'role' | 'form', string>>;
 type Values = { name?: string; email?: string; role?: string };

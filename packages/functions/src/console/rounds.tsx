@@ -49,6 +49,7 @@ import type { Deps } from '../deps';
 import { presentRound, sendRound } from '../api/routes/surveys';
 import { Isolated } from '../pages/layout';
 import type { ConsoleEnv } from './env';
+import { ariaFor, FieldBox } from './form';
 import { ConsoleLayout, CsrfField } from './layout';
 import { assertCanSeePro, isAdmin } from './session';
 
@@ -96,28 +97,6 @@ async function all<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[
 
 const text = (form: Form, name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
 
-const Field = ({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string | undefined; children: Child }) => (
-  <div class="field">
-    <label for={id}>{label}</label>
-    {hint && (
-      <p class="hint" id={`${id}-hint`}>
-        {hint}
-      </p>
-    )}
-    {children}
-    {error && (
-      <p class="error" id={`${id}-error`}>
-        {error}
-      </p>
-    )}
-  </div>
-);
-
-/** The `aria-` attributes of a control with its hint and error. */
-const described = (id: string, hint: boolean, error: string | undefined) => ({
-  'aria-describedby': [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined,
-  'aria-invalid': error ? ('true' as const) : undefined,
-});
 
 const Steps = ({ at }: { at: number }) => (
   <ol class="steps" aria-label="Steps">
@@ -176,8 +155,8 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
         <CsrfField token={c.get('csrf')} />
         <input type="hidden" name="key" value={values.key || randomUUID()} />
         <h2>Campaign</h2>
-        <Field id="campaignId" label="Campaign" error={errors.campaignId}>
-          <select id="campaignId" name="campaignId" {...described('campaignId', false, errors.campaignId)}>
+        <FieldBox id="campaignId" label="Campaign" error={errors.campaignId}>
+          <select id="campaignId" name="campaignId" {...ariaFor('campaignId', false, errors.campaignId)}>
             <option value="new" selected={values.campaignId === 'new' || values.campaignId === ''}>
               A new campaign (name it below)
             </option>
@@ -187,13 +166,13 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
                   .filter((pro) => campaigns.some((cmp) => cmp.proId === pro.proId))
                   .map((pro) => <optgroup label={pro.name}>{campaigns.filter((cmp) => cmp.proId === pro.proId).map(option)}</optgroup>)}
           </select>
-        </Field>
-        <Field id="campaignName" label="New campaign’s name" hint="Only for a new campaign." error={errors.campaignName}>
-          <input type="text" id="campaignName" name="campaignName" value={values.campaignName} maxlength={200} {...described('campaignName', true, errors.campaignName)} />
-        </Field>
+        </FieldBox>
+        <FieldBox id="campaignName" label="New campaign’s name" hint="Only for a new campaign." error={errors.campaignName}>
+          <input type="text" id="campaignName" name="campaignName" value={values.campaignName} maxlength={200} {...ariaFor('campaignName', true, errors.campaignName)} />
+        </FieldBox>
         {viewer.kind === 'member' && (
-          <Field id="proId" label="The new campaign’s pro" hint="Only for a new campaign." error={errors.proId}>
-            <select id="proId" name="proId" {...described('proId', true, errors.proId)}>
+          <FieldBox id="proId" label="The new campaign’s pro" hint="Only for a new campaign." error={errors.proId}>
+            <select id="proId" name="proId" {...ariaFor('proId', true, errors.proId)}>
               <option value="">Choose a pro</option>
               {pros.map((pro) => (
                 <option value={pro.proId} selected={values.proId === pro.proId}>
@@ -201,22 +180,22 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
                 </option>
               ))}
             </select>
-          </Field>
+          </FieldBox>
         )}
         <h2>Media list</h2>
-        <Field
+        <FieldBox
           id="file"
           label="A CSV file"
           hint="Exported from Muck Rack, Cision, Prowly or a spreadsheet (“CSV UTF-8”): up to 2,000 contacts and 1 MB, with a header row. You choose what each column is next."
           error={errors.file}
         >
-          <input type="file" id="file" name="file" accept=".csv,.tsv,.txt,text/csv,text/plain" {...described('file', true, errors.file)} />
-        </Field>
-        <Field id="pasted" label="Or paste addresses" hint="One address a line, or CSV text with its header row." error={errors.pasted}>
-          <textarea id="pasted" name="pasted" {...described('pasted', true, errors.pasted)}>
+          <input type="file" id="file" name="file" accept=".csv,.tsv,.txt,text/csv,text/plain" {...ariaFor('file', true, errors.file)} />
+        </FieldBox>
+        <FieldBox id="pasted" label="Or paste addresses" hint="One address a line, or CSV text with its header row." error={errors.pasted}>
+          <textarea id="pasted" name="pasted" {...ariaFor('pasted', true, errors.pasted)}>
             {values.pasted}
           </textarea>
-        </Field>
+        </FieldBox>
         <button type="submit">Next: columns</button>
       </form>
     </>,
@@ -446,11 +425,11 @@ async function mappingPage(c: Ctx, deps: Deps, draft: Draft, problems: string[] 
           ))}
         </fieldset>
         <h2>Audience</h2>
-        <Field id="audience" label={types.length ? 'Audience of rows without a known contact type' : 'Audience of every row'} hint="Reporters, colleagues and clients get the survey written for them.">
+        <FieldBox id="audience" label={types.length ? 'Audience of rows without a known contact type' : 'Audience of every row'} hint="Reporters, colleagues and clients get the survey written for them.">
           <select id="audience" name="audience" aria-describedby="audience-hint">
             <AudienceOptions selected={draft.audience} />
           </select>
-        </Field>
+        </FieldBox>
         {types.length > 0 && types.length <= MAX_TYPE_CHOICES && (
           <fieldset class="mapping">
             <legend>Audience of each contact type</legend>
@@ -468,7 +447,7 @@ async function mappingPage(c: Ctx, deps: Deps, draft: Draft, problems: string[] 
           </fieldset>
         )}
         {types.length > MAX_TYPE_CHOICES && <p class="hint">{types.length} contact types: each takes the audience its words suggest (reporter, editor… or client, colleague), else the one above.</p>}
-        <Field id="attribution" label="Answers" hint="Named answers show the respondent’s name to the pro; the survey says so.">
+        <FieldBox id="attribution" label="Answers" hint="Named answers show the respondent’s name to the pro; the survey says so.">
           <select id="attribution" name="attribution" aria-describedby="attribution-hint">
             <option value="anonymous" selected={draft.attribution === 'anonymous'}>
               Anonymous
@@ -477,7 +456,7 @@ async function mappingPage(c: Ctx, deps: Deps, draft: Draft, problems: string[] 
               Named
             </option>
           </select>
-        </Field>
+        </FieldBox>
         <div class="actions">
           <button type="submit">Preview</button>
           <button type="submit" class="secondary" formaction="/app/rounds/new/map">

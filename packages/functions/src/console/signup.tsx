@@ -5,7 +5,8 @@ import type { Deps } from '../deps';
 import type { ConsoleEnv } from './env';
 import { Isolated } from '../pages/layout';
 import { ConsoleLayout } from './layout';
-import { limitSignIn, refuseCrossSite, TextField } from './login';
+import { limitSignIn, refuseCrossSite } from './login';
+import { TextField } from './form';
 import { sessionIdOf, setSessionCookie } from './session';
 
 type Values = { agencyName: string; name: string; email: string; sendsSurveys: boolean };

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { AUDIENCES, parseInput, ResponseFilterSchema, responsesCsv, toCsvStream } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ConsoleEnv } from '../env';
-import { Field, fieldAttrs, FormError, formErrors, formStatus, type FieldErrors } from './form';
+import { Field, fieldAttrs, FormError, formErrors, formStatus, type FieldErrors } from '../form';
 import { adminPage } from './page';
 
 const FIELDS = ['since', 'until', 'audience'] as const;

@@ -16,7 +16,7 @@ import type { Deps } from '../../deps';
 import type { ConsoleEnv } from '../env';
 import { CsrfField } from '../layout';
 import { Isolated } from '../../pages/layout';
-import { Done, Field, fieldAttrs, FormError, formErrors, formFields, formStatus, type FieldErrors } from './form';
+import { Done, Field, fieldAttrs, FormError, formErrors, formFields, formStatus, type FieldErrors } from '../form';
 import { adminPage, when } from './page';
 
 type C = Context<ConsoleEnv>;

@@ -3,7 +3,7 @@ import { getAgency, parseInput, SettingsPatchSchema, updateSettings, ValidationE
 import type { Deps } from '../../deps';
 import type { ConsoleEnv } from '../env';
 import { CsrfField } from '../layout';
-import { Done, Field, fieldAttrs, FormError, formErrors, formFields, formStatus, type FieldErrors } from './form';
+import { Done, Field, fieldAttrs, FormError, formErrors, formFields, formStatus, type FieldErrors } from '../form';
 import { adminPage } from './page';
 
 type Kind = 'text' | 'number' | 'months' | 'days' | 'emails' | 'select' | 'checkbox';

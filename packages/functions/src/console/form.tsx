@@ -5,31 +5,47 @@ import { ConflictError, ValidationError } from '@rapport/core';
 /** A form's errors by field name ('' for the form as a whole). */
 export type FieldErrors = Record<string, string>;
 
-const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+/** The `aria-` attributes of a control `id` with its hint and error: the error is announced with the field. */
+export const ariaFor = (id: string, hint: boolean, error: string | undefined) => ({
+  'aria-invalid': error ? ('true' as const) : undefined,
+  'aria-describedby': [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined,
+});
 
-/** The attributes that tie an input to its label, hint and error. */
-export const fieldAttrs = (name: string, errors: FieldErrors, hint = false) => {
-  const id = idOf(name);
-  const described = [hint ? `${id}-hint` : '', errors[name] ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return { id, name, 'aria-invalid': errors[name] ? ('true' as const) : undefined, 'aria-describedby': described || undefined };
-};
-
-/** A labelled field: the label, an optional hint, the control, and its error right under it. */
-export const Field = ({ name, label, hint, errors, children }: { name: string; label: string; hint?: string; errors: FieldErrors; children: Child }) => (
+/** Every console field: the label, an optional hint, the control, and its error right under it. */
+export const FieldBox = ({ id, label, hint, error, children }: { id: string; label: string; hint?: string | undefined; error?: string | undefined; children: Child }) => (
   <div class="field">
-    <label for={idOf(name)}>{label}</label>
+    <label for={id}>{label}</label>
     {hint && (
-      <p class="hint" id={`${idOf(name)}-hint`}>
+      <p class="hint" id={`${id}-hint`}>
         {hint}
       </p>
     )}
     {children}
-    {errors[name] && (
-      <p class="error" id={`${idOf(name)}-error`}>
-        {errors[name]}
+    {error && (
+      <p class="error" id={`${id}-error`}>
+        {error}
       </p>
     )}
   </div>
+);
+
+/** A text input with its label, hint and error. */
+export const TextField = (p: { name: string; label: string; value?: string; error?: string; hint?: string; type?: string; autocomplete?: string; required?: boolean }) => (
+  <FieldBox id={p.name} label={p.label} hint={p.hint} error={p.error}>
+    <input type={p.type ?? 'text'} id={p.name} name={p.name} value={p.value ?? ''} autocomplete={p.autocomplete} required={p.required} {...ariaFor(p.name, Boolean(p.hint), p.error)} />
+  </FieldBox>
+);
+
+const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+
+/** The attributes of the control of field `name`, for forms that keep their errors by field name. */
+export const fieldAttrs = (name: string, errors: FieldErrors, hint = false) => ({ id: idOf(name), name, ...ariaFor(idOf(name), hint, errors[name]) });
+
+/** A `FieldBox` for field `name` of a form that keeps its errors by field name. */
+export const Field = ({ name, label, hint, errors, children }: { name: string; label: string; hint?: string; errors: FieldErrors; children: Child }) => (
+  <FieldBox id={idOf(name)} label={label} hint={hint} error={errors[name]}>
+    {children}
+  </FieldBox>
 );
 
 /** The form-wide error, if any (a conflict not tied to a field). */
