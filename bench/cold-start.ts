@@ -1,0 +1,131 @@
+/**
+ * Benchmark: cold start. Each Lambda handler's bundle, built as `npm run build` builds it, against
+ * a floor built the same way in the same run: a Hono hello world with the same AWS SDK clients the
+ * handler uses (the DynamoDB document client, SES, SQS as applicable). Compares the bundle size and
+ * the median time to import the bundle over fresh Node processes, the handler's and its floor's
+ * run one after the other in each round so that a busy moment of the machine falls on both.
+ * Budgets (issue 16): a bundle at most 1.25× its floor in size and 1.10× in import time.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { bundle, bundleHandler, handlerNames, installed, root } from '../scripts/bundle';
+
+export const COLD_START_BUDGET = { size: 1.25, import: 1.1 };
+
+type Client = 'dynamodb' | 'ses' | 'sqs';
+
+/** The SDK clients each handler builds (packages/functions/src/handlers/runtime.ts, deps.ts). */
+const clients: Record<string, Client[]> = {
+  api: ['dynamodb', 'ses', 'sqs'],
+  export: ['dynamodb'],
+  sender: ['dynamodb', 'ses', 'sqs'],
+  jobs: ['dynamodb', 'sqs'],
+  'ses-events': ['dynamodb'],
+};
+
+/** The floor's source: the clients made on first request and one call of each, as a handler would. */
+function floorSource(uses: Client[]): string {
+  const has = (c: Client) => uses.includes(c);
+  return [
+    `import { Hono } from 'hono';`,
+    `import { handle } from 'hono/aws-lambda';`,
+    `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`,
+    `import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand, QueryCommand, TransactWriteCommand, BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';`,
+    has('ses') ? `import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';` : '',
+    has('sqs') ? `import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';` : '',
+    `let db;`,
+    `const app = new Hono().get('/', async (c) => {`,
+    `  db ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+    `  const Key = { pk: 'a', sk: 'b' }, TableName = 't';`,
+    `  const commands = [new GetCommand({ TableName, Key }), new PutCommand({ TableName, Item: Key }), new UpdateCommand({ TableName, Key }), new DeleteCommand({ TableName, Key }),`,
+    `    new QueryCommand({ TableName }), new TransactWriteCommand({ TransactItems: [] }), new BatchGetCommand({ RequestItems: {} }), new BatchWriteCommand({ RequestItems: {} })];`,
+    `  for (const command of commands) await db.send(command);`,
+    has('ses') ? `  await new SESClient({}).send(new SendRawEmailCommand({ RawMessage: { Data: new Uint8Array() } }));` : '',
+    has('sqs') ? `  await new SQSClient({}).send(new SendMessageBatchCommand({ QueueUrl: 'q', Entries: [] }));` : '',
+    `  return c.text('Hello');`,
+    `});`,
+    `export const handler = handle(app);`,
+  ].join('\n');
+}
+
+const env = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  TABLE_NAME: 'rapport-bench',
+  LINK_SECRET: 'bench-cold-start-secret-0123456789abcdef',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+/** Milliseconds to import the bundle in a fresh Node process (the process's own start not counted). */
+async function importMs(file: string): Promise<number> {
+  const script = `
+    globalThis.awslambda = { streamifyResponse: (handler) => handler };
+    const start = performance.now();
+    await import(${JSON.stringify(pathToFileURL(file).href)});
+    console.log(performance.now() - start);`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dirname(file), env });
+  return Number(stdout.trim());
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export interface ColdStartResult {
+  name: string;
+  bytes: number;
+  floorBytes: number;
+  importMs: number;
+  floorImportMs: number;
+  sizeRatio: number;
+  importRatio: number;
+  /** The figures over budget: `size`, `import`. */
+  over: ('size' | 'import')[];
+}
+
+/** Builds every handler and its floor into a scratch directory (outside the repository, as Lambda has no node_modules), then times imports over `runs` rounds. */
+export async function benchColdStart(log: (line: string) => void, runs = 20, names = handlerNames): Promise<ColdStartResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-cold-start-'));
+  const require = createRequire(join(root, 'packages/functions/package.json'));
+  try {
+    const built = [];
+    for (const name of names) {
+      const file = join(dir, name, 'index.mjs');
+      const floor = join(dir, `${name}-floor`, 'index.mjs');
+      await bundleHandler(name, file);
+      for (const pkg of installed[name] ?? []) cpSync(dirname(require.resolve(`${pkg}/package.json`)), join(dir, name, 'node_modules', pkg), { recursive: true });
+      mkdirSync(dirname(floor), { recursive: true });
+      await bundle({ contents: floorSource(clients[name]!), resolveDir: join(root, 'packages/functions') }, floor);
+      built.push({ name, file, floor, times: [] as number[], floorTimes: [] as number[] });
+    }
+    // A first import of each warms the disk cache, not counted.
+    for (const b of built) await Promise.all([importMs(b.file), importMs(b.floor)]);
+    for (let run = 0; run < runs; run++) {
+      for (const b of built) {
+        // Alternate which goes first, so neither always follows the other.
+        if (run % 2) b.floorTimes.push(await importMs(b.floor)), b.times.push(await importMs(b.file));
+        else b.times.push(await importMs(b.file)), b.floorTimes.push(await importMs(b.floor));
+      }
+      if ((run + 1) % 5 === 0) log(`cold start: ${run + 1}/${runs} rounds of imports`);
+    }
+    return built.map((b) => {
+      const bytes = statSync(b.file).size;
+      const floorBytes = statSync(b.floor).size;
+      const importMs = median(b.times);
+      const floorImportMs = median(b.floorTimes);
+      const sizeRatio = bytes / floorBytes;
+      const importRatio = importMs / floorImportMs;
+      const over = [...(sizeRatio > COLD_START_BUDGET.size ? ['size' as const] : []), ...(importRatio > COLD_START_BUDGET.import ? ['import' as const] : [])];
+      return { name: b.name, bytes, floorBytes, importMs, floorImportMs, sizeRatio, importRatio, over };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
