@@ -95,7 +95,7 @@ export async function benchColdStart(log: (line: string) => void, runs = 20, nam
   const dir = mkdtempSync(join(tmpdir(), 'rapport-cold-start-'));
   const require = createRequire(join(root, 'packages/functions/package.json'));
   try {
-    const built = [];
+    const built: { name: string; file: string; floor: string; times: number[]; floorTimes: number[] }[] = [];
     for (const name of names) {
       const file = join(dir, name, 'index.mjs');
       const floor = join(dir, `${name}-floor`, 'index.mjs');
@@ -103,7 +103,7 @@ export async function benchColdStart(log: (line: string) => void, runs = 20, nam
       for (const pkg of installed[name] ?? []) cpSync(dirname(require.resolve(`${pkg}/package.json`)), join(dir, name, 'node_modules', pkg), { recursive: true });
       mkdirSync(dirname(floor), { recursive: true });
       await bundle({ contents: floorSource(clients[name]!), resolveDir: join(root, 'packages/functions') }, floor);
-      built.push({ name, file, floor, times: [] as number[], floorTimes: [] as number[] });
+      built.push({ name, file, floor, times: [], floorTimes: [] });
     }
     // A first import of each warms the disk cache, not counted.
     for (const b of built) await Promise.all([importMs(b.file), importMs(b.floor)]);
