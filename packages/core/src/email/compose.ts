@@ -90,10 +90,9 @@ const part = (type: 'plain' | 'html', content: string) =>
  * headers are refused with an `EmailCompositionError`.
  */
 export async function composeMime(message: OutgoingEmail): Promise<Buffer> {
-  const from = mailbox('from', message.from);
   const boundary = `--_rapport_${randomBytes(12).toString('hex')}`;
   const headers: [string, string][] = [
-    ['From', from],
+    ['From', mailbox('from', message.from)],
     ['To', mailbox('to', message.to)],
     ...(message.replyTo ? [['Reply-To', mailbox('replyTo', message.replyTo)] as [string, string]] : []),
     ['Subject', unstructured(headerText(message.subject))],
