@@ -5,6 +5,7 @@
  */
 import { freePort, startLocalSystem } from '@rapport/local';
 import { benchRealTimeDrain, benchVirtualDrain } from './backlog';
+import { benchColdStart, COLD_START_BUDGET } from './cold-start';
 import { benchRounds } from './rounds';
 import { benchScores } from './scores';
 import { benchSummaries } from './summaries';
@@ -12,6 +13,26 @@ import { benchSummaries } from './summaries';
 type Result = Awaited<ReturnType<typeof benchScores>>[number];
 
 const log = (line: string) => console.error(`  … ${line}`);
+// `npm run bench -- cold-start`: that scenario alone (it needs no local engines).
+const only = process.argv[2];
+
+// First, while no engine runs beside it: import times are the most sensitive to a busy machine.
+console.log(`Cold start: bundle size and median import time, CPU (and wall), of 20 fresh Node processes, against a Hono hello world with the same SDK clients, same run (budget ${COLD_START_BUDGET.size}× size, ${COLD_START_BUDGET.import}× import CPU time):`);
+console.log('  bundle          size    floor   ratio     import CPU (wall)              floor CPU (wall)         ratio');
+for (const r of await benchColdStart(log)) {
+  const kb = (n: number) => `${(n / 1000).toFixed(0)} KB`.padStart(7);
+  const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(8);
+  const mark = (over: boolean) => (over ? ' ✗' : '  ');
+  console.log(
+    `  ${r.name.padEnd(11)} ${kb(r.bytes)}  ${kb(r.floorBytes)}  ${r.sizeRatio.toFixed(2).padStart(5)}×${mark(r.over.includes('size'))} ${ms(r.importMs)} (${ms(r.importWallMs)})  ${ms(r.floorImportMs)} (${ms(r.floorImportWallMs)})  ${r.importRatio.toFixed(2).padStart(5)}×${mark(r.over.includes('import'))}`,
+  );
+  if (r.over.length) {
+    console.error(`FAIL: the ${r.name} bundle is over its cold-start budget (${r.over.join(', ')})`);
+    process.exitCode = 1;
+  }
+}
+if (only === 'cold-start') process.exit();
+
 const system = await startLocalSystem({
   port: await freePort(),
   dynamoDbPort: await freePort(),

@@ -12,51 +12,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { budget, bundleHandler, handlerNames as names, installed, root } from './bundle';
 
-const root = join(import.meta.dirname, '..');
-const handlersDir = 'packages/functions/src/handlers';
 const outDir = join(root, 'dist/functions');
-const budget: Record<string, number> = JSON.parse(readFileSync(join(root, 'scripts/bundle-budget.json'), 'utf8'));
 
-/**
- * Left out of every bundle: zod, which hono-openapi's schema converter imports only for zod
- * schemas (ours are valibot), so it is never loaded. infra/ says the same to SST.
- */
-const neverLoaded = ['zod'];
-
-/** Packages installed beside a bundle instead of bundled (infra: `nodejs.install`). */
-const installed: Record<string, string[]> = { api: ['swagger-ui-dist'] };
-
-// What SST's Node.js builder adds to ESM bundles: CommonJS dependencies may `require` built-ins.
-const banner = [
-  `import { createRequire as topLevelCreateRequire } from 'module';`,
-  `const require = topLevelCreateRequire(import.meta.url);`,
-  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from 'url';`,
-  `const __filename = topLevelFileUrlToPath(import.meta.url);`,
-  `const __dirname = topLevelFileUrlToPath(new topLevelURL('.', import.meta.url));`,
-].join('\n');
-
-const names = Object.keys(budget).filter((k) => !k.startsWith('//'));
 rmSync(outDir, { recursive: true, force: true });
 let failed = false;
 
 for (const name of names) {
   const outfile = join(outDir, name, 'index.mjs');
-  await build({
-    entryPoints: [join(root, handlersDir, `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    sourcemap: false,
-    mainFields: ['module', 'main'],
-    external: [...(installed[name] ?? []), ...neverLoaded],
-    banner: { js: banner },
-    logLevel: 'warning',
-  });
+  await bundleHandler(name, outfile);
   const bytes = statSync(outfile).size;
   const gzip = gzipSync(readFileSync(outfile)).length;
   const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;

@@ -1,4 +1,5 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { headerField, mailbox as mailboxText, quotedPrintable, unstructured } from './mime';
 import { displayName, headerText } from './text';
 
 /** A mailbox: an address and, optionally, a display name. */
@@ -56,30 +57,32 @@ const RESERVED_HEADERS = new Set([
   'return-path',
 ]);
 
-function mailbox(field: string, value: Address): { name: string; address: string } {
+function mailbox(field: string, value: Address): string {
   const address = value.address.trim();
   if (!SAFE_ADDRESS.test(address)) throw new EmailCompositionError(`${field}: not a plain email address`);
-  return { name: displayName(value.name ?? ''), address };
+  return mailboxText(displayName(value.name ?? ''), address);
 }
 
-function extraHeaders(headers: Record<string, string> = {}): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+function extraHeaders(headers: Record<string, string> = {}): [string, string][] {
+  return Object.entries(headers).map(([name, value]) => {
     if (!HEADER_NAME.test(name)) throw new EmailCompositionError(`headers: invalid header name ${JSON.stringify(name)}`);
     if (RESERVED_HEADERS.has(name.toLowerCase())) throw new EmailCompositionError(`headers: ${name} is set by the composer`);
-    out[name] = headerText(value);
-  }
-  return out;
+    return [name, unstructured(headerText(value))];
+  });
 }
 
+/** A text part: UTF-8 in quoted-printable (readable where the text is mostly ASCII, as ours is). */
+const part = (type: 'plain' | 'html', content: string) =>
+  `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${quotedPrintable(content)}`;
+
 /**
- * Builds the raw MIME message (multipart/alternative: text, then HTML) with nodemailer's
- * MailComposer, which RFC 2047-encodes non-ASCII names and subjects, quotes display names and
- * folds long lines.
+ * Builds the raw MIME message (multipart/alternative: text, then HTML, CRLF line ends):
+ * RFC 2047-encoded non-ASCII names, subjects and header values, quoted display names where
+ * needed, folded header lines, quoted-printable bodies (see `./mime`).
  *
- * Header safety does not rest on the library alone: CR, LF and every other control character in
- * the subject and extra header values are replaced with spaces (and bidi controls dropped) before
- * the library sees them, so no input can start a header line of its own (e.g. `\r\nBcc: …`), and
+ * Header safety does not rest on the encoding alone: CR, LF and every other control character in
+ * the subject and extra header values are replaced with spaces (and bidi controls dropped) first,
+ * so no input can start a header line of its own (e.g. `\r\nBcc: …`), and
  * `=?` becomes `= ?` there and in names, so no text reads as an encoded-word a client would decode;
  * display names go through `displayName`, which also leaves nothing that reads as an address or a
  * domain (a pro named `ceo@bank.example` cannot send as one); addresses that are
@@ -87,18 +90,19 @@ function extraHeaders(headers: Record<string, string> = {}): Record<string, stri
  * headers are refused with an `EmailCompositionError`.
  */
 export async function composeMime(message: OutgoingEmail): Promise<Buffer> {
-  const composer = new MailComposer({
-    from: mailbox('from', message.from),
-    to: mailbox('to', message.to),
-    ...(message.replyTo ? { replyTo: mailbox('replyTo', message.replyTo) } : {}),
-    subject: headerText(message.subject),
-    text: message.text,
-    html: message.html,
-    headers: extraHeaders(message.headers),
-    // Content is always given inline; never let a string be read as a file path or a URL.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    newline: 'win',
-  });
-  return composer.compile().build();
+  const boundary = `--_rapport_${randomBytes(12).toString('hex')}`;
+  const headers: [string, string][] = [
+    ['From', mailbox('from', message.from)],
+    ['To', mailbox('to', message.to)],
+    ...(message.replyTo ? [['Reply-To', mailbox('replyTo', message.replyTo)] as [string, string]] : []),
+    ['Subject', unstructured(headerText(message.subject))],
+    ...extraHeaders(message.headers),
+    ['Message-ID', `<${randomUUID()}@${message.from.address.trim().split('@')[1]}>`],
+    ['Date', new Date().toUTCString().replace('GMT', '+0000')],
+    ['MIME-Version', '1.0'],
+    ['Content-Type', `multipart/alternative; boundary="${boundary}"`],
+  ];
+  const head = headers.map(([name, value]) => headerField(name, value)).join('\r\n');
+  const body = [part('plain', message.text), part('html', message.html)].map((p) => `--${boundary}\r\n${p}\r\n`).join('');
+  return Buffer.from(`${head}\r\n\r\n${body}--${boundary}--\r\n`);
 }

@@ -1,0 +1,140 @@
+/**
+ * Benchmark: cold start. Each Lambda handler's bundle, built as `npm run build` builds it, against
+ * a floor built the same way in the same run: a Hono hello world with the same AWS SDK clients the
+ * handler uses (the DynamoDB document client, SES, SQS as applicable). Compares the bundle size and
+ * the median time to import the bundle over fresh Node processes, the handler's and its floor's
+ * run one after the other in each round so that a busy moment of the machine falls on both.
+ * Budgets (issue 16): a bundle at most 1.25× its floor in size and 1.10× in import time.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { bundle, bundleHandler, handlerNames, installed, root } from '../scripts/bundle';
+
+export const COLD_START_BUDGET = { size: 1.25, import: 1.1 };
+
+type Client = 'dynamodb' | 'ses' | 'sqs';
+
+/** The SDK clients each handler builds (packages/functions/src/handlers/runtime.ts, deps.ts). */
+const clients: Record<string, Client[]> = {
+  api: ['dynamodb', 'ses', 'sqs'],
+  export: ['dynamodb'],
+  sender: ['dynamodb', 'ses', 'sqs'],
+  jobs: ['dynamodb', 'sqs'],
+  'ses-events': ['dynamodb'],
+};
+
+/** The floor's source: the clients made on first request and one call of each, as a handler would. */
+function floorSource(uses: Client[]): string {
+  const has = (c: Client) => uses.includes(c);
+  return [
+    `import { Hono } from 'hono';`,
+    `import { handle } from 'hono/aws-lambda';`,
+    `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';`,
+    `import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, DeleteCommand, QueryCommand, TransactWriteCommand, BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';`,
+    has('ses') ? `import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';` : '',
+    has('sqs') ? `import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';` : '',
+    `let db;`,
+    `const app = new Hono().get('/', async (c) => {`,
+    `  db ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+    `  const Key = { pk: 'a', sk: 'b' }, TableName = 't';`,
+    `  const commands = [new GetCommand({ TableName, Key }), new PutCommand({ TableName, Item: Key }), new UpdateCommand({ TableName, Key }), new DeleteCommand({ TableName, Key }),`,
+    `    new QueryCommand({ TableName }), new TransactWriteCommand({ TransactItems: [] }), new BatchGetCommand({ RequestItems: {} }), new BatchWriteCommand({ RequestItems: {} })];`,
+    `  for (const command of commands) await db.send(command);`,
+    has('ses') ? `  await new SESClient({}).send(new SendRawEmailCommand({ RawMessage: { Data: new Uint8Array() } }));` : '',
+    has('sqs') ? `  await new SQSClient({}).send(new SendMessageBatchCommand({ QueueUrl: 'q', Entries: [] }));` : '',
+    `  return c.text('Hello');`,
+    `});`,
+    `export const handler = handle(app);`,
+  ].join('\n');
+}
+
+const env = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  TABLE_NAME: 'rapport-bench',
+  LINK_SECRET: 'bench-cold-start-secret-0123456789abcdef',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+/**
+ * Importing the bundle in a fresh Node process (the process's own start not counted): the wall
+ * time, and the CPU time of the process's threads meanwhile. On a machine shared with other work
+ * the wall time also counts the waits for a core; the CPU time does not, which is why the budget
+ * is checked on it.
+ */
+async function importMs(file: string): Promise<{ wall: number; cpu: number }> {
+  const script = `
+    globalThis.awslambda = { streamifyResponse: (handler) => handler };
+    const start = performance.now(), cpu = process.cpuUsage();
+    await import(${JSON.stringify(pathToFileURL(file).href)});
+    const { user, system } = process.cpuUsage(cpu);
+    console.log(JSON.stringify({ wall: performance.now() - start, cpu: (user + system) / 1000 }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dirname(file), env });
+  return JSON.parse(stdout);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export interface ColdStartResult {
+  name: string;
+  bytes: number;
+  floorBytes: number;
+  /** Median CPU time of the import, ms. */
+  importMs: number;
+  floorImportMs: number;
+  /** Median wall time of the import, ms. */
+  importWallMs: number;
+  floorImportWallMs: number;
+  sizeRatio: number;
+  importRatio: number;
+  /** The figures over budget: `size`, `import`. */
+  over: ('size' | 'import')[];
+}
+
+/** Builds every handler and its floor into a scratch directory (outside the repository, as Lambda has no node_modules), then times imports over `runs` rounds. */
+export async function benchColdStart(log: (line: string) => void, runs = 20, names = handlerNames): Promise<ColdStartResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-cold-start-'));
+  const require = createRequire(join(root, 'packages/functions/package.json'));
+  try {
+    const built: { name: string; file: string; floor: string; times: { wall: number; cpu: number }[]; floorTimes: { wall: number; cpu: number }[] }[] = [];
+    for (const name of names) {
+      const file = join(dir, name, 'index.mjs');
+      const floor = join(dir, `${name}-floor`, 'index.mjs');
+      await bundleHandler(name, file);
+      for (const pkg of installed[name] ?? []) cpSync(dirname(require.resolve(`${pkg}/package.json`)), join(dir, name, 'node_modules', pkg), { recursive: true });
+      mkdirSync(dirname(floor), { recursive: true });
+      await bundle({ contents: floorSource(clients[name]!), resolveDir: join(root, 'packages/functions') }, floor);
+      built.push({ name, file, floor, times: [], floorTimes: [] });
+    }
+    // A first import of each warms the disk cache, not counted.
+    for (const b of built) await Promise.all([importMs(b.file), importMs(b.floor)]);
+    for (let run = 0; run < runs; run++) {
+      for (const b of built) {
+        // Alternate which goes first, so neither always follows the other.
+        if (run % 2) b.floorTimes.push(await importMs(b.floor)), b.times.push(await importMs(b.file));
+        else b.times.push(await importMs(b.file)), b.floorTimes.push(await importMs(b.floor));
+      }
+      if ((run + 1) % 5 === 0) log(`cold start: ${run + 1}/${runs} rounds of imports`);
+    }
+    return built.map((b): ColdStartResult => {
+      const bytes = statSync(b.file).size;
+      const floorBytes = statSync(b.floor).size;
+      const [subject, floor] = [median(b.times.map((t) => t.cpu)), median(b.floorTimes.map((t) => t.cpu))];
+      const sizeRatio = bytes / floorBytes;
+      const importRatio = subject / floor;
+      const over = [...(sizeRatio > COLD_START_BUDGET.size ? ['size' as const] : []), ...(importRatio > COLD_START_BUDGET.import ? ['import' as const] : [])];
+      return { name: b.name, bytes, floorBytes, importMs: subject, floorImportMs: floor, importWallMs: median(b.times.map((t) => t.wall)), floorImportWallMs: median(b.floorTimes.map((t) => t.wall)), sizeRatio, importRatio, over };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
