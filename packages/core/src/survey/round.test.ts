@@ -10,6 +10,8 @@ import { iso } from '../shared/time';
 import { suppress } from './suppression';
 import { transitionInvitation } from '../sending/transition';
 import { deliver } from '../sending/deliver';
+import { keys } from '../db/keys';
+import { addressHash } from './address';
 
 const { db } = testDeps();
 const t0 = new Date('2026-03-02T10:00:00.000Z');
@@ -198,6 +200,34 @@ describe('creating a survey round', () => {
     expect(again.skipped).toEqual([{ index: 1, email: email('bob'), reason: 'throttled', until: iso(later(90)) }]);
     // Cancelling again changes nothing more.
     expect((await cancelRound(db, agencyId, first.round.roundId)).counts).toEqual(cancelled.counts);
+  });
+
+  it('cancels a big round in groups, each skip with its throttle given back; a send claimed meanwhile and a throttle a later round took are left as they are', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const email = (i: number) => `big${i}-cancel-${n}@x.example`;
+    const recipients = Array.from({ length: 120 }, (_, i) => ({ email: email(i), audience: 'client' as const }));
+    const first = await createRound(db, agencyId, campaignId, { recipients }, t0);
+    // The sender claimed #60 (in the second group) before the cancel; a later round took #10's dates.
+    const claimed = first.accepted.find((i) => i.email === email(60))!;
+    await transitionInvitation(db, first.round.roundId, claimed.invitationId, 'pending', 'sending');
+    const taken = iso(later(1));
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.recipientState(agencyId, addressHash(email(10))),
+        UpdateExpression: 'SET lastAny = :t, client = :t',
+        ExpressionAttributeValues: { ':t': taken },
+      }),
+    );
+    const cancelled = await cancelRound(db, agencyId, first.round.roundId);
+    expect(cancelled.counts).toMatchObject({ pending: 0, sending: 1, skipped: 119 });
+    const again = await createRound(db, agencyId, campaignId, { recipients }, later(0, 1));
+    // Everyone's throttle came back but for #60 (it may have been emailed) and #10 (a later round's).
+    expect(again.skipped.map((s) => [s.index, s.reason])).toEqual([
+      [10, 'throttled'],
+      [60, 'throttled'],
+    ]);
+    expect(again.accepted).toHaveLength(118);
   });
 
   it('gives the throttle back when a queued send finds the round cancelled before the cancel reaches it', async () => {

@@ -7,7 +7,7 @@ import { withoutKeys } from '../db/items';
 import { batchGet, batchPut, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
-import { transitionInvitation } from '../sending/transition';
+import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { LEASE_MS, leaseIndex } from '../sending/deliver';
 import { getAgency, type Agency } from '../agency/agency';
@@ -21,6 +21,8 @@ import { addDays, iso, periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
+
+type TransactItem = TransactItems[number];
 
 export const MAX_RECIPIENTS = 2000;
 const RECIPIENTS_PER_WRITE = 25;
@@ -601,20 +603,19 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
   })) {
-    await mapConcurrent(items as unknown as Invitation[], 4, async (invitation) => {
-      // Only an invitation this cancel took from `pending` was certainly never emailed.
-      if (await transitionInvitation(db, roundId, invitation.invitationId, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) {
-        await giveThrottleBack(db, round, invitation);
-      }
-    });
+    await skipPending(db, round, items as unknown as Invitation[]);
   }
   return getRound(db, agencyId, roundId);
 }
 
-/** Puts a recipient's throttle dates back as they were before the round, if the round's are still there. */
-export async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
+/**
+ * The update that puts a recipient's throttle dates back as they were before the round, if the
+ * round's are still there (a later round that took the address keeps it); null when the round
+ * changed nothing of them.
+ */
+function throttleRestore(db: Db, round: Round, invitation: Invitation): TransactItem | null {
   const before = invitation.throttleBefore;
-  if (!before) return;
+  if (!before) return null;
   const restore = { lastAny: before.lastAny, '#audience': before.audience };
   const set = Object.entries(restore).filter(([, v]) => v !== null);
   const remove = Object.entries(restore).filter(([, v]) => v === null);
@@ -622,19 +623,83 @@ export async function giveThrottleBack(db: Db, round: Round, invitation: Invitat
     ...(set.length ? [`SET ${set.map(([name], i) => `${name} = :v${i}`).join(', ')}`] : []),
     ...(remove.length ? [`REMOVE ${remove.map(([name]) => name).join(', ')}`] : []),
   ];
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.recipientState(round.agencyId, addressHash(invitation.email)),
+      UpdateExpression: clauses.join(' '),
+      ConditionExpression: 'lastAny = :ours AND #audience = :ours',
+      ExpressionAttributeNames: { '#audience': invitation.audience },
+      ExpressionAttributeValues: { ':ours': round.createdAt, ...Object.fromEntries(set.map(([, v], i) => [`:v${i}`, v])) },
+    },
+  };
+}
+
+/** Puts a recipient's throttle dates back as they were before the round, if the round's are still there. */
+export async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
+  const restore = throttleRestore(db, round, invitation);
+  if (!restore) return;
   try {
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: keys.recipientState(round.agencyId, addressHash(invitation.email)),
-        UpdateExpression: clauses.join(' '),
-        // Still this round's dates: a later round that took the address keeps it.
-        ConditionExpression: 'lastAny = :ours AND #audience = :ours',
-        ExpressionAttributeNames: { '#audience': invitation.audience },
-        ExpressionAttributeValues: { ':ours': round.createdAt, ...Object.fromEntries(set.map(([, v], i) => [`:v${i}`, v])) },
-      }),
-    );
+    await db.doc.send(new UpdateCommand(restore.Update!));
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/** Invitations per transaction when cancelling: each with its throttle restore, and the round's counts once (≤ 100 items). */
+const SKIP_GROUP = 49;
+
+/**
+ * Skips a cancelled round's pending invitations, each with its recipient's throttle given back, in
+ * one transaction per 49 (as fast as creating them): only an invitation this cancel takes from
+ * `pending` was certainly never emailed, so its skip and its throttle go together. An invitation
+ * that moved meanwhile (claimed to send) is left out; a throttle a later round took is left as it is.
+ */
+async function skipPending(db: Db, round: Round, invitations: readonly Invitation[]): Promise<void> {
+  for (let start = 0; start < invitations.length; start += SKIP_GROUP) {
+    let group = invitations.slice(start, start + SKIP_GROUP).map((invitation) => ({ invitation, restore: throttleRestore(db, round, invitation) }));
+    for (let attempt = 1; group.length > 0; attempt++) {
+      const items: TransactItem[] = [];
+      const owners: { at: number; restore: boolean }[] = [];
+      group.forEach(({ invitation, restore }, at) => {
+        items.push({
+          Update: {
+            TableName: db.table,
+            Key: keys.invitation(round.roundId, invitation.invitationId),
+            UpdateExpression: 'SET #status = :to REMOVE GSI1PK, GSI1SK',
+            ConditionExpression: '#status = :from',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':to': 'skipped', ':from': 'pending' },
+          },
+        });
+        owners.push({ at, restore: false });
+        if (restore) {
+          items.push(restore);
+          owners.push({ at, restore: true });
+        }
+      });
+      items.push({
+        Update: {
+          TableName: db.table,
+          Key: keys.round(round.roundId),
+          UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :n',
+          ExpressionAttributeNames: { '#counts': 'counts', '#from': 'pending', '#to': 'skipped' },
+          ExpressionAttributeValues: { ':minus': -group.length, ':n': group.length },
+        },
+      });
+      try {
+        await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        break;
+      } catch (error) {
+        const failed = failedConditions(error);
+        if (failed === undefined) throw error;
+        if (failed.length > 0) {
+          const moved = new Set(failed.filter((i) => owners[i] && !owners[i].restore).map((i) => owners[i]!.at));
+          const taken = new Set(failed.filter((i) => owners[i]?.restore).map((i) => owners[i]!.at));
+          group = group.map((entry, at) => (taken.has(at) ? { ...entry, restore: null } : entry)).filter((_, at) => !moved.has(at));
+        } else if (!isTransactionConflict(error) || attempt >= 9) throw error;
+        else await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
+      }
+    }
   }
 }
