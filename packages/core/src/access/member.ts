@@ -99,6 +99,24 @@ export async function listMembers(db: Db, agencyId: string): Promise<Member[]> {
 }
 
 /**
+ * An update of an active member, conditional on the role read: the admin count moves in the same
+ * transaction, so a concurrent role change or deactivation cannot leave it wrong.
+ */
+function memberUpdate(db: Db, current: Member, values: Record<string, unknown>): TransactItem {
+  const set = setAttributes(values);
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.member(current.agencyId, current.memberId),
+      ...set,
+      ConditionExpression: '#role = :oldRole AND attribute_not_exists(deactivatedAt)',
+      ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#role': 'role' },
+      ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':oldRole': current.role },
+    },
+  };
+}
+
+/**
  * Changes an active member's name or role; conditional on the role and activity read, with the
  * admin count moved alongside when the role changes (never to no admin: 409).
  */
@@ -107,17 +125,7 @@ export async function updateMember(db: Db, agencyId: string, memberId: string, i
   const current = await getMember(db, agencyId, memberId);
   if (current.deactivatedAt) throw new ConflictError('This member is deactivated');
   const next: Member = { ...current, ...patch, updatedAt: iso(now) };
-  const set = setAttributes({ name: next.name, role: next.role, updatedAt: next.updatedAt });
-  const update: TransactItem = {
-    Update: {
-      TableName: db.table,
-      Key: keys.member(agencyId, memberId),
-      ...set,
-      ConditionExpression: '#role = :oldRole AND attribute_not_exists(deactivatedAt)',
-      ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#role': 'role' },
-      ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':oldRole': current.role },
-    },
-  };
+  const update = memberUpdate(db, current, { name: next.name, role: next.role, updatedAt: next.updatedAt });
   const roleChanges = next.role !== current.role;
   await write(db, [update, ...(roleChanges ? [countAdmins(db, agencyId, next.role === 'admin' ? 1 : -1)] : [])]);
   return next;
@@ -132,18 +140,8 @@ export async function deactivateMember(db: Db, agencyId: string, memberId: strin
   if (memberId === by.memberId) throw new ConflictError('You cannot deactivate yourself: ask another admin');
   if (current.deactivatedAt) return current;
   const next: Member = { ...current, deactivatedAt: iso(now), updatedAt: iso(now) };
-  const set = setAttributes({ deactivatedAt: next.deactivatedAt, updatedAt: next.updatedAt });
   await write(db, [
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.member(agencyId, memberId),
-        ...set,
-        ConditionExpression: '#role = :oldRole AND attribute_not_exists(deactivatedAt)',
-        ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#role': 'role' },
-        ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':oldRole': current.role },
-      },
-    },
+    memberUpdate(db, current, { deactivatedAt: next.deactivatedAt, updatedAt: next.updatedAt }),
     deleteLogin(db, { kind: 'member', agencyId, memberId }, current.email),
     ...(current.role === 'admin' ? [countAdmins(db, agencyId, -1)] : []),
   ]);
