@@ -130,8 +130,8 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
   const progressRead = meter.read();
   db.client.destroy();
 
-  const floor = { name: `bare PutItem of a ${bytes}-byte item, p99`, value: putItem.p99 };
   const ms = (n: number) => Math.round(n * 10) / 10;
+  const floor = { name: `bare PutItem of a ${bytes}-byte item, p99`, value: ms(putItem.p99) };
   const ratio = (n: number, d: number) => Math.round((n / d) * 100) / 100;
   const note = `${SUBMITS} first answers to one anonymous round of ${SUBMITS} sent invitations, concurrency ${CONCURRENCY}, DynamoDB Local`;
   return [
@@ -168,7 +168,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       name: "reading a 2,000-invitation round's counts (roundProgress)",
       value: Math.round(progressRead.readUnits * 10) / 10,
       unit: 'RCU',
-      note: `${progressRead.calls} Query calls; what a round's page or GET costs in place of a write on every send and answer`,
+      note: `${progressRead.calls} Query call(s); what a round's page or GET costs in place of a write on every send and answer`,
     },
   ];
 }
