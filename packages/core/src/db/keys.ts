@@ -17,6 +17,7 @@ import type { Identity } from '../access/session';
  * | 8 | replay an idempotent POST              | Get/Put PK=IDEM#<a>#<sha256(key)> SK=IDEM (TTL)           |
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 9b| a round's skipped recipients, in order | Query PK=RND#<r> SK begins_with SKP# (SK=SKP#<index, 4 digits>) |
+ * | 9c| a round's counts (tallied when read)   | Query PK=RND#<r> SK begins_with INV#, projected to status, answeredFrom (no counter on RND) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |

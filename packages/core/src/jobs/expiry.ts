@@ -7,7 +7,7 @@ import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
 import { transitionMany } from '../sending/transition';
 import type { JobQueue } from '../sending/queue';
-import { getRound, type Invitation, type Round } from '../survey/round';
+import { getRound, readRound, type Invitation, type RoundWithProgress } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
 import { batchGet } from '../db/batch';
@@ -66,7 +66,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // in `remindersSent` whether or not SES took it.
     const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || (i.status === 'sent' && i.reminderSending !== undefined);
     inFlight ||= invitations.some(unsettled);
-    // Many to a transaction, each with the round's counts; out of the reminder and lease indexes.
+    // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
     await transitionMany(db, roundId, ids('pending'), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
@@ -103,8 +103,8 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
  * send still in flight keeps it open a moment longer: the next scheduled run closes it, as it is
  * due. Returns the round as it then is.
  */
-export async function closeRoundNow(db: Db, agencyId: string, roundId: string, now: Date): Promise<Round> {
-  const round = await getRound(db, agencyId, roundId);
+export async function closeRoundNow(db: Db, agencyId: string, roundId: string, now: Date): Promise<RoundWithProgress> {
+  const round = await readRound(db, agencyId, roundId);
   if (round.status !== 'open') throw new ConflictError(round.status === 'closed' ? 'The survey has already closed' : 'The survey was cancelled');
   if (round.closesAt > iso(now)) {
     const moved = await updateIfUnchanged(db, {

@@ -12,7 +12,7 @@ import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } 
 import { finishReminder, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
 import { mailSent, releaseMail } from '../sending/mail-claim';
-import { getRound, type Invitation, type Round } from '../survey/round';
+import { readRound, type Invitation, type Round } from '../survey/round';
 
 export interface RecoveryDeps {
   db: Db;
@@ -52,7 +52,7 @@ type LeasedMail = { PK: string; SK: string; GSI1SK: string; status: string; mail
 export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore = now }: { leasesBefore?: Date } = {}): Promise<Recovered> {
   const total: Recovered = { requeued: 0, recorded: 0, resent: 0 };
   const rounds = new Map<string, Promise<Round>>();
-  const roundOf = (i: Invitation) => rounds.get(i.roundId) ?? rounds.set(i.roundId, getRound(deps.db, i.agencyId, i.roundId)).get(i.roundId)!;
+  const roundOf = (i: Invitation) => rounds.get(i.roundId) ?? rounds.set(i.roundId, readRound(deps.db, i.agencyId, i.roundId)).get(i.roundId)!;
   await Promise.all(
     LEASE_PARTITIONS.map(async (partition) => {
       for await (const items of queryAll(deps.db, {

@@ -264,7 +264,7 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
   async function check(phase: 'open' | 'closed'): Promise<string[]> {
     const found: string[] = [];
     const invitations = await invitationsOf(round.roundId);
-    const current = (await getRound(db, round.agencyId, round.roundId)) as Round & Record<string, unknown>;
+    const current = await getRound(db, round.agencyId, round.roundId);
     if (current.status !== phase) found.push(`round ${current.status}, expected ${phase}`);
     const delivered: Partial<Record<Audience, number>> = {};
     for (const [k, ref] of refs.entries()) {
@@ -297,8 +297,7 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
       const actual = invitations.filter((i) => i.status === status).length;
       if (current.counts[status] !== actual) found.push(`counts.${status} ${current.counts[status]}, invitations ${actual}`);
       const answered = invitations.filter((i) => i.status === 'responded' && i.answeredFrom === status).length;
-      const tally = (current[`answeredFrom_${status}`] as number | undefined) ?? 0;
-      if (tally !== answered) found.push(`answeredFrom_${status} ${tally}, invitations ${answered}`);
+      if (current.answeredFrom[status] !== answered) found.push(`answeredFrom.${status} ${current.answeredFrom[status]}, invitations ${answered}`);
     }
     // The response rate's denominator: each person reached counted delivered once.
     for (const audience of new Set(scenario.audiences)) {

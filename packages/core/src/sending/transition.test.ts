@@ -16,7 +16,7 @@ beforeAll(() => {
 afterAll(() => db.client.destroy());
 
 describe('transitionMany', () => {
-  it('moves 230 invitations 99 to a transaction, leaving out those that moved meanwhile, with exact counts', async () => {
+  it('moves 230 invitations 100 to a transaction, leaving out those that moved meanwhile, with exact counts', async () => {
     const now = new Date();
     const agency = await createAgency(db, { name: 'Many' }, now);
     const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: `jane-${agency.agencyId.slice(3)}@acme.example` }, now);

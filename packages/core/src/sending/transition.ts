@@ -1,16 +1,18 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { setAttributes, transactIfUnchanged, type TransactItems } from '../db/transact';
+import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
 import { failedConditions, isTransactionConflict } from '../db/conditions';
 import type { InvitationStatus } from '../survey/round';
 
 /**
- * Moves an invitation from one status to another, and the round's counts with it (and `also`,
- * e.g. the score counters' delivered count), in one transaction conditional on the status being
- * `from`. Returns false when it was not (someone else moved it first): the caller then does
- * nothing, which is what makes a duplicate job harmless. Transactions touching the same round
- * may conflict; those are retried.
+ * Moves an invitation from one status to another (and `also`, e.g. the score counters' delivered
+ * count), conditional on the status being `from`. Returns false when it was not (someone else
+ * moved it first): the caller then does nothing, which is what makes a duplicate job harmless.
+ * Nothing else is written: a round's counts are tallied from its invitations when read
+ * (`roundProgress`). Alone, it is one conditional UpdateItem; with `roundNotClosing` or `also`, one
+ * transaction (the round item only checked, never written, so sends and answers of a round do not
+ * queue behind one item), retried when it conflicts.
  */
 export function transitionInvitation(
   db: Db,
@@ -35,37 +37,26 @@ export function transitionInvitation(
   } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
+  const update = {
+    Key: keys.invitation(roundId, invitationId),
+    UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
+    ConditionExpression: leaseRead === undefined ? '#status = :from' : '#status = :from AND GSI1SK = :leaseRead',
+    ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
+    ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values, ...(leaseRead === undefined ? {} : { ':leaseRead': leaseRead }) },
+  };
+  if (!roundNotClosing && also.length === 0) return updateIfUnchanged(db, update);
   return transactIfUnchanged(db, [
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.invitation(roundId, invitationId),
-        UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
-        ConditionExpression: leaseRead === undefined ? '#status = :from' : '#status = :from AND GSI1SK = :leaseRead',
-        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
-        ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values, ...(leaseRead === undefined ? {} : { ':leaseRead': leaseRead }) },
-      },
-    },
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.round(roundId),
-        UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :one',
-        ...(roundNotClosing ? { ConditionExpression: 'attribute_not_exists(closing)' } : {}),
-        ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
-        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-      },
-    },
+    { Update: { TableName: db.table, ...update } },
+    ...(roundNotClosing ? [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }] : []),
     ...also,
   ]);
 }
 
-/** Invitations per transaction in `transitionMany`: with the round's counts, 100 items, DynamoDB's limit. */
-const MANY = 99;
+/** Invitations per transaction in `transitionMany`: DynamoDB's limit. */
+const MANY = 100;
 
 /**
- * Moves many invitations of one round from `from` to `to`, 99 to a transaction with one update of
- * the round's counts: what closing a big round needs (one transaction per invitation takes minutes
+ * Moves many invitations of one round from `from` to `to`, 100 to a transaction: what closing a big round needs (one transaction per invitation takes minutes
  * for tens of thousands). Each is conditional on still being `from`; those that moved meanwhile
  * (answered, say) are left out and the rest written again. Returns how many moved.
  */
@@ -92,15 +83,6 @@ export async function transitionMany(
           ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
         },
       }));
-      items.push({
-        Update: {
-          TableName: db.table,
-          Key: keys.round(roundId),
-          UpdateExpression: 'ADD #counts.#from :minus, #counts.#to :n',
-          ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#to': to },
-          ExpressionAttributeValues: { ':minus': -group.length, ':n': group.length },
-        },
-      });
       try {
         await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
         moved += group.length;
@@ -123,7 +105,8 @@ export async function transitionMany(
  * must move exactly as an unanswered one's would — `sending` to `sent` when the worker records the
  * email (the respondent was faster), to `failed` when the send is found interrupted or refused,
  * `sent` to `bounced` on a late bounce — or it alone would stay behind and point at who answered.
- * The round's `answeredFrom_<status>` tallies move with it. False when it was not such an invitation.
+ * The round's counts, tallied from `answeredFrom` when read, move with it. False when it was not
+ * such an invitation.
  */
 export function settleAnsweredSend(
   db: Db,
@@ -133,28 +116,15 @@ export function settleAnsweredSend(
   { from = 'sending', set = {}, remove = [], also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
 ): Promise<boolean> {
   const extra = setAttributes(set);
-  return transactIfUnchanged(db, [
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.invitation(roundId, invitationId),
-        UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', ') + removeClause(remove),
-        ConditionExpression: '#status = :responded AND answeredFrom = :from',
-        ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
-        ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...extra.values },
-      },
-    },
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.round(roundId),
-        UpdateExpression: 'ADD #from :minus, #to :one',
-        ExpressionAttributeNames: { '#from': `answeredFrom_${from}`, '#to': `answeredFrom_${to}` },
-        ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-      },
-    },
-    ...also,
-  ]);
+  const update = {
+    Key: keys.invitation(roundId, invitationId),
+    UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', ') + removeClause(remove),
+    ConditionExpression: '#status = :responded AND answeredFrom = :from',
+    ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
+    ExpressionAttributeValues: { ':to': to, ':responded': 'responded', ':from': from, ...extra.values },
+  };
+  if (also.length === 0) return updateIfUnchanged(db, update);
+  return transactIfUnchanged(db, [{ Update: { TableName: db.table, ...update } }, ...also]);
 }
 
 const removeClause = (remove: readonly string[]) => (remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '');

@@ -4,7 +4,8 @@ import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { ValidationError } from '../shared/errors';
-import { cancelRound, createRound, getRound } from './round';
+import { cancelRound, createRound, deliveryCounts, getRound } from './round';
+import { settleAnsweredSend, transitionInvitation } from '../sending/transition';
 import { getResponse, openInvitation, submitResponse, SurveyClosedError } from './response';
 
 const { db } = testDeps();
@@ -74,5 +75,39 @@ describe('responses', () => {
     await cancelRound(db, cancelled.agencyId, cancelled.round.roundId);
     await expect(submitResponse(db, cancelled.ref, { responsiveness: 3 }, at(1))).rejects.toBeInstanceOf(SurveyClosedError);
     expect(await getResponse(db, cancelled.ref)).toBeNull();
+  });
+
+  it("tallies a round's counts from its invitations after concurrent sends and answers; an anonymous round's delivery counts stay unmoved by the answers", async () => {
+    const agency = await createAgency(db, { name: `Response test ${++n}` }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane${n}@acme.example` }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, t0);
+    const recipients = Array.from({ length: 40 }, (_, i) => ({ email: `p${i}-${n}@x.example`, audience: 'reporter' }));
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, t0);
+    const move = (id: string, from: 'pending' | 'sending', to: 'sending' | 'sent' | 'failed') =>
+      transitionInvitation(db, round.roundId, id, from, to, { roundNotClosing: to === 'sending' });
+    const answer = (invitationId: string) => submitResponse(db, { roundId: round.roundId, invitationId }, { responsiveness: 4 }, at(1));
+    // The last 4 stay pending. Of the rest, in four kinds: answered while its send was in flight (the
+    // worker then records it under the answer), answered once sent, sent and not answered, refused by SES.
+    await Promise.all(
+      accepted.slice(0, 36).map(async ({ invitationId: id }, i) => {
+        expect(await move(id, 'pending', 'sending')).toBe(true);
+        if (i % 4 === 0) {
+          await answer(id);
+          expect(await move(id, 'sending', 'sent')).toBe(false);
+          expect(await settleAnsweredSend(db, round.roundId, id, 'sent')).toBe(true);
+        } else if (i % 4 === 3) {
+          expect(await move(id, 'sending', 'failed')).toBe(true);
+        } else {
+          expect(await move(id, 'sending', 'sent')).toBe(true);
+          if (i % 4 === 1) await Promise.all([answer(id), answer(id)]);
+        }
+      }),
+    );
+    const zero = { pending: 0, sending: 0, sent: 0, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 };
+    const shown = await getRound(db, agency.agencyId, round.roundId);
+    expect(shown.counts).toEqual({ ...zero, pending: 4, sent: 9, responded: 18, failed: 9 });
+    expect(shown.answeredFrom).toEqual({ ...zero, sent: 18 });
+    // What the anonymous round shows is what it would show had no one answered: delivery only.
+    expect(deliveryCounts(shown)).toEqual({ ...zero, pending: 4, sent: 27, failed: 9 });
   });
 });

@@ -86,25 +86,28 @@ export async function openInvitation(db: Db, ref: InvitationRef, read: { consist
   };
 }
 
+export type OpenedInvitation = Awaited<ReturnType<typeof openInvitation>>;
+
 export const isOpen = (round: Round, now: Date) => round.status === 'open' && iso(now) < round.closesAt;
 
 /**
  * Stores the answer to an invitation: at most one response per invitation (its key is the
  * invitation's), revisable until the round closes, the latest answer winning. One transaction
- * writes the response, moves the invitation's status and the round's counts (conditional on the
- * round being open, so nothing lands after a close has started releasing), and counts the answer
- * towards the response rate. An anonymous answer counts in no score until its round closes and
+ * writes the response and moves the invitation's status (which the round's counts are tallied
+ * from), conditional on the round being open, so nothing lands after a close has started
+ * releasing; on a named round it also counts the answer towards the response rate. An anonymous answer counts in no score until its round closes and
  * it is released in a batch of at least k (`release/`); a named one is released at once, as a
  * batch of one whose figures follow its revisions. Everything is conditional on the state read:
  * a double submit counts once, and a concurrent one is read again and retried, so that a
  * respondent pressing "send" several times (or several tabs) always ends on the thank-you page.
  */
-export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date): Promise<SurveyResponse> {
+export async function submitResponse(db: Db, ref: InvitationRef, input: unknown, now: Date, { opened }: { opened?: OpenedInvitation } = {}): Promise<SurveyResponse> {
   for (let attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, submitBackoffMs(attempt)));
-    // The write is conditional on what was read, so a stale first read costs a retry, never a wrong
-    // answer; a retry reads strongly consistent, or it could see the revision that won the race as missing.
-    const { round, invitation, response: previous } = await openInvitation(db, ref, { consistent: attempt > 0 });
+    // The write is conditional on what was read, so a stale first read (or the caller's `opened`,
+    // read just before) costs a retry, never a wrong answer; a retry reads strongly consistent, or
+    // it could see the revision that won the race as missing.
+    const { round, invitation, response: previous } = attempt === 0 && opened ? opened : await openInvitation(db, ref, { consistent: attempt > 0 });
     // An erased recipient's link answers like a closed survey: nothing of theirs is written again.
     if (!isOpen(round, now) || invitation.erasedAt !== undefined) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
@@ -178,27 +181,16 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
             },
-            firstAnswer
-              ? {
-                  Update: {
-                    TableName: db.table,
-                    Key: keys.round(round.roundId),
-                    // `answeredFrom_<status>` keeps the delivery count an anonymous round shows unmoved.
-                    UpdateExpression: 'ADD #counts.#from :minus, #counts.#responded :one, #answeredFrom :one',
-                    ConditionExpression: '#status = :open',
-                    ExpressionAttributeNames: { '#counts': 'counts', '#from': from, '#responded': 'responded', '#status': 'status', '#answeredFrom': `answeredFrom_${from}` },
-                    ExpressionAttributeValues: { ':minus': -1, ':one': 1, ':open': 'open' },
-                  },
-                }
-              : {
-                  ConditionCheck: {
-                    TableName: db.table,
-                    Key: keys.round(round.roundId),
-                    ConditionExpression: '#status = :open',
-                    ExpressionAttributeNames: { '#status': 'status' },
-                    ExpressionAttributeValues: { ':open': 'open' },
-                  },
-                },
+            // Checked, not written: concurrent answers of a round do not queue behind its item.
+            {
+              ConditionCheck: {
+                TableName: db.table,
+                Key: keys.round(round.roundId),
+                ConditionExpression: '#status = :open',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':open': 'open' },
+              },
+            },
             // Only a named answer moves anything published now: it is released at once. An answer
             // proves delivery, so one to an invitation not counted as delivered (its send was
             // interrupted, or it bounced after all) counts it — on named rounds only, since on an

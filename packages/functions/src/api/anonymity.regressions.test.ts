@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeRound, createRound, deliver, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round } from '@rapport/core';
+import { closeRound, createRound, deliver, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round, type RoundWithProgress } from '@rapport/core';
 import { agencyFixture, parseCsv, sesEmails, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
@@ -270,9 +270,10 @@ describe('what the review of the release batches found, closed', () => {
 
   it("an anonymous round's response rate is the same whichever invitation answered", () => {
     // a was sent; b's worker died after SES took the email, so b shows failed. One of them answered.
-    const base = { attribution: 'anonymous', counts: { pending: 0, sending: 0, sent: 1, responded: 1, bounced: 0, failed: 1, expired: 0, skipped: 0 } };
-    const aAnswered = { ...base, counts: { ...base.counts, sent: 0 }, answeredFrom_sent: 1 } as unknown as Round;
-    const bAnswered = { ...base, counts: { ...base.counts, failed: 0 }, answeredFrom_failed: 1 } as unknown as Round;
+    const zero = { pending: 0, sending: 0, sent: 0, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 };
+    const base = { attribution: 'anonymous', counts: { ...zero, sent: 1, responded: 1, failed: 1 } };
+    const aAnswered = { ...base, counts: { ...base.counts, sent: 0 }, answeredFrom: { ...zero, sent: 1 } } as unknown as RoundWithProgress;
+    const bAnswered = { ...base, counts: { ...base.counts, failed: 0 }, answeredFrom: { ...zero, failed: 1 } } as unknown as RoundWithProgress;
     expect(deliveryResponseRate(aAnswered)).toBe(deliveryResponseRate(bAnswered));
   });
 });

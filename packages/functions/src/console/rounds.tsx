@@ -41,6 +41,7 @@ import {
   type Page,
   type PageRequest,
   type Round,
+  type RoundWithProgress,
   type RoundPreview,
   type Skipped,
   type Viewer,
@@ -578,7 +579,7 @@ const STATUS_TEXT: Record<Round['status'], string> = { open: 'Open', cancelled: 
 const canManage = (viewer: Viewer, round: Round) => isAdmin(viewer) || (viewer.kind === 'pro' && viewer.proId === round.proId);
 
 /** A round the viewer may read: a pro's own only, any of the agency's for members. */
-async function roundFor(deps: Deps, viewer: Viewer, roundId: string): Promise<Round> {
+async function roundFor(deps: Deps, viewer: Viewer, roundId: string): Promise<RoundWithProgress> {
   const round = await getRound(deps.db, viewer.agencyId, roundId);
   assertCanSeePro(viewer, round.proId);
   return round;
@@ -586,7 +587,7 @@ async function roundFor(deps: Deps, viewer: Viewer, roundId: string): Promise<Ro
 
 const listFormat = (items: string[]) => new Intl.ListFormat('en', { type: 'conjunction' }).format(items);
 
-async function roundPage(c: Ctx, deps: Deps, round: Round, confirming?: 'cancel' | 'close') {
+async function roundPage(c: Ctx, deps: Deps, round: RoundWithProgress, confirming?: 'cancel' | 'close') {
   const viewer = c.get('viewer');
   const { timezone } = await getAgency(deps.db, viewer.agencyId);
   const shown = presentRound(round);

@@ -128,7 +128,8 @@ export function pageRoutes(deps: Deps) {
       if (!form) return unreadableForm(c);
       let response;
       try {
-        response = await submitResponse(db, ref, answersFrom(form, invitation.audience), now());
+        // What the page read is the submit's first read: one read less per answer.
+        response = await submitResponse(db, ref, answersFrom(form, invitation.audience), now(), { opened });
       } catch (error) {
         if (error instanceof SurveyClosedError) return closed(c);
         if (!(error instanceof ValidationError)) throw error;

@@ -5,6 +5,7 @@ import {
   closeRoundNow,
   createRound,
   getRound,
+  readRound,
   listInvitations,
   listRounds,
   listSkipped,
@@ -12,10 +13,12 @@ import {
   deliveryResponseRate,
   deliveryStatus,
   responseRate,
+  withProgress,
   RoundInputSchema,
   SKIP_REASONS,
   type Invitation,
   type Round,
+  type RoundWithProgress,
   type Skipped,
 } from '@rapport/core';
 import type { Deps } from '../../deps';
@@ -30,7 +33,7 @@ import { errorFields, logger } from '../../logger';
 
 const tags = ['Surveys'];
 
-export const presentRound = (round: Round) => ({
+export const presentRound = (round: RoundWithProgress) => ({
   surveyId: round.roundId,
   campaignId: round.campaignId,
   proId: round.proId,
@@ -102,8 +105,10 @@ export const createSurveyRoute = (deps: Deps) =>
     doc({ summary: "List a campaign's survey rounds", tags, role: 'read', ok: [200, pageOf(RoundOut), 'A page of rounds, oldest first'], example: pageExample(surveyExample), problems: ['not-found'] }),
     validate('param', CampaignParam),
     validate('query', PageQuery),
-    async (c) =>
-      c.json(pageBody(await listRounds(deps.db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query')), presentRound)),
+    async (c) => {
+      const page = await listRounds(deps.db, c.get('principal').agencyId, c.req.valid('param').campaignId, c.req.valid('query'));
+      return c.json(pageBody({ ...page, items: await withProgress(deps.db, page.items) }, presentRound));
+    },
   )
   .post(
     '/:campaignId/surveys',
@@ -148,7 +153,7 @@ export const surveyRoutes = ({ db, now }: Deps) =>
       validate('param', SurveyParam),
       validate('query', PageQuery),
       async (c) => {
-        const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
+        const round = await readRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
         return c.json(pageBody(await listInvitations(db, round.roundId, c.req.valid('query')), presentInvitation(round)));
       },
     )
@@ -166,7 +171,7 @@ export const surveyRoutes = ({ db, now }: Deps) =>
       validate('param', SurveyParam),
       validate('query', PageQuery),
       async (c) => {
-        const round = await getRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
+        const round = await readRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId);
         return c.json(pageBody(await listSkipped(db, round.roundId, c.req.valid('query')), presentSkippedRecipient));
       },
     )

@@ -1,0 +1,174 @@
+/**
+ * Benchmark: answering a survey at concurrency 32, in the realistic hot case: 2,000 answers to one
+ * anonymous round of 2,000 invitations already sent. Measured one after the other on the same
+ * DynamoDB Local, each 2,000 times at concurrency 32: a bare PutItem of an item the size of a
+ * response (the floor), a bare TransactWriteItems shaped like the submit's (a Put of that size, an
+ * Update of another item, a ConditionCheck of one item all share), `submitResponse`, and the full
+ * page POST /s/{token} through the app (rate limits, read, transaction, thank-you page).
+ */
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  createAgency,
+  createCampaign,
+  createPro,
+  createRound,
+  getResponse,
+  keys,
+  mapConcurrent,
+  roundProgress,
+  signInvitationToken,
+  submitResponse,
+  transitionMany,
+  type InvitationRef,
+} from '@rapport/core';
+import { createApp, createDeps, type Deps } from '@rapport/functions';
+import type { Figure } from './figures';
+import { meterCapacity, percentile } from './capacity';
+
+const SUBMITS = 2000;
+const CONCURRENCY = 32;
+const WARM_UP = 300;
+const ANSWERS = { responsiveness: 4, recommend: 9, listening: 4, improve: 'Answers the phone, and calls back when she says she will.' };
+const FORM = new URLSearchParams(Object.entries(ANSWERS).map(([k, v]): [string, string] => [k, String(v)])).toString();
+
+/** Each call's time in ms, `CONCURRENCY` at a time. */
+async function timed<T>(items: readonly T[], call: (item: T, i: number) => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  await mapConcurrent(items, CONCURRENCY, async (item, i) => {
+    const t0 = performance.now();
+    await call(item, i);
+    times.push(performance.now() - t0);
+  });
+  return times;
+}
+
+const stats = (times: number[]) => ({ p50: percentile(times, 0.5), p99: percentile(times, 0.99) });
+
+export async function benchSubmit(config: Deps['config'], log: (line: string) => void): Promise<Figure[]> {
+  // Each respondent from an address of their own, as in life: one address's rate window is not the hot item here.
+  const deps = createDeps(config, { queue: { enqueue: async () => undefined }, clientAddress: (c) => c.req.header('x-bench-address') ?? 'unknown' });
+  const { db } = deps;
+  const app = createApp(deps);
+  const now = new Date();
+  const tag = now.getTime().toString(36);
+  const agency = await createAgency(db, { name: 'Bench submit' }, now);
+  const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: `jane-${tag}@bench-submit.example` }, now);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, now);
+
+  /** An anonymous round of `size`, every invitation sent (as after the pipeline ran). */
+  const sentRound = async (label: string, size: number): Promise<InvitationRef[]> => {
+    const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${i}-${label}-${tag}@bench-submit.example`, audience: 'reporter' }));
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
+    const ids = accepted.map((i) => i.invitationId);
+    await transitionMany(db, round.roundId, ids, 'pending', 'sent', { set: { sentAt: now.toISOString() }, remove: ['GSI1PK', 'GSI1SK'] });
+    return ids.map((invitationId) => ({ roundId: round.roundId, invitationId }));
+  };
+  let respondents = 0;
+  const page = async (ref: InvitationRef) => {
+    const n = ++respondents;
+    const r = await app.request(`/s/${signInvitationToken(deps.linkSecret, ref)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'x-bench-address': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
+      body: FORM,
+    });
+    if (r.status !== 200) throw new Error(`POST /s/… answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+    await r.text();
+  };
+  const submit = (ref: InvitationRef) => submitResponse(db, ref, ANSWERS, new Date());
+
+  const [warm, direct, paged] = [await sentRound('warm', WARM_UP), await sentRound('direct', SUBMITS), await sentRound('page', SUBMITS)];
+  log(`3 anonymous rounds created and sent (${WARM_UP}, ${SUBMITS}, ${SUBMITS})`);
+
+  // The floors' items: a response as stored, and an invitation of the same round.
+  await submit(warm[0]!);
+  const response = (await getResponse(db, warm[0]!))!;
+  const responseItem = { ...keys.response(warm[0]!.roundId, warm[0]!.invitationId), type: 'response', ...response };
+  const bytes = Buffer.byteLength(JSON.stringify(responseItem));
+  const shared = { PK: `BENCH#${tag}`, SK: 'SHARED' };
+  await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...shared, status: 'open' } }));
+  const floorKey = (kind: string, run: string, i: number) => ({ PK: `BENCH#${tag}#${kind}#${run}#${i}`, SK: 'ITEM' });
+  const put = (run: string) => (_: unknown, i: number) => db.doc.send(new PutCommand({ TableName: db.table, Item: { ...responseItem, ...floorKey('put', run, i) } }));
+  const transact = (run: string) => (target: InvitationRef, i: number) =>
+    db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: db.table, Item: { ...responseItem, ...floorKey('tx', run, i) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          {
+            Update: {
+              TableName: db.table,
+              Key: keys.invitation(target.roundId, target.invitationId),
+              UpdateExpression: 'SET benchTouchedAt = :now',
+              ConditionExpression: '#status = :sent',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':now': new Date().toISOString(), ':sent': 'sent' },
+            },
+          },
+          { ConditionCheck: { TableName: db.table, Key: shared, ConditionExpression: '#status = :open', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':open': 'open' } } },
+        ],
+      }),
+    );
+
+  // Warm up every path (the JVM's JIT and Node's), then measure each in turn.
+  const rest = warm.slice(1);
+  await timed(rest, put('warm'));
+  await timed(rest, transact('warm'));
+  await timed(rest.slice(0, rest.length / 2), submit);
+  await timed(rest.slice(rest.length / 2), page);
+  log('warmed up');
+
+  const putItem = stats(await timed(direct, put('run')));
+  // The transaction floor updates the page round's invitations (still untouched), as the submit updates its own.
+  const transaction = stats(await timed(paged, transact('run')));
+  const submitted = stats(await timed(direct, submit));
+  const posted = stats(await timed(paged, page));
+  for (const [name, s] of Object.entries({ putItem, transaction, submitted, posted })) log(`${name}: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`);
+
+  // What the counts cost now that nothing counts them on the round: one read of the round's invitations.
+  const meter = meterCapacity(db);
+  const progress = await roundProgress(db, direct[0]!.roundId);
+  if (progress.counts.responded !== SUBMITS) throw new Error(`expected ${SUBMITS} answered, counted ${progress.counts.responded}`);
+  const progressRead = meter.read();
+  db.client.destroy();
+
+  const ms = (n: number) => Math.round(n * 10) / 10;
+  const floor = { name: `bare PutItem of a ${bytes}-byte item, p99`, value: ms(putItem.p99) };
+  const ratio = (n: number, d: number) => Math.round((n / d) * 100) / 100;
+  const note = `${SUBMITS} first answers to one anonymous round of ${SUBMITS} sent invitations, concurrency ${CONCURRENCY}, DynamoDB Local`;
+  return [
+    {
+      scenario: 'submit',
+      name: 'submitResponse p99 at concurrency 32',
+      value: ms(submitted.p99),
+      unit: 'ms',
+      floor,
+      ratio: ratio(submitted.p99, putItem.p99),
+      budget: { on: 'ratio', max: 3 },
+      note: `${note}; p50 ${ms(submitted.p50)} ms against ${ms(putItem.p50)} ms`,
+    },
+    {
+      scenario: 'submit',
+      name: 'page POST /s/{token} p99 at concurrency 32',
+      value: ms(posted.p99),
+      unit: 'ms',
+      floor,
+      ratio: ratio(posted.p99, putItem.p99),
+      note: `${note}; the page adds its two rate-limit writes (side by side) before the submit; p50 ${ms(posted.p50)} ms`,
+    },
+    {
+      scenario: 'submit',
+      name: 'bare TransactWriteItems shaped like the submit (Put, Update, ConditionCheck) p99',
+      value: ms(transaction.p99),
+      unit: 'ms',
+      floor,
+      ratio: ratio(transaction.p99, putItem.p99),
+      note: `the floor of the submit's own write; submitResponse p99 is ${ratio(submitted.p99, transaction.p99)}× it; p50 ${ms(transaction.p50)} ms`,
+    },
+    {
+      scenario: 'submit',
+      name: "reading a 2,000-invitation round's counts (roundProgress)",
+      value: Math.round(progressRead.readUnits * 10) / 10,
+      unit: 'RCU',
+      note: `${progressRead.calls} Query call(s); what a round's page or GET costs in place of a write on every send and answer`,
+    },
+  ];
+}
