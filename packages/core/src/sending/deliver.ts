@@ -150,7 +150,7 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
 /**
  * Claims a pending invitation to send it (pending → sending, leased until LEASE_MS from now) with
  * one conditional update that answers with the invitation. Null when it was not pending: sent or
- * being sent by another run, skipped, answered.
+ * being sent by another run, skipped, answered; a NotFoundError when there is no such invitation.
  */
 async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<Invitation | null> {
   const lease = leaseIndex(ref, new Date(at.getTime() + LEASE_MS));
@@ -164,11 +164,16 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':at': iso(at), ':pk': lease.GSI1PK, ':sk': lease.GSI1SK },
         ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return withoutKeys<Invitation>(Attributes!);
   } catch (error) {
-    if (isConditionFailed(error)) return null;
+    // No invitation at all is a job that cannot be done (reported as failed), not a duplicate.
+    if (isConditionFailed(error)) {
+      if (!(error as { Item?: unknown }).Item) throw new NotFoundError('invitation');
+      return null;
+    }
     throw error;
   }
 }
