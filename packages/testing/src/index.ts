@@ -3,7 +3,7 @@
  * server). Use only inside vitest test files: they read the run's endpoints with `inject`.
  */
 import { randomUUID } from 'node:crypto';
-import { createSesMailer, ensureTable, loadConfig, type Config, type SesMailer } from '@rapport/core';
+import { createSesMailer, ensureTable, invitationTags, loadConfig, type Config, type SesMailer } from '@rapport/core';
 import { createDeps, type Deps } from '@rapport/functions';
 import { inject } from 'vitest';
 import './context';
@@ -80,6 +80,13 @@ export async function sesEmails(filter: { to?: string } = {}): Promise<SesEmail[
         ),
       );
 }
+
+/**
+ * The `mail.tags` of an SES event about an invitation's email, as SES publishes the tags it was
+ * sent with (`invitationTags`): the local SES server keeps no tags, so tests building an event add them.
+ */
+export const sesEventTags = (invitation: { agencyId: string; roundId: string; invitationId: string }, email: Parameters<typeof invitationTags>[1] = { kind: 'invitation' }) =>
+  Object.fromEntries(Object.entries(invitationTags(invitation, email)).map(([name, value]) => [name, [value]]));
 
 /** Empties the SES server's store (affects every test file running at the same time). */
 export async function clearSes(): Promise<void> {

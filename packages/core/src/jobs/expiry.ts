@@ -51,8 +51,8 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   // Closed and out of the close index already: a duplicate close job, nothing to do.
   const { Item: current } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   if (!current || (current.status !== 'open' && current.GSI1PK === undefined)) return false;
-  // From here no send can be claimed (the claim is conditional on this), so the page read below
-  // sees every send that may still go out.
+  // From here no invitation goes back to pending (`returnToQueue`), so the pages read below see
+  // every send that may still go out: each pending one is skipped, or found claimed meanwhile.
   if (current.closing === undefined) {
     await db.doc.send(new UpdateCommand({ TableName: db.table, Key: keys.round(roundId), UpdateExpression: 'SET closing = if_not_exists(closing, :now)', ExpressionAttributeValues: { ':now': iso(now) } }));
   }
@@ -69,7 +69,9 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
-    await transitionMany(db, roundId, ids('pending'), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
+    // One claimed since the page was read (a claim checks nothing of the round) is a send in flight.
+    const pending = ids('pending');
+    inFlight ||= (await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length;
   }
   if (inFlight) return false;
   // Closed to answers first (every submit is conditional on an open round), so the release below

@@ -8,7 +8,7 @@ import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
-import { leaseIndex, queueLeaseMs, recordSent, rememberMessage, returnToQueue } from '../sending/deliver';
+import { leaseIndex, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
 import { finishReminder, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
 import { mailSent, releaseMail } from '../sending/mail-claim';
@@ -135,7 +135,6 @@ async function settleCutOff(deps: RecoveryDeps, invitations: Leased[], now: Date
   for (const i of invitations) {
     const messageId = accepted.get(i.invitationId);
     if (messageId) {
-      await rememberMessage(deps.db, messageId, i, 'invitation');
       if (await recordSent(deps.db, await roundOf(i), i, messageId, now)) settled.recorded++;
     } else if (i.status === 'responded') {
       // Answered through the link the email carried: it arrived, whatever the record says.

@@ -165,6 +165,21 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
+  it('sends an invitation in 3 DynamoDB calls once its round is read: the claim, the suppression read and the record', async () => {
+    const { jobs } = await roundFixture(3);
+    const metered = testDeps().db;
+    const calls: string[] = [];
+    metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
+    const deps = deliveryDeps(sesMailer, { db: metered });
+    expect(await deliver(deps, jobs[0]!)).toBe('sent');
+    // The round is read once per process; each invitation after that costs the same.
+    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
+    calls.length = 0;
+    expect(await deliver(deps, jobs[1]!)).toBe('sent');
+    expect(await deliver(deps, jobs[2]!)).toBe('sent');
+    expect(calls).toEqual(['UpdateItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
+  });
+
   it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {
     const { jobs, emails } = await roundFixture(1);
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');

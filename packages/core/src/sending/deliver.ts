@@ -1,7 +1,13 @@
 import type { Db } from '../db/client';
 import { iso } from '../shared/time';
 import { retryDelaySeconds, type RetryDeps } from './retry';
-import { openInvitation, isOpen } from '../survey/response';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { isConditionFailed } from '../db/conditions';
+import { NotFoundError } from '../shared/errors';
+import type { InvitationRef } from '../survey/token';
+import { isOpen } from '../survey/response';
 import { giveThrottleBack, type Invitation, type Round } from '../survey/round';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import type { SendJob } from './queue';
@@ -11,7 +17,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { isSuppressed, noteSendFailure, rememberMessage, sendSurveyEmail } from './survey-email';
+import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -19,7 +25,6 @@ import { deliverSignUp } from '../access/signup';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
-export { rememberMessage } from './survey-email';
 
 export interface DeliveryDeps extends RetryDeps {
   db: Db;
@@ -82,33 +87,35 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
 
 /**
  * Sends an invitation's first email, exactly once toward the person however often the job runs:
- * the invitation is claimed (pending → sending, with a lease) by a conditional write before SES is
- * called, so a second run finds it taken and does nothing. A send whose worker died after the
- * claim, or whose SES call ended without an answer, stays `sending` until the lease runs out; the
- * recovery sweep then settles it from SES's record (`recoverSends`): never guessed.
+ * the invitation is claimed (pending → sending, with a lease) by one conditional update before SES
+ * is called, so a second run finds it taken and does nothing; the update returns the invitation,
+ * so nothing is read before it. A send whose worker died after the claim, or whose SES call ended
+ * without an answer, stays `sending` until the lease runs out; the recovery sweep then settles it
+ * from SES's record (`recoverSends`): never guessed.
+ *
+ * Nothing of the round is checked in the claim: whatever stops a round's sends takes its pending
+ * invitations from `pending` itself (a cancel, a close, an erasure's or a suppression's skip), and
+ * an invitation can come back to `pending` only while its round is open (`returnToQueue`). The
+ * round's rendering data comes from `sendingRound`, read once per round and process.
  */
 async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
-  const { round, invitation } = await openInvitation(db, job);
-  if (invitation.status !== 'pending') return 'not-due';
+  const claimedAt = deps.now();
+  const invitation = await claimInvitation(db, job, claimedAt);
+  if (!invitation) return 'not-due';
+  const round = await sendingRound(db, job.roundId);
 
-  if (!isOpen(round, deps.now()) || (await isSuppressed(db, round, invitation))) {
-    // Cancelled or closed since, or the address said no since the round was created. A cancel
-    // gives the throttle back to whoever was not emailed; this job may get there before it.
-    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'skipped', { remove: LEAVE_INDEX });
+  if (!isOpen(round, claimedAt) || (await isSuppressed(db, round, invitation))) {
+    // Closed since, or the address said no since the round was created, or was erased: claimed
+    // only to be skipped. A cancel gives the throttle back to whoever was not emailed.
+    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
-  }
-  const claimedAt = deps.now();
-  const lease = leaseIndex(invitation, new Date(claimedAt.getTime() + LEASE_MS));
-  if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'pending', 'sending', { set: { sendingAt: iso(claimedAt), ...lease }, roundNotClosing: true }))) {
-    return 'not-due';
   }
 
   if ((invitation.requeues ?? 0) > 0 && deps.records) {
     const messageId = (await deps.records.firstEmails([invitation], { maxAgeMs: 1000 })).get(invitation.invitationId);
     if (messageId) {
-      await rememberMessage(db, messageId, invitation, 'invitation');
       await recordSent(db, round, invitation, messageId, deps.now());
       return 'sent';
     }
@@ -141,6 +148,59 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
 }
 
 /**
+ * Claims a pending invitation to send it (pending → sending, leased until LEASE_MS from now) with
+ * one conditional update that answers with the invitation. Null when it was not pending: sent or
+ * being sent by another run, skipped, answered; a NotFoundError when there is no such invitation.
+ */
+async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<Invitation | null> {
+  const lease = leaseIndex(ref, new Date(at.getTime() + LEASE_MS));
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(ref.roundId, ref.invitationId),
+        UpdateExpression: 'SET #status = :sending, sendingAt = :at, GSI1PK = :pk, GSI1SK = :sk',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':at': iso(at), ':pk': lease.GSI1PK, ':sk': lease.GSI1SK },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return withoutKeys<Invitation>(Attributes!);
+  } catch (error) {
+    // No invitation at all is a job that cannot be done (reported as failed), not a duplicate.
+    if (isConditionFailed(error)) {
+      if (!(error as { Item?: unknown }).Item) throw new NotFoundError('invitation');
+      return null;
+    }
+    throw error;
+  }
+}
+
+/** Rounds as this process read them, by id: at most ROUNDS_KEPT, the oldest read dropped first. */
+const roundsRead = new Map<string, Round>();
+const ROUNDS_KEPT = 500;
+
+/**
+ * A round's data for its emails, read once per round and process: what the emails show (names,
+ * attribution, commitment, reply-to) and the reminder plan are written when the round is created
+ * and never change. Its status and `closesAt` may have moved since (a cancel, a close, a close
+ * now): a stale copy only ever says open, and then the claim is what holds (see `deliverInvitation`).
+ */
+export async function sendingRound(db: Db, roundId: string): Promise<Round> {
+  const key = `${db.table}#${roundId}`;
+  const known = roundsRead.get(key);
+  if (known) return known;
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
+  if (!Item) throw new NotFoundError('survey');
+  const round = withoutKeys<Round>(Item);
+  if (roundsRead.size >= ROUNDS_KEPT) roundsRead.delete(roundsRead.keys().next().value!);
+  roundsRead.set(key, round);
+  return round;
+}
+
+/**
  * Records that SES accepted an invitation's first email (the worker's answer, or SES's record
  * found by the recovery sweep): `sending` → `sent`, into the reminder index, counted delivered.
  * False when it was recorded already.
@@ -164,11 +224,14 @@ export async function recordSent(db: Db, round: Round, invitation: Invitation, m
 
 /**
  * Puts a claimed invitation SES never took back in the queue: `sending` → `pending`, leased for
- * the time it waits plus a queue lease. False when it moved on meanwhile (answered, say), or,
- * given `leaseRead`, when it no longer holds that lease: the recovery sweep's view is stale (another
- * sweep queued it again and a worker claimed it since, and may be sending it now).
+ * the time it waits plus a queue lease, only while no close or cancel of its round has begun (the
+ * claim checks nothing of the round: a pending invitation is one its round may send). False when
+ * it moved on meanwhile (answered, say), or, given `leaseRead`, when it no longer holds that lease:
+ * the recovery sweep's view is stale (another sweep queued it again and a worker claimed it since,
+ * and may be sending it now); or when its round is closing or cancelled: then it is skipped, as
+ * the job run again would have (a cancel gives its throttle back).
  */
-export function returnToQueue(
+export async function returnToQueue(
   db: Db,
   invitation: Invitation,
   now: Date,
@@ -176,8 +239,18 @@ export function returnToQueue(
 ): Promise<boolean> {
   const queuedAt = new Date(now.getTime() + delaySeconds * 1000);
   const lease = leaseIndex(invitation, new Date(queuedAt.getTime() + LEASE_MS));
-  return transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'pending', {
+  const lastLease = leaseRead !== undefined ? { leaseRead } : {};
+  const returned = await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'pending', {
     set: { ...(retries !== undefined ? { retries } : {}), lastFailure, lastFailureAt: iso(now), queuedAt: iso(queuedAt), requeues: 0, ...lease },
-    ...(leaseRead !== undefined ? { leaseRead } : {}),
+    ...lastLease,
+    roundNotClosing: true,
   });
+  if (returned) return true;
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
+  if (Item?.closing === undefined) return false;
+  const round = withoutKeys<Round>(Item);
+  if (await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'skipped', { set: { lastFailure, lastFailureAt: iso(now) }, remove: LEAVE_INDEX, ...lastLease })) {
+    if (round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
+  }
+  return false;
 }

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { testDeps } from '@rapport/testing';
+import { sesEventTags, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -28,11 +28,11 @@ async function sentTo(email: string) {
   const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
   expect(await deliver(delivery, { kind: 'invitation', ...ref })).toBe('sent');
   const { invitation } = await openInvitation(db, ref);
-  return { agencyId: agency.agencyId, campaignId: campaign.campaignId, ref, messageId: invitation.messageId! };
+  return { agencyId: agency.agencyId, campaignId: campaign.campaignId, ref, messageId: invitation.messageId!, tags: sesEventTags(invitation) };
 }
 
 /** The SNS `Message` SES publishes, shaped as in the SES developer guide's examples. */
-const bounce = (messageId: string, email: string, bounceType = 'Permanent') =>
+const bounce = (messageId: string, email: string, bounceType = 'Permanent', tags?: Record<string, string[]>) =>
   JSON.stringify({
     notificationType: 'Bounce',
     bounce: {
@@ -43,14 +43,14 @@ const bounce = (messageId: string, email: string, bounceType = 'Permanent') =>
       feedbackId: '0100017c-feedback',
       reportingMTA: 'dsn; a8-70.smtp-out.amazonses.com',
     },
-    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email] },
+    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email], tags },
   });
 
-const complaint = (messageId: string, email: string) =>
+const complaint = (messageId: string, email: string, tags?: Record<string, string[]>) =>
   JSON.stringify({
     eventType: 'Complaint',
     complaint: { complainedRecipients: [{ emailAddress: email }], timestamp: '2026-11-24T10:00:00.000Z', feedbackId: 'f', complaintFeedbackType: 'abuse' },
-    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email] },
+    mail: { timestamp: '2026-11-24T09:59:58.000Z', source: 'surveys@rapport.example', messageId, destination: [email], tags },
   });
 
 const suppressionOf = async (email: string) => [...(await batchGet(db, [keys.globalSuppression(addressHash(email))])).values()][0];
@@ -58,8 +58,8 @@ const suppressionOf = async (email: string) => [...(await batchGet(db, [keys.glo
 describe('SES bounce and complaint notifications', () => {
   it('a permanent bounce suppresses the address everywhere and marks the invitation bounced, once', async () => {
     const email = `gone-${Date.now()}@news.example`;
-    const { agencyId, ref, messageId } = await sentTo(email);
-    const outcome = await handleSesNotification(db, bounce(messageId, email), new Date());
+    const { agencyId, ref, messageId, tags } = await sentTo(email);
+    const outcome = await handleSesNotification(db, bounce(messageId, email, 'Permanent', tags), new Date());
     expect(outcome).toEqual({ kind: 'bounce', suppressed: [email], invitation: { ...ref, status: 'bounced' } });
     expect(await suppressionOf(email)).toMatchObject({ reason: 'bounced' });
     expect((await openInvitation(db, ref)).invitation).toMatchObject({ status: 'bounced', nextReminderAt: null });
@@ -67,7 +67,7 @@ describe('SES bounce and complaint notifications', () => {
     expect(round.counts).toMatchObject({ sent: 0, bounced: 1 });
 
     // SNS delivers at least once: the same notification again changes nothing.
-    expect((await handleSesNotification(db, bounce(messageId, email), new Date())).invitation).toBeNull();
+    expect((await handleSesNotification(db, bounce(messageId, email, 'Permanent', tags), new Date())).invitation).toBeNull();
     expect((await getRound(db, agencyId, ref.roundId)).counts).toEqual(round.counts);
 
     // Another agency's next round skips the address with the reason.
@@ -78,8 +78,8 @@ describe('SES bounce and complaint notifications', () => {
 
   it('a complaint suppresses the address; the invitation stays delivered', async () => {
     const email = `angry-${Date.now()}@news.example`;
-    const { ref, messageId } = await sentTo(email);
-    expect(await handleSesNotification(db, complaint(messageId, email), new Date())).toEqual({ kind: 'complaint', suppressed: [email], invitation: null });
+    const { ref, messageId, tags } = await sentTo(email);
+    expect(await handleSesNotification(db, complaint(messageId, email, tags), new Date())).toEqual({ kind: 'complaint', suppressed: [email], invitation: null });
     expect(await suppressionOf(email)).toMatchObject({ reason: 'complained' });
     expect((await openInvitation(db, ref)).invitation.status).toBe('sent');
   });

@@ -61,26 +61,40 @@ export async function handleSesNotification(db: Db, snsMessage: string, now: Dat
 
   if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
     const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);
-    const message = await messageRef(db, notification.mail.messageId);
+    const message = await messageRef(db, notification.mail);
     await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true, agencyId: message?.agencyId }, now)));
     return { kind: 'bounce', suppressed, invitation: message && (await markBounced(db, message, now)) };
   }
   if (type === 'Complaint' && notification.complaint) {
     const suppressed = notification.complaint.complainedRecipients.map((r) => r.emailAddress);
-    const message = await messageRef(db, notification.mail.messageId);
+    const message = await messageRef(db, notification.mail);
     await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true, agencyId: message?.agencyId }, now)));
     return { kind: 'complaint', suppressed, invitation: null };
   }
   return { kind: 'ignored', suppressed: [], invitation: null };
 }
 
-/** The survey email an SES message was (see `rememberMessage`); null for any other email, or one sent before ids were recorded. */
-async function messageRef(db: Db, messageId: string) {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(messageId) }));
-  return (Item ?? null) as { agencyId?: string; roundId: string; invitationId: string; kind: 'invitation' | 'reminder' } | null;
+/**
+ * The survey email an SES event is about, from the tags it was sent with (`invitationTags`); null
+ * for any other email. An email sent before its tags named the agency is looked up in the table,
+ * where its message id was written then (`MSG#`, no longer written).
+ */
+async function messageRef(db: Db, mail: { messageId: string; tags?: Record<string, string[]> | undefined }): Promise<MessageRef | null> {
+  const tag = (name: string) => mail.tags?.[name]?.[0];
+  const [agencyId, roundId, invitationId, kind] = [tag('agency'), tag('round'), tag('invitation'), tag('kind')];
+  if (agencyId && roundId && invitationId && (kind === 'invitation' || kind === 'reminder')) return { agencyId, roundId, invitationId, kind };
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(mail.messageId) }));
+  return (Item ?? null) as MessageRef | null;
 }
 
-async function markBounced(db: Db, message: NonNullable<Awaited<ReturnType<typeof messageRef>>>, now: Date): Promise<NotificationOutcome['invitation']> {
+interface MessageRef {
+  agencyId?: string;
+  roundId: string;
+  invitationId: string;
+  kind: 'invitation' | 'reminder';
+}
+
+async function markBounced(db: Db, message: MessageRef, now: Date): Promise<NotificationOutcome['invitation']> {
   const ref = { roundId: message.roundId, invitationId: message.invitationId };
   const { round, invitation } = await openInvitation(db, ref);
   // Reminders go only to those who have not answered: on an anonymous round, a reminder's bounce

@@ -24,8 +24,12 @@ export interface SendRecords {
   mails(refs: readonly string[]): Promise<Set<string>>;
 }
 
-/** The SES message tags every survey email carries, so SES's events name the invitation (and which reminder). */
-export const invitationTags = (ref: InvitationRef, email: { kind: 'invitation' } | { kind: 'reminder'; reminder: number }) => ({
+/**
+ * The SES message tags every survey email carries, so SES's events (its `Send` record, a bounce, a
+ * complaint) name the invitation, its agency, and which reminder.
+ */
+export const invitationTags = (ref: InvitationRef & { agencyId: string }, email: { kind: 'invitation' } | { kind: 'reminder'; reminder: number }) => ({
+  agency: ref.agencyId,
   round: ref.roundId,
   invitation: ref.invitationId,
   kind: email.kind,

@@ -1,4 +1,4 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet } from '../db/batch';
@@ -23,9 +23,8 @@ export async function isSuppressed(db: Db, round: Round, invitation: Invitation)
 
 /**
  * Composes the survey email of an invitation (its first email, or its `reminder`-th reminder) and
- * hands it to SES (retrying, see `sendWithRetry`), tagged so that SES's record names it. On
- * success it records which invitation the SES message id belongs to: bounce and complaint
- * notifications name only that id.
+ * hands it to SES (retrying, see `sendWithRetry`), tagged so that SES's record, and its bounce and
+ * complaint events, name the invitation (`invitationTags`): nothing is written to find it by.
  */
 export async function sendSurveyEmail(
   deps: DeliveryDeps,
@@ -59,21 +58,7 @@ export async function sendSurveyEmail(
     headers: listUnsubscribeHeaders(unsubscribeUrl),
   };
 
-  const sent = await sendWithRetry(deps, { ...message, tags: invitationTags(invitation, email) });
-  if ('error' in sent) return sent;
-  // Outside the retry loop: a failure to record this must never send the email again.
-  await rememberMessage(deps.db, sent.messageId, invitation, kind);
-  return sent;
-}
-
-/**
- * Which invitation (and agency) an SES message id belongs to: bounce and complaint notifications
- * name only the id. The agency lists the address's suppression among its own.
- */
-export async function rememberMessage(db: Db, messageId: string, ref: { agencyId: string; roundId: string; invitationId: string }, kind: 'invitation' | 'reminder'): Promise<void> {
-  await db.doc.send(
-    new PutCommand({ TableName: db.table, Item: { ...keys.sesMessage(messageId), type: 'messageRef', agencyId: ref.agencyId, roundId: ref.roundId, invitationId: ref.invitationId, kind } }),
-  );
+  return sendWithRetry(deps, { ...message, tags: invitationTags(invitation, email) });
 }
 
 /** Notes why a send is in doubt, leaving its status and lease as they are. */

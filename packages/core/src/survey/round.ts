@@ -622,10 +622,11 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
         new UpdateCommand({
           TableName: db.table,
           Key: keys.round(roundId),
-          UpdateExpression: 'SET #status = :cancelled',
+          // `closing`, as a close sets it: no invitation goes back to pending from here (`returnToQueue`).
+          UpdateExpression: 'SET #status = :cancelled, closing = if_not_exists(closing, :now)',
           ConditionExpression: '#status = :open',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':open': 'open' },
+          ExpressionAttributeValues: { ':cancelled': 'cancelled', ':open': 'open', ':now': iso(new Date()) },
         }),
       );
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testDeps } from '@rapport/testing';
+import { sesEventTags, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -37,7 +37,7 @@ describe("an agency's suppression list", () => {
     const message = JSON.stringify({
       notificationType: 'Bounce',
       bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: email }] },
-      mail: { messageId: invitation.messageId },
+      mail: { messageId: invitation.messageId, tags: sesEventTags(invitation) },
     });
     await handleSesNotification(db, message, T0);
     expect(await listed(a)).toEqual([{ email, reason: 'bounced', scope: 'global', at: T0.toISOString() }]);

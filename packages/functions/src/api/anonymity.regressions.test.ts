@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { closeRound, createRound, deliver, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round, type RoundWithProgress } from '@rapport/core';
-import { agencyFixture, parseCsv, sesEmails, testDeps } from '@rapport/testing';
+import { agencyFixture, parseCsv, sesEmails, sesEventTags, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
 /**
@@ -260,7 +260,7 @@ describe('what the review of the release batches found, closed', () => {
     const reminder = (await sesEmails({ to: unanswered.email })).find((m) => m.subject.startsWith('Reminder'))!;
     const bounce = JSON.stringify({
       eventType: 'Bounce',
-      mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: reminder.messageId, destination: [unanswered.email] },
+      mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: reminder.messageId, destination: [unanswered.email], tags: sesEventTags({ agencyId: f.agencyId, roundId: r.surveyId, invitationId }, { kind: 'reminder', reminder: 1 }) },
       bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: unanswered.email }], timestamp: new Date().toISOString(), feedbackId: 'f' },
     });
     const outcome = await handleSesNotification(db, bounce, new Date());

@@ -5,8 +5,8 @@
  */
 import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, updateSettings } from '@rapport/core';
-import { agencyFixture, sesEmails, testConfig, testDeps } from '@rapport/testing';
+import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, updateSettings, type Invitation } from '@rapport/core';
+import { agencyFixture, sesEmails, sesEventTags, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeJob } from '../adapters/sqs-queue';
 import { handler as api } from './api';
@@ -272,10 +272,10 @@ function snsEvent(message: string): SNSEvent {
   return { Records: [record] };
 }
 
-const sesEvent = (eventType: 'Bounce' | 'Complaint', messageId: string, email: string) =>
+const sesEvent = (eventType: 'Bounce' | 'Complaint', invitation: Invitation, email: string) =>
   JSON.stringify({
     eventType,
-    mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId, destination: [email] },
+    mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [email], tags: sesEventTags(invitation) },
     ...(eventType === 'Bounce'
       ? { bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: email, action: 'failed', status: '5.1.1' }], timestamp: new Date().toISOString(), feedbackId: 'f1' } }
       : { complaint: { complainedRecipients: [{ emailAddress: email }], complaintFeedbackType: 'abuse', timestamp: new Date().toISOString(), feedbackId: 'f2' } }),
@@ -289,8 +289,8 @@ describe('ses-events handler (SNS from SES)', () => {
     expect((await sender(sqsEvent(jobs.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
     const [bounced, complained] = await Promise.all(jobs.map(async (job) => (await openInvitation(deps.db, job)).invitation));
 
-    await sesEvents(snsEvent(sesEvent('Bounce', bounced!.messageId!, gone)), lambdaContext());
-    await sesEvents(snsEvent(sesEvent('Complaint', complained!.messageId!, annoyed)), lambdaContext());
+    await sesEvents(snsEvent(sesEvent('Bounce', bounced!, gone)), lambdaContext());
+    await sesEvents(snsEvent(sesEvent('Complaint', complained!, annoyed)), lambdaContext());
 
     expect((await openInvitation(deps.db, jobs[0]!)).invitation.status).toBe('bounced');
     expect((await openInvitation(deps.db, jobs[1]!)).invitation.status).toBe('sent');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { deliver, handleSesNotification, keys, openInvitation, signInvitationToken, type Audience, type SendJob } from '@rapport/core';
-import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
+import { agencyFixture, sesEmails, sesEventTags, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
 // A queue the test can drain, so it knows when the invitations and the warning are out.
@@ -49,7 +49,7 @@ async function bounce(ref: { roundId: string; invitationId: string }, email: str
   const { invitation } = await openInvitation(deps.db, ref);
   const message = JSON.stringify({
     eventType: 'Bounce',
-    mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [email] },
+    mail: { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [email], tags: sesEventTags(invitation) },
     bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: email, action: 'failed', status: '5.1.1' }], timestamp: new Date().toISOString(), feedbackId: 'f1' },
   });
   expect((await handleSesNotification(deps.db, message, new Date())).invitation).toEqual({ ...ref, status: 'bounced' });

@@ -19,7 +19,6 @@ import {
   keys,
   listResponses,
   mailSent,
-  rememberMessage,
   sendTestEvent,
   signatureHeaders,
   submitResponse,
@@ -319,13 +318,12 @@ describe('Webhook events', () => {
       const [a, b] = named.accepted;
       expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, { via: a!.invitationId })).toBe(true);
       expect(await suppress(deps.db, a!.email, 'unsubscribed', { agencyId: fx.agencyId }, now, { via: a!.invitationId })).toBe(false);
-      await rememberMessage(deps.db, `ses-${fx.agencyId}`, b!, 'invitation');
-      const bounce = JSON.stringify({ notificationType: 'Bounce', mail: { messageId: `ses-${fx.agencyId}` }, bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: b!.email }] } });
+      const tags = (i: typeof b) => ({ agency: [i!.agencyId], round: [i!.roundId], invitation: [i!.invitationId], kind: ['invitation'] });
+      const bounce = JSON.stringify({ eventType: 'Bounce', mail: { messageId: `ses-${fx.agencyId}`, tags: tags(b) }, bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: b!.email }] } });
       await handleSesNotification(deps.db, bounce, now);
       await handleSesNotification(deps.db, bounce, now);
       const complainer = anon.accepted[0]!;
-      await rememberMessage(deps.db, `ses-c-${fx.agencyId}`, complainer, 'invitation');
-      await handleSesNotification(deps.db, JSON.stringify({ notificationType: 'Complaint', mail: { messageId: `ses-c-${fx.agencyId}` }, complaint: { complainedRecipients: [{ emailAddress: complainer.email }] } }), now);
+      await handleSesNotification(deps.db, JSON.stringify({ eventType: 'Complaint', mail: { messageId: `ses-c-${fx.agencyId}`, tags: tags(complainer) }, complaint: { complainedRecipients: [{ emailAddress: complainer.email }] } }), now);
       // A pro summary settled as sent.
       const marker = keys.summarySent(fx.agencyId, pro.proId, '2030-01');
       await deps.db.doc.send(new PutCommand({ TableName: deps.db.table, Item: { ...marker, status: 'sending' } }));
