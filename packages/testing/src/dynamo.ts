@@ -3,7 +3,7 @@
  * metering what a piece of code costs in DynamoDB calls and capacity, and seeding many pros at once.
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, mapConcurrent, type Db } from '@rapport/core';
+import { closeRound, createAgency, createCampaign, createPro, createRound, keys, mapConcurrent, type Db } from '@rapport/core';
 
 /**
  * Counts the calls made through `db`, and the capacity DynamoDB reports for them: each request asks
@@ -62,4 +62,25 @@ export async function putPros(db: Db, agencyId: string, count: number, at: Date,
     }
   });
   return pros.map((p) => p.proId);
+}
+
+/**
+ * A table as the periodic jobs find it between two busy moments: `agencies` agencies of
+ * `prosPerAgency` pros each (one created as the API does, the rest with `putPros`), and for each a
+ * campaign with a round open at `at` (3 recipients queued, its close 14 days on) and a closed round.
+ * Nothing is due in the 15 minutes after `at` (the queued sends' leases run until then): what the
+ * rounds leave in the due indexes is there, not yet due. For tests and benchmarks of idle jobs.
+ */
+export async function seedAgencies(db: Db, { agencies, prosPerAgency, at }: { agencies: number; prosPerAgency: number; at: Date }): Promise<string[]> {
+  return mapConcurrent(Array.from({ length: agencies }, (_, i) => i), 8, async (i) => {
+    const { agencyId } = await createAgency(db, { name: `Seeded ${i}` }, at);
+    const { proId } = await createPro(db, agencyId, { name: 'Pro', email: `pro-${agencyId}@seed.example`.toLowerCase() }, at);
+    await putPros(db, agencyId, prosPerAgency - 1, at);
+    const { campaignId } = await createCampaign(db, agencyId, { proId, name: 'Seeded' }, at);
+    const recipients = (round: string) => ['reporter', 'colleague', 'client'].map((audience) => ({ email: `${audience}-${round}-${agencyId}@seed.example`.toLowerCase(), audience }));
+    const closed = await createRound(db, agencyId, campaignId, { recipients: recipients('closed') }, at);
+    await closeRound(db, closed.round.roundId, at);
+    await createRound(db, agencyId, campaignId, { recipients: recipients('open') }, at);
+    return agencyId;
+  });
 }
