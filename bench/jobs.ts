@@ -31,6 +31,9 @@ interface Cost {
   readUnits: number;
 }
 
+/** An idle run's calls are queries that read nothing: each billed at the minimum, 0.5 RCU. */
+const billed = (c: Cost) => Math.max(c.readUnits, c.calls * 0.5);
+
 export async function benchJobs(config: Config, log: (line: string) => void): Promise<Figure[]> {
   const measured: { pros: number; agencies: number; scheduled: Cost; first: Cost; movingOn: Cost; idle: Cost }[] = [];
   for (const pros of JOBS_BENCH_PROS) {
@@ -82,7 +85,15 @@ export async function benchJobs(config: Config, log: (line: string) => void): Pr
         ratio: c.calls / at10.calls,
         budget: { on: 'ratio', max: 1 },
       },
-      { scenario: 'jobs', name: `idle ${job} run, ${size}, read units`, value: c.readUnits, unit: 'RCU', floor: { name: `the same run at ${base.pros} pros`, value: at10.readUnits }, ratio: c.readUnits / at10.readUnits },
+      {
+        scenario: 'jobs',
+        name: `idle ${job} run, ${size}, read units as billed`,
+        value: billed(c),
+        unit: 'RCU',
+        floor: { name: `the same run at ${base.pros} pros`, value: billed(at10) },
+        ratio: billed(c) / billed(at10),
+        note: 'DynamoDB Local reports 0 for a query that reads nothing; AWS bills it 0.5 RCU (eventually consistent)',
+      },
     ];
     return [
       ...idleFigure('scheduled', scheduled, base.scheduled),

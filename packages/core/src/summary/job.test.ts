@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isolatedTestDeps, meterCapacity, putPros, sesEmails } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -17,7 +17,7 @@ import type { SendRecords } from '../sending/records';
 import { recoverSends } from '../jobs/recovery';
 import type { Audience } from '../survey/instrument';
 import { TIPS } from './tips';
-import { runSummaries, sentSummaryPeriods, summaryWasSent } from './job';
+import { indexSummaryDue, runSummaries, sentSummaryPeriods, summaryWasSent } from './job';
 
 /** The job walks every agency, so it runs on a table of its own. */
 let db: Db;
@@ -392,4 +392,49 @@ describe('the summary job at scale', () => {
     expect(small.later).toEqual([movingOn, idle, idle]);
     expect(large.later).toEqual([movingOn, idle, idle]);
   }, 120_000);
+});
+
+describe('the summary due index', () => {
+  it('looks at an agency again at once when its time zone or schedule changes, not for other settings, drops it for the cadence never, and takes in agencies from before it (admin index-summaries)', async () => {
+    const { db: own } = await isolatedTestDeps();
+    const run = summaries(own);
+    const at = (hours: number) => new Date(Date.parse('2030-09-03T10:00:00Z') + hours * HOUR);
+    const dueKey = async (agencyId: string) => {
+      const { Item } = await own.doc.send(new GetCommand({ TableName: own.table, Key: keys.agency(agencyId), ConsistentRead: true }));
+      return Item?.GSI2PK === undefined ? null : Item.GSI2SK;
+    };
+    const nothing = { sent: 0, alreadySent: 0, failed: 0, retried: 0 };
+    const { agencyId } = await createAgency(own, { name: 'Due index', timezone: 'UTC' }, at(0));
+    expect(await dueKey(agencyId)).toBe(keys.summaryDue(agencyId, at(0).toISOString()).GSI2SK);
+    // Created on a Tuesday: the week before Monday's slot is due at the next hourly run, then it moves on.
+    expect(await run(at(1))).toEqual({ agenciesDue: 1, agenciesQueued: 1, ...nothing });
+    expect(await run(at(2))).toEqual({ agenciesDue: 1, agenciesQueued: 0, ...nothing });
+    expect(await dueKey(agencyId)).toBe(keys.summaryDue(agencyId, '2030-09-09T09:00:00.000Z').GSI2SK);
+    // A new cadence: due now; August's monthly run is queued, then the agency waits for 1 October.
+    await updateSettings(own, agencyId, { summary: { cadence: 'monthly' } }, at(3));
+    expect(await dueKey(agencyId)).toBe(keys.summaryDue(agencyId, at(3).toISOString()).GSI2SK);
+    expect(await run(at(4))).toEqual({ agenciesDue: 1, agenciesQueued: 1, ...nothing });
+    expect(await runRecord(agencyId, '2030-08', own)).toMatchObject({ listed: true, total: 0, settled: 0 });
+    expect(await run(at(5))).toEqual({ agenciesDue: 1, agenciesQueued: 0, ...nothing });
+    expect(await dueKey(agencyId)).toBe(keys.summaryDue(agencyId, '2030-10-01T09:00:00.000Z').GSI2SK);
+    // Other settings leave it where it is.
+    await updateSettings(own, agencyId, { name: 'Renamed', anonymityThreshold: 4, summary: { adminEmails: ['boss-due@acme.example'] } }, at(6));
+    expect(await dueKey(agencyId)).toBe(keys.summaryDue(agencyId, '2030-10-01T09:00:00.000Z').GSI2SK);
+    // Never: the next run finds it due, and takes it out of the index.
+    await updateSettings(own, agencyId, { summary: { cadence: 'never' } }, at(7));
+    expect(await run(at(8))).toEqual({ agenciesDue: 0, agenciesQueued: 0, ...nothing });
+    expect(await dueKey(agencyId)).toBeNull();
+
+    // An agency from before the index has no due key: the hourly run does not see it until it is indexed.
+    const old = await createAgency(own, { name: 'From before', timezone: 'UTC' }, at(8));
+    await own.doc.send(new UpdateCommand({ TableName: own.table, Key: keys.agency(old.agencyId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK' }));
+    expect(await run(at(9))).toEqual({ agenciesDue: 0, agenciesQueued: 0, ...nothing });
+    // The agency whose cadence is never stays out.
+    expect(await indexSummaryDue(own, at(9))).toEqual({ agencies: 2, indexed: 1 });
+    expect(await indexSummaryDue(own, at(9))).toEqual({ agencies: 2, indexed: 0 });
+    expect(await dueKey(agencyId)).toBeNull();
+    expect(await run(at(10))).toEqual({ agenciesDue: 1, agenciesQueued: 1, ...nothing });
+    expect(await runRecord(old.agencyId, '2030-W35', own)).toMatchObject({ listed: true, total: 0, settled: 0 });
+    own.client.destroy();
+  }, 60_000);
 });

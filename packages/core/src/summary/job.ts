@@ -8,6 +8,7 @@ import { transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../d
 import { getAgency, type Agency } from '../agency/agency';
 import { listPros, type Pro } from '../pro/pro';
 import { anyBatchReleased } from '../release/release';
+import { allAgencyIds } from '../scores/backfill';
 import { iso } from '../shared/time';
 import { sendWithRetry } from '../sending/retry';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
@@ -138,6 +139,29 @@ async function moveOn(db: Db, item: Record<string, unknown>, next: Date | null):
     ExpressionAttributeNames: { '#version': 'version' },
     ExpressionAttributeValues: { ':version': item.version, ':read': item.GSI2SK, ...(next ? { ':next': keys.summaryDue(agencyId, iso(next)).GSI2SK } : {}) },
   });
+}
+
+/**
+ * Puts the agencies created before the summary due index into it, due now (`admin
+ * index-summaries`, run once after deploying it): the next hourly run finds their period due as it
+ * did before, and moves each on. Conditional on the agency having no due key yet (so one indexed
+ * meanwhile is left alone; safe to run again) and a cadence other than `never`. Returns how many it indexed.
+ */
+export async function indexSummaryDue(db: Db, now: Date, agencyIds?: string[]): Promise<{ agencies: number; indexed: number }> {
+  const done = { agencies: 0, indexed: 0 };
+  for (const agencyId of agencyIds ?? (await allAgencyIds(db))) {
+    done.agencies++;
+    const due = keys.summaryDue(agencyId, iso(now));
+    const indexed = await updateIfUnchanged(db, {
+      Key: keys.agency(agencyId),
+      UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(GSI2PK) AND #summary.cadence <> :never',
+      ExpressionAttributeNames: { '#summary': 'summary' },
+      ExpressionAttributeValues: { ':pk': due.GSI2PK, ':sk': due.GSI2SK, ':never': 'never' },
+    });
+    if (indexed) done.indexed++;
+  }
+  return done;
 }
 
 /** Queues jobs through the worker's `requeue` (without delay): the only queue access it has. */
