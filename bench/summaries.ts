@@ -1,8 +1,9 @@
 /**
  * Benchmark: the summary job's DynamoDB calls and read units per hourly run, for one agency of
  * quiet pros (no release in the period: most pros, most weeks), on a table of its own per size.
- * The first run of a period reaches each pro once; a later run of the same period reads the agency
- * directory and the agency's run record only. Jobs the run queues are delivered in this process,
+ * The first run of a period reaches each pro once; the next run of the same period reads the due
+ * index and the agency's run record, and moves the agency on to its next slot (`bench/jobs.ts`
+ * measures the idle runs after that, with agencies in proportion, and can replace this one). Jobs the run queues are delivered in this process,
  * without the SES pacing (only calls are counted). Pros are seeded with BatchWriteItem.
  */
 import { createAgency, createDb, deliver, ensureTable, mapConcurrent, runSummaries, type Config, type DeliveryDeps, type Mailer, type SendJob } from '@rapport/core';

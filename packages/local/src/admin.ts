@@ -12,6 +12,7 @@ import {
   getAgency,
   indexLogins,
   indexProCounters,
+  indexSummaryDue,
   MemberInputSchema,
   parseInput,
   revokeApiKey,
@@ -31,6 +32,7 @@ Commands:
   revoke-key    --agency <agencyId> --key <keyId>
   index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
   index-logins  [--agency <agencyId>]   lets pros and members created before the console sign in to it (once, after deploying it)
+  index-summaries [--agency <agencyId>] puts agencies created before the summary due index into it (once, after deploying it)
 
 Options:
   --aws     use DynamoDB on AWS (default: the \`npm start\` running for DATA_DIR, .data)
@@ -80,6 +82,8 @@ async function run(command: string | undefined, values: Record<string, string | 
       return indexProCounters(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
     case 'index-logins':
       return indexLogins(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
+    case 'index-summaries':
+      return indexSummaryDue(open(), now, typeof values.agency === 'string' ? [values.agency] : undefined);
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }

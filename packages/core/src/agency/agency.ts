@@ -40,8 +40,9 @@ export async function createAgency(db: Db, input: unknown, now: Date, { agencyId
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
-      // In the agency directory: the hourly summary job walks it (no Scan).
-      Item: { ...keys.agency(agency.agencyId), ...keys.agencyDirectory(agency.agencyId), type: 'agency', ...agency },
+      // In the agency directory (one-off jobs walk it, no Scan), and due for the hourly summary run
+      // now: its first run finds the period due, as at any later slot.
+      Item: { ...keys.agency(agency.agencyId), ...keys.agencyDirectory(agency.agencyId), ...keys.summaryDue(agency.agencyId, iso(now)), type: 'agency', ...agency },
       ConditionExpression: 'attribute_not_exists(PK)',
     }),
   );
@@ -99,7 +100,10 @@ export async function updateSettings(db: Db, agencyId: string, patch: SettingsPa
     // failed update finds no limit and leaves the index).
     if (settings.retention.commentsMonths !== null || settings.retention.identitiesMonths !== null) await scheduleRetention(db, agencyId, now);
     try {
-      const update = setAttributes({ name, ...settings, updatedAt: iso(now), version: current.version + 1 });
+      // A new time zone or summary schedule: due for the hourly summary run now, which reads the new
+      // slot (and leaves the index for the cadence `never`).
+      const rescheduled = settings.timezone !== current.timezone || (['cadence', 'weekday', 'dayOfMonth', 'hour'] as const).some((k) => settings.summary[k] !== current.summary[k]);
+      const update = setAttributes({ name, ...settings, updatedAt: iso(now), version: current.version + 1, ...(rescheduled ? keys.summaryDue(agencyId, iso(now)) : {}) });
       const { Attributes } = await db.doc.send(
         new UpdateCommand({
           TableName: db.table,

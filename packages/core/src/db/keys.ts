@@ -36,7 +36,8 @@ import type { Identity } from '../access/session';
  * | 21| a pro's commitments                     | Query PK=AG#<a> SK begins_with CMT#<p>#                    |
  * | 22| a summary sent, once per pro and period | Put PK=AG#<a>#PRO#<p>#SUM SK=<period> (condition: absent)  |
  * | 22b| a pro's emailed summaries (console)    | Query PK=AG#<a>#PRO#<p>#SUM, newest first (status = sent)  |
- * | 23| every agency (the hourly summary job)   | Query GSI1 GSI1PK=AGENCIES                                 |
+ * | 23| every agency (a summary forced by hand, one-off jobs) | Query GSI1 GSI1PK=AGENCIES                   |
+ * | 23b| agencies whose summary slot has passed (the hourly summary job) | Query GSI2 GSI2PK=DUE#SUMMARY GSI2SK < <now>~ (the agency item itself, GSI2SK=<next look>#<a>) |
  * | 24| a campaign's rounds, newest last        | Query GSI2 GSI2PK=AG#<a>#CMP#<c>#RND                       |
  * | 25| release a batch, exactly once           | Put PK=BAT#<batch> SK=BAT (condition: absent)              |
  * | 26| a pro's batches by release time         | Query GSI1 GSI1PK=AG#<a>#PRO#<p>#BAT GSI1SK between …      |
@@ -64,6 +65,9 @@ import type { Identity } from '../access/session';
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
  * | 49| an agency's stored idempotent answers (erasure) | Query GSI1 GSI1PK=AG#<a>#IDEM (the IDEM items of 8; TTL 24 h) |
+ *
+ * 23b, like 13, 14, 29, 40 and 48, holds only what is due or will be: an agency leaves it for its
+ * next slot once its run of the period is complete, so an idle hourly run is one query that reads nothing.
  *
  * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
  * the last reminder or the round's close removes it), or while it is queued or being sent (29),
@@ -96,6 +100,7 @@ export const ROUND_CLOSE_PARTITION = 'DUE#CLOSE';
 export const ROWS_DUE_PARTITION = 'DUE#ROWS';
 export const AGENCIES_PARTITION = 'AGENCIES';
 export const RETENTION_DUE_PARTITION = 'DUE#RETENTION';
+export const SUMMARY_DUE_PARTITION = 'DUE#SUMMARY';
 
 export const keys = {
   apiKeyLookup: (secretHash: string) => ({ PK: `KEY#${secretHash}`, SK: 'KEY' }),
@@ -150,6 +155,8 @@ export const keys = {
   /** An agency's summary run of a period: how far its pros were listed, and how many of them are settled. */
   summaryRun: (agencyId: string, period: string) => ({ PK: `AG#${agencyId}#SUM`, SK: `RUN#${period}` }),
   agencyDirectory: (agencyId: string) => ({ GSI1PK: AGENCIES_PARTITION, GSI1SK: agencyId }),
+  /** On the agency item: when the hourly summary run next looks at it (23b). */
+  summaryDue: (agencyId: string, at: string) => ({ GSI2PK: SUMMARY_DUE_PARTITION, GSI2SK: `${at}#${agencyId}` }),
   sesMessage: (messageId: string) => ({ PK: `MSG#${messageId}`, SK: 'MSG' }),
   sendRecord: (invitationId: string) => ({ PK: `SENT#${invitationId}`, SK: 'SENT' }),
   warningDue: (roundId: string, invitationId: string, revision: number) => ({ PK: `RND#${roundId}`, SK: `WDUE#${invitationId}#${revision}` }),

@@ -1,6 +1,6 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
-import { AGENCIES_PARTITION, keys } from '../db/keys';
+import { AGENCIES_PARTITION, keys, SUMMARY_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { queryAll } from '../db/page';
@@ -8,6 +8,7 @@ import { transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../d
 import { getAgency, type Agency } from '../agency/agency';
 import { listPros, type Pro } from '../pro/pro';
 import { anyBatchReleased } from '../release/release';
+import { allAgencyIds } from '../scores/backfill';
 import { iso } from '../shared/time';
 import { sendWithRetry } from '../sending/retry';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
@@ -21,20 +22,23 @@ import { retryDelaySeconds } from '../sending/retry';
 import { buildAgencySummary } from './agency-summary';
 import { buildProSummary } from './build';
 import { renderAgencySummary, renderProSummary } from './render';
-import { dueSummaryPeriod, monthPeriod, previousPeriod, summaryPeriodOf, type SummaryPeriod } from './schedule';
+import { dueSummaryPeriod, monthPeriod, nextSummarySlot, previousPeriod, summaryPeriodOf, type SummaryPeriod } from './schedule';
 
 /**
- * How summaries go out. The hourly run (`runSummaries`) reads the agency directory and, for each
- * agency whose slot has passed, its run record of the period (`AG#<a>#SUM / RUN#<period>`), and
- * queues one `summaries` job per agency whose run is not complete: its cost does not grow with
- * pros. A `summaries` job lists a page of the agency's pros and reads their markers of the period.
+ * How summaries go out. Each agency item carries, in a due index (keys.ts 23b), when the hourly run
+ * should next look at it: at its creation, at a change of its time zone or schedule, and, once its
+ * run of a period is complete, its next slot. The hourly run (`runSummaries`) reads the agencies due
+ * by now (none, most hours: one query that reads nothing), and for each its run record of the period
+ * (`AG#<a>#SUM / RUN#<period>`): a complete run moves the agency on to its next slot; a run neither
+ * complete nor being listed is queued as one `summaries` job. Its cost grows with neither pros nor
+ * agencies, only with the agencies whose slot has passed and whose run is not yet seen complete.
+ * A `summaries` job lists a page of the agency's pros and reads their markers of the period.
  * Each pro without one is checked for a release in the period (one query, Limit 1): a quiet pro is
  * settled there and then (`quiet` markers, 99 to a transaction), an active one gets a `summary`
  * job; then the next page, and after the last the `agency-summary` job. A `summary` job claims its
  * pro's marker (`sending`) before its one SES call, then records `sent` or `failed`. Every marker
  * is written in the transaction that counts it settled on the run record. The run is complete
- * once its listing has ended and as many pros (and the agency summary) are settled as were listed;
- * later hourly runs of the period then skip the agency on that one read.
+ * once its listing has ended and as many pros (and the agency summary) are settled as were listed.
  */
 
 /** What the hourly run needs: the table and the send queue. */
@@ -44,7 +48,7 @@ export interface SummaryDeps {
 }
 
 export interface SummaryRun {
-  /** Agencies whose slot has passed (or all, for a forced period). */
+  /** Agencies found due whose slot has passed (or all, for a forced period). */
   agenciesDue: number;
   /** Of those, the ones whose run was queued: not complete, and no listing begun within the lease. */
   agenciesQueued: number;
@@ -71,36 +75,93 @@ interface SummaryRunRecord {
 const complete = (run: SummaryRunRecord) => run.listed === true && (run.settled ?? 0) >= (run.total ?? 0);
 const listingLive = (run: SummaryRunRecord, now: Date) => run.listingAt !== undefined && Date.parse(run.listingAt) > now.getTime() - LISTING_LEASE_MS;
 
+/** An agency's period due, and, from the due index, the agency item as read (to move it on). */
+interface Due {
+  agencyId: string;
+  period: string;
+  item?: Record<string, unknown>;
+}
+
 /**
  * The hourly summary run: queues a `summaries` job for each agency whose period is due and whose
- * run is neither complete nor being listed. Its calls: the directory's pages and one BatchGet per
- * 100 due agencies. `period` (a `YYYY-MM`) forces a monthly summary of that month for every
- * agency (by hand).
+ * run is neither complete nor being listed; moves an agency whose run is complete on to its next
+ * slot. Its calls: the due index's pages, one BatchGet per 100 agencies found due, one update per
+ * agency moved on; one query when nothing is due. `period` (a `YYYY-MM`) forces a monthly summary
+ * of that month for every agency (by hand), from the agency directory.
  */
 export async function runSummaries(deps: SummaryDeps, now: Date, options: { period?: string } = {}): Promise<SummaryRun> {
   const run: SummaryRun = { agenciesDue: 0, agenciesQueued: 0 };
-  for await (const items of queryAll(deps.db, {
-    IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk',
-    ExpressionAttributeValues: { ':pk': AGENCIES_PARTITION },
-  })) {
-    const due = items.flatMap((item) => {
+  const forced = options.period;
+  const pages = forced
+    ? queryAll(deps.db, { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': AGENCIES_PARTITION } })
+    : queryAll(deps.db, {
+        IndexName: 'GSI2',
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :now',
+        ExpressionAttributeValues: { ':pk': SUMMARY_DUE_PARTITION, ':now': `${iso(now)}~` },
+      });
+  for await (const items of pages) {
+    const due: Due[] = [];
+    for (const item of items) {
       const agency = withoutKeys<Agency>(item);
-      const period = options.period ? monthPeriod(options.period, agency.timezone) : dueSummaryPeriod(agency, now)?.period;
-      return period ? [{ agencyId: agency.agencyId, period: period.key }] : [];
-    });
+      if (forced) {
+        due.push({ agencyId: agency.agencyId, period: monthPeriod(forced, agency.timezone).key });
+        continue;
+      }
+      const found = dueSummaryPeriod(agency, now);
+      // The cadence `never`: out of the index until its schedule changes.
+      if (found) due.push({ agencyId: agency.agencyId, period: found.period.key, item });
+      else await moveOn(deps.db, item, null);
+    }
     run.agenciesDue += due.length;
     const runs = await batchGet(deps.db, due.map((d) => keys.summaryRun(d.agencyId, d.period)));
-    const jobs: SendJob[] = due
-      .filter((d) => {
-        const record = (runs.get(itemKey(keys.summaryRun(d.agencyId, d.period))) ?? {}) as SummaryRunRecord;
-        return !complete(record) && !listingLive(record, now);
-      })
-      .map((d) => ({ kind: 'summaries', ...d }));
+    const record = (d: Due) => (runs.get(itemKey(keys.summaryRun(d.agencyId, d.period))) ?? {}) as SummaryRunRecord;
+    const done = due.filter((d) => complete(record(d)));
+    await mapConcurrent(done, 8, async (d) => {
+      if (d.item) await moveOn(deps.db, d.item, nextSummarySlot(withoutKeys<Agency>(d.item), now));
+    });
+    const jobs: SendJob[] = due.filter((d) => !complete(record(d)) && !listingLive(record(d), now)).map((d) => ({ kind: 'summaries', agencyId: d.agencyId, period: d.period }));
     if (jobs.length > 0) await deps.queue.enqueue(jobs);
     run.agenciesQueued += jobs.length;
   }
   return run;
+}
+
+/**
+ * Moves an agency on in the due index to `next` (out of it for null), unless its settings changed
+ * since it was read (they made it due now, for their own slot) or another run moved it already.
+ */
+async function moveOn(db: Db, item: Record<string, unknown>, next: Date | null): Promise<void> {
+  const agencyId = item.agencyId as string;
+  await updateIfUnchanged(db, {
+    Key: keys.agency(agencyId),
+    UpdateExpression: next ? 'SET GSI2SK = :next' : 'REMOVE GSI2PK, GSI2SK',
+    ConditionExpression: '#version = :version AND GSI2SK = :read',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':version': item.version, ':read': item.GSI2SK, ...(next ? { ':next': keys.summaryDue(agencyId, iso(next)).GSI2SK } : {}) },
+  });
+}
+
+/**
+ * Puts the agencies created before the summary due index into it, due now (`admin
+ * index-summaries`, run once after deploying it): the next hourly run finds their period due as it
+ * did before, and moves each on. Conditional on the agency having no due key yet (so one indexed
+ * meanwhile is left alone; safe to run again) and a cadence other than `never`. Returns how many it indexed.
+ */
+export async function indexSummaryDue(db: Db, now: Date, agencyIds?: string[]): Promise<{ agencies: number; indexed: number }> {
+  const done = { agencies: 0, indexed: 0 };
+  for (const agencyId of agencyIds ?? (await allAgencyIds(db))) {
+    done.agencies++;
+    const due = keys.summaryDue(agencyId, iso(now));
+    const indexed = await updateIfUnchanged(db, {
+      Key: keys.agency(agencyId),
+      UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(GSI2PK) AND #summary.cadence <> :never',
+      ExpressionAttributeNames: { '#summary': 'summary' },
+      ExpressionAttributeValues: { ':pk': due.GSI2PK, ':sk': due.GSI2SK, ':never': 'never' },
+    });
+    if (indexed) done.indexed++;
+  }
+  return done;
 }
 
 /** Queues jobs through the worker's `requeue` (without delay): the only queue access it has. */

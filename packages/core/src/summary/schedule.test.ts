@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../agency/settings';
-import { dueSummaryPeriod, monthPeriod, previousPeriod, summaryPeriodOf, zonedTime } from './schedule';
+import { dueSummaryPeriod, monthPeriod, nextSummarySlot, previousPeriod, summaryPeriodOf, zonedTime } from './schedule';
 
 const weekly = (timezone: string) => defaultSettings(timezone);
 
@@ -15,6 +15,27 @@ function slotsBetween(settings: ReturnType<typeof defaultSettings>, start: strin
 }
 
 describe('when summaries are due', () => {
+  it('names as the next slot the first instant after now at which a new slot has passed, across DST changes (the hourly run looks again then)', () => {
+    const settings = [
+      weekly('Pacific/Auckland'),
+      // 02:00 on Sunday does not exist on 10 March 2030 in Los Angeles, and occurs twice on 3 November.
+      { ...weekly('America/Los_Angeles'), summary: { ...weekly('UTC').summary, weekday: 'sunday' as const, hour: 2 } },
+      { ...weekly('Asia/Kathmandu'), summary: { ...weekly('UTC').summary, cadence: 'monthly' as const, dayOfMonth: 28, hour: 23 } },
+    ];
+    for (const s of settings) {
+      // Every 7 hours and 13 minutes for a year, so every weekday, hour and DST change is crossed.
+      for (let t = Date.parse('2030-01-01T00:00:00Z'); t < Date.parse('2031-01-01T00:00:00Z'); t += 7 * 3_600_000 + 13 * 60_000) {
+        const now = new Date(t);
+        const next = nextSummarySlot(s, now)!;
+        expect(next > now).toBe(true);
+        expect(dueSummaryPeriod(s, next)!.slot).toBe(next.toISOString());
+        // No slot in between: just before it, the latest slot is the one already due at `now`.
+        expect(dueSummaryPeriod(s, new Date(next.getTime() - 1))!.slot).toBe(dueSummaryPeriod(s, now)!.slot);
+      }
+    }
+    expect(nextSummarySlot({ ...weekly('UTC'), summary: { ...weekly('UTC').summary, cadence: 'never' } }, new Date())).toBeNull();
+  });
+
   it('converts local wall-clock hours to UTC across DST changes', () => {
     // Auckland: NZDT (UTC+13) until 2030-04-07 03:00, then NZST (UTC+12).
     expect(zonedTime(2030, 4, 1, 9, 'Pacific/Auckland').toISOString()).toBe('2030-03-31T20:00:00.000Z');

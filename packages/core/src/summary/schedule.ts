@@ -156,3 +156,25 @@ export function dueSummaryPeriod(settings: Pick<Settings, 'timezone' | 'summary'
   const previous = month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
   return { slot: slot.toISOString(), period: monthPeriod(previous, tz) };
 }
+
+/**
+ * The agency's first slot after `now` (null when the cadence is `never`): when a summary of the
+ * next period is due, so the hourly run need not look at the agency before then. Built as
+ * `dueSummaryPeriod` builds its slot, so at this instant `dueSummaryPeriod` returns this very slot.
+ */
+export function nextSummarySlot(settings: Pick<Settings, 'timezone' | 'summary'>, now: Date): Date | null {
+  const { timezone: tz, summary } = settings;
+  if (summary.cadence === 'never') return null;
+  const local = localTime(now, tz);
+  if (summary.cadence === 'weekly') {
+    for (let ahead = (WEEKDAYS.indexOf(summary.weekday) - local.weekday + 7) % 7; ; ahead += 7) {
+      const day = addLocalDays(local.year, local.month, local.day, ahead);
+      const slot = zonedTime(day.year, day.month, day.day, summary.hour, tz);
+      if (slot > now) return slot;
+    }
+  }
+  for (let { year, month } = local; ; ({ year, month } = month === 12 ? { year: year + 1, month: 1 } : { year, month: month + 1 })) {
+    const slot = zonedTime(year, month, summary.dayOfMonth, summary.hour, tz);
+    if (slot > now) return slot;
+  }
+}
