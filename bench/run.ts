@@ -159,7 +159,10 @@ if (!asked) {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ date, seconds: Math.round(seconds), machine: m, scenarios: results }, null, 2)}\n`);
   const md = [
     `Measured ${date.slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, Node ${m.node}, commit ${m.commit?.slice(0, 10) ?? 'unknown'}${m.dirty ? ' (with changes)' : ''}; \`npm run bench\` took ${(seconds / 60).toFixed(1)} min. ✗: outside its budget.`,
-    ...results.map((r) => `\n#### ${r.name} (${r.seconds.toFixed(0)} s)\n\n${r.error ? `Failed: ${r.error.split('\n')[0]}` : markdownTable(r.figures)}`),
+    ...results.map((r) => {
+      const notes = r.figures.filter((f) => f.note).map((f) => `- ${f.name}: ${f.note}`);
+      return `\n#### ${r.name} (${r.seconds.toFixed(0)} s)\n\n${r.error ? `Failed: ${r.error.split('\n')[0]}` : [markdownTable(r.figures), ...(notes.length ? ['', ...notes] : [])].join('\n')}`;
+    }),
   ].join('\n');
   writeFileSync(join(dir, 'latest.md'), `${md}\n`);
   console.log('Written: bench/results/latest.json, bench/results/latest.md');
