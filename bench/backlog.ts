@@ -12,6 +12,7 @@
 import { ensureTable, type Mailer } from '@rapport/core';
 import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts, virtualSender } from '@rapport/testing/virtual-time';
+import type { Figure } from './figures';
 
 export interface DrainResult {
   label: string;
@@ -83,4 +84,19 @@ export async function benchVirtualDrain(config: Deps['config'], log: (line: stri
     enqueues: { mean: enqueues.reduce((a, b) => a + b, 0) / enqueues.length, max: Math.max(...enqueues) },
     realSeconds,
   };
+}
+
+/** The scenario's figures: each drain's rate against the configured one (at least 1 ÷ 1.1 of it). */
+export async function benchBacklog(config: Deps['config'], log: (line: string) => void): Promise<Figure[]> {
+  const drains = [await benchRealTimeDrain(config, log), await benchVirtualDrain(config, log)];
+  return drains.map((r) => ({
+    scenario: 'backlog',
+    name: `backlog drain, ${r.label}, ${r.count.toLocaleString('en')} invitations`,
+    value: (r.count - 1) / r.seconds,
+    unit: 'emails/s',
+    floor: { name: 'the configured rate', value: r.rate },
+    ratio: r.ratio,
+    budget: { on: 'ratio', min: 1 / 1.1 },
+    ...(r.enqueues ? { note: `queued ${r.enqueues.mean.toFixed(2)}× per invitation on average, ${r.enqueues.max}× at most; ${r.realSeconds.toFixed(0)} s of real time` } : {}),
+  }));
 }

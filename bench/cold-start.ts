@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { bundle, bundleHandler, handlerNames, installed, root } from '../scripts/bundle';
+import type { Figure } from './figures';
 
 export const COLD_START_BUDGET = { size: 1.25, import: 1.1 };
 
@@ -137,4 +138,29 @@ export async function benchColdStart(log: (line: string) => void, runs = 20, nam
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The scenario's figures: per bundle, its size and median import CPU time against its floor's. */
+export async function benchColdStartFigures(_config: unknown, log: (line: string) => void): Promise<Figure[]> {
+  return (await benchColdStart(log)).flatMap((r): Figure[] => [
+    {
+      scenario: 'cold-start',
+      name: `${r.name} bundle size`,
+      value: r.bytes / 1000,
+      unit: 'KB',
+      floor: { name: 'Hono + same SDK clients', value: r.floorBytes / 1000 },
+      ratio: r.sizeRatio,
+      budget: { on: 'ratio', max: COLD_START_BUDGET.size },
+    },
+    {
+      scenario: 'cold-start',
+      name: `${r.name} import, CPU (median of 20)`,
+      value: r.importMs,
+      unit: 'ms',
+      floor: { name: 'Hono + same SDK clients', value: r.floorImportMs },
+      ratio: r.importRatio,
+      budget: { on: 'ratio', max: COLD_START_BUDGET.import },
+      note: `wall ${r.importWallMs.toFixed(1)} ms against ${r.floorImportWallMs.toFixed(1)} ms`,
+    },
+  ]);
 }

@@ -5,8 +5,10 @@
  */
 import { cancelRound, createAgency, createCampaign, createPro, createRound } from '@rapport/core';
 import { createDeps, type Deps } from '@rapport/functions';
+import type { Figure } from './figures';
 
-export async function benchRounds(config: Deps['config'], log: (line: string) => void) {
+/** Creating and cancelling rounds of 100 and 2,000; cancelling 2,000 no slower than creating them. */
+export async function benchRounds(config: Deps['config'], log: (line: string) => void): Promise<Figure[]> {
   // Nothing is sent: the rounds are cancelled before any email would go out.
   const deps = createDeps(config, { queue: { enqueue: async () => undefined } });
   const now = new Date();
@@ -30,5 +32,20 @@ export async function benchRounds(config: Deps['config'], log: (line: string) =>
     results.push({ size, ms, cancelMs });
   }
   deps.db.client.destroy();
-  return results;
+  const [hundred, , large] = results as [(typeof results)[number], unknown, (typeof results)[number]];
+  const scenario = 'rounds';
+  return [
+    { scenario, name: 'create a round of 100', value: hundred.ms / 1000, unit: 's' },
+    { scenario, name: 'create a round of 2,000', value: large.ms / 1000, unit: 's', floor: { name: '100 recipients', value: hundred.ms / 1000 }, ratio: large.ms / hundred.ms, note: 'ratio for 20× the recipients' },
+    { scenario, name: 'cancel a round of 100 before sending', value: hundred.cancelMs / 1000, unit: 's' },
+    {
+      scenario,
+      name: 'cancel a round of 2,000 before sending',
+      value: large.cancelMs / 1000,
+      unit: 's',
+      floor: { name: 'creating it', value: large.ms / 1000 },
+      ratio: large.cancelMs / large.ms,
+      budget: { on: 'ratio', max: 1 },
+    },
+  ];
 }

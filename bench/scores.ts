@@ -9,6 +9,7 @@ import { AUDIENCE_DIMENSIONS, closeRound, createAgency, createApiKey, createCamp
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createApp, createDeps, type Deps } from '@rapport/functions';
 import { meterCapacity, percentile } from './capacity';
+import type { Figure } from './figures';
 
 const MONTHS = Array.from({ length: 12 }, (_, i) => `2030-${String(i + 1).padStart(2, '0')}`);
 const AUDIENCES = ['reporter', 'colleague', 'client'] as const;
@@ -50,7 +51,12 @@ async function pooled(db: Db, agencyId: string, proId: string): Promise<number> 
   return pools.reduce((n, { Item }) => n + ((Item?.members as unknown[] | undefined)?.length ?? 0), 0);
 }
 
-export async function benchScores(config: Deps['config'], log: (line: string) => void) {
+/**
+ * Read units, calls and latency of one read per size; the 10,000-response read must cost no more
+ * read units than the 1,000 one (counters grow only until every histogram bin of every item is in
+ * use, a few hundred responses spread over 12 months × 3 audiences; from then on their size is fixed).
+ */
+export async function benchScores(config: Deps['config'], log: (line: string) => void): Promise<Figure[]> {
   // No rate limiting here: its per-request write would be counted with the reads being measured.
   const deps = createDeps({ ...config, apiRateLimitPerMinute: 0 });
   const meter = meterCapacity(deps.db);
@@ -94,5 +100,22 @@ export async function benchScores(config: Deps['config'], log: (line: string) =>
     results.push({ count, rcu: units / runs, calls: calls / runs, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) });
   }
   deps.db.client.destroy();
-  return results;
+  const scenario = 'scores';
+  const medium = results.find((r) => r.count === 1_000)!;
+  return results.flatMap(({ count, rcu, calls, p50, p95 }): Figure[] => {
+    const label = `${count.toLocaleString('en')} responses`;
+    const vsMedium = count > medium.count;
+    return [
+      {
+        scenario,
+        name: `GET scores, 12 months, ${label}: read units`,
+        value: rcu,
+        unit: 'RCU',
+        ...(vsMedium ? { floor: { name: '1,000 responses', value: medium.rcu }, ratio: rcu / medium.rcu, budget: { on: 'ratio' as const, max: 1 } } : {}),
+        note: `${calls.toFixed(0)} calls a read`,
+      },
+      { scenario, name: `GET scores, 12 months, ${label}: p50`, value: p50, unit: 'ms', ...(vsMedium ? { floor: { name: '1,000 responses', value: medium.p50 }, ratio: p50 / medium.p50 } : {}) },
+      { scenario, name: `GET scores, 12 months, ${label}: p95`, value: p95, unit: 'ms' },
+    ];
+  });
 }

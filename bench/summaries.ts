@@ -9,13 +9,15 @@
 import { createAgency, createDb, deliver, ensureTable, mapConcurrent, runSummaries, type Config, type DeliveryDeps, type Mailer, type SendJob } from '@rapport/core';
 import { putPros } from '@rapport/testing/dynamo';
 import { meterCapacity } from './capacity';
+import type { Figure } from './figures';
 
 export const SUMMARY_BENCH_SIZES = [10, 100, 1_000, 10_000];
 
 /** Quiet pros send nothing: a mailer that is never called. */
 const noMail: Mailer = { send: () => Promise.reject(new Error('a quiet pro got an email')) };
 
-export async function benchSummaries(config: Config, log: (line: string) => void) {
+/** Calls and read units of the first and a later hourly run per size; a later run costs the same whatever the number of pros. */
+export async function benchSummaries(config: Config, log: (line: string) => void): Promise<Figure[]> {
   const results = [];
   for (const pros of SUMMARY_BENCH_SIZES) {
     const db = createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: `rapport-bench-summaries-${pros}` });
@@ -40,5 +42,27 @@ export async function benchSummaries(config: Config, log: (line: string) => void
     results.push({ pros, first, later });
     db.client.destroy();
   }
-  return results;
+  const scenario = 'summaries';
+  const fewest = results[0]!;
+  return results.flatMap(({ pros, first, later }): Figure[] => {
+    const label = `${pros.toLocaleString('en')} quiet pros`;
+    const vs = pros > fewest.pros ? { name: `${fewest.pros} pros`, calls: fewest.later.calls, units: fewest.later.readUnits } : undefined;
+    return [
+      { scenario, name: `summary job, first run of a period, ${label}: calls`, value: first.calls, unit: 'calls', note: `${first.readUnits.toFixed(1)} read units` },
+      {
+        scenario,
+        name: `summary job, a later run, ${label}: calls`,
+        value: later.calls,
+        unit: 'calls',
+        ...(vs ? { floor: { name: vs.name, value: vs.calls }, ratio: later.calls / vs.calls, budget: { on: 'ratio' as const, max: 1 } } : {}),
+      },
+      {
+        scenario,
+        name: `summary job, a later run, ${label}: read units`,
+        value: later.readUnits,
+        unit: 'RCU',
+        ...(vs ? { floor: { name: vs.name, value: vs.units }, ratio: vs.units ? later.readUnits / vs.units : 1, budget: { on: 'ratio' as const, max: 1 } } : {}),
+      },
+    ];
+  });
 }

@@ -1,0 +1,104 @@
+/**
+ * Benchmark: the all-in AWS cost of 1,000 surveys, against SES alone for the same emails (the
+ * floor: what sending them straight through SES would cost). The issue's model: 1,000 recipients,
+ * 30% answering, the default reminders, weekly summaries, the scheduled job every 5 minutes and
+ * the summary job hourly, for the 14 days the round is open. The counts come from `measureWork`
+ * (the emails that round's life sent, and each operation's DynamoDB units and time); the prices
+ * from `bench/prices.json` (dated, with their sources). Budget: at most 1.05× SES alone.
+ *
+ * Assumptions, beside the prices':
+ * - Lambda time is the time each operation took in this process against the local engines (DynamoDB
+ *   Local, the SES server), billed per ms at the memory size of its function in infra/ (API 1,024 MB,
+ *   the others 512 MB); init time and CloudWatch Logs are not counted. The sender takes SQS batches
+ *   of 10 (infra/sender.ts): one invocation per 10 jobs, billed for their summed time.
+ * - Each recipient who answers opens the survey page once and submits once; no one else opens it.
+ * - SQS: a job is sent, received and deleted in batches of 10 (0.3 requests a job). SNS: one
+ *   publish per email (SES's `Send` event), each handled by one invocation of the SES-event function.
+ * - DynamoDB storage (about 1 MB for the round, $0.25 per GB-month) and data transfer are left out.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '@rapport/core';
+import type { Figure } from './figures';
+import { measureWork, type Operation, type Runs, type Work } from './work';
+
+interface Prices {
+  recorded: string;
+  prices: Record<'lambdaArm64GBSecond' | 'lambdaRequest' | 'httpApiRequest' | 'dynamoWriteRequestUnit' | 'dynamoReadRequestUnit' | 'sqsRequest' | 'snsPublish' | 'schedulerInvocation' | 'sesEmail', { usd: number; source: string }>;
+}
+
+export const COST_BUDGET = 1.05;
+const SURVEYS = 1_000;
+const DAYS = 14;
+const SCHEDULED_RUNS = (DAYS * 24 * 60) / 5;
+const SUMMARY_RUNS = DAYS * 24;
+const WEEKS = DAYS / 7;
+/** Memory of each function, GB (infra/api.ts: 1,024 MB; infra/functions.ts: 512 MB by default). */
+const MEMORY_GB: Record<Runs, number> = { api: 1, sender: 0.5, jobs: 0.5, 'ses-events': 0.5 };
+const SENDER_BATCH = 10;
+
+export interface CostBreakdown {
+  total: number;
+  floor: number;
+  emails: number;
+  services: Record<'SES' | 'DynamoDB' | 'Lambda' | 'HTTP API' | 'SQS' | 'SNS' | 'EventBridge Scheduler', number>;
+}
+
+/** Prices `work` for 1,000 surveys; pure, so the model can be read (and checked) apart from the run. */
+export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
+  const scale = SURVEYS / work.recipients;
+  const { ops } = work;
+  const emails = (work.emails.invitations + work.emails.reminders) * scale + work.emails.summaries * WEEKS;
+  const answered = work.answered * scale;
+  // How many of each operation the 1,000 surveys take.
+  const times: [Operation, number][] = [
+    [ops.createRound, SURVEYS],
+    [ops.invitation, work.emails.invitations * scale],
+    [ops.reminder, work.emails.reminders * scale],
+    [ops.sendEvent, emails],
+    [ops.openSurvey, answered],
+    [ops.submit, answered],
+    [ops.close, SURVEYS],
+    [ops.scheduledReminders, 2],
+    [ops.scheduledIdle, SCHEDULED_RUNS - 2],
+    [ops.summaryRun, WEEKS],
+    [ops.summaryListing, WEEKS],
+    [ops.summary, work.emails.summaries * WEEKS],
+    [ops.summariesIdle, SUMMARY_RUNS - WEEKS],
+  ];
+  const sum = (f: (op: Operation, n: number) => number) => times.reduce((s, [op, n]) => s + f(op, n), 0);
+  const dynamo = sum((op, n) => n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd));
+  const gbSeconds = sum((op, n) => (n * Math.max(1, op.ms) * MEMORY_GB[op.runs]) / 1000);
+  const senderJobs = sum((op, n) => (op.runs === 'sender' ? n : 0));
+  const apiRequests = sum((op, n) => (op.runs === 'api' ? n : 0));
+  const invocations = apiRequests + Math.ceil(senderJobs / SENDER_BATCH) + emails + SCHEDULED_RUNS + SUMMARY_RUNS;
+  const services = {
+    SES: emails * p.sesEmail.usd,
+    DynamoDB: dynamo,
+    Lambda: gbSeconds * p.lambdaArm64GBSecond.usd + invocations * p.lambdaRequest.usd,
+    'HTTP API': apiRequests * p.httpApiRequest.usd,
+    SQS: senderJobs * 0.3 * p.sqsRequest.usd,
+    SNS: emails * p.snsPublish.usd,
+    'EventBridge Scheduler': (SCHEDULED_RUNS + SUMMARY_RUNS) * p.schedulerInvocation.usd,
+  };
+  return { total: Object.values(services).reduce((a, b) => a + b, 0), floor: emails * p.sesEmail.usd, emails, services };
+}
+
+export async function benchCost(config: Config, log: (line: string) => void): Promise<Figure[]> {
+  const prices = JSON.parse(readFileSync(join(import.meta.dirname, 'prices.json'), 'utf8')) as Prices;
+  const cost = costOf(await measureWork(config, log), prices);
+  const scenario = 'cost';
+  return [
+    {
+      scenario,
+      name: 'all-in AWS cost per 1,000 surveys',
+      value: cost.total,
+      unit: '$',
+      floor: { name: `SES alone for the ${Math.round(cost.emails).toLocaleString('en')} emails`, value: cost.floor },
+      ratio: cost.total / cost.floor,
+      budget: { on: 'ratio', max: COST_BUDGET },
+      note: `1,000 recipients, 30% answering, default reminders, weekly summaries, jobs every 5 min / hourly for ${DAYS} days; us-east-1 list prices of ${prices.recorded} (bench/prices.json)`,
+    },
+    ...Object.entries(cost.services).map(([service, usd]): Figure => ({ scenario, name: `of which ${service}`, value: usd, unit: '$', note: `${((usd / cost.total) * 100).toFixed(1)}% of the total` })),
+  ];
+}
