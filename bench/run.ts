@@ -15,10 +15,11 @@ import { freePort, startLocalSystem } from '@rapport/local';
 import { benchBacklog } from './backlog';
 import { benchColdStartFigures } from './cold-start';
 import { benchCost } from './cost';
+import { benchJobs } from './jobs';
 import { overBudget, type Figure } from './figures';
 import { benchRounds } from './rounds';
 import { benchScores } from './scores';
-import { benchSummaries } from './summaries';
+import { benchSubmit } from './submit';
 import { benchWork } from './work';
 
 interface Scenario {
@@ -37,7 +38,8 @@ const scenarios: Scenario[] = [
   { name: 'cost', run: benchCost },
   { name: 'scores', run: benchScores },
   { name: 'rounds', run: benchRounds },
-  { name: 'summaries', run: benchSummaries },
+  { name: 'submit', run: benchSubmit },
+  { name: 'jobs', run: benchJobs },
   { name: 'backlog', run: benchBacklog },
 ];
 
