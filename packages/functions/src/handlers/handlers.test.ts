@@ -210,24 +210,28 @@ describe('sender handler (SQS, partial batch responses)', () => {
     }
   });
 
-  it('on the last receive, marks nothing failed: the invitation stays pending with its lease, for the recovery sweep (an invitation the worker cannot handle: its stored address corrupted)', async () => {
+  it('marks nothing failed when an email cannot be made: the record fails once, the invitation stays claimed with its lease for the recovery sweep, and a redelivery finds it claimed and does nothing (its stored address corrupted)', async () => {
     const tag = Date.now();
     const { jobs, agencyId, round: created } = await round([`broken-${tag}@news.example`]);
     const key = { PK: `RND#${jobs[0]!.roundId}`, SK: `INV#${jobs[0]!.invitationId}` };
     await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: key, UpdateExpression: 'SET email = :n', ExpressionAttributeValues: { ':n': 42 } }));
     const leased = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item!;
     const event = sqsEvent([encodeJob(jobs[0]!)]);
-    expect((await sender(event, lambdaContext())).batchItemFailures).toHaveLength(1);
-
-    event.Records[0]!.attributes.ApproximateReceiveCount = '3';
     const seen = logs.length;
     expect((await sender(event, lambdaContext())).batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
     const failedLog = logs.slice(seen).flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.message === 'send job failed');
-    expect(failedLog).toMatchObject({ level: 'ERROR', lastReceive: true, invitationId: jobs[0]!.invitationId });
+    expect(failedLog).toMatchObject({ level: 'ERROR', lastReceive: false, invitationId: jobs[0]!.invitationId });
+    // Claimed (the claim reads nothing first), then the email could not be made: still `sending`,
+    // leased, so the recovery sweep settles it from SES's record once the lease runs out.
     const after = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item!;
-    expect(after).toMatchObject({ status: 'pending', GSI1PK: leased.GSI1PK, GSI1SK: leased.GSI1SK });
+    expect(after).toMatchObject({ status: 'sending', GSI1PK: leased.GSI1PK });
     expect(after.GSI1PK).toMatch(/^DUE#LEASE#[0-3]$/);
-    expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 1, failed: 0 });
+    expect(after.GSI1SK > leased.GSI1SK).toBe(true);
+    // SQS delivers it again: the claim finds it taken, nothing is sent and nothing fails.
+    event.Records[0]!.attributes.ApproximateReceiveCount = '2';
+    expect((await sender(event, lambdaContext())).batchItemFailures).toEqual([]);
+    expect((await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item).toMatchObject({ status: 'sending', GSI1SK: after.GSI1SK });
+    expect((await getRound(deps.db, agencyId, created.roundId)).counts).toMatchObject({ pending: 0, sending: 1, failed: 0 });
   });
 
   it('hands the records it has no time left for back to the queue instead of timing out', async () => {
