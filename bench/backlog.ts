@@ -10,7 +10,7 @@
  *   takes several minutes of real time on 2 cores).
  */
 import { ensureTable, type Mailer } from '@rapport/core';
-import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts, virtualSender } from '@rapport/testing/virtual-time';
 
 export interface DrainResult {
@@ -42,7 +42,7 @@ export async function benchRealTimeDrain(config: Deps['config'], log: (line: str
   const count = 1_000;
   const rate = 50;
   // Sized as the local runner sizes it for the rate.
-  const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(rate) });
+  const queue = inProcessSendQueue(() => deps, { ratePerSecond: rate });
   const deps: Deps = await freshDeps({ ...config, sendRatePerSecond: rate }, 'rapport-bench-drain', { queue });
   const { rounds, jobs } = await seedBacklog(deps.db, count, new Date());
   const t0 = performance.now();
