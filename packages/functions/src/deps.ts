@@ -60,7 +60,7 @@ export interface SendQueueOptions {
  */
 export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrency = ratePerSecond ? sendConcurrency(ratePerSecond) : 4 }: SendQueueOptions = {}, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
   let made: Pacer | undefined;
-  const paced = () => (made ??= createPacer({ ratePerSecond: ratePerSecond ?? deps().config.sendRatePerSecond }));
+  const paced = () => (made ??= createPacer({ ratePerSecond: ratePerSecond ?? deps().config.sendRatePerSecond, burstMs: BURST_MS }));
   const pacer: Pacer = { take: () => paced().take(), promise: (ms) => paced().promise(ms), charge: () => paced().charge(), giveBack: () => paced().giveBack() };
   return createInProcessQueue(
     async (job) => {
@@ -71,6 +71,12 @@ export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrenc
     { concurrency, pacer },
   );
 }
+
+/**
+ * How late a sending slot may be taken: at high rates a timer fires a few milliseconds late, and a
+ * tenth of a second's worth of slots due at once makes up for it (SES allows short bursts).
+ */
+export const BURST_MS = 100;
 
 /** The worker's view of the deps. */
 export const deliveryDeps = (deps: Deps): DeliveryDeps => ({

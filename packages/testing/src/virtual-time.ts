@@ -161,7 +161,7 @@ export function virtualQueue(vt: VirtualTime, handle: (job: SendJob) => Promise<
 export interface VirtualSenderOptions {
   /** The table, link secret, URLs and SES record the sender works with (`now`, `mailer`, `queue` are replaced). */
   deps: Deps;
-  /** What the paced mailer calls: SES, or a stub. */
+  /** What the jobs send through once they hold a slot: SES, or a stub. */
   mailer: Mailer;
   /** The sending rate the queue's pacer keeps, per second of virtual time. */
   ratePerSecond: number;

@@ -53,9 +53,9 @@ describe('the pacer', () => {
     expect(pacer.take()).toBe(500);
   });
 
-  it('lets at most `burst` slots be due at once (by default a tenth of a second\'s worth)', () => {
+  it('lets at most `burstMs` worth of slots be due at once', () => {
     const c = clock(0);
-    const pacer = createPacer({ ratePerSecond: 100, now: c.now });
+    const pacer = createPacer({ ratePerSecond: 100, burstMs: 100, now: c.now });
     const now = Array.from({ length: 12 }, () => pacer.take());
     expect(now).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10]);
     c.t = 10_000;

@@ -4,8 +4,8 @@ import type { Mailer } from './mailer';
  * The account's SES sending rate, kept without waiting inside a job. Whoever runs send jobs takes
  * a slot before starting one; when none is due it does not wait for it: the local queue starts the
  * job when the slot comes (a timer in the queue), the sender Lambda hands the record back to SQS,
- * delayed until then. Slots are 1/rate apart; after a quiet spell at most `burst` are due at once,
- * so time not used is not saved up (SES counts its rate per second, and allows short bursts).
+ * delayed until then. Slots are 1/rate apart; time not used is not saved up beyond `burstMs`
+ * (SES counts its rate per second, and allows short bursts).
  */
 export interface Pacer {
   /** Takes a slot if one is due now and returns 0; otherwise takes nothing and returns the milliseconds until one is due. */
@@ -27,13 +27,18 @@ export interface Pacer {
 export interface PaceOptions {
   /** SES calls started per second at most: the account's sending rate (or this process's share of it). */
   ratePerSecond: number;
-  /** Slots due at once at most after a quiet spell. Default: a tenth of a second's worth, at least 1. */
-  burst?: number;
+  /**
+   * How late a slot may be taken and still count as on time: after a quiet spell that many
+   * milliseconds' worth of slots (at least one) are due at once. It absorbs a timer firing late
+   * at high rates; default 0: one slot, nothing saved up.
+   */
+  burstMs?: number;
   now?: () => number;
 }
 
-export function createPacer({ ratePerSecond, burst = Math.max(1, Math.floor(ratePerSecond / 10)), now = Date.now }: PaceOptions): Pacer {
+export function createPacer({ ratePerSecond, burstMs = 0, now = Date.now }: PaceOptions): Pacer {
   const gapMs = 1000 / ratePerSecond;
+  const burst = Math.max(1, Math.floor((burstMs * ratePerSecond) / 1000));
   // When the next slot is due; it never lags now by more than the burst.
   let next = -Infinity;
   let promisedUntil = -Infinity;

@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, createDb, createPacer, createSesMailer, loadConfig, recordedSends, type Config, type Db, type DeliveryDeps, type Pacer } from '@rapport/core';
 import { Resource } from 'sst';
 import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
-import { createDeps, type Deps } from '../deps';
+import { BURST_MS, createDeps, type Deps } from '../deps';
 import { logger } from '../logger';
 
 /**
@@ -91,7 +91,7 @@ export function lambdaQueue(): SqsQueue {
  */
 export const lambdaPacer = (): Pacer => {
   const senders = Math.max(1, Number(env().SENDER_CONCURRENCY) || 1);
-  return (built.pacer ??= createPacer({ ratePerSecond: lambdaConfig().sendRatePerSecond / senders }));
+  return (built.pacer ??= createPacer({ ratePerSecond: lambdaConfig().sendRatePerSecond / senders, burstMs: BURST_MS }));
 };
 
 /** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
