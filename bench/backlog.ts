@@ -1,7 +1,7 @@
 /**
  * Benchmark: draining a backlog of invitations, as invitations sent per second against the
  * configured sending rate (the ratio is what to compare; 1.00 is the rate kept exactly).
- * - Real time: the local runner's sender (in-process queue, `sendConcurrency` at a time, `pacedMailer`, the SES
+ * - Real time: the local runner's sender (in-process queue paced by its `Pacer`, `sendConcurrency` at a time, the SES
  *   server) on a round of 1,000 at 50 emails a second: what the I/O around each email costs.
  * - Virtual time (packages/testing/src/virtual-time.ts): a backlog waiting 4,000 s of the system's
  *   clock, the scheduled job every 5 minutes re-queueing what waits longer than its lease; the

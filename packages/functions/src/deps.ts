@@ -42,9 +42,12 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
 /**
  * Jobs the in-process sender runs at once for a sending rate: enough that jobs started at the rate,
  * each spending up to half a second on DynamoDB and SES, never wait for a free worker; never fewer
- * than 4. The pacer, not this, keeps the rate.
+ * than 4, and no more than the SDK clients' sockets (50 each): more only queue inside the SDK.
+ * The pacer, not this, keeps the rate.
  */
-export const sendConcurrency = (ratePerSecond: number) => Math.max(4, Math.ceil(ratePerSecond / 2));
+const MAX_SEND_CONCURRENCY = 50;
+
+export const sendConcurrency = (ratePerSecond: number) => Math.max(4, Math.min(MAX_SEND_CONCURRENCY, Math.ceil(ratePerSecond / 2)));
 
 export interface SendQueueOptions {
   /** The sending rate the queue keeps, SES calls a second; default the deps' `SEND_RATE_PER_SECOND`, read at the first job. */
