@@ -1,7 +1,7 @@
 /**
  * Benchmark: draining a backlog of invitations, as invitations sent per second against the
  * configured sending rate (the ratio is what to compare; 1.00 is the rate kept exactly).
- * - Real time: the local runner's sender (in-process queue, `sendConcurrency` at a time, `pacedMailer`, the SES
+ * - Real time: the local runner's sender (in-process queue paced by its `Pacer`, `sendConcurrency` at a time, the SES
  *   server) on a round of 1,000 at 50 emails a second: what the I/O around each email costs.
  * - Virtual time (packages/testing/src/virtual-time.ts): a backlog waiting 4,000 s of the system's
  *   clock, the scheduled job every 5 minutes re-queueing what waits longer than its lease; the
@@ -10,7 +10,7 @@
  *   takes several minutes of real time on 2 cores).
  */
 import { ensureTable, type Mailer } from '@rapport/core';
-import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts, virtualSender } from '@rapport/testing/virtual-time';
 import type { Figure } from './figures';
 
@@ -43,7 +43,7 @@ export async function benchRealTimeDrain(config: Deps['config'], log: (line: str
   const count = 1_000;
   const rate = 50;
   // Sized as the local runner sizes it for the rate.
-  const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(rate) });
+  const queue = inProcessSendQueue(() => deps, { ratePerSecond: rate });
   const deps: Deps = await freshDeps({ ...config, sendRatePerSecond: rate }, 'rapport-bench-drain', { queue });
   const { rounds, jobs } = await seedBacklog(deps.db, count, new Date());
   const t0 = performance.now();

@@ -4,8 +4,12 @@ import { commonEnvironment, handlers, settings } from './settings';
 import { table } from './table';
 
 const { sending } = settings;
-/** The sender's timeout: a batch of ten at the paced rate, plus SES backoff (5 attempts from 500 ms). */
-const SENDER_TIMEOUT_SECONDS = 120;
+/**
+ * The sender's timeout: the records of a batch run at once and none waits for its sending slot
+ * (those not due go back to the queue), so one record's worst case: SES's attempts with backoff
+ * (1.5 s), the table writes and the SQS call, with room to spare.
+ */
+const SENDER_TIMEOUT_SECONDS = 30;
 
 /**
  * Send jobs that failed `sending.maxReceives` times (a body that is not a job, an invitation that
@@ -35,8 +39,11 @@ export const sendQueue = new sst.aws.Queue('SendQueue', {
 
 /**
  * The send worker: batches of up to ten, partial batch responses (only the failed records return
- * to the queue), at most `sending.concurrency` at once, each pacing itself to its share of
- * `sending.ratePerSecond`, so together they keep to the account's SES rate. Linked to the table,
+ * to the queue), at most `sending.concurrency` at once (the event source's maximum concurrency,
+ * which, unlike reserved concurrency, never throttles a batch back into the queue and toward the
+ * dead-letter queue). Each keeps its share of `sending.ratePerSecond` without waiting: a record
+ * whose sending slot is not due goes back on the queue, delayed until it (`handlers/sender.ts`),
+ * so together they keep to the account's SES rate and no Lambda time is spent waiting. Linked to the table,
  * the secret (it signs the links), the email identity (it sends) and its own queue (an email SES
  * did not take, throttled or down, goes back on it with a delay). `publicUrl` is where the
  * links in the emails point: the API's address, known once the API is declared (`infra/api.ts`).

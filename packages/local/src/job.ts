@@ -5,7 +5,7 @@
  * waiting three days.
  */
 import { ConfigError, runScheduledJobs, runSummaries } from '@rapport/core';
-import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
+import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
 import { toolMain, UsageError } from './cli';
 
 const usage = `Usage: npm run job -- <job> [options]
@@ -42,7 +42,7 @@ process.exitCode = await toolMain(process.argv.slice(2), usage, { at: { type: 's
   if (!values.aws && !config.sesEndpoint) throw new ConfigError('Set SES_ENDPOINT too when DYNAMODB_ENDPOINT is set (or give --aws to send through AWS).');
   // What the summaries sent: the run only queues them, one job per agency, then per pro.
   const mailed = { sent: 0, failed: 0 };
-  const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) }, (job, outcome) => {
+  const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }, (job, outcome) => {
     if (job.kind !== 'summary' && job.kind !== 'agency-summary') return;
     if (outcome === 'sent' || outcome === 'failed') mailed[outcome]++;
   });

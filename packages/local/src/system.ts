@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { ensureTable, loadConfig, recoverSends, runScheduledJobs, runSummaries, type Config } from '@rapport/core';
-import { createApp, createDeps, inProcessSendQueue, sendConcurrency, startInProcessScheduler } from '@rapport/functions';
+import { createApp, createDeps, inProcessSendQueue, startInProcessScheduler } from '@rapport/functions';
 import { startDynamoDbLocal } from './engines/dynamodb';
 import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
@@ -165,7 +165,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     });
 
     // On AWS, SQS feeds the sender and a schedule runs the job; here both run in this process.
-    const queue = inProcessSendQueue(() => deps, { concurrency: sendConcurrency(config.sendRatePerSecond) });
+    const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
     const deps = createDeps(config, { queue });
     undo.push(async () => deps.db.client.destroy());
     const table = await ensureTable(deps.db.client, config.table);

@@ -1,12 +1,11 @@
 /**
- * A virtual clock for running the real sending code (deliver, the recovery sweep, the paced
- * mailer) on real engines over hours of system time in seconds of real time. Time moves only when
+ * A virtual clock for running the real sending code (deliver, the recovery sweep, the pacer) on real engines over hours of system time in seconds of real time. Time moves only when
  * nothing is working: every piece of work runs through `run` (queue jobs, the scheduled job), and
- * a `sleep` (the paced mailer's, the retry backoff's) or a queue delay is a timer that fires when
+ * a `sleep` (the retry backoff's), a queue delay or the wait for a sending slot is a timer that fires when
  * the clock gets there. Real I/O (DynamoDB Local, SES) takes no virtual time. No vitest import, so
  * `bench/` uses it too.
  */
-import { createAgency, createCampaign, createPro, createRound, deliver, listInvitations, MAX_RECIPIENTS, pacedMailer, runScheduledJobs, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob } from '@rapport/core';
+import { createAgency, createCampaign, createPacer, createPro, createRound, deliver, inSlot, listInvitations, MAX_RECIPIENTS, runScheduledJobs, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type Pacer, type SendJob } from '@rapport/core';
 import { deliveryDeps, type Deps } from '@rapport/functions';
 
 interface Timer {
@@ -105,16 +104,28 @@ export interface VirtualQueue extends JobQueue {
 
 /**
  * The in-process queue in virtual time: a delayed job joins the line when the clock reaches its
- * delay; `concurrency` jobs run at once, each through `vt.run`.
+ * delay; `concurrency` jobs run at once, each through `vt.run`, each once `pacer` has a slot for it.
  */
-export function virtualQueue(vt: VirtualTime, handle: (job: SendJob) => Promise<unknown>, { concurrency = 4 } = {}): VirtualQueue {
+export function virtualQueue(vt: VirtualTime, handle: (job: SendJob) => Promise<unknown>, { concurrency = 4, pacer }: { concurrency?: number; pacer?: Pacer } = {}): VirtualQueue {
   const line: SendJob[] = [];
   let head = 0;
   let running = 0;
+  let slotArmed = false;
   const enqueued = new Map<string, number>();
 
   const pump = () => {
     while (running < concurrency && head < line.length) {
+      const wait = pacer?.take() ?? 0;
+      if (wait > 0) {
+        if (!slotArmed) {
+          slotArmed = true;
+          vt.later(wait, () => {
+            slotArmed = false;
+            pump();
+          });
+        }
+        break;
+      }
       const job = line[head++]!;
       running++;
       void vt
@@ -150,9 +161,9 @@ export function virtualQueue(vt: VirtualTime, handle: (job: SendJob) => Promise<
 export interface VirtualSenderOptions {
   /** The table, link secret, URLs and SES record the sender works with (`now`, `mailer`, `queue` are replaced). */
   deps: Deps;
-  /** What the paced mailer calls: SES, or a stub. */
+  /** What the jobs send through once they hold a slot: SES, or a stub. */
   mailer: Mailer;
-  /** The sending rate `pacedMailer` keeps, per second of virtual time. */
+  /** The sending rate the queue's pacer keeps, per second of virtual time. */
   ratePerSecond: number;
   startMs: number;
   /** Jobs at once. Default 4, like the local runner. */
@@ -163,7 +174,7 @@ export interface VirtualSenderOptions {
 
 /**
  * The local runner's sending side in virtual time: the real send worker (`deliver`, with its
- * retries and re-queues) behind a virtual queue, the real `pacedMailer`, and the real scheduled job
+ * retries and re-queues) behind a virtual queue paced by the real `Pacer`, and the real scheduled job
  * (`runScheduledJobs`, the recovery sweep) every `scheduleMs`. Records when each invitation's
  * first email was sent (virtual time).
  */
@@ -171,20 +182,20 @@ export function virtualSender({ deps, mailer, ratePerSecond, startMs, concurrenc
   const vt = createVirtualTime(startMs);
   const sentAt = new Map<string, number>();
   const outcomes = new Map<DeliveryOutcome, number>();
-  const paced = pacedMailer(mailer, { ratePerSecond, now: vt.now, sleep: vt.sleep });
+  const pacer = createPacer({ ratePerSecond, now: vt.now });
   const worker: DeliveryDeps = {
-    ...deliveryDeps({ ...deps, now: vt.date, mailer: paced }),
+    ...deliveryDeps({ ...deps, now: vt.date, mailer }),
     sleep: vt.sleep,
     requeue: (job, delaySeconds) => queue.enqueue([job], { delaySeconds }),
   };
   const queue = virtualQueue(
     vt,
     async (job) => {
-      const outcome = await deliver(worker, job);
+      const outcome = await inSlot(pacer, mailer, (slotMailer) => deliver({ ...worker, mailer: slotMailer }, job));
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       if (outcome === 'sent' && job.kind === 'invitation') sentAt.set(job.invitationId, vt.now());
     },
-    { concurrency },
+    { concurrency, pacer },
   );
   vt.every(scheduleMs, () => runScheduledJobs({ db: deps.db, queue, records: deps.records }, vt.date()));
   return { vt, queue, sentAt, outcomes };

@@ -19,4 +19,4 @@ export {
   type RenderedEmail,
 } from './invitation';
 export { displayName, escapeHtml, oneLine, senderName } from './text';
-export { pacedMailer, type PaceOptions } from './paced';
+export { createPacer, inSlot, type PaceOptions, type Pacer } from './paced';

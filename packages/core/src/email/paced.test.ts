@@ -7,66 +7,89 @@ import { createRound } from '../survey/round';
 import { deliver } from '../sending/deliver';
 import { createSesMailer, type Mailer } from './mailer';
 import type { OutgoingEmail } from './compose';
-import { pacedMailer } from './paced';
+import { createPacer, inSlot } from './paced';
 
-/**
- * A clock the test moves: `sleep` moves it to the time it wakes at. Sleepers wake in the order
- * of their times (on real timers, a hundred times faster), each send starting before the next
- * sleeper wakes.
- */
-function fakeClock(start: number) {
-  const clock = { now: start, sleeps: [] as number[] };
-  return {
-    clock,
-    now: () => clock.now,
-    sleep: (ms: number) => {
-      clock.sleeps.push(ms);
-      const wake = clock.now + ms;
-      return new Promise<void>((resolve) =>
-        setTimeout(() => {
-          clock.now = Math.max(clock.now, wake);
-          resolve();
-        }, ms / 100),
-      );
-    },
-  };
-}
-
-/** Records when each message reached it, on the fake clock. */
-function recordingMailer(now: () => number): Mailer & { startedAt: number[] } {
-  const startedAt: number[] = [];
-  return { startedAt, send: async () => (startedAt.push(now()), { messageId: `m-${startedAt.length}` }) };
+/** Records each message it is handed. */
+function recordingMailer(): Mailer & { sent: number } {
+  const mailer = { sent: 0, send: async () => ({ messageId: `m-${++mailer.sent}` }) };
+  return mailer;
 }
 
 const message = { to: { address: 'someone@news.example' } } as OutgoingEmail;
 
-describe('the paced mailer', () => {
-  it('starts sends asked for at once 1/rate apart, in the order asked', async () => {
-    const { clock, now, sleep } = fakeClock(1_000);
-    const inner = recordingMailer(now);
-    const paced = pacedMailer(inner, { ratePerSecond: 10, now, sleep });
-    const ids = await Promise.all(Array.from({ length: 4 }, () => paced.send(message)));
-    expect(inner.startedAt).toEqual([1_000, 1_100, 1_200, 1_300]);
-    expect(clock.sleeps).toEqual([100, 200, 300]);
-    expect(ids.map((r) => r.messageId)).toEqual(['m-1', 'm-2', 'm-3', 'm-4']);
+/** A clock the test moves by hand. */
+const clock = (start: number) => {
+  const c = { t: start, now: () => c.t };
+  return c;
+};
+
+describe('the pacer', () => {
+  it('hands out slots 1/rate apart, in the order asked: a job asking early is told how long until its slot, and takes nothing', () => {
+    const c = clock(1_000);
+    const pacer = createPacer({ ratePerSecond: 10, now: c.now });
+    const starts: number[] = [];
+    // A queue asking again when told: four jobs ready at once.
+    while (starts.length < 4) {
+      const wait = pacer.take();
+      if (wait === 0) starts.push(c.t);
+      else c.t += wait;
+    }
+    expect(starts).toEqual([1_000, 1_100, 1_200, 1_300]);
+    // Asking early takes nothing: the slot after 1,300 is still at 1,400.
+    c.t = 1_350;
+    expect(pacer.take()).toBe(50);
+    expect(pacer.take()).toBe(50);
   });
 
-  it('does not save idle time up for a burst: after a quiet spell, sends are still 1/rate apart', async () => {
-    const { clock, now, sleep } = fakeClock(0);
-    const inner = recordingMailer(now);
-    const paced = pacedMailer(inner, { ratePerSecond: 2, now, sleep });
-    await paced.send(message);
-    clock.now = 60_000;
-    await Promise.all([paced.send(message), paced.send(message)]);
-    // A send a whole gap after the last starts at once.
-    clock.now = 61_000;
-    await paced.send(message);
-    expect(inner.startedAt).toEqual([0, 60_000, 60_500, 61_000]);
-    expect(clock.sleeps).toEqual([500]);
+  it('does not save idle time up for a burst: after a quiet spell, slots are still 1/rate apart', () => {
+    const c = clock(0);
+    const pacer = createPacer({ ratePerSecond: 2, now: c.now });
+    expect(pacer.take()).toBe(0);
+    c.t = 60_000;
+    expect([pacer.take(), pacer.take()]).toEqual([0, 500]);
+    // A job a whole gap after the last starts at once.
+    c.t = 60_500;
+    expect(pacer.take()).toBe(0);
+    expect(pacer.take()).toBe(500);
+  });
+
+  it('lets at most `burstMs` worth of slots be due at once', () => {
+    const c = clock(0);
+    const pacer = createPacer({ ratePerSecond: 100, burstMs: 100, now: c.now });
+    const now = Array.from({ length: 12 }, () => pacer.take());
+    expect(now).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10]);
+    c.t = 10_000;
+    expect(Array.from({ length: 11 }, () => pacer.take()).filter((w) => w === 0)).toHaveLength(10);
+  });
+
+  it('promises the next slots to jobs that come back later, and never gives back a slot before the last one promised', () => {
+    const c = clock(0);
+    const pacer = createPacer({ ratePerSecond: 1, now: c.now });
+    expect(pacer.take()).toBe(0);
+    expect([pacer.promise(900_000), pacer.promise(900_000)]).toEqual([1_000, 2_000]);
+    // The first job sent nothing: its slot does not go to a job now, since 1,000 and 2,000 are held by jobs away in the queue.
+    pacer.giveBack();
+    expect(pacer.take()).toBe(3_000);
+    // Too far ahead to promise: nothing taken.
+    expect(pacer.promise(2_000)).toBeUndefined();
+    expect(pacer.promise(3_000)).toBe(3_000);
+  });
+
+  it('charges a second SES call of one job to the next slot, without waiting', async () => {
+    const c = clock(0);
+    const pacer = createPacer({ ratePerSecond: 1, now: c.now });
+    const inner = recordingMailer();
+    expect(pacer.take()).toBe(0);
+    await inSlot(pacer, inner, async (mailer) => {
+      await mailer.send(message);
+      await mailer.send(message);
+    });
+    expect(inner.sent).toBe(2);
+    expect(pacer.take()).toBe(2_000);
   });
 
   it('costs no slot for a job that turns out to have nothing to send: only real SES calls are paced', async () => {
-    const { clock, now, sleep } = fakeClock(0);
+    const c = clock(0);
     const config = testConfig();
     const { db, linkSecret } = testDeps();
     const at = new Date();
@@ -77,17 +100,26 @@ describe('the paced mailer', () => {
     const emails = [`a-${tag}@news.example`, `b-${tag}@news.example`];
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, at);
     const [a, b] = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
-    // One SES call a second, on the fake clock, which stands still unless a send waits.
-    const mailer = pacedMailer(createSesMailer({ region: config.region, endpoint: config.sesEndpoint }), { ratePerSecond: 1, now, sleep });
-    const deps = { db, mailer, linkSecret, publicUrl: config.publicUrl, mailFrom: config.mailFrom, now: () => at };
+    // One SES call a second, on a clock that stands still: each job takes a slot, as a queue does, before it runs.
+    const pacer = createPacer({ ratePerSecond: 1, now: c.now });
+    const ses = createSesMailer({ region: config.region, endpoint: config.sesEndpoint });
+    const deps = { db, linkSecret, publicUrl: config.publicUrl, mailFrom: config.mailFrom, now: () => at };
+    const run = (job: typeof a) => inSlot(pacer, ses, (mailer) => deliver({ ...deps, mailer }, job!));
 
-    expect(await deliver(deps, a!)).toBe('sent');
-    // The same job three times more (duplicates, or a re-queue of a sent invitation): no SES call, no wait.
-    for (let i = 0; i < 3; i++) expect(await deliver(deps, a!)).toBe('not-due');
-    expect(clock.sleeps).toEqual([]);
-    // The next real send waits one gap only, as if the duplicates had not been there.
-    expect(await deliver(deps, b!)).toBe('sent');
-    expect(clock.sleeps).toEqual([1_000]);
+    expect(pacer.take()).toBe(0);
+    expect(await run(a)).toBe('sent');
+    // The same job three times more (duplicates, or a re-queue of a sent invitation), in the next
+    // slot: no SES call, and each gives the slot back, so the next one runs in it too.
+    expect(pacer.take()).toBe(1_000);
+    c.t = 1_000;
+    for (let i = 0; i < 3; i++) {
+      expect(pacer.take()).toBe(0);
+      expect(await run(a)).toBe('not-due');
+    }
+    // The next real send still has that slot, as if the duplicates had not been there; then one gap.
+    expect(pacer.take()).toBe(0);
+    expect(await run(b)).toBe('sent');
+    expect(pacer.take()).toBe(1_000);
     for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(1);
   });
 });

@@ -1,30 +1,88 @@
 import type { Mailer } from './mailer';
 
+/**
+ * The account's SES sending rate, kept without waiting inside a job. Whoever runs send jobs takes
+ * a slot before starting one; when none is due it does not wait for it: the local queue starts the
+ * job when the slot comes (a timer in the queue), the sender Lambda hands the record back to SQS,
+ * delayed until then. Slots are 1/rate apart; time not used is not saved up beyond `burstMs`
+ * (SES counts its rate per second, and allows short bursts).
+ */
+export interface Pacer {
+  /** Takes a slot if one is due now and returns 0; otherwise takes nothing and returns the milliseconds until one is due. */
+  take(): number;
+  /**
+   * Takes the next slot for a job that comes back at its time (an SQS delay), and returns that
+   * time (epoch ms); undefined, taking nothing, when it is more than `withinMs` away.
+   */
+  promise(withinMs: number): number | undefined;
+  /** Takes the next slot without waiting for it: a job's second SES call (a retry); the jobs after it wait longer. */
+  charge(): void;
+  /**
+   * Gives back the slot of a job that made no SES call (sent already, not an email): the next job
+   * may start that much earlier. Never before a slot promised to a job away in SQS: that one keeps its time.
+   */
+  giveBack(): void;
+}
+
 export interface PaceOptions {
   /** SES calls started per second at most: the account's sending rate (or this process's share of it). */
   ratePerSecond: number;
+  /**
+   * How late a slot may be taken and still count as on time: after a quiet spell that many
+   * milliseconds' worth of slots (at least one) are due at once. It absorbs a timer firing late
+   * at high rates; default 0: one slot, nothing saved up.
+   */
+  burstMs?: number;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * A mailer that starts at most `ratePerSecond` SES calls a second, whoever calls it: invitations,
- * reminders, early warnings and summaries share the account's rate. Only real SES calls are
- * paced, so a job that turns out to have nothing to send (sent already, claimed by another run)
- * costs no slot.
- */
-export function pacedMailer(mailer: Mailer, { ratePerSecond, now = Date.now, sleep = wait }: PaceOptions): Mailer {
+export function createPacer({ ratePerSecond, burstMs = 0, now = Date.now }: PaceOptions): Pacer {
   const gapMs = 1000 / ratePerSecond;
-  let nextSlot = 0;
+  const burst = Math.max(1, Math.floor((burstMs * ratePerSecond) / 1000));
+  // When the next slot is due; it never lags now by more than the burst.
+  let next = -Infinity;
+  let promisedUntil = -Infinity;
+  const earliest = (t: number) => Math.max(next, t - (burst - 1) * gapMs);
   return {
-    async send(message) {
-      const start = Math.max(nextSlot, now());
-      nextSlot = start + gapMs;
-      const delay = start - now();
-      if (delay > 0) await sleep(delay);
-      return mailer.send(message);
+    take() {
+      const t = now();
+      const due = earliest(t);
+      if (due > t) return Math.ceil(due - t);
+      next = due + gapMs;
+      return 0;
+    },
+    promise(withinMs) {
+      const t = now();
+      const at = Math.max(earliest(t), t);
+      if (at - t > withinMs) return undefined;
+      next = earliest(t) + gapMs;
+      promisedUntil = at;
+      return at;
+    },
+    charge() {
+      next = earliest(now()) + gapMs;
+    },
+    giveBack() {
+      next = Math.max(next - gapMs, promisedUntil + gapMs);
     },
   };
 }
 
-const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * Runs a job that holds a slot, with a mailer that keeps count: its first SES call uses the slot,
+ * any further one (SES's retry after throttling) is charged to the next slot; a job that made no SES
+ * call gives its slot back, so only real SES calls are paced.
+ */
+export async function inSlot<T>(pacer: Pacer, mailer: Mailer, run: (mailer: Mailer) => Promise<T>): Promise<T> {
+  let calls = 0;
+  try {
+    return await run({
+      send(message) {
+        if (calls++ > 0) pacer.charge();
+        return mailer.send(message);
+      },
+    });
+  } finally {
+    if (calls === 0) pacer.giveBack();
+  }
+}

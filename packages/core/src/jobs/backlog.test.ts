@@ -9,9 +9,9 @@ import { LEASE_PARTITIONS } from '../db/keys';
 /**
  * Issue 11: a backlog far longer than a lease drains at the sending rate, and the recovery sweep
  * queues each waiting invitation again only a few times (the lease doubles), not every 5 minutes.
- * Real code (createRound, deliver, runScheduledJobs every 5 minutes, pacedMailer) on DynamoDB Local,
+ * Real code (createRound, deliver, runScheduledJobs every 5 minutes, the pacer) on DynamoDB Local,
  * with a moved clock (packages/testing/src/virtual-time.ts). The property is queueing, not SES, so
- * the paced mailer calls a counting mailer rather than 20,000 times the shared SES server.
+ * the jobs send through a counting mailer rather than 20,000 times the shared SES server.
  *
  * Size: BACKLOG_SIZE invitations (default 1,000, so the suite stays quick on 2 cores;
  * `BACKLOG_SIZE=20000` runs the issue's figure), at BACKLOG_SIZE ÷ 4,000 s emails a second (0.25/s,

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgency, createCampaign, createPro, createRound, ensureTable, pacedMailer, recoverSends, createSesMailer, type Mailer } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, ensureTable, recoverSends, createSesMailer, type Mailer } from '@rapport/core';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '@rapport/local';
 import { sesEmails, statusCounts, testConfig } from '@rapport/testing';
 import { createDeps, inProcessSendQueue, type Deps } from '../deps';
@@ -48,7 +48,7 @@ describe('DynamoDB Local killed mid-send and started again', () => {
         return sent;
       },
     };
-    deps = createDeps(config, { queue, mailer: pacedMailer(killing, { ratePerSecond: config.sendRatePerSecond }) });
+    deps = createDeps(config, { queue, mailer: killing });
     await ensureTable(deps.db.client, config.table);
 
     const now = new Date();

@@ -1,9 +1,14 @@
-import type { JobQueue, SendJob } from '@rapport/core';
+import type { JobQueue, Pacer, SendJob } from '@rapport/core';
 import { errorFields, logger } from '../logger';
 
 export interface InProcessQueueOptions {
-  /** Jobs running at once. SES's sending rate is kept by the mailer (`pacedMailer`), not here. */
+  /** Jobs running at once. */
   concurrency?: number;
+  /**
+   * The sending rate: a job starts only once it holds a slot (`handle` gives back the slot of a
+   * job that sent nothing); until then it waits in the line, not in a running job.
+   */
+  pacer?: Pacer;
 }
 
 export interface InProcessQueue extends JobQueue {
@@ -14,14 +19,14 @@ export interface InProcessQueue extends JobQueue {
 }
 
 /**
- * The local runner's queue: jobs run in this process, `concurrency` at a time; the mailer paces
- * the SES calls, so a job with nothing left to send costs no sending slot. A job that throws is
+ * The local runner's queue: jobs run in this process, `concurrency` at a time, each started when
+ * the pacer has a slot for it (one timer waits for the next slot; no job sleeps). A job that throws is
  * logged and dropped: there is no dead-letter queue locally; its invitation keeps its lease, and
  * the recovery sweep picks it up when the lease runs out.
  */
 export function createInProcessQueue(
   handle: (job: SendJob) => Promise<unknown>,
-  { concurrency = 4 }: InProcessQueueOptions = {},
+  { concurrency = 4, pacer }: InProcessQueueOptions = {},
 ): InProcessQueue {
   const waiting: SendJob[] = [];
   /** Jobs held back by a delay: they count as work not done, so `drain` waits for them too. */
@@ -29,6 +34,8 @@ export function createInProcessQueue(
   const idle: Array<() => void> = [];
   let running = 0;
   let stopped = false;
+  /** The timer that starts the next job when its slot is due. */
+  let slotTimer: NodeJS.Timeout | undefined;
 
   const settleIfIdle = () => {
     if (running === 0 && waiting.length === 0 && delayed.size === 0) idle.splice(0).forEach((resolve) => resolve());
@@ -36,6 +43,14 @@ export function createInProcessQueue(
 
   const pump = () => {
     while (!stopped && running < concurrency && waiting.length > 0) {
+      const wait = pacer?.take() ?? 0;
+      if (wait > 0) {
+        slotTimer ??= setTimeout(() => {
+          slotTimer = undefined;
+          pump();
+        }, wait);
+        break;
+      }
       const job = waiting.shift()!;
       running++;
       handle(job)
@@ -72,6 +87,7 @@ export function createInProcessQueue(
     }),
     async stop() {
       stopped = true;
+      clearTimeout(slotTimer);
       // Dropped like the waiting jobs: the invitations are pending, and the scheduled job finds them.
       for (const t of delayed) clearTimeout(t);
       delayed.clear();

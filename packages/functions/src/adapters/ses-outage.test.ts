@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import { SESClient } from '@aws-sdk/client-ses';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createAgency, createCampaign, createPro, createRound, createSesMailer, pacedMailer, deliver, listInvitations } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, createPacer, createSesMailer, deliver, inSlot, listInvitations } from '@rapport/core';
 import { freePort, startSesLocal, type SesLocal } from '@rapport/local';
 import { testConfig } from '@rapport/testing';
 import { createDeps, deliveryDeps } from '../deps';
@@ -34,9 +34,13 @@ describe('an SES outage in the middle of a round', () => {
       maxAttempts: 1,
       requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
     });
-    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint }, { mailer: pacedMailer(createSesMailer({ region: 'us-east-1', client }), { ratePerSecond: 50 }) });
-    // Two quick tries inside the worker, then back to the queue (2 s, 4 s, … later).
-    const queue = createInProcessQueue((job) => deliver({ ...deliveryDeps(deps), retry: { attempts: 2, baseDelayMs: 20 }, requeue: (j, s) => queue.enqueue([j], { delaySeconds: s }) }, job));
+    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint }, { mailer: createSesMailer({ region: 'us-east-1', client }) });
+    // Two quick tries inside the worker, then back to the queue (2 s, 4 s, … later); 50 jobs a second.
+    const pacer = createPacer({ ratePerSecond: 50 });
+    const queue = createInProcessQueue(
+      (job) => inSlot(pacer, deps.mailer, (mailer) => deliver({ ...deliveryDeps(deps), mailer, retry: { attempts: 2, baseDelayMs: 20 }, requeue: (j, s) => queue.enqueue([j], { delaySeconds: s }) }, job)),
+      { pacer },
+    );
     const now = new Date();
     const agency = await createAgency(deps.db, { name: 'Outage' }, now);
     const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane', email: `jane-${agency.agencyId.slice(3)}@acme.example` }, now);

@@ -10,7 +10,7 @@ const throttlingError = () =>
 /**
  * Issue 11: SES throttling for a minute loses nothing and doubles nothing. The local SES server
  * cannot throttle, so a stub in front of it answers `Throttling` for 60 s of the system's clock
- * (virtual time, packages/testing/src/virtual-time.ts: the paced mailer, the worker's backoff and
+ * (virtual time, packages/testing/src/virtual-time.ts: the pacer's slots, the worker's backoff and
  * the queue's delays all run on it); the real worker, queue, sweep and SES server do the rest.
  * 200 recipients at 50 emails a second, the throttling from the 2nd second to the 62nd.
  */

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { maxChars, minChars, type JobQueue, type SendJob } from '@rapport/core';
 import * as v from 'valibot';
 
@@ -13,6 +13,25 @@ export interface SqsQueueOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A job handed back to the queue until its sending slot (`Pacer.promise`): `slotAt` travels as a message attribute. */
+export interface DeferredJob {
+  job: SendJob;
+  delaySeconds: number;
+  /** The slot (epoch ms) the job holds; none when it was too far ahead to hold one. */
+  slotAt?: number;
+}
+
+export interface SqsQueue extends JobQueue {
+  /** Sends each job again with its own delay and slot: a new message, so its receive count starts again. */
+  defer(jobs: readonly DeferredJob[]): Promise<void>;
+}
+
+/** The slot a message holds, from its `slotAt` attribute as Lambda delivers it. */
+export const SLOT_ATTRIBUTE = 'slotAt';
+
+/** SQS holds a message back at most 15 minutes. */
+const seconds = (delaySeconds: number) => Math.min(900, Math.max(0, Math.ceil(delaySeconds)));
+
 /**
  * The AWS adapter of the `JobQueue` port: each job is one SQS message whose body is the job as
  * JSON (ids and address hashes only, never an address). The sender Lambda reads them in batches; a message that
@@ -20,23 +39,34 @@ export interface SqsQueueOptions {
  * service fault) are sent again, with backoff; if some are still refused after the last attempt,
  * `enqueue` throws naming how many, and the scheduled job finds those invitations again later.
  */
-export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }: SqsQueueOptions): JobQueue {
-  return {
-    async enqueue(jobs, { delaySeconds = 0 } = {}) {
-      // SQS holds a message back at most 15 minutes.
-      const delay = Math.min(900, Math.max(0, Math.round(delaySeconds)));
-      for (let start = 0; start < jobs.length; start += BATCH) {
-        let entries = jobs.slice(start, start + BATCH).map((job, i) => ({ Id: String(i), MessageBody: encodeJob(job), ...(delay ? { DelaySeconds: delay } : {}) }));
-        for (let attempt = 1; entries.length > 0; attempt++) {
-          const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-          const failed = new Set(Failed.map((f) => f.Id));
-          const senderFault = Failed.find((f) => f.SenderFault);
-          if (senderFault) throw new Error(`SQS refused a send job: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
-          entries = entries.filter((e) => failed.has(e.Id));
-          if (entries.length > 0 && attempt >= attempts) throw new Error(`SQS refused ${entries.length} send job(s) after ${attempts} attempts`);
-          if (entries.length > 0) await sleep(100 * 2 ** (attempt - 1));
-        }
+export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }: SqsQueueOptions): SqsQueue {
+  const send = async (messages: readonly Omit<SendMessageBatchRequestEntry, 'Id'>[]) => {
+    for (let start = 0; start < messages.length; start += BATCH) {
+      let entries = messages.slice(start, start + BATCH).map((message, i) => ({ Id: String(i), ...message }));
+      for (let attempt = 1; entries.length > 0; attempt++) {
+        const { Failed = [] } = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const failed = new Set(Failed.map((f) => f.Id));
+        const senderFault = Failed.find((f) => f.SenderFault);
+        if (senderFault) throw new Error(`SQS refused a send job: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
+        entries = entries.filter((e) => failed.has(e.Id));
+        if (entries.length > 0 && attempt >= attempts) throw new Error(`SQS refused ${entries.length} send job(s) after ${attempts} attempts`);
+        if (entries.length > 0) await sleep(100 * 2 ** (attempt - 1));
       }
+    }
+  };
+  return {
+    enqueue(jobs, { delaySeconds = 0 } = {}) {
+      const delay = seconds(Math.round(delaySeconds));
+      return send(jobs.map((job) => ({ MessageBody: encodeJob(job), ...(delay ? { DelaySeconds: delay } : {}) })));
+    },
+    defer(jobs) {
+      return send(
+        jobs.map(({ job, delaySeconds, slotAt }) => ({
+          MessageBody: encodeJob(job),
+          DelaySeconds: seconds(delaySeconds),
+          ...(slotAt !== undefined ? { MessageAttributes: { [SLOT_ATTRIBUTE]: { DataType: 'Number', StringValue: String(Math.round(slotAt)) } } } : {}),
+        })),
+      );
     },
   };
 }

@@ -246,6 +246,41 @@ describe('sender handler (SQS, partial batch responses)', () => {
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
   });
 
+  it('never waits for a sending slot: runs what is due, hands the rest back to SQS delayed until the slot promised to it, unclaimed; back from SQS, a record runs in its slot', async () => {
+    // Two emails a second for this sender (its share of the account's rate), no burst.
+    Object.assign(process.env, { SEND_RATE_PER_SECOND: '4', SENDER_CONCURRENCY: '2' });
+    resetLambdaDeps();
+    try {
+      const tag = Date.now();
+      const emails = ['one', 'two', 'three'].map((who) => `${who}-${tag}@news.example`);
+      const { jobs } = await round(emails);
+      const before = sqs.messages.length;
+      const t0 = Date.now();
+      expect((await sender(sqsEvent(jobs.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      const back = sqs.messages.slice(before);
+      // Its slot was due: the first is sent. The others are new messages, due 0.5 s and 1 s on.
+      expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
+      expect(back.map((m) => JSON.parse(m.body))).toEqual(jobs.slice(1));
+      expect(back.map((m) => m.delaySeconds)).toEqual([1, 1]);
+      const slots = back.map((m) => Number(m.attributes!.slotAt!.StringValue));
+      expect(slots[1]! - slots[0]!).toBe(500);
+      expect(slots[0]! - t0).toBeGreaterThan(0);
+      for (const job of jobs.slice(1)) expect((await openInvitation(deps.db, job)).invitation).toMatchObject({ status: 'pending' });
+      for (const email of emails.slice(1)) expect(await sesEmails({ to: email })).toEqual([]);
+
+      // SQS delivers them when their delay is over; they hold their slots, so they run, and nothing goes back.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(...slots) - Date.now()));
+      const returned = sqsEvent(back.map((m) => m.body));
+      returned.Records.forEach((r, i) => (r.messageAttributes = { slotAt: { stringValue: String(slots[i]), dataType: 'Number' } }));
+      expect((await sender(returned, lambdaContext())).batchItemFailures).toEqual([]);
+      expect(sqs.messages.length).toBe(before + 2);
+      for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(1);
+    } finally {
+      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100', SENDER_CONCURRENCY: '' });
+      resetLambdaDeps();
+    }
+  });
+
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
     const event = sqsEvent(['not json', '{"kind":"invitation"}']);
     const { batchItemFailures } = await sender(event, lambdaContext());

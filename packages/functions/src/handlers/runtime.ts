@@ -1,8 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createSesMailer, loadConfig, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type JobQueue, type Mailer } from '@rapport/core';
+import { ConfigError, createDb, createPacer, createSesMailer, loadConfig, recordedSends, type Config, type Db, type DeliveryDeps, type Pacer } from '@rapport/core';
 import { Resource } from 'sst';
-import { createSqsQueue } from '../adapters/sqs-queue';
-import { createDeps, type Deps } from '../deps';
+import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
+import { BURST_MS, createDeps, type Deps } from '../deps';
 import { logger } from '../logger';
 
 /**
@@ -50,10 +50,10 @@ interface Built {
   env?: Record<string, string | undefined>;
   config?: Config;
   db?: Db;
-  queue?: JobQueue;
+  queue?: SqsQueue;
   deps?: Deps;
   delivery?: DeliveryDeps;
-  mailer?: Mailer;
+  pacer?: Pacer;
   sqs?: SQSClient;
 }
 let built: Built = {};
@@ -72,7 +72,7 @@ function linkSecret(config: Config): string {
 }
 
 /** Send jobs go to SQS (`SEND_QUEUE_URL`; `SQS_ENDPOINT` points the client elsewhere). */
-export function lambdaQueue(): JobQueue {
+export function lambdaQueue(): SqsQueue {
   if (built.queue) return built.queue;
   const { SEND_QUEUE_URL: queueUrl, SQS_ENDPOINT: endpoint } = env();
   if (!queueUrl) throw new ConfigError('Invalid configuration: SEND_QUEUE_URL is required to queue send jobs');
@@ -85,14 +85,13 @@ export function lambdaQueue(): JobQueue {
 }
 
 /**
- * SES, paced to this Lambda's share of the account's sending rate: the senders run at most
- * `SENDER_CONCURRENCY` at once (the event source's maximum concurrency, set by infra), and every
- * kind of mail goes through them.
+ * This Lambda's share of the account's sending rate: the senders run at most `SENDER_CONCURRENCY`
+ * at once (the event source's maximum concurrency, set by infra), and every kind of mail goes
+ * through them. Kept warm with the container, so slots run on from one batch to the next.
  */
-const lambdaMailer = (): Mailer => {
-  const c = lambdaConfig();
+export const lambdaPacer = (): Pacer => {
   const senders = Math.max(1, Number(env().SENDER_CONCURRENCY) || 1);
-  return (built.mailer ??= pacedMailer(createSesMailer({ region: c.region, endpoint: c.sesEndpoint }), { ratePerSecond: c.sendRatePerSecond / senders }));
+  return (built.pacer ??= createPacer({ ratePerSecond: lambdaConfig().sendRatePerSecond / senders, burstMs: BURST_MS }));
 };
 
 /** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
@@ -101,7 +100,8 @@ export function lambdaDelivery(): DeliveryDeps {
   const config = lambdaConfig();
   return (built.delivery = {
     db: lambdaDb(),
-    mailer: lambdaMailer(),
+    // Paced by the sender, which runs a job only once it holds a slot (`lambdaPacer`).
+    mailer: createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
     linkSecret: linkSecret(config),
     publicUrl: config.publicUrl,
     mailFrom: config.mailFrom,

@@ -55,6 +55,8 @@ export interface FakeSqs {
   queueUrl: string;
   /** Bodies of the messages accepted, in order. */
   bodies: string[];
+  /** The messages accepted, in order, with their delay and attributes as sent. */
+  messages: { body: string; delaySeconds?: number; attributes?: Record<string, { DataType: string; StringValue?: string }> }[];
   /** Entries the next SendMessageBatch calls refuse, by body (one refusal each). */
   refuseOnce: Set<string>;
   requests: number;
@@ -69,7 +71,7 @@ const read = async (req: IncomingMessage) => {
 
 /** A loopback SQS endpoint that accepts SendMessageBatch and remembers what it was sent. */
 export async function startFakeSqs(): Promise<FakeSqs> {
-  const state = { bodies: [] as string[], refuseOnce: new Set<string>(), requests: 0 };
+  const state = { bodies: [] as string[], messages: [] as FakeSqs['messages'], refuseOnce: new Set<string>(), requests: 0 };
   const server = createServer(async (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const input = JSON.parse((await read(req)) || '{}');
@@ -82,12 +84,13 @@ export async function startFakeSqs(): Promise<FakeSqs> {
     }
     const Successful: unknown[] = [];
     const Failed: unknown[] = [];
-    for (const entry of input.Entries as { Id: string; MessageBody: string }[]) {
+    for (const entry of input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number; MessageAttributes?: FakeSqs['messages'][number]['attributes'] }[]) {
       if (state.refuseOnce.delete(entry.MessageBody)) {
         Failed.push({ Id: entry.Id, SenderFault: false, Code: 'InternalError', Message: 'Try again' });
         continue;
       }
       state.bodies.push(entry.MessageBody);
+      state.messages.push({ body: entry.MessageBody, ...(entry.DelaySeconds !== undefined ? { delaySeconds: entry.DelaySeconds } : {}), ...(entry.MessageAttributes ? { attributes: entry.MessageAttributes } : {}) });
       const md5 = createHash('md5').update(entry.MessageBody).digest('hex');
       Successful.push({ Id: entry.Id, MessageId: randomUUID(), MD5OfMessageBody: md5 });
     }
