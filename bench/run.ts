@@ -16,6 +16,7 @@ import { benchBacklog } from './backlog';
 import { benchColdStartFigures } from './cold-start';
 import { benchCost } from './cost';
 import { benchJobs } from './jobs';
+import { benchPipeline } from './pipeline';
 import { overBudget, type Figure } from './figures';
 import { benchRounds } from './rounds';
 import { benchScores } from './scores';
@@ -41,6 +42,7 @@ const scenarios: Scenario[] = [
   { name: 'submit', run: benchSubmit },
   { name: 'jobs', run: benchJobs },
   { name: 'backlog', run: benchBacklog },
+  { name: 'pipeline', run: benchPipeline },
 ];
 
 const root = join(import.meta.dirname, '..');
