@@ -69,9 +69,14 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
-    // One claimed since the page was read (a claim checks nothing of the round) is a send in flight.
+    // One claimed since the page was read (a claim checks nothing of the round) is a send in flight,
+    // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
+    // suppression) is done with.
     const pending = ids('pending');
-    inFlight ||= (await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length;
+    if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length) {
+      const found = await batchGet(db, pending.map((id) => keys.invitation(roundId, id)), { consistent: true });
+      inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');
+    }
   }
   if (inFlight) return false;
   // Closed to answers first (every submit is conditional on an open round), so the release below
