@@ -1,4 +1,10 @@
-import { ConfigError, createDb, createSesMailer, deliver, pacedMailer, recordedSends, type Config, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type SendJob, type SendRecords } from '@rapport/core';
+import type { DeliveryDeps, DeliveryOutcome, JobQueue, Mailer, SendJob, SendRecords } from '@rapport/core';
+// Modules, not the package's index: see handlers/runtime.ts.
+import { ConfigError, type Config } from '@rapport/core/config';
+import { createDb, type Db } from '@rapport/core/db/client';
+import { createSesMailer } from '@rapport/core/email/mailer';
+import { pacedMailer } from '@rapport/core/email/paced';
+import { recordedSends } from '@rapport/core/sending/records';
 import type { Context } from 'hono';
 import { clientAddress } from './client-address';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
@@ -53,6 +59,9 @@ export const sendConcurrency = (ratePerSecond: number) => Math.max(4, Math.ceil(
  */
 export function inProcessSendQueue(deps: () => Deps, options: InProcessQueueOptions = {}, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
   return createInProcessQueue(async (job) => {
+    // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,
+    // which imports this module, stays without the sending code.
+    const { deliver } = await import('@rapport/core/sending/deliver');
     const outcome = await deliver(deliveryDeps(deps()), job);
     observe?.(job, outcome);
   }, options);
