@@ -8,7 +8,6 @@ import { recordedSends } from '@rapport/core/sending/records';
 import type { Context } from 'hono';
 import { clientAddress } from './client-address';
 import { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './adapters/in-process-queue';
-import { sesStoreRecords } from './adapters/ses-store-records';
 import { logger } from './logger';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
@@ -39,10 +38,24 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
     now: overrides.now ?? (() => new Date()),
     mailer: overrides.mailer ?? pacedMailer(createSesMailer({ region: config.region, endpoint: config.sesEndpoint }), { ratePerSecond: config.sendRatePerSecond }),
     queue: overrides.queue ?? inProcessSendQueue(() => deps),
-    records: overrides.records ?? (config.sesEndpoint ? sesStoreRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
+    records: overrides.records ?? (config.sesEndpoint ? localSesRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
     clientAddress: overrides.clientAddress ?? clientAddress,
   };
   return deps;
+}
+
+/**
+ * The local SES server's store as the record of sent emails (`adapters/ses-store-records.ts`),
+ * imported when made: on Lambda there is no such server, and the API's INIT, which imports this
+ * module, stays without the adapter and the email code it reads tags with.
+ */
+function localSesRecords(sesEndpoint: string, linkSecret: string): SendRecords {
+  const records = import('./adapters/ses-store-records').then((m) => m.sesStoreRecords(sesEndpoint, linkSecret));
+  return {
+    firstEmails: async (refs, options) => (await records).firstEmails(refs, options),
+    reminders: async (refs) => (await records).reminders(refs),
+    mails: async (refs) => (await records).mails(refs),
+  };
 }
 
 /**
