@@ -120,7 +120,7 @@ describe('the SST app, run with stand-ins for SST', () => {
     expect(names(byName('SummaryJob').link)).toEqual(['SendQueue', 'Table']);
     expect(names(byName('SesEventsHandler').link)).toEqual(['Table']);
     expect(names(byName('ExportFunction').link)).toEqual(['Table']);
-    expect(byName('ApiRoute$default').nodejs.install).toEqual(['swagger-ui-dist']);
+    expect(byName('ApiRoute$default').nodejs).toMatchObject({ install: ['swagger-ui-dist'], splitting: true });
     expect(byName('ApiRoute$default').environment.API_RATE_LIMIT_PER_MINUTE).toBe('600');
     // Sign-up is the stage's setting: closed in production, open on dev stages (SES sandbox).
     expect(byName('ApiRoute$default').environment.SIGNUP).toBe('closed');

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
-import { bundleHandler, handlerNames } from './bundle';
+import { bundleHandler, bundleSizes, handlerNames } from './bundle';
 
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
@@ -51,18 +51,22 @@ const kb = (n: number) => `${(n / 1000).toFixed(1).padStart(7)} KB`;
 const dir = mkdtempSync(join(tmpdir(), 'rapport-bundle-report-'));
 try {
   for (const name of names) {
-    const meta = await bundleHandler(name, join(dir, name, 'index.mjs'));
-    const [output] = Object.values(meta.outputs);
-    const inputs = Object.entries(output!.inputs).map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput }));
+    const meta = await bundleHandler(name, join(dir, name));
+    // A split bundle: the inputs of every chunk, each chunk's size listed after.
+    const outputs = Object.values(meta.outputs);
+    const inputs = outputs.flatMap((o) => Object.entries(o.inputs).map(([path, { bytesInOutput }]) => ({ path, bytes: bytesInOutput })));
     const byPackage = new Map<string, number>();
     for (const { path, bytes } of inputs) byPackage.set(packageOf(path), (byPackage.get(packageOf(path)) ?? 0) + bytes);
-    console.log(`${name}: ${kb(output!.bytes).trim()}, ${inputs.length} inputs`);
+    const sizes = bundleSizes(meta, join(dir, name));
+    console.log(`${name}: INIT ${kb(sizes.initBytes).trim()}, all ${kb(sizes.totalBytes).trim()}, ${inputs.length} inputs`);
+    for (const g of sizes.groups) console.log(`  ${kb(g.bytes)}  more on a first request of ${g.source}`);
     console.log('  largest packages:');
     for (const [pkg, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${kb(bytes)}  ${pkg}`);
     console.log('  largest inputs:');
     for (const { path, bytes } of inputs.sort((a, b) => b.bytes - a.bytes).slice(0, top)) console.log(`  ${kb(bytes)}  ${path}`);
     if (why) {
-      const chain = importChain(meta, output!.inputs, output!.entryPoint!, why);
+      const entry = outputs.find((o) => o.entryPoint?.endsWith(`handlers/${name}.ts`))!.entryPoint!;
+      const chain = importChain(meta, Object.fromEntries(inputs.map((i) => [i.path, i])), entry, why);
       console.log(`  why ${why}:${chain ? chain.map((p) => `\n    ${p}`).join('') : ' not in this bundle'}`);
     }
     console.log();

@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { Context } from 'hono';
-import { fingerprint } from '@rapport/core';
+import { fingerprint } from '@rapport/core/shared/hash';
 
 /**
  * The address a request came from as the platform saw it, never a header a client can set:

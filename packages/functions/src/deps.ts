@@ -1,8 +1,13 @@
-import { ConfigError, createDb, createPacer, createSesMailer, deliver, inSlot, recordedSends, type Config, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type Pacer, type SendJob, type SendRecords } from '@rapport/core';
+import type { DeliveryDeps, DeliveryOutcome, JobQueue, Mailer, SendJob, SendRecords } from '@rapport/core';
+// Modules, not the package's index: see handlers/runtime.ts.
+import { ConfigError, type Config } from '@rapport/core/config';
+import { createDb, type Db } from '@rapport/core/db/client';
+import { createSesMailer } from '@rapport/core/email/mailer';
+import { BURST_MS, createPacer, inSlot, type Pacer } from '@rapport/core/email/paced';
+import { recordedSends } from '@rapport/core/sending/records';
 import type { Context } from 'hono';
 import { clientAddress } from './client-address';
 import { createInProcessQueue, type InProcessQueue } from './adapters/in-process-queue';
-import { sesStoreRecords } from './adapters/ses-store-records';
 import { logger } from './logger';
 
 /** What the handlers need, built once per process (Lambda container or local runner). */
@@ -33,10 +38,25 @@ export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config
     now: overrides.now ?? (() => new Date()),
     mailer: overrides.mailer ?? createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
     queue: overrides.queue ?? inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }),
-    records: overrides.records ?? (config.sesEndpoint ? sesStoreRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
+    records: overrides.records ?? (config.sesEndpoint ? localSesRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
     clientAddress: overrides.clientAddress ?? clientAddress,
   };
   return deps;
+}
+
+/**
+/**
+ * The local SES server's store as the record of sent emails (`adapters/ses-store-records.ts`),
+ * imported when made: on Lambda there is no such server, and the API's INIT, which imports this
+ * module, stays without the adapter and the email code it reads tags with.
+ */
+function localSesRecords(sesEndpoint: string, linkSecret: string): SendRecords {
+  const records = import('./adapters/ses-store-records').then((m) => m.sesStoreRecords(sesEndpoint, linkSecret));
+  return {
+    firstEmails: async (refs, options) => (await records).firstEmails(refs, options),
+    reminders: async (refs) => (await records).reminders(refs),
+    mails: async (refs) => (await records).mails(refs),
+  };
 }
 
 /**
@@ -67,6 +87,9 @@ export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrenc
   const pacer: Pacer = { take: () => paced().take(), promise: (ms) => paced().promise(ms), charge: () => paced().charge(), giveBack: () => paced().giveBack() };
   return createInProcessQueue(
     async (job) => {
+      // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,
+      // which imports this module, stays without the sending code.
+      const { deliver } = await import('@rapport/core/sending/deliver');
       const worker = deliveryDeps(deps());
       const outcome = await inSlot(pacer, worker.mailer, (mailer) => deliver({ ...worker, mailer }, job));
       observe?.(job, outcome);
@@ -74,12 +97,6 @@ export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrenc
     { concurrency, pacer },
   );
 }
-
-/**
- * How late a sending slot may be taken: at high rates a timer fires a few milliseconds late, and a
- * tenth of a second's worth of slots due at once makes up for it (SES allows short bursts).
- */
-export const BURST_MS = 100;
 
 /** The worker's view of the deps. */
 export const deliveryDeps = (deps: Deps): DeliveryDeps => ({

@@ -86,3 +86,9 @@ export async function inSlot<T>(pacer: Pacer, mailer: Mailer, run: (mailer: Mail
     if (calls === 0) pacer.giveBack();
   }
 }
+
+/**
+ * How late a sending slot may be taken: at high rates a timer fires a few milliseconds late, and a
+ * tenth of a second's worth of slots due at once makes up for it (SES allows short bursts).
+ */
+export const BURST_MS = 100;

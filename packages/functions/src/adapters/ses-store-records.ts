@@ -1,4 +1,6 @@
-import { REMINDER_PREFIX, signInvitationToken, type InvitationRef, type SendRecords } from '@rapport/core';
+import type { InvitationRef, SendRecords } from '@rapport/core';
+import { REMINDER_PREFIX } from '@rapport/core/email/invitation';
+import { signInvitationToken } from '@rapport/core/survey/token';
 import * as v from 'valibot';
 
 const StoreSchema = v.object({ emails: v.array(v.looseObject({ messageId: v.string(), at: v.number(), subject: v.string(), body: v.looseObject({ text: v.optional(v.string()) }) })) });

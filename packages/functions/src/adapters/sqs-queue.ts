@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { maxChars, minChars, type JobQueue, type SendJob } from '@rapport/core';
+import type { JobQueue, SendJob } from '@rapport/core';
+import { maxChars, minChars } from '@rapport/core/shared/schemas';
 import * as v from 'valibot';
 
 /** SQS takes at most ten messages per SendMessageBatch. */

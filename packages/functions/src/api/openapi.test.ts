@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import { createApp } from '../index';
 import { testDeps } from '@rapport/testing';
 import { PROBLEM_TYPES, problemTypeUri } from './problem';
+import { openApiDocument } from './openapi-document';
 
 const app = createApp(testDeps());
 const documentOf = async () => (await (await app.request('/openapi.json')).json()) as any;
@@ -14,6 +15,11 @@ const operationsOf = (document: any) =>
 const resolve = (document: any, schema: any) => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()] : schema);
 
 describe('OpenAPI document', () => {
+  it('is served as the routes generate it: run npm run build when this fails', async () => {
+    // The app serves the document npm run build wrote (no schema is converted when a Lambda starts).
+    expect(await documentOf()).toEqual(await openApiDocument());
+  });
+
   it('is a valid OpenAPI 3.1 document', async () => {
     const res = await app.request('/openapi.json');
     expect(res.status).toBe(200);

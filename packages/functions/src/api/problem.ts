@@ -1,15 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import {
-  RateLimitedError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-  type FieldIssue,
-} from '@rapport/core';
+// Modules, not the package's index: the API's INIT imports this file (see handlers/runtime.ts).
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, type FieldIssue } from '@rapport/core/shared/errors';
+import { RateLimitedError } from '@rapport/core/limits/rate-limit';
 import { errorFields, logger } from '../logger';
 
 /** RFC 9457 problem details. `type` is stable: clients may switch on it. */

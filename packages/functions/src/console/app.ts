@@ -5,7 +5,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { endSession } from '@rapport/core';
 import type { Deps } from '../deps';
 import { noStore } from '../api/no-store';
-import { MAX_BODY_BYTES, MAX_ROUND_BODY_BYTES } from '../api/app';
+import { MAX_BODY_BYTES, MAX_ROUND_BODY_BYTES } from '../api/limits';
 import type { ConsoleEnv } from './env';
 import { CONSOLE_CSS } from './console.css';
 import { adminRoutes } from './admin/routes';
@@ -63,7 +63,6 @@ export function consoleRoutes(deps: Deps) {
   app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
   app.use('/app/*', consoleHeaders, noStore);
   app.use('/app', consoleHeaders, noStore);
-  // Made here, not at load: api/app.ts, which has the limits, imports this module.
   const sendLimit = bodyLimit({ maxSize: MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES, onError: (c) => tooLargePage(c) });
   const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => consoleError(new HTTPException(413), c) });
   app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : formLimit)(c, next));

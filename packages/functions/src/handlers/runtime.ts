@@ -1,8 +1,14 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ConfigError, createDb, createPacer, createSesMailer, loadConfig, recordedSends, type Config, type Db, type DeliveryDeps, type Pacer } from '@rapport/core';
+import type { DeliveryDeps } from '@rapport/core';
+// Modules, not the package's index: the API's INIT imports this file, and esbuild's code splitting
+// would put all that the index re-exports, and a route group uses, in INIT's chunk.
+import { ConfigError, loadConfig, type Config } from '@rapport/core/config';
+import { createDb, type Db } from '@rapport/core/db/client';
+import { createSesMailer } from '@rapport/core/email/mailer';
+import { BURST_MS, createPacer, type Pacer } from '@rapport/core/email/paced';
+import { recordedSends } from '@rapport/core/sending/records';
 import { Resource } from 'sst';
 import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
-import { BURST_MS, createDeps, type Deps } from '../deps';
 import { logger } from '../logger';
 
 /**
@@ -51,7 +57,6 @@ interface Built {
   config?: Config;
   db?: Db;
   queue?: SqsQueue;
-  deps?: Deps;
   delivery?: DeliveryDeps;
   pacer?: Pacer;
   sqs?: SQSClient;
@@ -112,11 +117,6 @@ export function lambdaDelivery(): DeliveryDeps {
     webhooks: { allowLoopback: config.webhooksAllowLoopback, retrySeconds: config.webhookRetrySeconds },
     now,
   });
-}
-
-/** The app's deps (the API): everything, with send jobs going to SQS. */
-export function lambdaDeps(): Deps {
-  return (built.deps ??= createDeps(lambdaConfig(), { db: lambdaDb(), queue: { enqueue: (jobs) => lambdaQueue().enqueue(jobs) } }));
 }
 
 /** Forgets what was built (tests that change the environment between cases). */

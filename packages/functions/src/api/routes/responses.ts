@@ -9,8 +9,6 @@ import {
   RESPONSE_CSV_COLUMNS,
   ResponseFilterEntries,
   ResponseFilterSchema,
-  responsesCsv,
-  toCsvStream,
   type ListPage,
 } from '@rapport/core';
 import type { Deps } from '../../deps';
@@ -19,6 +17,7 @@ import { validate } from '../validate';
 import { doc, noStore } from '../route-docs';
 import { named, PageQuery } from '../schemas';
 import { responseListExample, testimonialListExample } from '../examples';
+import { csvAnswer } from './responses-csv';
 
 const tags = ['Responses'];
 const Timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -96,8 +95,9 @@ const filterDescription =
   'A pro or campaign of another agency is a 404; an unknown or malformed parameter a 400 naming it.';
 
 /**
- * The CSV export: served by the API, and on AWS also alone by the streaming export function
- * (`handlers/export.ts`), since the API's Lambda buffers its responses.
+ * The CSV export, documented: served by the API; on AWS also by the streaming export function
+ * (`export-app.ts`, the same answer and checks without the documentation), since the API's Lambda
+ * buffers its responses.
  */
 export const responsesCsvRoute = ({ db }: Pick<Deps, 'db'>) =>
   new Hono<ApiEnv>().get(
@@ -113,14 +113,7 @@ export const responsesCsvRoute = ({ db }: Pick<Deps, 'db'>) =>
     }),
     describeRoute({ responses: { 200: { description: 'The CSV file', headers: noStore, content: { 'text/csv': { schema: { type: 'string' }, example: `${RESPONSE_CSV_COLUMNS.join(',')}\r\n` } } } } }),
     validate('query', ResponseFilterSchema),
-    async (c) => {
-      const records = await responsesCsv(db, c.get('principal').agencyId, c.req.valid('query'));
-      return c.body(toCsvStream(records), 200, {
-        'Content-Type': 'text/csv; charset=utf-8; header=present',
-        'Content-Disposition': 'attachment; filename="responses.csv"',
-        'Cache-Control': 'no-store',
-      });
-    },
+    (c) => csvAnswer(db, c, c.req.valid('query')),
   );
 
 export const responseRoutes = ({ db }: Deps) =>
