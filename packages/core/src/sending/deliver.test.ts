@@ -254,6 +254,27 @@ describe('suppressions stop sends where they are written (the sender reads none)
     expect(await sesEmails({ to: email })).toEqual([]);
   });
 
+  it('a suppression after the first email marks the invitation, and its reminder is not sent (nothing read but the invitation and round)', async () => {
+    const tag = `later-${++n}-${Date.now()}`;
+    const email = `later-${tag}@news.example`;
+    const a = await agencyRound([email], tag);
+    expect(await deliver(deliveryDeps(), a.job(email))).toBe('sent');
+    await suppress(db, email, 'unsubscribed', { agencyId: a.agencyId }, new Date());
+    const sent = await rawInvitation(a.job(email));
+    expect(sent).toMatchObject({ status: 'sent', suppressedAt: expect.any(String) });
+    const { invitation } = await openInvitation(db, a.job(email));
+    const reminder = { ...a.job(email), kind: 'reminder' as const, dueAt: invitation.nextReminderAt! };
+    const at = new Date(Date.parse(reminder.dueAt) + 1000);
+    const metered = testDeps().db;
+    const calls: string[] = [];
+    metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
+    expect(await deliver(deliveryDeps(sesMailer, { db: metered, now: () => at }), reminder)).toBe('skipped');
+    expect(calls).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
+    expect(await rawInvitation(a.job(email))).toMatchObject({ status: 'sent', nextReminderAt: null });
+    expect((await rawInvitation(a.job(email))).GSI1PK).toBeUndefined();
+    expect((await sesEmails({ to: email })).length).toBe(1);
+  });
+
   it('a suppression written while a round is being created, after its read of the suppressions: the round skips the address itself', async () => {
     const tag = `race-${++n}-${Date.now()}`;
     const [quitter, bouncer, other] = [`quit-${tag}@news.example`, `bounce-${tag}@news.example`, `other-${tag}@news.example`];

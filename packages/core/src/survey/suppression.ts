@@ -123,14 +123,14 @@ async function recordSuppression(
 }
 
 /**
- * Stops the first emails a suppression forbids, where the suppression is written: the sender reads
- * no suppression before it sends. Every invitation of the address in the agency (`global`: in each
+ * Stops the emails a suppression forbids, where the suppression is written: the sender reads no
+ * suppression before it sends. Every invitation of the address in the agency (`global`: in each
  * agency that surveyed it, `keys.surveyedBy`) found by the recipient state's `rounds` (keys.ts 45)
- * that is still `pending` is skipped; one being sent gets `suppressedAt`, so that if SES did not
- * take it, its next claim skips it. Reads are consistent and follow the suppression's write, and a
- * round being created reads the suppressions again after writing its invitations
- * (`skipSuppressedInvitations`): of a suppression and a round created at the same moment, one sees
- * the other. Reminders still check the suppressions themselves.
+ * that is still `pending` is skipped; one being sent or sent gets `suppressedAt`: if SES did not
+ * take that email, its next claim skips it, and its reminders stop. Reads are consistent and follow
+ * the suppression's write, and a round being created reads the suppressions again after writing its
+ * invitations (`skipSuppressedInvitations`): of a suppression and a round created at the same
+ * moment, one sees the other.
  */
 export async function enforceSuppression(db: Db, hash: string, scope: 'global' | string, now: Date): Promise<void> {
   const agencies = scope === 'global' ? [] : [scope];
@@ -149,19 +149,20 @@ export async function enforceSuppression(db: Db, hash: string, scope: 'global' |
   await mapConcurrent([...found.values()], 4, (invitation) => stopSend(db, invitation as unknown as Invitation, now));
 }
 
-/** Skips a pending invitation of a suppressed address, or marks one being sent (`suppressedAt`). */
+/** Skips a pending invitation of a suppressed address, or marks one being sent or sent (`suppressedAt`). */
 async function stopSend(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'status'>, now: Date): Promise<void> {
   const { roundId, invitationId } = invitation;
   const at = iso(now);
   if (invitation.status === 'pending' && (await transitionInvitation(db, roundId, invitationId, 'pending', 'skipped', { set: { suppressedAt: at }, remove: LEAVE_INDEX }))) return;
-  if (invitation.status !== 'pending' && invitation.status !== 'sending') return;
-  // Claimed meanwhile: if SES does not take it, it comes back to `pending` and its claim finds this.
+  if (!['pending', 'sending', 'sent'].includes(invitation.status)) return;
+  // Being sent (claimed meanwhile, perhaps): if SES does not take it, it comes back to `pending`
+  // and its next claim finds the mark; once sent, its reminders find it.
   await updateIfUnchanged(db, {
     Key: keys.invitation(roundId, invitationId),
     UpdateExpression: 'SET suppressedAt = :at',
-    ConditionExpression: '#status = :sending',
+    ConditionExpression: '#status IN (:sending, :sent)',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':at': at, ':sending': 'sending' },
+    ExpressionAttributeValues: { ':at': at, ':sending': 'sending', ':sent': 'sent' },
   });
 }
 
