@@ -20,7 +20,7 @@ import type { Identity } from '../access/session';
  * | 9c| a round's counts (tallied when read)   | Query PK=RND#<r> SK begins_with INV#, projected to status, answeredFrom (no counter on RND) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
- * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (SK=RCP#<a>: put with the agency's first invitation of it) |
+ * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (SK=RCP#<a>: put before the agency's first invitation of it) |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |

@@ -396,10 +396,6 @@ export async function createRound(
   });
   // Whether the agency's mark on the address (keys.ts 10c) is there, so that a global suppression finds this agency.
   const marked = (hash: string) => states.get(itemKey(keys.recipientState(agencyId, hash)))?.surveyedMarked === true;
-  // The mark, written with the first invitation of the address in the agency (after the pairs, so
-  // a cancelled transaction's item index still names a recipient's pair).
-  const marks = (hashes: readonly string[]) =>
-    hashes.filter((hash) => !marked(hash)).map((hash) => ({ Put: { TableName: db.table, Item: { ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' } } }));
   // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
   const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
     {
@@ -447,7 +443,6 @@ export async function createRound(
           new TransactWriteCommand({
             TransactItems: [
               ...pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)),
-              ...marks(pending.map((i) => group[i]!.hash)),
             ],
           }),
         );
@@ -476,6 +471,9 @@ export async function createRound(
     eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
   );
   // Two groups at a time: the pace `bench/rounds.ts` measures creating (and cancelling) against.
+  // The agency's marks on addresses it surveys for the first time, before their invitations (a
+  // mark without one, if the creation stops here, only makes a suppression look in vain).
+  await batchPut(db, eligible.filter(({ hash }) => !marked(hash)).map(({ hash }) => ({ ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' })));
   await mapConcurrent(groups, 2, writeGroup);
   // A suppression written since the first read did not find these invitations: they are skipped here.
   await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now);
