@@ -97,7 +97,8 @@ describe('delivering invitations', () => {
 
     const suppressed = await roundFixture(1);
     await suppress(db, suppressed.emails[0]!, 'unsubscribed', { agencyId: suppressed.agencyId }, new Date());
-    expect(await deliver(deliveryDeps(), suppressed.jobs[0]!)).toBe('skipped');
+    // The unsubscribe skipped the pending invitation where it was written: the job finds nothing to send.
+    expect(await deliver(deliveryDeps(), suppressed.jobs[0]!)).toBe('not-due');
     expect(await sesEmails({ to: suppressed.emails[0]! })).toEqual([]);
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
   });
@@ -165,7 +166,7 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
-  it('sends an invitation in 3 DynamoDB calls once its round is read: the claim, the suppression read and the record', async () => {
+  it('sends an invitation in 2 DynamoDB calls once its round is read: the claim and the record', async () => {
     const { jobs } = await roundFixture(3);
     const metered = testDeps().db;
     const calls: string[] = [];
@@ -173,11 +174,11 @@ describe('delivering invitations', () => {
     const deps = deliveryDeps(sesMailer, { db: metered });
     expect(await deliver(deps, jobs[0]!)).toBe('sent');
     // The round is read once per process; each invitation after that costs the same.
-    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
     calls.length = 0;
     expect(await deliver(deps, jobs[1]!)).toBe('sent');
     expect(await deliver(deps, jobs[2]!)).toBe('sent');
-    expect(calls).toEqual(['UpdateItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
   });
 
   it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {
@@ -197,5 +198,111 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), reminder)).toBe('not-due');
     expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ remindersSent: 1 });
     expect((await sesEmails({ to: emails[0]! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false, true]);
+  });
+});
+
+describe('suppressions stop sends where they are written (the sender reads none)', () => {
+  /** A new agency's round for these addresses, and its invitation jobs by address. */
+  async function agencyRound(emails: readonly string[], tag: string) {
+    const now = new Date();
+    const agency = await createAgency(db, { name: `Suppressing ${tag}` }, now);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, now);
+    const job = (email: string) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: accepted.find((i) => i.email === email)!.invitationId });
+    return { agencyId: agency.agencyId, job };
+  }
+  const status = async (job: { roundId: string; invitationId: string }) => (await rawInvitation(job)).status;
+
+  it('an unsubscribe skips the address’s pending invitations in its agency only; a bounce in every agency that surveyed it', async () => {
+    const tag = `stop-${++n}-${Date.now()}`;
+    const [quitter, bouncer, other] = [`quit-${tag}@news.example`, `bounce-${tag}@news.example`, `other-${tag}@news.example`];
+    const a = await agencyRound([quitter, bouncer, other], `${tag}-a`);
+    const b = await agencyRound([quitter, bouncer, other], `${tag}-b`);
+
+    await suppress(db, quitter, 'unsubscribed', { agencyId: a.agencyId }, new Date());
+    await suppress(db, bouncer, 'bounced', { global: true, agencyId: a.agencyId }, new Date());
+    expect([await status(a.job(quitter)), await status(b.job(quitter))]).toEqual(['skipped', 'pending']);
+    expect([await status(a.job(bouncer)), await status(b.job(bouncer))]).toEqual(['skipped', 'skipped']);
+    // Skipped invitations leave the lease index: the recovery sweep never queues them again.
+    expect((await rawInvitation(b.job(bouncer))).GSI1PK).toBeUndefined();
+
+    const outcomes = await Promise.all([a, b].flatMap((r) => [quitter, bouncer, other].map((email) => deliver(deliveryDeps(), r.job(email)))));
+    expect(outcomes).toEqual(['not-due', 'not-due', 'sent', 'sent', 'not-due', 'sent']);
+    expect((await sesEmails({ to: quitter })).length).toBe(1);
+    expect(await sesEmails({ to: bouncer })).toEqual([]);
+    expect((await sesEmails({ to: other })).length).toBe(2);
+  });
+
+  it('a suppression written while the email is being sent stops it once SES did not take it (stubbed throttling)', async () => {
+    const tag = `flight-${++n}-${Date.now()}`;
+    const email = `flight-${tag}@news.example`;
+    const a = await agencyRound([email], tag);
+    let suppressed = false;
+    // The complaint arrives while the worker holds the claim; SES then takes nothing.
+    const throttled: Mailer = {
+      send: async () => {
+        if (!suppressed) await suppress(db, email, 'complained', { global: true }, new Date());
+        suppressed = true;
+        throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
+      },
+    };
+    expect(await deliver(deliveryDeps(throttled, { retry: { attempts: 1, baseDelayMs: 1 } }), a.job(email))).toBe('retry');
+    expect(await rawInvitation(a.job(email))).toMatchObject({ status: 'pending', suppressedAt: expect.any(String) });
+    expect(await deliver(deliveryDeps(), a.job(email))).toBe('skipped');
+    expect(await status(a.job(email))).toBe('skipped');
+    expect(await sesEmails({ to: email })).toEqual([]);
+  });
+
+  it('a suppression after the first email marks the invitation, and its reminder is not sent (nothing read but the invitation and round)', async () => {
+    const tag = `later-${++n}-${Date.now()}`;
+    const email = `later-${tag}@news.example`;
+    const a = await agencyRound([email], tag);
+    expect(await deliver(deliveryDeps(), a.job(email))).toBe('sent');
+    await suppress(db, email, 'unsubscribed', { agencyId: a.agencyId }, new Date());
+    const sent = await rawInvitation(a.job(email));
+    expect(sent).toMatchObject({ status: 'sent', suppressedAt: expect.any(String) });
+    const { invitation } = await openInvitation(db, a.job(email));
+    const reminder = { ...a.job(email), kind: 'reminder' as const, dueAt: invitation.nextReminderAt! };
+    const at = new Date(Date.parse(reminder.dueAt) + 1000);
+    const metered = testDeps().db;
+    const calls: string[] = [];
+    metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
+    expect(await deliver(deliveryDeps(sesMailer, { db: metered, now: () => at }), reminder)).toBe('skipped');
+    expect(calls).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
+    expect(await rawInvitation(a.job(email))).toMatchObject({ status: 'sent', nextReminderAt: null });
+    expect((await rawInvitation(a.job(email))).GSI1PK).toBeUndefined();
+    expect((await sesEmails({ to: email })).length).toBe(1);
+  });
+
+  it('a suppression written while a round is being created, after its read of the suppressions: the round skips the address itself', async () => {
+    const tag = `race-${++n}-${Date.now()}`;
+    const [quitter, bouncer, other] = [`quit-${tag}@news.example`, `bounce-${tag}@news.example`, `other-${tag}@news.example`];
+    // Another agency surveyed the bouncing address first, so it is marked.
+    const earlier = await agencyRound([bouncer], `${tag}-earlier`);
+    const agency = await createAgency(db, { name: `Racing ${tag}` }, new Date());
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, new Date());
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, new Date());
+    // Both suppressions land (and look for invitations, finding none of this round) just before
+    // the round writes its invitations: the worst order for the round.
+    const racing = testDeps().db;
+    let landed = false;
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && !landed && JSON.stringify(args.input).includes('"invitation"')) {
+          landed = true;
+          await suppress(db, quitter, 'unsubscribed', { agencyId: agency.agencyId }, new Date());
+          await suppress(db, bouncer, 'bounced', { global: true }, new Date());
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'suppressMidCreation' },
+    );
+    const { round, accepted } = await createRound(racing, agency.agencyId, campaign.campaignId, { recipients: [quitter, bouncer, other].map((email) => ({ email, audience: 'reporter' })) }, new Date());
+    expect(landed).toBe(true);
+    const byEmail = new Map(accepted.map((i) => [i.email, { roundId: round.roundId, invitationId: i.invitationId }]));
+    expect([await status(byEmail.get(quitter)!), await status(byEmail.get(bouncer)!), await status(byEmail.get(other)!)]).toEqual(['skipped', 'skipped', 'pending']);
+    expect(await status(earlier.job(bouncer))).toBe('skipped');
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 1, skipped: 2 });
   });
 });

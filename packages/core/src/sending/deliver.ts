@@ -17,7 +17,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { noteSendFailure, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -105,9 +105,11 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
   if (!invitation) return 'not-due';
   const round = await sendingRound(db, job.roundId);
 
-  if (!isOpen(round, claimedAt) || (await isSuppressed(db, round, invitation))) {
-    // Closed since, or the address said no since the round was created, or was erased: claimed
-    // only to be skipped. A cancel gives the throttle back to whoever was not emailed.
+  // No suppression is read here: a suppression skips the pending invitations it forbids where it is
+  // written (`enforceSuppression`), and marks one being sent, which this claim of it then returns.
+  if (!isOpen(round, claimedAt) || invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) {
+    // Closed since, or the address said no while it was being sent, or was erased: claimed only to
+    // be skipped. A cancel gives the throttle back to whoever was not emailed.
     const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';

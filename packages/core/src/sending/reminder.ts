@@ -8,7 +8,7 @@ import type { DeliveryDeps, DeliveryOutcome } from './deliver';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import type { SendJob } from './queue';
 import { retryDelaySeconds } from './retry';
-import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { noteSendFailure, sendSurveyEmail } from './survey-email';
 
 /**
  * When the reminder after the first `sent` ones is due: days after the invitation went out, per
@@ -40,7 +40,8 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const { round, invitation } = await openInvitation(db, job);
   if (invitation.status !== 'sent' || invitation.nextReminderAt !== job.dueAt || invitation.reminderSending) return 'not-due';
   const now = deps.now();
-  if (!isOpen(round, now) || (await isSuppressed(db, round, invitation))) {
+  // A suppression of the address marked the invitation (`enforceSuppression`): nothing to read here.
+  if (!isOpen(round, now) || invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) {
     const stopped = await claimReminder(db, invitation, job.dueAt, { set: { nextReminderAt: null }, remove: LEAVE_INDEX, remindersAdded: 0 });
     return stopped ? 'skipped' : 'not-due';
   }

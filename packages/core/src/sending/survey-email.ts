@@ -1,25 +1,15 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { batchGet } from '../db/batch';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import { senderName } from '../email/text';
 import type { MailerError } from '../email/mailer';
-import { addressHash } from '../survey/address';
 import type { Invitation, Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
 import { iso } from '../shared/time';
 import type { DeliveryDeps } from './deliver';
 import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
-
-/** Whether the address said no since the round was created (for every agency, or for this one), or was erased. */
-export async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
-  // An erased invitation has no address left to send to, and its address is suppressed besides.
-  if (invitation.erasedAt !== undefined) return true;
-  const hash = addressHash(invitation.email);
-  return (await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)])).size > 0;
-}
 
 /**
  * Composes the survey email of an invitation (its first email, or its `reminder`-th reminder) and

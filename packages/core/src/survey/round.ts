@@ -21,6 +21,7 @@ import { addDays, iso, periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
+import { skipSuppressedInvitations } from './suppression';
 
 type TransactItem = TransactItems[number];
 
@@ -150,6 +151,11 @@ export interface Invitation {
   returning?: boolean;
   /** When its recipient's name, address and outlet were erased (`eraseAddress`, or the retention pass): `email` is then `''`. */
   erasedAt?: string;
+  /**
+   * When a suppression of its address was written while it was being sent (`enforceSuppression`):
+   * if SES did not take that email, its next claim skips it instead of sending.
+   */
+  suppressedAt?: string;
 }
 
 export interface Skipped {
@@ -388,6 +394,8 @@ export async function createRound(
     throttleBefore: throttleBefore(hash, recipient.audience),
     ...(answeredBefore(hash) ? { returning: true } : {}),
   });
+  // Whether the agency's mark on the address (keys.ts 10c) is there, so that a global suppression finds this agency.
+  const marked = (hash: string) => states.get(itemKey(keys.recipientState(agencyId, hash)))?.surveyedMarked === true;
   // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
   const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
     {
@@ -395,7 +403,7 @@ export async function createRound(
         TableName: db.table,
         Key: keys.recipientState(agencyId, hash),
         // `rounds`: where an erasure finds the address's invitations (keys.ts 44).
-        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now ADD rounds :round',
+        UpdateExpression: `SET #type = :type, #audience = :now, lastAny = :now${marked(hash) ? '' : ', surveyedMarked = :true'} ADD rounds :round`,
         // Absent, or last surveyed before both windows: the same rule as above, now atomic.
         ConditionExpression:
           'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
@@ -406,6 +414,7 @@ export async function createRound(
           ':anyCutoff': anyCutoff,
           ':audienceCutoff': audienceCutoff(recipient.audience),
           ':round': new Set([round.roundId]),
+          ...(marked(hash) ? {} : { ':true': true }),
         },
       },
     },
@@ -462,7 +471,12 @@ export async function createRound(
     eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
   );
   // Two groups at a time: the pace `bench/rounds.ts` measures creating (and cancelling) against.
+  // The agency's marks on addresses it surveys for the first time, before their invitations (a
+  // mark without one, if the creation stops here, only makes a suppression look in vain).
+  await batchPut(db, eligible.filter(({ hash }) => !marked(hash)).map(({ hash }) => ({ ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' })));
   await mapConcurrent(groups, 2, writeGroup);
+  // A suppression written since the first read did not find these invitations: they are skipped here.
+  await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now);
 
   skipped.sort((a, b) => a.index - b.index);
   // A skipped record names its address too: the address's round list gets this round before the

@@ -1,14 +1,18 @@
 import * as v from 'valibot';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { failedConditions, isConditionFailed } from '../db/conditions';
-import { transactIfUnchanged } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
-import { queryPrefix, type PageRequest } from '../db/page';
+import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { ConflictError, NotFoundError } from '../shared/errors';
-import { batchGet, itemKey } from '../db/batch';
+import { batchGet, itemKey, mapConcurrent } from '../db/batch';
+import { transitionInvitation } from '../sending/transition';
+import { LEAVE_INDEX } from '../sending/lease';
+import { hashedId } from '../shared/ids';
+import type { Invitation } from './round';
 import { EmailSchema } from '../shared/schemas';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
@@ -62,6 +66,20 @@ export async function suppress(
   reason: Exclude<SuppressionReason, 'erased'>,
   scope: SuppressionScope,
   now: Date,
+  options: { via?: string | undefined; addedBy?: string | undefined } = {},
+): Promise<boolean> {
+  const recorded = await recordSuppression(db, email, reason, scope, now, options);
+  // Also when it was recorded before: a run cut off after the write has its sends stopped by the next.
+  await enforceSuppression(db, addressHash(email), isGlobal(scope) ? 'global' : scope.agencyId, now);
+  return recorded;
+}
+
+async function recordSuppression(
+  db: Db,
+  email: string,
+  reason: Exclude<SuppressionReason, 'erased'>,
+  scope: SuppressionScope,
+  now: Date,
   { via, addedBy }: { via?: string | undefined; addedBy?: string | undefined } = {},
 ): Promise<boolean> {
   const item = { ...keyOf(email, scope), type: 'suppression', reason, at: iso(now), ...(via ? { via } : {}) };
@@ -69,7 +87,7 @@ export async function suppress(
   const agencyId = scope.agencyId;
   // An address the agency erased is not written down by it again: no list entry, no event.
   if (agencyId && (await erasedBy(db, email, agencyId))) {
-    if (isGlobal(scope)) return suppress(db, email, reason, { global: true }, now, { via });
+    if (isGlobal(scope)) return recordSuppression(db, email, reason, { global: true }, now, { via });
     return false;
   }
   if (!agencyId) {
@@ -102,6 +120,62 @@ export async function suppress(
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keyOf(email, scope), ConsistentRead: true }));
   if (Item) await putIfAbsent(db, listing(Item as { reason: SuppressionReason; at: string }));
   return false;
+}
+
+/**
+ * Stops the emails a suppression forbids, where the suppression is written: the sender reads no
+ * suppression before it sends. Every invitation of the address in the agency (`global`: in each
+ * agency that surveyed it, `keys.surveyedBy`) found by the recipient state's `rounds` (keys.ts 45)
+ * that is still `pending` is skipped; one being sent or sent gets `suppressedAt`: if SES did not
+ * take that email, its next claim skips it, and its reminders stop. Reads are consistent and follow
+ * the suppression's write, and a round being created reads the suppressions again after writing its
+ * invitations (`skipSuppressedInvitations`): of a suppression and a round created at the same
+ * moment, one sees the other.
+ */
+export async function enforceSuppression(db: Db, hash: string, scope: 'global' | string, now: Date): Promise<void> {
+  const agencies = scope === 'global' ? [] : [scope];
+  if (scope === 'global') {
+    const surveyed = queryAll(db, {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rcp)',
+      ExpressionAttributeValues: { ':pk': keys.globalSuppression(hash).PK, ':rcp': 'RCP#' },
+      ProjectionExpression: 'SK',
+      ConsistentRead: true,
+    });
+    for await (const page of surveyed) agencies.push(...page.map((item) => (item.SK as string).slice('RCP#'.length)));
+  }
+  const states = await batchGet(db, agencies.map((agencyId) => keys.recipientState(agencyId, hash)), { consistent: true });
+  const invitations = [...states.values()].flatMap((state) => [...((state.rounds as Set<string> | undefined) ?? [])].map((roundId) => keys.invitation(roundId, hashedId('inv', roundId, hash))));
+  const found = await batchGet(db, invitations, { consistent: true });
+  await mapConcurrent([...found.values()], 4, (invitation) => stopSend(db, invitation as unknown as Invitation, now));
+}
+
+/** Skips a pending invitation of a suppressed address, or marks one being sent or sent (`suppressedAt`). */
+async function stopSend(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'status'>, now: Date): Promise<void> {
+  const { roundId, invitationId } = invitation;
+  const at = iso(now);
+  if (invitation.status === 'pending' && (await transitionInvitation(db, roundId, invitationId, 'pending', 'skipped', { set: { suppressedAt: at }, remove: LEAVE_INDEX }))) return;
+  if (!['pending', 'sending', 'sent'].includes(invitation.status)) return;
+  // Being sent (claimed meanwhile, perhaps): if SES does not take it, it comes back to `pending`
+  // and its next claim finds the mark; once sent, its reminders find it.
+  await updateIfUnchanged(db, {
+    Key: keys.invitation(roundId, invitationId),
+    UpdateExpression: 'SET suppressedAt = :at',
+    ConditionExpression: '#status IN (:sending, :sent)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':at': at, ':sending': 'sending', ':sent': 'sent' },
+  });
+}
+
+/**
+ * After a round wrote its invitations, the suppressions of their addresses read again (consistent):
+ * a suppression written between the round's first read and its write did not see the round in the
+ * recipient states, so the round skips those invitations itself (`enforceSuppression`).
+ */
+export async function skipSuppressedInvitations(db: Db, agencyId: string, invitations: readonly Invitation[], now: Date): Promise<void> {
+  const hashes = invitations.map((i) => addressHash(i.email));
+  const found = await batchGet(db, hashes.flatMap((h) => [keys.globalSuppression(h), keys.agencySuppression(h, agencyId)]), { consistent: true });
+  const suppressed = invitations.filter((_, i) => found.has(itemKey(keys.globalSuppression(hashes[i]!))) || found.has(itemKey(keys.agencySuppression(hashes[i]!, agencyId))));
+  await mapConcurrent(suppressed, 4, (invitation) => stopSend(db, invitation, now));
 }
 
 async function erasedBy(db: Db, email: string, agencyId: string): Promise<boolean> {
