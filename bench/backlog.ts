@@ -1,16 +1,15 @@
 /**
  * Benchmark: draining a backlog of invitations, as invitations sent per second against the
  * configured sending rate (the ratio is what to compare; 1.00 is the rate kept exactly).
- * - Real time: the local runner's sender (in-process queue paced by its `Pacer`, `sendConcurrency` at a time, the SES
- *   server) on a round of 1,000 at 50 emails a second: what the I/O around each email costs.
- * - Virtual time (packages/testing/src/virtual-time.ts): a backlog waiting 4,000 s of the system's
+ * In virtual time (packages/testing/src/virtual-time.ts): a backlog waiting 4,000 s of the system's
  *   clock, the scheduled job every 5 minutes re-queueing what waits longer than its lease; the
  *   mailer is a counting stub behind the real pacing. What re-queues cost the rate, and how often
  *   each invitation is queued. `BACKLOG_SIZE` (default 5,000; 20,000 is the issue's figure, and
- *   takes several minutes of real time on 2 cores).
+ *   takes several minutes of real time on 2 cores). The rate kept in real time, through the local
+ *   SES server, is the pipeline scenario's (`bench/pipeline.ts`).
  */
 import { ensureTable, type Mailer } from '@rapport/core';
-import { createDeps, inProcessSendQueue, type Deps } from '@rapport/functions';
+import { createDeps, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts, virtualSender } from '@rapport/testing/virtual-time';
 import type { Figure } from './figures';
 
@@ -37,25 +36,6 @@ async function assertAllSent(deps: Deps, rounds: { roundId: string; size: number
     const counts = await statusCounts(deps.db, round.roundId);
     if (counts.sent !== round.size) throw new Error(`backlog: round ${round.roundId} ended ${JSON.stringify(counts)}`);
   }
-}
-
-export async function benchRealTimeDrain(config: Deps['config'], log: (line: string) => void): Promise<DrainResult> {
-  const count = 1_000;
-  const rate = 50;
-  // Sized as the local runner sizes it for the rate.
-  const queue = inProcessSendQueue(() => deps, { ratePerSecond: rate });
-  const deps: Deps = await freshDeps({ ...config, sendRatePerSecond: rate }, 'rapport-bench-drain', { queue });
-  const { rounds, jobs } = await seedBacklog(deps.db, count, new Date());
-  const t0 = performance.now();
-  await queue.enqueue(jobs);
-  await queue.drain();
-  const seconds = (performance.now() - t0) / 1000;
-  await assertAllSent(deps, rounds);
-  await queue.stop();
-  deps.db.client.destroy();
-  log(`real time: ${count} sent in ${seconds.toFixed(1)} s`);
-  // n emails paced at `rate` take (n − 1) / rate seconds: the first goes at once.
-  return { label: 'real time', count, rate, seconds, ratio: (count - 1) / seconds / rate, realSeconds: seconds };
 }
 
 export async function benchVirtualDrain(config: Deps['config'], log: (line: string) => void): Promise<DrainResult> {
@@ -88,7 +68,7 @@ export async function benchVirtualDrain(config: Deps['config'], log: (line: stri
 
 /** The scenario's figures: each drain's rate against the configured one (at least 1 ÷ 1.1 of it). */
 export async function benchBacklog(config: Deps['config'], log: (line: string) => void): Promise<Figure[]> {
-  const drains = [await benchRealTimeDrain(config, log), await benchVirtualDrain(config, log)];
+  const drains = [await benchVirtualDrain(config, log)];
   return drains.map((r) => ({
     scenario: 'backlog',
     name: `backlog drain, ${r.label}, ${r.count.toLocaleString('en')} invitations`,
