@@ -18,6 +18,7 @@ export * from './survey/instrument';
 export * from './survey/token';
 export * from './survey/address';
 export * from './survey/suppression';
+export { indexSuppressions } from './survey/suppression-backfill';
 export * from './survey/round';
 export * from './survey/media-list';
 export * from './survey/response';

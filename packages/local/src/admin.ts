@@ -13,6 +13,7 @@ import {
   indexLogins,
   indexProCounters,
   indexSummaryDue,
+  indexSuppressions,
   MemberInputSchema,
   parseInput,
   revokeApiKey,
@@ -33,6 +34,7 @@ Commands:
   index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
   index-logins  [--agency <agencyId>]   lets pros and members created before the console sign in to it (once, after deploying it)
   index-summaries [--agency <agencyId>] puts agencies created before the summary due index into it (once, after deploying it)
+  index-suppressions [--agency <agencyId>] marks addresses surveyed before suppressions were enforced where written, and enforces the suppressions listed (once, after deploying it)
 
 Options:
   --aws     use DynamoDB on AWS (default: the \`npm start\` running for DATA_DIR, .data)
@@ -84,6 +86,8 @@ async function run(command: string | undefined, values: Record<string, string | 
       return indexLogins(open(), typeof values.agency === 'string' ? [values.agency] : undefined);
     case 'index-summaries':
       return indexSummaryDue(open(), now, typeof values.agency === 'string' ? [values.agency] : undefined);
+    case 'index-suppressions':
+      return indexSuppressions(open(), now, typeof values.agency === 'string' ? [values.agency] : undefined);
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'Name a command');
   }
