@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
+import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -100,6 +101,38 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), suppressed.jobs[0]!)).toBe('skipped');
     expect(await sesEmails({ to: suppressed.emails[0]! })).toEqual([]);
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
+  });
+
+  it('sends no email once a cancel has answered, to an invitation a worker that knew the round open claimed between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(2);
+    // This worker sent the round's first invitation: it holds the round, read while open.
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand') {
+        paused();
+        await held;
+      }
+      return db.doc.send(command as never);
+    } } } as unknown as Db;
+    const cancelling = cancelRound(pausing, agencyId, round.roundId);
+    await reached;
+    // The cancel has marked the round and read the pending invitation; the worker claims it now,
+    // and its SES call starts only after the cancel has answered.
+    let cancelled!: () => void;
+    const answered = new Promise<void>((resolve) => (cancelled = resolve));
+    const slow: Mailer = { send: async (message) => (await answered, sesMailer.send(message)) };
+    const sending = deliver(deliveryDeps(slow), jobs[1]!);
+    while ((await openInvitation(db, jobs[1]!)).invitation.status === 'pending') await new Promise((r) => setTimeout(r, 5));
+    resume();
+    expect((await cancelling).status).toBe('cancelled');
+    cancelled();
+    expect(await sending).toBe('skipped');
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 1 });
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.

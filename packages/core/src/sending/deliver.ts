@@ -2,6 +2,7 @@ import type { Db } from '../db/client';
 import { iso } from '../shared/time';
 import { retryDelaySeconds, type RetryDeps } from './retry';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet, itemKey } from '../db/batch';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
@@ -17,7 +18,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { isSuppressed, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { noteSendFailure, sendSurveyEmail, suppressionKeys } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -103,11 +104,11 @@ async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kin
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
-  const round = await sendingRound(db, job.roundId);
+  const { round, sendable } = await mayStillSend(db, await sendingRound(db, job.roundId), invitation, claimedAt);
 
-  if (!isOpen(round, claimedAt) || (await isSuppressed(db, round, invitation))) {
-    // Closed since, or the address said no since the round was created, or was erased: claimed
-    // only to be skipped. A cancel gives the throttle back to whoever was not emailed.
+  if (!sendable) {
+    // Closing, closed or cancelled since, or the address said no since the round was created, or
+    // was erased: claimed only to be skipped. A cancel gives the throttle back to whoever was not emailed.
     const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
@@ -176,6 +177,22 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     }
     throw error;
   }
+}
+
+/**
+ * Whether a claimed invitation may still be emailed, read after the claim in one strongly
+ * consistent BatchGet: the round as it is now and the address's suppressions. The cached round
+ * may predate a cancel or a close, and one that read this invitation `pending` before the claim
+ * could not skip it: a round closing, closed or cancelled is not emailed, so no first email goes
+ * out once a cancel or a close has begun. Returns the round with its current status and close.
+ */
+async function mayStillSend(db: Db, cached: Round, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
+  if (invitation.erasedAt !== undefined) return { round: cached, sendable: false };
+  const found = await batchGet(db, [keys.round(cached.roundId), ...suppressionKeys(cached, invitation)], { consistent: true });
+  const now = found.get(itemKey(keys.round(cached.roundId)));
+  if (!now) throw new NotFoundError('survey');
+  const round: Round = { ...cached, status: now.status as Round['status'], closesAt: now.closesAt as string };
+  return { round, sendable: now.closing === undefined && isOpen(round, at) && found.size === 1 };
 }
 
 /** Rounds as this process read them, by id: at most ROUNDS_KEPT, the oldest read dropped first. */

@@ -17,8 +17,13 @@ import { sendWithRetry } from './retry';
 export async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
   // An erased invitation has no address left to send to, and its address is suppressed besides.
   if (invitation.erasedAt !== undefined) return true;
+  return (await batchGet(db, suppressionKeys(round, invitation))).size > 0;
+}
+
+/** The address's suppressions an email to it must not find: global, and this agency's. */
+export function suppressionKeys(round: Pick<Round, 'agencyId'>, invitation: Pick<Invitation, 'email'>) {
   const hash = addressHash(invitation.email);
-  return (await batchGet(db, [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)])).size > 0;
+  return [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)];
 }
 
 /**
