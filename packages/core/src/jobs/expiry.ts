@@ -68,8 +68,9 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     inFlight ||= invitations.some(unsettled);
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
-    // A reminder claimed since the page was read is in flight: it keeps the round open (a later
-    // run expires it once settled), or its email would go out after the close.
+    // A reminder in flight the page does not show (it is read eventually consistent; a claim since
+    // finds the close begun and drops itself) keeps the round open: expired under its flight, its
+    // email would go out after the close.
     const sent = ids('sent');
     if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'], unless: 'reminderSending' })) < sent.length) {
       const found = await batchGet(db, sent.map((id) => keys.invitation(roundId, id)), { consistent: true });

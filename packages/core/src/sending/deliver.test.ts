@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { sesEmails, testConfig, testDeps } from '@rapport/testing';
+import { faultyDb, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -133,6 +133,19 @@ describe('delivering invitations', () => {
     expect(await sending).toBe('skipped');
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 1 });
+  });
+
+  it('sends no reminder once a cancel has answered, to an invitation whose worker read the round open just before the cancel (the cancel lands between the worker\'s read and its claim)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(1);
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    const dueAt = (await openInvitation(db, jobs[0]!)).invitation.nextReminderAt!;
+    const faulty = faultyDb(db);
+    faulty.beforeWrite(1, () => cancelRound(db, agencyId, round.roundId));
+    const at = new Date(Date.parse(dueAt) + 1000);
+    expect(await deliver(deliveryDeps(sesMailer, { db: faulty.db, now: () => at }), { ...jobs[0]!, kind: 'reminder', dueAt })).toBe('skipped');
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('cancelled');
+    expect((await sesEmails({ to: emails[0]! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false]);
+    expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.

@@ -2,7 +2,6 @@ import type { Db } from '../db/client';
 import { iso } from '../shared/time';
 import { retryDelaySeconds, type RetryDeps } from './retry';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGet, itemKey } from '../db/batch';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
@@ -18,7 +17,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { noteSendFailure, sendSurveyEmail, suppressionKeys } from './survey-email';
+import { mayStillSend, noteSendFailure, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -177,22 +176,6 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     }
     throw error;
   }
-}
-
-/**
- * Whether a claimed invitation may still be emailed, read after the claim in one strongly
- * consistent BatchGet: the round as it is now and the address's suppressions. The cached round
- * may predate a cancel or a close, and one that read this invitation `pending` before the claim
- * could not skip it: a round closing, closed or cancelled is not emailed, so no first email goes
- * out once a cancel or a close has begun. Returns the round with its current status and close.
- */
-async function mayStillSend(db: Db, cached: Round, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
-  if (invitation.erasedAt !== undefined) return { round: cached, sendable: false };
-  const found = await batchGet(db, [keys.round(cached.roundId), ...suppressionKeys(cached, invitation)], { consistent: true });
-  const now = found.get(itemKey(keys.round(cached.roundId)));
-  if (!now) throw new NotFoundError('survey');
-  const round: Round = { ...cached, status: now.status as Round['status'], closesAt: now.closesAt as string };
-  return { round, sendable: now.closing === undefined && isOpen(round, at) && found.size === 1 };
 }
 
 /** Rounds as this process read them, by id: at most ROUNDS_KEPT, the oldest read dropped first. */

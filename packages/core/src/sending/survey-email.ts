@@ -1,7 +1,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { batchGet } from '../db/batch';
+import { batchGet, itemKey } from '../db/batch';
+import { NotFoundError } from '../shared/errors';
+import { isOpen } from '../survey/response';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import { senderName } from '../email/text';
 import type { MailerError } from '../email/mailer';
@@ -13,17 +15,23 @@ import type { DeliveryDeps } from './deliver';
 import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
 
-/** Whether the address said no since the round was created (for every agency, or for this one), or was erased. */
-export async function isSuppressed(db: Db, round: Round, invitation: Invitation): Promise<boolean> {
-  // An erased invitation has no address left to send to, and its address is suppressed besides.
-  if (invitation.erasedAt !== undefined) return true;
-  return (await batchGet(db, suppressionKeys(round, invitation))).size > 0;
-}
-
-/** The address's suppressions an email to it must not find: global, and this agency's. */
-export function suppressionKeys(round: Pick<Round, 'agencyId'>, invitation: Pick<Invitation, 'email'>) {
+/**
+ * Whether a claimed invitation (or reminder) may still be emailed, read after the claim in one
+ * strongly consistent BatchGet: the round as it is now and the address's suppressions. The round
+ * the worker holds may predate a cancel or a close (the per-process cache, or a read just before
+ * the claim), and a cancel or close that read the invitation before the claim could not stop it:
+ * a round closing, closed or cancelled is not emailed, nor an address that said no since the
+ * round was created, or was erased. Returns the round with its current status and close.
+ */
+export async function mayStillSend(db: Db, held: Round, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
+  if (invitation.erasedAt !== undefined) return { round: held, sendable: false };
   const hash = addressHash(invitation.email);
-  return [keys.globalSuppression(hash), keys.agencySuppression(hash, round.agencyId)];
+  const roundKey = keys.round(held.roundId);
+  const found = await batchGet(db, [roundKey, keys.globalSuppression(hash), keys.agencySuppression(hash, held.agencyId)], { consistent: true });
+  const now = found.get(itemKey(roundKey));
+  if (!now) throw new NotFoundError('survey');
+  const round: Round = { ...held, status: now.status as Round['status'], closesAt: now.closesAt as string };
+  return { round, sendable: now.closing === undefined && isOpen(round, at) && found.size === 1 };
 }
 
 /**
