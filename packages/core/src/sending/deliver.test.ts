@@ -5,6 +5,7 @@ import { createAgency } from '../agency/agency';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
+import { erasePro } from '../rights/pro-erasure';
 import { createCampaign } from '../campaign/campaign';
 import { createSesMailer, MailerError, type Mailer } from '../email/mailer';
 import { cancelRound, createRound, getRound } from '../survey/round';
@@ -148,6 +149,16 @@ describe('delivering invitations', () => {
     expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
   });
 
+  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations (it kept no copy of the round)", async () => {
+    const { agencyId, pro, jobs, emails } = await roundFixture(2);
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    await erasePro(db, agencyId, pro.proId, new Date());
+    // As a worker that never saw the round does: the round's copies are blanked, so the email
+    // cannot be made with a reply-to (refused for good: `failed`), and nothing of the pro goes out.
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('failed');
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+  });
+
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
   it('backs off and retries on SES throttling (stubbed fault), then sends once', async () => {
     const { jobs, emails } = await roundFixture(1);
@@ -211,15 +222,14 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
-  it('sends an invitation in 3 DynamoDB calls once its round is read: the claim, the suppression read and the record', async () => {
+  it('sends an invitation in 3 DynamoDB calls: the claim, the read of its round and the suppressions, and the record', async () => {
     const { jobs } = await roundFixture(3);
     const metered = testDeps().db;
     const calls: string[] = [];
     metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
     const deps = deliveryDeps(sesMailer, { db: metered });
     expect(await deliver(deps, jobs[0]!)).toBe('sent');
-    // The round is read once per process; each invitation after that costs the same.
-    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'BatchGetItemCommand', 'TransactWriteItemsCommand']);
     calls.length = 0;
     expect(await deliver(deps, jobs[1]!)).toBe('sent');
     expect(await deliver(deps, jobs[2]!)).toBe('sent');

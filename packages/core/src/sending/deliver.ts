@@ -95,15 +95,16 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
  *
  * Nothing of the round is checked in the claim: whatever stops a round's sends takes its pending
  * invitations from `pending` itself (a cancel, a close, an erasure's or a suppression's skip), and
- * an invitation can come back to `pending` only while its round is open (`returnToQueue`). The
- * round's rendering data comes from `sendingRound`, read once per round and process.
+ * an invitation can come back to `pending` only while its round is open (`returnToQueue`). One
+ * claimed between a cancel's or a close's read and its skip is stopped by the read that follows
+ * the claim (`mayStillSend`: the round and the suppressions, one BatchGet).
  */
 async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
-  const { round, sendable } = await mayStillSend(db, await sendingRound(db, job.roundId), invitation, claimedAt);
+  const { round, sendable } = await mayStillSend(db, invitation, claimedAt);
 
   if (!sendable) {
     // Closing, closed or cancelled since, or the address said no since the round was created, or
@@ -176,28 +177,6 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     }
     throw error;
   }
-}
-
-/** Rounds as this process read them, by id: at most ROUNDS_KEPT, the oldest read dropped first. */
-const roundsRead = new Map<string, Round>();
-const ROUNDS_KEPT = 500;
-
-/**
- * A round's data for its emails, read once per round and process: what the emails show (names,
- * attribution, commitment, reply-to) and the reminder plan are written when the round is created
- * and never change. Its status and `closesAt` may have moved since (a cancel, a close, a close
- * now): a stale copy only ever says open, and then the claim is what holds (see `deliverInvitation`).
- */
-export async function sendingRound(db: Db, roundId: string): Promise<Round> {
-  const key = `${db.table}#${roundId}`;
-  const known = roundsRead.get(key);
-  if (known) return known;
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
-  if (!Item) throw new NotFoundError('survey');
-  const round = withoutKeys<Round>(Item);
-  if (roundsRead.size >= ROUNDS_KEPT) roundsRead.delete(roundsRead.keys().next().value!);
-  roundsRead.set(key, round);
-  return round;
 }
 
 /**

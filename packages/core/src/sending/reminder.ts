@@ -49,12 +49,13 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const claim = { nextReminderAt: next, reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)) };
   if (!(await claimReminder(db, invitation, job.dueAt, { set: claim, remove: [], remindersAdded: 1 }))) return 'not-due';
   // Read after the claim: a cancel, a close or a suppression since the read above stops it here.
-  if (!(await mayStillSend(db, round, invitation, now)).sendable) {
+  const current = await mayStillSend(db, invitation, now);
+  if (!current.sendable) {
     await dropReminder(db, invitation, job.dueAt);
     return 'skipped';
   }
 
-  const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
+  const sent = await sendSurveyEmail(deps, current.round, invitation, { kind: 'reminder', reminder });
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
     const retries = (invitation.reminderRetries ?? 0) + 1;

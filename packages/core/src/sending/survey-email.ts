@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet, itemKey } from '../db/batch';
+import { withoutKeys } from '../db/items';
 import { NotFoundError } from '../shared/errors';
 import { isOpen } from '../survey/response';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
@@ -16,22 +17,21 @@ import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
 
 /**
- * Whether a claimed invitation (or reminder) may still be emailed, read after the claim in one
- * strongly consistent BatchGet: the round as it is now and the address's suppressions. The round
- * the worker holds may predate a cancel or a close (the per-process cache, or a read just before
- * the claim), and a cancel or close that read the invitation before the claim could not stop it:
- * a round closing, closed or cancelled is not emailed, nor an address that said no since the
- * round was created, or was erased. Returns the round with its current status and close.
+ * The round as it is now, and whether a claimed invitation (or reminder) may still be emailed,
+ * read after the claim in one strongly consistent BatchGet with the address's suppressions. Read
+ * before the claim (or kept from an earlier send), the round could predate a cancel or a close
+ * that read the invitation before the claim and so could not stop it, or a pro's erasure: a round
+ * closing, closed or cancelled is not emailed, nor an address that said no since the round was
+ * created, or was erased.
  */
-export async function mayStillSend(db: Db, held: Round, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
-  if (invitation.erasedAt !== undefined) return { round: held, sendable: false };
+export async function mayStillSend(db: Db, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
   const hash = addressHash(invitation.email);
-  const roundKey = keys.round(held.roundId);
-  const found = await batchGet(db, [roundKey, keys.globalSuppression(hash), keys.agencySuppression(hash, held.agencyId)], { consistent: true });
-  const now = found.get(itemKey(roundKey));
-  if (!now) throw new NotFoundError('survey');
-  const round: Round = { ...held, status: now.status as Round['status'], closesAt: now.closesAt as string };
-  return { round, sendable: now.closing === undefined && isOpen(round, at) && found.size === 1 };
+  const roundKey = keys.round(invitation.roundId);
+  const found = await batchGet(db, [roundKey, keys.globalSuppression(hash), keys.agencySuppression(hash, invitation.agencyId)], { consistent: true });
+  const item = found.get(itemKey(roundKey));
+  if (!item) throw new NotFoundError('survey');
+  const round = withoutKeys<Round>(item);
+  return { round, sendable: item.closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && found.size === 1 };
 }
 
 /**
