@@ -1065,7 +1065,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last. */
             nextCursor: string | null;
         };
-        /** @description Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered (so the counts move with delivery only), and `responded` says how many answered in all. */
+        /** @description Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered and an expired one under `sent` (so the counts move with delivery only), and `responded` says how many answered in all. */
         InvitationCounts: {
             pending: number;
             sending: number;

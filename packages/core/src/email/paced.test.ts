@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -24,6 +25,43 @@ const clock = (start: number) => {
 };
 
 describe('the pacer', () => {
+  it('starts no more than rate + burst SES calls in any second, whatever jobs take, promise and give back (fast-check, a moved clock)', () => {
+    const rate = 10;
+    const step = fc.record({ wait: fc.integer({ min: 0, max: 1500 }), op: fc.constantFrom('take', 'promise', 'noCall', 'foreign') });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), fc.constantFrom(0, 100), (steps, burstMs) => {
+        const c = clock(1_000_000);
+        const pacer = createPacer({ ratePerSecond: rate, burstMs, now: c.now });
+        // Each job holding a slot: when its SES call starts; a job that makes none gives its slot back once its slot has come.
+        const calls: number[] = [];
+        for (const { wait, op } of steps) {
+          c.t += wait;
+          if (op === 'take' && pacer.take() === 0) calls.push(c.t);
+          if (op === 'promise') {
+            const at = pacer.promise(900_000);
+            if (at !== undefined) calls.push(at);
+          }
+          // A record another container promised its slot to runs here and makes no SES call.
+          if (op === 'foreign') pacer.giveBack();
+          if (op === 'noCall') {
+            const i = calls.findLastIndex((at) => at <= c.t);
+            if (i >= 0) {
+              calls.splice(i, 1);
+              pacer.giveBack();
+            }
+          }
+        }
+        const sorted = [...calls].sort((a, b) => a - b);
+        const burst = Math.max(1, Math.floor((burstMs * rate) / 1000));
+        for (const [i, start] of sorted.entries()) {
+          const inSecond = sorted.slice(i).filter((at) => at < start + 1000).length;
+          expect(inSecond).toBeLessThanOrEqual(rate + burst);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('hands out slots 1/rate apart, in the order asked: a job asking early is told how long until its slot, and takes nothing', () => {
     const c = clock(1_000);
     const pacer = createPacer({ ratePerSecond: 10, now: c.now });

@@ -68,7 +68,14 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     inFlight ||= invitations.some(unsettled);
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
-    await transitionMany(db, roundId, ids('sent'), 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] });
+    // A reminder in flight the page does not show (it is read eventually consistent; a claim since
+    // finds the close begun and drops itself) keeps the round open: expired under its flight, its
+    // email would go out after the close.
+    const sent = ids('sent');
+    if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'], unless: 'reminderSending' })) < sent.length) {
+      const found = await batchGet(db, sent.map((id) => keys.invitation(roundId, id)), { consistent: true });
+      inFlight ||= [...found.values()].some((i) => unsettled(i as unknown as Invitation));
+    }
     // One claimed since the page was read (a claim checks nothing of the round) is a send in flight,
     // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
     // suppression) is done with.

@@ -264,7 +264,37 @@ describe('reminders and expiry', () => {
     for (const who of Object.keys(emails)) expect((await sesEmails({ to: emails[who]! })).filter((m) => m.subject.startsWith('Reminder: '))).toHaveLength(1);
   });
 
-  it('keeps a round open past its close while a send claimed between the close reading it and skipping it is in flight, then closes it with that send counted (the close pauses before skipping)', async () => {
+  it('sends no reminder claimed between a close reading the invitation and expiring it: the worker finds the close begun and drops it, and the close ends the round (the close pauses before expiring)', async () => {
+    const t0 = new Date('2034-05-03T09:00:00.000Z');
+    const { agencyId, round, emails, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
+    const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand') {
+        paused();
+        await held;
+      }
+      return db.doc.send(command as never);
+    } } } as unknown as Db;
+    const closesAt = Date.parse(round.closesAt);
+    const closing = closeRound(pausing, round.roundId, new Date(closesAt));
+    await reached;
+    // The close has read the invitation `sent`, no reminder in flight; the reminder due since day 3
+    // (its job late behind a backlog) is claimed now by a worker whose clock reads just before the close.
+    expect(await deliver(deliveryAt(new Date(closesAt - 50)), { kind: 'reminder', ...refs.ann!, dueAt })).toBe('skipped');
+    resume();
+    expect(await closing).toBe(true);
+    const ann = await invitationOf(refs.ann!);
+    expect(ann).toMatchObject({ status: 'expired', remindersSent: 0, nextReminderAt: null });
+    expect(ann.reminderSending).toBeUndefined();
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ sent: 0, expired: 1 });
+    expect((await sesEmails({ to: emails.ann! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false]);
+  });
+
+  it('emails no one whose invitation a worker claims between a close reading it and skipping it: the worker finds the close begun and skips it, and the close ends the round (the close pauses before skipping)', async () => {
     const t0 = new Date('2034-04-03T09:00:00.000Z');
     const tag = `${++n}-${t0.getTime()}`;
     const agency = await createAgency(db, { name: `Closing ${tag}` }, t0);
@@ -274,8 +304,8 @@ describe('reminders and expiry', () => {
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }] }, t0);
     const job: SendJob = { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId };
     // The close marks the round and reads its invitations, then waits before skipping the pending
-    // one; a worker whose clock still reads just before the close claims and sends it meanwhile
-    // (a claim checks nothing of the round: the skip is what stops sends).
+    // one; a worker whose clock still reads just before the close claims it meanwhile (a claim
+    // checks nothing of the round), then reads the round and finds the close begun.
     let paused!: () => void;
     const reached = new Promise<void>((resolve) => (paused = resolve));
     let resume!: () => void;
@@ -289,16 +319,12 @@ describe('reminders and expiry', () => {
     } } } as unknown as Db;
     const closing = closeRound(pausing, round.roundId, new Date(round.closesAt));
     await reached;
-    expect(await deliver(deliveryAt(new Date(Date.parse(round.closesAt) - 50)), job)).toBe('sent');
+    expect(await deliver(deliveryAt(new Date(Date.parse(round.closesAt) - 50)), job)).toBe('skipped');
     resume();
-    // The skip found it claimed: a send in flight, so not closed yet.
-    expect(await closing).toBe(false);
-    expect((await getRound(db, agency.agencyId, round.roundId)).status).toBe('open');
-    // The next scheduled run closes it, the send counted as delivered and expired with the round.
-    expect(await closeRound(db, round.roundId, new Date(Date.parse(round.closesAt) + 60_000))).toBe(true);
+    expect(await closing).toBe(true);
     const closed = await getRound(db, agency.agencyId, round.roundId);
     expect(closed.status).toBe('closed');
-    expect(closed.counts).toMatchObject({ pending: 0, sending: 0, sent: 0, skipped: 0, expired: 1 });
-    expect(await sesEmails({ to: email })).toHaveLength(1);
+    expect(closed.counts).toMatchObject({ pending: 0, sending: 0, sent: 0, skipped: 1, expired: 0 });
+    expect(await sesEmails({ to: email })).toEqual([]);
   });
 });

@@ -1,9 +1,11 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { sesEmails, testConfig, testDeps } from '@rapport/testing';
+import { faultyDb, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
+import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
+import { erasePro } from '../rights/pro-erasure';
 import { createCampaign } from '../campaign/campaign';
 import { createSesMailer, MailerError, type Mailer } from '../email/mailer';
 import { cancelRound, createRound, getRound } from '../survey/round';
@@ -103,6 +105,61 @@ describe('delivering invitations', () => {
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
   });
 
+  it('sends no email once a cancel has answered, to an invitation a worker that knew the round open claimed between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(2);
+    // This worker sent the round's first invitation: it holds the round, read while open.
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    let resume!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand') {
+        paused();
+        await held;
+      }
+      return db.doc.send(command as never);
+    } } } as unknown as Db;
+    const cancelling = cancelRound(pausing, agencyId, round.roundId);
+    await reached;
+    // The cancel has marked the round and read the pending invitation; the worker claims it now,
+    // and its SES call starts only after the cancel has answered.
+    let cancelled!: () => void;
+    const answered = new Promise<void>((resolve) => (cancelled = resolve));
+    const slow: Mailer = { send: async (message) => (await answered, sesMailer.send(message)) };
+    const sending = deliver(deliveryDeps(slow), jobs[1]!);
+    while ((await openInvitation(db, jobs[1]!)).invitation.status === 'pending') await new Promise((r) => setTimeout(r, 5));
+    resume();
+    expect((await cancelling).status).toBe('cancelled');
+    cancelled();
+    expect(await sending).toBe('skipped');
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 1 });
+  });
+
+  it('sends no reminder once a cancel has answered, to an invitation whose worker read the round open just before the cancel (the cancel lands between the worker\'s read and its claim)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(1);
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    const dueAt = (await openInvitation(db, jobs[0]!)).invitation.nextReminderAt!;
+    const faulty = faultyDb(db);
+    faulty.beforeWrite(1, () => cancelRound(db, agencyId, round.roundId));
+    const at = new Date(Date.parse(dueAt) + 1000);
+    expect(await deliver(deliveryDeps(sesMailer, { db: faulty.db, now: () => at }), { ...jobs[0]!, kind: 'reminder', dueAt })).toBe('skipped');
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('cancelled');
+    expect((await sesEmails({ to: emails[0]! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false]);
+    expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
+  });
+
+  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations (it kept no copy of the round)", async () => {
+    const { agencyId, pro, jobs, emails } = await roundFixture(2);
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    await erasePro(db, agencyId, pro.proId, new Date());
+    // As a worker that never saw the round does: the round's copies are blanked, so the email
+    // cannot be made with a reply-to (refused for good: `failed`), and nothing of the pro goes out.
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('failed');
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+  });
+
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
   it('backs off and retries on SES throttling (stubbed fault), then sends once', async () => {
     const { jobs, emails } = await roundFixture(1);
@@ -166,19 +223,18 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
-  it('sends an invitation in 2 DynamoDB calls once its round is read: the claim and the record', async () => {
+  it('sends an invitation in 3 DynamoDB calls: the claim, the consistent read of its round (a cancel, close or erasure since is seen), and the record', async () => {
     const { jobs } = await roundFixture(3);
     const metered = testDeps().db;
     const calls: string[] = [];
     metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
     const deps = deliveryDeps(sesMailer, { db: metered });
     expect(await deliver(deps, jobs[0]!)).toBe('sent');
-    // The round is read once per process; each invitation after that costs the same.
     expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
     calls.length = 0;
     expect(await deliver(deps, jobs[1]!)).toBe('sent');
     expect(await deliver(deps, jobs[2]!)).toBe('sent');
-    expect(calls).toEqual(['UpdateItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
   });
 
   it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {

@@ -17,7 +17,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { noteSendFailure, sendSurveyEmail } from './survey-email';
+import { mayStillSend, noteSendFailure, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -95,21 +95,21 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
  *
  * Nothing of the round is checked in the claim: whatever stops a round's sends takes its pending
  * invitations from `pending` itself (a cancel, a close, an erasure's or a suppression's skip), and
- * an invitation can come back to `pending` only while its round is open (`returnToQueue`). The
- * round's rendering data comes from `sendingRound`, read once per round and process.
+ * an invitation can come back to `pending` only while its round is open (`returnToQueue`). One
+ * claimed between a cancel's or a close's read and its skip is stopped by the read that follows
+ * the claim (`mayStillSend`: the round and the suppressions, one BatchGet).
  */
 async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
-  const round = await sendingRound(db, job.roundId);
+  const { round, sendable } = await mayStillSend(db, invitation, claimedAt);
 
-  // No suppression is read here: a suppression skips the pending invitations it forbids where it is
-  // written (`enforceSuppression`), and marks one being sent, which this claim of it then returns.
-  if (!isOpen(round, claimedAt) || invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) {
-    // Closed since, or the address said no while it was being sent, or was erased: claimed only to
-    // be skipped. A cancel gives the throttle back to whoever was not emailed.
+  if (!sendable) {
+    // Closing, closed or cancelled since, or the address said no while it was being sent (a
+    // suppression skips the pending invitations it forbids where it is written, `enforceSuppression`),
+    // or was erased: claimed only to be skipped. A cancel gives the throttle back to whoever was not emailed.
     const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
@@ -178,28 +178,6 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     }
     throw error;
   }
-}
-
-/** Rounds as this process read them, by id: at most ROUNDS_KEPT, the oldest read dropped first. */
-const roundsRead = new Map<string, Round>();
-const ROUNDS_KEPT = 500;
-
-/**
- * A round's data for its emails, read once per round and process: what the emails show (names,
- * attribution, commitment, reply-to) and the reminder plan are written when the round is created
- * and never change. Its status and `closesAt` may have moved since (a cancel, a close, a close
- * now): a stale copy only ever says open, and then the claim is what holds (see `deliverInvitation`).
- */
-export async function sendingRound(db: Db, roundId: string): Promise<Round> {
-  const key = `${db.table}#${roundId}`;
-  const known = roundsRead.get(key);
-  if (known) return known;
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
-  if (!Item) throw new NotFoundError('survey');
-  const round = withoutKeys<Round>(Item);
-  if (roundsRead.size >= ROUNDS_KEPT) roundsRead.delete(roundsRead.keys().next().value!);
-  roundsRead.set(key, round);
-  return round;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { DeliveryDeps, DeliveryOutcome } from './deliver';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import type { SendJob } from './queue';
 import { retryDelaySeconds } from './retry';
-import { noteSendFailure, sendSurveyEmail } from './survey-email';
+import { mayStillSend, noteSendFailure, sendSurveyEmail } from './survey-email';
 
 /**
  * When the reminder after the first `sent` ones is due: days after the invitation went out, per
@@ -40,7 +40,8 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const { round, invitation } = await openInvitation(db, job);
   if (invitation.status !== 'sent' || invitation.nextReminderAt !== job.dueAt || invitation.reminderSending) return 'not-due';
   const now = deps.now();
-  // A suppression of the address marked the invitation (`enforceSuppression`): nothing to read here.
+  // A suppression of the address marked the invitation (`enforceSuppression`); the round is read
+  // again after the claim (`mayStillSend`).
   if (!isOpen(round, now) || invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) {
     const stopped = await claimReminder(db, invitation, job.dueAt, { set: { nextReminderAt: null }, remove: LEAVE_INDEX, remindersAdded: 0 });
     return stopped ? 'skipped' : 'not-due';
@@ -49,8 +50,14 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const next = nextReminderAt(round, invitation, invitation.sentAt!, reminder);
   const claim = { nextReminderAt: next, reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)) };
   if (!(await claimReminder(db, invitation, job.dueAt, { set: claim, remove: [], remindersAdded: 1 }))) return 'not-due';
+  // Read after the claim: a cancel, a close or a suppression since the read above stops it here.
+  const current = await mayStillSend(db, invitation, now);
+  if (!current.sendable) {
+    await dropReminder(db, invitation, job.dueAt);
+    return 'skipped';
+  }
 
-  const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
+  const sent = await sendSurveyEmail(deps, current.round, invitation, { kind: 'reminder', reminder });
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
     const retries = (invitation.reminderRetries ?? 0) + 1;
@@ -140,6 +147,21 @@ export function settleAnsweredReminder(
     ConditionExpression: '#status = :responded AND reminderSending = :due AND GSI1SK = :lease',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':responded': 'responded', ':due': dueAt, ':lease': leaseRead, ...(taken ? {} : { ':one': 1 }) },
+  });
+}
+
+/**
+ * Undoes a reminder's claim for good (its round is ending, or the address said no): not counted,
+ * no reminder after it, out of the lease index. An answer since keeps the flight for the recovery
+ * sweep, which finds no email in SES's record and ends it the same way.
+ */
+function dropReminder(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId'>, dueAt: string): Promise<boolean> {
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression: `SET nextReminderAt = :none, remindersSent = remindersSent - :one REMOVE reminderSending, ${LEAVE_INDEX.join(', ')}`,
+    ConditionExpression: '#status = :sent AND reminderSending = :due',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':none': null, ':one': 1, ':sent': 'sent', ':due': dueAt },
   });
 }
 

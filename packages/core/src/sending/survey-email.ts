@@ -1,6 +1,9 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
+import { withoutKeys } from '../db/items';
+import { NotFoundError } from '../shared/errors';
+import { isOpen } from '../survey/response';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import { senderName } from '../email/text';
 import type { MailerError } from '../email/mailer';
@@ -10,6 +13,21 @@ import { iso } from '../shared/time';
 import type { DeliveryDeps } from './deliver';
 import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
+
+/**
+ * The round as it is now, and whether a claimed invitation (or reminder) may still be emailed,
+ * read strongly consistent after the claim. Read before the claim (or kept from an earlier send),
+ * the round could predate a cancel or a close that read the invitation before the claim and so
+ * could not stop it, or a pro's erasure: a round closing, closed or cancelled is not emailed, nor
+ * an address that said no while its invitation was being sent (`suppressedAt`, written by
+ * `enforceSuppression`, which the claim returns), or was erased.
+ */
+export async function mayStillSend(db: Db, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
+  const { Item: item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
+  if (!item) throw new NotFoundError('survey');
+  const round = withoutKeys<Round>(item);
+  return { round, sendable: item.closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
+}
 
 /**
  * Composes the survey email of an invitation (its first email, or its `reminder`-th reminder) and

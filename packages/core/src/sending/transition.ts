@@ -66,7 +66,7 @@ export async function transitionMany(
   invitationIds: readonly string[],
   from: InvitationStatus,
   to: InvitationStatus,
-  { set = {}, remove = [] }: { set?: Record<string, unknown>; remove?: readonly string[] } = {},
+  { set = {}, remove = [], unless }: { set?: Record<string, unknown>; remove?: readonly string[]; /** Left out too while this attribute is set. */ unless?: string } = {},
 ): Promise<number> {
   const extra = setAttributes(set);
   let moved = 0;
@@ -78,8 +78,8 @@ export async function transitionMany(
           TableName: db.table,
           Key: keys.invitation(roundId, invitationId),
           UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
-          ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
+          ConditionExpression: unless === undefined ? '#status = :from' : '#status = :from AND attribute_not_exists(#unless)',
+          ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove), ...(unless === undefined ? {} : { '#unless': unless }) },
           ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
         },
       }));

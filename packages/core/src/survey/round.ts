@@ -585,7 +585,7 @@ export const deliveryStatus = (i: Pick<Invitation, 'status' | 'answeredFrom'>): 
 
 /**
  * An anonymous round's counts as shown: answered invitations stay counted under the status they
- * had when answered (`answeredFrom`), so the counts move with
+ * had when answered (`answeredFrom`) and expired ones under `sent`, so the counts move with
  * delivery only, and `responded` is the answers released in the round's own batches (0 until it
  * closes; answers waiting in a pool are not shown per round). A live count of answers would tell
  * who answered: to whoever holds a link quoted in a reply (answering through it moves the count
@@ -594,6 +594,10 @@ export const deliveryStatus = (i: Pick<Invitation, 'status' | 'answeredFrom'>): 
 export function deliveryCounts(round: RoundWithProgress): StatusCounts {
   const counts = { ...round.counts };
   for (const status of INVITATION_STATUSES) counts[status] += round.answeredFrom[status];
+  // As `deliveryStatus`: after the close, `expired` against `sent` would be who did not answer and
+  // who did, even when the answers wait in the pool and the round releases none.
+  counts.sent += counts.expired;
+  counts.expired = 0;
   const released = (round as unknown as Record<string, unknown>).releasedAnswers;
   counts.responded = typeof released === 'number' ? released : 0;
   return counts;

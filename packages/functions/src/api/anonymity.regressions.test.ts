@@ -268,6 +268,23 @@ describe('what the review of the release batches found, closed', () => {
     expect((await invitations()).map((i) => i.status)).toEqual(['sent', 'sent']);
   });
 
+  it('a closed anonymous round whose answers wait in the pool shows the same counts whether one recipient answered or none', async () => {
+    const { f, pro, campaign, round } = await setup();
+    const a = await pro('Ana');
+    const answered = await round(await campaign(a, 'Launch'), ['reporter', 'reporter'], [reporters([4])[0]!, null]);
+    const silent = await round(await campaign(a, 'Relaunch'), ['reporter', 'reporter']);
+    await answered.close();
+    await silent.close();
+    const shown = async (surveyId: string) => {
+      const { counts, responseRatePercent } = (await f.call('GET', `/v1/surveys/${surveyId}`)).body;
+      return { counts, responseRatePercent };
+    };
+    // One answer is below k = 5: it waits in the pool, so the round releases nothing and must not
+    // show, as `expired` against `sent`, how many of its recipients answered.
+    expect(await shown(answered.surveyId)).toEqual(await shown(silent.surveyId));
+    expect((await shown(silent.surveyId)).counts).toMatchObject({ sent: 2, expired: 0, responded: 0 });
+  });
+
   it("an anonymous round's response rate is the same whichever invitation answered", () => {
     // a was sent; b's worker died after SES took the email, so b shows failed. One of them answered.
     const zero = { pending: 0, sending: 0, sent: 0, responded: 0, bounced: 0, failed: 0, expired: 0, skipped: 0 };

@@ -155,7 +155,7 @@ const RoundFields = {
     'InvitationCounts',
     v.pipe(
       counts,
-      v.description('Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered (so the counts move with delivery only), and `responded` says how many answered in all.'),
+      v.description('Invitations per status. On anonymous rounds an answered invitation stays counted under the status it had when answered and an expired one under `sent` (so the counts move with delivery only), and `responded` says how many answered in all.'),
     ),
   ),
   responseRatePercent: v.pipe(v.nullable(v.number()), v.description('Responses over delivered invitations, in percent (0–100); null before any delivery.')),

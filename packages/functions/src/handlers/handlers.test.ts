@@ -281,6 +281,34 @@ describe('sender handler (SQS, partial batch responses)', () => {
     }
   });
 
+  it('keeps its share of the sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', async () => {
+    // Two emails a second for this sender seat (rate 4, two senders), no burst.
+    Object.assign(process.env, { SEND_RATE_PER_SECOND: '4', SENDER_CONCURRENCY: '2' });
+    resetLambdaDeps();
+    try {
+      const tag = Date.now();
+      const { jobs } = await round(['a', 'b', 'c', 'd', 'e', 'f'].map((who) => `${who}-${tag}@news.example`));
+      const before = sqs.messages.length;
+      const t0 = Date.now();
+      expect((await sender(sqsEvent(jobs.slice(0, 3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      // Lambda retires the container (recycled, or scaled in and out again); its seat's next batch
+      // lands on a fresh one, while the two slots the first promised are still away in SQS.
+      resetLambdaDeps();
+      expect((await sender(sqsEvent(jobs.slice(3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      const t1 = Date.now();
+      const promised = sqs.messages.slice(before).map((m) => Number(m.attributes!.slotAt!.StringValue));
+      expect(promised).toHaveLength(4);
+      // Every SES call of the seat, sent now or promised: 1/2 s apart at most rate (a timer's
+      // 100 ms of tolerance aside), as one container would have kept them.
+      const calls = [t0, t1, ...promised].sort((a, b) => a - b);
+      const gaps = calls.slice(1).map((c, i) => c - calls[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
+    } finally {
+      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100', SENDER_CONCURRENCY: '' });
+      resetLambdaDeps();
+    }
+  });
+
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
     const event = sqsEvent(['not json', '{"kind":"invitation"}']);
     const { batchItemFailures } = await sender(event, lambdaContext());
