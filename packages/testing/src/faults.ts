@@ -41,6 +41,21 @@ export function faultyDb(db: Db) {
     failWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'write'),
     /** Runs `action` just before the Nth write, which then goes through: another request landing between two writes. */
     beforeWrite: (nth: number, action: () => Promise<unknown>) => arm(nth, action, 'write'),
+    /**
+     * Holds the next TransactWriteItems until `resume()` (then lets it through); `reached` settles
+     * once it is held: what another worker does between this one's read and its write.
+     */
+    pauseTransactWrite() {
+      let resume!: () => void;
+      let reached!: () => void;
+      const held = new Promise<void>((resolve) => (resume = resolve));
+      const at = new Promise<void>((resolve) => (reached = resolve));
+      arm(1, async () => {
+        reached();
+        await held;
+      }, 'transact');
+      return { reached: at, resume };
+    },
     /** Takes back a fault not yet met. */
     disarm() {
       plan = undefined;

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { answerLostMailer, collectingQueue, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
-import type { Db } from '../db/client';
+import { answerLostMailer, collectingQueue, faultyDb, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -268,17 +267,9 @@ describe('reminders and expiry', () => {
     const t0 = new Date('2034-05-03T09:00:00.000Z');
     const { agencyId, round, emails, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
     const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
-    let paused!: () => void;
-    const reached = new Promise<void>((resolve) => (paused = resolve));
-    let resume!: () => void;
-    const held = new Promise<void>((resolve) => (resume = resolve));
-    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'TransactWriteCommand') {
-        paused();
-        await held;
-      }
-      return db.doc.send(command as never);
-    } } } as unknown as Db;
+    const faulty = faultyDb(db);
+    const { reached, resume } = faulty.pauseTransactWrite();
+    const pausing = faulty.db;
     const closesAt = Date.parse(round.closesAt);
     const closing = closeRound(pausing, round.roundId, new Date(closesAt));
     await reached;
@@ -306,17 +297,9 @@ describe('reminders and expiry', () => {
     // The close marks the round and reads its invitations, then waits before skipping the pending
     // one; a worker whose clock still reads just before the close claims it meanwhile (a claim
     // checks nothing of the round), then reads the round and finds the close begun.
-    let paused!: () => void;
-    const reached = new Promise<void>((resolve) => (paused = resolve));
-    let resume!: () => void;
-    const held = new Promise<void>((resolve) => (resume = resolve));
-    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'TransactWriteCommand') {
-        paused();
-        await held;
-      }
-      return db.doc.send(command as never);
-    } } } as unknown as Db;
+    const faulty = faultyDb(db);
+    const { reached, resume } = faulty.pauseTransactWrite();
+    const pausing = faulty.db;
     const closing = closeRound(pausing, round.roundId, new Date(round.closesAt));
     await reached;
     expect(await deliver(deliveryAt(new Date(Date.parse(round.closesAt) - 50)), job)).toBe('skipped');

@@ -2,7 +2,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { faultyDb, sesEmails, testConfig, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
-import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
 import { erasePro } from '../rights/pro-erasure';
@@ -109,17 +108,9 @@ describe('delivering invitations', () => {
     const { agencyId, round, jobs, emails } = await roundFixture(2);
     // This worker sent the round's first invitation: it holds the round, read while open.
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
-    let paused!: () => void;
-    const reached = new Promise<void>((resolve) => (paused = resolve));
-    let resume!: () => void;
-    const held = new Promise<void>((resolve) => (resume = resolve));
-    const pausing = { ...db, doc: { send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'TransactWriteCommand') {
-        paused();
-        await held;
-      }
-      return db.doc.send(command as never);
-    } } } as unknown as Db;
+    const faulty = faultyDb(db);
+    const { reached, resume } = faulty.pauseTransactWrite();
+    const pausing = faulty.db;
     const cancelling = cancelRound(pausing, agencyId, round.roundId);
     await reached;
     // The cancel has marked the round and read the pending invitation; the worker claims it now,
