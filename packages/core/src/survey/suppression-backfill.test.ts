@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { testDeps } from '@rapport/testing';
+import { isolatedTestDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -10,7 +10,8 @@ import { createRound } from './round';
 import { suppress } from './suppression';
 import { indexSuppressions } from './suppression-backfill';
 
-const { db } = testDeps();
+// A table of its own: the backfill scans the whole table.
+const { db } = await isolatedTestDeps();
 const T0 = new Date('2031-05-04T10:00:00.000Z');
 
 /** An agency with a round of `emails`, not sent yet; `invitation(email)` is its key. */

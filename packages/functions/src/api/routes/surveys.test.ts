@@ -111,7 +111,8 @@ describe('survey rounds over the API', () => {
     expect((await f.call('POST', `/v1/surveys/${surveyId}/close`, { key: f.readKey })).status).toBe(403);
     const closed = await f.call('POST', `/v1/surveys/${surveyId}/close`);
     expect([closed.status, closed.body.status]).toEqual([200, 'closed']);
-    expect(closed.body.counts).toEqual({ pending: 0, sending: 0, sent: 3, responded: 3, bounced: 0, failed: 0, expired: 1, skipped: 0 });
+    // Anonymous: the unanswered invitation expired reads as sent, like the answered ones.
+    expect(closed.body.counts).toEqual({ pending: 0, sending: 0, sent: 4, responded: 3, bounced: 0, failed: 0, expired: 0, skipped: 0 });
     expect(Date.parse(closed.body.closesAt)).toBeLessThanOrEqual(Date.now());
     expect(await reporters()).toMatchObject({ n: 3, mean: 4 });
     const item = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.round(surveyId) }))).Item!;
@@ -170,11 +171,11 @@ describe('survey rounds over the API', () => {
         // The one who answered reads exactly like the one who did not, before and after the close.
         expect(open).toEqual({ [answered!]: expected(answered!, 'sent'), [ignored!]: expected(ignored!, 'sent'), [unsent!]: expected(unsent!, 'pending', { sentAt: null }) });
         expect(closed).toEqual({ [answered!]: expected(answered!, 'sent'), [ignored!]: expected(ignored!, 'sent'), [unsent!]: expected(unsent!, 'skipped', { sentAt: null }) });
-        // The counts keep the answered invitation under `sent` (its status when answered), so they
-        // move with delivery only; `responded` counts answers released in the round's own batches:
-        // none here (one answer, pooled).
+        // The counts keep the answered invitation under `sent` (its status when answered), and the
+        // unanswered one expired by the close too, so they move with delivery only; `responded`
+        // counts answers released in the round's own batches: none here (one answer, pooled).
         expect(openRound.counts).toEqual({ ...zero, pending: 1, sent: 2, responded: 0 });
-        expect(closedRound.counts).toEqual({ ...zero, sent: 1, expired: 1, responded: 0, skipped: 1 });
+        expect(closedRound.counts).toEqual({ ...zero, sent: 2, responded: 0, skipped: 1 });
       } else {
         // Client reminders are planned 3 days after the email, unless they answer first.
         const reminder = new Date(sentAt.getTime() + 3 * 86_400_000).toISOString();
