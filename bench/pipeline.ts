@@ -51,11 +51,17 @@ async function tenThousand(config: Config, log: (line: string) => void): Promise
   const since = Math.floor(Date.now() / 1000);
   const { deps, queue } = await freshSender(config, rate, `rapport-bench-pipeline-${Date.now()}`);
   const t0 = performance.now();
-  // Written and queued round by round, as POST /v1/campaigns/{id}/surveys does.
-  const { rounds, jobs } = await seedBacklog(deps.db, count, new Date());
+  // Written and queued round by round, as POST /v1/campaigns/{id}/surveys does: the first round
+  // is being sent while the next ones are written.
+  let firstQueued: number | undefined;
+  const { rounds } = await seedBacklog(deps.db, count, new Date(), (jobs) => {
+    firstQueued ??= performance.now();
+    return queue.enqueue(jobs);
+  });
   const created = (performance.now() - t0) / 1000;
-  const sending = await drain(queue, jobs);
+  await queue.drain();
   const total = (performance.now() - t0) / 1000;
+  const sending = (performance.now() - firstQueued!) / 1000;
   await queue.stop();
   for (const round of rounds) {
     const counts = await statusCounts(deps.db, round.roundId);
@@ -64,7 +70,7 @@ async function tenThousand(config: Config, log: (line: string) => void): Promise
   const inStore = await stored(config, '@backlog.example', since);
   if (inStore < count) throw new Error(`pipeline: ${inStore} of ${count} emails in the SES store`);
   deps.db.client.destroy();
-  log(`10,000 at ${rate}/s: rounds written in ${created.toFixed(1)} s, sent in ${sending.toFixed(1)} s (${concurrency} workers)`);
+  log(`10,000 at ${rate}/s: rounds written after ${created.toFixed(1)} s, all sent ${sending.toFixed(1)} s after the first was queued (${concurrency} workers)`);
 
   // The floor: the same number of SendRawEmail calls, same server, same concurrency, one after the other's end.
   const ses = createSesMailer({ region: config.region, endpoint: config.sesEndpoint });
@@ -87,7 +93,7 @@ async function tenThousand(config: Config, log: (line: string) => void): Promise
   return [
     {
       scenario,
-      name: `10,000 recipients at ${rate}/s: emails per second, queue to SES store`,
+      name: `10,000 recipients at ${rate}/s: emails per second, first queued to last in the SES store`,
       value: emailsPerSecond,
       unit: 'emails/s',
       floor: { name: `SendRawEmail straight to the same SES server, ${concurrency} at once`, value: floorRate },
@@ -100,7 +106,7 @@ async function tenThousand(config: Config, log: (line: string) => void): Promise
       value: total,
       unit: 's',
       budget: { on: 'value', max: 60 },
-      note: `five rounds of 2,000 written (${created.toFixed(1)} s) then sent (${sending.toFixed(1)} s)`,
+      note: `five rounds of 2,000, each queued once written (as the API does): all written after ${created.toFixed(1)} s, all sent ${sending.toFixed(1)} s after the first was queued`,
     },
   ];
 }

@@ -206,7 +206,7 @@ export function virtualSender({ deps, mailer, ratePerSecond, startMs, concurrenc
  * round, so leases and items are real), under one new agency and pro. Returns the rounds and the
  * jobs the route would queue.
  */
-export async function seedBacklog(db: Db, size: number, now: Date) {
+export async function seedBacklog(db: Db, size: number, now: Date, queued?: (jobs: SendJob[]) => Promise<void>) {
   const agency = await createAgency(db, { name: 'Backlog' }, now);
   const pro = await createPro(db, agency.agencyId, { name: 'Jane', email: 'jane@backlog.example' }, now);
   const rounds: { roundId: string; size: number }[] = [];
@@ -217,7 +217,10 @@ export async function seedBacklog(db: Db, size: number, now: Date) {
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
     if (accepted.length !== recipients.length) throw new Error(`Backlog: ${recipients.length - accepted.length} recipients skipped`);
     rounds.push({ roundId: round.roundId, size: accepted.length });
-    jobs.push(...accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId })));
+    const roundJobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+    jobs.push(...roundJobs);
+    // As POST /v1/campaigns/{id}/surveys queues a round's invitations once it is written.
+    await queued?.(roundJobs);
   }
   return { rounds, jobs };
 }
