@@ -18,7 +18,7 @@ import { encodeJob } from '../packages/functions/src/adapters/sqs-queue';
 import { logger } from '../packages/functions/src/logger';
 import { handler as sender } from '../packages/functions/src/handlers/sender';
 import { resetLambdaDeps } from '../packages/functions/src/handlers/runtime';
-import { lambdaContext, sqsEvent, startFakeSqs } from '../packages/functions/src/handlers/test-support';
+import { lambdaContext, lambdaEnv, sqsEvent, startFakeSqs } from '../packages/functions/src/handlers/test-support';
 import type { Figure } from './figures';
 
 const scenario = 'pipeline';
@@ -143,18 +143,7 @@ async function lambdaSleep(config: Config, log: (line: string) => void): Promise
   const saved = { ...process.env };
   const level = logger.getLevelName();
   logger.setLogLevel('ERROR');
-  Object.assign(process.env, {
-    SEND_QUEUE_URL: sqs.queueUrl,
-    SQS_ENDPOINT: sqs.endpoint,
-    TABLE_NAME: config.table,
-    DYNAMODB_ENDPOINT: config.dynamoEndpoint,
-    SES_ENDPOINT: config.sesEndpoint,
-    AWS_REGION: config.region,
-    PUBLIC_URL: config.publicUrl,
-    LINK_SECRET: config.linkSecret,
-    SEND_RATE_PER_SECOND: '20',
-    SENDER_CONCURRENCY: '2',
-  });
+  Object.assign(process.env, lambdaEnv(config, sqs, { SEND_RATE_PER_SECOND: '20', SENDER_CONCURRENCY: '2' }));
   resetLambdaDeps();
   const invocation = new AsyncLocalStorage<true>();
   const original = globalThis.setTimeout;

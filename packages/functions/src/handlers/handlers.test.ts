@@ -13,7 +13,7 @@ import { handler as api } from './api';
 import { handler as sender } from './sender';
 import { handler as sesEvents } from './ses-events';
 import { resetLambdaDeps } from './runtime';
-import { lambdaContext, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
+import { lambdaContext, lambdaEnv, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
 
 const config = testConfig();
 const deps = testDeps();
@@ -22,18 +22,7 @@ let sqs: FakeSqs;
 
 beforeAll(async () => {
   sqs = await startFakeSqs();
-  Object.assign(process.env, {
-    SEND_QUEUE_URL: sqs.queueUrl,
-    SQS_ENDPOINT: sqs.endpoint,
-    TABLE_NAME: config.table,
-    DYNAMODB_ENDPOINT: config.dynamoEndpoint,
-    SES_ENDPOINT: config.sesEndpoint,
-    AWS_REGION: config.region,
-    PUBLIC_URL: 'https://rapport.example',
-    LINK_SECRET: config.linkSecret,
-    SEND_RATE_PER_SECOND: '100',
-    SENDER_MAX_RECEIVES: '3',
-  });
+  Object.assign(process.env, lambdaEnv(config, sqs, { PUBLIC_URL: 'https://rapport.example', SEND_RATE_PER_SECOND: '100', SENDER_MAX_RECEIVES: '3' }));
   resetLambdaDeps();
   // Powertools writes JSON lines to stdout (errors to stderr); keep them to check what they carry.
   for (const stream of [process.stdout, process.stderr]) {

@@ -12,7 +12,7 @@ import { logger } from '../logger';
 import { handler as jobs, type JobEvent } from './jobs';
 import { resetLambdaDeps } from './runtime';
 import { handler as sender } from './sender';
-import { lambdaContext, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
+import { lambdaContext, lambdaEnv, sqsEvent, startFakeSqs, type FakeSqs } from './test-support';
 
 let deps: Deps;
 let sqs: FakeSqs;
@@ -22,17 +22,7 @@ beforeAll(async () => {
   deps = await isolatedTestDeps();
   sqs = await startFakeSqs();
   const config = testConfig();
-  Object.assign(process.env, {
-    TABLE_NAME: deps.config.table,
-    DYNAMODB_ENDPOINT: config.dynamoEndpoint,
-    SES_ENDPOINT: config.sesEndpoint,
-    AWS_REGION: config.region,
-    PUBLIC_URL: 'https://rapport.example',
-    LINK_SECRET: deps.linkSecret,
-    SEND_RATE_PER_SECOND: '100',
-    SEND_QUEUE_URL: sqs.queueUrl,
-    SQS_ENDPOINT: sqs.endpoint,
-  });
+  Object.assign(process.env, lambdaEnv({ ...config, table: deps.config.table, linkSecret: deps.linkSecret }, sqs, { PUBLIC_URL: 'https://rapport.example', SEND_RATE_PER_SECOND: '100' }));
   resetLambdaDeps();
   logger.setLogLevel('SILENT');
 });

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Config } from '@rapport/core';
 
 export function lambdaContext(functionName = 'rapport-test'): Context {
   return {
@@ -107,4 +108,22 @@ export async function startFakeSqs(): Promise<FakeSqs> {
         server.close(() => resolve());
       }),
   });
+}
+
+/**
+ * The environment a deployed handler reads (`handlers/runtime.ts`), pointed at the local engines
+ * and this fake SQS; `extra` adds or overrides settings. Call `resetLambdaDeps()` after applying it.
+ */
+export function lambdaEnv(config: Config, sqs: Pick<FakeSqs, 'queueUrl' | 'endpoint'>, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SEND_QUEUE_URL: sqs.queueUrl,
+    SQS_ENDPOINT: sqs.endpoint,
+    TABLE_NAME: config.table,
+    DYNAMODB_ENDPOINT: config.dynamoEndpoint!,
+    SES_ENDPOINT: config.sesEndpoint!,
+    AWS_REGION: config.region,
+    PUBLIC_URL: config.publicUrl,
+    LINK_SECRET: config.linkSecret!,
+    ...extra,
+  };
 }
