@@ -116,7 +116,7 @@ export interface ColdStartResult {
 }
 
 /** Builds every handler and its floor into a scratch directory (outside the repository, as Lambda has no node_modules), then times imports over `runs` rounds. */
-export async function benchColdStart(log: (line: string) => void, runs = 20, names = handlerNames): Promise<ColdStartResult[]> {
+export async function benchColdStart(log: (line: string) => void, runs = 30, names = handlerNames): Promise<ColdStartResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rapport-cold-start-'));
   const require = createRequire(join(root, 'packages/functions/package.json'));
   try {
@@ -146,10 +146,12 @@ export async function benchColdStart(log: (line: string) => void, runs = 20, nam
     return built.map((b): ColdStartResult => {
       const [subject, floor] = [median(b.times.map((t) => t.cpu)), median(b.floorTimes.map((t) => t.cpu))];
       const sizeRatio = b.bytes / b.floorBytes;
-      const importRatio = subject / floor;
+      // Each round's bundle and floor ran one right after the other: the median of their ratios
+      // keeps a busy stretch of the machine, which slows both, out of the ratio.
+      const importRatio = median(b.times.map((t, i) => t.cpu / b.floorTimes[i]!.cpu));
       const over = [...(sizeRatio > COLD_START_BUDGET.size ? ['size' as const] : []), ...(importRatio > COLD_START_BUDGET.import ? ['import' as const] : [])];
       const first = b.heaviest && { group: b.heaviest.source, bytes: b.bytes + b.heaviest.bytes, importMs: median(b.firstTimes.map((t) => t.cpu)) };
-      const firstRequest = first && { ...first, sizeRatio: first.bytes / b.floorBytes, importRatio: first.importMs / floor };
+      const firstRequest = first && { ...first, sizeRatio: first.bytes / b.floorBytes, importRatio: median(b.firstTimes.map((t, i) => t.cpu / b.floorTimes[i]!.cpu)) };
       if (firstRequest) {
         log(`cold start: ${b.name} INIT ${(b.bytes / 1000).toFixed(0)} KB, ${subject.toFixed(1)} ms (${sizeRatio.toFixed(2)}×, ${importRatio.toFixed(2)}×); first request of ${firstRequest.group} ${(firstRequest.bytes / 1000).toFixed(0)} KB, ${firstRequest.importMs.toFixed(1)} ms (${firstRequest.sizeRatio.toFixed(2)}×, ${firstRequest.importRatio.toFixed(2)}×); all chunks ${(b.totalBytes / 1000).toFixed(0)} KB`);
       }
@@ -160,6 +162,9 @@ export async function benchColdStart(log: (line: string) => void, runs = 20, nam
   }
 }
 
+const importNote =
+  'CPU time of the import in a fresh Node process (process start not counted), 30 rounds; in each round the bundle and its floor run one right after the other, in alternating order; value and floor are the medians, the ratio is the median of the rounds\' ratios';
+
 /** The results as the suite's figures: INIT against the budget; a split bundle's first request and total size beside it. */
 export function coldStartFigures(results: ColdStartResult[]): Figure[] {
   return results.flatMap((r): Figure[] => {
@@ -167,7 +172,7 @@ export function coldStartFigures(results: ColdStartResult[]): Figure[] {
     const kb = (n: number) => Math.round(n / 100) / 10;
     return [
       { scenario: 'cold-start', name: `${r.name} bundle, INIT size`, value: kb(r.bytes), unit: 'KB', floor: floor(kb(r.floorBytes)), ratio: r.sizeRatio, budget: { on: 'ratio', max: COLD_START_BUDGET.size } },
-      { scenario: 'cold-start', name: `${r.name} bundle, INIT import (CPU, median)`, value: r.importMs, unit: 'ms', floor: floor(r.floorImportMs), ratio: r.importRatio, budget: { on: 'ratio', max: COLD_START_BUDGET.import } },
+      { scenario: 'cold-start', name: `${r.name} bundle, INIT import (CPU, median)`, value: r.importMs, unit: 'ms', floor: floor(r.floorImportMs), ratio: r.importRatio, budget: { on: 'ratio', max: COLD_START_BUDGET.import }, note: importNote },
       ...(r.firstRequest
         ? [
             { scenario: 'cold-start', name: `${r.name} bundle, first request of ${r.firstRequest.group}: size loaded`, value: kb(r.firstRequest.bytes), unit: 'KB', floor: floor(kb(r.floorBytes)), ratio: r.firstRequest.sizeRatio, note: 'INIT and the chunks of the heaviest group of routes; no budget (a warm container never pays it)' },
