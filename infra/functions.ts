@@ -2,7 +2,7 @@ import { settings } from './settings';
 
 /**
  * Defaults of every function (set before any is declared): Node.js 22 on Graviton (arm64),
- * CloudWatch's JSON log format (Powertools writes JSON; Lambda adds the request id to anything
+ * CloudWatch's JSON log format (the handlers' logger writes JSON; Lambda adds the request id to anything
  * else), kept `retention.logs`. SST bundles each handler with esbuild, ESM and minified, the AWS
  * SDK included; `npm run build` does the same here and checks the sizes.
  * zod is left out of the bundles: hono-openapi's schema converter imports it only for zod schemas,
