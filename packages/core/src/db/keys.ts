@@ -29,6 +29,7 @@ import type { Identity } from '../access/session';
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
  * | 15| scores of a pro, by month and audience  | Query PK=AG#<a>#PRO#<p>#AGG SK between <from> and <to>~    |
  * | 15b| a page of an agency's pros' scores     | Query GSI2 GSI2PK=AG#<a>#SCORES GSI2SK > <cursor> (the pro counters of 15) |
+ * | 15c| an agency's open rounds (deliveries tallied, not yet in 15–17) | Query PK=AG#<a>#OPEN (SK=<r>: pro, campaign, period; put with the round, deleted by the close's fold) |
  * | 16| scores of a campaign, by audience       | Query PK=AG#<a>#CMP#<c>#AGG                                |
  * | 17| scores of an agency, by month, audience | Query PK=AG#<a>#AGG SK between <from> and <to>~            |
  * | 18| an agency's released rows by release    | Query GSI1 GSI1PK=AG#<a>#RSP GSI1SK between <since> and <until> |
@@ -182,6 +183,8 @@ export const keys = {
   }),
   proCounter: (agencyId: string, proId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#AGG`, SK: `${period}#${audience}` }),
   proCounterByAgency: (agencyId: string, proId: string, period: string, audience: string) => ({ GSI2PK: `AG#${agencyId}#SCORES`, GSI2SK: `PRO#${proId}#${period}#${audience}` }),
+  /** An open round of the agency (15c): its deliveries are tallied from its invitations until its close folds them into the counters. */
+  openRound: (agencyId: string, roundId: string) => ({ PK: `AG#${agencyId}#OPEN`, SK: roundId }),
   campaignCounter: (agencyId: string, campaignId: string, audience: string) => ({ PK: `AG#${agencyId}#CMP#${campaignId}#AGG`, SK: audience }),
   agencyCounter: (agencyId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#AGG`, SK: `${period}#${audience}` }),
   /** `rowKey` is `<releasedAt>#<batchId>#<random>` (see `release/rows.ts`). */

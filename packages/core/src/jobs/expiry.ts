@@ -14,6 +14,7 @@ import { batchGet } from '../db/batch';
 import { withoutKeys } from '../db/items';
 import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { batchAggregate, readCounter, SCORED_ITEMS } from '../scores/counters';
+import { foldDelivered } from '../scores/open-rounds';
 import { AUDIENCES } from '../survey/instrument';
 import type { SurveyResponse } from '../survey/response';
 import type { ReleaseBatch } from '../release/batch';
@@ -106,6 +107,8 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
       return db.doc.send(new UpdateCommand({ ...closeKey, UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)', ExpressionAttributeValues: { ':now': iso(now) }, ReturnValues: 'ALL_NEW' }));
     });
   await releaseRound(db, await getAgency(db, round!.agencyId as string), roundId, now);
+  // Its deliveries, tallied while it was open, into the counters (once), now that no send is in flight.
+  await foldDelivered(db, round!.agencyId as string, roundId);
   const event = (await wanted(db, round!.agencyId as string, 'round.closed')) ? await webhookOutbox(db, await roundClosedEvent(db, roundId)) : [];
   await transactIfUnchanged(db, [{ Update: { ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' } }, ...event]);
   return true;

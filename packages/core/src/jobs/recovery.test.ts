@@ -6,7 +6,7 @@ import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import type { Mailer } from '../email/mailer';
-import { readCounter } from '../scores/counters';
+import { campaignScores } from '../scores/report';
 import { createRound, deliveryCounts, getRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
 import { deliver } from '../sending/deliver';
@@ -57,10 +57,9 @@ const stored = async (ref: { roundId: string; invitationId: string }) =>
 /** When the lease an invitation holds runs out (the first part of its lease index key). */
 const leaseEnd = (item: Stored) => item.GSI1SK!.split('#')[0];
 
-/** Invitations delivered, as the response rate's denominator counts them (the campaign's reporter counter). */
+/** Invitations delivered, as the response rate's denominator counts them (the campaign's; its invitations are all reporters'). */
 async function delivered(agencyId: string, campaignId: string): Promise<number> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.campaignCounter(agencyId, campaignId, 'reporter'), ConsistentRead: true }));
-  return readCounter(Item ?? {}).delivered;
+  return (await campaignScores(db, agencyId, campaignId)).delivered;
 }
 
 describe('the recovery sweep', () => {

@@ -14,6 +14,7 @@ import { createRound, type Invitation, type Round } from '../survey/round';
 import { isTestimonial, submitResponse, type SurveyResponse } from '../survey/response';
 import { AUDIENCE_DIMENSIONS, AUDIENCES, type Audience } from '../survey/instrument';
 import { batchAggregate, readCounter, responseDelta, type Delta } from './counters';
+import { deliveredTally } from './open-rounds';
 
 const { db } = testDeps();
 
@@ -196,8 +197,9 @@ describe('counters against DynamoDB Local', () => {
           if (b.campaignId) add(keys.campaignCounter(fx.agencyId, b.campaignId, b.audience), b.aggregate);
         }
         // The invitations were never sent: a named first answer proves its delivery and counts it;
-        // an anonymous one counts nothing when given (it would tell who answered).
-        for (const row of namedRows) {
+        // an anonymous one counts nothing when given (it would tell who answered). The counters
+        // hold a round's deliveries from its close (the fold); an open round's are tallied when read.
+        for (const row of namedRows.filter((row) => closed.has(row.roundId))) {
           add(keys.proCounter(fx.agencyId, row.proId, row.period, row.audience), { delivered: 1 });
           add(keys.agencyCounter(fx.agencyId, row.period, row.audience), { delivered: 1 });
           add(keys.campaignCounter(fx.agencyId, row.campaignId, row.audience), { delivered: 1 });
@@ -210,6 +212,12 @@ describe('counters against DynamoDB Local', () => {
         const stored = new Map((await Promise.all(partitions.map(queryPartition))).flat().map((item) => [`${item.PK}|${item.SK}`, item]));
         for (const id of new Set([...expected.keys(), ...stored.keys()])) {
           expect(readCounter(stored.get(id) ?? {}), id).toEqual(readCounter(expected.get(id) ?? {}));
+        }
+        // An open round's deliveries are its tally: here its named first answers, per audience.
+        for (const round of fx.rounds.filter((r) => !closed.has(r.roundId))) {
+          const tally: Record<string, number> = {};
+          for (const row of namedRows.filter((row) => row.roundId === round.roundId)) tally[row.audience] = (tally[row.audience] ?? 0) + 1;
+          expect(Object.fromEntries(await deliveredTally(db, round, { consistent: true }))).toEqual(tally);
         }
 
         // A named answer is a batch of one that follows its revisions.

@@ -57,7 +57,8 @@ export function responseDelta(previous: Scores | null, next: Scores): Delta {
   return Object.fromEntries(Object.entries(net).filter(([, v]) => v !== 0));
 }
 
-export const deliveredDelta = (sign: 1 | -1): Delta => ({ [DELIVERED]: sign });
+/** Deliveries counted (negative: taken back by a bounce); a round's close adds its whole tally. */
+export const deliveredDelta = (count: number): Delta => ({ [DELIVERED]: count });
 
 /**
  * What a release batch adds: per scored item, the answers of everyone in it who answered the
@@ -129,6 +130,12 @@ export function emptyCounter(): Counter {
     delivered: 0,
   };
 }
+
+/**
+ * Whether a stored counter item counts anything: a round's creation puts its pro counter in the
+ * agency's scores index before anything is counted in it (`openRoundWrites`); until then it is no counter.
+ */
+export const holdsCounts = (raw: Record<string, unknown>): boolean => Object.keys(raw).some((name) => name === DELIVERED || name.startsWith('i_'));
 
 /** Reads a stored counter item (absent attributes are zero). */
 export function readCounter(raw: Record<string, unknown>): Counter {

@@ -18,3 +18,4 @@ export {
 export * from './counters';
 export * from './report';
 export * from './backfill';
+export * from './open-rounds';

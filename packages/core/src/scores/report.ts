@@ -12,7 +12,8 @@ import { periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { MonthSchema } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
-import { readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
+import { emptyCounter, holdsCounts, readCounter, responsesIn, SCALES, SCORED_ITEMS, sumCounters, type Counter, type ScoredItem } from './counters';
+import { addTallies, withOpenRounds, type OpenRound } from './open-rounds';
 import { meanWithInterval, nps, percent, percentResponsive, type Interval, type Nps, type PercentResponsive } from './stats';
 
 /** The figures of one item. */
@@ -116,7 +117,11 @@ function resolveRange(query: v.InferOutput<typeof ScoresQuerySchema>, agency: Ag
   return { from, to, months: list };
 }
 
-/** Counters of one partition whose sort keys are `<YYYY-MM>#<audience>`, within months, by month then audience. */
+/**
+ * Counters of one partition whose sort keys are `<YYYY-MM>#<audience>`, within months, by month
+ * then audience. Strongly consistent, as the open rounds read around it (`withOpenRounds`): a
+ * round folded just before is in them.
+ */
 export async function monthlyCounters(db: Db, partition: string, from: string, to: string): Promise<Map<string, Map<Audience, Counter>>> {
   const byMonth = new Map<string, Map<Audience, Counter>>();
   let startKey: Record<string, unknown> | undefined;
@@ -127,9 +132,10 @@ export async function monthlyCounters(db: Db, partition: string, from: string, t
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':pk': partition, ':from': from, ':to': `${to}#~` },
         ExclusiveStartKey: startKey,
+        ConsistentRead: true,
       }),
     );
-    for (const item of page.Items ?? []) {
+    for (const item of (page.Items ?? []).filter(holdsCounts)) {
       const [month, audience] = (item.SK as string).split('#') as [string, Audience];
       const audiences = byMonth.get(month) ?? new Map<Audience, Counter>();
       audiences.set(audience, readCounter(item));
@@ -167,12 +173,29 @@ export interface ScoresReport {
   periods: PeriodScores[];
 }
 
+/** Whether an open round began within the months asked for. */
+const inRange = (range: { from: string; to: string }) => (round: OpenRound) => round.period >= range.from && round.period <= range.to;
+
+/**
+ * A pro's monthly counters within months, with the deliveries of their open rounds (tallied from
+ * the invitations until the close folds them in): what the scores and the summary read.
+ */
+export async function proMonthlyCounters(db: Db, agencyId: string, proId: string, from: string, to: string): Promise<Map<string, Map<Audience, Counter>>> {
+  const { counters, tallies } = await withOpenRounds(
+    db,
+    agencyId,
+    (round) => round.proId === proId && inRange({ from, to })(round),
+    () => monthlyCounters(db, keys.proCounter(agencyId, proId, '', '').PK, from, to),
+  );
+  return addTallies(counters, tallies);
+}
+
 /** A pro's scores per period (month, quarter or the whole range) and audience, from the counters. */
 export async function proScores(db: Db, agencyId: string, proId: string, input: unknown, now: Date): Promise<ScoresReport & { proId: string }> {
   const query = parseInput(ScoresQuerySchema, input);
   const [agency] = await Promise.all([getAgency(db, agencyId), getPro(db, agencyId, proId)]);
   const range = resolveRange(query, agency, now);
-  const byMonth = await monthlyCounters(db, keys.proCounter(agencyId, proId, '', '').PK, range.from, range.to);
+  const byMonth = await proMonthlyCounters(db, agencyId, proId, range.from, range.to);
   return {
     proId,
     from: range.from,
@@ -187,10 +210,23 @@ export async function proScores(db: Db, agencyId: string, proId: string, input: 
 /** A campaign's scores per audience and in total (campaign counters are not split by month). */
 export async function campaignScores(db: Db, agencyId: string, campaignId: string) {
   const [agency, campaign] = await Promise.all([getAgency(db, agencyId), getCampaign(db, agencyId, campaignId)]);
-  const { Items = [] } = await db.doc.send(
-    new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.campaignCounter(agencyId, campaignId, '').PK } }),
+  const { counters: Items, tallies } = await withOpenRounds(
+    db,
+    agencyId,
+    (round) => round.campaignId === campaignId,
+    async () =>
+      (
+        await db.doc.send(
+          new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.campaignCounter(agencyId, campaignId, '').PK }, ConsistentRead: true }),
+        )
+      ).Items ?? [],
   );
   const byAudience = new Map(Items.map((item) => [item.SK as Audience, readCounter(item)] as const));
+  for (const { audience, delivered } of tallies) {
+    const counter = byAudience.get(audience) ?? emptyCounter();
+    counter.delivered += delivered;
+    byAudience.set(audience, counter);
+  }
   const { period: _period, ...scores } = periodScores('campaign', byAudience);
   return { campaignId, proId: campaign.proId, anonymityThreshold: agency.anonymityThreshold, ...scores };
 }
@@ -206,7 +242,13 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
   const query = parseInput(ScoresQuerySchema, input);
   const agency = await getAgency(db, agencyId);
   const range = resolveRange(query, agency, now);
-  const byMonth = await monthlyCounters(db, keys.agencyCounter(agencyId, '', '').PK, range.from, range.to);
+  const { counters, tallies } = await withOpenRounds(db, agencyId, inRange(range), () => monthlyCounters(db, keys.agencyCounter(agencyId, '', '').PK, range.from, range.to));
+  const byMonth = addTallies(counters, tallies);
+  // A pro's open rounds add their deliveries to the pro's line (the index holds the counters only).
+  const openDeliveries = new Map<string, number>();
+  for (const { round, audience, delivered } of tallies) {
+    if (!query.audience || audience === query.audience) openDeliveries.set(round.proId, (openDeliveries.get(round.proId) ?? 0) + delivered);
+  }
   const { GSI2PK: partition } = keys.proCounterByAgency(agencyId, '', '', '');
   const pros = await queryGroupPage(
     db,
@@ -223,7 +265,8 @@ export async function agencyScores(db: Db, agencyId: string, input: unknown, pag
     {
       keyOf: (raw) => (raw.GSI2SK as string).split('#')[1]!,
       toItem: (proId, raws) => {
-        const counter = sumCounters(raws.filter((raw) => !query.audience || (raw.SK as string).endsWith(`#${query.audience}`)).map(readCounter));
+        const open = { ...emptyCounter(), delivered: openDeliveries.get(proId) ?? 0 };
+        const counter = sumCounters([...raws.filter((raw) => !query.audience || (raw.SK as string).endsWith(`#${query.audience}`)).map(readCounter), open]);
         return counter.delivered > 0 || responsesIn(counter) > 0 ? { proId, counter } : null;
       },
     },

@@ -10,6 +10,7 @@ import type { InvitationRef } from '../survey/token';
 import { isOpen } from '../survey/response';
 import { giveThrottleBack, type Invitation, type Round } from '../survey/round';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
+import { tallied } from '../scores/open-rounds';
 import type { SendJob } from './queue';
 import { deliverEarlyWarning } from '../warnings/early-warning';
 import { deliverAgencySummary, deliverProSummary, queueSummaries } from '../summary/job';
@@ -182,7 +183,9 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
 
 /**
  * Records that SES accepted an invitation's first email (the worker's answer, or SES's record
- * found by the recovery sweep): `sending` → `sent`, into the reminder index, counted delivered.
+ * found by the recovery sweep): `sending` → `sent`, into the reminder index. One conditional
+ * UpdateItem: the round's delivered count is tallied from its invitations until its close (which
+ * waits for every send) folds it into the counters; only a round from before that is counted here.
  * False when it was recorded already.
  */
 export async function recordSent(db: Db, round: Round, invitation: Invitation, messageId: string | null, at: Date): Promise<boolean> {
@@ -190,7 +193,7 @@ export async function recordSent(db: Db, round: Round, invitation: Invitation, m
   const sent = { sentAt, ...(messageId ? { messageId } : {}) };
   const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
   // Delivered invitations are the response rate's denominator.
-  const delivered = counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
+  const delivered = tallied(round) ? [] : counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
   if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { set: { ...sent, ...index.set }, remove: index.remove, also: delivered })) {
     return true;
   }

@@ -35,7 +35,7 @@ import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { REMINDER_PREFIX } from '../email/invitation';
 import type { Mailer } from '../email/mailer';
-import { readCounter } from '../scores/counters';
+import { proScores } from '../scores/report';
 import { addDays, iso } from '../shared/time';
 import type { Audience } from '../survey/instrument';
 import { createRound, getRound, INVITATION_STATUSES, type Invitation, type Round } from '../survey/round';
@@ -301,8 +301,8 @@ async function play(scenario: Scenario): Promise<{ violations: string[]; trace: 
     }
     // The response rate's denominator: each person reached counted delivered once.
     for (const audience of new Set(scenario.audiences)) {
-      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.campaignCounter(agency.agencyId, campaign.campaignId, audience), ConsistentRead: true }));
-      const counted = readCounter(Item ?? {}).delivered;
+      // As the scores count it: the pro's (one campaign), per audience.
+      const counted = (await proScores(db, agency.agencyId, round.proId, { from: round.period, to: round.period, audience }, now)).periods[0]!.delivered;
       if (counted !== (delivered[audience] ?? 0)) found.push(`${audience}s counted delivered ${counted}, reached ${delivered[audience] ?? 0}`);
     }
     return found.map((v) => `${phase}: ${v}`);

@@ -6,10 +6,11 @@ import { ValidationError } from '../shared/errors';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { suppress } from '../survey/suppression';
-import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
+import { deliveredChange } from '../scores/open-rounds';
 import { openInvitation } from '../survey/response';
 import { settleAnsweredSend, transitionInvitation } from './transition';
 import { recordSendEvent } from './records';
+import type { TransactItems } from '../db/transact';
 
 const recipients = v.array(v.looseObject({ emailAddress: v.string() }));
 
@@ -102,15 +103,15 @@ async function markBounced(db: Db, message: MessageRef, now: Date): Promise<Noti
   if (message.kind === 'reminder' && round.attribution === 'anonymous') return null;
   const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
   // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
-  const undeliver = counterUpdates(db, counterScope(round, invitation), deliveredDelta(-1));
-  if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, also: undeliver })) return { ...ref, status: 'bounced' };
+  const undeliver = (write: (also: TransactItems) => Promise<boolean>) => deliveredChange(db, round, invitation, -1, write);
+  if (await undeliver((also) => transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, also }))) return { ...ref, status: 'bounced' };
   // A fast bounce can arrive before the sender has recorded the email as sent (or counted it).
   if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sending', 'bounced', change)) return { ...ref, status: 'bounced' };
   // Answered already (a forwarded copy bounced, say): an anonymous round still shows the bounce,
   // exactly as for someone who had not answered.
   if (round.attribution === 'anonymous') {
     const late = { set: { bouncedAt: iso(now) } };
-    if (await settleAnsweredSend(db, ref.roundId, ref.invitationId, 'bounced', { ...late, from: 'sent', also: undeliver })) return { ...ref, status: 'bounced' };
+    if (await undeliver((also) => settleAnsweredSend(db, ref.roundId, ref.invitationId, 'bounced', { ...late, from: 'sent', also }))) return { ...ref, status: 'bounced' };
     if (await settleAnsweredSend(db, ref.roundId, ref.invitationId, 'bounced', { ...late, from: 'sending' })) return { ...ref, status: 'bounced' };
   }
   return null;

@@ -1,11 +1,10 @@
 import type { Db } from '../db/client';
-import { keys } from '../db/keys';
 import type { Agency } from '../agency/agency';
 import type { Pro } from '../pro/pro';
 import { commitmentAt } from '../pro/commitment';
 import { readCounter, responsesIn, SCALES, sumCounters, type Counter, type ScoredItem } from '../scores/counters';
 import { batchesReleased, rowsReleased } from '../release/release';
-import { groupScores, monthlyCounters, months, type GroupScores } from '../scores/report';
+import { groupScores, months, proMonthlyCounters, type GroupScores } from '../scores/report';
 import { intervalsSeparate, meanWithInterval, nps, percent, percentResponsive } from '../scores/stats';
 import { periodOf } from '../shared/time';
 import { DIMENSIONS, ITEM_LABELS, type Dimension } from '../survey/instrument';
@@ -102,7 +101,7 @@ export async function buildProSummary(
 
   const lastMonth = periodOf(new Date(Date.parse(period.to) - 1), agency.timezone);
   const trendMonths = months('0000-01', lastMonth).slice(-12);
-  const byMonth = await monthlyCounters(db, keys.proCounter(agency.agencyId, pro.proId, '', '').PK, trendMonths[0]!, lastMonth);
+  const byMonth = await proMonthlyCounters(db, agency.agencyId, pro.proId, trendMonths[0]!, lastMonth);
   const monthCounter = (m: string) => sumCounters([...(byMonth.get(m)?.values() ?? [])]);
   // Twelve months, less any empty ones at the start, but never fewer than six.
   const firstWithData = trendMonths.findIndex((m) => responsesIn(monthCounter(m)) > 0);

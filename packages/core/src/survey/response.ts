@@ -6,6 +6,7 @@ import { withoutKeys } from '../db/items';
 import { batchGet, itemKey } from '../db/batch';
 import { failedConditions, isTransactionConflict } from '../db/conditions';
 import { batchAggregate, counterScope, counterUpdates, deliveredDelta, responseDelta } from '../scores/counters';
+import { tallied } from '../scores/open-rounds';
 import { namedBatchId, newRowKey, type Release, type ReleaseBatch } from '../release/batch';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { iso } from '../shared/time';
@@ -198,7 +199,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
             ...(named
               ? counterUpdates(db, scope, {
                   ...responseDelta(previous?.answers ?? null, answers),
-                  ...(firstAnswer && !DELIVERED_STATUSES.includes(from) ? deliveredDelta(1) : {}),
+                  // (A round's tally counts its named answers itself until the close, after which none come.)
+                  ...(firstAnswer && !DELIVERED_STATUSES.includes(from) && !tallied(round) ? deliveredDelta(1) : {}),
                 })
               : []),
             ...(response.release ? namedBatchWrites(db, round, response, previous) : []),

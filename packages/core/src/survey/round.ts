@@ -9,6 +9,7 @@ import { failedConditions, isConditionFailed, isTransactionConflict } from '../d
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
+import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseIndex } from '../sending/deliver';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
@@ -91,6 +92,8 @@ export interface Round {
   closedAt?: string;
   /** Made with an Idempotency-Key: its request's fingerprint, so the key with another request cannot resume it. */
   requestFingerprint?: string;
+  /** Its deliveries are tallied from its invitations while it is open (`scores/open-rounds.ts`); absent on rounds from before. */
+  tallyDelivered?: true;
 }
 
 /**
@@ -320,6 +323,7 @@ export async function createRound(
     reminderDays: { reporter: agency.reminders.reporterDays, colleague: agency.reminders.colleagueDays, client: agency.reminders.clientDays },
     createdAt: iso(now),
     closesAt: iso(addDays(now, agency.surveyExpiryDays)),
+    tallyDelivered: true,
   });
   let round: Round;
   let resumed = false;
@@ -356,6 +360,8 @@ export async function createRound(
             },
             // The agency's list of rounds by creation, which the retention pass walks (keys.ts 45).
             { Put: { TableName: db.table, Item: { ...keys.agencyRound(agencyId, round.createdAt, round.roundId), type: 'agencyRound', roundId: round.roundId } } },
+            // On the agency's open rounds until its close folds its deliveries into the counters.
+            ...openRoundWrites(db, round),
           ],
         }),
       );
