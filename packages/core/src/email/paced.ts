@@ -1,3 +1,5 @@
+import type { Db } from '../db/client';
+import { reserveSendingSlots } from '../db/sending-slots';
 import type { Mailer } from './mailer';
 
 /**
@@ -36,9 +38,12 @@ export interface PaceOptions {
   now?: () => number;
 }
 
+/** Slots due at once after a quiet spell: `burstMs`' worth, at least one. */
+const burstOf = (ratePerSecond: number, burstMs: number) => Math.max(1, Math.floor((burstMs * ratePerSecond) / 1000));
+
 export function createPacer({ ratePerSecond, burstMs = 0, now = Date.now }: PaceOptions): Pacer {
   const gapMs = 1000 / ratePerSecond;
-  const burst = Math.max(1, Math.floor((burstMs * ratePerSecond) / 1000));
+  const burst = burstOf(ratePerSecond, burstMs);
   // When the next slot is due; it never lags now by more than the burst.
   let next = -Infinity;
   let promisedUntil = -Infinity;
@@ -69,16 +74,66 @@ export function createPacer({ ratePerSecond, burstMs = 0, now = Date.now }: Pace
 }
 
 /**
+ * The account's sending slots kept in one place for every process that sends: the sender Lambdas,
+ * however many run and however often their containers are replaced (a per-process `Pacer` would
+ * start from now in a new container while its predecessor's promised slots are still away in SQS).
+ * A batch reserves a block of consecutive slots with one conditional write (`reserveSendingSlots`),
+ * runs the jobs whose slot is due and hands the others back to SQS with theirs. Slots are 1/rate
+ * apart for the whole account (SES's rate is the account's, per region), with `burstMs`' worth due
+ * at once after a quiet spell, as in `createPacer`.
+ */
+export interface SharedPacer {
+  /** Reserves the next `count` slots (epoch ms, in order) in one write; none when they would reach beyond `withinMs` from now. */
+  reserve(count: number): Promise<number[]>;
+  /** Takes the next slot for a job's second SES call (a retry), so the jobs after it wait longer. */
+  charge(): Promise<void>;
+  /**
+   * Nothing: the slot of a job that made no SES call is lost (the account paces a little slower,
+   * never faster). Giving it back would take a second write, and could not stop a later block
+   * starting before a block already handed out.
+   */
+  giveBack(): void;
+}
+
+export function createSharedPacer(db: Db, { ratePerSecond, burstMs = 0, now = Date.now, withinMs }: PaceOptions & { withinMs: number }): SharedPacer {
+  const gapMs = 1000 / ratePerSecond;
+  const burst = burstOf(ratePerSecond, burstMs);
+  // The next free slot as this process last saw it: picks the write most likely to hold.
+  let seen: number | undefined;
+  const reserve = async (count: number) => {
+    const t = now();
+    const { first, next } = await reserveSendingSlots(db, { count, gapMs, earliest: t - (burst - 1) * gapMs, latest: t + withinMs }, seen);
+    seen = next;
+    return first === undefined ? [] : Array.from({ length: count }, (_, i) => first + i * gapMs);
+  };
+  return {
+    reserve,
+    async charge() {
+      try {
+        await reserve(1);
+      } catch {
+        // Not charged: SES is being retried after it refused the first call; an error here must
+        // not pass for SES's answer to that retry.
+      }
+    },
+    giveBack() {},
+  };
+}
+
+/** What a job holding a slot tells its pacer: a further SES call, or none at all. */
+export type SlotHolder = { charge(): void | Promise<void>; giveBack(): void };
+
+/**
  * Runs a job that holds a slot, with a mailer that keeps count: its first SES call uses the slot,
  * any further one (SES's retry after throttling) is charged to the next slot; a job that made no SES
  * call gives its slot back, so only real SES calls are paced.
  */
-export async function inSlot<T>(pacer: Pacer, mailer: Mailer, run: (mailer: Mailer) => Promise<T>): Promise<T> {
+export async function inSlot<T>(pacer: SlotHolder, mailer: Mailer, run: (mailer: Mailer) => Promise<T>): Promise<T> {
   let calls = 0;
   try {
     return await run({
-      send(message) {
-        if (calls++ > 0) pacer.charge();
+      async send(message) {
+        if (calls++ > 0) await pacer.charge();
         return mailer.send(message);
       },
     });
