@@ -241,13 +241,13 @@ describe('sender handler (SQS, partial batch responses)', () => {
    */
   async function atRate(rate: number, test: () => Promise<void>) {
     const forgetSlots = () => deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: keys.sendingSlots() }));
-    Object.assign(process.env, { SEND_RATE_PER_SECOND: String(rate), SENDER_CONCURRENCY: '2' });
+    Object.assign(process.env, { SEND_RATE_PER_SECOND: String(rate) });
     resetLambdaDeps();
     await forgetSlots();
     try {
       await test();
     } finally {
-      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100', SENDER_CONCURRENCY: '' });
+      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100' });
       resetLambdaDeps();
       await forgetSlots();
     }

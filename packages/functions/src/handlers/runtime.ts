@@ -91,7 +91,7 @@ export function lambdaQueue(): SqsQueue {
 
 /**
  * The account's sending rate (`SEND_RATE_PER_SECOND`), its slots kept in the table for every
- * sender at once, whatever their number (`SENDER_CONCURRENCY` only bounds it) and however often
+ * sender at once, whatever their number (infra bounds it: `sending.concurrency`) and however often
  * their containers are replaced. Slots are promised at most SQS's longest delay ahead.
  */
 export const lambdaPacer = (): SharedPacer =>
