@@ -72,8 +72,8 @@ export interface SharedPacer {
   charge(): Promise<void>;
   /**
    * Nothing: the slot of a job that made no SES call is lost (the account paces a little slower,
-   * never faster). Giving it back would take a second write, and could not stop a later block
-   * starting before a block already handed out.
+   * never faster). Giving it back would take a second write, and would be wrong once another
+   * block has been reserved after it: the next block would overlap that one.
    */
   giveBack(): void;
 }
