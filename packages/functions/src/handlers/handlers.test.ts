@@ -334,6 +334,18 @@ describe('sender handler (SQS, partial batch responses)', () => {
       expect(calls.slice(2).map((c, i) => c - calls[i + 1]!)).toEqual(Array(6).fill(500));
     }));
 
+  it('takes no sending slot for a job that never emails (a close): it runs beside the email that takes the one slot due', () =>
+    atRate(2, async () => {
+      const tag = Date.now();
+      const email = `alone-${tag}@news.example`;
+      const { jobs } = await round([email]);
+      const before = sqs.messages.length;
+      const close = { kind: 'close-round' as const, roundId: jobs[0]!.roundId };
+      expect((await sender(sqsEvent([encodeJob(close), encodeJob(jobs[0]!)]), lambdaContext())).batchItemFailures).toEqual([]);
+      expect(sqs.messages.length).toBe(before);
+      expect(await sesEmails({ to: email })).toHaveLength(1);
+    }));
+
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
     const event = sqsEvent(['not json', '{"kind":"invitation"}']);
     const { batchItemFailures } = await sender(event, lambdaContext());
