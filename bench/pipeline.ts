@@ -6,18 +6,19 @@
  *   10,000 are in its store; against SendRawEmail straight to the same server at the same
  *   concurrency, same run (the floor).
  * - At 50, 100 and 200 emails a second, ten seconds' worth each: achieved ÷ configured rate.
- * - The sender Lambda's handler on batches of ten at 10 emails a second per sender, records handed
- *   back to SQS (a loopback endpoint) delivered again when their delay is over: the time it spends
- *   waiting, as timers its invocations armed and that fired (a sleep is one), against none.
+ * - The sender Lambda's handler on batches of ten at 10 emails a second for the account, records
+ *   handed back to SQS (a loopback endpoint) delivered again when their delay is over: the time it
+ *   spends waiting, as timers its invocations armed and that fired (a sleep is one), against none;
+ *   and the DynamoDB calls that reserve the sending slots in the table, per email.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createSesMailer, ensureTable, type Config, type SendJob } from '@rapport/core';
+import { createSesMailer, ensureTable, keys, type Config, type SendJob } from '@rapport/core';
 import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts } from '@rapport/testing/virtual-time';
 import { encodeJob } from '../packages/functions/src/adapters/sqs-queue';
 import { logger } from '../packages/functions/src/logger';
 import { handler as sender } from '../packages/functions/src/handlers/sender';
-import { resetLambdaDeps } from '../packages/functions/src/handlers/runtime';
+import { lambdaDb, resetLambdaDeps } from '../packages/functions/src/handlers/runtime';
 import { lambdaContext, lambdaEnv, sqsEvent, startFakeSqs } from '../packages/functions/src/handlers/test-support';
 import type { Figure } from './figures';
 
@@ -133,9 +134,10 @@ async function atRate(config: Config, rate: number, log: (line: string) => void)
 }
 
 /**
- * The sender handler over `count` invitations at `rate` a second for this sender: batches of ten,
+ * The sender handler over `count` invitations at 10 a second for the account: batches of ten,
  * what it hands back to SQS delivered again in batches once its delay is over. Time its
- * invocations spent waiting: timers they armed and that fired.
+ * invocations spent waiting (timers they armed and that fired), and the calls that reserved
+ * sending slots in the table (each an UpdateItem of one small item: 1 WRU, a failed condition too).
  */
 async function lambdaSleep(config: Config, log: (line: string) => void): Promise<Figure[]> {
   const count = 50;
@@ -143,8 +145,18 @@ async function lambdaSleep(config: Config, log: (line: string) => void): Promise
   const saved = { ...process.env };
   const level = logger.getLevelName();
   logger.setLogLevel('ERROR');
-  Object.assign(process.env, lambdaEnv(config, sqs, { SEND_RATE_PER_SECOND: '20', SENDER_CONCURRENCY: '2' }));
+  const rate = 10;
+  Object.assign(process.env, lambdaEnv(config, sqs, { SEND_RATE_PER_SECOND: String(rate) }));
   resetLambdaDeps();
+  let slotCalls = 0;
+  lambdaDb().client.middlewareStack.add(
+    (next) => (args) => {
+      const pk = (args.input as { Key?: { PK?: string | { S?: string } } }).Key?.PK;
+      if ((typeof pk === 'string' ? pk : pk?.S) === keys.sendingSlots().PK) slotCalls++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countSlotCalls' },
+  );
   const invocation = new AsyncLocalStorage<true>();
   const original = globalThis.setTimeout;
   let sleptMs = 0;
@@ -183,7 +195,8 @@ async function lambdaSleep(config: Config, log: (line: string) => void): Promise
       for (const m of sqs.messages.slice(before)) waiting.push({ body: m.body, dueAt: sentAt + (m.delaySeconds ?? 0) * 1000, slotAt: m.attributes?.slotAt?.StringValue });
     }
     const seconds = (performance.now() - t0) / 1000;
-    log(`sender Lambda: ${count} emails at 10/s in ${seconds.toFixed(1)} s, ${invocations} invocations, ${billedMs.toFixed(0)} ms in them, ${sleptMs} ms waiting`);
+    log(`sender Lambda: ${count} emails at ${rate}/s in ${seconds.toFixed(1)} s, ${invocations} invocations, ${billedMs.toFixed(0)} ms in them, ${sleptMs} ms waiting, ${slotCalls} slot reservations`);
+    const batches = Math.ceil(count / 10);
     return [
       {
         scenario,
@@ -191,7 +204,14 @@ async function lambdaSleep(config: Config, log: (line: string) => void): Promise
         value: sleptMs / count,
         unit: 's',
         budget: { on: 'value', max: 0 },
-        note: `${count} emails at 10/s for one sender, batches of ten: ${invocations} invocations, ${(billedMs / count).toFixed(1)} s of handler time per 1,000 emails (the sleeping sender spent about 1,000 ÷ rate s waiting)`,
+        note: `${count} emails at ${rate}/s for the account, batches of ten: ${invocations} invocations in ${seconds.toFixed(1)} s (${((count - 1) / seconds / rate).toFixed(2)}× the rate), ${(billedMs / count).toFixed(1)} s of handler time per 1,000 emails (the sleeping sender spent about 1,000 ÷ rate s waiting)`,
+      },
+      {
+        scenario,
+        name: 'sender Lambda: DynamoDB calls reserving sending slots, per email',
+        value: slotCalls / count,
+        unit: 'calls',
+        note: `one UpdateItem (1 WRU) per batch for the records of it that need a slot, none for a record back with its promised slot: ${slotCalls} for ${count} emails in ${batches} fresh batches of ten; a batch of one costs 1 call per email`,
       },
     ];
   } finally {

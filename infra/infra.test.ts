@@ -155,7 +155,7 @@ describe('the SST app, run with stand-ins for SST', () => {
     const mapping: any = {};
     subscription.transform.eventSourceMapping(mapping);
     expect(mapping.scalingConfig).toEqual({ maximumConcurrency: sending.concurrency });
-    expect(sender.environment).toMatchObject({ SENDER_CONCURRENCY: String(sending.concurrency), SENDER_MAX_RECEIVES: String(sending.maxReceives) });
+    expect(sender.environment).toMatchObject({ SENDER_MAX_RECEIVES: String(sending.maxReceives) });
     const dlq: any = {};
     component('Queue', 'SendDeadLetters').args.transform.queue(dlq);
     expect(dlq.messageRetentionSeconds).toBe(retention.deadLetterDays * 86_400);

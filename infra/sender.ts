@@ -41,9 +41,9 @@ export const sendQueue = new sst.aws.Queue('SendQueue', {
  * The send worker: batches of up to ten, partial batch responses (only the failed records return
  * to the queue), at most `sending.concurrency` at once (the event source's maximum concurrency,
  * which, unlike reserved concurrency, never throttles a batch back into the queue and toward the
- * dead-letter queue). Each keeps its share of `sending.ratePerSecond` without waiting: a record
- * whose sending slot is not due goes back on the queue, delayed until it (`handlers/sender.ts`),
- * so together they keep to the account's SES rate and no Lambda time is spent waiting. Linked to the table,
+ * dead-letter queue). Together they keep `sending.ratePerSecond` without waiting: the slots are
+ * the account's, kept in the table (`handlers/sender.ts`); a record whose slot is not due goes back
+ * on the queue, delayed until it, so no Lambda time is spent waiting. Linked to the table,
  * the secret (it signs the links), the email identity (it sends) and its own queue (an email SES
  * did not take, throttled or down, goes back on it with a delay). `publicUrl` is where the
  * links in the emails point: the API's address, known once the API is declared (`infra/api.ts`).
@@ -56,7 +56,6 @@ export function subscribeSender(publicUrl: $util.Input<string>) {
       environment: {
         ...commonEnvironment,
         PUBLIC_URL: publicUrl,
-        SENDER_CONCURRENCY: String(sending.concurrency),
         SENDER_MAX_RECEIVES: String(sending.maxReceives),
       },
       timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,

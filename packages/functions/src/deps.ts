@@ -84,7 +84,7 @@ export interface SendQueueOptions {
 export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrency = ratePerSecond ? sendConcurrency(ratePerSecond) : 4 }: SendQueueOptions = {}, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
   let made: Pacer | undefined;
   const paced = () => (made ??= createPacer({ ratePerSecond: ratePerSecond ?? deps().config.sendRatePerSecond, burstMs: BURST_MS }));
-  const pacer: Pacer = { take: () => paced().take(), promise: (ms) => paced().promise(ms), charge: () => paced().charge(), giveBack: () => paced().giveBack() };
+  const pacer: Pacer = { take: () => paced().take(), charge: () => paced().charge(), giveBack: () => paced().giveBack() };
   return createInProcessQueue(
     async (job) => {
       // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,

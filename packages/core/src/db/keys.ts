@@ -67,6 +67,7 @@ import type { Identity } from '../access/session';
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
  * | 49| an agency's stored idempotent answers (erasure) | Query GSI1 GSI1PK=AG#<a>#IDEM (the IDEM items of 8; TTL 24 h) |
+ * | 50| the account's SES sending slots (sender Lambdas) | Update PK=SLOTS#SES SK=SLOTS (conditional ADD or SET of `nextSlotAt`, a block of slots a call) |
  *
  * 23b, like 13, 14, 29, 40 and 48, holds only what is due or will be: an agency leaves it for its
  * next slot once its run of the period is complete, so an idle hourly run is one query that reads nothing.
@@ -210,6 +211,8 @@ export const keys = {
   /** An event to fan out or a delivery whose next attempt (or lease) is due at `at`; `ref` names it (`EVT#<e>`, `DLV#<w>#<d>`). */
   webhookDue: (ref: string, at: string) => ({ GSI1PK: shardOf(WEBHOOK_DUE_PARTITIONS, ref), GSI1SK: `${at}#${ref}` }),
   roundCloseDue: (roundId: string, closesAt: string) => ({ GSI1PK: ROUND_CLOSE_PARTITION, GSI1SK: `${closesAt}#${roundId}` }),
+  /** One item for the account's SES rate, shared by every sender (50): SES limits the account, not a function. */
+  sendingSlots: () => ({ PK: 'SLOTS#SES', SK: 'SLOTS' }),
 } as const;
 
 export const REMINDER_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#REMINDER#${shard}`);

@@ -19,4 +19,4 @@ export {
   type RenderedEmail,
 } from './invitation';
 export { displayName, escapeHtml, oneLine, senderName } from './text';
-export { createPacer, inSlot, type PaceOptions, type Pacer } from './paced';
+export { createPacer, createSharedPacer, inSlot, type PaceOptions, type Pacer, type SharedPacer, type SlotHolder } from './paced';

@@ -25,9 +25,9 @@ const clock = (start: number) => {
 };
 
 describe('the pacer', () => {
-  it('starts no more than rate + burst SES calls in any second, whatever jobs take, promise and give back (fast-check, a moved clock)', () => {
+  it('starts no more than rate + burst SES calls in any second, whatever jobs take and give back (fast-check, a moved clock)', () => {
     const rate = 10;
-    const step = fc.record({ wait: fc.integer({ min: 0, max: 1500 }), op: fc.constantFrom('take', 'promise', 'noCall', 'foreign') });
+    const step = fc.record({ wait: fc.integer({ min: 0, max: 1500 }), op: fc.constantFrom('take', 'noCall') });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 80 }), fc.constantFrom(0, 100), (steps, burstMs) => {
         const c = clock(1_000_000);
@@ -37,12 +37,6 @@ describe('the pacer', () => {
         for (const { wait, op } of steps) {
           c.t += wait;
           if (op === 'take' && pacer.take() === 0) calls.push(c.t);
-          if (op === 'promise') {
-            const at = pacer.promise(900_000);
-            if (at !== undefined) calls.push(at);
-          }
-          // A record another container promised its slot to runs here and makes no SES call.
-          if (op === 'foreign') pacer.giveBack();
           if (op === 'noCall') {
             const i = calls.findLastIndex((at) => at <= c.t);
             if (i >= 0) {
@@ -98,19 +92,6 @@ describe('the pacer', () => {
     expect(now).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10]);
     c.t = 10_000;
     expect(Array.from({ length: 11 }, () => pacer.take()).filter((w) => w === 0)).toHaveLength(10);
-  });
-
-  it('promises the next slots to jobs that come back later, and never gives back a slot before the last one promised', () => {
-    const c = clock(0);
-    const pacer = createPacer({ ratePerSecond: 1, now: c.now });
-    expect(pacer.take()).toBe(0);
-    expect([pacer.promise(900_000), pacer.promise(900_000)]).toEqual([1_000, 2_000]);
-    // The first job sent nothing: its slot does not go to a job now, since 1,000 and 2,000 are held by jobs away in the queue.
-    pacer.giveBack();
-    expect(pacer.take()).toBe(3_000);
-    // Too far ahead to promise: nothing taken.
-    expect(pacer.promise(2_000)).toBeUndefined();
-    expect(pacer.promise(3_000)).toBe(3_000);
   });
 
   it('charges a second SES call of one job to the next slot, without waiting', async () => {

@@ -29,6 +29,10 @@ export type SendJob =
 /** The jobs of an invitation: its first email, a reminder, an early warning. */
 export type InvitationJob = Extract<SendJob, { invitationId: string }>;
 
+/** Whether a job may call SES; the others (a close, a summary listing, a webhook, an agency summary's fan-out) need no sending slot. */
+export const mayEmail = (job: SendJob): boolean =>
+  !(job.kind === 'close-round' || job.kind === 'summaries' || job.kind === 'webhook' || (job.kind === 'agency-summary' && job.admin === undefined));
+
 /**
  * Where send jobs go. Locally an in-process queue feeds the worker; on AWS, SQS (with a dead-letter
  * queue) feeds the sender Lambda. Delivery is at least once: the worker makes it once per person.

@@ -14,7 +14,7 @@ export interface SqsQueueOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A job handed back to the queue until its sending slot (`Pacer.promise`): `slotAt` travels as a message attribute. */
+/** A job handed back to the queue until its sending slot (reserved in the table, `SharedPacer`): `slotAt` travels as a message attribute. */
 export interface DeferredJob {
   job: SendJob;
   delaySeconds: number;

@@ -4,8 +4,8 @@
  * Lambda without SST links).
  */
 import type { APIGatewayProxyEventV2, SNSEvent, SNSEventRecord } from 'aws-lambda';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, updateSettings, type Invitation } from '@rapport/core';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createAgency, createCampaign, createPro, createRound, getRound, keys, openInvitation, updateSettings, type Invitation } from '@rapport/core';
 import { agencyFixture, sesEmails, sesEventTags, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeJob } from '../adapters/sqs-queue';
@@ -235,11 +235,30 @@ describe('sender handler (SQS, partial batch responses)', () => {
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
   });
 
-  it('never waits for a sending slot: runs what is due, hands the rest back to SQS delayed until the slot promised to it, unclaimed; back from SQS, a record runs in its slot', async () => {
-    // Two emails a second for this sender (its share of the account's rate), no burst.
-    Object.assign(process.env, { SEND_RATE_PER_SECOND: '4', SENDER_CONCURRENCY: '2' });
+  /**
+   * Runs a test at a slow sending rate (`SEND_RATE_PER_SECOND`) from a fresh slots item, then puts
+   * the rate back and forgets the slots reserved, so the next tests (at 100 a second) find theirs due.
+   */
+  async function atRate(rate: number, test: () => Promise<void>) {
+    const forgetSlots = () => deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: keys.sendingSlots() }));
+    Object.assign(process.env, { SEND_RATE_PER_SECOND: String(rate) });
     resetLambdaDeps();
+    await forgetSlots();
     try {
+      await test();
+    } finally {
+      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100' });
+      resetLambdaDeps();
+      await forgetSlots();
+    }
+  }
+
+  /** Which of these addresses the SES server holds an email for. */
+  const delivered = async (emails: string[]) => (await Promise.all(emails.map(async (email) => (await sesEmails({ to: email })).length > 0 && email))).filter(Boolean);
+
+  it('never waits for a sending slot: runs what is due, hands the rest back to SQS delayed until the slot reserved for it, unclaimed; back from SQS, a record runs in its slot', () =>
+    // Two emails a second for the whole account, no burst.
+    atRate(2, async () => {
       const tag = Date.now();
       const emails = ['one', 'two', 'three'].map((who) => `${who}-${tag}@news.example`);
       const { jobs } = await round(emails);
@@ -264,42 +283,68 @@ describe('sender handler (SQS, partial batch responses)', () => {
       expect((await sender(returned, lambdaContext())).batchItemFailures).toEqual([]);
       expect(sqs.messages.length).toBe(before + 2);
       for (const email of emails) expect(await sesEmails({ to: email })).toHaveLength(1);
-    } finally {
-      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100', SENDER_CONCURRENCY: '' });
-      resetLambdaDeps();
-    }
-  });
+    }));
 
-  // Known gap (issue 16, open): slots are promised per container, so a replaced container starts
-  // from now while its predecessor's promises are still away in SQS. `it.fails` until slots are
-  // kept in one shared place (e.g. a DynamoDB item reserving a batch's slots); then make it `it`.
-  it.fails('KNOWN GAP: keeps its share of the sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', async () => {
-    // Two emails a second for this sender seat (rate 4, two senders), no burst.
-    Object.assign(process.env, { SEND_RATE_PER_SECOND: '4', SENDER_CONCURRENCY: '2' });
-    resetLambdaDeps();
-    try {
+  it('keeps the account\'s sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', () =>
+    // Two emails a second for the whole account, no burst.
+    atRate(2, async () => {
       const tag = Date.now();
-      const { jobs } = await round(['a', 'b', 'c', 'd', 'e', 'f'].map((who) => `${who}-${tag}@news.example`));
+      const emails = ['a', 'b', 'c', 'd', 'e', 'f'].map((who) => `${who}-${tag}@news.example`);
+      const { jobs } = await round(emails);
       const before = sqs.messages.length;
       const t0 = Date.now();
       expect((await sender(sqsEvent(jobs.slice(0, 3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
-      // Lambda retires the container (recycled, or scaled in and out again); its seat's next batch
-      // lands on a fresh one, while the two slots the first promised are still away in SQS.
+      expect(await delivered(emails)).toEqual(emails.slice(0, 1));
+      // Lambda retires the container (recycled, or scaled in and out again); the next batch lands
+      // on a fresh one, while the two slots the first promised are still away in SQS.
       resetLambdaDeps();
-      expect((await sender(sqsEvent(jobs.slice(3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
       const t1 = Date.now();
+      expect((await sender(sqsEvent(jobs.slice(3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      // Its slots follow the promised ones: none is due yet, so it sends nothing and promises all three.
+      expect(await delivered(emails)).toEqual(emails.slice(0, 1));
       const promised = sqs.messages.slice(before).map((m) => Number(m.attributes!.slotAt!.StringValue));
-      expect(promised).toHaveLength(4);
-      // Every SES call of the seat, sent now or promised: 1/2 s apart at most rate (a timer's
-      // 100 ms of tolerance aside), as one container would have kept them.
-      const calls = [t0, t1, ...promised].sort((a, b) => a - b);
+      expect(promised).toHaveLength(5);
+      expect(promised[2]! - t1).toBeGreaterThan(0);
+      // Every SES call, sent now or promised: 1/2 s apart at most rate (a timer's 100 ms of
+      // tolerance aside), as one container would have kept them.
+      const calls = [t0, ...promised].sort((a, b) => a - b);
       const gaps = calls.slice(1).map((c, i) => c - calls[i]!);
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
-    } finally {
-      Object.assign(process.env, { SEND_RATE_PER_SECOND: '100', SENDER_CONCURRENCY: '' });
-      resetLambdaDeps();
-    }
-  });
+      // The promised slots are the account's next five, back to back.
+      expect(promised.slice(1).map((p, i) => p - promised[i]!)).toEqual([500, 500, 500, 500]);
+    }));
+
+  it('keeps the account\'s sending rate across senders running at once: their blocks of slots never overlap', () =>
+    atRate(2, async () => {
+      const tag = Date.now();
+      const emails = Array.from({ length: 8 }, (_, i) => `together${i}-${tag}@news.example`);
+      const { jobs } = await round(emails);
+      const before = sqs.messages.length;
+      const t0 = Date.now();
+      // Two batches at once (two senders, or one warm container given two batches), each reserving its block.
+      const results = await Promise.all([sender(sqsEvent(jobs.slice(0, 4).map(encodeJob)), lambdaContext()), sender(sqsEvent(jobs.slice(4).map(encodeJob)), lambdaContext())]);
+      expect(results.map((r) => r.batchItemFailures)).toEqual([[], []]);
+      const promised = sqs.messages.slice(before).map((m) => Number(m.attributes!.slotAt!.StringValue));
+      // One slot was due (the first of one block); the seven others are promised.
+      expect(await delivered(emails)).toHaveLength(1);
+      expect(promised).toHaveLength(7);
+      const calls = [t0, ...promised].sort((a, b) => a - b);
+      const gaps = calls.slice(1).map((c, i) => c - calls[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
+      expect(calls.slice(2).map((c, i) => c - calls[i + 1]!)).toEqual(Array(6).fill(500));
+    }));
+
+  it('takes no sending slot for a job that never emails (a close): it runs beside the email that takes the one slot due', () =>
+    atRate(2, async () => {
+      const tag = Date.now();
+      const email = `alone-${tag}@news.example`;
+      const { jobs } = await round([email]);
+      const before = sqs.messages.length;
+      const close = { kind: 'close-round' as const, roundId: jobs[0]!.roundId };
+      expect((await sender(sqsEvent([encodeJob(close), encodeJob(jobs[0]!)]), lambdaContext())).batchItemFailures).toEqual([]);
+      expect(sqs.messages.length).toBe(before);
+      expect(await sesEmails({ to: email })).toHaveLength(1);
+    }));
 
   it('reports a body that is not a send job (a poison message, bound for the dead-letter queue)', async () => {
     const event = sqsEvent(['not json', '{"kind":"invitation"}']);

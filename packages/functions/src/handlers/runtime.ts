@@ -5,7 +5,7 @@ import type { DeliveryDeps } from '@rapport/core';
 import { ConfigError, loadConfig, type Config } from '@rapport/core/config';
 import { createDb, type Db } from '@rapport/core/db/client';
 import { createSesMailer } from '@rapport/core/email/mailer';
-import { BURST_MS, createPacer, type Pacer } from '@rapport/core/email/paced';
+import { BURST_MS, createSharedPacer, type SharedPacer } from '@rapport/core/email/paced';
 import { recordedSends } from '@rapport/core/sending/records';
 import { Resource } from 'sst';
 import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
@@ -58,7 +58,7 @@ interface Built {
   db?: Db;
   queue?: SqsQueue;
   delivery?: DeliveryDeps;
-  pacer?: Pacer;
+  pacer?: SharedPacer;
   sqs?: SQSClient;
 }
 let built: Built = {};
@@ -90,14 +90,15 @@ export function lambdaQueue(): SqsQueue {
 }
 
 /**
- * This Lambda's share of the account's sending rate: the senders run at most `SENDER_CONCURRENCY`
- * at once (the event source's maximum concurrency, set by infra), and every kind of mail goes
- * through them. Kept warm with the container, so slots run on from one batch to the next.
+ * The account's sending rate (`SEND_RATE_PER_SECOND`), its slots kept in the table for every
+ * sender at once, whatever their number (infra bounds it: `sending.concurrency`) and however often
+ * their containers are replaced. Slots are promised at most SQS's longest delay ahead.
  */
-export const lambdaPacer = (): Pacer => {
-  const senders = Math.max(1, Number(env().SENDER_CONCURRENCY) || 1);
-  return (built.pacer ??= createPacer({ ratePerSecond: lambdaConfig().sendRatePerSecond / senders, burstMs: BURST_MS }));
-};
+export const lambdaPacer = (): SharedPacer =>
+  (built.pacer ??= createSharedPacer(lambdaDb(), { ratePerSecond: lambdaConfig().sendRatePerSecond, burstMs: BURST_MS, withinMs: MAX_DELAY_MS }));
+
+/** SQS delays a message at most 15 minutes: no slot is promised further ahead. */
+export const MAX_DELAY_MS = 900_000;
 
 /** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
 export function lambdaDelivery(): DeliveryDeps {

@@ -1,21 +1,23 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliver, inSlot, type SendJob } from '@rapport/core';
+import { deliver, inSlot, mayEmail, type SendJob } from '@rapport/core';
 import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/sqs-queue';
 import { errorFields, logger } from '../logger';
-import { lambdaDelivery, lambdaPacer, lambdaQueue } from './runtime';
+import { lambdaDelivery, lambdaPacer, lambdaQueue, MAX_DELAY_MS } from './runtime';
 
 /**
  * The send worker on AWS, fed by the send queue in batches (`infra/sender.ts`). Each record is one
- * job; the worker makes a job found twice send once. It never waits for a sending slot: a record
- * runs only if this Lambda's pacer (its share, `SEND_RATE_PER_SECOND / SENDER_CONCURRENCY`) has a
- * slot due now, or if it holds one promised earlier; the others go back to SQS, each promised the
- * next slot and delayed until it (a new message: its receive count starts again, and nothing was
- * claimed). The records that run, run at once. A record that made no SES call (sent already,
- * claimed elsewhere, not an email) gives its slot back. A record that fails (a body that is not a
- * job, an unexpected error) is reported in `batchItemFailures`: SQS retries only that one, and after
- * the queue's receive limit (`SENDER_MAX_RECEIVES`) moves it to the dead-letter queue; its
- * invitation is not lost, its lease runs out and the recovery sweep queues it again. A job whose
- * email SES refused for good is not a failure here: the worker has marked the invitation `failed` itself.
+ * job; the worker makes a job found twice send once. It never waits for a sending slot. The
+ * account's slots are kept in the table for every sender (`lambdaPacer`): the records of a batch
+ * that need one (emails not holding one yet) reserve a block of them in one write; a record runs
+ * now if its slot is due, or if it holds one promised earlier; the others go back to SQS, each
+ * with its slot and delayed until it (a new message: its receive count starts again, and nothing
+ * was claimed). The records that run, run at once. A record that made no SES call (sent already,
+ * claimed elsewhere) loses its slot. A record that fails (a body that is not a job, an unexpected
+ * error, no slot reserved because the table did not answer) is reported in `batchItemFailures`:
+ * SQS retries only that one, and after the queue's receive limit (`SENDER_MAX_RECEIVES`) moves it
+ * to the dead-letter queue; its invitation is not lost, its lease runs out and the recovery sweep
+ * queues it again. A job whose email SES refused for good is not a failure here: the worker has
+ * marked the invitation `failed` itself.
  */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
@@ -23,8 +25,11 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   const pacer = lambdaPacer();
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   const fail = (record: SQSRecord) => batchItemFailures.push({ itemIdentifier: record.messageId });
-  const due: { record: SQSRecord; job: SendJob }[] = [];
+  type Job = { record: SQSRecord; job: SendJob };
+  const due: Job[] = [];
+  const unslotted: Job[] = [];
   const deferred: (DeferredJob & { record: SQSRecord })[] = [];
+  const now = Date.now();
   for (const [i, record] of event.Records.entries()) {
     if (context.getRemainingTimeInMillis() < TIME_PER_RECORD_MS) {
       // Not enough time left for one more email with its retries: hand the rest back to SQS now
@@ -39,15 +44,26 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       fail(record);
       continue;
     }
-    const now = Date.now();
     const promised = Number(record.messageAttributes?.[SLOT_ATTRIBUTE]?.stringValue) || undefined;
-    if (promised !== undefined ? promised <= now + EARLY_MS : pacer.take() === 0) {
-      due.push({ record, job });
-      continue;
+    if (promised === undefined) (mayEmail(job) ? unslotted : due).push({ record, job });
+    else if (promised <= now + EARLY_MS) due.push({ record, job });
+    else deferred.push({ record, job, delaySeconds: (promised - now) / 1000, slotAt: promised });
+  }
+  if (unslotted.length > 0) {
+    try {
+      const slots = await pacer.reserve(unslotted.length);
+      const t = Date.now();
+      for (const [i, { record, job }] of unslotted.entries()) {
+        const slotAt = slots[i];
+        if (slotAt !== undefined && slotAt <= t) due.push({ record, job });
+        // Beyond SQS's longest delay no slot is held: it comes back then and reserves one.
+        else deferred.push({ record, job, ...(slotAt === undefined ? { delaySeconds: MAX_DELAY_MS / 1000 } : { delaySeconds: (slotAt - t) / 1000, slotAt }) });
+      }
+    } catch (error) {
+      // Not sent: SQS delivers them again once their visibility runs out.
+      logger.error('could not reserve sending slots', { records: unslotted.length, ...errorFields(error) });
+      unslotted.forEach(({ record }) => fail(record));
     }
-    const slotAt = promised ?? pacer.promise(MAX_DELAY_MS);
-    // Beyond SQS's longest delay no slot is held: it comes back then and takes one.
-    deferred.push({ record, job, delaySeconds: slotAt === undefined ? MAX_DELAY_MS / 1000 : (slotAt - now) / 1000, ...(slotAt !== undefined ? { slotAt } : {}) });
   }
 
   const run = async ({ record, job }: { record: SQSRecord; job: SendJob }) => {
@@ -81,9 +97,6 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
 
 /** The longest one record can take: SES's three attempts with backoff (1.5 s) and the writes. */
 const TIME_PER_RECORD_MS = 15_000;
-
-/** SQS delays a message at most 15 minutes: no slot is promised further ahead. */
-const MAX_DELAY_MS = 900_000;
 
 /** A record back from SQS runs if its slot is this close: SQS counts delays in whole seconds. */
 const EARLY_MS = 1_000;
