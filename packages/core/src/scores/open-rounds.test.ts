@@ -142,8 +142,13 @@ describe('delivered counts of open rounds', () => {
 
         for (const { round } of rounds) expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
         const closed = await figures();
-        // Released anonymous answers may add responses at the close; deliveries, and where they show, do not move.
-        expect({ ...closed, named: open.named }).toEqual(open);
+        // Deliveries do not move at the close. Released answers may add responses, and with them
+        // an audience (and the pro in the listing) that had answers but no delivery; nothing else.
+        expect({ pro: closed.pro, campaign: closed.campaign, agency: closed.agency }).toEqual({ pro: open.pro, campaign: open.campaign, agency: open.agency });
+        const answered = new Set(plan.flatMap((rp) => rp.invitations.filter((p) => p.answer).map((p) => p.audience)));
+        expect(closed.proAudiences).toEqual([...new Set([...open.proAudiences, ...closed.proAudiences.filter((a) => answered.has(a as Audience))])].sort());
+        expect(closed.listed).toEqual(open.listed.length > 0 || answered.size === 0 ? open.listed : expect.arrayContaining([]));
+        expect(closed.listed.filter((p) => p !== fx.proId)).toEqual([]);
         for (const { round } of rounds) {
           expect((await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.openRound(fx.agencyId, round.roundId), ConsistentRead: true }))).Item).toBeUndefined();
         }

@@ -339,8 +339,10 @@ describe('sender handler (SQS, partial batch responses)', () => {
       const tag = Date.now();
       const email = `alone-${tag}@news.example`;
       const { jobs } = await round([email]);
+      // Another round's close: closing this one would skip its invitation, whichever job ran first.
+      const other = await round([`other-${tag}@news.example`]);
       const before = sqs.messages.length;
-      const close = { kind: 'close-round' as const, roundId: jobs[0]!.roundId };
+      const close = { kind: 'close-round' as const, roundId: other.jobs[0]!.roundId };
       expect((await sender(sqsEvent([encodeJob(close), encodeJob(jobs[0]!)]), lambdaContext())).batchItemFailures).toEqual([]);
       expect(sqs.messages.length).toBe(before);
       expect(await sesEmails({ to: email })).toHaveLength(1);
