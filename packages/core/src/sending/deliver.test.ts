@@ -104,16 +104,16 @@ describe('delivering invitations', () => {
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
   });
 
-  it('sends no email once a cancel has answered, to an invitation a worker that knew the round open claimed between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
-    const { agencyId, round, jobs, emails } = await roundFixture(2);
-    // This worker sent the round's first invitation: it holds the round, read while open.
+  it('sends no email once a cancel has answered but the one its answer counts in flight: a worker that knew the round open claimed an invitation between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(3);
+    // This worker sent the round's first invitation: it keeps the round, read while open.
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
     const faulty = faultyDb(db);
     const { reached, resume } = faulty.pauseTransactWrite();
     const pausing = faulty.db;
     const cancelling = cancelRound(pausing, agencyId, round.roundId);
     await reached;
-    // The cancel has marked the round and read the pending invitation; the worker claims it now,
+    // The cancel has marked the round and read the pending invitations; the worker claims one now,
     // and its SES call starts only after the cancel has answered.
     let cancelled!: () => void;
     const answered = new Promise<void>((resolve) => (cancelled = resolve));
@@ -121,11 +121,18 @@ describe('delivering invitations', () => {
     const sending = deliver(deliveryDeps(slow), jobs[1]!);
     while ((await openInvitation(db, jobs[1]!)).invitation.status === 'pending') await new Promise((r) => setTimeout(r, 5));
     resume();
-    expect((await cancelling).status).toBe('cancelled');
+    const answer = await cancelling;
+    // The claim won the race: the cancel's skip failed on it, and its answer counts it in flight.
+    expect(answer.status).toBe('cancelled');
+    expect(answer.counts).toMatchObject({ pending: 0, sending: 1, sent: 1, skipped: 1 });
+    // Nothing else can be claimed after the answer.
+    expect(await deliver(deliveryDeps(), jobs[2]!)).toBe('not-due');
     cancelled();
-    expect(await sending).toBe('skipped');
-    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
-    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 1 });
+    expect(await sending).toBe('sent');
+    // The one email after the answer is the one it counted.
+    expect((await sesEmails({ to: emails[1]! })).length).toBe(1);
+    expect(await sesEmails({ to: emails[2]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 2, skipped: 1 });
   });
 
   it('sends no reminder once a cancel has answered, to an invitation whose worker read the round open just before the cancel (the cancel lands between the worker\'s read and its claim)', async () => {
@@ -141,14 +148,27 @@ describe('delivering invitations', () => {
     expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
   });
 
-  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations (it kept no copy of the round)", async () => {
-    const { agencyId, pro, jobs, emails } = await roundFixture(2);
+  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations and keeps the round: the erasure skipped the rest, and one in flight SES did not take is not queued again (stubbed throttling)", async () => {
+    const { agencyId, pro, round, jobs, emails } = await roundFixture(3);
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
-    await erasePro(db, agencyId, pro.proId, new Date());
-    // As a worker that never saw the round does: the round's copies are blanked, so the email
-    // cannot be made with a reply-to (refused for good: `failed`), and nothing of the pro goes out.
-    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('failed');
+    // The erasure comes while the worker holds the second invitation's claim; SES then takes nothing.
+    let erased = false;
+    const throttled: Mailer = {
+      send: async () => {
+        if (!erased) await erasePro(db, agencyId, pro.proId, new Date());
+        erased = true;
+        throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
+      },
+    };
+    expect(await deliver(deliveryDeps(throttled, { retry: { attempts: 1, baseDelayMs: 1 } }), jobs[1]!)).toBe('not-due');
+    expect(erased).toBe(true);
+    expect((await openInvitation(db, jobs[1]!)).invitation.status).toBe('skipped');
+    // The worker's copy of the round still names the pro, but nothing of the round can be claimed.
+    expect(await deliver(deliveryDeps(), jobs[2]!)).toBe('not-due');
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+    expect(await sesEmails({ to: emails[2]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 2 });
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
@@ -214,7 +234,7 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
-  it('sends an invitation in 3 DynamoDB calls: the claim, the consistent read of its round (a cancel, close or erasure since is seen), and the record', async () => {
+  it('sends an invitation in 2 DynamoDB calls, the claim and the record, once the worker keeps the round (its first send of the round reads it)', async () => {
     const { jobs } = await roundFixture(3);
     const metered = testDeps().db;
     const calls: string[] = [];
@@ -225,7 +245,7 @@ describe('delivering invitations', () => {
     calls.length = 0;
     expect(await deliver(deps, jobs[1]!)).toBe('sent');
     expect(await deliver(deps, jobs[2]!)).toBe('sent');
-    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
   });
 
   it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {
