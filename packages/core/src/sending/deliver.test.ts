@@ -13,6 +13,7 @@ import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
 import { deliver, LEASE_MS, type DeliveryDeps } from './deliver';
 import type { SendJob } from './queue';
+import { roundForSending } from './survey-email';
 
 const config = testConfig();
 const { db, linkSecret } = testDeps();
@@ -169,6 +170,39 @@ describe('delivering invitations', () => {
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
     expect(await sesEmails({ to: emails[2]! })).toEqual([]);
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 2 });
+  });
+
+  it('sends nothing of a round cancelled while its invitations were being written, from a worker that read the round open: the round skips them itself', async () => {
+    const now = new Date();
+    const tag = `created-${++n}-${now.getTime()}`;
+    const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const emails = [`a-${tag}@news.example`, `b-${tag}@news.example`];
+    // The round is written; a worker reads it, then the cancel runs (finding no invitation) just
+    // before the invitations are written: the worst order for the round.
+    const racing = testDeps().db;
+    let cancelled = false;
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (context.commandName === 'TransactWriteItemsCommand' && !cancelled && input.includes('"invitation"')) {
+          cancelled = true;
+          const roundId = /"RND#([^"#]+)"/.exec(input)![1]!;
+          await roundForSending(db, roundId);
+          expect((await cancelRound(db, agency.agencyId, roundId)).counts).toMatchObject({ pending: 0, sending: 0, skipped: 0 });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'cancelMidCreation' },
+    );
+    const { round, accepted } = await createRound(racing, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, now);
+    expect(cancelled).toBe(true);
+    const jobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+    expect(await Promise.all(jobs.map((job) => deliver(deliveryDeps(), job)))).toEqual(['not-due', 'not-due']);
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 2 });
+    expect(await sesEmails({ to: emails[0]! })).toEqual([]);
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.

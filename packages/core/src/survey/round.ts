@@ -10,6 +10,7 @@ import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { LEASE_MS, leaseIndex } from '../sending/deliver';
+import { transitionMany } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
@@ -477,6 +478,7 @@ export async function createRound(
   await mapConcurrent(groups, 2, writeGroup);
   // A suppression written since the first read did not find these invitations: they are skipped here.
   await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now);
+  await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);
   // A skipped record names its address too: the address's round list gets this round before the
@@ -503,6 +505,18 @@ export async function createRound(
     accepted: [...accepted].sort(([a], [b]) => a - b).map(([, invitation]) => invitation),
     skipped,
   };
+}
+
+/**
+ * Skips a round's new invitations if a cancel, a close or its pro's erasure began while they were
+ * being written: it read the invitations before these were there, and the sender reads nothing of
+ * the round (its copy may predate the stop). The stop marks the round, then reads the invitations;
+ * the creation writes them, then reads the round (consistent): one of the two sees the other.
+ */
+async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<void> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+  if (Item?.closing === undefined && Item?.proErasedAt === undefined) return;
+  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
 }
 
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */
