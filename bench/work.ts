@@ -302,7 +302,7 @@ export async function benchWork(config: Config, log: (line: string) => void): Pr
         value: op.calls,
         unit: 'calls',
         ...(key === 'invitation' ? { budget: { on: 'value' as const, max: 2 } } : {}),
-        note: `${commands || 'none'}${key === 'invitation' ? '; per send of a warm worker: a cold one\'s first send of a round also reads the round (1 GetItem, 0.5 RCU)' : ''}`,
+        note: `${commands || 'none'}${key === 'invitation' || key === 'reminder' ? '; per send of a warm worker: a cold one\'s first send of a round also reads the round (1 GetItem, 0.5 RCU)' : ''}`,
       },
       {
         scenario,
