@@ -117,7 +117,7 @@ export interface paths {
         post?: never;
         /**
          * Deactivate a pro (who left), and erase their data
-         * @description Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With `erase=true` their personal data goes too: their name becomes "Former pro", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds. The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.
+         * @description Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With `erase=true` their personal data goes too: their name becomes "Former pro", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds; their rounds' invitations not yet sent are `skipped` (a first email already handed to a sender may still go out). The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.
          *
          *     Needs an API key with the `admin` role.
          */
@@ -396,7 +396,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a survey round
-         * @description Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.
+         * @description Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once. The answer is as of the cancel: `counts.sending` are first emails already handed to a sender when it came, the only ones that may still go out after it.
          *
          *     Needs an API key with the `admin` role.
          */
@@ -418,7 +418,7 @@ export interface paths {
         put?: never;
         /**
          * Close a survey round now
-         * @description Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it.
+         * @description Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it. The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.
          *
          *     Needs an API key with the `admin` role.
          */

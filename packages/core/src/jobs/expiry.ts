@@ -66,7 +66,14 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // A reminder in flight too: expiring it would take it out of the lease index unsettled, counted
     // in `remindersSent` whether or not SES took it.
     const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || (i.status === 'sent' && i.reminderSending !== undefined);
-    inFlight ||= invitations.some(unsettled);
+    // The page is eventually consistent: one put back in the queue just before the mark may still
+    // show `sending`. Those are read again and skipped below if pending: the sender reads nothing
+    // of the round, so a pending invitation left behind would be emailed after the close.
+    const seenSending = invitations.filter((i) => i.status === 'sending').map((i) => i.invitationId);
+    const returned = seenSending.length
+      ? [...(await batchGet(db, seenSending.map((id) => keys.invitation(roundId, id)), { consistent: true })).values()].filter((i) => i.status === 'pending').map((i) => i.invitationId as string)
+      : [];
+    inFlight ||= invitations.some((i) => unsettled(i) && !returned.includes(i.invitationId));
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     // A reminder in flight the page does not show (it is read eventually consistent; a claim since
@@ -80,7 +87,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // One claimed since the page was read (a claim checks nothing of the round) is a send in flight,
     // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
     // suppression) is done with.
-    const pending = ids('pending');
+    const pending = [...ids('pending'), ...returned];
     if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length) {
       const found = await batchGet(db, pending.map((id) => keys.invitation(roundId, id)), { consistent: true });
       inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');
@@ -134,7 +141,8 @@ export async function closeRoundNow(db: Db, agencyId: string, roundId: string, n
     if (!moved) return closeRoundNow(db, agencyId, roundId, now);
   }
   await closeRound(db, roundId, now);
-  return getRound(db, agencyId, roundId);
+  // As of now: its `sending` counts the first emails in flight, the only ones that may still go out.
+  return getRound(db, agencyId, roundId, { consistent: true });
 }
 
 /** An aggregate's figures per item answered: how many answers and their mean (2 decimals). */

@@ -9,7 +9,7 @@ import type { Mailer } from '../email/mailer';
 import { campaignScores } from '../scores/report';
 import { createRound, deliveryCounts, getRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { deliver } from '../sending/deliver';
+import { deliver, nextReminderAt } from '../sending/deliver';
 import type { InvitationJob, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { transitionInvitation } from '../sending/transition';
@@ -247,7 +247,9 @@ describe('the recovery sweep', () => {
     }
     // In flight: the same reminder job again does nothing.
     expect(await deliver(deliveryAt(t1), reminder(taken))).toBe('not-due');
-    const planned = (await stored(taken)).nextReminderAt;
+    // The reminder after it, as the round plans it (the worker plans it when the flight ends).
+    const flying = await stored(taken);
+    const planned = nextReminderAt(round, { audience: 'reporter' }, flying.sentAt!, 1);
 
     expect(await sweepAt(after(t1, 14))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
     expect(await sweepAt(after(t1, 16))).toEqual({ requeued: 0, recorded: 1, resent: 1, jobs: [reminder(lost)] });

@@ -9,7 +9,7 @@ import { iso } from '../shared/time';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
-import { finishReminder, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
+import { finishReminder, nextReminderAt, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
 import { mailSent, releaseMail } from '../sending/mail-claim';
 import { readRound, type Invitation, type Round } from '../survey/round';
@@ -97,7 +97,9 @@ async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], 
       const taken = accepted.has(i.invitationId);
       if ((await settleAnsweredReminder(deps.db, i, dueAt, { taken, leaseRead: i.GSI1SK })) && taken) settled.recorded++;
     } else if (accepted.has(i.invitationId)) {
-      if (await finishReminder(deps.db, await roundOf(i), i, dueAt, i.nextReminderAt, { leaseRead: i.GSI1SK })) settled.recorded++;
+      // The next reminder is planned as the worker would have (its claim counted this one).
+      const round = await roundOf(i);
+      if (await finishReminder(deps.db, round, i, dueAt, nextReminderAt(round, i, i.sentAt!, i.remindersSent), { leaseRead: i.GSI1SK })) settled.recorded++;
     } else if (await rearmReminder(deps.db, i, dueAt, { lastFailure: 'Interrupted', now, queuedUntil: new Date(now.getTime() + LEASE_MS), leaseRead: i.GSI1SK })) {
       resend.push({ kind: 'reminder', roundId: i.roundId, invitationId: i.invitationId, dueAt });
     }

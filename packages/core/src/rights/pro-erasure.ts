@@ -7,6 +7,7 @@ import { queryAll } from '../db/page';
 import { deleteLogin } from '../access/login';
 import { deactivatePro, getPro, type Pro } from '../pro/pro';
 import { iso } from '../shared/time';
+import { transitionMany } from '../sending/transition';
 
 /** What an erased pro is called wherever their name was. */
 export const FORMER_PRO_NAME = 'Former pro';
@@ -16,9 +17,10 @@ export const FORMER_PRO_NAME = 'Former pro';
  * deactivated first (see `setProActive`), then their name becomes FORMER_PRO_NAME and their
  * address goes from the pro (with its email claim and sign-in lookup, in one transaction, so the
  * address is free and signs in nowhere), from their commitments (whose text is their own words)
- * and from the rounds that copied them. Their scores, responses and summaries' records stay: they
- * are the agency's, and none names them. Every step sets a fixed state: asking again finishes a
- * run that was cut off.
+ * and from the rounds that copied them; their rounds' invitations not yet sent are skipped (a
+ * send worker's copy of the round still holds the name). Their scores, responses and summaries'
+ * records stay: they are the agency's, and none names them. Every step sets a fixed state: asking
+ * again finishes a run that was cut off.
  */
 export async function erasePro(db: Db, agencyId: string, proId: string, now: Date): Promise<Pro> {
   const current = await deactivatePro(db, agencyId, proId, now);
@@ -68,19 +70,41 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
         KeyConditionExpression: 'GSI2PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.roundByCampaign(agencyId, campaign.campaignId as string, '', '').GSI2PK },
       })) {
-        await mapConcurrent(rounds, 8, (round) =>
-          db.doc.send(
+        await mapConcurrent(rounds, 8, async (round) => {
+          await db.doc.send(
             new UpdateCommand({
               TableName: db.table,
               Key: keys.round(round.roundId as string),
-              UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null',
+              // `proErasedAt`: no invitation of the round goes back to pending from here (`returnToQueue`).
+              UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null, proErasedAt = if_not_exists(proErasedAt, :now)',
               ExpressionAttributeNames: { '#commitment': 'commitment' },
-              ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null },
+              ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null, ':now': iso(now) },
             }),
-          ),
-        );
+          );
+          if (round.status !== 'closed') await skipPendingInvitations(db, round.roundId as string);
+        });
       }
     }
   }
   return getPro(db, agencyId, proId);
+}
+
+/**
+ * Skips every pending invitation of an erased pro's round. A send worker keeps the round it
+ * emails from (`roundForSending`), the pro's name and address included, so the erasure stops the
+ * round's first emails on the invitations: once it answers, none can be claimed (they are read
+ * strongly consistent after the round is marked `proErasedAt`, and none goes back to pending
+ * from then on). One a worker claimed before the skip reached it is a send in flight (`sending`).
+ */
+async function skipPendingInvitations(db: Db, roundId: string): Promise<void> {
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: '#status = :pending',
+    ProjectionExpression: 'invitationId, #status',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
+    ConsistentRead: true,
+  })) {
+    await transitionMany(db, roundId, items.map((i) => i.invitationId as string), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
+  }
 }

@@ -13,6 +13,7 @@ import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
 import { deliver, LEASE_MS, type DeliveryDeps } from './deliver';
 import type { SendJob } from './queue';
+import { roundForSending } from './survey-email';
 
 const config = testConfig();
 const { db, linkSecret } = testDeps();
@@ -104,16 +105,16 @@ describe('delivering invitations', () => {
     expect((await getRound(db, suppressed.agencyId, suppressed.round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1 });
   });
 
-  it('sends no email once a cancel has answered, to an invitation a worker that knew the round open claimed between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
-    const { agencyId, round, jobs, emails } = await roundFixture(2);
-    // This worker sent the round's first invitation: it holds the round, read while open.
+  it('sends no email once a cancel has answered but the one its answer counts in flight: a worker that knew the round open claimed an invitation between the cancel reading it and skipping it (the cancel pauses before skipping; stub: an SES call slow to start)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(3);
+    // This worker sent the round's first invitation: it keeps the round, read while open.
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
     const faulty = faultyDb(db);
     const { reached, resume } = faulty.pauseTransactWrite();
     const pausing = faulty.db;
     const cancelling = cancelRound(pausing, agencyId, round.roundId);
     await reached;
-    // The cancel has marked the round and read the pending invitation; the worker claims it now,
+    // The cancel has marked the round and read the pending invitations; the worker claims one now,
     // and its SES call starts only after the cancel has answered.
     let cancelled!: () => void;
     const answered = new Promise<void>((resolve) => (cancelled = resolve));
@@ -121,11 +122,18 @@ describe('delivering invitations', () => {
     const sending = deliver(deliveryDeps(slow), jobs[1]!);
     while ((await openInvitation(db, jobs[1]!)).invitation.status === 'pending') await new Promise((r) => setTimeout(r, 5));
     resume();
-    expect((await cancelling).status).toBe('cancelled');
+    const answer = await cancelling;
+    // The claim won the race: the cancel's skip failed on it, and its answer counts it in flight.
+    expect(answer.status).toBe('cancelled');
+    expect(answer.counts).toMatchObject({ pending: 0, sending: 1, sent: 1, skipped: 1 });
+    // Nothing else can be claimed after the answer.
+    expect(await deliver(deliveryDeps(), jobs[2]!)).toBe('not-due');
     cancelled();
-    expect(await sending).toBe('skipped');
-    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
-    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 1 });
+    expect(await sending).toBe('sent');
+    // The one email after the answer is the one it counted.
+    expect((await sesEmails({ to: emails[1]! })).length).toBe(1);
+    expect(await sesEmails({ to: emails[2]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 2, skipped: 1 });
   });
 
   it('sends no reminder once a cancel has answered, to an invitation whose worker read the round open just before the cancel (the cancel lands between the worker\'s read and its claim)', async () => {
@@ -141,13 +149,59 @@ describe('delivering invitations', () => {
     expect((await openInvitation(db, jobs[0]!)).invitation).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: null });
   });
 
-  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations (it kept no copy of the round)", async () => {
-    const { agencyId, pro, jobs, emails } = await roundFixture(2);
+  it("emails nothing of an erased pro from a worker that sent the round's earlier invitations and keeps the round: the erasure skipped the rest, and one in flight SES did not take is not queued again (stubbed throttling)", async () => {
+    const { agencyId, pro, round, jobs, emails } = await roundFixture(3);
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
-    await erasePro(db, agencyId, pro.proId, new Date());
-    // As a worker that never saw the round does: the round's copies are blanked, so the email
-    // cannot be made with a reply-to (refused for good: `failed`), and nothing of the pro goes out.
-    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('failed');
+    // The erasure comes while the worker holds the second invitation's claim; SES then takes nothing.
+    let erased = false;
+    const throttled: Mailer = {
+      send: async () => {
+        if (!erased) await erasePro(db, agencyId, pro.proId, new Date());
+        erased = true;
+        throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
+      },
+    };
+    expect(await deliver(deliveryDeps(throttled, { retry: { attempts: 1, baseDelayMs: 1 } }), jobs[1]!)).toBe('not-due');
+    expect(erased).toBe(true);
+    expect((await openInvitation(db, jobs[1]!)).invitation.status).toBe('skipped');
+    // The worker's copy of the round still names the pro, but nothing of the round can be claimed.
+    expect(await deliver(deliveryDeps(), jobs[2]!)).toBe('not-due');
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
+    expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+    expect(await sesEmails({ to: emails[2]! })).toEqual([]);
+    expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1, skipped: 2 });
+  });
+
+  it('sends nothing of a round cancelled while its invitations were being written, from a worker that read the round open: the round skips them itself', async () => {
+    const now = new Date();
+    const tag = `created-${++n}-${now.getTime()}`;
+    const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const emails = [`a-${tag}@news.example`, `b-${tag}@news.example`];
+    // The round is written; a worker reads it, then the cancel runs (finding no invitation) just
+    // before the invitations are written: the worst order for the round.
+    const racing = testDeps().db;
+    let cancelled = false;
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (context.commandName === 'TransactWriteItemsCommand' && !cancelled && input.includes('"invitation"')) {
+          cancelled = true;
+          const roundId = /"RND#([^"#]+)"/.exec(input)![1]!;
+          await roundForSending(db, roundId);
+          expect((await cancelRound(db, agency.agencyId, roundId)).counts).toMatchObject({ pending: 0, sending: 0, skipped: 0 });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'cancelMidCreation' },
+    );
+    const { round, accepted } = await createRound(racing, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, now);
+    expect(cancelled).toBe(true);
+    const jobs = accepted.map((i) => ({ kind: 'invitation' as const, roundId: round.roundId, invitationId: i.invitationId }));
+    expect(await Promise.all(jobs.map((job) => deliver(deliveryDeps(), job)))).toEqual(['not-due', 'not-due']);
+    expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 2 });
+    expect(await sesEmails({ to: emails[0]! })).toEqual([]);
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
   });
 
@@ -214,7 +268,7 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
   });
 
-  it('sends an invitation in 3 DynamoDB calls: the claim, the consistent read of its round (a cancel, close or erasure since is seen), and the record (one UpdateItem)', async () => {
+  it('sends an invitation in 2 DynamoDB calls, the claim and the record (two UpdateItems), once the worker keeps the round (its first send of the round reads it)', async () => {
     const { jobs } = await roundFixture(3);
     const metered = testDeps().db;
     const calls: string[] = [];
@@ -225,7 +279,7 @@ describe('delivering invitations', () => {
     calls.length = 0;
     expect(await deliver(deps, jobs[1]!)).toBe('sent');
     expect(await deliver(deps, jobs[2]!)).toBe('sent');
-    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'UpdateItemCommand', 'UpdateItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
   });
 
   it('makes a reminder SES did not take due again and queues it with a delay, then sends it once (stubbed throttling)', async () => {
@@ -301,7 +355,7 @@ describe('suppressions stop sends where they are written (the sender reads none)
     expect(await sesEmails({ to: email })).toEqual([]);
   });
 
-  it('a suppression after the first email marks the invitation, and its reminder is not sent (nothing read but the invitation and round)', async () => {
+  it('a suppression after the first email marks the invitation, and its reminder is not sent (nothing read: the claim returns the mark, and is undone)', async () => {
     const tag = `later-${++n}-${Date.now()}`;
     const email = `later-${tag}@news.example`;
     const a = await agencyRound([email], tag);
@@ -316,7 +370,7 @@ describe('suppressions stop sends where they are written (the sender reads none)
     const calls: string[] = [];
     metered.client.middlewareStack.add((next, context) => (args) => (calls.push(context.commandName!), next(args)), { step: 'initialize', name: 'countCalls' });
     expect(await deliver(deliveryDeps(sesMailer, { db: metered, now: () => at }), reminder)).toBe('skipped');
-    expect(calls).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
+    expect(calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
     expect(await rawInvitation(a.job(email))).toMatchObject({ status: 'sent', nextReminderAt: null });
     expect((await rawInvitation(a.job(email))).GSI1PK).toBeUndefined();
     expect((await sesEmails({ to: email })).length).toBe(1);

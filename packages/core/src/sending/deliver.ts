@@ -18,7 +18,7 @@ import { settleAnsweredSend, transitionInvitation } from './transition';
 import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
-import { mayStillSend, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
 import { deliverSignIn } from '../access/sign-in-mail';
@@ -94,23 +94,25 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
  * without an answer, stays `sending` until the lease runs out; the recovery sweep then settles it
  * from SES's record (`recoverSends`): never guessed.
  *
- * Nothing of the round is checked in the claim: whatever stops a round's sends takes its pending
- * invitations from `pending` itself (a cancel, a close, an erasure's or a suppression's skip), and
- * an invitation can come back to `pending` only while its round is open (`returnToQueue`). One
- * claimed between a cancel's or a close's read and its skip is stopped by the read that follows
- * the claim (`mayStillSend`: the round and the suppressions, one BatchGet).
+ * Nothing of the round is checked in the claim, nor read after it: whatever stops a round's sends
+ * takes its pending invitations from `pending` itself before it answers (a cancel, a close, a pro's
+ * erasure, a suppression's skip), and an invitation can come back to `pending` only while its round
+ * is open and its pro not erased (`returnToQueue`). One claimed before such a skip reached it is a
+ * send in flight, which the cancel or close counts in its answer (`sending`). The round's email
+ * data is the worker's kept copy (`roundForSending`): its first send of a round reads it.
  */
 async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
-  const { round, sendable } = await mayStillSend(db, invitation, claimedAt);
+  const round = await roundForSending(db, invitation.roundId);
 
-  if (!sendable) {
-    // Closing, closed or cancelled since, or the address said no while it was being sent (a
-    // suppression skips the pending invitations it forbids where it is written, `enforceSuppression`),
-    // or was erased: claimed only to be skipped. A cancel gives the throttle back to whoever was not emailed.
+  if (!isOpen(round, claimedAt) || (round as { closing?: string }).closing !== undefined || invitation.erasedAt !== undefined || invitation.suppressedAt !== undefined) {
+    // Its closing time passed (the close job has not run yet), or the address said no while it was
+    // being sent (a suppression skips the pending invitations it forbids where it is written,
+    // `enforceSuppression`), or was erased: claimed only to be skipped. A cancel gives the throttle
+    // back to whoever was not emailed.
     const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
@@ -211,8 +213,9 @@ export async function recordSent(db: Db, round: Round, invitation: Invitation, m
  * claim checks nothing of the round: a pending invitation is one its round may send). False when
  * it moved on meanwhile (answered, say), or, given `leaseRead`, when it no longer holds that lease:
  * the recovery sweep's view is stale (another sweep queued it again and a worker claimed it since,
- * and may be sending it now); or when its round is closing or cancelled: then it is skipped, as
- * the job run again would have (a cancel gives its throttle back).
+ * and may be sending it now); or when its round is closing or cancelled, or its pro erased (the
+ * worker's copy of the round may hold their name): then it is skipped, as the job run again would
+ * have (a cancel gives its throttle back).
  */
 export async function returnToQueue(
   db: Db,
@@ -230,7 +233,7 @@ export async function returnToQueue(
   });
   if (returned) return true;
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
-  if (Item?.closing === undefined) return false;
+  if (Item?.closing === undefined && Item?.proErasedAt === undefined) return false;
   const round = withoutKeys<Round>(Item);
   if (await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'skipped', { set: { lastFailure, lastFailureAt: iso(now) }, remove: LEAVE_INDEX, ...lastLease })) {
     if (round.status === 'cancelled') await giveThrottleBack(db, round, invitation);

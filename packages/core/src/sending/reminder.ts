@@ -2,13 +2,17 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, updateIfUnchanged } from '../db/transact';
 import { addDays, iso } from '../shared/time';
-import { isOpen, openInvitation } from '../survey/response';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailed } from '../db/conditions';
+import { withoutKeys } from '../db/items';
+import type { InvitationRef } from '../survey/token';
+import { isOpen } from '../survey/response';
 import type { Invitation, Round } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from './deliver';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
 import type { SendJob } from './queue';
 import { retryDelaySeconds } from './retry';
-import { mayStillSend, noteSendFailure, sendSurveyEmail } from './survey-email';
+import { mayStillSend, noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 
 /**
  * When the reminder after the first `sent` ones is due: days after the invitation went out, per
@@ -31,33 +35,35 @@ export function reminderIndex(round: Round, invitation: Pick<Invitation, 'invita
 /**
  * Sends the reminder due at `job.dueAt` to someone who has not answered, once however often the
  * job runs. The claim is one conditional update (still `sent`, the reminder still due at that
- * time, none in flight) that counts it, plans the next one, and holds the invitation in the lease
- * index with `reminderSending` while SES is called: if the worker dies before writing down SES's
- * answer, the recovery sweep settles the reminder from SES's record (`settleCutOffReminder`).
+ * time, none in flight) that counts it and holds the invitation in the lease index with
+ * `reminderSending` while SES is called, answering with the invitation (nothing is read before
+ * it but the worker's kept round, `roundForSending`, to stop one past the round's close without a
+ * flight): if the worker dies before writing down SES's answer, the recovery sweep settles the
+ * reminder from SES's record (`settleCutOffReminder`). The round is read after the claim
+ * (`mayStillSend`): a cancel, a close or an erasure since stops it there; a suppression or a
+ * person's erasure marked the invitation (`suppressedAt`, `erasedAt`), which the claim returns.
+ * The next reminder is planned when this one ends (`finishReminder`).
  */
 export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'reminder' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
-  const { round, invitation } = await openInvitation(db, job);
-  if (invitation.status !== 'sent' || invitation.nextReminderAt !== job.dueAt || invitation.reminderSending) return 'not-due';
   const now = deps.now();
-  // A suppression of the address marked the invitation (`enforceSuppression`); the round is read
-  // again after the claim (`mayStillSend`).
-  if (!isOpen(round, now) || invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) {
-    const stopped = await claimReminder(db, invitation, job.dueAt, { set: { nextReminderAt: null }, remove: LEAVE_INDEX, remindersAdded: 0 });
-    return stopped ? 'skipped' : 'not-due';
-  }
-  const reminder = invitation.remindersSent + 1;
-  const next = nextReminderAt(round, invitation, invitation.sentAt!, reminder);
-  const claim = { nextReminderAt: next, reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)) };
-  if (!(await claimReminder(db, invitation, job.dueAt, { set: claim, remove: [], remindersAdded: 1 }))) return 'not-due';
-  // Read after the claim: a cancel, a close or a suppression since the read above stops it here.
+  // Past its close by the worker's copy of the round (`roundForSending`): no flight at all, which
+  // would keep a close running beside this job from closing the round.
+  if (!isOpen(await roundForSending(db, job.roundId), now)) return (await stopReminder(db, job, job.dueAt)) ? 'skipped' : 'not-due';
+  const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(job, new Date(now.getTime() + LEASE_MS)) });
+  if (!invitation) return 'not-due';
+  // Claimed only to be dropped: uncounted, out of the indexes.
+  if (invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) return (await dropReminder(db, invitation, job.dueAt)) ? 'skipped' : 'not-due';
   const current = await mayStillSend(db, invitation, now);
   if (!current.sendable) {
     await dropReminder(db, invitation, job.dueAt);
     return 'skipped';
   }
+  const { round } = current;
+  const reminder = invitation.remindersSent;
+  const next = nextReminderAt(round, invitation, invitation.sentAt!, reminder);
 
-  const sent = await sendSurveyEmail(deps, current.round, invitation, { kind: 'reminder', reminder });
+  const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
     const retries = (invitation.reminderRetries ?? 0) + 1;
@@ -165,23 +171,39 @@ function dropReminder(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitati
   });
 }
 
-/**
- * Claims the reminder due at `dueAt` of a `sent` invitation with one conditional update; false
- * when another run claimed it first or a response came in.
- */
-function claimReminder(
-  db: Db,
-  invitation: Invitation,
-  dueAt: string,
-  change: { set: Record<string, unknown>; remove: readonly string[]; remindersAdded: number },
-): Promise<boolean> {
-  const extra = setAttributes(change.set);
+/** Takes a reminder that will not be sent out of the reminder index, unclaimed: none follows it. */
+function stopReminder(db: Db, ref: InvitationRef, dueAt: string): Promise<boolean> {
   return updateIfUnchanged(db, {
-    Key: keys.invitation(invitation.roundId, invitation.invitationId),
-    UpdateExpression:
-      ['SET remindersSent = remindersSent + :added', ...extra.clauses].join(', ') + (change.remove.length ? ` REMOVE ${change.remove.join(', ')}` : ''),
+    Key: keys.invitation(ref.roundId, ref.invitationId),
+    UpdateExpression: `SET nextReminderAt = :none REMOVE ${LEAVE_INDEX.join(', ')}`,
     ConditionExpression: '#status = :sent AND nextReminderAt = :due AND attribute_not_exists(reminderSending)',
-    ExpressionAttributeNames: { '#status': 'status', ...extra.names },
-    ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ':added': change.remindersAdded, ...extra.values },
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':none': null, ':sent': 'sent', ':due': dueAt },
   });
+}
+
+/**
+ * Claims the reminder due at `dueAt` of a `sent` invitation with one conditional update that
+ * counts it and answers with the invitation; null when another run claimed it first or a response
+ * came in (or there is no such invitation: a job left from a deleted one has nothing to send).
+ */
+async function claimReminder(db: Db, ref: InvitationRef, dueAt: string, set: Record<string, unknown>): Promise<Invitation | null> {
+  const extra = setAttributes(set);
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(ref.roundId, ref.invitationId),
+        UpdateExpression: ['SET remindersSent = remindersSent + :one', ...extra.clauses].join(', '),
+        ConditionExpression: '#status = :sent AND nextReminderAt = :due AND attribute_not_exists(reminderSending)',
+        ExpressionAttributeNames: { '#status': 'status', ...extra.names },
+        ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ':one': 1, ...extra.values },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return withoutKeys<Invitation>(Attributes!);
+  } catch (error) {
+    if (isConditionFailed(error)) return null;
+    throw error;
+  }
 }

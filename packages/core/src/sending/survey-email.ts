@@ -15,18 +15,49 @@ import { invitationTags } from './records';
 import { sendWithRetry } from './retry';
 
 /**
- * The round as it is now, and whether a claimed invitation (or reminder) may still be emailed,
- * read strongly consistent after the claim. Read before the claim (or kept from an earlier send),
- * the round could predate a cancel or a close that read the invitation before the claim and so
- * could not stop it, or a pro's erasure: a round closing, closed or cancelled is not emailed, nor
+ * The round as it is now, and whether a claimed reminder may still be emailed, read strongly
+ * consistent after the reminder's claim: a round closing, closed or cancelled is not emailed, nor
  * an address that said no while its invitation was being sent (`suppressedAt`, written by
- * `enforceSuppression`, which the claim returns), or was erased.
+ * `enforceSuppression`), or was erased.
  */
 export async function mayStillSend(db: Db, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
   const { Item: item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
   if (!item) throw new NotFoundError('survey');
   const round = withoutKeys<Round>(item);
   return { round, sendable: item.closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
+}
+
+/** Rounds a worker keeps, the oldest dropped first: a sender works through a few rounds at a time. */
+const KEPT_ROUNDS = 500;
+/**
+ * How long a kept round is used (process time). Not what makes it safe (see `roundForSending`);
+ * it bounds how long a copy outlives what the guarantee does not cover: a cancel cut off before
+ * its skips, which the client asks again.
+ */
+const KEEP_MS = 60_000;
+const keptRounds = new Map<string, { round: Round; until: number }>();
+
+/**
+ * The round an invitation's first email is made from, kept by the worker process after the first
+ * read (eventually consistent; strongly only if that found nothing, a round written a moment ago).
+ * Safe to keep because nothing the email uses changes while a claim of the round can still succeed:
+ * its names, attribution and reminder plan are snapshots taken at creation; what stops its sends (a
+ * cancel, a close, a pro's erasure, which blanks the pro's name and address) takes every pending
+ * invitation out of `pending` before it answers and lets none come back (`returnToQueue`), so a
+ * claim that succeeds after it is impossible and one that succeeded before is a send in flight it
+ * counted. `closesAt` only moves earlier (a close now), and that close skips the pending ones.
+ */
+export async function roundForSending(db: Db, roundId: string): Promise<Round> {
+  const kept = keptRounds.get(roundId);
+  if (kept && kept.until > performance.now()) return kept.round;
+  keptRounds.delete(roundId);
+  const read = async (consistent: boolean) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: consistent }))).Item;
+  const item = (await read(false)) ?? (await read(true));
+  if (!item) throw new NotFoundError('survey');
+  const round = withoutKeys<Round>(item);
+  if (keptRounds.size >= KEPT_ROUNDS) keptRounds.delete(keptRounds.keys().next().value!);
+  keptRounds.set(roundId, { round, until: performance.now() + KEEP_MS });
+  return round;
 }
 
 /**

@@ -32,7 +32,10 @@ export function transitionInvitation(
     also?: TransactItems;
     /** Only while the invitation still holds this lease (its `GSI1SK` as read): nobody claimed it since. */
     leaseRead?: string;
-    /** Only while no close of the round has begun (see `closeRound`): what a claim to send needs. */
+    /**
+     * Only while no close or cancel of the round has begun (see `closeRound`) and its pro is not
+     * erased (`erasePro`): what an invitation going back to `pending` (claimable) needs.
+     */
     roundNotClosing?: boolean;
   } = {},
 ): Promise<boolean> {
@@ -47,7 +50,7 @@ export function transitionInvitation(
   if (!roundNotClosing && also.length === 0) return updateIfUnchanged(db, update);
   return transactIfUnchanged(db, [
     { Update: { TableName: db.table, ...update } },
-    ...(roundNotClosing ? [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }] : []),
+    ...(roundNotClosing ? [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing) AND attribute_not_exists(proErasedAt)' } }] : []),
     ...also,
   ]);
 }

@@ -11,6 +11,7 @@ import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseIndex } from '../sending/deliver';
+import { transitionMany } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
@@ -483,6 +484,7 @@ export async function createRound(
   await mapConcurrent(groups, 2, writeGroup);
   // A suppression written since the first read did not find these invitations: they are skipped here.
   await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now);
+  await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);
   // A skipped record names its address too: the address's round list gets this round before the
@@ -511,6 +513,18 @@ export async function createRound(
   };
 }
 
+/**
+ * Skips a round's new invitations if a cancel, a close or its pro's erasure began while they were
+ * being written: it read the invitations before these were there, and the sender reads nothing of
+ * the round (its copy may predate the stop). The stop marks the round, then reads the invitations;
+ * the creation writes them, then reads the round (consistent): one of the two sees the other.
+ */
+async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<void> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
+  if (Item?.closing === undefined && Item?.proErasedAt === undefined) return;
+  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
+}
+
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */
 export async function readRound(db: Db, agencyId: string, roundId: string): Promise<Round> {
   if (!isId('rnd', roundId)) throw new NotFoundError('survey');
@@ -525,9 +539,12 @@ function storedRound(item: Record<string, unknown>): Round {
   return round;
 }
 
-/** A round of the agency's with its progress (`roundProgress`, read alongside). */
-export async function getRound(db: Db, agencyId: string, roundId: string): Promise<RoundWithProgress> {
-  const [round, progress] = await Promise.all([readRound(db, agencyId, roundId), isId('rnd', roundId) ? roundProgress(db, roundId) : null]);
+/**
+ * A round of the agency's with its progress (`roundProgress`, read alongside); `consistent`: the
+ * progress as of now (what a cancel or a close answers: `sending` is then the sends in flight).
+ */
+export async function getRound(db: Db, agencyId: string, roundId: string, { consistent = false } = {}): Promise<RoundWithProgress> {
+  const [round, progress] = await Promise.all([readRound(db, agencyId, roundId), isId('rnd', roundId) ? roundProgress(db, roundId, { consistent }) : null]);
   return { ...round, ...progress! };
 }
 
@@ -537,7 +554,7 @@ export async function getRound(db: Db, agencyId: string, roundId: string): Promi
  * 0.5 RCU per 4 KB of them), which is what the counts cost in place of a write on every send and
  * answer.
  */
-export async function roundProgress(db: Db, roundId: string): Promise<RoundProgress> {
+export async function roundProgress(db: Db, roundId: string, { consistent = false } = {}): Promise<RoundProgress> {
   const counts = zeroCounts();
   const answeredFrom = zeroCounts();
   for await (const items of queryAll(db, {
@@ -545,6 +562,7 @@ export async function roundProgress(db: Db, roundId: string): Promise<RoundProgr
     ProjectionExpression: '#status, answeredFrom',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    ...(consistent ? { ConsistentRead: true } : {}),
   })) {
     for (const { status, answeredFrom: from } of items as unknown as Pick<Invitation, 'status' | 'answeredFrom'>[]) {
       counts[status]++;
@@ -631,11 +649,15 @@ export function responseRate(counts: StatusCounts): number | null {
 }
 
 /**
- * Cancels an open round: nothing more is sent for it (the sender checks the round before each
- * email) and no reminder goes out. Invitations not yet sent become `skipped`, and their
+ * Cancels an open round: nothing more is sent for it and no reminder goes out (the reminder worker
+ * reads the round after its claim). Invitations not yet sent become `skipped`, and their
  * recipients get their throttle back (unless another round has taken them since), so a mistaken
- * round can be sent again at once. Cancelling a cancelled round answers the same; a closed one is
- * a conflict.
+ * round can be sent again at once. The sender reads nothing of the round before an email, so the
+ * skip is what stops it: the pending invitations are read strongly consistent after the round is
+ * marked (none goes back to pending from then on), and one a worker claimed before the skip reached
+ * it is an email in flight. The answer's progress is read strongly consistent after the skips: its
+ * `sending` counts those, the only first emails that may still go out. Cancelling a cancelled
+ * round answers the same; a closed one is a conflict.
  */
 export async function cancelRound(db: Db, agencyId: string, roundId: string): Promise<RoundWithProgress> {
   const round = await readRound(db, agencyId, roundId);
@@ -663,10 +685,12 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
     FilterExpression: '#status = :pending',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
+    // An invitation put back in the queue just before the mark must not read as still `sending`.
+    ConsistentRead: true,
   })) {
     await skipPending(db, round, items as unknown as Invitation[]);
   }
-  return getRound(db, agencyId, roundId);
+  return getRound(db, agencyId, roundId, { consistent: true });
 }
 
 /**

@@ -76,7 +76,7 @@ export const proRoutes = ({ db, now }: Deps) =>
       requireRole('admin'),
       doc({
         summary: 'Deactivate a pro (who left), and erase their data',
-        description: `Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With \`erase=true\` their personal data goes too: their name becomes "${FORMER_PRO_NAME}", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds. The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.`,
+        description: `Deactivates the pro: they can no longer sign in, get no new rounds, summaries or early warnings; rounds already sent run to their close. Their scores and responses stay. With \`erase=true\` their personal data goes too: their name becomes "${FORMER_PRO_NAME}", their address is removed (it signs in nowhere, and may be registered again), and so is the text of their commitments and their name and address on their rounds; their rounds' invitations not yet sent are \`skipped\` (a first email already handed to a sender may still go out). The pro is kept (GET still answers it), so their scores stay reachable. Doing it twice changes nothing.`,
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro, deactivated (and erased)'],

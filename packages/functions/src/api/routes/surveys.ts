@@ -178,7 +178,7 @@ export const surveyRoutes = ({ db, now }: Deps) =>
     .post(
       '/:surveyId/cancel',
       requireRole('admin'),
-      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], example: { ...surveyExample, status: 'cancelled' }, problems: ['not-found', 'conflict'] }),
+      doc({ summary: 'Cancel a survey round', description: 'Stops pending sends and reminders. Recipients whose email had not gone out yet are `skipped` and get their throttle back, so a corrected round can go to them at once. The answer is as of the cancel: `counts.sending` are first emails already handed to a sender when it came, the only ones that may still go out after it.', tags, role: 'admin', ok: [200, RoundOut, 'The cancelled round'], example: { ...surveyExample, status: 'cancelled' }, problems: ['not-found', 'conflict'] }),
       validate('param', SurveyParam),
       async (c) => c.json(presentRound(await cancelRound(db, c.get('principal').agencyId, c.req.valid('param').surveyId))),
     )
@@ -188,7 +188,7 @@ export const surveyRoutes = ({ db, now }: Deps) =>
       doc({
         summary: 'Close a survey round now',
         description:
-          'Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it.',
+          'Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it. The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.',
         tags,
         role: 'admin',
         ok: [200, RoundOut, 'The round, `closed` (or still `open` for a moment while a send settles)'],
