@@ -12,6 +12,8 @@
  *   the others 512 MB); init time and CloudWatch Logs are not counted. The sender takes SQS batches
  *   of 10 (infra/sender.ts): one invocation per 10 jobs, billed for their summed time.
  * - Each recipient who answers opens the survey page once and submits once; no one else opens it.
+ * - The sender reserves its sending slots with one UpdateItem of 1 WRU per batch of 10 emails
+ *   (`db/sending-slots.ts`); a reservation whose condition fails and is retried is not counted.
  * - SQS: a job is sent, received and deleted in batches of 10 (0.3 requests a job). SNS: one
  *   publish per email (SES's `Send` event), each handled by one invocation of the SES-event function.
  * - DynamoDB storage (about 1 MB for the round, $0.25 per GB-month) and data transfer are left out.
@@ -67,7 +69,9 @@ export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
     [ops.summariesIdle, SUMMARY_RUNS - WEEKS],
   ];
   const sum = (f: (op: Operation, n: number) => number) => times.reduce((s, [op, n]) => s + f(op, n), 0);
-  const dynamo = sum((op, n) => n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd));
+  // The sender Lambdas reserve their sending slots in one shared item, one UpdateItem (1 WRU) a batch.
+  const slotReservations = Math.ceil(emails / SENDER_BATCH);
+  const dynamo = sum((op, n) => n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd)) + slotReservations * p.dynamoWriteRequestUnit.usd;
   const gbSeconds = sum((op, n) => (n * Math.max(1, op.ms) * MEMORY_GB[op.runs]) / 1000);
   const senderJobs = sum((op, n) => (op.runs === 'sender' ? n : 0));
   const apiRequests = sum((op, n) => (op.runs === 'api' ? n : 0));
