@@ -34,7 +34,7 @@ describe('the in-process queue', () => {
   });
 
   it('logs a failed job and goes on with the next', async () => {
-    // The logger (Powertools) writes its JSON lines to stderr.
+    // The logger writes its JSON lines to stderr.
     const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const handled: string[] = [];
     const queue = createInProcessQueue(
@@ -92,7 +92,7 @@ describe('the in-process scheduler', () => {
   });
 
   it('logs a failed run and runs again at the next tick', async () => {
-    // The logger (Powertools) writes its JSON lines to stderr.
+    // The logger writes its JSON lines to stderr.
     const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let runs = 0;
     const twice = gate();

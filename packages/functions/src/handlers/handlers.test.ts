@@ -24,7 +24,7 @@ beforeAll(async () => {
   sqs = await startFakeSqs();
   Object.assign(process.env, lambdaEnv(config, sqs, { PUBLIC_URL: 'https://rapport.example', SEND_RATE_PER_SECOND: '100', SENDER_MAX_RECEIVES: '3' }));
   resetLambdaDeps();
-  // Powertools writes JSON lines to stdout (errors to stderr); keep them to check what they carry.
+  // The logger writes JSON lines to stdout (errors to stderr); keep them to check what they carry.
   for (const stream of [process.stdout, process.stderr]) {
     vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
       logs.push(String(chunk));

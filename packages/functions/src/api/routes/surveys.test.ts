@@ -219,7 +219,7 @@ describe('survey rounds over the API', () => {
   });
 
   it('answers 202 when the queue is down (stubbed queue fault): the round stands and its invitations wait pending', async () => {
-    // The logger (Powertools) writes its JSON lines to stderr.
+    // The logger writes its JSON lines to stderr.
     const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const down = testDeps({ queue: { enqueue: async () => Promise.reject(new Error('queue unavailable')) } });
     const f = await agencyFixture(down);
