@@ -11,7 +11,8 @@
  * Budget: an idle run makes as many calls at every size as at 10 pros (ratio ≤ 1). This covers what
  * `bench/summaries.ts` measured (one agency of quiet pros), with agencies in proportion.
  */
-import { createDb, deliver, ensureTable, mapConcurrent, recordedSends, runScheduledJobs, runSummaries, type Config, type DeliveryDeps, type Mailer, type SendJob } from '@rapport/core';
+import { createDb, ensureTable, mapConcurrent, recordedSends, runScheduledJobs, runSummaries, type Config, type DeliveryDeps, type Mailer, type SendJob } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { seedAgencies } from '@rapport/testing/dynamo';
 import { meterCapacity } from './capacity';
 import type { Figure } from './figures';

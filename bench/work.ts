@@ -11,25 +11,8 @@
  * `benchCost` prices these counts; `measureWork` runs once per process for both.
  */
 import type { Config, Mailer, SendJob } from '@rapport/core';
-import {
-  AUDIENCE_DIMENSIONS,
-  cancelRound,
-  createAgency,
-  createApiKey,
-  createCampaign,
-  createPro,
-  createRound,
-  createSesMailer,
-  deliver,
-  ensureTable,
-  handleSesNotification,
-  mapConcurrent,
-  recordedSends,
-  runScheduledJobs,
-  runSummaries,
-  signInvitationToken,
-  type Invitation,
-} from '@rapport/core';
+import { AUDIENCE_DIMENSIONS, cancelRound, createAgency, createApiKey, createCampaign, createPro, createRound, createSesMailer, ensureTable, handleSesNotification, mapConcurrent, recordedSends, runScheduledJobs, runSummaries, signInvitationToken, type Invitation } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { createApp, createDeps, deliveryDeps, type Deps } from '@rapport/functions';
 import { meterCapacity } from './capacity';
 import type { Figure } from './figures';

@@ -59,6 +59,9 @@ export function subscribeSender(publicUrl: $util.Input<string>) {
         SENDER_MAX_RECEIVES: String(sending.maxReceives),
       },
       timeout: `${SENDER_TIMEOUT_SECONDS} seconds`,
+      // The rarer job kinds are chunks loaded on their first job (`sending/dispatch.ts`): a cold
+      // sender parses the invitation and reminder path only.
+      nodejs: { splitting: true },
     },
     {
       batch: { size: 10, window: '2 seconds', partialResponses: true },

@@ -31,7 +31,7 @@ export const neverLoaded = ['zod'];
  * The others are one file: splitting would only move the SDK's rarely used credential providers
  * out of INIT, for the handler and its floor alike.
  */
-export const splitHandlers = ['api'];
+export const splitHandlers = ['api', 'sender'];
 
 /** Packages installed beside a bundle instead of bundled (infra: `nodejs.install`). */
 export const installed: Record<string, string[]> = { api: ['swagger-ui-dist'] };

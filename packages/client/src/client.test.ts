@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliver, submitResponse } from '@rapport/core';
+import { submitResponse } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { createApp, deliveryDeps } from '@rapport/functions';
 import { agencyFixture, collectingQueue, serveOnFreePort, testDeps, type AgencyFixture } from '@rapport/testing';
 import { createRapportClient, type RapportClient, type Schemas } from './index';

@@ -89,7 +89,7 @@ export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrenc
     async (job) => {
       // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,
       // which imports this module, stays without the sending code.
-      const { deliver } = await import('@rapport/core/sending/deliver');
+      const { deliver } = await import('@rapport/core/sending/dispatch');
       const worker = deliveryDeps(deps());
       const outcome = await inSlot(pacer, worker.mailer, (mailer) => deliver({ ...worker, mailer }, job));
       observe?.(job, outcome);

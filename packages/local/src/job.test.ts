@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, createAgency, createCampaign, createPro, createRound, deliver } from '@rapport/core';
+import { addDays, createAgency, createCampaign, createPro, createRound } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { deliveryDeps, type Deps } from '@rapport/functions';
 import { isolatedTestDeps, runTool, sesEmails } from '@rapport/testing';
 

@@ -5,7 +5,8 @@
  * the clock gets there. Real I/O (DynamoDB Local, SES) takes no virtual time. No vitest import, so
  * `bench/` uses it too.
  */
-import { createAgency, createCampaign, createPacer, createPro, createRound, deliver, inSlot, listInvitations, MAX_RECIPIENTS, runScheduledJobs, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type Pacer, type SendJob } from '@rapport/core';
+import { createAgency, createCampaign, createPacer, createPro, createRound, inSlot, listInvitations, MAX_RECIPIENTS, runScheduledJobs, type Db, type DeliveryDeps, type DeliveryOutcome, type JobQueue, type Mailer, type Pacer, type SendJob } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { deliveryDeps, type Deps } from '@rapport/functions';
 
 interface Timer {

@@ -5,7 +5,7 @@ import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { createRound } from '../survey/round';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { createSesMailer, type Mailer } from './mailer';
 import type { OutgoingEmail } from './compose';
 import { createPacer, inSlot } from './paced';

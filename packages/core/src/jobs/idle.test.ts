@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isolatedTestDeps, meterCapacity, seedAgencies } from '@rapport/testing';
 import { mapConcurrent } from '../db/batch';
-import { deliver, type DeliveryDeps } from '../sending/deliver';
+import { type DeliveryDeps } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import type { SendJob } from '../sending/queue';
 import type { Mailer } from '../email/mailer';
 import { runSummaries } from '../summary/job';

@@ -8,7 +8,7 @@ import { createCampaign } from '../campaign/campaign';
 import { keys } from '../db/keys';
 import { MailerError, type Mailer } from '../email/mailer';
 import { closeRound } from '../jobs/expiry';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { handleSesNotification } from '../sending/notifications';
 import { createRound, type Invitation, type Round } from '../survey/round';
 import { openInvitation, submitResponse } from '../survey/response';

@@ -6,7 +6,7 @@ import { createCampaign } from '../campaign/campaign';
 import { closeRound } from '../jobs/expiry';
 import { createRound, type Round } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { meanWithInterval, nps, percentResponsive } from './stats';
 import { agencyScores, campaignScores, proScores } from './report';
 

@@ -11,7 +11,8 @@ import { cancelRound, createRound, getRound } from '../survey/round';
 import { openInvitation } from '../survey/response';
 import { suppress } from '../survey/suppression';
 import { verifyInvitationToken } from '../survey/token';
-import { deliver, LEASE_MS, type DeliveryDeps } from './deliver';
+import { LEASE_MS, type DeliveryDeps } from './deliver';
+import { deliver } from './dispatch';
 import type { SendJob } from './queue';
 import { roundForSending } from './survey-email';
 

@@ -12,17 +12,12 @@ import { giveThrottleBack, type Invitation, type Round } from '../survey/round';
 import { counterScope, counterUpdates, deliveredDelta } from '../scores/counters';
 import { tallied } from '../scores/open-rounds';
 import type { SendJob } from './queue';
-import { deliverEarlyWarning } from '../warnings/early-warning';
-import { deliverAgencySummary, deliverProSummary, queueSummaries } from '../summary/job';
+import type { WebhookDeps } from '../webhooks/delivery';
 import { settleAnsweredSend, transitionInvitation } from './transition';
-import { closeRound } from '../jobs/expiry';
 import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
-import { deliverReminder, nextReminderAt, reminderIndex } from './reminder';
+import { nextReminderAt, reminderIndex } from './reminder';
 import { noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
-import { attemptDelivery, STANDARD_RETRY_SECONDS, type WebhookDeps } from '../webhooks/delivery';
-import { deliverSignIn } from '../access/sign-in-mail';
-import { deliverSignUp } from '../access/signup';
 
 export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -60,32 +55,6 @@ export interface DeliveryDeps extends RetryDeps {
  */
 export type DeliveryOutcome = 'sent' | 'skipped' | 'failed' | 'not-due' | 'retry' | 'in-doubt' | 'closed' | 'queued';
 
-/** The send worker: one job, at most one SES call (a close or a summary listing makes none). */
-export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutcome> {
-  switch (job.kind) {
-    case 'invitation':
-      return deliverInvitation(deps, job);
-    case 'reminder':
-      return deliverReminder(deps, job);
-    case 'early-warning':
-      return deliverEarlyWarning(deps, job);
-    case 'close-round':
-      return closeRound(deps.db, job.roundId, deps.now()).then((closed) => (closed ? 'closed' : 'not-due'));
-    case 'summaries':
-      return queueSummaries(deps, job);
-    case 'summary':
-      return deliverProSummary(deps, job);
-    case 'agency-summary':
-      return deliverAgencySummary(deps, job);
-    case 'webhook':
-      return attemptDelivery({ ...deps, webhooks: deps.webhooks ?? { allowLoopback: false, retrySeconds: STANDARD_RETRY_SECONDS } }, job);
-    case 'sign-in':
-      return deliverSignIn(deps, job);
-    case 'sign-up':
-      return deliverSignUp(deps, job);
-  }
-}
-
 /**
  * Sends an invitation's first email, exactly once toward the person however often the job runs:
  * the invitation is claimed (pending → sending, with a lease) by one conditional update before SES
@@ -101,7 +70,7 @@ export function deliver(deps: DeliveryDeps, job: SendJob): Promise<DeliveryOutco
  * send in flight, which the cancel or close counts in its answer (`sending`). The round's email
  * data is the worker's kept copy (`roundForSending`): its first send of a round reads it.
  */
-async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
+export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'invitation' }>): Promise<DeliveryOutcome> {
   const { db } = deps;
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);

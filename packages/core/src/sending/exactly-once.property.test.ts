@@ -41,7 +41,8 @@ import type { Audience } from '../survey/instrument';
 import { createRound, getRound, INVITATION_STATUSES, type Invitation, type Round } from '../survey/round';
 import { submitResponse } from '../survey/response';
 import { closeRound, enqueueDueReminders, recoverSends, runScheduledJobs } from '../jobs';
-import { deliver, nextReminderAt, type DeliveryDeps } from './deliver';
+import { nextReminderAt, type DeliveryDeps } from './deliver';
+import { deliver } from './dispatch';
 import type { JobQueue, SendJob } from './queue';
 
 const RUNS = Number(process.env.EXACTLY_ONCE_RUNS ?? 6);

@@ -10,7 +10,7 @@ import { openInvitation } from '../survey/response';
 import { batchGet } from '../db/batch';
 import { keys } from '../db/keys';
 import { addressHash } from '../survey/address';
-import { deliver } from './deliver';
+import { deliver } from './dispatch';
 import { handleSesNotification } from './notifications';
 import { recordedSends } from './records';
 

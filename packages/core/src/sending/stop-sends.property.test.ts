@@ -26,7 +26,8 @@ import { createPro } from '../pro/pro';
 import { erasePro } from '../rights/pro-erasure';
 import { cancelRound, getRound, createRound } from '../survey/round';
 import { openInvitation } from '../survey/response';
-import { deliver, type DeliveryDeps } from './deliver';
+import { type DeliveryDeps } from './deliver';
+import { deliver } from './dispatch';
 
 const RUNS = Number(process.env.STOP_SENDS_RUNS ?? 8);
 const config = testConfig();

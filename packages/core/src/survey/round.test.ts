@@ -9,7 +9,7 @@ import { cancelRound, createRound, getRound, listInvitations, listRounds, previe
 import { iso } from '../shared/time';
 import { suppress } from './suppression';
 import { transitionInvitation } from '../sending/transition';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { keys } from '../db/keys';
 import { addressHash } from './address';
 

@@ -8,7 +8,7 @@ import { openInvitation } from './response';
 import { batchGet } from '../db/batch';
 import { keys } from '../db/keys';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { handleSesNotification } from '../sending/notifications';
 import { addressHash } from './address';
 import { addSuppression, liftSuppression, listSuppressions, suppress, unsuppress } from './suppression';

@@ -8,7 +8,7 @@ import { createCampaign } from '../campaign/campaign';
 import type { Mailer } from '../email/mailer';
 import { createRound } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { deliver } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import type { SendJob } from '../sending/queue';
 import { recoverSends } from '../jobs/recovery';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAgency, createCampaign, createPro, createRound, deliver, openInvitation } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, openInvitation } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { sesEmails, testDeps } from '@rapport/testing';
 import { deliveryDeps } from '../deps';
 import { sesStoreRecords } from './ses-store-records';

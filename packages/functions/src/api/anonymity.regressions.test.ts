@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closeRound, createRound, deliver, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round, type RoundWithProgress } from '@rapport/core';
+import { closeRound, createRound, deliveryResponseRate, getRound, handleSesNotification, signInvitationToken, submitResponse, type Audience, type Round, type RoundWithProgress } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { agencyFixture, parseCsv, sesEmails, sesEventTags, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 

@@ -1,21 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  closeRound,
-  createAgency,
-  createCampaign,
-  createMember,
-  createPro,
-  createRound,
-  deliver,
-  getPro,
-  listCommitments,
-  submitResponse,
-  TIPS,
-  type Audience,
-  type Identity,
-} from '@rapport/core';
+import { closeRound, createAgency, createCampaign, createMember, createPro, createRound, getPro, listCommitments, submitResponse, TIPS, type Audience, type Identity } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, testDeps, workerAt, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../deps';
 

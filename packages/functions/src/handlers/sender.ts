@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deliver, inSlot, mayEmail, type SendJob } from '@rapport/core';
+import { inSlot, mayEmail, type SendJob } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/sqs-queue';
 import { errorFields, logger } from '../logger';
 import { lambdaDelivery, lambdaPacer, lambdaQueue, MAX_DELAY_MS } from './runtime';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { deliver, handleSesNotification, keys, openInvitation, signInvitationToken, type Audience, type SendJob } from '@rapport/core';
+import { handleSesNotification, keys, openInvitation, signInvitationToken, type Audience, type SendJob } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { agencyFixture, sesEmails, sesEventTags, testDeps } from '@rapport/testing';
 import { deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 

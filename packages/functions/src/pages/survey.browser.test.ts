@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { createAgency, createCampaign, createPro, createRound, deliver, getResponse, getRound, openInvitation, signInvitationToken } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, getResponse, getRound, openInvitation, signInvitationToken } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { launchBrowser, serveOnFreePort, sesEmails, testDeps, workerAt } from '@rapport/testing';
 import { createApp } from '../api/app';
 

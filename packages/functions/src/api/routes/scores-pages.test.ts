@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { closeRound, createCampaign, keys, createPro, createRound, deliver, groupScores, readCounter, submitResponse, type Answers, type Audience } from '@rapport/core';
+import { closeRound, createCampaign, keys, createPro, createRound, groupScores, readCounter, submitResponse, type Answers, type Audience } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { agencyFixture, recomputeAggregate, runTool, testConfig, testDeps, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';

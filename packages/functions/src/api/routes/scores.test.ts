@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { batchesReleased, closeRound, createCampaign, createPro, createRound, deliver, keys, submitResponse, type Audience } from '@rapport/core';
+import { batchesReleased, closeRound, createCampaign, createPro, createRound, keys, submitResponse, type Audience } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { agencyFixture, testDeps, type AgencyFixture, type ApiAnswer } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 

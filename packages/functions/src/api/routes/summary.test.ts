@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closeRound, createCampaign, createPro, createRound, deliver, recordCommitment, submitResponse } from '@rapport/core';
+import { closeRound, createCampaign, createPro, createRound, recordCommitment, submitResponse } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { agencyFixture, sesEmails, testDeps } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 

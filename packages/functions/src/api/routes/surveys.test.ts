@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { closeRound, deliver, keys, MailerError, submitResponse, type InvitationJob, type SendJob } from '@rapport/core';
+import { closeRound, keys, MailerError, submitResponse, type InvitationJob, type SendJob } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
 import { agencyFixture, testDeps, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../../deps';
 
