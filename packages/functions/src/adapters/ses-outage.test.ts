@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import { SESClient } from '@aws-sdk/client-ses';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createAgency, createCampaign, createPro, createRound, createPacer, createSesMailer, inSlot, listInvitations } from '@rapport/core';
+import { createAgency, createCampaign, createPro, createRound, createPacer, createSesMailer, inSlot, listInvitations, recoverSends } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { freePort, startSesLocal, type SesLocal } from '@rapport/local';
 import { testConfig } from '@rapport/testing';
@@ -26,8 +26,8 @@ describe('an SES outage in the middle of a round', () => {
   it('ends with every recipient emailed once and every invitation sent', async () => {
     const port = await freePort();
     ses = await startSesLocal({ port });
-    // No keep-alive, so stopping the server refuses new connections without cutting a request in
-    // flight (a cut request may have been taken: that case is not retried, see the design notes).
+    // No keep-alive, so stopping the server refuses new connections and answers the requests it is
+    // reading; one it accepted but had not read yet is reset (see the recovery sweep below).
     const client = new SESClient({
       region: 'us-east-1',
       endpoint: ses.endpoint,
@@ -63,6 +63,12 @@ describe('an SES outage in the middle of a round', () => {
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     ses = await startSesLocal({ port });
     await queue.drain();
+    // A request the closing server reset (ECONNRESET: SES may have taken it) is in doubt: it stays
+    // `sending` until its lease runs out, and the scheduled job's recovery sweep settles it from
+    // SES's record (the local store), as on AWS: recorded if taken, queued again if not.
+    const recovered = await recoverSends({ db: deps.db, records: deps.records, queue }, new Date(Date.now() + 16 * 60_000));
+    await queue.drain();
+    expect(recovered.requeued).toBe(0);
 
     // The store outlives the restart (one per process): every recipient exactly once.
     expect((await received()).sort()).toEqual(recipients.map((r) => r.email).sort());
@@ -74,7 +80,8 @@ describe('an SES outage in the middle of a round', () => {
     // Tried again through the 20 s (passes 2 s, 4 s, 8 s … apart; how many fit depends on the
     // machine's load), never given up.
     expect(Math.max(...retried.map((i) => i.retries!))).toBeGreaterThanOrEqual(2);
-    for (const i of retried) expect(i.lastFailure).toBe('ECONNREFUSED');
+    // Refused, or reset by the closing server (in doubt, settled by the sweep above).
+    for (const i of retried) expect(['ECONNREFUSED', 'ECONNRESET']).toContain(i.lastFailure);
     await queue.stop();
     client.destroy();
   }, 150_000);
