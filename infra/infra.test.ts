@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tableDefinition } from '../packages/core/src/db/table-definition';
+import { splitHandlers } from '../scripts/bundle';
 import { settingsFor } from '../stacks';
 
 const root = join(import.meta.dirname, '..');
@@ -108,6 +109,8 @@ describe('the SST app, run with stand-ins for SST', () => {
       expect(readFileSync(file, 'utf8')).toMatch(/export (async )?function handler\(|export const handler = /);
       expect(args).toMatchObject({ runtime: 'nodejs22.x', architecture: 'arm64', logging: { format: 'json', retention: '3 months' } });
       expect(args.nodejs.esbuild.external).toEqual(['zod']);
+      // Split as `npm run build` and the cold-start bench split it (scripts/bundle.ts).
+      expect(args.nodejs.splitting ?? false, args.handler).toBe(splitHandlers.includes(args.handler.replace(/^.*\/|\.handler$/g, '')));
       expect(args.environment).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'INFO', MAIL_FROM: 'surveys@rapport.example', SEND_RATE_PER_SECOND: '14' });
     }
   });
@@ -156,8 +159,6 @@ describe('the SST app, run with stand-ins for SST', () => {
     subscription.transform.eventSourceMapping(mapping);
     expect(mapping.scalingConfig).toEqual({ maximumConcurrency: sending.concurrency });
     expect(sender.environment).toMatchObject({ SENDER_MAX_RECEIVES: String(sending.maxReceives) });
-    // Split as scripts/bundle.ts builds it for the bench: the rarer job kinds load on their first job.
-    expect(sender.nodejs).toMatchObject({ splitting: true });
     const dlq: any = {};
     component('Queue', 'SendDeadLetters').args.transform.queue(dlq);
     expect(dlq.messageRetentionSeconds).toBe(retention.deadLetterDays * 86_400);

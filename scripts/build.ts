@@ -6,7 +6,7 @@
  * scripts/bundle-budget.json. Then loads each bundle in a fresh Node process, away from the
  * repository's node_modules (only what infra/ installs beside it), and has the API answer
  * GET /health and a path of each group of routes that needs no table: a bundle that cannot start
- * or load a chunk fails the build too.
+ * or load a chunk fails the build too (the sender's chunks are each imported).
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,6 +59,11 @@ const smoke = `
       if (res.statusCode !== 200) throw new Error(path + ' answered ' + res.statusCode);
     }
   }
+  if (process.argv[2] === 'sender') {
+    // The chunks its rarer kinds of job load on their first job: each must load.
+    const { readdirSync } = await import('node:fs');
+    for (const file of readdirSync('.').filter((f) => f.endsWith('.mjs'))) await import('./' + file);
+  }
 `;
 const env = {
   PATH: process.env.PATH,
@@ -82,7 +87,7 @@ try {
       process.exitCode = 1;
       continue;
     }
-    console.log(`✓ ${name} loads on its own${name === 'api' ? ', answers GET /health and loads its groups of routes' : ''}`);
+    console.log(`✓ ${name} loads on its own${name === 'api' ? ', answers GET /health and loads its groups of routes' : name === 'sender' ? ', and its chunks' : ''}`);
   }
 } finally {
   rmSync(sandbox, { recursive: true, force: true });

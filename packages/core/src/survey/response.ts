@@ -13,7 +13,7 @@ import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { maxChars } from '../shared/schemas';
 import { AUDIENCE_DIMENSIONS, IMPROVE_MAX_LENGTH, INSTRUMENT_VERSION, type Audience, type Dimension } from './instrument';
-import type { Invitation, InvitationStatus, Round } from './round';
+import { isOpen, type Invitation, type InvitationStatus, type Round } from './round';
 import type { InvitationRef } from './token';
 import { addressHash } from './address';
 import { presentResponse } from '../responses/listing';
@@ -88,8 +88,6 @@ export async function openInvitation(db: Db, ref: InvitationRef, read: { consist
 }
 
 export type OpenedInvitation = Awaited<ReturnType<typeof openInvitation>>;
-
-export const isOpen = (round: Round, now: Date) => round.status === 'open' && iso(now) < round.closesAt;
 
 /**
  * Stores the answer to an invitation: at most one response per invitation (its key is the

@@ -539,6 +539,9 @@ function storedRound(item: Record<string, unknown>): Round {
   return round;
 }
 
+/** Whether a round takes answers and sends at `now`: open, and its closing time not reached. */
+export const isOpen = (round: Round, now: Date) => round.status === 'open' && iso(now) < round.closesAt;
+
 /**
  * A round of the agency's with its progress (`roundProgress`, read alongside); `consistent`: the
  * progress as of now (what a cancel or a close answers: `sending` is then the sends in flight).
