@@ -205,6 +205,41 @@ describe('delivering invitations', () => {
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
   });
 
+  it("emails nothing of a pro erased while a round of theirs was being created: the creation read the pro before the erasure, and writes the round after the erasure looked for the pro's rounds", async () => {
+    const now = new Date();
+    const tag = `erased-mid-creation-${++n}-${now.getTime()}`;
+    const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+    const proEmail = `jane-${tag}@acme.example`;
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: proEmail }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const emails = [`a-${tag}@news.example`, `b-${tag}@news.example`];
+    // The erasure runs, and answers, just before the creation's first write (the round's).
+    const racing = testDeps().db;
+    let erased = false;
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && !erased) {
+          erased = true;
+          await erasePro(db, agency.agencyId, pro.proId, new Date());
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'eraseMidCreation' },
+    );
+    const created = await createRound(racing, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, now).catch((error: unknown) => error);
+    expect(erased).toBe(true);
+    if (!(created instanceof Error)) {
+      const { round, accepted } = created as Awaited<ReturnType<typeof createRound>>;
+      await Promise.all(accepted.map((i) => deliver(deliveryDeps(), { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
+    }
+    for (const email of emails) {
+      for (const sent of await sesEmails({ to: email })) {
+        expect(JSON.stringify(sent)).not.toContain('Jane Doe');
+        expect(JSON.stringify(sent)).not.toContain(proEmail);
+      }
+    }
+  });
+
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.
   it('backs off and retries on SES throttling (stubbed fault), then sends once', async () => {
     const { jobs, emails } = await roundFixture(1);
