@@ -61,23 +61,21 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    // Strongly consistent: the sender reads nothing of the round, so a pending invitation the page
+    // leaves out or shows stale would be emailed after the close. Eventually consistent, it could
+    // miss one a creation wrote a moment before (its `skipIfStopped` read the round before the
+    // mark), or show `sending` one put back in the queue just before the mark.
+    ConsistentRead: true,
   })) {
     const invitations = items as unknown as Invitation[];
     // A reminder in flight too: expiring it would take it out of the lease index unsettled, counted
     // in `remindersSent` whether or not SES took it.
     const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || (i.status === 'sent' && i.reminderSending !== undefined);
-    // The page is eventually consistent: one put back in the queue just before the mark may still
-    // show `sending`. Those are read again and skipped below if pending: the sender reads nothing
-    // of the round, so a pending invitation left behind would be emailed after the close.
-    const seenSending = invitations.filter((i) => i.status === 'sending').map((i) => i.invitationId);
-    const returned = seenSending.length
-      ? [...(await batchGet(db, seenSending.map((id) => keys.invitation(roundId, id)), { consistent: true })).values()].filter((i) => i.status === 'pending').map((i) => i.invitationId as string)
-      : [];
-    inFlight ||= invitations.some((i) => unsettled(i) && !returned.includes(i.invitationId));
+    inFlight ||= invitations.some(unsettled);
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
-    // A reminder in flight the page does not show (it is read eventually consistent; a claim since
-    // finds the close begun and drops itself) keeps the round open: expired under its flight, its
+    // A reminder claimed since the page was read (a claim after the mark finds the close begun and
+    // drops itself) keeps the round open: expired under its flight, its
     // email would go out after the close.
     const sent = ids('sent');
     if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'], unless: 'reminderSending' })) < sent.length) {
@@ -87,7 +85,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // One claimed since the page was read (a claim checks nothing of the round) is a send in flight,
     // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
     // suppression) is done with.
-    const pending = [...ids('pending'), ...returned];
+    const pending = ids('pending');
     if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length) {
       const found = await batchGet(db, pending.map((id) => keys.invitation(roundId, id)), { consistent: true });
       inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');

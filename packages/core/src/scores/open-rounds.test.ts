@@ -157,6 +157,37 @@ describe('delivered counts of open rounds', () => {
     );
   });
 
+  it("counts every round once when rounds fold while the scores are read, one between each read of the counters and the open list's re-read (three in a row)", async () => {
+    const fx = await agencyWithPro();
+    const rounds: Round[] = [];
+    for (const r of [0, 1, 2]) {
+      const { round, accepted } = await createRound(db, fx.agencyId, fx.campaignId, { recipients: [{ email: `fold${r}-${fx.tag}@news.example`, audience: 'reporter' }] }, fx.now);
+      expect(await deliver(delivery(), { kind: 'invitation', roundId: round.roundId, invitationId: accepted[0]!.invitationId })).toBe('sent');
+      rounds.push(round);
+    }
+    // Each read of the campaign's counters is followed by the close of one more round.
+    const reader = testDeps().db;
+    const folding = [...rounds];
+    const partition = keys.campaignCounter(fx.agencyId, fx.campaignId, '').PK;
+    reader.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const values = (args.input as { ExpressionAttributeValues?: Record<string, unknown> }).ExpressionAttributeValues;
+        const round = folding[0];
+        if (context.commandName === 'QueryCommand' && values?.[':pk'] === partition && round) {
+          folding.shift();
+          expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'foldAfterCounters' },
+    );
+    expect(folding).toHaveLength(3);
+    expect((await campaignScores(reader, fx.agencyId, fx.campaignId)).delivered).toBe(3);
+    expect(folding).toHaveLength(0);
+    expect((await campaignScores(db, fx.agencyId, fx.campaignId)).delivered).toBe(3);
+  });
+
   /** An anonymous round of three reporters, each emailed, one of them answered. */
   async function sentRound() {
     const fx = await agencyWithPro();

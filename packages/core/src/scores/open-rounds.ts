@@ -114,15 +114,17 @@ export interface OpenTally {
 /**
  * Counters read by `read`, with the deliveries of the agency's open rounds that `which` keeps,
  * each round once: a round folded between the list's read and the counters' would be in both, so
- * the list is read again after the counters, and all of it again if a round left it meanwhile.
+ * the list is read again after the counters, and all of it again if a round left it meanwhile
+ * (whether the counters were read before its fold or after cannot be told). Each time again is a
+ * fold of a round listed the time before, and a round is folded once, at its close: it ends.
  */
 export async function withOpenRounds<T>(db: Db, agencyId: string, which: (round: OpenRound) => boolean, read: () => Promise<T>): Promise<{ counters: T; tallies: OpenTally[] }> {
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     const before = await listOpenRounds(db, agencyId);
     const counters = await read();
     const after = new Set(before.length ? (await listOpenRounds(db, agencyId)).map((r) => r.roundId) : []);
-    if (before.some((r) => !after.has(r.roundId)) && attempt < 3) continue;
-    const rounds = before.filter((r) => after.has(r.roundId) && which(r));
+    if (before.some((r) => !after.has(r.roundId))) continue;
+    const rounds = before.filter((r) => which(r));
     const tallies = await mapConcurrent(rounds, 4, async (round) => [...(await deliveredTally(db, round))].map(([audience, delivered]) => ({ round, audience, delivered })));
     return { counters, tallies: tallies.flat() };
   }

@@ -5,6 +5,7 @@ import { createAgency } from '../agency/agency';
 import { keys } from '../db/keys';
 import { createPro } from '../pro/pro';
 import { erasePro } from '../rights/pro-erasure';
+import { closeRoundNow } from '../jobs/expiry';
 import { createCampaign } from '../campaign/campaign';
 import { createSesMailer, MailerError, type Mailer } from '../email/mailer';
 import { cancelRound, createRound, getRound } from '../survey/round';
@@ -204,6 +205,68 @@ describe('delivering invitations', () => {
     expect((await getRound(db, agency.agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 2 });
     expect(await sesEmails({ to: emails[0]! })).toEqual([]);
     expect(await sesEmails({ to: emails[1]! })).toEqual([]);
+  });
+
+  it("emails nothing of a pro erased while a round of theirs was being created: the creation read the pro before the erasure, and writes the round after the erasure looked for the pro's rounds", async () => {
+    const now = new Date();
+    const tag = `erased-mid-creation-${++n}-${now.getTime()}`;
+    const agency = await createAgency(db, { name: `Delivery ${tag}` }, now);
+    const proEmail = `jane-${tag}@acme.example`;
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: proEmail }, now);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, now);
+    const emails = [`a-${tag}@news.example`, `b-${tag}@news.example`];
+    // The erasure runs, and answers, just before the creation's first write (the round's).
+    const racing = testDeps().db;
+    let erased = false;
+    racing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && !erased) {
+          erased = true;
+          await erasePro(db, agency.agencyId, pro.proId, new Date());
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'eraseMidCreation' },
+    );
+    const created = await createRound(racing, agency.agencyId, campaign.campaignId, { recipients: emails.map((email) => ({ email, audience: 'reporter' })) }, now).catch((error: unknown) => error);
+    expect(erased).toBe(true);
+    if (!(created instanceof Error)) {
+      const { round, accepted } = created as Awaited<ReturnType<typeof createRound>>;
+      await Promise.all(accepted.map((i) => deliver(deliveryDeps(), { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId })));
+    }
+    for (const email of emails) {
+      for (const sent of await sesEmails({ to: email })) {
+        expect(JSON.stringify(sent)).not.toContain('Jane Doe');
+        expect(JSON.stringify(sent)).not.toContain(proEmail);
+      }
+    }
+  });
+
+  it('sends nothing after a close now answered, from a worker that keeps the round, when the close read an eventually consistent page that did not yet show an invitation written a moment before (stub: DynamoDB Local always reads consistently)', async () => {
+    const { agencyId, round, jobs, emails } = await roundFixture(3);
+    // A warm worker: it keeps the round, with its closing time as created.
+    expect(await deliver(deliveryDeps(), jobs[0]!)).toBe('sent');
+    const late = `INV#${jobs[2]!.invitationId}`;
+    const stale = testDeps().db;
+    stale.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ConsistentRead?: boolean; ExpressionAttributeValues?: Record<string, unknown> };
+        const result = await next(args);
+        // A page of the round's invitations read eventually consistent: the last one written is not there yet.
+        if (context.commandName === 'QueryCommand' && !input.ConsistentRead && input.ExpressionAttributeValues?.[':inv'] === 'INV#') {
+          const output = result.output as { Items?: { SK?: string }[]; Count?: number };
+          output.Items = output.Items?.filter((item) => item.SK !== late);
+          output.Count = output.Items?.length;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'staleInvitationPage' },
+    );
+    const answer = await closeRoundNow(stale, agencyId, round.roundId, new Date());
+    expect(answer.counts.sending).toBe(0);
+    expect(await deliver(deliveryDeps(), jobs[1]!)).toBe('not-due');
+    expect(await deliver(deliveryDeps(), jobs[2]!)).not.toBe('sent');
+    expect(await sesEmails({ to: emails[2]! })).toEqual([]);
   });
 
   // Stubs: the local SES server cannot be made to throttle or reject, so these faults are injected.

@@ -363,12 +363,17 @@ export async function createRound(
             { Put: { TableName: db.table, Item: { ...keys.agencyRound(agencyId, round.createdAt, round.roundId), type: 'agencyRound', roundId: round.roundId } } },
             // On the agency's open rounds until its close folds its deliveries into the counters.
             ...openRoundWrites(db, round),
+            // The pro as read: an erasure deactivates them before it looks for their rounds, so a
+            // round it could not find (written after) must not be written with their name and address.
+            { ConditionCheck: { TableName: db.table, Key: keys.pro(agencyId, pro.proId), ConditionExpression: 'attribute_not_exists(deactivatedAt)' } },
           ],
         }),
       );
     } catch (error) {
       // An overlapping attempt with the key wrote the round first: resume it.
-      if (idempotencyKey !== undefined && failedConditions(error)?.includes(0)) return createRound(db, agencyId, campaignId, input, now, { idempotencyKey });
+      const failed = failedConditions(error);
+      if (idempotencyKey !== undefined && failed?.includes(0)) return createRound(db, agencyId, campaignId, input, now, { idempotencyKey });
+      if (failed?.some((i) => i > 0)) throw new ConflictError('The campaign’s pro is deactivated: reactivate them to send a round');
       throw error;
     }
   }
