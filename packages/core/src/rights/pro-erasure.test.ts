@@ -4,7 +4,8 @@ import { createAgency } from '../agency/agency';
 import { createCampaign } from '../campaign/campaign';
 import { createSesMailer } from '../email/mailer';
 import { createPro } from '../pro/pro';
-import { deliver, type DeliveryDeps } from '../sending/deliver';
+import type { DeliveryDeps } from '../sending/deliver';
+import { deliver } from '../sending/dispatch';
 import { createRound } from '../survey/round';
 import { erasePro } from './pro-erasure';
 

@@ -8,6 +8,7 @@ import { deleteLogin } from '../access/login';
 import { deactivatePro, getPro, type Pro } from '../pro/pro';
 import { iso } from '../shared/time';
 import { transitionMany } from '../sending/transition';
+import { listOpenRounds } from '../scores/open-rounds';
 
 /** What an erased pro is called wherever their name was. */
 export const FORMER_PRO_NAME = 'Former pro';
@@ -58,7 +59,24 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
       db.doc.send(new UpdateCommand({ TableName: db.table, Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET #text = :none', ExpressionAttributeNames: { '#text': 'text' }, ExpressionAttributeValues: { ':none': '' } })),
     );
   }
-  // The pro's rounds, through their campaigns (keys.ts 7 and 24).
+  // The pro's rounds: through their campaigns (keys.ts 7 and 24), and, since those indexes may not
+  // show yet a round written a moment ago, the agency's open rounds (15c), read strongly consistent.
+  const erased = new Set<string>();
+  const eraseRound = async (roundId: string, status: unknown) => {
+    if (erased.has(roundId)) return;
+    erased.add(roundId);
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.round(roundId),
+        // `proErasedAt`: no invitation of the round goes back to pending from here (`returnToQueue`).
+        UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null, proErasedAt = if_not_exists(proErasedAt, :now)',
+        ExpressionAttributeNames: { '#commitment': 'commitment' },
+        ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null, ':now': iso(now) },
+      }),
+    );
+    if (status !== 'closed') await skipPendingInvitations(db, roundId);
+  };
   for await (const campaigns of queryAll(db, {
     IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :cmp)',
@@ -70,22 +88,12 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
         KeyConditionExpression: 'GSI2PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.roundByCampaign(agencyId, campaign.campaignId as string, '', '').GSI2PK },
       })) {
-        await mapConcurrent(rounds, 8, async (round) => {
-          await db.doc.send(
-            new UpdateCommand({
-              TableName: db.table,
-              Key: keys.round(round.roundId as string),
-              // `proErasedAt`: no invitation of the round goes back to pending from here (`returnToQueue`).
-              UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null, proErasedAt = if_not_exists(proErasedAt, :now)',
-              ExpressionAttributeNames: { '#commitment': 'commitment' },
-              ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null, ':now': iso(now) },
-            }),
-          );
-          if (round.status !== 'closed') await skipPendingInvitations(db, round.roundId as string);
-        });
+        await mapConcurrent(rounds, 8, (round) => eraseRound(round.roundId as string, round.status));
       }
     }
   }
+  const open = (await listOpenRounds(db, agencyId)).filter((round) => round.proId === proId);
+  await mapConcurrent(open, 8, (round) => eraseRound(round.roundId, 'open'));
   return getPro(db, agencyId, proId);
 }
 
