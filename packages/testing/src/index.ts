@@ -42,11 +42,11 @@ export function testDeps(overrides: Parameters<typeof createDeps>[1] = {}): Deps
  * Deps on a fresh table of their own. For tests of the scheduled jobs, which sweep whole indexes:
  * on the shared table they would also close and remind the rounds of test files running alongside.
  */
-export async function isolatedTestDeps(overrides: Parameters<typeof createDeps>[1] = {}): Promise<Deps> {
-  const config = { ...testConfig(), table: `rapport-test-${randomUUID().slice(0, 8)}` };
+export async function isolatedTestDeps(overrides: Parameters<typeof createDeps>[1] = {}, config: Partial<ReturnType<typeof testConfig>> = {}): Promise<Deps> {
+  const ownConfig = { ...testConfig(), ...config, table: `rapport-test-${randomUUID().slice(0, 8)}` };
   const address = testAddress();
-  const deps = createDeps(config, { clientAddress: () => address, ...overrides });
-  await ensureTable(deps.db.client, config.table);
+  const deps = createDeps(ownConfig, { clientAddress: () => address, ...overrides });
+  await ensureTable(deps.db.client, ownConfig.table);
   return deps;
 }
 

@@ -5,8 +5,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createAgency, createCampaign, createPro, createRound, createPacer, createSesMailer, inSlot, listInvitations, recoverSends } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { freePort, startSesLocal, type SesLocal } from '@rapport/local';
-import { testConfig } from '@rapport/testing';
-import { createDeps, deliveryDeps } from '../deps';
+import { isolatedTestDeps } from '@rapport/testing';
+import { deliveryDeps } from '../deps';
 import { createInProcessQueue } from './in-process-queue';
 
 /**
@@ -35,7 +35,9 @@ describe('an SES outage in the middle of a round', () => {
       maxAttempts: 1,
       requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: false }) }),
     });
-    const deps = createDeps({ ...testConfig(), sesEndpoint: ses.endpoint }, { mailer: createSesMailer({ region: 'us-east-1', client }) });
+    // A table of its own: the recovery sweep below reads whole indexes, and on the shared table it
+    // would queue the invitations of the test files running alongside.
+    const deps = await isolatedTestDeps({ mailer: createSesMailer({ region: 'us-east-1', client }) }, { sesEndpoint: ses.endpoint });
     // Two quick tries inside the worker, then back to the queue (2 s, 4 s, … later); 50 jobs a second.
     const pacer = createPacer({ ratePerSecond: 50 });
     const queue = createInProcessQueue(
