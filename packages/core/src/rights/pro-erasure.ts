@@ -8,6 +8,7 @@ import { deleteLogin } from '../access/login';
 import { deactivatePro, getPro, type Pro } from '../pro/pro';
 import { iso } from '../shared/time';
 import { transitionMany } from '../sending/transition';
+import { listOpenRounds } from '../scores/open-rounds';
 
 /** What an erased pro is called wherever their name was. */
 export const FORMER_PRO_NAME = 'Former pro';
@@ -17,7 +18,8 @@ export const FORMER_PRO_NAME = 'Former pro';
  * deactivated first (see `setProActive`), then their name becomes FORMER_PRO_NAME and their
  * address goes from the pro (with its email claim and sign-in lookup, in one transaction, so the
  * address is free and signs in nowhere), from their commitments (whose text is their own words)
- * and from the rounds that copied them; their rounds' invitations not yet sent are skipped (a
+ * and from the rounds that copied them (those not yet closed are found on the agency's open list
+ * too, which the indexes may not show yet); their rounds' invitations not yet sent are skipped (a
  * send worker's copy of the round still holds the name). Their scores, responses and summaries'
  * records stay: they are the agency's, and none names them. Every step sets a fixed state: asking
  * again finishes a run that was cut off.
@@ -58,7 +60,29 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
       db.doc.send(new UpdateCommand({ TableName: db.table, Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET #text = :none', ExpressionAttributeNames: { '#text': 'text' }, ExpressionAttributeValues: { ':none': '' } })),
     );
   }
-  // The pro's rounds, through their campaigns (keys.ts 7 and 24).
+  const erased = new Set<string>();
+  const eraseFrom = async (roundId: string, status: unknown) => {
+    if (erased.has(roundId)) return;
+    erased.add(roundId);
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.round(roundId),
+        // `proErasedAt`: no invitation of the round goes back to pending from here (`returnToQueue`).
+        UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null, proErasedAt = if_not_exists(proErasedAt, :now)',
+        ExpressionAttributeNames: { '#commitment': 'commitment' },
+        ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null, ':now': iso(now) },
+      }),
+    );
+    if (status !== 'closed') await skipPendingInvitations(db, roundId);
+  };
+  // The rounds not yet closed first, from the agency's open list (strongly consistent, put with the
+  // round): the indexes below are eventually consistent, and could leave out a round created a
+  // moment before, whose invitations would then go out with the pro's name. A round written after
+  // the pro's deactivation above is refused (`createRound`).
+  const open = (await listOpenRounds(db, agencyId)).filter((round) => round.proId === proId);
+  await mapConcurrent(open, 8, (round) => eraseFrom(round.roundId, undefined));
+  // All the pro's rounds, through their campaigns (keys.ts 7 and 24).
   for await (const campaigns of queryAll(db, {
     IndexName: 'GSI1',
     KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :cmp)',
@@ -70,19 +94,7 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
         KeyConditionExpression: 'GSI2PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.roundByCampaign(agencyId, campaign.campaignId as string, '', '').GSI2PK },
       })) {
-        await mapConcurrent(rounds, 8, async (round) => {
-          await db.doc.send(
-            new UpdateCommand({
-              TableName: db.table,
-              Key: keys.round(round.roundId as string),
-              // `proErasedAt`: no invitation of the round goes back to pending from here (`returnToQueue`).
-              UpdateExpression: 'SET proName = :former, proEmail = :none, #commitment = :null, proErasedAt = if_not_exists(proErasedAt, :now)',
-              ExpressionAttributeNames: { '#commitment': 'commitment' },
-              ExpressionAttributeValues: { ':former': FORMER_PRO_NAME, ':none': '', ':null': null, ':now': iso(now) },
-            }),
-          );
-          if (round.status !== 'closed') await skipPendingInvitations(db, round.roundId as string);
-        });
+        await mapConcurrent(rounds, 8, (round) => eraseFrom(round.roundId as string, round.status));
       }
     }
   }

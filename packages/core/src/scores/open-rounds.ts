@@ -54,7 +54,7 @@ export function openRoundWrites(db: Db, round: RoundScope): TransactItems {
 const indexValues = (index: { GSI2PK: string; GSI2SK: string }) => ({ ':pk': index.GSI2PK, ':sk': index.GSI2SK });
 
 /** The agency's open rounds (strongly consistent: a fold is seen once it is done). */
-async function listOpenRounds(db: Db, agencyId: string): Promise<OpenRound[]> {
+export async function listOpenRounds(db: Db, agencyId: string): Promise<OpenRound[]> {
   const rounds: OpenRound[] = [];
   for await (const items of queryAll(db, { KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.openRound(agencyId, '').PK }, ConsistentRead: true })) {
     rounds.push(...(items as unknown as OpenRound[]));
