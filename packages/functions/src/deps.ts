@@ -1,12 +1,10 @@
 import type { DeliveryDeps, DeliveryOutcome, JobQueue, Mailer, SendJob, SendRecords } from '@rapport/core';
 // Modules, not the package's index: see handlers/runtime.ts.
-import { ConfigError, type Config } from '@rapport/core/config';
-import { createDb, type Db } from '@rapport/core/db/client';
-import { createSesMailer } from '@rapport/core/email/mailer';
+import type { Config } from '@rapport/core/config';
+import type { Db } from '@rapport/core/db/client';
 import { BURST_MS, createPacer, inSlot, type Pacer } from '@rapport/core/email/paced';
-import { recordedSends } from '@rapport/core/sending/records';
 import type { Context } from 'hono';
-import { clientAddress } from './client-address';
+import { appDeps, recordsOnFirstUse } from './app-deps';
 import { createInProcessQueue, type InProcessQueue } from './adapters/in-process-queue';
 import { logger } from './logger';
 
@@ -27,36 +25,21 @@ export interface Deps {
   clientAddress: (c: Context) => string;
 }
 
-export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config'>> = {}): Deps {
-  const linkSecret = overrides.linkSecret ?? config.linkSecret;
-  if (!linkSecret) throw new ConfigError('Invalid configuration: LINK_SECRET is required (at least 32 characters)');
-  const db = overrides.db ?? createDb({ region: config.region, endpoint: config.dynamoEndpoint, table: config.table });
-  const deps: Deps = {
-    config,
-    linkSecret,
-    db,
-    now: overrides.now ?? (() => new Date()),
-    mailer: overrides.mailer ?? createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
-    queue: overrides.queue ?? inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }),
-    records: overrides.records ?? (config.sesEndpoint ? localSesRecords(config.sesEndpoint, linkSecret) : recordedSends(db)),
-    clientAddress: overrides.clientAddress ?? clientAddress,
-  };
-  return deps;
-}
-
 /**
-/**
- * The local SES server's store as the record of sent emails (`adapters/ses-store-records.ts`),
- * imported when made: on Lambda there is no such server, and the API's INIT, which imports this
- * module, stays without the adapter and the email code it reads tags with.
+ * The app's deps, by default as the local runner and the tests run: send jobs go to the in-process
+ * queue, and with a local SES server its store is the record of sent emails (`appDeps` for the rest).
  */
-function localSesRecords(sesEndpoint: string, linkSecret: string): SendRecords {
-  const records = import('./adapters/ses-store-records').then((m) => m.sesStoreRecords(sesEndpoint, linkSecret));
-  return {
-    firstEmails: async (refs, options) => (await records).firstEmails(refs, options),
-    reminders: async (refs) => (await records).reminders(refs),
-    mails: async (refs) => (await records).mails(refs),
-  };
+export function createDeps(config: Config, overrides: Partial<Omit<Deps, 'config'>> = {}): Deps {
+  const { sesEndpoint } = config;
+  const linkSecret = overrides.linkSecret ?? config.linkSecret;
+  const deps: Deps = appDeps(config, {
+    ...overrides,
+    queue: overrides.queue ?? inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond }),
+    ...(!overrides.records && sesEndpoint && linkSecret
+      ? { records: recordsOnFirstUse(async () => (await import('./adapters/ses-store-records')).sesStoreRecords(sesEndpoint, linkSecret)) }
+      : {}),
+  });
+  return deps;
 }
 
 /**

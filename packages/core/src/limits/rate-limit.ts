@@ -2,17 +2,8 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, type RateSubject } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
-import { DomainError } from '../shared/errors';
+import { RateLimitedError } from '../shared/errors';
 import { epochSeconds } from '../shared/time';
-
-export class RateLimitedError extends DomainError {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(`${message}; try again in ${retryAfterSeconds} s`);
-  }
-}
 
 /** At most `limit` requests in each fixed window of `windowSeconds`; a limit of 0 is no limit. */
 export interface RateLimit {

@@ -47,3 +47,13 @@ export class ForbiddenError extends DomainError {
     super(message);
   }
 }
+
+/** Too many requests of one subject in its window (`limits/rate-limit.ts`): a 429 with Retry-After. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${message}; try again in ${retryAfterSeconds} s`);
+  }
+}

@@ -2,8 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 // Modules, not the package's index: the API's INIT imports this file (see handlers/runtime.ts).
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, type FieldIssue } from '@rapport/core/shared/errors';
-import { RateLimitedError } from '@rapport/core/limits/rate-limit';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, type FieldIssue } from '@rapport/core/shared/errors';
 import { errorFields, logger } from '../logger';
 
 /** RFC 9457 problem details. `type` is stable: clients may switch on it. */

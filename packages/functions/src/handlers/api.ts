@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../api/app';
 import { logger } from '../logger';
-import { createDeps } from '../deps';
+import { appDeps } from '../app-deps';
 import { lambdaConfig, lambdaDb, lambdaQueue } from './runtime';
 
 let serve: ReturnType<typeof handle> | undefined;
@@ -16,7 +16,7 @@ let serve: ReturnType<typeof handle> | undefined;
 export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   logger.addContext(context);
   // The app's deps: everything, with send jobs going to SQS.
-  serve ??= handle(createApp(createDeps(lambdaConfig(), { db: lambdaDb(), queue: { enqueue: (jobs) => lambdaQueue().enqueue(jobs) } })));
+  serve ??= handle(createApp(appDeps(lambdaConfig(), { db: lambdaDb(), queue: { enqueue: (jobs) => lambdaQueue().enqueue(jobs) } })));
   // Hono has event types of its own, stricter than what API Gateway sends (a `requestContext.authorizer`
   // that only comes with an authorizer; `body: null` rather than absent). For a 2.0 event it answers
   // single-valued headers, with cookies in `cookies`, as the HTTP API expects.

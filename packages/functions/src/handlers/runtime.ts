@@ -4,9 +4,7 @@ import type { DeliveryDeps } from '@rapport/core';
 // would put all that the index re-exports, and a route group uses, in INIT's chunk.
 import { ConfigError, loadConfig, type Config } from '@rapport/core/config';
 import { createDb, type Db } from '@rapport/core/db/client';
-import { createSesMailer } from '@rapport/core/email/mailer';
 import { BURST_MS, createSharedPacer, type SharedPacer } from '@rapport/core/email/paced';
-import { recordedSends } from '@rapport/core/sending/records';
 import { Resource } from 'sst';
 import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
 import { logger } from '../logger';
@@ -63,6 +61,9 @@ interface Built {
 }
 let built: Built = {};
 
+/** What `make` builds, once per container (until `resetLambdaDeps`): for builders in other modules. */
+export const once = <K extends keyof Built>(key: K, make: () => NonNullable<Built[K]>): NonNullable<Built[K]> => (built[key] ??= make());
+
 const env = () => (built.env ??= lambdaEnv());
 export const lambdaConfig = (): Config => (built.config ??= loadConfig(env()));
 export const lambdaDb = (): Db => {
@@ -71,7 +72,7 @@ export const lambdaDb = (): Db => {
 };
 export const now = () => new Date();
 
-function linkSecret(config: Config): string {
+export function linkSecret(config: Config): string {
   if (!config.linkSecret) throw new ConfigError('Invalid configuration: LINK_SECRET is required (at least 32 characters)');
   return config.linkSecret;
 }
@@ -99,26 +100,6 @@ export const lambdaPacer = (): SharedPacer =>
 
 /** SQS delays a message at most 15 minutes: no slot is promised further ahead. */
 export const MAX_DELAY_MS = 900_000;
-
-/** What the send worker needs: the table, SES, the secret that signs links, the public URL. */
-export function lambdaDelivery(): DeliveryDeps {
-  if (built.delivery) return built.delivery;
-  const config = lambdaConfig();
-  return (built.delivery = {
-    db: lambdaDb(),
-    // Paced by the sender, which runs a job only once it holds a slot (`lambdaPacer`).
-    mailer: createSesMailer({ region: config.region, endpoint: config.sesEndpoint }),
-    linkSecret: linkSecret(config),
-    publicUrl: config.publicUrl,
-    mailFrom: config.mailFrom,
-    // An email SES did not take goes back on the queue, delayed (the sender is linked to it).
-    requeue: (job, delaySeconds) => lambdaQueue().enqueue([job], { delaySeconds }),
-    warn: (message, fields) => logger.warn(message, fields),
-    records: recordedSends(lambdaDb()),
-    webhooks: { allowLoopback: config.webhooksAllowLoopback, retrySeconds: config.webhookRetrySeconds },
-    now,
-  });
-}
 
 /** Forgets what was built (tests that change the environment between cases). */
 export function resetLambdaDeps(): void {

@@ -3,7 +3,8 @@ import { inSlot, mayEmail, type SendJob } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/sqs-queue';
 import { errorFields, logger } from '../logger';
-import { lambdaDelivery, lambdaPacer, lambdaQueue, MAX_DELAY_MS } from './runtime';
+import { lambdaDelivery } from './delivery';
+import { lambdaPacer, lambdaQueue, MAX_DELAY_MS } from './runtime';
 
 /**
  * The send worker on AWS, fed by the send queue in batches (`infra/sender.ts`). Each record is one
