@@ -1,12 +1,11 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { withoutKeys } from '../db/items';
 import { NotFoundError } from '../shared/errors';
 import { listUnsubscribeHeaders, renderInvitation } from '../email/invitation';
 import { senderName } from '../email/text';
 import type { MailerError } from '../email/mailer';
-import { isOpen, type Invitation, type Round } from '../survey/round';
+import { isOpen, roundById, type Invitation, type Round } from '../survey/round';
 import { signInvitationToken } from '../survey/token';
 import { iso } from '../shared/time';
 import type { DeliveryDeps } from './deliver';
@@ -20,10 +19,9 @@ import { sendWithRetry } from './retry';
  * `enforceSuppression`), or was erased.
  */
 export async function mayStillSend(db: Db, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
-  const { Item: item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
-  if (!item) throw new NotFoundError('survey');
-  const round = withoutKeys<Round>(item);
-  return { round, sendable: item.closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
+  const round = await roundById(db, invitation.roundId, { consistent: true });
+  if (!round) throw new NotFoundError('survey');
+  return { round, sendable: (round as { closing?: string }).closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
 }
 
 /** Rounds a worker keeps, the oldest dropped first: a sender works through a few rounds at a time. */
@@ -50,10 +48,8 @@ export async function roundForSending(db: Db, roundId: string): Promise<Round> {
   const kept = keptRounds.get(roundId);
   if (kept && kept.until > performance.now()) return kept.round;
   keptRounds.delete(roundId);
-  const read = async (consistent: boolean) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: consistent }))).Item;
-  const item = (await read(false)) ?? (await read(true));
-  if (!item) throw new NotFoundError('survey');
-  const round = withoutKeys<Round>(item);
+  const round = (await roundById(db, roundId)) ?? (await roundById(db, roundId, { consistent: true }));
+  if (!round) throw new NotFoundError('survey');
   if (keptRounds.size >= KEPT_ROUNDS) keptRounds.delete(keptRounds.keys().next().value!);
   keptRounds.set(roundId, { round, until: performance.now() + KEEP_MS });
   return round;

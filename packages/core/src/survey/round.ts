@@ -533,9 +533,15 @@ async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invi
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */
 export async function readRound(db: Db, agencyId: string, roundId: string): Promise<Round> {
   if (!isId('rnd', roundId)) throw new NotFoundError('survey');
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId) }));
-  if (!Item || Item.agencyId !== agencyId) throw new NotFoundError('survey');
-  return storedRound(Item);
+  const round = await roundById(db, roundId);
+  if (!round || round.agencyId !== agencyId) throw new NotFoundError('survey');
+  return round;
+}
+
+/** A round by its id alone: for the send worker, whose jobs name the round (their agency is the round's). */
+export async function roundById(db: Db, roundId: string, { consistent = false } = {}): Promise<Round | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: consistent }));
+  return Item && storedRound(Item);
 }
 
 /** Rounds stored before counts were tallied on read still hold the counters they had then: not these figures. */
