@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createSesMailer, ensureTable, keys, type Config, type SendJob } from '@rapport/core';
 import { createDeps, inProcessSendQueue, sendConcurrency, type Deps } from '@rapport/functions';
 import { seedBacklog, statusCounts } from '@rapport/testing/virtual-time';
-import { encodeJob } from '../packages/functions/src/adapters/sqs-queue';
+import { encodeJob } from '../packages/functions/src/adapters/send-job-message';
 import { logger } from '../packages/functions/src/logger';
 import { handler as sender } from '../packages/functions/src/handlers/sender';
 import { lambdaDb, resetLambdaDeps } from '../packages/functions/src/handlers/runtime';

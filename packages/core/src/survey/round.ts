@@ -17,6 +17,7 @@ import { defaultSettings } from '../agency/settings';
 import { getCampaign } from '../campaign/campaign';
 import { getPro } from '../pro/pro';
 import { ConflictError, NotFoundError } from '../shared/errors';
+import { giveThrottleBack, isOpen, roundById, storedRound, throttleRestore } from './round-state';
 import { hashedId, isId, newId } from '../shared/ids';
 import { fingerprint } from '../shared/hash';
 import { addDays, iso, periodOf } from '../shared/time';
@@ -26,6 +27,8 @@ import { addressHash, isValidAddress, normalizeAddress } from './address';
 import { skipSuppressedInvitations } from './suppression';
 
 type TransactItem = TransactItems[number];
+
+export { giveThrottleBack, isOpen, roundById };
 
 export const MAX_RECIPIENTS = 2000;
 const RECIPIENTS_PER_WRITE = 25;
@@ -538,21 +541,6 @@ export async function readRound(db: Db, agencyId: string, roundId: string): Prom
   return round;
 }
 
-/** A round by its id alone: for the send worker, whose jobs name the round (their agency is the round's). */
-export async function roundById(db: Db, roundId: string, { consistent = false } = {}): Promise<Round | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: consistent }));
-  return Item && storedRound(Item);
-}
-
-/** Rounds stored before counts were tallied on read still hold the counters they had then: not these figures. */
-function storedRound(item: Record<string, unknown>): Round {
-  const { counts: _stale, ...round } = withoutKeys<Round & { counts?: unknown }>(item);
-  return round;
-}
-
-/** Whether a round takes answers and sends at `now`: open, and its closing time not reached. */
-export const isOpen = (round: Round, now: Date) => round.status === 'open' && iso(now) < round.closesAt;
-
 /**
  * A round of the agency's with its progress (`roundProgress`, read alongside); `consistent`: the
  * progress as of now (what a cancel or a close answers: `sending` is then the sends in flight).
@@ -705,44 +693,6 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
     await skipPending(db, round, items as unknown as Invitation[]);
   }
   return getRound(db, agencyId, roundId, { consistent: true });
-}
-
-/**
- * The update that puts a recipient's throttle dates back as they were before the round, if the
- * round's are still there (a later round that took the address keeps it); null when the round
- * changed nothing of them.
- */
-function throttleRestore(db: Db, round: Round, invitation: Invitation): TransactItem | null {
-  const before = invitation.throttleBefore;
-  if (!before) return null;
-  const restore = { lastAny: before.lastAny, '#audience': before.audience };
-  const set = Object.entries(restore).filter(([, v]) => v !== null);
-  const remove = Object.entries(restore).filter(([, v]) => v === null);
-  const clauses = [
-    ...(set.length ? [`SET ${set.map(([name], i) => `${name} = :v${i}`).join(', ')}`] : []),
-    ...(remove.length ? [`REMOVE ${remove.map(([name]) => name).join(', ')}`] : []),
-  ];
-  return {
-    Update: {
-      TableName: db.table,
-      Key: keys.recipientState(round.agencyId, addressHash(invitation.email)),
-      UpdateExpression: clauses.join(' '),
-      ConditionExpression: 'lastAny = :ours AND #audience = :ours',
-      ExpressionAttributeNames: { '#audience': invitation.audience },
-      ExpressionAttributeValues: { ':ours': round.createdAt, ...Object.fromEntries(set.map(([, v], i) => [`:v${i}`, v])) },
-    },
-  };
-}
-
-/** Puts a recipient's throttle dates back as they were before the round, if the round's are still there. */
-export async function giveThrottleBack(db: Db, round: Round, invitation: Invitation): Promise<void> {
-  const restore = throttleRestore(db, round, invitation);
-  if (!restore) return;
-  try {
-    await db.doc.send(new UpdateCommand(restore.Update!));
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
 }
 
 /** Invitations per transaction when cancelling: each with its throttle restore (≤ 100 items). */

@@ -1,7 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import type { JobQueue, SendJob } from '@rapport/core';
-import { maxChars, minChars } from '@rapport/core/shared/schemas';
-import * as v from 'valibot';
+import type { JobQueue } from '@rapport/core';
+import { encodeJob, SLOT_ATTRIBUTE, type DeferredJob } from './send-job-message';
 
 /** SQS takes at most ten messages per SendMessageBatch. */
 const BATCH = 10;
@@ -14,21 +13,10 @@ export interface SqsQueueOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A job handed back to the queue until its sending slot (reserved in the table, `SharedPacer`): `slotAt` travels as a message attribute. */
-export interface DeferredJob {
-  job: SendJob;
-  delaySeconds: number;
-  /** The slot (epoch ms) the job holds; none when it was too far ahead to hold one. */
-  slotAt?: number;
-}
-
 export interface SqsQueue extends JobQueue {
   /** Sends each job again with its own delay and slot: a new message, so its receive count starts again. */
   defer(jobs: readonly DeferredJob[]): Promise<void>;
 }
-
-/** The slot a message holds, from its `slotAt` attribute as Lambda delivers it. */
-export const SLOT_ATTRIBUTE = 'slotAt';
 
 /** SQS holds a message back at most 15 minutes. */
 const seconds = (delaySeconds: number) => Math.min(900, Math.max(0, Math.ceil(delaySeconds)));
@@ -73,47 +61,3 @@ export function createSqsQueue({ client, queueUrl, attempts = 3, sleep = delay }
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-const id = v.pipe(v.string(), minChars(1), maxChars(64));
-/** A summary period's key: `YYYY-MM` or `YYYY-Www`. */
-const period = v.pipe(v.string(), v.regex(/^\d{4}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4]\d|5[0-3]))$/));
-const retries = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)));
-const SendJobSchema = v.variant('kind', [
-  v.strictObject({ kind: v.literal('invitation'), roundId: id, invitationId: id }),
-  v.strictObject({ kind: v.literal('reminder'), roundId: id, invitationId: id, dueAt: v.pipe(v.string(), v.isoTimestamp()) }),
-  v.strictObject({ kind: v.literal('early-warning'), roundId: id, invitationId: id, retries }),
-  v.strictObject({ kind: v.literal('close-round'), roundId: id }),
-  v.strictObject({
-    kind: v.literal('summaries'),
-    agencyId: id,
-    period,
-    page: v.optional(v.strictObject({ listing: v.pipe(v.string(), v.isoTimestamp()), cursor: v.pipe(v.string(), maxChars(1024)) })),
-  }),
-  v.strictObject({ kind: v.literal('summary'), agencyId: id, proId: id, period, retries }),
-  v.strictObject({ kind: v.literal('agency-summary'), agencyId: id, period, admin: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/))), retries }),
-  v.strictObject({ kind: v.literal('webhook'), webhookId: id, deliveryId: id }),
-  v.strictObject({
-    kind: v.literal('sign-in'),
-    login: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-    next: v.optional(v.pipe(v.string(), maxChars(512))),
-    invite: v.optional(v.strictObject({ agencyId: id, by: id })),
-    retries,
-  }),
-  v.strictObject({ kind: v.literal('sign-up'), request: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/)), retries }),
-]) satisfies v.GenericSchema<unknown, SendJob>;
-
-/** A send job as an SQS message body. */
-export const encodeJob = (job: SendJob): string => JSON.stringify(job);
-
-/**
- * The send job in an SQS message body, or null when the body is not one (a poison message: it is
- * never delivered and ends in the dead-letter queue).
- */
-export function decodeJob(body: string): SendJob | null {
-  try {
-    const result = v.safeParse(SendJobSchema, JSON.parse(body));
-    return result.success ? result.output : null;
-  } catch {
-    return null;
-  }
-}

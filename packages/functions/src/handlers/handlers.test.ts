@@ -8,7 +8,7 @@ import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { createAgency, createCampaign, createPro, createRound, getRound, keys, openInvitation, updateSettings, type Invitation } from '@rapport/core';
 import { agencyFixture, sesEmails, sesEventTags, testConfig, testDeps } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodeJob } from '../adapters/sqs-queue';
+import { encodeJob } from '../adapters/send-job-message';
 import { handler as api } from './api';
 import { handler as sender } from './sender';
 import { handler as sesEvents } from './ses-events';

@@ -6,7 +6,7 @@
 import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, submitResponse, updateSettings, type InvitationJob, type SendJob } from '@rapport/core';
 import { isolatedTestDeps, sesEmails, testConfig } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeJob, encodeJob } from '../adapters/sqs-queue';
+import { decodeJob, encodeJob } from '../adapters/send-job-message';
 import type { Deps } from '../deps';
 import { logger } from '../logger';
 import { handler as jobs, type JobEvent } from './jobs';

@@ -1,4 +1,4 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryDeps } from '@rapport/core';
 // Modules, not the package's index: the API's INIT imports this file, and esbuild's code splitting
 // would put all that the index re-exports, and a route group uses, in INIT's chunk.
@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from '@rapport/core/config';
 import { createDb, type Db } from '@rapport/core/db/client';
 import { BURST_MS, createSharedPacer, type SharedPacer } from '@rapport/core/email/paced';
 import { Resource } from 'sst';
-import { createSqsQueue, type SqsQueue } from '../adapters/sqs-queue';
+import type { SqsQueue } from '../adapters/sqs-queue';
 import { logger } from '../logger';
 
 /**
@@ -54,7 +54,7 @@ interface Built {
   env?: Record<string, string | undefined>;
   config?: Config;
   db?: Db;
-  queue?: SqsQueue;
+  queue?: Promise<SqsQueue>;
   delivery?: DeliveryDeps;
   pacer?: SharedPacer;
   sqs?: SQSClient;
@@ -77,17 +77,24 @@ export function linkSecret(config: Config): string {
   return config.linkSecret;
 }
 
-/** Send jobs go to SQS (`SEND_QUEUE_URL`; `SQS_ENDPOINT` points the client elsewhere). */
+/**
+ * Send jobs go to SQS (`SEND_QUEUE_URL`; `SQS_ENDPOINT` points the client elsewhere). The SQS
+ * client is imported when the first job is queued: most API requests queue none, nor does a
+ * sender's batch whose slots are all due, and their cold start does not load it.
+ */
 export function lambdaQueue(): SqsQueue {
-  if (built.queue) return built.queue;
   const { SEND_QUEUE_URL: queueUrl, SQS_ENDPOINT: endpoint } = env();
   if (!queueUrl) throw new ConfigError('Invalid configuration: SEND_QUEUE_URL is required to queue send jobs');
-  built.sqs = new SQSClient({
-    region: lambdaConfig().region,
-    // A local or test endpoint accepts any credentials; fixed ones avoid the AWS profile chain.
-    ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  return (built.queue = createSqsQueue({ client: built.sqs, queueUrl }));
+  const queue = () =>
+    (built.queue ??= Promise.all([import('@aws-sdk/client-sqs'), import('../adapters/sqs-queue')]).then(([{ SQSClient }, { createSqsQueue }]) => {
+      built.sqs = new SQSClient({
+        region: lambdaConfig().region,
+        // A local or test endpoint accepts any credentials; fixed ones avoid the AWS profile chain.
+        ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+      });
+      return createSqsQueue({ client: built.sqs, queueUrl });
+    }));
+  return { enqueue: async (jobs, options) => (await queue()).enqueue(jobs, options), defer: async (jobs) => (await queue()).defer(jobs) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { inSlot, mayEmail, type SendJob } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
-import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/sqs-queue';
+import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/send-job-message';
 import { errorFields, logger } from '../logger';
 import { lambdaDelivery } from './delivery';
 import { lambdaPacer, lambdaQueue, MAX_DELAY_MS } from './runtime';
