@@ -12,6 +12,8 @@
  *   the others 512 MB); init time and CloudWatch Logs are not counted. The sender takes SQS batches
  *   of 10 (infra/sender.ts): one invocation per 10 jobs, billed for their summed time.
  * - Each recipient who answers opens the survey page once and submits once; no one else opens it.
+ * - Requests and jobs are counted as the handlers get them: the round's creation is one API
+ *   request, its close the jobs the scheduled job queued for it; their units are per recipient.
  * - The sender reserves its sending slots with one UpdateItem of 1 WRU per batch of 10 emails
  *   (`db/sending-slots.ts`); a reservation whose condition fails and is retried is not counted.
  * - SQS: a job is sent, received and deleted in batches of 10 (0.3 requests a job). SNS: one
@@ -73,8 +75,8 @@ export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
   const slotReservations = Math.ceil(emails / SENDER_BATCH);
   const dynamo = sum((op, n) => n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd)) + slotReservations * p.dynamoWriteRequestUnit.usd;
   const gbSeconds = sum((op, n) => (n * Math.max(1, op.ms) * MEMORY_GB[op.runs]) / 1000);
-  const senderJobs = sum((op, n) => (op.runs === 'sender' ? n : 0));
-  const apiRequests = sum((op, n) => (op.runs === 'api' ? n : 0));
+  const senderJobs = sum((op, n) => (op.runs === 'sender' ? n * op.invocations : 0));
+  const apiRequests = sum((op, n) => (op.runs === 'api' ? n * op.invocations : 0));
   const invocations = apiRequests + Math.ceil(senderJobs / SENDER_BATCH) + emails + SCHEDULED_RUNS + SUMMARY_RUNS;
   const services = {
     SES: emails * p.sesEmail.usd,

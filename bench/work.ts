@@ -27,6 +27,8 @@ export interface Operation {
   runs: Runs;
   /** How many were measured; the figures below are per one. */
   count: number;
+  /** Invocations of its function per one: an API request, a queued job, a scheduled run (creating a round of 1,000 is one request). */
+  invocations: number;
   calls: number;
   readUnits: number;
   writeUnits: number;
@@ -114,7 +116,7 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
 
   const ops = {} as Record<OperationKey, Operation>;
   /** Runs `body` metered as `count` operations of `key`. */
-  async function measure(key: OperationKey, name: string, per: string, runs: Runs, count: number, body: () => Promise<unknown>) {
+  async function measure(key: OperationKey, name: string, per: string, runs: Runs, count: number, body: () => Promise<unknown>, invocations = count) {
     meter.reset();
     sesCalls = 0;
     const t0 = performance.now();
@@ -126,6 +128,7 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
       per,
       runs,
       count,
+      invocations: invocations / count,
       calls: m.calls / count,
       readUnits: m.readUnits / count,
       writeUnits: m.writeUnits / count,
@@ -168,7 +171,7 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
   await measure('createRound', 'create a round, per recipient', 'recipient', 'api', recipients, async () => {
     const created = await createRound(deps.db, agency.agencyId, campaign.campaignId, { recipients: list('a') }, clock);
     [accepted, roundId] = [created.accepted, created.round.roundId];
-  });
+  }, 1);
   {
     const other = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Timing' }, clock);
     meter.pauseWrites(true);
@@ -240,7 +243,7 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
   clock = new Date('2030-03-18T10:05:00Z');
   await runScheduledJobs(jobsDeps(), clock);
   const closes = take('close-round');
-  await measure('close', 'close the round, per recipient', 'recipient', 'sender', recipients, () => sequentially(closes, (job) => deliver(worker(), job)));
+  await measure('close', 'close the round, per recipient', 'recipient', 'sender', recipients, () => sequentially(closes, (job) => deliver(worker(), job)), closes.length);
   queued.length = 0;
 
   // The next weekly summary: the hourly run queues the agency's listing, which queues each pro's.
