@@ -6,6 +6,8 @@ import { createSesMailer } from '../email/mailer';
 import { createPro } from '../pro/pro';
 import type { DeliveryDeps } from '../sending/deliver';
 import { deliver } from '../sending/dispatch';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../db/keys';
 import { createRound } from '../survey/round';
 import { erasePro } from './pro-erasure';
 
@@ -52,6 +54,37 @@ describe("a pro's erasure", () => {
         expect(JSON.stringify(sent)).not.toContain('Jane Doe');
         expect(JSON.stringify(sent)).not.toContain(proEmail);
       }
+    }
+  });
+  it("sends no reminder of the pro's rounds after it answered, named or anonymous: each is dropped, out of the reminder index", async () => {
+    const start = new Date();
+    const tag = `erase-reminders-${start.getTime()}`;
+    const agency = await createAgency(db, { name: `Erasure ${tag}` }, start);
+    const proEmail = `jane-${tag}@acme.example`;
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: proEmail }, start);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, start);
+    const at = (when: Date): DeliveryDeps => ({ ...deliveryDeps, now: () => when });
+    const rounds = await Promise.all(
+      (['named', 'anonymous'] as const).map(async (attribution) => {
+        const email = `${attribution}-${tag}@news.example`;
+        const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email, audience: 'reporter' }], attribution }, start);
+        const invitationId = accepted[0]!.invitationId;
+        expect(await deliver(at(start), { kind: 'invitation', roundId: round.roundId, invitationId })).toBe('sent');
+        return { roundId: round.roundId, invitationId, email };
+      }),
+    );
+    const stored = (r: (typeof rounds)[number]) => db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(r.roundId, r.invitationId), ConsistentRead: true })).then((o) => o.Item!);
+    const dues = await Promise.all(rounds.map(async (r) => (await stored(r)).nextReminderAt as string));
+    for (const due of dues) expect(due > start.toISOString()).toBe(true);
+
+    await erasePro(db, agency.agencyId, pro.proId, new Date());
+    for (const [i, r] of rounds.entries()) {
+      const when = new Date(Date.parse(dues[i]!) + 60_000);
+      expect(await deliver(at(when), { kind: 'reminder', roundId: r.roundId, invitationId: r.invitationId, dueAt: dues[i]! })).toBe('skipped');
+      const item = await stored(r);
+      expect({ status: item.status, remindersSent: item.remindersSent, nextReminderAt: item.nextReminderAt, GSI1PK: item.GSI1PK }).toEqual({ status: 'sent', remindersSent: 0, nextReminderAt: null, GSI1PK: undefined });
+      // The invitation only: no reminder went out.
+      expect(await sesEmails({ to: r.email })).toHaveLength(1);
     }
   });
 });

@@ -77,7 +77,7 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
   if (!invitation) return 'not-due';
   const round = await roundForSending(db, invitation.roundId);
 
-  if (!isOpen(round, claimedAt) || (round as { closing?: string }).closing !== undefined || invitation.erasedAt !== undefined || invitation.suppressedAt !== undefined) {
+  if (!isOpen(round, claimedAt) || round.closing !== undefined || invitation.erasedAt !== undefined || invitation.suppressedAt !== undefined) {
     // Its closing time passed (the close job has not run yet), or the address said no while it was
     // being sent (a suppression skips the pending invitations it forbids where it is written,
     // `enforceSuppression`), or was erased: claimed only to be skipped. A cancel gives the throttle

@@ -16,13 +16,13 @@ import { sendWithRetry } from './retry';
 /**
  * The round as it is now, and whether a claimed reminder may still be emailed, read strongly
  * consistent after the reminder's claim: a round closing, closed or cancelled is not emailed, nor
- * an address that said no while its invitation was being sent (`suppressedAt`, written by
+ * one whose pro was erased (it would name "Former pro", with no reply-to), nor an address that said no while its invitation was being sent (`suppressedAt`, written by
  * `enforceSuppression`), or was erased.
  */
 export async function mayStillSend(db: Db, invitation: Invitation, at: Date): Promise<{ round: Round; sendable: boolean }> {
   const round = await roundById(db, invitation.roundId, { consistent: true });
   if (!round) throw new NotFoundError('survey');
-  return { round, sendable: (round as { closing?: string }).closing === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
+  return { round, sendable: round.closing === undefined && round.proErasedAt === undefined && isOpen(round, at) && invitation.erasedAt === undefined && invitation.suppressedAt === undefined };
 }
 
 /** Rounds a worker keeps, the oldest dropped first: a sender works through a few rounds at a time. */

@@ -94,6 +94,10 @@ export interface Round {
   createdAt: string;
   closesAt: string;
   closedAt?: string;
+  /** When a cancel or a close began: its sends are stopping, and no invitation goes back to pending. */
+  closing?: string;
+  /** When its pro was erased: the copies of their name and address are blanked, and it sends nothing more. */
+  proErasedAt?: string;
   /** Made with an Idempotency-Key: its request's fingerprint, so the key with another request cannot resume it. */
   requestFingerprint?: string;
   /** Its deliveries are tallied from its invitations while it is open (`scores/open-rounds.ts`); absent on rounds from before. */
