@@ -13,6 +13,7 @@ import { addressHash } from '../survey/address';
 import { deliver } from './dispatch';
 import { handleSesNotification } from './notifications';
 import { recordedSends } from './records';
+import { MailerError } from '../email/mailer';
 
 const deps = testDeps();
 const { db } = deps;
@@ -153,5 +154,31 @@ describe('SES Send events (the record that settles a send cut off mid-way)', () 
     expect(await recordedSends(db).firstEmails([reminder, untagged])).toEqual(new Map());
     expect(await recordedSends(db).reminders([{ ...reminder, reminder: 2 }, { ...reminder, reminder: 1 }, { ...untagged, reminder: 1 }])).toEqual(new Set([reminder.invitationId]));
     expect(await recordedSends(db).reminders([{ ...reminder, reminder: 1 }])).toEqual(new Set());
+  });
+  it("writes no record of an email whose message id the worker wrote on the invitation (first email, then a reminder), and keeps the record of one whose answer was lost (stub: SES's answer lost)", async () => {
+    const { ref, messageId } = await sentTo(`settled-${crypto.randomUUID()}@news.example`);
+    const tags = { round: ref.roundId, invitation: ref.invitationId };
+    await handleSesNotification(db, sendEvent(messageId, { ...tags, kind: 'invitation' }, new Date().toISOString()), new Date());
+    expect(await recordedSends(db).firstEmails([ref])).toEqual(new Map());
+
+    // Its first reminder, sent by the worker: the same holds.
+    const { invitation } = await openInvitation(db, ref);
+    const dueAt = invitation.nextReminderAt!;
+    const at = new Date(Date.parse(dueAt) + 60_000);
+    expect(await deliver({ ...delivery, now: () => at }, { kind: 'reminder', ...ref, dueAt })).toBe('sent');
+    const reminded = (await openInvitation(db, ref)).invitation;
+    expect(reminded.remindersSent).toBe(1);
+    await handleSesNotification(db, sendEvent(reminded.reminderMessageId!, { ...tags, kind: 'reminder', reminder: '1' }, at.toISOString()), at);
+    expect(await recordedSends(db).reminders([{ ...ref, reminder: 1 }])).toEqual(new Set());
+
+    // Another's reminder SES took, whose answer the worker never had: in doubt, so the record is kept.
+    const doubt = (await sentTo(`in-doubt-${crypto.randomUUID()}@news.example`)).ref;
+    const due = (await openInvitation(db, doubt)).invitation.nextReminderAt!;
+    const later = new Date(Date.parse(due) + 60_000);
+    let taken = '';
+    const answerLost = { send: async (message: Parameters<typeof deps.mailer.send>[0]) => ((taken = (await deps.mailer.send(message)).messageId), Promise.reject(new MailerError('socket hang up', 'ECONNRESET', true))) };
+    expect(await deliver({ ...delivery, mailer: answerLost, now: () => later }, { kind: 'reminder', ...doubt, dueAt: due })).toBe('in-doubt');
+    await handleSesNotification(db, sendEvent(taken, { round: doubt.roundId, invitation: doubt.invitationId, kind: 'reminder', reminder: '1' }, later.toISOString()), later);
+    expect(await recordedSends(db).reminders([{ ...doubt, reminder: 1 }])).toEqual(new Set([doubt.invitationId]));
   });
 });

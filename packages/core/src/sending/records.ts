@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { batchGet } from '../db/batch';
@@ -38,7 +38,9 @@ export const invitationTags = (ref: InvitationRef & { agencyId: string }, email:
 
 /**
  * Keeps SES's `Send` event of an invitation's first email or of one of its reminders (tags
- * `invitation`, `round`, `kind`, `reminder`).
+ * `invitation`, `round`, `kind`, `reminder`), unless the worker has written that email's message
+ * id on the invitation already: then the send is settled, no sweep will ask, and the record would
+ * be a write for nothing (it is one of every email's few writes; the read costs a tenth of it).
  * The first event kept wins: SNS may deliver one twice.
  */
 export async function recordSendEvent(db: Db, event: { messageId: string; at: string; tags: Record<string, readonly string[]> }): Promise<boolean> {
@@ -58,6 +60,7 @@ export async function recordSendEvent(db: Db, event: { messageId: string; at: st
             ? keys.reminderSendRecord(invitationId, reminder)
             : null;
   if (!key) return false;
+  if ((kind === 'invitation' || kind === 'reminder') && (await settledByWorker(db, roundId!, invitationId!, kind, event.messageId))) return false;
   try {
     await db.doc.send(
       new PutCommand({
@@ -71,6 +74,16 @@ export async function recordSendEvent(db: Db, event: { messageId: string; at: st
     if (isConditionFailed(error)) return false;
     throw error;
   }
+}
+
+/**
+ * Whether the invitation holds this email's message id: the first email's `messageId`, the last
+ * reminder's `reminderMessageId`, each written with the send's outcome. Eventually consistent: a
+ * stale read shows an older state, without the id, and the record is kept, as it would have been.
+ */
+async function settledByWorker(db: Db, roundId: string, invitationId: string, kind: 'invitation' | 'reminder', messageId: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(roundId, invitationId), ProjectionExpression: 'messageId, reminderMessageId' }));
+  return (kind === 'invitation' ? Item?.messageId : Item?.reminderMessageId) === messageId;
 }
 
 /** The AWS adapter: the `Send` events `recordSendEvent` kept. */

@@ -85,7 +85,7 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
     await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } });
     return 'failed';
   }
-  await finishReminder(db, round, invitation, job.dueAt, next);
+  await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } });
   return 'sent';
 }
 

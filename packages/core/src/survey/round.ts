@@ -147,6 +147,8 @@ export interface Invitation {
   requeues?: number;
   /** While a reminder is being sent: the time it was due (see `deliverReminder`). */
   reminderSending?: string;
+  /** The SES message id of the last reminder the worker saw SES take (see `recordSendEvent`). */
+  reminderMessageId?: string;
   /** Times SES did not take a reminder, which was then due again. */
   reminderRetries?: number;
   /** The last such refusal's code and time. */
