@@ -38,7 +38,10 @@ export interface DeliveryDeps extends RetryDeps {
    * claim was ever lost after SES took the email (an engine that loses an acknowledged write, as
    * DynamoDB Local can when killed), the record, not a second email, settles it. A view up to a
    * second old will do: that email was taken before the crash that lost the claim, and the
-   * invitation is queued again only after the engine is back.
+   * invitation is queued again only after the engine is back. Locally the record is the SES
+   * store, which has every email. On AWS it is the `Send` events kept for emails still in doubt
+   * (`recordSendEvent`): an outcome the engine lost after acknowledging it would find none, but
+   * DynamoDB does not lose acknowledged writes.
    */
   records?: SendRecords;
   /** Where a permanent failure is told (a structured log line): ids and the SES error code only. */
