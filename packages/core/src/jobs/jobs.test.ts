@@ -286,6 +286,34 @@ describe('reminders and expiry', () => {
     expect((await sesEmails({ to: emails.ann! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false]);
   });
 
+  it("keeps a round open at its close while a reminder to someone who answered meanwhile is in flight, so no email goes out after the close (stub: the worker's SES call held)", async () => {
+    const t0 = new Date('2034-06-05T09:00:00.000Z');
+    const { agencyId, round, emails, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
+    const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
+    // The reminder's job runs late behind a backlog, a minute before the close; SES is slow to answer.
+    const closesAt = Date.parse(round.closesAt);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calling!: () => void;
+    const called = new Promise<void>((r) => (calling = r));
+    const slowSes = { send: async (message: Parameters<typeof mailer.send>[0]) => (calling(), await held, mailer.send(message)) };
+    const reminding = deliver(deliveryAt(new Date(closesAt - 60_000), slowSes), { kind: 'reminder', ...refs.ann!, dueAt });
+    await called;
+    // Ann answers (through her invitation's link) while the reminder is in flight; then the round's time is up.
+    await submitResponse(db, refs.ann!, { responsiveness: 4 }, new Date(closesAt - 30_000));
+    expect(await closeRound(db, round.roundId, new Date(closesAt + 60_000))).toBe(false);
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('open');
+    release();
+    expect(await reminding).toBe('sent');
+    expect(await closeRound(db, round.roundId, new Date(closesAt + 120_000))).toBe(true);
+    // The worker ended the flight itself (no sweep ran): counted, since SES took it.
+    const ann = await invitationOf(refs.ann!);
+    expect(ann).toMatchObject({ status: 'responded', remindersSent: 1 });
+    expect(ann.reminderSending).toBeUndefined();
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('closed');
+    expect((await sesEmails({ to: emails.ann! })).map((m) => m.subject.startsWith('Reminder'))).toEqual([false, true]);
+  });
+
   it('emails no one whose invitation a worker claims between a close reading it and skipping it: the worker finds the close begun and skips it, and the close ends the round (the close pauses before skipping)', async () => {
     const t0 = new Date('2034-04-03T09:00:00.000Z');
     const tag = `${++n}-${t0.getTime()}`;

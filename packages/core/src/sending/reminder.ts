@@ -50,7 +50,8 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   // Past its close by the worker's copy of the round (`roundForSending`): no flight at all, which
   // would keep a close running beside this job from closing the round.
   if (!isOpen(await roundForSending(db, job.roundId), now)) return (await stopReminder(db, job, job.dueAt)) ? 'skipped' : 'not-due';
-  const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...leaseIndex(job, new Date(now.getTime() + LEASE_MS)) });
+  const lease = leaseIndex(job, new Date(now.getTime() + LEASE_MS));
+  const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...lease });
   if (!invitation) return 'not-due';
   // Claimed only to be dropped: uncounted, out of the indexes.
   if (invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) return (await dropReminder(db, invitation, job.dueAt)) ? 'skipped' : 'not-due';
@@ -82,10 +83,12 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   if ('error' in sent) {
     // The invitation itself was delivered; only this reminder is lost, and it says why.
     deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
-    await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } });
+    if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleAnsweredReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
     return 'failed';
   }
-  await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } });
+  // Answered meanwhile: the flight ends here rather than by the recovery sweep a lease later, so
+  // that a close waiting for it need not wait.
+  if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleAnsweredReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.GSI1SK });
   return 'sent';
 }
 
@@ -139,7 +142,8 @@ export function rearmReminder(
 /**
  * Ends the flight of a reminder whose recipient answered meanwhile (the answer left the flight its
  * lease): no reminder follows either way, and one SES never took no longer counts in
- * `remindersSent`. Conditional on that flight and on the lease the recovery sweep read.
+ * `remindersSent`. Conditional on that flight and on its lease (the worker's own, or the one the
+ * recovery sweep read).
  */
 export function settleAnsweredReminder(
   db: Db,
