@@ -4,9 +4,12 @@
  * 2,000 times at concurrency 32: a bare PutItem of an item the size of a response (the floor), a
  * bare TransactWriteItems shaped like the submit's (a Put of that size, an Update of another item,
  * a ConditionCheck of one item all share), `submitResponse`, and the full page POST /s/{token}
- * through the app (rate limits, read, transaction, thank-you page). The four take turns in blocks
- * of 250 (in a rotating order), so that a busy stretch of the shared machine falls on the floor as
- * on the submit; each p99 is over its 2,000 calls.
+ * through the app (rate limits, read, transaction, thank-you page). Three repeats, as the issue
+ * measured it: in each, the four take turns in three blocks (in a rotating order), so that a busy
+ * stretch of the shared machine falls on the floor as on the submit. Each figure is the median of
+ * the repeats' p99 (about 667 calls each), each ratio the median of the repeats' ratios: one
+ * garbage collection of DynamoDB Local's JVM in one path's blocks, which moves a p99 by half,
+ * moves one repeat only.
  */
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -30,8 +33,9 @@ import { meterCapacity, percentile } from './capacity';
 const SUBMITS = 2000;
 const CONCURRENCY = 32;
 const WARM_UP = 300;
-/** Blocks each path's calls are measured in, the paths taking turns. */
-const BLOCKS = 8;
+const REPEATS = 3;
+/** Blocks each path's calls are measured in, per repeat, the paths taking turns. */
+const BLOCKS = 3;
 const ANSWERS = { responsiveness: 4, recommend: 9, listening: 4, improve: 'Answers the phone, and calls back when she says she will.' };
 const FORM = new URLSearchParams(Object.entries(ANSWERS).map(([k, v]): [string, string] => [k, String(v)])).toString();
 
@@ -122,20 +126,24 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
 
   // The transaction floor updates a round's invitations of its own, as the submit updates its own.
   const paths = [
-    { times: [] as number[], items: direct, call: (b: number) => put(`run${b}`) },
-    { times: [] as number[], items: touched, call: (b: number) => transact(`run${b}`) },
-    { times: [] as number[], items: direct, call: () => submit },
-    { times: [] as number[], items: paged, call: () => page },
-  ];
-  for (let b = 0; b < BLOCKS; b++) {
+    { items: direct, call: (b: number) => put(`run${b}`) },
+    { items: touched, call: (b: number) => transact(`run${b}`) },
+    { items: direct, call: () => submit },
+    { items: paged, call: () => page },
+  ].map((path) => ({ ...path, times: Array.from({ length: REPEATS }, () => [] as number[]) }));
+  for (let b = 0; b < REPEATS * BLOCKS; b++) {
     for (let k = 0; k < paths.length; k++) {
       const path = paths[(b + k) % paths.length]!;
-      const size = path.items.length / BLOCKS;
-      path.times.push(...(await timed(path.items.slice(b * size, (b + 1) * size), path.call(b))));
+      const slice = (i: number) => Math.floor((i * path.items.length) / (REPEATS * BLOCKS));
+      path.times[Math.floor(b / BLOCKS)]!.push(...(await timed(path.items.slice(slice(b), slice(b + 1)), path.call(b))));
     }
   }
-  const [putItem, transaction, submitted, posted] = paths.map((p) => stats(p.times)) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
-  for (const [name, s] of Object.entries({ putItem, transaction, submitted, posted })) log(`${name}: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const repeats = paths.map((p) => p.times.map(stats));
+  const [putItem, transaction, submitted, posted] = repeats.map((r) => ({ p50: median(r.map((s) => s.p50)), p99: median(r.map((s) => s.p99)) })) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
+  /** The median of the repeats' ratios of path `k`'s p99 to path `base`'s. */
+  const p99Ratio = (k: number, base: number) => Math.round(median(repeats[k]!.map((s, r) => s.p99 / repeats[base]![r]!.p99)) * 100) / 100;
+  for (const [k, name] of ['putItem', 'transaction', 'submitted', 'posted'].entries()) log(`${name}: p99 per repeat ${repeats[k]!.map((s) => s.p99.toFixed(1)).join(', ')} ms; p50 ${repeats[k]!.map((s) => s.p50.toFixed(1)).join(', ')} ms`);
 
   // What the counts cost now that nothing counts them on the round: one read of the round's invitations.
   const meter = meterCapacity(db);
@@ -146,8 +154,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
 
   const ms = (n: number) => Math.round(n * 10) / 10;
   const floor = { name: `bare PutItem of a ${bytes}-byte item, p99`, value: ms(putItem.p99) };
-  const ratio = (n: number, d: number) => Math.round((n / d) * 100) / 100;
-  const note = `${SUBMITS} first answers to one anonymous round of ${SUBMITS} sent invitations, concurrency ${CONCURRENCY}, DynamoDB Local`;
+  const note = `${SUBMITS} first answers to one anonymous round of ${SUBMITS} sent invitations, concurrency ${CONCURRENCY}, DynamoDB Local; medians of ${REPEATS} repeats`;
   return [
     {
       scenario: 'submit',
@@ -155,7 +162,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       value: ms(submitted.p99),
       unit: 'ms',
       floor,
-      ratio: ratio(submitted.p99, putItem.p99),
+      ratio: p99Ratio(2, 0),
       budget: { on: 'ratio', max: 3 },
       note: `${note}; p50 ${ms(submitted.p50)} ms against ${ms(putItem.p50)} ms`,
     },
@@ -165,7 +172,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       value: ms(posted.p99),
       unit: 'ms',
       floor,
-      ratio: ratio(posted.p99, putItem.p99),
+      ratio: p99Ratio(3, 0),
       note: `${note}; the page adds its two rate-limit writes (side by side) before the submit; p50 ${ms(posted.p50)} ms`,
     },
     {
@@ -174,8 +181,8 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       value: ms(transaction.p99),
       unit: 'ms',
       floor,
-      ratio: ratio(transaction.p99, putItem.p99),
-      note: `the floor of the submit's own write; submitResponse p99 is ${ratio(submitted.p99, transaction.p99)}× it; p50 ${ms(transaction.p50)} ms`,
+      ratio: p99Ratio(1, 0),
+      note: `the floor of the submit's own write; submitResponse p99 is ${p99Ratio(2, 1)}× it; p50 ${ms(transaction.p50)} ms`,
     },
     {
       scenario: 'submit',
