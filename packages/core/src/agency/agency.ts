@@ -1,16 +1,19 @@
 import * as v from 'valibot';
 import { maxChars, minChars } from '../shared/schemas';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, ValidationError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { defaultSettings, SettingsSchema, TimeZoneSchema, type Settings, type SettingsPatch } from './settings';
 import { scheduleRetention } from '../rights/retention';
+import { getAgency } from './read';
+
+export { getAgency };
 
 export const AgencyInputSchema = v.object({
   name: v.pipe(v.string(), maxChars(200), v.trim(), minChars(1, 'must not be empty')),
@@ -47,14 +50,6 @@ export async function createAgency(db: Db, input: unknown, now: Date, { agencyId
     }),
   );
   return agency;
-}
-
-export async function getAgency(db: Db, agencyId: string): Promise<Agency> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.agency(agencyId) }));
-  if (!Item) throw new NotFoundError('agency');
-  // Agencies from before the retention settings keep everything.
-  const agency = withoutKeys<Agency>(Item);
-  return { ...agency, retention: agency.retention ?? defaultSettings().retention };
 }
 
 function merge(agency: Agency, patch: SettingsPatch): Settings & { name: string } {

@@ -69,16 +69,7 @@ export const SettingsSchema = v.strictObject({
 
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 
-export const defaultSettings = (timezone = 'UTC'): Settings => ({
-  timezone,
-  anonymityThreshold: 5,
-  throttle: { reporterDays: 90, colleagueDays: 30, clientDays: 90, minHoursBetweenSurveys: 24 },
-  reminders: { reporterDays: [3], colleagueDays: [3, 7], clientDays: [3, 7] },
-  surveyExpiryDays: 14,
-  summary: { cadence: 'weekly', weekday: 'monday', dayOfMonth: 1, hour: 9, adminEmails: [] },
-  earlyWarnings: false,
-  retention: { commentsMonths: null, identitiesMonths: null },
-});
+export { defaultSettings } from './defaults';
 
 const e = SettingsSchema.entries;
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -11,6 +11,9 @@ import { iso } from '../shared/time';
 import { getPro } from '../pro/pro';
 import { parseInput } from '../shared/validate';
 import { DateSchema, maxChars, minChars, NameSchema } from '../shared/schemas';
+import { getCampaign } from './read';
+
+export { getCampaign };
 
 const TagSchema = v.pipe(v.string(), maxChars(50), v.trim(), minChars(1, 'must not be empty'));
 
@@ -86,13 +89,6 @@ export async function createCampaign(db: Db, agencyId: string, input: unknown, n
     throw error;
   }
   return campaign;
-}
-
-export async function getCampaign(db: Db, agencyId: string, campaignId: string): Promise<Campaign> {
-  if (!isId('cmp', campaignId)) throw new NotFoundError('campaign');
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.campaign(agencyId, campaignId) }));
-  if (!Item) throw new NotFoundError('campaign');
-  return withoutKeys<Campaign>(Item);
 }
 
 /**

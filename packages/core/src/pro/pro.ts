@@ -1,17 +1,20 @@
 import * as v from 'valibot';
-import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, withoutKeys } from '../db/items';
 import { failedConditions, isConditionFailed } from '../db/conditions';
 import { queryPrefix, type PageRequest } from '../db/page';
-import { ConflictError, NotFoundError } from '../shared/errors';
-import { isId, newId } from '../shared/ids';
+import { ConflictError } from '../shared/errors';
+import { newId } from '../shared/ids';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { EmailSchema, NameSchema } from '../shared/schemas';
 import { deleteLogin, putLogin } from '../access/login';
 import { endAllSessions } from '../access/session';
+import { getPro } from './read';
+
+export { getPro };
 
 export const ProInputSchema = v.object({ name: NameSchema, email: EmailSchema });
 export const ProPatchSchema = v.strictObject({ name: v.optional(NameSchema), email: v.optional(EmailSchema) });
@@ -69,13 +72,6 @@ export async function createPro(db: Db, agencyId: string, input: unknown, now: D
     throw error;
   }
   return pro;
-}
-
-export async function getPro(db: Db, agencyId: string, proId: string): Promise<Pro> {
-  if (!isId('pro', proId)) throw new NotFoundError('pro');
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(agencyId, proId) }));
-  if (!Item) throw new NotFoundError('pro');
-  return withoutKeys<Pro>(Item);
 }
 
 export function listPros(db: Db, agencyId: string, page: PageRequest) {
