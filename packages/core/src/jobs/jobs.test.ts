@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../db/keys';
 import { answerLostMailer, collectingQueue, faultyDb, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -243,7 +245,7 @@ describe('reminders and expiry', () => {
     expect(await sesEmails({ to: 'in-flight@news.example' })).toHaveLength(1);
   });
 
-  it('queues a due reminder nobody runs again only when its queue lease runs out (15 min, then 30): three times in an hour of 5-minute runs, not twelve', async () => {
+  it('queues a due reminder as it comes due without a write, and one nobody runs again only when its queue lease runs out (15 min, then 30): three times in an hour of 5-minute runs, not twelve', async () => {
     const t0 = new Date('2034-03-03T09:00:00.000Z');
     const recipients = Array.from({ length: 10 }, (_, i) => ({ who: `r${i}`, audience: 'reporter' as const }));
     const { refs, emails } = await sentRound(recipients, t0);
@@ -255,8 +257,13 @@ describe('reminders and expiry', () => {
       await runScheduledJobs({ db, queue, records }, new Date(Date.parse(dueAt) + minute * 60_000));
       for (const job of queue.jobs) if (job.kind === 'reminder') queued.set(job.invitationId, (queued.get(job.invitationId) ?? 0) + 1);
       if (queue.jobs.length > 0) last = queue.jobs;
+      // Queued the first time as it stands: still due at its time, never leased.
+      if (minute === 1) {
+        const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(refs.r0!.roundId, refs.r0!.invitationId), ConsistentRead: true }));
+        expect(Item).toMatchObject({ nextReminderAt: dueAt, reminderQueues: 0, GSI1SK: expect.stringMatching(new RegExp(`^${dueAt}#`)) });
+      }
     }
-    // Queued at minute 1, again at 21 (lease to 16), and at 51 (lease to 51 + 0 … to 21 + 30).
+    // Queued at minute 1 as it came due; found again at 6 (leased to 21), and at 26 (leased to 56).
     expect([...queued.values()]).toEqual(Array(10).fill(3));
     // Each of those jobs still names the due time the worker checks; run at last, each reminds once.
     const at = new Date(Date.parse(dueAt) + 60 * 60_000);
