@@ -71,7 +71,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // A reminder in flight too: expiring it would take it out of the lease index unsettled, counted
     // in `remindersSent` whether or not SES took it; and, to someone who answered meanwhile, its
     // email could go out after the close.
-    const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || ((i.status === 'sent' || i.status === 'responded') && i.reminderSending !== undefined);
+    const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || ((i.status === 'sent' || i.status === 'responded' || i.status === 'bounced') && i.reminderSending !== undefined);
     inFlight ||= invitations.some(unsettled);
     // Many to a transaction; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);

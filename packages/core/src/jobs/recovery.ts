@@ -9,7 +9,7 @@ import { iso } from '../shared/time';
 import type { JobQueue, SendJob } from '../sending/queue';
 import type { SendRecords } from '../sending/records';
 import { leaseIndex, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
-import { finishReminder, nextReminderAt, rearmReminder, settleAnsweredReminder } from '../sending/reminder';
+import { finishReminder, nextReminderAt, rearmReminder, settleLeftReminder } from '../sending/reminder';
 import { LEASE_MS } from '../sending/lease';
 import { mailSent, releaseMail } from '../sending/mail-claim';
 import { readRound, type Invitation, type Round } from '../survey/round';
@@ -79,12 +79,12 @@ export async function recoverSends(deps: RecoveryDeps, now: Date, { leasesBefore
 }
 
 const isCutOff = (i: Leased) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending');
-const isReminderCutOff = (i: Leased) => (i.status === 'sent' || i.status === 'responded') && i.reminderSending !== undefined;
+const isReminderCutOff = (i: Leased) => (i.status === 'sent' || i.status === 'responded' || i.status === 'bounced') && i.reminderSending !== undefined;
 
 /**
  * Reminders cut off mid-send (see `deliverReminder`): with SES's record of that reminder, its
  * flight ends as the worker would have ended it; without, it is due again and queued. One whose
- * recipient answered meanwhile just ends, counted only if SES took it.
+ * recipient answered meanwhile, or whose address bounced, just ends, counted only if SES took it.
  */
 async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], now: Date, roundOf: (i: Invitation) => Promise<Round>) {
   const settled = { recorded: 0, resent: 0 };
@@ -93,9 +93,9 @@ async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], 
   const resend: SendJob[] = [];
   for (const i of invitations) {
     const dueAt = i.reminderSending!;
-    if (i.status === 'responded') {
+    if (i.status !== 'sent') {
       const taken = accepted.has(i.invitationId);
-      if ((await settleAnsweredReminder(deps.db, i, dueAt, { taken, leaseRead: i.GSI1SK })) && taken) settled.recorded++;
+      if ((await settleLeftReminder(deps.db, i, dueAt, { taken, leaseRead: i.GSI1SK })) && taken) settled.recorded++;
     } else if (accepted.has(i.invitationId)) {
       // The next reminder is planned as the worker would have (its claim counted this one).
       const round = await roundOf(i);

@@ -95,16 +95,21 @@ interface MessageRef {
   kind: 'invitation' | 'reminder';
 }
 
-async function markBounced(db: Db, message: MessageRef, now: Date): Promise<NotificationOutcome['invitation']> {
+async function markBounced(db: Db, message: MessageRef, now: Date, attempt = 0): Promise<NotificationOutcome['invitation']> {
   const ref = { roundId: message.roundId, invitationId: message.invitationId };
-  const { round, invitation } = await openInvitation(db, ref);
+  const { round, invitation } = await openInvitation(db, ref, { consistent: attempt > 0 });
   // Reminders go only to those who have not answered: on an anonymous round, a reminder's bounce
   // shown on the invitation would point at a non-respondent. The address is suppressed all the same.
   if (message.kind === 'reminder' && round.attribution === 'anonymous') return null;
-  const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'] };
+  // A reminder in flight keeps its lease: its worker, or the recovery sweep, ends that flight (on a
+  // bounced invitation too); taken out of the index here, nothing would, and a close would wait for it.
+  const flight = invitation.status === 'sent' ? (invitation.reminderSending ?? null) : undefined;
+  const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: flight ? [] : ['GSI1PK', 'GSI1SK'] };
   // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
   const undeliver = (write: (also: TransactItems) => Promise<boolean>) => deliveredChange(db, round, invitation, -1, write);
-  if (await undeliver((also) => transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, also }))) return { ...ref, status: 'bounced' };
+  if (await undeliver((also) => transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, reminderFlight: flight, also }))) return { ...ref, status: 'bounced' };
+  // A reminder was claimed, or its flight ended, since the read: read again (consistent) and go again.
+  if (flight !== undefined && attempt === 0) return markBounced(db, message, now, 1);
   // A fast bounce can arrive before the sender has recorded the email as sent (or counted it).
   if (await transitionInvitation(db, ref.roundId, ref.invitationId, 'sending', 'bounced', change)) return { ...ref, status: 'bounced' };
   // Answered already (a forwarded copy bounced, say): an anonymous round still shows the bounce,

@@ -73,6 +73,8 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
       await deps.requeue?.(job, delaySeconds);
       return 'retry';
     }
+    // Answered or bounced meanwhile: the flight ends here, uncounted.
+    await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
     return 'not-due';
   }
   if ('error' in sent && sent.error.retryable) {
@@ -83,12 +85,12 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   if ('error' in sent) {
     // The invitation itself was delivered; only this reminder is lost, and it says why.
     deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
-    if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleAnsweredReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
+    if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
     return 'failed';
   }
-  // Answered meanwhile: the flight ends here rather than by the recovery sweep a lease later, so
-  // that a close waiting for it need not wait.
-  if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleAnsweredReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.GSI1SK });
+  // Answered or bounced meanwhile: the flight ends here rather than by the recovery sweep a lease
+  // later, so that a close waiting for it need not wait.
+  if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.GSI1SK });
   return 'sent';
 }
 
@@ -140,12 +142,12 @@ export function rearmReminder(
 }
 
 /**
- * Ends the flight of a reminder whose recipient answered meanwhile (the answer left the flight its
- * lease): no reminder follows either way, and one SES never took no longer counts in
- * `remindersSent`. Conditional on that flight and on its lease (the worker's own, or the one the
- * recovery sweep read).
+ * Ends the flight of a reminder whose invitation left `sent` meanwhile, answered or bounced (either
+ * left the flight its lease): no reminder follows either way, and one SES never took no longer
+ * counts in `remindersSent`. Conditional on that flight and on its lease (the worker's own, or the
+ * one the recovery sweep read).
  */
-export function settleAnsweredReminder(
+export function settleLeftReminder(
   db: Db,
   invitation: Pick<Invitation, 'roundId' | 'invitationId'>,
   dueAt: string,
@@ -154,9 +156,9 @@ export function settleAnsweredReminder(
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression: `${taken ? '' : 'SET remindersSent = remindersSent - :one '}REMOVE reminderSending, GSI1PK, GSI1SK`,
-    ConditionExpression: '#status = :responded AND reminderSending = :due AND GSI1SK = :lease',
+    ConditionExpression: '#status IN (:responded, :bounced) AND reminderSending = :due AND GSI1SK = :lease',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':responded': 'responded', ':due': dueAt, ':lease': leaseRead, ...(taken ? {} : { ':one': 1 }) },
+    ExpressionAttributeValues: { ':responded': 'responded', ':bounced': 'bounced', ':due': dueAt, ':lease': leaseRead, ...(taken ? {} : { ':one': 1 }) },
   });
 }
 

@@ -25,6 +25,7 @@ export function transitionInvitation(
     remove = [],
     also = [],
     leaseRead,
+    reminderFlight,
     roundNotClosing = false,
   }: {
     set?: Record<string, unknown>;
@@ -32,6 +33,8 @@ export function transitionInvitation(
     also?: TransactItems;
     /** Only while the invitation still holds this lease (its `GSI1SK` as read): nobody claimed it since. */
     leaseRead?: string;
+    /** Only while the reminder in flight is still this one (its due time), or, null, while none is. */
+    reminderFlight?: string | null;
     /**
      * Only while no close or cancel of the round has begun (see `closeRound`) and its pro is not
      * erased (`erasePro`): what an invitation going back to `pending` (claimable) needs.
@@ -43,9 +46,13 @@ export function transitionInvitation(
   const update = {
     Key: keys.invitation(roundId, invitationId),
     UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
-    ConditionExpression: leaseRead === undefined ? '#status = :from' : '#status = :from AND GSI1SK = :leaseRead',
+    ConditionExpression: [
+      '#status = :from',
+      ...(leaseRead === undefined ? [] : ['GSI1SK = :leaseRead']),
+      ...(reminderFlight === undefined ? [] : [reminderFlight === null ? 'attribute_not_exists(reminderSending)' : 'reminderSending = :flight']),
+    ].join(' AND '),
     ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },
-    ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values, ...(leaseRead === undefined ? {} : { ':leaseRead': leaseRead }) },
+    ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values, ...(leaseRead === undefined ? {} : { ':leaseRead': leaseRead }), ...(typeof reminderFlight === 'string' ? { ':flight': reminderFlight } : {}) },
   };
   if (!roundNotClosing && also.length === 0) return updateIfUnchanged(db, update);
   return transactIfUnchanged(db, [
