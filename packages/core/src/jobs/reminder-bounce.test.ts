@@ -28,6 +28,15 @@ async function sentRound(t0: Date, attribution?: 'named' | 'anonymous') {
   return { agencyId: agency.agencyId, round, email, ref };
 }
 
+/** The scheduled job every `step` ms from `from` to `to`, each job it queued delivered at once (the faults over). */
+async function runJobsEvery(step: number, from: number, to: number) {
+  for (let t = from; t <= to; t += step) {
+    const queue = collectingQueue();
+    await runScheduledJobs({ db, queue, records }, new Date(t));
+    for (const job of queue.jobs) await deliver(deliveryAt(new Date(t)), job);
+  }
+}
+
 const invitationOf = async (ref: { roundId: string; invitationId: string }): Promise<Invitation> => (await openInvitation(db, ref)).invitation;
 
 const bounce = (messageId: string, email: string, tags: Record<string, string[]>) =>
@@ -71,11 +80,7 @@ describe('a bounce while a reminder is in flight', () => {
     await reminding;
     // Faults stop; every scheduled run (recovery sweep included) keeps running until well past the close.
     const closesAt = Date.parse(round.closesAt);
-    for (let t = at.getTime() + 5 * 60_000; t <= closesAt + 2 * 24 * 3600_000; t += 6 * 3600_000) {
-      const queue = collectingQueue();
-      await runScheduledJobs({ db, queue, records }, new Date(t));
-      for (const job of queue.jobs) await deliver(deliveryAt(new Date(t)), job);
-    }
+    await runJobsEvery(6 * 3600_000, at.getTime() + 5 * 60_000, closesAt + 2 * 24 * 3600_000);
     // The bounce left the flight its lease, and its worker ended it: the runs past the close closed the round.
     expect((await getRound(db, agencyId, round.roundId)).status).toBe('closed');
     const ann = await invitationOf(ref);
@@ -101,11 +106,7 @@ describe('a bounce while a reminder is in flight', () => {
     await handleSesNotification(db, bounce(firstMail!.messageId, email, tags), new Date(at.getTime() + 1000));
     release();
     await reminding;
-    for (let t = at.getTime() + 5 * 60_000; t <= at.getTime() + 3 * 3600_000; t += 30 * 60_000) {
-      const queue = collectingQueue();
-      await runScheduledJobs({ db, queue, records }, new Date(t));
-      for (const job of queue.jobs) await deliver(deliveryAt(new Date(t)), job);
-    }
+    await runJobsEvery(30 * 60_000, at.getTime() + 5 * 60_000, at.getTime() + 3 * 3600_000);
     const ann = await invitationOf(ref);
     expect(ann.status).toBe('bounced');
     // No reminder went out: none counted, no flight left.
@@ -133,11 +134,7 @@ describe('a bounce while a reminder is in flight', () => {
     // She answers through her first email's link.
     await submitResponse(db, ref, { responsiveness: 4 }, new Date(at.getTime() + 3600_000));
     const closesAt = Date.parse(round.closesAt);
-    for (let t = at.getTime() + 2 * 3600_000; t <= closesAt + 2 * 24 * 3600_000; t += 6 * 3600_000) {
-      const queue = collectingQueue();
-      await runScheduledJobs({ db, queue, records }, new Date(t));
-      for (const job of queue.jobs) await deliver(deliveryAt(new Date(t)), job);
-    }
+    await runJobsEvery(6 * 3600_000, at.getTime() + 2 * 3600_000, closesAt + 2 * 24 * 3600_000);
     expect((await getRound(db, agencyId, round.roundId)).status).toBe('closed');
   });
 });
