@@ -65,7 +65,7 @@ export interface SesEmail {
 
 /**
  * The emails the SES server received in this run, oldest first. Test files run in parallel against
- * the same server, so pass `to` (a recipient address) rather than relying on `clearSes()`.
+ * the same server, so pass `to` (an address of the test's own) rather than counting them all.
  */
 export async function sesEmails(filter: { to?: string } = {}): Promise<SesEmail[]> {
   const response = await fetch(`${inject('sesEndpoint')}/store`);
@@ -87,12 +87,6 @@ export async function sesEmails(filter: { to?: string } = {}): Promise<SesEmail[
  */
 export const sesEventTags = (invitation: { agencyId: string; roundId: string; invitationId: string }, email: Parameters<typeof invitationTags>[1] = { kind: 'invitation' }) =>
   Object.fromEntries(Object.entries(invitationTags(invitation, email)).map(([name, value]) => [name, [value]]));
-
-/** Empties the SES server's store (affects every test file running at the same time). */
-export async function clearSes(): Promise<void> {
-  const response = await fetch(`${inject('sesEndpoint')}/clear-store`, { method: 'POST' });
-  if (!response.ok) throw new Error(`The SES server answered ${response.status} to POST /clear-store`);
-}
 
 export * from './api';
 export * from './browser';
