@@ -45,8 +45,12 @@ export interface CostBreakdown {
   total: number;
   floor: number;
   emails: number;
-  services: Record<'SES' | 'DynamoDB' | 'Lambda' | 'HTTP API' | 'SQS' | 'SNS' | 'EventBridge Scheduler', number>;
+  services: Record<Service, number>;
+  /** The same total less SES, by what causes it: each operation (all its services), the sending slots, the schedules. */
+  causes: { name: string; usd: number }[];
 }
+
+type Service = 'SES' | 'DynamoDB' | 'Lambda' | 'HTTP API' | 'SQS' | 'SNS' | 'EventBridge Scheduler';
 
 /** Prices `work` for 1,000 surveys; pure, so the model can be read (and checked) apart from the run. */
 export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
@@ -70,24 +74,40 @@ export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
     [ops.summary, work.emails.summaries * WEEKS],
     [ops.summariesIdle, SUMMARY_RUNS - WEEKS],
   ];
-  const sum = (f: (op: Operation, n: number) => number) => times.reduce((s, [op, n]) => s + f(op, n), 0);
-  // The sender Lambdas reserve their sending slots in one shared item, one UpdateItem (1 WRU) a batch.
-  const slotReservations = Math.ceil(emails / SENDER_BATCH);
-  const dynamo = sum((op, n) => n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd)) + slotReservations * p.dynamoWriteRequestUnit.usd;
-  const gbSeconds = sum((op, n) => (n * Math.max(1, op.ms) * MEMORY_GB[op.runs]) / 1000);
-  const senderJobs = sum((op, n) => (op.runs === 'sender' ? n * op.invocations : 0));
-  const apiRequests = sum((op, n) => (op.runs === 'api' ? n * op.invocations : 0));
-  const invocations = apiRequests + Math.ceil(senderJobs / SENDER_BATCH) + emails + SCHEDULED_RUNS + SUMMARY_RUNS;
-  const services = {
-    SES: emails * p.sesEmail.usd,
-    DynamoDB: dynamo,
-    Lambda: gbSeconds * p.lambdaArm64GBSecond.usd + invocations * p.lambdaRequest.usd,
-    'HTTP API': apiRequests * p.httpApiRequest.usd,
-    SQS: senderJobs * 0.3 * p.sqsRequest.usd,
-    SNS: emails * p.snsPublish.usd,
-    'EventBridge Scheduler': (SCHEDULED_RUNS + SUMMARY_RUNS) * p.schedulerInvocation.usd,
+  const services = { SES: emails * p.sesEmail.usd, DynamoDB: 0, Lambda: 0, 'HTTP API': 0, SQS: 0, SNS: 0, 'EventBridge Scheduler': 0 } satisfies Record<Service, number>;
+  const causes = new Map<string, number>();
+  const charge = (cause: string, service: Service, usd: number) => {
+    services[service] += usd;
+    causes.set(cause, (causes.get(cause) ?? 0) + usd);
   };
-  return { total: Object.values(services).reduce((a, b) => a + b, 0), floor: emails * p.sesEmail.usd, emails, services };
+  for (const [op, n] of times) {
+    charge(op.name, 'DynamoDB', n * (op.writeUnits * p.dynamoWriteRequestUnit.usd + op.readUnits * p.dynamoReadRequestUnit.usd));
+    charge(op.name, 'Lambda', ((n * Math.max(1, op.ms) * MEMORY_GB[op.runs]) / 1000) * p.lambdaArm64GBSecond.usd);
+    // Invocations: an API request each; a sender one per SQS batch of 10 jobs; the SES-event
+    // function one per SNS message (one per email); the scheduled runs, one each, below.
+    if (op.runs === 'api') {
+      charge(op.name, 'Lambda', n * op.invocations * p.lambdaRequest.usd);
+      charge(op.name, 'HTTP API', n * op.invocations * p.httpApiRequest.usd);
+    } else if (op.runs === 'sender') {
+      charge(op.name, 'Lambda', ((n * op.invocations) / SENDER_BATCH) * p.lambdaRequest.usd);
+      charge(op.name, 'SQS', n * op.invocations * 0.3 * p.sqsRequest.usd);
+    } else if (op.runs === 'ses-events') {
+      charge(op.name, 'Lambda', n * p.lambdaRequest.usd);
+      charge(op.name, 'SNS', n * p.snsPublish.usd);
+    }
+  }
+  // The sender Lambdas reserve their sending slots in one shared item, one UpdateItem (1 WRU) a batch.
+  charge('reserving sending slots', 'DynamoDB', Math.ceil(emails / SENDER_BATCH) * p.dynamoWriteRequestUnit.usd);
+  const [schedules, runs] = ['the schedules (the scheduled job every 5 minutes, the summary job hourly)', SCHEDULED_RUNS + SUMMARY_RUNS];
+  charge(schedules, 'EventBridge Scheduler', runs * p.schedulerInvocation.usd);
+  charge(schedules, 'Lambda', runs * p.lambdaRequest.usd);
+  return {
+    total: Object.values(services).reduce((a, b) => a + b, 0),
+    floor: emails * p.sesEmail.usd,
+    emails,
+    services,
+    causes: [...causes].map(([name, usd]) => ({ name, usd })).sort((a, b) => b.usd - a.usd),
+  };
 }
 
 export async function benchCost(config: Config, log: (line: string) => void): Promise<Figure[]> {
@@ -106,5 +126,7 @@ export async function benchCost(config: Config, log: (line: string) => void): Pr
       note: `1,000 recipients, 30% answering, default reminders, weekly summaries, jobs every 5 min / hourly for ${DAYS} days; us-east-1 list prices of ${prices.recorded} (bench/prices.json)`,
     },
     ...Object.entries(cost.services).map(([service, usd]): Figure => ({ scenario, name: `of which ${service}`, value: usd, unit: '$', note: `${((usd / cost.total) * 100).toFixed(1)}% of the total` })),
+    // What the cost above SES alone (the budget: 5% of it) is spent on, by cause, largest first.
+    ...cost.causes.map(({ name, usd }): Figure => ({ scenario, name: `beyond SES: ${name}`, value: usd, unit: '$', note: `${((usd / cost.floor) * 100).toFixed(2)}% of SES alone` })),
   ];
 }
