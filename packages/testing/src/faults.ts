@@ -35,6 +35,17 @@ export function faultyDb(db: Db) {
     plan = { nth, fault, target };
     seen = 0;
   };
+  const pause = (nth: number, target: FaultTarget) => {
+    let resume!: () => void;
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (resume = resolve));
+    const at = new Promise<void>((resolve) => (reached = resolve));
+    arm(nth, async () => {
+      reached();
+      await held;
+    }, target);
+    return { reached: at, resume };
+  };
   return {
     db: { ...db, doc } satisfies Db,
     failTransactWrite: (nth: number, fault: Fault = '5xx') => arm(nth, fault, 'transact'),
@@ -45,17 +56,9 @@ export function faultyDb(db: Db) {
      * Holds the next TransactWriteItems until `resume()` (then lets it through); `reached` settles
      * once it is held: what another worker does between this one's read and its write.
      */
-    pauseTransactWrite() {
-      let resume!: () => void;
-      let reached!: () => void;
-      const held = new Promise<void>((resolve) => (resume = resolve));
-      const at = new Promise<void>((resolve) => (reached = resolve));
-      arm(1, async () => {
-        reached();
-        await held;
-      }, 'transact');
-      return { reached: at, resume };
-    },
+    pauseTransactWrite: () => pause(1, 'transact'),
+    /** Holds the Nth write of any kind, as `pauseTransactWrite` does. */
+    pauseWrite: (nth: number) => pause(nth, 'write'),
     /** Takes back a fault not yet met. */
     disarm() {
       plan = undefined;

@@ -73,7 +73,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     // email could go out after the close.
     const unsettled = (i: Invitation) => i.status === 'sending' || (i.status === 'responded' && i.answeredFrom === 'sending') || ((i.status === 'sent' || i.status === 'responded' || i.status === 'bounced') && i.reminderSending !== undefined);
     inFlight ||= invitations.some(unsettled);
-    // Many to a transaction; out of the reminder and lease indexes.
+    // Each a conditional update; out of the reminder and lease indexes.
     const ids = (status: string) => invitations.filter((i) => i.status === status && !unsettled(i)).map((i) => i.invitationId);
     // A reminder claimed since the page was read (a claim after the mark finds the close begun and
     // drops itself) keeps the round open: expired under its flight, its

@@ -276,7 +276,7 @@ describe('reminders and expiry', () => {
     const { agencyId, round, emails, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
     const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
     const faulty = faultyDb(db);
-    const { reached, resume } = faulty.pauseTransactWrite();
+    const { reached, resume } = faulty.pauseWrite(2); // after the close's mark: the first expiry
     const pausing = faulty.db;
     const closesAt = Date.parse(round.closesAt);
     const closing = closeRound(pausing, round.roundId, new Date(closesAt));
@@ -334,7 +334,7 @@ describe('reminders and expiry', () => {
     // one; a worker whose clock still reads just before the close claims it meanwhile (a claim
     // checks nothing of the round), then reads the round and finds the close begun.
     const faulty = faultyDb(db);
-    const { reached, resume } = faulty.pauseTransactWrite();
+    const { reached, resume } = faulty.pauseWrite(2); // after the close's mark: the skip
     const pausing = faulty.db;
     const closing = closeRound(pausing, round.roundId, new Date(round.closesAt));
     await reached;

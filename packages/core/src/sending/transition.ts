@@ -1,8 +1,7 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
-import { failedConditions, isTransactionConflict } from '../db/conditions';
+import { mapConcurrent } from '../db/batch';
 import type { InvitationStatus } from '../survey/round';
 
 /**
@@ -62,13 +61,14 @@ export function transitionInvitation(
   ]);
 }
 
-/** Invitations per transaction in `transitionMany`: DynamoDB's limit. */
-const MANY = 100;
+/** Updates in flight at once in `transitionMany`. */
+const MANY_AT_ONCE = 16;
 
 /**
- * Moves many invitations of one round from `from` to `to`, 100 to a transaction: what closing a big round needs (one transaction per invitation takes minutes
- * for tens of thousands). Each is conditional on still being `from`; those that moved meanwhile
- * (answered, say) are left out and the rest written again. Returns how many moved.
+ * Moves many invitations of one round from `from` to `to`: what closing a big round needs. Each is
+ * one conditional UpdateItem (still `from`), several at once; those that moved meanwhile (answered,
+ * say) are left as they are. Not a transaction: nothing here needs two items to move together, and
+ * a transactional write costs twice the units. Returns how many moved.
  */
 export async function transitionMany(
   db: Db,
@@ -80,32 +80,16 @@ export async function transitionMany(
 ): Promise<number> {
   const extra = setAttributes(set);
   let moved = 0;
-  for (let start = 0; start < invitationIds.length; start += MANY) {
-    let group = invitationIds.slice(start, start + MANY);
-    for (let attempt = 1; group.length > 0; attempt++) {
-      const items: TransactItems = group.map((invitationId) => ({
-        Update: {
-          TableName: db.table,
-          Key: keys.invitation(roundId, invitationId),
-          UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
-          ConditionExpression: unless === undefined ? '#status = :from' : '#status = :from AND attribute_not_exists(#unless)',
-          ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove), ...(unless === undefined ? {} : { '#unless': unless }) },
-          ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
-        },
-      }));
-      try {
-        await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-        moved += group.length;
-        break;
-      } catch (error) {
-        const failed = failedConditions(error);
-        if (failed === undefined) throw error;
-        if (failed.length > 0) group = group.filter((_, i) => !failed.includes(i));
-        else if (!isTransactionConflict(error) || attempt >= 9) throw error;
-        else await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
-      }
-    }
-  }
+  await mapConcurrent(invitationIds, MANY_AT_ONCE, async (invitationId) => {
+    const done = await updateIfUnchanged(db, {
+      Key: keys.invitation(roundId, invitationId),
+      UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
+      ConditionExpression: unless === undefined ? '#status = :from' : '#status = :from AND attribute_not_exists(#unless)',
+      ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove), ...(unless === undefined ? {} : { '#unless': unless }) },
+      ExpressionAttributeValues: { ':to': to, ':from': from, ...extra.values },
+    });
+    if (done) moved++;
+  });
   return moved;
 }
 
