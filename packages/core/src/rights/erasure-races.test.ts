@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
+import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
+import { submitResponse } from '../survey/response';
+import { createWebhook } from '../webhooks/endpoints';
+import { sweepWebhooks } from '../webhooks/events';
 import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
@@ -46,6 +49,33 @@ describe('an erasure while a round for the address is being created', () => {
         expect(JSON.stringify(accepted).toLowerCase(), `write ${nth}`).not.toContain(person.email.toLowerCase());
         expect(await sesEmails({ to: person.email }), `write ${nth}`).toEqual([]);
       }
+    }
+  });
+});
+
+const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
+
+describe('an erasure while webhook events are fanned out', () => {
+  it('leaves no delivery holding the address, name or comment, whichever write of the fan-out it comes before', async () => {
+    for (let nth = 1; ; nth++) {
+      const t0 = new Date();
+      const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+      for (const events of [['response.created'], ['response.created', 'round.closed']]) {
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events }, t0, { allowLoopback: true });
+      }
+      const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'named', recipients: [{ ...person, audience: 'reporter' }] }, t0);
+      const comment = `Comment of the erased ${tag}`;
+      await submitResponse(db, { roundId: round.roundId, invitationId: accepted[0]!.invitationId }, answers(comment), t0);
+      const faulty = faultyDb(db);
+      let erased = false;
+      faulty.beforeWrite(nth, () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0).then(() => (erased = true)));
+      await sweepWebhooks(faulty.db, collectingQueue(), new Date(t0.getTime() + 1000));
+      if (!erased) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(2);
+        break;
+      }
+      expect(await itemsHolding(db, [...needles, comment]), `erasure before write ${nth}`).toEqual([]);
     }
   });
 });

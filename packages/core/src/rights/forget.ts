@@ -195,6 +195,19 @@ export async function redactWebhookBodies(db: Db, agencyId: string, traces: Trac
     await updateIfThere(db, { Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET body = :body', ExpressionAttributeValues: { ':body': next.body } });
     changed++;
   };
+  // The outbox events before the deliveries: a fan-out running alongside reads its event again
+  // after writing its deliveries, so either it sees the rewrite or its deliveries are found below.
+  for (const partition of WEBHOOK_DUE_PARTITIONS) {
+    for await (const items of queryAll(db, {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      FilterExpression: '#type = :event AND agencyId = :agency',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': partition, ':event': 'webhookEvent', ':agency': agencyId },
+    })) {
+      for (const item of items) await redact(item);
+    }
+  }
   // The endpoints, and those deleted whose log has not expired yet (their tombstones).
   const hooks: Record<string, unknown>[] = [];
   for (const prefix of ['HOOK#', 'HOOKGONE#']) {
@@ -210,17 +223,8 @@ export async function redactWebhookBodies(db: Db, agencyId: string, traces: Trac
     for await (const items of queryAll(db, {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :dlv)',
       ExpressionAttributeValues: { ':pk': `HOOK#${hook.webhookId as string}`, ':dlv': 'DLV#' },
-    })) {
-      for (const item of items) await redact(item);
-    }
-  }
-  for (const partition of WEBHOOK_DUE_PARTITIONS) {
-    for await (const items of queryAll(db, {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      FilterExpression: '#type = :event AND agencyId = :agency',
-      ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':pk': partition, ':event': 'webhookEvent', ':agency': agencyId },
+      // Strongly consistent: a delivery a fan-out wrote a moment ago, from the body before the rewrite.
+      ConsistentRead: true,
     })) {
       for (const item of items) await redact(item);
     }
