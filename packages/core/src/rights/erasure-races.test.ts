@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
-import { createAgency } from '../agency/agency';
+import { createAgency, updateSettings } from '../agency/agency';
+import { keys } from '../db/keys';
+import { closeRound } from '../jobs/expiry';
 import { submitResponse } from '../survey/response';
 import { createWebhook } from '../webhooks/endpoints';
 import { sweepWebhooks } from '../webhooks/events';
@@ -54,6 +57,46 @@ describe('an erasure while a round for the address is being created', () => {
 });
 
 const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
+
+describe('an erasure while an anonymous round closes (its answers released)', () => {
+  it('leaves the comment nowhere unless the answer was published before the erasure read it: the erasure between any two writes of the close, or the close between any two of the erasure', async () => {
+    for (const inside of ['close', 'erasure'] as const) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        await updateSettings(db, agencyId, { anonymityThreshold: 3 }, t0);
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events: ['responses.released', 'round.closed'] }, t0, { allowLoopback: true });
+        const recipients = [person, { email: `b-${tag}@outlet.example` }, { email: `c-${tag}@outlet.example` }].map((r) => ({ ...r, audience: 'reporter' as const }));
+        const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'anonymous', recipients }, t0);
+        const comment = `Comment of the erased ${tag}`;
+        for (const [i, invitation] of accepted.entries()) {
+          await submitResponse(db, { roundId: round.roundId, invitationId: invitation.invitationId }, answers(i === 0 ? comment : `Someone else ${tag}`), t0);
+        }
+        const target = accepted[0]!.invitationId;
+        const faulty = faultyDb(db);
+        const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', t0);
+        let alongside = false;
+        if (inside === 'close') {
+          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          expect(await closeRound(faulty.db, round.roundId, t0)).toBe(true);
+        } else {
+          faulty.beforeWrite(nth, () => closeRound(db, round.roundId, t0).then(() => (alongside = true)));
+          await erase(faulty.db);
+        }
+        if (!alongside) {
+          faulty.disarm();
+          expect(nth).toBeGreaterThan(5);
+          break;
+        }
+        const at = `${inside === 'close' ? 'erasure' : 'close'} before write ${nth} of the ${inside}`;
+        expect(await itemsHolding(db, needles), at).toEqual([]);
+        // Still under its key: the erasure found it unreleased and erased its comment (else it moved, published as it was).
+        const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(round.roundId, target), ConsistentRead: true }));
+        if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
+      }
+    }
+  });
+});
 
 describe('an erasure while webhook events are fanned out', () => {
   it('leaves no delivery holding the address, name or comment, whichever write of the fan-out it comes before', async () => {

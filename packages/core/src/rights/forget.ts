@@ -75,22 +75,28 @@ export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitatio
 /**
  * Removes from a response (which is also its released row) the respondent's identity (named
  * rounds) and/or their comment; a testimonial copy goes with the comment, or is rewritten without
- * the identity. The numbers stay: the counters were added up from them already.
+ * the identity. The numbers stay: the counters were added up from them already. Returns the
+ * response's release as it is after: an anonymous answer may have been released since it was read
+ * (its batch being published alongside), and its testimonial, copied while the comment was there,
+ * is deleted then too (a testimonial is written only while its row holds the comment).
  */
-export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<void> {
+export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<SurveyResponse['release']> {
   const identity = what.identity && response.respondent !== null;
   const comment = what.comment && response.answers.improve !== undefined;
-  if (!identity && !comment) return;
-  const testimonial = response.release && keys.testimonial(response.agencyId, response.release.rowKey);
+  const testimonial = (release: SurveyResponse['release']) => release && keys.testimonial(response.agencyId, release.rowKey);
   // The testimonial first: the response is what a retry finds it by.
-  if (testimonial && comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial }));
-  for (const key of [...(testimonial && !comment ? [testimonial] : []), keys.response(response.roundId, response.invitationId)]) {
-    await updateIfThere(db, {
-      Key: key,
-      UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
-      ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
-    });
-  }
+  if (testimonial(response.release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(response.release)! }));
+  else if (testimonial(response.release) && identity) await updateIfThere(db, { Key: testimonial(response.release)!, UpdateExpression: 'SET respondent = :null', ExpressionAttributeValues: { ':null': null } });
+  if (!identity && !comment) return response.release;
+  const after = await updateIfThere(db, {
+    Key: keys.response(response.roundId, response.invitationId),
+    UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
+    ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
+    ReturnValues: 'ALL_NEW',
+  });
+  const release = after?.release as SurveyResponse['release'];
+  if (!response.release && testimonial(release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(release)! }));
+  return release;
 }
 
 /**
@@ -257,11 +263,15 @@ export async function redactIdempotentAnswers(db: Db, agencyId: string, traces: 
   return changed;
 }
 
-/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. */
-async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. The item after (`ReturnValues`), if asked. */
+async function updateIfThere(
+  db: Db,
+  input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown>; ReturnValues?: 'ALL_NEW' },
+): Promise<Record<string, unknown> | undefined> {
   try {
-    await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }));
+    return (await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }))).Attributes;
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
+    return undefined;
   }
 }
