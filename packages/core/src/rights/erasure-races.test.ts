@@ -122,3 +122,21 @@ describe('an erasure while webhook events are fanned out', () => {
     }
   });
 });
+
+describe('after an erasure', () => {
+  it('skips the address as erased in any case and surrounding whitespace, in a round or resumed with the same key', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, needles } = await agencyWithCampaign(t0);
+    await eraseAddress(db, agencyId, { email: `  ${person.email.toUpperCase()} ` }, 'key_test', t0);
+    const forms = [person.email.toLowerCase(), `\t${person.email}  `, person.email.toUpperCase()];
+    for (const [i, email] of forms.entries()) {
+      const input = { recipients: [{ email, name: person.name, outlet: person.outlet, audience: 'reporter' }] };
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { accepted, skipped } = await createRound(db, agencyId, campaignId, input, t0, { idempotencyKey: `form-${i}` });
+        expect(accepted).toEqual([]);
+        expect(skipped).toEqual([{ index: 0, email: '', reason: 'erased' }]);
+      }
+    }
+    expect(await itemsHolding(db, needles)).toEqual([]);
+  });
+});
