@@ -260,3 +260,23 @@ async function writeAll(db: Db, items: Record<string, unknown>[]): Promise<void>
     }
   });
 }
+
+/**
+ * Every item of the whole table that holds one of `needles` anywhere, as `PK|SK`: compared
+ * lower-cased, as written and as JSON escapes it. A Scan: for a table of the test's own
+ * (`isolatedTestDeps`), where data-rights tests look for what an erasure left.
+ */
+export async function itemsHolding(db: Db, needles: string[]): Promise<string[]> {
+  const forms = needles.flatMap((n) => [n, JSON.stringify(n).slice(1, -1)]).map((n) => n.toLowerCase());
+  const hits: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const text = JSON.stringify(item, (_, v) => (v instanceof Set ? [...v] : v)).toLowerCase();
+      if (forms.some((n) => text.includes(n))) hits.push(`${item.PK}|${item.SK}`);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return hits;
+}

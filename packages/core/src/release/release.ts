@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -229,7 +229,8 @@ async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]
     const release: Release = r.release ?? { ...releaseOf(batch), rowKey: newRowKey(batch.releasedAt, batch.batchId) };
     if (!r.release) {
       try {
-        await db.doc.send(
+        // The row as it is now, not as read: an erasure may have removed its comment since.
+        const { Attributes } = await db.doc.send(
           new UpdateCommand({
             TableName: db.table,
             Key: keys.response(r.roundId, r.invitationId),
@@ -243,8 +244,12 @@ async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]
               ':g2pk': keys.releasedByPro(batch.agencyId, batch.proId, release.rowKey).GSI2PK,
               ':g2sk': release.rowKey,
             },
+            ReturnValues: 'ALL_NEW',
           }),
         );
+        const row = withoutKeys<SurveyResponse>(Attributes!);
+        rows.push(row);
+        return putTestimonial(db, row);
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
         // Marked by an earlier run: its testimonial (below) must use the stored place.
@@ -254,11 +259,24 @@ async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]
         return putTestimonial(db, { ...withoutKeys<SurveyResponse>(Item) });
       }
     }
-    rows.push({ ...r, release });
-    await putTestimonial(db, { ...r, release });
+    rows.push(r);
+    await putTestimonial(db, r);
   });
-  const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' } };
+  // Conditional on still being due: of two runs (a release and an erasure finishing it, `finishBatchOf`), one writes the event.
+  const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(GSI2PK)' } };
   await transactIfUnchanged(db, [done, ...(await webhookOutbox(db, releasedEvent(batch, rows)))]);
+}
+
+/**
+ * Finishes publishing the batch an answer was released in, if its rows are still due: the rows as
+ * they are now (an erasure calls it once it erased one, which a release running alongside read
+ * before) go into the `responses.released` event, unless that release wrote it first.
+ */
+export async function finishBatchOf(db: Db, release: Pick<Release, 'batchId'>): Promise<void> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.batch(release.batchId), ConsistentRead: true }));
+  if (Item?.GSI2PK === undefined) return;
+  const batch = withoutKeys<ReleaseBatch>(Item);
+  await markRows(db, batch, await batchResponses(db, batch));
 }
 
 /**
@@ -288,9 +306,23 @@ export function releasedEvent(batch: ReleaseBatch, rows: SurveyResponse[]): Webh
   return { ...event, data: { ...base, rows: null, rowsUrl: `/v1/responses?${query}` } };
 }
 
+/**
+ * The testimonial copy of a released row, only while the row still holds the comment copied: an
+ * erasure removes the comment, then deletes the copy (`eraseResponse`), so no copy comes after.
+ */
 async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {
   if (!r.release || !isTestimonial(r.answers)) return;
-  await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...keys.testimonial(r.agencyId, r.release.rowKey), type: 'testimonial', ...r } }));
+  await transactIfUnchanged(db, [
+    { Put: { TableName: db.table, Item: { ...keys.testimonial(r.agencyId, r.release.rowKey), type: 'testimonial', ...r } } },
+    {
+      ConditionCheck: {
+        TableName: db.table,
+        Key: keys.response(r.roundId, r.invitationId),
+        ConditionExpression: 'answers.improve = :improve',
+        ExpressionAttributeValues: { ':improve': r.answers.improve },
+      },
+    },
+  ]);
 }
 
 /** The answers a released batch holds. */

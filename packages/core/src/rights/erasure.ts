@@ -8,6 +8,8 @@ import { mapConcurrent } from '../db/batch';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { addressHash, normalizeAddress } from '../survey/address';
 import type { Round } from '../survey/round';
+import type { SurveyResponse } from '../survey/response';
+import { finishBatchOf } from '../release/release';
 import { NotFoundError } from '../shared/errors';
 import { hashedId, isId } from '../shared/ids';
 import { EmailSchema } from '../shared/schemas';
@@ -110,6 +112,7 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   for (const scope of ['agency', 'global'] as const) {
     await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.suppressionListing(agencyId, email, scope) }));
   }
+  const releasedMeanwhile: NonNullable<SurveyResponse['release']>[] = [];
   await mapConcurrent(found, 4, async ({ roundId, invitation, response }) => {
     if (invitation) {
       await eraseInvitationIdentity(db, invitation, now);
@@ -117,12 +120,21 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }
     if (response && staysPublished(response)) await unlinkReleasedAnswer(db, response);
     else if (response) {
-      await eraseResponse(db, response, { identity: true, comment: true });
+      const release = await eraseResponse(db, response, { identity: true, comment: true });
+      if (release && !response.release) releasedMeanwhile.push(release);
       // An anonymous answer not yet released is erased too, uncounted: the count would tell the agency who answered.
       if (response.attribution === 'named') erased.responses++;
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
   });
+  // An anonymous answer released by a close running alongside, after it was read here: that
+  // release may have read it before its comment went, for its `responses.released` event. The
+  // batch is published now from the rows as they are (unless that release wrote its event first),
+  // and the webhook bodies are looked at again, the event included if it came first.
+  if (releasedMeanwhile.length > 0) {
+    for (const release of releasedMeanwhile) await finishBatchOf(db, release);
+    erased.webhookBodies += await redactWebhookBodies(db, agencyId, traces);
+  }
 
   const { Attributes } = await db.doc.send(
     new UpdateCommand({

@@ -75,22 +75,28 @@ export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitatio
 /**
  * Removes from a response (which is also its released row) the respondent's identity (named
  * rounds) and/or their comment; a testimonial copy goes with the comment, or is rewritten without
- * the identity. The numbers stay: the counters were added up from them already.
+ * the identity. The numbers stay: the counters were added up from them already. Returns the
+ * response's release as it is after: an anonymous answer may have been released since it was read
+ * (its batch being published alongside), and its testimonial, copied while the comment was there,
+ * is deleted then too (a testimonial is written only while its row holds the comment).
  */
-export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<void> {
+export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<SurveyResponse['release']> {
   const identity = what.identity && response.respondent !== null;
   const comment = what.comment && response.answers.improve !== undefined;
-  if (!identity && !comment) return;
-  const testimonial = response.release && keys.testimonial(response.agencyId, response.release.rowKey);
+  const testimonial = (release: SurveyResponse['release']) => release && keys.testimonial(response.agencyId, release.rowKey);
   // The testimonial first: the response is what a retry finds it by.
-  if (testimonial && comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial }));
-  for (const key of [...(testimonial && !comment ? [testimonial] : []), keys.response(response.roundId, response.invitationId)]) {
-    await updateIfThere(db, {
-      Key: key,
-      UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
-      ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
-    });
-  }
+  if (testimonial(response.release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(response.release)! }));
+  else if (testimonial(response.release) && identity) await updateIfThere(db, { Key: testimonial(response.release)!, UpdateExpression: 'SET respondent = :null', ExpressionAttributeValues: { ':null': null } });
+  if (!identity && !comment) return response.release;
+  const after = await updateIfThere(db, {
+    Key: keys.response(response.roundId, response.invitationId),
+    UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
+    ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
+    ReturnValues: 'ALL_NEW',
+  });
+  const release = after?.release as SurveyResponse['release'];
+  if (!response.release && testimonial(release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(release)! }));
+  return release;
 }
 
 /**
@@ -195,6 +201,19 @@ export async function redactWebhookBodies(db: Db, agencyId: string, traces: Trac
     await updateIfThere(db, { Key: { PK: item.PK as string, SK: item.SK as string }, UpdateExpression: 'SET body = :body', ExpressionAttributeValues: { ':body': next.body } });
     changed++;
   };
+  // The outbox events before the deliveries: a fan-out running alongside reads its event again
+  // after writing its deliveries, so either it sees the rewrite or its deliveries are found below.
+  for (const partition of WEBHOOK_DUE_PARTITIONS) {
+    for await (const items of queryAll(db, {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      FilterExpression: '#type = :event AND agencyId = :agency',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':pk': partition, ':event': 'webhookEvent', ':agency': agencyId },
+    })) {
+      for (const item of items) await redact(item);
+    }
+  }
   // The endpoints, and those deleted whose log has not expired yet (their tombstones).
   const hooks: Record<string, unknown>[] = [];
   for (const prefix of ['HOOK#', 'HOOKGONE#']) {
@@ -210,17 +229,8 @@ export async function redactWebhookBodies(db: Db, agencyId: string, traces: Trac
     for await (const items of queryAll(db, {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :dlv)',
       ExpressionAttributeValues: { ':pk': `HOOK#${hook.webhookId as string}`, ':dlv': 'DLV#' },
-    })) {
-      for (const item of items) await redact(item);
-    }
-  }
-  for (const partition of WEBHOOK_DUE_PARTITIONS) {
-    for await (const items of queryAll(db, {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      FilterExpression: '#type = :event AND agencyId = :agency',
-      ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':pk': partition, ':event': 'webhookEvent', ':agency': agencyId },
+      // Strongly consistent: a delivery a fan-out wrote a moment ago, from the body before the rewrite.
+      ConsistentRead: true,
     })) {
       for (const item of items) await redact(item);
     }
@@ -253,11 +263,15 @@ export async function redactIdempotentAnswers(db: Db, agencyId: string, traces: 
   return changed;
 }
 
-/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. */
-async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. The item after (`ReturnValues`), if asked. */
+async function updateIfThere(
+  db: Db,
+  input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown>; ReturnValues?: 'ALL_NEW' },
+): Promise<Record<string, unknown> | undefined> {
   try {
-    await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }));
+    return (await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }))).Attributes;
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
+    return undefined;
   }
 }

@@ -25,6 +25,7 @@ import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, normalizeAddress } from './address';
 import { skipSuppressedInvitations } from './suppression';
+import { ERASED_EMAIL, eraseInvitationIdentity, eraseSkipped } from '../rights/forget';
 
 type TransactItem = TransactItems[number];
 
@@ -496,8 +497,6 @@ export async function createRound(
   // mark without one, if the creation stops here, only makes a suppression look in vain).
   await batchPut(db, eligible.filter(({ hash }) => !marked(hash)).map(({ hash }) => ({ ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' })));
   await mapConcurrent(groups, 2, writeGroup);
-  // A suppression written since the first read did not find these invitations: they are skipped here.
-  await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now);
   await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);
@@ -520,6 +519,22 @@ export async function createRound(
   // Stored rather than only answered: the answer lists the first few (an idempotent reply is
   // stored whole, in one item of at most 400 KB), the API pages the rest.
   await batchPut(db, skipped.map((s) => ({ ...keys.skippedRecipient(round.roundId, s.index), type: 'skippedRecipient', ...s })));
+  // A suppression written since the first read did not find these invitations: they are skipped
+  // here. Read after every write of the round, skipped records included: an erasure writes its
+  // suppression, then looks for the address's rounds, so one of the two sees the other; what an
+  // erasure meanwhile did not find is erased here, as it would have been.
+  const stored = skipped.filter((s) => s.reason !== 'invalid' && s.email !== '');
+  const erased = await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now, stored.map((s) => s.email));
+  if (erased.size > 0) {
+    const isErased = (email: string) => email !== '' && erased.has(addressHash(email));
+    for (const [index, invitation] of accepted) {
+      if (!isErased(invitation.email)) continue;
+      await eraseInvitationIdentity(db, invitation, now);
+      accepted.set(index, { ...invitation, email: ERASED_EMAIL, name: null, outlet: null });
+    }
+    await eraseSkipped(db, round.roundId, new Set(stored.filter((s) => isErased(s.email)).map((s) => normalizeAddress(s.email))));
+    for (const s of skipped) if (isErased(s.email)) s.email = ERASED_EMAIL;
+  }
   return {
     round: { ...round, counts: { ...zeroCounts(), pending: accepted.size }, answeredFrom: zeroCounts() },
     accepted: [...accepted].sort(([a], [b]) => a - b).map(([, invitation]) => invitation),

@@ -167,15 +167,19 @@ async function stopSend(db: Db, invitation: Pick<Invitation, 'roundId' | 'invita
 }
 
 /**
- * After a round wrote its invitations, the suppressions of their addresses read again (consistent):
- * a suppression written between the round's first read and its write did not see the round in the
- * recipient states, so the round skips those invitations itself (`enforceSuppression`).
+ * After a round wrote its invitations and skipped records, the suppressions of their addresses
+ * read again (consistent): a suppression written between the round's first read and its writes did
+ * not see the round in the recipient states, so the round skips those invitations itself
+ * (`enforceSuppression`). `also`: the addresses of its skipped records. Returns the hashes the
+ * agency erased meanwhile (reason `erased`): the erasure did not find the round's copies of them.
  */
-export async function skipSuppressedInvitations(db: Db, agencyId: string, invitations: readonly Invitation[], now: Date): Promise<void> {
+export async function skipSuppressedInvitations(db: Db, agencyId: string, invitations: readonly Invitation[], now: Date, also: readonly string[] = []): Promise<Set<string>> {
   const hashes = invitations.map((i) => addressHash(i.email));
-  const found = await batchGet(db, hashes.flatMap((h) => [keys.globalSuppression(h), keys.agencySuppression(h, agencyId)]), { consistent: true });
+  const all = [...new Set([...hashes, ...also.map(addressHash)])];
+  const found = await batchGet(db, all.flatMap((h) => [keys.globalSuppression(h), keys.agencySuppression(h, agencyId)]), { consistent: true });
   const suppressed = invitations.filter((_, i) => found.has(itemKey(keys.globalSuppression(hashes[i]!))) || found.has(itemKey(keys.agencySuppression(hashes[i]!, agencyId))));
   await mapConcurrent(suppressed, 4, (invitation) => stopSend(db, invitation, now));
+  return new Set(all.filter((h) => found.get(itemKey(keys.agencySuppression(h, agencyId)))?.reason === 'erased'));
 }
 
 async function erasedBy(db: Db, email: string, agencyId: string): Promise<boolean> {

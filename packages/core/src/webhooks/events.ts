@@ -1,5 +1,5 @@
 import { encodeTime, ulid } from 'ulidx';
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, WEBHOOK_DUE_PARTITIONS } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -145,6 +145,27 @@ async function fanOut(db: Db, item: Record<string, unknown>, now: Date) {
       jobs.push({ kind: 'webhook', webhookId: hook.webhookId, deliveryId: deliveryIdOf(eventId) });
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
+    }
+  }
+  // The body as read may predate an erasure's rewrite of the event (`redactWebhookBodies`), whose
+  // look at the deliveries came before these were written. It rewrites events before deliveries,
+  // so read after them, the event shows any such rewrite: the deliveries get its body.
+  const { Item: current } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.webhookEvent(eventId), ConsistentRead: true }));
+  if (current && current.body !== item.body) {
+    for (const job of jobs) {
+      await db.doc
+        .send(
+          new UpdateCommand({
+            TableName: db.table,
+            Key: keys.webhookDelivery(job.webhookId, job.deliveryId),
+            UpdateExpression: 'SET body = :body',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':body': current.body },
+          }),
+        )
+        .catch((error) => {
+          if (!isConditionFailed(error)) throw error;
+        });
     }
   }
   await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.webhookEvent(eventId) }));

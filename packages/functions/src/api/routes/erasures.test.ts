@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   addressHash,
   closeRound,
@@ -11,9 +11,8 @@ import {
   submitResponse,
   suppress,
   sweepWebhooks,
-  type Db,
 } from '@rapport/core';
-import { agencyFixture, collectingQueue, consoleSession, faultyDb, testAddress, testConfig, type AgencyFixture } from '@rapport/testing';
+import { agencyFixture, collectingQueue, consoleSession, faultyDb, itemsHolding, testAddress, testConfig, type AgencyFixture } from '@rapport/testing';
 import { createDeps, type Deps } from '../../deps';
 
 let deps: Deps;
@@ -26,21 +25,6 @@ beforeAll(async () => {
   await ensureTable(deps.db.client, config.table);
 });
 afterAll(() => deps.db.client.destroy());
-
-/** Every item of the table that holds `needle` anywhere (case-insensitive), as `PK|SK`. */
-async function itemsHolding(db: Db, needles: string[]): Promise<string[]> {
-  const hits: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      const text = JSON.stringify(item, (_, v) => (v instanceof Set ? [...v] : v)).toLowerCase();
-      if (needles.some((n) => text.includes(n.toLowerCase()))) hits.push(`${item.PK}|${item.SK}`);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return hits;
-}
 
 const TARGET = { email: 'Jane.Target@Outlet.example', name: 'Jane Targetname', outlet: 'The Target Gazette' };
 const COMMENT = 'Answers fast, a unique-erasure-comment-7Q';

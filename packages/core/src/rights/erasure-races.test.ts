@@ -1,0 +1,142 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
+import { createAgency, updateSettings } from '../agency/agency';
+import { keys } from '../db/keys';
+import { closeRound } from '../jobs/expiry';
+import { submitResponse } from '../survey/response';
+import { createWebhook } from '../webhooks/endpoints';
+import { sweepWebhooks } from '../webhooks/events';
+import { createCampaign } from '../campaign/campaign';
+import { createPro } from '../pro/pro';
+import { deliver } from '../sending/dispatch';
+import { createRound } from '../survey/round';
+import { eraseAddress } from './erasure';
+
+/** Attacks on an erasure from writers running alongside it: nothing of the person may be written after it answered. */
+const { db, linkSecret, mailer } = await isolatedTestDeps();
+afterAll(() => db.client.destroy());
+
+let n = 0;
+/** An agency, pro and campaign; `person` has strings unique to the test. */
+async function agencyWithCampaign(at: Date) {
+  const tag = `race-${++n}-${at.getTime()}`;
+  const agency = await createAgency(db, { name: `Erasure races ${tag}` }, at);
+  const pro = await createPro(db, agency.agencyId, { name: 'Pat Pro', email: `pat-${tag}@agency.example` }, at);
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, at);
+  const person = { email: `Jane.${tag}@Outlet.example`, name: `Jane Target ${tag}`, outlet: `Target Gazette ${tag}` };
+  return { agencyId: agency.agencyId, campaignId: campaign.campaignId, person, tag, needles: [person.email, person.name, person.outlet] };
+}
+
+describe('an erasure while a round for the address is being created', () => {
+  it('leaves no copy of the address, name or outlet and emails nobody, whichever write of the creation it comes before (accepted, or skipped as throttled)', async () => {
+    for (const surveyedBefore of [false, true]) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
+        // Surveyed a moment ago: the new round skips the address as throttled, and stores that record.
+        if (surveyedBefore) await createRound(db, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }] }, t0);
+        const faulty = faultyDb(db);
+        let erased = false;
+        faulty.beforeWrite(nth, () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0).then(() => (erased = true)));
+        const { round, accepted } = await createRound(faulty.db, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0);
+        if (!erased) {
+          // The creation made fewer writes than that: every position was tried.
+          faulty.disarm();
+          expect(nth, `surveyedBefore ${surveyedBefore}`).toBeGreaterThan(3);
+          break;
+        }
+        for (const i of accepted) await deliver(workerAt({ db, mailer, linkSecret }, t0), { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId });
+        expect(await itemsHolding(db, needles), `erasure before write ${nth}, surveyedBefore ${surveyedBefore}`).toEqual([]);
+        expect(JSON.stringify(accepted).toLowerCase(), `write ${nth}`).not.toContain(person.email.toLowerCase());
+        expect(await sesEmails({ to: person.email }), `write ${nth}`).toEqual([]);
+      }
+    }
+  });
+});
+
+const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
+
+describe('an erasure while an anonymous round closes (its answers released)', () => {
+  it('leaves the comment nowhere unless the answer was published before the erasure read it: the erasure between any two writes of the close, or the close between any two of the erasure', async () => {
+    for (const inside of ['close', 'erasure'] as const) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        await updateSettings(db, agencyId, { anonymityThreshold: 3 }, t0);
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events: ['responses.released', 'round.closed'] }, t0, { allowLoopback: true });
+        const recipients = [person, { email: `b-${tag}@outlet.example` }, { email: `c-${tag}@outlet.example` }].map((r) => ({ ...r, audience: 'reporter' as const }));
+        const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'anonymous', recipients }, t0);
+        const comment = `Comment of the erased ${tag}`;
+        for (const [i, invitation] of accepted.entries()) {
+          await submitResponse(db, { roundId: round.roundId, invitationId: invitation.invitationId }, answers(i === 0 ? comment : `Someone else ${tag}`), t0);
+        }
+        const target = accepted[0]!.invitationId;
+        const faulty = faultyDb(db);
+        const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', t0);
+        let alongside = false;
+        if (inside === 'close') {
+          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          expect(await closeRound(faulty.db, round.roundId, t0)).toBe(true);
+        } else {
+          faulty.beforeWrite(nth, () => closeRound(db, round.roundId, t0).then(() => (alongside = true)));
+          await erase(faulty.db);
+        }
+        if (!alongside) {
+          faulty.disarm();
+          expect(nth).toBeGreaterThan(5);
+          break;
+        }
+        const at = `${inside === 'close' ? 'erasure' : 'close'} before write ${nth} of the ${inside}`;
+        expect(await itemsHolding(db, needles), at).toEqual([]);
+        // Still under its key: the erasure found it unreleased and erased its comment (else it moved, published as it was).
+        const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(round.roundId, target), ConsistentRead: true }));
+        if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('an erasure while webhook events are fanned out', () => {
+  it('leaves no delivery holding the address, name or comment, whichever write of the fan-out it comes before', async () => {
+    for (let nth = 1; ; nth++) {
+      const t0 = new Date();
+      const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+      for (const events of [['response.created'], ['response.created', 'round.closed']]) {
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events }, t0, { allowLoopback: true });
+      }
+      const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'named', recipients: [{ ...person, audience: 'reporter' }] }, t0);
+      const comment = `Comment of the erased ${tag}`;
+      await submitResponse(db, { roundId: round.roundId, invitationId: accepted[0]!.invitationId }, answers(comment), t0);
+      const faulty = faultyDb(db);
+      let erased = false;
+      faulty.beforeWrite(nth, () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0).then(() => (erased = true)));
+      await sweepWebhooks(faulty.db, collectingQueue(), new Date(t0.getTime() + 1000));
+      if (!erased) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(2);
+        break;
+      }
+      expect(await itemsHolding(db, [...needles, comment]), `erasure before write ${nth}`).toEqual([]);
+    }
+  });
+});
+
+describe('after an erasure', () => {
+  it('skips the address as erased in any case and surrounding whitespace, in a round or resumed with the same key', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, needles } = await agencyWithCampaign(t0);
+    await eraseAddress(db, agencyId, { email: `  ${person.email.toUpperCase()} ` }, 'key_test', t0);
+    const forms = [person.email.toLowerCase(), `\t${person.email}  `, person.email.toUpperCase()];
+    for (const [i, email] of forms.entries()) {
+      const input = { recipients: [{ email, name: person.name, outlet: person.outlet, audience: 'reporter' }] };
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { accepted, skipped } = await createRound(db, agencyId, campaignId, input, t0, { idempotencyKey: `form-${i}` });
+        expect(accepted).toEqual([]);
+        expect(skipped).toEqual([{ index: 0, email: '', reason: 'erased' }]);
+      }
+    }
+    expect(await itemsHolding(db, needles)).toEqual([]);
+  });
+});
