@@ -101,8 +101,11 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   const found = await mapConcurrent(ours, 4, async (roundId) => ({ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }));
   for (const { invitation, response } of found) {
     if (invitation) collectInvitation(traces, invitation);
-    // A released anonymous answer stays as published (`unlinkReleasedAnswer`): nothing of it is looked for elsewhere.
-    if (response && !staysPublished(response)) collectResponse(traces, response, { identity: true, comment: true });
+    // Only a named answer's comment can be in a copy (its `response.created` event): an anonymous
+    // one released stays as published (`unlinkReleasedAnswer`), and one not yet released is in no
+    // copy. Looked for, it would null others' published comments that read the same, and the count
+    // of bodies changed would tell the agency whether, and what, the person answered.
+    if (response?.attribution === 'named') collectResponse(traces, response, { identity: true, comment: true });
   }
   erased.webhookBodies = await redactWebhookBodies(db, agencyId, traces);
   erased.storedAnswers = await redactIdempotentAnswers(db, agencyId, traces);
