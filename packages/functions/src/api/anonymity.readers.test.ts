@@ -6,6 +6,7 @@ import {
   AUDIENCES,
   closeRound,
   createCampaign,
+  handleSesNotification,
   createMember,
   createPro,
   createRound,
@@ -25,7 +26,7 @@ import {
 } from '@rapport/core';
 import { WEBHOOK_DUE_PARTITIONS } from '@rapport/core/db/keys';
 import { deliver } from '@rapport/core/sending/dispatch';
-import { agencyFixture, consoleSession, parseCsv, sesEmails, testConfig, testAddress, type AgencyFixture } from '@rapport/testing';
+import { agencyFixture, consoleSession, parseCsv, sesEmails, sesEventTags, testConfig, testAddress, type AgencyFixture } from '@rapport/testing';
 import { createDeps, deliveryDeps, inProcessSendQueue, type Deps } from '../deps';
 
 /**
@@ -158,6 +159,35 @@ describe('the readers an agency controls, attacked', () => {
     const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.webhookEvent(eventIdFor(new Date(released[0].releasedAt), 'responses.released', batchId)) }));
     const rows = (JSON.parse(Item!.body as string) as { data: { rows: { answers: { improve: string | null } }[] } }).data.rows;
     expect(rows.map((r) => r.answers.improve)).toEqual(Array(3).fill('Call back sooner'));
+  });
+
+  it("a reminder's bounce or complaint on an anonymous round is not listed for the agency nor told by webhook: it would say who had not answered", async () => {
+    const { f, tag, campaignId } = await setup();
+    await createWebhook(db, f.agencyId, { url: 'http://127.0.0.1:9/hook', events: ['recipient.bounced', 'recipient.complained'] }, new Date(), { allowLoopback: true });
+    const { round, accepted } = await createRound(db, f.agencyId, campaignId, { recipients: [0, 1].map((i) => ({ email: `rem${i}-${tag}@news.example`, audience: 'reporter' as const })) }, new Date());
+    const outcomes: Record<string, string> = {};
+    for (const [i, invitation] of accepted.entries()) {
+      await deliver(deliveryDeps(deps), { kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId });
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(round.roundId, invitation.invitationId), ConsistentRead: true }));
+      expect(await deliver(deliveryDeps(deps), { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, dueAt: Item!.nextReminderAt })).toBe('sent');
+      const reminder = (await sesEmails({ to: invitation.email })).find((m) => m.subject.startsWith('Reminder'))!;
+      const mail = { timestamp: new Date().toISOString(), source: 'surveys@rapport.example', messageId: reminder.messageId, destination: [invitation.email], tags: sesEventTags({ agencyId: f.agencyId, roundId: round.roundId, invitationId: invitation.invitationId }, { kind: 'reminder', reminder: 1 }) };
+      const notification =
+        i === 0
+          ? { eventType: 'Bounce', mail, bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: invitation.email }], timestamp: mail.timestamp, feedbackId: 'f' } }
+          : { eventType: 'Complaint', mail, complaint: { complainedRecipients: [{ emailAddress: invitation.email }], timestamp: mail.timestamp, feedbackId: 'f' } };
+      outcomes[invitation.email] = (await handleSesNotification(db, JSON.stringify(notification), new Date())).kind;
+    }
+    expect(Object.values(outcomes)).toEqual(['bounce', 'complaint']);
+    // Suppressed for every agency all the same; the next round skips them.
+    const next = await createRound(db, f.agencyId, campaignId, { recipients: accepted.map((i) => ({ email: i.email, audience: 'colleague' as const })) }, new Date());
+    expect(next.skipped.map((s) => s.reason).sort()).toEqual(['bounced', 'complained']);
+    // But neither the agency's list nor its webhook outbox says when, or of whom.
+    expect((await f.call('GET', '/v1/suppressions')).body.data).toEqual([]);
+    for (const partition of WEBHOOK_DUE_PARTITIONS) {
+      const { Items = [] } = await db.doc.send(new QueryCommand({ TableName: db.table, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', FilterExpression: 'agencyId = :a', ExpressionAttributeValues: { ':pk': partition, ':a': f.agencyId } }));
+      expect(Items).toEqual([]);
+    }
   });
 });
 
