@@ -15,7 +15,7 @@ import { withoutKeys } from '../db/items';
 import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { batchAggregate, readCounter, SCORED_ITEMS } from '../scores/counters';
 import { foldDelivered } from '../scores/open-rounds';
-import { AUDIENCES } from '../survey/instrument';
+import { AUDIENCES, type Audience } from '../survey/instrument';
 import type { SurveyResponse } from '../survey/response';
 import type { ReleaseBatch } from '../release/batch';
 import { eventIdFor, wanted, webhookOutbox, type WebhookEvent } from '../webhooks/events';
@@ -155,10 +155,24 @@ function figures(aggregate: Record<string, number>) {
   );
 }
 
+/** The audiences a round has invitations of (one query of its partition, projected). */
+async function invitedAudiences(db: Db, roundId: string): Promise<Set<Audience>> {
+  const found = new Set<Audience>();
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    ProjectionExpression: 'audience',
+  })) {
+    for (const item of items) found.add(item.audience as Audience);
+  }
+  return found;
+}
+
 /**
  * `round.closed` with the scores it released, per audience: an anonymous round's batch of at least
- * k (its items below k left out, as in every published figure), or `pooled: true` when its answers
- * were too few and wait in the pro's pool; a named round's answers, each released when given.
+ * k (its items below k left out, as in every published figure), or, for every other audience it
+ * invited, `pooled: true` (its answers, if any, were too few and wait in the pro's pool); a named
+ * round's answers, each released when given.
  */
 async function roundClosedEvent(db: Db, roundId: string): Promise<WebhookEvent> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
@@ -166,10 +180,14 @@ async function roundClosedEvent(db: Db, roundId: string): Promise<WebhookEvent> 
   const closedAt = round.closedAt as string;
   let scores: Record<string, unknown>[];
   if (round.attribution === 'anonymous') {
-    const markers = AUDIENCES.map((audience) => [audience, round[`released_${audience}`] as string | undefined] as const).filter(([, m]) => m !== undefined);
-    const found = await batchGet(db, markers.filter(([, m]) => m !== 'pool').map(([, m]) => keys.batch(m!)));
+    // Every audience invited, not only those that answered: an audience of one listed as pooled only
+    // when its answer went to the pool would tell whether that person answered.
+    const invited = await invitedAudiences(db, roundId);
+    const markers = AUDIENCES.filter((audience) => invited.has(audience)).map((audience) => [audience, round[`released_${audience}`] as string | undefined] as const);
+    const batched = markers.filter(([, m]) => m !== undefined && m !== 'pool');
+    const found = await batchGet(db, batched.map(([, m]) => keys.batch(m!)));
     scores = markers.map(([audience, marker]) => {
-      if (marker === 'pool') return { audience, pooled: true, batchId: null, answers: null, k: null, items: null };
+      if (marker === undefined || marker === 'pool') return { audience, pooled: true, batchId: null, answers: null, k: null, items: null };
       const batch = withoutKeys<ReleaseBatch>([...found.values()].find((b) => b.batchId === marker)!);
       return { audience, pooled: false, batchId: batch.batchId, answers: batch.size, k: batch.k, items: figures(batch.aggregate) };
     });

@@ -262,21 +262,8 @@ async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]
     rows.push(r);
     await putTestimonial(db, r);
   });
-  // Conditional on still being due: of two runs (a release and an erasure finishing it, `finishBatchOf`), one writes the event.
-  const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(GSI2PK)' } };
+  const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' } };
   await transactIfUnchanged(db, [done, ...(await webhookOutbox(db, releasedEvent(batch, rows)))]);
-}
-
-/**
- * Finishes publishing the batch an answer was released in, if its rows are still due: the rows as
- * they are now (an erasure calls it once it erased one, which a release running alongside read
- * before) go into the `responses.released` event, unless that release wrote it first.
- */
-export async function finishBatchOf(db: Db, release: Pick<Release, 'batchId'>): Promise<void> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.batch(release.batchId), ConsistentRead: true }));
-  if (Item?.GSI2PK === undefined) return;
-  const batch = withoutKeys<ReleaseBatch>(Item);
-  await markRows(db, batch, await batchResponses(db, batch));
 }
 
 /**
@@ -307,8 +294,9 @@ export function releasedEvent(batch: ReleaseBatch, rows: SurveyResponse[]): Webh
 }
 
 /**
- * The testimonial copy of a released row, only while the row still holds the comment copied: an
- * erasure removes the comment, then deletes the copy (`eraseResponse`), so no copy comes after.
+ * The testimonial copy of a released row, only while the row still holds the comment copied: a
+ * retention pass or an erasure removing it between the read and this put deletes the copies it
+ * finds first (`eraseResponse`), so no copy may come after.
  */
 async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {
   if (!r.release || !isTestimonial(r.answers)) return;

@@ -8,8 +8,6 @@ import { mapConcurrent } from '../db/batch';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { addressHash, normalizeAddress } from '../survey/address';
 import type { Round } from '../survey/round';
-import type { SurveyResponse } from '../survey/response';
-import { finishBatchOf } from '../release/release';
 import { NotFoundError } from '../shared/errors';
 import { hashedId, isId } from '../shared/ids';
 import { EmailSchema } from '../shared/schemas';
@@ -22,6 +20,7 @@ import {
   eraseInvitationIdentity,
   eraseResponse,
   eraseSkipped,
+  eraseUnreleasedAnswer,
   invitationWithResponse,
   noTraces,
   redactIdempotentAnswers,
@@ -103,8 +102,11 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   const found = await mapConcurrent(ours, 4, async (roundId) => ({ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }));
   for (const { invitation, response } of found) {
     if (invitation) collectInvitation(traces, invitation);
-    // A released anonymous answer stays as published (`unlinkReleasedAnswer`): nothing of it is looked for elsewhere.
-    if (response && !staysPublished(response)) collectResponse(traces, response, { identity: true, comment: true });
+    // Only a named answer's comment can be in a copy (its `response.created` event): an anonymous
+    // one released stays as published (`unlinkReleasedAnswer`), and one not yet released is in no
+    // copy. Looked for, it would null others' published comments that read the same, and the count
+    // of bodies changed would tell the agency whether, and what, the person answered.
+    if (response?.attribution === 'named') collectResponse(traces, response, { identity: true, comment: true });
   }
   erased.webhookBodies = await redactWebhookBodies(db, agencyId, traces);
   erased.storedAnswers = await redactIdempotentAnswers(db, agencyId, traces);
@@ -112,29 +114,22 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   for (const scope of ['agency', 'global'] as const) {
     await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.suppressionListing(agencyId, email, scope) }));
   }
-  const releasedMeanwhile: NonNullable<SurveyResponse['release']>[] = [];
   await mapConcurrent(found, 4, async ({ roundId, invitation, response }) => {
     if (invitation) {
       await eraseInvitationIdentity(db, invitation, now);
       erased.invitations++;
     }
-    if (response && staysPublished(response)) await unlinkReleasedAnswer(db, response);
-    else if (response) {
-      const release = await eraseResponse(db, response, { identity: true, comment: true });
-      if (release && !response.release) releasedMeanwhile.push(release);
-      // An anonymous answer not yet released is erased too, uncounted: the count would tell the agency who answered.
-      if (response.attribution === 'named') erased.responses++;
+    if (response?.attribution === 'named') {
+      await eraseResponse(db, response, { identity: true, comment: true });
+      erased.responses++;
+    } else if (response) {
+      // Anonymous, released (or released since it was read, by a close running alongside): it
+      // stays as published. Not yet released, it is erased too, uncounted: the count would tell
+      // the agency who answered.
+      if (staysPublished(response) || !(await eraseUnreleasedAnswer(db, response))) await unlinkReleasedAnswer(db, response);
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
   });
-  // An anonymous answer released by a close running alongside, after it was read here: that
-  // release may have read it before its comment went, for its `responses.released` event. The
-  // batch is published now from the rows as they are (unless that release wrote its event first),
-  // and the webhook bodies are looked at again, the event included if it came first.
-  if (releasedMeanwhile.length > 0) {
-    for (const release of releasedMeanwhile) await finishBatchOf(db, release);
-    erased.webhookBodies += await redactWebhookBodies(db, agencyId, traces);
-  }
 
   const { Attributes } = await db.doc.send(
     new UpdateCommand({

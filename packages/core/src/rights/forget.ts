@@ -7,6 +7,7 @@ import { isConditionFailed } from '../db/conditions';
 import { batchGet, itemKey } from '../db/batch';
 import { withoutKeys } from '../db/items';
 import { queryAll } from '../db/page';
+import { updateIfUnchanged } from '../db/transact';
 import { normalizeAddress } from '../survey/address';
 import type { Invitation } from '../survey/round';
 import type { SurveyResponse } from '../survey/response';
@@ -75,28 +76,37 @@ export async function eraseInvitationIdentity(db: Db, invitation: Pick<Invitatio
 /**
  * Removes from a response (which is also its released row) the respondent's identity (named
  * rounds) and/or their comment; a testimonial copy goes with the comment, or is rewritten without
- * the identity. The numbers stay: the counters were added up from them already. Returns the
- * response's release as it is after: an anonymous answer may have been released since it was read
- * (its batch being published alongside), and its testimonial, copied while the comment was there,
- * is deleted then too (a testimonial is written only while its row holds the comment).
+ * the identity. The numbers stay: the counters were added up from them already.
  */
-export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<SurveyResponse['release']> {
+export async function eraseResponse(db: Db, response: SurveyResponse, what: { identity: boolean; comment: boolean }): Promise<void> {
   const identity = what.identity && response.respondent !== null;
   const comment = what.comment && response.answers.improve !== undefined;
-  const testimonial = (release: SurveyResponse['release']) => release && keys.testimonial(response.agencyId, release.rowKey);
+  if (!identity && !comment) return;
+  const testimonial = response.release && keys.testimonial(response.agencyId, response.release.rowKey);
   // The testimonial first: the response is what a retry finds it by.
-  if (testimonial(response.release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(response.release)! }));
-  else if (testimonial(response.release) && identity) await updateIfThere(db, { Key: testimonial(response.release)!, UpdateExpression: 'SET respondent = :null', ExpressionAttributeValues: { ':null': null } });
-  if (!identity && !comment) return response.release;
-  const after = await updateIfThere(db, {
+  if (testimonial && comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial }));
+  for (const key of [...(testimonial && !comment ? [testimonial] : []), keys.response(response.roundId, response.invitationId)]) {
+    await updateIfThere(db, {
+      Key: key,
+      UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
+      ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
+    });
+  }
+}
+
+/**
+ * Removes an anonymous answer's comment while it is not released, which nothing then shows: false
+ * when a close running alongside released it since it was read. It then stays as published
+ * (`unlinkReleasedAnswer`): taking it out of a batch the agency may have read would show which row
+ * was the person's.
+ */
+export async function eraseUnreleasedAnswer(db: Db, response: SurveyResponse): Promise<boolean> {
+  return updateIfUnchanged(db, {
     Key: keys.response(response.roundId, response.invitationId),
-    UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
-    ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
-    ReturnValues: 'ALL_NEW',
+    UpdateExpression: 'REMOVE answers.improve',
+    ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
+    ExpressionAttributeNames: { '#release': 'release' },
   });
-  const release = after?.release as SurveyResponse['release'];
-  if (!response.release && testimonial(release) && what.comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial(release)! }));
-  return release;
 }
 
 /**
@@ -263,15 +273,11 @@ export async function redactIdempotentAnswers(db: Db, agencyId: string, traces: 
   return changed;
 }
 
-/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. The item after (`ReturnValues`), if asked. */
-async function updateIfThere(
-  db: Db,
-  input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown>; ReturnValues?: 'ALL_NEW' },
-): Promise<Record<string, unknown> | undefined> {
+/** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. */
+async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
   try {
-    return (await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }))).Attributes;
+    await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }));
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
-    return undefined;
   }
 }

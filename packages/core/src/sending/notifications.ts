@@ -63,13 +63,15 @@ export async function handleSesNotification(db: Db, snsMessage: string, now: Dat
   if (type === 'Bounce' && notification.bounce?.bounceType === 'Permanent') {
     const suppressed = notification.bounce.bouncedRecipients.map((r) => r.emailAddress);
     const message = await messageRef(db, notification.mail);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true, agencyId: message?.agencyId }, now)));
+    const agencyId = await listedFor(db, message);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'bounced', { global: true, agencyId }, now)));
     return { kind: 'bounce', suppressed, invitation: message && (await markBounced(db, message, now)) };
   }
   if (type === 'Complaint' && notification.complaint) {
     const suppressed = notification.complaint.complainedRecipients.map((r) => r.emailAddress);
     const message = await messageRef(db, notification.mail);
-    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true, agencyId: message?.agencyId }, now)));
+    const agencyId = await listedFor(db, message);
+    await Promise.all(suppressed.map((email) => suppress(db, email, 'complained', { global: true, agencyId }, now)));
     return { kind: 'complaint', suppressed, invitation: null };
   }
   return { kind: 'ignored', suppressed: [], invitation: null };
@@ -86,6 +88,18 @@ async function messageRef(db: Db, mail: { messageId: string; tags?: Record<strin
   if (agencyId && roundId && invitationId && (kind === 'invitation' || kind === 'reminder')) return { agencyId, roundId, invitationId, kind };
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.sesMessage(mail.messageId) }));
   return (Item ?? null) as MessageRef | null;
+}
+
+/**
+ * The agency a suppression from this email is listed for (its list of suppressions, its
+ * `recipient.*` webhook): none for a reminder of an anonymous round. Reminders go only to those who
+ * have not answered, so its bounce or complaint, listed with its time, would tell the agency that
+ * this person had not answered by then. The address is suppressed all the same.
+ */
+async function listedFor(db: Db, message: MessageRef | null): Promise<string | undefined> {
+  if (message?.kind !== 'reminder') return message?.agencyId;
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(message.roundId), ProjectionExpression: 'attribution' }));
+  return Item?.attribution === 'anonymous' ? undefined : message.agencyId;
 }
 
 interface MessageRef {

@@ -10,7 +10,8 @@ export const addressHash = (email: string) => createHash('sha256').update(normal
 /**
  * The mailbox an address delivers to, as far as the address tells: lower-cased, without a
  * `+tag`, and for Gmail without dots (`a.b+x@googlemail.com` is `ab@gmail.com`). Used to count
- * people in an anonymity pool, where aliases of one person must not pass for several.
+ * people toward k, where aliases of one person must not pass for several: a round takes one
+ * invitation per mailbox, and a pool counts its members by mailbox.
  */
 export function mailboxOf(email: string): string {
   const normalized = normalizeAddress(email);

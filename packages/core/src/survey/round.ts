@@ -23,7 +23,7 @@ import { fingerprint } from '../shared/hash';
 import { addDays, iso, periodOf } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
-import { addressHash, isValidAddress, normalizeAddress } from './address';
+import { addressHash, isValidAddress, mailboxOf, normalizeAddress } from './address';
 import { skipSuppressedInvitations } from './suppression';
 import { ERASED_EMAIL, eraseInvitationIdentity, eraseSkipped } from '../rights/forget';
 
@@ -199,8 +199,8 @@ interface Candidate {
 }
 
 /**
- * Sorts a round's recipients as of `at`: `invalid` and `duplicate` from the request itself, then,
- * from the stored state, `unsubscribed`, `bounced` or `complained` (suppressed, here or for every
+ * Sorts a round's recipients as of `at`: `invalid` and `duplicate` (a mailbox already in the
+ * request) from the request itself, then, from the stored state, `unsubscribed`, `bounced` or `complained` (suppressed, here or for every
  * agency) and `throttled` (surveyed too recently, with the date it may be again). With
  * `invitationKey` (a round being resumed), a recipient whose invitation is already written is
  * accepted as it is. Reads only: round creation and its preview share it.
@@ -213,9 +213,11 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
   recipients.forEach((recipient, index) => {
     const email = recipient.email.trim();
     if (!isValidAddress(email)) return skipped.push({ index, email, reason: 'invalid' });
-    const normalized = normalizeAddress(email);
-    if (seen.has(normalized)) return skipped.push({ index, email, reason: 'duplicate' });
-    seen.add(normalized);
+    // One invitation per mailbox: aliases of one person (`+tags`, Gmail's dots) would count as
+    // several toward k, and an early warning or a batch could then be one person's answers alone.
+    const mailbox = mailboxOf(email);
+    if (seen.has(mailbox)) return skipped.push({ index, email, reason: 'duplicate' });
+    seen.add(mailbox);
     candidates.push({ index, recipient: { ...recipient, email }, hash: addressHash(email) });
   });
 

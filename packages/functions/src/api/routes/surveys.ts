@@ -116,7 +116,7 @@ export const createSurveyRoute = (deps: Deps) =>
     doc({
       summary: 'Send a survey round',
       description:
-        'Sends the survey of a campaign to up to 2,000 recipients. Answers at once with the number accepted and those skipped, with the reason: `invalid` address, `duplicate` in the request, `unsubscribed`, `bounced`, `complained`, or `throttled` (surveyed too recently, per the agency settings). The answer counts the skipped per reason and lists the first ' +
+        'Sends the survey of a campaign to up to 2,000 recipients. Answers at once with the number accepted and those skipped, with the reason: `invalid` address, `duplicate` (a mailbox already in the request: case, a `+tag` and Gmail dots make no other person), `unsubscribed`, `bounced`, `complained`, or `throttled` (surveyed too recently, per the agency settings). The answer counts the skipped per reason and lists the first ' +
         `${SKIPPED_SHOWN}; \`GET /v1/surveys/{surveyId}/skipped\` pages them all.\n\n` +
         'With an `Idempotency-Key`, the round\'s id follows from the key: a retry after a 5xx or a timeout resumes the same round, writes only what the failed attempt had not, and answers the 202 the first attempt would have (a timed-out attempt holds the key for 60 s: until then the retry is a 409 `idempotency-in-progress`). Without a key, a failed request may leave a round with part of the recipients: it is listed under the campaign, and its invitations are sent like any other.',
       tags,
