@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { contactTypes, decodeMediaList, guessAudience, guessMapping, MediaListError, parseMediaList, recipientsOf } from './media-list';
 
 const error = (fn: () => unknown) => {
@@ -35,6 +36,27 @@ describe('media lists', () => {
     expect(parseMediaList('Email\tName\na@x.example\tA, B\nb@x.example\tB\n')).toEqual(expected);
     expect(parseMediaList('Email,Note\na@x.example,"two\nlines"\nb@x.example,x\n').rows.map((r) => r.row)).toEqual([2, 4]);
     expect(decodeMediaList(new TextEncoder().encode('\uFEFFEmail\nä@x.example'))).toBe('Email\nä@x.example');
+  });
+
+  it('reads a list alike whatever its line breaks (LF, CRLF, CR alone, or CRLF inside quoted values as a browser sends the list back), with the same row numbers', () => {
+    const cell = fc.oneof(fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', ';', '@', '"', 'é') }), fc.constantFrom('two\nlines', 'three\n\nlines', ''));
+    const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.emailAddress(), cell), { minLength: 1, maxLength: 8 }), fc.nat(2), (rows, blankLines) => {
+        const lf = `${'\n'.repeat(blankLines)}Email,Note\n${rows.map(([email, note]) => `${email},${quoted(note)}`).join('\n')}\n`;
+        const expected = parseMediaList(lf);
+        expect(parseMediaList(lf.replaceAll('\n', '\r\n'))).toEqual(expected);
+        expect(parseMediaList(lf.replaceAll('\n', '\r'))).toEqual(expected);
+        // The row of a record is the line it starts on, as a spreadsheet counts them.
+        const starts = [...lf.matchAll(/^[^\n",]*@[^\n",]*,/gm)].map((m) => lf.slice(0, m.index).split('\n').length);
+        expect(expected.rows.map((r) => r.row)).toEqual(starts);
+      }),
+    );
+    // A semicolon list under blank lines: its header line decides the separator, not the blank line.
+    expect(parseMediaList('\r\n\r\nEmail;Name\r\na@x.example;Ann\r\n')).toEqual({ headers: ['Email', 'Name'], rows: [{ row: 4, cells: ['a@x.example', 'Ann'] }] });
+    // The size counts the list, not the CRs a browser adds: 1 MB of LF text resent as CRLF still reads.
+    const big = `Email,Note\n${Array.from({ length: 2000 }, (_, i) => `p${i}@x.example,${'n'.repeat(500)}`).join('\n')}\n`.slice(0, 1024 * 1024 - 1) + '\n';
+    expect(parseMediaList(big.replaceAll('\n', '\r\n')).rows.length).toBe(parseMediaList(big).rows.length);
   });
 
   it('reads pasted addresses one a line, as mail programs copy them', () => {

@@ -95,28 +95,31 @@ export function decodeMediaList(bytes: Uint8Array): string {
   }
 }
 
-/** The separator of the header line: comma, semicolon (European Excel) or tab, whichever it has most of outside quotes. */
+/** The separator of the header line (the first that is not blank): comma, semicolon (European Excel) or tab, whichever it has most of outside quotes. */
 function delimiterOf(text: string): string {
-  const firstLine = text.split(/\r?\n/, 1)[0]!.replace(/"[^"]*"/g, '');
+  const firstLine = (text.split('\n').find((line) => line.trim() !== '') ?? '').replace(/"[^"]*"/g, '');
   const counts = [',', ';', '\t'].map((d) => [d, firstLine.split(d).length - 1] as const);
   return counts.reduce((best, next) => (next[1] > best[1] ? next : best))[0];
 }
 
 /**
  * Reads a media list: a CSV file (comma, semicolon or tab separated, with or without BOM, CRLF
- * or LF), or pasted text, which is a CSV too unless its first line is an address (then it is
- * addresses, one a line). Fully empty rows are left out; every other row must have the header's
+ * LF or CR alone), or pasted text, which is a CSV too unless its first line is an address (then it
+ * is addresses, one a line). Fully empty rows are left out; every other row must have the header's
  * number of columns.
  */
 export function parseMediaList(input: string): MediaList {
-  const text = input.replace(/^\uFEFF/, '');
+  // Line breaks as LF: a file may end its lines in CR alone (Excel for Mac's "CSV (Macintosh)"), and
+  // a browser sends a form's list back with every line break, those in quoted values too, as CRLF:
+  // the list must read alike at every step, with the same row numbers (the size too: it is the LF one).
+  const text = input.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (text.trim() === '') throw new MediaListError('The list is empty.');
   if (new TextEncoder().encode(text).length > MAX_MEDIA_LIST_BYTES) throw new MediaListError(`The list is larger than ${MAX_MEDIA_LIST_BYTES / 1024 / 1024} MB.`);
-  const firstLine = text.trimStart().split(/\r?\n/, 1)[0]!;
+  const firstLine = text.trimStart().split('\n', 1)[0]!;
   if (firstLine.includes('@')) {
     // "Ada <ada@example.com>" or "ada@example.com, Ada" as mail programs copy them: the part with the @.
     const address = (line: string) => (line.match(/<([^<>]*@[^<>]*)>/)?.[1] ?? line.split(/[,;\t]/).find((part) => part.includes('@')) ?? line).trim();
-    const rows = text.split(/\r?\n/).flatMap((line, i) => (line.trim() === '' ? [] : [{ row: i + 1, cells: [address(line)] }]));
+    const rows = text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : [{ row: i + 1, cells: [address(line)] }]));
     return checkSize({ headers: ['Email'], rows }, 0);
   }
   /** The line each record ends on. */

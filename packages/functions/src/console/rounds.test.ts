@@ -91,6 +91,29 @@ describe('sending a round from the console', () => {
     expect(cancel.text).toContain('This form is too large');
   });
 
+  it('reads the list the browser sends back (every line break CRLF) as the file read: same contacts, row numbers and size; a CR-only file too', async () => {
+    const { sessions, post, csv, janes, u } = await setup();
+    // Chromium posts a hidden field's LF and lone CR as CRLF, those inside quoted values too (seen in a real form post).
+    const resent = (list: string) => list.replace(/\r\n?|\n/g, '\r\n');
+    const list = `Email,Note\nann-${u}@news.example,"first line\nsecond line"\nbo-${u}@news.example,x\nnot-an-address,y\n`;
+    const start = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list.replaceAll('\n', '\r')) });
+    expect(start.status).toBe(200);
+    expect(start.text).toContain('Spring Launch: 3 contacts read.');
+    const preview = await post(sessions.jane, '/app/rounds/new/preview', { campaignId: janes.campaignId, list: resent(list), col0: 'email', col1: '', audience: 'reporter' });
+    expect(preview.status).toBe(200);
+    const rows = preview.text.slice(preview.text.indexOf('Row Contact Audience Result') + 'Row Contact Audience Result'.length).trim();
+    expect(rows).toBe([`2 ann-${u}@news.example Reporter Accepted`, `4 bo-${u}@news.example Reporter Accepted`, '5 not-an-address Reporter Skipped: not a valid address'].join(' '));
+    // A file just under 1 MB with 2,000 lines: the CRs the browser adds do not make it too large at the next step.
+    const bare = `Email,Note\n${Array.from({ length: 1999 }, (_, i) => `p${i}-${u}@x.example,`).join('\n')}\n`;
+    const big = bare.replace(/,\n/g, `,${'n'.repeat(Math.floor((1024 * 1024 - bare.length) / 1999))}\n`);
+    expect(big.length).toBeGreaterThan(1024 * 1024 - 1999);
+    expect(big.length).toBeLessThanOrEqual(1024 * 1024);
+    expect((await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(big) })).status).toBe(200);
+    const mapped = await post(sessions.jane, '/app/rounds/new/map', { campaignId: janes.campaignId, list: resent(big), col0: 'email', col1: '' });
+    expect(mapped.status).toBe(200);
+    expect(mapped.text).toContain('Spring Launch: 1,999 contacts read.');
+  });
+
   it('takes pasted addresses, previews every skip reason with the dates of a throttle, and writes nothing', async () => {
     const { deps, agencyId, sessions, post, janes, u } = await setup();
     const a = (who: string) => `${who}-${u}@x.example`;
