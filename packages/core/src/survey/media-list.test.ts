@@ -77,6 +77,10 @@ describe('media lists', () => {
     expect(error(() => decodeMediaList(Uint8Array.from([...new TextEncoder().encode('Email\na@x.example\nb'), 0xe9, 0x0a])))).toBe(
       'Row 3 is not UTF-8 text. Save the file as "CSV UTF-8" and upload it again.',
     );
+    expect(parseMediaList(`Email${',x'.repeat(199)}\na@x.example${','.repeat(199)}\n`).headers).toHaveLength(200);
+    expect(error(() => parseMediaList(`\nEmail${',x'.repeat(200)}\na@x.example${','.repeat(200)}\n`))).toBe(
+      'The header (row 2) has 201 columns; a media list can have at most 200. Remove the columns you do not need (empty ones at the end too) and try again.',
+    );
     expect(error(() => parseMediaList(' \r\n'))).toBe('The list is empty.');
     expect(error(() => parseMediaList('Email,Name\n'))).toBe('The list has a header row but no contacts under it.');
     const rows = Array.from({ length: 2001 }, (_, i) => `p${i}@x.example`).join('\n');

@@ -5,6 +5,13 @@ import { MAX_RECIPIENTS, type RoundInput } from './round';
 /** A media list's largest file: 2,000 rows with names, outlets and a few more columns fit well within it. */
 export const MAX_MEDIA_LIST_BYTES = 1024 * 1024;
 
+/**
+ * A media list's most columns: media databases export a few dozen. Each is a choice on the
+ * mapping page and a field of the next steps' forms: 250,000 columns (750 KB of commas) made a
+ * 130 MB page, and 20,000 a form over the next step's body limit.
+ */
+export const MAX_MEDIA_LIST_COLUMNS = 200;
+
 /** What a column of a media list can be read as; `''` leaves it out. */
 export const MEDIA_LIST_FIELDS = ['email', 'firstName', 'lastName', 'fullName', 'outlet', 'contactType'] as const;
 export type MediaListField = (typeof MEDIA_LIST_FIELDS)[number];
@@ -106,7 +113,7 @@ function delimiterOf(text: string): string {
  * Reads a media list: a CSV file (comma, semicolon or tab separated, with or without BOM, CRLF
  * LF or CR alone), or pasted text, which is a CSV too unless its first line is an address (then it
  * is addresses, one a line). Fully empty rows are left out; every other row must have the header's
- * number of columns.
+ * number of columns, `MAX_MEDIA_LIST_COLUMNS` at most.
  */
 export function parseMediaList(input: string): MediaList {
   // Line breaks as LF: a file may end its lines in CR alone (Excel for Mac's "CSV (Macintosh)"), and
@@ -145,6 +152,9 @@ export function parseMediaList(input: string): MediaList {
   const [header, ...data] = entries;
   if (!header) throw new MediaListError('The list is empty.');
   const headers = header.record.map((h) => h.trim());
+  if (headers.length > MAX_MEDIA_LIST_COLUMNS) {
+    throw new MediaListError(`The header (row ${header.row}) has ${headers.length.toLocaleString('en')} columns; a media list can have at most ${MAX_MEDIA_LIST_COLUMNS}. Remove the columns you do not need (empty ones at the end too) and try again.`);
+  }
   for (const entry of data) {
     if (entry.record.length !== headers.length) {
       throw new MediaListError(`Row ${entry.row} has ${entry.record.length} columns where the header (row 1) has ${headers.length}.`);

@@ -114,6 +114,19 @@ describe('sending a round from the console', () => {
     expect(mapped.text).toContain('Spring Launch: 1,999 contacts read.');
   });
 
+  it('refuses a list of over 200 columns next to the file field, before any page of them (20,000 empty columns passed step 1, then were too large for the next)', async () => {
+    const { sessions, post, csv, janes } = await setup();
+    const list = (columns: number) => `Email,Name${','.repeat(columns - 2)}\n${Array.from({ length: 20 }, (_, i) => `p${i}@x.example,P${','.repeat(columns - 2)}`).join('\n')}\n`;
+    for (const columns of [201, 20_000]) {
+      const res = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list(columns)) });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(`A CSV file Exported from Muck Rack, Cision, Prowly or a spreadsheet (“CSV UTF-8”): up to 2,000 contacts and 1 MB, with a header row. You choose what each column is next. The header (row 1) has ${columns.toLocaleString('en')} columns; a media list can have at most 200.`);
+    }
+    const ok = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list(200)) });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('Spring Launch: 20 contacts read.');
+  });
+
   it('takes pasted addresses, previews every skip reason with the dates of a throttle, and writes nothing', async () => {
     const { deps, agencyId, sessions, post, janes, u } = await setup();
     const a = (who: string) => `${who}-${u}@x.example`;
