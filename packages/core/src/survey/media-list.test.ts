@@ -70,6 +70,16 @@ describe('media lists', () => {
     });
   });
 
+  it('reads every address of a pasted line, as Outlook and Gmail copy a To: field (one line, ; or , between), none dropped', () => {
+    expect(parseMediaList('"Smith, Ann" <ann@x.example>; Bo <bo@x.example>; cy@x.example\nDee <dee@x.example>, eve@x.example\n').rows).toEqual([
+      { row: 1, cells: ['ann@x.example'] },
+      { row: 1, cells: ['bo@x.example'] },
+      { row: 1, cells: ['cy@x.example'] },
+      { row: 2, cells: ['dee@x.example'] },
+      { row: 2, cells: ['eve@x.example'] },
+    ]);
+  });
+
   it('names the row of whatever is malformed', () => {
     expect(error(() => parseMediaList('Email,Name\na@x.example,"Ann\nb@x.example,B\n'))).toBe('Row 2 opens a quote (") that is never closed.');
     expect(error(() => parseMediaList('Email,Name\na@x.example,A\nb@x.example,B "the" C\n'))).toBe('Row 3 could not be read: a quote (") inside a value must be doubled ("") and the value quoted.');

@@ -124,9 +124,13 @@ export function parseMediaList(input: string): MediaList {
   if (new TextEncoder().encode(text).length > MAX_MEDIA_LIST_BYTES) throw new MediaListError(`The list is larger than ${MAX_MEDIA_LIST_BYTES / 1024 / 1024} MB.`);
   const firstLine = text.trimStart().split('\n', 1)[0]!;
   if (firstLine.includes('@')) {
-    // "Ada <ada@example.com>" or "ada@example.com, Ada" as mail programs copy them: the part with the @.
-    const address = (line: string) => (line.match(/<([^<>]*@[^<>]*)>/)?.[1] ?? line.split(/[,;\t]/).find((part) => part.includes('@')) ?? line).trim();
-    const rows = text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : [{ row: i + 1, cells: [address(line)] }]));
+    // "Ada <ada@example.com>" or "ada@example.com, Ada" as mail programs copy them: each part with an
+    // @ (a copied To: field is one line, `"Lee, Ada" <ada@x>; Bo <bo@x>`), the address in <> if any.
+    const addresses = (line: string) => {
+      const parts = line.split(/[,;\t]/).filter((part) => part.includes('@'));
+      return (parts.length ? parts : [line]).map((part) => (part.match(/<([^<>]*@[^<>]*)>/)?.[1] ?? part).trim());
+    };
+    const rows = text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : addresses(line).map((address) => ({ row: i + 1, cells: [address] }))));
     return checkSize({ headers: ['Email'], rows }, 0);
   }
   /** The line each record ends on. */

@@ -192,7 +192,7 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
         >
           <input type="file" id="file" name="file" accept=".csv,.tsv,.txt,text/csv,text/plain" {...ariaFor('file', true, errors.file)} />
         </FieldBox>
-        <FieldBox id="pasted" label="Or paste addresses" hint="One address a line, or CSV text with its header row." error={errors.pasted}>
+        <FieldBox id="pasted" label="Or paste addresses" hint="Addresses, one a line or as copied from an email’s To: field, or CSV text with its header row." error={errors.pasted}>
           <textarea id="pasted" name="pasted" {...ariaFor('pasted', true, errors.pasted)}>
             {values.pasted}
           </textarea>
