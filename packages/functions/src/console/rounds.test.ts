@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createCampaign, createMember, createPro, createRound, getRound, listRounds, suppress } from '@rapport/core';
+import { createCampaign, createMember, createPro, createRound, deactivatePro, getRound, listCampaigns, listRounds, suppress } from '@rapport/core';
 import { agencyFixture, consoleSession, testDeps } from '@rapport/testing';
 import type { Deps } from '../deps';
 
@@ -272,5 +272,25 @@ describe('sending a round from the console', () => {
     expect(again.status).toBe(200);
     const { listCampaigns } = await import('@rapport/core');
     expect((await listCampaigns(deps.db, agencyId, { proId: jane.proId }, { limit: 10 })).items.map((c) => c.name)).toEqual(['Spring Launch', 'Autumn Tour']);
+  });
+  it('a deactivated pro: not offered, refused next to its field at step 1, and Send says why (409) and writes nothing', async () => {
+    const { deps, agencyId, sessions, post, get, csv, omar, omars, u } = await setup();
+    await deactivatePro(deps.db, agencyId, omar.proId, deps.now());
+    const start = await get(sessions.admin, '/app/rounds/new');
+    expect(start.text).not.toContain('Omar’s Fair');
+    expect(start.text).not.toContain('Omar Ali');
+    const list = `Email\nq-${u}@x.example\n`;
+    const existing = await post(sessions.admin, '/app/rounds/new', { campaignId: omars.campaignId, file: csv(list) });
+    expect(existing.status).toBe(400);
+    expect(existing.text).toContain('Campaign A new campaign (name it below) Spring Launch The campaign’s pro is deactivated: reactivate them to send a round.');
+    const fresh = await post(sessions.admin, '/app/rounds/new', { campaignId: 'new', campaignName: 'Winter', proId: omar.proId, file: csv(list) });
+    expect(fresh.status).toBe(400);
+    expect(fresh.text).toContain('The new campaign’s pro Only for a new campaign. Choose a pro Jane Doe This pro is deactivated: reactivate them to send a round.');
+    // Deactivated between the preview and Send: the page says why.
+    const send = await post(sessions.admin, '/app/rounds/new/send', { campaignId: omars.campaignId, list, col0: 'email', key: crypto.randomUUID() });
+    expect(send.status).toBe(409);
+    expect(send.text).toContain('The campaign’s pro is deactivated: reactivate them to send a round');
+    expect((await listRounds(deps.db, agencyId, omars.campaignId, { limit: 10 })).items).toEqual([]);
+    expect((await listCampaigns(deps.db, agencyId, { proId: omar.proId }, { limit: 10 })).items.map((c) => c.name)).toEqual(['Omar’s Fair']);
   });
 });
