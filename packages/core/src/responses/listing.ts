@@ -10,7 +10,7 @@ import { getCampaign } from '../campaign/read';
 import { getPro } from '../pro/read';
 import { ROW_KEY } from '../release/batch';
 import { ValidationError } from '../shared/errors';
-import { idFilter } from '../shared/schemas';
+import { idFilter, isCalendarDay, NOT_A_DAY } from '../shared/schemas';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import type { SurveyResponse } from '../survey/response';
 
@@ -31,6 +31,7 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 const Instant = v.pipe(
   v.string(),
   v.check((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or time, e.g. 2030-01-31 or 2030-01-31T09:00:00Z'),
+  v.check(isCalendarDay, NOT_A_DAY),
   v.transform((s) => new Date(s).toISOString()),
 );
 

@@ -38,7 +38,19 @@ export const EmailSchema = v.pipe(
   v.metadata({ examples: ['jane@acme-pr.example'] }),
 );
 
-export const DateSchema = v.pipe(v.string(), v.isoDate('must be a date as YYYY-MM-DD'));
+/**
+ * Whether the `YYYY-MM-DD` a string starts with is a day of the calendar: the format checks let
+ * 2030-02-30 through, and `Date` reads it as 2 March. A string of another form passes here: its
+ * format check refuses it, with one message.
+ */
+export const isCalendarDay = (s: string) => {
+  const day = s.slice(0, 10);
+  const at = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) === day;
+};
+export const NOT_A_DAY = 'is not a day of the calendar';
+
+export const DateSchema = v.pipe(v.string(), v.isoDate('must be a date as YYYY-MM-DD'), v.check(isCalendarDay, NOT_A_DAY));
 
 /**
  * A month as `YYYY-MM`, within years 2000–2999: no data is older, and a month's bounds stay

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { contactTypes, decodeMediaList, guessAudience, guessMapping, MediaListError, parseMediaList, recipientsOf } from './media-list';
 
 const error = (fn: () => unknown) => {
@@ -37,6 +38,27 @@ describe('media lists', () => {
     expect(decodeMediaList(new TextEncoder().encode('\uFEFFEmail\nä@x.example'))).toBe('Email\nä@x.example');
   });
 
+  it('reads a list alike whatever its line breaks (LF, CRLF, CR alone, or CRLF inside quoted values as a browser sends the list back), with the same row numbers', () => {
+    const cell = fc.oneof(fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', ';', '@', '"', 'é') }), fc.constantFrom('two\nlines', 'three\n\nlines', ''));
+    const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.emailAddress(), cell), { minLength: 1, maxLength: 8 }), fc.nat(2), (rows, blankLines) => {
+        const lf = `${'\n'.repeat(blankLines)}Email,Note\n${rows.map(([email, note]) => `${email},${quoted(note)}`).join('\n')}\n`;
+        const expected = parseMediaList(lf);
+        expect(parseMediaList(lf.replaceAll('\n', '\r\n'))).toEqual(expected);
+        expect(parseMediaList(lf.replaceAll('\n', '\r'))).toEqual(expected);
+        // The row of a record is the line it starts on, as a spreadsheet counts them.
+        const starts = [...lf.matchAll(/^[^\n",]*@[^\n",]*,/gm)].map((m) => lf.slice(0, m.index).split('\n').length);
+        expect(expected.rows.map((r) => r.row)).toEqual(starts);
+      }),
+    );
+    // A semicolon list under blank lines: its header line decides the separator, not the blank line.
+    expect(parseMediaList('\r\n\r\nEmail;Name\r\na@x.example;Ann\r\n')).toEqual({ headers: ['Email', 'Name'], rows: [{ row: 4, cells: ['a@x.example', 'Ann'] }] });
+    // The size counts the list, not the CRs a browser adds: 1 MB of LF text resent as CRLF still reads.
+    const big = `Email,Note\n${Array.from({ length: 2000 }, (_, i) => `p${i}@x.example,${'n'.repeat(500)}`).join('\n')}\n`.slice(0, 1024 * 1024 - 1) + '\n';
+    expect(parseMediaList(big.replaceAll('\n', '\r\n')).rows.length).toBe(parseMediaList(big).rows.length);
+  });
+
   it('reads pasted addresses one a line, as mail programs copy them', () => {
     expect(parseMediaList('a@x.example\n\nAda <ada@x.example>\nb@x.example, Bea\n')).toEqual({
       headers: ['Email'],
@@ -48,12 +70,26 @@ describe('media lists', () => {
     });
   });
 
+  it('reads every address of a pasted line, as Outlook and Gmail copy a To: field (one line, ; or , between), none dropped', () => {
+    expect(parseMediaList('"Smith, Ann" <ann@x.example>; Bo <bo@x.example>; cy@x.example\nDee <dee@x.example>, eve@x.example\n').rows).toEqual([
+      { row: 1, cells: ['ann@x.example'] },
+      { row: 1, cells: ['bo@x.example'] },
+      { row: 1, cells: ['cy@x.example'] },
+      { row: 2, cells: ['dee@x.example'] },
+      { row: 2, cells: ['eve@x.example'] },
+    ]);
+  });
+
   it('names the row of whatever is malformed', () => {
     expect(error(() => parseMediaList('Email,Name\na@x.example,"Ann\nb@x.example,B\n'))).toBe('Row 2 opens a quote (") that is never closed.');
     expect(error(() => parseMediaList('Email,Name\na@x.example,A\nb@x.example,B "the" C\n'))).toBe('Row 3 could not be read: a quote (") inside a value must be doubled ("") and the value quoted.');
     expect(error(() => parseMediaList('Email,Name\na@x.example,A\nb@x.example,B,extra\n'))).toBe('Row 3 has 3 columns where the header (row 1) has 2.');
     expect(error(() => decodeMediaList(Uint8Array.from([...new TextEncoder().encode('Email\na@x.example\nb'), 0xe9, 0x0a])))).toBe(
       'Row 3 is not UTF-8 text. Save the file as "CSV UTF-8" and upload it again.',
+    );
+    expect(parseMediaList(`Email${',x'.repeat(199)}\na@x.example${','.repeat(199)}\n`).headers).toHaveLength(200);
+    expect(error(() => parseMediaList(`\nEmail${',x'.repeat(200)}\na@x.example${','.repeat(200)}\n`))).toBe(
+      'The header (row 2) has 201 columns; a media list can have at most 200. Remove the columns you do not need (empty ones at the end too) and try again.',
     );
     expect(error(() => parseMediaList(' \r\n'))).toBe('The list is empty.');
     expect(error(() => parseMediaList('Email,Name\n'))).toBe('The list has a header row but no contacts under it.');

@@ -5,6 +5,13 @@ import { MAX_RECIPIENTS, type RoundInput } from './round';
 /** A media list's largest file: 2,000 rows with names, outlets and a few more columns fit well within it. */
 export const MAX_MEDIA_LIST_BYTES = 1024 * 1024;
 
+/**
+ * A media list's most columns: media databases export a few dozen. Each is a choice on the
+ * mapping page and a field of the next steps' forms: 250,000 columns (750 KB of commas) made a
+ * 130 MB page, and 20,000 a form over the next step's body limit.
+ */
+export const MAX_MEDIA_LIST_COLUMNS = 200;
+
 /** What a column of a media list can be read as; `''` leaves it out. */
 export const MEDIA_LIST_FIELDS = ['email', 'firstName', 'lastName', 'fullName', 'outlet', 'contactType'] as const;
 export type MediaListField = (typeof MEDIA_LIST_FIELDS)[number];
@@ -95,28 +102,35 @@ export function decodeMediaList(bytes: Uint8Array): string {
   }
 }
 
-/** The separator of the header line: comma, semicolon (European Excel) or tab, whichever it has most of outside quotes. */
+/** The separator of the header line (the first that is not blank): comma, semicolon (European Excel) or tab, whichever it has most of outside quotes. */
 function delimiterOf(text: string): string {
-  const firstLine = text.split(/\r?\n/, 1)[0]!.replace(/"[^"]*"/g, '');
+  const firstLine = (text.split('\n').find((line) => line.trim() !== '') ?? '').replace(/"[^"]*"/g, '');
   const counts = [',', ';', '\t'].map((d) => [d, firstLine.split(d).length - 1] as const);
   return counts.reduce((best, next) => (next[1] > best[1] ? next : best))[0];
 }
 
 /**
  * Reads a media list: a CSV file (comma, semicolon or tab separated, with or without BOM, CRLF
- * or LF), or pasted text, which is a CSV too unless its first line is an address (then it is
- * addresses, one a line). Fully empty rows are left out; every other row must have the header's
- * number of columns.
+ * LF or CR alone), or pasted text, which is a CSV too unless its first line is an address (then it
+ * is addresses, one a line). Fully empty rows are left out; every other row must have the header's
+ * number of columns, `MAX_MEDIA_LIST_COLUMNS` at most.
  */
 export function parseMediaList(input: string): MediaList {
-  const text = input.replace(/^\uFEFF/, '');
+  // Line breaks as LF: a file may end its lines in CR alone (Excel for Mac's "CSV (Macintosh)"), and
+  // a browser sends a form's list back with every line break, those in quoted values too, as CRLF:
+  // the list must read alike at every step, with the same row numbers (the size too: it is the LF one).
+  const text = input.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (text.trim() === '') throw new MediaListError('The list is empty.');
   if (new TextEncoder().encode(text).length > MAX_MEDIA_LIST_BYTES) throw new MediaListError(`The list is larger than ${MAX_MEDIA_LIST_BYTES / 1024 / 1024} MB.`);
-  const firstLine = text.trimStart().split(/\r?\n/, 1)[0]!;
+  const firstLine = text.trimStart().split('\n', 1)[0]!;
   if (firstLine.includes('@')) {
-    // "Ada <ada@example.com>" or "ada@example.com, Ada" as mail programs copy them: the part with the @.
-    const address = (line: string) => (line.match(/<([^<>]*@[^<>]*)>/)?.[1] ?? line.split(/[,;\t]/).find((part) => part.includes('@')) ?? line).trim();
-    const rows = text.split(/\r?\n/).flatMap((line, i) => (line.trim() === '' ? [] : [{ row: i + 1, cells: [address(line)] }]));
+    // "Ada <ada@example.com>" or "ada@example.com, Ada" as mail programs copy them: each part with an
+    // @ (a copied To: field is one line, `"Lee, Ada" <ada@x>; Bo <bo@x>`), the address in <> if any.
+    const addresses = (line: string) => {
+      const parts = line.split(/[,;\t]/).filter((part) => part.includes('@'));
+      return (parts.length ? parts : [line]).map((part) => (part.match(/<([^<>]*@[^<>]*)>/)?.[1] ?? part).trim());
+    };
+    const rows = text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : addresses(line).map((address) => ({ row: i + 1, cells: [address] }))));
     return checkSize({ headers: ['Email'], rows }, 0);
   }
   /** The line each record ends on. */
@@ -142,6 +156,9 @@ export function parseMediaList(input: string): MediaList {
   const [header, ...data] = entries;
   if (!header) throw new MediaListError('The list is empty.');
   const headers = header.record.map((h) => h.trim());
+  if (headers.length > MAX_MEDIA_LIST_COLUMNS) {
+    throw new MediaListError(`The header (row ${header.row}) has ${headers.length.toLocaleString('en')} columns; a media list can have at most ${MAX_MEDIA_LIST_COLUMNS}. Remove the columns you do not need (empty ones at the end too) and try again.`);
+  }
   for (const entry of data) {
     if (entry.record.length !== headers.length) {
       throw new MediaListError(`Row ${entry.row} has ${entry.record.length} columns where the header (row 1) has ${headers.length}.`);

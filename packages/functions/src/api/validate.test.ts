@@ -59,6 +59,24 @@ describe('JSON bodies', () => {
     expect((await f.call('GET', '/v1/settings')).body).toEqual(before);
   });
 
+  it('refuses a date that is not on the calendar (30 February, 31 April), naming the field, and creates nothing', async () => {
+    const f = await agencyFixture(deps);
+    const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Pat', email: `pat-${f.agencyId.slice(-8).toLowerCase()}@a.example` } })).body;
+    for (const [startsOn, endsOn] of [['2030-02-30', '2030-03-01'], ['2030-04-01', '2030-04-31'], ['2029-02-29', '2029-03-01']] as const) {
+      const res = await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch', startsOn, endsOn } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([startsOn.endsWith('01') ? 'endsOn' : 'startsOn']);
+    }
+    expect((await f.call('GET', '/v1/campaigns')).body.data).toEqual([]);
+    // A leap day is a date; an instant whose date is not refuses as its field (it was read as 2 or 3 March).
+    expect((await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Leap', startsOn: '2028-02-29' } })).status).toBe(201);
+    for (const query of ['since=2030-02-31', 'until=2030-02-30T09:00:00Z', 'since=2030-06-31T00:00:00%2B02:00']) {
+      const res = await f.call('GET', `/v1/responses.csv?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([query.split('=')[0]]);
+    }
+  });
+
   it('still tells malformed JSON apart', async () => {
     const f = await agencyFixture(deps);
     const res = await f.call('PATCH', '/v1/settings', { raw: '{"name":', headers: { 'Content-Type': 'application/json' } });

@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { endSession } from '@rapport/core';
+import { endSession, MAX_MEDIA_LIST_BYTES } from '@rapport/core';
 import type { Deps } from '../deps';
 import { noStore } from '../api/no-store';
-import { MAX_BODY_BYTES, MAX_ROUND_BODY_BYTES } from '../api/limits';
+import { MAX_BODY_BYTES } from '../api/limits';
 import type { ConsoleEnv } from './env';
 import { CONSOLE_CSS } from './console.css';
 import { adminRoutes } from './admin/routes';
@@ -40,8 +40,9 @@ const consoleHeaders = secureHeaders({
 
 /**
  * Console forms are small but for the steps of sending a round, which carry a media list (1 MB at
- * most, sent as multipart: its text is not percent-encoded) and the mapping's few fields. Checked
- * before the session reads the form.
+ * most, sent as multipart: its text is not percent-encoded) and the mapping's few fields. A browser
+ * sends the list back with every line break as CRLF: up to twice its size (a list of empty lines).
+ * Checked before the session reads the form.
  */
 const SEND_STEPS = /^\/app\/rounds\/new(\/|$)/;
 
@@ -63,7 +64,7 @@ export function consoleRoutes(deps: Deps) {
   app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
   app.use('/app/*', consoleHeaders, noStore);
   app.use('/app', consoleHeaders, noStore);
-  const sendLimit = bodyLimit({ maxSize: MAX_ROUND_BODY_BYTES + MAX_BODY_BYTES, onError: (c) => tooLargePage(c) });
+  const sendLimit = bodyLimit({ maxSize: 2 * MAX_MEDIA_LIST_BYTES + MAX_BODY_BYTES, onError: (c) => tooLargePage(c) });
   const formLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => consoleError(new HTTPException(413), c) });
   app.use('/app/*', (c, next) => (SEND_STEPS.test(c.req.path) ? sendLimit : formLimit)(c, next));
   app.use('/logout', consoleHeaders, noStore, formLimit);

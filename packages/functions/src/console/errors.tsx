@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ForbiddenError, NotFoundError, RateLimitedError } from '@rapport/core';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '@rapport/core';
 import { errorToResponse } from '../api/problem';
 import { ConsoleLayout } from './layout';
 
@@ -27,6 +27,8 @@ export function consoleError(error: Error, c: Context): Response | Promise<Respo
   if (error instanceof ForbiddenError) return page(c, 403, 'Not allowed', error.message);
   if (error instanceof NotFoundError || status === 404) return page(c, 404, 'Page not found', 'There is nothing here, or it is not yours to see.');
   if (status === 413) return page(c, 413, 'This form is too large', 'Please shorten what you typed, and send it again.');
+  // A conflict says what stands in the way (a deactivated pro, a change made meanwhile): its message is for people.
+  if (error instanceof ConflictError) return page(c, 409, 'This could not be done', error.message);
   if (status < 500) return page(c, status, 'This request could not be handled', 'Something in it was not as expected. Please go back and try again.');
   return page(c, 500, 'Something went wrong', 'Something went wrong on our side. Please try again in a moment.');
 }

@@ -88,8 +88,11 @@ export function formErrors(error: unknown, fields: readonly string[]): FieldErro
 /** 409 for a conflict, 400 for anything else a form shows next to its fields. */
 export const formStatus = (error: unknown) => (error instanceof ConflictError ? 409 : 400);
 
-/** A form's text fields (a file or a repeated field is not one of ours). */
+/**
+ * A form's text fields (a file or a repeated field is not one of ours). A body that is not the form
+ * it claims to be (malformed multipart) has none: the form's page says what is missing, not a 500.
+ */
 export async function formFields(c: Context): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody().catch(() => ({}));
   return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

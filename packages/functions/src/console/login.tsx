@@ -18,7 +18,7 @@ import {
 import type { Deps } from '../deps';
 import { addressId } from '../client-address';
 import type { ConsoleEnv } from './env';
-import { TextField } from './form';
+import { formFields, TextField } from './form';
 import { ConsoleLayout } from './layout';
 import { isCrossSite, sessionIdOf, setSessionCookie } from './session';
 
@@ -108,10 +108,9 @@ export function loginRoutes(deps: Deps) {
   });
   app.post('/login', async (c) => {
     refuseCrossSite(c, deps);
-    // A body that is not a form (malformed multipart) is a form with no address.
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const form = await formFields(c);
     const next = safeNext(form.next);
-    const raw = typeof form.email === 'string' ? form.email : '';
+    const raw = form.email ?? '';
     const parsed = v.safeParse(EmailSchema, raw);
     if (!parsed.success) return c.html(<LoginForm email={raw} next={next} error="Enter an email address, such as jane@agency.example" signUpOpen={deps.config.signUpOpen} />, 400);
     const email = parsed.output;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createCampaign, createMember, createPro, createRound, getRound, listRounds, suppress } from '@rapport/core';
+import { createCampaign, createMember, createPro, createRound, deactivatePro, getRound, listCampaigns, listRounds, suppress } from '@rapport/core';
 import { agencyFixture, consoleSession, testDeps } from '@rapport/testing';
 import type { Deps } from '../deps';
 
@@ -83,12 +83,54 @@ describe('sending a round from the console', () => {
     expect(big.status).toBe(413);
     expect(big.text).toContain('The list is too large');
     // Over the route's body limit: refused before the form is read.
-    const huge = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv('x'.repeat(1024 * 1024 + 70 * 1024)) });
+    const huge = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv('x'.repeat(2 * 1024 * 1024 + 70 * 1024)) });
     expect(huge.status).toBe(413);
     // Other console forms keep the small limit.
     const cancel = await post(sessions.jane, '/app/rounds/rnd_x/cancel', { pad: 'x'.repeat(70 * 1024) });
     expect(cancel.status).toBe(413);
     expect(cancel.text).toContain('This form is too large');
+  });
+
+  it('reads the list the browser sends back (every line break CRLF) as the file read: same contacts, row numbers and size; a CR-only file too', async () => {
+    const { sessions, post, csv, janes, u } = await setup();
+    // Chromium posts a hidden field's LF and lone CR as CRLF, those inside quoted values too (seen in a real form post).
+    const resent = (list: string) => list.replace(/\r\n?|\n/g, '\r\n');
+    const list = `Email,Note\nann-${u}@news.example,"first line\nsecond line"\nbo-${u}@news.example,x\nnot-an-address,y\n`;
+    const start = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list.replaceAll('\n', '\r')) });
+    expect(start.status).toBe(200);
+    expect(start.text).toContain('Spring Launch: 3 contacts read.');
+    const preview = await post(sessions.jane, '/app/rounds/new/preview', { campaignId: janes.campaignId, list: resent(list), col0: 'email', col1: '', audience: 'reporter' });
+    expect(preview.status).toBe(200);
+    const rows = preview.text.slice(preview.text.indexOf('Row Contact Audience Result') + 'Row Contact Audience Result'.length).trim();
+    expect(rows).toBe([`2 ann-${u}@news.example Reporter Accepted`, `4 bo-${u}@news.example Reporter Accepted`, '5 not-an-address Reporter Skipped: not a valid address'].join(' '));
+    // A file just under 1 MB with 2,000 lines: the CRs the browser adds do not make it too large at the next step.
+    const bare = `Email,Note\n${Array.from({ length: 1999 }, (_, i) => `p${i}-${u}@x.example,`).join('\n')}\n`;
+    const big = bare.replace(/,\n/g, `,${'n'.repeat(Math.floor((1024 * 1024 - bare.length) / 1999))}\n`);
+    expect(big.length).toBeGreaterThan(1024 * 1024 - 1999);
+    expect(big.length).toBeLessThanOrEqual(1024 * 1024);
+    expect((await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(big) })).status).toBe(200);
+    const mapped = await post(sessions.jane, '/app/rounds/new/map', { campaignId: janes.campaignId, list: resent(big), col0: 'email', col1: '' });
+    expect(mapped.status).toBe(200);
+    expect(mapped.text).toContain('Spring Launch: 1,999 contacts read.');
+    // Excel's trailing rows of empty cells (a "used range" past the data): left out, but each line gains a CR on the way back.
+    const padded = `${big.slice(0, 100_000).replace(/\n[^\n]*$/, '\n')}${',\n'.repeat(470_000)}`;
+    expect(padded.length).toBeLessThanOrEqual(1024 * 1024);
+    expect((await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(padded) })).status).toBe(200);
+    const remapped = await post(sessions.jane, '/app/rounds/new/map', { campaignId: janes.campaignId, list: resent(padded), col0: 'email', col1: '' });
+    expect(remapped.status).toBe(200);
+  });
+
+  it('refuses a list of over 200 columns next to the file field, before any page of them (20,000 empty columns passed step 1, then were too large for the next)', async () => {
+    const { sessions, post, csv, janes } = await setup();
+    const list = (columns: number) => `Email,Name${','.repeat(columns - 2)}\n${Array.from({ length: 20 }, (_, i) => `p${i}@x.example,P${','.repeat(columns - 2)}`).join('\n')}\n`;
+    for (const columns of [201, 20_000]) {
+      const res = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list(columns)) });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(`A CSV file Exported from Muck Rack, Cision, Prowly or a spreadsheet (“CSV UTF-8”): up to 2,000 contacts and 1 MB, with a header row. You choose what each column is next. The header (row 1) has ${columns.toLocaleString('en')} columns; a media list can have at most 200.`);
+    }
+    const ok = await post(sessions.jane, '/app/rounds/new', { campaignId: janes.campaignId, file: csv(list(200)) });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('Spring Launch: 20 contacts read.');
   });
 
   it('takes pasted addresses, previews every skip reason with the dates of a throttle, and writes nothing', async () => {
@@ -230,5 +272,25 @@ describe('sending a round from the console', () => {
     expect(again.status).toBe(200);
     const { listCampaigns } = await import('@rapport/core');
     expect((await listCampaigns(deps.db, agencyId, { proId: jane.proId }, { limit: 10 })).items.map((c) => c.name)).toEqual(['Spring Launch', 'Autumn Tour']);
+  });
+  it('a deactivated pro: not offered, refused next to its field at step 1, and Send says why (409) and writes nothing', async () => {
+    const { deps, agencyId, sessions, post, get, csv, omar, omars, u } = await setup();
+    await deactivatePro(deps.db, agencyId, omar.proId, deps.now());
+    const start = await get(sessions.admin, '/app/rounds/new');
+    expect(start.text).not.toContain('Omar’s Fair');
+    expect(start.text).not.toContain('Omar Ali');
+    const list = `Email\nq-${u}@x.example\n`;
+    const existing = await post(sessions.admin, '/app/rounds/new', { campaignId: omars.campaignId, file: csv(list) });
+    expect(existing.status).toBe(400);
+    expect(existing.text).toContain('Campaign A new campaign (name it below) Spring Launch The campaign’s pro is deactivated: reactivate them to send a round.');
+    const fresh = await post(sessions.admin, '/app/rounds/new', { campaignId: 'new', campaignName: 'Winter', proId: omar.proId, file: csv(list) });
+    expect(fresh.status).toBe(400);
+    expect(fresh.text).toContain('The new campaign’s pro Only for a new campaign. Choose a pro Jane Doe This pro is deactivated: reactivate them to send a round.');
+    // Deactivated between the preview and Send: the page says why.
+    const send = await post(sessions.admin, '/app/rounds/new/send', { campaignId: omars.campaignId, list, col0: 'email', key: crypto.randomUUID() });
+    expect(send.status).toBe(409);
+    expect(send.text).toContain('The campaign’s pro is deactivated: reactivate them to send a round');
+    expect((await listRounds(deps.db, agencyId, omars.campaignId, { limit: 10 })).items).toEqual([]);
+    expect((await listCampaigns(deps.db, agencyId, { proId: omar.proId }, { limit: 10 })).items.map((c) => c.name)).toEqual(['Omar’s Fair']);
   });
 });

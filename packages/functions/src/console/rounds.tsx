@@ -17,6 +17,7 @@ import {
   ForbiddenError,
   getAgency,
   getCampaign,
+  getPro,
   getRound,
   guessAudience,
   guessMapping,
@@ -27,6 +28,7 @@ import {
   MAX_MEDIA_LIST_BYTES,
   MEDIA_LIST_FIELDS,
   MediaListError,
+  NotFoundError,
   parseInput,
   parseMediaList,
   previewRound,
@@ -84,6 +86,10 @@ async function campaignFor(deps: Deps, viewer: Viewer, campaignId: string): Prom
   return campaign;
 }
 
+/** Whether a pro is deactivated: no round can be sent for them (an unknown one is refused where it is used). */
+const isDeactivated = async (deps: Deps, agencyId: string, proId: string) =>
+  (await getPro(deps.db, agencyId, proId).catch((error) => (error instanceof NotFoundError ? null : Promise.reject(error))))?.deactivatedAt !== undefined;
+
 /** Every item of a paged listing (a campaign's or round's lists are bounded: 2,000 rows at most). */
 async function all<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
@@ -134,7 +140,7 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
   const [campaigns, pros] =
     viewer.kind === 'pro'
       ? [await all((p) => listCampaigns(db, viewer.agencyId, { proId: viewer.proId }, p)), []]
-      : await Promise.all([all((p) => listCampaigns(db, viewer.agencyId, {}, p)), all((p) => listPros(db, viewer.agencyId, p))]);
+      : await Promise.all([all((p) => listCampaigns(db, viewer.agencyId, {}, p)), all((p) => listPros(db, viewer.agencyId, p)).then((list) => list.filter((pro) => !pro.deactivatedAt))]);
   const option = (campaign: Campaign) => (
     <option value={campaign.campaignId} selected={values.campaignId === campaign.campaignId}>
       {campaign.name}
@@ -192,7 +198,7 @@ async function startPage(c: Ctx, deps: Deps, values: StartValues, errors: StartE
         >
           <input type="file" id="file" name="file" accept=".csv,.tsv,.txt,text/csv,text/plain" {...ariaFor('file', true, errors.file)} />
         </FieldBox>
-        <FieldBox id="pasted" label="Or paste addresses" hint="One address a line, or CSV text with its header row." error={errors.pasted}>
+        <FieldBox id="pasted" label="Or paste addresses" hint="Addresses, one a line or as copied from an email’s To: field, or CSV text with its header row." error={errors.pasted}>
           <textarea id="pasted" name="pasted" {...ariaFor('pasted', true, errors.pasted)}>
             {values.pasted}
           </textarea>
@@ -239,6 +245,7 @@ async function start(c: Ctx, deps: Deps) {
   const proId = viewer.kind === 'pro' ? viewer.proId : values.proId;
   if (isNew) {
     if (proId === '') errors.proId = 'Choose the pro whose campaign it is.';
+    else if (await isDeactivated(deps, viewer.agencyId, proId)) errors.proId = 'This pro is deactivated: reactivate them to send a round.';
     try {
       parseInput(CampaignInputSchema, { proId, name: values.campaignName });
     } catch (error) {
@@ -250,7 +257,8 @@ async function start(c: Ctx, deps: Deps) {
     }
   } else {
     // The list offers only campaigns the viewer may send for: any other is "not found".
-    await campaignFor(deps, viewer, values.campaignId);
+    const campaign = await campaignFor(deps, viewer, values.campaignId);
+    if (await isDeactivated(deps, viewer.agencyId, campaign.proId)) errors.campaignId = 'The campaign’s pro is deactivated: reactivate them to send a round.';
   }
   if (Object.keys(errors).length > 0 || !list) return startPage(c, deps, values, errors);
   let campaignId = values.campaignId;

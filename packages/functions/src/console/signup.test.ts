@@ -70,6 +70,18 @@ describe('/signup', () => {
     expect(html).not.toMatch(/id="sendsSurveys"[^>]*checked/);
   });
 
+  it('answers a malformed multipart form with the form and its errors (400), not a 500, and sends nothing', async () => {
+    const email = `broken.${randomUUID().slice(0, 8)}@wren.example`;
+    const body = `--xyz\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}`;
+    for (const contentType of ['multipart/form-data; boundary=xyz', 'multipart/form-data']) {
+      const res = await app.request('/signup', { method: 'POST', headers: { 'Content-Type': contentType }, body });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('Content-Type')).toBe('text/html; charset=UTF-8');
+      expect(await res.text()).toContain('<p class="error" id="email-error">Enter an email address, such as jane@agency.example</p>');
+    }
+    expect(await linkTo(email)).toBeUndefined();
+  });
+
   it('refuses a cross-site form; counts requests with the sign-in ones (429 over the limit)', async () => {
     const email = `limit.${randomUUID().slice(0, 8)}@wren.example`;
     expect((await app.request('/signup', form(fields(email), { 'Sec-Fetch-Site': 'cross-site' }))).status).toBe(403);

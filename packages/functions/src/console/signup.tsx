@@ -6,7 +6,7 @@ import type { ConsoleEnv } from './env';
 import { Isolated } from '../pages/layout';
 import { ConsoleLayout } from './layout';
 import { limitSignIn, refuseCrossSite } from './login';
-import { TextField } from './form';
+import { formFields, TextField } from './form';
 import { sessionIdOf, setSessionCookie } from './session';
 
 type Values = { agencyName: string; name: string; email: string; sendsSurveys: boolean };
@@ -84,9 +84,8 @@ export function signUpRoutes(deps: Deps) {
   app.get('/signup', (c) => c.html(<SignUpForm values={{ agencyName: '', name: '', email: '', sendsSurveys: true }} />));
   app.post('/signup', async (c) => {
     refuseCrossSite(c, deps);
-    const form = await c.req.parseBody();
-    const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
-    const values: Values = { agencyName: text('agencyName'), name: text('name'), email: text('email'), sendsSurveys: form.sendsSurveys === 'on' };
+    const form = await formFields(c);
+    const values: Values = { agencyName: form.agencyName ?? '', name: form.name ?? '', email: form.email ?? '', sendsSurveys: form.sendsSurveys === 'on' };
     const parsed = v.safeParse(SignUpInputSchema, values);
     if (!parsed.success) {
       const errors: Errors = Object.fromEntries(toFieldIssues(parsed.issues).flatMap((i) => (i.field in FIELD_ERRORS ? [[i.field, FIELD_ERRORS[i.field as keyof Errors]]] : [])));
