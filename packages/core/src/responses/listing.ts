@@ -28,10 +28,12 @@ import type { SurveyResponse } from '../survey/response';
 
 /** An instant as ISO 8601: a date (midnight UTC) or a date and time with `Z` or an offset. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const isInstant = (s: string) => INSTANT.test(s) && !Number.isNaN(Date.parse(s));
 const Instant = v.pipe(
   v.string(),
-  v.check((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date or time, e.g. 2030-01-31 or 2030-01-31T09:00:00Z'),
-  v.check(isCalendarDay, NOT_A_DAY),
+  v.check(isInstant, 'must be an ISO 8601 date or time, e.g. 2030-01-31 or 2030-01-31T09:00:00Z'),
+  // One message a field: a string the format check refused is not looked at again.
+  v.check((s) => !isInstant(s) || isCalendarDay(s), NOT_A_DAY),
   v.transform((s) => new Date(s).toISOString()),
 );
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { toJsonSchema } from '@valibot/to-json-schema';
-import { EmailSchema, maxChars, minChars, NameSchema } from './schemas';
+import { DateSchema, EmailSchema, maxChars, minChars, NameSchema, NOT_A_DAY } from './schemas';
 import { AgencyInputSchema } from '../agency/agency';
 import { SettingsPatchSchema } from '../agency/settings';
 import { ApiKeyInputSchema } from '../apikey/apikey';
@@ -61,5 +61,16 @@ describe('string lengths', () => {
         { numRuns: 20 },
       );
     }
+  });
+});
+
+describe('DateSchema', () => {
+  it('takes days of the calendar and refuses others with one message each: not a day, or not the format', () => {
+    const messages = (s: string) => v.safeParse(DateSchema, s).issues?.map((i) => i.message) ?? [];
+    expect(messages('2032-02-29')).toEqual([]);
+    expect(messages('2030-02-29')).toEqual([NOT_A_DAY]);
+    expect(messages('2030-04-31')).toEqual([NOT_A_DAY]);
+    expect(messages('2030-02-30x')).toEqual(['must be a date as YYYY-MM-DD']);
+    expect(messages('yesterday')).toEqual(['must be a date as YYYY-MM-DD']);
   });
 });

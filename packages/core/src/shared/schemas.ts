@@ -44,7 +44,8 @@ export const EmailSchema = v.pipe(
  * format check refuses it, with one message.
  */
 export const isCalendarDay = (s: string) => {
-  const day = s.slice(0, 10);
+  const day = /^(\d{4}-\d{2}-\d{2})(T|$)/.exec(s)?.[1];
+  if (day === undefined) return true;
   const at = new Date(`${day}T00:00:00Z`);
   return Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) === day;
 };
