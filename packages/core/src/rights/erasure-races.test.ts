@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { keys } from '../db/keys';
@@ -11,6 +11,8 @@ import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
 import { createRound } from '../survey/round';
+import { listResponses, listTestimonials } from '../responses/listing';
+import { isTestimonial } from '../survey/response';
 import { eraseAddress } from './erasure';
 
 /** Attacks on an erasure from writers running alongside it: nothing of the person may be written after it answered. */
@@ -56,10 +58,37 @@ describe('an erasure while a round for the address is being created', () => {
   });
 });
 
+/** Every item of the agency's: the test's table is its own. */
+async function itemsOf(agencyId: string): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start }));
+    found.push(...(page.Items ?? []).filter((item) => item.agencyId === agencyId));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found;
+}
+
+/**
+ * What the agency reads of its released anonymous answers must agree with itself: a listed row that
+ * is a testimonial has its testimonial, and the `responses.released` events list the rows listed. A
+ * row missing from one of them, beside the others, is the one an erasure touched: the person's.
+ */
+async function expectPublishedWhole(agencyId: string, at: string) {
+  const rows = (await listResponses(db, agencyId, {}, { limit: 100 })).items;
+  const quotes = (await listTestimonials(db, agencyId, {}, { limit: 100 })).items.map((t) => t.quote).sort();
+  expect(quotes, at).toEqual(rows.filter((r) => isTestimonial(r.answers)).map((r) => r.answers.improve).sort());
+  const events = (await itemsOf(agencyId)).filter((item) => item.type === 'webhookEvent' && item.eventType === 'responses.released');
+  const evented = events.flatMap((e) => (JSON.parse(e.body as string) as { data: { rows: unknown[] } }).data.rows);
+  const byJson = (list: unknown[]) => list.map((r) => JSON.stringify(r)).sort();
+  expect(byJson(evented), at).toEqual(byJson(rows));
+}
+
 const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
 
 describe('an erasure while an anonymous round closes (its answers released)', () => {
-  it('leaves the comment nowhere unless the answer was published before the erasure read it: the erasure between any two writes of the close, or the close between any two of the erasure', async () => {
+  it('leaves the comment nowhere unless the answer was published before the erasure read it, and what is published whole (a moved row keeps its testimonial, tied to it alone): the erasure between any two writes of the close, or the close between any two of the erasure', async () => {
     for (const inside of ['close', 'erasure'] as const) {
       for (let nth = 1; ; nth++) {
         const t0 = new Date();
@@ -93,6 +122,12 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
         // Still under its key: the erasure found it unreleased and erased its comment (else it moved, published as it was).
         const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(round.roundId, target), ConsistentRead: true }));
         if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
+        else {
+          // Moved: no copy of it (its testimonial) is still tied to the invitation, whose id follows from the address.
+          const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target);
+          expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
+        }
+        await expectPublishedWhole(agencyId, at);
       }
     }
   });

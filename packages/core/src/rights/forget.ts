@@ -10,7 +10,7 @@ import { queryAll } from '../db/page';
 import { updateIfUnchanged } from '../db/transact';
 import { normalizeAddress } from '../survey/address';
 import type { Invitation } from '../survey/round';
-import type { SurveyResponse } from '../survey/response';
+import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { iso } from '../shared/time';
 
 /**
@@ -113,8 +113,8 @@ export async function eraseUnreleasedAnswer(db: Db, response: SurveyResponse): P
  * An anonymous answer already released is in a published batch: changing it (its comment gone, its
  * testimonial gone) would show which row was the person's, and so their scores, to anyone who read
  * the list before and after. So it stays as published, and only its tie to the person goes: it
- * moves to a random invitation id (its key was derived from their address), in one transaction.
- * Its released copies keep their keys, so no listing changes.
+ * moves to a random invitation id (its key was derived from their address), in one transaction
+ * with its testimonial. Its released copies keep their keys, so no listing changes.
  */
 export const staysPublished = (response: SurveyResponse) => response.attribution === 'anonymous' && response.release !== undefined;
 
@@ -123,12 +123,18 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: from, ConsistentRead: true }));
   if (!Item) return;
   const invitationId = hashedId('inv', 'unlinked', randomUUID());
+  const moved = { ...withoutKeys<SurveyResponse>(Item), invitationId };
   try {
     await db.doc.send(
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: db.table, Item: { ...Item, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
           { Delete: { TableName: db.table, Key: from, ConditionExpression: 'attribute_exists(PK)' } },
+          // Its testimonial moves with it: a copy still naming the old id would tie it to the
+          // person, and a close putting it now checks the old row, so finds it gone and puts nothing.
+          ...(moved.release && isTestimonial(moved.answers)
+            ? [{ Put: { TableName: db.table, Item: { ...keys.testimonial(moved.agencyId, moved.release.rowKey), type: 'testimonial', ...moved } } }]
+            : []),
         ],
       }),
     );
