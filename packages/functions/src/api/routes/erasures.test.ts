@@ -177,6 +177,36 @@ describe('Erasure, attacked', () => {
     }
   });
 
+  it('the stored answer of a round created with an Idempotency-Key names no erased address, whichever write of the request the erasure comes before', async () => {
+    const faulty = faultyDb(deps.db);
+    const fx = await agencyFixture({ ...deps, db: faulty.db });
+    const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Idem Pro', email: `idem-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+    const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Again' } })).body;
+    for (let nth = 1; ; nth++) {
+      const target = { email: `idem${nth}-${TARGET.email}`, name: `${TARGET.name} idem${nth}`, outlet: `${TARGET.outlet} idem${nth}` };
+      // Surveyed a moment ago: the new round skips the address as throttled, and its 202 lists it.
+      const first = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { recipients: [{ ...target, audience: 'reporter' }] } });
+      expect(first.status).toBe(202);
+      const request = {
+        body: { recipients: [{ ...target, audience: 'reporter' }, { email: `idem${nth}-other@outlet.example`, audience: 'reporter' }] },
+        headers: { 'Idempotency-Key': `idem-erasure-${nth}-${randomUUID()}` },
+      };
+      let erased = false;
+      faulty.beforeWrite(nth, () => eraseAddress(deps.db, fx.agencyId, { email: target.email }, 'key_test', new Date()).then(() => (erased = true)));
+      const answer = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, request);
+      expect(answer.status, `write ${nth}`).toBe(202);
+      if (!erased) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(5);
+        break;
+      }
+      const replayed = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, request);
+      expect(replayed.headers.get('Idempotent-Replayed'), `write ${nth}`).toBe('true');
+      expect(JSON.stringify(replayed.body).toLowerCase(), `erasure before write ${nth}`).not.toContain(target.email.toLowerCase());
+      expect(await itemsHolding(deps.db, [target.email, target.name, target.outlet]), `erasure before write ${nth}`).toEqual([]);
+    }
+  });
+
   it('erases the address from the deliveries of a webhook deleted since', async () => {
     const fx = await agencyFixture(deps);
     const now = new Date();
