@@ -317,8 +317,16 @@ async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {
 async function batchResponses(db: Db, batch: ReleaseBatch): Promise<SurveyResponse[]> {
   if ('roundId' in batch.source) return (await roundResponses(db, batch.source.roundId)).filter((r) => r.audience === batch.audience);
   const members = batch.source.members;
-  const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
-  return [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+  const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)), { consistent: true });
+  const rows = [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+  // A member an erasure moved since it was marked (`unlinkReleasedAnswer`): in its round, under
+  // another id. Left out, the batch's event would lack one listed row: the person's.
+  const gone = new Set(members.filter((m) => !found.has(itemKey(keys.response(m.roundId, m.invitationId)))).map((m) => m.roundId));
+  for (const roundId of gone) {
+    const listed = new Set(rows.map((r) => `${r.roundId}|${r.invitationId}`));
+    rows.push(...(await roundResponses(db, roundId)).filter((r) => r.release?.batchId === batch.batchId && !listed.has(`${r.roundId}|${r.invitationId}`)));
+  }
+  return rows;
 }
 
 /** Finishes the rows of batches a crashed run released but did not finish publishing. Returns how many. */

@@ -4,6 +4,7 @@ import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, w
 import { createAgency, updateSettings } from '../agency/agency';
 import { keys } from '../db/keys';
 import { closeRound } from '../jobs/expiry';
+import { finishReleases } from '../release/release';
 import { submitResponse } from '../survey/response';
 import { createWebhook } from '../webhooks/endpoints';
 import { sweepWebhooks } from '../webhooks/events';
@@ -131,6 +132,62 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
       }
     }
   });
+});
+
+describe('an erasure while a pool is released', () => {
+  it('leaves the comment nowhere unless published before, and what is published whole: the erasure between any two writes of the close that releases the pool, the close between any two of the erasure, or the close cut off there and finished after the erasure', async () => {
+    for (const mode of ['inside close', 'inside erasure', 'close cut off'] as const) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        await updateSettings(db, agencyId, { anonymityThreshold: 3 }, t0);
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events: ['responses.released'] }, t0, { allowLoopback: true });
+        const comment = `Comment of the erased ${tag}`;
+        // Three one-person rounds of one pro and audience: the third close brings the pool to k = 3 people.
+        const rounds = [];
+        for (const [i, recipient] of [person, { email: `b-${tag}@outlet.example` }, { email: `c-${tag}@outlet.example` }].entries()) {
+          const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'anonymous', recipients: [{ ...recipient, audience: 'reporter' }] }, t0);
+          await submitResponse(db, { roundId: round.roundId, invitationId: accepted[0]!.invitationId }, answers(i === 0 ? comment : `Someone else ${i} ${tag}`), t0);
+          rounds.push({ roundId: round.roundId, invitationId: accepted[0]!.invitationId });
+        }
+        for (const { roundId } of rounds.slice(0, 2)) expect(await closeRound(db, roundId, t0)).toBe(true);
+        const last = rounds[2]!.roundId;
+        const faulty = faultyDb(db);
+        const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', t0);
+        let alongside = false;
+        if (mode === 'inside close') {
+          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          await closeRound(faulty.db, last, t0);
+        } else if (mode === 'inside erasure') {
+          faulty.beforeWrite(nth, () => closeRound(db, last, t0).then(() => (alongside = true)));
+          await erase(faulty.db);
+        } else {
+          faulty.failWrite(nth);
+          alongside = await closeRound(faulty.db, last, t0).then(() => false, () => true);
+          await erase(db);
+          // The scheduled job's retries.
+          await finishReleases(db);
+          await closeRound(db, last, t0);
+        }
+        if (!alongside) {
+          faulty.disarm();
+          expect(nth).toBeGreaterThan(5);
+          break;
+        }
+        const at = `${mode}, write ${nth}`;
+        expect(await itemsHolding(db, needles), at).toEqual([]);
+        const target = rounds[0]!;
+        const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(target.roundId, target.invitationId), ConsistentRead: true }));
+        if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
+        else {
+          const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target.invitationId);
+          expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
+        }
+        expect((await listResponses(db, agencyId, {}, { limit: 100 })).items, at).toHaveLength(3);
+        await expectPublishedWhole(agencyId, at);
+      }
+    }
+  }, 180_000);
 });
 
 describe('an erasure while webhook events are fanned out', () => {
