@@ -15,6 +15,7 @@ import { createRound } from '../survey/round';
 import { listResponses, listTestimonials } from '../responses/listing';
 import { isTestimonial } from '../survey/response';
 import { eraseAddress } from './erasure';
+import { runRetention } from './retention';
 
 /** Attacks on an erasure from writers running alongside it: nothing of the person may be written after it answered. */
 const { db, linkSecret, mailer } = await isolatedTestDeps();
@@ -185,6 +186,44 @@ describe('an erasure while a pool is released', () => {
         }
         expect((await listResponses(db, agencyId, {}, { limit: 100 })).items, at).toHaveLength(3);
         await expectPublishedWhole(agencyId, at);
+      }
+    }
+  }, 180_000);
+});
+
+describe('an erasure while a retention pass removes comments', () => {
+  it('leaves no comment the pass removes, the erasure between any two writes of the pass or the pass between any two of the erasure', async () => {
+    for (const inside of ['retention', 'erasure'] as const) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        await updateSettings(db, agencyId, { anonymityThreshold: 3 }, t0);
+        const recipients = [person, { email: `b-${tag}@outlet.example` }, { email: `c-${tag}@outlet.example` }].map((r) => ({ ...r, audience: 'reporter' as const }));
+        const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'anonymous', recipients }, t0);
+        const comments = accepted.map((_, i) => `Comment ${i} of ${tag}`);
+        for (const [i, invitation] of accepted.entries()) await submitResponse(db, { roundId: round.roundId, invitationId: invitation.invitationId }, answers(comments[i]!), t0);
+        expect(await closeRound(db, round.roundId, t0)).toBe(true);
+        // Comments are kept a month from their release: 40 days on, the pass removes all three.
+        await updateSettings(db, agencyId, { retention: { commentsMonths: 1 } }, t0);
+        const later = new Date(t0.getTime() + 40 * 86_400_000);
+        const faulty = faultyDb(db);
+        const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', later);
+        let alongside = false;
+        if (inside === 'retention') {
+          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          await runRetention(faulty.db, later);
+        } else {
+          faulty.beforeWrite(nth, () => runRetention(db, later).then(() => (alongside = true)));
+          await erase(faulty.db);
+        }
+        if (!alongside) {
+          faulty.disarm();
+          expect(nth).toBeGreaterThan(2);
+          break;
+        }
+        const at = `${inside === 'retention' ? 'erasure' : 'retention'} before write ${nth} of the ${inside}`;
+        expect(await itemsHolding(db, [...needles, ...comments]), at).toEqual([]);
+        expect((await listTestimonials(db, agencyId, {}, { limit: 100 })).items, at).toEqual([]);
       }
     }
   }, 180_000);
