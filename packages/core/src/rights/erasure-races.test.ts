@@ -87,6 +87,19 @@ async function expectPublishedWhole(agencyId: string, at: string) {
   expect(byJson(evented), at).toEqual(byJson(rows));
 }
 
+/** Whether the answer under `key` is still unreleased and without its comment: the erasure took it before any release. */
+async function erasedUnreleased(key: { PK: string; SK: string }): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+  return Item !== undefined && Item.release === undefined && (Item.answers as { improve?: string }).improve === undefined;
+}
+
+/** The comment is nowhere if the erasure took it before its release; else it stays as published. */
+async function expectCommentAsDecided(agencyId: string, comment: string, erasedFirst: boolean, at: string) {
+  const listed = (await listResponses(db, agencyId, {}, { limit: 100 })).items.some((r) => r.answers.improve === comment);
+  if (erasedFirst) expect(await itemsHolding(db, [comment]), at).toEqual([]);
+  expect(listed, `${at}: published ${!erasedFirst}`).toBe(!erasedFirst);
+}
+
 const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
 
 describe('an erasure while an anonymous round closes (its answers released)', () => {
@@ -106,12 +119,22 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
         const target = accepted[0]!.invitationId;
         const faulty = faultyDb(db);
         const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', t0);
+        const targetKey = keys.response(round.roundId, target);
         let alongside = false;
+        let erasedFirst = false;
         if (inside === 'close') {
-          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          faulty.beforeWrite(nth, async () => {
+            await erase(db);
+            erasedFirst = await erasedUnreleased(targetKey);
+            alongside = true;
+          });
           expect(await closeRound(faulty.db, round.roundId, t0)).toBe(true);
         } else {
-          faulty.beforeWrite(nth, () => closeRound(db, round.roundId, t0).then(() => (alongside = true)));
+          faulty.beforeWrite(nth, async () => {
+            erasedFirst = await erasedUnreleased(targetKey);
+            await closeRound(db, round.roundId, t0);
+            alongside = true;
+          });
           await erase(faulty.db);
         }
         if (!alongside) {
@@ -121,14 +144,10 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
         }
         const at = `${inside === 'close' ? 'erasure' : 'close'} before write ${nth} of the ${inside}`;
         expect(await itemsHolding(db, needles), at).toEqual([]);
-        // Still under its key: the erasure found it unreleased and erased its comment (else it moved, published as it was).
-        const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(round.roundId, target), ConsistentRead: true }));
-        if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
-        else {
-          // Moved: no copy of it (its testimonial) is still tied to the invitation, whose id follows from the address.
-          const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target);
-          expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
-        }
+        await expectCommentAsDecided(agencyId, comment, erasedFirst, at);
+        // Released, it moved off that key, whose id follows from the address, and no copy of it (its testimonial) names it.
+        const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target);
+        expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
         await expectPublishedWhole(agencyId, at);
       }
     }
@@ -155,17 +174,28 @@ describe('an erasure while a pool is released', () => {
         const last = rounds[2]!.roundId;
         const faulty = faultyDb(db);
         const erase = (on: typeof db) => eraseAddress(on, agencyId, { email: person.email }, 'key_test', t0);
+        const targetKey = keys.response(rounds[0]!.roundId, rounds[0]!.invitationId);
         let alongside = false;
+        let erasedFirst = false;
         if (mode === 'inside close') {
-          faulty.beforeWrite(nth, () => erase(db).then(() => (alongside = true)));
+          faulty.beforeWrite(nth, async () => {
+            await erase(db);
+            erasedFirst = await erasedUnreleased(targetKey);
+            alongside = true;
+          });
           await closeRound(faulty.db, last, t0);
         } else if (mode === 'inside erasure') {
-          faulty.beforeWrite(nth, () => closeRound(db, last, t0).then(() => (alongside = true)));
+          faulty.beforeWrite(nth, async () => {
+            erasedFirst = await erasedUnreleased(targetKey);
+            await closeRound(db, last, t0);
+            alongside = true;
+          });
           await erase(faulty.db);
         } else {
           faulty.failWrite(nth);
           alongside = await closeRound(faulty.db, last, t0).then(() => false, () => true);
           await erase(db);
+          erasedFirst = await erasedUnreleased(targetKey);
           // The scheduled job's retries.
           await finishReleases(db);
           await closeRound(db, last, t0);
@@ -178,12 +208,9 @@ describe('an erasure while a pool is released', () => {
         const at = `${mode}, write ${nth}`;
         expect(await itemsHolding(db, needles), at).toEqual([]);
         const target = rounds[0]!;
-        const { Item: inPlace } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(target.roundId, target.invitationId), ConsistentRead: true }));
-        if (inPlace) expect(await itemsHolding(db, [comment]), at).toEqual([]);
-        else {
-          const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target.invitationId);
-          expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
-        }
+        await expectCommentAsDecided(agencyId, comment, erasedFirst, at);
+        const tied = (await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target.invitationId);
+        expect(tied.map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
         expect((await listResponses(db, agencyId, {}, { limit: 100 })).items, at).toHaveLength(3);
         await expectPublishedWhole(agencyId, at);
       }
@@ -225,6 +252,45 @@ describe('an erasure while a retention pass removes comments', () => {
         expect(await itemsHolding(db, [...needles, ...comments]), at).toEqual([]);
         expect((await listTestimonials(db, agencyId, {}, { limit: 100 })).items, at).toEqual([]);
       }
+    }
+  }, 180_000);
+});
+
+describe('an erasure cut off and retried, a close between', () => {
+  it('leaves nothing of the person, what is published whole, and answers alike whether or not they answered, whichever write of the erasure failed', async () => {
+    for (let nth = 1; ; nth++) {
+      const t0 = new Date();
+      const records = [];
+      let cut = true;
+      for (const answered of [true, false]) {
+        const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+        await updateSettings(db, agencyId, { anonymityThreshold: 3 }, t0);
+        await createWebhook(db, agencyId, { url: 'http://127.0.0.1:9/hook', events: ['responses.released', 'round.closed'] }, t0, { allowLoopback: true });
+        const recipients = [person, ...['b', 'c', 'd'].map((who) => ({ email: `${who}-${tag}@outlet.example` }))].map((r) => ({ ...r, audience: 'reporter' as const }));
+        const { round, accepted } = await createRound(db, agencyId, campaignId, { attribution: 'anonymous', recipients }, t0);
+        const comment = `Comment of the erased ${tag}`;
+        for (const [i, invitation] of accepted.entries()) {
+          if (i === 0 && !answered) continue;
+          await submitResponse(db, { roundId: round.roundId, invitationId: invitation.invitationId }, answers(i === 0 ? comment : `Someone else ${i} ${tag}`), t0);
+        }
+        const faulty = faultyDb(db);
+        faulty.failWrite(nth);
+        cut = await eraseAddress(faulty.db, agencyId, { email: person.email }, 'key_test', t0).then(() => false, () => true);
+        faulty.disarm();
+        const erasedFirst = await erasedUnreleased(keys.response(round.roundId, accepted[0]!.invitationId));
+        expect(await closeRound(db, round.roundId, t0)).toBe(true);
+        const { erasure } = await eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0);
+        records.push(erasure.erased);
+        const at = `erasure cut off at write ${nth}, answered ${answered}`;
+        expect(await itemsHolding(db, needles), at).toEqual([]);
+        const target = accepted[0]!.invitationId;
+        // Cut off before it erased the comment, the answer was released with it: it stays, moved.
+        if (answered) await expectCommentAsDecided(agencyId, comment, erasedFirst, at);
+        expect((await itemsOf(agencyId)).filter((item) => item.answers !== undefined && item.invitationId === target).map((item) => `${item.PK}|${item.SK}`), at).toEqual([]);
+        await expectPublishedWhole(agencyId, at);
+      }
+      expect(records[0], `erasure cut off at write ${nth}`).toEqual(records[1]);
+      if (!cut) break;
     }
   }, 180_000);
 });

@@ -99,17 +99,19 @@ export async function eraseResponse(db: Db, response: SurveyResponse, what: { id
 }
 
 /**
- * Removes an anonymous answer's comment while it is not released, which nothing then shows: false
- * when a close running alongside released it since it was read. It then stays as published
- * (`unlinkReleasedAnswer`): taking it out of a batch the agency may have read would show which row
- * was the person's.
+ * Removes an anonymous answer's comment while it is not released, which nothing then shows, and
+ * marks it to be moved off its key when it is (`unlinkOnRelease`: a pool names its members by that
+ * key until then): false when a close running alongside released it since it was read. It then
+ * stays as published (`unlinkReleasedAnswer`): taking it out of a batch the agency may have read
+ * would show which row was the person's.
  */
 export async function eraseUnreleasedAnswer(db: Db, response: SurveyResponse): Promise<boolean> {
   return updateIfUnchanged(db, {
     Key: keys.response(response.roundId, response.invitationId),
-    UpdateExpression: 'REMOVE answers.improve',
+    UpdateExpression: 'REMOVE answers.improve SET unlinkOnRelease = :yes',
     ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
     ExpressionAttributeNames: { '#release': 'release' },
+    ExpressionAttributeValues: { ':yes': true },
   });
 }
 
@@ -129,9 +131,10 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
     // Gone: moved by an earlier run of the same erasure.
     if (!Item) return;
     const invitationId = hashedId('inv', 'unlinked', randomUUID());
-    const moved = { ...withoutKeys<SurveyResponse>(Item), invitationId };
+    const { unlinkOnRelease: _, ...kept } = Item;
+    const moved = { ...withoutKeys<SurveyResponse>(kept), invitationId };
     const moves = await transactIfUnchanged(db, [
-      { Put: { TableName: db.table, Item: { ...Item, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: db.table, Item: { ...kept, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
       // Only the row as read: a retention pass removing its comment meanwhile must not see it come back.
       {
         Delete: {

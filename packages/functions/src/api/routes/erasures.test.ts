@@ -277,6 +277,37 @@ describe('Erasure and anonymity', () => {
   });
 });
 
+describe('Erasure of an anonymous answer not yet released', () => {
+  it('leaves it tied to the person nowhere once released, whether its round was open or its answer waiting in the pool', async () => {
+    for (const waiting of ['open', 'pool'] as const) {
+      const fx = await agencyFixture(deps);
+      await fx.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+      const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Anon Pro', email: `anon-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+      const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Quiet' } })).body;
+      const u = randomUUID().slice(0, 6);
+      // One-person rounds: the first's answer waits in the pool until the last's close brings it to k (3).
+      const rounds = [];
+      for (const who of ['target', 'other', 'third']) {
+        const email = `${who}-${u}@anon.example`;
+        const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { attribution: 'anonymous', recipients: [{ email, audience: 'reporter' }] } });
+        const roundId = created.body.surveyId as string;
+        const [invitation] = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data as { invitationId: string }[];
+        await submitResponse(deps.db, { roundId, invitationId: invitation!.invitationId }, answers(9, `Quote of ${who} ${u}`), new Date());
+        rounds.push({ email, roundId, invitationId: invitation!.invitationId });
+      }
+      const target = rounds[0]!;
+      if (waiting === 'pool') expect(await closeRound(deps.db, target.roundId, new Date())).toBe(true);
+      expect((await fx.call('POST', '/v1/erasures', { body: { email: target.email } })).status).toBe(201);
+      for (const { roundId } of waiting === 'pool' ? rounds.slice(1) : rounds) expect(await closeRound(deps.db, roundId, new Date())).toBe(true);
+      expect((await fx.call('GET', `/v1/responses?proId=${pro.proId}`)).body.data, waiting).toHaveLength(3);
+      // Released, it is no longer under the key its address gives, as an answer released before the erasure.
+      const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.response(target.roundId, target.invitationId), ConsistentRead: true }));
+      expect(Item, waiting).toBeUndefined();
+      expect(await itemsHolding(deps.db, [target.email, `Quote of target ${u}`]), waiting).toEqual([]);
+    }
+  });
+});
+
 describe('Suppressions API', () => {
   it('lists, adds and lifts; a global bounce is listed but not liftable (409); an unknown address is 404', async () => {
     const fx = await agencyFixture(deps);
