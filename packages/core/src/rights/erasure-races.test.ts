@@ -103,8 +103,8 @@ async function expectCommentAsDecided(agencyId: string, comment: string, erasedF
 const answers = (improve: string) => ({ responsiveness: 5, recommend: 10, listening: 4, improve, quoteConsent: true });
 
 describe('an erasure while an anonymous round closes (its answers released)', () => {
-  it('leaves the comment nowhere unless the answer was published before the erasure read it, and what is published whole (a moved row keeps its testimonial, tied to it alone): the erasure between any two writes of the close, or the close between any two of the erasure', async () => {
-    for (const inside of ['close', 'erasure'] as const) {
+  it('leaves the comment nowhere unless the answer was published before the erasure read it, and what is published whole (a moved row keeps its testimonial, tied to it alone): the erasure between any two writes of the close, the close between any two of the erasure, or the close cut off there and finished after the erasure', async () => {
+    for (const inside of ['close', 'erasure', 'close cut off'] as const) {
       for (let nth = 1; ; nth++) {
         const t0 = new Date();
         const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
@@ -129,20 +129,28 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
             alongside = true;
           });
           expect(await closeRound(faulty.db, round.roundId, t0)).toBe(true);
-        } else {
+        } else if (inside === 'erasure') {
           faulty.beforeWrite(nth, async () => {
             erasedFirst = await erasedUnreleased(targetKey);
             await closeRound(db, round.roundId, t0);
             alongside = true;
           });
           await erase(faulty.db);
+        } else {
+          // The close dies at its nth write; the erasure runs; the scheduled job finishes the close.
+          faulty.failWrite(nth);
+          alongside = await closeRound(faulty.db, round.roundId, t0).then(() => false, () => true);
+          await erase(db);
+          erasedFirst = await erasedUnreleased(targetKey);
+          await finishReleases(db);
+          await closeRound(db, round.roundId, t0);
         }
         if (!alongside) {
           faulty.disarm();
           expect(nth).toBeGreaterThan(5);
           break;
         }
-        const at = `${inside === 'close' ? 'erasure' : 'close'} before write ${nth} of the ${inside}`;
+        const at = inside === 'close cut off' ? `close cut off at write ${nth}` : `${inside === 'close' ? 'erasure' : 'close'} before write ${nth} of the ${inside}`;
         expect(await itemsHolding(db, needles), at).toEqual([]);
         await expectCommentAsDecided(agencyId, comment, erasedFirst, at);
         // Released, it moved off that key, whose id follows from the address, and no copy of it (its testimonial) names it.
@@ -151,7 +159,7 @@ describe('an erasure while an anonymous round closes (its answers released)', ()
         await expectPublishedWhole(agencyId, at);
       }
     }
-  });
+  }, 180_000);
 });
 
 describe('an erasure while a pool is released', () => {
