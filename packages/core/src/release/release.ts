@@ -16,6 +16,7 @@ import type { InvitationRef } from '../survey/token';
 import { addressHash, mailboxOf } from '../survey/address';
 import { newRowKey, poolBatchId, roundBatchId, type Release, type ReleaseBatch } from './batch';
 import { presentResponse } from '../responses/listing';
+import { unlinkReleasedAnswer } from '../rights/forget';
 import { eventIdFor, fitsPayload, webhookOutbox, type WebhookEvent } from '../webhooks/events';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -225,45 +226,52 @@ export const releaseOf = (batch: ReleaseBatch): Omit<Release, 'rowKey'> => ({
  */
 async function markRows(db: Db, batch: ReleaseBatch, responses: SurveyResponse[]): Promise<void> {
   const rows: SurveyResponse[] = [];
-  await mapConcurrent(shuffle([...responses]), 4, async (r) => {
-    const release: Release = r.release ?? { ...releaseOf(batch), rowKey: newRowKey(batch.releasedAt, batch.batchId) };
-    if (!r.release) {
-      try {
-        // The row as it is now, not as read: an erasure may have removed its comment since.
-        const { Attributes } = await db.doc.send(
-          new UpdateCommand({
-            TableName: db.table,
-            Key: keys.response(r.roundId, r.invitationId),
-            UpdateExpression: 'SET #release = :release, GSI1PK = :g1pk, GSI1SK = :g1sk, GSI2PK = :g2pk, GSI2SK = :g2sk',
-            ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
-            ExpressionAttributeNames: { '#release': 'release' },
-            ExpressionAttributeValues: {
-              ':release': release,
-              ':g1pk': keys.releasedByAgency(batch.agencyId, release.rowKey).GSI1PK,
-              ':g1sk': release.rowKey,
-              ':g2pk': keys.releasedByPro(batch.agencyId, batch.proId, release.rowKey).GSI2PK,
-              ':g2sk': release.rowKey,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        const row = withoutKeys<SurveyResponse>(Attributes!);
-        rows.push(row);
-        return putTestimonial(db, row);
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-        // Marked by an earlier run: its testimonial (below) must use the stored place.
-        const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(r.roundId, r.invitationId), ConsistentRead: true }));
-        if (!Item?.release) return;
-        rows.push(withoutKeys<SurveyResponse>(Item));
-        return putTestimonial(db, { ...withoutKeys<SurveyResponse>(Item) });
-      }
-    }
-    rows.push(r);
-    await putTestimonial(db, r);
-  });
+  await mapConcurrent(shuffle([...responses]), 4, (r) => markRow(db, batch, r, rows));
   const done = { Update: { TableName: db.table, Key: keys.batch(batch.batchId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK', ConditionExpression: 'attribute_exists(PK)' } };
   await transactIfUnchanged(db, [done, ...(await webhookOutbox(db, releasedEvent(batch, rows)))]);
+}
+
+/** One row of `markRows`: marked (once), its testimonial put, and moved off its key if its respondent was erased before. */
+async function markRow(db: Db, batch: ReleaseBatch, r: SurveyResponse, rows: SurveyResponse[]): Promise<void> {
+  const row = await markedRow(db, batch, r);
+  if (!row) return;
+  rows.push(row);
+  if (row.unlinkOnRelease) await unlinkReleasedAnswer(db, row);
+  else await putTestimonial(db, row);
+}
+
+/** The row marked as the batch's (now, or by an earlier run), as stored: undefined if it is not there. */
+async function markedRow(db: Db, batch: ReleaseBatch, r: SurveyResponse): Promise<SurveyResponse | undefined> {
+  const release: Release = r.release ?? { ...releaseOf(batch), rowKey: newRowKey(batch.releasedAt, batch.batchId) };
+  if (!r.release) {
+    try {
+      // The row as it is now, not as read: an erasure may have removed its comment since.
+      const { Attributes } = await db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.response(r.roundId, r.invitationId),
+          UpdateExpression: 'SET #release = :release, GSI1PK = :g1pk, GSI1SK = :g1sk, GSI2PK = :g2pk, GSI2SK = :g2sk',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
+          ExpressionAttributeNames: { '#release': 'release' },
+          ExpressionAttributeValues: {
+            ':release': release,
+            ':g1pk': keys.releasedByAgency(batch.agencyId, release.rowKey).GSI1PK,
+            ':g1sk': release.rowKey,
+            ':g2pk': keys.releasedByPro(batch.agencyId, batch.proId, release.rowKey).GSI2PK,
+            ':g2sk': release.rowKey,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return withoutKeys<SurveyResponse>(Attributes!);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // Marked by an earlier run: its testimonial must use the stored place.
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(r.roundId, r.invitationId), ConsistentRead: true }));
+      return Item?.release ? withoutKeys<SurveyResponse>(Item) : undefined;
+    }
+  }
+  return r;
 }
 
 /**
@@ -317,8 +325,16 @@ async function putTestimonial(db: Db, r: SurveyResponse): Promise<void> {
 async function batchResponses(db: Db, batch: ReleaseBatch): Promise<SurveyResponse[]> {
   if ('roundId' in batch.source) return (await roundResponses(db, batch.source.roundId)).filter((r) => r.audience === batch.audience);
   const members = batch.source.members;
-  const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
-  return [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+  const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)), { consistent: true });
+  const rows = [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+  // A member an erasure moved since it was marked (`unlinkReleasedAnswer`): in its round, under
+  // another id. Left out, the batch's event would lack one listed row: the person's.
+  const gone = new Set(members.filter((m) => !found.has(itemKey(keys.response(m.roundId, m.invitationId)))).map((m) => m.roundId));
+  for (const roundId of gone) {
+    const listed = new Set(rows.map((r) => `${r.roundId}|${r.invitationId}`));
+    rows.push(...(await roundResponses(db, roundId)).filter((r) => r.release?.batchId === batch.batchId && !listed.has(`${r.roundId}|${r.invitationId}`)));
+  }
+  return rows;
 }
 
 /** Finishes the rows of batches a crashed run released but did not finish publishing. Returns how many. */

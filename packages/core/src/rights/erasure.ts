@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
-import { mapConcurrent } from '../db/batch';
+import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { queryPrefix, type PageRequest } from '../db/page';
 import { addressHash, normalizeAddress } from '../survey/address';
 import type { Round } from '../survey/round';
@@ -23,6 +23,7 @@ import {
   eraseUnreleasedAnswer,
   invitationWithResponse,
   noTraces,
+  redactBody,
   redactIdempotentAnswers,
   redactWebhookBodies,
   staysPublished,
@@ -142,6 +143,24 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }),
   );
   return { erasure: withoutKeys<Erasure>(Attributes!), created };
+}
+
+/** What may be an address in a body: the erased ones are found by their hash. */
+const ADDRESS_LIKE = /[^\s"\\<>(),;:@]+@[^\s"\\<>(),;:@]+/g;
+
+/**
+ * An idempotent answer without the addresses the agency has erased, read after it was stored: an
+ * erasure writes its suppression before it rewrites the stored answers, so an answer stored after
+ * that rewrite (a round created while the erasure ran: its 202 lists the address as skipped) is
+ * found here instead. The body as it was when it names no erased address.
+ */
+export async function withoutErasedAddresses(db: Db, agencyId: string, body: string): Promise<string> {
+  const addresses = [...new Set((body.match(ADDRESS_LIKE) ?? []).map(normalizeAddress))];
+  if (addresses.length === 0) return body;
+  const found = await batchGet(db, addresses.map((a) => keys.agencySuppression(addressHash(a), agencyId)), { consistent: true });
+  const erased = addresses.filter((a) => found.get(itemKey(keys.agencySuppression(addressHash(a), agencyId)))?.reason === 'erased');
+  if (erased.length === 0) return body;
+  return redactBody(body, { ...noTraces(), emails: new Set(erased) }).body;
 }
 
 /** A record of the agency's; another agency's is "not found", like a missing one. */

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { hashedId } from '../shared/ids';
 import type { Db } from '../db/client';
@@ -7,10 +7,10 @@ import { isConditionFailed } from '../db/conditions';
 import { batchGet, itemKey } from '../db/batch';
 import { withoutKeys } from '../db/items';
 import { queryAll } from '../db/page';
-import { updateIfUnchanged } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { normalizeAddress } from '../survey/address';
 import type { Invitation } from '../survey/round';
-import type { SurveyResponse } from '../survey/response';
+import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { iso } from '../shared/time';
 
 /**
@@ -85,27 +85,33 @@ export async function eraseResponse(db: Db, response: SurveyResponse, what: { id
   const testimonial = response.release && keys.testimonial(response.agencyId, response.release.rowKey);
   // The testimonial first: the response is what a retry finds it by.
   if (testimonial && comment) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: testimonial }));
+  let found = true;
   for (const key of [...(testimonial && !comment ? [testimonial] : []), keys.response(response.roundId, response.invitationId)]) {
-    await updateIfThere(db, {
+    found = await updateIfThere(db, {
       Key: key,
       UpdateExpression: [identity ? 'SET respondent = :null' : '', comment ? 'REMOVE answers.improve' : ''].filter(Boolean).join(' '),
       ...(identity ? { ExpressionAttributeValues: { ':null': null } } : {}),
     });
   }
+  // Moved by an erasure since it was read (a retention pass's read): done again where it is now.
+  const moved = !found && (await movedRow(db, response));
+  if (moved) await eraseResponse(db, moved, what);
 }
 
 /**
- * Removes an anonymous answer's comment while it is not released, which nothing then shows: false
- * when a close running alongside released it since it was read. It then stays as published
- * (`unlinkReleasedAnswer`): taking it out of a batch the agency may have read would show which row
- * was the person's.
+ * Removes an anonymous answer's comment while it is not released, which nothing then shows, and
+ * marks it to be moved off its key when it is (`unlinkOnRelease`: a pool names its members by that
+ * key until then): false when a close running alongside released it since it was read. It then
+ * stays as published (`unlinkReleasedAnswer`): taking it out of a batch the agency may have read
+ * would show which row was the person's.
  */
 export async function eraseUnreleasedAnswer(db: Db, response: SurveyResponse): Promise<boolean> {
   return updateIfUnchanged(db, {
     Key: keys.response(response.roundId, response.invitationId),
-    UpdateExpression: 'REMOVE answers.improve',
+    UpdateExpression: 'REMOVE answers.improve SET unlinkOnRelease = :yes',
     ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
     ExpressionAttributeNames: { '#release': 'release' },
+    ExpressionAttributeValues: { ':yes': true },
   });
 }
 
@@ -113,29 +119,58 @@ export async function eraseUnreleasedAnswer(db: Db, response: SurveyResponse): P
  * An anonymous answer already released is in a published batch: changing it (its comment gone, its
  * testimonial gone) would show which row was the person's, and so their scores, to anyone who read
  * the list before and after. So it stays as published, and only its tie to the person goes: it
- * moves to a random invitation id (its key was derived from their address), in one transaction.
- * Its released copies keep their keys, so no listing changes.
+ * moves to a random invitation id (its key was derived from their address), in one transaction
+ * with its testimonial. Its released copies keep their keys, so no listing changes.
  */
 export const staysPublished = (response: SurveyResponse) => response.attribution === 'anonymous' && response.release !== undefined;
 
 export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Promise<void> {
   const from = keys.response(response.roundId, response.invitationId);
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: from, ConsistentRead: true }));
-  if (!Item) return;
-  const invitationId = hashedId('inv', 'unlinked', randomUUID());
-  try {
-    await db.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: db.table, Item: { ...Item, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { Delete: { TableName: db.table, Key: from, ConditionExpression: 'attribute_exists(PK)' } },
-        ],
-      }),
-    );
-  } catch (error) {
-    // Moved already by an earlier run of the same erasure.
-    if (!isConditionFailed(error) && !String((error as Error).name).includes('TransactionCanceled')) throw error;
+  for (;;) {
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: from, ConsistentRead: true }));
+    // Gone: moved by an earlier run of the same erasure.
+    if (!Item) return;
+    const invitationId = hashedId('inv', 'unlinked', randomUUID());
+    const { unlinkOnRelease: _, ...kept } = Item;
+    const moved = { ...withoutKeys<SurveyResponse>(kept), invitationId };
+    const moves = await transactIfUnchanged(db, [
+      { Put: { TableName: db.table, Item: { ...kept, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      // Only the row as read: a retention pass removing its comment meanwhile must not see it come back.
+      {
+        Delete: {
+          TableName: db.table,
+          Key: from,
+          ...(moved.answers.improve === undefined
+            ? { ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(answers.improve)' }
+            : { ConditionExpression: 'answers.improve = :improve', ExpressionAttributeValues: { ':improve': moved.answers.improve } }),
+        },
+      },
+      // Its testimonial moves with it: a copy still naming the old id would tie it to the
+      // person, and a close putting it now checks the old row, so finds it gone and puts nothing.
+      ...(moved.release && isTestimonial(moved.answers)
+        ? [{ Put: { TableName: db.table, Item: { ...keys.testimonial(moved.agencyId, moved.release.rowKey), type: 'testimonial', ...moved } } }]
+        : []),
+    ]);
+    if (moves) return;
   }
+}
+
+/**
+ * Where a released anonymous row is now if an erasure moved it (`unlinkReleasedAnswer`) since it
+ * was read: in its round, under its place in the released lists.
+ */
+async function movedRow(db: Db, response: SurveyResponse): Promise<SurveyResponse | undefined> {
+  if (response.attribution !== 'anonymous' || !response.release) return undefined;
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rsp)',
+    FilterExpression: '#release.rowKey = :rowKey',
+    ExpressionAttributeNames: { '#release': 'release' },
+    ExpressionAttributeValues: { ':pk': keys.round(response.roundId).PK, ':rsp': 'RSP#', ':rowKey': response.release.rowKey },
+    ConsistentRead: true,
+  })) {
+    if (items[0]) return withoutKeys<SurveyResponse>(items[0]);
+  }
+  return undefined;
 }
 
 /** A round's skipped records of the addresses given (lower-cased; all when `null`): their address is set to nothing. */
@@ -274,10 +309,12 @@ export async function redactIdempotentAnswers(db: Db, agencyId: string, traces: 
 }
 
 /** An update of an item that may have gone meanwhile (TTL, a testimonial withdrawn): then nothing. */
-async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {
+async function updateIfThere(db: Db, input: { Key: { PK: string; SK: string }; UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }): Promise<boolean> {
   try {
     await db.doc.send(new UpdateCommand({ TableName: db.table, ...input, ConditionExpression: 'attribute_exists(PK)' }));
+    return true;
   } catch (error) {
     if (!isConditionFailed(error)) throw error;
+    return false;
   }
 }

@@ -58,6 +58,8 @@ export interface SurveyResponse {
   revision: number;
   /** Set once the answer is released (named: when given; anonymous: with its batch). */
   release?: Release;
+  /** An anonymous answer whose respondent was erased before its release: moved off its key (derived from their address) once released. */
+  unlinkOnRelease?: true;
 }
 
 /** A promoter's comment the respondent agreed may be quoted. */

@@ -5,6 +5,7 @@ import {
   fingerprint,
   unlockIdempotencyKey,
   ValidationError,
+  withoutErasedAddresses,
   type Db,
 } from '@rapport/core';
 import type { ApiEnv } from './env';
@@ -50,12 +51,16 @@ export const idempotent = (db: Db, now: () => Date, stored: (body: string) => st
     try {
       const body = await c.res.clone().text();
       const location = c.res.headers.get('Location');
-      await completeIdempotencyKey(db, agencyId, key, {
+      const answer = {
         status: c.res.status,
         body: c.res.ok ? stored(body) : body,
         contentType: c.res.headers.get('Content-Type') ?? 'application/json',
         ...(location ? { location } : {}),
-      });
+      };
+      await completeIdempotencyKey(db, agencyId, key, answer);
+      // Read after storing: an erasure that ran alongside rewrote the stored answers before this one was there.
+      const kept = await withoutErasedAddresses(db, agencyId, answer.body);
+      if (kept !== answer.body) await completeIdempotencyKey(db, agencyId, key, { ...answer, body: kept });
     } catch (error) {
       // The work is done but its answer not stored: let the retry run again (a round's resumes and answers the same).
       await unlockIdempotencyKey(db, agencyId, key).catch(() => undefined);

@@ -177,6 +177,36 @@ describe('Erasure, attacked', () => {
     }
   });
 
+  it('the stored answer of a round created with an Idempotency-Key names no erased address, whichever write of the request the erasure comes before', async () => {
+    const faulty = faultyDb(deps.db);
+    const fx = await agencyFixture({ ...deps, db: faulty.db });
+    const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Idem Pro', email: `idem-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+    const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Again' } })).body;
+    for (let nth = 1; ; nth++) {
+      const target = { email: `idem${nth}-${TARGET.email}`, name: `${TARGET.name} idem${nth}`, outlet: `${TARGET.outlet} idem${nth}` };
+      // Surveyed a moment ago: the new round skips the address as throttled, and its 202 lists it.
+      const first = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { recipients: [{ ...target, audience: 'reporter' }] } });
+      expect(first.status).toBe(202);
+      const request = {
+        body: { recipients: [{ ...target, audience: 'reporter' }, { email: `idem${nth}-other@outlet.example`, audience: 'reporter' }] },
+        headers: { 'Idempotency-Key': `idem-erasure-${nth}-${randomUUID()}` },
+      };
+      let erased = false;
+      faulty.beforeWrite(nth, () => eraseAddress(deps.db, fx.agencyId, { email: target.email }, 'key_test', new Date()).then(() => (erased = true)));
+      const answer = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, request);
+      expect(answer.status, `write ${nth}`).toBe(202);
+      if (!erased) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(5);
+        break;
+      }
+      const replayed = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, request);
+      expect(replayed.headers.get('Idempotent-Replayed'), `write ${nth}`).toBe('true');
+      expect(JSON.stringify(replayed.body).toLowerCase(), `erasure before write ${nth}`).not.toContain(target.email.toLowerCase());
+      expect(await itemsHolding(deps.db, [target.email, target.name, target.outlet]), `erasure before write ${nth}`).toEqual([]);
+    }
+  });
+
   it('erases the address from the deliveries of a webhook deleted since', async () => {
     const fx = await agencyFixture(deps);
     const now = new Date();
@@ -244,6 +274,37 @@ describe('Erasure and anonymity', () => {
     // Asking again finds nothing more to do and changes nothing published.
     expect((await fx.call('POST', '/v1/erasures', { body: { email: emails[1] } })).status).toBe(200);
     expect(await published()).toEqual(before);
+  });
+});
+
+describe('Erasure of an anonymous answer not yet released', () => {
+  it('leaves it tied to the person nowhere once released, whether its round was open or its answer waiting in the pool', async () => {
+    for (const waiting of ['open', 'pool'] as const) {
+      const fx = await agencyFixture(deps);
+      await fx.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+      const pro = (await fx.call('POST', '/v1/pros', { body: { name: 'Anon Pro', email: `anon-${randomUUID().slice(0, 6)}@agency.example` } })).body;
+      const campaign = (await fx.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Quiet' } })).body;
+      const u = randomUUID().slice(0, 6);
+      // One-person rounds: the first's answer waits in the pool until the last's close brings it to k (3).
+      const rounds = [];
+      for (const who of ['target', 'other', 'third']) {
+        const email = `${who}-${u}@anon.example`;
+        const created = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { attribution: 'anonymous', recipients: [{ email, audience: 'reporter' }] } });
+        const roundId = created.body.surveyId as string;
+        const [invitation] = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data as { invitationId: string }[];
+        await submitResponse(deps.db, { roundId, invitationId: invitation!.invitationId }, answers(9, `Quote of ${who} ${u}`), new Date());
+        rounds.push({ email, roundId, invitationId: invitation!.invitationId });
+      }
+      const target = rounds[0]!;
+      if (waiting === 'pool') expect(await closeRound(deps.db, target.roundId, new Date())).toBe(true);
+      expect((await fx.call('POST', '/v1/erasures', { body: { email: target.email } })).status).toBe(201);
+      for (const { roundId } of waiting === 'pool' ? rounds.slice(1) : rounds) expect(await closeRound(deps.db, roundId, new Date())).toBe(true);
+      expect((await fx.call('GET', `/v1/responses?proId=${pro.proId}`)).body.data, waiting).toHaveLength(3);
+      // Released, it is no longer under the key its address gives, as an answer released before the erasure.
+      const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.response(target.roundId, target.invitationId), ConsistentRead: true }));
+      expect(Item, waiting).toBeUndefined();
+      expect(await itemsHolding(deps.db, [target.email, `Quote of target ${u}`]), waiting).toEqual([]);
+    }
   });
 });
 
