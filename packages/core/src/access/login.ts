@@ -77,10 +77,11 @@ export interface PendingSignUp {
 
 /**
  * A link's token: 256 random bits, stored only as its SHA-256 with a TTL and what the link does:
- * sign in as an identity (with where to go after, `next`, already checked to be a local path), or
+ * sign in as an identity (with the `loginHash` of the address it was sent to, and where to go after,
+ * `next`, already checked to be a local path), or
  * finish a sign-up (`signup`).
  */
-async function putToken(db: Db, does: { identity: Identity; next?: string } | { signup: PendingSignUp }, now: Date): Promise<string> {
+async function putToken(db: Db, does: { identity: Identity; login: string; next?: string } | { signup: PendingSignUp }, now: Date): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   const until = new Date(now.getTime() + SIGN_IN_LINK_MINUTES * 60_000);
   await db.doc.send(
@@ -93,7 +94,9 @@ async function putToken(db: Db, does: { identity: Identity; next?: string } | { 
   return token;
 }
 
-export const createSignInToken = (db: Db, identity: Identity, next: string | undefined, now: Date): Promise<string> => putToken(db, { identity, ...(next ? { next } : {}) }, now);
+/** A sign-in link for an identity, sent to the address whose `loginHash` is `login` (checked again when it is used). */
+export const createSignInToken = (db: Db, identity: Identity, login: string, next: string | undefined, now: Date): Promise<string> =>
+  putToken(db, { identity, login, ...(next ? { next } : {}) }, now);
 export const createSignUpToken = (db: Db, signup: PendingSignUp, now: Date): Promise<string> => putToken(db, { signup }, now);
 
 /** A link's stored item while it would still work (reading changes nothing: the page the link opens). */
@@ -133,11 +136,19 @@ async function useToken(db: Db, token: string, now: Date, kind: 'identity' | 'si
   }
 }
 
-/** Uses a sign-in token up: the identity (and `next`) for the first request, null for a used, expired or forged token. */
+/**
+ * Uses a sign-in token up: the identity (and `next`) for the first request, null for a used,
+ * expired or forged token, or one sent to an address that is no longer the person's (an admin
+ * corrected it: whoever holds the old one is someone else).
+ */
 export async function consumeSignInToken(db: Db, token: string, now: Date): Promise<{ identity: Identity; next?: string } | null> {
   const used = await useToken(db, token, now, 'identity');
   if (!used) return null;
-  return { identity: used.identity as Identity, ...(typeof used.next === 'string' ? { next: used.next } : {}) };
+  const identity = used.identity as Identity;
+  const personKey = identity.kind === 'pro' ? keys.pro(identity.agencyId, identity.proId) : keys.member(identity.agencyId, identity.memberId);
+  const { Item: person } = await db.doc.send(new GetCommand({ TableName: db.table, Key: personKey, ConsistentRead: true }));
+  if (!person || typeof used.login !== 'string' || loginHash(String(person.email)) !== used.login) return null;
+  return { identity, ...(typeof used.next === 'string' ? { next: used.next } : {}) };
 }
 
 /** Uses a sign-up token up: true for the one request that did. */

@@ -65,7 +65,7 @@ export async function deliverSignIn(deps: DeliveryDeps, job: Extract<SendJob, { 
   const choices = await loginChoices(deps.db, job.login);
   if (choices.length === 0) return 'skipped';
   const now = deps.now();
-  const links = await Promise.all(choices.map(async (choice) => ({ choice, url: `${deps.publicUrl}/login/${await createSignInToken(deps.db, choice.identity, job.next, now)}` })));
+  const links = await Promise.all(choices.map(async (choice) => ({ choice, url: `${deps.publicUrl}/login/${await createSignInToken(deps.db, choice.identity, job.login, job.next, now)}` })));
   const invite = job.invite && (await inviter(deps, job.invite));
   const content = renderSignInEmail({ links, signInUrl: `${deps.publicUrl}/login`, ...(invite ? { invite } : {}) });
   return sendLinkEmail(deps, job, { name: choices[0]!.name, address: choices[0]!.email }, content);

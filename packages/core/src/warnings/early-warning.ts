@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
@@ -15,7 +15,8 @@ import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
 import type { SendJob } from '../sending/queue';
 import { mailClaim, mailFailed, mailRef, mailSent, mailTags, releaseMail, withMailRef } from '../sending/mail-claim';
 import { listUnsubscribeHeaders } from '../email/invitation';
-import { mailPreferences, preferencesUrl, type MailRecipient } from '../preferences/mail-preferences';
+import { preferencesUrl, proReceives, type MailRecipient } from '../preferences/mail-preferences';
+import type { Pro } from '../pro/pro';
 
 export { needsEarlyWarning } from '../survey/response';
 
@@ -100,9 +101,11 @@ export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJ
 async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>, { round, response }: Awaited<ReturnType<typeof openInvitation>>): Promise<DeliveryOutcome> {
   const { db } = deps;
   if (!response || !round.earlyWarnings || !needsEarlyWarning(response.answers)) return 'skipped';
-  // Stopped by the pro, by the link in an earlier one (or the pro is gone): settled, never retried.
+  // Stopped by the pro, by the link in an earlier one (or the pro is gone or deactivated): settled, never retried.
   const preferences: MailRecipient = { stream: 'earlyWarnings', agencyId: round.agencyId, proId: round.proId };
-  if (!(await mailPreferences(db, preferences))?.earlyWarnings) return 'skipped';
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(round.agencyId, round.proId), ConsistentRead: true }));
+  const pro = Item as Pro | undefined;
+  if (!pro || !proReceives(pro, 'earlyWarnings')) return 'skipped';
   const anonymous = round.attribution === 'anonymous';
   if (anonymous) {
     const k = Math.max(promisedThreshold(round), (await getAgency(db, round.agencyId)).anonymityThreshold);
@@ -115,7 +118,8 @@ async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-war
   const ref = mailRef(marker);
   const sent = await sendWithRetry(deps, {
     from: { name: senderName(round.agencyName), address: deps.mailFrom },
-    to: { name: round.proName, address: round.proEmail },
+    // The pro's address now, not the round's copy: after an admin changed it, the old one may be anyone's.
+    to: { name: pro.name, address: pro.email },
     ...content,
     text: withMailRef(content.text, ref),
     headers: listUnsubscribeHeaders(unsubscribeUrl),

@@ -93,7 +93,7 @@ describe('sign-in by email', () => {
     const a = await agencyWith();
     const pro = await createPro(deps.db, a.agencyId, { name: 'Ada', email: `ada.${tag()}@example.com` }, deps.now());
     const identity: Identity = { kind: 'pro', agencyId: a.agencyId, proId: pro.proId };
-    const token = await createSignInToken(deps.db, identity, undefined, deps.now());
+    const token = await createSignInToken(deps.db, identity, loginHash(pro.email), undefined, deps.now());
     for (let i = 0; i < 3; i++) {
       const scanned = await app.request(`/login/${token}`);
       expect(scanned.status).toBe(200);
@@ -111,7 +111,7 @@ describe('sign-in by email', () => {
     const stored = keys.signInToken(createHash('sha256').update(token).digest('hex'));
     expect((await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: stored }))).Item).toBeUndefined();
 
-    const expired = await createSignInToken(deps.db, identity, undefined, deps.now());
+    const expired = await createSignInToken(deps.db, identity, loginHash(pro.email), undefined, deps.now());
     offsetMs = 15 * 60_000 + 1000;
     try {
       const pages = await Promise.all([
@@ -135,7 +135,7 @@ describe('sign-in by email', () => {
   it('refuses a cross-site POST of a link and of the sign-in form, and uses nothing up', async () => {
     const a = await agencyWith();
     const pro = await createPro(deps.db, a.agencyId, { name: 'Ada', email: `ada.${tag()}@example.com` }, deps.now());
-    const token = await createSignInToken(deps.db, { kind: 'pro', agencyId: a.agencyId, proId: pro.proId }, undefined, deps.now());
+    const token = await createSignInToken(deps.db, { kind: 'pro', agencyId: a.agencyId, proId: pro.proId }, loginHash(pro.email), undefined, deps.now());
     const attempts: Record<string, string>[] = [{ 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-site' }, { Origin: 'https://evil.example' }];
     for (const headers of attempts) {
       const res = await app.request(`/login/${token}`, form({}, headers));
@@ -226,6 +226,27 @@ describe('sign-in lookup', () => {
     expect((await loginChoices(deps.db, loginHash(after))).map((c) => c.role)).toEqual(['Pro']);
     expect(await resolveSession(deps.db, session.sessionId, deps.now())).toBeNull();
     expect((await getMember(deps.db, a.agencyId, lead.memberId)).deactivatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('a link sent before the person’s address changed no longer signs in; one sent to the new address does', async () => {
+    const t = tag();
+    const a = await agencyWith();
+    const before = `typo.${t}@example.com`;
+    const after = `right.${t}@example.com`;
+    const pro = await createPro(deps.db, a.agencyId, { name: 'Mo', email: before }, deps.now());
+    expect((await app.request('/login', form({ email: before }))).status).toBe(303);
+    const [stale] = await linksTo(before);
+    // The admin corrects the address: whoever holds the old one is not the pro.
+    await updatePro(deps.db, a.agencyId, pro.proId, { email: after }, deps.now());
+    const refused = await app.request(stale!.path, form({}));
+    expect([refused.status, refused.headers.get('Set-Cookie')]).toEqual([404, null]);
+    expect(await refused.text()).toContain('This sign-in link does not work');
+
+    expect((await app.request('/login', form({ email: after }))).status).toBe(303);
+    const [fresh] = await linksTo(after);
+    const signedIn = await app.request(fresh!.path, form({}));
+    expect(signedIn.status).toBe(303);
+    expect(await resolveSession(deps.db, cookieOf(signedIn)!, deps.now())).toMatchObject({ kind: 'pro', proId: pro.proId, email: after });
   });
 
   it('keeps at least one admin, and an admin cannot deactivate themself', async () => {

@@ -151,6 +151,20 @@ describe('early warnings', () => {
     expect(await warningMarker(ref(0))).toMatchObject({ type: 'earlyWarning' });
   });
 
+  it('go to the pro’s address as it is now: a warning after the admin changed it reaches the new address, not the old one', async () => {
+    const { f, proEmail, answer, roundId } = await setup(true, ['reporter'], { attribution: 'named' });
+    const { proId } = (await f.call('GET', `/v1/surveys/${roundId}`)).body;
+    const newEmail = proEmail.replace('jane-', 'jane.new-');
+    expect((await f.call('PATCH', `/v1/pros/${proId}`, { body: { email: newEmail } })).status).toBe(200);
+    expect((await answer(0, LOW)).status).toBe(200);
+    await queue.drain();
+    // The old address may be someone else's by now: the comment must not reach it.
+    expect(await sesEmails({ to: proEmail })).toEqual([]);
+    const [mail, ...more] = await sesEmails({ to: newEmail });
+    expect(more).toEqual([]);
+    expect(mail!.subject).toBe('Early warning: a reporter rated your responsiveness 2/5 on the Spring Launch');
+  });
+
   it('queue a warning SES throttled again with backoff, free its claim, and send it once SES takes it (throttling stubbed)', async () => {
     const { proEmail, ref, answer } = await setup(true, ['reporter'], { attribution: 'named' });
     expect((await answer(0, LOW)).status).toBe(200);
