@@ -13,6 +13,9 @@ import { EmailSchema, NameSchema } from '../shared/schemas';
 import { deleteLogin, putLogin } from '../access/login';
 import { endAllSessions } from '../access/session';
 import { getPro } from './read';
+import { mapConcurrent } from '../db/batch';
+import { updateIfUnchanged } from '../db/transact';
+import { listOpenRounds } from '../scores/open-rounds';
 
 export { getPro };
 
@@ -131,7 +134,28 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
     if (failed?.length || isConditionFailed(error)) throw new ConflictError('The pro changed concurrently; try again');
     throw error;
   }
+  if (next.name !== current.name || next.email !== current.email) await renameInOpenRounds(db, agencyId, proId, next);
   return next;
+}
+
+/**
+ * A pro's open rounds take their corrected name and address: a round copies them at creation for
+ * its emails (their signature and reply-to), so without this a reminder of a round sent before an
+ * address was corrected would still send replies, which may quote the survey, to the old one. Not
+ * a round the pro's erasure blanked; a worker's kept copy of a round (first emails) catches up
+ * within a minute (`roundForSending`).
+ */
+async function renameInOpenRounds(db: Db, agencyId: string, proId: string, pro: Pick<Pro, 'name' | 'email'>): Promise<void> {
+  const rounds = (await listOpenRounds(db, agencyId)).filter((round) => round.proId === proId);
+  await mapConcurrent(rounds, 8, ({ roundId }) =>
+    updateIfUnchanged(db, {
+      Key: keys.round(roundId),
+      UpdateExpression: 'SET proName = :name, proEmail = :email',
+      ConditionExpression: '#status = :open AND proId = :proId AND attribute_not_exists(proErasedAt)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':name': pro.name, ':email': pro.email, ':open': 'open', ':proId': proId },
+    }),
+  );
 }
 
 /**

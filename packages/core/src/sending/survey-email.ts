@@ -38,8 +38,9 @@ const keptRounds = new Map<string, { round: Round; until: number }>();
 /**
  * The round an invitation's first email is made from, kept by the worker process after the first
  * read (eventually consistent; strongly only if that found nothing, a round written a moment ago).
- * Safe to keep because nothing the email uses changes while a claim of the round can still succeed:
- * its names, attribution and reminder plan are snapshots taken at creation; what stops its sends (a
+ * Safe to keep because nothing the email uses changes while a claim of the round can still succeed,
+ * but for a correction of the pro's name or address, which the copy follows within a minute: its
+ * names, attribution and reminder plan are snapshots taken at creation; what stops its sends (a
  * cancel, a close, a pro's erasure, which blanks the pro's name and address) takes every pending
  * invitation out of `pending` before it answers and lets none come back (`returnToQueue`), so a
  * claim that succeeds after it is impossible and one that succeeded before is a send in flight it

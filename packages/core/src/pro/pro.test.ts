@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { sesEmails, testDeps, workerAt } from '@rapport/testing';
+import { createAgency } from '../agency/agency';
+import { createCampaign } from '../campaign/campaign';
+import { deliver } from '../sending/dispatch';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../db/keys';
+import { createRound, getRound } from '../survey/round';
+import { createPro, updatePro } from './pro';
+
+const { db, mailer, linkSecret } = testDeps();
+afterAll(() => db.client.destroy());
+
+describe('updatePro', () => {
+  it("gives the pro's open rounds the corrected name and address: a reminder of a named round sent before the change replies to the new address", async () => {
+    const t0 = new Date('2031-03-03T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Renames' }, t0);
+    const tag = agency.agencyId.slice(4).toLowerCase();
+    const [typo, fixed] = [`jnae-${tag}@acme.example`, `jane-${tag}@acme.example`];
+    const pro = await createPro(db, agency.agencyId, { name: 'Jnae Doe', email: typo }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, t0);
+    const reporter = `ann-${tag}@news.example`;
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { attribution: 'named', recipients: [{ email: reporter, audience: 'reporter' }] }, t0);
+    const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    expect(await deliver(workerAt({ db, mailer, linkSecret }, t0), { kind: 'invitation', ...ref })).toBe('sent');
+
+    await updatePro(db, agency.agencyId, pro.proId, { name: 'Jane Doe', email: fixed }, t0);
+    expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ proName: 'Jane Doe', proEmail: fixed });
+
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId), ConsistentRead: true }));
+    const nextReminderAt = Item!.nextReminderAt as string;
+    const dueAt = new Date(nextReminderAt);
+    expect(await deliver(workerAt({ db, mailer, linkSecret }, dueAt), { kind: 'reminder', ...ref, dueAt: nextReminderAt })).toBe('sent');
+    const [invitation, reminder] = await sesEmails({ to: reporter });
+    expect(invitation!.replyTo).toEqual([`"Jnae Doe" <${typo}>`]);
+    expect(reminder!.replyTo).toEqual([`"Jane Doe" <${fixed}>`]);
+  });
+});
