@@ -124,6 +124,10 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     if (invitation) {
       await eraseInvitationIdentity(db, invitation, now);
       erased.invitations++;
+    } else if (await movedOff(db, roundId, hashedId('inv', roundId, hash))) {
+      // Moved by an earlier run (`unlinkInvitation`): counted as then, or where a run was cut off
+      // (one more write for one who answered) would tell whether the person answered.
+      erased.invitations++;
     }
     if (response?.attribution === 'named') {
       await eraseResponse(db, response, { identity: true, comment: true });
@@ -150,6 +154,12 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }),
   );
   return { erasure: withoutKeys<Erasure>(Attributes!), created };
+}
+
+/** Whether an erasure moved the invitation off this id. */
+async function movedOff(db: Db, roundId: string, invitationId: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(roundId, invitationId), ConsistentRead: true }));
+  return Item !== undefined;
 }
 
 /** What may be an address in a body: the erased ones are found by their hash. */
