@@ -63,7 +63,7 @@ import type { Identity } from '../access/session';
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
- * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)>; a suppression skips the pending ones |
+ * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
  * | 46| an agency's rounds by creation (retention) | Query PK=AG#<a>#RNDS SK < <cutoff> (SK=<createdAt>#<r>, written with the round) |
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
