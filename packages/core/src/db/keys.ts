@@ -18,6 +18,7 @@ import type { Identity } from '../access/session';
  * | 9 | a round and its invitations            | Get PK=RND#<r> SK=RND; Get SK=INV#<i>; Query SK begins_with INV# |
  * | 9b| a round's skipped recipients, in order | Query PK=RND#<r> SK begins_with SKP# (SK=SKP#<index, 4 digits>) |
  * | 9c| a round's counts (tallied when read)   | Query PK=RND#<r> SK begins_with INV#, projected to status, answeredFrom (no counter on RND) |
+ * | 9d| an invitation an erasure moved to a random id | Get PK=RND#<r> SK=GONE#<i> (the id it had; holds nothing else) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
  * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
  * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (SK=RCP#<a>: put before the agency's first invitation of it) |
@@ -62,7 +63,7 @@ import type { Identity } from '../access/session';
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
- * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)>; a suppression skips the pending ones |
+ * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
  * | 46| an agency's rounds by creation (retention) | Query PK=AG#<a>#RNDS SK < <cutoff> (SK=<createdAt>#<r>, written with the round) |
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
@@ -144,6 +145,8 @@ export const keys = {
   invitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `INV#${invitationId}` }),
   skippedRecipient: (roundId: string, index: number) => ({ PK: `RND#${roundId}`, SK: `SKP#${String(index).padStart(4, '0')}` }),
   response: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `RSP#${invitationId}` }),
+  /** Where an erasure moved an invitation off (9d): a job still naming it has nothing to send. */
+  movedInvitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `GONE#${invitationId}` }),
   /** One per response on named rounds; one per low submission (`revision`) on anonymous ones. */
   earlyWarning: (roundId: string, invitationId: string, revision?: number) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}${revision === undefined ? '' : `#${revision}`}` }),
   recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),

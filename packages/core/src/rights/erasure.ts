@@ -27,6 +27,7 @@ import {
   redactIdempotentAnswers,
   redactWebhookBodies,
   staysPublished,
+  unlinkInvitation,
   unlinkReleasedAnswer,
 } from './forget';
 
@@ -103,6 +104,10 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
   const found = await mapConcurrent(ours, 4, async (roundId) => ({ roundId, ...(await invitationWithResponse(db, roundId, hashedId('inv', roundId, hash))) }));
   for (const { invitation, response } of found) {
     if (invitation) collectInvitation(traces, invitation);
+    // The ids its address gives, which an event body quotes (a named answer's invitation and batch):
+    // whoever knows the address could tell the body by them.
+    if (invitation) traces.texts.add(invitation.invitationId);
+    if (response?.attribution === 'named' && response.release) traces.texts.add(response.release.batchId);
     // Only a named answer's comment can be in a copy (its `response.created` event): an anonymous
     // one released stays as published (`unlinkReleasedAnswer`), and one not yet released is in no
     // copy. Looked for, it would null others' published comments that read the same, and the count
@@ -119,6 +124,10 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     if (invitation) {
       await eraseInvitationIdentity(db, invitation, now);
       erased.invitations++;
+    } else if (await movedOff(db, roundId, hashedId('inv', roundId, hash))) {
+      // Moved by an earlier run (`unlinkInvitation`): counted as then, or where a run was cut off
+      // (one more write for one who answered) would tell whether the person answered.
+      erased.invitations++;
     }
     if (response?.attribution === 'named') {
       await eraseResponse(db, response, { identity: true, comment: true });
@@ -130,6 +139,8 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
       if (staysPublished(response) || !(await eraseUnreleasedAnswer(db, response))) await unlinkReleasedAnswer(db, response);
     }
     await eraseSkipped(db, roundId, new Set([normalizeAddress(email)]));
+    // Last: a run cut off before finds the invitation (and its named answer) where its address gives it.
+    await unlinkInvitation(db, roundId, hashedId('inv', roundId, hash));
   });
 
   const { Attributes } = await db.doc.send(
@@ -143,6 +154,12 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }),
   );
   return { erasure: withoutKeys<Erasure>(Attributes!), created };
+}
+
+/** Whether an erasure moved the invitation off this id. */
+async function movedOff(db: Db, roundId: string, invitationId: string): Promise<boolean> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(roundId, invitationId), ConsistentRead: true }));
+  return Item !== undefined;
 }
 
 /** What may be an address in a body: the erased ones are found by their hash. */

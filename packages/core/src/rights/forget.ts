@@ -11,6 +11,7 @@ import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { normalizeAddress } from '../survey/address';
 import type { Invitation } from '../survey/round';
 import { isTestimonial, type SurveyResponse } from '../survey/response';
+import { namedBatchId, newRowKey } from '../release/batch';
 import { iso } from '../shared/time';
 
 /**
@@ -153,6 +154,83 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
     ]);
     if (moves) return;
   }
+}
+
+/** What a send, a reminder, a bounce or an answer may change on an invitation while it is being moved. */
+const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remindersSent', 'messageId', 'reminderMessageId', 'erasedAt', 'email'] as const;
+
+/**
+ * An erased invitation's id is a hash of its round and the address (no secret): whoever knows the
+ * address could find, by it, the invitation in the round's listing and, on a named round, which
+ * answer (with its scores) was the person's. So the invitation moves to a random id, and with it,
+ * in the same transaction, its named answer (released at once: it keeps its place in time, under a
+ * new batch id and row key, since the old batch id is a hash of the old invitation id) and that
+ * answer's batch. An anonymous answer moves on its own (`unlinkReleasedAnswer`, or on release).
+ * The invitation's status, answer times and index entries (send lease, reminder due) come along,
+ * re-keyed, so the round's counts do not change and the sweep and the reminders still settle it
+ * (as erased: skipped, dropped). A `GONE#` marker under the old id, holding nothing else, tells a
+ * send job still naming it that there is nothing to send. Conditional on what a send or a bounce
+ * may change being as read: otherwise read again.
+ */
+export async function unlinkInvitation(db: Db, roundId: string, invitationId: string): Promise<void> {
+  const fromInvitation = keys.invitation(roundId, invitationId);
+  const fromResponse = keys.response(roundId, invitationId);
+  for (;;) {
+    const found = await batchGet(db, [fromInvitation, fromResponse], { consistent: true });
+    const invitation = found.get(itemKey(fromInvitation));
+    // Gone: moved by an earlier run, or never there.
+    if (!invitation) return;
+    const response = found.get(itemKey(fromResponse));
+    const named = response?.attribution === 'named' && response.release ? (response as Record<string, unknown> & SurveyResponse) : undefined;
+    const to = hashedId('inv', 'unlinked', randomUUID());
+    const { GSI1PK, GSI1SK, ...kept } = invitation;
+    const index = typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
+    const guard = Object.fromEntries(MOVE_GUARD.map((name, i) => [name, i]));
+    const present = MOVE_GUARD.filter((name) => invitation[name] !== undefined);
+    const items: NonNullable<Parameters<typeof transactIfUnchanged>[1]> = [
+      { Put: { TableName: db.table, Item: { ...kept, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      {
+        Delete: {
+          TableName: db.table,
+          Key: fromInvitation,
+          ConditionExpression: MOVE_GUARD.map((name) => (invitation[name] === undefined ? `attribute_not_exists(#g${guard[name]})` : `#g${guard[name]} = :g${guard[name]}`)).join(' AND '),
+          ExpressionAttributeNames: Object.fromEntries(MOVE_GUARD.map((name) => [`#g${guard[name]}`, name])),
+          ...(present.length ? { ExpressionAttributeValues: Object.fromEntries(present.map((name) => [`:g${guard[name]}`, invitation[name]])) } : {}),
+        },
+      },
+      { Put: { TableName: db.table, Item: { ...keys.movedInvitation(roundId, invitationId), type: 'movedInvitation' } } },
+    ];
+    if (named) {
+      const { release } = named;
+      const batchId = namedBatchId(roundId, to);
+      const rowKey = newRowKey(release!.releasedAt, batchId);
+      const moved = { ...withoutKeys<SurveyResponse>(named), invitationId: to, release: { ...release!, batchId, rowKey } };
+      const { Item: batch } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.batch(release!.batchId), ConsistentRead: true }));
+      items.push(
+        {
+          Put: {
+            TableName: db.table,
+            Item: { ...keys.response(roundId, to), ...keys.releasedByAgency(named.agencyId, rowKey), ...keys.releasedByPro(named.agencyId, named.proId, rowKey), type: 'response', ...moved },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        { Delete: { TableName: db.table, Key: fromResponse, ConditionExpression: 'revision = :revision', ExpressionAttributeValues: { ':revision': named.revision } } },
+      );
+      if (batch) {
+        items.push(
+          { Put: { TableName: db.table, Item: { ...withoutKeys(batch), ...keys.batch(batchId), ...keys.batchByPro(named.agencyId, named.proId, batch.releasedAt as string, batchId), type: 'batch', batchId } } },
+          { Delete: { TableName: db.table, Key: keys.batch(release!.batchId) } },
+        );
+      }
+    }
+    if (await transactIfUnchanged(db, items)) return;
+  }
+}
+
+/** An invitation's send-lease or reminder index entry, for its new id: same partition set, same time. */
+function reindex(pk: string, sk: string, roundId: string, from: string, to: string) {
+  const at = sk.slice(0, sk.length - `#${roundId}#${from}`.length);
+  return pk.startsWith('DUE#LEASE#') ? keys.sendLease(roundId, to, at) : keys.reminderDue(roundId, to, at);
 }
 
 /**

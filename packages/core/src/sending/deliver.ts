@@ -146,10 +146,13 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     );
     return withoutKeys<Invitation>(Attributes!);
   } catch (error) {
-    // No invitation at all is a job that cannot be done (reported as failed), not a duplicate.
+    // No invitation at all is a job that cannot be done (reported as failed), not a duplicate,
+    // unless an erasure moved it off this id: nothing to send then.
     if (isConditionFailed(error)) {
-      if (!(error as { Item?: unknown }).Item) throw new NotFoundError('invitation');
-      return null;
+      if ((error as { Item?: unknown }).Item) return null;
+      const { Item: moved } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(ref.roundId, ref.invitationId), ConsistentRead: true }));
+      if (moved) return null;
+      throw new NotFoundError('invitation');
     }
     throw error;
   }

@@ -7,7 +7,7 @@ import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { suppress } from '../survey/suppression';
 import { deliveredChange } from '../scores/open-rounds';
-import { openInvitation } from '../survey/response';
+import { InvitationGoneError, openInvitation } from '../survey/response';
 import { settleAnsweredSend, transitionInvitation } from './transition';
 import { recordSendEvent } from './records';
 import type { TransactItems } from '../db/transact';
@@ -111,7 +111,10 @@ interface MessageRef {
 
 async function markBounced(db: Db, message: MessageRef, now: Date, attempt = 0): Promise<NotificationOutcome['invitation']> {
   const ref = { roundId: message.roundId, invitationId: message.invitationId };
-  const { round, invitation } = await openInvitation(db, ref, { consistent: attempt > 0 });
+  // Moved off this id by an erasure: its status stays as it was, like the round's counts.
+  const opened = await openInvitation(db, ref, { consistent: attempt > 0 }).catch((e) => (e instanceof InvitationGoneError ? null : Promise.reject(e)));
+  if (!opened) return null;
+  const { round, invitation } = opened;
   // Reminders go only to those who have not answered: on an anonymous round, a reminder's bounce
   // shown on the invitation would point at a non-respondent. The address is suppressed all the same.
   if (message.kind === 'reminder' && round.attribution === 'anonymous') return null;

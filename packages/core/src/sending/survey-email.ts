@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { updateIfUnchanged } from '../db/transact';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { NotFoundError } from '../shared/errors';
@@ -99,12 +99,12 @@ export async function sendSurveyEmail(
 
 /** Notes why a send is in doubt, leaving its status and lease as they are. */
 export async function noteSendFailure(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId'>, code: string, now: Date): Promise<void> {
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.table,
-      Key: keys.invitation(invitation.roundId, invitation.invitationId),
-      UpdateExpression: 'SET lastFailure = :code, lastFailureAt = :now',
-      ExpressionAttributeValues: { ':code': code, ':now': iso(now) },
-    }),
-  );
+  // Only where it still is: an erasure may have moved it off this id while it was being sent
+  // (`unlinkInvitation`), and a bare update would put a stray invitation back under the old id.
+  await updateIfUnchanged(db, {
+    Key: keys.invitation(invitation.roundId, invitation.invitationId),
+    UpdateExpression: 'SET lastFailure = :code, lastFailureAt = :now',
+    ConditionExpression: 'attribute_exists(PK)',
+    ExpressionAttributeValues: { ':code': code, ':now': iso(now) },
+  });
 }

@@ -75,11 +75,15 @@ export class SurveyClosedError extends ConflictError {
   }
 }
 
+/** An invitation an erasure moved off this id (`unlinkInvitation`): its link answers as closed, and a job naming it has nothing to do. */
+export class InvitationGoneError extends SurveyClosedError {}
+
 /** What a link leads to: the round, the invitation and any answer already given. */
 export async function openInvitation(db: Db, ref: InvitationRef, read: { consistent?: boolean } = {}) {
-  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)], read);
+  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId), keys.movedInvitation(ref.roundId, ref.invitationId)], read);
   const round = found.get(itemKey(keys.round(ref.roundId)));
   const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
+  if (round && !invitation && found.has(itemKey(keys.movedInvitation(ref.roundId, ref.invitationId)))) throw new InvitationGoneError();
   if (!round || !invitation) throw new NotFoundError('invitation');
   const response = found.get(itemKey(keys.response(ref.roundId, ref.invitationId)));
   return {
@@ -141,7 +145,9 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // A named round's new answer is told by webhook, written with it; revisions and anonymous answers are not.
     const created = named && firstAnswer
       ? await webhookOutbox(db, {
-          eventId: eventIdFor(now, 'response.created', round.roundId, invitation.invitationId),
+          // By its row key (random), not its invitation id: that is a hash of the address, and the
+          // id is in the agency's delivery log, which an erasure must leave untied to the person.
+          eventId: eventIdFor(now, 'response.created', response.release!.rowKey),
           agencyId: round.agencyId,
           type: 'response.created',
           timestamp: iso(now),

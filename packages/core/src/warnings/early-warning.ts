@@ -8,7 +8,7 @@ import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, isolate, oneLine, plainText, senderName, truncate } from '../email/text';
 import { iso } from '../shared/time';
 import { AUDIENCE_DIMENSIONS, ITEM_LABELS, RESPONSIVENESS_LABELS, type Audience } from '../survey/instrument';
-import { needsEarlyWarning, openInvitation, type Answers } from '../survey/response';
+import { InvitationGoneError, needsEarlyWarning, openInvitation, type Answers } from '../survey/response';
 import { promisedThreshold } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from '../sending/deliver';
 import { retryDelaySeconds, sendWithRetry } from '../sending/retry';
@@ -89,7 +89,14 @@ export const roundUrl = (publicUrl: string, roundId: string) => `${publicUrl}/ap
  * when the worker dies or SES's answer is lost, the recovery sweep settles it from SES's record.
  */
 export async function deliverEarlyWarning(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-warning' }>): Promise<DeliveryOutcome> {
-  const opened = await openInvitation(deps.db, job);
+  const opened = await openInvitation(deps.db, job).catch((e) => (e instanceof InvitationGoneError ? null : Promise.reject(e)));
+  if (!opened) {
+    // Its answer moved off this id with the erasure of its person: none is warned of; its due items go.
+    for await (const items of queryAll(deps.db, { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :due)', ExpressionAttributeValues: { ':pk': keys.round(job.roundId).PK, ':due': `WDUE#${job.invitationId}#` } })) {
+      for (const item of items) await deps.db.doc.send(new DeleteCommand({ TableName: deps.db.table, Key: { PK: item.PK as string, SK: item.SK as string } }));
+    }
+    return 'skipped';
+  }
   const outcome = await warn(deps, job, opened);
   // Handled: the answer's due item goes (kept while the job waits to be tried again, in case it is lost).
   if (outcome !== 'retry' && opened.response) {

@@ -4,6 +4,13 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   addressHash,
   closeRound,
+  enqueueDueReminders,
+  eventIdFor,
+  handleSesNotification,
+  recordedSends,
+  recoverSends,
+  signInvitationToken,
+  SurveyClosedError,
   eraseAddress,
   ensureTable,
   keys,
@@ -11,8 +18,10 @@ import {
   submitResponse,
   suppress,
   sweepWebhooks,
+  type SendJob,
 } from '@rapport/core';
-import { agencyFixture, collectingQueue, consoleSession, faultyDb, itemsHolding, testAddress, testConfig, type AgencyFixture } from '@rapport/testing';
+import { deliver } from '@rapport/core/sending/dispatch';
+import { agencyFixture, collectingQueue, consoleSession, faultyDb, itemsHolding, sesEmails, sesEventTags, testAddress, testConfig, workerAt, type AgencyFixture } from '@rapport/testing';
 import { createDeps, type Deps } from '../../deps';
 
 let deps: Deps;
@@ -114,7 +123,8 @@ describe('Erasure', () => {
     // Asked again: done again, the first record kept.
     const again = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email.toLowerCase() } });
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ erasureId: erased.body.erasureId, requestedAt: erased.body.requestedAt, erased: { invitations: 1, responses: 1, webhookBodies: 0, storedAnswers: 0 } });
+    // The answer moved off the key its address gives with the first run: none found there again.
+    expect(again.body).toMatchObject({ erasureId: erased.body.erasureId, requestedAt: erased.body.requestedAt, erased: { invitations: 1, responses: 0, webhookBodies: 0, storedAnswers: 0 } });
 
     const next = await fx.call('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { body: { recipients: [{ ...TARGET, audience: 'client' }, { email: 'fresh@outlet.example', audience: 'client' }] } });
     expect(next.status).toBe(202);
@@ -144,8 +154,10 @@ describe('Erasure', () => {
     expect(created).toBe(false);
     expect(erasure).toMatchObject({ status: 'done', requestedBy: 'key_test', requestedAt: now.toISOString() });
     expect(await itemsHolding(deps.db, needles)).toEqual([]);
-    const invitation = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data.find((i: { invitationId: string }) => i.invitationId === target);
-    expect(invitation).toMatchObject({ email: '', name: null, outlet: null, status: 'responded' });
+    // Listed under another id now (the one its address gives is a hash anyone knowing it can compute).
+    const invitations = (await fx.call('GET', `/v1/surveys/${roundId}/invitations`)).body.data as { invitationId: string; email: string }[];
+    expect(invitations.map((i) => i.invitationId)).not.toContain(target);
+    expect(invitations.find((i) => i.email === '')).toMatchObject({ email: '', name: null, outlet: null, status: 'responded' });
   });
 });
 
@@ -162,7 +174,8 @@ describe('Erasure, attacked', () => {
         submitResponse(deps.db, { roundId, invitationId: target }, answers(9, strings.comment), now).then(
           () => (submitted = 'answered'),
           (error: Error) => {
-            expect(error.name, `write ${nth}`).toBe('SurveyClosedError');
+            // Closed, or (past the erasure's last write) moved off this id, which answers as closed.
+            expect(error, `write ${nth}`).toBeInstanceOf(SurveyClosedError);
             submitted = 'closed';
           },
         ),
@@ -274,6 +287,102 @@ describe('Erasure and anonymity', () => {
     // Asking again finds nothing more to do and changes nothing published.
     expect((await fx.call('POST', '/v1/erasures', { body: { email: emails[1] } })).status).toBe(200);
     expect(await published()).toEqual(before);
+  });
+});
+
+describe('Erasure and the ids an address gives', () => {
+  it('leaves no listing, page, cursor, export, console page or webhook delivery with an id the address gives; counts and scores stay; a job, reminder, sweep, link, bounce or close for the old id does nothing', async () => {
+    const fx = await agencyFixture(deps);
+    await fx.call('PATCH', '/v1/settings', { body: { anonymityThreshold: 3 } });
+    const now = new Date();
+    const hook = await fx.call('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/hook', events: ['response.created'] } });
+    const u = randomUUID().slice(0, 6);
+    // A named round the target answered, and an anonymous one another person was invited to (sent, a reminder due).
+    const named = await surveyed(fx, now, `-ids${u}`);
+    const anonEmail = `invited-${u}@anon.example`;
+    const anon = await fx.call('POST', `/v1/campaigns/${named.campaign.campaignId}/surveys`, {
+      body: { attribution: 'anonymous', recipients: [anonEmail, `a-${u}@anon.example`, `b-${u}@anon.example`].map((email) => ({ email, audience: 'reporter' })) },
+    });
+    const anonRound = anon.body.surveyId as string;
+    const anonInvitations = (await fx.call('GET', `/v1/surveys/${anonRound}/invitations`)).body.data as { invitationId: string; email: string }[];
+    const worker = workerAt(deps, now);
+    for (const i of anonInvitations) expect(await deliver(worker, { kind: 'invitation', roundId: anonRound, invitationId: i.invitationId })).toBe('sent');
+    const anonOld = anonInvitations.find((i) => i.email === anonEmail)!.invitationId;
+    await submitResponse(deps.db, { roundId: anonRound, invitationId: anonInvitations.find((i) => i.email !== anonEmail)!.invitationId }, answers(6), now);
+    await sweepWebhooks(deps.db, collectingQueue(), new Date(now.getTime() + 1000));
+
+    // The ids whoever knows the addresses can compute (the listings show them now), and those derived from them.
+    const row = ((await fx.call('GET', `/v1/responses?proId=${named.pro.proId}`)).body.data as { invitationId: string; batchId: string }[]).find((r) => r.invitationId === named.target)!;
+    // A webhook delivery's id is its event's: a hash of what happened, with the time the answer was given.
+    const deliveryIds = ((await fx.call('GET', `/v1/webhooks/${hook.body.webhookId}/deliveries`)).body.data as { deliveryId: string }[]).map((d) => d.deliveryId);
+    expect(deliveryIds).toHaveLength(3);
+    const derived = [named.target, anonOld, row.batchId, eventIdFor(now, 'response.created', named.roundId, named.target).slice(4)];
+    const surveys = async () => [(await fx.call('GET', `/v1/surveys/${named.roundId}`)).body, (await fx.call('GET', `/v1/surveys/${anonRound}`)).body];
+    const scores = async () => (await fx.call('GET', `/v1/pros/${named.pro.proId}/scores`)).body;
+    const before = { surveys: await surveys(), scores: await scores() };
+
+    for (const email of [named.strings.email, anonEmail]) expect((await fx.call('POST', '/v1/erasures', { body: { email } })).status).toBe(201);
+
+    const found: string[] = [];
+    const look = (where: string, text: string) => {
+      for (const id of derived) if (text.includes(id)) found.push(`${id} in ${where}`);
+    };
+    // Every page of each listing one item at a time, with its cursor (a key of the table).
+    for (const path of [`/v1/surveys/${named.roundId}/invitations`, `/v1/surveys/${anonRound}/invitations`, '/v1/responses', `/v1/webhooks/${hook.body.webhookId}/deliveries`]) {
+      let cursor: string | null = '';
+      let pages = 0;
+      while (cursor !== null) {
+        const res = await fx.call('GET', `${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status, path).toBe(200);
+        look(path, JSON.stringify(res.body));
+        cursor = res.body.nextCursor as string | null;
+        if (cursor) look(`${path} cursor`, Buffer.from(cursor, 'base64url').toString('utf8'));
+        pages++;
+      }
+      expect(pages, path).toBeGreaterThan(1);
+    }
+    for (const path of ['/v1/testimonials', '/v1/responses.csv', `/v1/surveys/${named.roundId}`, `/v1/surveys/${anonRound}`]) look(path, JSON.stringify((await fx.call('GET', path)).body));
+    const session = await consoleSession(deps, { kind: 'pro', agencyId: fx.agencyId, proId: named.pro.proId });
+    for (const roundId of [named.roundId, anonRound]) {
+      const page = await fx.app.request(`/app/rounds/${roundId}`, { headers: { Cookie: session.cookie } });
+      expect(page.status).toBe(200);
+      look(`console ${roundId}`, await page.text());
+    }
+    expect(found).toEqual([]);
+    // Left in the table only where no agency reads: the mark of each old id.
+    expect((await itemsHolding(deps.db, derived)).sort()).toEqual([`RND#${anonRound}|GONE#${anonOld}`, `RND#${named.roundId}|GONE#${named.target}`].sort());
+    // Still listed, under another id: the round's counts and the scores do not change.
+    expect((await fx.call('GET', `/v1/surveys/${named.roundId}/invitations`)).body.data).toHaveLength(3);
+    expect({ surveys: await surveys(), scores: await scores() }).toEqual(before);
+
+    // What still names the old id does nothing: a queued first email, a reminder, the sweep, a bounce, a link, the close.
+    const emailsBefore = (await sesEmails({ to: anonEmail })).length;
+    expect(await deliver(worker, { kind: 'invitation', roundId: anonRound, invitationId: anonOld })).toBe('not-due');
+    // Past the first reminder (day 3), before the close (day 14).
+    const later = new Date(now.getTime() + 5 * 86_400_000);
+    const queue = collectingQueue();
+    await enqueueDueReminders(deps.db, queue, later);
+    // The two who did not answer: the erased one under its new id, dropped (no email); the other's sent.
+    const reminders = queue.jobs.filter((j): j is Extract<SendJob, { kind: 'reminder' }> => j.kind === 'reminder' && j.roundId === anonRound);
+    expect(reminders.map((j) => j.invitationId === anonOld)).toEqual([false, false]);
+    expect((await Promise.all(reminders.map((job) => deliver(workerAt(deps, later), job)))).sort()).toEqual(['sent', 'skipped']);
+    const { dueAt } = reminders[0]!;
+    expect(await deliver(workerAt(deps, later), { kind: 'reminder', roundId: anonRound, invitationId: anonOld, dueAt })).toBe('not-due');
+    await recoverSends({ db: deps.db, queue: collectingQueue(), records: recordedSends(deps.db) }, later);
+    const bounce = (invitationId: string) =>
+      JSON.stringify({ eventType: 'Bounce', mail: { messageId: `ses-${randomUUID()}`, tags: sesEventTags({ agencyId: fx.agencyId, roundId: anonRound, invitationId }) }, bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: anonEmail }] } });
+    await handleSesNotification(deps.db, bounce(anonOld), now);
+    expect((await sesEmails({ to: anonEmail })).length).toBe(emailsBefore);
+    for (const [roundId, invitationId] of [[named.roundId, named.target], [anonRound, anonOld]] as const) {
+      const link = await fx.app.request(`/s/${signInvitationToken(deps.linkSecret, { roundId, invitationId })}`);
+      expect(link.status, roundId).toBe(409);
+      await expect(submitResponse(deps.db, { roundId, invitationId }, answers(2), now)).rejects.toThrow('closed');
+    }
+    expect(await surveys()).toEqual(before.surveys);
+    expect(await closeRound(deps.db, anonRound, later)).toBe(true);
+    // Closed, the moved invitation expires with the others: none is left behind, none added.
+    const closed = (await fx.call('GET', `/v1/surveys/${anonRound}`)).body as { counts: Record<string, number> };
+    expect(Object.values(closed.counts).reduce((a, b) => a + b, 0)).toBe(Object.values((before.surveys[1] as { counts: Record<string, number> }).counts).reduce((a, b) => a + b, 0));
   });
 });
 
