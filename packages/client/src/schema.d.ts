@@ -126,7 +126,9 @@ export interface paths {
         head?: never;
         /**
          * Update a pro
-         * @description Needs an API key with the `admin` role.
+         * @description A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it.
+         *
+         *     Needs an API key with the `admin` role.
          */
         patch: operations["patchV1ProsByProId"];
         trace?: never;

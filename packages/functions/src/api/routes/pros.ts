@@ -58,6 +58,7 @@ export const proRoutes = ({ db, now }: Deps) =>
       requireRole('admin'),
       doc({
         summary: 'Update a pro',
+        description: 'A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it.',
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro after the change'],
