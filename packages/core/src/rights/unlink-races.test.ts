@@ -7,7 +7,7 @@ import { closeRound } from '../jobs/expiry';
 import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
-import { createRound } from '../survey/round';
+import { cancelRound, createRound } from '../survey/round';
 import { eraseAddress } from './erasure';
 
 /** Attacks on the erasure's last step (`unlinkInvitation`, which moves the invitation to a random id) from writers naming the old id. */
@@ -54,6 +54,28 @@ describe('an erasure while a round closes', () => {
         expect(await statuses(roundId), at).toEqual(delivered ? ['expired', 'expired'] : ['skipped', 'skipped']);
         expect(await itemsHolding(db, needles), at).toEqual([]);
       }
+    }
+  });
+});
+
+describe('an erasure while a round is cancelled', () => {
+  it('leaves no invitation of the cancelled round pending, whichever write of the cancel the erasure (and its move) comes before', async () => {
+    for (let nth = 1; ; nth++) {
+      const t0 = new Date();
+      const { agencyId, roundId, person, needles } = await roundOfTwo(t0, { delivered: false });
+      const faulty = faultyDb(db);
+      let erased = false;
+      faulty.beforeWrite(nth, () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0).then(() => (erased = true)));
+      const cancelled = await cancelRound(faulty.db, agencyId, roundId);
+      if (!erased) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(2);
+        break;
+      }
+      const at = `erasure before write ${nth} of the cancel`;
+      expect(await statuses(roundId), at).toEqual(['skipped', 'skipped']);
+      expect(cancelled.counts, at).toMatchObject({ pending: 0, sending: 0, skipped: 2 });
+      expect(await itemsHolding(db, needles), at).toEqual([]);
     }
   });
 });
