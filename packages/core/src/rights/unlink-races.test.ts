@@ -1,12 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { faultyDb, isolatedTestDeps, itemsHolding, workerAt } from '@rapport/testing';
+import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { keys } from '../db/keys';
 import { closeRound } from '../jobs/expiry';
 import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
+import { recordedSends } from '../sending/records';
+import { recoverSends } from '../jobs/recovery';
+import { enqueueDueReminders } from '../jobs/reminders';
+import { hashedId } from '../shared/ids';
+import { addressHash } from '../survey/address';
 import { cancelRound, createRound } from '../survey/round';
 import { eraseAddress } from './erasure';
 
@@ -24,7 +29,7 @@ async function roundOfTwo(at: Date, { delivered }: { delivered: boolean }) {
   const recipients = [person, { email: `other-${tag}@outlet.example` }].map((r) => ({ ...r, audience: 'reporter' as const }));
   const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { attribution: 'anonymous', recipients }, at);
   if (delivered) for (const i of accepted) await deliver(workerAt({ db, mailer, linkSecret }, at), { kind: 'invitation', roundId: round.roundId, invitationId: i.invitationId });
-  return { agencyId: agency.agencyId, roundId: round.roundId, person, needles: [person.email, person.name, person.outlet] };
+  return { agencyId: agency.agencyId, roundId: round.roundId, person, needles: [person.email, person.name, person.outlet], old: hashedId('inv', round.roundId, addressHash(person.email)) };
 }
 
 async function statuses(roundId: string): Promise<string[]> {
@@ -76,6 +81,58 @@ describe('an erasure while a round is cancelled', () => {
       expect(await statuses(roundId), at).toEqual(['skipped', 'skipped']);
       expect(cancelled.counts, at).toMatchObject({ pending: 0, sending: 0, skipped: 2 });
       expect(await itemsHolding(db, needles), at).toEqual([]);
+    }
+  });
+});
+
+const minutes = (at: Date, m: number) => new Date(at.getTime() + m * 60_000);
+
+/** The sweep a lease later, the jobs it queues run, and the close, run again while a send is in flight. */
+async function settle(roundId: string, at: Date) {
+  for (let run = 0; run < 4; run++) {
+    const queue = collectingQueue();
+    await recoverSends({ db, queue, records: recordedSends(db) }, minutes(at, 16 + run * 16));
+    for (const job of queue.jobs) await deliver(workerAt({ db, mailer, linkSecret }, minutes(at, 16 + run * 16)), job);
+    if (await closeRound(db, roundId, minutes(at, 16 + run * 16))) return true;
+  }
+  return false;
+}
+
+describe('an erasure while an email to the address is being sent', () => {
+  it('sends it at most once and none after the erasure, and the round still closes with every invitation settled and nothing under the old id but its mark: the erasure before any write of a first email or of a reminder', async () => {
+    for (const kind of ['invitation', 'reminder'] as const) {
+      for (let nth = 1; ; nth++) {
+        const t0 = new Date();
+        const { agencyId, roundId, person, needles, old } = await roundOfTwo(t0, { delivered: kind === 'reminder' });
+        const at = kind === 'reminder' ? new Date(t0.getTime() + 4 * 86_400_000) : t0;
+        const queue = collectingQueue();
+        if (kind === 'reminder') await enqueueDueReminders(db, queue, at);
+        const job = kind === 'reminder' ? queue.jobs.find((j) => j.kind === 'reminder' && j.invitationId === old)! : { kind: 'invitation' as const, roundId, invitationId: old };
+        expect(job, kind).toBeDefined();
+        const emailed = (await sesEmails({ to: person.email })).length;
+        const faulty = faultyDb(db);
+        let erased = false;
+        let emailedBefore = 0;
+        faulty.beforeWrite(nth, async () => {
+          await eraseAddress(db, agencyId, { email: person.email }, 'key_test', at);
+          emailedBefore = (await sesEmails({ to: person.email })).length;
+          erased = true;
+        });
+        await deliver(workerAt({ db: faulty.db, mailer, linkSecret }, at), job);
+        if (!erased) {
+          faulty.disarm();
+          expect(nth, kind).toBeGreaterThan(1);
+          break;
+        }
+        const where = `${kind}: erasure before write ${nth}`;
+        expect(await settle(roundId, at), where).toBe(true);
+        const emails = (await sesEmails({ to: person.email })).length;
+        expect(emails - emailed, where).toBeLessThanOrEqual(1);
+        expect(emails, `${where}: an email after the erasure`).toBe(emailedBefore);
+        expect((await statuses(roundId)).every((s) => s === 'expired' || s === 'skipped'), `${where}: ${await statuses(roundId)}`).toBe(true);
+        expect(await itemsHolding(db, needles), where).toEqual([]);
+        expect((await itemsHolding(db, [old])).filter((k) => !k.startsWith(`SENT#`)), where).toEqual([`RND#${roundId}|GONE#${old}`]);
+      }
     }
   });
 });
