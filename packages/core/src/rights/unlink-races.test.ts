@@ -14,6 +14,9 @@ import { hashedId } from '../shared/ids';
 import { addressHash } from '../survey/address';
 import { cancelRound, createRound } from '../survey/round';
 import { eraseAddress } from './erasure';
+import { submitResponse } from '../survey/response';
+import { listResponses } from '../responses/listing';
+import { namedBatchId } from '../release/batch';
 
 /** Attacks on the erasure's last step (`unlinkInvitation`, which moves the invitation to a random id) from writers naming the old id. */
 const { db, linkSecret, mailer } = await isolatedTestDeps();
@@ -133,6 +136,43 @@ describe('an erasure while an email to the address is being sent', () => {
         expect(await itemsHolding(db, needles), where).toEqual([]);
         expect((await itemsHolding(db, [old])).filter((k) => !k.startsWith(`SENT#`)), where).toEqual([`RND#${roundId}|GONE#${old}`]);
       }
+    }
+  });
+});
+
+describe('an erasure run twice at once', () => {
+  it('moves the invitation, its named answer and batch once, whichever write of one run the other runs before: one invitation and one row each, nothing of the person, only the mark under the old ids, both records count the invitation', async () => {
+    for (let nth = 1; ; nth++) {
+      const t0 = new Date();
+      const tag = `twice-${++n}-${t0.getTime()}`;
+      const agency = await createAgency(db, { name: `Unlink races ${tag}` }, t0);
+      const pro = await createPro(db, agency.agencyId, { name: 'Pat Pro', email: `pat-${tag}@agency.example` }, t0);
+      const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Launch' }, t0);
+      const person = { email: `jane.${tag}@outlet.example`, name: `Jane Target ${tag}`, outlet: `Target Gazette ${tag}` };
+      const recipients = [person, { email: `other-${tag}@outlet.example` }].map((r) => ({ ...r, audience: 'reporter' as const }));
+      const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { attribution: 'named', recipients }, t0);
+      const comment = `Comment of the erased ${tag}`;
+      for (const [i, invitation] of accepted.entries()) {
+        await submitResponse(db, { roundId: round.roundId, invitationId: invitation.invitationId }, { responsiveness: 5, recommend: 10, listening: 4, improve: i === 0 ? comment : `Other ${tag}`, quoteConsent: true }, t0);
+      }
+      const old = accepted[0]!.invitationId;
+      const faulty = faultyDb(db);
+      let second: Awaited<ReturnType<typeof eraseAddress>> | undefined;
+      faulty.beforeWrite(nth, async () => (second = await eraseAddress(db, agency.agencyId, { email: person.email }, 'key_test', t0)));
+      const first = await eraseAddress(faulty.db, agency.agencyId, { email: person.email }, 'key_test', t0);
+      if (!second) {
+        faulty.disarm();
+        expect(nth).toBeGreaterThan(3);
+        break;
+      }
+      const at = `the second run before write ${nth} of the first`;
+      expect(await statuses(round.roundId), at).toEqual(['responded', 'responded']);
+      expect((await listResponses(db, agency.agencyId, {}, { limit: 100 })).items, at).toHaveLength(2);
+      expect(await itemsHolding(db, [...Object.values(person), comment]), at).toEqual([]);
+      expect((await itemsHolding(db, [old, namedBatchId(round.roundId, old)])).filter((k) => !k.startsWith('SENT#')), at).toEqual([`RND#${round.roundId}|GONE#${old}`]);
+      // A named answer is counted by the run that erased it (one asked again finds none left), the invitation by both.
+      expect(first.erasure.erased!.invitations + second.erasure.erased!.invitations, at).toBe(2);
+      expect(first.erasure.erased!.responses + second.erasure.erased!.responses, at).toBeGreaterThanOrEqual(1);
     }
   });
 });
