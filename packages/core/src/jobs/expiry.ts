@@ -81,7 +81,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     const sent = ids('sent');
     if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'], unless: 'reminderSending' })) < sent.length) {
       const found = await batchGet(db, sent.map((id) => keys.invitation(roundId, id)), { consistent: true });
-      inFlight ||= movedOff(found, sent) || [...found.values()].some((i) => unsettled(i as unknown as Invitation));
+      inFlight ||= [...found.values()].some((i) => unsettled(i as unknown as Invitation));
     }
     // One claimed since the page was read (a claim checks nothing of the round) is a send in flight,
     // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
@@ -89,7 +89,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
     const pending = ids('pending');
     if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length) {
       const found = await batchGet(db, pending.map((id) => keys.invitation(roundId, id)), { consistent: true });
-      inFlight ||= movedOff(found, pending) || [...found.values()].some((i) => i.status !== 'skipped');
+      inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');
     }
   }
   if (inFlight) return false;
@@ -119,13 +119,6 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   await transactIfUnchanged(db, [{ Update: { ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' } }, ...event]);
   return true;
 }
-
-/**
- * Whether an invitation of the page is no longer under its id: an erasure moved it to a random id
- * since the page was read (`unlinkInvitation`), still `pending` or `sent`, where this run's pages
- * may not reach it. The round stays open for the next run, which finds it there.
- */
-const movedOff = (found: Map<string, unknown>, ids: readonly string[]) => found.size < ids.length;
 
 /**
  * Closes an open round of the agency now, before its date (the pro has heard from enough people):

@@ -176,19 +176,26 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
   const fromInvitation = keys.invitation(roundId, invitationId);
   const fromResponse = keys.response(roundId, invitationId);
   for (;;) {
-    const found = await batchGet(db, [fromInvitation, fromResponse], { consistent: true });
+    const found = await batchGet(db, [fromInvitation, fromResponse, keys.round(roundId)], { consistent: true });
     const invitation = found.get(itemKey(fromInvitation));
     // Gone: moved by an earlier run, or never there.
     if (!invitation) return;
     const response = found.get(itemKey(fromResponse));
     const named = response?.attribution === 'named' && response.release ? (response as Record<string, unknown> & SurveyResponse) : undefined;
     const to = hashedId('inv', 'unlinked', randomUUID());
+    // Once a close or a cancel has begun (`closing`, never taken back), it may have read its pages
+    // of invitations: moved to where it read already, the invitation would stay `pending` or `sent`
+    // in a closed round. So it moves as that close would leave it (skipped, expired); a send or a
+    // reminder in flight stays for the sweep, which the close waits for. Before, the move is
+    // conditional on none having begun: a close marked after it reads the new id.
+    const stopping = found.get(itemKey(keys.round(roundId)))?.closing !== undefined;
     const { GSI1PK, GSI1SK, ...kept } = invitation;
-    const index = typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
+    const settled = stopping ? settledByClose(invitation) : undefined;
+    const index = !settled && typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
     const guard = Object.fromEntries(MOVE_GUARD.map((name, i) => [name, i]));
     const present = MOVE_GUARD.filter((name) => invitation[name] !== undefined);
     const items: NonNullable<Parameters<typeof transactIfUnchanged>[1]> = [
-      { Put: { TableName: db.table, Item: { ...kept, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: db.table, Item: { ...kept, ...settled, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
       {
         Delete: {
           TableName: db.table,
@@ -199,6 +206,7 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
         },
       },
       { Put: { TableName: db.table, Item: { ...keys.movedInvitation(roundId, invitationId), type: 'movedInvitation' } } },
+      ...(stopping ? [] : [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }]),
     ];
     if (named) {
       const { release } = named;
@@ -225,6 +233,13 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
     }
     if (await transactIfUnchanged(db, items)) return;
   }
+}
+
+/** What a close (or a cancel, for a pending one) makes of an invitation with no send in flight; undefined when it leaves it as it is. */
+function settledByClose(invitation: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (invitation.status === 'pending') return { status: 'skipped' };
+  if (invitation.status === 'sent' && invitation.reminderSending === undefined) return { status: 'expired', nextReminderAt: null };
+  return undefined;
 }
 
 /** An invitation's send-lease or reminder index entry, for its new id: same partition set, same time. */

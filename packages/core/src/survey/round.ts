@@ -705,21 +705,15 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
       return cancelRound(db, agencyId, roundId);
     }
   }
-  // Read again while a skip left one out: it was claimed (no longer pending, so read once more at
-  // most) or moved to a random id by an erasure (`unlinkInvitation`), still pending where the pages
-  // read may not reach it.
-  for (let leftOut = 1; leftOut > 0; ) {
-    leftOut = 0;
-    for await (const items of queryAll(db, {
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-      FilterExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
-      // An invitation put back in the queue just before the mark must not read as still `sending`.
-      ConsistentRead: true,
-    })) {
-      leftOut += await skipPending(db, round, items as unknown as Invitation[]);
-    }
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: '#status = :pending',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
+    // An invitation put back in the queue just before the mark must not read as still `sending`.
+    ConsistentRead: true,
+  })) {
+    await skipPending(db, round, items as unknown as Invitation[]);
   }
   return getRound(db, agencyId, roundId, { consistent: true });
 }
@@ -731,11 +725,9 @@ const SKIP_GROUP = 50;
  * Skips a cancelled round's pending invitations, each with its recipient's throttle given back, in
  * one transaction per 50 (as fast as creating them): only an invitation this cancel takes from
  * `pending` was certainly never emailed, so its skip and its throttle go together. An invitation
- * that moved meanwhile (claimed to send, or moved off its id by an erasure) is left out; a throttle a
- * later round took is left as it is. How many were left out.
+ * that moved meanwhile (claimed to send) is left out; a throttle a later round took is left as it is.
  */
-async function skipPending(db: Db, round: Round, invitations: readonly Invitation[]): Promise<number> {
-  let leftOut = 0;
+async function skipPending(db: Db, round: Round, invitations: readonly Invitation[]): Promise<void> {
   for (let start = 0; start < invitations.length; start += SKIP_GROUP) {
     let group = invitations.slice(start, start + SKIP_GROUP).map((invitation) => ({ invitation, restore: throttleRestore(db, round, invitation) }));
     for (let attempt = 1; group.length > 0; attempt++) {
@@ -767,12 +759,10 @@ async function skipPending(db: Db, round: Round, invitations: readonly Invitatio
         if (failed.length > 0) {
           const moved = new Set(failed.filter((i) => owners[i] && !owners[i].restore).map((i) => owners[i]!.at));
           const taken = new Set(failed.filter((i) => owners[i]?.restore).map((i) => owners[i]!.at));
-          leftOut += moved.size;
           group = group.map((entry, at) => (taken.has(at) ? { ...entry, restore: null } : entry)).filter((_, at) => !moved.has(at));
         } else if (!isTransactionConflict(error) || attempt >= 9) throw error;
         else await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
       }
     }
   }
-  return leftOut;
 }
