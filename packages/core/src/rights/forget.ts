@@ -189,6 +189,10 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
     // reminder in flight stays for the sweep, which the close waits for. Before, the move is
     // conditional on none having begun: a close marked after it reads the new id.
     const stopping = found.get(itemKey(keys.round(roundId)))?.closing !== undefined;
+    // A close folding the round's deliveries into the counters tallies them from its pages, which
+    // the move may cross (counted twice, or not at all): its entry changes with it, so the fold tallies again.
+    const openRound = keys.openRound(invitation.agencyId as string, roundId);
+    const { Item: open } = await db.doc.send(new GetCommand({ TableName: db.table, Key: openRound, ConsistentRead: true }));
     const { GSI1PK, GSI1SK, ...kept } = invitation;
     const settled = stopping ? settledByClose(invitation) : undefined;
     const index = !settled && typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
@@ -207,6 +211,7 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
       },
       { Put: { TableName: db.table, Item: { ...keys.movedInvitation(roundId, invitationId), type: 'movedInvitation' } } },
       ...(stopping ? [] : [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }]),
+      ...(open ? [{ Update: { TableName: db.table, Key: openRound, UpdateExpression: 'ADD changes :one', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':one': 1 } } }] : []),
     ];
     if (named) {
       const { release } = named;
