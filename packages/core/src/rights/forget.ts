@@ -168,7 +168,7 @@ const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remi
  * answer's batch. An anonymous answer moves on its own (`unlinkReleasedAnswer`, or on release).
  * The invitation's status, answer times and index entries (send lease, reminder due) come along,
  * re-keyed, so the round's counts do not change and the sweep and the reminders still settle it
- * (as erased: skipped, dropped). A `GONE#` marker under the old id, holding nothing else, tells a
+ * (as erased: skipped, dropped); once a close has begun, it moves as the close leaves it. A `GONE#` marker under the old id, holding nothing else, tells a
  * send job still naming it that there is nothing to send. Conditional on what a send or a bounce
  * may change being as read: otherwise read again.
  */
@@ -176,19 +176,30 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
   const fromInvitation = keys.invitation(roundId, invitationId);
   const fromResponse = keys.response(roundId, invitationId);
   for (;;) {
-    const found = await batchGet(db, [fromInvitation, fromResponse], { consistent: true });
+    const found = await batchGet(db, [fromInvitation, fromResponse, keys.round(roundId)], { consistent: true });
     const invitation = found.get(itemKey(fromInvitation));
     // Gone: moved by an earlier run, or never there.
     if (!invitation) return;
     const response = found.get(itemKey(fromResponse));
     const named = response?.attribution === 'named' && response.release ? (response as Record<string, unknown> & SurveyResponse) : undefined;
     const to = hashedId('inv', 'unlinked', randomUUID());
+    // Once a close or a cancel has begun (`closing`, never taken back), it may have read its pages
+    // of invitations: moved to where it read already, the invitation would stay `pending` or `sent`
+    // in a closed round. So it moves as that close would leave it (skipped, expired); a send or a
+    // reminder in flight stays for the sweep, which the close waits for. Before, the move is
+    // conditional on none having begun: a close marked after it reads the new id.
+    const stopping = found.get(itemKey(keys.round(roundId)))?.closing !== undefined;
+    // A close folding the round's deliveries into the counters tallies them from its pages, which
+    // the move may cross (counted twice, or not at all): its entry changes with it, so the fold tallies again.
+    const openRound = keys.openRound(invitation.agencyId as string, roundId);
+    const { Item: open } = await db.doc.send(new GetCommand({ TableName: db.table, Key: openRound, ConsistentRead: true }));
     const { GSI1PK, GSI1SK, ...kept } = invitation;
-    const index = typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
+    const settled = stopping ? settledByClose(invitation) : undefined;
+    const index = !settled && typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
     const guard = Object.fromEntries(MOVE_GUARD.map((name, i) => [name, i]));
     const present = MOVE_GUARD.filter((name) => invitation[name] !== undefined);
     const items: NonNullable<Parameters<typeof transactIfUnchanged>[1]> = [
-      { Put: { TableName: db.table, Item: { ...kept, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: db.table, Item: { ...kept, ...settled, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
       {
         Delete: {
           TableName: db.table,
@@ -199,6 +210,8 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
         },
       },
       { Put: { TableName: db.table, Item: { ...keys.movedInvitation(roundId, invitationId), type: 'movedInvitation' } } },
+      ...(stopping ? [] : [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }]),
+      ...(open ? [{ Update: { TableName: db.table, Key: openRound, UpdateExpression: 'ADD changes :one', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':one': 1 } } }] : []),
     ];
     if (named) {
       const { release } = named;
@@ -225,6 +238,13 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
     }
     if (await transactIfUnchanged(db, items)) return;
   }
+}
+
+/** What a close (or a cancel, for a pending one) makes of an invitation with no send in flight; undefined when it leaves it as it is. */
+function settledByClose(invitation: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (invitation.status === 'pending') return { status: 'skipped' };
+  if (invitation.status === 'sent' && invitation.reminderSending === undefined) return { status: 'expired', nextReminderAt: null };
+  return undefined;
 }
 
 /** An invitation's send-lease or reminder index entry, for its new id: same partition set, same time. */
