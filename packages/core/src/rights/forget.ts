@@ -168,9 +168,10 @@ const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remi
  * answer's batch. An anonymous answer moves on its own (`unlinkReleasedAnswer`, or on release).
  * The invitation's status, answer times and index entries (send lease, reminder due) come along,
  * re-keyed, so the round's counts do not change and the sweep and the reminders still settle it
- * (as erased: skipped, dropped); once a close has begun, it moves as the close leaves it. A `GONE#` marker under the old id, holding nothing else, tells a
- * send job still naming it that there is nothing to send. Conditional on what a send or a bounce
- * may change being as read: otherwise read again.
+ * (as erased: skipped, dropped); once a close has begun, it moves as the close leaves it. A
+ * `GONE#` marker under the old id, holding nothing else, tells a send job still naming it that
+ * there is nothing to send. Conditional on what a send or a bounce may change being as read:
+ * otherwise read again.
  */
 export async function unlinkInvitation(db: Db, roundId: string, invitationId: string): Promise<void> {
   const fromInvitation = keys.invitation(roundId, invitationId);
