@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@rapport/core';
-import { freePort, startLocalSystem } from '@rapport/local';
+import { startLocalSystem, systemPorts } from '@rapport/local';
 import { benchBacklog } from './backlog';
 import { benchColdStartFigures } from './cold-start';
 import { benchCost } from './cost';
@@ -136,9 +136,7 @@ for (const s of chosen.filter((s) => s.engines === false)) await runOne(s, undef
 const withEngines = chosen.filter((s) => s.engines !== false);
 if (withEngines.length > 0) {
   const system = await startLocalSystem({
-    port: await freePort(),
-    dynamoDbPort: await freePort(),
-    sesPort: await freePort(),
+    ...(await systemPorts()),
     env: { ...process.env, TABLE_NAME: 'rapport-bench' },
     jobsIntervalMs: 3_600_000,
     // Sustained load, as in production: the optimising JIT pays back.

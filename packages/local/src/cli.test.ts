@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '@rapport/testing';
-import { freePort } from './engines/ports';
+import { freePorts, systemPorts } from './engines/ports';
 import { connectToInstance } from './cli';
 import { INSTANCE_FILE, readInstanceFile, writeInstanceFile } from './instance';
 import { startLocalSystem, type LocalSystem } from './system';
@@ -27,13 +27,13 @@ describe('the CLIs find the running instance', { timeout: 120_000 }, () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'rapport-cli-'));
   beforeAll(async () => {
     // Left by a crash whose pid has gone to another process (this one): its port is free, so it does not count.
-    const apiPort = await freePort();
+    const [apiPort, port, dynamoDbPort, sesPort] = await freePorts(4);
     writeFileSync(join(stateDir, INSTANCE_FILE), JSON.stringify({ pid: process.pid, endpoints: { api: `http://localhost:${apiPort}` }, ports: { api: apiPort } }));
     // In memory, on ports that are not the defaults, with a table of its own: nothing a CLI could guess.
     system = await startLocalSystem({
-      port: await freePort(),
-      dynamoDbPort: await freePort(),
-      sesPort: await freePort(),
+      port: port!,
+      dynamoDbPort: dynamoDbPort!,
+      sesPort: sesPort!,
       stateDir,
       env: { TABLE_NAME: 'rapport-cli-test' },
     });
@@ -99,7 +99,7 @@ describe('the CLIs find the running instance', { timeout: 120_000 }, () => {
   });
 
   it('a second start for the same DATA_DIR is refused; stop() removes the state file, and the CLIs then say nothing runs', async () => {
-    const ports = { port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() };
+    const ports = await systemPorts();
     await expect(startLocalSystem({ ...ports, stateDir, env: {} })).rejects.toThrow(
       `Rapport is already running for ${stateDir} (pid ${process.pid}, ${system.urls.api}); stop it first, or set DATA_DIR to another folder to run a second one.`,
     );

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeRound, createAgency, createDb, createMember, getPro, listMembers, loginChoices, loginHash, type Db } from '@rapport/core';
 import { fileURLToPath } from 'node:url';
 import { axeViolations, launchBrowser, overflowing } from '@rapport/testing';
-import { freePort } from './engines/ports';
+import { systemPorts } from './engines/ports';
 import { startLocalSystem, type LocalSystem } from './system';
 
 const SCREENS = fileURLToPath(new URL('../../../test-artifacts/screens/', import.meta.url));
@@ -20,7 +20,7 @@ describe('the console from npm start, in Chromium', () => {
   let base: string;
   const tag = Math.random().toString(36).slice(2, 8);
   beforeAll(async () => {
-    [system, browser] = await Promise.all([startLocalSystem({ port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort(), env: {} }), launchBrowser()]);
+    [system, browser] = await Promise.all([startLocalSystem({ ...(await systemPorts()), env: {} }), launchBrowser()]);
     base = system.urls.api;
     db = createDb({ region: system.config.region, endpoint: system.config.dynamoEndpoint, table: system.config.table });
   }, 90_000);

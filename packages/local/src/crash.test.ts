@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAgency, createApiKey, createDb } from '@rapport/core';
-import { freePort, isPortFree } from './engines/ports';
+import { isPortFree, systemPorts } from './engines/ports';
 import { startSesLocal, type SesLocal } from './engines/ses';
 import { dynamoDbLocalPids } from '@rapport/testing';
 
@@ -49,7 +49,7 @@ describe('npm start SIGKILLed mid-send and started again', () => {
   });
 
   it('ends with every recipient emailed once and every invitation sent', async () => {
-    const [port, dynamoDbPort, sesPort] = [await freePort(), await freePort(), await freePort()];
+    const { port, dynamoDbPort, sesPort } = await systemPorts();
     ses = await startSesLocal({ port: sesPort });
     const env = {
       PORT: String(port),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './engines/ports';
+import { systemPorts } from './engines/ports';
 import { startLocalSystem, type LocalSystem } from './system';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -19,7 +19,7 @@ describe("the README's five-minute tour", () => {
   // A data folder, as `npm start` has: its state file tells the CLIs how to reach this instance.
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-tour-'));
   beforeAll(async () => {
-    system = await startLocalSystem({ port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort(), dataDir });
+    system = await startLocalSystem({ ...(await systemPorts()), dataDir });
   });
   afterAll(async () => {
     await system?.stop();

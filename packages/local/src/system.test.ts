@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, isPortFree } from './engines/ports';
+import { isPortFree, systemPorts } from './engines/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +23,10 @@ const isAlive = (pid: number) => {
   }
 };
 
-async function ports() {
-  return { port: await freePort(), dynamoDbPort: await freePort(), sesPort: await freePort() };
-}
 
 describe('startLocalSystem', () => {
   it('serves the app and the inbox, and stop() leaves nothing running', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const system = await startLocalSystem({ ...p, env: {} });
     let stopped = false;
     try {
@@ -54,7 +51,7 @@ describe('startLocalSystem', () => {
   });
 
   it('reports every taken port in one sentence, before starting anything', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const blockers = [p.port, p.sesPort, p.dynamoDbPort].map((port) => {
       const server: Server = createServer();
       return new Promise<Server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
@@ -71,7 +68,7 @@ describe('startLocalSystem', () => {
   });
 
   it('stops what it started when a later step fails', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(p.dynamoDbPort, '127.0.0.1', resolve));
     try {
@@ -115,7 +112,7 @@ describe('npm start (the CLI)', () => {
   }
 
   it('starts, answers /health, and exits 0 on SIGTERM without leaving Java behind', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const cli = runCli({ PORT: String(p.port), DYNAMODB_PORT: String(p.dynamoDbPort), SES_PORT: String(p.sesPort) });
     try {
       const deadline = Date.now() + 45_000;
@@ -146,7 +143,7 @@ describe('npm start (the CLI)', () => {
   }, 60_000);
 
   it('takes DynamoDB Local down with it when killed outright (SIGKILL to the whole npm start)', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const cli = runCli({ PORT: String(p.port), DYNAMODB_PORT: String(p.dynamoDbPort), SES_PORT: String(p.sesPort) });
     try {
       const deadline = Date.now() + 45_000;
@@ -174,7 +171,7 @@ describe('npm start (the CLI)', () => {
   });
 
   it('exits 1 with one sentence when PORT is taken, before starting anything', async () => {
-    const p = await ports();
+    const p = await systemPorts();
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(p.port, '127.0.0.1', resolve));
     try {
@@ -190,7 +187,7 @@ describe('npm start (the CLI)', () => {
   it('sends at once, after a restart, the invitations the previous run had queued but not sent, and settles its sends cut off mid-way from the SES store', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rapport-restart-'));
     try {
-      const p = await ports();
+      const p = await systemPorts();
       // First run: a round is written, but its queue dies with the run before sending anything.
       const first = await startLocalSystem({ ...p, dataDir, env: {} });
       const db = createDb({ region: first.config.region, endpoint: first.config.dynamoEndpoint, table: first.config.table });

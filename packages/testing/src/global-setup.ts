@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '@rapport/core';
-import { freePort, startDynamoDbLocal, startSesLocal, type DynamoDbLocal, type SesLocal } from '@rapport/local';
+import { freePorts, startDynamoDbLocal, startSesLocal, type DynamoDbLocal, type SesLocal } from '@rapport/local';
 import type { TestProject } from 'vitest/node';
 import { TEST_TABLE_NAME } from './context';
 
@@ -15,10 +15,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await Promise.allSettled([ses?.stop(), dynamo?.stop()]);
   };
   try {
+    const [dynamoPort, sesPort] = await freePorts(2);
     [dynamo, ses] = await Promise.all([
       // Minutes of every test file's requests: the optimising JIT pays for its slower start.
-      freePort().then((port) => startDynamoDbLocal({ port, fullJit: true })),
-      freePort().then((port) => startSesLocal({ port })),
+      startDynamoDbLocal({ port: dynamoPort!, fullJit: true }),
+      startSesLocal({ port: sesPort! }),
     ]);
     const client = new DynamoDBClient({
       endpoint: dynamo.endpoint,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbLocal } from './dynamodb';
 import { EngineError } from './errors';
 import { checkJava, parseJavaMajorVersion } from './java';
-import { freePort, isPortFree } from './ports';
+import { freePort, freePorts, isPortFree } from './ports';
 import { startSesLocal } from './ses';
 
 const isAlive = (pid: number) => {
@@ -40,6 +40,13 @@ describe('port checks', () => {
     await expect(startSesLocal({ port: taken, portEnvVar: 'SES_PORT' })).rejects.toThrow(
       `Port ${taken} is already in use (set SES_PORT to another port).`,
     );
+  });
+
+  // One at a time, the OS may hand a port just closed out again: two servers of one system on one port.
+  it('gives distinct ports, each free once given', async () => {
+    const ports = await freePorts(64);
+    expect(new Set(ports).size).toBe(64);
+    expect(await Promise.all(ports.map((port) => isPortFree(port)))).toEqual(ports.map(() => true));
   });
 });
 

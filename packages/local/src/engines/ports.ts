@@ -34,18 +34,39 @@ export async function assertPortsFree(ports: readonly { port: number; envVar: st
 }
 
 /** A port the OS reports free right now (listen on port 0, read it, close). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen({ port: 0, host, exclusive: true }, () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') {
-        probe.close(() => reject(new Error('The OS did not report a port')));
-        return;
-      }
-      probe.close(() => resolve(address.port));
-    });
-  });
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host);
+  return port!;
+}
+
+/**
+ * `count` distinct ports the OS reports free right now: each probe stays bound until all are, since
+ * a port closed at once may be handed out again by the next call (two servers given one port).
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const probes = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      probes.map(
+        (probe) =>
+          new Promise<number>((resolve, reject) => {
+            probe.unref();
+            probe.once('error', reject);
+            probe.listen({ port: 0, host, exclusive: true }, () => {
+              const address = probe.address();
+              if (address === null || typeof address === 'string') reject(new Error('The OS did not report a port'));
+              else resolve(address.port);
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(probes.map((probe) => new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()))));
+  }
+}
+
+/** The three ports of a local system (API, DynamoDB Local, SES), distinct and free right now. */
+export async function systemPorts(host = '127.0.0.1'): Promise<{ port: number; dynamoDbPort: number; sesPort: number }> {
+  const [port, dynamoDbPort, sesPort] = await freePorts(3, host);
+  return { port: port!, dynamoDbPort: dynamoDbPort!, sesPort: sesPort! };
 }
