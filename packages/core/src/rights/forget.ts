@@ -13,6 +13,7 @@ import type { Invitation } from '../survey/round';
 import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { namedBatchId, newRowKey } from '../release/batch';
 import { iso } from '../shared/time';
+import { ConflictError } from '../shared/errors';
 
 /**
  * The writes that remove a person's data from the items that hold it, shared by an erasure
@@ -127,7 +128,7 @@ export const staysPublished = (response: SurveyResponse) => response.attribution
 
 export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Promise<void> {
   const from = keys.response(response.roundId, response.invitationId);
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: from, ConsistentRead: true }));
     // Gone: moved by an earlier run of the same erasure.
     if (!Item) return;
@@ -153,8 +154,16 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
         : []),
     ]);
     if (moves) return;
+    if (attempt >= MOVE_ATTEMPTS) throw new ConflictError('The answer kept changing while it was being unlinked; try the erasure again');
   }
 }
+
+/**
+ * Moves read again and retried when what they read changed meanwhile, at most this often: each
+ * retry follows a concurrent write, and a move that never lands must end (the erasure is asked
+ * again) rather than spin.
+ */
+const MOVE_ATTEMPTS = 20;
 
 /** What a send, a reminder, a bounce or an answer may change on an invitation while it is being moved. */
 const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remindersSent', 'messageId', 'reminderMessageId', 'erasedAt', 'email'] as const;
@@ -176,7 +185,7 @@ const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remi
 export async function unlinkInvitation(db: Db, roundId: string, invitationId: string): Promise<void> {
   const fromInvitation = keys.invitation(roundId, invitationId);
   const fromResponse = keys.response(roundId, invitationId);
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     const found = await batchGet(db, [fromInvitation, fromResponse, keys.round(roundId)], { consistent: true });
     const invitation = found.get(itemKey(fromInvitation));
     // Gone: moved by an earlier run, or never there.
@@ -238,6 +247,7 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
       }
     }
     if (await transactIfUnchanged(db, items)) return;
+    if (attempt >= MOVE_ATTEMPTS) throw new ConflictError('The invitation kept changing while it was being unlinked; try the erasure again');
   }
 }
 
