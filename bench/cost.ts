@@ -1,8 +1,9 @@
 /**
  * Benchmark: the all-in AWS cost of 1,000 surveys, against SES alone for the same emails (the
  * floor: what sending them straight through SES would cost). The issue's model: 1,000 recipients,
- * 30% answering, the default reminders, weekly summaries, the scheduled job every 5 minutes and
- * the summary job hourly, for the 14 days the round is open. The counts come from `measureWork`
+ * 30% answering, the default reminders, weekly summaries, the scheduled job and the summary job on
+ * the production stage's schedules (hourly both; the issue measured the scheduled job every 5
+ * minutes, as it then ran), for the 14 days the round is open. The counts come from `measureWork`
  * (the emails that round's life sent, and each operation's DynamoDB units and time); the prices
  * from `bench/prices.json` (dated, with their sources). Budget: at most 1.05× SES alone.
  *
@@ -25,6 +26,8 @@ import { join } from 'node:path';
 import type { Config } from '@rapport/core';
 import type { Figure } from './figures';
 import { measureWork, type Operation, type Runs, type Work } from './work';
+import { production } from '../stacks/production';
+import { everySeconds } from '../stacks/settings';
 
 interface Prices {
   recorded: string;
@@ -34,8 +37,12 @@ interface Prices {
 export const COST_BUDGET = 1.05;
 const SURVEYS = 1_000;
 const DAYS = 14;
-const SCHEDULED_RUNS = (DAYS * 24 * 60) / 5;
-const SUMMARY_RUNS = DAYS * 24;
+/** The production stage's schedules (stacks/production.ts): the scheduled job hourly, the summary job hourly. */
+const SCHEDULED_EVERY_SECONDS = everySeconds(production.schedules.scheduled);
+const SCHEDULED_RUNS = (DAYS * 86_400) / SCHEDULED_EVERY_SECONDS;
+const SUMMARY_RUNS = (DAYS * 86_400) / everySeconds(production.schedules.summaries);
+/** A round's close is queued up to one scheduled run ahead and comes back early in hops of SQS's 15 minutes. */
+const CLOSE_HOPS = Math.ceil(SCHEDULED_EVERY_SECONDS / 900);
 const WEEKS = DAYS / 7;
 /** Memory of each function, GB (infra/api.ts: 1,024 MB; infra/functions.ts: 512 MB by default). */
 const MEMORY_GB: Record<Runs, number> = { api: 1, sender: 0.5, jobs: 0.5, 'ses-events': 0.5 };
@@ -98,7 +105,11 @@ export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
   }
   // The sender Lambdas reserve their sending slots in one shared item, one UpdateItem (1 WRU) a batch.
   charge('reserving sending slots', 'DynamoDB', Math.ceil(emails / SENDER_BATCH) * p.dynamoWriteRequestUnit.usd);
-  const [schedules, runs] = ['the schedules (the scheduled job every 5 minutes, the summary job hourly)', SCHEDULED_RUNS + SUMMARY_RUNS];
+  // The close job of the round, queued ahead: each hop one SQS send, receive and delete, and (at most) one sender invocation.
+  const hops = 'the close queued ahead of its time (SQS hops)';
+  charge(hops, 'SQS', CLOSE_HOPS * 3 * p.sqsRequest.usd);
+  charge(hops, 'Lambda', CLOSE_HOPS * p.lambdaRequest.usd);
+  const [schedules, runs] = [`the schedules (the scheduled job every ${SCHEDULED_EVERY_SECONDS / 60} minutes, the summary job hourly)`, SCHEDULED_RUNS + SUMMARY_RUNS];
   charge(schedules, 'EventBridge Scheduler', runs * p.schedulerInvocation.usd);
   charge(schedules, 'Lambda', runs * p.lambdaRequest.usd);
   return {
@@ -123,7 +134,7 @@ export async function benchCost(config: Config, log: (line: string) => void): Pr
       floor: { name: `SES alone for the ${Math.round(cost.emails).toLocaleString('en')} emails`, value: cost.floor },
       ratio: cost.total / cost.floor,
       budget: { on: 'ratio', max: COST_BUDGET },
-      note: `1,000 recipients, 30% answering, default reminders, weekly summaries, jobs every 5 min / hourly for ${DAYS} days; us-east-1 list prices of ${prices.recorded} (bench/prices.json)`,
+      note: `1,000 recipients, 30% answering, default reminders, weekly summaries, the scheduled and summary jobs on the production schedules (every ${SCHEDULED_EVERY_SECONDS / 60} min / hourly) for ${DAYS} days; us-east-1 list prices of ${prices.recorded} (bench/prices.json)`,
     },
     ...Object.entries(cost.services).map(([service, usd]): Figure => ({ scenario, name: `of which ${service}`, value: usd, unit: '$', note: `${((usd / cost.total) * 100).toFixed(1)}% of the total` })),
     // What the cost above SES alone (the budget: 5% of it) is spent on, by cause, largest first.

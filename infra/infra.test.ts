@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tableDefinition } from '../packages/core/src/db/table-definition';
+import { keys } from '../packages/core/src/db/keys';
+import { everySeconds } from '../stacks/settings';
 import { splitHandlers } from '../scripts/bundle';
 import { settingsFor } from '../stacks';
 
@@ -50,7 +52,12 @@ function fakeSst(stage: string) {
           fn(name, args);
         }
       },
-      Dynamo: component('Dynamo'),
+      Dynamo: component('Dynamo', () => ({
+        subscribe: (subName: string, subscriber: any, args: any) => {
+          components.push({ kind: 'DynamoSubscription', name: subName, args });
+          return { fn: fn(subName, subscriber) };
+        },
+      })),
       SnsTopic: component('SnsTopic', (name) => ({
         subscribe: (subName: string, subscriber: any) => ({ topic: name, fn: fn(subName, subscriber) }),
       })),
@@ -101,7 +108,7 @@ describe('the SST app, run with stand-ins for SST', () => {
   it('runs each function from a handler file that exports `handler`, with Node 22 on arm64 and JSON logs', async () => {
     const { functions } = await deploy('production');
     expect(functions.map((f) => f.args.handler).sort()).toEqual(
-      ['api', 'export', 'jobs', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
+      ['api', 'export', 'jobs', 'jobs', 'jobs', 'sender', 'ses-events'].map((h) => `packages/functions/src/handlers/${h}.handler`),
     );
     for (const { args } of functions) {
       const file = join(root, `${args.handler.replace(/\.handler$/, '')}.ts`);
@@ -191,10 +198,24 @@ describe('the SST app, run with stand-ins for SST', () => {
 
   it('runs each job on its schedule with the event the jobs handler knows', async () => {
     const { component, byName } = await deploy('production');
-    expect(component('CronV2', 'ScheduledJob').args).toMatchObject({ schedule: 'rate(5 minutes)', event: { job: 'scheduled' }, retries: 0 });
+    expect(component('CronV2', 'ScheduledJob').args).toMatchObject({ schedule: 'rate(1 hour)', event: { job: 'scheduled', everySeconds: 3600 }, retries: 0 });
     expect(component('CronV2', 'SummaryJob').args).toMatchObject({ schedule: 'rate(1 hour)', event: { job: 'summaries' }, retries: 0 });
     const handler = readFileSync(join(root, 'packages/functions/src/handlers/jobs.ts'), 'utf8');
     expect(handler).toContain(`job: 'scheduled' | 'summaries'`);
+    expect(everySeconds('rate(5 minutes)')).toBe(300);
+    expect(everySeconds('rate(1 day)')).toBe(86_400);
+  });
+
+  it('fans out new webhook events from the table stream (keys only, event items only) with the jobs function', async () => {
+    const { component, byName } = await deploy('production');
+    expect(component('Dynamo').args.stream).toBe('keys-only');
+    const { args } = component('DynamoSubscription', 'WebhookEvents');
+    expect(args.filters).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { PK: { S: [{ prefix: 'EVT#' }] } } } }]);
+    expect(keys.webhookEvent('msg_1').PK.startsWith('EVT#')).toBe(true);
+    const mapping: Record<string, unknown> = {};
+    args.transform.eventSourceMapping(mapping);
+    expect(mapping).toEqual({ maximumRetryAttempts: 2, bisectBatchOnFunctionError: true });
+    expect(names(byName('WebhookEvents').link)).toEqual(['SendQueue', 'Table']);
   });
 
   it('points links in emails at the custom domain in production, and at the API in dev', async () => {

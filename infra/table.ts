@@ -15,6 +15,8 @@ export const table = new sst.aws.Dynamo('Table', {
     Object.entries(t.globalIndexes).map(([name, i]) => [name, { hashKey: i.partitionKey, rangeKey: i.sortKey }]),
   ),
   ttl: t.ttlAttribute,
+  // Keys only: the jobs function fans out new webhook events from it (infra/jobs.ts).
+  stream: t.stream,
   transform: {
     // Production data can be restored to any second of the last 35 days.
     table: (args) => {

@@ -8,6 +8,14 @@ import * as v from 'valibot';
 const hostname = v.pipe(v.string(), v.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case domain name'));
 /** EventBridge Scheduler expressions, as `sst.aws.CronV2` takes them. */
 const schedule = v.pipe(v.string(), v.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'must be rate(…) or cron(…)'));
+/** A fixed rate: the scheduled job is told the time between runs, and looks that far ahead. */
+const rate = v.pipe(v.string(), v.regex(/^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/, 'must be rate(…), the time between runs'));
+const UNIT_SECONDS = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 } as const;
+/** The seconds between runs of a `rate(…)` schedule. */
+export const everySeconds = (schedule: string) => {
+  const [, n, unit] = /^rate\((\d+) (\w+)\)$/.exec(schedule)!;
+  return Number(n) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
+};
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 
 export const StageSettingsSchema = v.pipe(
@@ -46,8 +54,12 @@ export const StageSettingsSchema = v.pipe(
     /** Requests a minute each API key may make before 429 (0: no limit). */
     apiRateLimitPerMinute: int(0, 100_000),
     schedules: v.strictObject({
-      /** Close due rounds, queue due reminders and lost invitations (`runScheduledJobs`). */
-      scheduled: schedule,
+      /**
+       * Close due rounds (on time: it queues those due before its next run), queue due reminders
+       * and lost invitations, sweep webhooks (`runScheduledJobs`). Hourly: reminders and the
+       * recovery of a crashed send wait up to that long; the cost of runs is per deployment.
+       */
+      scheduled: rate,
       /** Send the improvement summaries due (each agency at its own slot; hourly finds every slot). */
       summaries: schedule,
     }),

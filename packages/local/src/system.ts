@@ -176,7 +176,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     // SES_ENDPOINT remembers what it took).
     await recoverSends(deps, deps.now(), { leasesBefore: new Date('9999-01-01T00:00:00Z') });
     await beforeJobs?.(config);
-    const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now()), jobsIntervalMs);
+    const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now(), jobsIntervalMs), jobsIntervalMs);
     undo.push(scheduler.stop);
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.
     const summaries = startInProcessScheduler('summary job', () => runSummaries(deps, deps.now()), 3_600_000);

@@ -198,7 +198,7 @@ export function virtualSender({ deps, mailer, ratePerSecond, startMs, concurrenc
     },
     { concurrency, pacer },
   );
-  vt.every(scheduleMs, () => runScheduledJobs({ db: deps.db, queue, records: deps.records }, vt.date()));
+  vt.every(scheduleMs, () => runScheduledJobs({ db: deps.db, queue, records: deps.records }, vt.date(), scheduleMs));
   return { vt, queue, sentAt, outcomes };
 }
 

@@ -1,4 +1,5 @@
 import type { Identity } from '../access/session';
+import { tableDefinition } from './table-definition';
 
 /**
  * Key shapes of the single table. Every request path uses only the access patterns below:
@@ -210,7 +211,7 @@ export const keys = {
   /** A deleted endpoint, kept until its deliveries' log has expired: an erasure still finds that log. */
   webhookGone: (agencyId: string, webhookId: string) => ({ PK: `AG#${agencyId}`, SK: `HOOKGONE#${webhookId}` }),
   webhookDelivery: (webhookId: string, deliveryId: string) => ({ PK: `HOOK#${webhookId}`, SK: `DLV#${deliveryId}` }),
-  webhookEvent: (eventId: string) => ({ PK: `EVT#${eventId}`, SK: 'EVT' }),
+  webhookEvent: (eventId: string) => ({ PK: `${tableDefinition.webhookEventPrefix}${eventId}`, SK: 'EVT' }),
   /** An event to fan out or a delivery whose next attempt (or lease) is due at `at`; `ref` names it (`EVT#<e>`, `DLV#<w>#<d>`). */
   webhookDue: (ref: string, at: string) => ({ GSI1PK: shardOf(WEBHOOK_DUE_PARTITIONS, ref), GSI1SK: `${at}#${ref}` }),
   roundCloseDue: (roundId: string, closesAt: string) => ({ GSI1PK: ROUND_CLOSE_PARTITION, GSI1SK: `${closesAt}#${roundId}` }),

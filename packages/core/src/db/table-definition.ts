@@ -13,6 +13,12 @@ export const tableDefinition = {
     /** A second path for items GSI1 already serves another way (a pro's responses by time). */
     GSI2: { partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
   },
+  /**
+   * What the table's stream carries on AWS: keys only. The jobs function takes from it the new
+   * webhook events (items whose partition key starts with `webhookEventPrefix`) and fans them out.
+   */
+  stream: 'keys-only',
+  webhookEventPrefix: 'EVT#',
 } as const;
 
 export type IndexName = keyof typeof tableDefinition.globalIndexes;

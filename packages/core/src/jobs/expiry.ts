@@ -6,7 +6,7 @@ import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
 import { transitionMany } from '../sending/transition';
-import type { JobQueue } from '../sending/queue';
+import { enqueueAt, type JobQueue } from '../sending/queue';
 import { getRound, readRound, type Invitation, type RoundWithProgress } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
@@ -21,19 +21,23 @@ import type { ReleaseBatch } from '../release/batch';
 import { eventIdFor, wanted, webhookOutbox, type WebhookEvent } from '../webhooks/events';
 
 /**
- * Queues a close job for every round whose time is up, found through the sparse close index: each
- * round closes in a job of its own (`closeRound`), so one big round holds up neither the others
- * nor the reminder and recovery sweeps. Returns how many were queued; a round still closing when
- * the next sweep runs is queued again, which is harmless.
+ * Queues a close job for every round whose time is up, or comes before the next run (`aheadMs`,
+ * the time between runs), found through the sparse close index: a round closing before the next
+ * run is queued now to run at its time (`enqueueAt`), so it closes on time however seldom the
+ * job runs. Each round closes in a job of its own (`closeRound`), so one big round holds up
+ * neither the others nor the reminder and recovery sweeps. Returns how many were queued; a round
+ * still closing when the next sweep runs is queued again, which is harmless.
  */
-export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date): Promise<number> {
+export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date, aheadMs = 0): Promise<number> {
   let queued = 0;
   for await (const rounds of queryAll(db, {
     IndexName: 'GSI1',
-    KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :now',
-    ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':now': iso(now) },
+    KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :until',
+    ExpressionAttributeValues: { ':pk': ROUND_CLOSE_PARTITION, ':until': iso(new Date(now.getTime() + aheadMs)) },
   })) {
-    await queue.enqueue(rounds.map((r) => ({ kind: 'close-round', roundId: r.roundId as string })));
+    const due = rounds.filter((r) => (r.closesAt as string) <= iso(now));
+    if (due.length > 0) await queue.enqueue(due.map((r) => ({ kind: 'close-round', roundId: r.roundId as string })));
+    for (const r of rounds.filter((r) => (r.closesAt as string) > iso(now))) await enqueueAt(queue, [{ kind: 'close-round', roundId: r.roundId as string }], r.closesAt as string, now);
     queued += rounds.length;
   }
   return queued;

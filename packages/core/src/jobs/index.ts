@@ -10,22 +10,30 @@ export { closeRound, closeRoundNow, enqueueDueCloses } from './expiry';
 export { enqueueDueReminders } from './reminders';
 export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
 
+/** A run on its own (`npm run job`, a test) looks as far back and ahead as this. */
+const ONE_OFF_MS = 5 * 60_000;
+
 /**
- * The scheduled job, every few minutes (in process locally, on a schedule on AWS): queues a close
- * job per round whose time is up, finishes any release a crashed run left half-published, queues
- * the reminders due, recovers the sends whose lease ran out (`recoverSends`), and fans out webhook
- * events and queues the webhook deliveries due (`sweepWebhooks`), and runs the retention passes
- * due (`runRetention`, a few agencies a run). The six run
- * side by side and one failing stops none of the others (the error is rethrown after). Running it
- * twice or concurrently is harmless.
+ * The scheduled job, hourly on AWS and every minute in process locally (`everyMs`: the time
+ * between runs). Six sweeps, side by side:
+ * - queues a close job per round whose time is up, or comes before the next run (to run at its
+ *   time, so rounds close on time however seldom the job runs);
+ * - finishes any release a crashed run left half-published;
+ * - queues the reminders due (within a period after their time; one due since the last run with no write);
+ * - recovers the sends whose lease ran out (`recoverSends`);
+ * - fans out the webhook events the table's stream missed, and queues the deliveries due before
+ *   the next run (`sweepWebhooks`);
+ * - runs the retention passes due (`runRetention`, a few agencies a run).
+ * One failing stops none of the others (the error is rethrown after). Running it twice or
+ * concurrently is harmless.
  */
-export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date) {
+export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date, everyMs = ONE_OFF_MS) {
   const [roundsToClose, releasesFinished, remindersQueued, recovered, webhooks, retention] = await Promise.allSettled([
-    enqueueDueCloses(deps.db, deps.queue, now),
+    enqueueDueCloses(deps.db, deps.queue, now, everyMs),
     finishReleases(deps.db),
-    enqueueDueReminders(deps.db, deps.queue, now),
+    enqueueDueReminders(deps.db, deps.queue, now, everyMs),
     recoverSends(deps, now),
-    sweepWebhooks(deps.db, deps.queue, now),
+    sweepWebhooks(deps.db, deps.queue, now, everyMs),
     runRetention(deps.db, now),
   ]);
   const failed = [roundsToClose, releasesFinished, remindersQueued, recovered, webhooks, retention].filter((r) => r.status === 'rejected');

@@ -183,6 +183,44 @@ describe('reminders and expiry', () => {
     expect(items.map((i) => i.status).sort()).toEqual(['expired', 'skipped']);
   });
 
+  it('closes a round on time though the job runs hourly: the run before its close queues the close to run at its time, which comes back early in 15-minute hops and closes nothing early', async () => {
+    const t0 = new Date('2032-05-05T09:00:00.000Z');
+    const { agencyId, round } = await sentRound([{ who: 'rita', audience: 'reporter' }], t0);
+    const closesAt = new Date(round.closesAt);
+    const HOUR = 3_600_000;
+    const ours = (jobs: readonly SendJob[]) => jobs.filter((j) => j.kind === 'close-round' && j.roundId === round.roundId);
+    const queued: { jobs: SendJob[]; delaySeconds: number }[] = [];
+    const recording = { enqueue: async (jobs: readonly SendJob[], { delaySeconds = 0 } = {}) => void queued.push({ jobs: ours(jobs), delaySeconds }) };
+    const runAt = async (at: Date, everyMs: number) => {
+      queued.length = 0;
+      await runScheduledJobs({ db, queue: recording, records }, at, everyMs);
+      return queued.filter((q) => q.jobs.length > 0);
+    };
+
+    // Further off than the next run, or with no look-ahead: not queued yet.
+    expect(await runAt(new Date(closesAt.getTime() - 61 * 60_000), HOUR)).toEqual([]);
+    expect(await runAt(new Date(closesAt.getTime() - 40 * 60_000), 0)).toEqual([]);
+    // Before the next run: queued now, to run at its time, held back as long as the queue allows.
+    const close = { kind: 'close-round', roundId: round.roundId, notBefore: round.closesAt } as const;
+    expect(await runAt(new Date(closesAt.getTime() - 40 * 60_000), HOUR)).toEqual([{ jobs: [close], delaySeconds: 900 }]);
+
+    // It arrives early twice: back to the queue for the rest each time, the round still open.
+    const requeued: { job: SendJob; delaySeconds: number }[] = [];
+    const worker = (at: Date) => ({ ...deliveryAt(at), requeue: async (job: SendJob, delaySeconds: number) => void requeued.push({ job, delaySeconds }) });
+    expect(await deliver(worker(new Date(closesAt.getTime() - 25 * 60_000)), close)).toBe('not-due');
+    expect(await deliver(worker(new Date(closesAt.getTime() - 10 * 60_000 - 500)), close)).toBe('not-due');
+    expect(requeued).toEqual([
+      { job: close, delaySeconds: 900 },
+      { job: close, delaySeconds: 601 },
+    ]);
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('open');
+    // At its time it closes the round, then and there.
+    expect(await deliver(worker(closesAt), close)).toBe('closed');
+    expect(requeued).toHaveLength(2);
+    expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed', closedAt: round.closesAt });
+    expect(await runAt(new Date(closesAt.getTime() + 60_000), HOUR)).toEqual([]);
+  });
+
   it('queues again an invitation whose send job was lost, once its lease of 15 minutes has run out', async () => {
     const t0 = new Date('2031-11-11T09:00:00.000Z');
     const agency = await createAgency(db, { name: 'Lost jobs' }, t0);
@@ -269,6 +307,24 @@ describe('reminders and expiry', () => {
     const at = new Date(Date.parse(dueAt) + 60 * 60_000);
     for (const job of [...last, ...last]) await deliver(deliveryAt(at), job);
     for (const who of Object.keys(emails)) expect((await sesEmails({ to: emails[who]! })).filter((m) => m.subject.startsWith('Reminder: '))).toHaveLength(1);
+  });
+
+  it('run hourly, queues a reminder that came due since the last run without a write, however long ago in that hour, and leases one found again', async () => {
+    const t0 = new Date('2034-06-03T09:00:00.000Z');
+    const { refs } = await sentRound([{ who: 'r0', audience: 'reporter' }], t0);
+    const ref = refs.r0!;
+    const dueAt = (await invitationOf(ref)).nextReminderAt!;
+    const item = async () => (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId), ConsistentRead: true }))).Item!;
+    const runAt = async (minutes: number) => {
+      const queue = collectingQueue();
+      await runScheduledJobs({ db, queue, records }, new Date(Date.parse(dueAt) + minutes * 60_000), 3_600_000);
+      return queue.jobs.filter((j) => j.kind === 'reminder' && j.invitationId === ref.invitationId);
+    };
+    expect(await runAt(59)).toEqual([{ kind: 'reminder', ...ref, dueAt }]);
+    expect(await item()).toMatchObject({ reminderQueues: 0, GSI1SK: expect.stringMatching(new RegExp(`^${dueAt}#`)) });
+    // Its job lost: the next run finds it again, leases it for 15 minutes, and queues it.
+    expect(await runAt(119)).toHaveLength(1);
+    expect(await item()).toMatchObject({ reminderQueues: 1, nextReminderAt: dueAt, GSI1SK: expect.stringMatching(new RegExp(`^${new Date(Date.parse(dueAt) + 134 * 60_000).toISOString()}#`)) });
   });
 
   it('sends no reminder claimed between a close reading the invitation and expiring it: the worker finds the close begun and drops it, and the close ends the round (the close pauses before expiring)', async () => {

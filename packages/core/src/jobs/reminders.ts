@@ -8,23 +8,17 @@ import { queueLeaseMs } from '../sending/lease';
 import type { JobQueue, SendJob } from '../sending/queue';
 
 /**
- * How recently a reminder must have come due for a run to queue it without a write: the scheduled
- * job's period (infra/: every 5 minutes). A worker claims nearly every reminder within seconds,
- * which takes it out of the reminder index, so the run after finds it only if its job is late or lost.
- */
-export const FIRST_SIGHT_MS = 5 * 60_000;
-
-/**
  * Queues a reminder job for every invitation whose reminder is due by `now`, found through the
- * sparse reminder index (no Scan). A reminder that came due since the last run is queued as it is:
- * its claim, a moment later, takes it out of the index. One found again (its job late behind a
+ * sparse reminder index (no Scan). A reminder that came due since the last run (`sinceMs`: the
+ * scheduled job's period, hourly on AWS) is queued as it is: its claim, a moment later, takes it
+ * out of the index, so the run after finds it only if its job is late or lost. One found again (its job late behind a
  * backlog, or lost) moves on in the index to the end of a queue lease (15 minutes, doubling with
  * each time it is queued again, like a first email's), so a backlog is not queued again every
  * run; its due time (`nextReminderAt`, what the worker's claim checks) stays. Finding one twice is
  * harmless: the worker claims each reminder with a conditional write. Returns how many jobs were
  * queued.
  */
-export async function enqueueDueReminders(db: Db, queue: JobQueue, now: Date): Promise<number> {
+export async function enqueueDueReminders(db: Db, queue: JobQueue, now: Date, sinceMs: number): Promise<number> {
   const counts = await Promise.all(
     REMINDER_PARTITIONS.map(async (partition) => {
       let queued = 0;
@@ -39,7 +33,7 @@ export async function enqueueDueReminders(db: Db, queue: JobQueue, now: Date): P
           const due = item.nextReminderAt as string;
           const job: SendJob = { kind: 'reminder', ...ref, dueAt: due };
           const queues = ((item.reminderQueues as number | undefined) ?? 0) + 1;
-          if (queues === 1 && due > iso(new Date(now.getTime() - FIRST_SIGHT_MS))) return void jobs.push(job);
+          if (queues === 1 && due > iso(new Date(now.getTime() - sinceMs))) return void jobs.push(job);
           const lease = keys.reminderDue(ref.roundId, ref.invitationId, iso(new Date(now.getTime() + queueLeaseMs(queues - 1))));
           const taken = await updateIfUnchanged(db, {
             Key: keys.invitation(ref.roundId, ref.invitationId),

@@ -19,13 +19,13 @@ import { eraseInvitationIdentity, eraseResponse, eraseSkipped } from './forget';
  * invitations, skipped records and named responses of rounds begun longer ago. Counters stay.
  *
  * An agency with a limit has a RETENTION item in a due index (keys.ts 47): the scheduled job takes
- * at most AGENCIES_PER_RUN due agencies, and each gets a bounded pass (ROWS_PER_PASS rows,
+ * at most AGENCIES_PER_RUN due agencies (the job runs hourly), four at a time, and each gets a bounded pass (ROWS_PER_PASS rows,
  * ROUNDS_PER_PASS rounds) from cursors kept on that item; then it is due again at once if work
  * remains, else in a day. An idle run is one query, however many agencies there are. Every write
  * sets a fixed state, so a pass repeated (a crash before the cursor moved, two runs at once)
  * changes nothing more.
  */
-export const AGENCIES_PER_RUN = 10;
+export const AGENCIES_PER_RUN = 60;
 const ROWS_PER_PASS = 200;
 const ROUNDS_PER_PASS = 5;
 
@@ -71,10 +71,10 @@ export async function runRetention(db: Db, now: Date): Promise<RetentionRun> {
       Limit: AGENCIES_PER_RUN,
     }),
   );
-  for (const item of Items) {
+  await mapConcurrent(Items, 4, async (item) => {
     run.retentionAgencies++;
     await agencyPass(db, item, now, run);
-  }
+  });
   return run;
 }
 

@@ -154,7 +154,10 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
   // The queue: what round creation, the sweeps and the workers' retries hand it; this round's jobs only.
   const queue: SendJob[] = refs.map((ref) => ({ kind: 'invitation', ...ref }));
   const ours = (job: SendJob) => 'roundId' in job && job.roundId === round.roundId;
-  const jobQueue: JobQueue = { enqueue: async (jobs) => void queue.push(...jobs.filter(ours)) };
+  // A job queued ahead (a close) is held back until its time, as SQS's delay would; quiescing releases it then.
+  const held: SendJob[] = [];
+  const push = (job: SendJob) => (job.notBefore !== undefined && Date.parse(job.notBefore) > now.getTime() ? held : queue).push(job);
+  const jobQueue: JobQueue = { enqueue: async (jobs) => jobs.filter(ours).forEach(push) };
   const faulty = faultyDb(db);
 
   // SNS: the Send events of the emails SES took, not delivered yet.
@@ -230,7 +233,7 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
     publicUrl: 'http://localhost:3000',
     mailFrom: 'surveys@rapport.example',
     now: () => now,
-    requeue: async (job) => void queue.push(job),
+    requeue: async (job) => void push(job),
     sleep: async () => undefined,
   });
   const describeJob = (job: SendJob) => `${job.kind}${'invitationId' in job ? ` r${refs.findIndex((r) => r.invitationId === job.invitationId)}` : ''}${job.kind === 'reminder' ? ` due ${job.dueAt}` : ''}`;
@@ -281,7 +284,7 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
         await settled('recoverSends', () => recoverSends({ db: faulty.db, queue: jobQueue, records }, now));
         return;
       case 'remind':
-        await settled('enqueueDueReminders', () => enqueueDueReminders(faulty.db, jobQueue, now));
+        await settled('enqueueDueReminders', () => enqueueDueReminders(faulty.db, jobQueue, now, 5 * 60_000));
         return;
       case 'answer': {
         const who = op.who % refs.length;
@@ -312,6 +315,7 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
   // The faults stop. Everything queued runs, and the scheduled job, until nothing is in flight;
   // a lease still running is waited out.
   async function quiesce(): Promise<void> {
+    held.splice(0).forEach(push);
     for (let pass = 0; pass < 40; pass++) {
       while (queue.length > 0) {
         const job = queue.shift()!;

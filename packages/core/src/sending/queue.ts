@@ -6,7 +6,7 @@
  * settled (`page` names the listing and where the page starts; none for the first), `summary` is
  * one pro's, `agency-summary` the admins'. `retries` counts the times SES did not take it.
  */
-export type SendJob =
+export type SendJob = (
   | { kind: 'invitation'; roundId: string; invitationId: string }
   | { kind: 'reminder'; roundId: string; invitationId: string; dueAt: string }
   | { kind: 'early-warning'; roundId: string; invitationId: string; retries?: number }
@@ -24,7 +24,15 @@ export type SendJob =
    */
   | { kind: 'sign-in'; login: string; next?: string; invite?: { agencyId: string; by: string }; retries?: number }
   /** The email with the link that finishes a sign-up: `request` names what was asked (the job carries no address). */
-  | { kind: 'sign-up'; request: string; retries?: number };
+  | { kind: 'sign-up'; request: string; retries?: number }
+) & {
+  /**
+   * Not before this time: a job due further off than the queue's longest delay (SQS: 15 minutes)
+   * is queued with that delay and, arriving early, queued again for the rest (`enqueueAt`).
+   * Only for jobs that need no sending slot (a close, a webhook attempt).
+   */
+  notBefore?: string;
+};
 
 /** The jobs of an invitation: its first email, a reminder, an early warning. */
 export type InvitationJob = Extract<SendJob, { invitationId: string }>;
@@ -40,4 +48,19 @@ export const mayEmail = (job: SendJob): boolean =>
 export interface JobQueue {
   /** `delaySeconds` (up to 900) holds the jobs back that long: a retry's backoff. */
   enqueue(jobs: readonly SendJob[], options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** The longest a queue holds a job back (SQS's `DelaySeconds`). */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/** The delay that brings a job to `at`, or as near as the queue allows: whole seconds, rounded up. */
+export const delayUntil = (at: string, now: Date) => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(at) - now.getTime()) / 1000)));
+
+/** Whether a job arrived before its time (`notBefore`), and goes back to the queue for the rest. */
+export const early = (job: SendJob, now: Date) => job.notBefore !== undefined && Date.parse(job.notBefore) > now.getTime();
+
+/** Queues jobs to run at `at`, however far off: the worker queues a job that arrives early again (`early`). */
+export function enqueueAt(queue: JobQueue, jobs: readonly SendJob[], at: string, now: Date): Promise<void> {
+  if (Date.parse(at) <= now.getTime()) return queue.enqueue(jobs);
+  return queue.enqueue(jobs.map((job) => ({ ...job, notBefore: at })), { delaySeconds: delayUntil(at, now) });
 }

@@ -2,12 +2,13 @@ import { encodeTime, ulid } from 'ulidx';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, WEBHOOK_DUE_PARTITIONS } from '../db/keys';
+import { tableDefinition } from '../db/table-definition';
 import { isConditionFailed } from '../db/conditions';
 import { mapConcurrent } from '../db/batch';
 import type { TransactItems } from '../db/transact';
 import { fingerprint } from '../shared/hash';
 import { iso } from '../shared/time';
-import type { JobQueue } from '../sending/queue';
+import { enqueueAt, type JobQueue, type SendJob } from '../sending/queue';
 import { agencyWebhooks, type WebhookEventType } from './endpoints';
 
 /**
@@ -173,11 +174,32 @@ async function fanOut(db: Db, item: Record<string, unknown>, now: Date) {
 }
 
 /**
- * The scheduled job's part: fans out the events written since, and queues the deliveries whose
- * next attempt is due (a retry further off than the queue's 15-minute delay waits here) or whose
- * attempt was cut off (its lease ran out). A delivery queued twice is attempted once (`attemptDelivery` claims it).
+ * Fans out the events among the items written (their keys, as the table's stream tells of them on
+ * AWS: the jobs function's stream handler): each read again first, so one the sweep fanned out
+ * already (and deleted) is left alone, and the body is the event's current one (an erasure may
+ * have rewritten it since). Keys of other items are ignored. Returns how many were fanned out.
  */
-export async function sweepWebhooks(db: Db, queue: JobQueue, now: Date): Promise<{ eventsFannedOut: number; deliveriesQueued: number }> {
+export async function fanOutEvents(db: Db, queue: JobQueue, written: readonly { PK?: string; SK?: string }[], now: Date): Promise<number> {
+  const events = new Set(written.filter((k) => k.PK?.startsWith(tableDefinition.webhookEventPrefix) && k.SK === keys.webhookEvent('').SK).map((k) => k.PK!));
+  let fannedOut = 0;
+  await mapConcurrent([...events], 4, async (PK) => {
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: { PK, SK: keys.webhookEvent('').SK }, ConsistentRead: true }));
+    if (!Item) return;
+    const jobs = await fanOut(db, Item, now);
+    if (jobs.length > 0) await queue.enqueue(jobs);
+    fannedOut++;
+  });
+  return fannedOut;
+}
+
+/**
+ * The scheduled job's part: fans out the events written since (on AWS the table's stream has
+ * done so already, `fanOutEvents`: this catches any it missed), and queues the deliveries whose
+ * next attempt is due or comes before the next run (`aheadMs`, the time between runs: queued to
+ * run at their time, `enqueueAt`), or whose attempt was cut off (its lease ran out). A delivery
+ * queued twice is attempted once (`attemptDelivery` claims it).
+ */
+export async function sweepWebhooks(db: Db, queue: JobQueue, now: Date, aheadMs = 0): Promise<{ eventsFannedOut: number; deliveriesQueued: number }> {
   let eventsFannedOut = 0;
   let deliveriesQueued = 0;
   await mapConcurrent(WEBHOOK_DUE_PARTITIONS, 4, async (partition) => {
@@ -187,18 +209,25 @@ export async function sweepWebhooks(db: Db, queue: JobQueue, now: Date): Promise
         new QueryCommand({
           TableName: db.table,
           IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :now',
-          ExpressionAttributeValues: { ':pk': partition, ':now': `${iso(now)}~` },
+          KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK <= :until',
+          ExpressionAttributeValues: { ':pk': partition, ':until': `${iso(new Date(now.getTime() + aheadMs))}~` },
           ExclusiveStartKey: start,
         }),
       );
-      const jobs = [];
+      const jobs: SendJob[] = [];
       for (const item of page.Items ?? []) {
         if (item.type === 'webhookEvent') {
           jobs.push(...(await fanOut(db, item, now)));
           eventsFannedOut++;
         } else if (item.type === 'webhookDelivery') {
-          jobs.push({ kind: 'webhook' as const, webhookId: item.webhookId as string, deliveryId: item.deliveryId as string });
+          const job = { kind: 'webhook' as const, webhookId: item.webhookId as string, deliveryId: item.deliveryId as string };
+          // The due index's sort key starts with the time it is due at.
+          const at = (item.GSI1SK as string).slice(0, iso(now).length);
+          if (at <= iso(now)) jobs.push(job);
+          else {
+            await enqueueAt(queue, [job], at, now);
+            deliveriesQueued++;
+          }
         }
       }
       if (jobs.length > 0) await queue.enqueue(jobs);

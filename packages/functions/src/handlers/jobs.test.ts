@@ -3,7 +3,26 @@
  * sweeps whole indexes), queuing to a loopback SQS endpoint whose messages are then fed to the real
  * sender handler: schedule → SQS → sender → SES, short of AWS itself.
  */
-import { createAgency, createCampaign, createPro, createRound, getRound, openInvitation, submitResponse, updateSettings, type InvitationJob, type SendJob } from '@rapport/core';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  createAgency,
+  createCampaign,
+  createPro,
+  createRound,
+  createWebhook,
+  deliveryIdOf,
+  emitWebhookEvent,
+  eventBody,
+  eventIdFor,
+  getRound,
+  keys,
+  openInvitation,
+  submitResponse,
+  updateSettings,
+  type InvitationJob,
+  type SendJob,
+} from '@rapport/core';
 import { isolatedTestDeps, sesEmails, testConfig } from '@rapport/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeJob, encodeJob } from '../adapters/send-job-message';
@@ -189,7 +208,44 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect(inbox[0]!.body.html).toContain('Jane Doe');
   });
 
-  it('refuses an event that names no known job', async () => {
+  it('refuses an event that names no known job, or a time between runs that is not whole seconds', async () => {
     await expect(jobs({ job: 'nightly' } as unknown as JobEvent, lambdaContext())).rejects.toThrow(/must be one of scheduled, summaries/);
+    await expect(jobs({ job: 'scheduled', everySeconds: -1 }, lambdaContext())).rejects.toThrow(/everySeconds: must be a whole number of seconds/);
+  });
+});
+
+describe('jobs handler (the table stream, new webhook events)', () => {
+  /** A stream batch as Lambda delivers it for a keys-only stream: INSERTs of these keys. */
+  const streamEvent = (written: { PK: string; SK: string }[], eventName: 'INSERT' | 'REMOVE' = 'INSERT'): DynamoDBStreamEvent => ({
+    Records: written.map((key, i) => ({
+      eventID: String(i),
+      eventName,
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      dynamodb: { Keys: { PK: { S: key.PK }, SK: { S: key.SK } }, SequenceNumber: String(100 + i), SizeBytes: 40, StreamViewType: 'KEYS_ONLY' },
+    })),
+  });
+
+  it('fans a new event out to SQS at once from its stream record, not at the next hourly run; a record seen again, another item\'s or a removal does nothing', async () => {
+    const now = new Date();
+    const agency = await createAgency(deps.db, { name: 'Stream' }, now);
+    const { webhook } = await createWebhook(deps.db, agency.agencyId, { url: 'https://hooks.example/rapport', events: ['round.closed'] }, now, { allowLoopback: false });
+    const event = { eventId: eventIdFor(now, 'stream-test', agency.agencyId), agencyId: agency.agencyId, type: 'round.closed' as const, timestamp: now.toISOString(), data: { surveyId: 'srv_x' } };
+    await emitWebhookEvent(deps.db, event);
+    const key = keys.webhookEvent(event.eventId);
+    const from = sqs.bodies.length;
+
+    const result = await jobs(streamEvent([key, keys.agency(agency.agencyId), key]), lambdaContext());
+    expect(result).toMatchObject({ job: 'webhook-events', fannedOut: 1 });
+    const deliveryId = deliveryIdOf(event.eventId);
+    expect(queuedSince(from)).toEqual([{ kind: 'webhook', webhookId: webhook.webhookId, deliveryId }]);
+    const delivery = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.webhookDelivery(webhook.webhookId, deliveryId), ConsistentRead: true }));
+    expect(delivery.Item).toMatchObject({ status: 'pending', body: eventBody(event) });
+    expect((await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: key, ConsistentRead: true }))).Item).toBeUndefined();
+
+    // Seen again (streams deliver at least once), or removed: nothing more.
+    expect(await jobs(streamEvent([key]), lambdaContext())).toMatchObject({ fannedOut: 0 });
+    expect(await jobs(streamEvent([key], 'REMOVE'), lambdaContext())).toMatchObject({ fannedOut: 0 });
+    expect(queuedSince(from)).toHaveLength(1);
   });
 });

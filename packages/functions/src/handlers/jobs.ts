@@ -1,33 +1,47 @@
-import type { Context } from 'aws-lambda';
-import { recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import { fanOutEvents, recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
 import { lambdaDb, lambdaQueue, now as clock } from './runtime';
 
 /**
  * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
  * `event` (EventBridge Scheduler delivers that JSON as is).
- * - `scheduled`: queue a close job per round whose time is up and the reminders due, and recover
- *   the sends whose lease ran out from SES's `Send` events (`runScheduledJobs`), every few minutes.
+ * - `scheduled`: close the rounds whose time is up or comes before the next run, queue the
+ *   reminders due, recover the sends whose lease ran out from SES's `Send` events, sweep webhooks
+ *   (`runScheduledJobs`); hourly. `everySeconds`: the time between runs, as the schedule says.
  * - `summaries`: queue the improvement summaries due, one job per agency whose slot has passed in
  *   its time zone and whose summaries of the period are not all settled (`runSummaries`), hourly;
  *   the sender sends them.
  */
 export interface JobEvent {
   job: 'scheduled' | 'summaries';
+  everySeconds?: number;
 }
 
 const jobs = {
-  scheduled: (now: Date) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now),
+  scheduled: (now: Date, everyMs: number) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now, everyMs),
   summaries: (now: Date) => runSummaries({ db: lambdaDb(), queue: lambdaQueue() }, now),
-} satisfies Record<JobEvent['job'], (now: Date) => Promise<object>>;
+} satisfies Record<JobEvent['job'], (now: Date, everyMs: number) => Promise<object>>;
 
-/** Runs one scheduled job; running it twice or at once with itself is harmless. */
-export async function handler(event: JobEvent, context: Context): Promise<object> {
+/**
+ * Runs one scheduled job; running it twice or at once with itself is harmless. Also fed by the
+ * table's stream, filtered to new webhook events (`infra/jobs.ts`): it fans them out at once,
+ * rather than at the next run of the scheduled job (which sweeps up any it misses).
+ */
+export async function handler(event: JobEvent | DynamoDBStreamEvent, context: Context): Promise<object> {
   logger.addContext(context);
-  const run = Object.hasOwn(jobs, event?.job) ? jobs[event.job] : undefined;
-  if (!run) throw ValidationError.field('job', `must be one of ${Object.keys(jobs).join(', ')}`);
   const now = clock();
-  const summary = await run(now);
-  logger.info('job done', { job: event.job, at: now.toISOString(), ...summary });
-  return { job: event.job, at: now.toISOString(), ...summary };
+  if ('Records' in event && Array.isArray(event.Records)) {
+    const written = event.Records.flatMap((r) => (r.eventName === 'INSERT' && r.dynamodb?.Keys ? [{ PK: r.dynamodb.Keys.PK?.S, SK: r.dynamodb.Keys.SK?.S }] : []));
+    const fannedOut = await fanOutEvents(lambdaDb(), lambdaQueue(), written, now);
+    logger.info('webhook events fanned out', { records: event.Records.length, fannedOut });
+    return { job: 'webhook-events', at: now.toISOString(), fannedOut };
+  }
+  const { job, everySeconds = 0 } = event as JobEvent;
+  const run = Object.hasOwn(jobs, job) ? jobs[job] : undefined;
+  if (!run) throw ValidationError.field('job', `must be one of ${Object.keys(jobs).join(', ')}`);
+  if (!Number.isInteger(everySeconds) || everySeconds < 0) throw ValidationError.field('everySeconds', 'must be a whole number of seconds');
+  const summary = await run(now, everySeconds * 1000);
+  logger.info('job done', { job, at: now.toISOString(), ...summary });
+  return { job, at: now.toISOString(), ...summary };
 }

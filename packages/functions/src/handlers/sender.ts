@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { inSlot, mayEmail, type SendJob } from '@rapport/core';
+import { early, inSlot, mayEmail, type SendJob } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { decodeJob, SLOT_ATTRIBUTE, type DeferredJob } from '../adapters/send-job-message';
 import { errorFields, logger } from '../logger';
@@ -47,7 +47,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       continue;
     }
     const promised = Number(record.messageAttributes?.[SLOT_ATTRIBUTE]?.stringValue) || undefined;
-    if (promised === undefined) (mayEmail(job) ? unslotted : due).push({ record, job });
+    // A job back before its time (`notBefore`) only goes back to the queue: it needs no slot yet.
+    if (promised === undefined) (mayEmail(job) && !early(job, new Date(now)) ? unslotted : due).push({ record, job });
     else if (promised <= now + EARLY_MS) due.push({ record, job });
     else deferred.push({ record, job, delaySeconds: (promised - now) / 1000, slotAt: promised });
   }

@@ -29,7 +29,8 @@ import {
   type WebhookDeps,
 } from '@rapport/core';
 import { agencyFixture, collectingQueue, testConfig, testAddress } from '@rapport/testing';
-import { createDeps, type Deps } from '../../deps';
+import { createDeps, deliveryDeps, type Deps } from '../../deps';
+import { deliver } from '@rapport/core/sending/dispatch';
 import type { InProcessQueue } from '../../adapters/in-process-queue';
 
 /** A local receiver: answers each request with the next planned answer (200 once the plan is spent). */
@@ -233,6 +234,46 @@ describe('SSRF', () => {
       expect(item.attempts).toEqual([{ at: expect.any(String), statusCode: null, error: 'refused: the host resolves to a private, loopback, link-local or metadata address' }]);
     }
     expect(sink.connections).toBe(before);
+  });
+
+  it('attempts a retry due beyond the queue\'s 15 minutes at its time: the hourly sweep before it queues it ahead, and it comes back early in hops', async () => {
+    const fx = await agencyFixture(deps);
+    const hook = await receiver();
+    try {
+      hook.plan = [500, 200];
+      const t0 = new Date();
+      const { webhook } = await createWebhook(deps.db, fx.agencyId, { url: hook.url, events: ['round.closed'] }, t0, { allowLoopback: true });
+      const d = await sendTestEvent(deps.db, fx.agencyId, webhook.webhookId, t0);
+      const job = { kind: 'webhook', webhookId: webhook.webhookId, deliveryId: d.deliveryId } as const;
+      expect(await attemptDelivery(workerDeps({ retrySeconds: [0, 1800] }, () => t0), job)).toBe('retry');
+      const { nextAttemptAt } = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.webhookDelivery(webhook.webhookId, d.deliveryId), ConsistentRead: true }))).Item!;
+      const due = new Date(nextAttemptAt as string);
+      expect(due.getTime() - t0.getTime()).toBeGreaterThan(900_000);
+
+      const queued: { jobs: SendJob[]; delaySeconds: number }[] = [];
+      const recording = { enqueue: async (jobs: readonly SendJob[], { delaySeconds = 0 } = {}) => void queued.push({ jobs: jobs.filter((j) => j.kind === 'webhook' && j.deliveryId === d.deliveryId), delaySeconds }) };
+      const sweepAt = async (at: Date, aheadMs: number) => {
+        queued.length = 0;
+        await sweepWebhooks(deps.db, recording, at, aheadMs);
+        return queued.filter((q) => q.jobs.length > 0);
+      };
+      // Without look-ahead, or further off than the next run: nothing yet.
+      expect(await sweepAt(new Date(due.getTime() - 20 * 60_000), 0)).toEqual([]);
+      expect(await sweepAt(new Date(due.getTime() - 61 * 60_000), 3_600_000)).toEqual([]);
+      const ahead = { ...job, notBefore: nextAttemptAt };
+      expect(await sweepAt(new Date(due.getTime() - 20 * 60_000), 3_600_000)).toEqual([{ jobs: [ahead], delaySeconds: 900 }]);
+
+      const requeued: { job: SendJob; delaySeconds: number }[] = [];
+      const worker = (at: Date) => ({ ...deliveryDeps(deps), now: () => at, requeue: async (j: SendJob, delaySeconds: number) => void requeued.push({ job: j, delaySeconds }) });
+      expect(await deliver(worker(new Date(due.getTime() - 5 * 60_000)), ahead)).toBe('not-due');
+      expect(requeued).toEqual([{ job: ahead, delaySeconds: 300 }]);
+      expect(hook.requests).toHaveLength(1);
+      expect(await deliver(worker(due), ahead)).toBe('sent');
+      expect(hook.requests).toHaveLength(2);
+      expect(requeued).toHaveLength(1);
+    } finally {
+      await hook.close();
+    }
   });
 
   it('follows no redirect: a 302 is a failed attempt and its target sees nothing', async () => {
