@@ -420,7 +420,7 @@ export interface paths {
         put?: never;
         /**
          * Close a survey round now
-         * @description Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it. The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.
+         * @description Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer (it is tried again within a minute). The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.
          *
          *     Needs an API key with the `admin` role.
          */

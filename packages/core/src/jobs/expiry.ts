@@ -6,7 +6,7 @@ import { queryAll } from '../db/page';
 import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
 import { transitionMany } from '../sending/transition';
-import { enqueueAt, type JobQueue } from '../sending/queue';
+import { enqueueAt, MAX_QUEUE_DELAY_SECONDS, type JobQueue, type SendJob } from '../sending/queue';
 import { getRound, readRound, type Invitation, type RoundWithProgress } from '../survey/round';
 import { getAgency } from '../agency/agency';
 import { releaseRound } from '../release/release';
@@ -50,12 +50,41 @@ export async function enqueueDueCloses(db: Db, queue: JobQueue, now: Date, ahead
  * last, in one write with its `round.closed` webhook event, so a run that dies half-way is finished
  * by the next, event included. A send not yet settled (claimed, or
  * cut off and waiting for the recovery sweep to read SES's record; a first email or a reminder)
- * keeps the round open until a later run: it may yet be `sent`. Returns whether the round closed.
+ * keeps the round open until a later try (`closeRoundJob` queues one): it may yet be `sent`.
+ * Returns whether the round closed.
  */
 export async function closeRound(db: Db, roundId: string, now: Date): Promise<boolean> {
+  return (await tryClose(db, roundId, now)) === 'closed';
+}
+
+/**
+ * How soon to try again a close kept open by a send in flight: as long as it has been kept open
+ * (30 s to 15 minutes), so a send settling in seconds keeps it open seconds, not until the next
+ * scheduled run (hourly on AWS). Past an hour, none: the scheduled run queues it each run.
+ */
+export function closeRetrySeconds(closesAt: string, now: Date): number | null {
+  const since = (now.getTime() - Date.parse(closesAt)) / 1000;
+  return since >= CLOSE_RETRIES_FOR_SECONDS ? null : Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(30, Math.ceil(since)));
+}
+const CLOSE_RETRIES_FOR_SECONDS = 3600;
+
+/** The close job: `closeRound`, and one kept open by a send in flight is queued again (`closeRetrySeconds`). */
+export async function closeRoundJob(deps: { db: Db; now: () => Date; requeue?: ((job: SendJob, delaySeconds: number) => Promise<void>) | undefined }, roundId: string): Promise<boolean> {
+  const now = deps.now();
+  const outcome = await tryClose(deps.db, roundId, now);
+  if (typeof outcome === 'object') {
+    const delay = closeRetrySeconds(outcome.closesAt, now);
+    // `notBefore` too: a queue that does not delay (a test's) holds it back rather than run it again at once.
+    if (delay !== null) await deps.requeue?.({ kind: 'close-round', roundId, notBefore: iso(new Date(now.getTime() + delay * 1000)) }, delay);
+  }
+  return outcome === 'closed';
+}
+
+/** `closeRound`'s work: 'closed', 'done' (closed already, or gone), or kept open by a send in flight. */
+async function tryClose(db: Db, roundId: string, now: Date): Promise<'closed' | 'done' | { inFlight: true; closesAt: string }> {
   // Closed and out of the close index already: a duplicate close job, nothing to do.
   const { Item: current } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
-  if (!current || (current.status !== 'open' && current.GSI1PK === undefined)) return false;
+  if (!current || (current.status !== 'open' && current.GSI1PK === undefined)) return 'done';
   // From here no invitation goes back to pending (`returnToQueue`), so the pages read below see
   // every send that may still go out: each pending one is skipped, or found claimed meanwhile.
   if (current.closing === undefined) {
@@ -96,7 +125,7 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
       inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');
     }
   }
-  if (inFlight) return false;
+  if (inFlight) return { inFlight: true, closesAt: current.closesAt as string };
   // Closed to answers first (every submit is conditional on an open round), so the release below
   // reads the final answers; the round leaves the close index only once they are released.
   const closeKey = { TableName: db.table, Key: keys.round(roundId) };
@@ -121,16 +150,17 @@ export async function closeRound(db: Db, roundId: string, now: Date): Promise<bo
   await foldDelivered(db, round!.agencyId as string, roundId);
   const event = (await wanted(db, round!.agencyId as string, 'round.closed')) ? await webhookOutbox(db, await roundClosedEvent(db, roundId)) : [];
   await transactIfUnchanged(db, [{ Update: { ...closeKey, UpdateExpression: 'REMOVE GSI1PK, GSI1SK' } }, ...event]);
-  return true;
+  return 'closed';
 }
 
 /**
  * Closes an open round of the agency now, before its date (the pro has heard from enough people):
  * its close moves to now in the round and in the close index, then it closes as at its date. A
- * send still in flight keeps it open a moment longer: the next scheduled run closes it, as it is
- * due. Returns the round as it then is.
+ * send still in flight keeps it open a moment longer: a close job queued on `queue` tries again
+ * in 30 seconds (`closeRoundJob`), and the next scheduled run closes it too, as it is due. Returns
+ * the round as it then is.
  */
-export async function closeRoundNow(db: Db, agencyId: string, roundId: string, now: Date): Promise<RoundWithProgress> {
+export async function closeRoundNow(db: Db, agencyId: string, roundId: string, now: Date, queue?: JobQueue): Promise<RoundWithProgress> {
   const round = await readRound(db, agencyId, roundId);
   if (round.status !== 'open') throw new ConflictError(round.status === 'closed' ? 'The survey has already closed' : 'The survey was cancelled');
   if (round.closesAt > iso(now)) {
@@ -141,9 +171,11 @@ export async function closeRoundNow(db: Db, agencyId: string, roundId: string, n
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':now': iso(now), ':due': keys.roundCloseDue(roundId, iso(now)).GSI1SK, ':open': 'open' },
     });
-    if (!moved) return closeRoundNow(db, agencyId, roundId, now);
+    if (!moved) return closeRoundNow(db, agencyId, roundId, now, queue);
   }
-  await closeRound(db, roundId, now);
+  // Kept open by a send in flight: its close job, queued, tries again in a moment. Not queued (the
+  // queue failing), the scheduled run closes it.
+  await closeRoundJob({ db, now: () => now, requeue: queue && ((job, delaySeconds) => queue.enqueue([job], { delaySeconds }).catch(() => undefined)) }, roundId);
   // As of now: its `sending` counts the first emails in flight, the only ones that may still go out.
   return getRound(db, agencyId, roundId, { consistent: true });
 }

@@ -14,6 +14,7 @@ import { deliver } from '../sending/dispatch';
 import type { SendJob } from '../sending/queue';
 import { transitionInvitation } from '../sending/transition';
 import { closeRound, runScheduledJobs } from './index';
+import { closeRetrySeconds, closeRoundNow } from './expiry';
 
 /**
  * The jobs sweep whole indexes, so these tests run on a table of their own and move the clock
@@ -219,6 +220,63 @@ describe('reminders and expiry', () => {
     expect(requeued).toHaveLength(2);
     expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed', closedAt: round.closesAt });
     expect(await runAt(new Date(closesAt.getTime() + 60_000), HOUR)).toEqual([]);
+  });
+
+  it("closes a round kept open at its time by a send in flight seconds later, not at the next hourly run: its close job goes back to the queue for 30 s, then as long as the round has waited (stub: the worker's SES call held)", async () => {
+    const t0 = new Date('2034-07-01T09:00:00.000Z');
+    const { agencyId, round, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
+    const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
+    const closesAt = Date.parse(round.closesAt);
+    // A reminder late behind a backlog is in flight at the close; SES is slow to answer.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calling!: () => void;
+    const called = new Promise<void>((r) => (calling = r));
+    const slowSes = { send: async (message: Parameters<typeof mailer.send>[0]) => (calling(), await held, mailer.send(message)) };
+    const reminding = deliver(deliveryAt(new Date(closesAt - 10_000), slowSes), { kind: 'reminder', ...refs.ann!, dueAt });
+    await called;
+
+    const close = { kind: 'close-round', roundId: round.roundId, notBefore: round.closesAt } as const;
+    const requeued: { job: SendJob; delaySeconds: number }[] = [];
+    const worker = (at: number) => ({ ...deliveryAt(new Date(at)), requeue: async (job: SendJob, delaySeconds: number) => void requeued.push({ job, delaySeconds }) });
+    const again = (atMs: number) => ({ kind: 'close-round', roundId: round.roundId, notBefore: new Date(atMs).toISOString() });
+    expect(await deliver(worker(closesAt), close)).toBe('not-due');
+    expect(requeued).toEqual([{ job: again(closesAt + 30_000), delaySeconds: 30 }]);
+    expect(await deliver(worker(closesAt + 30_000), requeued[0]!.job)).toBe('not-due');
+    expect(requeued[1]).toEqual({ job: again(closesAt + 60_000), delaySeconds: 30 });
+    expect(await deliver(worker(closesAt + 60_000), requeued[1]!.job)).toBe('not-due');
+    expect(requeued[2]).toEqual({ job: again(closesAt + 120_000), delaySeconds: 60 });
+    expect((await getRound(db, agencyId, round.roundId)).status).toBe('open');
+    release();
+    expect(await reminding).toBe('sent');
+    expect(await deliver(worker(closesAt + 120_000), requeued[2]!.job)).toBe('closed');
+    expect(requeued).toHaveLength(3);
+    expect(await getRound(db, agencyId, round.roundId)).toMatchObject({ status: 'closed', closedAt: new Date(closesAt + 120_000).toISOString() });
+    // Kept open an hour past its time, it is no longer queued again: the scheduled run's job each run closes it.
+    expect(closeRetrySeconds(round.closesAt, new Date(closesAt + 3_600_000))).toBeNull();
+    expect(closeRetrySeconds(round.closesAt, new Date(closesAt + 1_800_000))).toBe(900);
+  });
+
+  it('closes a round closed now while its first email is in flight within a minute, not at the next hourly run: the close now queues its close job for 30 s later', async () => {
+    const t0 = new Date('2034-08-01T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Close now in flight' }, t0);
+    const pro = await createPro(db, agency.agencyId, { name: 'Jo', email: 'jo-close-now@acme.example' }, t0);
+    const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: 'Spring' }, t0);
+    const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients: [{ email: 'close-now-flight@news.example', audience: 'reporter' }] }, t0);
+    const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
+    // A worker has claimed the first email (SES is being called) when the pro closes the round.
+    const claimAt = new Date(t0.getTime() + 60_000);
+    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: claimAt.toISOString(), ...leaseIndex(ref, new Date(claimAt.getTime() + LEASE_MS)) } })).toBe(true);
+    const at = new Date(t0.getTime() + 61_000);
+    const queued: { jobs: readonly SendJob[]; delaySeconds: number }[] = [];
+    const queue = { enqueue: async (jobs: readonly SendJob[], { delaySeconds = 0 } = {}) => void queued.push({ jobs, delaySeconds }) };
+    expect(await closeRoundNow(db, agency.agencyId, round.roundId, at, queue)).toMatchObject({ status: 'open', closesAt: at.toISOString() });
+    const close = { kind: 'close-round', roundId: round.roundId, notBefore: new Date(at.getTime() + 30_000).toISOString() } as const;
+    expect(queued).toEqual([{ jobs: [close], delaySeconds: 30 }]);
+    // SES took it a moment later; the close job, back in 30 s, closes the round.
+    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'sending', 'sent', { set: { sentAt: new Date(at.getTime() + 2000).toISOString() }, remove: ['GSI1PK', 'GSI1SK'] })).toBe(true);
+    expect(await deliver(deliveryAt(new Date(at.getTime() + 30_000)), close)).toBe('closed');
+    expect(await getRound(db, agency.agencyId, round.roundId)).toMatchObject({ status: 'closed', closedAt: new Date(at.getTime() + 30_000).toISOString() });
   });
 
   it('queues again an invitation whose send job was lost, once its lease of 15 minutes has run out', async () => {

@@ -21,7 +21,7 @@ export async function deliver(deps: DeliveryDeps, job: SendJob): Promise<Deliver
   const rare = await import('./rare-jobs');
   switch (job.kind) {
     case 'close-round':
-      return (await rare.closeRound(deps.db, job.roundId, deps.now())) ? 'closed' : 'not-due';
+      return (await rare.closeRoundJob(deps, job.roundId)) ? 'closed' : 'not-due';
     case 'early-warning':
       return rare.deliverEarlyWarning(deps, job);
     case 'summaries':

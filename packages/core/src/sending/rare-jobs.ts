@@ -3,7 +3,7 @@
  * sign-in and sign-up emails), in one module `dispatch.ts` loads on the first of them: one chunk,
  * so a cold sender's INIT loads few files (esbuild makes a shared chunk per set of importers).
  */
-export { closeRound } from '../jobs/expiry';
+export { closeRoundJob } from '../jobs/expiry';
 export { deliverEarlyWarning } from '../warnings/early-warning';
 export { deliverAgencySummary, deliverProSummary, queueSummaries } from '../summary/job';
 export { attemptDelivery, STANDARD_RETRY_SECONDS } from '../webhooks/delivery';

@@ -12,13 +12,12 @@ import { getAgency } from '../agency/agency';
 import { disableWebhook, getStoredWebhook, signingSecrets, type StoredWebhook } from './endpoints';
 import { deliveryItem, dueRef, eventBody, eventIdOf, newEventId, type DeliveryAttempt, type WebhookDelivery } from './events';
 import { postWebhook, type PostOutcome, type Resolve } from './ssrf';
+import { MAX_QUEUE_DELAY_SECONDS } from '../sending/queue';
 
 /** The spec's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 3 days). */
 export const STANDARD_RETRY_SECONDS = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 /** An attempt under way holds its delivery this long (the 15 s timeout and the writes); then the sweep may retry it. */
 const ATTEMPT_LEASE_MS = 60_000;
-/** The queue holds a job back at most this long (SQS); a later attempt waits in the due index. */
-const MAX_QUEUE_DELAY_SECONDS = 900;
 /** A `Retry-After` longer than this is read as this: a receiver cannot park a delivery for weeks. */
 const MAX_RETRY_AFTER_SECONDS = 36_000;
 
@@ -34,7 +33,7 @@ export interface WebhookDeps {
     /** The DNS the worker resolves endpoints with; the system's by default. */
     resolve?: Resolve | undefined;
   };
-  requeue?: ((job: WebhookJob, delaySeconds: number) => Promise<void>) | undefined;
+  requeue?: ((job: WebhookJob & { notBefore?: string }, delaySeconds: number) => Promise<void>) | undefined;
   warn?: ((message: string, fields: Record<string, string>) => void) | undefined;
 }
 
@@ -199,9 +198,13 @@ export async function attemptDelivery(deps: WebhookDeps, job: WebhookJob): Promi
   }
   const backoff = 'statusCode' in outcome && (outcome.statusCode === 429 || outcome.statusCode >= 500) ? retryAfterSeconds(outcome.retryAfter, at) : null;
   const delaySeconds = Math.max(jitter(schedule[made]!), Math.min(backoff ?? 0, MAX_RETRY_AFTER_SECONDS));
-  await settle(db, d, attempts, { status: 'pending', at: new Date(at.getTime() + delaySeconds * 1000) });
-  // Within the queue's reach it is queued delayed; further off, the sweep finds it due.
-  if (delaySeconds <= MAX_QUEUE_DELAY_SECONDS) await deps.requeue?.(job, Math.ceil(delaySeconds));
+  const next = new Date(at.getTime() + delaySeconds * 1000);
+  await settle(db, d, attempts, { status: 'pending', at: next });
+  // Queued delayed; further off than the queue's reach, to run at its time (`notBefore`: it comes
+  // back early in hops): the hourly sweep before it may have run before this attempt, and would
+  // find it only once due, up to an hour late. The sweep stays the backstop for a lost job.
+  const { notBefore: _stale, ...again } = job as WebhookJob & { notBefore?: string };
+  await deps.requeue?.(delaySeconds <= MAX_QUEUE_DELAY_SECONDS ? again : { ...again, notBefore: iso(next) }, Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delaySeconds)));
   return 'retry';
 }
 

@@ -798,7 +798,7 @@ export function roundRoutes(deps: Deps) {
       const round = await roundFor(deps, viewer, c.req.param('roundId'));
       if (!canManage(viewer, round)) throw new ForbiddenError('Only the pro whose round it is, or an admin, can close it');
       if (text((await c.req.parseBody()) as Form, 'confirm') !== 'yes') return roundPage(c, deps, round, 'close');
-      await closeRoundNow(deps.db, viewer.agencyId, round.roundId, deps.now());
+      await closeRoundNow(deps.db, viewer.agencyId, round.roundId, deps.now(), deps.queue);
       return c.redirect(`/app/rounds/${round.roundId}`, 303);
     });
 }

@@ -139,7 +139,7 @@ export const createSurveyRoute = (deps: Deps) =>
     },
   );
 
-export const surveyRoutes = ({ db, now }: Deps) =>
+export const surveyRoutes = ({ db, now, queue }: Deps) =>
   new Hono<ApiEnv>()
     .get(
       '/:surveyId',
@@ -188,7 +188,7 @@ export const surveyRoutes = ({ db, now }: Deps) =>
       doc({
         summary: 'Close a survey round now',
         description:
-          'Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer; the scheduled job then closes it. The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.',
+          'Closes an open round before its date: no more answers are taken, unanswered invitations expire (no more reminders), and the answers are released as at the close (an anonymous audience with fewer than k answers waits in the pool). A send still in flight keeps the round open a moment longer (it is tried again within a minute). The answer is as of the close: `counts.sending` are first emails already handed to a sender, the only ones that may still go out after it.',
         tags,
         role: 'admin',
         ok: [200, RoundOut, 'The round, `closed` (or still `open` for a moment while a send settles)'],
@@ -196,5 +196,5 @@ export const surveyRoutes = ({ db, now }: Deps) =>
         problems: ['not-found', 'conflict'],
       }),
       validate('param', SurveyParam),
-      async (c) => c.json(presentRound(await closeRoundNow(db, c.get('principal').agencyId, c.req.valid('param').surveyId, now()))),
+      async (c) => c.json(presentRound(await closeRoundNow(db, c.get('principal').agencyId, c.req.valid('param').surveyId, now(), queue))),
     );

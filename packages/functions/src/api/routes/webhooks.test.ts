@@ -276,6 +276,41 @@ describe('SSRF', () => {
     }
   });
 
+  it('attempts a 30-minute retry at its time though it failed just after the hourly sweep: the worker queues it ahead itself, not left for the next sweep', async () => {
+    const fx = await agencyFixture(deps);
+    const hook = await receiver();
+    try {
+      hook.plan = [500, 200];
+      const t0 = new Date();
+      const { webhook } = await createWebhook(deps.db, fx.agencyId, { url: hook.url, events: ['round.closed'] }, t0, { allowLoopback: true });
+      const d = await sendTestEvent(deps.db, fx.agencyId, webhook.webhookId, t0);
+      const job = { kind: 'webhook', webhookId: webhook.webhookId, deliveryId: d.deliveryId } as const;
+      // The hourly sweep ran a moment before the first attempt: it queued that one, and saw no retry to queue ahead.
+      const swept = collectingQueue();
+      await sweepWebhooks(deps.db, swept, new Date(t0.getTime() - 1000), 3_600_000);
+      expect(swept.jobs.filter((j) => j.kind === 'webhook' && j.deliveryId === d.deliveryId)).toEqual([{ ...job, notBefore: t0.toISOString() }]);
+
+      const requeued: { job: SendJob; delaySeconds: number }[] = [];
+      const worker = (at: Date) => ({ ...deliveryDeps(deps), webhooks: { allowLoopback: true, retrySeconds: [0, 1800] }, now: () => at, requeue: async (j: SendJob, delaySeconds: number) => void requeued.push({ job: j, delaySeconds }) });
+      expect(await deliver(worker(t0), job)).toBe('retry');
+      const { nextAttemptAt } = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.webhookDelivery(webhook.webhookId, d.deliveryId), ConsistentRead: true }))).Item!;
+      const due = new Date(nextAttemptAt as string);
+      expect(due.getTime() - t0.getTime()).toBeGreaterThan(900_000);
+      expect(due.getTime() - t0.getTime()).toBeLessThan(3_600_000 - 1000);
+      // Queued ahead by the worker, to run at its time (the next sweep, an hour after the last, would find it late).
+      const ahead = { ...job, notBefore: nextAttemptAt };
+      expect(requeued).toEqual([{ job: ahead, delaySeconds: 900 }]);
+      expect(await deliver(worker(new Date(t0.getTime() + 900_000)), ahead)).toBe('not-due');
+      expect(requeued[1]).toEqual({ job: ahead, delaySeconds: Math.ceil((due.getTime() - t0.getTime() - 900_000) / 1000) });
+      expect(hook.requests).toHaveLength(1);
+      expect(await deliver(worker(due), ahead)).toBe('sent');
+      expect(hook.requests).toHaveLength(2);
+      expect(requeued).toHaveLength(2);
+    } finally {
+      await hook.close();
+    }
+  });
+
   it('follows no redirect: a 302 is a failed attempt and its target sees nothing', async () => {
     const fx = await agencyFixture(deps);
     const first = await receiver();
