@@ -69,9 +69,14 @@ export async function endSession(db: Db, sessionId: string): Promise<void> {
   await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.session(hashOf(sessionId)) }));
 }
 
-/** Ends every session of a person begun up to now ("sign out everywhere"): one mark, checked by `resolveSession`. */
+/** The mark that ends every session of a person begun up to `now`, checked by `resolveSession`: to write alone or in a transaction. */
+export const signedOutMark = (db: Db, identity: Identity, now: Date) => ({
+  Put: { TableName: db.table, Item: { ...keys.signedOut(identity.agencyId, personId(identity)), type: 'signedOut', at: iso(now) } },
+});
+
+/** Ends every session of a person begun up to now ("sign out everywhere"): one mark. */
 export async function endAllSessions(db: Db, identity: Identity, now: Date): Promise<void> {
-  await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...keys.signedOut(identity.agencyId, personId(identity)), type: 'signedOut', at: iso(now) } }));
+  await db.doc.send(new PutCommand(signedOutMark(db, identity, now).Put));
 }
 
 export const identityOf = (viewer: Viewer): Identity =>

@@ -7,6 +7,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
 import { createRound, getRound } from '../survey/round';
 import { createPro, updatePro } from './pro';
+import { resolveSession, startSession } from '../access/session';
 
 const { db, mailer, linkSecret } = testDeps();
 afterAll(() => db.client.destroy());
@@ -34,5 +35,24 @@ describe('updatePro', () => {
     const [invitation, reminder] = await sesEmails({ to: reporter });
     expect(invitation!.replyTo).toEqual([`"Jnae Doe" <${typo}>`]);
     expect(reminder!.replyTo).toEqual([`"Jane Doe" <${fixed}>`]);
+  });
+
+  it('signs out the sessions begun under the old address when the address is corrected (whoever read the typo\'s mailbox), and only then', async () => {
+    const t0 = new Date('2031-04-04T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Typo sessions' }, t0);
+    const tag = agency.agencyId.slice(4).toLowerCase();
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jnae-${tag}@acme.example` }, t0);
+    const identity = { kind: 'pro' as const, agencyId: agency.agencyId, proId: pro.proId };
+    const stranger = await startSession(db, identity, t0);
+    // A change of name only keeps the session.
+    await updatePro(db, agency.agencyId, pro.proId, { name: 'Jane A. Doe' }, new Date(t0.getTime() + 60_000));
+    expect(await resolveSession(db, stranger.sessionId, new Date(t0.getTime() + 61_000))).toMatchObject({ kind: 'pro', name: 'Jane A. Doe' });
+
+    const fixedAt = new Date(t0.getTime() + 120_000);
+    await updatePro(db, agency.agencyId, pro.proId, { email: `jane-${tag}@acme.example` }, fixedAt);
+    expect(await resolveSession(db, stranger.sessionId, new Date(fixedAt.getTime() + 1000))).toBeNull();
+    // The pro signs in again, at the corrected address: that session holds.
+    const own = await startSession(db, identity, new Date(fixedAt.getTime() + 2000));
+    expect(await resolveSession(db, own.sessionId, new Date(fixedAt.getTime() + 3000))).toMatchObject({ kind: 'pro', email: `jane-${tag}@acme.example` });
   });
 });

@@ -11,7 +11,7 @@ import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { EmailSchema, NameSchema } from '../shared/schemas';
 import { deleteLogin, putLogin } from '../access/login';
-import { endAllSessions } from '../access/session';
+import { endAllSessions, signedOutMark } from '../access/session';
 import { getPro } from './read';
 import { mapConcurrent } from '../db/batch';
 import { updateIfUnchanged } from '../db/transact';
@@ -124,6 +124,8 @@ export async function updatePro(db: Db, agencyId: string, proId: string, input: 
             { Update: update },
             deleteLogin(db, { kind: 'pro', agencyId, proId }, current.email),
             putLogin(db, { kind: 'pro', agencyId, proId }, next.email),
+            // A session is the old address's: whoever read that mailbox (a typo's owner) is signed out.
+            signedOutMark(db, { kind: 'pro', agencyId, proId }, now),
           ],
         }),
       );
