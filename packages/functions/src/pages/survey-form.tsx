@@ -74,7 +74,7 @@ const Scale = ({ name, legend, values, options, ends, error, layout, required }:
 
 /**
  * A field's problem in the respondent's words. The domain's messages are written for API clients
- * (valibot's "Invalid key: Expected …" for a missing answer); a person gets what to do instead.
+ * ("is required" for a missing answer); a person gets what to do instead.
  */
 function inRespondentsWords(issue: FieldIssue, proName: string, values: FormValues): Child {
   if (issue.field === 'responsiveness') return <>Please choose how responsive {<Isolated>{proName}</Isolated>} was, from 1 to 5: this question is required.</>;
