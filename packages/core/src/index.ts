@@ -2,6 +2,7 @@ export * from './config';
 export * from './db/client';
 export * from './db/table';
 export * from './db/page';
+export * from './db/stream';
 export { mapConcurrent } from './db/batch';
 export * from './shared/errors';
 export * from './shared/validate';

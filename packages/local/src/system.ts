@@ -10,6 +10,7 @@ import { EngineError, portInUseError } from './engines/errors';
 import type { JavaOptions } from './engines/java';
 import { assertPortsFree, isPortFree } from './engines/ports';
 import { startSesLocal } from './engines/ses';
+import { webhookStreamReader } from './webhook-stream';
 import { runningInstance, writeInstanceFile } from './instance';
 
 export interface LocalSystemOptions {
@@ -168,7 +169,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     const queue = inProcessSendQueue(() => deps, { ratePerSecond: config.sendRatePerSecond });
     const deps = createDeps(config, { queue });
     undo.push(async () => deps.db.client.destroy());
-    const table = await ensureTable(deps.db.client, config.table);
+    const table = await ensureTable(deps.db.client, config.table, { stream: true });
     undo.push(queue.stop);
     // The queue and the sends of a previous run died with it: every lease is over now. What it
     // held goes out at once, and what it was sending is settled from the SES server's store
@@ -178,6 +179,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     await beforeJobs?.(config);
     const scheduler = startInProcessScheduler('scheduled job', () => runScheduledJobs(deps, deps.now(), jobsIntervalMs), jobsIntervalMs);
     undo.push(scheduler.stop);
+    // New webhook events go out from the table's stream, as on AWS, within half a second.
+    const stream = webhookStreamReader({ db: deps.db, queue, config, now: deps.now });
+    const streamReads = startInProcessScheduler('webhook stream', stream.read, 500);
+    undo.push(async () => {
+      await streamReads.stop();
+      stream.close();
+    });
     // Hourly, like the cron on AWS: each agency's slot is an hour in its own time zone.
     const summaries = startInProcessScheduler('summary job', () => runSummaries(deps, deps.now()), 3_600_000);
     undo.push(summaries.stop);

@@ -46,10 +46,12 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string): Promi
 }
 
 /**
- * Creates the table, or brings an existing one up to the definition (missing indexes, TTL).
+ * Creates the table, or brings an existing one up to the definition (missing indexes, TTL; with
+ * `stream`, the keys-only stream AWS has, for the local runner's webhook fan-out).
  * Safe to run at every start: it changes nothing on an up-to-date table.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'migrated' | 'unchanged'> {
+export async function ensureTable(client: DynamoDBClient, tableName: string, { stream = false } = {}): Promise<'created' | 'migrated' | 'unchanged'> {
+  const streamSpecification = { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } as const;
   let existing;
   try {
     existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
@@ -66,6 +68,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         KeySchema: keySchema(tableDefinition.partitionKey, tableDefinition.sortKey),
         AttributeDefinitions: attributeDefinitions(),
         GlobalSecondaryIndexes: gsiDefinitions(),
+        ...(stream ? { StreamSpecification: streamSpecification } : {}),
       }),
     );
     outcome = 'created';
@@ -81,6 +84,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         }),
       );
       await waitUntilActive(client, tableName);
+      outcome = 'migrated';
+    }
+    if (stream && !existing.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: streamSpecification }));
       outcome = 'migrated';
     }
   }

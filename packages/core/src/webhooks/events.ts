@@ -179,7 +179,7 @@ async function fanOut(db: Db, item: Record<string, unknown>, now: Date) {
  * already (and deleted) is left alone, and the body is the event's current one (an erasure may
  * have rewritten it since). Keys of other items are ignored. Returns how many were fanned out.
  */
-export async function fanOutEvents(db: Db, queue: JobQueue, written: readonly { PK?: string; SK?: string }[], now: Date): Promise<number> {
+export async function fanOutEvents(db: Db, queue: JobQueue, written: readonly { PK?: string | undefined; SK?: string | undefined }[], now: Date): Promise<number> {
   const events = new Set(written.filter((k) => k.PK?.startsWith(tableDefinition.webhookEventPrefix) && k.SK === keys.webhookEvent('').SK).map((k) => k.PK!));
   let fannedOut = 0;
   await mapConcurrent([...events], 4, async (PK) => {

@@ -1,5 +1,5 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { fanOutEvents, recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
+import { fanOutEvents, insertedKeys, recordedSends, runScheduledJobs, runSummaries, ValidationError } from '@rapport/core';
 import { logger } from '../logger';
 import { lambdaDb, lambdaQueue, now as clock } from './runtime';
 
@@ -32,8 +32,7 @@ export async function handler(event: JobEvent | DynamoDBStreamEvent, context: Co
   logger.addContext(context);
   const now = clock();
   if ('Records' in event && Array.isArray(event.Records)) {
-    const written = event.Records.flatMap((r) => (r.eventName === 'INSERT' && r.dynamodb?.Keys ? [{ PK: r.dynamodb.Keys.PK?.S, SK: r.dynamodb.Keys.SK?.S }] : []));
-    const fannedOut = await fanOutEvents(lambdaDb(), lambdaQueue(), written, now);
+    const fannedOut = await fanOutEvents(lambdaDb(), lambdaQueue(), insertedKeys(event.Records), now);
     logger.info('webhook events fanned out', { records: event.Records.length, fannedOut });
     return { job: 'webhook-events', at: now.toISOString(), fannedOut };
   }
