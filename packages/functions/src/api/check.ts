@@ -2,10 +2,9 @@ import type { ValidationTargets } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { sValidator } from '@hono/standard-validator';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { BaseIssue } from 'valibot';
 import { ValidationError } from '@rapport/core/shared/errors';
-
-const fieldOf = (issue: StandardSchemaV1.Issue): string =>
-  issue.path?.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.') || '(body)';
+import { toFieldIssues } from '@rapport/core/shared/validate';
 
 type SchemaNode = { type?: string; entries?: Record<string, SchemaNode>; wrapped?: SchemaNode; item?: SchemaNode };
 
@@ -42,11 +41,13 @@ const requireObjects = (schema: StandardSchemaV1) =>
 
 export const unknownParameters = (names: string[]) => new ValidationError(names.map((field) => ({ field, message: 'is not a known parameter' })));
 
-/** Throws the failures of a validation as one ValidationError, which the error mapper turns into a problem naming each bad field. */
+/**
+ * Throws the failures of a validation as one ValidationError, which the error mapper turns into a
+ * problem naming each bad field. The schemas are valibot's, whose standard issues are its own: they
+ * are worded as the domain's are (`toFieldIssues`), in one voice.
+ */
 export const validationHook = (result: { success: true } | { success: false; error: readonly StandardSchemaV1.Issue[] }) => {
-  if (!result.success) {
-    throw new ValidationError(result.error.map((issue) => ({ field: fieldOf(issue), message: issue.message })));
-  }
+  if (!result.success) throw new ValidationError(toFieldIssues(result.error as readonly BaseIssue<unknown>[]));
 };
 
 /**

@@ -83,4 +83,29 @@ describe('JSON bodies', () => {
     expect(res.status).toBe(400);
     expect(res.body.type).toBe('urn:rapport:problem:malformed-json');
   });
+
+  it("words a route's own validation in the API's voice, not valibot's: each field named with what to send", async () => {
+    const f = await agencyFixture(deps);
+    const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Jane', email: `jane-${f.agencyId.slice(-8).toLowerCase()}@acme.example` } })).body;
+    const campaign = (await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch' } })).body;
+    const errorsOf = async (method: string, path: string, body: unknown) => (await f.call(method, path, { body })).body.errors;
+    expect(await errorsOf('POST', '/v1/pros', { email: 5 })).toEqual([
+      { field: 'name', message: 'is required' },
+      { field: 'email', message: 'must be a string' },
+    ]);
+    expect(await errorsOf('PATCH', `/v1/pros/${pro.proId}`, { name: 5, foo: 1 })).toEqual([
+      { field: 'name', message: 'must be a string' },
+      { field: 'foo', message: 'is not a known field' },
+    ]);
+    expect(await errorsOf('POST', `/v1/campaigns/${campaign.campaignId}/surveys`, { recipients: [{ email: 'a@b.example', audience: 'client' }, {}], attribution: 3 })).toEqual([
+      { field: 'recipients.1.email', message: 'is required' },
+      { field: 'recipients.1.audience', message: 'is required' },
+      { field: 'attribution', message: 'must be one of "anonymous", "named"' },
+    ]);
+    expect(await errorsOf('PATCH', '/v1/settings', { anonymityThreshold: '3', retention: { commentsMonths: 'x' } })).toEqual([
+      { field: 'anonymityThreshold', message: 'must be a number' },
+      { field: 'retention.commentsMonths', message: 'must be a number' },
+    ]);
+    expect(await errorsOf('POST', '/v1/api-keys', {})).toEqual([{ field: 'role', message: 'is required' }]);
+  });
 });
