@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createAgency, createWebhook, deliveryIdOf, emitWebhookEvent, ensureTable, eventIdFor, keys, type SendJob } from '@rapport/core';
 import { collectingQueue, isolatedTestDeps } from '@rapport/testing';
@@ -37,5 +38,46 @@ describe('the local webhook stream (DynamoDB Local, keys-only stream)', () => {
     expect(queue.jobs).toHaveLength(1);
     // Written before the first read: still in the outbox, for the scheduled job's sweep.
     expect(await item(keys.webhookEvent(before.eventId))).toMatchObject({ eventId: before.eventId });
+  });
+
+  it("takes a new iterator after the last record read when its own expired (stub: the engine's 15 minutes passed, as a laptop asleep or a paused debugger leaves them), so events go out from the stream again", async () => {
+    await ensureTable(deps.db.client, deps.db.table, { stream: true });
+    const streams = new DynamoDBStreamsClient({ region: deps.config.region, endpoint: deps.config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    // DynamoDB Local's iterator ends with its creation time (ms): dated 16 minutes back, the engine refuses it as expired.
+    let asleep = false;
+    const aged = (iterator: string) => {
+      const [arn, version, inner] = iterator.split('|');
+      const [shard, sequence, at] = Buffer.from(inner!, 'base64').toString().split('|');
+      return [arn, version, Buffer.from([shard, sequence, String(Number(at) - 16 * 60_000).padStart(at!.length, '0')].join('|')).toString('base64')].join('|');
+    };
+    streams.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const output = result.output as { NextShardIterator?: string };
+        if (asleep && context.commandName === 'GetRecordsCommand' && output.NextShardIterator) output.NextShardIterator = aged(output.NextShardIterator);
+        return result;
+      },
+      { step: 'initialize' },
+    );
+    const ownQueue = collectingQueue();
+    const sleeper = webhookStreamReader({ db: deps.db, queue: ownQueue, config: deps.config, now: () => new Date(), streams });
+    const now = new Date();
+    const agency = await createAgency(deps.db, { name: 'Asleep' }, now);
+    const { webhook } = await createWebhook(deps.db, agency.agencyId, { url: 'https://hooks.example/rapport', events: ['round.closed'] }, now, { allowLoopback: false });
+    const event = (tag: string) => ({ eventId: eventIdFor(now, tag, agency.agencyId), agencyId: agency.agencyId, type: 'round.closed' as const, timestamp: now.toISOString(), data: { surveyId: `srv_${tag}` } });
+    expect(await sleeper.read()).toBe(0);
+    const early = event('early');
+    await emitWebhookEvent(deps.db, early);
+    expect(await sleeper.read()).toBe(1);
+    asleep = true;
+    expect(await sleeper.read()).toBe(0);
+    asleep = false;
+    const during = event('during');
+    await emitWebhookEvent(deps.db, during);
+    // The expired iterator is dropped (not an error to log twice a second): the next read takes a new one.
+    expect(await sleeper.read()).toBe(0);
+    expect(await sleeper.read()).toBe(1);
+    expect(ownQueue.jobs).toEqual([early, during].map((e) => ({ kind: 'webhook', webhookId: webhook.webhookId, deliveryId: deliveryIdOf(e.eventId) }) satisfies SendJob));
+    sleeper.close();
   });
 });

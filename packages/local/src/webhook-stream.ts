@@ -7,15 +7,26 @@ import { fanOutEvents, insertedKeys, type Config, type Db, type JobQueue } from 
  * (`infra/jobs.ts`): the new webhook events among the records are fanned out at once, not at the
  * next run of the scheduled job (which still sweeps up any this misses). Shards open at the first
  * read are read from their latest record (what came before is the sweep's); shards that open
- * later, from their first. Call it again and again (the local runner: every half second).
+ * later, from their first; an expired iterator is replaced by one after the last record read.
+ * Call it again and again (the local runner: every half second).
  */
-export function webhookStreamReader({ db, queue, config, now }: { db: Db; queue: JobQueue; config: Pick<Config, 'region' | 'dynamoEndpoint'>; now: () => Date }) {
-  const streams = new DynamoDBStreamsClient({
+export function webhookStreamReader({
+  db,
+  queue,
+  config,
+  now,
+  // A test gives its own, to age its iterators.
+  streams = new DynamoDBStreamsClient({
     region: config.region,
     ...(config.dynamoEndpoint ? { endpoint: config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  /** The next iterator of each shard still open; null once it closed. */
-  const iterators = new Map<string, string | null>();
+  }),
+}: { db: Db; queue: JobQueue; config: Pick<Config, 'region' | 'dynamoEndpoint'>; now: () => Date; streams?: DynamoDBStreamsClient }) {
+  /**
+   * Each shard's next iterator (null once it closed; undefined to take a new one) and the last
+   * record read from it: an iterator lasts 15 minutes, which a laptop asleep or a paused debugger
+   * outlasts, and a new one starts after that record.
+   */
+  const shards = new Map<string, { iterator?: string | null; last?: string }>();
   let streamArn: string | undefined;
   let first = true;
 
@@ -23,17 +34,26 @@ export function webhookStreamReader({ db, queue, config, now }: { db: Db; queue:
     streamArn ??= (await db.client.send(new DescribeTableCommand({ TableName: db.table }))).Table?.LatestStreamArn;
     if (!streamArn) return 0;
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    for (const shard of StreamDescription?.Shards ?? []) {
-      if (iterators.has(shard.ShardId!)) continue;
-      const type = first ? 'LATEST' : 'TRIM_HORIZON';
-      iterators.set(shard.ShardId!, (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: type }))).ShardIterator ?? null);
+    for (const { ShardId } of StreamDescription?.Shards ?? []) {
+      const shard = shards.get(ShardId!) ?? {};
+      if (shard.iterator !== undefined) continue;
+      const from = shard.last ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: shard.last } : { ShardIteratorType: first ? ('LATEST' as const) : ('TRIM_HORIZON' as const) };
+      shards.set(ShardId!, { ...shard, iterator: (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: ShardId!, ...from }))).ShardIterator ?? null });
     }
     first = false;
     let fannedOut = 0;
-    for (const [shardId, iterator] of iterators) {
-      if (iterator === null) continue;
-      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-      iterators.set(shardId, NextShardIterator ?? null);
+    for (const [shardId, shard] of shards) {
+      if (!shard.iterator) continue;
+      let page;
+      try {
+        page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator }));
+      } catch (error) {
+        if ((error as Error).name !== 'ExpiredIteratorException') throw error;
+        shards.set(shardId, { last: shard.last });
+        continue;
+      }
+      const { Records = [], NextShardIterator } = page;
+      shards.set(shardId, { iterator: NextShardIterator ?? null, last: Records.at(-1)?.dynamodb?.SequenceNumber ?? shard.last });
       if (Records.length > 0) fannedOut += await fanOutEvents(db, queue, insertedKeys(Records), now());
     }
     return fannedOut;
