@@ -58,7 +58,7 @@ export const proRoutes = ({ db, now }: Deps) =>
       requireRole('admin'),
       doc({
         summary: 'Update a pro',
-        description: 'A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it.',
+        description: 'A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it. A new address (not a change of letter case only) signs the pro out of the console: they sign in again with it.',
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro after the change'],

@@ -107,6 +107,19 @@ describe('console admin pages over HTTP', () => {
     expect((await round()).status).toBe(202);
   });
 
+  it("a pro's address corrected: the pro is signed out and the admin told so; a change of name or of letter case only keeps them signed in", async () => {
+    const w = await world();
+    const admin = await w.session({ kind: 'member', agencyId: w.f.agencyId, memberId: w.admin.memberId });
+    const pro = await w.session({ kind: 'pro', agencyId: w.f.agencyId, proId: w.pro.proId });
+    const path = `/app/admin/pros/${w.pro.proId}`;
+    expect((await admin.post(path, { name: 'Pat A. Pro', email: w.pro.email.toUpperCase() })).headers.get('Location')).toBe(`${path}?done=saved`);
+    expect((await pro.get('/app')).status).toBe(200);
+    expect((await admin.post(path, { name: 'Pat A. Pro', email: `patricia-${w.u}@acme.example` })).headers.get('Location')).toBe(`${path}?done=moved`);
+    expect((await pro.get('/app')).status).toBe(303);
+    expect(await (await admin.get(`${path}?done=moved`)).text()).toContain('Saved. The pro is signed out: they sign in again with the new email.');
+    expect((await admin.get(path)).status).toBe(200);
+  });
+
   it('settings: a change made since the form was read is a conflict, nothing written', async () => {
     const w = await world();
     const admin = await w.session({ kind: 'member', agencyId: w.f.agencyId, memberId: w.admin.memberId });

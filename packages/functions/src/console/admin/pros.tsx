@@ -83,6 +83,7 @@ async function listPage(c: C, deps: Deps, form: { values: Values; errors: FieldE
 const NOTICES = {
   added: 'The pro was added. They can sign in with their email.',
   saved: 'Saved.',
+  moved: 'Saved. The pro is signed out: they sign in again with the new email.',
   deactivated: 'The pro is deactivated and signed out everywhere.',
   reactivated: 'The pro is active again.',
 };
@@ -156,8 +157,10 @@ export const prosRoutes = (deps: Deps) => {
       const pro = await getPro(db, agencyOf(c), c.req.param('proId'));
       const values = valuesOf(await formFields(c));
       try {
-        await updatePro(db, agencyOf(c), pro.proId, values, now());
-        return c.redirect(`/app/admin/pros/${pro.proId}?done=saved`, 303);
+        const next = await updatePro(db, agencyOf(c), pro.proId, values, now());
+        // A new address (not a change of case) ends the pro's sessions (`updatePro`): the admin is told.
+        const done = next.email.toLowerCase() === pro.email.toLowerCase() ? 'saved' : 'moved';
+        return c.redirect(`/app/admin/pros/${pro.proId}?done=${done}`, 303);
       } catch (error) {
         return proPage(c, pro, { values, errors: formErrors(error, FIELDS) }, formStatus(error));
       }
