@@ -137,18 +137,19 @@ async function useToken(db: Db, token: string, now: Date, kind: 'identity' | 'si
 }
 
 /**
- * Uses a sign-in token up: the identity (and `next`) for the first request, null for a used,
+ * Uses a sign-in token up: the identity, the `loginHash` it was sent to (for `startSession`) and
+ * `next` for the first request, null for a used,
  * expired or forged token, or one sent to an address that is no longer the person's (an admin
  * corrected it: whoever holds the old one is someone else).
  */
-export async function consumeSignInToken(db: Db, token: string, now: Date): Promise<{ identity: Identity; next?: string } | null> {
+export async function consumeSignInToken(db: Db, token: string, now: Date): Promise<{ identity: Identity; login: string; next?: string } | null> {
   const used = await useToken(db, token, now, 'identity');
   if (!used) return null;
   const identity = used.identity as Identity;
   const personKey = identity.kind === 'pro' ? keys.pro(identity.agencyId, identity.proId) : keys.member(identity.agencyId, identity.memberId);
   const { Item: person } = await db.doc.send(new GetCommand({ TableName: db.table, Key: personKey, ConsistentRead: true }));
   if (!person || typeof used.login !== 'string' || loginHash(String(person.email)) !== used.login) return null;
-  return { identity, ...(typeof used.next === 'string' ? { next: used.next } : {}) };
+  return { identity, login: used.login, ...(typeof used.next === 'string' ? { next: used.next } : {}) };
 }
 
 /** Uses a sign-up token up: true for the one request that did. */

@@ -6,6 +6,7 @@ import { withoutKeys } from '../db/items';
 import { epochSeconds, iso } from '../shared/time';
 import type { Pro } from '../pro/pro';
 import type { Member, MemberRole } from './member';
+import { loginHash } from './login';
 
 /** Who a console session belongs to: a pro of an agency, or a member (admin or lead). */
 export type Identity = { kind: 'pro'; agencyId: string; proId: string } | { kind: 'member'; agencyId: string; memberId: string };
@@ -23,14 +24,19 @@ const personId = (identity: Identity) => (identity.kind === 'pro' ? identity.pro
 const hashOf = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex');
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
-/** Starts a session for an identity: a random id (256 bits) for the cookie, stored hashed with a TTL. */
-export async function startSession(db: Db, identity: Identity, now: Date): Promise<{ sessionId: string; expiresAt: Date }> {
+/**
+ * Starts a session for an identity: a random id (256 bits) for the cookie, stored hashed with a TTL.
+ * `login`, the `loginHash` of the address whose link signed in: the session holds only while that
+ * is the person's address (a correction ends it even when it lands between the link's use and
+ * this write, where the sign-out mark, older than the session, would not).
+ */
+export async function startSession(db: Db, identity: Identity, now: Date, { login }: { login?: string } = {}): Promise<{ sessionId: string; expiresAt: Date }> {
   const sessionId = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000);
   await db.doc.send(
     new PutCommand({
       TableName: db.table,
-      Item: { ...keys.session(hashOf(sessionId)), type: 'session', identity, createdAt: iso(now), until: iso(expiresAt), expiresAt: epochSeconds(expiresAt) },
+      Item: { ...keys.session(hashOf(sessionId)), type: 'session', identity, ...(login ? { login } : {}), createdAt: iso(now), until: iso(expiresAt), expiresAt: epochSeconds(expiresAt) },
       ConditionExpression: 'attribute_not_exists(PK)',
     }),
   );
@@ -39,7 +45,8 @@ export async function startSession(db: Db, identity: Identity, now: Date): Promi
 
 /**
  * The viewer of a session id, or null when there is none: unknown, expired (TTL deletes lag, so the
- * expiry is checked here), signed out everywhere since it began, or its person deactivated or gone.
+ * expiry is checked here), signed out everywhere since it began, its person deactivated or gone, or
+ * their address no longer the one it signed in with.
  * One GetItem, then one BatchGet of the person and their sign-out mark.
  */
 export async function resolveSession(db: Db, sessionId: string, now: Date): Promise<Viewer | null> {
@@ -55,6 +62,7 @@ export async function resolveSession(db: Db, sessionId: string, now: Date): Prom
   const mark = items.find((i) => i.SK === markKey.SK);
   if (!person || person.deactivatedAt) return null;
   if (mark && String(mark.at) >= String(session.createdAt)) return null;
+  if (typeof session.login === 'string' && loginHash(String(person.email)) !== session.login) return null;
   if (identity.kind === 'pro') {
     const pro = withoutKeys<Pro>(person);
     return { kind: 'pro', agencyId: pro.agencyId, proId: pro.proId, name: pro.name, email: pro.email };

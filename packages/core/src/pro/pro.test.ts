@@ -8,6 +8,7 @@ import { keys } from '../db/keys';
 import { createRound, getRound } from '../survey/round';
 import { createPro, updatePro } from './pro';
 import { resolveSession, startSession } from '../access/session';
+import { consumeSignInToken, createSignInToken, loginHash } from '../access/login';
 
 const { db, mailer, linkSecret } = testDeps();
 afterAll(() => db.client.destroy());
@@ -54,5 +55,26 @@ describe('updatePro', () => {
     // The pro signs in again, at the corrected address: that session holds.
     const own = await startSession(db, identity, new Date(fixedAt.getTime() + 2000));
     expect(await resolveSession(db, own.sessionId, new Date(fixedAt.getTime() + 3000))).toMatchObject({ kind: 'pro', email: `jane-${tag}@acme.example` });
+  });
+
+  it('ends a session begun from a link to the old address when the correction lands between the link\'s use and the session\'s start (the link read the old address; the mark is older than the session)', async () => {
+    const t0 = new Date('2031-04-05T09:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const agency = await createAgency(db, { name: 'Typo race' }, t0);
+    const tag = agency.agencyId.slice(4).toLowerCase();
+    const typo = `jnae-${tag}@acme.example`;
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: typo }, t0);
+    const identity = { kind: 'pro' as const, agencyId: agency.agencyId, proId: pro.proId };
+    const token = await createSignInToken(db, identity, loginHash(typo), undefined, at(1000));
+    const used = await consumeSignInToken(db, token, at(2000));
+    expect(used).toMatchObject({ identity, login: loginHash(typo) });
+    await updatePro(db, agency.agencyId, pro.proId, { email: `jane-${tag}@acme.example` }, at(3000));
+    const late = await startSession(db, identity, at(4000), { login: used!.login });
+    expect(await resolveSession(db, late.sessionId, at(5000))).toBeNull();
+    // A change of letter case is the same mailbox: a session from the new address holds through it.
+    const token2 = await createSignInToken(db, identity, loginHash(`jane-${tag}@acme.example`), undefined, at(6000));
+    const own = await startSession(db, identity, at(7000), { login: (await consumeSignInToken(db, token2, at(6500)))!.login });
+    await updatePro(db, agency.agencyId, pro.proId, { email: `Jane-${tag}@Acme.example` }, at(8000));
+    expect(await resolveSession(db, own.sessionId, at(9000))).toMatchObject({ kind: 'pro', email: `Jane-${tag}@Acme.example` });
   });
 });

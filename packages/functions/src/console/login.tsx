@@ -148,7 +148,7 @@ export function loginRoutes(deps: Deps) {
     const { db, config } = deps;
     const used = await consumeSignInToken(db, c.req.param('token'), deps.now());
     if (!used) return c.html(<BadLink />, 404);
-    const { sessionId } = await startSession(db, used.identity, deps.now());
+    const { sessionId } = await startSession(db, used.identity, deps.now(), { login: used.login });
     // A person deactivated since the link was sent gets no session.
     if (!(await resolveSession(db, sessionId, deps.now()))) {
       await endSession(db, sessionId);
