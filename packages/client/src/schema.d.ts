@@ -126,7 +126,7 @@ export interface paths {
         head?: never;
         /**
          * Update a pro
-         * @description A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it. A new address (not a change of letter case only) signs the pro out of the console: they sign in again with it.
+         * @description A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it. A new address (not a change of letter case only) signs the pro out of the console: they sign in again with it. A pro whose personal data was erased cannot be changed (409): add them again as a new pro.
          *
          *     Needs an API key with the `admin` role.
          */

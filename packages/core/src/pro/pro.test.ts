@@ -7,6 +7,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
 import { createRound, getRound } from '../survey/round';
 import { createPro, updatePro } from './pro';
+import { erasePro, FORMER_PRO_NAME } from '../rights/pro-erasure';
+import { ConflictError } from '../shared/errors';
 import { resolveSession, startSession } from '../access/session';
 import { consumeSignInToken, createSignInToken, loginHash } from '../access/login';
 
@@ -76,5 +78,19 @@ describe('updatePro', () => {
     const own = await startSession(db, identity, at(7000), { login: (await consumeSignInToken(db, token2, at(6500)))!.login });
     await updatePro(db, agency.agencyId, pro.proId, { email: `Jane-${tag}@Acme.example` }, at(8000));
     expect(await resolveSession(db, own.sessionId, at(9000))).toMatchObject({ kind: 'pro', email: `Jane-${tag}@Acme.example` });
+  });
+
+  it('refuses to write a name or an address back onto an erased pro (409), which would undo the erasure', async () => {
+    const t0 = new Date('2031-05-05T09:00:00.000Z');
+    const agency = await createAgency(db, { name: 'Erased pros' }, t0);
+    const tag = agency.agencyId.slice(4).toLowerCase();
+    const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
+    await erasePro(db, agency.agencyId, pro.proId, t0);
+    await expect(updatePro(db, agency.agencyId, pro.proId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0)).rejects.toThrow(ConflictError);
+    const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(agency.agencyId, pro.proId), ConsistentRead: true }));
+    expect(Item).toMatchObject({ name: FORMER_PRO_NAME, email: '' });
+    // The address is free: no claim was written back.
+    const again = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
+    expect(again.proId).not.toBe(pro.proId);
   });
 });

@@ -34,6 +34,8 @@ export interface Pro {
   earlyWarningsOff?: string;
   /** When an admin deactivated the pro (see `deactivatePro`); absent while active. */
   deactivatedAt?: string;
+  /** When their personal data was erased (`erasePro`): the record stays, as "Former pro", for good. */
+  erasedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -100,6 +102,8 @@ export async function listAllPros(db: Db, agencyId: string): Promise<Pro[]> {
 export async function updatePro(db: Db, agencyId: string, proId: string, input: unknown, now: Date): Promise<Pro> {
   const patch = parseInput(ProPatchSchema, input);
   const current = await getPro(db, agencyId, proId);
+  // A name or an address written back would undo the erasure (and claim the address again).
+  if (current.erasedAt) throw new ConflictError('This pro’s personal data was erased: add them as a new pro instead');
   const next: Pro = { ...current, ...patch, updatedAt: iso(now) };
   const set = setAttributes({ name: next.name, email: next.email, updatedAt: next.updatedAt });
   const update = {

@@ -11,7 +11,7 @@ import { named, PageQuery, pageBody, pageOf, ProOut, ProParam } from '../schemas
 import { deactivatedProExample, pageExample, proExample, proInputExample, proPatchExample } from '../examples';
 
 // The pro's own mail preferences (set by the link in their emails) are theirs, not the API's.
-const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, erasedAt: _e, ...pro }: Pro & { erasedAt?: string }) => pro;
+const present = ({ agencyId: _agencyId, summariesOff: _s, earlyWarningsOff: _w, erasedAt: _e, ...pro }: Pro) => pro;
 const tags = ['Pros'];
 
 export const proRoutes = ({ db, now }: Deps) =>
@@ -58,7 +58,7 @@ export const proRoutes = ({ db, now }: Deps) =>
       requireRole('admin'),
       doc({
         summary: 'Update a pro',
-        description: 'A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it. A new address (not a change of letter case only) signs the pro out of the console: they sign in again with it.',
+        description: 'A new name or address also reaches the pro’s open rounds: their reminders sign with it and take replies at it. A new address (not a change of letter case only) signs the pro out of the console: they sign in again with it. A pro whose personal data was erased cannot be changed (409): add them again as a new pro.',
         tags,
         role: 'admin',
         ok: [200, ProOut, 'The pro after the change'],
