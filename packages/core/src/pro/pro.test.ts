@@ -6,7 +6,7 @@ import { deliver } from '../sending/dispatch';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
 import { createRound, getRound } from '../survey/round';
-import { createPro, updatePro } from './pro';
+import { createPro, reactivatePro, updatePro } from './pro';
 import { erasePro, FORMER_PRO_NAME } from '../rights/pro-erasure';
 import { ConflictError } from '../shared/errors';
 import { resolveSession, startSession } from '../access/session';
@@ -80,13 +80,15 @@ describe('updatePro', () => {
     expect(await resolveSession(db, own.sessionId, at(9000))).toMatchObject({ kind: 'pro', email: `Jane-${tag}@Acme.example` });
   });
 
-  it('refuses to write a name or an address back onto an erased pro (409), which would undo the erasure', async () => {
+  it('refuses to write a name or an address back onto an erased pro, or to reactivate it (409), which would undo the erasure', async () => {
     const t0 = new Date('2031-05-05T09:00:00.000Z');
     const agency = await createAgency(db, { name: 'Erased pros' }, t0);
     const tag = agency.agencyId.slice(4).toLowerCase();
     const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
     await erasePro(db, agency.agencyId, pro.proId, t0);
     await expect(updatePro(db, agency.agencyId, pro.proId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0)).rejects.toThrow(ConflictError);
+    // Nor made active again: a "Former pro" with no address would be sent rounds and summaries.
+    await expect(reactivatePro(db, agency.agencyId, pro.proId, t0)).rejects.toThrow(ConflictError);
     const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.pro(agency.agencyId, pro.proId), ConsistentRead: true }));
     expect(Item).toMatchObject({ name: FORMER_PRO_NAME, email: '' });
     // The address is free: no claim was written back.

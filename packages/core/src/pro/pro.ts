@@ -175,19 +175,26 @@ async function renameInOpenRounds(db: Db, agencyId: string, proId: string, pro: 
 export async function setProActive(db: Db, agencyId: string, proId: string, active: boolean, now: Date): Promise<Pro> {
   const current = await getPro(db, agencyId, proId);
   if (active === (current.deactivatedAt === undefined)) return current;
+  // Active again, a "Former pro" with no address would be sent rounds and summaries.
+  if (active && current.erasedAt) throw new ConflictError('This pro’s personal data was erased: add them as a new pro instead');
   if (!active) await endAllSessions(db, { kind: 'pro', agencyId, proId }, now);
   const updatedAt = iso(now);
-  const { Attributes } = await db.doc.send(
-    new UpdateCommand({
-      TableName: db.table,
-      Key: keys.pro(agencyId, proId),
-      UpdateExpression: active ? 'SET updatedAt = :now REMOVE deactivatedAt' : 'SET updatedAt = :now, deactivatedAt = if_not_exists(deactivatedAt, :now)',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':now': updatedAt },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return withoutKeys<Pro>(Attributes!);
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.pro(agencyId, proId),
+        UpdateExpression: active ? 'SET updatedAt = :now REMOVE deactivatedAt' : 'SET updatedAt = :now, deactivatedAt = if_not_exists(deactivatedAt, :now)',
+        ConditionExpression: active ? 'attribute_exists(PK) AND attribute_not_exists(erasedAt)' : 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':now': updatedAt },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return withoutKeys<Pro>(Attributes!);
+  } catch (error) {
+    if (isConditionFailed(error)) throw new ConflictError('The pro changed concurrently; try again');
+    throw error;
+  }
 }
 
 export const deactivatePro = (db: Db, agencyId: string, proId: string, now: Date) => setProActive(db, agencyId, proId, false, now);

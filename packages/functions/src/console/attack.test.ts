@@ -8,6 +8,8 @@ import {
   createMember,
   createPro,
   createRound,
+  erasePro,
+  FORMER_PRO_NAME,
   getApiKey,
   getMember,
   getPro,
@@ -177,5 +179,22 @@ describe('console attacks', () => {
     const after = await request(f.app, laptop, 'GET', '/app');
     expect([after.status, after.headers.get('Location')]).toEqual([303, '/login?next=%2Fapp']);
   });
-});
 
+  it("an erased pro's page offers nothing to edit or reactivate, and posting either anyway is refused (409), the record left erased", async () => {
+    const f = await agencyFixture(deps);
+    const u = f.agencyId.slice(3, 12).toLowerCase();
+    const pro = await createPro(deps.db, f.agencyId, { name: 'Pat', email: `pat-${u}@a.example` }, deps.now());
+    const admin = await createMember(deps.db, f.agencyId, { name: 'Ada', email: `ada-${u}@a.example`, role: 'admin' }, deps.now());
+    const a = await consoleSession(deps, { kind: 'member', agencyId: f.agencyId, memberId: admin.memberId });
+    await erasePro(deps.db, f.agencyId, pro.proId, deps.now());
+    const page = await request(f.app, a, 'GET', `/app/admin/pros/${pro.proId}`);
+    const body = await page.text();
+    expect(page.status).toBe(200);
+    expect(body).toContain('personal data was erased');
+    expect(body).not.toContain(`action="/app/admin/pros/${pro.proId}/reactivate"`);
+    expect(body).not.toContain(`action="/app/admin/pros/${pro.proId}"`);
+    expect((await request(f.app, a, 'POST', `/app/admin/pros/${pro.proId}/reactivate`)).status).toBe(409);
+    expect((await request(f.app, a, 'POST', `/app/admin/pros/${pro.proId}`, { name: 'Pat', email: `pat-${u}@a.example` })).status).toBe(409);
+    expect(await getPro(deps.db, f.agencyId, pro.proId)).toMatchObject({ name: FORMER_PRO_NAME, email: '', deactivatedAt: expect.any(String) });
+  });
+});

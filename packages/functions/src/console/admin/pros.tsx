@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { createPro, deactivatePro, getPro, listPros, reactivatePro, updatePro, type Pro } from '@rapport/core';
+import { createPro, deactivatePro, FORMER_PRO_NAME, getPro, listPros, reactivatePro, updatePro, type Pro } from '@rapport/core';
 import type { Deps } from '../../deps';
 import type { ConsoleEnv } from '../env';
 import { CsrfField } from '../layout';
@@ -99,15 +99,25 @@ function proPage(c: C, pro: Pro, form: { values: Values; errors: FieldErrors } =
       <p>
         <a href="/app/admin/pros">All pros</a>
       </p>
-      <h2 id="edit">Name and email</h2>
-      <form method="post" action={base} class="card" aria-labelledby="edit">
-        <CsrfField token={csrf} />
-        <FormError errors={form.errors} />
-        <ProFields values={form.values} errors={form.errors} />
-        <button type="submit">Save</button>
-      </form>
-      <h2 id="status">Status: {status(pro)}</h2>
-      {pro.deactivatedAt ? (
+      {pro.erasedAt ? (
+        // Nothing to edit or reactivate: either would write a person back onto the erased record (409).
+        <p class="card">
+          This pro’s personal data was erased {when(pro.erasedAt)}. Their scores stay, under “{FORMER_PRO_NAME}”. To work with them again, add them as a
+          new pro.
+        </p>
+      ) : (
+        <>
+          <h2 id="edit">Name and email</h2>
+          <form method="post" action={base} class="card" aria-labelledby="edit">
+            <CsrfField token={csrf} />
+            <FormError errors={form.errors} />
+            <ProFields values={form.values} errors={form.errors} />
+            <button type="submit">Save</button>
+          </form>
+          <h2 id="status">Status: {status(pro)}</h2>
+        </>
+      )}
+      {pro.erasedAt ? null : pro.deactivatedAt ? (
         <form method="post" action={`${base}/reactivate`} class="card" aria-labelledby="status">
           <CsrfField token={csrf} />
           <p>Reactivated, the pro can sign in again, gets new rounds and their summaries.</p>
