@@ -301,7 +301,8 @@ describe('SSRF', () => {
       const ahead = { ...job, notBefore: nextAttemptAt };
       expect(requeued).toEqual([{ job: ahead, delaySeconds: 900 }]);
       expect(await deliver(worker(new Date(t0.getTime() + 900_000)), ahead)).toBe('not-due');
-      expect(requeued[1]).toEqual({ job: ahead, delaySeconds: Math.ceil((due.getTime() - t0.getTime() - 900_000) / 1000) });
+      // The rest, as far as the queue's 15 minutes reach (the jitter may put the retry past 30 minutes).
+      expect(requeued[1]).toEqual({ job: ahead, delaySeconds: Math.min(900, Math.ceil((due.getTime() - t0.getTime() - 900_000) / 1000)) });
       expect(hook.requests).toHaveLength(1);
       expect(await deliver(worker(due), ahead)).toBe('sent');
       expect(hook.requests).toHaveLength(2);
