@@ -96,6 +96,28 @@ export function answerLostMailer(mailer: Mailer): Mailer {
   };
 }
 
+/**
+ * Stub: an SES call held until `release()`: `called` settles once the worker is in it, so a test can
+ * act while the email is in flight. The call then goes on through `mailer` (a refusing one, say).
+ */
+export function heldMailer(mailer: Mailer): { mailer: Mailer; called: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let calling!: () => void;
+  const called = new Promise<void>((r) => (calling = r));
+  return {
+    mailer: {
+      async send(message) {
+        calling();
+        await held;
+        return mailer.send(message);
+      },
+    },
+    called,
+    release,
+  };
+}
+
 /** Stub: the connection to SES resets once the request is on its way, before SES took it: SES takes nothing, and the worker cannot tell. */
 export const resetBeforeSesMailer: Mailer = {
   send: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../db/keys';
-import { answerLostMailer, collectingQueue, faultyDb, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
+import { answerLostMailer, collectingQueue, heldMailer, faultyDb, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -228,11 +228,7 @@ describe('reminders and expiry', () => {
     const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
     const closesAt = Date.parse(round.closesAt);
     // A reminder late behind a backlog is in flight at the close; SES is slow to answer.
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let calling!: () => void;
-    const called = new Promise<void>((r) => (calling = r));
-    const slowSes = { send: async (message: Parameters<typeof mailer.send>[0]) => (calling(), await held, mailer.send(message)) };
+    const { mailer: slowSes, called, release } = heldMailer(mailer);
     const reminding = deliver(deliveryAt(new Date(closesAt - 10_000), slowSes), { kind: 'reminder', ...refs.ann!, dueAt });
     await called;
 
@@ -413,11 +409,7 @@ describe('reminders and expiry', () => {
     const dueAt = (await invitationOf(refs.ann!)).nextReminderAt!;
     // The reminder's job runs late behind a backlog, a minute before the close; SES is slow to answer.
     const closesAt = Date.parse(round.closesAt);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let calling!: () => void;
-    const called = new Promise<void>((r) => (calling = r));
-    const slowSes = { send: async (message: Parameters<typeof mailer.send>[0]) => (calling(), await held, mailer.send(message)) };
+    const { mailer: slowSes, called, release } = heldMailer(mailer);
     const reminding = deliver(deliveryAt(new Date(closesAt - 60_000), slowSes), { kind: 'reminder', ...refs.ann!, dueAt });
     await called;
     // Ann answers (through her invitation's link) while the reminder is in flight; then the round's time is up.

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectingQueue, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
+import { collectingQueue, heldMailer, isolatedTestDeps, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -61,11 +61,7 @@ describe('a bounce while a reminder is in flight', () => {
     const first = await invitationOf(ref);
     const dueAt = first.nextReminderAt!;
     const at = new Date(Date.parse(dueAt) + 60_000);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let calling!: () => void;
-    const called = new Promise<void>((r) => (calling = r));
-    const slowSes = { send: async (message: Parameters<typeof mailer.send>[0]) => (calling(), await held, mailer.send(message)) };
+    const { mailer: slowSes, called, release } = heldMailer(mailer);
     // The reminder is claimed (into the lease index) and its SES call is slow.
     const reminding = deliver(deliveryAt(at, slowSes), { kind: 'reminder', ...ref, dueAt });
     await called;
@@ -94,11 +90,7 @@ describe('a bounce while a reminder is in flight', () => {
     const first = await invitationOf(ref);
     const dueAt = first.nextReminderAt!;
     const at = new Date(Date.parse(dueAt) + 60_000);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let calling!: () => void;
-    const called = new Promise<void>((r) => (calling = r));
-    const refusing = { send: async (_message: Parameters<typeof mailer.send>[0]): Promise<{ messageId: string }> => { calling(); await held; throw new MailerError('rejected', 'MessageRejected', false); } };
+    const { mailer: refusing, called, release } = heldMailer({ send: async () => Promise.reject(new MailerError('rejected', 'MessageRejected', false)) });
     const reminding = deliver(deliveryAt(at, refusing), { kind: 'reminder', ...ref, dueAt });
     await called;
     const [firstMail] = await sesEmails({ to: email });
