@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeRound, createAgency, createCampaign, createMember, createPro, createRound, getPro, listCommitments, submitResponse, TIPS, type Audience, type Identity } from '@rapport/core';
+import { closeRound, createAgency, createCampaign, createMember, createPro, createRound, erasePro, getPro, listCommitments, submitResponse, TIPS, type Audience, type Identity } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, testDeps, workerAt, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../deps';
@@ -297,3 +297,21 @@ describe('refusals and the anonymity threshold', () => {
     expect(team).not.toContain('never called back');
   });
 });
+
+describe('an erased pro', () => {
+  it("an admin's page of an erased pro: what happened and what to do, nothing to edit; axe-clean and within 390 px", async () => {
+    const pro = await createPro(deps.db, f.agencyId, { name: 'Erin Gone', email: `erin-${f.agencyId.slice(4).toLowerCase()}@acme.example` }, new Date());
+    await erasePro(deps.db, f.agencyId, pro.proId, new Date());
+    const { context, page } = await signedIn(admin());
+    try {
+      await page.goto(`${server.url}/app/admin/pros/${pro.proId}`);
+      expect(await textOf(page)).toContain('This pro’s personal data was erased');
+      expect(await page.locator('main form').count()).toBe(0);
+      await checked(page);
+      if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/erased-pro-390.png`, fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});
+

@@ -102,7 +102,7 @@ function proPage(c: C, pro: Pro, form: { values: Values; errors: FieldErrors } =
       {pro.erasedAt ? (
         // Nothing to edit or reactivate: either would write a person back onto the erased record (409).
         <p class="card">
-          This pro’s personal data was erased {when(pro.erasedAt)}. Their scores stay, under “{FORMER_PRO_NAME}”. To work with them again, add them as a
+          This pro’s personal data was erased on {when(pro.erasedAt)}. Their scores stay, under “{FORMER_PRO_NAME}”. To work with them again, add them as a
           new pro.
         </p>
       ) : (
