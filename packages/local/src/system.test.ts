@@ -6,7 +6,7 @@ import { isPortFree, systemPorts } from './engines/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, LEASE_MS, leaseIndex, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
+import { createAgency, createCampaign, createDb, createPro, createRound, createSesMailer, LEASE_MS, leaseUntil, listInvitations, openInvitation, transitionInvitation } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
 import { answerLostMailer, dynamoDbLocalPids } from '@rapport/testing';
 import { readInstanceFile } from './instance';
@@ -203,7 +203,7 @@ describe('npm start (the CLI)', () => {
       const ses = createSesMailer({ region: first.config.region, endpoint: first.config.sesEndpoint });
       const delivery = { db, linkSecret: first.config.linkSecret!, publicUrl: first.config.publicUrl, mailFrom: first.config.mailFrom, now: () => new Date() };
       expect(await deliver({ ...delivery, mailer: answerLostMailer(ses) }, dee!)).toBe('in-doubt');
-      expect(await transitionInvitation(db, eve!.roundId, eve!.invitationId, 'pending', 'sending', { set: { sendingAt: now.toISOString(), ...leaseIndex(eve!, new Date(Date.now() + LEASE_MS)) } })).toBe(true);
+      expect(await transitionInvitation(db, eve!.roundId, eve!.invitationId, 'pending', 'sending', { set: { sendingAt: now.toISOString(), ...leaseUntil(new Date(Date.now() + LEASE_MS)) } })).toBe(true);
       await first.stop();
 
       const second = await startLocalSystem({ ...p, dataDir, env: {} });

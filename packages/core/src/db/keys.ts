@@ -27,7 +27,7 @@ import { tableDefinition } from './table-definition';
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |
  * | 12| the invitation an SES message was      | Get PK=MSG#<ses message id> SK=MSG                         |
- * | 13| reminders due by now                   | Query GSI1 GSI1PK=DUE#REMINDER#<0..3> GSI1SK < <now>       |
+ * | 13| rounds with sends or reminders to look at by now | Query GSI1 GSI1PK=DUE#WORK#<0..3> GSI1SK < <now> (the round's WORK item), then its invitations (9) |
  * | 14| rounds due to close by now             | Query GSI1 GSI1PK=DUE#CLOSE GSI1SK < <now>                 |
  * | 15| scores of a pro, by month and audience  | Query PK=AG#<a>#PRO#<p>#AGG SK between <from> and <to>~    |
  * | 15b| a page of an agency's pros' scores     | Query GSI2 GSI2PK=AG#<a>#SCORES GSI2SK > <cursor> (the pro counters of 15) |
@@ -47,7 +47,7 @@ import { tableDefinition } from './table-definition';
  * | 26| a pro's batches by release time         | Query GSI1 GSI1PK=AG#<a>#PRO#<p>#BAT GSI1SK between …      |
  * | 27| a pro × audience pool of small groups   | Get/Update PK=AG#<a>#PRO#<p>#POOL SK=<audience>            |
  * | 28| batches whose rows are still being marked | Query GSI2 GSI2PK=DUE#ROWS                               |
- * | 29| sends whose lease ran out (lost or cut off) | Query GSI1 GSI1PK=DUE#LEASE#<0..3> GSI1SK < <now>       |
+ * | 29| warnings and summaries whose lease ran out (lost or cut off) | Query GSI1 GSI1PK=DUE#LEASE#<0..3> GSI1SK < <now> |
  * | 30| SES's record of an invitation's emails  | Put/BatchGet PK=SENT#<i> SK=SENT (first), R#<n> (reminders) |
  * | 31| SES's record of a warning or summary    | Put/BatchGet PK=SENT#MAIL#<ref> SK=SENT                    |
  * | 32| an agency admin's mail preference       | Get/Put/Delete PK=AG#<a> SK=ADMIN#<h>                      |
@@ -74,10 +74,12 @@ import { tableDefinition } from './table-definition';
  * 23b, like 13, 14, 29, 40 and 48, holds only what is due or will be: an agency leaves it for its
  * next slot once its run of the period is complete, so an idle hourly run is one query that reads nothing.
  *
- * 13, 14 and 29 are sparse: an invitation is in the index only while a reminder is due (a response,
- * the last reminder or the round's close removes it), or while it is queued or being sent (29),
- * a round only until it is closed. Reminders
- * spread over four partitions so a busy sending hour does not write one index partition hot.
+ * 13, 14 and 29 are sparse. No invitation is in any index: each sends, records and reminds with
+ * attribute-only writes (1 WRU each), and its next look (`checkAt`: a lease's end, a reminder's due
+ * time) is an attribute. What is due is found per round instead: the round's WORK item sits in 13
+ * at the earliest time one of its invitations may need a look, and the look reads the round's
+ * invitations (`checkRounds`); a round leaves 13 once none has a `checkAt`. 14 holds a round until
+ * it is closed. 13 and 29 spread over four partitions so a busy hour does not write one hot.
  *
  * 15–17 are counters (n, Σx, Σx², histogram per item) that releasing a batch updates, so
  * reading a year of scores reads at most 36 small items however many responses there are. 15b
@@ -177,15 +179,9 @@ export const keys = {
   /** While a claimed email other than an invitation's is being sent (see `mailClaim`). */
   mailLease: (mailRef: string, until: string) => ({ GSI1PK: shardOf(LEASE_PARTITIONS, mailRef), GSI1SK: `${until}#MAIL#${mailRef}` }),
   reminderSendRecord: (invitationId: string, reminder: number) => ({ PK: `SENT#${invitationId}`, SK: `R#${reminder}` }),
-  /** While an invitation is queued or being sent: due for the recovery sweep once `until` passes. */
-  sendLease: (roundId: string, invitationId: string, until: string) => ({
-    GSI1PK: leasePartition(invitationId),
-    GSI1SK: `${until}#${roundId}#${invitationId}`,
-  }),
-  reminderDue: (roundId: string, invitationId: string, dueAt: string) => ({
-    GSI1PK: reminderPartition(invitationId),
-    GSI1SK: `${dueAt}#${roundId}#${invitationId}`,
-  }),
+  /** A round's invitations' next look (13): the item, and where it sits in GSI1 while one has a `checkAt`. */
+  roundWork: (roundId: string) => ({ PK: `RND#${roundId}`, SK: 'WORK' }),
+  roundWorkDue: (roundId: string, at: string) => ({ GSI1PK: shardOf(WORK_PARTITIONS, roundId), GSI1SK: `${at}#${roundId}` }),
   proCounter: (agencyId: string, proId: string, period: string, audience: string) => ({ PK: `AG#${agencyId}#PRO#${proId}#AGG`, SK: `${period}#${audience}` }),
   proCounterByAgency: (agencyId: string, proId: string, period: string, audience: string) => ({ GSI2PK: `AG#${agencyId}#SCORES`, GSI2SK: `PRO#${proId}#${period}#${audience}` }),
   /** An open round of the agency (15c): its deliveries are tallied from its invitations until its close folds them into the counters. */
@@ -219,16 +215,14 @@ export const keys = {
   sendingSlots: () => ({ PK: 'SLOTS#SES', SK: 'SLOTS' }),
 } as const;
 
-export const REMINDER_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#REMINDER#${shard}`);
+export const WORK_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#WORK#${shard}`);
 
 export const WEBHOOK_DUE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#HOOK#${shard}`);
 
 export const LEASE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#LEASE#${shard}`);
 
-/** ULIDs end in 80 random bits, so the last character spreads invitations evenly. */
+/** ULIDs end in 80 random bits, so the last character spreads ids evenly. */
 const shardOf = (partitions: readonly string[], invitationId: string) => partitions[invitationId.charCodeAt(invitationId.length - 1) % partitions.length]!;
-const reminderPartition = (invitationId: string) => shardOf(REMINDER_PARTITIONS, invitationId);
-const leasePartition = (invitationId: string) => shardOf(LEASE_PARTITIONS, invitationId);
 
-/** Attributes that are keys, not data: stripped before an item becomes a domain object. */
-export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type'] as const;
+/** Attributes that are keys or bookkeeping (an invitation's next look, `checkAt`), not data: stripped before an item becomes a domain object. */
+export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type', 'checkAt'] as const;

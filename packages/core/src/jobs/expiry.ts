@@ -1,3 +1,4 @@
+import { END_LOOKS } from '../sending/lease';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
@@ -112,7 +113,7 @@ async function tryClose(db: Db, roundId: string, now: Date): Promise<'closed' | 
     // drops itself) keeps the round open: expired under its flight, its
     // email would go out after the close.
     const sent = ids('sent');
-    if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: ['GSI1PK', 'GSI1SK'], unless: 'reminderSending' })) < sent.length) {
+    if ((await transitionMany(db, roundId, sent, 'sent', 'expired', { set: { nextReminderAt: null }, remove: END_LOOKS, unless: 'reminderSending' })) < sent.length) {
       const found = await batchGet(db, sent.map((id) => keys.invitation(roundId, id)), { consistent: true });
       inFlight ||= [...found.values()].some((i) => unsettled(i as unknown as Invitation));
     }
@@ -120,7 +121,7 @@ async function tryClose(db: Db, roundId: string, now: Date): Promise<'closed' | 
     // or sent since: a later run expires it. One skipped meanwhile (a concurrent close, a cancel, a
     // suppression) is done with.
     const pending = ids('pending');
-    if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] })) < pending.length) {
+    if ((await transitionMany(db, roundId, pending, 'pending', 'skipped', { remove: END_LOOKS })) < pending.length) {
       const found = await batchGet(db, pending.map((id) => keys.invitation(roundId, id)), { consistent: true });
       inFlight ||= [...found.values()].some((i) => i.status !== 'skipped');
     }

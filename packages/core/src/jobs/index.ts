@@ -1,14 +1,14 @@
 import type { JobQueue } from '../sending/queue';
 import { enqueueDueCloses } from './expiry';
-import { enqueueDueReminders } from './reminders';
-import { recoverSends, type RecoveryDeps } from './recovery';
+import { recoverMails, type RecoveryDeps } from './recovery';
+import { checkRounds } from './round-work';
 import { finishReleases } from '../release/release';
 import { sweepWebhooks } from '../webhooks/events';
 import { runRetention } from '../rights/retention';
 
 export { closeRound, closeRoundNow, enqueueDueCloses } from './expiry';
-export { enqueueDueReminders } from './reminders';
 export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
+export { checkRounds, type RoundChecks } from './round-work';
 
 /** A run on its own (`npm run job`, a test) looks as far back and ahead as this. */
 const ONE_OFF_MS = 5 * 60_000;
@@ -19,8 +19,9 @@ const ONE_OFF_MS = 5 * 60_000;
  * - queues a close job per round whose time is up, or comes before the next run (to run at its
  *   time, so rounds close on time however seldom the job runs);
  * - finishes any release a crashed run left half-published;
- * - queues the reminders due (within a period after their time; one due since the last run with no write);
- * - recovers the sends whose lease ran out (`recoverSends`);
+ * - looks at the rounds with sends or reminders due (`checkRounds`): queues the reminders due (one
+ *   due since the last run with no write) and recovers the sends whose lease ran out;
+ * - recovers the warnings and summaries whose lease ran out (`recoverMails`);
  * - fans out the webhook events the table's stream missed, and queues the deliveries due before
  *   the next run (`sweepWebhooks`);
  * - runs the retention passes due (`runRetention`, a few agencies a run).
@@ -28,22 +29,28 @@ const ONE_OFF_MS = 5 * 60_000;
  * concurrently is harmless.
  */
 export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date, everyMs = ONE_OFF_MS) {
-  const [roundsToClose, releasesFinished, remindersQueued, recovered, webhooks, retention] = await Promise.allSettled([
+  const [roundsToClose, releasesFinished, rounds, mails, webhooks, retention] = await Promise.allSettled([
     enqueueDueCloses(deps.db, deps.queue, now, everyMs),
     finishReleases(deps.db),
-    enqueueDueReminders(deps.db, deps.queue, now, everyMs),
-    recoverSends(deps, now),
+    checkRounds(deps, now, { sinceMs: everyMs }),
+    recoverMails(deps, now, now),
     sweepWebhooks(deps.db, deps.queue, now, everyMs),
     runRetention(deps.db, now),
   ]);
-  const failed = [roundsToClose, releasesFinished, remindersQueued, recovered, webhooks, retention].filter((r) => r.status === 'rejected');
+  const failed = [roundsToClose, releasesFinished, rounds, mails, webhooks, retention].filter((r) => r.status === 'rejected');
   if (failed.length > 0) throw new AggregateError(failed.map((r) => r.reason), 'the scheduled job failed in part');
   return {
     roundsToClose: (roundsToClose as PromiseFulfilledResult<number>).value,
     releasesFinished: (releasesFinished as PromiseFulfilledResult<number>).value,
-    remindersQueued: (remindersQueued as PromiseFulfilledResult<number>).value,
-    ...(recovered as PromiseFulfilledResult<Awaited<ReturnType<typeof recoverSends>>>).value,
+    ...sum((rounds as PromiseFulfilledResult<Awaited<ReturnType<typeof checkRounds>>>).value, (mails as PromiseFulfilledResult<Awaited<ReturnType<typeof recoverMails>>>).value),
     ...(webhooks as PromiseFulfilledResult<Awaited<ReturnType<typeof sweepWebhooks>>>).value,
     ...(retention as PromiseFulfilledResult<Awaited<ReturnType<typeof runRetention>>>).value,
   };
 }
+
+const sum = (rounds: Awaited<ReturnType<typeof checkRounds>>, mails: Awaited<ReturnType<typeof recoverMails>>) => ({
+  remindersQueued: rounds.remindersQueued,
+  requeued: rounds.requeued + mails.requeued,
+  recorded: rounds.recorded + mails.recorded,
+  resent: rounds.resent + mails.resent,
+});

@@ -9,7 +9,7 @@ import { addDays } from '../shared/time';
 import { cancelRound, createRound, getRound, listInvitations, type Invitation } from '../survey/round';
 import { openInvitation, submitResponse } from '../survey/response';
 import { suppress } from '../survey/suppression';
-import { LEASE_MS, leaseIndex } from '../sending/deliver';
+import { LEASE_MS, leaseUntil } from '../sending/deliver';
 import { deliver } from '../sending/dispatch';
 import type { SendJob } from '../sending/queue';
 import { transitionInvitation } from '../sending/transition';
@@ -262,7 +262,7 @@ describe('reminders and expiry', () => {
     const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
     // A worker has claimed the first email (SES is being called) when the pro closes the round.
     const claimAt = new Date(t0.getTime() + 60_000);
-    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: claimAt.toISOString(), ...leaseIndex(ref, new Date(claimAt.getTime() + LEASE_MS)) } })).toBe(true);
+    expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: { sendingAt: claimAt.toISOString(), ...leaseUntil(new Date(claimAt.getTime() + LEASE_MS)) } })).toBe(true);
     const at = new Date(t0.getTime() + 61_000);
     const queued: { jobs: readonly SendJob[]; delaySeconds: number }[] = [];
     const queue = { enqueue: async (jobs: readonly SendJob[], { delaySeconds = 0 } = {}) => void queued.push({ jobs, delaySeconds }) };
@@ -305,7 +305,7 @@ describe('reminders and expiry', () => {
     const ref = { roundId: round.roundId, invitationId: accepted[0]!.invitationId };
     // The claim a worker makes before calling SES (with its lease); then it dies.
     const claimAt = new Date(t0.getTime() + 60_000);
-    const claim = { sendingAt: claimAt.toISOString(), ...leaseIndex(ref, new Date(claimAt.getTime() + LEASE_MS)) };
+    const claim = { sendingAt: claimAt.toISOString(), ...leaseUntil(new Date(claimAt.getTime() + LEASE_MS)) };
     expect(await transitionInvitation(db, ref.roundId, ref.invitationId, 'pending', 'sending', { set: claim })).toBe(true);
 
     expect(await runJobsAt(new Date(t0.getTime() + 15 * 60_000))).toMatchObject({ requeued: 0, recorded: 0, resent: 0, jobs: [] });

@@ -50,13 +50,13 @@ async function roundAt(t0: Date, count: number) {
   return { agencyId: agency.agencyId, campaignId: campaign.campaignId, round, jobs, emails };
 }
 
-type Stored = { status: string; GSI1PK?: string; GSI1SK?: string; nextReminderAt?: string | null; reminderSending?: string; remindersSent?: number; requeues?: number; queuedAt?: string; messageId?: string; answeredFrom?: string; lastFailure?: string; sentAt?: string };
-/** The stored invitation, index keys included. */
+type Stored = { status: string; checkAt?: string; nextReminderAt?: string | null; reminderSending?: string; remindersSent?: number; requeues?: number; queuedAt?: string; messageId?: string; answeredFrom?: string; lastFailure?: string; sentAt?: string };
+/** The stored invitation, its next look (`checkAt`) included. */
 const stored = async (ref: { roundId: string; invitationId: string }) =>
   (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId), ConsistentRead: true }))).Item as Stored;
 
-/** When the lease an invitation holds runs out (the first part of its lease index key). */
-const leaseEnd = (item: Stored) => item.GSI1SK!.split('#')[0];
+/** When the lease an invitation holds runs out. */
+const leaseEnd = (item: Stored) => item.checkAt;
 
 /** Invitations delivered, as the response rate's denominator counts them (the campaign's; its invitations are all reporters'). */
 async function delivered(agencyId: string, campaignId: string): Promise<number> {
@@ -91,7 +91,7 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(after(t0, 109)), job)).toBe('sent');
     expect(await deliver(deliveryAt(after(t0, 109)), job)).toBe('not-due');
     expect(await sesEmails({ to: emails[0]! })).toHaveLength(1);
-    expect((await stored(job)).GSI1PK).toMatch(/^DUE#REMINDER#/);
+    expect(await stored(job)).toMatchObject({ checkAt: (await stored(job)).nextReminderAt });
     expect(await sweepAt(after(t0, 24 * 60))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1 });
   });
@@ -111,7 +111,7 @@ describe('the recovery sweep', () => {
     const sent = await stored(job);
     expect(sent).toMatchObject({ status: 'sent', messageId: email!.messageId, sentAt: after(t0, 16).toISOString() });
     // Into the reminder index, out of the lease index (a bounce of that message names the invitation in its tags).
-    expect(sent.GSI1PK).toMatch(/^DUE#REMINDER#/);
+    expect(sent.checkAt).toBe(sent.nextReminderAt);
     expect(await delivered(agencyId, campaignId)).toBe(1);
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, sending: 0, sent: 1 });
 
@@ -154,7 +154,7 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(t0, resetBeforeSes), unrecorded)).toBe('in-doubt');
     for (const ref of [taken, unrecorded]) await submitResponse(db, ref, { responsiveness: 4 }, after(t0, 1));
     // Answering keeps the lease of a send not yet settled.
-    for (const ref of [taken, unrecorded]) expect(await stored(ref)).toMatchObject({ status: 'responded', answeredFrom: 'sending', GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    for (const ref of [taken, unrecorded]) expect(await stored(ref)).toMatchObject({ status: 'responded', answeredFrom: 'sending', checkAt: expect.any(String) });
     expect(deliveryCounts(await getRound(db, agencyId, round.roundId))).toMatchObject({ sending: 2, sent: 0 });
 
     // Answered through the link the email carried: it arrived, record or none; never sent again.
@@ -162,7 +162,7 @@ describe('the recovery sweep', () => {
     const [email] = await sesEmails({ to: emails[0]! });
     expect(await stored(taken)).toMatchObject({ status: 'responded', answeredFrom: 'sent', messageId: email!.messageId });
     expect(await stored(unrecorded)).toMatchObject({ status: 'responded', answeredFrom: 'sent' });
-    for (const ref of [taken, unrecorded]) expect((await stored(ref)).GSI1PK).toBeUndefined();
+    for (const ref of [taken, unrecorded]) expect((await stored(ref)).checkAt).toBeUndefined();
     const settled = await getRound(db, agencyId, round.roundId);
     expect(deliveryCounts(settled)).toMatchObject({ sending: 0, sent: 2 });
     expect(settled.counts).toMatchObject({ sending: 0, sent: 0, responded: 2 });
@@ -178,7 +178,7 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(t0, answerLostMailer(mailer)), job)).toBe('in-doubt');
     await submitResponse(db, job, { responsiveness: 4 }, after(t0, 1));
     await submitResponse(db, job, { responsiveness: 2 }, after(t0, 2));
-    expect(await stored(job)).toMatchObject({ status: 'responded', answeredFrom: 'sending', GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    expect(await stored(job)).toMatchObject({ status: 'responded', answeredFrom: 'sending', checkAt: expect.any(String) });
 
     expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 1, resent: 0, jobs: [] });
     const [email] = await sesEmails({ to: emails[0]! });
@@ -221,12 +221,12 @@ describe('the recovery sweep', () => {
     // Moved on by writes that kept the index keys (as code before leases did).
     expect(await transitionInvitation(db, round.roundId, skipped!.invitationId, 'pending', 'skipped')).toBe(true);
     expect(await transitionInvitation(db, round.roundId, failed!.invitationId, 'pending', 'failed', { set: { failure: 'MessageRejected' } })).toBe(true);
-    for (const ref of [skipped!, failed!]) expect((await stored(ref)).GSI1PK).toMatch(/^DUE#LEASE#/);
+    for (const ref of [skipped!, failed!]) expect((await stored(ref)).checkAt).toEqual(expect.any(String));
 
     expect(await sweepAt(after(t0, 16))).toEqual({ requeued: 0, recorded: 0, resent: 0, jobs: [] });
     expect(await stored(skipped!)).toMatchObject({ status: 'skipped' });
     expect(await stored(failed!)).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
-    for (const ref of [skipped!, failed!]) expect((await stored(ref)).GSI1PK).toBeUndefined();
+    for (const ref of [skipped!, failed!]) expect((await stored(ref)).checkAt).toBeUndefined();
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 0, skipped: 1, failed: 1 });
   });
 
@@ -244,7 +244,7 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(t1, answerLostMailer(mailer)), reminder(taken))).toBe('in-doubt');
     expect(await deliver(deliveryAt(t1, resetBeforeSes), reminder(lost))).toBe('in-doubt');
     for (const ref of [taken, lost]) {
-      expect(await stored(ref)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+      expect(await stored(ref)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, checkAt: expect.any(String) });
     }
     // In flight: the same reminder job again does nothing.
     expect(await deliver(deliveryAt(t1), reminder(taken))).toBe('not-due');
@@ -257,9 +257,9 @@ describe('the recovery sweep', () => {
     const settled = await stored(taken);
     expect(settled).toMatchObject({ status: 'sent', remindersSent: 1, nextReminderAt: planned });
     expect(settled.reminderSending).toBeUndefined();
-    expect(settled.GSI1PK ?? null).toEqual(planned ? expect.stringMatching(/^DUE#REMINDER#/) : null);
+    expect(settled.checkAt ?? null).toEqual(planned);
     const rearmed = await stored(lost);
-    expect(rearmed).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: dueAt, lastFailure: 'Interrupted', GSI1PK: expect.stringMatching(/^DUE#REMINDER#/) });
+    expect(rearmed).toMatchObject({ status: 'sent', remindersSent: 0, nextReminderAt: dueAt, lastFailure: 'Interrupted', checkAt: after(t1, 16 + 15).toISOString() });
     expect(rearmed.reminderSending).toBeUndefined();
 
     expect(await deliver(deliveryAt(after(t1, 17)), reminder(lost))).toBe('sent');
@@ -286,7 +286,7 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(late, resetBeforeSes), reminder)).toBe('in-doubt');
 
     expect(await closeRound(db, round.roundId, after(late, 2))).toBe(false);
-    expect(await stored(job)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+    expect(await stored(job)).toMatchObject({ status: 'sent', remindersSent: 1, reminderSending: dueAt, checkAt: expect.any(String) });
     expect(await sweepAt(after(late, 16))).toMatchObject({ recorded: 0, resent: 1, jobs: [reminder] });
     expect(await deliver(deliveryAt(after(late, 17)), reminder)).toBe('skipped');
     expect(await closeRound(db, round.roundId, after(late, 18))).toBe(true);
@@ -310,14 +310,14 @@ describe('the recovery sweep', () => {
     expect(await deliver(deliveryAt(t1, resetBeforeSes), reminder(lost))).toBe('in-doubt');
     for (const ref of [taken, lost]) {
       await submitResponse(db, ref, { responsiveness: 3 }, after(t1, 1));
-      expect(await stored(ref)).toMatchObject({ status: 'responded', remindersSent: 1, reminderSending: dueAt, GSI1PK: expect.stringMatching(/^DUE#LEASE#/) });
+      expect(await stored(ref)).toMatchObject({ status: 'responded', remindersSent: 1, reminderSending: dueAt, checkAt: expect.any(String) });
     }
 
     expect(await sweepAt(after(t1, 16))).toEqual({ requeued: 0, recorded: 1, resent: 0, jobs: [] });
     for (const [ref, sent] of [[taken, 1], [lost, 0]] as const) {
       const settled = await stored(ref);
       expect(settled).toMatchObject({ status: 'responded', answeredFrom: 'sent', remindersSent: sent });
-      expect([settled.reminderSending, settled.GSI1PK]).toEqual([undefined, undefined]);
+      expect([settled.reminderSending, settled.checkAt]).toEqual([undefined, undefined]);
     }
     expect((await sesEmails({ to: emails[0]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false, true]);
     expect((await sesEmails({ to: emails[1]! })).map((e) => e.subject.startsWith('Reminder: '))).toEqual([false]);

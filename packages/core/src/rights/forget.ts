@@ -14,6 +14,7 @@ import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { namedBatchId, newRowKey } from '../release/batch';
 import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
+import { roundWorkTouch } from '../jobs/round-work';
 
 /**
  * The writes that remove a person's data from the items that hold it, shared by an erasure
@@ -166,7 +167,7 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
 const MOVE_ATTEMPTS = 20;
 
 /** What a send, a reminder, a bounce or an answer may change on an invitation while it is being moved. */
-const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remindersSent', 'messageId', 'reminderMessageId', 'erasedAt', 'email'] as const;
+const MOVE_GUARD = ['status', 'answeredFrom', 'checkAt', 'reminderSending', 'remindersSent', 'messageId', 'reminderMessageId', 'erasedAt', 'email'] as const;
 
 /**
  * An erased invitation's id is a hash of its round and the address (no secret): whoever knows the
@@ -175,8 +176,8 @@ const MOVE_GUARD = ['status', 'answeredFrom', 'GSI1SK', 'reminderSending', 'remi
  * in the same transaction, its named answer (released at once: it keeps its place in time, under a
  * new batch id and row key, since the old batch id is a hash of the old invitation id) and that
  * answer's batch. An anonymous answer moves on its own (`unlinkReleasedAnswer`, or on release).
- * The invitation's status, answer times and index entries (send lease, reminder due) come along,
- * re-keyed, so the round's counts do not change and the sweep and the reminders still settle it
+ * The invitation's status, answer times and next look (`checkAt`: a send lease, a reminder due) come
+ * along, so the round's counts do not change and its check and the reminders still settle it
  * (as erased: skipped, dropped); once a close has begun, it moves as the close leaves it. A
  * `GONE#` marker under the old id, holding nothing else, tells a send job still naming it that
  * there is nothing to send. Conditional on what a send or a bounce may change being as read:
@@ -203,13 +204,15 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
     // the move may cross (counted twice, or not at all): its entry changes with it, so the fold tallies again.
     const openRound = keys.openRound(invitation.agencyId as string, roundId);
     const { Item: open } = await db.doc.send(new GetCommand({ TableName: db.table, Key: openRound, ConsistentRead: true }));
-    const { GSI1PK, GSI1SK, ...kept } = invitation;
     const settled = stopping ? settledByClose(invitation) : undefined;
-    const index = !settled && typeof GSI1PK === 'string' && typeof GSI1SK === 'string' ? reindex(GSI1PK, GSI1SK, roundId, invitationId, to) : {};
+    const { checkAt, ...kept } = invitation;
+    // Still looked at by its round's check: the move tells it (`touchRoundWork`), since a check
+    // reading the round's pages across the move could see it under neither id.
+    const looked = settled === undefined && checkAt !== undefined;
     const guard = Object.fromEntries(MOVE_GUARD.map((name, i) => [name, i]));
     const present = MOVE_GUARD.filter((name) => invitation[name] !== undefined);
     const items: NonNullable<Parameters<typeof transactIfUnchanged>[1]> = [
-      { Put: { TableName: db.table, Item: { ...kept, ...settled, ...keys.invitation(roundId, to), ...index, invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: db.table, Item: { ...kept, ...settled, ...keys.invitation(roundId, to), ...(looked ? { checkAt } : {}), invitationId: to }, ConditionExpression: 'attribute_not_exists(PK)' } },
       {
         Delete: {
           TableName: db.table,
@@ -221,6 +224,7 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
       },
       { Put: { TableName: db.table, Item: { ...keys.movedInvitation(roundId, invitationId), type: 'movedInvitation' } } },
       ...(stopping ? [] : [{ ConditionCheck: { TableName: db.table, Key: keys.round(roundId), ConditionExpression: 'attribute_not_exists(closing)' } }]),
+      ...(looked ? [roundWorkTouch(db, roundId)] : []),
       ...(open ? [{ Update: { TableName: db.table, Key: openRound, UpdateExpression: 'ADD changes :one', ConditionExpression: 'attribute_exists(PK)', ExpressionAttributeValues: { ':one': 1 } } }] : []),
     ];
     if (named) {
@@ -256,12 +260,6 @@ function settledByClose(invitation: Record<string, unknown>): Record<string, unk
   if (invitation.status === 'pending') return { status: 'skipped' };
   if (invitation.status === 'sent' && invitation.reminderSending === undefined) return { status: 'expired', nextReminderAt: null };
   return undefined;
-}
-
-/** An invitation's send-lease or reminder index entry, for its new id: same partition set, same time. */
-function reindex(pk: string, sk: string, roundId: string, from: string, to: string) {
-  const at = sk.slice(0, sk.length - `#${roundId}#${from}`.length);
-  return pk.startsWith('DUE#LEASE#') ? keys.sendLease(roundId, to, at) : keys.reminderDue(roundId, to, at);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { END_LOOKS } from '../sending/lease';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -113,6 +114,6 @@ async function skipPendingInvitations(db: Db, roundId: string): Promise<void> {
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
     ConsistentRead: true,
   })) {
-    await transitionMany(db, roundId, items.map((i) => i.invitationId as string), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
+    await transitionMany(db, roundId, items.map((i) => i.invitationId as string), 'pending', 'skipped', { remove: END_LOOKS });
   }
 }

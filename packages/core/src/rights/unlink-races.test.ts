@@ -9,7 +9,7 @@ import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
 import { recordedSends } from '../sending/records';
 import { recoverSends } from '../jobs/recovery';
-import { enqueueDueReminders } from '../jobs/reminders';
+import { checkRounds } from '../jobs/round-work';
 import { hashedId } from '../shared/ids';
 import { addressHash } from '../survey/address';
 import { cancelRound, createRound } from '../survey/round';
@@ -111,7 +111,7 @@ describe('an erasure while an email to the address is being sent', () => {
         const { agencyId, roundId, person, needles, old } = await roundOfTwo(t0, { delivered: kind === 'reminder' });
         const at = kind === 'reminder' ? new Date(t0.getTime() + 4 * 86_400_000) : t0;
         const queue = collectingQueue();
-        if (kind === 'reminder') await enqueueDueReminders(db, queue, at, 5 * 60_000);
+        if (kind === 'reminder') await checkRounds({ db, queue, records: recordedSends(db) }, at);
         const job = kind === 'reminder' ? queue.jobs.find((j) => j.kind === 'reminder' && j.invitationId === old)! : { kind: 'invitation' as const, roundId, invitationId: old };
         expect(job, kind).toBeDefined();
         const emailed = (await sesEmails({ to: person.email })).length;

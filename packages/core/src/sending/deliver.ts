@@ -14,12 +14,12 @@ import { tallied } from '../scores/open-rounds';
 import type { SendJob } from './queue';
 import type { WebhookDeps } from '../webhooks/delivery';
 import { settleAnsweredSend, transitionInvitation } from './transition';
-import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
-import { nextReminderAt, reminderIndex } from './reminder';
+import { LEASE_MS, END_LOOKS, leaseUntil } from './lease';
+import { nextReminderAt, reminderPlan } from './reminder';
 import { noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
 
-export { LEASE_MS, leaseIndex, queueLeaseMs } from './lease';
+export { LEASE_MS, leaseUntil, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
 
 export interface DeliveryDeps extends RetryDeps {
@@ -85,7 +85,7 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
     // being sent (a suppression skips the pending invitations it forbids where it is written,
     // `enforceSuppression`), or was erased: claimed only to be skipped. A cancel gives the throttle
     // back to whoever was not emailed.
-    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: LEAVE_INDEX });
+    const skipped = await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'skipped', { remove: END_LOOKS });
     if (skipped && round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
     return 'skipped';
   }
@@ -114,7 +114,7 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
   }
   if ('error' in sent) {
     deps.warn?.('email refused for good', { kind: 'invitation', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
-    const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code }, remove: LEAVE_INDEX };
+    const failure = { set: { failedAt: iso(deps.now()), failure: sent.error.code }, remove: END_LOOKS };
     if (!(await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'failed', failure))) {
       await settleAnsweredSend(db, round.roundId, invitation.invitationId, 'failed', failure);
     }
@@ -130,16 +130,16 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
  * being sent by another run, skipped, answered; a NotFoundError when there is no such invitation.
  */
 async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<Invitation | null> {
-  const lease = leaseIndex(ref, new Date(at.getTime() + LEASE_MS));
+  const lease = leaseUntil(new Date(at.getTime() + LEASE_MS));
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
         Key: keys.invitation(ref.roundId, ref.invitationId),
-        UpdateExpression: 'SET #status = :sending, sendingAt = :at, GSI1PK = :pk, GSI1SK = :sk',
+        UpdateExpression: 'SET #status = :sending, sendingAt = :at, checkAt = :lease',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':at': iso(at), ':pk': lease.GSI1PK, ':sk': lease.GSI1SK },
+        ExpressionAttributeValues: { ':sending': 'sending', ':pending': 'pending', ':at': iso(at), ':lease': lease.checkAt },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -168,7 +168,7 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
 export async function recordSent(db: Db, round: Round, invitation: Invitation, messageId: string | null, at: Date): Promise<boolean> {
   const sentAt = iso(at);
   const sent = { sentAt, ...(messageId ? { messageId } : {}) };
-  const index = reminderIndex(round, invitation, nextReminderAt(round, invitation, sentAt, 0));
+  const index = reminderPlan(nextReminderAt(round, invitation, sentAt, 0));
   // Delivered invitations are the response rate's denominator.
   const delivered = tallied(round) ? [] : counterUpdates(db, counterScope(round, invitation), deliveredDelta(1));
   if (await transitionInvitation(db, round.roundId, invitation.invitationId, 'sending', 'sent', { set: { ...sent, ...index.set }, remove: index.remove, also: delivered })) {
@@ -177,7 +177,7 @@ export async function recordSent(db: Db, round: Round, invitation: Invitation, m
   // Answered before this write: the send still settles as `sent` (a named answer counted its delivery already).
   return settleAnsweredSend(db, round.roundId, invitation.invitationId, 'sent', {
     set: sent,
-    remove: LEAVE_INDEX,
+    remove: END_LOOKS,
     also: round.attribution === 'anonymous' ? delivered : [],
   });
 }
@@ -199,7 +199,7 @@ export async function returnToQueue(
   { delaySeconds, retries, lastFailure, leaseRead }: { delaySeconds: number; retries?: number; lastFailure: string; leaseRead?: string },
 ): Promise<boolean> {
   const queuedAt = new Date(now.getTime() + delaySeconds * 1000);
-  const lease = leaseIndex(invitation, new Date(queuedAt.getTime() + LEASE_MS));
+  const lease = leaseUntil(new Date(queuedAt.getTime() + LEASE_MS));
   const lastLease = leaseRead !== undefined ? { leaseRead } : {};
   const returned = await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'pending', {
     set: { ...(retries !== undefined ? { retries } : {}), lastFailure, lastFailureAt: iso(now), queuedAt: iso(queuedAt), requeues: 0, ...lease },
@@ -210,7 +210,7 @@ export async function returnToQueue(
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(invitation.roundId), ConsistentRead: true }));
   if (Item?.closing === undefined && Item?.proErasedAt === undefined) return false;
   const round = withoutKeys<Round>(Item);
-  if (await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'skipped', { set: { lastFailure, lastFailureAt: iso(now) }, remove: LEAVE_INDEX, ...lastLease })) {
+  if (await transitionInvitation(db, invitation.roundId, invitation.invitationId, 'sending', 'skipped', { set: { lastFailure, lastFailureAt: iso(now) }, remove: END_LOOKS, ...lastLease })) {
     if (round.status === 'cancelled') await giveThrottleBack(db, round, invitation);
   }
   return false;

@@ -48,7 +48,7 @@ import { addDays, iso } from '../shared/time';
 import type { Audience } from '../survey/instrument';
 import { createRound, getRound, INVITATION_STATUSES, type Invitation, type Round } from '../survey/round';
 import { submitResponse } from '../survey/response';
-import { closeRound, enqueueDueReminders, recoverSends, runScheduledJobs } from '../jobs';
+import { checkRounds, closeRound, recoverSends, runScheduledJobs } from '../jobs';
 import { nextReminderAt, type DeliveryDeps } from './deliver';
 import { deliver } from './dispatch';
 import type { JobQueue, SendJob } from './queue';
@@ -284,7 +284,9 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
         await settled('recoverSends', () => recoverSends({ db: faulty.db, queue: jobQueue, records }, now));
         return;
       case 'remind':
-        await settled('enqueueDueReminders', () => enqueueDueReminders(faulty.db, jobQueue, now, 5 * 60_000));
+        // A run of the scheduled job: its round checks recover sends too, so the same rule holds.
+        await deliverEvents(false, false);
+        await settled('checkRounds', () => checkRounds({ db: faulty.db, queue: jobQueue, records }, now));
         return;
       case 'answer': {
         const who = op.who % refs.length;
@@ -326,13 +328,11 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
       await settled(`runScheduledJobs ${at()}`, () => runScheduledJobs({ db, queue: jobQueue, records }, now));
       if (queue.length > 0) continue;
       // Leased: claimed or queued (a first email), in flight (a reminder), or a reminder due and
-      // queued whose job was lost (its index entry moved on to the end of a queue lease).
-      const leased = (await invitationsOf(round.roundId)).filter(
-        (i) => i.GSI1PK?.startsWith('DUE#LEASE#') || (i.GSI1PK?.startsWith('DUE#REMINDER#') && i.nextReminderAt !== null && i.nextReminderAt < iso(now)),
-      );
+      // queued whose job was lost (its look moved on to the end of a queue lease).
+      const leased = (await invitationsOf(round.roundId)).filter((i) => isLeased(i) || (i.checkAt !== undefined && i.nextReminderAt != null && i.nextReminderAt < iso(now)));
       const current = await getRound(db, round.agencyId, round.roundId);
       if (leased.length === 0 && (now < closesAt || current.status !== 'open')) return;
-      const leaseEnds = leased.map((i) => Date.parse(i.GSI1SK!.split('#')[0]!));
+      const leaseEnds = leased.map((i) => Date.parse(i.checkAt!));
       now = new Date(Math.max(now.getTime(), Math.min(...leaseEnds, Infinity) + MINUTE));
     }
     violations.push(`still in flight after 40 passes, ${at()}`);
@@ -372,7 +372,7 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
       if (firsts > 1) found.push(`${who}: ${firsts} first emails`);
       if (reminders > planned) found.push(`${who}: ${reminders} reminders, ${planned} planned`);
       if (reminders !== i.remindersSent) found.push(`${who}: ${reminders} reminders received, remindersSent ${i.remindersSent}`);
-      if (i.GSI1PK?.startsWith('DUE#LEASE#')) found.push(`${who}: still leased`);
+      if (isLeased(i)) found.push(`${who}: still leased`);
       if (i.reminderSending !== undefined) found.push(`${who}: a reminder still in flight`);
       const reached = i.status === 'sent' || i.status === 'expired' || (i.status === 'responded' && i.answeredFrom === 'sent');
       const allowed = phase === 'open' ? ['sent', 'responded'] : ['expired', 'responded', 'skipped'];
@@ -404,7 +404,9 @@ async function play(scenario: Scenario, from: RecordsFrom): Promise<{ violations
   }
 }
 
-type Stored = Invitation & { GSI1PK?: string; GSI1SK?: string };
+type Stored = Invitation & { checkAt?: string };
+/** Looked at for a lease (queued, claimed, a reminder in flight), not for a reminder planned. */
+const isLeased = (i: Stored) => i.checkAt !== undefined && !(i.status === 'sent' && i.reminderSending === undefined && i.nextReminderAt != null);
 async function invitationsOf(roundId: string): Promise<Stored[]> {
   const { Items = [] } = await db.doc.send(
     new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)', ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' }, ConsistentRead: true }),

@@ -1,3 +1,4 @@
+import { END_LOOKS } from './lease';
 import * as v from 'valibot';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
@@ -121,7 +122,7 @@ async function markBounced(db: Db, message: MessageRef, now: Date, attempt = 0):
   // A reminder in flight keeps its lease: its worker, or the recovery sweep, ends that flight (on a
   // bounced invitation too); taken out of the index here, nothing would, and a close would wait for it.
   const flight = invitation.status === 'sent' ? (invitation.reminderSending ?? null) : undefined;
-  const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: flight ? [] : ['GSI1PK', 'GSI1SK'] };
+  const change = { set: { bouncedAt: iso(now), nextReminderAt: null }, remove: flight ? [] : END_LOOKS };
   // A bounced invitation was not delivered after all: it leaves the response rate's denominator.
   const undeliver = (write: (also: TransactItems) => Promise<boolean>) => deliveredChange(db, round, invitation, -1, write);
   if (await undeliver((also) => transitionInvitation(db, ref.roundId, ref.invitationId, 'sent', 'bounced', { ...change, reminderFlight: flight, also }))) return { ...ref, status: 'bounced' };

@@ -9,7 +9,7 @@ import type { InvitationRef } from '../survey/token';
 import { isOpen } from '../survey/round-state';
 import type { Invitation, Round } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from './deliver';
-import { LEASE_MS, LEAVE_INDEX, leaseIndex } from './lease';
+import { LEASE_MS, END_LOOKS, leaseUntil } from './lease';
 import type { SendJob } from './queue';
 import { retryDelaySeconds } from './retry';
 import { mayStillSend, noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
@@ -25,11 +25,11 @@ export function nextReminderAt(round: Round, invitation: Pick<Invitation, 'audie
   return due < round.closesAt ? due : null;
 }
 
-/** The attributes that put an invitation in the reminder index, or take it out. */
-export function reminderIndex(round: Round, invitation: Pick<Invitation, 'invitationId'>, dueAt: string | null) {
+/** The attributes that plan an invitation's next reminder (its round's check looks at it then), or end its looks. */
+export function reminderPlan(dueAt: string | null) {
   return dueAt
-    ? { set: { nextReminderAt: dueAt, reminderQueues: 0, ...keys.reminderDue(round.roundId, invitation.invitationId, dueAt) }, remove: [] as readonly string[] }
-    : { set: { nextReminderAt: null }, remove: LEAVE_INDEX as readonly string[] };
+    ? { set: { nextReminderAt: dueAt, reminderQueues: 0, checkAt: dueAt }, remove: [] as readonly string[] }
+    : { set: { nextReminderAt: null }, remove: END_LOOKS as readonly string[] };
 }
 
 /**
@@ -50,7 +50,7 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   // Past its close by the worker's copy of the round (`roundForSending`): no flight at all, which
   // would keep a close running beside this job from closing the round.
   if (!isOpen(await roundForSending(db, job.roundId), now)) return (await stopReminder(db, job, job.dueAt)) ? 'skipped' : 'not-due';
-  const lease = leaseIndex(job, new Date(now.getTime() + LEASE_MS));
+  const lease = leaseUntil(new Date(now.getTime() + LEASE_MS));
   const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...lease });
   if (!invitation) return 'not-due';
   // Claimed only to be dropped: uncounted, out of the indexes.
@@ -74,7 +74,7 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
       return 'retry';
     }
     // Answered or bounced meanwhile: the flight ends here, uncounted.
-    await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
+    await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.checkAt });
     return 'not-due';
   }
   if ('error' in sent && sent.error.retryable) {
@@ -85,12 +85,12 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   if ('error' in sent) {
     // The invitation itself was delivered; only this reminder is lost, and it says why.
     deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
-    if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.GSI1SK });
+    if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.checkAt });
     return 'failed';
   }
   // Answered or bounced meanwhile: the flight ends here rather than by the recovery sweep a lease
   // later, so that a close waiting for it need not wait.
-  if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.GSI1SK });
+  if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.checkAt });
   return 'sent';
 }
 
@@ -107,12 +107,12 @@ export function finishReminder(
   next: string | null,
   { extra = {}, leaseRead }: { extra?: Record<string, unknown>; leaseRead?: string } = {},
 ): Promise<boolean> {
-  const index = reminderIndex(round, invitation, next);
+  const index = reminderPlan(next);
   const set = setAttributes({ ...index.set, ...extra });
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression: `SET ${set.clauses.join(', ')} REMOVE ${['reminderSending', ...index.remove].join(', ')}`,
-    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND GSI1SK = :lease' : ''}`,
+    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND checkAt = :lease' : ''}`,
     ExpressionAttributeNames: { '#status': 'status', ...set.names },
     ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ...(leaseRead ? { ':lease': leaseRead } : {}), ...set.values },
   });
@@ -130,14 +130,13 @@ export function rearmReminder(
   dueAt: string,
   { lastFailure, now, queuedUntil, leaseRead }: { lastFailure: string; now: Date; queuedUntil: Date; leaseRead?: string },
 ): Promise<boolean> {
-  const due = keys.reminderDue(invitation.roundId, invitation.invitationId, iso(queuedUntil));
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression:
-      'SET nextReminderAt = :due, GSI1PK = :pk, GSI1SK = :sk, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one REMOVE reminderSending',
-    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND GSI1SK = :lease' : ''}`,
+      'SET nextReminderAt = :due, checkAt = :look, remindersSent = remindersSent - :one, lastFailure = :code, lastFailureAt = :now ADD reminderRetries :one REMOVE reminderSending',
+    ConditionExpression: `#status = :sent AND reminderSending = :due${leaseRead ? ' AND checkAt = :lease' : ''}`,
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':due': dueAt, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':one': 1, ':code': lastFailure, ':now': iso(now), ':sent': 'sent', ...(leaseRead ? { ':lease': leaseRead } : {}) },
+    ExpressionAttributeValues: { ':due': dueAt, ':look': iso(queuedUntil), ':one': 1, ':code': lastFailure, ':now': iso(now), ':sent': 'sent', ...(leaseRead ? { ':lease': leaseRead } : {}) },
   });
 }
 
@@ -155,8 +154,8 @@ export function settleLeftReminder(
 ): Promise<boolean> {
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
-    UpdateExpression: `${taken ? '' : 'SET remindersSent = remindersSent - :one '}REMOVE reminderSending, GSI1PK, GSI1SK`,
-    ConditionExpression: '#status IN (:responded, :bounced) AND reminderSending = :due AND GSI1SK = :lease',
+    UpdateExpression: `${taken ? '' : 'SET remindersSent = remindersSent - :one '}REMOVE reminderSending, checkAt`,
+    ConditionExpression: '#status IN (:responded, :bounced) AND reminderSending = :due AND checkAt = :lease',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':responded': 'responded', ':bounced': 'bounced', ':due': dueAt, ':lease': leaseRead, ...(taken ? {} : { ':one': 1 }) },
   });
@@ -170,7 +169,7 @@ export function settleLeftReminder(
 function dropReminder(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId'>, dueAt: string): Promise<boolean> {
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
-    UpdateExpression: `SET nextReminderAt = :none, remindersSent = remindersSent - :one REMOVE reminderSending, ${LEAVE_INDEX.join(', ')}`,
+    UpdateExpression: `SET nextReminderAt = :none, remindersSent = remindersSent - :one REMOVE reminderSending, ${END_LOOKS.join(', ')}`,
     ConditionExpression: '#status = :sent AND reminderSending = :due',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':none': null, ':one': 1, ':sent': 'sent', ':due': dueAt },
@@ -181,7 +180,7 @@ function dropReminder(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitati
 function stopReminder(db: Db, ref: InvitationRef, dueAt: string): Promise<boolean> {
   return updateIfUnchanged(db, {
     Key: keys.invitation(ref.roundId, ref.invitationId),
-    UpdateExpression: `SET nextReminderAt = :none REMOVE ${LEAVE_INDEX.join(', ')}`,
+    UpdateExpression: `SET nextReminderAt = :none REMOVE ${END_LOOKS.join(', ')}`,
     ConditionExpression: '#status = :sent AND nextReminderAt = :due AND attribute_not_exists(reminderSending)',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':none': null, ':sent': 'sent', ':due': dueAt },

@@ -30,7 +30,7 @@ export function transitionInvitation(
     set?: Record<string, unknown>;
     remove?: readonly string[];
     also?: TransactItems;
-    /** Only while the invitation still holds this lease (its `GSI1SK` as read): nobody claimed it since. */
+    /** Only while the invitation still holds this lease (its `checkAt` as read): nobody claimed it since. */
     leaseRead?: string;
     /** Only while the reminder in flight is still this one (its due time), or, null, while none is. */
     reminderFlight?: string | null;
@@ -47,7 +47,7 @@ export function transitionInvitation(
     UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
     ConditionExpression: [
       '#status = :from',
-      ...(leaseRead === undefined ? [] : ['GSI1SK = :leaseRead']),
+      ...(leaseRead === undefined ? [] : ['checkAt = :leaseRead']),
       ...(reminderFlight === undefined ? [] : [reminderFlight === null ? 'attribute_not_exists(reminderSending)' : 'reminderSending = :flight']),
     ].join(' AND '),
     ExpressionAttributeNames: { '#status': 'status', ...extra.names, ...removeNames(remove) },

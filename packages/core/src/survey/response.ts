@@ -180,7 +180,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
                 // Leaving the reminder index here is what cancels the reminders. The status it had
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
-                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE GSI1PK, GSI1SK'}`,
+                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE checkAt'}`,
                 // Read with no reminder in flight: still none (a claim since is read again, and keeps its lease).
                 // Not erased since it was read either (`eraseAddress` sets `erasedAt`).
                 ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt)${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}`,

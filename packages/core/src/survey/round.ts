@@ -1,3 +1,4 @@
+import { END_LOOKS } from '../sending/lease';
 import * as v from 'valibot';
 import { maxChars } from '../shared/schemas';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -10,7 +11,8 @@ import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
-import { LEASE_MS, leaseIndex } from '../sending/deliver';
+import { LEASE_MS, leaseUntil } from '../sending/deliver';
+import { touchRoundWork } from '../jobs/round-work';
 import { transitionMany } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
@@ -445,8 +447,8 @@ export async function createRound(
     {
       Put: {
         TableName: db.table,
-        // Leased from the start: if its job is lost, the recovery sweep queues it again (`recoverSends`).
-        Item: { ...keys.invitation(round.roundId, invitation.invitationId), ...leaseIndex(invitation, new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
+        // Leased from the start: if its job is lost, its round's check queues it again (`checkRounds`).
+        Item: { ...keys.invitation(round.roundId, invitation.invitationId), ...leaseUntil(new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },
@@ -498,6 +500,8 @@ export async function createRound(
   // The agency's marks on addresses it surveys for the first time, before their invitations (a
   // mark without one, if the creation stops here, only makes a suppression look in vain).
   await batchPut(db, eligible.filter(({ hash }) => !marked(hash)).map(({ hash }) => ({ ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' })));
+  // The round's check looks at the invitations within a lease, whatever it read before (`touchRoundWork`).
+  if (eligible.length > 0) await touchRoundWork(db, round.roundId, now);
   await mapConcurrent(groups, 2, writeGroup);
   await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
@@ -553,7 +557,7 @@ export async function createRound(
 async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<void> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   if (Item?.closing === undefined && Item?.proErasedAt === undefined) return;
-  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: ['GSI1PK', 'GSI1SK'] });
+  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
 }
 
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */
@@ -738,7 +742,7 @@ async function skipPending(db: Db, round: Round, invitations: readonly Invitatio
           Update: {
             TableName: db.table,
             Key: keys.invitation(round.roundId, invitation.invitationId),
-            UpdateExpression: 'SET #status = :to REMOVE GSI1PK, GSI1SK',
+            UpdateExpression: 'SET #status = :to REMOVE checkAt',
             ConditionExpression: '#status = :from',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':to': 'skipped', ':from': 'pending' },

@@ -10,7 +10,7 @@ import { queryAll, queryPrefix, type PageRequest } from '../db/page';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { batchGet, itemKey, mapConcurrent } from '../db/batch';
 import { transitionInvitation } from '../sending/transition';
-import { LEAVE_INDEX } from '../sending/lease';
+import { END_LOOKS } from '../sending/lease';
 import { hashedId } from '../shared/ids';
 import type { Invitation } from './round';
 import { EmailSchema } from '../shared/schemas';
@@ -153,7 +153,7 @@ export async function enforceSuppression(db: Db, hash: string, scope: 'global' |
 async function stopSend(db: Db, invitation: Pick<Invitation, 'roundId' | 'invitationId' | 'status'>, now: Date): Promise<void> {
   const { roundId, invitationId } = invitation;
   const at = iso(now);
-  if (invitation.status === 'pending' && (await transitionInvitation(db, roundId, invitationId, 'pending', 'skipped', { set: { suppressedAt: at }, remove: LEAVE_INDEX }))) return;
+  if (invitation.status === 'pending' && (await transitionInvitation(db, roundId, invitationId, 'pending', 'skipped', { set: { suppressedAt: at }, remove: END_LOOKS }))) return;
   if (!['pending', 'sending', 'sent'].includes(invitation.status)) return;
   // Being sent (claimed meanwhile, perhaps): if SES does not take it, it comes back to `pending`
   // and its next claim finds the mark; once sent, its reminders find it.

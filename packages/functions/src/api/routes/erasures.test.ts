@@ -4,7 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   addressHash,
   closeRound,
-  enqueueDueReminders,
+  checkRounds,
   eventIdFor,
   handleSesNotification,
   recordedSends,
@@ -361,7 +361,7 @@ describe('Erasure and the ids an address gives', () => {
     // Past the first reminder (day 3), before the close (day 14).
     const later = new Date(now.getTime() + 5 * 86_400_000);
     const queue = collectingQueue();
-    await enqueueDueReminders(deps.db, queue, later, 5 * 60_000);
+    await checkRounds({ db: deps.db, queue, records: recordedSends(deps.db) }, later);
     // The two who did not answer: the erased one under its new id, dropped (no email); the other's sent.
     const reminders = queue.jobs.filter((j): j is Extract<SendJob, { kind: 'reminder' }> => j.kind === 'reminder' && j.roundId === anonRound);
     expect(reminders.map((j) => j.invitationId === anonOld)).toEqual([false, false]);
