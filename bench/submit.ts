@@ -68,7 +68,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
     const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${i}-${label}-${tag}@bench-submit.example`, audience: 'reporter' }));
     const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients }, now);
     const ids = accepted.map((i) => i.invitationId);
-    await transitionMany(db, round.roundId, ids, 'pending', 'sent', { set: { sentAt: now.toISOString() }, remove: ['GSI1PK', 'GSI1SK'] });
+    await transitionMany(db, round.roundId, ids, 'pending', 'sent', { set: { sentAt: now.toISOString() }, remove: ['checkAt'] });
     return ids.map((invitationId) => ({ roundId: round.roundId, invitationId }));
   };
   let respondents = 0;

@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, WORK_PARTITIONS } from '../db/keys';
 import { updateIfUnchanged } from '../db/transact';
@@ -20,35 +20,17 @@ import type { Recovered, RecoveryDeps } from './recovery';
  * each round due (`checkRound`): it reads the round's invitations, does what is due, and moves the
  * WORK item on, or out once no invitation has a `checkAt`.
  *
- * Every write that gives an invitation a `checkAt` moves it later or ends it, except two, which
- * tell the WORK item (`touches`): a creation writing new invitations (`touchRoundWork`) and an
- * erasure moving one to another id (`roundWorkTouch`). A check moves the WORK item only if no
- * touch came since it read it, so a view that missed a new invitation is not written down; and
- * for a while after a creation's touch it keeps looking soon (`CREATION_WINDOW_MS`), as that
- * creation may still be writing invitations its view could not see.
+ * Every write that gives an invitation a `checkAt` moves it later or ends it, except these, which
+ * tell the WORK item (`touches`, see ../sending/lease.ts): a creation writing new invitations
+ * (`touchRoundWork`), an erasure moving one to another id (`roundWorkTouch`), and a worker taking
+ * on a send or reminder that had waited for a longer look (`pullRoundWork`). A check moves the
+ * WORK item only if no touch came since it read it, so a view that missed a change is not
+ * written down; and for a while after a creation's touch it keeps looking soon
+ * (`CREATION_WINDOW_MS`), as that creation may still be writing invitations its view could not see.
  */
 
 /** How long a creation call may still be writing invitations after it touched its round: longer than any call runs. */
 const CREATION_WINDOW_MS = LEASE_MS;
-
-/** A creation call is about to write invitations: the round is looked at within a lease (and its check sees this touch). */
-export async function touchRoundWork(db: Db, roundId: string, now: Date): Promise<void> {
-  const due = keys.roundWorkDue(roundId, iso(new Date(now.getTime() + LEASE_MS)));
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.table,
-      Key: keys.roundWork(roundId),
-      UpdateExpression: 'SET #type = :type, roundId = :round, GSI1PK = :pk, GSI1SK = :sk, touchedAt = :now ADD touches :one',
-      ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':type': 'roundWork', ':round': roundId, ':pk': due.GSI1PK, ':sk': due.GSI1SK, ':now': iso(now), ':one': 1 },
-    }),
-  );
-}
-
-/** The same touch, as part of a transaction that moves an invitation with a `checkAt` to another id. */
-export const roundWorkTouch = (db: Db, roundId: string) => ({
-  Update: { TableName: db.table, Key: keys.roundWork(roundId), UpdateExpression: 'ADD touches :one', ExpressionAttributeValues: { ':one': 1 } },
-});
 
 export type RoundChecks = Recovered & { remindersQueued: number };
 
@@ -101,16 +83,7 @@ async function checkRound(deps: RecoveryDeps, roundId: string, now: Date, { leas
   // Read before the invitations: a touch after this read is one the view below may have missed.
   const { Item: work } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.roundWork(roundId), ConsistentRead: true }));
   if (typeof work?.GSI1SK !== 'string' || work.GSI1SK >= iso(leasesBefore)) return done;
-  const looked: Leased[] = [];
-  for await (const items of queryAll(deps.db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: 'attribute_exists(checkAt)',
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    // Strongly consistent: a new invitation the view missed would be missed for good.
-    ConsistentRead: true,
-  })) {
-    looked.push(...(items as unknown as Leased[]));
-  }
+  const looked = await invitationsLookedAt(deps.db, roundId);
   let round: Promise<Round> | undefined;
   const roundOf = () => (round ??= readRound(deps.db, looked[0]!.agencyId, roundId));
   const leaseOver = (i: Leased) => i.checkAt < iso(leasesBefore);
@@ -129,13 +102,9 @@ async function checkRound(deps: RecoveryDeps, roundId: string, now: Date, { leas
   done.recorded = settled.recorded + settledReminders.recorded;
   done.resent = settled.resent + settledReminders.resent;
 
-  // What was acted on is looked at again by the next run, which sees where each went; the rest at its time.
-  const acted = new Set([...requeue, ...cutOff, ...reminderCutOff, ...reminders, ...stale]);
-  const soon = iso(new Date(now.getTime() + LEASE_MS));
-  let next = looked.reduce<string | undefined>((min, i) => {
-    const at = acted.has(i) ? soon : i.checkAt;
-    return min === undefined || at < min ? at : min;
-  }, undefined);
+  // Where each invitation acted on went, read again: the earliest look of all is the round's next.
+  const after = requeue.length + cutOff.length + reminderCutOff.length + reminders.length + stale.length > 0 ? await invitationsLookedAt(deps.db, roundId) : looked;
+  let next = after.reduce<string | undefined>((min, i) => (min === undefined || i.checkAt < min ? i.checkAt : min), undefined);
   const touchedAt = work.touchedAt as string | undefined;
   if (touchedAt !== undefined && now.getTime() < Date.parse(touchedAt) + CREATION_WINDOW_MS) {
     const creation = iso(new Date(Date.parse(touchedAt) + CREATION_WINDOW_MS + LEASE_MS));
@@ -143,6 +112,21 @@ async function checkRound(deps: RecoveryDeps, roundId: string, now: Date, { leas
   }
   await moveRoundWork(deps.db, roundId, next, work.touches as number | undefined);
   return done;
+}
+
+/** The round's invitations with a look planned (`checkAt`). */
+async function invitationsLookedAt(db: Db, roundId: string): Promise<Leased[]> {
+  const looked: Leased[] = [];
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: 'attribute_exists(checkAt)',
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    // Strongly consistent: a new invitation the view missed would be missed for good.
+    ConsistentRead: true,
+  })) {
+    looked.push(...(items as unknown as Leased[]));
+  }
+  return looked;
 }
 
 /** The WORK item to its next look, or out of the index: only if no creation or move touched it since it was read. */

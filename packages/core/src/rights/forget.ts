@@ -14,7 +14,7 @@ import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { namedBatchId, newRowKey } from '../release/batch';
 import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
-import { roundWorkTouch } from '../jobs/round-work';
+import { roundWorkTouch } from '../sending/lease';
 
 /**
  * The writes that remove a person's data from the items that hold it, shared by an erasure

@@ -82,7 +82,7 @@ describe("a pro's erasure", () => {
       const when = new Date(Date.parse(dues[i]!) + 60_000);
       expect(await deliver(at(when), { kind: 'reminder', roundId: r.roundId, invitationId: r.invitationId, dueAt: dues[i]! })).toBe('skipped');
       const item = await stored(r);
-      expect({ status: item.status, remindersSent: item.remindersSent, nextReminderAt: item.nextReminderAt, GSI1PK: item.GSI1PK }).toEqual({ status: 'sent', remindersSent: 0, nextReminderAt: null, GSI1PK: undefined });
+      expect({ status: item.status, remindersSent: item.remindersSent, nextReminderAt: item.nextReminderAt, checkAt: item.checkAt }).toEqual({ status: 'sent', remindersSent: 0, nextReminderAt: null, checkAt: undefined });
       // The invitation only: no reminder went out.
       expect(await sesEmails({ to: r.email })).toHaveLength(1);
     }

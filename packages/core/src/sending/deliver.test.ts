@@ -46,7 +46,7 @@ async function roundFixture(count = 2) {
 /** The stored item, index keys included. */
 async function rawInvitation(ref: { roundId: string; invitationId: string }) {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(ref.roundId, ref.invitationId) }));
-  return Item as { status: string; GSI1PK?: string; GSI1SK: string; queuedAt: string; sendingAt: string; lastFailureAt: string };
+  return Item as { status: string; checkAt?: string; queuedAt: string; sendingAt: string; lastFailureAt: string };
 }
 
 describe('delivering invitations', () => {
@@ -304,7 +304,7 @@ describe('delivering invitations', () => {
     expect(requeued[0]![1]).toBeLessThanOrEqual(3);
     // Back in the queue, it is leased again: lost, the recovery sweep finds it after the wait and a lease.
     const queued = await rawInvitation(jobs[0]!);
-    expect(Date.parse(queued.GSI1SK.split('#')[0]!) - Date.parse(queued.queuedAt)).toBe(LEASE_MS);
+    expect(Date.parse(queued.checkAt!) - Date.parse(queued.queuedAt)).toBe(LEASE_MS);
     expect(Date.parse(queued.queuedAt) - Date.parse(queued.lastFailureAt)).toBe(requeued[0]![1] * 1000);
 
     // A timeout mid-request: SES may have taken it, so it is neither sent again nor failed. It stays
@@ -314,8 +314,8 @@ describe('delivering invitations', () => {
     expect(await deliver(deliveryDeps(timedOut, { retry: { attempts: 3, baseDelayMs: 50 }, sleep, requeue, warn }), jobs[1]!)).toBe('in-doubt');
     expect(delays).toEqual([50, 100]);
     const inDoubt = await rawInvitation(jobs[1]!);
-    expect(inDoubt).toMatchObject({ status: 'sending', lastFailure: 'ETIMEDOUT', GSI1PK: before.GSI1PK });
-    expect(Date.parse(inDoubt.GSI1SK.split('#')[0]!) - Date.parse(inDoubt.sendingAt)).toBe(LEASE_MS);
+    expect(inDoubt).toMatchObject({ status: 'sending', lastFailure: 'ETIMEDOUT' });
+    expect(Date.parse(inDoubt.checkAt!) - Date.parse(inDoubt.sendingAt)).toBe(LEASE_MS);
 
     const rejecting: Mailer = { send: async () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
     expect(await deliver(deliveryDeps(rejecting, { sleep, requeue, warn }), jobs[2]!)).toBe('failed');
@@ -323,7 +323,7 @@ describe('delivering invitations', () => {
     const failed = await rawInvitation(jobs[2]!);
     expect(failed).toMatchObject({ status: 'failed', failure: 'MessageRejected' });
     // Out of the lease index: the recovery sweep has nothing to do with it.
-    expect(failed.GSI1PK).toBeUndefined();
+    expect(failed.checkAt).toBeUndefined();
     expect(warnings).toEqual([['email refused for good', { kind: 'invitation', roundId: round.roundId, invitationId: jobs[2]!.invitationId, failure: 'MessageRejected' }]]);
     expect((await getRound(db, agencyId, round.roundId)).counts).toMatchObject({ pending: 1, sending: 1, failed: 1 });
     // Neither the failed nor the in-doubt invitation is sent by a later run of its job; the pending one is.
@@ -390,7 +390,7 @@ describe('suppressions stop sends where they are written (the sender reads none)
     expect([await status(a.job(quitter)), await status(b.job(quitter))]).toEqual(['skipped', 'pending']);
     expect([await status(a.job(bouncer)), await status(b.job(bouncer))]).toEqual(['skipped', 'skipped']);
     // Skipped invitations leave the lease index: the recovery sweep never queues them again.
-    expect((await rawInvitation(b.job(bouncer))).GSI1PK).toBeUndefined();
+    expect((await rawInvitation(b.job(bouncer))).checkAt).toBeUndefined();
 
     const outcomes = await Promise.all([a, b].flatMap((r) => [quitter, bouncer, other].map((email) => deliver(deliveryDeps(), r.job(email)))));
     expect(outcomes).toEqual(['not-due', 'not-due', 'sent', 'sent', 'not-due', 'sent']);
@@ -436,7 +436,7 @@ describe('suppressions stop sends where they are written (the sender reads none)
     expect(await deliver(deliveryDeps(sesMailer, { db: metered, now: () => at }), reminder)).toBe('skipped');
     expect(calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
     expect(await rawInvitation(a.job(email))).toMatchObject({ status: 'sent', nextReminderAt: null });
-    expect((await rawInvitation(a.job(email))).GSI1PK).toBeUndefined();
+    expect((await rawInvitation(a.job(email))).checkAt).toBeUndefined();
     expect((await sesEmails({ to: email })).length).toBe(1);
   });
 

@@ -14,7 +14,7 @@ import { tallied } from '../scores/open-rounds';
 import type { SendJob } from './queue';
 import type { WebhookDeps } from '../webhooks/delivery';
 import { settleAnsweredSend, transitionInvitation } from './transition';
-import { LEASE_MS, END_LOOKS, leaseUntil } from './lease';
+import { LEASE_MS, END_LOOKS, leaseUntil, pullRoundWork } from './lease';
 import { nextReminderAt, reminderPlan } from './reminder';
 import { noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
@@ -78,6 +78,8 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
+  // Queued again late, its look was a longer lease: the round's check comes for this claim's.
+  if ((invitation.requeues ?? 0) > 0) await pullRoundWork(db, job.roundId, iso(new Date(claimedAt.getTime() + LEASE_MS)));
   const round = await roundForSending(db, invitation.roundId);
 
   if (!isOpen(round, claimedAt) || round.closing !== undefined || invitation.erasedAt !== undefined || invitation.suppressedAt !== undefined) {

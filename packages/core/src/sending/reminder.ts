@@ -9,7 +9,7 @@ import type { InvitationRef } from '../survey/token';
 import { isOpen } from '../survey/round-state';
 import type { Invitation, Round } from '../survey/round';
 import type { DeliveryDeps, DeliveryOutcome } from './deliver';
-import { LEASE_MS, END_LOOKS, leaseUntil } from './lease';
+import { LEASE_MS, END_LOOKS, leaseUntil, pullRoundWork } from './lease';
 import type { SendJob } from './queue';
 import { retryDelaySeconds } from './retry';
 import { mayStillSend, noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
@@ -53,6 +53,9 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const lease = leaseUntil(new Date(now.getTime() + LEASE_MS));
   const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...lease });
   if (!invitation) return 'not-due';
+  // Queued again late, its look was a longer lease: the round's check comes for this claim's, and for the next reminder.
+  const late = (invitation.reminderQueues ?? 0) > 0;
+  if (late) await pullRoundWork(db, job.roundId, lease.checkAt);
   // Claimed only to be dropped: uncounted, out of the indexes.
   if (invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) return (await dropReminder(db, invitation, job.dueAt)) ? 'skipped' : 'not-due';
   const current = await mayStillSend(db, invitation, now);
@@ -86,11 +89,13 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
     // The invitation itself was delivered; only this reminder is lost, and it says why.
     deps.warn?.('email refused for good', { kind: 'reminder', roundId: round.roundId, invitationId: invitation.invitationId, failure: sent.error.code });
     if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderFailure: sent.error.code } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: false, leaseRead: lease.checkAt });
+    else if (late && next !== null) await pullRoundWork(db, job.roundId, next);
     return 'failed';
   }
   // Answered or bounced meanwhile: the flight ends here rather than by the recovery sweep a lease
   // later, so that a close waiting for it need not wait.
   if (!(await finishReminder(db, round, invitation, job.dueAt, next, { extra: { reminderMessageId: sent.messageId } }))) await settleLeftReminder(db, invitation, job.dueAt, { taken: true, leaseRead: lease.checkAt });
+  else if (late && next !== null) await pullRoundWork(db, job.roundId, next);
   return 'sent';
 }
 

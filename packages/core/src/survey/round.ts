@@ -12,7 +12,7 @@ import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseUntil } from '../sending/deliver';
-import { touchRoundWork } from '../jobs/round-work';
+import { touchRoundWork } from '../sending/lease';
 import { transitionMany } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
@@ -146,8 +146,10 @@ export interface Invitation {
   failure?: string;
   /** Times SES did not take its first email (throttled, unreachable) and it went back to pending. */
   retries?: number;
-  /** Times the recovery sweep queued it again (its job lost, or slow behind a backlog). */
+  /** Times its round's check queued it again (its job lost, or slow behind a backlog). */
   requeues?: number;
+  /** Times its round's check queued its due reminder again (late or lost); 0 again once one is planned. */
+  reminderQueues?: number;
   /** While a reminder is being sent: the time it was due (see `deliverReminder`). */
   reminderSending?: string;
   /** The SES message id of the last reminder the worker saw SES take (see `recordSendEvent`). */

@@ -47,7 +47,7 @@ describe('admin index-suppressions', () => {
     expect(await get(keys.recipientState(b.agencyId, hash))).toMatchObject({ surveyedMarked: true });
     const skipped = (await get(b.invitation(email)))!;
     expect(skipped).toMatchObject({ status: 'skipped', suppressedAt: T0.toISOString() });
-    expect(skipped.GSI1PK).toBeUndefined();
+    expect(skipped.checkAt).toBeUndefined();
 
     expect(await indexSuppressions(db, T0, [a.agencyId, b.agencyId])).toEqual({ marked: 0, enforced: 1 });
     expect((await get(b.invitation(email)))!.status).toBe('skipped');
