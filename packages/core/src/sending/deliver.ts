@@ -78,8 +78,6 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
   const claimedAt = deps.now();
   const invitation = await claimInvitation(db, job, claimedAt);
   if (!invitation) return 'not-due';
-  // Queued again late, its look was a longer lease: the round's check comes for this claim's.
-  if ((invitation.requeues ?? 0) > 0) await pullRoundWork(db, job.roundId, iso(new Date(claimedAt.getTime() + LEASE_MS)));
   const round = await roundForSending(db, invitation.roundId);
 
   if (!isOpen(round, claimedAt) || round.closing !== undefined || invitation.erasedAt !== undefined || invitation.suppressedAt !== undefined) {
@@ -100,6 +98,9 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
     }
   }
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'invitation' });
+  // Queued again late, its look was a longer lease: the round's check comes for this claim's
+  // (written after the SES call: nothing but the claim comes between a claim and its email).
+  if ((invitation.requeues ?? 0) > 0) await pullRoundWork(db, job.roundId, iso(new Date(claimedAt.getTime() + LEASE_MS)));
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // Nothing was sent: back to pending, and tried again later, until the round closes.
     const retries = (invitation.retries ?? 0) + 1;

@@ -53,9 +53,6 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const lease = leaseUntil(new Date(now.getTime() + LEASE_MS));
   const invitation = await claimReminder(db, job, job.dueAt, { reminderSending: job.dueAt, lastReminderAt: iso(now), ...lease });
   if (!invitation) return 'not-due';
-  // Queued again late, its look was a longer lease: the round's check comes for this claim's, and for the next reminder.
-  const late = (invitation.reminderQueues ?? 0) > 0;
-  if (late) await pullRoundWork(db, job.roundId, lease.checkAt);
   // Claimed only to be dropped: uncounted, out of the indexes.
   if (invitation.suppressedAt !== undefined || invitation.erasedAt !== undefined) return (await dropReminder(db, invitation, job.dueAt)) ? 'skipped' : 'not-due';
   const current = await mayStillSend(db, invitation, now);
@@ -68,6 +65,10 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
   const next = nextReminderAt(round, invitation, invitation.sentAt!, reminder);
 
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
+  // Queued again late, its look was a longer lease: the round's check comes for this claim's, and
+  // for the next reminder (after the SES call: nothing but the claim comes between a claim and its email).
+  const late = (invitation.reminderQueues ?? 0) > 0;
+  if (late) await pullRoundWork(db, job.roundId, lease.checkAt);
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // SES took nothing: the reminder is due again (unless an answer came in meanwhile), later.
     const retries = (invitation.reminderRetries ?? 0) + 1;
