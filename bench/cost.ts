@@ -75,7 +75,9 @@ export function costOf(work: Work, { prices: p }: Prices): CostBreakdown {
     [ops.submit, answered],
     [ops.close, SURVEYS],
     [ops.scheduledReminders, 2],
-    [ops.scheduledIdle, SCHEDULED_RUNS - 2],
+    // After the invitations and after each of the two reminder waves.
+    [ops.scheduledAfterWave, 3],
+    [ops.scheduledIdle, SCHEDULED_RUNS - 5],
     [ops.summaryRun, WEEKS],
     [ops.summaryListing, WEEKS],
     [ops.summary, work.emails.summaries * WEEKS],

@@ -2,6 +2,8 @@ import type { Db } from '../db/client';
 import { iso } from '../shared/time';
 import { retryDelaySeconds, type RetryDeps } from './retry';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
 import { isConditionFailed } from '../db/conditions';
@@ -98,8 +100,9 @@ export async function deliverInvitation(deps: DeliveryDeps, job: Extract<SendJob
     }
   }
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'invitation' });
-  // Queued again late, its look was a longer lease: the round's check comes for this claim's
-  // (written after the SES call: nothing but the claim comes between a claim and its email).
+  // Queued again late, its look was a longer lease: the round's check comes for this claim's. After
+  // the SES call: nothing but the claim comes between a claim and its email. A worker dying before
+  // this line leaves its message to SQS, whose next run pulls (`claimInvitation`).
   if ((invitation.requeues ?? 0) > 0) await pullRoundWork(db, job.roundId, iso(new Date(claimedAt.getTime() + LEASE_MS)));
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
     // Nothing was sent: back to pending, and tried again later, until the round closes.
@@ -152,7 +155,11 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
     // No invitation at all is a job that cannot be done (reported as failed), not a duplicate,
     // unless an erasure moved it off this id: nothing to send then.
     if (isConditionFailed(error)) {
-      if ((error as { Item?: unknown }).Item) return null;
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const found = old ? unmarshall(old) : undefined;
+      // A late send's claim whose worker failed before its pull: this run (SQS gave the message back) pulls instead.
+      if (found?.status === 'sending' && ((found.requeues as number | undefined) ?? 0) > 0 && typeof found.checkAt === 'string') await pullRoundWork(db, ref.roundId, found.checkAt);
+      if (found) return null;
       const { Item: moved } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(ref.roundId, ref.invitationId), ConsistentRead: true }));
       if (moved) return null;
       throw new NotFoundError('invitation');

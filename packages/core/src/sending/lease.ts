@@ -42,7 +42,14 @@ export async function touchRoundWork(db: Db, roundId: string, now: Date): Promis
 
 /** The touch alone, as part of a transaction that moves an invitation with a `checkAt` to another id. */
 export const roundWorkTouch = (db: Db, roundId: string) => ({
-  Update: { TableName: db.table, Key: keys.roundWork(roundId), UpdateExpression: 'ADD touches :one', ExpressionAttributeValues: { ':one': 1 } },
+  Update: {
+    TableName: db.table,
+    Key: keys.roundWork(roundId),
+    // Whole even if it is the first write of the item: a check reads `roundId` from the index.
+    UpdateExpression: 'SET #type = :type, roundId = :round ADD touches :one',
+    ExpressionAttributeNames: { '#type': 'type' },
+    ExpressionAttributeValues: { ':type': 'roundWork', ':round': roundId, ':one': 1 },
+  },
 });
 
 /**

@@ -3,6 +3,8 @@ import { keys } from '../db/keys';
 import { setAttributes, updateIfUnchanged } from '../db/transact';
 import { addDays, iso } from '../shared/time';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { isConditionFailed } from '../db/conditions';
 import { withoutKeys } from '../db/items';
 import type { InvitationRef } from '../survey/token';
@@ -66,7 +68,8 @@ export async function deliverReminder(deps: DeliveryDeps, job: Extract<SendJob, 
 
   const sent = await sendSurveyEmail(deps, round, invitation, { kind: 'reminder', reminder });
   // Queued again late, its look was a longer lease: the round's check comes for this claim's, and
-  // for the next reminder (after the SES call: nothing but the claim comes between a claim and its email).
+  // for the next reminder. After the SES call: nothing but the claim comes between a claim and its
+  // email. A worker dying before this line leaves its message to SQS, whose next run pulls (`claimReminder`).
   const late = (invitation.reminderQueues ?? 0) > 0;
   if (late) await pullRoundWork(db, job.roundId, lease.checkAt);
   if ('error' in sent && sent.error.retryable && sent.error.notAccepted) {
@@ -210,11 +213,18 @@ async function claimReminder(db: Db, ref: InvitationRef, dueAt: string, set: Rec
         ExpressionAttributeNames: { '#status': 'status', ...extra.names },
         ExpressionAttributeValues: { ':sent': 'sent', ':due': dueAt, ':one': 1, ...extra.values },
         ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return withoutKeys<Invitation>(Attributes!);
   } catch (error) {
-    if (isConditionFailed(error)) return null;
+    if (isConditionFailed(error)) {
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const found = old ? unmarshall(old) : undefined;
+      // This reminder's late claim, whose worker failed before its pull: this run (SQS gave the message back) pulls instead.
+      if (found?.reminderSending === dueAt && ((found.reminderQueues as number | undefined) ?? 0) > 0 && typeof found.checkAt === 'string') await pullRoundWork(db, ref.roundId, found.checkAt);
+      return null;
+    }
     throw error;
   }
 }
