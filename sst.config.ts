@@ -25,7 +25,7 @@ export default $config({
     const { api, publicUrl } = await import('./infra/api');
     subscribeSender(publicUrl);
     const { exportFunction } = await import('./infra/export');
-    const { scheduledJob, summaryJob } = await import('./infra/jobs');
+    const { scheduledJob } = await import('./infra/jobs');
     return {
       url: publicUrl,
       api: api.url,
@@ -38,7 +38,6 @@ export default $config({
       emailIdentity: email.sender,
       configurationSet: email.configSet,
       scheduledJob: scheduledJob.nodes.schedule.name,
-      summaryJob: summaryJob.nodes.schedule.name,
     };
   },
 });

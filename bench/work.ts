@@ -64,8 +64,7 @@ type OperationKey =
   | 'scores'
   | 'responses'
   | 'scheduledAfterWave'
-  | 'scheduledIdle'
-  | 'summariesIdle';
+  | 'scheduledIdle';
 
 const ANSWER_SHARE = 0.3;
 const REVISED = 50;
@@ -239,8 +238,8 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
   clock = new Date('2030-03-12T10:00:00Z');
   await measure('scheduledAfterWave', 'scheduled job, the run after a wave of emails', 'run', 'jobs', 1, () => runScheduledJobs(jobsDeps(), clock));
   clock = new Date('2030-03-12T11:00:00Z');
-  await measure('scheduledIdle', 'scheduled job, nothing due', 'run', 'jobs', 1, () => runScheduledJobs(jobsDeps(), clock));
-  await measure('summariesIdle', 'summary job, nothing due', 'run', 'jobs', 1, () => runSummaries(jobsDeps(), clock));
+  // As AWS's one schedule runs it: with the summaries (a period's run found and not yet queued by hand).
+  await measure('scheduledIdle', 'scheduled job with the summaries, nothing due', 'run', 'jobs', 1, () => runScheduledJobs(jobsDeps(), clock, undefined, { summaries: true }));
   queued.length = 0;
 
   // The close, queued by the scheduled job once the round's time is up.

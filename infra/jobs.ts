@@ -14,20 +14,20 @@ const jobsFunction = {
 };
 
 /**
- * The scheduled jobs (EventBridge Scheduler through `sst.aws.CronV2`). Each schedule invokes its
- * own function, running the jobs handler with the event naming its job (`handlers/jobs.ts`). Both
- * jobs are harmless when run twice or overlapping, so no retries: the next run catches up.
- */
-
-/**
- * `scheduled`: closes rounds whose time is up or comes before the next run (queued to run at their
- * time), queues due reminders and lost invitations to the send queue, sweeps webhooks. Hourly: it
- * is told how often it runs (`everySeconds`), to look that far ahead. Linked to the table and the
- * send queue; it sends no email itself.
+ * The one schedule (EventBridge Scheduler through `sst.aws.CronV2`), invoking its own function with
+ * the jobs handler and the event naming its job (`handlers/jobs.ts`): `scheduled` closes rounds
+ * whose time is up or comes before the next run (queued to run at their time), queues due
+ * reminders and lost invitations to the send queue, sweeps webhooks, and queues the improvement
+ * summaries due (one job per agency whose weekly or monthly slot has passed in its time zone; the
+ * sender lists its pros and sends each one's summary, and the agency summary to its admins). One
+ * schedule rather than one per job: each run is an invocation billed twice (Scheduler and Lambda),
+ * and the summaries need only an hourly look. Hourly: it is told how often it runs
+ * (`everySeconds`), to look that far ahead. Linked to the table and the send queue; it sends no
+ * email itself. Harmless when run twice or overlapping, so no retries: the next run catches up.
  */
 export const scheduledJob = new sst.aws.CronV2('ScheduledJob', {
-  schedule: settings.schedules.scheduled as Schedule,
-  event: { job: 'scheduled', everySeconds: everySeconds(settings.schedules.scheduled) },
+  schedule: settings.schedule as Schedule,
+  event: { job: 'scheduled', everySeconds: everySeconds(settings.schedule) },
   retries: 0,
   function: jobsFunction,
 });
@@ -46,17 +46,4 @@ export const webhookEvents = table.subscribe('WebhookEvents', { ...jobsFunction,
       args.bisectBatchOnFunctionError = true;
     },
   },
-});
-
-/**
- * `summaries`: queues one job per agency whose weekly or monthly slot has passed in its time zone
- * and whose summaries of the period are not all settled; the sender lists its pros and sends each
- * pro's improvement summary (and the agency summary to its admins), one per period ever, within
- * the account's SES rate. Linked to the table and the send queue; it sends no email itself.
- */
-export const summaryJob = new sst.aws.CronV2('SummaryJob', {
-  schedule: settings.schedules.summaries as Schedule,
-  event: { job: 'summaries' },
-  retries: 0,
-  function: jobsFunction,
 });

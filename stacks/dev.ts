@@ -16,7 +16,7 @@ export const dev = {
   },
   sending: { ratePerSecond: 1, concurrency: 2, maxReceives: 3 },
   apiRateLimitPerMinute: 600,
-  schedules: { scheduled: 'rate(1 hour)', summaries: 'rate(1 hour)' },
+  schedule: 'rate(1 hour)',
   retention: { logs: '1 week', deadLetterDays: 4 },
   // The SES sandbox emails verified addresses only: a stranger's sign-up reaches no one.
   signup: 'open',

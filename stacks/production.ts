@@ -15,7 +15,7 @@ export const production = {
   },
   sending: { ratePerSecond: 14, concurrency: 2, maxReceives: 5 },
   apiRateLimitPerMinute: 600,
-  schedules: { scheduled: 'rate(1 hour)', summaries: 'rate(1 hour)' },
+  schedule: 'rate(1 hour)',
   retention: { logs: '3 months', deadLetterDays: 14 },
   // Open, anyone could make Rapport email any address from this domain: agencies are created by an operator.
   signup: 'closed',

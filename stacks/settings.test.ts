@@ -13,9 +13,12 @@ describe('stage settings', () => {
   it('refuses, naming the field, what would fail on AWS or send from the wrong place', () => {
     const bad = (change: object) => () => parseStageSettings('x', { ...dev, ...change });
     expect(bad({ sending: { ...dev.sending, concurrency: 1 } })).toThrow('stage "x": sending.concurrency: Invalid value');
-    expect(bad({ schedules: { scheduled: 'every 5 minutes' } })).toThrow('schedules.scheduled: must be rate(…), the time between runs');
-    expect(bad({ schedules: { scheduled: 'cron(0 * * * ? *)' } })).toThrow('schedules.scheduled: must be rate(…), the time between runs');
-    expect(bad({ schedules: { scheduled: 'rate(1 hour)', summaries: 'every hour' } })).toThrow('schedules.summaries: must be rate(…) or cron(…)');
+    expect(bad({ schedule: 'every 5 minutes' })).toThrow('schedule: must be rate(…), the time between runs');
+    expect(bad({ schedule: 'cron(0 * * * ? *)' })).toThrow('schedule: must be rate(…), the time between runs');
+    expect(bad({ schedule: 'rate(2 hours)' })).toThrow('schedule: must be at most an hour between runs');
+    expect(() => parseStageSettings('x', { ...dev, schedule: 'rate(5 minutes)' })).not.toThrow();
+    // The summary job has no schedule of its own any more: a stage file still naming one is refused.
+    expect(bad({ schedules: { scheduled: 'rate(1 hour)', summaries: 'rate(1 hour)' } })).toThrow('schedules');
     expect(bad({ email: { ...dev.email, from: 'surveys@elsewhere.example' } })).toThrow('email.from: must be the identity itself');
     const domainIdentity = { ...dev.email, identity: 'rapport.example', from: 'surveys@rapport.example' };
     expect(bad({ email: { ...domainIdentity, mailFromDomain: 'mail.other.example' } })).toThrow('email.mailFromDomain: must be a subdomain');

@@ -6,10 +6,9 @@ import * as v from 'valibot';
  * `production.ts`); any other stage (a developer's own, `ci`) uses the dev settings.
  */
 const hostname = v.pipe(v.string(), v.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case domain name'));
-/** EventBridge Scheduler expressions, as `sst.aws.CronV2` takes them. */
-const schedule = v.pipe(v.string(), v.regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, 'must be rate(…) or cron(…)'));
 /** A fixed rate: the scheduled job is told the time between runs, and looks that far ahead. */
-const rate = v.pipe(v.string(), v.regex(/^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/, 'must be rate(…), the time between runs'));
+const RATE = /^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/;
+const rate = v.pipe(v.string(), v.regex(RATE, 'must be rate(…), the time between runs'));
 const UNIT_SECONDS = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 } as const;
 /** The seconds between runs of a `rate(…)` schedule. */
 export const everySeconds = (schedule: string) => {
@@ -53,16 +52,14 @@ export const StageSettingsSchema = v.pipe(
     }),
     /** Requests a minute each API key may make before 429 (0: no limit). */
     apiRateLimitPerMinute: int(0, 100_000),
-    schedules: v.strictObject({
-      /**
-       * Close due rounds (on time: it queues those due before its next run), queue due reminders
-       * and lost invitations, sweep webhooks (`runScheduledJobs`). Hourly: reminders and the
-       * recovery of a crashed send wait up to that long; the cost of runs is per deployment.
-       */
-      scheduled: rate,
-      /** Send the improvement summaries due (each agency at its own slot; hourly finds every slot). */
-      summaries: schedule,
-    }),
+    /**
+     * The one schedule (EventBridge Scheduler), a `rate(…)`: each run closes due rounds (on time:
+     * it queues those due before its next run), queues due reminders and lost invitations, sweeps
+     * webhooks, and queues the improvement summaries due (`runScheduledJobs` with the summaries).
+     * At most hourly: each agency's summary slot is an hour in its time zone. Hourly, reminders
+     * and the recovery of a crashed send wait up to that long; the cost of runs is per deployment.
+     */
+    schedule: v.pipe(rate, v.check((s) => !RATE.test(s) || everySeconds(s) <= 3600, 'must be at most an hour between runs (summaries go out at an hour of the agency\'s day)')),
     retention: v.strictObject({
       /** CloudWatch log retention of every function. */
       logs: v.picklist(['1 week', '2 weeks', '1 month', '3 months', '6 months', '1 year']),

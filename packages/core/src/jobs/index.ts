@@ -5,6 +5,7 @@ import { checkRounds } from './round-work';
 import { finishReleases } from '../release/release';
 import { sweepWebhooks } from '../webhooks/events';
 import { runRetention } from '../rights/retention';
+import { runSummaries, type SummaryRun } from '../summary/job';
 
 export { closeRound, closeRoundNow, enqueueDueCloses } from './expiry';
 export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
@@ -25,19 +26,23 @@ const ONE_OFF_MS = 5 * 60_000;
  * - fans out the webhook events the table's stream missed, and queues the deliveries due before
  *   the next run (`sweepWebhooks`);
  * - runs the retention passes due (`runRetention`, a few agencies a run).
- * One failing stops none of the others (the error is rethrown after). Running it twice or
- * concurrently is harmless.
+ * With `summaries`, a seventh: queues the improvement summaries due (`runSummaries`). AWS's one
+ * schedule runs it so (a schedule of their own would be a second invocation an hour, billed
+ * twice); the local runner, `npm run job -- scheduled` and tests run the summaries on their own.
+ * One failing stops none of the others (the errors are rethrown together after). Running it twice
+ * or concurrently is harmless.
  */
-export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date, everyMs = ONE_OFF_MS) {
-  const [roundsToClose, releasesFinished, rounds, mails, webhooks, retention] = await Promise.allSettled([
+export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue }, now: Date, everyMs = ONE_OFF_MS, options: { summaries?: boolean } = {}) {
+  const [roundsToClose, releasesFinished, rounds, mails, webhooks, retention, summaries] = await Promise.allSettled([
     enqueueDueCloses(deps.db, deps.queue, now, everyMs),
     finishReleases(deps.db),
     checkRounds(deps, now, { sinceMs: everyMs }),
     recoverMails(deps, now, now),
     sweepWebhooks(deps.db, deps.queue, now, everyMs),
     runRetention(deps.db, now),
+    options.summaries ? runSummaries(deps, now) : undefined,
   ]);
-  const failed = [roundsToClose, releasesFinished, rounds, mails, webhooks, retention].filter((r) => r.status === 'rejected');
+  const failed = [roundsToClose, releasesFinished, rounds, mails, webhooks, retention, summaries].filter((r) => r.status === 'rejected');
   if (failed.length > 0) throw new AggregateError(failed.map((r) => r.reason), 'the scheduled job failed in part');
   return {
     roundsToClose: (roundsToClose as PromiseFulfilledResult<number>).value,
@@ -45,6 +50,7 @@ export async function runScheduledJobs(deps: RecoveryDeps & { queue: JobQueue },
     ...sum((rounds as PromiseFulfilledResult<Awaited<ReturnType<typeof checkRounds>>>).value, (mails as PromiseFulfilledResult<Awaited<ReturnType<typeof recoverMails>>>).value),
     ...(webhooks as PromiseFulfilledResult<Awaited<ReturnType<typeof sweepWebhooks>>>).value,
     ...(retention as PromiseFulfilledResult<Awaited<ReturnType<typeof runRetention>>>).value,
+    ...(summaries as PromiseFulfilledResult<SummaryRun | undefined>).value,
   };
 }
 

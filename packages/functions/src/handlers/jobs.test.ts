@@ -1,5 +1,5 @@
 /**
- * The jobs handler with the event its schedules send, on a table of its own (the scheduled job
+ * The jobs handler with the event its schedule sends, on a table of its own (the scheduled job
  * sweeps whole indexes), queuing to a loopback SQS endpoint whose messages are then fed to the real
  * sender handler: schedule → SQS → sender → SES, short of AWS itself.
  */
@@ -83,13 +83,16 @@ async function sendAt(at: Date, queued: SendJob[]) {
   }
 }
 
-const nothingElse = { releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0, retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0 };
+const nothingElse = { releasesFinished: 0, remindersQueued: 0, requeued: 0, recorded: 0, resent: 0, eventsFannedOut: 0, deliveriesQueued: 0, retentionAgencies: 0, commentsRemoved: 0, identitiesErased: 0, agenciesDue: 0, agenciesQueued: 0 };
 
 describe('jobs handler (CronV2 schedule event)', () => {
   it('"scheduled" queues the reminders due to SQS, which the sender emails, and later closes the round', async () => {
     const start = new Date();
     const tag = start.getTime();
     const agency = await createAgency(deps.db, { name: 'Jobs handler' }, start);
+    // No summaries: at the real time, which periods come due in these days depends on the weekday
+    // (the next test has the summaries the run queues).
+    await updateSettings(deps.db, agency.agencyId, { summary: { cadence: 'never' } }, start);
     const pro = await createPro(deps.db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, start);
     const campaign = await createCampaign(deps.db, agency.agencyId, { proId: pro.proId, name: 'Spring Launch' }, start);
     const emails = [`ben-${tag}@acme.example`, `cleo-${tag}@brand.example`];
@@ -113,6 +116,8 @@ describe('jobs handler (CronV2 schedule event)', () => {
       retentionAgencies: 0,
       commentsRemoved: 0,
       identitiesErased: 0,
+      agenciesDue: 0,
+      agenciesQueued: 0,
     });
     expect(queuedSince(from)).toEqual([]);
 
@@ -141,7 +146,7 @@ describe('jobs handler (CronV2 schedule event)', () => {
     expect((await openInvitation(deps.db, invitations[0]!)).invitation.status).toBe('expired');
   });
 
-  it('"summaries" emails each pro with a release their summary at the agency\'s slot, once, after "scheduled" closed the round', async () => {
+  it('"scheduled" also queues the summaries: each pro with a release gets theirs at the agency\'s slot, once, after the run closed the round; "summaries" runs them alone', async () => {
     // Its function is not linked to the link-signing secret (infra/jobs.ts): it runs without it.
     // The sender is (it signs survey links), and sends the summaries.
     const secret = process.env.LINK_SECRET;
@@ -164,44 +169,39 @@ describe('jobs handler (CronV2 schedule event)', () => {
     for (const [i, invitation] of accepted.entries()) {
       await submitResponse(deps.db, invitation, { responsiveness: 4 + (i % 2), recommend: 9 }, new Date(week.getTime() + 3_600_000 + i * 60_000));
     }
-    // The answers are anonymous: they count in a summary only once the scheduled job has closed the
-    // round and released them, which it does only once the round's time is up.
-    const scheduled = { job: 'scheduled', ...nothingElse };
-    expect(await runAt(new Date('2030-03-06T09:59:00Z'))).toEqual({ ...scheduled, at: '2030-03-06T09:59:00.000Z', roundsToClose: 0 });
-    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('open');
-    const from = sqs.bodies.length;
-    const closeAt = new Date('2030-03-06T10:01:00Z');
-    expect(await runAt(closeAt)).toEqual({ ...scheduled, at: '2030-03-06T10:01:00.000Z', roundsToClose: 1 });
-    expect(await sendAt(closeAt, queuedSince(from))).toEqual([]);
-    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
 
-    // The run queues the agency to SQS; the sender lists its pros and queues Jane's summary there,
-    // which the sender sends. Each job is fed to the sender until the queue is empty.
-    const summariesAt = async (at: Date) => {
+    // Each run queues to SQS; each job is fed to the sender until the queue is empty (the sender
+    // lists the agency's pros and queues each one's summary there, which it sends).
+    const runAndSend = async (at: Date, event: JobEvent = { job: 'scheduled' }) => {
       let from = sqs.bodies.length;
       withSecret(false);
-      const run = await runAt(at, { job: 'summaries' });
+      const run = await runAt(at, event);
       withSecret(true);
       const kinds: string[] = [];
       for (let queued = queuedSince(from); queued.length > 0; queued = queuedSince(from)) {
         from = sqs.bodies.length;
         kinds.push(...queued.map((j) => j.kind));
-        vi.useFakeTimers({ toFake: ['Date'], now: at });
-        try {
-          expect((await sender(sqsEvent(queued.map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
-        } finally {
-          vi.useRealTimers();
-        }
+        expect(await sendAt(at, queued)).toEqual([]);
       }
       return { run, kinds };
     };
-    // Before the slot, the week before (W09) is the one due, for this agency and the first test's:
-    // both are listed, and their pros are quiet.
-    expect(await summariesAt(new Date('2030-03-11T08:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T08:00:00.000Z', agenciesDue: 2, agenciesQueued: 2 }, kinds: ['summaries', 'summaries'] });
+    // The agency is due from its creation: the week before (W09) is the one due, Jane was quiet
+    // then, and nothing is emailed. The answers are anonymous: they count in a summary only once
+    // the run has closed the round and released them, which it does only once its time is up.
+    const scheduled = { job: 'scheduled', roundsToClose: 0, ...nothingElse };
+    expect(await runAndSend(new Date('2030-03-06T09:59:00Z'))).toEqual({ run: { ...scheduled, at: '2030-03-06T09:59:00.000Z', agenciesDue: 1, agenciesQueued: 1 }, kinds: ['summaries'] });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('open');
+    // W09 is complete: the agency moves on to its next slot.
+    expect(await runAndSend(new Date('2030-03-06T10:01:00Z'))).toEqual({ run: { ...scheduled, at: '2030-03-06T10:01:00.000Z', roundsToClose: 1, agenciesDue: 1 }, kinds: ['close-round'] });
+    expect((await getRound(deps.db, agency.agencyId, round.roundId)).status).toBe('closed');
     expect(await sesEmails({ to: email })).toEqual([]);
-    expect(await summariesAt(new Date('2030-03-11T09:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T09:00:00.000Z', agenciesDue: 2, agenciesQueued: 2 }, kinds: ['summaries', 'summaries', 'summary'] });
-    // Both runs of W10 are complete: the next hour queues nothing.
-    expect(await summariesAt(new Date('2030-03-11T10:00:00Z'))).toEqual({ run: { job: 'summaries', at: '2030-03-11T10:00:00.000Z', agenciesDue: 2, agenciesQueued: 0 }, kinds: [] });
+
+    // Before the slot, nothing is due; at it, W10 is, with Jane's released answers.
+    expect(await runAndSend(new Date('2030-03-11T08:00:00Z'))).toEqual({ run: { ...scheduled, at: '2030-03-11T08:00:00.000Z' }, kinds: [] });
+    expect(await runAndSend(new Date('2030-03-11T09:00:00Z'))).toEqual({ run: { ...scheduled, at: '2030-03-11T09:00:00.000Z', agenciesDue: 1, agenciesQueued: 1 }, kinds: ['summaries', 'summary'] });
+    // Run by hand (an operator's `summaries` event), the summaries alone: W10 is complete, nothing is queued.
+    expect(await runAndSend(new Date('2030-03-11T09:30:00Z'), { job: 'summaries' })).toEqual({ run: { job: 'summaries', at: '2030-03-11T09:30:00.000Z', agenciesDue: 1, agenciesQueued: 0 }, kinds: [] });
+    expect(await runAndSend(new Date('2030-03-11T10:00:00Z'))).toEqual({ run: { ...scheduled, at: '2030-03-11T10:00:00.000Z' }, kinds: [] });
     const inbox = await sesEmails({ to: email });
     expect(inbox).toHaveLength(1);
     expect(inbox[0]!.subject).toBe('Your responsiveness in the week of 4 Mar to 10 Mar 2030: 4.3 out of 5 from 3 answers');

@@ -4,14 +4,16 @@ import { logger } from '../logger';
 import { lambdaDb, lambdaQueue, now as clock } from './runtime';
 
 /**
- * What a schedule passes to the jobs function: `infra/jobs.ts` sets it as each `sst.aws.CronV2`'s
+ * What the schedule passes to the jobs function: `infra/jobs.ts` sets it as the `sst.aws.CronV2`'s
  * `event` (EventBridge Scheduler delivers that JSON as is).
  * - `scheduled`: close the rounds whose time is up or comes before the next run, queue the
- *   reminders due, recover the sends whose lease ran out from SES's `Send` events, sweep webhooks
- *   (`runScheduledJobs`); hourly. `everySeconds`: the time between runs, as the schedule says.
- * - `summaries`: queue the improvement summaries due, one job per agency whose slot has passed in
- *   its time zone and whose summaries of the period are not all settled (`runSummaries`), hourly;
- *   the sender sends them.
+ *   reminders due, recover the sends whose lease ran out from SES's `Send` events, sweep webhooks,
+ *   and queue the improvement summaries due, one job per agency whose slot has passed in its time
+ *   zone and whose summaries of the period are not all settled (`runScheduledJobs` with the
+ *   summaries); hourly. `everySeconds`: the time between runs, as the schedule says.
+ * - `summaries`: the summaries alone (`runSummaries`); no schedule sends it, an operator may (to
+ *   queue them now rather than at the next run).
+ * The sender sends what they queue.
  */
 export interface JobEvent {
   job: 'scheduled' | 'summaries';
@@ -19,12 +21,12 @@ export interface JobEvent {
 }
 
 const jobs = {
-  scheduled: (now: Date, everyMs: number) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now, everyMs),
+  scheduled: (now: Date, everyMs: number) => runScheduledJobs({ db: lambdaDb(), queue: lambdaQueue(), records: recordedSends(lambdaDb()) }, now, everyMs, { summaries: true }),
   summaries: (now: Date) => runSummaries({ db: lambdaDb(), queue: lambdaQueue() }, now),
 } satisfies Record<JobEvent['job'], (now: Date, everyMs: number) => Promise<object>>;
 
 /**
- * Runs one scheduled job; running it twice or at once with itself is harmless. Also fed by the
+ * Runs one job; running it twice or at once with itself is harmless. Also fed by the
  * table's stream, filtered to new webhook events (`infra/jobs.ts`): it fans them out at once,
  * rather than at the next run of the scheduled job (which sweeps up any it misses).
  */
