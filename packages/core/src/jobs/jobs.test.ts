@@ -222,6 +222,27 @@ describe('reminders and expiry', () => {
     expect(await runAt(new Date(closesAt.getTime() + 60_000), HOUR)).toEqual([]);
   });
 
+  it('with the summaries (as AWS runs it), a summary sweep that fails stops none of the other sweeps, and its error is rethrown after them (stub: the queue refuses summaries jobs)', async () => {
+    const t0 = new Date('2032-06-07T09:00:00.000Z');
+    const { round } = await sentRound([{ who: 'sam', audience: 'reporter' }], t0);
+    const refused = new Error('SQS refused the summaries');
+    const queued: SendJob[] = [];
+    const queue = {
+      enqueue: async (jobs: readonly SendJob[]) => {
+        if (jobs.some((j) => j.kind === 'summaries')) throw refused;
+        queued.push(...jobs);
+      },
+    };
+    // The round's time is up, and its agency's summaries are due since its creation.
+    const at = new Date(Date.parse(round.closesAt) + 60_000);
+    const failure = await runScheduledJobs({ db, queue, records }, at, 3_600_000, { summaries: true }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AggregateError);
+    expect((failure as AggregateError).errors).toEqual([refused]);
+    const close = { kind: 'close-round', roundId: round.roundId } as const;
+    expect(queued.filter((j) => j.kind === 'close-round' && j.roundId === round.roundId)).toEqual([close]);
+    expect(await deliver(deliveryAt(at), close)).toBe('closed');
+  });
+
   it("closes a round kept open at its time by a send in flight seconds later, not at the next hourly run: its close job goes back to the queue for 30 s, then as long as the round has waited (stub: the worker's SES call held)", async () => {
     const t0 = new Date('2034-07-01T09:00:00.000Z');
     const { agencyId, round, refs } = await sentRound([{ who: 'ann', audience: 'reporter' }], t0);
