@@ -80,4 +80,37 @@ describe('the local webhook stream (DynamoDB Local, keys-only stream)', () => {
     expect(ownQueue.jobs).toEqual([early, during].map((e) => ({ kind: 'webhook', webhookId: webhook.webhookId, deliveryId: deliveryIdOf(e.eventId) }) satisfies SendJob));
     sleeper.close();
   });
+
+  it('reads on from the oldest record kept when the engine trimmed the records after its last one (stub: DynamoDB Local refuses the read once as trimmed), so events go out from the stream again', async () => {
+    await ensureTable(deps.db.client, deps.db.table, { stream: true });
+    const streams = new DynamoDBStreamsClient({ region: deps.config.region, endpoint: deps.config.dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    let trimmed = false;
+    streams.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (trimmed && context.commandName === 'GetRecordsCommand') {
+          trimmed = false;
+          throw Object.assign(new Error('The operation attempted to read past the oldest stream record in a shard.'), { name: 'TrimmedDataAccessException' });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const ownQueue = collectingQueue();
+    const reader = webhookStreamReader({ db: deps.db, queue: ownQueue, config: deps.config, now: () => new Date(), streams });
+    const now = new Date();
+    const agency = await createAgency(deps.db, { name: 'Trimmed' }, now);
+    const { webhook } = await createWebhook(deps.db, agency.agencyId, { url: 'https://hooks.example/rapport', events: ['round.closed'] }, now, { allowLoopback: false });
+    const event = (tag: string) => ({ eventId: eventIdFor(now, tag, agency.agencyId), agencyId: agency.agencyId, type: 'round.closed' as const, timestamp: now.toISOString(), data: { surveyId: `srv_${tag}` } });
+    expect(await reader.read()).toBe(0);
+    trimmed = true;
+    expect(await reader.read()).toBe(0);
+    const after = event('after');
+    await emitWebhookEvent(deps.db, after);
+    // From the oldest record kept: the new event is among what it reads. Earlier events of the
+    // table may be fanned out again with it, which queues their deliveries once more (each is attempted once).
+    expect(await reader.read()).toBeGreaterThanOrEqual(1);
+    expect(ownQueue.jobs).toContainEqual({ kind: 'webhook', webhookId: webhook.webhookId, deliveryId: deliveryIdOf(after.eventId) } satisfies SendJob);
+    expect(ownQueue.jobs.filter((job) => job.kind === 'webhook' && job.webhookId === webhook.webhookId)).toHaveLength(1);
+    reader.close();
+  });
 });

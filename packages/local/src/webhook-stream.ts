@@ -7,7 +7,8 @@ import { fanOutEvents, insertedKeys, type Config, type Db, type JobQueue } from 
  * (`infra/jobs.ts`): the new webhook events among the records are fanned out at once, not at the
  * next run of the scheduled job (which still sweeps up any this misses). Shards open at the first
  * read are read from their latest record (what came before is the sweep's); shards that open
- * later, from their first; an expired iterator is replaced by one after the last record read.
+ * later, from their first; an expired iterator is replaced by one after the last record read, and
+ * one past records the engine trimmed by one from the oldest record kept.
  * Call it again and again (the local runner: every half second).
  */
 export function webhookStreamReader({
@@ -48,8 +49,12 @@ export function webhookStreamReader({
       try {
         page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator }));
       } catch (error) {
-        if ((error as Error).name !== 'ExpiredIteratorException') throw error;
-        shards.set(shardId, { last: shard.last });
+        const name = (error as Error).name;
+        if (name === 'ExpiredIteratorException') shards.set(shardId, { last: shard.last });
+        // The records after the last one read are gone (the engine trimmed them): read on from the
+        // oldest kept; what was trimmed is the scheduled job's sweep's.
+        else if (name === 'TrimmedDataAccessException') shards.set(shardId, {});
+        else throw error;
         continue;
       }
       const { Records = [], NextShardIterator } = page;
