@@ -34,7 +34,7 @@ Commands:
   index-scores  [--agency <agencyId>]   puts pro counters written before the scores index into it (once, after deploying it)
   index-logins  [--agency <agencyId>]   lets pros and members created before the console sign in to it (once, after deploying it)
   index-summaries [--agency <agencyId>] puts agencies created before the summary due index into it (once, after deploying it)
-  index-suppressions [--agency <agencyId>] marks addresses surveyed before suppressions were enforced where written, and enforces the suppressions listed (once, after deploying it)
+  index-suppressions [--agency <agencyId>] enforces the suppressions listed on rounds from before they were enforced where written (once, after deploying it)
 
 Options:
   --aws     use DynamoDB on AWS (default: the \`npm start\` running for DATA_DIR, .data)

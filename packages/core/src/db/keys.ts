@@ -20,9 +20,9 @@ import { tableDefinition } from './table-definition';
  * | 9b| a round's skipped recipients, in order | Query PK=RND#<r> SK begins_with SKP# (SK=SKP#<index, 4 digits>) |
  * | 9c| a round's counts (tallied when read)   | Query PK=RND#<r> SK begins_with INV#, projected to status, answeredFrom (no counter on RND) |
  * | 9d| an invitation an erasure moved to a random id | Get PK=RND#<r> SK=GONE#<i> (the id it had; holds nothing else) |
- * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, AG#<a>#RCP#<h>/RCP |
+ * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, SUP#<h>/RCP#<a> (one partition) |
  * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
- * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (SK=RCP#<a>: put before the agency's first invitation of it) |
+ * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (their recipient states, 45: written with the agency's first invitation of it) |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |
@@ -64,7 +64,7 @@ import { tableDefinition } from './table-definition';
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
- * | 45| every round of an address in an agency  | Get AG#<a>#RCP#<h>/RCP: its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
+ * | 45| every round of an address in an agency  | Get SUP#<h>/RCP#<a> (the agency's recipient state: throttle dates, named answers): its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
  * | 46| an agency's rounds by creation (retention) | Query PK=AG#<a>#RNDS SK < <cutoff> (SK=<createdAt>#<r>, written with the round) |
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
@@ -152,11 +152,10 @@ export const keys = {
   movedInvitation: (roundId: string, invitationId: string) => ({ PK: `RND#${roundId}`, SK: `GONE#${invitationId}` }),
   /** One per response on named rounds; one per low submission (`revision`) on anonymous ones. */
   earlyWarning: (roundId: string, invitationId: string, revision?: number) => ({ PK: `RND#${roundId}`, SK: `WRN#${invitationId}${revision === undefined ? '' : `#${revision}`}` }),
-  recipientState: (agencyId: string, addressHash: string) => ({ PK: `AG#${agencyId}#RCP#${addressHash}`, SK: 'RCP' }),
+  /** An agency's state of an address (45), beside the address's suppressions: a global one finds the agencies that surveyed it (10c) by it. */
+  recipientState: (agencyId: string, addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: `RCP#${agencyId}` }),
   globalSuppression: (addressHash: string) => ({ PK: `SUP#${addressHash}`, SK: 'SUP' }),
   agencySuppression: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `AG#${agencyId}` }),
-  /** An agency surveyed the address (10c): a global suppression finds the agencies whose sends it stops. */
-  surveyedBy: (addressHash: string, agencyId: string) => ({ PK: `SUP#${addressHash}`, SK: `RCP#${agencyId}` }),
   /** An agency's list entry of a suppression it made or its survey led to (10b), by address then scope. */
   suppressionListing: (agencyId: string, email: string, scope: 'agency' | 'global') => ({ PK: `AG#${agencyId}`, SK: `SUP#${email.trim().toLowerCase()}#${scope === 'global' ? 'G' : 'A'}` }),
   commitment: (agencyId: string, proId: string, commitmentId: string) => ({ PK: `AG#${agencyId}`, SK: `CMT#${proId}#${commitmentId}` }),

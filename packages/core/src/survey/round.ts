@@ -422,16 +422,15 @@ export async function createRound(
     throttleBefore: throttleBefore(hash, recipient.audience),
     ...(answeredBefore(hash) ? { returning: true } : {}),
   });
-  // Whether the agency's mark on the address (keys.ts 10c) is there, so that a global suppression finds this agency.
-  const marked = (hash: string) => states.get(itemKey(keys.recipientState(agencyId, hash)))?.surveyedMarked === true;
-  // Each recipient is two items: its throttle state, updated under the throttle rule, and its invitation.
+  // Each recipient is two items: its throttle state, updated under the throttle rule, and its
+  // invitation. The state is also how a global suppression finds this agency (keys.ts 10c).
   const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
     {
       Update: {
         TableName: db.table,
         Key: keys.recipientState(agencyId, hash),
         // `rounds`: where an erasure finds the address's invitations (keys.ts 44).
-        UpdateExpression: `SET #type = :type, #audience = :now, lastAny = :now${marked(hash) ? '' : ', surveyedMarked = :true'} ADD rounds :round`,
+        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now ADD rounds :round',
         // Absent, or last surveyed before both windows: the same rule as above, now atomic.
         ConditionExpression:
           'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
@@ -442,7 +441,6 @@ export async function createRound(
           ':anyCutoff': anyCutoff,
           ':audienceCutoff': audienceCutoff(recipient.audience),
           ':round': new Set([round.roundId]),
-          ...(marked(hash) ? {} : { ':true': true }),
         },
       },
     },
@@ -499,9 +497,6 @@ export async function createRound(
     eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
   );
   // Two groups at a time: the pace `bench/rounds.ts` measures creating (and cancelling) against.
-  // The agency's marks on addresses it surveys for the first time, before their invitations (a
-  // mark without one, if the creation stops here, only makes a suppression look in vain).
-  await batchPut(db, eligible.filter(({ hash }) => !marked(hash)).map(({ hash }) => ({ ...keys.surveyedBy(hash, agencyId), type: 'surveyedBy' })));
   // The round's check looks at the invitations within a lease, whatever it read before (`touchRoundWork`).
   if (eligible.length > 0) await touchRoundWork(db, round.roundId, now);
   await mapConcurrent(groups, 2, writeGroup);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isolatedTestDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -7,10 +7,9 @@ import { createCampaign } from '../campaign/campaign';
 import { keys } from '../db/keys';
 import { addressHash } from './address';
 import { createRound } from './round';
-import { suppress } from './suppression';
 import { indexSuppressions } from './suppression-backfill';
 
-// A table of its own: the backfill scans the whole table.
+// A table of its own: the backfill reads every agency's list.
 const { db } = await isolatedTestDeps();
 const T0 = new Date('2031-05-04T10:00:00.000Z');
 
@@ -27,29 +26,28 @@ async function agencyRound(emails: string[], tag: string) {
 const get = async (key: Record<string, string>) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }))).Item;
 
 describe('admin index-suppressions', () => {
-  it('marks the addresses an agency surveyed before the marks existed, so a bounce recorded since, and rerun, skips their pending invitations there; a second run changes nothing', async () => {
+  it('enforces a listed suppression written before enforcement: the pending invitations of every agency that surveyed the address are skipped (found by their recipient states); a second run changes nothing', async () => {
     const tag = `${Date.now()}`;
     const email = `bounced-${tag}@news.example`;
     const a = await agencyRound([email], `${tag}-a`);
     const b = await agencyRound([email], `${tag}-b`);
+    // A global bounce agency a's list holds, written before suppressions were enforced where written.
+    await db.doc.send(
+      new PutCommand({ TableName: db.table, Item: { ...keys.suppressionListing(a.agencyId, email, 'global'), type: 'suppressionListing', email, reason: 'bounced', scope: 'global', at: T0.toISOString() } }),
+    );
+    expect([(await get(a.invitation(email)))!.status, (await get(b.invitation(email)))!.status]).toEqual(['pending', 'pending']);
+    // Each agency's state of the address sits beside its suppressions: the global one finds both.
     const hash = addressHash(email);
-    // Agency b surveyed the address before marks were written: no mark, and its state says so.
-    await db.doc.send(new DeleteCommand({ TableName: db.table, Key: keys.surveyedBy(hash, b.agencyId) }));
-    await db.doc.send(new UpdateCommand({ TableName: db.table, Key: keys.recipientState(b.agencyId, hash), UpdateExpression: 'REMOVE surveyedMarked' }));
+    expect([await get(keys.recipientState(a.agencyId, hash)), await get(keys.recipientState(b.agencyId, hash))].map((state) => state?.PK)).toEqual([`SUP#${hash}`, `SUP#${hash}`]);
 
-    // A bounce of agency a's email: enforced where written, it cannot find agency b.
-    await suppress(db, email, 'bounced', { global: true, agencyId: a.agencyId }, T0);
-    expect([(await get(a.invitation(email)))!.status, (await get(b.invitation(email)))!.status]).toEqual(['skipped', 'pending']);
+    expect(await indexSuppressions(db, T0, [a.agencyId, b.agencyId])).toEqual({ enforced: 1 });
+    for (const invitation of [a.invitation(email), b.invitation(email)]) {
+      const skipped = (await get(invitation))!;
+      expect(skipped).toMatchObject({ status: 'skipped', suppressedAt: T0.toISOString() });
+      expect(skipped.checkAt).toBeUndefined();
+    }
 
-    const first = await indexSuppressions(db, T0, [a.agencyId, b.agencyId]);
-    expect(first).toEqual({ marked: 1, enforced: 1 });
-    expect(await get(keys.surveyedBy(hash, b.agencyId))).toMatchObject({ type: 'surveyedBy' });
-    expect(await get(keys.recipientState(b.agencyId, hash))).toMatchObject({ surveyedMarked: true });
-    const skipped = (await get(b.invitation(email)))!;
-    expect(skipped).toMatchObject({ status: 'skipped', suppressedAt: T0.toISOString() });
-    expect(skipped.checkAt).toBeUndefined();
-
-    expect(await indexSuppressions(db, T0, [a.agencyId, b.agencyId])).toEqual({ marked: 0, enforced: 1 });
+    expect(await indexSuppressions(db, T0, [a.agencyId, b.agencyId])).toEqual({ enforced: 1 });
     expect((await get(b.invitation(email)))!.status).toBe('skipped');
   });
 });

@@ -125,7 +125,7 @@ async function recordSuppression(
 /**
  * Stops the emails a suppression forbids, where the suppression is written: the sender reads no
  * suppression before it sends. Every invitation of the address in the agency (`global`: in each
- * agency that surveyed it, `keys.surveyedBy`) found by the recipient state's `rounds` (keys.ts 45)
+ * agency that surveyed it: its recipient states sit beside the suppression, keys.ts 10c) found by the recipient state's `rounds` (keys.ts 45)
  * that is still `pending` is skipped; one being sent or sent gets `suppressedAt`: if SES did not
  * take that email, its next claim skips it, and its reminders stop. Reads are consistent and follow
  * the suppression's write, and a round being created reads the suppressions again after writing its
@@ -133,18 +133,19 @@ async function recordSuppression(
  * moment, one sees the other.
  */
 export async function enforceSuppression(db: Db, hash: string, scope: 'global' | string, now: Date): Promise<void> {
-  const agencies = scope === 'global' ? [] : [scope];
+  // A global one: every agency's state of the address (its partition, keys.ts 10c).
+  const states: Record<string, unknown>[] = [];
   if (scope === 'global') {
     const surveyed = queryAll(db, {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rcp)',
       ExpressionAttributeValues: { ':pk': keys.globalSuppression(hash).PK, ':rcp': 'RCP#' },
-      ProjectionExpression: 'SK',
       ConsistentRead: true,
     });
-    for await (const page of surveyed) agencies.push(...page.map((item) => (item.SK as string).slice('RCP#'.length)));
+    for await (const page of surveyed) states.push(...page);
+  } else {
+    states.push(...(await batchGet(db, [keys.recipientState(scope, hash)], { consistent: true })).values());
   }
-  const states = await batchGet(db, agencies.map((agencyId) => keys.recipientState(agencyId, hash)), { consistent: true });
-  const invitations = [...states.values()].flatMap((state) => [...((state.rounds as Set<string> | undefined) ?? [])].map((roundId) => keys.invitation(roundId, hashedId('inv', roundId, hash))));
+  const invitations = states.flatMap((state) => [...((state.rounds as Set<string> | undefined) ?? [])].map((roundId) => keys.invitation(roundId, hashedId('inv', roundId, hash))));
   const found = await batchGet(db, invitations, { consistent: true });
   await mapConcurrent([...found.values()], 4, (invitation) => stopSend(db, invitation as unknown as Invitation, now));
 }
