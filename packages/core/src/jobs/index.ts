@@ -1,7 +1,7 @@
 import type { JobQueue } from '../sending/queue';
 import { enqueueDueCloses } from './expiry';
 import { recoverMails, type RecoveryDeps } from './recovery';
-import { checkRounds } from './round-work';
+import { checkRounds, ONE_OFF_MS } from './round-work';
 import { finishReleases } from '../release/release';
 import { sweepWebhooks } from '../webhooks/events';
 import { runRetention } from '../rights/retention';
@@ -11,12 +11,9 @@ export { closeRound, closeRoundNow, enqueueDueCloses } from './expiry';
 export { recoverSends, type Recovered, type RecoveryDeps } from './recovery';
 export { checkRounds, type RoundChecks } from './round-work';
 
-/** A run on its own (`npm run job`, a test) looks as far back and ahead as this. */
-const ONE_OFF_MS = 5 * 60_000;
-
 /**
  * The scheduled job, hourly on AWS and every minute in process locally (`everyMs`: the time
- * between runs). Six sweeps, side by side:
+ * between runs). Its sweeps, side by side:
  * - queues a close job per round whose time is up, or comes before the next run (to run at its
  *   time, so rounds close on time however seldom the job runs);
  * - finishes any release a crashed run left half-published;

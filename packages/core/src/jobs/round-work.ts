@@ -34,8 +34,8 @@ const CREATION_WINDOW_MS = LEASE_MS;
 
 export type RoundChecks = Recovered & { remindersQueued: number };
 
-/** A run on its own (`npm run job`, a test) looks this far back for reminders due since the last run. */
-const ONE_OFF_MS = 5 * 60_000;
+/** A run on its own (`npm run job`, a test) looks this far back and ahead (reminders due since the last run, closes before the next). */
+export const ONE_OFF_MS = 5 * 60_000;
 
 /**
  * Looks at every round whose WORK item is due by `leasesBefore` (default `now`), a few at once:
