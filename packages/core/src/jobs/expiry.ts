@@ -1,4 +1,5 @@
 import { END_LOOKS } from '../sending/lease';
+import { responseOf } from '../survey/response-item';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
@@ -231,7 +232,7 @@ async function roundClosedEvent(db: Db, roundId: string): Promise<WebhookEvent> 
   } else {
     const responses: SurveyResponse[] = [];
     for await (const items of queryAll(db, { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rsp)', ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':rsp': 'RSP#' }, ConsistentRead: true })) {
-      responses.push(...items.map((i) => withoutKeys<SurveyResponse>(i)));
+      responses.push(...items.map((i) => responseOf(i)));
     }
     scores = AUDIENCES.map((audience) => responses.filter((r) => r.audience === audience))
       .filter((group) => group.length > 0)

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { responseOf, storedRelease } from '../survey/response-item';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -31,7 +32,7 @@ async function roundResponses(db: Db, roundId: string): Promise<SurveyResponse[]
     ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':rsp': 'RSP#' },
     ConsistentRead: true,
   })) {
-    found.push(...items.map((item) => withoutKeys<SurveyResponse>(item)));
+    found.push(...items.map((item) => responseOf(item)));
   }
   return found;
 }
@@ -164,7 +165,7 @@ export async function releasePool(db: Db, agency: Agency, proId: string, audienc
     if (new Set(members.map((m) => m.who)).size < k) return 0;
     const seq = (pool!.seq as number | undefined) ?? 0;
     const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)));
-    const responses = members.map((m) => found.get(itemKey(keys.response(m.roundId, m.invitationId)))).filter((r) => r !== undefined).map((r) => withoutKeys<SurveyResponse>(r));
+    const responses = members.map((m) => found.get(itemKey(keys.response(m.roundId, m.invitationId)))).filter((r) => r !== undefined).map((r) => responseOf(r));
     const batch: ReleaseBatch = {
       batchId: poolBatchId(agency.agencyId, proId, audience, seq),
       agencyId: agency.agencyId,
@@ -254,7 +255,7 @@ async function markedRow(db: Db, batch: ReleaseBatch, r: SurveyResponse): Promis
           ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(#release)',
           ExpressionAttributeNames: { '#release': 'release' },
           ExpressionAttributeValues: {
-            ':release': release,
+            ':release': storedRelease(release, r),
             ':g1pk': keys.releasedByAgency(batch.agencyId, release.rowKey).GSI1PK,
             ':g1sk': release.rowKey,
             ':g2pk': keys.releasedByPro(batch.agencyId, batch.proId, release.rowKey).GSI2PK,
@@ -263,12 +264,12 @@ async function markedRow(db: Db, batch: ReleaseBatch, r: SurveyResponse): Promis
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return withoutKeys<SurveyResponse>(Attributes!);
+      return responseOf(Attributes!);
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       // Marked by an earlier run: its testimonial must use the stored place.
       const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(r.roundId, r.invitationId), ConsistentRead: true }));
-      return Item?.release ? withoutKeys<SurveyResponse>(Item) : undefined;
+      return Item?.release ? responseOf(Item) : undefined;
     }
   }
   return r;
@@ -326,7 +327,7 @@ async function batchResponses(db: Db, batch: ReleaseBatch): Promise<SurveyRespon
   if ('roundId' in batch.source) return (await roundResponses(db, batch.source.roundId)).filter((r) => r.audience === batch.audience);
   const members = batch.source.members;
   const found = await batchGet(db, members.map((m) => keys.response(m.roundId, m.invitationId)), { consistent: true });
-  const rows = [...found.values()].map((item) => withoutKeys<SurveyResponse>(item));
+  const rows = [...found.values()].map((item) => responseOf(item));
   // A member an erasure moved since it was marked (`unlinkReleasedAnswer`): in its round, under
   // another id. Left out, the batch's event would lack one listed row: the person's.
   const gone = new Set(members.filter((m) => !found.has(itemKey(keys.response(m.roundId, m.invitationId)))).map((m) => m.roundId));
@@ -387,5 +388,5 @@ export async function anyBatchReleased(db: Db, agencyId: string, proId: string, 
 }
 
 /** A pro's released rows in [from, to), by release (comments in summaries). */
-export const rowsReleased = (db: Db, agencyId: string, proId: string, from: string, to: string) =>
-  indexRange<SurveyResponse>(db, 'GSI2', keys.releasedByPro(agencyId, proId, '').GSI2PK, from, to);
+export const rowsReleased = async (db: Db, agencyId: string, proId: string, from: string, to: string) =>
+  (await indexRange<Record<string, unknown>>(db, 'GSI2', keys.releasedByPro(agencyId, proId, '').GSI2PK, from, to)).map(responseOf);

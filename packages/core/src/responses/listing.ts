@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { responseOf } from '../survey/response-item';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
@@ -241,7 +242,7 @@ async function readPage<T>(db: Db, p: Plan, k: number, page: PageRequest, presen
         more = true;
         break read;
       }
-      items.push(present(withoutKeys<SurveyResponse>(raw)));
+      items.push(present(responseOf(raw)));
       last = String(raw[sortKey]);
     }
     if (!result.LastEvaluatedKey) break;

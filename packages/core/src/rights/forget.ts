@@ -1,4 +1,5 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { responseItem, responseOf } from '../survey/response-item';
 import { randomUUID } from 'node:crypto';
 import { hashedId } from '../shared/ids';
 import type { Db } from '../db/client';
@@ -135,7 +136,7 @@ export async function unlinkReleasedAnswer(db: Db, response: SurveyResponse): Pr
     if (!Item) return;
     const invitationId = hashedId('inv', 'unlinked', randomUUID());
     const { unlinkOnRelease: _, ...kept } = Item;
-    const moved = { ...withoutKeys<SurveyResponse>(kept), invitationId };
+    const moved = { ...responseOf(kept), invitationId };
     const moves = await transactIfUnchanged(db, [
       { Put: { TableName: db.table, Item: { ...kept, ...keys.response(response.roundId, invitationId), invitationId }, ConditionExpression: 'attribute_not_exists(PK)' } },
       // Only the row as read: a retention pass removing its comment meanwhile must not see it come back.
@@ -192,7 +193,7 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
     // Gone: moved by an earlier run, or never there.
     if (!invitation) return;
     const response = found.get(itemKey(fromResponse));
-    const named = response?.attribution === 'named' && response.release ? (response as Record<string, unknown> & SurveyResponse) : undefined;
+    const named = response?.attribution === 'named' && response.release ? responseOf(response) : undefined;
     const to = hashedId('inv', 'unlinked', randomUUID());
     // Once a close or a cancel has begun (`closing`, never taken back), it may have read its pages
     // of invitations: moved to where it read already, the invitation would stay `pending` or `sent`
@@ -231,13 +232,13 @@ export async function unlinkInvitation(db: Db, roundId: string, invitationId: st
       const { release } = named;
       const batchId = namedBatchId(roundId, to);
       const rowKey = newRowKey(release!.releasedAt, batchId);
-      const moved = { ...withoutKeys<SurveyResponse>(named), invitationId: to, release: { ...release!, batchId, rowKey } };
+      const moved = { ...named, invitationId: to, release: { ...release!, batchId, rowKey } };
       const { Item: batch } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.batch(release!.batchId), ConsistentRead: true }));
       items.push(
         {
           Put: {
             TableName: db.table,
-            Item: { ...keys.response(roundId, to), ...keys.releasedByAgency(named.agencyId, rowKey), ...keys.releasedByPro(named.agencyId, named.proId, rowKey), type: 'response', ...moved },
+            Item: { ...keys.response(roundId, to), ...keys.releasedByAgency(named.agencyId, rowKey), ...keys.releasedByPro(named.agencyId, named.proId, rowKey), type: 'response', ...responseItem(moved) },
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },
@@ -275,7 +276,7 @@ async function movedRow(db: Db, response: SurveyResponse): Promise<SurveyRespons
     ExpressionAttributeValues: { ':pk': keys.round(response.roundId).PK, ':rsp': 'RSP#', ':rowKey': response.release.rowKey },
     ConsistentRead: true,
   })) {
-    if (items[0]) return withoutKeys<SurveyResponse>(items[0]);
+    if (items[0]) return responseOf(items[0]);
   }
   return undefined;
 }
@@ -301,7 +302,7 @@ export async function invitationWithResponse(db: Db, roundId: string, invitation
   const response = found.get(itemKey(keys.response(roundId, invitationId)));
   return {
     invitation: invitation && withoutKeys<Invitation>(invitation),
-    response: response && withoutKeys<SurveyResponse>(response),
+    response: response && responseOf(response),
   };
 }
 

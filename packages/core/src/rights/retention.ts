@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { responseOf } from '../survey/response-item';
 import type { Db } from '../db/client';
 import { keys, RETENTION_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -151,7 +152,7 @@ async function commentsPass(db: Db, agencyId: string, cutoff: string, cursor: Cu
       ...(cursor ? { ExclusiveStartKey: cursor } : {}),
     }),
   );
-  const rows = Items.map((i) => withoutKeys<SurveyResponse>(i)).filter((r) => r.answers.improve !== undefined);
+  const rows = Items.map((i) => responseOf(i)).filter((r) => r.answers.improve !== undefined);
   await mapConcurrent(rows, 8, (r) => eraseResponse(db, r, { identity: false, comment: true }));
   const last = Items.at(-1);
   return {
@@ -194,7 +195,7 @@ async function eraseRoundIdentities(db: Db, roundId: string, now: Date): Promise
         if (prefix === 'INV#') {
           if (await eraseInvitationIdentity(db, withoutKeys<Invitation>(item), now)) erased++;
         } else {
-          await eraseResponse(db, withoutKeys<SurveyResponse>(item), { identity: true, comment: false });
+          await eraseResponse(db, responseOf(item), { identity: true, comment: false });
         }
       });
     }

@@ -18,6 +18,7 @@ import type { InvitationRef } from './token';
 import { addressHash } from './address';
 import { presentResponse } from '../responses/listing';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
+import { responseItem, responseOf } from './response-item';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -89,7 +90,7 @@ export async function openInvitation(db: Db, ref: InvitationRef, read: { consist
   return {
     round: withoutKeys<Round>(round),
     invitation: withoutKeys<Invitation>(invitation),
-    response: response ? withoutKeys<SurveyResponse>(response) : null,
+    response: response ? responseOf(response) : null,
   };
 }
 
@@ -167,7 +168,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                     ? { ...keys.releasedByAgency(round.agencyId, response.release.rowKey), ...keys.releasedByPro(round.agencyId, round.proId, response.release.rowKey) }
                     : {}),
                   type: 'response',
-                  ...response,
+                  ...responseItem(response),
                 },
                 // The revision read must still be the stored one: concurrent submits cannot both win.
                 ConditionExpression: previous ? 'revision = :previous' : 'attribute_not_exists(PK)',
@@ -303,5 +304,5 @@ function namedBatchWrites(db: Db, round: Round, response: SurveyResponse, previo
 
 export async function getResponse(db: Db, ref: InvitationRef): Promise<SurveyResponse | null> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(ref.roundId, ref.invitationId) }));
-  return Item ? withoutKeys<SurveyResponse>(Item) : null;
+  return Item ? responseOf(Item) : null;
 }
