@@ -27,8 +27,8 @@ export const ConfigSchema = v.object({
   /** Requests per minute each API key may make; 0 turns the limit off. */
   API_RATE_LIMIT_PER_MINUTE: limit('600'),
   /**
-   * Requests to the survey and unsubscribe pages per client address in 10 minutes, forged links
-   * included. Generous: many respondents may share an office's address; a scan of forged links is not.
+   * Requests to the token pages with a forged link per client address in 10 minutes; while an
+   * address is over it, its genuine links are refused too (a genuine link counts against its link).
    */
   PAGE_RATE_LIMIT_PER_ADDRESS: limit('300'),
   /** Requests to the pages of one link in 10 minutes: a respondent opens and submits a few times. */

@@ -43,3 +43,15 @@ export async function countRequest(db: Db, subject: RateSubject, rate: RateLimit
     throw new RateLimitedError(message, secondsLeft);
   }
 }
+
+/**
+ * Refuses a request while its subject is over its limit in the current window, without counting
+ * it: one eventually consistent read (a tenth of a write's price). A request counted elsewhere (a
+ * genuine link's, against its link) is thus still stopped by its client address's limit.
+ */
+export async function refuseIfOver(db: Db, subject: RateSubject, rate: RateLimit, now: Date, message: string): Promise<void> {
+  if (rate.limit === 0) return;
+  const { start, secondsLeft } = windowOf(rate, now);
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.rateWindow(subject, start), ProjectionExpression: '#n', ExpressionAttributeNames: { '#n': 'n' } }));
+  if (((Item?.n as number | undefined) ?? 0) >= rate.limit) throw new RateLimitedError(message, secondsLeft);
+}

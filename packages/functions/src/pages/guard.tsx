@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { countRequest, RateLimitedError, verifyInvitationToken, verifyMailToken } from '@rapport/core';
+import { countRequest, RateLimitedError, refuseIfOver, verifyInvitationToken, verifyMailToken } from '@rapport/core';
 import type { Deps } from '../deps';
 import { addressId } from '../client-address';
 import { errorToResponse } from '../api/problem';
@@ -75,19 +75,23 @@ export const mailLink = (secret: string, token: string, now: Date) => {
 };
 
 /**
- * Counts a request to a token page against its client address and, when the link is genuine
- * (`linkOf`), against the link. A forged link costs one write (the address's count) and no read; a
- * genuine one two writes, side by side. Over either limit the request stops here (429 page, Retry-After).
+ * Counts a request to a token page: a forged link against its client address (one write, no
+ * read), a genuine one (`linkOf`) against its link (one write) while the address's count is only
+ * read (a tenth of a write), so a scan of forged links still stops every request from its address,
+ * and a respondent's own requests cost one write, not two. Over either limit the request stops
+ * here (429 page, Retry-After).
  */
 export const limitPages = ({ db, config, now, linkSecret, clientAddress }: Deps, linkOf: (secret: string, token: string, now: Date) => string | null) =>
   createMiddleware(async (c, next) => {
     const at = now();
     const rate = (limit: number) => ({ limit, windowSeconds: PAGE_WINDOW_SECONDS });
     const link = linkOf(linkSecret, c.req.param('token') ?? '', at);
-    const counted = await Promise.allSettled([
-      countRequest(db, { kind: 'ADDR', id: addressId(clientAddress(c)) }, rate(config.pageRateLimitPerAddress), at, 'Too many page requests from this address'),
-      ...(link ? [countRequest(db, { kind: 'LINK', id: linkId(linkSecret, link) }, rate(config.pageRateLimitPerLink), at, 'Too many requests for this link')] : []),
-    ]);
+    const fromAddress = [db, { kind: 'ADDR', id: addressId(clientAddress(c)) }, rate(config.pageRateLimitPerAddress), at, 'Too many page requests from this address'] as const;
+    const counted = await Promise.allSettled(
+      link
+        ? [refuseIfOver(...fromAddress), countRequest(db, { kind: 'LINK', id: linkId(linkSecret, link) }, rate(config.pageRateLimitPerLink), at, 'Too many requests for this link')]
+        : [countRequest(...fromAddress)],
+    );
     const errors = counted.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     const other = errors.find((e) => !(e instanceof RateLimitedError));
     if (other) throw other;
