@@ -23,6 +23,7 @@ export { indexSuppressions } from './survey/suppression-backfill';
 export * from './survey/round';
 export * from './survey/media-list';
 export * from './survey/response';
+export * from './survey/response-item';
 export * from './email';
 export * from './sending';
 export * from './jobs';

@@ -8,7 +8,7 @@ import { iso } from '../shared/time';
 import type { SendJob } from '../sending/queue';
 import { leaseUntil, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
 import { finishReminder, nextReminderAt, rearmReminder, settleLeftReminder } from '../sending/reminder';
-import { END_LOOKS, LEASE_MS } from '../sending/lease';
+import { CREATION_WINDOW_MS, END_LOOKS, LEASE_MS } from '../sending/lease';
 import { readRound, type Invitation, type Round } from '../survey/round';
 import type { Recovered, RecoveryDeps } from './recovery';
 
@@ -29,8 +29,6 @@ import type { Recovered, RecoveryDeps } from './recovery';
  * (`CREATION_WINDOW_MS`), as that creation may still be writing invitations its view could not see.
  */
 
-/** How long a creation call may still be writing invitations after it touched its round: longer than any call runs. */
-const CREATION_WINDOW_MS = LEASE_MS;
 
 export type RoundChecks = Recovered & { remindersQueued: number };
 

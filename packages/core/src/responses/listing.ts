@@ -188,8 +188,18 @@ async function plan(db: Db, agencyId: string, filter: ResponseFilter, kind: 'res
     : { index: 'GSI1', partition: keys.releasedByAgency(agencyId, '').GSI1PK, where, ...window };
 }
 
-/** Filter attribute paths: a row's campaign is its batch's (a pooled row has none). */
-const FILTER_PATHS = { proId: ['proId'], audience: ['audience'], campaignId: ['release', 'campaignId'] } as const;
+/**
+ * Filter conditions on a row, each on its value `:v`. A row's campaign is its batch's (a pooled row
+ * has none): its release names it where it differs from the row's own (`storedRelease`).
+ */
+const FILTERS = {
+  proId: { expression: '#proId = :v', names: { '#proId': 'proId' } },
+  audience: { expression: '#audience = :v', names: { '#audience': 'audience' } },
+  campaignId: {
+    expression: '(#release.#campaignId = :v OR (attribute_not_exists(#release.#campaignId) AND #campaignId = :v))',
+    names: { '#release': 'release', '#campaignId': 'campaignId' },
+  },
+} as const;
 
 function queryInput(p: Plan, after: string | undefined, limit: number): Omit<QueryCommandInput, 'TableName'> {
   const names = p.index ? tableDefinition.globalIndexes[p.index] : tableDefinition;
@@ -198,16 +208,15 @@ function queryInput(p: Plan, after: string | undefined, limit: number): Omit<Que
   // sorts after the cursor's key but before every later one.
   const lo = [p.since, after === undefined ? undefined : `${after} `].filter((x): x is string => x !== undefined).sort().at(-1) ?? '0';
   const hi = p.until ?? '~';
-  const filters = Object.entries(p.where) as [keyof typeof FILTER_PATHS, string][];
-  const paths = filters.map(([n], i) => FILTER_PATHS[n].map((_, j) => `#f${i}_${j}`).join('.'));
+  const filters = Object.entries(p.where) as [keyof typeof FILTERS, string][];
   return {
     ...(p.index ? { IndexName: p.index } : {}),
     KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-    ...(filters.length ? { FilterExpression: paths.map((path, i) => `${path} = :f${i}`).join(' AND ') } : {}),
+    ...(filters.length ? { FilterExpression: filters.map(([n], i) => FILTERS[n].expression.replaceAll(':v', `:f${i}`)).join(' AND ') } : {}),
     ExpressionAttributeNames: {
       '#pk': names.partitionKey,
       '#sk': names.sortKey,
-      ...Object.fromEntries(filters.flatMap(([n], i) => FILTER_PATHS[n].map((part, j) => [`#f${i}_${j}`, part]))),
+      ...Object.assign({}, ...filters.map(([n]) => FILTERS[n].names)),
     },
     ExpressionAttributeValues: { ':pk': p.partition, ':lo': lo, ':hi': hi, ...Object.fromEntries(filters.map(([, value], i) => [`:f${i}`, value])) },
     Limit: limit,

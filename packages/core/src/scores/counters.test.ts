@@ -12,6 +12,7 @@ import { batchesReleased, releaseOf } from '../release/release';
 import type { ReleaseBatch } from '../release/batch';
 import { createRound, type Invitation, type Round } from '../survey/round';
 import { isTestimonial, submitResponse, type SurveyResponse } from '../survey/response';
+import { responseOf } from '../survey/response-item';
 import { AUDIENCE_DIMENSIONS, AUDIENCES, type Audience } from '../survey/instrument';
 import { batchAggregate, readCounter, responseDelta, type Delta } from './counters';
 import { deliveredTally } from './open-rounds';
@@ -174,7 +175,7 @@ describe('counters against DynamoDB Local', () => {
         for (const [r, items] of roundItems.entries()) {
           expect(items.find((item) => item.SK === 'RND')!.status).toBe(closed.has(fx.rounds[r]!.roundId) ? 'closed' : 'open');
         }
-        const rows = roundItems.flat().filter((item) => item.type === 'response') as unknown as (SurveyResponse & Record<string, unknown>)[];
+        const rows = roundItems.flat().filter((item) => item.type === 'response').map(responseOf);
         expect(rows).toHaveLength(submits.length);
         const batches = (await Promise.all(fx.proIds.map((p) => batchesReleased(db, fx.agencyId, p, '0', '~')))).flat();
         const anonymousBatches = batches.filter((b) => b.attribution === 'anonymous');

@@ -23,6 +23,9 @@ export const leaseUntil = (until: Date) => ({ checkAt: iso(until) });
 /** What ends an invitation's looks: nothing more to send, settle or remind. */
 export const END_LOOKS = ['checkAt'] as const;
 
+/** How long a creation call may still be writing invitations after it began: longer than any call runs. */
+export const CREATION_WINDOW_MS = 15 * 60_000;
+
 /**
  * A creation call is about to write invitations: the round is looked at within a lease, whatever
  * its WORK item said (`checkRounds`), and a check that read the WORK item before does not move it.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { testDeps } from '@rapport/testing';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { faultyDb, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
@@ -106,9 +106,9 @@ describe('creating a survey round', () => {
     expect(results.flatMap((r) => r.skipped.map((s) => s.reason))).toEqual(['throttled', 'throttled']);
   });
 
-  it('gives each of 60 shared addresses to exactly one of two concurrent rounds, whole groups or not', async () => {
+  it('gives each of 60 shared addresses to exactly one of two concurrent rounds, however their writes interleave', async () => {
     const { agencyId, campaignId } = await campaignFixture();
-    // Interleaved lists, so the two rounds' groups of 25 overlap partly.
+    // Lists in opposite orders, so the two rounds' writes meet part-way.
     const shared = Array.from({ length: 60 }, (_, i) => ({ email: `shared${i}-${n}@x.example`, audience: 'reporter' }));
     const own = (tag: string) => Array.from({ length: 10 }, (_, i) => ({ email: `${tag}${i}-${n}@x.example`, audience: 'reporter' }));
     const [a, b] = await Promise.all([
@@ -138,6 +138,76 @@ describe('creating a survey round', () => {
     expect(first!.accepted.map((i) => i.email)).toEqual(recipients.map((r) => r.email));
     expect((await getRound(db, agencyId, first!.round.roundId)).counts.pending).toBe(60);
     expect(await storedInvitations(first!.round.roundId)).toHaveLength(60);
+  });
+
+  describe('a creation that dies between a reservation and its invitation (a fault injected into the invitation\'s write)', () => {
+    // One recipient: the round's transaction, its WORK touch, the reservation, then the invitation (write 4).
+    const dieBeforeInvitation = async (agencyId: string, campaignId: string, email: string, at: Date, idempotencyKey?: string) => {
+      const faulty = faultyDb(db);
+      faulty.failWrite(4);
+      await expect(createRound(faulty.db, agencyId, campaignId, { recipients: [{ email, audience: 'reporter' }] }, at, { idempotencyKey })).rejects.toThrow('Injected fault');
+    };
+    const stateOf = async (agencyId: string, email: string) =>
+      (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.recipientState(agencyId, addressHash(email)), ConsistentRead: true }))).Item!;
+
+    it('its retry with the key takes the reservation as its own, and keeps the dates from before it', async () => {
+      const { agencyId, campaignId } = await campaignFixture();
+      const email = `held-${n}@x.example`;
+      const first = await createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'reporter' }] }, t0);
+      await dieBeforeInvitation(agencyId, campaignId, email, later(100), 'k-held');
+      const state = await stateOf(agencyId, email);
+      expect(state).toMatchObject({ lastAny: iso(later(100)), reporter: iso(later(100)), heldAt: iso(later(100)), heldBefore: { lastAny: iso(t0), reporter: iso(t0) } });
+      expect(await storedInvitations(state.heldBy as string)).toEqual([]);
+
+      const retry = await createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'reporter' }] }, later(100, 0.1), { idempotencyKey: 'k-held' });
+      expect(retry.round.roundId).toBe(state.heldBy);
+      expect(retry.skipped).toEqual([]);
+      expect(retry.accepted.map((i) => [i.email, i.throttleBefore])).toEqual([[email, { lastAny: iso(t0), audience: iso(t0) }]]);
+      expect(await storedInvitations(retry.round.roundId)).toHaveLength(1);
+      // Cancelled, the round gives back the dates of the first round, not its own.
+      await cancelRound(db, agencyId, retry.round.roundId);
+      expect(await stateOf(agencyId, email)).toMatchObject({ lastAny: iso(t0), reporter: iso(t0) });
+      expect(first.accepted).toHaveLength(1);
+    });
+
+    it('without a key, the address stays taken through the creation window, then is as it was before the reservation', async () => {
+      const { agencyId, campaignId } = await campaignFixture();
+      const email = `orphan-${n}@x.example`;
+      await createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'reporter' }] }, t0);
+      await dieBeforeInvitation(agencyId, campaignId, email, later(100));
+      const orphanedBy = (await stateOf(agencyId, email)).heldBy as string;
+      const send = (at: Date) => createRound(db, agencyId, campaignId, { recipients: [{ email, audience: 'reporter' }] }, at);
+      // Within the window its creation may still be writing: throttled by it.
+      expect((await send(later(100, 0.2))).skipped).toEqual([{ index: 0, email, reason: 'throttled', until: iso(later(100 + 90)) }]);
+      // After it, the dates from before the reservation count: the first round's, long past.
+      const taken = await send(later(100, 0.3));
+      expect(taken.skipped).toEqual([]);
+      expect(taken.accepted.map((i) => i.throttleBefore)).toEqual([{ lastAny: iso(t0), audience: iso(t0) }]);
+      expect(await stateOf(agencyId, email)).toMatchObject({ heldBy: taken.round.roundId, lastAny: iso(later(100, 0.3)), heldBefore: { lastAny: iso(t0), reporter: iso(t0) } });
+      expect(await storedInvitations(orphanedBy)).toEqual([]);
+      // And the new round's reservation throttles as any does.
+      expect((await send(later(101))).skipped[0]).toMatchObject({ reason: 'throttled', until: iso(later(100 + 90, 0.3)) });
+    });
+
+    it('an orphan taken by another round while its own round resumes: one of the two gets it, the other counts it throttled', async () => {
+      const { agencyId, campaignId } = await campaignFixture();
+      const email = `contested-${n}@x.example`;
+      await dieBeforeInvitation(agencyId, campaignId, email, t0, 'k-contested');
+      const recipients = [{ email, audience: 'reporter' }];
+      // The other round reads the orphan; the first round's retry lands before its reservation.
+      const faulty = faultyDb(db);
+      let resumed: Awaited<ReturnType<typeof createRound>> | undefined;
+      faulty.beforeWrite(3, async () => {
+        resumed = await createRound(db, agencyId, campaignId, { recipients }, later(0, 0.5), { idempotencyKey: 'k-contested' });
+      });
+      const other = await createRound(faulty.db, agencyId, campaignId, { recipients }, later(0, 0.5));
+      faulty.disarm();
+      expect(resumed!.accepted.map((i) => i.email)).toEqual([email]);
+      expect(other.accepted).toEqual([]);
+      expect(other.skipped).toEqual([{ index: 0, email, reason: 'throttled' }]);
+      expect(await storedInvitations(other.round.roundId)).toEqual([]);
+      expect(await storedInvitations(resumed!.round.roundId)).toHaveLength(1);
+    });
   });
 
   it("refuses an Idempotency-Key that began another request's round, and keeps agencies' keys apart", async () => {

@@ -1,7 +1,7 @@
 import { END_LOOKS } from '../sending/lease';
 import * as v from 'valibot';
 import { maxChars } from '../shared/schemas';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -12,7 +12,7 @@ import type { TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseUntil } from '../sending/deliver';
-import { touchRoundWork } from '../sending/lease';
+import { CREATION_WINDOW_MS, touchRoundWork } from '../sending/lease';
 import { transitionMany } from '../sending/transition';
 import { getAgency, type Agency } from '../agency/agency';
 import { defaultSettings } from '../agency/settings';
@@ -34,7 +34,8 @@ type TransactItem = TransactItems[number];
 export { giveThrottleBack, isOpen, roundById };
 
 export const MAX_RECIPIENTS = 2000;
-const RECIPIENTS_PER_WRITE = 25;
+/** Recipients written at once by a creation (each two single-item writes): the pace `bench/rounds.ts` measures creating, and cancelling, against. */
+const WRITES_AT_ONCE = 32;
 
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), maxChars(max), v.trim()));
 
@@ -202,14 +203,53 @@ interface Candidate {
   hash: string;
 }
 
+/** A recipient's throttle dates as a round reads them: the last survey of any audience, and of the recipient's. */
+interface ThrottleDates {
+  lastAny: string | null;
+  audience: string | null;
+}
+
+/** A recipient a round may take, and how its reservation's condition will hold. */
+interface Eligible extends Candidate {
+  /** The dates before this round: what its invitation keeps, and a cancel gives back. */
+  before: ThrottleDates;
+  /** An orphaned reservation this round takes over (see `heldReservation`), as it was read; null otherwise. */
+  orphan: { roundId: string; heldAt: string } | null;
+}
+
+/**
+ * The reservation a recipient's state holds: the round whose creation last took the address
+ * (`heldBy`), when it wrote that (`heldAt`), and the dates it replaced (`heldBefore`). A creation
+ * writes the reservation, then the invitation (two writes, not one transaction); one that died
+ * between leaves a reservation without an invitation. Its round's retry with the
+ * Idempotency-Key finds it its own; once the creation window is over, any round finds it orphaned
+ * (no invitation in the round it names) and reads the dates from before it.
+ */
+function heldReservation(state: Record<string, unknown> | undefined, audience: Audience) {
+  if (state?.heldBy === undefined) return undefined;
+  const before = (state.heldBefore ?? {}) as Record<string, string | null | undefined>;
+  return {
+    roundId: state.heldBy as string,
+    heldAt: state.heldAt as string,
+    // The audience the reservation was for kept its date there; any other is as the state has it.
+    before: { lastAny: before.lastAny ?? null, audience: audience in before ? (before[audience] ?? null) : ((state[audience] as string | undefined) ?? null) },
+  };
+}
+
+const datesOf = (state: Record<string, unknown> | undefined, audience: Audience): ThrottleDates => ({
+  lastAny: (state?.lastAny as string | undefined) ?? null,
+  audience: (state?.[audience] as string | undefined) ?? null,
+});
+
 /**
  * Sorts a round's recipients as of `at`: `invalid` and `duplicate` (a mailbox already in the
  * request) from the request itself, then, from the stored state, `unsubscribed`, `bounced` or `complained` (suppressed, here or for every
  * agency) and `throttled` (surveyed too recently, with the date it may be again). With
- * `invitationKey` (a round being resumed), a recipient whose invitation is already written is
- * accepted as it is. Reads only: round creation and its preview share it.
+ * `resuming` (a round being resumed), a recipient whose invitation is already written is
+ * accepted as it is, and one the round reserved is its own. A reservation orphaned before `now`
+ * less the creation window counts as the dates it replaced. Reads only: round creation and its preview share it.
  */
-async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], at: Date, invitationKey?: (hash: string) => { PK: string; SK: string }) {
+async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], at: Date, now: Date, resuming?: { roundId: string; invitationKey: (hash: string) => { PK: string; SK: string } }) {
   const { agencyId } = agency;
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
@@ -227,43 +267,63 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
 
   const states = await batchGet(db, [
     ...candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
-    ...(invitationKey ? candidates.map(({ hash }) => invitationKey(hash)) : []),
+    ...(resuming ? candidates.map(({ hash }) => resuming.invitationKey(hash)) : []),
   ]);
   const minHours = agency.throttle.minHoursBetweenSurveys;
   const anyCutoff = iso(new Date(at.getTime() - minHours * 3_600_000));
   const audienceCutoff = (audience: Audience) => iso(addDays(at, -throttleDays(agency, audience)));
+  /** Each window that is not over yet, as the time it ends. */
+  const windowsOf = (dates: ThrottleDates, audience: Audience) => [
+    ...(dates.lastAny !== null && dates.lastAny >= anyCutoff ? [iso(new Date(new Date(dates.lastAny).getTime() + minHours * 3_600_000))] : []),
+    ...(dates.audience !== null && dates.audience >= audienceCutoff(audience) ? [iso(addDays(new Date(dates.audience), throttleDays(agency, audience)))] : []),
+  ];
+  const throttled = ({ index, recipient }: Candidate, windows: string[]) => skipped.push({ index, email: recipient.email, reason: 'throttled', until: windows.sort().at(-1)! });
 
   /** By the recipient's index in the request. */
   const accepted = new Map<number, Invitation>();
-  const eligible = candidates.filter(({ index, recipient, hash }) => {
-    const written = invitationKey && states.get(itemKey(invitationKey(hash)));
+  const eligible: Eligible[] = [];
+  /** Throttled by a reservation old enough to be orphaned: taken if its round has no invitation of the address. */
+  const suspects: { candidate: Candidate; held: NonNullable<ReturnType<typeof heldReservation>>; windows: string[] }[] = [];
+  for (const candidate of candidates) {
+    const { index, recipient, hash } = candidate;
+    const written = resuming && states.get(itemKey(resuming.invitationKey(hash)));
     if (written) {
       accepted.set(index, withoutKeys<Invitation>(written));
-      return false;
+      continue;
     }
     const suppression = states.get(itemKey(keys.globalSuppression(hash))) ?? states.get(itemKey(keys.agencySuppression(hash, agencyId)));
     if (suppression) {
       // An erased address is not written down again, not even as skipped: its index says which it was.
       const reason = suppression.reason as SkipReason;
       skipped.push({ index, email: reason === 'erased' ? '' : recipient.email, reason });
-      return false;
+      continue;
     }
     const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
-    const lastAny = state?.lastAny as string | undefined;
-    const lastForAudience = state?.[recipient.audience] as string | undefined;
-    // Each window that is not over yet, as the time it is.
-    const windows = [
-      ...(lastAny !== undefined && lastAny >= anyCutoff ? [iso(new Date(new Date(lastAny).getTime() + minHours * 3_600_000))] : []),
-      ...(lastForAudience !== undefined && lastForAudience >= audienceCutoff(recipient.audience)
-        ? [iso(addDays(new Date(lastForAudience), throttleDays(agency, recipient.audience)))]
-        : []),
-    ];
-    if (windows.length > 0) {
-      skipped.push({ index, email: recipient.email, reason: 'throttled', until: windows.sort().at(-1)! });
-      return false;
+    const held = heldReservation(state, recipient.audience);
+    // This round's own reservation, from an attempt that died before the invitation.
+    if (resuming && held?.roundId === resuming.roundId) {
+      eligible.push({ ...candidate, before: held.before, orphan: null });
+      continue;
     }
-    return true;
-  });
+    const dates = datesOf(state, recipient.audience);
+    const windows = windowsOf(dates, recipient.audience);
+    if (windows.length === 0) eligible.push({ ...candidate, before: dates, orphan: null });
+    else if (held && Date.parse(held.heldAt) + CREATION_WINDOW_MS <= now.getTime()) suspects.push({ candidate, held, windows });
+    else throttled(candidate, windows);
+  }
+  const invitationOf = (roundId: string, hash: string) => keys.invitation(roundId, hashedId('inv', roundId, hash));
+  const invited = await batchGet(db, suspects.map(({ candidate, held }) => invitationOf(held.roundId, candidate.hash)));
+  for (const { candidate, held, windows } of suspects) {
+    if (invited.has(itemKey(invitationOf(held.roundId, candidate.hash)))) {
+      throttled(candidate, windows);
+      continue;
+    }
+    // Orphaned: the address is as it was before that reservation.
+    const before = windowsOf(held.before, candidate.recipient.audience);
+    if (before.length > 0) throttled(candidate, before);
+    else eligible.push({ ...candidate, before: held.before, orphan: { roundId: held.roundId, heldAt: held.heldAt } });
+  }
+  eligible.sort((a, b) => a.index - b.index);
   return { eligible, skipped, states, accepted, anyCutoff, audienceCutoff };
 }
 
@@ -282,7 +342,7 @@ export interface RoundPreview {
 export async function previewRound(db: Db, agencyId: string, campaignId: string, input: unknown, now: Date): Promise<RoundPreview> {
   const { recipients } = parseInput(RoundInputSchema, input);
   await getCampaign(db, agencyId, campaignId);
-  const { eligible, skipped } = await sortRecipients(db, await getAgency(db, agencyId), recipients, now);
+  const { eligible, skipped } = await sortRecipients(db, await getAgency(db, agencyId), recipients, now, now);
   return { accepted: eligible.map(({ index, recipient }) => ({ index, ...recipient })), skipped: skipped.sort((a, b) => a.index - b.index) };
 }
 
@@ -296,17 +356,18 @@ export interface RoundCreation {
 
 /**
  * Creates a survey round for a campaign: sorts the recipients into accepted and skipped (with the
- * reason), then writes each accepted invitation together with the recipient's throttle state in
- * one transaction. The throttle condition is checked in that write, so two rounds racing for one
- * address cannot both take it.
+ * reason), then, for each accepted one, reserves the address in its throttle state (the throttle
+ * condition is checked in that write, so two rounds racing for one address cannot both take it)
+ * and writes its invitation.
  *
  * With an `idempotencyKey` the round's id follows from the agency and the key, and each
  * invitation's from the round and the address, so a retry after a failure part-way resumes the
  * round: it keeps the round as first written, takes the invitations already there as accepted
- * (their throttle slots are this round's, not `throttled`), and writes only what is missing. Each
- * write is conditional on its item being absent, so overlapping attempts never write one twice.
- * Without a key a failure leaves a smaller round that is open and consistent: the invitations it
- * has are `pending` and counted, so the scheduled job sends them.
+ * (their throttle slots are this round's, not `throttled`), and writes only what is missing, its
+ * own reservations included. Each invitation is written only if absent, so overlapping attempts
+ * never write one twice. Without a key a failure leaves a smaller round that is open and
+ * consistent: the invitations it has are `pending` and counted, so the scheduled job sends them;
+ * an address it reserved without writing the invitation is free again after the creation window.
  */
 export async function createRound(
   db: Db,
@@ -397,15 +458,11 @@ export async function createRound(
   // is also how cancelling it knows them.
   const at = new Date(round.createdAt);
   const invitationKey = (hash: string) => keys.invitation(round.roundId, hashedId('inv', round.roundId, hash));
-  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, resumed ? invitationKey : undefined);
+  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, now, resumed ? { roundId: round.roundId, invitationKey } : undefined);
 
-  const throttleBefore = (hash: string, audience: Audience) => {
-    const state = states.get(itemKey(keys.recipientState(agencyId, hash)));
-    return { lastAny: (state?.lastAny as string | undefined) ?? null, audience: (state?.[audience] as string | undefined) ?? null };
-  };
   const answeredBefore = (hash: string) =>
     (states.get(itemKey(keys.recipientState(agencyId, hash)))?.answeredNamed as Set<string> | undefined)?.has(pro.proId) === true;
-  const invitationFor = ({ recipient, hash }: (typeof eligible)[number]): Invitation => ({
+  const invitationFor = ({ recipient, hash, before }: Eligible): Invitation => ({
     invitationId: invitationKey(hash).SK.slice('INV#'.length),
     roundId: round.roundId,
     agencyId,
@@ -419,87 +476,76 @@ export async function createRound(
     respondedAt: null,
     remindersSent: 0,
     nextReminderAt: null,
-    throttleBefore: throttleBefore(hash, recipient.audience),
+    throttleBefore: before,
     ...(answeredBefore(hash) ? { returning: true } : {}),
   });
-  // Each recipient is two items: its throttle state, updated under the throttle rule, and its
-  // invitation. The state is also how a global suppression finds this agency (keys.ts 10c).
-  const writesFor = ({ recipient, hash }: (typeof eligible)[number], invitation: Invitation) => [
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.recipientState(agencyId, hash),
-        // `rounds`: where an erasure finds the address's invitations (keys.ts 44).
-        UpdateExpression: 'SET #type = :type, #audience = :now, lastAny = :now ADD rounds :round',
-        // Absent, or last surveyed before both windows: the same rule as above, now atomic.
-        ConditionExpression:
-          'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
-        ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
-        ExpressionAttributeValues: {
-          ':type': 'recipientState',
-          ':now': round.createdAt,
-          ':anyCutoff': anyCutoff,
-          ':audienceCutoff': audienceCutoff(recipient.audience),
-          ':round': new Set([round.roundId]),
-        },
+  /**
+   * The recipient's reservation: its throttle state, updated under the throttle rule (atomic: two
+   * rounds racing for one address cannot both take it), or taken again by this round's own retry,
+   * or over an orphaned reservation unchanged since it was read. The state is also how a global
+   * suppression finds this agency (keys.ts 10c), and `rounds` how an erasure finds the invitation (keys.ts 45).
+   */
+  const reserve = ({ recipient, hash, before, orphan }: Eligible) =>
+    new UpdateCommand({
+      TableName: db.table,
+      Key: keys.recipientState(agencyId, hash),
+      UpdateExpression: 'SET #type = :type, #audience = :at, lastAny = :at, heldBy = :round, heldAt = :now, heldBefore = :before ADD rounds :rounds',
+      ConditionExpression: [
+        'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
+        'heldBy = :round',
+        ...(orphan ? ['(heldBy = :orphan AND heldAt = :orphanAt)'] : []),
+      ].join(' OR '),
+      ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
+      ExpressionAttributeValues: {
+        ':type': 'recipientState',
+        ':at': round.createdAt,
+        ':round': round.roundId,
+        ':now': iso(now),
+        ':before': { lastAny: before.lastAny, [recipient.audience]: before.audience },
+        ':anyCutoff': anyCutoff,
+        ':audienceCutoff': audienceCutoff(recipient.audience),
+        ':rounds': new Set([round.roundId]),
+        ...(orphan ? { ':orphan': orphan.roundId, ':orphanAt': orphan.heldAt } : {}),
       },
-    },
-    {
-      Put: {
-        TableName: db.table,
-        // Leased from the start: if its job is lost, its round's check queues it again (`checkRounds`).
-        Item: { ...keys.invitation(round.roundId, invitation.invitationId), ...leaseUntil(new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-  ];
+    });
 
   /**
-   * Recipients go RECIPIENTS_PER_WRITE to a transaction (50 items, of the 100 allowed). A transaction cancelled because some recipients were taken meanwhile is written again
-   * without them: each is this round's if its invitation is there (an overlapping attempt wrote
-   * it), else `throttled` (a concurrent round took it). One cancelled by a conflicting transaction
-   * is retried.
+   * Each recipient is two writes, its reservation, then its invitation: not one transaction, which
+   * AWS bills at twice the units (4 WRU a recipient, not 2). A reservation refused means another
+   * round took the address meanwhile (`throttled`). An invitation already there was written by an
+   * overlapping attempt with the key: it is this round's, as written. A failure between the two
+   * leaves the reservation alone (`heldReservation`): the retry with the key writes the invitation;
+   * without a key the address is free again once the creation window is over, as it was before.
    */
-  const writeGroup = async (group: typeof eligible): Promise<void> => {
-    const invitations = group.map(invitationFor);
-    let pending = group.map((_, i) => i);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      try {
-        await db.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              ...pending.flatMap((i) => writesFor(group[i]!, invitations[i]!)),
-            ],
-          }),
-        );
-        for (const i of pending) accepted.set(group[i]!.index, invitations[i]!);
-        return;
-      } catch (error) {
-        const failed = failedConditions(error);
-        if (failed === undefined || attempt >= 12) throw error;
-        if (failed.length === 0) {
-          if (!isTransactionConflict(error)) throw error;
-          await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
-          continue;
-        }
-        const taken = new Set(failed.map((item) => pending[Math.floor(item / 2)]!));
-        const ours = await batchGet(db, [...taken].map((i) => invitationKey(group[i]!.hash)));
-        for (const i of taken) {
-          const written = ours.get(itemKey(invitationKey(group[i]!.hash)));
-          if (written) accepted.set(group[i]!.index, withoutKeys<Invitation>(written));
-          else skipped.push({ index: group[i]!.index, email: group[i]!.recipient.email, reason: 'throttled' });
-        }
-        pending = pending.filter((i) => !taken.has(i));
-      }
+  const writeRecipient = async (candidate: Eligible): Promise<void> => {
+    try {
+      await db.doc.send(reserve(candidate));
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      skipped.push({ index: candidate.index, email: candidate.recipient.email, reason: 'throttled' });
+      return;
+    }
+    const invitation = invitationFor(candidate);
+    const key = keys.invitation(round.roundId, invitation.invitationId);
+    try {
+      await db.doc.send(
+        new PutCommand({
+          TableName: db.table,
+          // Leased from the start: if its job is lost, its round's check queues it again (`checkRounds`).
+          Item: { ...key, ...leaseUntil(new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      accepted.set(candidate.index, invitation);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+      accepted.set(candidate.index, withoutKeys<Invitation>(Item!));
     }
   };
-  const groups = Array.from({ length: Math.ceil(eligible.length / RECIPIENTS_PER_WRITE) }, (_, g) =>
-    eligible.slice(g * RECIPIENTS_PER_WRITE, (g + 1) * RECIPIENTS_PER_WRITE),
-  );
-  // Two groups at a time: the pace `bench/rounds.ts` measures creating (and cancelling) against.
   // The round's check looks at the invitations within a lease, whatever it read before (`touchRoundWork`).
   if (eligible.length > 0) await touchRoundWork(db, round.roundId, now);
-  await mapConcurrent(groups, 2, writeGroup);
+  await mapConcurrent(eligible, WRITES_AT_ONCE, writeRecipient);
   await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);

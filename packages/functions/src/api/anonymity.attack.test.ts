@@ -14,6 +14,7 @@ import {
   mapConcurrent,
   monthPeriod,
   recordCommitment,
+  responseOf,
   SCORED_ITEMS,
   submitResponse,
   type Answers,
@@ -254,7 +255,7 @@ async function truths(rounds: readonly Round[]): Promise<Truth[]> {
     const { Items = [] } = await db.doc.send(
       new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :rsp)', ExpressionAttributeValues: { ':pk': keys.round(round.roundId).PK, ':rsp': 'RSP#' }, ConsistentRead: true }),
     );
-    for (const r of Items as unknown as SurveyResponse[]) {
+    for (const r of Items.map(responseOf)) {
       all.push({ id: r.invitationId, proId: r.proId, audience: r.audience, anonymous: r.attribution === 'anonymous', answers: r.answers, release: r.release ?? null });
     }
   }
