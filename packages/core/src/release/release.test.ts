@@ -19,6 +19,7 @@ import { createRound, type Invitation, type Round } from '../survey/round';
 import { isTestimonial, submitResponse, SurveyClosedError, type Answers } from '../survey/response';
 import { responseOf } from '../survey/response-item';
 import { poolBatchId, roundBatchId, ROW_KEY, type ReleaseBatch } from './batch';
+import { transitionInvitation } from '../sending/transition';
 import { batchesReleased, finishReleases, releaseOf, releasePool } from './release';
 
 /**
@@ -664,5 +665,30 @@ describe('answers after the close began', () => {
     expect((await batches(fx)).map((b) => [b.size, b.aggregate])).toEqual([[3, aggregate]]);
     expect((await counters(fx))['pro 2030-01#reporter']).toEqual({ ...onSubmit(3), ...aggregate });
     expect(await getItem(keys.response(round.roundId, late.invitationId))).toBeUndefined();
+  });
+
+  it('refuses a first answer to a sent invitation, read while the round was open and written after the close: the close expired it first', async () => {
+    const fx = await agencyFixture(3);
+    const { round, of } = await roundFor(fx, { reporter: 4 }, T0);
+    const [i0, i1, i2, late] = of('reporter') as [Invitation, Invitation, Invitation, Invitation];
+    // Emailed: its first answer's transaction holds no check of the round, only of its status.
+    for (const i of [i0, i1, i2, late]) expect(await transitionInvitation(db, round.roundId, i.invitationId, 'pending', 'sent', { set: { sentAt: iso(hours(T0, 0.5)) } })).toBe(true);
+    const kept = [{ responsiveness: 2, recommend: 3 }, { responsiveness: 3 }, { responsiveness: 4 }];
+    await answer([i0, i1, i2], kept, hours(T0, 1));
+    // The whole close runs between the answer's read (the round open, the invitation sent) and its write.
+    let closing: Promise<boolean> | undefined;
+    const answeringDb = hooked(db, async (command, send) => {
+      if (command instanceof TransactWriteCommand && !closing) {
+        expect((command.input.TransactItems ?? []).some((t) => t.ConditionCheck !== undefined)).toBe(false);
+        await (closing = closeRound(db, round.roundId, afterClose(round)));
+      }
+      return send(command);
+    });
+    await expect(submitResponse(answeringDb, late, { responsiveness: 5, recommend: 10 }, addDays(T0, 2))).rejects.toBeInstanceOf(SurveyClosedError);
+    expect(await closing).toBe(true);
+    expect(await getItem(keys.invitation(round.roundId, late.invitationId))).toMatchObject({ status: 'expired' });
+    expect(await getItem(keys.response(round.roundId, late.invitationId))).toBeUndefined();
+    const aggregate = recomputeAggregate(kept as Answers[], 3);
+    expect((await batches(fx)).map((b) => [b.size, b.aggregate])).toEqual([[3, aggregate]]);
   });
 });

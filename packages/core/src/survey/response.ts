@@ -100,8 +100,8 @@ export type OpenedInvitation = Awaited<ReturnType<typeof openInvitation>>;
  * Stores the answer to an invitation: at most one response per invitation (its key is the
  * invitation's), revisable until the round closes, the latest answer winning. One transaction
  * writes the response and moves the invitation's status (which the round's counts are tallied
- * from), conditional on the round being open, so nothing lands after a close has started
- * releasing; on a named round it also counts the answer towards the response rate. An anonymous answer counts in no score until its round closes and
+ * from), conditional on the round being open (for a first answer to a `sent` invitation, on its
+ * status, which a close changes first), so nothing lands after a close has started releasing; on a named round it also counts the answer towards the response rate. An anonymous answer counts in no score until its round closes and
  * it is released in a batch of at least k (`release/`); a named one is released at once, as a
  * batch of one whose figures follow its revisions. Everything is conditional on the state read:
  * a double submit counts once, and a concurrent one is read again and retried, so that a
@@ -189,16 +189,23 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
             },
-            // Checked, not written: concurrent answers of a round do not queue behind its item.
-            {
-              ConditionCheck: {
-                TableName: db.table,
-                Key: keys.round(round.roundId),
-                ConditionExpression: '#status = :open',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':open': 'open' },
-              },
-            },
+            // Checked, not written: concurrent answers of a round do not queue behind its item. A
+            // first answer to a `sent` invitation needs no check (2 WRU in a transaction): its
+            // status is the check, as a close expires every `sent` invitation before it closes the
+            // round, and none is `sent` again after that (`tryClose`).
+            ...(firstAnswer && from === 'sent'
+              ? []
+              : [
+                  {
+                    ConditionCheck: {
+                      TableName: db.table,
+                      Key: keys.round(round.roundId),
+                      ConditionExpression: '#status = :open',
+                      ExpressionAttributeNames: { '#status': 'status' },
+                      ExpressionAttributeValues: { ':open': 'open' },
+                    },
+                  },
+                ]),
             // Only a named answer moves anything published now: it is released at once. An answer
             // proves delivery, so one to an invitation not counted as delivered (its send was
             // interrupted, or it bounced after all) counts it — on named rounds only, since on an
