@@ -286,32 +286,32 @@ describe('sender handler (SQS, partial batch responses)', () => {
 
   it('keeps the account\'s sending rate when its container is replaced while slots it promised are away in SQS: the new container promises no slot an earlier one holds', () =>
     // One email a second for the whole account, no burst: the second batch comes well within the
-    // three seconds the first one's promises cover, even on a loaded machine.
+    // six seconds the first one's promises cover, even on a loaded machine (three were once too few).
     atRate(1, async () => {
       const tag = Date.now();
-      const emails = ['a', 'b', 'c', 'd', 'e', 'f'].map((who) => `${who}-${tag}@news.example`);
+      const emails = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((who) => `${who}-${tag}@news.example`);
       const { jobs } = await round(emails);
       const before = sqs.messages.length;
       const t0 = Date.now();
-      expect((await sender(sqsEvent(jobs.slice(0, 3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      expect((await sender(sqsEvent(jobs.slice(0, 6).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
       expect(await delivered(emails)).toEqual(emails.slice(0, 1));
       // Lambda retires the container (recycled, or scaled in and out again); the next batch lands
       // on a fresh one, while the two slots the first promised are still away in SQS.
       resetLambdaDeps();
       const t1 = Date.now();
-      expect((await sender(sqsEvent(jobs.slice(3).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
+      expect((await sender(sqsEvent(jobs.slice(6).map(encodeJob)), lambdaContext())).batchItemFailures).toEqual([]);
       // Its slots follow the promised ones: none is due yet, so it sends nothing and promises all three.
       expect(await delivered(emails)).toEqual(emails.slice(0, 1));
       const promised = sqs.messages.slice(before).map((m) => Number(m.attributes!.slotAt!.StringValue));
-      expect(promised).toHaveLength(5);
-      expect(promised[2]! - t1).toBeGreaterThan(0);
+      expect(promised).toHaveLength(8);
+      expect(promised[5]! - t1).toBeGreaterThan(0);
       // Every SES call, sent now or promised: 1 s apart at most rate (a timer's 100 ms of
       // tolerance aside), as one container would have kept them.
       const calls = [t0, ...promised].sort((a, b) => a - b);
       const gaps = calls.slice(1).map((c, i) => c - calls[i]!);
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(900);
-      // The promised slots are the account's next five, back to back.
-      expect(promised.slice(1).map((p, i) => p - promised[i]!)).toEqual([1000, 1000, 1000, 1000]);
+      // The promised slots are the account's next eight, back to back.
+      expect(promised.slice(1).map((p, i) => p - promised[i]!)).toEqual(Array(7).fill(1000));
     }));
 
   it('keeps the account\'s sending rate across senders running at once: their blocks of slots never overlap', () =>
