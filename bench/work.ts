@@ -32,8 +32,8 @@ export interface Operation {
   calls: number;
   readUnits: number;
   writeUnits: number;
-  /** Of `writeUnits`, those of the global indexes. */
-  indexWriteUnits: number;
+  /** `writeUnits` by the written item's type, its index writes apart (per one). */
+  writeUnitsByItem: Record<string, number>;
   sesCalls: number;
   /** Wall time in this process, less the meter's own reads. */
   ms: number;
@@ -132,7 +132,7 @@ async function runWork(config: Config, log: (line: string) => void): Promise<Wor
       calls: m.calls / count,
       readUnits: m.readUnits / count,
       writeUnits: m.writeUnits / count,
-      indexWriteUnits: m.indexWriteUnits / count,
+      writeUnitsByItem: Object.fromEntries(Object.entries(m.writeUnitsByItem).map(([item, units]) => [item, units / count])),
       sesCalls: sesCalls / count,
       ms: Math.max(0, wall - m.imagingMs) / count,
       commands: Object.fromEntries(Object.entries(m.commands).map(([c, n]) => [c, n / count])),
@@ -299,7 +299,7 @@ export async function benchWork(config: Config, log: (line: string) => void): Pr
         value: op.writeUnits,
         unit: 'WRU',
         ...(key === 'invitation' ? { budget: { on: 'value' as const, max: 6 } } : {}),
-        ...(op.indexWriteUnits ? { note: `${+op.indexWriteUnits.toFixed(2)} of them in the indexes` } : {}),
+        ...(op.writeUnits ? { note: `by item: ${Object.entries(op.writeUnitsByItem).map(([item, units]) => `${+units.toFixed(2)} ${item}`).join(', ')}` } : {}),
       },
       { scenario, name: `${where}: read units`, value: op.readUnits, unit: 'RCU' },
     );

@@ -18,7 +18,7 @@ import { closeRound, createAgency, createCampaign, createPro, createRound, keys,
  * That doubles the calls behind each write, so it is for measuring, not for seeding.
  */
 export function meterCapacity(db: Db, { writes = false }: { writes?: boolean } = {}) {
-  const zero = () => ({ units: 0, readUnits: 0, calls: 0, writeUnits: 0, tableWriteUnits: 0, indexWriteUnits: 0, imagingMs: 0, commands: {} as Record<string, number> });
+  const zero = () => ({ units: 0, readUnits: 0, calls: 0, writeUnits: 0, tableWriteUnits: 0, indexWriteUnits: 0, imagingMs: 0, commands: {} as Record<string, number>, writeUnitsByItem: {} as Record<string, number> });
   let m = zero();
   let paused = false;
   /** The meter's own reads of item images: neither counted nor imaged. */
@@ -80,6 +80,11 @@ export function meterCapacity(db: Db, { writes = false }: { writes?: boolean } =
             m.tableWriteUnits += cost.table;
             m.indexWriteUnits += cost.index;
             m.writeUnits += cost.table + cost.index;
+            // By the item's `type` (a condition check and an index write named as such).
+            const type = (after.get(keyString(w.key)) ?? before.get(keyString(w.key)))?.type?.S ?? 'item';
+            const add = (name: string, units: number) => units && (m.writeUnitsByItem[name] = (m.writeUnitsByItem[name] ?? 0) + units);
+            add(w.conditionOnly ? `${type} (check)` : type, cost.table);
+            add(`${type} (indexes)`, cost.index);
           }
         }
       },
@@ -89,10 +94,10 @@ export function meterCapacity(db: Db, { writes = false }: { writes?: boolean } =
   return {
     /**
      * Since the last reset: calls (and by command), the units DynamoDB reported (the read units among
-     * them), and, metering writes, the write units AWS would charge (table and index) and the time
+     * them), and, metering writes, the write units AWS would charge (table and index, and by item type) and the time
      * spent reading the items' images (to take off a sequential operation's duration).
      */
-    read: () => ({ ...m, commands: { ...m.commands } }),
+    read: () => ({ ...m, commands: { ...m.commands }, writeUnitsByItem: { ...m.writeUnitsByItem } }),
     reset: () => {
       m = zero();
     },

@@ -22,7 +22,7 @@ import { tableDefinition } from './table-definition';
  * | 9d| an invitation an erasure moved to a random id | Get PK=RND#<r> SK=GONE#<i> (the id it had; holds nothing else) |
  * | 10| may this address be surveyed?          | BatchGet SUP#<h>/SUP (global), SUP#<h>/AG#<a>, SUP#<h>/RCP#<a> (one partition) |
  * | 10b| an agency's suppressions, by address   | Query PK=AG#<a> SK begins_with SUP# (written with the suppression) |
- * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (their recipient states, 45: written with the agency's first invitation of it) |
+ * | 10c| the agencies that surveyed an address  | Query PK=SUP#<h> SK begins_with RCP# (their recipient states, 45: written before the agency's first invitation of it) |
  * | 11| one response per invitation            | Put PK=RND#<r> SK=RSP#<i>; Query SK begins_with RSP# (release) |
  * | 11b| one early warning per response        | Put PK=RND#<r> SK=WRN#<i>[#<revision>] (condition: absent) |
  * | 11c| an early warning due (with the answer) | Put PK=RND#<r> SK=WDUE#<i>#<revision>; leased in 29     |
@@ -64,7 +64,7 @@ import { tableDefinition } from './table-definition';
  * | 42| a sign-in link, used once               | Put/Get/Delete (conditional) PK=SIGNIN#<sha256(token)> SK=SIGNIN (TTL) |
  * | 43| an agency's count of active admins      | Update PK=AG#<a> SK=MBRADMINS (conditional: never below 1) |
  * | 44| a sign-up asked for, until its email goes | Put/Get PK=SIGNUP#<random id> SK=SIGNUP (TTL)             |
- * | 45| every round of an address in an agency  | Get SUP#<h>/RCP#<a> (the agency's recipient state: throttle dates, named answers): its `rounds` set (ADDed with each invitation or skipped record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
+ * | 45| every round of an address in an agency  | Get SUP#<h>/RCP#<a> (the agency's recipient state: throttle dates, named answers, the last reservation `heldBy`/`heldAt`/`heldBefore`): its `rounds` set (ADDed with each reservation or skipped record, before the invitation or record); the invitation is INV#<hashedId(round, h)> (until an erasure moves it: 9d); a suppression skips the pending ones |
  * | 46| an agency's rounds by creation (retention) | Query PK=AG#<a>#RNDS SK < <cutoff> (SK=<createdAt>#<r>, written with the round) |
  * | 47| get / list an agency's erasures         | Get/Put PK=AG#<a> SK=ERA#<e>; Query SK begins_with ERA#   |
  * | 48| agencies whose retention pass is due    | Query GSI1 GSI1PK=DUE#RETENTION GSI1SK < <now> (the agency's RETENTION item, with its cursors) |
