@@ -299,7 +299,7 @@ export async function benchWork(config: Config, log: (line: string) => void): Pr
         value: op.writeUnits,
         unit: 'WRU',
         ...(key === 'invitation' ? { budget: { on: 'value' as const, max: 6 } } : {}),
-        ...(op.writeUnits ? { note: `by item: ${Object.entries(op.writeUnitsByItem).map(([item, units]) => `${+units.toFixed(2)} ${item}`).join(', ')}` } : {}),
+        ...(op.writeUnits ? { note: `by item: ${Object.entries(op.writeUnitsByItem).map(([item, units]) => `${+units.toPrecision(2)} ${item}`).join(', ')}` } : {}),
       },
       { scenario, name: `${where}: read units`, value: op.readUnits, unit: 'RCU' },
     );
