@@ -223,5 +223,8 @@ export const LEASE_PARTITIONS = Array.from({ length: 4 }, (_, shard) => `DUE#LEA
 /** ULIDs end in 80 random bits, so the last character spreads ids evenly. */
 const shardOf = (partitions: readonly string[], invitationId: string) => partitions[invitationId.charCodeAt(invitationId.length - 1) % partitions.length]!;
 
-/** Attributes that are keys or bookkeeping (an invitation's next look, `checkAt`), not data: stripped before an item becomes a domain object. */
-export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type', 'checkAt'] as const;
+/**
+ * Attributes that are keys or bookkeeping (an invitation's next look, `checkAt`; a cancelled
+ * round's mark that it takes no more answers, `answersClosedAt`), not data: stripped before an item becomes a domain object.
+ */
+export const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'expiresAt', 'type', 'checkAt', 'answersClosedAt'] as const;

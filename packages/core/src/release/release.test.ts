@@ -15,8 +15,8 @@ import { holdsCounts } from '../scores/counters';
 import { addDays, iso } from '../shared/time';
 import { addressHash } from '../survey/address';
 import type { Audience } from '../survey/instrument';
-import { createRound, type Invitation, type Round } from '../survey/round';
-import { isTestimonial, submitResponse, SurveyClosedError, type Answers } from '../survey/response';
+import { cancelRound, createRound, type Invitation, type Round } from '../survey/round';
+import { isTestimonial, openInvitation, submitResponse, SurveyClosedError, type Answers } from '../survey/response';
 import { responseOf } from '../survey/response-item';
 import { poolBatchId, roundBatchId, ROW_KEY, type ReleaseBatch } from './batch';
 import { transitionInvitation } from '../sending/transition';
@@ -690,5 +690,56 @@ describe('answers after the close began', () => {
     expect(await getItem(keys.response(round.roundId, late.invitationId))).toBeUndefined();
     const aggregate = recomputeAggregate(kept as Answers[], 3);
     expect((await batches(fx)).map((b) => [b.size, b.aggregate])).toEqual([[3, aggregate]]);
+  });
+
+  /** A db whose first transaction (the answer's write) waits for `action`: the answer was read before it. */
+  const before = (action: () => Promise<unknown>) => {
+    let done = false;
+    return hooked(db, async (command, send) => {
+      if (command instanceof TransactWriteCommand && !done) {
+        done = true;
+        await action();
+      }
+      return send(command);
+    });
+  };
+
+  it('refuses a first answer to a sent invitation of an anonymous round cancelled between its read and its write, so none is released at the close', async () => {
+    const fx = await agencyFixture(3);
+    const { round, of } = await roundFor(fx, { reporter: 3 }, T0);
+    const [i0, i1, late] = of('reporter') as [Invitation, Invitation, Invitation];
+    for (const i of [i0, i1, late]) expect(await transitionInvitation(db, round.roundId, i.invitationId, 'pending', 'sent', { set: { sentAt: iso(hours(T0, 0.5)) } })).toBe(true);
+    await answer([i0, i1], [{ responsiveness: 2 }, { responsiveness: 3 }], hours(T0, 1));
+    const cancelling = before(() => cancelRound(db, fx.agencyId, round.roundId));
+    await expect(submitResponse(cancelling, late, { responsiveness: 5 }, hours(T0, 2))).rejects.toBeInstanceOf(SurveyClosedError);
+    expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
+    // The two answers given before the cancel are fewer than k: pooled, nothing published.
+    expect(await batches(fx)).toEqual([]);
+    expect(await getItem(keys.response(round.roundId, late.invitationId))).toBeUndefined();
+  });
+
+  it('refuses a first answer to a sent invitation of a named round cancelled between its read and its write', async () => {
+    const fx = await agencyFixture(3);
+    const { round, of } = await roundFor(fx, { reporter: 1 }, T0, { attribution: 'named' });
+    const [i0] = of('reporter') as [Invitation];
+    expect(await transitionInvitation(db, round.roundId, i0.invitationId, 'pending', 'sent', { set: { sentAt: iso(hours(T0, 0.5)) } })).toBe(true);
+    const cancelling = before(() => cancelRound(db, fx.agencyId, round.roundId));
+    await expect(submitResponse(cancelling, i0, { responsiveness: 5, recommend: 10 }, hours(T0, 1))).rejects.toBeInstanceOf(SurveyClosedError);
+    expect(await batches(fx)).toEqual([]);
+    expect(await getItem(keys.response(round.roundId, i0.invitationId))).toBeUndefined();
+  });
+
+  it('refuses a first answer to an invitation whose email was in flight at the cancel and recorded sent after it, read stale as open', async () => {
+    const fx = await agencyFixture(3);
+    const { round, of } = await roundFor(fx, { reporter: 1 }, T0);
+    const [i0] = of('reporter') as [Invitation];
+    expect(await transitionInvitation(db, round.roundId, i0.invitationId, 'pending', 'sending')).toBe(true);
+    // The page's read, from before the cancel (an eventually consistent read may still show it open).
+    const stale = await openInvitation(db, i0);
+    await cancelRound(db, fx.agencyId, round.roundId);
+    expect(await transitionInvitation(db, round.roundId, i0.invitationId, 'sending', 'sent', { set: { sentAt: iso(hours(T0, 0.5)) } })).toBe(true);
+    const opened = { ...stale, invitation: { ...stale.invitation, status: 'sent' as const } };
+    await expect(submitResponse(db, i0, { responsiveness: 5 }, hours(T0, 1), { opened })).rejects.toBeInstanceOf(SurveyClosedError);
+    expect(await getItem(keys.response(round.roundId, i0.invitationId))).toBeUndefined();
   });
 });

@@ -184,7 +184,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE checkAt'}`,
                 // Read with no reminder in flight: still none (a claim since is read again, and keeps its lease).
                 // Not erased since it was read either (`eraseAddress` sets `erasedAt`).
-                ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt)${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}`,
+                // A first answer to a `sent` one: not closed to answers by a cancel either (`closeToAnswers`).
+                ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt)${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}${firstAnswer && from === 'sent' ? ' AND attribute_not_exists(answersClosedAt)' : ''}`,
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
               },
@@ -192,7 +193,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
             // Checked, not written: concurrent answers of a round do not queue behind its item. A
             // first answer to a `sent` invitation needs no check (2 WRU in a transaction): its
             // status is the check, as a close expires every `sent` invitation before it closes the
-            // round, and none is `sent` again after that (`tryClose`).
+            // round, and none is `sent` again after that (`tryClose`); a cancel marks them (above).
             ...(firstAnswer && from === 'sent'
               ? []
               : [

@@ -754,15 +754,43 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
   }
   for await (const items of queryAll(db, {
     KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: '#status = :pending',
+    FilterExpression: '#status IN (:pending, :sending, :sent)',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending', ':sending': 'sending', ':sent': 'sent' },
     // An invitation put back in the queue just before the mark must not read as still `sending`.
     ConsistentRead: true,
   })) {
-    await skipPending(db, round, items as unknown as Invitation[]);
+    const invitations = items as unknown as Invitation[];
+    const claimed = await skipPending(db, round, invitations.filter((i) => i.status === 'pending'));
+    await closeToAnswers(db, roundId, [...invitations.filter((i) => i.status !== 'pending').map((i) => i.invitationId), ...claimed]);
   }
   return getRound(db, agencyId, roundId, { consistent: true });
+}
+
+/**
+ * Marks a cancelled round's emailed invitations (`sent`, or `sending` and so maybe `sent` soon) as
+ * taking no more answers: a first answer to a `sent` invitation checks that mark, not the round
+ * (`submitResponse`), and a close expires them only at the round's closing time. One that moved
+ * on meanwhile (answered, bounced) needs none.
+ */
+async function closeToAnswers(db: Db, roundId: string, invitationIds: readonly string[]): Promise<void> {
+  const now = iso(new Date());
+  await mapConcurrent(invitationIds, WRITES_AT_ONCE, async (invitationId) => {
+    try {
+      await db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.invitation(roundId, invitationId),
+          UpdateExpression: 'SET answersClosedAt = if_not_exists(answersClosedAt, :now)',
+          ConditionExpression: '#status IN (:sending, :sent)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':sending': 'sending', ':sent': 'sent' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  });
 }
 
 /** Invitations per transaction when cancelling: each with its throttle restore (≤ 100 items). */
@@ -772,9 +800,10 @@ const SKIP_GROUP = 50;
  * Skips a cancelled round's pending invitations, each with its recipient's throttle given back, in
  * one transaction per 50 (as fast as creating them): only an invitation this cancel takes from
  * `pending` was certainly never emailed, so its skip and its throttle go together. An invitation
- * that moved meanwhile (claimed to send) is left out; a throttle a later round took is left as it is.
+ * that moved meanwhile (claimed to send) is left out, and returned; a throttle a later round took is left as it is.
  */
-async function skipPending(db: Db, round: Round, invitations: readonly Invitation[]): Promise<void> {
+async function skipPending(db: Db, round: Round, invitations: readonly Invitation[]): Promise<string[]> {
+  const claimed: string[] = [];
   for (let start = 0; start < invitations.length; start += SKIP_GROUP) {
     let group = invitations.slice(start, start + SKIP_GROUP).map((invitation) => ({ invitation, restore: throttleRestore(db, round, invitation) }));
     for (let attempt = 1; group.length > 0; attempt++) {
@@ -806,10 +835,12 @@ async function skipPending(db: Db, round: Round, invitations: readonly Invitatio
         if (failed.length > 0) {
           const moved = new Set(failed.filter((i) => owners[i] && !owners[i].restore).map((i) => owners[i]!.at));
           const taken = new Set(failed.filter((i) => owners[i]?.restore).map((i) => owners[i]!.at));
+          for (const at of moved) claimed.push(group[at]!.invitation.invitationId);
           group = group.map((entry, at) => (taken.has(at) ? { ...entry, restore: null } : entry)).filter((_, at) => !moved.has(at));
         } else if (!isTransactionConflict(error) || attempt >= 9) throw error;
         else await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
       }
     }
   }
+  return claimed;
 }
