@@ -189,6 +189,29 @@ describe('creating a survey round', () => {
       expect((await send(later(101))).skipped[0]).toMatchObject({ reason: 'throttled', until: iso(later(100 + 90, 0.3)) });
     });
 
+    it('an orphan of one audience taken over by a round of another gives the first audience its date back', async () => {
+      const { agencyId, campaignId } = await campaignFixture();
+      const email = `other-audience-${n}@x.example`;
+      await dieBeforeInvitation(agencyId, campaignId, email, t0);
+      const send = (audience: string, at: Date) => createRound(db, agencyId, campaignId, { recipients: [{ email, audience }] }, at);
+      const colleague = await send('colleague', later(0, 0.5));
+      expect(colleague.skipped).toEqual([]);
+      expect(await stateOf(agencyId, email)).toMatchObject({ heldBy: colleague.round.roundId, colleague: iso(later(0, 0.5)), heldBefore: { lastAny: null, colleague: null } });
+      expect(await stateOf(agencyId, email)).not.toHaveProperty('reporter');
+      // Never surveyed as a reporter: only the 24 hours since the colleague round hold it back.
+      expect((await send('reporter', later(2))).skipped).toEqual([]);
+    });
+
+    it('an orphan of one audience outlived by a later round of another (past the 24 hours): the first audience is free once the orphan is found', async () => {
+      const { agencyId, campaignId } = await campaignFixture();
+      const email = `later-audience-${n}@x.example`;
+      await dieBeforeInvitation(agencyId, campaignId, email, t0);
+      const send = (audience: string, at: Date) => createRound(db, agencyId, campaignId, { recipients: [{ email, audience }] }, at);
+      expect((await send('colleague', later(2))).skipped).toEqual([]);
+      expect(await stateOf(agencyId, email)).not.toHaveProperty('reporter');
+      expect((await send('reporter', later(4))).skipped).toEqual([]);
+    });
+
     it('an orphan taken by another round while its own round resumes: one of the two gets it, the other counts it throttled', async () => {
       const { agencyId, campaignId } = await campaignFixture();
       const email = `contested-${n}@x.example`;

@@ -213,8 +213,11 @@ interface ThrottleDates {
 interface Eligible extends Candidate {
   /** The dates before this round: what its invitation keeps, and a cancel gives back. */
   before: ThrottleDates;
-  /** An orphaned reservation this round takes over (see `heldReservation`), as it was read; null otherwise. */
-  orphan: { roundId: string; heldAt: string } | null;
+  /**
+   * An orphaned reservation this round takes over (see `heldReservation`), as it was read, with
+   * its audience's date from before it (put back, when it is another audience); null otherwise.
+   */
+  orphan: { roundId: string; heldAt: string; audience: { name: Audience; before: string | null } } | null;
 }
 
 /**
@@ -228,11 +231,15 @@ interface Eligible extends Candidate {
 function heldReservation(state: Record<string, unknown> | undefined, audience: Audience) {
   if (state?.heldBy === undefined) return undefined;
   const before = (state.heldBefore ?? {}) as Record<string, string | null | undefined>;
+  // The audience the reservation was for kept its date there; any other is as the state has it.
+  const heldAudience = Object.keys(before).find((name) => name !== 'lastAny') as Audience;
   return {
     roundId: state.heldBy as string,
     heldAt: state.heldAt as string,
-    // The audience the reservation was for kept its date there; any other is as the state has it.
-    before: { lastAny: before.lastAny ?? null, audience: audience in before ? (before[audience] ?? null) : ((state[audience] as string | undefined) ?? null) },
+    /** The reservation's audience, and the date it had before. */
+    audience: { name: heldAudience, before: before[heldAudience] ?? null },
+    /** The recipient's dates (for `audience`) as they were before the reservation. */
+    before: { lastAny: before.lastAny ?? null, audience: audience === heldAudience ? (before[heldAudience] ?? null) : ((state[audience] as string | undefined) ?? null) },
   };
 }
 
@@ -307,21 +314,25 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
     }
     const dates = datesOf(state, recipient.audience);
     const windows = windowsOf(dates, recipient.audience);
-    if (windows.length === 0) eligible.push({ ...candidate, before: dates, orphan: null });
-    else if (held && Date.parse(held.heldAt) + CREATION_WINDOW_MS <= now.getTime()) suspects.push({ candidate, held, windows });
+    // Another round's reservation, past the creation window, whose dates still throttle (this
+    // audience, or its own): if it is orphaned, they are not the recipient's.
+    const stillThrottles = held && (windows.length > 0 || windowsOf(datesOf(state, held.audience.name), held.audience.name).length > 0);
+    if (held && stillThrottles && Date.parse(held.heldAt) + CREATION_WINDOW_MS <= now.getTime()) suspects.push({ candidate, held, windows });
+    else if (windows.length === 0) eligible.push({ ...candidate, before: dates, orphan: null });
     else throttled(candidate, windows);
   }
   const invitationOf = (roundId: string, hash: string) => keys.invitation(roundId, hashedId('inv', roundId, hash));
   const invited = await batchGet(db, suspects.map(({ candidate, held }) => invitationOf(held.roundId, candidate.hash)));
   for (const { candidate, held, windows } of suspects) {
     if (invited.has(itemKey(invitationOf(held.roundId, candidate.hash)))) {
-      throttled(candidate, windows);
+      if (windows.length > 0) throttled(candidate, windows);
+      else eligible.push({ ...candidate, before: datesOf(states.get(itemKey(keys.recipientState(agencyId, candidate.hash))), candidate.recipient.audience), orphan: null });
       continue;
     }
     // Orphaned: the address is as it was before that reservation.
     const before = windowsOf(held.before, candidate.recipient.audience);
     if (before.length > 0) throttled(candidate, before);
-    else eligible.push({ ...candidate, before: held.before, orphan: { roundId: held.roundId, heldAt: held.heldAt } });
+    else eligible.push({ ...candidate, before: held.before, orphan: { roundId: held.roundId, heldAt: held.heldAt, audience: held.audience } });
   }
   eligible.sort((a, b) => a.index - b.index);
   return { eligible, skipped, states, accepted, anyCutoff, audienceCutoff };
@@ -485,29 +496,37 @@ export async function createRound(
    * or over an orphaned reservation unchanged since it was read. The state is also how a global
    * suppression finds this agency (keys.ts 10c), and `rounds` how an erasure finds the invitation (keys.ts 45).
    */
-  const reserve = ({ recipient, hash, before, orphan }: Eligible) =>
-    new UpdateCommand({
+  const reserve = ({ recipient, hash, before, orphan }: Eligible) => {
+    // An orphan of another audience gets that audience's date back: it was never surveyed so.
+    const restore = orphan && orphan.audience.name !== recipient.audience ? orphan.audience : null;
+    return new UpdateCommand({
       TableName: db.table,
       Key: keys.recipientState(agencyId, hash),
-      UpdateExpression: 'SET #type = :type, #audience = :at, lastAny = :at, heldBy = :round, heldAt = :now, heldBefore = :before ADD rounds :rounds',
+      UpdateExpression: [
+        `SET #type = :type, #audience = :at, lastAny = :at, heldBy = :round, heldAt = :now, heldBefore = :before${restore?.before ? ', #restore = :restore' : ''}`,
+        'ADD rounds :rounds',
+        ...(restore && restore.before === null ? ['REMOVE #restore'] : []),
+      ].join(' '),
+      // Over an orphan, only while it is as read: its dates are then what the sort judged by.
       ConditionExpression: [
-        'attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))',
+        ...(orphan
+          ? ['(heldBy = :orphan AND heldAt = :orphanAt)']
+          : ['attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))']),
         'heldBy = :round',
-        ...(orphan ? ['(heldBy = :orphan AND heldAt = :orphanAt)'] : []),
       ].join(' OR '),
-      ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience },
+      ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience, ...(restore ? { '#restore': restore.name } : {}) },
       ExpressionAttributeValues: {
         ':type': 'recipientState',
         ':at': round.createdAt,
         ':round': round.roundId,
         ':now': iso(now),
         ':before': { lastAny: before.lastAny, [recipient.audience]: before.audience },
-        ':anyCutoff': anyCutoff,
-        ':audienceCutoff': audienceCutoff(recipient.audience),
         ':rounds': new Set([round.roundId]),
-        ...(orphan ? { ':orphan': orphan.roundId, ':orphanAt': orphan.heldAt } : {}),
+        ...(orphan ? { ':orphan': orphan.roundId, ':orphanAt': orphan.heldAt } : { ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) }),
+        ...(restore?.before ? { ':restore': restore.before } : {}),
       },
     });
+  };
 
   /**
    * Each recipient is two writes, its reservation, then its invitation: not one transaction, which
