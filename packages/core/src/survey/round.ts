@@ -8,7 +8,7 @@ import { withoutKeys } from '../db/items';
 import { batchGet, batchPut, itemKey, mapConcurrent } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
-import type { TransactItems } from '../db/transact';
+import { updateIfUnchanged, type TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseUntil } from '../sending/deliver';
@@ -794,22 +794,15 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
  */
 async function closeToAnswers(db: Db, roundId: string, invitationIds: readonly string[]): Promise<void> {
   const now = iso(new Date());
-  await mapConcurrent(invitationIds, WRITES_AT_ONCE, async (invitationId) => {
-    try {
-      await db.doc.send(
-        new UpdateCommand({
-          TableName: db.table,
-          Key: keys.invitation(roundId, invitationId),
-          UpdateExpression: 'SET answersClosedAt = if_not_exists(answersClosedAt, :now)',
-          ConditionExpression: '#status IN (:sending, :sent)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':now': now, ':sending': 'sending', ':sent': 'sent' },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-    }
-  });
+  await mapConcurrent(invitationIds, WRITES_AT_ONCE, (invitationId) =>
+    updateIfUnchanged(db, {
+      Key: keys.invitation(roundId, invitationId),
+      UpdateExpression: 'SET answersClosedAt = if_not_exists(answersClosedAt, :now)',
+      ConditionExpression: '#status IN (:sending, :sent)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':now': now, ':sending': 'sending', ':sent': 'sent' },
+    }),
+  );
 }
 
 /** Invitations per transaction when cancelling: each with its throttle restore (≤ 100 items). */
