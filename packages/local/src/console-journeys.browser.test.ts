@@ -44,12 +44,12 @@ describe('the console from npm start, in Chromium', () => {
   const phone = (): Promise<BrowserContext> => browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
 
   type Email = { subject: string; destination: { to: string[] }; body: { text?: string } };
-  /** The emails to an address in this system's SES store, oldest first, once there are `count` (the sender is asynchronous). */
+  /** The emails to an address in this system's SES store, oldest first, once there are `count` (the sender is asynchronous; up to 30 s, as a loaded full run has needed more than 10). */
   async function inbox(address: string, count = 1): Promise<Email[]> {
     for (let i = 0; ; i++) {
       const { emails } = (await (await fetch(`${system.urls.ses}/store`)).json()) as { emails: Email[] };
       const to = emails.filter((e) => e.destination.to.some((t) => t.toLowerCase().includes(address.toLowerCase())));
-      if (to.length >= count || i === 100) return to;
+      if (to.length >= count || i === 300) return to;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -183,7 +183,7 @@ describe('the console from npm start, in Chromium', () => {
     expect((await getPro(db, proIdentity.agencyId, proIdentity.proId)).commitment?.text).toBe('I will answer reporters within two hours');
     await audit(page);
     await context.close();
-  }, 60_000);
+  }, 120_000);
 
   it('an admin signs in by email link and invites a lead, who sees the team and gets a 403 page on the admin pages', async () => {
     const agency = await createAgency(db, { name: 'Kestrel Comms' }, new Date());
@@ -234,5 +234,5 @@ describe('the console from npm start, in Chromium', () => {
     await audit(leadPage);
     await lead.close();
     await context.close();
-  }, 60_000);
+  }, 120_000);
 });
