@@ -243,6 +243,9 @@ function heldReservation(state: Record<string, unknown> | undefined, audience: A
   };
 }
 
+/** A round's invitation of an address: its id follows from the round and the address hash (until an erasure moves it). */
+const invitationKeyOf = (roundId: string, hash: string) => keys.invitation(roundId, hashedId('inv', roundId, hash));
+
 const datesOf = (state: Record<string, unknown> | undefined, audience: Audience): ThrottleDates => ({
   lastAny: (state?.lastAny as string | undefined) ?? null,
   audience: (state?.[audience] as string | undefined) ?? null,
@@ -256,7 +259,7 @@ const datesOf = (state: Record<string, unknown> | undefined, audience: Audience)
  * accepted as it is, and one the round reserved is its own. A reservation orphaned before `now`
  * less the creation window counts as the dates it replaced. Reads only: round creation and its preview share it.
  */
-async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], at: Date, now: Date, resuming?: { roundId: string; invitationKey: (hash: string) => { PK: string; SK: string } }) {
+async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], at: Date, now: Date, resuming?: { roundId: string }) {
   const { agencyId } = agency;
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
@@ -274,7 +277,7 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
 
   const states = await batchGet(db, [
     ...candidates.flatMap(({ hash }) => [keys.globalSuppression(hash), keys.agencySuppression(hash, agencyId), keys.recipientState(agencyId, hash)]),
-    ...(resuming ? candidates.map(({ hash }) => resuming.invitationKey(hash)) : []),
+    ...(resuming ? candidates.map(({ hash }) => invitationKeyOf(resuming.roundId, hash)) : []),
   ]);
   const minHours = agency.throttle.minHoursBetweenSurveys;
   const anyCutoff = iso(new Date(at.getTime() - minHours * 3_600_000));
@@ -289,11 +292,11 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
   /** By the recipient's index in the request. */
   const accepted = new Map<number, Invitation>();
   const eligible: Eligible[] = [];
-  /** Throttled by a reservation old enough to be orphaned: taken if its round has no invitation of the address. */
-  const suspects: { candidate: Candidate; held: NonNullable<ReturnType<typeof heldReservation>>; windows: string[] }[] = [];
+  /** Held by another round's reservation old enough to be orphaned, whose dates still throttle: its round's invitation of the address decides. */
+  const suspects: { candidate: Candidate; held: NonNullable<ReturnType<typeof heldReservation>>; dates: ThrottleDates; windows: string[] }[] = [];
   for (const candidate of candidates) {
     const { index, recipient, hash } = candidate;
-    const written = resuming && states.get(itemKey(resuming.invitationKey(hash)));
+    const written = resuming && states.get(itemKey(invitationKeyOf(resuming.roundId, hash)));
     if (written) {
       accepted.set(index, withoutKeys<Invitation>(written));
       continue;
@@ -317,16 +320,15 @@ async function sortRecipients(db: Db, agency: Agency, recipients: Recipient[], a
     // Another round's reservation, past the creation window, whose dates still throttle (this
     // audience, or its own): if it is orphaned, they are not the recipient's.
     const stillThrottles = held && (windows.length > 0 || windowsOf(datesOf(state, held.audience.name), held.audience.name).length > 0);
-    if (held && stillThrottles && Date.parse(held.heldAt) + CREATION_WINDOW_MS <= now.getTime()) suspects.push({ candidate, held, windows });
+    if (held && stillThrottles && Date.parse(held.heldAt) + CREATION_WINDOW_MS <= now.getTime()) suspects.push({ candidate, held, dates, windows });
     else if (windows.length === 0) eligible.push({ ...candidate, before: dates, orphan: null });
     else throttled(candidate, windows);
   }
-  const invitationOf = (roundId: string, hash: string) => keys.invitation(roundId, hashedId('inv', roundId, hash));
-  const invited = await batchGet(db, suspects.map(({ candidate, held }) => invitationOf(held.roundId, candidate.hash)));
-  for (const { candidate, held, windows } of suspects) {
-    if (invited.has(itemKey(invitationOf(held.roundId, candidate.hash)))) {
+  const invited = await batchGet(db, suspects.map(({ candidate, held }) => invitationKeyOf(held.roundId, candidate.hash)));
+  for (const { candidate, held, dates, windows } of suspects) {
+    if (invited.has(itemKey(invitationKeyOf(held.roundId, candidate.hash)))) {
       if (windows.length > 0) throttled(candidate, windows);
-      else eligible.push({ ...candidate, before: datesOf(states.get(itemKey(keys.recipientState(agencyId, candidate.hash))), candidate.recipient.audience), orphan: null });
+      else eligible.push({ ...candidate, before: dates, orphan: null });
       continue;
     }
     // Orphaned: the address is as it was before that reservation.
@@ -468,13 +470,12 @@ export async function createRound(
   // The round is as of its first attempt: the throttle dates it writes are its creation time, which
   // is also how cancelling it knows them.
   const at = new Date(round.createdAt);
-  const invitationKey = (hash: string) => keys.invitation(round.roundId, hashedId('inv', round.roundId, hash));
-  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, now, resumed ? { roundId: round.roundId, invitationKey } : undefined);
+  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, now, resumed ? { roundId: round.roundId } : undefined);
 
   const answeredBefore = (hash: string) =>
     (states.get(itemKey(keys.recipientState(agencyId, hash)))?.answeredNamed as Set<string> | undefined)?.has(pro.proId) === true;
   const invitationFor = ({ recipient, hash, before }: Eligible): Invitation => ({
-    invitationId: invitationKey(hash).SK.slice('INV#'.length),
+    invitationId: hashedId('inv', round.roundId, hash),
     roundId: round.roundId,
     agencyId,
     email: recipient.email,
@@ -499,8 +500,7 @@ export async function createRound(
   const reserve = ({ recipient, hash, before, orphan }: Eligible) => {
     // An orphan of another audience gets that audience's date back: it was never surveyed so.
     const restore = orphan && orphan.audience.name !== recipient.audience ? orphan.audience : null;
-    return new UpdateCommand({
-      TableName: db.table,
+    return {
       Key: keys.recipientState(agencyId, hash),
       UpdateExpression: [
         `SET #type = :type, #audience = :at, lastAny = :at, heldBy = :round, heldAt = :now, heldBefore = :before${restore?.before ? ', #restore = :restore' : ''}`,
@@ -525,7 +525,7 @@ export async function createRound(
         ...(orphan ? { ':orphan': orphan.roundId, ':orphanAt': orphan.heldAt } : { ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) }),
         ...(restore?.before ? { ':restore': restore.before } : {}),
       },
-    });
+    };
   };
 
   /**
@@ -537,10 +537,7 @@ export async function createRound(
    * without a key the address is free again once the creation window is over, as it was before.
    */
   const writeRecipient = async (candidate: Eligible): Promise<void> => {
-    try {
-      await db.doc.send(reserve(candidate));
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+    if (!(await updateIfUnchanged(db, reserve(candidate)))) {
       skipped.push({ index: candidate.index, email: candidate.recipient.email, reason: 'throttled' });
       return;
     }
