@@ -115,6 +115,7 @@ interface WriteInput {
   Key?: Item;
   TransactItems?: { Put?: { Item: Item }; Update?: { Key: Item }; Delete?: { Key: Item }; ConditionCheck?: { Key: Item } }[];
   RequestItems?: Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>;
+  Statements?: { Statement: string; Parameters?: AttributeValue[] }[];
 }
 
 const { partitionKey: PK, sortKey: SK } = tableDefinition;
@@ -132,6 +133,16 @@ function writtenKeys(command: string, input: WriteInput): { transactional: boole
       return { transactional: false, items: [one(input.Key!)] };
     case 'BatchWriteItemCommand':
       return { transactional: false, items: Object.values(input.RequestItems ?? {}).flat().map((r) => one(r.PutRequest?.Item ?? r.DeleteRequest!.Key)) };
+    case 'BatchExecuteStatementCommand':
+      // Each an INSERT (`insertAbsent`): the item is its attributes' names in order, one parameter each.
+      return {
+        transactional: false,
+        items: (input.Statements ?? []).map(({ Statement, Parameters = [] }) => {
+          if (!Statement.startsWith('INSERT')) throw new Error(`meterCapacity: no write units for ${Statement}`);
+          const names = [...Statement.matchAll(/'((?:[^']|'')+)': \?/g)].map((m) => m[1]!.replaceAll("''", "'"));
+          return one(Object.fromEntries(names.map((name, i) => [name, Parameters[i]!])));
+        }),
+      };
     case 'TransactWriteItemsCommand':
       return {
         transactional: true,

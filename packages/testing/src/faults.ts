@@ -4,10 +4,10 @@ import type { Db, Mailer } from '@rapport/core';
 /** What an injected fault does: answer a 5xx, or never answer (a Lambda timing out mid-request). */
 export type Fault = '5xx' | 'hang';
 
-/** Which calls a planted fault counts: TransactWriteItems only, or every write (put, update, delete, transaction, batch). */
+/** Which calls a planted fault counts: TransactWriteItems only, or every write (put, update, delete, transaction, batch, PartiQL batch). */
 export type FaultTarget = 'transact' | 'write';
 
-const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite)Command$/;
+const WRITE_COMMANDS = /^(Put|Update|Delete|TransactWrite|BatchWrite|BatchExecuteStatement)Command$/;
 
 /**
  * The Db's engine with a fault planted in one call: DynamoDB Local does not fail on demand. The

@@ -1,9 +1,11 @@
-import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchExecuteStatementCommand, BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './client';
 
 type Key = { PK: string; SK: string };
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
+/** Statements in one BatchExecuteStatement, at most. */
+export const STATEMENT_LIMIT = 25;
 
 /**
  * Reads many items by key (BatchGetItem, 100 keys a call), retrying what DynamoDB leaves
@@ -35,6 +37,31 @@ export async function batchPut(db: Db, items: Record<string, unknown>[]): Promis
       pending = (result.UnprocessedItems?.[db.table] as typeof pending | undefined) ?? [];
     }
   }
+}
+
+/**
+ * Writes items only where none exists yet, 25 a call: each a PartiQL INSERT in one
+ * BatchExecuteStatement, a conditional write of its own (billed as a PutItem is), not a transaction.
+ * Says, per item, whether it was written. One that was not (the item exists, or its statement was
+ * refused, throttled say) is the caller's to write singly, which tells why. A failed call throws,
+ * with some of its items possibly written, as a failed PutItem may have been.
+ */
+export async function insertAbsent(db: Db, items: readonly Record<string, unknown>[]): Promise<boolean[]> {
+  const written: boolean[] = [];
+  for (let i = 0; i < items.length; i += STATEMENT_LIMIT) {
+    const chunk = items.slice(i, i + STATEMENT_LIMIT);
+    const { Responses = [] } = await db.doc.send(new BatchExecuteStatementCommand({ Statements: chunk.map((item) => insertStatement(db.table, item)) }));
+    chunk.forEach((_, j) => written.push(Responses[j] !== undefined && Responses[j].Error === undefined));
+  }
+  return written;
+}
+
+/** `INSERT INTO "table" VALUE {'name': ?, …}`, the key first; an attribute left undefined is left out, as the document client does. */
+function insertStatement(table: string, item: Record<string, unknown>) {
+  const { PK, SK, ...rest } = item;
+  const entries = Object.entries({ PK, SK, ...rest }).filter(([, value]) => value !== undefined);
+  const quoted = (name: string) => `'${name.replaceAll("'", "''")}'`;
+  return { Statement: `INSERT INTO "${table}" VALUE {${entries.map(([name]) => `${quoted(name)}: ?`).join(', ')}}`, Parameters: entries.map(([, value]) => value) };
 }
 
 export const itemKey = (key: Key) => `${key.PK}|${key.SK}`;

@@ -124,6 +124,34 @@ describe('creating a survey round', () => {
     for (const r of [a, b]) expect((await getRound(db, agencyId, r.round.roundId)).counts.pending).toBe(r.accepted.length);
   });
 
+  it('writes a new address whose state appeared after the read (its insert refused) one by one, under the throttle rule', async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const [listed, plain] = [`listed-${n}@x.example`, `plain-${n}@x.example`];
+    const faulty = faultyDb(db);
+    // Before the batch of reservations (write 3): another round's skip record names the address (no dates).
+    faulty.beforeWrite(3, () =>
+      db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: keys.recipientState(agencyId, addressHash(listed)),
+          UpdateExpression: 'SET #type = :type ADD rounds :round',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':type': 'recipientState', ':round': new Set(['rnd_other']) },
+        }),
+      ),
+    );
+    const created = await createRound(faulty.db, agencyId, campaignId, { recipients: [listed, plain].map((email) => ({ email, audience: 'client' })) }, t0);
+    faulty.disarm();
+    expect(created.skipped).toEqual([]);
+    expect(created.accepted.map((i) => i.email)).toEqual([listed, plain]);
+    expect(await storedInvitations(created.round.roundId)).toHaveLength(2);
+    const state = (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.recipientState(agencyId, addressHash(listed)), ConsistentRead: true }))).Item!;
+    expect(state).toMatchObject({ rounds: new Set(['rnd_other', created.round.roundId]), client: iso(t0), lastAny: iso(t0), heldBy: created.round.roundId, heldBefore: { lastAny: null, client: null } });
+    // A new round for both a moment later: each throttled by this one.
+    const again = await createRound(db, agencyId, campaignId, { recipients: [listed, plain].map((email) => ({ email, audience: 'client' })) }, later(0, 1));
+    expect(again.skipped.map((s) => [s.email, s.reason])).toEqual([[listed, 'throttled'], [plain, 'throttled']]);
+  });
+
   it('makes one round of overlapping attempts with one Idempotency-Key: each invitation written once, none of them throttled', async () => {
     const { agencyId, campaignId } = await campaignFixture();
     const recipients = Array.from({ length: 60 }, (_, i) => ({ email: `same${i}-${n}@x.example`, audience: 'reporter' }));

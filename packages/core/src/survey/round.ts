@@ -5,10 +5,10 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aw
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
-import { batchGet, batchPut, itemKey, mapConcurrent } from '../db/batch';
+import { batchGet, batchPut, insertAbsent, itemKey, mapConcurrent, STATEMENT_LIMIT } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
-import { updateIfUnchanged, type TransactItems } from '../db/transact';
+import { setAttributes, updateIfUnchanged, type TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseUntil } from '../sending/deliver';
@@ -34,8 +34,10 @@ type TransactItem = TransactItems[number];
 export { giveThrottleBack, isOpen, roundById };
 
 export const MAX_RECIPIENTS = 2000;
-/** Recipients written at once by a creation (each two single-item writes): the pace `bench/rounds.ts` measures creating, and cancelling, against. */
+/** Recipients written at once one by one (each two single-item writes): the pace `bench/rounds.ts` measures cancelling against. */
 const WRITES_AT_ONCE = 32;
+/** Batches of new addresses written at once by a creation (each two calls of up to 25 writes). */
+const BATCHES_AT_ONCE = 4;
 
 const optionalText = (max: number) => v.optional(v.pipe(v.string(), maxChars(max), v.trim()));
 
@@ -491,19 +493,30 @@ export async function createRound(
     throttleBefore: before,
     ...(answeredBefore(hash) ? { returning: true } : {}),
   });
+  /** What a reservation writes on the recipient's state: this round's dates, and who holds them since when, over which dates. */
+  const reservationOf = ({ recipient, before }: Eligible) => ({
+    type: 'recipientState',
+    [recipient.audience]: round.createdAt,
+    lastAny: round.createdAt,
+    heldBy: round.roundId,
+    heldAt: iso(now),
+    heldBefore: { lastAny: before.lastAny, [recipient.audience]: before.audience },
+  });
   /**
    * The recipient's reservation: its throttle state, updated under the throttle rule (atomic: two
    * rounds racing for one address cannot both take it), or taken again by this round's own retry,
    * or over an orphaned reservation unchanged since it was read. The state is also how a global
    * suppression finds this agency (keys.ts 10c), and `rounds` how an erasure finds the invitation (keys.ts 45).
    */
-  const reserve = ({ recipient, hash, before, orphan }: Eligible) => {
+  const reserve = (candidate: Eligible) => {
+    const { recipient, hash, orphan } = candidate;
     // An orphan of another audience gets that audience's date back: it was never surveyed so.
     const restore = orphan && orphan.audience.name !== recipient.audience ? orphan.audience : null;
+    const set = setAttributes(reservationOf(candidate));
     return {
       Key: keys.recipientState(agencyId, hash),
       UpdateExpression: [
-        `SET #type = :type, #audience = :at, lastAny = :at, heldBy = :round, heldAt = :now, heldBefore = :before${restore?.before ? ', #restore = :restore' : ''}`,
+        `SET ${set.clauses.join(', ')}${restore?.before ? ', #restore = :restore' : ''}`,
         'ADD rounds :rounds',
         ...(restore && restore.before === null ? ['REMOVE #restore'] : []),
       ].join(' '),
@@ -514,54 +527,76 @@ export async function createRound(
           : ['attribute_not_exists(PK) OR ((attribute_not_exists(lastAny) OR lastAny < :anyCutoff) AND (attribute_not_exists(#audience) OR #audience < :audienceCutoff))']),
         'heldBy = :round',
       ].join(' OR '),
-      ExpressionAttributeNames: { '#type': 'type', '#audience': recipient.audience, ...(restore ? { '#restore': restore.name } : {}) },
+      ExpressionAttributeNames: { ...set.names, ...(orphan ? {} : { '#audience': recipient.audience }), ...(restore ? { '#restore': restore.name } : {}) },
       ExpressionAttributeValues: {
-        ':type': 'recipientState',
-        ':at': round.createdAt,
+        ...set.values,
         ':round': round.roundId,
-        ':now': iso(now),
-        ':before': { lastAny: before.lastAny, [recipient.audience]: before.audience },
         ':rounds': new Set([round.roundId]),
         ...(orphan ? { ':orphan': orphan.roundId, ':orphanAt': orphan.heldAt } : { ':anyCutoff': anyCutoff, ':audienceCutoff': audienceCutoff(recipient.audience) }),
         ...(restore?.before ? { ':restore': restore.before } : {}),
       },
     };
   };
+  /** A new address's reservation: its state as `reserve` writes it where there was none. */
+  const reservationItem = (candidate: Eligible) => ({ ...keys.recipientState(agencyId, candidate.hash), ...reservationOf(candidate), rounds: new Set([round.roundId]) });
+  // Leased from the start: if its job is lost, its round's check queues it again (`checkRounds`).
+  const invitationItem = (invitation: Invitation) => ({
+    ...keys.invitation(round.roundId, invitation.invitationId),
+    ...leaseUntil(new Date(now.getTime() + LEASE_MS)),
+    type: 'invitation',
+    ...invitation,
+    queuedAt: iso(now),
+  });
 
+  /** Writes a reserved recipient's invitation; one already there was written by an overlapping attempt with the key: it is this round's, as written. */
+  const putInvitation = async (candidate: Eligible): Promise<void> => {
+    const invitation = invitationFor(candidate);
+    try {
+      await db.doc.send(new PutCommand({ TableName: db.table, Item: invitationItem(invitation), ConditionExpression: 'attribute_not_exists(PK)' }));
+      accepted.set(candidate.index, invitation);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(round.roundId, invitation.invitationId), ConsistentRead: true }));
+      accepted.set(candidate.index, withoutKeys<Invitation>(Item!));
+    }
+  };
   /**
    * Each recipient is two writes, its reservation, then its invitation: not one transaction, which
    * AWS bills at twice the units (4 WRU a recipient, not 2). A reservation refused means another
-   * round took the address meanwhile (`throttled`). An invitation already there was written by an
-   * overlapping attempt with the key: it is this round's, as written. A failure between the two
-   * leaves the reservation alone (`heldReservation`): the retry with the key writes the invitation;
-   * without a key the address is free again once the creation window is over, as it was before.
+   * round took the address meanwhile (`throttled`). A failure between the two leaves the
+   * reservation alone (`heldReservation`): the retry with the key writes the invitation; without
+   * a key the address is free again once the creation window is over, as it was before.
    */
   const writeRecipient = async (candidate: Eligible): Promise<void> => {
     if (!(await updateIfUnchanged(db, reserve(candidate)))) {
       skipped.push({ index: candidate.index, email: candidate.recipient.email, reason: 'throttled' });
       return;
     }
-    const invitation = invitationFor(candidate);
-    const key = keys.invitation(round.roundId, invitation.invitationId);
-    try {
-      await db.doc.send(
-        new PutCommand({
-          TableName: db.table,
-          // Leased from the start: if its job is lost, its round's check queues it again (`checkRounds`).
-          Item: { ...key, ...leaseUntil(new Date(now.getTime() + LEASE_MS)), type: 'invitation', ...invitation, queuedAt: iso(now) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-      accepted.set(candidate.index, invitation);
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
-      accepted.set(candidate.index, withoutKeys<Invitation>(Item!));
-    }
+    await putInvitation(candidate);
   };
+  /** Recipients to write one by one: those with a state (their reservation has a condition on it), and those a batch did not write. */
+  const oneByOne: Eligible[] = [];
+  /**
+   * Addresses with no state yet (every first survey of an address) are written 25 to a call, in the
+   * same order: their reservations as inserts, then the invitations of those reserved. What an
+   * insert did not write (a state that appeared meanwhile, a statement refused) is written singly.
+   */
+  const writeNew = async (batch: Eligible[]): Promise<void> => {
+    const reserved = await insertAbsent(db, batch.map(reservationItem));
+    oneByOne.push(...batch.filter((_, i) => !reserved[i]));
+    const held = batch.filter((_, i) => reserved[i]);
+    const invitations = held.map(invitationFor);
+    const written = await insertAbsent(db, invitations.map(invitationItem));
+    await Promise.all(held.map((candidate, i) => (written[i] ? accepted.set(candidate.index, invitations[i]!) : putInvitation(candidate))));
+  };
+  const isNew = ({ hash }: Eligible) => !states.has(itemKey(keys.recipientState(agencyId, hash)));
+  const fresh = eligible.filter(isNew);
+  const newBatches = Array.from({ length: Math.ceil(fresh.length / STATEMENT_LIMIT) }, (_, i) => fresh.slice(i * STATEMENT_LIMIT, (i + 1) * STATEMENT_LIMIT));
+  oneByOne.push(...eligible.filter((candidate) => !isNew(candidate)));
   // The round's check looks at the invitations within a lease, whatever it read before (`touchRoundWork`).
   if (eligible.length > 0) await touchRoundWork(db, round.roundId, now);
-  await mapConcurrent(eligible, WRITES_AT_ONCE, writeRecipient);
+  await mapConcurrent(newBatches, BATCHES_AT_ONCE, writeNew);
+  await mapConcurrent(oneByOne, WRITES_AT_ONCE, writeRecipient);
   await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);
