@@ -93,6 +93,7 @@ describe('Erasure', () => {
 
     const erased = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email } });
     expect(erased.status).toBe(201);
+    expect(erased.headers.get('Location')).toBe(`/v1/erasures/${erased.body.erasureId}`);
     expect(erased.body).toEqual({
       erasureId: expect.stringMatching(/^era_/),
       addressHash: addressHash(TARGET.email),
@@ -127,6 +128,7 @@ describe('Erasure', () => {
     // Asked again: done again, the first record kept.
     const again = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email.toLowerCase() } });
     expect(again.status).toBe(200);
+    expect(again.headers.get('Location')).toBeNull();
     // The answer moved off the key its address gives with the first run: none found there again.
     expect(again.body).toMatchObject({ erasureId: erased.body.erasureId, requestedAt: erased.body.requestedAt, erased: { invitations: 1, responses: 0, webhookBodies: 0, storedAnswers: 0 } });
 
