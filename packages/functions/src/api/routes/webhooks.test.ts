@@ -269,6 +269,17 @@ describe('SSRF', () => {
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toEqual(['url']);
   });
 
+  it('refuses the same addresses when a PATCH changes the URL, and keeps the URL it had', async () => {
+    const fx = await agencyFixture(strictDeps);
+    const created = await fx.call('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rapport', events: ['round.closed'] } });
+    expect(created.status).toBe(201);
+    for (const url of ['https://169.254.169.254/', 'https://10.0.0.1/', 'https://[::1]/', 'http://127.0.0.1:8080/hook']) {
+      const patched = await fx.call('PATCH', `/v1/webhooks/${created.body.webhookId}`, { body: { url } });
+      expect([url, patched.status, patched.body.errors?.map((e: { field: string }) => e.field)]).toEqual([url, 400, ['url']]);
+    }
+    expect((await fx.call('GET', `/v1/webhooks/${created.body.webhookId}`)).body.url).toBe('https://hooks.example.com/rapport');
+  });
+
   it('refuses private addresses at creation even with the local allowance, which lets only loopback through', async () => {
     const fx = await agencyFixture(deps);
     expect((await fx.call('POST', '/v1/webhooks', { body: { url: 'https://169.254.169.254/', events: ['round.closed'] } })).status).toBe(400);
