@@ -5708,6 +5708,8 @@ export interface operations {
             /** @description The erasure, done */
             201: {
                 headers: {
+                    /** @description The erasure's record: `/v1/erasures/{erasureId}` (on the 201 only). */
+                    Location: string;
                     /** @description `true` when this is the stored first answer to the same `Idempotency-Key` and body. */
                     "Idempotent-Replayed"?: "true";
                     /** @description Always `no-store`: answers carry personal data. */

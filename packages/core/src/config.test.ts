@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
+import { STANDARD_RETRY_SECONDS } from './webhooks/delivery';
 
 describe('the limits in the configuration', () => {
   it('default to 600 a key a minute, 20 failed keys, 300 page requests an address and 30 a link in 10 minutes', () => {
@@ -18,5 +19,15 @@ describe('SIGNUP', () => {
   it('is closed unless set to open, and names a bad value', () => {
     expect([loadConfig({}).signUpOpen, loadConfig({ SIGNUP: 'closed' }).signUpOpen, loadConfig({ SIGNUP: 'open' }).signUpOpen]).toEqual([false, false, true]);
     expect(() => loadConfig({ SIGNUP: 'yes' })).toThrow(new ConfigError('Invalid configuration: SIGNUP: must be open or closed'));
+  });
+});
+
+describe('WEBHOOK_RETRY_SECONDS', () => {
+  it("defaults to the Standard Webhooks schedule: 10 attempts, the last 75 h 35 min (about 3 days) after the first", () => {
+    const { webhookRetrySeconds } = loadConfig({});
+    expect(webhookRetrySeconds).toEqual(STANDARD_RETRY_SECONDS);
+    expect(webhookRetrySeconds).toEqual([0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
+    expect(webhookRetrySeconds.reduce((sum, s) => sum + s, 0)).toBe(75 * 3600 + 35 * 60 + 5);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SECONDS: '0,86401' })).toThrow(new ConfigError('Invalid configuration: WEBHOOK_RETRY_SECONDS: must be at most 86400 seconds each'));
   });
 });

@@ -42,7 +42,8 @@ export const ConfigSchema = v.object({
   WEBHOOKS_ALLOW_LOOPBACK: v.optional(v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform((s) => s === 'true')), 'false'),
   /**
    * Seconds before each webhook delivery attempt, the first one included: Standard Webhooks'
-   * schedule by default (about 3 days in all). Tests shorten it.
+   * schedule by default (`STANDARD_RETRY_SECONDS`: 10 attempts, the last about 3 days after the
+   * first). Tests shorten it.
    */
   /**
    * Whether anyone may start an agency at `/signup` (`open`), or agencies are created by an
@@ -57,7 +58,7 @@ export const ConfigSchema = v.object({
       v.transform((s) => s.split(',').map(Number)),
       v.check((list) => list.every((n) => n <= 86_400), 'must be at most 86400 seconds each'),
     ),
-    '0,5,300,1800,7200,18000,36000,36000',
+    '0,5,300,1800,7200,18000,36000,50400,72000,86400',
   ),
 });
 

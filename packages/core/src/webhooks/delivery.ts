@@ -14,8 +14,12 @@ import { deliveryItem, dueRef, eventBody, eventIdOf, newEventId, type DeliveryAt
 import { postWebhook, type PostOutcome, type Resolve } from './ssrf';
 import { MAX_QUEUE_DELAY_SECONDS } from '../sending/queue';
 
-/** The spec's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 3 days). */
-export const STANDARD_RETRY_SECONDS = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+/**
+ * The spec's example schedule (Standard Webhooks 1.0, "Deliverability and reliability"):
+ * immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h: the last attempt 75 h 35 min
+ * after the first, about 3 days. (Svix's shorter list, ending 10 h, 10 h, spans only 27.5 hours.)
+ */
+export const STANDARD_RETRY_SECONDS = [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400];
 /** An attempt under way holds its delivery this long (the 15 s timeout and the writes); then the sweep may retry it. */
 const ATTEMPT_LEASE_MS = 60_000;
 /** A `Retry-After` longer than this is read as this: a receiver cannot park a delivery for weeks. */

@@ -146,7 +146,7 @@ describe('OpenAPI document', () => {
       expect([name, Boolean(op.responses['409']?.headers['Retry-After'])]).toEqual([name, inProgress]);
       for (const status of ['201', '202']) if (op.responses[status]?.headers.Location) locations.push(`${name} ${status}`);
     }
-    expect(locations.sort()).toEqual(['post /v1/campaigns 201', 'post /v1/campaigns/{campaignId}/surveys 202', 'post /v1/pros 201', 'post /v1/webhooks 201']);
+    expect(locations.sort()).toEqual(['post /v1/campaigns 201', 'post /v1/campaigns/{campaignId}/surveys 202', 'post /v1/erasures 201', 'post /v1/pros 201', 'post /v1/webhooks 201']);
   });
 
   it('names every property in camelCase', async () => {

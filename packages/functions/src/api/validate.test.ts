@@ -109,3 +109,28 @@ describe('JSON bodies', () => {
     expect(await errorsOf('POST', '/v1/api-keys', {})).toEqual([{ field: 'role', message: 'is required' }]);
   });
 });
+
+describe('Query parameters', () => {
+  it('refuses one an operation does not take, naming it, on every operation of the document, and changes nothing', async () => {
+    const f = await agencyFixture(deps);
+    const pro = (await f.call('POST', '/v1/pros', { body: { name: 'Jane', email: `jane-q-${f.agencyId.slice(-8).toLowerCase()}@acme.example` } })).body;
+    const campaign = (await f.call('POST', '/v1/campaigns', { body: { proId: pro.proId, name: 'Launch' } })).body;
+    const hook = (await f.call('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rapport', events: ['round.closed'] } })).body;
+    const ids: Record<string, string> = { proId: pro.proId, campaignId: campaign.campaignId, webhookId: hook.webhookId, email: 'a%40b.example' };
+    const document = (await (await f.app.request('/openapi.json')).json()) as any;
+    const operations = Object.entries(document.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((method) => [method.toUpperCase(), path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? `${name.replace(/Id$/, '').slice(0, 3)}_01J00000000000000000000000`)] as const));
+    expect(operations.length).toBeGreaterThanOrEqual(43);
+    const before = (await f.call('GET', '/v1/settings')).body;
+    for (const [method, path] of operations) {
+      const res = await f.call(method, `${path}?notAParameter=1`, method === 'POST' || method === 'PATCH' ? { body: {} } : {});
+      expect({ request: `${method} ${path}`, status: res.status, errors: res.body?.errors }).toEqual({
+        request: `${method} ${path}`,
+        status: 400,
+        errors: expect.arrayContaining([{ field: 'notAParameter', message: expect.stringMatching(/^is not a known parameter/) }]),
+      });
+    }
+    expect((await f.call('GET', '/v1/settings')).body).toEqual(before);
+    expect((await f.call('GET', `/v1/pros/${pro.proId}`)).body).toEqual(pro);
+    expect((await f.call('GET', `/v1/webhooks/${hook.webhookId}`)).status).toBe(200);
+  });
+});

@@ -14,6 +14,7 @@ import {
   eraseAddress,
   ensureTable,
   keys,
+  periodOf,
   runRetention,
   submitResponse,
   suppress,
@@ -86,9 +87,13 @@ describe('Erasure', () => {
     // Two webhook deliveries, the testimonial, the invitation, the response, the list entry, the stored answer.
     expect(await itemsHolding(deps.db, needles)).toHaveLength(7);
     const scores = (await fx.call('GET', `/v1/pros/${pro.proId}/scores`)).body;
+    // The pro's summary email of the month (as the job would render it) quotes the comment before.
+    const summaryPath = `/v1/pros/${pro.proId}/summary?period=${periodOf(now, (await fx.call('GET', '/v1/settings')).body.timezone)}`;
+    expect((await fx.call('GET', summaryPath)).body.text).toContain(COMMENT);
 
     const erased = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email } });
     expect(erased.status).toBe(201);
+    expect(erased.headers.get('Location')).toBe(`/v1/erasures/${erased.body.erasureId}`);
     expect(erased.body).toEqual({
       erasureId: expect.stringMatching(/^era_/),
       addressHash: addressHash(TARGET.email),
@@ -104,7 +109,7 @@ describe('Erasure', () => {
     expect(suppression).toMatchObject({ reason: 'erased' });
 
     const reveals = (body: unknown) => needles.some((n) => JSON.stringify(body).toLowerCase().includes(n.toLowerCase()));
-    for (const path of [`/v1/surveys/${roundId}/invitations`, '/v1/responses', '/v1/testimonials', `/v1/surveys/${roundId}/skipped`, '/v1/responses.csv', '/v1/suppressions', `/v1/webhooks/${hook.body.webhookId}/deliveries`]) {
+    for (const path of [`/v1/surveys/${roundId}/invitations`, '/v1/responses', '/v1/testimonials', `/v1/surveys/${roundId}/skipped`, '/v1/responses.csv', '/v1/suppressions', `/v1/webhooks/${hook.body.webhookId}/deliveries`, summaryPath]) {
       const res = await fx.call('GET', path);
       expect(res.status, path).toBe(200);
       expect(reveals(res.body), path).toBe(false);
@@ -123,6 +128,7 @@ describe('Erasure', () => {
     // Asked again: done again, the first record kept.
     const again = await fx.call('POST', '/v1/erasures', { body: { email: TARGET.email.toLowerCase() } });
     expect(again.status).toBe(200);
+    expect(again.headers.get('Location')).toBeNull();
     // The answer moved off the key its address gives with the first run: none found there again.
     expect(again.body).toMatchObject({ erasureId: erased.body.erasureId, requestedAt: erased.body.requestedAt, erased: { invitations: 1, responses: 0, webhookBodies: 0, storedAnswers: 0 } });
 

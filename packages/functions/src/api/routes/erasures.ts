@@ -46,6 +46,7 @@ export const erasureRoutes = ({ db, now }: Deps) =>
         idempotent: true,
         ok: [201, ErasureOut, 'The erasure, done'],
         example: erasureExample,
+        location: 'The erasure\'s record: `/v1/erasures/{erasureId}` (on the 201 only).',
         problems: ['validation', 'idempotency-in-progress', 'idempotency-key-reused'],
       }),
       idempotent(db, now),
@@ -53,6 +54,7 @@ export const erasureRoutes = ({ db, now }: Deps) =>
       async (c) => {
         const { agencyId, keyId } = c.get('principal');
         const { erasure, created } = await eraseAddress(db, agencyId, c.req.valid('json'), keyId, now());
+        if (created) c.header('Location', `/v1/erasures/${erasure.erasureId}`);
         return c.json(erasure, created ? 201 : 200);
       },
     )

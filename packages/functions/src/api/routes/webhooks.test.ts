@@ -13,12 +13,14 @@ import {
   createRound,
   createWebhook,
   deleteWebhook,
+  DELIVERY_TIMEOUT_MS,
   ensureTable,
   getStoredWebhook,
   handleSesNotification,
   keys,
   listResponses,
   mailSent,
+  postWebhook,
   sendTestEvent,
   signatureHeaders,
   submitResponse,
@@ -194,6 +196,59 @@ describe('Webhooks', () => {
   });
 });
 
+describe('Webhook retries', () => {
+  it("waits the schedule's delay with ±10 % jitter, and no less than a 429's or 5xx's Retry-After (seconds or an HTTP date, at most 10 h); another answer's Retry-After is not read", async () => {
+    const fx = await agencyFixture(deps);
+    const hook = await receiver();
+    try {
+      const { webhook } = await createWebhook(deps.db, fx.agencyId, { url: hook.url, events: ['round.closed'] }, new Date(), { allowLoopback: true });
+      const t0 = new Date();
+      /** Seconds from the failed attempt to the next one, after one answer. */
+      const waitAfter = async (answer: Receiver['plan'][number]) => {
+        const d = await sendTestEvent(deps.db, fx.agencyId, webhook.webhookId, t0);
+        hook.plan = [answer];
+        expect(await attemptDelivery(workerDeps({ retrySeconds: [0, 1000] }, () => t0), { kind: 'webhook', webhookId: webhook.webhookId, deliveryId: d.deliveryId })).toBe('retry');
+        const { Item } = await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.webhookDelivery(webhook.webhookId, d.deliveryId), ConsistentRead: true }));
+        return (Date.parse(Item!.nextAttemptAt as string) - t0.getTime()) / 1000;
+      };
+      const plain: number[] = [];
+      for (let i = 0; i < 6; i++) plain.push(await waitAfter(500));
+      for (const seconds of plain) expect(seconds).toSatisfy((s: number) => s >= 900 && s <= 1100);
+      expect(new Set(plain).size).toBeGreaterThan(1);
+      expect(await waitAfter({ status: 429, headers: { 'retry-after': '7200' } })).toBe(7200);
+      const date = await waitAfter({ status: 503, headers: { 'retry-after': new Date(t0.getTime() + 5_400_000).toUTCString() } });
+      expect(date).toSatisfy((s: number) => s > 5399 && s <= 5400);
+      expect(await waitAfter({ status: 503, headers: { 'retry-after': '999999' } })).toBe(36_000);
+      expect(await waitAfter({ status: 429, headers: { 'retry-after': '10' } })).toSatisfy((s: number) => s >= 900 && s <= 1100);
+      expect(await waitAfter({ status: 404, headers: { 'retry-after': '7200' } })).toSatisfy((s: number) => s >= 900 && s <= 1100);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('gives an endpoint 15 s to answer (fake timers): one that never does is a failed attempt', async () => {
+    expect(DELIVERY_TIMEOUT_MS).toBe(15_000);
+    let received = 0;
+    const silent = createServer(() => void received++);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const outcome = postWebhook(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`, '{}', {}, { allowLoopback: true }).finally(() => (settled = true));
+      for (let i = 0; i < 200 && received === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(received).toBe(1);
+      await vi.advanceTimersByTimeAsync(14_999);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await outcome).toEqual({ error: 'no answer within 15 s' });
+    } finally {
+      vi.useRealTimers();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
 describe('SSRF', () => {
   it.each([
     'https://169.254.169.254/latest/meta-data/',
@@ -212,6 +267,17 @@ describe('SSRF', () => {
     const answer = await fx.call('POST', '/v1/webhooks', { body: { url, events: ['round.closed'] } });
     expect(answer.status).toBe(400);
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toEqual(['url']);
+  });
+
+  it('refuses the same addresses when a PATCH changes the URL, and keeps the URL it had', async () => {
+    const fx = await agencyFixture(strictDeps);
+    const created = await fx.call('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rapport', events: ['round.closed'] } });
+    expect(created.status).toBe(201);
+    for (const url of ['https://169.254.169.254/', 'https://10.0.0.1/', 'https://[::1]/', 'http://127.0.0.1:8080/hook']) {
+      const patched = await fx.call('PATCH', `/v1/webhooks/${created.body.webhookId}`, { body: { url } });
+      expect([url, patched.status, patched.body.errors?.map((e: { field: string }) => e.field)]).toEqual([url, 400, ['url']]);
+    }
+    expect((await fx.call('GET', `/v1/webhooks/${created.body.webhookId}`)).body.url).toBe('https://hooks.example.com/rapport');
   });
 
   it('refuses private addresses at creation even with the local allowance, which lets only loopback through', async () => {
@@ -423,6 +489,35 @@ describe('Webhook events', () => {
     } finally {
       await hook.close();
       await otherHook.close();
+    }
+  });
+  it('keeps a body under 20 KB: a released batch too large for one gives rows: null and rowsUrl, which lists exactly its rows', async () => {
+    const fx = await agencyFixture(deps);
+    await updateSettings(deps.db, fx.agencyId, { anonymityThreshold: 3 } as never, new Date());
+    const hook = await receiver();
+    try {
+      const { secret } = (await fx.call('POST', '/v1/webhooks', { body: { url: hook.url, events: ['responses.released'] } })).body;
+      const now = new Date();
+      const pro = await createPro(deps.db, fx.agencyId, { name: 'Big Batch', email: `big-${fx.agencyId}@acme.example`.toLowerCase() }, now);
+      const campaign = await createCampaign(deps.db, fx.agencyId, { proId: pro.proId, name: 'Large launch' }, now);
+      const recipients = Array.from({ length: 12 }, (_, i) => ({ email: `big${i}-${fx.agencyId}@news.example`.toLowerCase(), audience: 'reporter' }));
+      const round = await createRound(deps.db, fx.agencyId, campaign.campaignId, { recipients, attribution: 'anonymous' }, now);
+      for (const [i, inv] of round.accepted.entries()) await submitResponse(deps.db, inv, { responsiveness: 4, recommend: 8, improve: `${i} ${'A long comment. '.repeat(120)}` }, now);
+      const closeAt = new Date(Date.parse(round.round.closesAt) + 60_000);
+      expect(await closeRound(deps.db, round.round.roundId, closeAt)).toBe(true);
+      await sweepAndDeliver(closeAt);
+      expect(hook.requests).toHaveLength(1);
+      expect(Buffer.byteLength(hook.requests[0]!.body)).toBeLessThanOrEqual(20 * 1024);
+      const [event] = received(hook, secret);
+      expect(event).toMatchObject({ type: 'responses.released', data: { size: 12, rows: null, rowsUrl: expect.stringMatching(/^\/v1\/responses\?/) } });
+      const page = await fx.call('GET', event!.data.rowsUrl);
+      expect(page.status).toBe(200);
+      const apiRows = (await listResponses(deps.db, fx.agencyId, {}, { limit: 100 })).items.filter((r) => r.batchId === event!.data.batchId);
+      expect(apiRows).toHaveLength(12);
+      expect(page.body).toMatchObject({ nextCursor: null });
+      expect(page.body.data).toEqual(JSON.parse(JSON.stringify(apiRows)));
+    } finally {
+      await hook.close();
     }
   });
 });
