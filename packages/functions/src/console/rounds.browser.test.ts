@@ -64,6 +64,13 @@ describe('sending a round in the console, in Chromium', () => {
     await page.goto(`${server.url}/app/rounds/new`);
     await audit(page);
     await page.getByLabel('Campaign', { exact: true }).selectOption(spring.campaignId);
+    // A malformed file: the message names the row, next to the file field.
+    await page.getByLabel('A CSV file').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(`Email,Name\r\n${a('zed')},"Zed\r\n`) });
+    await page.getByRole('button', { name: 'Next: columns' }).click();
+    expect(await page.getByLabel('A CSV file').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('p.error').innerText()).toContain('Row 2 opens a quote (") that is never closed.');
+    await audit(page);
+    await page.getByLabel('Campaign', { exact: true }).selectOption(spring.campaignId);
     const muckRack = [
       'First Name,Last Name,Email,Outlet,Title,Notes',
       `Ana,Diaz,${a('ana')},The Daily,Senior Reporter,`,
