@@ -146,6 +146,31 @@ describe('sign-in by email', () => {
     expect((await app.request(`/login/${token}`, form({}, { 'Sec-Fetch-Site': 'same-origin', Origin: 'http://localhost:3000' }))).status).toBe(303);
   });
 
+  it('under https (deployed): a __Host- cookie with Secure; the table keeps only its SHA-256, with a 14-day TTL', async () => {
+    const origin = 'https://rapport.example';
+    const deployed = createApp({ ...deps, config: { ...deps.config, publicUrl: origin } });
+    const a = await agencyWith();
+    const pro = await createPro(deps.db, a.agencyId, { name: 'Ada', email: `ada.${tag()}@example.com` }, deps.now());
+    const token = await createSignInToken(deps.db, { kind: 'pro', agencyId: a.agencyId, proId: pro.proId }, loginHash(pro.email), undefined, deps.now());
+    const before = Date.now();
+    const res = await deployed.request(`${origin}/login/${token}`, form({}, { 'Sec-Fetch-Site': 'same-origin', Origin: origin }));
+    expect([res.status, res.headers.get('Location')]).toEqual([303, '/app']);
+    const setCookie = res.headers.get('Set-Cookie')!;
+    expect(setCookie).toMatch(/^__Host-rapport_session=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(setCookie).not.toMatch(/Domain=/i);
+    const sessionId = /^__Host-rapport_session=([^;]+)/.exec(setCookie)![1]!;
+    // Stored under its hash, never as itself, with a TTL 14 days on.
+    const item = (await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.session(createHash('sha256').update(sessionId).digest('hex')) }))).Item!;
+    expect(JSON.stringify(item)).not.toContain(sessionId);
+    expect(Number(item.expiresAt) * 1000).toBeGreaterThanOrEqual(before + 14 * 86_400_000 - 2000);
+    expect(Number(item.expiresAt) * 1000).toBeLessThanOrEqual(Date.now() + 14 * 86_400_000 + 2000);
+    expect((await deps.db.doc.send(new GetCommand({ TableName: deps.db.table, Key: keys.session(sessionId) }))).Item).toBeUndefined();
+    // The cookie signs in under that origin; the plain name of http://localhost does not.
+    expect((await deployed.request(`${origin}/app/account`, { headers: { Cookie: `__Host-rapport_session=${sessionId}` } })).status).toBe(200);
+    const plain = await deployed.request(`${origin}/app/account`, { headers: { Cookie: `rapport_session=${sessionId}` } });
+    expect([plain.status, plain.headers.get('Location')]).toEqual([303, '/login?next=%2Fapp%2Faccount']);
+  });
+
   it('carries next only when it is a console path', () => {
     expect(['/app', '/app/account', '/app/rounds/rnd_1?x=1', '/app#top'].map(safeNext)).toEqual(['/app', '/app/account', '/app/rounds/rnd_1?x=1', '/app#top']);
     for (const bad of ['//evil.example', 'https://evil.example/app', '/apple', '/app//evil.example', '/app\\evil', '/app/\\evil', '/\\evil.example', '/app\nx', '/login', '', 42, undefined, `/app/${'x'.repeat(600)}`]) {

@@ -203,6 +203,14 @@ describe('the results pages', () => {
     expect(await page.locator('.email-text pre').innerText()).toContain('Responsiveness: 4.7 out of 5, from 3 answers, likely between 3.2 and 5.0');
     expect(await page.locator('.email-text pre').innerText()).toContain(`See more in Rapport: http://localhost:3000/app`);
     await checked(page);
+
+    // Another pro's page, and another agency's, in the browser: the 404 page, naming no one.
+    for (const other of [pros.bob, pros.zed]) {
+      expect((await page.goto(`${server.url}/app/pros/${other}`))!.status()).toBe(404);
+      expect(await page.locator('h1').innerText()).toBe('Page not found');
+      expect(await textOf(page)).not.toMatch(/Bob Roe|Zed Other/);
+    }
+    await checked(page);
     await context.close();
   }, 60_000);
 

@@ -64,6 +64,13 @@ describe('sending a round in the console, in Chromium', () => {
     await page.goto(`${server.url}/app/rounds/new`);
     await audit(page);
     await page.getByLabel('Campaign', { exact: true }).selectOption(spring.campaignId);
+    // A malformed file: the message names the row, next to the file field.
+    await page.getByLabel('A CSV file').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(`Email,Name\r\n${a('zed')},"Zed\r\n`) });
+    await page.getByRole('button', { name: 'Next: columns' }).click();
+    expect(await page.getByLabel('A CSV file').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('p.error').innerText()).toContain('Row 2 opens a quote (") that is never closed.');
+    await audit(page);
+    await page.getByLabel('Campaign', { exact: true }).selectOption(spring.campaignId);
     const muckRack = [
       'First Name,Last Name,Email,Outlet,Title,Notes',
       `Ana,Diaz,${a('ana')},The Daily,Senior Reporter,`,
@@ -161,4 +168,54 @@ describe('sending a round in the console, in Chromium', () => {
     expect(await sesEmails({ to: 'cy-at-nowhere' })).toEqual([]);
     expect((await withProgress(deps.db, (await listRounds(deps.db, f.agencyId, spring.campaignId, { limit: 10 })).items)).map((r) => r.counts.pending + r.counts.sent)).toEqual([3, 2, 2]);
   }, 120_000);
+
+  it('a pro sends a round from pasted addresses, cancels it and records a commitment, by keyboard alone', async () => {
+    const f = await agencyFixture(deps);
+    const own = await serveOnFreePort(f.app.fetch);
+    try {
+      const u = f.agencyId.slice(-8).toLowerCase();
+      const pro = await createPro(deps.db, f.agencyId, { name: 'Kay Board', email: `kay-${u}@acme.example` }, deps.now());
+      const campaign = await createCampaign(deps.db, f.agencyId, { proId: pro.proId, name: 'Keys Launch' }, deps.now());
+      const context = await browser.newContext();
+      await addSessionCookie(context, deps, own.url, (await consoleSession(deps, { kind: 'pro', agencyId: f.agencyId, proId: pro.proId })).sessionId);
+      const page = await context.newPage();
+      const focused = () => page.evaluate<string>(`document.activeElement.id || document.activeElement.textContent.trim()`);
+      const tabTo = async (target: string) => {
+        for (let i = 0; i < 40 && (await focused()) !== target; i++) await page.keyboard.press('Tab');
+        expect(await focused()).toBe(target);
+      };
+      await page.goto(`${own.url}/app/rounds/new`);
+      await tabTo('campaignId');
+      await page.keyboard.press('ArrowDown');
+      expect(await page.locator('#campaignId').inputValue()).toBe(campaign.campaignId);
+      await tabTo('pasted');
+      await page.keyboard.type(`ann-${u}@news.example\nbo-${u}@news.example`);
+      await tabTo('Next: columns');
+      await page.keyboard.press('Enter');
+      await page.locator('h1', { hasText: 'What is in each column?' }).waitFor();
+      await tabTo('Preview');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/rounds/new/preview`);
+      await tabTo('Send to 2 contacts');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/app\/rounds\/rnd_/);
+      await tabTo('Cancel this round…');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/cancel$/);
+      await tabTo('Yes, cancel the round');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/app\/rounds\/rnd_[0-9A-Z]+$/);
+      expect(await page.locator('#round-status').innerText()).toBe('Cancelled');
+      await page.goto(`${own.url}/app`);
+      await tabTo('commitment-text');
+      await page.keyboard.type('I will answer within two hours');
+      await tabTo('Save the commitment');
+      await page.keyboard.press('Enter');
+      await page.waitForURL((url) => url.pathname === '/app' && url.search === '?saved=1');
+      expect(await page.locator('#commitment').innerText()).toContain('I will answer within two hours');
+      await context.close();
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
 });

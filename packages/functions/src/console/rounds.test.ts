@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createCampaign, createMember, createPro, createRound, deactivatePro, getRound, listCampaigns, listRounds, suppress } from '@rapport/core';
-import { agencyFixture, consoleSession, testDeps } from '@rapport/testing';
-import type { Deps } from '../deps';
+import { createCampaign, createMember, createPro, createRound, deactivatePro, getRound, handleSesNotification, listCampaigns, listRounds, MailerError, openInvitation, submitResponse, suppress } from '@rapport/core';
+import { deliver } from '@rapport/core/sending/dispatch';
+import { agencyFixture, consoleSession, sesEventTags, testDeps } from '@rapport/testing';
+import { deliveryDeps, type Deps } from '../deps';
 
 type Session = Awaited<ReturnType<typeof consoleSession>>;
 
@@ -192,6 +193,34 @@ describe('sending a round from the console', () => {
     // Without a key, Send is refused rather than risking a second round.
     const { key: _key, ...keyless } = fields;
     expect((await post(sessions.jane, '/app/rounds/new/send', keyless)).status).toBe(400);
+  });
+
+  it("a round's page: sent, bounced, failed with its reason, answered, the close date", async () => {
+    const { deps, agencyId, sessions, get, janes, u } = await setup();
+    const to = ['answers', 'fails', 'bounces'].map((who) => `${who}-${u}@news.example`);
+    const { round, accepted } = await createRound(deps.db, agencyId, janes.campaignId, { recipients: to.map((email) => ({ email, audience: 'reporter' as const })), attribution: 'named' }, deps.now());
+    const ref = (i: number) => ({ roundId: round.roundId, invitationId: accepted[i]!.invitationId });
+    expect(await deliver(deliveryDeps(deps), { kind: 'invitation', ...ref(0) })).toBe('sent');
+    await submitResponse(deps.db, accepted[0]!, { responsiveness: 4 }, deps.now());
+    const rejecting = { send: () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
+    expect(await deliver({ ...deliveryDeps(deps), mailer: rejecting }, { kind: 'invitation', ...ref(1) })).toBe('failed');
+    expect(await deliver(deliveryDeps(deps), { kind: 'invitation', ...ref(2) })).toBe('sent');
+    const { invitation } = await openInvitation(deps.db, ref(2));
+    const bounce = {
+      notificationType: 'Bounce',
+      bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: to[2] }], timestamp: deps.now().toISOString(), feedbackId: 'f' },
+      mail: { timestamp: deps.now().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [to[2]], tags: sesEventTags(invitation) },
+    };
+    expect((await handleSesNotification(deps.db, JSON.stringify(bounce), deps.now())).invitation).toMatchObject({ status: 'bounced' });
+    const page = await get(sessions.jane, `/app/rounds/${round.roundId}`);
+    expect(page.status).toBe(200);
+    // The API's counts by status: the answered email counts under Answered, no longer under Sent.
+    expect(page.text).toContain('Progress Waiting to be sent 0 Sent 0 Bounced 1 Failed 1 Answered 1 Not sent (cancelled) 0');
+    // Not delivered, each with its reason (in the order of the invitations' ids).
+    expect(page.text).toMatch(/Not delivered \S+: (bounced|failed \(MessageRejected\)) \S+: (bounced|failed \(MessageRejected\)) Reminders/);
+    for (const line of [`${to[1]}: failed (MessageRejected)`, `${to[2]}: bounced`]) expect(page.text).toContain(line);
+    const closes = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(round.closesAt));
+    expect(page.text).toContain(`closes on ${closes},`);
   });
 
   it('closes a round now, after a confirmation, for its pro or an admin; not for a lead', async () => {

@@ -113,6 +113,12 @@ describe('console sign-in in Chromium', () => {
     await page.goto(`${base}/app/account`);
     expect(await page.locator('.facts').innerText()).toBe(`Name\nJane Doe\nEmail\n${email}\nAgency\n${agency.name}\nRole\nPro: your own results and rounds`);
     await audit(page);
+    // The pages that answer a wrong turn: a used link, a missing page, sign-up while closed.
+    for (const [path, status, title] of [[new URL(link).pathname, 404, 'This sign-in link does not work'], ['/app/nothing', 404, 'Page not found'], ['/signup', 200, 'Ask your agency’s admin']] as const) {
+      expect((await page.goto(`${base}${path}`))!.status(), path).toBe(status);
+      expect(await page.locator('h1').innerText()).toBe(title);
+      await audit(page);
+    }
     await context.close();
   }, 60_000);
 
