@@ -1,4 +1,5 @@
 import { simpleParser } from 'mailparser';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodedWords, headerField, mailbox, quotedPrintable, unstructured } from './mime';
 
@@ -41,5 +42,38 @@ describe('mime', () => {
     expect(qp).toContain('trailing space=20\r\nand tab=09\r\nend');
     const parsed = await simpleParser(Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${qp}`));
     expect(parsed.text).toBe(text.replace(/\r\n/g, '\n'));
+  });
+});
+
+/** Quoted-printable decoded by hand: soft breaks dropped, `=XX` back to its byte, the rest as is. */
+const decodeQp = (qp: string) => {
+  const bytes: number[] = [];
+  const body = qp.replace(/=\r\n/g, '');
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '=') {
+      bytes.push(parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(body.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('utf8');
+};
+
+describe('quoted-printable (property)', () => {
+  it('for any text: lines of at most 76 printable ASCII characters or tabs, no line ending in a space or tab, literal where it may be, decoding to the text', () => {
+    const pieces = fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom(' ', '\t', '=', '\n', '\r\n', 'é', '😀', 'a'.repeat(74), 'b'.repeat(76)));
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 40 }).map((parts) => parts.join('').replace(/\r(?!\n)/g, '')), (text) => {
+        const qp = quotedPrintable(text);
+        const lines = qp.split('\r\n');
+        expect(lines.every((l) => l.length <= 76 && /^[\t\x20-\x7e]*$/.test(l) && !/[ \t]$/.test(l))).toBe(true);
+        // Soft-broken lines are exactly 76 wide but for an escape that would not fit.
+        expect(lines.every((l) => !l.endsWith('=') || l.length >= 74)).toBe(true);
+        expect(decodeQp(qp)).toBe(text.replace(/\r\n/g, '\n').split('\n').join('\r\n'));
+        // Printable ASCII but `=` stays itself: the encoded text has as many of each as the text.
+        const count = (s: string, c: string) => s.split(c).length - 1;
+        for (const c of ['a', 'b', '<', '.']) expect(count(qp.replace(/=\r\n/g, ''), c)).toBe(count(text, c));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

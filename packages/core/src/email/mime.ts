@@ -61,34 +61,53 @@ export function headerField(name: string, value: string): string {
   return lines.join('\r\n');
 }
 
-/** A byte that quoted-printable writes as itself: printable ASCII but `=` (RFC 2045 §6.7). */
-const literal = (byte: number) => byte >= 0x21 && byte <= 0x7e && byte !== 0x3d;
+/** How quoted-printable writes each byte when not as itself. */
+const ESCAPED = Array.from({ length: 256 }, (_, byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`);
 
 /**
  * `text` (UTF-8) in quoted-printable, lines ending CRLF: each line of the text a line of the
- * output, split with soft line breaks (`=`) into lines of at most 76 characters; a space or tab
- * that ends a line is encoded, so no transport can strip it.
+ * output, split with soft line breaks (`=`) into lines of at most 76 characters. Printable ASCII
+ * but `=` is written as itself, and a space or tab too unless it ends a line (no transport can
+ * strip it then). Runs of bytes written as themselves are copied whole: every email's two bodies
+ * pass through here.
  */
 export function quotedPrintable(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((line) => {
-      const bytes = Buffer.from(line);
-      const tokens = [...bytes].map((byte, i) =>
-        literal(byte) || ((byte === 0x20 || byte === 0x09) && i < bytes.length - 1) ? String.fromCharCode(byte) : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-      );
-      const out: string[] = [];
-      let current = '';
-      for (const token of tokens) {
-        // 75 characters and the soft break's `=` make 76.
-        if (current.length + token.length > 75) {
-          out.push(`${current}=`);
-          current = '';
-        }
-        current += token;
+  return text.split(/\r?\n/).map(encodeLine).join('\r\n');
+}
+
+function encodeLine(line: string): string {
+  // One character per byte of the line's UTF-8, so a run of literal bytes is a slice.
+  const bytes = Buffer.from(line).toString('latin1');
+  const last = bytes.length - 1;
+  const literalAt = (i: number) => {
+    const byte = bytes.charCodeAt(i);
+    return (byte >= 0x21 && byte <= 0x7e && byte !== 0x3d) || ((byte === 0x20 || byte === 0x09) && i < last);
+  };
+  let out = '';
+  // Characters on the current output line; 75 and a soft break's `=` make 76.
+  let width = 0;
+  for (let i = 0; i < bytes.length; ) {
+    let end = i;
+    while (end < bytes.length && literalAt(end)) end++;
+    while (i < end) {
+      if (width === 75) {
+        out += '=\r\n';
+        width = 0;
       }
-      out.push(current);
-      return out.join('\r\n');
-    })
-    .join('\r\n');
+      const take = Math.min(75 - width, end - i);
+      out += bytes.slice(i, i + take);
+      width += take;
+      i += take;
+    }
+    if (i < bytes.length) {
+      if (width + 3 > 75) {
+        out += '=\r\n';
+        width = 0;
+      }
+      out += ESCAPED[bytes.charCodeAt(i)]!;
+      width += 3;
+      i++;
+    }
+  }
+  return out;
 }
