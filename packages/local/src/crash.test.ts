@@ -94,7 +94,7 @@ describe('npm start SIGKILLed mid-send and started again', () => {
     let posts = 0;
     let cutOff!: () => void;
     const killed = new Promise<void>((resolve) => (cutOff = resolve));
-    ses.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    ses.server!.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.method !== 'POST' || ++posts !== RECIPIENTS / 3) return;
       const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
       res.end = ((...args: unknown[]) => {

@@ -150,7 +150,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   try {
     // At `http://127.0.0.1:<sesPort>`, the config's SES_ENDPOINT, unless one was given.
-    if (!sesEndpoint) undo.push((await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT' })).stop);
+    if (!sesEndpoint) undo.push((await startSesLocal({ port: sesPort, portEnvVar: 'SES_PORT', ownThread: true })).stop);
 
     const dynamo = await startDynamoDbLocal({
       port: dynamoDbPort,

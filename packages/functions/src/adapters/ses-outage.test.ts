@@ -61,7 +61,7 @@ describe('an SES outage in the middle of a round', () => {
     // SES goes down once a third of the emails are out, for 20 seconds.
     while ((await received()).length < RECIPIENTS / 3) await new Promise((r) => setTimeout(r, 20));
     // Stops listening at once; a request already connected is answered first.
-    await new Promise((r) => ses!.server.close(r));
+    await new Promise((r) => ses!.server!.close(r));
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     ses = await startSesLocal({ port });
     await queue.drain();

@@ -3,7 +3,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDb, ensureTable } from '@rapport/core';
+import { createDb, createSesMailer, ensureTable } from '@rapport/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbLocal } from './dynamodb';
 import { EngineError } from './errors';
@@ -167,5 +167,22 @@ describe('SES server', () => {
       await ses.stop();
     }
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it('on a thread of its own: takes an email over the SES API, lists it in its own store, and frees its port on stop', async () => {
+    const port = await freePort();
+    const ses = await startSesLocal({ port, ownThread: true });
+    expect(ses.server).toBeUndefined();
+    const mailer = createSesMailer({ region: 'us-east-1', endpoint: ses.endpoint });
+    try {
+      await mailer.send({ from: { address: 'rapport@example.com' }, to: { address: 'thread@x.example' }, subject: 'On its thread', text: 'Hello', html: '<p>Hello</p>' });
+      const { emails } = (await (await fetch(`${ses.endpoint}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+      expect(emails.map((e) => [e.subject, e.destination.to])).toEqual([['On its thread', ['thread@x.example']]]);
+    } finally {
+      mailer.client.destroy();
+      await ses.stop();
+    }
+    expect(await isPortFree(port)).toBe(true);
+    await expect(ses.stop()).resolves.toBeUndefined();
   });
 });
