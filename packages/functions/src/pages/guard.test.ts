@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createAgency, createCampaign, createPro, createRound, epochSeconds, getResponse, keys, signInvitationToken, signMailToken, type InvitationRef } from '@rapport/core';
-import { freePort, meterCapacity, testAddress, testConfig, testDeps } from '@rapport/testing';
+import { faultyDb, freePort, meterCapacity, testAddress, testConfig, testDeps } from '@rapport/testing';
 import { createApp } from '../api/app';
 import { createDeps } from '../deps';
 import { addressId } from '../client-address';
@@ -100,6 +100,25 @@ describe('rate limits of the public pages', () => {
     expect((await post(path(0), { responsiveness: '3' })).status).toBe(200);
     expect((await getResponse(deps.db, ref(0)))!.revision).toBe(28);
   }, 60_000);
+
+  it("reads a genuine link's invitation while its counts are written (one round trip less), and answers only once they are", async () => {
+    clock = new Date('2031-03-03T12:03:15.000Z');
+    address = testAddress();
+    const { path } = await links(1);
+    const faulty = faultyDb(deps.db);
+    const faultyApp = createApp({ ...deps, db: faulty.db });
+    meter.reset();
+    // The link's count (the request's first write) held: the page's read goes on meanwhile.
+    const held = faulty.pauseWrite(1);
+    const answer = Promise.resolve(faultyApp.request(path(0)));
+    await held.reached;
+    await vi.waitFor(() => expect(meter.read().commands).toEqual({ GetItem: 1, BatchGetItem: 1 }));
+    const early = await Promise.race([answer.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 200))]);
+    expect(early).toBe('waiting');
+    held.resume();
+    expect((await answer).status).toBe(200);
+    expect(meter.read().commands).toEqual({ GetItem: 1, BatchGetItem: 1, UpdateItem: 1 });
+  });
 
   it('applies to the unsubscribe page, whose link is counted with the survey link of the same invitation', async () => {
     clock = new Date('2031-03-03T12:00:00.000Z');

@@ -21,6 +21,7 @@ import {
   type Audience,
   type FieldIssue,
   type InvitationRef,
+  type OpenedInvitation,
   type SurveyResponse,
 } from '@rapport/core';
 import type { Deps } from '../deps';
@@ -83,9 +84,16 @@ export function pageRoutes(deps: Deps) {
   const { db, now, linkSecret, queue } = deps;
   const refOf = (c: Context): InvitationRef | null => verifyInvitationToken(linkSecret, c.req.param('token') ?? '');
   /** The invitation a verified link leads to, or null: forged and unknown links look the same. */
-  const openRef = async (ref: InvitationRef | null) => {
-    if (!ref) return null;
-    return openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e)));
+  /** The request's invitation (null for a forged link or one leading nowhere), read once: begun beside the rate counts (`limitPages`). */
+  const opening = new WeakMap<Request, Promise<OpenedInvitation | null>>();
+  const openRef = (c: Context) => {
+    let read = opening.get(c.req.raw);
+    if (!read) {
+      const ref = refOf(c);
+      read = ref ? openInvitation(db, ref).catch((e) => (e instanceof NotFoundError ? null : Promise.reject(e))) : Promise.resolve(null);
+      opening.set(c.req.raw, read);
+    }
+    return read;
   };
 
   /** What the unsubscribe pages name: the address, masked (whoever holds the link sees it), and the agency. */
@@ -100,14 +108,14 @@ export function pageRoutes(deps: Deps) {
     .get('/assets/pages.css', (c) => c.body(PAGES_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }))
     .use('/s/*', pageHeaders, noStore)
     .use('/u/*', pageHeaders, noStore)
-    .use('/s/:token', limitPages(deps, invitationLink))
-    .use('/u/:token', limitPages(deps, invitationLink))
+    .use('/s/:token', limitPages(deps, invitationLink, openRef))
+    .use('/u/:token', limitPages(deps, invitationLink, openRef))
     .use('/u/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge }))
     // Answers are short: 2,000 characters of comment (an emoji is 4 bytes, 12 once form-encoded) and a few numbers.
     .use('/s/*', bodyLimit({ maxSize: IMPROVE_MAX_LENGTH * 12 + 4 * 1024, onError: tooLarge }))
     .get('/s/:token', async (c) => {
       const ref = refOf(c);
-      const opened = await openRef(ref);
+      const opened = await openRef(c);
       if (!ref || !opened) return invalidLink(c);
       const { round, response } = opened;
       if (!isOpen(round, now())) return closed(c);
@@ -121,7 +129,7 @@ export function pageRoutes(deps: Deps) {
     })
     .post('/s/:token', async (c) => {
       const ref = refOf(c);
-      const opened = await openRef(ref);
+      const opened = await openRef(c);
       if (!ref || !opened) return invalidLink(c);
       const { round, invitation } = opened;
       const form = await formOf(c);
@@ -162,7 +170,7 @@ export function pageRoutes(deps: Deps) {
       );
     })
     .get('/u/:token', async (c) => {
-      const opened = await openRef(refOf(c));
+      const opened = await openRef(c);
       if (!opened) return invalidLink(c);
       const { address, agency } = await whoAndWhere(opened);
       // Confirm first: a scanner following the link must not unsubscribe anyone.
@@ -192,7 +200,7 @@ export function pageRoutes(deps: Deps) {
     })
     .post('/u/:token', async (c) => {
       const ref = refOf(c);
-      const opened = await openRef(ref);
+      const opened = await openRef(c);
       if (!ref || !opened) return invalidLink(c);
       // Also the RFC 8058 one-click POST (body `List-Unsubscribe=One-Click`): that one stops the agency's surveys.
       const form = await formOf(c);
