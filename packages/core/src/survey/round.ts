@@ -758,8 +758,7 @@ export function deliveryCounts(round: RoundWithProgress): StatusCounts {
  */
 export function deliveryResponseRate(round: RoundWithProgress): number | null {
   const shown = deliveryCounts(round);
-  const delivered = shown.sent + shown.expired;
-  return percent(shown.responded, delivered);
+  return percent(shown.responded, shownDelivered(shown));
 }
 
 /**
@@ -767,9 +766,21 @@ export function deliveryResponseRate(round: RoundWithProgress): number | null {
  * invitations reached no one, so they do not count against the pro.
  */
 export function responseRate(counts: StatusCounts): number | null {
-  const delivered = counts.sent + counts.responded + counts.expired;
-  return percent(counts.responded, delivered);
+  return percent(counts.responded, rawDelivered(counts));
 }
+
+/** Delivered among a round's own counts: answered and expired invitations were delivered too. */
+const rawDelivered = (counts: StatusCounts) => counts.sent + counts.responded + counts.expired;
+/** Delivered among counts as `deliveryCounts` shows them: answered invitations are under the status they had, expired under `sent`. */
+const shownDelivered = (shown: StatusCounts) => shown.sent + shown.expired;
+
+/**
+ * A round's invitations delivered (SES took the email and no bounce came back, answered or not),
+ * as its response rate divides: what a page shows beside its bounced, failed and waiting ones. An
+ * anonymous round's is counted from `deliveryCounts`, so an answer never moves it.
+ */
+export const deliveredCount = (round: RoundWithProgress): number =>
+  round.attribution === 'anonymous' ? shownDelivered(deliveryCounts(round)) : rawDelivered(round.counts);
 
 /**
  * Cancels an open round: nothing more is sent for it and no reminder goes out (the reminder worker

@@ -195,32 +195,40 @@ describe('sending a round from the console', () => {
     expect((await post(sessions.jane, '/app/rounds/new/send', keyless)).status).toBe(400);
   });
 
-  it("a round's page: sent, bounced, failed with its reason, answered, the close date", async () => {
+  it("a round's page: delivered, answered, bounced, failed with its reason, waiting, the close date", async () => {
     const { deps, agencyId, sessions, get, janes, u } = await setup();
-    const to = ['answers', 'fails', 'bounces'].map((who) => `${who}-${u}@news.example`);
-    const { round, accepted } = await createRound(deps.db, agencyId, janes.campaignId, { recipients: to.map((email) => ({ email, audience: 'reporter' as const })), attribution: 'named' }, deps.now());
-    const ref = (i: number) => ({ roundId: round.roundId, invitationId: accepted[i]!.invitationId });
-    expect(await deliver(deliveryDeps(deps), { kind: 'invitation', ...ref(0) })).toBe('sent');
-    await submitResponse(deps.db, accepted[0]!, { responsiveness: 4 }, deps.now());
-    const rejecting = { send: () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
-    expect(await deliver({ ...deliveryDeps(deps), mailer: rejecting }, { kind: 'invitation', ...ref(1) })).toBe('failed');
-    expect(await deliver(deliveryDeps(deps), { kind: 'invitation', ...ref(2) })).toBe('sent');
-    const { invitation } = await openInvitation(deps.db, ref(2));
-    const bounce = {
-      notificationType: 'Bounce',
-      bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: to[2] }], timestamp: deps.now().toISOString(), feedbackId: 'f' },
-      mail: { timestamp: deps.now().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [to[2]], tags: sesEventTags(invitation) },
+    /** A round of nine: five answer, one does not, one fails, one bounces, one is not sent yet. */
+    const roundOf = async (attribution: 'named' | 'anonymous') => {
+      const to = ['a1', 'a2', 'a3', 'a4', 'a5', 'quiet', 'fails', 'bounces', 'waits'].map((who) => `${who}-${attribution}-${u}@news.example`);
+      const { round, accepted } = await createRound(deps.db, agencyId, janes.campaignId, { recipients: to.map((email) => ({ email, audience: 'reporter' as const })), attribution }, deps.now());
+      const ref = (i: number) => ({ roundId: round.roundId, invitationId: accepted[i]!.invitationId });
+      for (const i of [0, 1, 2, 3, 4, 5, 7]) expect(await deliver(deliveryDeps(deps), { kind: 'invitation', ...ref(i) })).toBe('sent');
+      for (const i of [0, 1, 2, 3, 4]) await submitResponse(deps.db, accepted[i]!, { responsiveness: 4 }, deps.now());
+      const rejecting = { send: () => Promise.reject(new MailerError('Address blacklisted', 'MessageRejected', false, undefined, true)) };
+      expect(await deliver({ ...deliveryDeps(deps), mailer: rejecting }, { kind: 'invitation', ...ref(6) })).toBe('failed');
+      const { invitation } = await openInvitation(deps.db, ref(7));
+      const bounce = {
+        notificationType: 'Bounce',
+        bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: to[7] }], timestamp: deps.now().toISOString(), feedbackId: 'f' },
+        mail: { timestamp: deps.now().toISOString(), source: 'surveys@rapport.example', messageId: invitation.messageId, destination: [to[7]], tags: sesEventTags(invitation) },
+      };
+      expect((await handleSesNotification(deps.db, JSON.stringify(bounce), deps.now())).invitation).toMatchObject({ status: 'bounced' });
+      const page = await get(sessions.jane, `/app/rounds/${round.roundId}`);
+      expect(page.status).toBe(200);
+      return { round, to, text: page.text };
     };
-    expect((await handleSesNotification(deps.db, JSON.stringify(bounce), deps.now())).invitation).toMatchObject({ status: 'bounced' });
-    const page = await get(sessions.jane, `/app/rounds/${round.roundId}`);
-    expect(page.status).toBe(200);
-    // The API's counts by status: the answered email counts under Answered, no longer under Sent.
-    expect(page.text).toContain('Progress Waiting to be sent 0 Sent 0 Bounced 1 Failed 1 Answered 1 Not sent (cancelled) 0');
+
+    // Delivered counts the answered emails too (the API's `sent` alone would read 1 beside Answered 5).
+    const named = await roundOf('named');
+    expect(named.text).toContain('Progress Waiting to be sent 1 Delivered 6 Answered 5 Bounced 1 Failed 1 Not sent (cancelled) 0 ');
     // Not delivered, each with its reason (in the order of the invitations' ids).
-    expect(page.text).toMatch(/Not delivered \S+: (bounced|failed \(MessageRejected\)) \S+: (bounced|failed \(MessageRejected\)) Reminders/);
-    for (const line of [`${to[1]}: failed (MessageRejected)`, `${to[2]}: bounced`]) expect(page.text).toContain(line);
-    const closes = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(round.closesAt));
-    expect(page.text).toContain(`closes on ${closes},`);
+    expect(named.text).toMatch(/Not delivered \S+: (bounced|failed \(MessageRejected\)) \S+: (bounced|failed \(MessageRejected\)) Reminders/);
+    for (const line of [`${named.to[6]}: failed (MessageRejected)`, `${named.to[7]}: bounced`]) expect(named.text).toContain(line);
+    const closes = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(named.round.closesAt));
+    expect(named.text).toContain(`closes on ${closes},`);
+    // An anonymous round's answers count once released at the close; its Delivered does not move with them.
+    const anonymous = await roundOf('anonymous');
+    expect(anonymous.text).toContain('Progress Waiting to be sent 1 Delivered 6 Answered 0 Bounced 1 Failed 1 Not sent (cancelled) 0 ');
   });
 
   it('closes a round now, after a confirmation, for its pro or an admin; not for a lead', async () => {

@@ -12,6 +12,7 @@ import {
   contactTypes,
   createCampaign,
   decodeMediaList,
+  deliveredCount,
   deliveryStatus,
   FIELD_LABELS,
   ForbiddenError,
@@ -636,13 +637,15 @@ async function roundPage(c: Ctx, deps: Deps, round: RoundWithProgress, confirmin
         <table class="counts">
           <tbody>
             {row('Waiting to be sent', waiting, 'count-waiting')}
-            {row('Sent', counts.sent + counts.expired, 'count-sent')}
+            {/* Every email that arrived, answered or not (the status `sent` alone is those not answered yet); the id is what tests wait on. */}
+            {row('Delivered', deliveredCount(round), 'count-sent')}
+            {row('Answered', counts.responded, 'count-answered')}
             {row('Bounced', counts.bounced, 'count-bounced')}
             {row('Failed', counts.failed, 'count-failed')}
-            {row('Answered', counts.responded, 'count-answered')}
             {row('Not sent (cancelled)', counts.skipped, 'count-skipped')}
           </tbody>
         </table>
+        <p class="hint">Delivered counts everyone the email reached, whether they answered or not.</p>
         {round.attribution === 'anonymous' && <p class="hint">Anonymous answers are counted when the round closes and they are released.</p>}
         {live && (
           <p>

@@ -220,4 +220,109 @@ describe('console admin pages in Chromium', () => {
     );
     await context.close();
   }, 180_000);
+
+  it('an admin adds a pro, changes a setting (a bad value first), creates a key and revokes it, by keyboard alone', async () => {
+    // An agency of its own: the test above counts the pros and keys of the shared one.
+    const g = await agencyFixture(deps);
+    const own = await serveOnFreePort(g.app.fetch);
+    try {
+      const u = g.agencyId.slice(3, 13).toLowerCase();
+      const admin = await createMember(deps.db, g.agencyId, { name: 'Kit Keys', email: `kit-${u}@acme.example`, role: 'admin' }, deps.now());
+      const context = await browser.newContext();
+      await addSessionCookie(context, deps, own.url, (await consoleSession(deps, { kind: 'member', agencyId: g.agencyId, memberId: admin.memberId })).sessionId);
+      const page = await context.newPage();
+      /** The focused element's id, text and link target. */
+      const focused = () => page.evaluate<string[]>(`[document.activeElement.id, document.activeElement.textContent.trim(), document.activeElement.getAttribute('href')]`);
+      /** Presses Tab (or Shift+Tab) until the element with `target` as its id, text or link has the focus: nothing is clicked. */
+      const tabTo = async (target: string, key: 'Tab' | 'Shift+Tab' = 'Tab') => {
+        for (let i = 0; i < 80 && !(await focused()).includes(target); i++) await page.keyboard.press(key);
+        expect(await focused()).toContain(target);
+      };
+      const status = () => page.locator('[role=status]').textContent();
+
+      // Pros: from the admin index, add one.
+      await page.goto(`${own.url}/app/admin`);
+      await tabTo('Pros');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin/pros`);
+      await tabTo('f-name');
+      await page.keyboard.type('Kay Board');
+      await tabTo('f-email');
+      await page.keyboard.type(`kay-${u}@acme.example`);
+      await tabTo('Add the pro');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/app\/admin\/pros\/pro_[0-9A-Z]+\?done=added$/);
+      expect(await status()).toBe('The pro was added. They can sign in with their email.');
+      expect((await listPros(deps.db, g.agencyId, { limit: 10 })).items.map((p) => [p.name, p.email])).toEqual([['Kay Board', `kay-${u}@acme.example`]]);
+
+      // Settings: a bad value is refused next to its field; corrected, with a checkbox ticked by Space, it is saved.
+      await tabTo('Admin');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin`);
+      await tabTo('Settings');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin/settings`);
+      await tabTo('f-anonymityThreshold');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('11');
+      await tabTo('Save the settings');
+      await page.keyboard.press('Enter');
+      await page.locator('#f-anonymityThreshold-error').waitFor();
+      expect(await page.locator('#f-anonymityThreshold-error').textContent()).toBe('must be from 3 to 10');
+      expect(await page.locator('#f-anonymityThreshold').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator('#f-anonymityThreshold').getAttribute('aria-describedby')).toBe('f-anonymityThreshold-hint f-anonymityThreshold-error');
+      expect((await getAgency(deps.db, g.agencyId)).version).toBe(1);
+      await tabTo('f-anonymityThreshold');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('6');
+      await tabTo('Save the settings');
+      await tabTo('f-earlyWarnings', 'Shift+Tab');
+      await page.keyboard.press('Space');
+      expect(await page.locator('#f-earlyWarnings').isChecked()).toBe(true);
+      await tabTo('Save the settings');
+      await page.keyboard.press('Space');
+      await page.waitForURL(`${own.url}/app/admin/settings?done=saved`);
+      expect(await status()).toBe('The settings are saved.');
+      expect(await getAgency(deps.db, g.agencyId)).toMatchObject({ anonymityThreshold: 6, earlyWarnings: true, version: 2 });
+
+      // API keys: created with the Admin role (arrow keys in the select), the secret shown once; then revoked.
+      await tabTo('Admin', 'Shift+Tab');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin`);
+      await tabTo('API keys');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin/keys`);
+      await tabTo('f-name');
+      await page.keyboard.type('Keyboard sync');
+      await tabTo('f-role');
+      await page.keyboard.press('ArrowUp');
+      expect(await page.locator('#f-role').inputValue()).toBe('admin');
+      await tabTo('Create the key');
+      await page.keyboard.press('Enter');
+      await page.locator('#secret').waitFor();
+      const secret = await page.locator('#secret').inputValue();
+      expect(secret).toMatch(/^rpk_[A-Za-z0-9_-]{43}$/);
+      const keyed = async () => (await listApiKeys(deps.db, g.agencyId, { limit: 10 })).items.filter((k) => k.name === 'Keyboard sync');
+      const [key] = await keyed();
+      expect((await keyed()).map((k) => [k.role, k.hint, k.revokedAt])).toEqual([['admin', secret.slice(-4), null]]);
+      await tabTo('Back to the API keys');
+      await page.keyboard.press('Enter');
+      // The secret's page answered the POST at this same URL: wait for the list's heading instead.
+      await page.locator('h1', { hasText: /^API keys$/ }).waitFor();
+      expect(await page.content()).not.toContain(secret);
+      // The fixture's key is listed too: its own "Revoke…" link, by its target.
+      await tabTo(`/app/admin/keys/${key!.keyId}/revoke`);
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin/keys/${key!.keyId}/revoke`);
+      await tabTo('Revoke the key');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${own.url}/app/admin/keys?done=revoked`);
+      expect(await status()).toBe('The key is revoked: it stopped working at once.');
+      expect((await keyed()).map((k) => k.revokedAt)).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)]);
+      expect((await g.app.request('/v1/pros', { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(401);
+      await context.close();
+    } finally {
+      await own.close();
+    }
+  }, 90_000);
 });
