@@ -49,6 +49,10 @@ async function rawInvitation(ref: { roundId: string; invitationId: string }) {
   return Item as { status: string; checkAt?: string; queuedAt: string; sendingAt: string; lastFailureAt: string };
 }
 
+
+/** A creation's write of invitations: one by one (PutItem), or a batch of new addresses' (PartiQL INSERTs). */
+const invitationWrite = (command: string | undefined, input: string) =>
+  (command === 'PutItemCommand' || command === 'BatchExecuteStatementCommand') && input.includes('"invitation"');
 describe('delivering invitations', () => {
   it('emails each person once through SES, however often and however concurrently the job runs', async () => {
     const { agencyId, pro, round, jobs, emails } = await roundFixture(3);
@@ -188,8 +192,8 @@ describe('delivering invitations', () => {
     racing.client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = JSON.stringify(args.input);
-        // Every invitation's write waits for the cancel, which the first of them starts.
-        if (context.commandName === 'PutItemCommand' && input.includes('"invitation"')) {
+        // Every invitation's write (alone, or a batch of new addresses') waits for the cancel, which the first of them starts.
+        if (invitationWrite(context.commandName, input)) {
           const roundId = /"RND#([^"#]+)"/.exec(input)![1]!;
           cancel ??= (async () => {
             await roundForSending(db, roundId);
@@ -457,7 +461,7 @@ describe('suppressions stop sends where they are written (the sender reads none)
     let landed = false;
     racing.client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'PutItemCommand' && !landed && JSON.stringify(args.input).includes('"invitation"')) {
+        if (!landed && invitationWrite(context.commandName, JSON.stringify(args.input))) {
           landed = true;
           await suppress(db, quitter, 'unsubscribed', { agencyId: agency.agencyId }, new Date());
           await suppress(db, bouncer, 'bounced', { global: true }, new Date());
