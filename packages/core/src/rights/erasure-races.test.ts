@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { InternalServerError } from '@aws-sdk/client-dynamodb';
+import { BatchExecuteStatementCommand, GetCommand, QueryCommand, ScanCommand, type BatchExecuteStatementCommandInput } from '@aws-sdk/lib-dynamodb';
 import { collectingQueue, faultyDb, isolatedTestDeps, itemsHolding, sesEmails, workerAt } from '@rapport/testing';
 import { createAgency, updateSettings } from '../agency/agency';
 import { keys } from '../db/keys';
@@ -12,6 +13,8 @@ import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
 import { createRound } from '../survey/round';
+import type { Db } from '../db/client';
+import { hashedId } from '../shared/ids';
 import { listResponses, listTestimonials } from '../responses/listing';
 import { isTestimonial } from '../survey/response';
 import { eraseAddress } from './erasure';
@@ -57,6 +60,64 @@ describe('an erasure while a round for the address is being created', () => {
         expect(await sesEmails({ to: person.email }), `write ${nth}`).toEqual([]);
       }
     }
+  });
+});
+
+/**
+ * The Db with the first `count` statements of its first batch of invitations refused, as DynamoDB
+ * refuses a statement it throttles (the others are written): the creation writes those singly.
+ */
+function refusingInvitations(db: Db, count: number): Db {
+  let refused = false;
+  const send = (async (command: { input: Partial<BatchExecuteStatementCommandInput> }, ...rest: unknown[]) => {
+    const statements = command instanceof BatchExecuteStatementCommand ? (command.input.Statements ?? []) : [];
+    if (refused || !statements.some((s) => String(s.Parameters?.[1]).startsWith('INV#'))) return (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+    refused = true;
+    const { Responses = [] } = await db.doc.send(new BatchExecuteStatementCommand({ Statements: statements.slice(count) }));
+    return { Responses: [...statements.slice(0, count).map(() => ({ Error: { Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity' } })), ...Responses] };
+  }) as Db['doc']['send'];
+  return { ...db, doc: Object.assign(Object.create(db.doc) as Db['doc'], { send }) };
+}
+
+describe('an erasure after a round creation for the address failed', () => {
+  it('leaves nothing of the person and emails nobody: the creation answers its 5xx only once every write it began has landed', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+    const others = [0, 1].map((i) => ({ email: `other${i}-${tag}@outlet.example`, audience: 'reporter' as const }));
+    const idempotencyKey = `key-${tag}`;
+    const roundId = hashedId('rnd', agencyId, idempotencyKey);
+    const faulty = faultyDb(refusingInvitations(db, 2));
+    // Its writes: the round, its WORK touch, the batch of reservations, the batch of invitations
+    // (the first two refused), then those two singly (writes 5 and 6): the first fails, the person's is held.
+    let held: ReturnType<typeof faulty.pauseWrite> | undefined;
+    faulty.beforeWrite(5, async () => {
+      held = faulty.pauseWrite(1);
+      throw new InternalServerError({ message: 'Injected fault: internal server error', $metadata: { httpStatusCode: 500 } });
+    });
+    const recipients = [others[0]!, { ...person, audience: 'reporter' as const }, others[1]!];
+    const outcome = createRound(faulty.db, agencyId, campaignId, { recipients }, t0, { idempotencyKey }).then(
+      () => 'created',
+      (error: Error) => error.name,
+    );
+    await vi.waitFor(() => expect(held).toBeDefined(), { timeout: 10_000 });
+    await held!.reached;
+    // The held write is a slow one: the creation's answer waits for it, or comes before it lands.
+    const answered = await Promise.race([outcome, new Promise((resolve) => setTimeout(resolve, 500, 'in flight'))]);
+    if (answered === 'in flight') held!.resume();
+    expect(await outcome).toBe('InternalServerError');
+    // No retry comes; the agency erases the person.
+    await eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0);
+    held!.resume();
+    faulty.disarm();
+    const invitations = async () =>
+      (await db.doc.send(new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)', ExpressionAttributeValues: { ':pk': `RND#${roundId}`, ':inv': 'INV#' }, ConsistentRead: true }))).Items ?? [];
+    // The person's invitation and the last recipient's (the first one's write failed).
+    await vi.waitFor(async () => expect(await invitations()).toHaveLength(2));
+    // Queued by the round's check, its lease over.
+    for (const i of await invitations()) await deliver(workerAt({ db, mailer, linkSecret }, t0), { kind: 'invitation', roundId, invitationId: i.invitationId as string });
+    expect(await itemsHolding(db, needles)).toEqual([]);
+    expect(await sesEmails({ to: person.email })).toEqual([]);
+    expect(answered).toBe('in flight');
   });
 });
 

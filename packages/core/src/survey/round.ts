@@ -579,7 +579,8 @@ export async function createRound(
   /**
    * Addresses with no state yet (every first survey of an address) are written 25 to a call, in the
    * same order: their reservations as inserts, then the invitations of those reserved. What an
-   * insert did not write (a state that appeared meanwhile, a statement refused) is written singly.
+   * insert did not write (a state that appeared meanwhile, a statement refused) is written singly,
+   * and a failure of one such write waits for the others in flight (`mapConcurrent`).
    */
   const writeNew = async (batch: Eligible[]): Promise<void> => {
     const reserved = await insertAbsent(db, batch.map(reservationItem));
@@ -587,7 +588,10 @@ export async function createRound(
     const held = batch.filter((_, i) => reserved[i]);
     const invitations = held.map(invitationFor);
     const written = await insertAbsent(db, invitations.map(invitationItem));
-    await Promise.all(held.map((candidate, i) => (written[i] ? accepted.set(candidate.index, invitations[i]!) : putInvitation(candidate))));
+    await mapConcurrent(held, STATEMENT_LIMIT, async (candidate, i) => {
+      if (written[i]) accepted.set(candidate.index, invitations[i]!);
+      else await putInvitation(candidate);
+    });
   };
   const isNew = ({ hash }: Eligible) => !states.has(itemKey(keys.recipientState(agencyId, hash)));
   const fresh = eligible.filter(isNew);
