@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { movedOff } from '../survey/moved';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -154,12 +155,6 @@ export async function eraseAddress(db: Db, agencyId: string, input: unknown, req
     }),
   );
   return { erasure: withoutKeys<Erasure>(Attributes!), created };
-}
-
-/** Whether an erasure moved the invitation off this id. */
-async function movedOff(db: Db, roundId: string, invitationId: string): Promise<boolean> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(roundId, invitationId), ConsistentRead: true }));
-  return Item !== undefined;
 }
 
 /** What may be an address in a body: the erased ones are found by their hash. */

@@ -20,6 +20,7 @@ import { LEASE_MS, END_LOOKS, leaseUntil, pullRoundWork } from './lease';
 import { nextReminderAt, reminderPlan } from './reminder';
 import { noteSendFailure, roundForSending, sendSurveyEmail } from './survey-email';
 import type { SendRecords } from './records';
+import { movedOff } from '../survey/moved';
 
 export { LEASE_MS, leaseUntil, queueLeaseMs } from './lease';
 export { nextReminderAt } from './reminder';
@@ -160,8 +161,7 @@ async function claimInvitation(db: Db, ref: InvitationRef, at: Date): Promise<In
       // A late send's claim whose worker failed before its pull: this run (SQS gave the message back) pulls instead.
       if (found?.status === 'sending' && ((found.requeues as number | undefined) ?? 0) > 0 && typeof found.checkAt === 'string') await pullRoundWork(db, ref.roundId, found.checkAt);
       if (found) return null;
-      const { Item: moved } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.movedInvitation(ref.roundId, ref.invitationId), ConsistentRead: true }));
-      if (moved) return null;
+      if (await movedOff(db, ref.roundId, ref.invitationId)) return null;
       throw new NotFoundError('invitation');
     }
     throw error;

@@ -19,6 +19,7 @@ import { addressHash } from './address';
 import { presentResponse } from '../responses/listing';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import { responseItem, responseOf } from './response-item';
+import { movedOff } from './moved';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -81,10 +82,10 @@ export class InvitationGoneError extends SurveyClosedError {}
 
 /** What a link leads to: the round, the invitation and any answer already given. */
 export async function openInvitation(db: Db, ref: InvitationRef, read: { consistent?: boolean } = {}) {
-  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId), keys.movedInvitation(ref.roundId, ref.invitationId)], read);
+  const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)], read);
   const round = found.get(itemKey(keys.round(ref.roundId)));
   const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
-  if (round && !invitation && found.has(itemKey(keys.movedInvitation(ref.roundId, ref.invitationId)))) throw new InvitationGoneError();
+  if (round && !invitation && (await movedOff(db, ref.roundId, ref.invitationId))) throw new InvitationGoneError();
   if (!round || !invitation) throw new NotFoundError('invitation');
   const response = found.get(itemKey(keys.response(ref.roundId, ref.invitationId)));
   return {
