@@ -9,7 +9,7 @@ import type { SendJob } from '../sending/queue';
 import { leaseUntil, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
 import { finishReminder, nextReminderAt, rearmReminder, settleLeftReminder } from '../sending/reminder';
 import { CREATION_WINDOW_MS, END_LOOKS, LEASE_MS } from '../sending/lease';
-import { readRound, type Invitation, type Round } from '../survey/round';
+import { checkCreatedInvitations, readRound, type Invitation, type Round } from '../survey/round';
 import type { Recovered, RecoveryDeps } from './recovery';
 
 /**
@@ -92,7 +92,7 @@ async function checkRound(deps: RecoveryDeps, roundId: string, now: Date, { leas
   const reminders = withReminders ? looked.filter((i) => planned(i) && i.checkAt < iso(now)) : [];
   const stale = looked.filter((i) => leaseOver(i) && i.status !== 'pending' && !isCutOff(i) && !isReminderCutOff(i) && !planned(i));
 
-  done.requeued = await requeueLost(deps, requeue, now);
+  done.requeued = await requeueLost(deps, roundId, requeue, now);
   const settled = await settleCutOff(deps, cutOff, now, roundOf);
   const settledReminders = await settleCutOffReminders(deps, reminderCutOff, now, roundOf);
   done.remindersQueued = await queueReminders(deps, reminders, now, sinceMs);
@@ -205,8 +205,11 @@ async function settleCutOffReminders(deps: RecoveryDeps, invitations: Leased[], 
   return settled;
 }
 
-async function requeueLost(deps: RecoveryDeps, invitations: Leased[], now: Date): Promise<number> {
+async function requeueLost(deps: RecoveryDeps, roundId: string, invitations: Leased[], now: Date): Promise<number> {
   const jobs: SendJob[] = [];
+  // Never queued again: its creation may have died before its own checks, which a stop or an
+  // erasure since its first read relied on. Once queued again, any stop or erasure finds it.
+  await checkCreatedInvitations(deps.db, roundId, invitations.filter((i) => i.requeues === undefined), now);
   // A page of leases at a time, a few writes at once: after a crash there may be tens of thousands.
   await mapConcurrent(invitations, 8, async (i) => {
     const requeues = (i.requeues ?? 0) + 1;

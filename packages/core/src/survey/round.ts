@@ -652,10 +652,26 @@ export async function createRound(
  * the round (its copy may predate the stop). The stop marks the round, then reads the invitations;
  * the creation writes them, then reads the round (consistent): one of the two sees the other.
  */
-async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<void> {
+async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<boolean> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
-  if (Item?.closing === undefined && Item?.proErasedAt === undefined) return;
+  if (Item?.closing === undefined && Item?.proErasedAt === undefined) return false;
   await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
+  return true;
+}
+
+/**
+ * The checks a creation runs once it wrote its invitations (a stop, then a suppression or an
+ * erasure since its first read), run again for invitations of a creation that may have died
+ * before it ran them: the round's check, before it queues one whose job never was.
+ */
+export async function checkCreatedInvitations(db: Db, roundId: string, invitations: readonly Invitation[], now: Date): Promise<void> {
+  if (invitations.length === 0 || (await skipIfStopped(db, roundId, invitations))) return;
+  const erased = await skipSuppressedInvitations(db, invitations[0]!.agencyId, invitations, now);
+  await mapConcurrent(
+    invitations.filter((i) => i.email !== '' && erased.has(addressHash(i.email))),
+    4,
+    (i) => eraseInvitationIdentity(db, i, now),
+  );
 }
 
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */
