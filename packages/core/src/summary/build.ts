@@ -117,8 +117,12 @@ export async function buildProSummary(
   const all = current.counter;
   const weakest = weakestDimension(groupScores(all).items, k);
 
-  // Released rows come ordered by release, batch and a random key: the last three released.
-  const commented = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to)).filter((r) => r.answers.improve);
+  // The last three released. Rows released at one time (a batch, or batches closed together) are
+  // stored in a random order, which says nothing of who answered when; which of them a summary
+  // quotes follows their text instead, so that the same answers always give the same summary.
+  const commented = (await rowsReleased(db, agency.agencyId, pro.proId, period.from, period.to))
+    .filter((r) => r.answers.improve)
+    .sort((a, b) => byText(a.release!.releasedAt, b.release!.releasedAt) || byText(a.answers.improve!, b.answers.improve!));
   const comments = commented
     .slice(-3)
     .reverse()
@@ -141,3 +145,4 @@ export async function buildProSummary(
   };
 }
 
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
