@@ -260,6 +260,17 @@ describe('the summary job', () => {
     expect(await summaryWasSent(db, agencyId, proIds.Jane!, '2030-W18')).toBe(false);
   });
 
+  it('quotes, of comments released together, the same three whatever order their rows were stored in: the last by their text', async () => {
+    // Week of Monday 6 January 2031 (UTC); one batch of five reporters, released together.
+    const comments = ['Delta', 'Alpha', 'Echo', 'Charlie', 'Bravo'];
+    const { emails } = await agencyWith('UTC', '2031-01-06T10:00:00Z', { Jane: comments.map((improve) => ({ audience: 'reporter' as const, responsiveness: 4, improve })) });
+    expect((await runAt(new Date('2031-01-13T09:00:00Z'))).sent).toBe(1);
+    const [mail] = await sesEmails({ to: emails.Jane! });
+    const { text } = mail!.body as { text: string };
+    expect(text).toContain('The latest 3 of 5 comments this period');
+    expect(text.match(/^ {2}(Alpha|Bravo|Charlie|Delta|Echo)$/gm)).toEqual(['  Echo', '  Delta', '  Charlie']);
+  });
+
   it('sends admins the agency summary once, of the batches released in the month, and nothing more for a month forced by hand twice', async () => {
     const { emails } = await agencyWith(
       'UTC',
