@@ -88,7 +88,7 @@ describe('the readers an agency controls, attacked', () => {
       }),
       { numRuns: RUNS * 4, endOnFailure: true },
     );
-  });
+  }, 4_000 * RUNS);
 
   it('an early warning never names a person by sending their aliases: k aliases of the target count once', async () => {
     const { f, tag, campaignId } = await setup({ earlyWarnings: true });
@@ -135,7 +135,7 @@ describe('the readers an agency controls, attacked', () => {
       }),
       { numRuns: RUNS, endOnFailure: true },
     );
-  });
+  }, 4_000 * RUNS);
 
   it("an erasure's answer and the webhook bodies are the same whether the person's unreleased anonymous comment matches a published one or not", async () => {
     const { f, tag, campaignId } = await setup();
