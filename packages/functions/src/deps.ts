@@ -67,12 +67,14 @@ export interface SendQueueOptions {
 export function inProcessSendQueue(deps: () => Deps, { ratePerSecond, concurrency = ratePerSecond ? sendConcurrency(ratePerSecond) : 4 }: SendQueueOptions = {}, observe?: (job: SendJob, outcome: DeliveryOutcome) => void): InProcessQueue {
   let made: Pacer | undefined;
   const paced = () => (made ??= createPacer({ ratePerSecond: ratePerSecond ?? deps().config.sendRatePerSecond, burstMs: BURST_MS }));
+  // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,
+  // which imports this module, stays without the sending code. Kept, not imported again per job:
+  // under a loader (tsx) every import() asks its thread to resolve the name again.
+  let dispatch: Promise<typeof import('@rapport/core/sending/dispatch')> | undefined;
   const pacer: Pacer = { take: () => paced().take(), charge: () => paced().charge(), giveBack: () => paced().giveBack() };
   return createInProcessQueue(
     async (job) => {
-      // Loaded by the first job: the API's Lambda queues to SQS and never runs one, and its INIT,
-      // which imports this module, stays without the sending code.
-      const { deliver } = await import('@rapport/core/sending/dispatch');
+      const { deliver } = await (dispatch ??= import('@rapport/core/sending/dispatch'));
       const worker = deliveryDeps(deps());
       const outcome = await inSlot(pacer, worker.mailer, (mailer) => deliver({ ...worker, mailer }, job));
       observe?.(job, outcome);
