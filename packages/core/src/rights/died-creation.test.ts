@@ -134,4 +134,66 @@ describe('a creation that died after writing its invitations, attacked', () => {
     expect(await sesEmails({ to: other.email })).toHaveLength(1);
     expect(await itemsHolding(db, needles)).toEqual([]);
   });
+
+  it('gives the throttle back to the recipients of a round cancelled while it wrote, never emailed (as a cancel, or the sender before this change, does)', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, tag } = await agencyWithCampaign(t0);
+    const recipients = [0, 1].map((i) => ({ email: `r${i}-${tag}@outlet.example`, audience: 'reporter' as const }));
+    const idempotencyKey = `key-${tag}`;
+    const roundId = hashedId('rnd', agencyId, idempotencyKey);
+    const dead = dying(db, { beforeWhen: isInvitationBatch, before: () => cancelRound(db, agencyId, roundId), dieAfter: isInvitationBatch });
+    await expect(createRound(dead, agencyId, campaignId, { recipients }, t0, { idempotencyKey })).rejects.toThrow('the process died');
+    await checkAndDeliver(later(t0));
+    expect((await invitationsOf(roundId)).map((i) => i.status)).toEqual(['skipped', 'skipped']);
+    const again = await createRound(db, agencyId, campaignId, { recipients }, later(t0, 2));
+    expect(again.skipped).toEqual([]);
+  });
+
+  it('gives the throttle back to the recipients of a round cancelled while a creation (alive) wrote (a gap before this change too)', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, tag } = await agencyWithCampaign(t0);
+    const recipients = [0, 1].map((i) => ({ email: `r${i}-${tag}@outlet.example`, audience: 'reporter' as const }));
+    const idempotencyKey = `key-${tag}`;
+    const roundId = hashedId('rnd', agencyId, idempotencyKey);
+    const cancelling = dying(db, { beforeWhen: isInvitationBatch, before: () => cancelRound(db, agencyId, roundId), dieAfter: () => false });
+    await createRound(cancelling, agencyId, campaignId, { recipients }, t0, { idempotencyKey });
+    expect((await invitationsOf(roundId)).map((i) => i.status)).toEqual(['skipped', 'skipped']);
+    const again = await createRound(db, agencyId, campaignId, { recipients }, later(t0, 2));
+    expect(again.skipped).toEqual([]);
+  });
+
+  // Held (no change needed): attacks that found nothing, kept as regressions.
+  it('sends nothing to an address erased after the first requeue (its job lost too), and leaves nothing of the person', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+    const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
+    const dead = dying(db, { beforeWhen: isInvitationBatch, before: async () => undefined, dieAfter: isInvitationBatch });
+    await expect(createRound(dead, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0)).rejects.toThrow('the process died');
+    // Requeued once, its jobs lost; the erasure comes before the second requeue.
+    const queue = collectingQueue();
+    await checkRounds({ db, queue, records: recordedSends(db) }, later(t0));
+    expect(queue.jobs).toHaveLength(2);
+    await eraseAddress(db, agencyId, { email: person.email }, 'key_test', later(t0, 1.1));
+    await checkAndDeliver(later(t0, 3));
+    for (const job of queue.jobs.filter((j) => j.kind === 'invitation')) await deliver(workerAt({ db, mailer, linkSecret }, later(t0, 3)), job);
+    expect(await sesEmails({ to: person.email })).toEqual([]);
+    expect(await sesEmails({ to: other.email })).toHaveLength(1);
+    expect(await itemsHolding(db, needles)).toEqual([]);
+  });
+
+  it('sends nothing to an address erased while it wrote singly (the address had a state), and leaves nothing of the person', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+    const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
+    // Surveyed long ago: the address has a state, so the new round writes it one by one (a Put).
+    const old = new Date(t0.getTime() - 400 * 24 * 3_600_000);
+    await createRound(db, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }] }, old);
+    const isInvitationPut = (c: Command) => c.constructor.name === 'PutCommand' && String((c.input.Item as { SK?: string } | undefined)?.SK).startsWith('INV#');
+    const dead = dying(db, { beforeWhen: isInvitationPut, before: () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0), dieAfter: isInvitationPut });
+    await expect(createRound(dead, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0)).rejects.toThrow('the process died');
+    await checkAndDeliver(later(t0));
+    await checkAndDeliver(later(t0, 30));
+    expect(await sesEmails({ to: person.email })).toEqual([]);
+    expect(await itemsHolding(db, needles)).toEqual([]);
+  });
 });
