@@ -653,7 +653,9 @@ export async function createRound(
 async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<boolean> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   if (Item?.closing === undefined && Item?.proErasedAt === undefined) return false;
-  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
+  // A cancel gives the throttle back to whoever was not emailed (`skipPending`), as it would have had it read them.
+  if (Item.status === 'cancelled') await skipPending(db, withoutKeys<Round>(Item), invitations);
+  else await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
   return true;
 }
 
