@@ -196,4 +196,18 @@ describe('a creation that died after writing its invitations, attacked', () => {
     expect(await sesEmails({ to: person.email })).toEqual([]);
     expect(await itemsHolding(db, needles)).toEqual([]);
   });
+
+  it('sends nothing to an address erased while it wrote, with two round checks at once, and leaves nothing of the person', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+    const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
+    const dead = dying(db, { beforeWhen: isInvitationBatch, before: () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0), dieAfter: isInvitationBatch });
+    await expect(createRound(dead, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0)).rejects.toThrow('the process died');
+    const jobs = (await Promise.all([0, 1].map(() => checkAndDeliver(later(t0))))).flat();
+    expect(jobs.filter((j) => j.kind === 'invitation')).toHaveLength(1);
+    expect(await sesEmails({ to: person.email })).toEqual([]);
+    expect(await sesEmails({ to: other.email })).toHaveLength(1);
+    expect(await itemsHolding(db, needles)).toEqual([]);
+  });
 });
+
