@@ -27,7 +27,7 @@ import { parseInput } from '../shared/validate';
 import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, mailboxOf, normalizeAddress } from './address';
 import { skipSuppressedInvitations } from './suppression';
-import { ERASED_EMAIL, eraseInvitationIdentity, eraseSkipped } from '../rights/forget';
+import { ERASED_EMAIL, eraseSkipped } from '../rights/forget';
 
 type TransactItem = TransactItems[number];
 
@@ -601,7 +601,6 @@ export async function createRound(
   if (eligible.length > 0) await touchRoundWork(db, round.roundId, now);
   await mapConcurrent(newBatches, BATCHES_AT_ONCE, writeNew);
   await mapConcurrent(oneByOne, WRITES_AT_ONCE, writeRecipient);
-  await skipIfStopped(db, round.roundId, [...accepted.values()]);
 
   skipped.sort((a, b) => a.index - b.index);
   // A skipped record names its address too: the address's round list gets this round before the
@@ -631,14 +630,13 @@ export async function createRound(
   const erased = await skipSuppressedInvitations(db, agencyId, [...accepted.values()], now, stored.map((s) => s.email));
   if (erased.size > 0) {
     const isErased = (email: string) => email !== '' && erased.has(addressHash(email));
-    for (const [index, invitation] of accepted) {
-      if (!isErased(invitation.email)) continue;
-      await eraseInvitationIdentity(db, invitation, now);
-      accepted.set(index, { ...invitation, email: ERASED_EMAIL, name: null, outlet: null });
-    }
+    // Their invitations' identities are erased already (`skipSuppressedInvitations`).
+    for (const [index, invitation] of accepted) if (isErased(invitation.email)) accepted.set(index, { ...invitation, email: ERASED_EMAIL, name: null, outlet: null });
     await eraseSkipped(db, round.roundId, new Set(stored.filter((s) => isErased(s.email)).map((s) => normalizeAddress(s.email))));
     for (const s of skipped) if (isErased(s.email)) s.email = ERASED_EMAIL;
   }
+  // A stop last: it ends the invitations' looks, and an erased identity must be gone before (above).
+  await skipIfStopped(db, round.roundId, [...accepted.values()]);
   return {
     round: { ...round, counts: { ...zeroCounts(), pending: accepted.size }, answeredFrom: zeroCounts() },
     accepted: [...accepted].sort(([a], [b]) => a - b).map(([, invitation]) => invitation),
@@ -655,7 +653,9 @@ export async function createRound(
 async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invitation[]): Promise<boolean> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.round(roundId), ConsistentRead: true }));
   if (Item?.closing === undefined && Item?.proErasedAt === undefined) return false;
-  await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
+  // A cancel gives the throttle back to whoever was not emailed (`skipPending`), as it would have had it read them.
+  if (Item.status === 'cancelled') await skipPending(db, withoutKeys<Round>(Item), invitations);
+  else await transitionMany(db, roundId, invitations.map((i) => i.invitationId), 'pending', 'skipped', { remove: END_LOOKS });
   return true;
 }
 
@@ -665,13 +665,11 @@ async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invi
  * before it ran them: the round's check, before it queues one whose job never was.
  */
 export async function checkCreatedInvitations(db: Db, roundId: string, invitations: readonly Invitation[], now: Date): Promise<void> {
-  if (invitations.length === 0 || (await skipIfStopped(db, roundId, invitations))) return;
-  const erased = await skipSuppressedInvitations(db, invitations[0]!.agencyId, invitations, now);
-  await mapConcurrent(
-    invitations.filter((i) => i.email !== '' && erased.has(addressHash(i.email))),
-    4,
-    (i) => eraseInvitationIdentity(db, i, now),
-  );
+  if (invitations.length === 0) return;
+  // The erasures first, whether or not the round was also stopped: a skip ends the invitation's
+  // look, so an identity left after it (a stop skipping first, a run cut off) would stay for good.
+  await skipSuppressedInvitations(db, invitations[0]!.agencyId, invitations, now);
+  await skipIfStopped(db, roundId, invitations);
 }
 
 /** A round of the agency's, as stored (no counts); another agency's round is "not found", like a missing one. */

@@ -17,6 +17,7 @@ import { EmailSchema } from '../shared/schemas';
 import { iso } from '../shared/time';
 import { parseInput } from '../shared/validate';
 import { addressHash } from './address';
+import { ERASED_EMAIL, eraseInvitationIdentity } from '../rights/forget';
 
 /** `erased`: the agency erased the address's data (`eraseAddress`); agency scope, never listed, never lifted. */
 export type SuppressionReason = 'bounced' | 'complained' | 'unsubscribed' | 'erased';
@@ -172,15 +173,24 @@ async function stopSend(db: Db, invitation: Pick<Invitation, 'roundId' | 'invita
  * read again (consistent): a suppression written between the round's first read and its writes did
  * not see the round in the recipient states, so the round skips those invitations itself
  * (`enforceSuppression`). `also`: the addresses of its skipped records. Returns the hashes the
- * agency erased meanwhile (reason `erased`): the erasure did not find the round's copies of them.
+ * agency erased meanwhile (reason `erased`): the erasure did not find the round's copies of them;
+ * their invitations' identities are erased here, before any is skipped.
  */
 export async function skipSuppressedInvitations(db: Db, agencyId: string, invitations: readonly Invitation[], now: Date, also: readonly string[] = []): Promise<Set<string>> {
   const hashes = invitations.map((i) => addressHash(i.email));
   const all = [...new Set([...hashes, ...also.map(addressHash)])];
   const found = await batchGet(db, all.flatMap((h) => [keys.globalSuppression(h), keys.agencySuppression(h, agencyId)]), { consistent: true });
+  const erased = new Set(all.filter((h) => found.get(itemKey(keys.agencySuppression(h, agencyId)))?.reason === 'erased'));
+  // An erased address's identity goes before its invitation is skipped: a skipped invitation has no
+  // look left (`checkAt`), so a run cut off between the two would leave the address for good.
+  await mapConcurrent(
+    invitations.filter((invitation, i) => invitation.email !== ERASED_EMAIL && erased.has(hashes[i]!)),
+    4,
+    (invitation) => eraseInvitationIdentity(db, invitation, now),
+  );
   const suppressed = invitations.filter((_, i) => found.has(itemKey(keys.globalSuppression(hashes[i]!))) || found.has(itemKey(keys.agencySuppression(hashes[i]!, agencyId))));
   await mapConcurrent(suppressed, 4, (invitation) => stopSend(db, invitation, now));
-  return new Set(all.filter((h) => found.get(itemKey(keys.agencySuppression(h, agencyId)))?.reason === 'erased'));
+  return erased;
 }
 
 async function erasedBy(db: Db, email: string, agencyId: string): Promise<boolean> {
