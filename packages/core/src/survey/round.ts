@@ -666,9 +666,17 @@ async function skipIfStopped(db: Db, roundId: string, invitations: readonly Invi
  */
 export async function checkCreatedInvitations(db: Db, roundId: string, invitations: readonly Invitation[], now: Date): Promise<void> {
   if (invitations.length === 0) return;
+  // Its skipped records name addresses too (an erasure finds them by the address's round list,
+  // which the creation may have added this round to after the erasure read it).
+  const named: string[] = [];
+  for await (const items of queryAll(db, { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :skp)', ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':skp': 'SKP#' } })) {
+    for (const s of items as unknown as Skipped[]) if (s.reason !== 'invalid' && s.email !== '') named.push(s.email);
+  }
   // The erasures first, whether or not the round was also stopped: a skip ends the invitation's
   // look, so an identity left after it (a stop skipping first, a run cut off) would stay for good.
-  await skipSuppressedInvitations(db, invitations[0]!.agencyId, invitations, now);
+  const erased = await skipSuppressedInvitations(db, invitations[0]!.agencyId, invitations, now, named);
+  const skippedErased = named.filter((email) => erased.has(addressHash(email)));
+  if (skippedErased.length > 0) await eraseSkipped(db, roundId, new Set(skippedErased.map(normalizeAddress)));
   await skipIfStopped(db, roundId, invitations);
 }
 
