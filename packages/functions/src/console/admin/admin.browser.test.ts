@@ -310,7 +310,8 @@ describe('console admin pages in Chromium', () => {
       // The secret's page answered the POST at this same URL: wait for the list's heading instead.
       await page.locator('h1', { hasText: /^API keys$/ }).waitFor();
       expect(await page.content()).not.toContain(secret);
-      // The fixture's key is listed too: its own "Revoke…" link, by its target.
+      // The fixture's key is listed too: each "Revoke…" link names its key to a screen reader.
+      expect(await page.getByRole('link', { name: `Revoke the key Keyboard sync, ending in ${secret.slice(-4)}…`, exact: true }).getAttribute('href')).toBe(`/app/admin/keys/${key!.keyId}/revoke`);
       await tabTo(`/app/admin/keys/${key!.keyId}/revoke`);
       await page.keyboard.press('Enter');
       await page.waitForURL(`${own.url}/app/admin/keys/${key!.keyId}/revoke`);

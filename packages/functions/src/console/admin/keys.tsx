@@ -64,7 +64,7 @@ async function keysPage(c: C, deps: Deps, form: { values: Record<string, string>
                     <code>…{key.hint}</code>
                   </td>
                   <td>{when(key.createdAt)}</td>
-                  <td>{key.revokedAt ? `Revoked ${when(key.revokedAt)}` : <a href={`/app/admin/keys/${key.keyId}/revoke`}>Revoke…</a>}</td>
+                  <td>{key.revokedAt ? `Revoked ${when(key.revokedAt)}` : <a href={`/app/admin/keys/${key.keyId}/revoke`} aria-label={`Revoke the key ${key.name || '(no name)'}, ending in ${key.hint}…`}>Revoke…</a>}</td>
                 </tr>
               ))}
             </tbody>
