@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeRound, createAgency, createDb, createMember, getPro, listMembers, loginChoices, loginHash, type Db } from '@rapport/core';
 import { fileURLToPath } from 'node:url';
-import { axeViolations, launchBrowser, overflowing } from '@rapport/testing';
+import { expectAccessible, launchBrowser, PHONE } from '@rapport/testing';
 import { systemPorts } from './engines/ports';
 import { startLocalSystem, type LocalSystem } from './system';
 
@@ -36,12 +36,11 @@ describe('the console from npm start, in Chromium', () => {
    */
   let shot = 0;
   const audit = async (page: Page) => {
-    expect(await axeViolations(page), page.url()).toEqual([]);
-    expect(await overflowing(page), page.url()).toEqual([]);
+    await expectAccessible(page);
     const path = new URL(page.url()).pathname.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'home';
     await page.screenshot({ path: `${SCREENS}journey-${String(++shot).padStart(2, '0')}-${path.slice(0, 40)}.png`, fullPage: true });
   };
-  const phone = (): Promise<BrowserContext> => browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+  const phone = (): Promise<BrowserContext> => browser.newContext(PHONE);
 
   type Email = { subject: string; destination: { to: string[] }; body: { text?: string } };
   /** The emails to an address in this system's SES store, oldest first, once there are `count` (the sender is asynchronous; up to 30 s, as a loaded full run has needed more than 10). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 
@@ -74,4 +75,13 @@ export async function overflowing(page: Page): Promise<string[]> {
     }
     return out;
   })()`);
+}
+
+/** The phone every page is checked at; `bypassCSP` lets axe's script run in pages that allow none. */
+export const PHONE: BrowserContextOptions = { bypassCSP: true, viewport: { width: 390, height: 844 } };
+
+/** Asserts the page as it is passes axe-core (WCAG 2.1 AA) and the overflow check; a failure names the page's URL. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const url = page.url();
+  expect({ url, violations: await axeViolations(page), overflow: await overflowing(page) }).toEqual({ url, violations: [], overflow: [] });
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Response as Answer } from 'playwright-core';
 import { cancelRound, createCampaign, createMember, createPro, createRound, getRound, MAX_MEDIA_LIST_BYTES } from '@rapport/core';
-import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, testDeps, type AgencyFixture } from '@rapport/testing';
+import { addSessionCookie, agencyFixture, consoleSession, expectAccessible, launchBrowser, PHONE, serveOnFreePort, testDeps, type AgencyFixture } from '@rapport/testing';
 import { MAX_BODY_BYTES } from '../api/limits';
 import { SIGN_IN_LIMIT_PER_EMAIL } from './login';
 import { inProcessSendQueue, type Deps } from '../deps';
@@ -28,12 +28,8 @@ afterAll(async () => {
   await queue.stop();
 });
 
-const phone = () => browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
-
-async function audit(page: Page) {
-  expect({ url: page.url(), violations: await axeViolations(page) }).toEqual({ url: page.url(), violations: [] });
-  expect({ url: page.url(), overflow: await overflowing(page) }).toEqual({ url: page.url(), overflow: [] });
-}
+const phone = () => browser.newContext(PHONE);
+const audit = expectAccessible;
 
 /** Clicks a form's button and returns the answer to its POST. */
 async function submit(page: Page, button: string): Promise<Answer> {

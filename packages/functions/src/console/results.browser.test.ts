@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeRound, createAgency, createCampaign, createMember, createPro, createRound, erasePro, getPro, listCommitments, submitResponse, TIPS, type Audience, type Identity } from '@rapport/core';
 import { deliver } from '@rapport/core/sending/dispatch';
-import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, testDeps, workerAt, type AgencyFixture } from '@rapport/testing';
+import { addSessionCookie, agencyFixture, consoleSession, expectAccessible, launchBrowser, PHONE, serveOnFreePort, testDeps, workerAt, type AgencyFixture } from '@rapport/testing';
 import { deliveryDeps } from '../deps';
 
 /**
@@ -105,17 +105,14 @@ const admin = (): Identity => ({ kind: 'member', agencyId: f.agencyId, memberId:
 
 /** A phone-sized browser signed in as `identity` (axe needs the CSP bypassed to inject its script). */
 async function signedIn(identity: Identity): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+  const context = await browser.newContext(PHONE);
   const { sessionId } = await consoleSession(deps, identity);
   await addSessionCookie(context, deps, server.url, sessionId);
   return { context, page: await context.newPage() };
 }
 
 /** axe and the 390 px overflow check on the page as it is. */
-async function checked(page: Page) {
-  expect(await axeViolations(page)).toEqual([]);
-  expect(await overflowing(page)).toEqual([]);
-}
+const checked = expectAccessible;
 
 /** The page's visible text, whitespace collapsed. */
 const textOf = async (page: Page, selector = 'main') => (await page.locator(selector).innerText()).replace(/\s+/g, ' ');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createCampaign, createMember, createPro, listRounds, withProgress } from '@rapport/core';
-import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
+import { addSessionCookie, agencyFixture, consoleSession, expectAccessible, launchBrowser, PHONE, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
 import { inProcessSendQueue, type Deps } from '../deps';
 
 const queue = inProcessSendQueue(() => deps);
@@ -26,13 +26,10 @@ describe('sending a round in the console, in Chromium', () => {
   });
 
   /** Every page of the flow passes axe and fits a 390 px phone. */
-  const audit = async (page: Page) => {
-    expect(await axeViolations(page)).toEqual([]);
-    expect(await overflowing(page)).toEqual([]);
-  };
+  const audit = expectAccessible;
 
   async function phone(sessionId: string): Promise<BrowserContext> {
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+    const context = await browser.newContext(PHONE);
     await addSessionCookie(context, deps, server.url, sessionId);
     return context;
   }

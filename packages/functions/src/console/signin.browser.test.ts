@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createAgency, createMember, createPro, listMembers, type Agency } from '@rapport/core';
-import { addSessionCookie, axeViolations, consoleSession, launchBrowser, overflowing, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
+import { addSessionCookie, consoleSession, expectAccessible, launchBrowser, PHONE, serveOnFreePort, sesEmails, testDeps } from '@rapport/testing';
 import { createApp } from '../api/app';
 import { inProcessSendQueue, type Deps } from '../deps';
 
@@ -40,14 +40,8 @@ afterAll(async () => {
   await queue.stop();
 });
 
-/** A fresh phone-sized context; `bypassCSP` lets axe's script run in pages that allow none. */
-const phone = () => browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
-
-/** axe-core WCAG 2.1 AA and the 390 px overflow check, on the page as it is. */
-async function audit(page: Page) {
-  expect({ url: page.url(), violations: await axeViolations(page) }).toEqual({ url: page.url(), violations: [] });
-  expect({ url: page.url(), overflow: await overflowing(page) }).toEqual({ url: page.url(), overflow: [] });
-}
+const phone = () => browser.newContext(PHONE);
+const audit = expectAccessible;
 
 /** The sign-in links of the latest email to an address. */
 async function latestLinks(address: string) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createCampaign, createMember, getAgency, getPro, listApiKeys, listPros, listSuppressions, RESPONSE_CSV_COLUMNS, type SurveyResponse } from '@rapport/core';
-import { addSessionCookie, agencyFixture, axeViolations, consoleSession, launchBrowser, overflowing, parseCsv, serveOnFreePort, testDeps, type AgencyFixture } from '@rapport/testing';
+import { addSessionCookie, agencyFixture, consoleSession, expectAccessible, launchBrowser, parseCsv, PHONE, serveOnFreePort, testDeps, type AgencyFixture } from '@rapport/testing';
 import { seedResponses } from '../../api/routes/responses.fixtures';
 
 /**
@@ -26,8 +26,7 @@ afterAll(async () => {
 const audited: string[] = [];
 async function audit(page: Page) {
   audited.push(new URL(page.url()).pathname);
-  expect(await axeViolations(page), page.url()).toEqual([]);
-  expect(await overflowing(page), page.url()).toEqual([]);
+  await expectAccessible(page);
 }
 
 /** The answers of three anonymous responses released in one batch. */
@@ -41,7 +40,7 @@ describe('console admin pages in Chromium', () => {
   it('an admin adds, edits and deactivates a pro, changes settings, creates and revokes a key, suppresses an address, downloads the export', async () => {
     const u = f.agencyId.slice(3, 13).toLowerCase();
     const admin = await createMember(deps.db, f.agencyId, { name: 'Ada Admin', email: `ada-${u}@acme.example`, role: 'admin' }, deps.now());
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true, acceptDownloads: true });
+    const context = await browser.newContext({ ...PHONE, acceptDownloads: true });
     const { sessionId } = await consoleSession(deps, { kind: 'member', agencyId: f.agencyId, memberId: admin.memberId });
     await addSessionCookie(context, deps, server.url, sessionId);
     const page = await context.newPage();
