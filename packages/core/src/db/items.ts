@@ -8,14 +8,21 @@ export function withoutKeys<T>(item: Record<string, unknown>): T {
 }
 
 /**
- * A `SET` update for every attribute given, with every name aliased: DynamoDB reserves hundreds of
- * words (`name`, `timezone`, `status`…), so no attribute name is written into an expression as is.
+ * `SET` clauses (`#x0 = :x0`, …), names and values for every attribute given, with every name
+ * aliased: DynamoDB reserves hundreds of words (`name`, `timezone`, `status`…), so no attribute
+ * name is written into an expression as is. For an expression with more in it.
  */
-export function setAttributes(values: Record<string, unknown>) {
-  const names = Object.keys(values);
+export function setClauses(set: Record<string, unknown>) {
+  const names = Object.keys(set);
   return {
-    UpdateExpression: `SET ${names.map((n, i) => `#s${i} = :s${i}`).join(', ')}`,
-    ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#s${i}`, n])),
-    ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:s${i}`, values[n]])),
+    clauses: names.map((_, i) => `#x${i} = :x${i}`),
+    names: Object.fromEntries(names.map((n, i) => [`#x${i}`, n])),
+    values: Object.fromEntries(names.map((n, i) => [`:x${i}`, set[n]])),
   };
+}
+
+/** An update's `SET` of every attribute given, and nothing else (`setClauses`). */
+export function setAttributes(values: Record<string, unknown>) {
+  const { clauses, names, values: bound } = setClauses(values);
+  return { UpdateExpression: `SET ${clauses.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: bound };
 }

@@ -37,12 +37,3 @@ export async function updateIfUnchanged(db: Db, input: Omit<UpdateCommandInput, 
   }
 }
 
-/** `SET #x0 = :x0, …` parts, names and values for the attributes of `set` (for an UpdateExpression). */
-export function setAttributes(set: Record<string, unknown>) {
-  const names = Object.keys(set);
-  return {
-    clauses: names.map((_, i) => `#x${i} = :x${i}`),
-    names: Object.fromEntries(names.map((n, i) => [`#x${i}`, n])),
-    values: Object.fromEntries(names.map((n, i) => [`:x${i}`, set[n]])),
-  };
-}

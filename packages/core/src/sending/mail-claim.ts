@@ -3,7 +3,8 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
-import { setAttributes, transactIfUnchanged, updateIfUnchanged } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
+import { setClauses } from '../db/items';
 import { iso } from '../shared/time';
 import { LEASE_MS } from './lease';
 import type { SendJob } from './queue';
@@ -39,7 +40,7 @@ export function mailClaim(key: Key, job: SendJob, now: Date, countsOn?: Key) {
 
 /** Ends a claim: `sent` or `failed`, out of the lease index. Conditional on the claim (and, for the sweep, on the lease read). */
 export function settleMail(db: Db, key: Key, set: Record<string, unknown>, leaseRead?: string, also: TransactItems = []): Promise<boolean> {
-  const extra = setAttributes(set);
+  const extra = setClauses(set);
   const update = {
     Key: key,
     UpdateExpression: `SET ${extra.clauses.join(', ')} REMOVE GSI1PK, GSI1SK, job`,

@@ -1,12 +1,12 @@
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { setAttributes, updateIfUnchanged } from '../db/transact';
+import { updateIfUnchanged } from '../db/transact';
 import { addDays, iso } from '../shared/time';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { isConditionFailed } from '../db/conditions';
-import { withoutKeys } from '../db/items';
+import { setClauses, withoutKeys } from '../db/items';
 import type { InvitationRef } from '../survey/token';
 import { isOpen } from '../survey/round-state';
 import type { Invitation, Round } from '../survey/round';
@@ -117,7 +117,7 @@ export function finishReminder(
   { extra = {}, leaseRead }: { extra?: Record<string, unknown>; leaseRead?: string } = {},
 ): Promise<boolean> {
   const index = reminderPlan(next);
-  const set = setAttributes({ ...index.set, ...extra });
+  const set = setClauses({ ...index.set, ...extra });
   return updateIfUnchanged(db, {
     Key: keys.invitation(invitation.roundId, invitation.invitationId),
     UpdateExpression: `SET ${set.clauses.join(', ')} REMOVE ${['reminderSending', ...index.remove].join(', ')}`,
@@ -202,7 +202,7 @@ function stopReminder(db: Db, ref: InvitationRef, dueAt: string): Promise<boolea
  * came in (or there is no such invitation: a job left from a deleted one has nothing to send).
  */
 async function claimReminder(db: Db, ref: InvitationRef, dueAt: string, set: Record<string, unknown>): Promise<Invitation | null> {
-  const extra = setAttributes(set);
+  const extra = setClauses(set);
   try {
     const { Attributes } = await db.doc.send(
       new UpdateCommand({

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { setAttributes, transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged, type TransactItems } from '../db/transact';
+import { setClauses } from '../db/items';
 import { mapConcurrent } from '../db/batch';
 import type { InvitationStatus } from '../survey/round';
 
@@ -41,7 +42,7 @@ export function transitionInvitation(
     roundNotClosing?: boolean;
   } = {},
 ): Promise<boolean> {
-  const extra = setAttributes(set);
+  const extra = setClauses(set);
   const update = {
     Key: keys.invitation(roundId, invitationId),
     UpdateExpression: ['SET #status = :to', ...extra.clauses].join(', ') + removeClause(remove),
@@ -78,7 +79,7 @@ export async function transitionMany(
   to: InvitationStatus,
   { set = {}, remove = [], unless }: { set?: Record<string, unknown>; remove?: readonly string[]; /** Left out too while this attribute is set. */ unless?: string } = {},
 ): Promise<number> {
-  const extra = setAttributes(set);
+  const extra = setClauses(set);
   let moved = 0;
   await mapConcurrent(invitationIds, MANY_AT_ONCE, async (invitationId) => {
     const done = await updateIfUnchanged(db, {
@@ -109,7 +110,7 @@ export function settleAnsweredSend(
   to: InvitationStatus,
   { from = 'sending', set = {}, remove = [], also = [] }: { from?: InvitationStatus; set?: Record<string, unknown>; remove?: readonly string[]; also?: TransactItems } = {},
 ): Promise<boolean> {
-  const extra = setAttributes(set);
+  const extra = setClauses(set);
   const update = {
     Key: keys.invitation(roundId, invitationId),
     UpdateExpression: ['SET answeredFrom = :to', ...extra.clauses].join(', ') + removeClause(remove),

@@ -4,11 +4,11 @@ import { maxChars } from '../shared/schemas';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { withoutKeys } from '../db/items';
+import { setClauses, withoutKeys } from '../db/items';
 import { batchGet, batchPut, insertAbsent, itemKey, mapConcurrent, STATEMENT_LIMIT } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
 import { queryAll, queryPrefix, type PageRequest } from '../db/page';
-import { setAttributes, updateIfUnchanged, type TransactItems } from '../db/transact';
+import { updateIfUnchanged, type TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
 import { LEASE_MS, leaseUntil } from '../sending/deliver';
@@ -512,7 +512,7 @@ export async function createRound(
     const { recipient, hash, orphan } = candidate;
     // An orphan of another audience gets that audience's date back: it was never surveyed so.
     const restore = orphan && orphan.audience.name !== recipient.audience ? orphan.audience : null;
-    const set = setAttributes(reservationOf(candidate));
+    const set = setClauses(reservationOf(candidate));
     return {
       Key: keys.recipientState(agencyId, hash),
       UpdateExpression: [
