@@ -77,6 +77,35 @@ async function checkAndDeliver(at: Date, on: Db = db) {
 const invitationsOf = async (roundId: string) =>
   (await db.doc.send(new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)', ExpressionAttributeValues: { ':pk': `RND#${roundId}`, ':inv': 'INV#' }, ConsistentRead: true }))).Items ?? [];
 
+describe('a creation that died after writing its invitations, with no retry', () => {
+  // Its own checks (a stop or an erasure since its first read) never ran, and no job was queued:
+  // the round's check finds the invitations once their queue lease is over.
+  it('sends nothing to an address erased while it was writing, and leaves nothing of the person', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
+    const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
+    const dead = dying(db, { beforeWhen: isInvitationBatch, before: () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0), dieAfter: isInvitationBatch });
+    await expect(createRound(dead, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0)).rejects.toThrow('the process died');
+    await checkAndDeliver(later(t0));
+    expect(await sesEmails({ to: person.email })).toEqual([]);
+    expect(await itemsHolding(db, needles)).toEqual([]);
+    // The other recipient is still surveyed.
+    expect(await sesEmails({ to: other.email })).toHaveLength(1);
+  });
+
+  it('sends nothing of a round cancelled while it was writing: its invitations are skipped', async () => {
+    const t0 = new Date();
+    const { agencyId, campaignId, tag } = await agencyWithCampaign(t0);
+    const recipients = [0, 1].map((i) => ({ email: `r${i}-${tag}@outlet.example`, audience: 'reporter' as const }));
+    const roundId = hashedId('rnd', agencyId, `key-${tag}`);
+    const dead = dying(db, { beforeWhen: isInvitationBatch, before: () => cancelRound(db, agencyId, roundId), dieAfter: isInvitationBatch });
+    await expect(createRound(dead, agencyId, campaignId, { recipients }, t0, { idempotencyKey: `key-${tag}` })).rejects.toThrow('the process died');
+    expect(await checkAndDeliver(later(t0))).toEqual([]);
+    expect((await invitationsOf(roundId)).map((i) => i.status)).toEqual(['skipped', 'skipped']);
+    for (const r of recipients) expect(await sesEmails({ to: r.email })).toEqual([]);
+  });
+});
+
 describe('a creation that died after writing its invitations, attacked', () => {
   it('leaves nothing of an address erased while it wrote, when its round was also cancelled meanwhile', async () => {
     const t0 = new Date();

@@ -12,9 +12,7 @@ import { sweepWebhooks } from '../webhooks/events';
 import { createCampaign } from '../campaign/campaign';
 import { createPro } from '../pro/pro';
 import { deliver } from '../sending/dispatch';
-import { cancelRound, createRound } from '../survey/round';
-import { checkRounds } from '../jobs/round-work';
-import { recordedSends } from '../sending/records';
+import { createRound } from '../survey/round';
 import type { Db } from '../db/client';
 import { hashedId } from '../shared/ids';
 import { listResponses, listTestimonials } from '../responses/listing';
@@ -120,62 +118,6 @@ describe('an erasure after a round creation for the address failed', () => {
     expect(await itemsHolding(db, needles)).toEqual([]);
     expect(await sesEmails({ to: person.email })).toEqual([]);
     expect(answered).toBe('in flight');
-  });
-});
-
-/**
- * The Db of a creation whose process dies once its first batch of invitations landed: `before`
- * runs just before that batch (another request coming in between), and every call after it fails.
- */
-function dyingAfterInvitations(db: Db, before: () => Promise<unknown>): Db {
-  let dead = false;
-  const send = (async (command: { input: Partial<BatchExecuteStatementCommandInput> }, ...rest: unknown[]) => {
-    if (dead) throw new Error('Injected fault: the process died');
-    const statements = command instanceof BatchExecuteStatementCommand ? (command.input.Statements ?? []) : [];
-    const invitations = statements.some((s) => String(s.Parameters?.[1]).startsWith('INV#'));
-    if (invitations) await before();
-    const result = await (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
-    if (invitations) dead = true;
-    return result;
-  }) as Db['doc']['send'];
-  return { ...db, doc: Object.assign(Object.create(db.doc) as Db['doc'], { send }) };
-}
-
-describe('a creation that died after writing its invitations, with no retry', () => {
-  // Its own checks (a stop or an erasure since its first read) never ran, and no job was queued:
-  // the round's check finds the invitations once their queue lease is over.
-  const later = (t0: Date) => new Date(t0.getTime() + 60 * 60_000);
-  const lostJobs = async (at: Date) => {
-    const queue = collectingQueue();
-    await checkRounds({ db, queue, records: recordedSends(db) }, at);
-    return queue.jobs;
-  };
-
-  it('sends nothing to an address erased while it was writing, and leaves nothing of the person', async () => {
-    const t0 = new Date();
-    const { agencyId, campaignId, person, tag, needles } = await agencyWithCampaign(t0);
-    const other = { email: `other-${tag}@outlet.example`, audience: 'reporter' as const };
-    const dying = dyingAfterInvitations(db, () => eraseAddress(db, agencyId, { email: person.email }, 'key_test', t0));
-    await expect(createRound(dying, agencyId, campaignId, { recipients: [{ ...person, audience: 'reporter' }, other] }, t0)).rejects.toThrow('the process died');
-    const jobs = (await lostJobs(later(t0))).filter((j) => j.kind === 'invitation');
-    for (const job of jobs) await deliver(workerAt({ db, mailer, linkSecret }, later(t0)), job);
-    expect(await sesEmails({ to: person.email })).toEqual([]);
-    expect(await itemsHolding(db, needles)).toEqual([]);
-    // The other recipient is still surveyed.
-    expect(await sesEmails({ to: other.email })).toHaveLength(1);
-  });
-
-  it('sends nothing of a round cancelled while it was writing: its invitations are skipped', async () => {
-    const t0 = new Date();
-    const { agencyId, campaignId, tag } = await agencyWithCampaign(t0);
-    const recipients = [0, 1].map((i) => ({ email: `r${i}-${tag}@outlet.example`, audience: 'reporter' as const }));
-    const roundId = hashedId('rnd', agencyId, `key-${tag}`);
-    const dying = dyingAfterInvitations(db, () => cancelRound(db, agencyId, roundId));
-    await expect(createRound(dying, agencyId, campaignId, { recipients }, t0, { idempotencyKey: `key-${tag}` })).rejects.toThrow('the process died');
-    expect(await lostJobs(later(t0))).toEqual([]);
-    const { Items = [] } = await db.doc.send(new QueryCommand({ TableName: db.table, KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)', ExpressionAttributeValues: { ':pk': `RND#${roundId}`, ':inv': 'INV#' }, ConsistentRead: true }));
-    expect(Items.map((i) => i.status)).toEqual(['skipped', 'skipped']);
-    for (const r of recipients) expect(await sesEmails({ to: r.email })).toEqual([]);
   });
 });
 
