@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { faultyDb, testDeps } from '@rapport/testing';
 import { createAgency } from '../agency/agency';
 import { createPro } from '../pro/pro';
@@ -150,6 +150,26 @@ describe('creating a survey round', () => {
     // A new round for both a moment later: each throttled by this one.
     const again = await createRound(db, agencyId, campaignId, { recipients: [listed, plain].map((email) => ({ email, audience: 'client' })) }, later(0, 1));
     expect(again.skipped.map((s) => [s.email, s.reason])).toEqual([[listed, 'throttled'], [plain, 'throttled']]);
+  });
+
+  it("takes as its own what an overlapping attempt with its key wrote between its write of the round and its read of the addresses: none throttled by its own round", async () => {
+    const { agencyId, campaignId } = await campaignFixture();
+    const recipients = Array.from({ length: 30 }, (_, i) => ({ email: `overlap${i}-${n}@x.example`, audience: 'reporter' }));
+    // The attempt that writes the round pauses once it has, and the other attempt runs whole.
+    let other: ReturnType<typeof createRound> | undefined;
+    const send = (async (command: unknown, ...rest: unknown[]) => {
+      const result = await (db.doc.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+      if (command instanceof TransactWriteCommand && other === undefined) await (other = createRound(db, agencyId, campaignId, { recipients }, later(0, 0.01), { idempotencyKey: 'k-overlap' }));
+      return result;
+    }) as typeof db.doc.send;
+    const pausing = { ...db, doc: Object.assign(Object.create(db.doc) as typeof db.doc, { send }) };
+    const first = await createRound(pausing, agencyId, campaignId, { recipients }, t0, { idempotencyKey: 'k-overlap' });
+    const second = await other!;
+    expect(second.skipped).toEqual([]);
+    expect(first.skipped).toEqual([]);
+    expect(first.accepted.map((i) => i.invitationId)).toEqual(second.accepted.map((i) => i.invitationId));
+    expect(first.accepted.map((i) => i.email)).toEqual(recipients.map((r) => r.email));
+    expect(await storedInvitations(first.round.roundId)).toHaveLength(30);
   });
 
   it('makes one round of overlapping attempts with one Idempotency-Key: each invitation written once, none of them throttled', async () => {

@@ -472,7 +472,9 @@ export async function createRound(
   // The round is as of its first attempt: the throttle dates it writes are its creation time, which
   // is also how cancelling it knows them.
   const at = new Date(round.createdAt);
-  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, now, resumed ? { roundId: round.roundId } : undefined);
+  // With a key, even the attempt that wrote the round reads as resuming it: an overlapping attempt
+  // may already have reserved (or invited) some of its addresses, which are this round's, not throttled.
+  const { eligible, skipped, states, accepted, anyCutoff, audienceCutoff } = await sortRecipients(db, agency, recipients, at, now, idempotencyKey !== undefined ? { roundId: round.roundId } : undefined);
 
   const answeredBefore = (hash: string) =>
     (states.get(itemKey(keys.recipientState(agencyId, hash)))?.answeredNamed as Set<string> | undefined)?.has(pro.proId) === true;
