@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { responseOf, storedRelease } from '../survey/response-item';
+import { settleHeldAnswers } from '../survey/held-answer';
 import type { Db } from '../db/client';
 import { keys, ROWS_DUE_PARTITION } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -74,6 +75,8 @@ export async function releaseRound(db: Db, agency: Agency, roundId: string, now:
   if (round.attribution !== 'anonymous') return 0;
   // The k its survey page promised, or the agency's now if that is higher.
   const k = Math.max(promisedThreshold(round), agency.anonymityThreshold);
+  // Answers held on their invitations first move to their own items, where the release (and a pool) reads them.
+  await settleHeldAnswers(db, roundId);
   const responses = await roundResponses(db, roundId);
   let released = 0;
   for (const audience of AUDIENCES) {

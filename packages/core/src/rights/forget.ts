@@ -11,6 +11,7 @@ import { queryAll } from '../db/page';
 import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { normalizeAddress } from '../survey/address';
 import type { Invitation } from '../survey/round';
+import { settleHeldAnswer, splitHeldAnswer } from '../survey/held-answer';
 import { isTestimonial, type SurveyResponse } from '../survey/response';
 import { namedBatchId, newRowKey } from '../release/batch';
 import { iso } from '../shared/time';
@@ -295,13 +296,24 @@ export async function eraseSkipped(db: Db, roundId: string, emails: Set<string> 
   }
 }
 
-/** An invitation and its response, read together. */
+/**
+ * An invitation and its response, read together. An answer held on the invitation moves to its
+ * own item first, where an erasure deals with it; none is held after that, as the erasure marked
+ * the invitation (`closeInvitation`) before.
+ */
 export async function invitationWithResponse(db: Db, roundId: string, invitationId: string) {
-  const found = await batchGet(db, [keys.invitation(roundId, invitationId), keys.response(roundId, invitationId)], { consistent: true });
+  const read = () => batchGet(db, [keys.invitation(roundId, invitationId), keys.response(roundId, invitationId)], { consistent: true });
+  let found = await read();
+  const item = found.get(itemKey(keys.invitation(roundId, invitationId)));
+  const { held } = item ? splitHeldAnswer(item) : { held: null };
+  if (held) {
+    await settleHeldAnswer(db, held);
+    found = await read();
+  }
   const invitation = found.get(itemKey(keys.invitation(roundId, invitationId)));
   const response = found.get(itemKey(keys.response(roundId, invitationId)));
   return {
-    invitation: invitation && withoutKeys<Invitation>(invitation),
+    invitation: invitation && withoutKeys<Invitation>(splitHeldAnswer(invitation).invitation),
     response: response && responseOf(response),
   };
 }

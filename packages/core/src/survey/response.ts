@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { withoutKeys } from '../db/items';
@@ -20,6 +20,7 @@ import { presentResponse } from '../responses/listing';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import { responseItem, responseOf } from './response-item';
 import { movedOff } from './moved';
+import { holdFirstAnswer, releaseHeldClauses, splitHeldAnswer } from './held-answer';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -84,14 +85,18 @@ export class InvitationGoneError extends SurveyClosedError {}
 export async function openInvitation(db: Db, ref: InvitationRef, read: { consistent?: boolean } = {}) {
   const found = await batchGet(db, [keys.round(ref.roundId), keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)], read);
   const round = found.get(itemKey(keys.round(ref.roundId)));
-  const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
-  if (round && !invitation && (await movedOff(db, ref.roundId, ref.invitationId))) throw new InvitationGoneError();
-  if (!round || !invitation) throw new NotFoundError('invitation');
+  const invitationItem = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
+  if (round && !invitationItem && (await movedOff(db, ref.roundId, ref.invitationId))) throw new InvitationGoneError();
+  if (!round || !invitationItem) throw new NotFoundError('invitation');
+  const { invitation, held } = splitHeldAnswer(invitationItem);
   const response = found.get(itemKey(keys.response(ref.roundId, ref.invitationId)));
   return {
     round: withoutKeys<Round>(round),
     invitation: withoutKeys<Invitation>(invitation),
-    response: response ? responseOf(response) : null,
+    // Its own item first: a move cut off after writing it leaves the same answer held too.
+    response: response ? responseOf(response) : held,
+    /** The answer as held on the invitation, when it is held there (`held-answer.ts`). */
+    held,
   };
 }
 
@@ -114,7 +119,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // The write is conditional on what was read, so a stale first read (or the caller's `opened`,
     // read just before) costs a retry, never a wrong answer; a retry reads strongly consistent, or
     // it could see the revision that won the race as missing.
-    const { round, invitation, response: previous } = attempt === 0 && opened ? opened : await openInvitation(db, ref, { consistent: attempt > 0 });
+    const { round, invitation, response: previous, held } = attempt === 0 && opened ? opened : await openInvitation(db, ref, { consistent: attempt > 0 });
     // An erased recipient's link answers like a closed survey: nothing of theirs is written again.
     if (!isOpen(round, now) || invitation.erasedAt !== undefined) throw new SurveyClosedError();
     const answers = parseInput(answersSchema(invitation.audience), input) as Answers;
@@ -143,6 +148,16 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // A send still unrecorded (answered while `sending`, first time or not, or a reminder in
     // flight) keeps its lease: the recovery sweep settles it from SES's record if its worker died.
     const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending') || invitation.reminderSending !== undefined;
+    // An anonymous first answer to a `sent` invitation, with nothing to follow it, is held on the
+    // invitation: one write, not a transaction (`held-answer.ts`). Anything else is written below.
+    const warned = round.earlyWarnings && needsEarlyWarning(answers);
+    if (!named && previous === null && from === 'sent' && !unsettled && !warned) {
+      if (await holdFirstAnswer(db, response, iso(now))) return response;
+      continue;
+    }
+    // The previous answer in its own item (else held on the invitation, or none).
+    const stored = previous !== null && previous !== held;
+    const heldClauses = releaseHeldClauses(held);
     const scope = counterScope(round, invitation);
     // A named round's new answer is told by webhook, written with it; revisions and anonymous answers are not.
     const created = named && firstAnswer
@@ -172,8 +187,8 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                   ...responseItem(response),
                 },
                 // The revision read must still be the stored one: concurrent submits cannot both win.
-                ConditionExpression: previous ? 'revision = :previous' : 'attribute_not_exists(PK)',
-                ...(previous ? { ExpressionAttributeValues: { ':previous': previous.revision } } : {}),
+                ConditionExpression: stored ? 'revision = :previous' : 'attribute_not_exists(PK)',
+                ...(stored ? { ExpressionAttributeValues: { ':previous': previous.revision } } : {}),
               },
             },
             {
@@ -182,13 +197,14 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
                 Key: keys.invitation(round.roundId, invitation.invitationId),
                 // Leaving the reminder index here is what cancels the reminders. The status it had
                 // is kept: an anonymous round's list shows that delivery status, not the answer.
-                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''}${unsettled ? '' : ' REMOVE checkAt'}`,
+                // A held answer it revises moves off it (into the response above), as it was read.
+                UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none${firstAnswer ? ', answeredFrom = :from' : ''} REMOVE ${heldClauses.remove}${unsettled ? '' : ', checkAt'}`,
                 // Read with no reminder in flight: still none (a claim since is read again, and keeps its lease).
                 // Not erased since it was read either (`eraseAddress` sets `erasedAt`).
                 // A first answer to a `sent` one: not closed to answers by a cancel either (`closeToAnswers`).
-                ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt)${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}${firstAnswer && from === 'sent' ? ' AND attribute_not_exists(answersClosedAt)' : ''}`,
+                ConditionExpression: `#status = :from AND attribute_not_exists(erasedAt) AND ${heldClauses.condition}${from === 'sent' && !unsettled ? ' AND attribute_not_exists(reminderSending)' : ''}${firstAnswer && from === 'sent' ? ' AND attribute_not_exists(answersClosedAt)' : ''}`,
                 ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null },
+                ExpressionAttributeValues: { ':responded': 'responded', ':now': iso(now), ':from': from, ':none': null, ...heldClauses.values },
               },
             },
             // Checked, not written: concurrent answers of a round do not queue behind its item. A
@@ -235,7 +251,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
               : []),
             // What follows the answer, written with it: a low answer's early warning is due. The
             // page queues its job at once; if that fails, the recovery sweep finds this and queues it.
-            ...(round.earlyWarnings && needsEarlyWarning(answers) ? [{ Put: { TableName: db.table, Item: warningDue(response, now) } }] : []),
+            ...(warned ? [{ Put: { TableName: db.table, Item: warningDue(response, now) } }] : []),
             ...created,
           ],
         }),
@@ -311,7 +327,10 @@ function namedBatchWrites(db: Db, round: Round, response: SurveyResponse, previo
   ];
 }
 
+/** An invitation's answer, in its own item or held on the invitation (strongly consistent). */
 export async function getResponse(db: Db, ref: InvitationRef): Promise<SurveyResponse | null> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.response(ref.roundId, ref.invitationId) }));
-  return Item ? responseOf(Item) : null;
+  const found = await batchGet(db, [keys.invitation(ref.roundId, ref.invitationId), keys.response(ref.roundId, ref.invitationId)], { consistent: true });
+  const stored = found.get(itemKey(keys.response(ref.roundId, ref.invitationId)));
+  const invitation = found.get(itemKey(keys.invitation(ref.roundId, ref.invitationId)));
+  return stored ? responseOf(stored) : invitation ? splitHeldAnswer(invitation).held : null;
 }

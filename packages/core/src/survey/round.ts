@@ -28,6 +28,7 @@ import { AUDIENCES, type Audience } from './instrument';
 import { addressHash, isValidAddress, mailboxOf, normalizeAddress } from './address';
 import { skipSuppressedInvitations } from './suppression';
 import { ERASED_EMAIL, eraseSkipped } from '../rights/forget';
+import { splitHeldAnswer } from './held-answer';
 
 type TransactItem = TransactItems[number];
 
@@ -744,8 +745,9 @@ export function listSkipped(db: Db, roundId: string, page: PageRequest) {
   return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'SKP#' }, page, (item) => withoutKeys<Skipped>(item));
 }
 
+/** A round's invitations, without the anonymous answers some hold until the close (`held-answer.ts`). */
 export function listInvitations(db: Db, roundId: string, page: PageRequest) {
-  return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'INV#' }, page, (item) => withoutKeys<Invitation>(item));
+  return queryPrefix(db, { partition: keys.round(roundId).PK, prefix: 'INV#' }, page, (item) => withoutKeys<Invitation>(splitHeldAnswer(item).invitation));
 }
 
 /**

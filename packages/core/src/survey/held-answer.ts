@@ -1,0 +1,100 @@
+/**
+ * An anonymous round's first answer to a `sent` invitation is held on the invitation itself
+ * (`heldAnswer`), written with its status in one conditional update: no transaction, as the
+ * invitation is the item every guard of an answer already lives on (its status, an erasure's
+ * `erasedAt`, a cancel's `answersClosedAt`, a reminder in flight). Nothing shows an anonymous
+ * answer before its round closes, so it moves to its own item (`RSP#`) only when something needs it
+ * there: a revision (in the revision's transaction), an erasure, or the close, before the release
+ * reads the round's answers (`settleHeldAnswers`). Moving is two idempotent writes: the response,
+ * then the held copy removed, so a run cut off between them is finished by the next.
+ */
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../db/client';
+import { keys } from '../db/keys';
+import { isConditionFailed } from '../db/conditions';
+import { mapConcurrent } from '../db/batch';
+import { queryAll } from '../db/page';
+import type { SurveyResponse } from './response';
+import { responseItem, responseOf } from './response-item';
+
+const HELD = 'heldAnswer';
+
+/** An invitation item as read: the invitation, and the answer it holds (if any). */
+export function splitHeldAnswer(item: Record<string, unknown>): { invitation: Record<string, unknown>; held: SurveyResponse | null } {
+  const { [HELD]: held, ...invitation } = item;
+  return { invitation, held: held ? responseOf(held as Record<string, unknown>) : null };
+}
+
+/**
+ * Writes an anonymous first answer to a `sent` invitation, held on it: the same update of the
+ * invitation as in the answer's transaction (status, answer time, out of the reminder and
+ * recovery indexes), under the same conditions. False when one failed (the caller reads again).
+ */
+export async function holdFirstAnswer(db: Db, response: SurveyResponse, now: string): Promise<boolean> {
+  return db.doc
+    .send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(response.roundId, response.invitationId),
+        UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none, answeredFrom = :sent, ${HELD} = :answer REMOVE checkAt`,
+        // Not answered, expired by a close, erased, closed to answers by a cancel, nor reminded just now since it was read.
+        ConditionExpression: `#status = :sent AND attribute_not_exists(erasedAt) AND attribute_not_exists(reminderSending) AND attribute_not_exists(answersClosedAt) AND attribute_not_exists(${HELD})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':responded': 'responded', ':sent': 'sent', ':now': now, ':none': null, ':answer': responseItem(response) },
+      }),
+    )
+    .then(
+      () => true,
+      (error) => (isConditionFailed(error) ? false : Promise.reject(error)),
+    );
+}
+
+/** The clauses of a revision's invitation update that takes the held answer it read off it (or none, when none was held). */
+export const releaseHeldClauses = (held: SurveyResponse | null) => ({
+  remove: HELD,
+  condition: held ? `${HELD}.revision = :heldRevision` : `attribute_not_exists(${HELD})`,
+  values: held ? { ':heldRevision': held.revision } : {},
+});
+
+/** Moves an invitation's held answer to its own item: the response (unless a cut-off run wrote it), then the held copy removed. */
+export async function settleHeldAnswer(db: Db, held: SurveyResponse): Promise<void> {
+  await db.doc
+    .send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { ...keys.response(held.roundId, held.invitationId), type: 'response', ...responseItem(held) },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    )
+    .catch((error) => (isConditionFailed(error) ? undefined : Promise.reject(error)));
+  await db.doc
+    .send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.invitation(held.roundId, held.invitationId),
+        UpdateExpression: `REMOVE ${HELD}`,
+        ConditionExpression: `${HELD}.revision = :revision`,
+        ExpressionAttributeValues: { ':revision': held.revision },
+      }),
+    )
+    .catch((error) => (isConditionFailed(error) ? undefined : Promise.reject(error)));
+}
+
+/**
+ * Moves every answer held on a round's invitations to its own item: run by the close once the
+ * round is closed to answers (no invitation is `sent` any more, and a revision checks the round),
+ * before the release reads them. Returns how many it moved.
+ */
+export async function settleHeldAnswers(db: Db, roundId: string): Promise<number> {
+  let moved = 0;
+  for await (const items of queryAll(db, {
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    FilterExpression: `attribute_exists(${HELD})`,
+    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    ConsistentRead: true,
+  })) {
+    await mapConcurrent(items, 8, (item) => settleHeldAnswer(db, splitHeldAnswer(item).held!));
+    moved += items.length;
+  }
+  return moved;
+}
