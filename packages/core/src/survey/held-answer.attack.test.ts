@@ -59,6 +59,13 @@ function hooked(real: Db, around: (command: unknown, send: (command: unknown) =>
   return { ...real, doc: Object.assign(Object.create(real.doc) as Db['doc'], { send: (command: unknown) => around(command, send) }) };
 }
 
+/** The first write of a held answer's move to `RSP#<invitationId>`: its Put (as `settleHeldAnswer` is written), or a transaction putting it and taking the held copy off. */
+const movesHeld = (command: unknown, invitationId: string) =>
+  (command instanceof PutCommand && command.input.Item?.SK === `RSP#${invitationId}` && command.input.ConditionExpression === 'attribute_not_exists(PK)') ||
+  (command instanceof TransactWriteCommand &&
+    (command.input.TransactItems ?? []).some((t) => t.Put?.Item?.SK === `RSP#${invitationId}`) &&
+    (command.input.TransactItems ?? []).some((t) => String(t.Update?.UpdateExpression ?? '').includes('REMOVE heldAnswer')));
+
 /** A Db that holds the held answer's move (the Put of `RSP#<invitationId>`) until `resume()`; `reached` once it is held. */
 function pausingSettle(real: Db, invitationId: string) {
   let resume!: () => void;
@@ -67,7 +74,7 @@ function pausingSettle(real: Db, invitationId: string) {
   const atPut = new Promise<void>((r) => (reached = r));
   let done = false;
   const db = hooked(real, async (command, send) => {
-    if (!done && command instanceof PutCommand && command.input.Item?.SK === `RSP#${invitationId}` && command.input.ConditionExpression === 'attribute_not_exists(PK)') {
+    if (!done && movesHeld(command, invitationId)) {
       done = true;
       reached();
       await held;
