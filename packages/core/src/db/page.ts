@@ -72,7 +72,9 @@ const keyAttributesOf = (indexName: IndexName | undefined): string[] => {
 /**
  * Reads one page of a single-partition query. `shape` says which keys the query can return
  * (checked against incoming cursors). It reads one item more than asked, so a cursor is returned
- * only when another page really exists.
+ * only when another page really exists, over as many calls as that takes: DynamoDB stops a call at
+ * 1 MB, so one call alone would end a page of large items early (and say it was the last), and
+ * a page's length would tell the size of what its items hold.
  */
 async function queryPage<T>(
   db: Db,
@@ -81,11 +83,15 @@ async function queryPage<T>(
   page: PageRequest,
   toItem: (raw: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const startKey = page.cursor ? decodeCursor(page.cursor, shape) : undefined;
-  const result = await db.doc.send(
-    new QueryCommand({ ...input, ...(shape.index ? { IndexName: shape.index } : {}), TableName: db.table, Limit: page.limit + 1, ExclusiveStartKey: startKey }),
-  );
-  const raw = result.Items ?? [];
+  let startKey: Record<string, unknown> | undefined = page.cursor ? decodeCursor(page.cursor, shape) : undefined;
+  const raw: Record<string, unknown>[] = [];
+  do {
+    const result = await db.doc.send(
+      new QueryCommand({ ...input, ...(shape.index ? { IndexName: shape.index } : {}), TableName: db.table, Limit: page.limit + 1 - raw.length, ExclusiveStartKey: startKey }),
+    );
+    raw.push(...(result.Items ?? []));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey && raw.length <= page.limit);
   const more = raw.length > page.limit;
   const shown = more ? raw.slice(0, page.limit) : raw;
   const last = shown.at(-1);

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { faultyDb, recomputeAggregate, testDeps } from '@rapport/testing';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { faultyDb, isolatedTestDeps, recomputeAggregate } from '@rapport/testing';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { createAgency, updateSettings } from '../agency/agency';
@@ -10,7 +10,7 @@ import { createCampaign } from '../campaign/campaign';
 import { closeRound } from '../jobs/expiry';
 import { eraseAddress } from '../rights/erasure';
 import { transitionInvitation } from '../sending/transition';
-import { batchesReleased } from '../release/release';
+import { batchesReleased, finishReleases, rowsReleased } from '../release/release';
 import { createRound, type Round } from './round';
 import { getResponse, openInvitation, submitResponse, type Answers, type SurveyResponse } from './response';
 import { responseItem } from './response-item';
@@ -19,9 +19,11 @@ import { settleHeldAnswer, settleHeldAnswers } from './held-answer';
 /**
  * An anonymous first answer to a `sent` invitation, held on the invitation (`held-answer.ts`), on
  * DynamoDB Local: what is stored, how it moves to its own item, and that a move cut off or raced
- * loses nothing and counts nothing twice.
+ * loses nothing and counts nothing twice. A table of its own: `finishReleases` sweeps the whole
+ * rows-due index.
  */
-const { db } = testDeps();
+const { db } = await isolatedTestDeps();
+afterAll(() => db.client.destroy());
 const t0 = new Date('2031-03-03T09:00:00.000Z');
 const at = (hours: number) => new Date(t0.getTime() + hours * 3_600_000);
 const afterClose = (round: Round) => new Date(new Date(round.closesAt).getTime() + 60_000);
@@ -50,6 +52,36 @@ async function partition(roundId: string): Promise<Record<string, unknown>[]> {
 const responsesOf = async (roundId: string) => (await partition(roundId)).filter((i) => i.type === 'response');
 const heldOf = async (roundId: string) => (await partition(roundId)).filter((i) => i.heldAnswer !== undefined);
 
+/** A Db whose commands go through `around` (which sends them on, or not). */
+function hooked(real: Db, around: (command: unknown, send: (command: unknown) => Promise<unknown>) => Promise<unknown>): Db {
+  const send = (command: unknown) => (real.doc.send as (c: unknown) => Promise<unknown>)(command);
+  return { ...real, doc: Object.assign(Object.create(real.doc) as Db['doc'], { send: (command: unknown) => around(command, send) }) };
+}
+
+/** The move of a held answer to `RSP#<invitationId>`: the transaction putting it and taking the held copy off. */
+const movesHeld = (command: unknown, invitationId: string) =>
+  command instanceof TransactWriteCommand &&
+  (command.input.TransactItems ?? []).some((t) => t.Put?.Item?.SK === `RSP#${invitationId}`) &&
+  (command.input.TransactItems ?? []).some((t) => String(t.Update?.UpdateExpression ?? '').includes('REMOVE heldAnswer'));
+
+/** A Db that holds the held answer's move until `resume()`; `reached` once it is held. */
+function pausingSettle(real: Db, invitationId: string) {
+  let resume!: () => void;
+  let reached!: () => void;
+  const held = new Promise<void>((r) => (resume = r));
+  const atMove = new Promise<void>((r) => (reached = r));
+  let done = false;
+  const db = hooked(real, async (command, send) => {
+    if (!done && movesHeld(command, invitationId)) {
+      done = true;
+      reached();
+      await held;
+    }
+    return send(command);
+  });
+  return { db, reached: atMove, resume };
+}
+
 /** A Db that records the name of every command it sends. */
 function countingDb(real: Db) {
   const sent: string[] = [];
@@ -58,6 +90,16 @@ function countingDb(real: Db) {
     return (real.doc.send as (c: unknown) => Promise<unknown>)(command);
   };
   return { db: { ...real, doc: Object.assign(Object.create(real.doc) as Db['doc'], { send }) } as Db, sent };
+}
+
+/** A Db whose every write goes through and then throws, as if its answer were lost on the way back. */
+function answerLostDb(real: Db): Db {
+  const send = async (command: { constructor: { name: string } }) => {
+    const result = await (real.doc.send as (c: unknown) => Promise<unknown>)(command);
+    if (/^(Put|Update|Delete|TransactWrite)Command$/.test(command.constructor.name)) throw new Error('Injected fault: answer lost');
+    return result;
+  };
+  return { ...real, doc: Object.assign(Object.create(real.doc) as Db['doc'], { send }) } as Db;
 }
 
 describe('an anonymous first answer held on its invitation', () => {
@@ -109,28 +151,31 @@ describe('an anonymous first answer held on its invitation', () => {
     expect(batches.map((b) => [b.size, b.k, b.aggregate])).toEqual([[3, 3, recomputeAggregate(given as Answers[], 3)]]);
   });
 
-  it('a move cut off between its two writes (the process dies) is finished by the next: read as one answer, revised once, released once', async () => {
+  it('a move cut off (the engine failing it, or its answer lost once it committed) is done again by the next: read as one answer, revised once, released once', async () => {
     const { agencyId, proId, round, refs } = await sentRound(3, { k: 3 });
     for (const ref of refs) await submitResponse(db, ref, { responsiveness: 3 }, at(1));
     const held = (await getResponse(db, refs[0]!))!;
+    // Failed by the engine: nothing moved, the answer still held.
     const faulty = faultyDb(db);
-    faulty.failWrite(2); // the removal of the held copy, after the response was written
-    await expect(settleHeldAnswer(faulty.db, held)).rejects.toThrow(/Injected fault/);
-    expect(await getItem(keys.response(round.roundId, refs[0]!.invitationId))).toMatchObject({ revision: 1 });
-    expect(await getItem(keys.invitation(round.roundId, refs[0]!.invitationId))).toHaveProperty('heldAnswer');
-    // Both copies, the same answer: read as one, and a revision takes both.
-    expect(await getResponse(db, refs[0]!)).toEqual(held);
-    const revised = await submitResponse(db, refs[0]!, { responsiveness: 5 }, at(2));
-    expect(revised.revision).toBe(2);
-    expect((await heldOf(round.roundId)).map((i) => i.invitationId)).toEqual(refs.slice(1).map((r) => r.invitationId).sort());
-    // Another cut off at its first write leaves it held, for the close.
     faulty.failWrite(1);
-    await expect(settleHeldAnswer(faulty.db, (await getResponse(db, refs[1]!))!)).rejects.toThrow(/Injected fault/);
+    await expect(settleHeldAnswer(faulty.db, held)).rejects.toThrow(/Injected fault/);
+    expect(await getItem(keys.response(round.roundId, refs[0]!.invitationId))).toBeUndefined();
+    expect(await getItem(keys.invitation(round.roundId, refs[0]!.invitationId))).toHaveProperty('heldAnswer');
+    // Committed, its answer lost: moved; the mover's next run does nothing.
+    await expect(settleHeldAnswer(answerLostDb(db), held)).rejects.toThrow(/answer lost/);
+    expect(await getItem(keys.response(round.roundId, refs[0]!.invitationId))).toMatchObject({ revision: 1 });
+    expect(await getItem(keys.invitation(round.roundId, refs[0]!.invitationId))).not.toHaveProperty('heldAnswer');
+    await settleHeldAnswer(db, held);
+    expect(await getResponse(db, refs[0]!)).toEqual(held);
+    // Revised where it is now (its own item), and another one revised while held.
+    expect((await submitResponse(db, refs[0]!, { responsiveness: 5 }, at(2))).revision).toBe(2);
+    expect((await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(2))).revision).toBe(2);
+    expect((await heldOf(round.roundId)).map((i) => i.invitationId)).toEqual([refs[2]!.invitationId]);
     expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
     expect(await heldOf(round.roundId)).toEqual([]);
-    expect((await responsesOf(round.roundId)).map((r) => r.revision).sort()).toEqual([1, 1, 2]);
+    expect((await responsesOf(round.roundId)).map((r) => r.revision).sort()).toEqual([1, 2, 2]);
     const [batch] = await batchesReleased(db, agencyId, proId, '0', '~');
-    expect(batch).toMatchObject({ size: 3, aggregate: recomputeAggregate([{ responsiveness: 5 }, { responsiveness: 3 }, { responsiveness: 3 }] as Answers[], 3) });
+    expect(batch).toMatchObject({ size: 3, aggregate: recomputeAggregate([{ responsiveness: 5 }, { responsiveness: 4 }, { responsiveness: 3 }] as Answers[], 3) });
   });
 
   it('an erasure of the address moves it first, then treats it as any unreleased anonymous answer: its comment goes, nothing is held', async () => {
@@ -148,10 +193,10 @@ describe('an anonymous first answer held on its invitation', () => {
   });
 
   it('exactly once, whatever runs alongside: revisions, moves (some cut off), an erasure and the close, in any order (fast-check)', async () => {
-    type Move = { kind: 'submit'; who: number; responsiveness: number } | { kind: 'settle'; who: number; cut: 0 | 1 | 2 } | { kind: 'erase'; who: number };
+    type Move = { kind: 'submit'; who: number; responsiveness: number } | { kind: 'settle'; who: number; cut: 'no' | 'failed' | 'lost' } | { kind: 'erase'; who: number };
     const move: fc.Arbitrary<Move> = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('submit' as const), who: fc.nat(2), responsiveness: fc.integer({ min: 1, max: 5 }) }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('settle' as const), who: fc.nat(2), cut: fc.constantFrom(0 as const, 1 as const, 2 as const) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('settle' as const), who: fc.nat(2), cut: fc.constantFrom('no' as const, 'failed' as const, 'lost' as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('erase' as const), who: fc.nat(2) }) },
     );
     await fc.assert(
@@ -169,8 +214,8 @@ describe('an anonymous first answer held on its invitation', () => {
             const held = (await openInvitation(db, refs[m.who]!, { consistent: true }).catch(() => null))?.held;
             if (!held) return;
             const faulty = faultyDb(db);
-            if (m.cut) faulty.failWrite(m.cut);
-            await settleHeldAnswer(faulty.db, held).catch(() => undefined);
+            if (m.cut === 'failed') faulty.failWrite(1);
+            await settleHeldAnswer(m.cut === 'lost' ? answerLostDb(db) : faulty.db, held).catch(() => undefined);
           } else {
             erased.add(m.who);
             await eraseAddress(db, agencyId, { email: emails[m.who] }, 'key_admin', at(1));
@@ -201,4 +246,92 @@ describe('an anonymous first answer held on its invitation', () => {
       { numRuns: Number(process.env.HELD_ANSWER_RUNS ?? 12), endOnFailure: true },
     );
   }, 120_000);
+});
+
+const comment = 'Jane never calls back; I was the one she ignored in March.';
+
+/**
+ * A mover that read a held answer and is slow (a duplicate close job, an erasure request retried
+ * after a gateway timeout) must not put it back after someone else moved it and something moved
+ * it away again (an erasure's `unlinkReleasedAnswer`, the release's move of an answer marked
+ * `unlinkOnRelease`): the move is one transaction, conditional on the held copy.
+ */
+describe('a slow mover of a held answer', () => {
+  it('a duplicate close job, slow, does not put an erased person\'s released answer back under the key their address gives', async () => {
+    const { agencyId, round, refs, emails } = await sentRound(3, { k: 3 });
+    const x = refs[0]!;
+    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
+    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
+    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    // Close job 1 reads the round's held answers, then is slow before moving the person's.
+    const slow = pausingSettle(db, x.invitationId);
+    const first = closeRound(slow.db, round.roundId, afterClose(round));
+    await slow.reached;
+    // Close job 2 (queued again by the next sweep: "harmless") closes the round and releases its batch.
+    expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
+    // The person asks to be erased: their released answer stays published, moved off its key.
+    await eraseAddress(db, agencyId, { email: emails[0] }, 'key_admin', at(2000));
+    expect(await getItem(keys.response(round.roundId, x.invitationId))).toBeUndefined();
+    // Close job 1 goes on.
+    slow.resume();
+    await first;
+    // Nothing of the person's answer may be under the key their address gives (hashedId('inv', round, hash(address))).
+    const resurrected = await getItem(keys.response(round.roundId, x.invitationId));
+    expect(resurrected, 'an answer under the erased address\'s key, after the erasure completed').toBeUndefined();
+    expect(await getResponse(db, x)).toBeNull();
+    // Three people answered: three rows.
+    expect((await responsesOf(round.roundId))).toHaveLength(3);
+  });
+
+  it('an erasure request retried (the first one slow) leaves no copy of the answer under the address\'s key', async () => {
+    const { agencyId, round, refs, emails } = await sentRound(3, { k: 3 });
+    const x = refs[0]!;
+    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
+    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
+    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    // The erasure request: it closes the invitation, reads the held answer, and is slow before moving it.
+    const slow = pausingSettle(db, x.invitationId);
+    const firstRequest = eraseAddress(slow.db, agencyId, { email: emails[0] }, 'key_admin', at(2));
+    await slow.reached;
+    // The round closes meanwhile (it moves the held answer, releases the batch).
+    expect(await closeRound(db, round.roundId, afterClose(round))).toBe(true);
+    // The client, timed out, sends the same erasure again: it runs to the end.
+    await eraseAddress(db, agencyId, { email: emails[0] }, 'key_admin', at(2000));
+    expect(await getItem(keys.response(round.roundId, x.invitationId))).toBeUndefined();
+    slow.resume();
+    expect((await firstRequest).erasure.status).toBe('done');
+    expect(await getItem(keys.response(round.roundId, x.invitationId)), 'a second copy of the answer under the erased address\'s key').toBeUndefined();
+    expect((await responsesOf(round.roundId))).toHaveLength(3);
+  });
+
+  it('with a close cut off while marking rows, the sweep that finishes them publishes the batch\'s 3 rows once each, the erased comment once', async () => {
+    const { agencyId, proId, round, refs, emails } = await sentRound(3, { k: 3 });
+    const x = refs[0]!;
+    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
+    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
+    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    const slow = pausingSettle(db, x.invitationId);
+    const first = closeRound(slow.db, round.roundId, afterClose(round));
+    await slow.reached;
+    // Close job 2 releases the batch and marks its rows, then dies before the batch leaves the rows-due index.
+    let cut = false;
+    const dying = hooked(db, async (command, send) => {
+      if (!cut && command instanceof TransactWriteCommand && (command.input.TransactItems ?? []).some((t) => t.Update?.UpdateExpression === 'REMOVE GSI2PK, GSI2SK')) {
+        cut = true;
+        throw new Error('Injected: the close dies after marking its rows');
+      }
+      return send(command);
+    });
+    await expect(closeRound(dying, round.roundId, afterClose(round))).rejects.toThrow(/Injected/);
+    await eraseAddress(db, agencyId, { email: emails[0] }, 'key_admin', at(2000));
+    slow.resume();
+    await first;
+    // The scheduled sweep finishes the batch's rows.
+    await finishReleases(db);
+    const [batch] = await batchesReleased(db, agencyId, proId, '0', '~');
+    expect(batch).toMatchObject({ size: 3 });
+    const rows = (await rowsReleased(db, agencyId, proId, '0', '~')).filter((r) => r.release?.batchId === batch!.batchId);
+    expect(rows.filter((r) => r.answers.improve === comment).length, 'the erased person\'s comment published twice').toBeLessThanOrEqual(1);
+    expect(rows.length, 'rows published for a batch of 3').toBe(3);
+  });
 });

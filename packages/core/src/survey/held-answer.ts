@@ -5,14 +5,14 @@
  * `erasedAt`, a cancel's `answersClosedAt`, a reminder in flight). Nothing shows an anonymous
  * answer before its round closes, so it moves to its own item (`RSP#`) only when something needs it
  * there: a revision (in the revision's transaction), an erasure, or the close, before the release
- * reads the round's answers (`settleHeldAnswers`). Moving is two idempotent writes: the response,
- * then the held copy removed, so a run cut off between them is finished by the next.
+ * reads the round's answers (`settleHeldAnswers`). Moving is one transaction, off the answer's path.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
 import { mapConcurrent } from '../db/batch';
+import { transactIfUnchanged } from '../db/transact';
 import { queryAll } from '../db/page';
 import type { SurveyResponse } from './response';
 import { responseItem, responseOf } from './response-item';
@@ -56,28 +56,25 @@ export const releaseHeldClauses = (held: SurveyResponse | null) => ({
   values: held ? { ':heldRevision': held.revision } : {},
 });
 
-/** Moves an invitation's held answer to its own item: the response (unless a cut-off run wrote it), then the held copy removed. */
+/**
+ * Moves an invitation's held answer to its own item, in one transaction: the response (absent)
+ * and the held copy removed (of the revision read). Not two writes: a mover slow between them
+ * would put back an answer that an erasure or the release had moved off its key since. Nothing
+ * when a condition failed: moved already, or revised (which moved it).
+ */
 export async function settleHeldAnswer(db: Db, held: SurveyResponse): Promise<void> {
-  await db.doc
-    .send(
-      new PutCommand({
-        TableName: db.table,
-        Item: { ...keys.response(held.roundId, held.invitationId), type: 'response', ...responseItem(held) },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      }),
-    )
-    .catch((error) => (isConditionFailed(error) ? undefined : Promise.reject(error)));
-  await db.doc
-    .send(
-      new UpdateCommand({
+  await transactIfUnchanged(db, [
+    { Put: { TableName: db.table, Item: { ...keys.response(held.roundId, held.invitationId), type: 'response', ...responseItem(held) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Update: {
         TableName: db.table,
         Key: keys.invitation(held.roundId, held.invitationId),
         UpdateExpression: `REMOVE ${HELD}`,
         ConditionExpression: `${HELD}.revision = :revision`,
         ExpressionAttributeValues: { ':revision': held.revision },
-      }),
-    )
-    .catch((error) => (isConditionFailed(error) ? undefined : Promise.reject(error)));
+      },
+    },
+  ]);
 }
 
 /**

@@ -10,15 +10,12 @@ import { createRound, deliveryStatus, listInvitations } from './round';
 import { submitResponse } from './response';
 
 /**
- * The held answer makes an invitation item's size depend on what its recipient answered (up to
- * 2,000 code points of comment, 8 KB in UTF-8, plus the copied campaign name), and the invitation
- * list (`listInvitations`: `GET /v1/surveys/{id}/invitations`, the console's round page) reads
- * invitation items with a `Limit` of up to 101: DynamoDB stops a Query at 1 MB of items read, and
- * `queryPage` takes a page it stopped short as the last (no cursor). Before the change an
- * invitation was at most about 3 KB (all of it the agency's own input), so no page of 101 could
- * reach 1 MB; now the answers held on a round's invitations can, and the shape of the pages the
- * agency gets (how many invitations, whether a cursor follows) changes with what one person
- * answered, before the round closes.
+ * The invitation list (`listInvitations`: `GET /v1/surveys/{id}/invitations`, the console's round
+ * page) on an anonymous round whose invitations hold large answers (`held-answer.ts`: up to 2,000
+ * code points of comment, 8 KB in UTF-8, and the copied campaign name). DynamoDB stops a Query at
+ * 1 MB, so a page read in one call would end early, and say it was the last; and the shape of the
+ * pages the agency gets (how many invitations, whether a cursor follows) would change with what
+ * one person answered, before the round closes. `queryPage` reads on until the page is full.
  */
 const { db } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());
@@ -53,8 +50,8 @@ async function pageShapes(roundId: string, ids: string[]) {
   });
 }
 
-describe('the size of the answers held on invitations shows in the invitation list', () => {
-  it('one person\'s (long) answer changes the pages of the anonymous round\'s invitation list the agency gets (before the close, before any release)', async () => {
+describe('the invitation list of a round whose invitations hold large answers', () => {
+  it('shows the agency the same pages whether or not one person answered (at length), from any cursor', async () => {
     // 129 recipients the agency controls (its own addresses, say) answer with long comments; one, the target, has not answered yet.
     const { round, refs } = await bigRound(130);
     const [target, ...others] = refs;
@@ -71,7 +68,7 @@ describe('the size of the answers held on invitations shows in the invitation li
     expect(changed.map((p) => p.after), 'pages that changed because one person answered').toEqual([]);
   }, 120_000);
 
-  it('the invitation list ends early: a page cut at 1 MB says there is no next page, so the agency never sees every invitation', async () => {
+  it('lists every invitation by following the cursors, pages cut at 1 MB read on', async () => {
     const { round, refs } = await bigRound(130);
     await mapConcurrent(refs, 8, (ref) => submitResponse(db, ref, { responsiveness: 4, improve: wide(2000) }, at(1)));
     const listed: string[] = [];
