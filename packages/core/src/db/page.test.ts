@@ -6,6 +6,8 @@ import { createCampaign, listCampaigns } from '../campaign/campaign';
 import { listCommitments, recordCommitment } from '../pro/commitment';
 import { createPro, listPros } from '../pro/pro';
 import { ValidationError } from '../shared/errors';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPrefix } from './page';
 
 const { db } = testDeps();
 const t0 = new Date('2026-03-02T10:00:00.000Z');
@@ -76,5 +78,23 @@ describe('cursors (issue 12: crafted cursors made DynamoDB throw a ValidationExc
         expect(await refusal(list, encode(key)), `${JSON.stringify(key)} on ${name}`).toEqual([{ field: 'cursor', message: 'is not a cursor returned by this list' }]);
       }
     }
+  });
+});
+
+describe('a page of large items', () => {
+  it('is full (and followed by a cursor) even when DynamoDB stops its first call at 1 MB', async () => {
+    // 101 items of 12 KB: 1.2 MB, which one Query call stops short of.
+    const partition = `PAGETEST#${Date.now()}`;
+    const filler = 'x'.repeat(12_000);
+    for (let i = 0; i < 101; i += 25) {
+      await db.doc.send(
+        new BatchWriteCommand({ RequestItems: { [db.table]: Array.from({ length: Math.min(25, 101 - i) }, (_, j) => ({ PutRequest: { Item: { PK: partition, SK: `ITEM#${String(i + j).padStart(3, '0')}`, filler } } })) } }),
+      );
+    }
+    const first = await queryPrefix(db, { partition, prefix: 'ITEM#' }, { limit: 100 }, (item) => item.SK as string);
+    expect(first.items).toEqual(Array.from({ length: 100 }, (_, i) => `ITEM#${String(i).padStart(3, '0')}`));
+    expect(first.nextCursor).not.toBeNull();
+    const second = await queryPrefix(db, { partition, prefix: 'ITEM#' }, { limit: 100, cursor: first.nextCursor! }, (item) => item.SK as string);
+    expect(second).toEqual({ items: ['ITEM#100'], nextCursor: null });
   });
 });

@@ -14,7 +14,7 @@ import { batchesReleased, finishReleases, rowsReleased } from '../release/releas
 import { createRound, type Round } from './round';
 import { getResponse, openInvitation, submitResponse, type Answers, type SurveyResponse } from './response';
 import { responseItem } from './response-item';
-import { settleHeldAnswer, settleHeldAnswers } from './held-answer';
+import { HELD_ANSWER_MAX_BYTES, settleHeldAnswer, settleHeldAnswers } from './held-answer';
 
 /**
  * An anonymous first answer to a `sent` invitation, held on the invitation (`held-answer.ts`), on
@@ -117,6 +117,16 @@ describe('an anonymous first answer held on its invitation', () => {
     const opened = await openInvitation(db, refs[0]!);
     expect(opened.response).toEqual(response);
     expect(opened.invitation).not.toHaveProperty('heldAnswer');
+  });
+
+  it('is not held when long (a comment past the bound): written in the transaction, so invitations stay small', async () => {
+    const { round, refs } = await sentRound(1);
+    const improve = 'Answers late, and only by email. '.repeat(30).trim();
+    const response = await submitResponse(db, refs[0]!, { responsiveness: 3, improve }, at(1));
+    expect(Buffer.byteLength(JSON.stringify(responseItem(response)))).toBeGreaterThan(HELD_ANSWER_MAX_BYTES);
+    expect(await heldOf(round.roundId)).toEqual([]);
+    expect(await getItem(keys.response(round.roundId, refs[0]!.invitationId))).toMatchObject({ revision: 1, answers: { improve } });
+    expect(await getItem(keys.invitation(round.roundId, refs[0]!.invitationId))).toMatchObject({ status: 'responded', answeredFrom: 'sent' });
   });
 
   it('moves to its own item with a revision, in the revision transaction', async () => {

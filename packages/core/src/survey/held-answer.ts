@@ -26,6 +26,15 @@ export function splitHeldAnswer(item: Record<string, unknown>): { invitation: Re
 }
 
 /**
+ * The most an answer held on its invitation takes, stored (bytes of JSON). Every read of a round's
+ * invitations is billed, and paged at 1 MB, by their size (`roundProgress` on each view of the
+ * round, the close, the round's check): held answers keep them within a few KB. A longer one (a
+ * long comment) is written in the transaction.
+ */
+export const HELD_ANSWER_MAX_BYTES = 1024;
+export const fitsHeld = (response: SurveyResponse): boolean => Buffer.byteLength(JSON.stringify(responseItem(response))) <= HELD_ANSWER_MAX_BYTES;
+
+/**
  * Writes an anonymous first answer to a `sent` invitation, held on it: the same update of the
  * invitation as in the answer's transaction (status, answer time, out of the reminder and
  * recovery indexes), under the same conditions. False when one failed (the caller reads again).

@@ -11,11 +11,12 @@ import { submitResponse } from './response';
 
 /**
  * The invitation list (`listInvitations`: `GET /v1/surveys/{id}/invitations`, the console's round
- * page) on an anonymous round whose invitations hold large answers (`held-answer.ts`: up to 2,000
- * code points of comment, 8 KB in UTF-8, and the copied campaign name). DynamoDB stops a Query at
- * 1 MB, so a page read in one call would end early, and say it was the last; and the shape of the
- * pages the agency gets (how many invitations, whether a cursor follows) would change with what
- * one person answered, before the round closes. `queryPage` reads on until the page is full.
+ * page) on an anonymous round of invitations as large as the agency's input allows, answered with
+ * long comments. DynamoDB stops a Query at 1 MB: a page read in one call would end early, and say
+ * it was the last; and if answers were held on the invitations whatever their size, the shape of
+ * the pages (how many invitations, whether a cursor follows) would change with what one person
+ * answered, before the round closes (a helper's attack showed both, before answers held were
+ * bounded, `HELD_ANSWER_MAX_BYTES`, and `queryPage` read on until its page is full).
  */
 const { db } = await isolatedTestDeps();
 afterAll(() => db.client.destroy());

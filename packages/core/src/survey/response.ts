@@ -20,7 +20,7 @@ import { presentResponse } from '../responses/listing';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import { responseItem, responseOf } from './response-item';
 import { movedOff } from './moved';
-import { holdFirstAnswer, releaseHeldClauses, splitHeldAnswer } from './held-answer';
+import { fitsHeld, holdFirstAnswer, releaseHeldClauses, splitHeldAnswer } from './held-answer';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -148,10 +148,11 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     // A send still unrecorded (answered while `sending`, first time or not, or a reminder in
     // flight) keeps its lease: the recovery sweep settles it from SES's record if its worker died.
     const unsettled = from === 'sending' || (from === 'responded' && invitation.answeredFrom === 'sending') || invitation.reminderSending !== undefined;
-    // An anonymous first answer to a `sent` invitation, with nothing to follow it, is held on the
-    // invitation: one write, not a transaction (`held-answer.ts`). Anything else is written below.
+    // An anonymous first answer to a `sent` invitation, with nothing to follow it and of a
+    // bounded size, is held on the invitation: one write, not a transaction (`held-answer.ts`).
+    // Anything else is written below.
     const warned = round.earlyWarnings && needsEarlyWarning(answers);
-    if (!named && previous === null && from === 'sent' && !unsettled && !warned) {
+    if (!named && previous === null && from === 'sent' && !unsettled && !warned && fitsHeld(response)) {
       if (await holdFirstAnswer(db, response, iso(now))) return response;
       continue;
     }
