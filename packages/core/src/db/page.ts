@@ -2,6 +2,7 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from './client';
 import { ValidationError } from '../shared/errors';
 import { tableDefinition, type IndexName } from './table';
+import { keys } from './keys';
 
 export interface PageRequest {
   limit: number;
@@ -183,4 +184,23 @@ export async function* queryAll(
     if (result.Items?.length) yield result.Items;
     startKey = result.LastEvaluatedKey;
   } while (startKey);
+}
+
+/**
+ * How many invitations a Query of a round's invitations reads at most in one call. The largest
+ * invitation (about 3.5 KB, an answer held on it included: `invitation-list.test.ts`) times this
+ * stays under DynamoDB's 1 MB cut, so how many calls a read of a round's invitations takes, and
+ * so its latency, follows how many the round has, never what they hold (`held-answer.ts`: whether
+ * one person answered, and what; a helper's attack timed it).
+ */
+export const INVITATIONS_PER_CALL = 250;
+
+/** The Query of a round's invitations (`RND#<r>` / `INV#`) for `queryAll`, with `extra` (filter, projection, names, values, consistency). */
+export function roundInvitationsQuery(roundId: string, extra: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'KeyConditionExpression' | 'Limit'> = {}) {
+  return {
+    ...extra,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+    ExpressionAttributeValues: { ...extra.ExpressionAttributeValues, ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
+    Limit: INVITATIONS_PER_CALL,
+  };
 }

@@ -4,7 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys, ROUND_CLOSE_PARTITION } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import { iso } from '../shared/time';
 import { ConflictError } from '../shared/errors';
 import { transitionMany } from '../sending/transition';
@@ -93,15 +93,16 @@ async function tryClose(db: Db, roundId: string, now: Date): Promise<'closed' | 
     await db.doc.send(new UpdateCommand({ TableName: db.table, Key: keys.round(roundId), UpdateExpression: 'SET closing = if_not_exists(closing, :now)', ExpressionAttributeValues: { ':now': iso(now) } }));
   }
   let inFlight = false;
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    // Strongly consistent: the sender reads nothing of the round, so a pending invitation the page
-    // leaves out or shows stale would be emailed after the close. Eventually consistent, it could
-    // miss one a creation wrote a moment before (its `skipIfStopped` read the round before the
-    // mark), or show `sending` one put back in the queue just before the mark.
-    ConsistentRead: true,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      // Strongly consistent: the sender reads nothing of the round, so a pending invitation the page
+      // leaves out or shows stale would be emailed after the close. Eventually consistent, it could
+      // miss one a creation wrote a moment before (its `skipIfStopped` read the round before the
+      // mark), or show `sending` one put back in the queue just before the mark.
+      ConsistentRead: true,
+    }),
+  )) {
     const invitations = items as unknown as Invitation[];
     // A reminder in flight too: expiring it would take it out of the lease index unsettled, counted
     // in `remindersSent` whether or not SES took it; and, to someone who answered meanwhile, its
@@ -196,11 +197,12 @@ function figures(aggregate: Record<string, number>) {
 /** The audiences a round has invitations of (one query of its partition, projected). */
 async function invitedAudiences(db: Db, roundId: string): Promise<Set<Audience>> {
   const found = new Set<Audience>();
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    ProjectionExpression: 'audience',
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      ProjectionExpression: 'audience',
+    }),
+  )) {
     for (const item of items) found.add(item.audience as Audience);
   }
   return found;

@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import { keys, WORK_PARTITIONS } from '../db/keys';
 import { updateIfUnchanged } from '../db/transact';
 import { mapConcurrent } from '../db/batch';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import { iso } from '../shared/time';
 import type { SendJob } from '../sending/queue';
 import { leaseUntil, queueLeaseMs, recordSent, returnToQueue } from '../sending/deliver';
@@ -115,13 +115,14 @@ async function checkRound(deps: RecoveryDeps, roundId: string, now: Date, { leas
 /** The round's invitations with a look planned (`checkAt`). */
 async function invitationsLookedAt(db: Db, roundId: string): Promise<Leased[]> {
   const looked: Leased[] = [];
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: 'attribute_exists(checkAt)',
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    // Strongly consistent: a new invitation the view missed would be missed for good.
-    ConsistentRead: true,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      FilterExpression: 'attribute_exists(checkAt)',
+      // Strongly consistent: a new invitation the view missed would be missed for good.
+      ConsistentRead: true,
+    }),
+  )) {
     looked.push(...(items as unknown as Leased[]));
   }
   return looked;

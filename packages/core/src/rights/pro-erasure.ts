@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { failedConditions } from '../db/conditions';
 import { mapConcurrent } from '../db/batch';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import { deleteLogin } from '../access/login';
 import { deactivatePro, getPro, type Pro } from '../pro/pro';
 import { iso } from '../shared/time';
@@ -106,14 +106,16 @@ export async function erasePro(db: Db, agencyId: string, proId: string, now: Dat
  * from then on). One a worker claimed before the skip reached it is a send in flight (`sending`).
  */
 async function skipPendingInvitations(db: Db, roundId: string): Promise<void> {
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: '#status = :pending',
-    ProjectionExpression: 'invitationId, #status',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending' },
-    ConsistentRead: true,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      FilterExpression: '#status = :pending',
+      ProjectionExpression: 'invitationId, #status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending' },
+      ConsistentRead: true,
+    }),
+  )) {
     await transitionMany(db, roundId, items.map((i) => i.invitationId as string), 'pending', 'skipped', { remove: END_LOOKS });
   }
 }

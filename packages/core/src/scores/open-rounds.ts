@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { mapConcurrent } from '../db/batch';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import { transactIfUnchanged, type TransactItems } from '../db/transact';
 import { AUDIENCES, type Audience } from '../survey/instrument';
 import { counterScope, counterUpdates, deliveredDelta, emptyCounter, type Counter } from './counters';
@@ -92,13 +92,14 @@ function countsDelivered(attribution: OpenRound['attribution'], { status, answer
  */
 export async function deliveredTally(db: Db, round: OpenRound, { consistent = false } = {}): Promise<Map<Audience, number>> {
   const tally = new Map<Audience, number>();
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    ProjectionExpression: '#status, answeredFrom, audience, sentAt',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(round.roundId).PK, ':inv': 'INV#' },
-    ConsistentRead: consistent,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(round.roundId, {
+      ProjectionExpression: '#status, answeredFrom, audience, sentAt',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ConsistentRead: consistent,
+    }),
+  )) {
     for (const invitation of items as unknown as TalliedInvitation[]) {
       const counted = countsDelivered(round.attribution, invitation);
       const everCounted = counted || typeof invitation.sentAt === 'string' || (round.attribution === 'named' && invitation.status === 'responded');

@@ -13,7 +13,7 @@ import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
 import { mapConcurrent } from '../db/batch';
 import { transactIfUnchanged } from '../db/transact';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import type { SurveyResponse } from './response';
 import { responseItem, responseOf } from './response-item';
 
@@ -93,12 +93,13 @@ export async function settleHeldAnswer(db: Db, held: SurveyResponse): Promise<vo
  */
 export async function settleHeldAnswers(db: Db, roundId: string): Promise<number> {
   let moved = 0;
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: `attribute_exists(${HELD})`,
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    ConsistentRead: true,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      FilterExpression: `attribute_exists(${HELD})`,
+      ConsistentRead: true,
+    }),
+  )) {
     await mapConcurrent(items, 8, (item) => settleHeldAnswer(db, splitHeldAnswer(item).held!));
     moved += items.length;
   }

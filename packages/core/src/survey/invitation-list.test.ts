@@ -1,12 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { isolatedTestDeps } from '@rapport/testing';
+import { isolatedTestDeps, itemSize } from '@rapport/testing';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { INVITATIONS_PER_CALL } from '../db/page';
+import type { Db } from '../db/client';
+import { HELD_ANSWER_MAX_BYTES } from './held-answer';
 import { keys } from '../db/keys';
 import { createAgency, updateSettings } from '../agency/agency';
 import { createPro } from '../pro/pro';
 import { createCampaign } from '../campaign/campaign';
 import { transitionInvitation } from '../sending/transition';
 import { mapConcurrent } from '../db/batch';
-import { createRound, deliveryStatus, listInvitations } from './round';
+import { createRound, deliveryStatus, listInvitations, roundProgress } from './round';
 import { submitResponse } from './response';
 
 /**
@@ -27,13 +32,15 @@ const at = (hours: number) => new Date(t0.getTime() + hours * 3_600_000);
 const wide = (n: number) => '😀'.repeat(n);
 
 /** An anonymous round of `size` reporters (names, outlets and the campaign's name as long as allowed), every invitation sent. */
-async function bigRound(size: number) {
+async function bigRound(size: number, { longestAddress = false, campaignName = wide(200) } = {}) {
   const tag = `${Date.now()}`;
+  // 64 characters before the @ and a domain of 55-character labels: 240 characters, about as long as an address may be (254).
+  const address = (i: number) => (longestAddress ? `${`r${i}-${tag}-`.padEnd(64, 'x')}@${['a', 'b', 'c'].map((c) => c.repeat(55)).join('.')}.example` : `r${i}-${tag}@news.example`);
   const agency = await createAgency(db, { name: `Size ${tag}` }, t0);
   await updateSettings(db, agency.agencyId, { anonymityThreshold: 3 }, t0);
   const pro = await createPro(db, agency.agencyId, { name: 'Jane Doe', email: `jane-${tag}@acme.example` }, t0);
-  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: wide(200) }, t0);
-  const recipients = Array.from({ length: size }, (_, i) => ({ email: `r${i}-${tag}@news.example`, audience: 'reporter', name: wide(200), outlet: wide(200) }));
+  const campaign = await createCampaign(db, agency.agencyId, { proId: pro.proId, name: campaignName }, t0);
+  const recipients = Array.from({ length: size }, (_, i) => ({ email: address(i), audience: 'reporter', name: wide(200), outlet: wide(200) }));
   const { round, accepted } = await createRound(db, agency.agencyId, campaign.campaignId, { recipients, attribution: 'anonymous' }, t0);
   await mapConcurrent(accepted, 8, async (i) => expect(await transitionInvitation(db, round.roundId, i.invitationId, 'pending', 'sent', { set: { sentAt: at(0.5).toISOString() } })).toBe(true));
   return { round, refs: accepted.map((i) => ({ roundId: round.roundId, invitationId: i.invitationId })) };
@@ -69,7 +76,7 @@ describe('the invitation list of a round whose invitations hold large answers', 
     expect(changed.map((p) => p.after), 'pages that changed because one person answered').toEqual([]);
   }, 120_000);
 
-  it('lists every invitation by following the cursors, pages cut at 1 MB read on', async () => {
+  it('lists every invitation by following the cursors', async () => {
     const { round, refs } = await bigRound(130);
     await mapConcurrent(refs, 8, (ref) => submitResponse(db, ref, { responsiveness: 4, improve: wide(2000) }, at(1)));
     const listed: string[] = [];
@@ -80,5 +87,37 @@ describe('the invitation list of a round whose invitations hold large answers', 
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(listed.length, 'invitations listed by following the cursors').toBe(refs.length);
+  }, 120_000);
+
+  it('reads a round\'s invitations in calls that stay under 1 MB, even the largest invitation holding the largest answer held', async () => {
+    // (A campaign's name is copied into each answer: one as long as allowed leaves no room to hold any.)
+    const { round, refs } = await bigRound(2, { longestAddress: true, campaignName: 'Launch' });
+    const invitation = async (i: number) => (await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.invitation(round.roundId, refs[i]!.invitationId), ConsistentRead: true }))).Item!;
+    const answers = { responsiveness: 4, recommend: 9, listening: 4, relevance: 5, followThrough: 3, quoteConsent: true };
+    await submitResponse(db, refs[0]!, { ...answers, improve: 'x' }, at(1));
+    const probe = Buffer.byteLength(JSON.stringify((await invitation(0)).heldAnswer));
+    // The comment that makes the answer exactly as large as may be held.
+    await submitResponse(db, refs[1]!, { ...answers, improve: 'x'.repeat(1 + HELD_ANSWER_MAX_BYTES - probe) }, at(1));
+    const largest = await invitation(1);
+    expect(Buffer.byteLength(JSON.stringify(largest.heldAnswer))).toBe(HELD_ANSWER_MAX_BYTES);
+    // Room left for what an invitation may still gain (a reminder's flight and message id, a failure: a few hundred bytes).
+    expect(itemSize(marshall(largest)) * INVITATIONS_PER_CALL).toBeLessThan(1024 * 1024 - 600 * INVITATIONS_PER_CALL);
+  }, 60_000);
+
+  it('reads a round\'s invitations in as many calls as their number asks, whatever they hold (a helper\'s attack timed the calls)', async () => {
+    const { round, refs } = await bigRound(INVITATIONS_PER_CALL + 10, { campaignName: 'Launch' });
+    const queries = { n: 0 };
+    const counting: Db = { ...db, doc: Object.assign(Object.create(db.doc) as Db['doc'], { send: (command: { constructor: { name: string } }) => (command.constructor.name === 'QueryCommand' && queries.n++, (db.doc.send as (c: unknown) => Promise<unknown>)(command)) }) };
+    const callsFor = async (read: () => Promise<unknown>) => {
+      queries.n = 0;
+      await read();
+      return queries.n;
+    };
+    const before = await callsFor(() => roundProgress(counting, round.roundId));
+    // Half answer, held on their invitations, with comments of every length that may be held.
+    await mapConcurrent(refs.filter((_, i) => i % 2 === 0), 8, (ref, i) => submitResponse(db, ref, { responsiveness: 4, improve: 'x'.repeat(i * 3) }, at(1)));
+    const after = await callsFor(() => roundProgress(counting, round.roundId));
+    expect([before, after]).toEqual([2, 2]);
+    expect((await roundProgress(db, round.roundId)).counts).toMatchObject({ responded: Math.ceil(refs.length / 2) });
   }, 120_000);
 });

@@ -7,7 +7,7 @@ import { keys } from '../db/keys';
 import { setClauses, withoutKeys } from '../db/items';
 import { batchGet, batchPut, insertAbsent, itemKey, mapConcurrent, STATEMENT_LIMIT } from '../db/batch';
 import { failedConditions, isConditionFailed, isTransactionConflict } from '../db/conditions';
-import { queryAll, queryPrefix, type PageRequest } from '../db/page';
+import { queryAll, queryPrefix, roundInvitationsQuery, type PageRequest } from '../db/page';
 import { updateIfUnchanged, type TransactItems } from '../db/transact';
 import { percent } from '../scores/stats';
 import { openRoundWrites } from '../scores/open-rounds';
@@ -709,13 +709,14 @@ export async function getRound(db: Db, agencyId: string, roundId: string, { cons
 export async function roundProgress(db: Db, roundId: string, { consistent = false } = {}): Promise<RoundProgress> {
   const counts = zeroCounts();
   const answeredFrom = zeroCounts();
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    ProjectionExpression: '#status, answeredFrom',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#' },
-    ...(consistent ? { ConsistentRead: true } : {}),
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      ProjectionExpression: '#status, answeredFrom',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ...(consistent ? { ConsistentRead: true } : {}),
+    }),
+  )) {
     for (const { status, answeredFrom: from } of items as unknown as Pick<Invitation, 'status' | 'answeredFrom'>[]) {
       counts[status]++;
       // As `deliveryStatus` shows it: an answer from before `answeredFrom` was kept reads as `sent`.
@@ -844,14 +845,16 @@ export async function cancelRound(db: Db, agencyId: string, roundId: string): Pr
       return cancelRound(db, agencyId, roundId);
     }
   }
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: '#status IN (:pending, :sending, :sent)',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':pending': 'pending', ':sending': 'sending', ':sent': 'sent' },
-    // An invitation put back in the queue just before the mark must not read as still `sending`.
-    ConsistentRead: true,
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      FilterExpression: '#status IN (:pending, :sending, :sent)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':sending': 'sending', ':sent': 'sent' },
+      // An invitation put back in the queue just before the mark must not read as still `sending`.
+      ConsistentRead: true,
+    }),
+  )) {
     const invitations = items as unknown as Invitation[];
     const claimed = await skipPending(db, round, invitations.filter((i) => i.status === 'pending'));
     await closeToAnswers(db, roundId, [...invitations.filter((i) => i.status !== 'pending').map((i) => i.invitationId), ...claimed]);

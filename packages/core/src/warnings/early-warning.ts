@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
 import { isConditionFailed } from '../db/conditions';
-import { queryAll } from '../db/page';
+import { queryAll, roundInvitationsQuery } from '../db/page';
 import { getAgency } from '../agency/agency';
 import { emailDocument, FONT, WRAP } from '../email/layout';
 import { escapeHtml, isolate, oneLine, plainText, senderName, truncate } from '../email/text';
@@ -160,13 +160,15 @@ async function warn(deps: DeliveryDeps, job: Extract<SendJob, { kind: 'early-war
  */
 async function deliveredBefore(db: Db, roundId: string, audience: Audience, submittedAt: string): Promise<number> {
   let count = 0;
-  for await (const items of queryAll(db, {
-    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-    FilterExpression: 'audience = :audience AND sentAt <= :submittedAt AND #status <> :bounced',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.round(roundId).PK, ':inv': 'INV#', ':audience': audience, ':submittedAt': submittedAt, ':bounced': 'bounced' },
-    ProjectionExpression: 'PK',
-  })) {
+  for await (const items of queryAll(
+    db,
+    roundInvitationsQuery(roundId, {
+      FilterExpression: 'audience = :audience AND sentAt <= :submittedAt AND #status <> :bounced',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':audience': audience, ':submittedAt': submittedAt, ':bounced': 'bounced' },
+      ProjectionExpression: 'PK',
+    }),
+  )) {
     count += items.length;
   }
   return count;
