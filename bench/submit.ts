@@ -199,7 +199,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       unit: 'ms',
       floor,
       ratio: p99Ratio(1, 0),
-      note: `the floor of the submit's own write; submitResponse p99 is ${p99Ratio(2, 1)}× it; p50 ${ms(transaction.p50)} ms`,
+      note: `the submit's write before an anonymous first answer was held on its invitation; submitResponse p99 is ${p99Ratio(2, 1)}× it; p50 ${ms(transaction.p50)} ms`,
     },
     {
       scenario: 'submit',
@@ -208,7 +208,7 @@ export async function benchSubmit(config: Deps['config'], log: (line: string) =>
       unit: 'ms',
       floor,
       ratio: p99Ratio(4, 0),
-      note: `the floor of any exactly-once answer that reads its state and writes once (the submit's own read, then the invitation's conditional update carrying the answer); submitResponse p99 is ${p99Ratio(2, 4)}× it; p50 ${ms(leanest.p50)} ms`,
+      note: `the floor of any exactly-once answer that reads its state and writes once (the submit's own read, then the invitation's conditional update carrying the answer), which the submit now is; submitResponse p99 is ${p99Ratio(2, 4)}× it; p50 ${ms(leanest.p50)} ms`,
     },
     {
       scenario: 'submit',
