@@ -13,6 +13,7 @@ import { transitionInvitation } from '../sending/transition';
 import { batchesReleased, finishReleases, rowsReleased } from '../release/release';
 import { createRound, type Round } from './round';
 import { getResponse, openInvitation, submitResponse, type Answers, type SurveyResponse } from './response';
+import type { InvitationRef } from './token';
 import { responseItem } from './response-item';
 import { HELD_ANSWER_MAX_BYTES, settleHeldAnswer, settleHeldAnswers } from './held-answer';
 
@@ -266,13 +267,19 @@ const comment = 'Jane never calls back; I was the one she ignored in March.';
  * it away again (an erasure's `unlinkReleasedAnswer`, the release's move of an answer marked
  * `unlinkOnRelease`): the move is one transaction, conditional on the held copy.
  */
+/** A round of three (k = 3), each answered and held; `x` is the person whose answer has a comment. */
+async function threeAnswered() {
+  const fixture = await sentRound(3, { k: 3 });
+  const [x, y, z] = fixture.refs as [InvitationRef, InvitationRef, InvitationRef];
+  await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
+  await submitResponse(db, y, { responsiveness: 4 }, at(1));
+  await submitResponse(db, z, { responsiveness: 5 }, at(1));
+  return { ...fixture, x };
+}
+
 describe('a slow mover of a held answer', () => {
   it('a duplicate close job, slow, does not put an erased person\'s released answer back under the key their address gives', async () => {
-    const { agencyId, round, refs, emails } = await sentRound(3, { k: 3 });
-    const x = refs[0]!;
-    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
-    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
-    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    const { agencyId, round, emails, x } = await threeAnswered();
     // Close job 1 reads the round's held answers, then is slow before moving the person's.
     const slow = pausingSettle(db, x.invitationId);
     const first = closeRound(slow.db, round.roundId, afterClose(round));
@@ -294,11 +301,7 @@ describe('a slow mover of a held answer', () => {
   });
 
   it('an erasure request retried (the first one slow) leaves no copy of the answer under the address\'s key', async () => {
-    const { agencyId, round, refs, emails } = await sentRound(3, { k: 3 });
-    const x = refs[0]!;
-    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
-    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
-    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    const { agencyId, round, emails, x } = await threeAnswered();
     // The erasure request: it closes the invitation, reads the held answer, and is slow before moving it.
     const slow = pausingSettle(db, x.invitationId);
     const firstRequest = eraseAddress(slow.db, agencyId, { email: emails[0] }, 'key_admin', at(2));
@@ -315,11 +318,7 @@ describe('a slow mover of a held answer', () => {
   });
 
   it('with a close cut off while marking rows, the sweep that finishes them publishes the batch\'s 3 rows once each, the erased comment once', async () => {
-    const { agencyId, proId, round, refs, emails } = await sentRound(3, { k: 3 });
-    const x = refs[0]!;
-    await submitResponse(db, x, { responsiveness: 2, recommend: 3, improve: comment }, at(1));
-    await submitResponse(db, refs[1]!, { responsiveness: 4 }, at(1));
-    await submitResponse(db, refs[2]!, { responsiveness: 5 }, at(1));
+    const { agencyId, proId, round, emails, x } = await threeAnswered();
     const slow = pausingSettle(db, x.invitationId);
     const first = closeRound(slow.db, round.roundId, afterClose(round));
     await slow.reached;
