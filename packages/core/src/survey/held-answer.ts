@@ -89,7 +89,7 @@ export async function settleHeldAnswer(db: Db, held: SurveyResponse): Promise<vo
 /**
  * Moves every answer held on a round's invitations to its own item: run by the close once the
  * round is closed to answers (no invitation is `sent` any more, and a revision checks the round),
- * before the release reads them. Returns how many it moved.
+ * before the release reads them. Returns how many it found held (a concurrent mover may have moved some).
  */
 export async function settleHeldAnswers(db: Db, roundId: string): Promise<number> {
   let moved = 0;
