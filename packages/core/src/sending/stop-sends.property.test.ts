@@ -72,16 +72,20 @@ async function play({ stop, pauseAt, plans }: Scenario) {
     let reached!: () => void;
     const atSes = new Promise<void>((resolve) => (reached = resolve));
     const worker = { claimed: false, takes, done: Promise.resolve('' as string), ready: Promise.resolve() };
+    // A client of its own, connecting when the gate opens: a kept-alive socket of the shared one,
+    // idle through a long wait on a busy machine, could be closed by the server as it is reused
+    // (a reset before SES took anything, which the sender rightly reads as in doubt).
+    const own = createSesMailer({ region: config.region, endpoint: config.sesEndpoint });
     const mailer: Mailer = {
       send: async (message) => {
         worker.claimed = true;
         reached();
         await gate;
         if (!takes) throw new MailerError('Rate exceeded', 'Throttling', true, undefined, true);
-        return sesMailer.send(message);
+        return own.send(message);
       },
     };
-    worker.done = deliver(deps(mailer), job);
+    worker.done = deliver(deps(mailer), job).finally(() => own.client.destroy());
     worker.ready = Promise.race([atSes, worker.done.then(() => undefined)]);
     return worker;
   };
