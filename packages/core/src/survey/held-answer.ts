@@ -7,12 +7,10 @@
  * there: a revision (in the revision's transaction), an erasure, or the close, before the release
  * reads the round's answers (`settleHeldAnswers`). Moving is one transaction, off the answer's path.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../db/client';
 import { keys } from '../db/keys';
-import { isConditionFailed } from '../db/conditions';
 import { mapConcurrent } from '../db/batch';
-import { transactIfUnchanged } from '../db/transact';
+import { transactIfUnchanged, updateIfUnchanged } from '../db/transact';
 import { queryAll, roundInvitationsQuery } from '../db/page';
 import type { SurveyResponse } from './response';
 import { responseItem, responseOf } from './response-item';
@@ -39,27 +37,19 @@ export const fitsHeld = (response: SurveyResponse): boolean => Buffer.byteLength
  * invitation as in the answer's transaction (status, answer time, out of the reminder and
  * recovery indexes), under the same conditions. False when one failed (the caller reads again).
  */
-export async function holdFirstAnswer(db: Db, response: SurveyResponse, now: string): Promise<boolean> {
-  return db.doc
-    .send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: keys.invitation(response.roundId, response.invitationId),
-        UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none, answeredFrom = :sent, ${HELD} = :answer REMOVE checkAt`,
-        // Not answered, expired by a close, erased, closed to answers by a cancel, nor reminded just now since it was read.
-        ConditionExpression: `#status = :sent AND attribute_not_exists(erasedAt) AND attribute_not_exists(reminderSending) AND attribute_not_exists(answersClosedAt) AND attribute_not_exists(${HELD})`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':responded': 'responded', ':sent': 'sent', ':now': now, ':none': null, ':answer': responseItem(response) },
-      }),
-    )
-    .then(
-      () => true,
-      (error) => (isConditionFailed(error) ? false : Promise.reject(error)),
-    );
+export function holdFirstAnswer(db: Db, response: SurveyResponse, now: string): Promise<boolean> {
+  return updateIfUnchanged(db, {
+    Key: keys.invitation(response.roundId, response.invitationId),
+    UpdateExpression: `SET #status = :responded, respondedAt = :now, nextReminderAt = :none, answeredFrom = :sent, ${HELD} = :answer REMOVE checkAt`,
+    // Not answered, expired by a close, erased, closed to answers by a cancel, nor reminded just now since it was read.
+    ConditionExpression: `#status = :sent AND attribute_not_exists(erasedAt) AND attribute_not_exists(reminderSending) AND attribute_not_exists(answersClosedAt) AND attribute_not_exists(${HELD})`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':responded': 'responded', ':sent': 'sent', ':now': now, ':none': null, ':answer': responseItem(response) },
+  });
 }
 
 /** The clauses of a revision's invitation update that takes the held answer it read off it (or none, when none was held). */
-export const releaseHeldClauses = (held: SurveyResponse | null) => ({
+export const takeHeldClauses = (held: SurveyResponse | null) => ({
   remove: HELD,
   condition: held ? `${HELD}.revision = :heldRevision` : `attribute_not_exists(${HELD})`,
   values: held ? { ':heldRevision': held.revision } : {},

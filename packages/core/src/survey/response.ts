@@ -20,7 +20,7 @@ import { presentResponse } from '../responses/listing';
 import { eventIdFor, webhookOutbox } from '../webhooks/events';
 import { responseItem, responseOf } from './response-item';
 import { movedOff } from './moved';
-import { fitsHeld, holdFirstAnswer, releaseHeldClauses, splitHeldAnswer } from './held-answer';
+import { fitsHeld, holdFirstAnswer, takeHeldClauses, splitHeldAnswer } from './held-answer';
 
 const score = (min: number, max: number) =>
   v.pipe(v.number(), v.integer(`must be a whole number from ${min} to ${max}`), v.minValue(min, `must be from ${min} to ${max}`), v.maxValue(max, `must be from ${min} to ${max}`));
@@ -158,7 +158,7 @@ export async function submitResponse(db: Db, ref: InvitationRef, input: unknown,
     }
     // The previous answer in its own item (else held on the invitation, or none).
     const stored = previous !== null && previous !== held;
-    const heldClauses = releaseHeldClauses(held);
+    const heldClauses = takeHeldClauses(held);
     const scope = counterScope(round, invitation);
     // A named round's new answer is told by webhook, written with it; revisions and anonymous answers are not.
     const created = named && firstAnswer
